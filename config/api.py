@@ -1,0 +1,77 @@
+"""The one JSON API: session auth (with CSRF) for pages, bearer tokens for integrations."""
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from ketaclinic.accounts import selectors as account_selectors
+from ketaclinic.accounts import services as account_services
+from ketaclinic.core.errors import DomainError
+
+
+class ApiTokenAuth(HttpBearer):
+    """`Authorization: Bearer kc_...`, for integrations. Revoked tokens and inactive users are refused."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = account_selectors.user_for_token(token)
+        if user is None:
+            return None
+        request.user = user
+        request.api_token_auth = True  # type: ignore[attr-defined]
+        account_services.touch_api_token(raw=token)
+        return user
+
+
+class VerifiedSessionAuth(SessionAuth):
+    """Django's session (CSRF enforced by the cookie scheme), with the second factor where one is needed."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        if user and account_selectors.second_factor_needed(user) and not user.is_verified():
+            return None
+        return user
+
+
+session_auth = VerifiedSessionAuth(csrf=True)
+
+api = NinjaAPI(
+    title="ketaclinic API",
+    version="1",
+    description="Patients and protocol data. Sign in (session) or send `Authorization: Bearer <token>`.",
+    auth=[session_auth, ApiTokenAuth()],
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, error: DomainError) -> HttpResponse:
+    body: dict[str, Any] = {"code": error.code, "message": error.message}
+    if error.field:
+        body["field"] = error.field
+    return api.create_response(request, body, status=error.status_code)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    body = {"code": "invalid", "message": "The request is not valid.", "errors": error.errors}
+    return api.create_response(request, body, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
+    body = {"code": "not_authenticated", "message": "Sign in, or send a valid API token."}
+    return api.create_response(request, body, status=401)
+
+
+def register_routers() -> None:
+    from ketaclinic.patients.api import router as patients_router
+    from ketaclinic.protocols.api import router as protocols_router
+
+    api.add_router("/patients", patients_router)
+    api.add_router("/protocol", protocols_router)
+
+
+register_routers()

@@ -1,0 +1,12 @@
+"""Production: everything from the environment, HTTPS-only cookies."""
+
+import os
+
+from config.settings.base import *  # noqa: F403
+
+SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_SSL_REDIRECT = os.environ.get("DJANGO_SECURE_SSL_REDIRECT", "1") == "1"
+SECURE_HSTS_SECONDS = 31536000
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from config.api import api
+
+urlpatterns = [
+    path("", include("ketaclinic.portal.urls")),
+    path("accounts/", include("ketaclinic.accounts.urls")),
+    path("patients/", include("ketaclinic.patients.urls")),
+    path("protocol/", include("ketaclinic.protocols.urls")),
+    path("audit/", include("ketaclinic.audit.urls")),
+    path("api/", api.urls),
+    path("django-admin/", admin.site.urls),
+]

@@ -1,0 +1,116 @@
+"""Role fixtures shared by every test: one signed-up person per role, all in the demo clinic."""
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from ketaclinic.accounts.models import User
+from ketaclinic.accounts.roles import Role
+from ketaclinic.core.models import Clinic, Organisation
+
+TEST_PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def organisation(db: Any) -> Organisation:
+    return Organisation.objects.create(name="Test Organisation")
+
+
+@pytest.fixture
+def clinic(organisation: Organisation) -> Clinic:
+    return Clinic.objects.create(organisation=organisation, name="Main Street", code="main")
+
+
+@pytest.fixture
+def other_clinic(organisation: Organisation) -> Clinic:
+    return Clinic.objects.create(organisation=organisation, name="Harbour", code="harb")
+
+
+def make_user(role: Role | None, clinic: Clinic | None, username: str | None = None) -> User:
+    name = username or (role.value if role else "outsider")
+    user = User.objects.create_user(
+        username=name, password=TEST_PASSWORD, role=role.value if role else "", first_name=name.title(),
+        last_name="Tester",
+    )
+    if clinic is not None:
+        user.clinics.add(clinic)
+    return user
+
+
+@pytest.fixture
+def clinician(clinic: Clinic) -> User:
+    return make_user(Role.CLINICIAN, clinic)
+
+
+@pytest.fixture
+def nurse(clinic: Clinic) -> User:
+    return make_user(Role.NURSE, clinic)
+
+
+@pytest.fixture
+def front_desk(clinic: Clinic) -> User:
+    return make_user(Role.FRONT_DESK, clinic)
+
+
+@pytest.fixture
+def billing_clerk(clinic: Clinic) -> User:
+    return make_user(Role.BILLING_CLERK, clinic)
+
+
+@pytest.fixture
+def custodian(clinic: Clinic) -> User:
+    return make_user(Role.CUSTODIAN, clinic)
+
+
+@pytest.fixture
+def clinic_admin(clinic: Clinic) -> User:
+    return make_user(Role.CLINIC_ADMIN, clinic)
+
+
+@pytest.fixture
+def patient_user(clinic: Clinic) -> User:
+    return make_user(Role.PATIENT, None, "patientuser")
+
+
+@pytest.fixture
+def guardian_user(clinic: Clinic) -> User:
+    return make_user(Role.GUARDIAN, None, "guardianuser")
+
+
+@pytest.fixture
+def outsider(other_clinic: Clinic) -> User:
+    """A clinician of another clinic: authenticated, but none of this clinic's patients are theirs."""
+    return make_user(Role.CLINICIAN, other_clinic, "outsider")
+
+
+ALL_ROLE_FIXTURES = [
+    "clinician",
+    "nurse",
+    "front_desk",
+    "billing_clerk",
+    "custodian",
+    "clinic_admin",
+    "patient_user",
+    "guardian_user",
+    "outsider",
+]
+
+
+def signed_in_client(user: User) -> Client:
+    """A test client signed in as `user`, with the second factor passed where the role needs it."""
+    client = Client()
+    client.force_login(user)
+    if user.requires_second_factor:
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+    return client
+
+
+@pytest.fixture
+def client_for() -> Any:
+    return signed_in_client

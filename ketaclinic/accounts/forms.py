@@ -1,0 +1,61 @@
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from ketaclinic.accounts.models import ROLE_CHOICES
+from ketaclinic.accounts.roles import STAFF_ROLES
+from ketaclinic.core.models import Clinic
+
+STAFF_ROLE_CHOICES = [(value, label) for value, label in ROLE_CHOICES if value in STAFF_ROLES]
+
+
+class SignInForm(AuthenticationForm):
+    username = forms.CharField(
+        label="Username", widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"})
+    )
+    password = forms.CharField(
+        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+class SecondFactorForm(forms.Form):
+    token = forms.RegexField(
+        label="Six-digit code from your authenticator app",
+        regex=r"^\s*\d{6}\s*$",
+        error_messages={"invalid": "Enter the six digits shown in your authenticator app."},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True, "size": 8}
+        ),
+    )
+
+    def clean_token(self) -> str:
+        return str(self.cleaned_data["token"]).strip()
+
+
+class StaffForm(forms.Form):
+    username = forms.SlugField(max_length=150)
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    email = forms.EmailField(required=False, help_text="Without a password, a sign-up link is sent here.")
+    credentials = forms.CharField(max_length=40, required=False, help_text="For example MD, NP, RN.")
+    phone = forms.CharField(max_length=40, required=False)
+    role = forms.ChoiceField(choices=STAFF_ROLE_CHOICES)
+    clinics = forms.ModelMultipleChoiceField(queryset=Clinic.objects.none(), widget=forms.CheckboxSelectMultiple)
+    is_active = forms.BooleanField(required=False, initial=True, label="Account active")
+
+    def __init__(self, *args: Any, clinics: Any, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["clinics"].queryset = clinics  # type: ignore[attr-defined]
+        if editing:
+            self.fields["username"].disabled = True
+        else:
+            del self.fields["is_active"]
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What will use this token, for example 'lab interface'.")
+
+
+class IdleTimeoutForm(forms.Form):
+    minutes = forms.IntegerField(min_value=1, max_value=480, label="End idle sessions after (minutes)")

@@ -1,0 +1,70 @@
+"""Session safety: idle sessions end after the clinic's limit; roles that need a second factor must use it."""
+
+import datetime as dt
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from ketaclinic.accounts import selectors
+from ketaclinic.core import clock
+
+LAST_SEEN_KEY = "ketaclinic_last_seen"
+
+
+class IdleTimeoutMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated and not getattr(request, "api_token_auth", False):
+            limit_min = selectors.idle_session_timeout_min()
+            now = clock.now()
+            last_seen_raw = request.session.get(LAST_SEEN_KEY)
+            if last_seen_raw is not None:
+                idle = now - dt.datetime.fromisoformat(last_seen_raw)
+                if idle > dt.timedelta(minutes=limit_min):
+                    logout(request)
+                    messages.info(request, f"You were signed out after {limit_min} minutes without activity.")
+                    if request.path.startswith("/api/"):
+                        return JsonResponse(
+                            {"code": "session_expired", "message": "The session ended; sign in again."},
+                            status=401,
+                        )
+                    return redirect(f"{reverse('accounts:login')}?next={request.path}")
+            request.session[LAST_SEEN_KEY] = now.isoformat()
+            request.session.set_expiry(limit_min * 60)
+        return self.get_response(request)
+
+
+# Paths a signed-in person may reach before passing the second factor.
+_OPEN_PREFIXES = (
+    "/accounts/login/",
+    "/accounts/logout/",
+    "/accounts/verify/",
+    "/accounts/enrol/",
+    "/accounts/reset/",
+    "/static/",
+    "/favicon.ico",
+)
+
+
+class RequireSecondFactorMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and not request.path.startswith(_OPEN_PREFIXES):
+            if not user.is_verified() and selectors.second_factor_needed(user):  # type: ignore[union-attr]
+                if request.path.startswith("/api/"):
+                    return JsonResponse(
+                        {"code": "second_factor_required", "message": "Complete two-factor sign-in first."},
+                        status=403,
+                    )
+                target = "accounts:verify" if selectors.has_confirmed_device(user) else "accounts:enrol"
+                return redirect(f"{reverse(target)}?next={request.get_full_path()}")
+        return self.get_response(request)

@@ -1,0 +1,37 @@
+"""The roles a person can hold. Pure: no Django import, so rules and tests can use it anywhere."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    CLINICIAN = "clinician"
+    NURSE = "nurse"
+    FRONT_DESK = "front_desk"
+    BILLING_CLERK = "billing_clerk"
+    CUSTODIAN = "custodian"
+    CLINIC_ADMIN = "clinic_admin"
+    PATIENT = "patient"
+    GUARDIAN = "guardian"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.CLINICIAN: "Clinician (prescriber)",
+    Role.NURSE: "Nurse",
+    Role.FRONT_DESK: "Front desk",
+    Role.BILLING_CLERK: "Billing clerk",
+    Role.CUSTODIAN: "Controlled-substance custodian",
+    Role.CLINIC_ADMIN: "Clinic admin",
+    Role.PATIENT: "Patient",
+    Role.GUARDIAN: "Guardian",
+}
+
+STAFF_ROLES: frozenset[Role] = frozenset(
+    {Role.CLINICIAN, Role.NURSE, Role.FRONT_DESK, Role.BILLING_CLERK, Role.CUSTODIAN, Role.CLINIC_ADMIN}
+)
+
+# Roles that hold prescribing, controlled-substance or administrative power must sign in with a second factor.
+ROLES_REQUIRING_SECOND_FACTOR: frozenset[Role] = frozenset({Role.CLINICIAN, Role.CUSTODIAN, Role.CLINIC_ADMIN})

@@ -1,0 +1,78 @@
+"""Reads about accounts: who may see whom, second-factor state, the clinic's session limit."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django_otp import devices_for_user
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ketaclinic.accounts.models import ApiToken, User
+from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.models import Clinic, Organisation
+
+DEFAULT_IDLE_TIMEOUT_MIN = 15
+
+
+def idle_session_timeout_min() -> int:
+    """The organisation's idle limit; the model default when no organisation is set up yet."""
+    organisation = Organisation.objects.order_by("pk").only("idle_session_timeout_min").first()
+    return organisation.idle_session_timeout_min if organisation else DEFAULT_IDLE_TIMEOUT_MIN
+
+
+def has_confirmed_device(user: Any) -> bool:
+    return any(True for _ in devices_for_user(user, confirmed=True))
+
+
+def second_factor_needed(user: Any) -> bool:
+    """Anyone with a confirmed device is asked for it; roles that require one must enrol."""
+    return bool(user.requires_second_factor) or has_confirmed_device(user)
+
+
+def clinics_for(user: Any) -> QuerySet[Clinic]:
+    """The clinics a person is assigned to (their whole world in this system)."""
+    if not getattr(user, "is_authenticated", False):
+        return Clinic.objects.none()
+    return Clinic.objects.filter(members=user, is_active=True)
+
+
+def staff_for(*, viewer: Any) -> QuerySet[User]:
+    """Accounts a clinic admin manages: people sharing at least one of the admin's clinics, or none yet."""
+    if not can(viewer, Perm.MANAGE_STAFF):
+        raise PermissionDenied()
+    clinic_ids = list(clinics_for(viewer).values_list("pk", flat=True))
+    return (
+        User.objects.filter(clinics__in=clinic_ids)
+        .distinct()
+        .prefetch_related("clinics")
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+def staff_member_for(*, viewer: Any, user_id: int) -> User:
+    try:
+        return staff_for(viewer=viewer).get(pk=user_id)
+    except User.DoesNotExist:
+        raise NotFound("No such account in your clinics.") from None
+
+
+def tokens_for(*, viewer: Any) -> QuerySet[ApiToken]:
+    if not can(viewer, Perm.MANAGE_STAFF):
+        raise PermissionDenied()
+    return ApiToken.objects.filter(user__in=staff_for(viewer=viewer)).select_related("user", "created_by")
+
+
+def totp_device_for(user: Any) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user).order_by("-confirmed", "pk").first()
+
+
+def user_for_token(raw: str) -> User | None:
+    """The active user an unrevoked API token belongs to, or None."""
+    from ketaclinic.accounts.models import hash_token
+
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=hash_token(raw), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    return token.user if token else None

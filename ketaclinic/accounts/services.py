@@ -1,0 +1,173 @@
+"""The staff's verbs for accounts: create and change staff, second factor, API tokens."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from axes.utils import reset as axes_reset
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ketaclinic.accounts.errors import AccountsDomainError, AccountsError
+from ketaclinic.accounts.models import ApiToken, User, hash_token, new_token_value
+from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.roles import Role
+from ketaclinic.accounts.selectors import clinics_for
+from ketaclinic.core import clock
+from ketaclinic.core.errors import PermissionDenied
+from ketaclinic.core.models import Clinic
+
+
+def _require(by: Any, perm: Perm) -> None:
+    if not can(by, perm):
+        raise PermissionDenied()
+
+
+def _check_clinics(by: Any, clinics: Iterable[Clinic]) -> list[Clinic]:
+    allowed = set(clinics_for(by).values_list("pk", flat=True))
+    chosen = list(clinics)
+    if not chosen:
+        raise AccountsDomainError(AccountsError.NO_CLINIC, "Choose at least one clinic.", field="clinics")
+    if any(clinic.pk not in allowed for clinic in chosen):
+        raise PermissionDenied("You can only assign clinics you belong to.")
+    return chosen
+
+
+@transaction.atomic
+def create_staff_account(
+    *,
+    by: Any,
+    username: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    role: Role,
+    clinics: Iterable[Clinic],
+    credentials: str = "",
+    phone: str = "",
+    password: str | None = None,
+) -> User:
+    """Create an account. Without a password, the person is e-mailed a link to set their own."""
+    _require(by, Perm.MANAGE_STAFF)
+    chosen = _check_clinics(by, clinics)
+    if User.objects.filter(username__iexact=username).exists():
+        raise AccountsDomainError(AccountsError.USERNAME_TAKEN, "That username is taken.", field="username")
+    user = User(
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        role=role.value,
+        credentials=credentials,
+        phone=phone,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    user.clinics.set(chosen)
+    if not password and email:
+        from ketaclinic.accounts.tasks import send_account_invitation
+
+        transaction.on_commit(lambda: send_account_invitation.enqueue(user_id=user.pk))
+    return user
+
+
+@transaction.atomic
+def update_staff_account(
+    *,
+    by: Any,
+    user: User,
+    first_name: str,
+    last_name: str,
+    email: str,
+    role: Role,
+    clinics: Iterable[Clinic],
+    is_active: bool,
+    credentials: str = "",
+    phone: str = "",
+) -> User:
+    _require(by, Perm.MANAGE_STAFF)
+    chosen = _check_clinics(by, clinics)
+    if user.pk == by.pk and (role.value != user.role or not is_active):
+        raise AccountsDomainError(
+            AccountsError.CANNOT_DEMOTE_SELF,
+            "You cannot change your own role or deactivate yourself; ask another admin.",
+            field="role",
+        )
+    user.first_name, user.last_name, user.email = first_name, last_name, email
+    user.role, user.is_active, user.credentials, user.phone = role.value, is_active, credentials, phone
+    user.save()
+    # Keep assignments to clinics the admin does not manage; replace those they do.
+    managed = set(clinics_for(by).values_list("pk", flat=True))
+    kept = [clinic for clinic in user.clinics.all() if clinic.pk not in managed]
+    user.clinics.set([*kept, *chosen])
+    return user
+
+
+@transaction.atomic
+def reset_second_factor(*, by: Any, user: User) -> None:
+    """Remove a person's authenticator so they enrol a new one at next sign-in (lost phone)."""
+    _require(by, Perm.MANAGE_STAFF)
+    TOTPDevice.objects.filter(user=user).delete()
+
+
+def unlock_account(*, by: Any, user: User) -> int:
+    """Lift a lockout from repeated failed sign-ins. Returns how many lockout records were cleared."""
+    _require(by, Perm.MANAGE_STAFF)
+    return int(axes_reset(username=user.username))
+
+
+@transaction.atomic
+def start_totp_enrolment(*, user: Any) -> TOTPDevice:
+    """An unconfirmed authenticator for `user`; it counts once a code from it is confirmed."""
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+
+
+@transaction.atomic
+def confirm_totp_enrolment(*, user: Any, device: TOTPDevice, token: str) -> bool:
+    """Confirm the device when `token` is a current code from it; other devices of the user are removed."""
+    if device.user_id != user.pk or not device.verify_token(token):
+        return False
+    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    return True
+
+
+@transaction.atomic
+def create_api_token(*, by: Any, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new token for an integration account. Returns the row and the raw value, shown to the admin once."""
+    _require(by, Perm.MANAGE_STAFF)
+    raw = new_token_value()
+    token = ApiToken.objects.create(
+        user=user, name=name, key_hash=hash_token(raw), prefix=raw[:10], created_by=by
+    )
+    return token, raw
+
+
+@transaction.atomic
+def revoke_api_token(*, by: Any, token: ApiToken) -> ApiToken:
+    _require(by, Perm.MANAGE_STAFF)
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def touch_api_token(*, raw: str) -> None:
+    ApiToken.objects.filter(key_hash=hash_token(raw)).update(last_used_at=clock.now())
+
+
+@transaction.atomic
+def set_idle_timeout(*, by: Any, minutes: int) -> None:
+    from ketaclinic.core.models import Organisation
+
+    _require(by, Perm.MANAGE_CLINIC)
+    if not 1 <= minutes <= 480:
+        raise AccountsDomainError("invalid", "Choose between 1 and 480 minutes.", field="minutes")
+    organisation = Organisation.objects.order_by("pk").first()
+    if organisation is not None:
+        organisation.idle_session_timeout_min = minutes
+        organisation.save(update_fields=["idle_session_timeout_min"])

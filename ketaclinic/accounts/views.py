@@ -1,0 +1,265 @@
+"""Sign-in with a second factor, and the clinic admin's staff pages."""
+
+import base64
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp import match_token
+
+from ketaclinic.accounts import selectors, services
+from ketaclinic.accounts.forms import (
+    ApiTokenForm,
+    IdleTimeoutForm,
+    SecondFactorForm,
+    SignInForm,
+    StaffForm,
+)
+from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.roles import Role
+from ketaclinic.audit.models import Action
+from ketaclinic.audit.services import record_sign_in_event
+from ketaclinic.core.errors import DomainError, PermissionDenied
+
+
+def _safe_next(request: HttpRequest, default: str = "/home/") -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or default
+    if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}):
+        return candidate
+    return default
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    form_class = SignInForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: SignInForm) -> HttpResponse:
+        response = super().form_valid(form)
+        record_sign_in_event(user=form.get_user(), action=Action.SIGN_IN)
+        return response
+
+    def form_invalid(self, form: SignInForm) -> HttpResponse:
+        record_sign_in_event(user=None, action=Action.SIGN_IN_FAILED, username=form.data.get("username", ""))
+        return super().form_invalid(form)
+
+
+class SignOutView(auth_views.LogoutView):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            record_sign_in_event(user=request.user, action=Action.SIGN_OUT)
+        return super().post(request, *args, **kwargs)
+
+
+@login_required
+def verify(request: HttpRequest) -> HttpResponse:
+    """Second step of sign-in: a code from the person's authenticator."""
+    next_url = _safe_next(request)
+    if request.user.is_verified():  # type: ignore[union-attr]
+        return redirect(next_url)
+    if not selectors.has_confirmed_device(request.user):
+        return redirect(f"/accounts/enrol/?next={next_url}")
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = match_token(request.user, form.cleaned_data["token"])
+        if device is not None:
+            otp_login(request, device)
+            record_sign_in_event(user=request.user, action=Action.SECOND_FACTOR)
+            return redirect(next_url)
+        form.add_error("token", "That code is not right, or has expired. Try the code shown now.")
+    return render(request, "accounts/verify.html", {"form": form, "next": next_url})
+
+
+def _qr_svg(config_url: str) -> str:
+    image = qrcode.make(config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    return str(image.to_string(encoding="unicode"))
+
+
+@login_required
+def enrol(request: HttpRequest) -> HttpResponse:
+    """Set up an authenticator app: scan the code, type the first six digits to confirm."""
+    next_url = _safe_next(request)
+    if selectors.has_confirmed_device(request.user) and not request.user.is_verified():  # type: ignore[union-attr]
+        return redirect(f"/accounts/verify/?next={next_url}")
+    device = selectors.totp_device_for(request.user)
+    if device is None or device.confirmed:
+        device = services.start_totp_enrolment(user=request.user)
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.confirm_totp_enrolment(user=request.user, device=device, token=form.cleaned_data["token"]):
+            otp_login(request, device)
+            record_sign_in_event(user=request.user, action=Action.SECOND_FACTOR)
+            messages.success(request, "Two-factor sign-in is set up.")
+            return redirect(next_url)
+        form.add_error("token", "That code does not match. Check the app shows 'ketaclinic' and try again.")
+    secret = base64.b32encode(device.bin_key).decode()
+    context = {"form": form, "next": next_url, "qr_svg": _qr_svg(device.config_url), "secret": secret}
+    return render(request, "accounts/enrol.html", context)
+
+
+def _staff_guard(request: HttpRequest) -> None:
+    if not can(request.user, Perm.MANAGE_STAFF):
+        raise PermissionDenied()
+
+
+@login_required
+def staff_list(request: HttpRequest) -> HttpResponse:
+    staff = selectors.staff_for(viewer=request.user)
+    timeout_form = IdleTimeoutForm(initial={"minutes": selectors.idle_session_timeout_min()})
+    context = {
+        "staff": staff,
+        "timeout_form": timeout_form,
+        "can_manage_clinic": can(request.user, Perm.MANAGE_CLINIC),
+    }
+    return render(request, "accounts/staff_list.html", context)
+
+
+def _apply_domain_error(form: Any, error: DomainError) -> None:
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)
+
+
+@login_required
+def staff_create(request: HttpRequest) -> HttpResponse:
+    _staff_guard(request)
+    form = StaffForm(request.POST or None, clinics=selectors.clinics_for(request.user))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.create_staff_account(
+                by=request.user,
+                username=data["username"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                role=Role(data["role"]),
+                clinics=data["clinics"],
+                credentials=data["credentials"],
+                phone=data["phone"],
+            )
+        except DomainError as error:
+            _apply_domain_error(form, error)
+        else:
+            messages.success(request, f"Account {user.username} created.")
+            return redirect("accounts:staff_detail", user_id=user.pk)
+    return render(request, "accounts/staff_form.html", {"form": form, "editing": False})
+
+
+@login_required
+def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+    member = selectors.staff_member_for(viewer=request.user, user_id=user_id)
+    form = StaffForm(
+        request.POST or None,
+        clinics=selectors.clinics_for(request.user),
+        editing=True,
+        initial={
+            "username": member.username,
+            "first_name": member.first_name,
+            "last_name": member.last_name,
+            "email": member.email,
+            "credentials": member.credentials,
+            "phone": member.phone,
+            "role": member.role,
+            "clinics": list(member.clinics.all()),
+            "is_active": member.is_active,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.update_staff_account(
+                by=request.user,
+                user=member,
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                role=Role(data["role"]),
+                clinics=data["clinics"],
+                is_active=data["is_active"],
+                credentials=data["credentials"],
+                phone=data["phone"],
+            )
+        except DomainError as error:
+            _apply_domain_error(form, error)
+        else:
+            messages.success(request, "Changes saved.")
+            return redirect("accounts:staff_detail", user_id=member.pk)
+    context = {
+        "member": member,
+        "form": form,
+        "editing": True,
+        "has_device": selectors.has_confirmed_device(member),
+        "tokens": selectors.tokens_for(viewer=request.user).filter(user=member),
+        "token_form": ApiTokenForm(),
+        "new_token": request.session.pop("new_api_token", None),
+    }
+    return render(request, "accounts/staff_form.html", context)
+
+
+@login_required
+@require_POST
+def staff_reset_second_factor(request: HttpRequest, user_id: int) -> HttpResponse:
+    member = selectors.staff_member_for(viewer=request.user, user_id=user_id)
+    services.reset_second_factor(by=request.user, user=member)
+    messages.success(request, f"{member.username} will set up a new authenticator at next sign-in.")
+    return redirect("accounts:staff_detail", user_id=member.pk)
+
+
+@login_required
+@require_POST
+def staff_unlock(request: HttpRequest, user_id: int) -> HttpResponse:
+    member = selectors.staff_member_for(viewer=request.user, user_id=user_id)
+    cleared = services.unlock_account(by=request.user, user=member)
+    messages.success(request, f"Unlocked {member.username} ({cleared} lockout record(s) cleared).")
+    return redirect("accounts:staff_detail", user_id=member.pk)
+
+
+@login_required
+@require_POST
+def token_create(request: HttpRequest, user_id: int) -> HttpResponse:
+    member = selectors.staff_member_for(viewer=request.user, user_id=user_id)
+    form = ApiTokenForm(request.POST)
+    if form.is_valid():
+        _, raw = services.create_api_token(by=request.user, user=member, name=form.cleaned_data["name"])
+        # Shown once on the next page, then gone: only the hash is stored.
+        request.session["new_api_token"] = raw
+    else:
+        messages.error(request, "Give the token a name.")
+    return redirect("accounts:staff_detail", user_id=member.pk)
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, user_id: int, token_id: int) -> HttpResponse:
+    member = selectors.staff_member_for(viewer=request.user, user_id=user_id)
+    token = selectors.tokens_for(viewer=request.user).filter(user=member, pk=token_id).first()
+    if token is not None:
+        services.revoke_api_token(by=request.user, token=token)
+        messages.success(request, f"Token {token.name} revoked.")
+    return redirect("accounts:staff_detail", user_id=member.pk)
+
+
+@login_required
+@require_POST
+def idle_timeout(request: HttpRequest) -> HttpResponse:
+    form = IdleTimeoutForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_idle_timeout(by=request.user, minutes=form.cleaned_data["minutes"])
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"Idle sessions now end after {form.cleaned_data['minutes']} minutes.")
+    else:
+        messages.error(request, "Choose between 1 and 480 minutes.")
+    return redirect("accounts:staff_list")
+
+
