@@ -19,6 +19,10 @@ def organisation(db: Any) -> Organisation:
 
 @pytest.fixture
 def clinic(organisation: Organisation) -> Clinic:
+    from ketaclinic.protocols.services import load_protocol_defaults
+
+    # Every clinic runs on the shipped protocol defaults until it edits them.
+    load_protocol_defaults()
     return Clinic.objects.create(organisation=organisation, name="Main Street", code="main")
 
 

@@ -45,11 +45,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "ketaclinic.accounts.middleware.IdleTimeoutMiddleware",
     "ketaclinic.accounts.middleware.RequireSecondFactorMiddleware",
     "ketaclinic.audit.middleware.RequestContextMiddleware",
     "ketaclinic.core.middleware.DomainErrorMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # axes last: it turns a locked-out sign-in into the lockout page.
@@ -148,7 +148,7 @@ TASKS = {
     }
 }
 
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = "ketaclinic <no-reply@ketaclinic.invalid>"
 
 from django.utils.csp import CSP  # noqa: E402

@@ -6,9 +6,14 @@ SECRET_KEY = "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+# Serve static files from the apps directly; tests never run collectstatic.
+SERVESTATIC_AUTOREFRESH = True
+SERVESTATIC_USE_FINDERS = True
+# A wrong code normally delays the next try; tests type a wrong code and then the right one at once.
+OTP_TOTP_THROTTLE_FACTOR = 0

@@ -171,3 +171,25 @@ def set_idle_timeout(*, by: Any, minutes: int) -> None:
     if organisation is not None:
         organisation.idle_session_timeout_min = minutes
         organisation.save(update_fields=["idle_session_timeout_min"])
+
+
+@transaction.atomic
+def bootstrap_organisation(
+    *, organisation_name: str, clinic_name: str, clinic_code: str, time_zone: str, admin_username: str,
+    admin_password: str, admin_email: str = "",
+) -> tuple[Clinic, User]:
+    """First start of an installation: the organisation, its first clinic and a clinic admin.
+
+    The only account made without an acting admin; refuses when the clinic code exists already.
+    """
+    from ketaclinic.core.models import Organisation
+
+    if Clinic.objects.filter(code=clinic_code).exists():
+        raise AccountsDomainError("conflict", f"A clinic with code {clinic_code} exists already.")
+    organisation = Organisation.objects.order_by("pk").first() or Organisation.objects.create(name=organisation_name)
+    clinic = Clinic.objects.create(organisation=organisation, name=clinic_name, code=clinic_code, time_zone=time_zone)
+    admin = User.objects.create_user(
+        username=admin_username, password=admin_password, email=admin_email, role=Role.CLINIC_ADMIN.value
+    )
+    admin.clinics.add(clinic)
+    return clinic, admin

@@ -18,8 +18,10 @@ class RequestContext:
     user_agent: str = ""
 
 
+# RequestContext is a frozen dataclass, so one shared default instance cannot be changed by anyone.
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "ketaclinic_request_context", default=RequestContext()
+    "ketaclinic_request_context",
+    default=RequestContext(),  # noqa: B039
 )
 
 

@@ -26,7 +26,9 @@ class AuditEvent(models.Model):
     )
     actor_username = models.CharField(max_length=150, blank=True)
     actor_role = models.CharField(max_length=20, blank=True)
-    clinic = models.ForeignKey("core.Clinic", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    clinic = models.ForeignKey(
+        "core.Clinic", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # A plain id, not a foreign key: the audit layer sits below patients, and an entry outlives any row.
     patient_id = models.BigIntegerField(null=True, blank=True)
     patient_record_number = models.CharField(max_length=30, blank=True)

@@ -1,3 +1,93 @@
-from ninja import Router
+"""Patients over JSON: the same permissions, clinic scoping and audit as the pages."""
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+
+from ketaclinic.accounts.selectors import clinics_for
+from ketaclinic.core.errors import DomainError, NotFound
+from ketaclinic.patients import selectors, services
+from ketaclinic.patients.models import Patient
+from ketaclinic.patients.schemas import PatientIn, PatientOut, PatientPatch, PatientSummary
 
 router = Router(tags=["patients"])
+
+
+class SearchParams(Schema):
+    q: str = ""
+    limit: int = 25
+    offset: int = 0
+
+
+def _out(patient: Patient) -> dict[str, Any]:
+    data = {field: getattr(patient, field) for field in PatientOut.model_fields if hasattr(patient, field)}
+    data["treating_clinician_id"] = patient.treating_clinician_id
+    data["clinic_id"] = patient.clinic_id
+    data["guardians"] = list(patient.guardians.filter(is_active=True))
+    return data
+
+
+def _details(payload: Schema, *, clinic_id: int | None, partial: bool) -> dict[str, Any]:
+    raw = payload.model_dump(exclude_unset=partial, exclude={"clinic_id", "guardian"})
+    details: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key == "treating_clinician_id":
+            if value is None:
+                details["treating_clinician"] = None
+                continue
+            clinician = selectors.clinicians_for_clinic(clinic_id=clinic_id or 0).filter(pk=value).first()
+            if clinician is None:
+                raise DomainError("invalid", "treating_clinician_id is not a clinician of this clinic.",
+                                  field="treating_clinician_id")
+            details["treating_clinician"] = clinician
+        elif key == "email":
+            details[key] = value or ""
+        elif value is not None:
+            details[key] = value
+    return details
+
+
+@router.get("/", response=list[PatientSummary], summary="Search patients")
+def search(request: HttpRequest, params: Query[SearchParams]) -> list[Patient]:
+    """Patients whose name starts with each word, or with that date of birth or record number."""
+    if not 1 <= params.limit <= 100 or params.offset < 0:
+        raise DomainError("invalid", "limit must be 1-100 and offset 0 or more.")
+    return selectors.search_patients(viewer=request.auth, query=params.q, limit=params.limit, offset=params.offset)
+
+
+@router.get("/{patient_id}", response=PatientOut, summary="Read a patient")
+def read(request: HttpRequest, patient_id: int) -> dict[str, Any]:
+    return _out(selectors.patient_for(viewer=request.auth, patient_id=patient_id))
+
+
+@router.post("/", response={201: PatientOut}, summary="Register a patient")
+def create(request: HttpRequest, payload: PatientIn) -> Status[dict[str, Any]]:
+    clinics = clinics_for(request.auth)
+    if payload.clinic_id is not None:
+        clinic = clinics.filter(pk=payload.clinic_id).first()
+        if clinic is None:
+            raise NotFound("No such clinic among yours.")
+    else:
+        if clinics.count() != 1:
+            raise DomainError("invalid", "You work at several clinics: give clinic_id.", field="clinic_id")
+        clinic = clinics.get()
+    guardian = None
+    if payload.guardian is not None:
+        guardian = services.GuardianDetails(
+            **{**payload.guardian.model_dump(), "email": payload.guardian.email or ""}
+        )
+    patient = services.register_patient(
+        by=request.auth,
+        clinic=clinic,
+        details=_details(payload, clinic_id=clinic.pk, partial=False),
+        guardian=guardian,
+    )
+    return Status(201, _out(patient))
+
+
+@router.patch("/{patient_id}", response=PatientOut, summary="Change a patient's details")
+def update(request: HttpRequest, patient_id: int, payload: PatientPatch) -> dict[str, Any]:
+    patient = selectors.patient_for(viewer=request.auth, patient_id=patient_id)
+    details = _details(payload, clinic_id=patient.clinic_id, partial=True)
+    return _out(services.update_patient(by=request.auth, patient=patient, details=details))

@@ -1,14 +1,59 @@
+"""The doors in: the public start page, the staff home page, and a patient's or guardian's own record."""
+
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+
+from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.selectors import clinics_for
+from ketaclinic.audit.selectors import access_log_for_patient
+from ketaclinic.audit.services import record_read
+from ketaclinic.core.errors import PermissionDenied
+from ketaclinic.patients import selectors as patient_selectors
+from ketaclinic.patients.forms import SearchForm
+
+ACCESS_LOG_ROWS = 100
 
 
 def public_home(request: HttpRequest) -> HttpResponse:
+    """The public start page. Signed-in people go straight to their own home."""
+    if request.user.is_authenticated:
+        return redirect("portal:home")
     return render(request, "portal/public_home.html")
 
 
+@login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/public_home.html")
+    """Staff home: today's patients, recently opened patients, search. Patients go to their record."""
+    if not getattr(request.user, "is_clinic_staff", False):
+        return redirect("portal:my_record")
+    context = {
+        "clinics": clinics_for(request.user),
+        "can_search": can(request.user, Perm.VIEW_PATIENT),
+        "can_add": can(request.user, Perm.ADD_PATIENT),
+        "recent": patient_selectors.recent_patients_for(viewer=request.user),
+        "search_form": SearchForm(),
+        # Filled by scheduling: the visits booked today in the person's clinics.
+        "today_visits": [],
+    }
+    return render(request, "portal/home.html", context)
 
 
+@login_required
 def my_record(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/public_home.html")
+    """A patient's (or guardian's) own details and who has looked at the record."""
+    if not can(request.user, Perm.VIEW_OWN_RECORD):
+        raise PermissionDenied("This page is for patients and guardians.")
+    records = []
+    for patient in patient_selectors.own_patient_records(user=request.user):
+        record_read(
+            by=request.user,
+            object_type="own_record",
+            object_id=patient.pk,
+            patient_id=patient.pk,
+            patient_record_number=patient.record_number,
+            clinic_id=patient.clinic_id,
+        )
+        log = list(access_log_for_patient(patient_id=patient.pk)[:ACCESS_LOG_ROWS])
+        records.append({"patient": patient, "access_log": log})
+    return render(request, "portal/my_record.html", {"records": records})

@@ -1,0 +1,58 @@
+# ketaclinic: `make run` to try it, `make test` to check it. See README.md.
+SHELL := /bin/bash
+UV_VERSION := 0.13.8
+TOOLS := .venv-tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: install run serve test test-pg test-browser lint typecheck ci totp clean
+
+$(UV):
+	@python=$$(scripts/find-python) && "$$python" -m venv $(TOOLS) && $(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python "$$(scripts/find-python)"
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	@mkdir -p var
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_demo
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	@echo "Serving ketaclinic at http://$(HOST):$(PORT)/ (web + task worker). Ctrl-C stops both."
+	@trap 'kill 0' EXIT INT TERM; \
+	  $(MANAGE) db_worker --interval 1 & \
+	  $(VENV)/bin/granian --interface asgi --host $(HOST) --port $(PORT) --workers 1 config.asgi:application
+
+test: install
+	$(VENV)/bin/pytest -q
+
+test-pg: install
+	DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q
+
+test-browser: install
+	$(VENV)/bin/pytest -q -m browser tests/browser
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+typecheck: install
+	$(VENV)/bin/mypy ketaclinic config
+
+ci: lint typecheck test test-pg test-browser
+
+totp: install
+	@$(MANAGE) demo_totp $(WHO)
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var

@@ -1,0 +1,34 @@
+"""The role x permission table, checked cell by cell (pure: no database)."""
+
+import pytest
+
+from ketaclinic.accounts.permissions import ROLE_PERMISSIONS, Perm, role_can
+from ketaclinic.accounts.roles import Role
+
+EXPECTED: dict[Role, set[Perm]] = {
+    Role.CLINICIAN: {Perm.VIEW_PATIENT, Perm.ADD_PATIENT, Perm.CHANGE_PATIENT, Perm.RECORD_CONSENT,
+                     Perm.VIEW_PROTOCOL, Perm.CHANGE_PROTOCOL},
+    Role.NURSE: {Perm.VIEW_PATIENT, Perm.ADD_PATIENT, Perm.CHANGE_PATIENT, Perm.RECORD_CONSENT, Perm.VIEW_PROTOCOL},
+    Role.FRONT_DESK: {Perm.VIEW_PATIENT, Perm.ADD_PATIENT, Perm.CHANGE_PATIENT, Perm.RECORD_CONSENT},
+    Role.BILLING_CLERK: {Perm.VIEW_PATIENT},
+    Role.CUSTODIAN: {Perm.VIEW_PROTOCOL},
+    Role.CLINIC_ADMIN: {Perm.VIEW_PROTOCOL, Perm.CHANGE_PROTOCOL, Perm.VIEW_AUDIT, Perm.MANAGE_STAFF,
+                        Perm.MANAGE_CLINIC},
+    Role.PATIENT: {Perm.VIEW_OWN_RECORD},
+    Role.GUARDIAN: {Perm.VIEW_OWN_RECORD},
+}
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("perm", list(Perm))
+def test_role_permission_cell(role: Role, perm: Perm) -> None:
+    assert role_can(role.value, perm) is (perm in EXPECTED[role])
+
+
+def test_every_role_is_in_the_table() -> None:
+    assert set(ROLE_PERMISSIONS) == set(Role)
+
+
+@pytest.mark.parametrize("role", [None, "", "superhero"])
+def test_unknown_roles_get_nothing(role: str | None) -> None:
+    assert not any(role_can(role, perm) for perm in Perm)

@@ -1,0 +1,87 @@
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from ketaclinic.accounts.models import ApiToken, User
+from ketaclinic.accounts.services import create_staff_account
+from ketaclinic.accounts.roles import Role
+from ketaclinic.core.errors import PermissionDenied
+
+pytestmark = pytest.mark.django_db
+ALL_ROLES = ["clinician", "nurse", "front_desk", "billing_clerk", "custodian", "clinic_admin", "patient_user",
+             "guardian_user", "outsider"]
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_staff_pages_only_for_clinic_admin(role, request, client_for) -> None:
+    client = client_for(request.getfixturevalue(role))
+    assert client.get(reverse("accounts:staff_list")).status_code == (200 if role == "clinic_admin" else 403)
+    response = client.post(reverse("accounts:staff_create"), {"username": "newbie", "first_name": "N", "last_name": "B",
+                                                               "role": "nurse", "clinics": []})
+    # No clinic chosen: the admin sees the form again with an error; everyone else is refused.
+    assert response.status_code == (200 if role == "clinic_admin" else 403)
+    assert not User.objects.filter(username="newbie").exists()
+
+
+def test_admin_creates_staff_and_an_invitation_is_emailed(
+    client_for, clinic_admin, clinic, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(clinic_admin).post(
+            reverse("accounts:staff_create"),
+            {"username": "rn2", "first_name": "Kim", "last_name": "Lo", "email": "kim@example.invalid",
+             "role": "nurse", "clinics": [clinic.pk], "credentials": "RN", "phone": ""},
+        )
+    user = User.objects.get(username="rn2")
+    assert response.status_code == 302
+    assert (user.role, list(user.clinics.all()), user.has_usable_password()) == ("nurse", [clinic], False)
+    assert len(mail.outbox) == 1
+    assert "/accounts/reset/" in mail.outbox[0].body
+
+
+def test_admin_cannot_assign_a_clinic_they_do_not_belong_to(clinic_admin, other_clinic) -> None:
+    with pytest.raises(PermissionDenied):
+        create_staff_account(by=clinic_admin, username="x", first_name="X", last_name="Y", email="", role=Role.NURSE,
+                             clinics=[other_clinic])
+
+
+def test_admin_cannot_demote_themselves(client_for, clinic_admin, clinic) -> None:
+    response = client_for(clinic_admin).post(
+        reverse("accounts:staff_detail", args=[clinic_admin.pk]),
+        {"first_name": "A", "last_name": "B", "email": "", "role": "nurse", "clinics": [clinic.pk], "is_active": "on",
+         "credentials": "", "phone": ""},
+    )
+    assert response.status_code == 200
+    clinic_admin.refresh_from_db()
+    assert clinic_admin.role == "clinic_admin"
+
+
+def test_admin_of_another_clinic_cannot_see_our_staff(client_for, outsider, nurse) -> None:
+    outsider.role = "clinic_admin"
+    outsider.save()
+    assert client_for(outsider).get(reverse("accounts:staff_detail", args=[nurse.pk])).status_code == 404
+
+
+def test_api_token_shown_once_and_stored_hashed(client_for, clinic_admin, nurse) -> None:
+    client = client_for(clinic_admin)
+    client.post(reverse("accounts:token_create", args=[nurse.pk]), {"name": "lab interface"})
+    page = client.get(reverse("accounts:staff_detail", args=[nurse.pk]))
+    token = ApiToken.objects.get(user=nurse)
+    raw = page.text.split('<code class="secret">')[1].split("</code>")[0]
+    assert raw.startswith("kc_")
+    assert token.key_hash != raw
+    assert raw not in client.get(reverse("accounts:staff_detail", args=[nurse.pk])).text
+
+
+def test_idle_timeout_setting_changed_by_admin(client_for, clinic_admin, organisation) -> None:
+    client_for(clinic_admin).post(reverse("accounts:idle_timeout"), {"minutes": "30"})
+    organisation.refresh_from_db()
+    assert organisation.idle_session_timeout_min == 30
+
+
+def test_reset_second_factor_removes_device(client_for, clinic_admin, nurse) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=nurse, name="phone", confirmed=True)
+    client_for(clinic_admin).post(reverse("accounts:staff_reset_2fa", args=[nurse.pk]))
+    assert TOTPDevice.objects.filter(user=nurse).count() == 0

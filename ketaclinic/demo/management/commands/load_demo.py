@@ -1,0 +1,21 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from ketaclinic.demo import data
+from ketaclinic.demo.services import load_demo
+
+
+class Command(BaseCommand):
+    help = "Create the demo clinic, its staff and patients (idempotent) and print the demo sign-ins."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        created = load_demo()
+        self.stdout.write(f"Demo data ready (created: {created}).")
+        self.stdout.write("")
+        self.stdout.write(f"Demo accounts (password for all: {data.DEMO_PASSWORD}):")
+        for username, first, last, _credentials, role, clinics in data.DEMO_STAFF:
+            second = "  + 2FA code: make totp WHO=" + username if username in data.DEMO_TOTP_USERS else ""
+            self.stdout.write(f"  {username:<10} {role.label:<32} {first} {last} ({', '.join(clinics)}){second}")
+        self.stdout.write("  lena       Patient (portal)                 Elena 'Lena' Marsh")
+        self.stdout.write("  claire     Guardian (portal)                Claire Bennett, mother of Noah")

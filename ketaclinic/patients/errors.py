@@ -1,0 +1,19 @@
+from enum import StrEnum
+
+from ketaclinic.core.errors import DomainError
+
+
+class PatientError(StrEnum):
+    GUARDIAN_REQUIRED = "guardian_required"
+    GUARDIAN_CANNOT_CONSENT = "guardian_cannot_consent"
+    SIGNER_MISMATCH = "signer_mismatch"
+    TOO_YOUNG = "too_young"
+    DATE_OF_BIRTH_IN_FUTURE = "date_of_birth_in_future"
+    CLINIC_NOT_YOURS = "clinic_not_yours"
+    ALREADY_WITHDRAWN = "already_withdrawn"
+    NO_CONSENT_TO_WITHDRAW = "no_consent_to_withdraw"
+    ASSENT_REQUIRED = "assent_required"
+
+
+class PatientDomainError(DomainError):
+    pass

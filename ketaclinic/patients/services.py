@@ -1,0 +1,426 @@
+"""The staff's verbs for patients: register, edit, guardians, consent."""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.selectors import clinics_for
+from ketaclinic.audit.models import Action
+from ketaclinic.audit.services import record_change
+from ketaclinic.core import clock
+from ketaclinic.core.errors import PermissionDenied
+from ketaclinic.core.models import Clinic
+from ketaclinic.patients import rules
+from ketaclinic.patients.errors import PatientDomainError, PatientError
+from ketaclinic.patients.models import (
+    Assent,
+    ConsentForm,
+    ConsentKind,
+    ConsentRecord,
+    Guardian,
+    Patient,
+    SignedBy,
+)
+from ketaclinic.protocols.selectors import protocol_int
+
+# Demographic fields a person may set through register/update; everything else is kept by the services.
+DEMOGRAPHIC_FIELDS = (
+    "legal_given_name",
+    "legal_middle_name",
+    "legal_family_name",
+    "preferred_name",
+    "date_of_birth",
+    "sex_assigned_at_birth",
+    "gender_identity",
+    "pronouns",
+    "phone",
+    "email",
+    "address_line",
+    "city",
+    "region",
+    "postal_code",
+    "emergency_contact_name",
+    "emergency_contact_relationship",
+    "emergency_contact_phone",
+    "treating_clinician",
+    "referring_provider",
+    "outside_psychiatrist",
+    "outside_therapist",
+)
+
+
+@dataclass(frozen=True)
+class GuardianDetails:
+    given_name: str
+    family_name: str
+    relationship: str
+    phone: str = ""
+    email: str = ""
+    can_consent: bool = True
+
+
+@dataclass(frozen=True)
+class AgeRules:
+    age_of_majority_years: int
+    assent_from_age_years: int
+    minimum_patient_age_years: int
+
+
+def age_rules() -> AgeRules:
+    """The clinic's protocol values for minors and assent."""
+    return AgeRules(
+        age_of_majority_years=protocol_int("age_of_majority_years"),
+        assent_from_age_years=protocol_int("assent_from_age_years"),
+        minimum_patient_age_years=protocol_int("minimum_patient_age_years"),
+    )
+
+
+def _audit(by: Any, patient: Patient, action: str, object_type: str, object_id: object, summary: str) -> None:
+    record_change(
+        by=by,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=patient.pk,
+        patient_record_number=patient.record_number,
+        clinic_id=patient.clinic_id,
+        summary=summary,
+    )
+
+
+def _require(by: Any, perm: Perm) -> None:
+    if not can(by, perm):
+        raise PermissionDenied()
+
+
+def _require_clinic(by: Any, clinic: Clinic) -> None:
+    if not clinics_for(by).filter(pk=clinic.pk).exists():
+        raise PatientDomainError(PatientError.CLINIC_NOT_YOURS, "You do not work at that clinic.", field="clinic")
+
+
+def _check_age(date_of_birth: dt.date, today: dt.date, limits: AgeRules) -> int:
+    if date_of_birth > today:
+        raise PatientDomainError(
+            PatientError.DATE_OF_BIRTH_IN_FUTURE, "The date of birth is in the future.", field="date_of_birth"
+        )
+    age = rules.age_in_years(date_of_birth, today)
+    if age < limits.minimum_patient_age_years:
+        raise PatientDomainError(
+            PatientError.TOO_YOUNG,
+            f"The clinic's protocol treats patients from age {limits.minimum_patient_age_years}.",
+            field="date_of_birth",
+        )
+    return age
+
+
+def _set_search_names(patient: Patient) -> None:
+    patient.search_family_name = rules.normalise_name(patient.legal_family_name)[:100]
+    patient.search_given_name = rules.normalise_name(patient.legal_given_name)[:100]
+    patient.search_preferred_name = rules.normalise_name(patient.preferred_name)[:100]
+
+
+def _next_record_number(clinic: Clinic) -> str:
+    # The clinic row is locked for the rest of the transaction, so two registrations never share a number.
+    locked = Clinic.objects.select_for_update().get(pk=clinic.pk)
+    taken = Patient.objects.filter(clinic=locked).count()
+    number = rules.record_number(locked.code, taken + 1)
+    while Patient.objects.filter(record_number=number).exists():
+        taken += 1
+        number = rules.record_number(locked.code, taken + 1)
+    return number
+
+
+@transaction.atomic
+def register_patient(
+    *, by: Any, clinic: Clinic, details: dict[str, Any], guardian: GuardianDetails | None = None
+) -> Patient:
+    """Register a patient. A minor must come with a guardian who has the right to consent."""
+    _require(by, Perm.ADD_PATIENT)
+    _require_clinic(by, clinic)
+    limits = age_rules()
+    today = clock.today_in(clinic.time_zone)
+    age = _check_age(details["date_of_birth"], today, limits)
+    consenting = 1 if guardian is not None and guardian.can_consent else 0
+    if rules.needs_consenting_guardian(age, limits.age_of_majority_years, consenting):
+        if guardian is not None and not guardian.can_consent:
+            raise PatientDomainError(
+                PatientError.GUARDIAN_CANNOT_CONSENT,
+                "A patient under 18 needs a guardian with the legal right to consent.",
+                field="guardian_can_consent",
+            )
+        raise PatientDomainError(
+            PatientError.GUARDIAN_REQUIRED,
+            f"A patient under {limits.age_of_majority_years} needs a parent or legal guardian "
+            "with the right to consent. Add the guardian's details.",
+            field="guardian_given_name",
+        )
+    patient = Patient(clinic=clinic, created_by=by, **{k: v for k, v in details.items() if k in DEMOGRAPHIC_FIELDS})
+    patient.record_number = _next_record_number(clinic)
+    _set_search_names(patient)
+    patient._history_user = by  # type: ignore[attr-defined]
+    patient.save()
+    _audit(by, patient, Action.CREATE, "patient", patient.pk, "registered")
+    if guardian is not None:
+        _create_guardian(by=by, patient=patient, details=guardian)
+    return patient
+
+
+@transaction.atomic
+def update_patient(*, by: Any, patient: Patient, details: dict[str, Any]) -> Patient:
+    """Change demographic data; the previous values stay in the patient's history."""
+    _require(by, Perm.CHANGE_PATIENT)
+    _require_clinic(by, patient.clinic)
+    limits = age_rules()
+    changed = [
+        field for field in DEMOGRAPHIC_FIELDS if field in details and getattr(patient, field) != details[field]
+    ]
+    if "date_of_birth" in changed:
+        age = _check_age(details["date_of_birth"], clock.today_in(patient.clinic.time_zone), limits)
+        consenting = patient.guardians.filter(is_active=True, can_consent=True).count()
+        if rules.needs_consenting_guardian(age, limits.age_of_majority_years, consenting):
+            raise PatientDomainError(
+                PatientError.GUARDIAN_REQUIRED,
+                "With this date of birth the patient is a minor: add a guardian with the right to consent first.",
+                field="date_of_birth",
+            )
+    if not changed:
+        return patient
+    for field in changed:
+        setattr(patient, field, details[field])
+    _set_search_names(patient)
+    patient._history_user = by  # type: ignore[attr-defined]
+    patient.save()
+    _audit(by, patient, Action.UPDATE, "patient", patient.pk, "changed: " + ", ".join(changed))
+    return patient
+
+
+def _create_guardian(*, by: Any, patient: Patient, details: GuardianDetails) -> Guardian:
+    guardian = Guardian(
+        patient=patient,
+        given_name=details.given_name,
+        family_name=details.family_name,
+        relationship=details.relationship,
+        phone=details.phone,
+        email=details.email,
+        can_consent=details.can_consent,
+    )
+    guardian._history_user = by  # type: ignore[attr-defined]
+    guardian.save()
+    _audit(by, patient, Action.CREATE, "guardian", guardian.pk, f"guardian added: {details.relationship}")
+    return guardian
+
+
+@transaction.atomic
+def add_guardian(*, by: Any, patient: Patient, details: GuardianDetails) -> Guardian:
+    _require(by, Perm.CHANGE_PATIENT)
+    _require_clinic(by, patient.clinic)
+    return _create_guardian(by=by, patient=patient, details=details)
+
+
+@transaction.atomic
+def deactivate_guardian(*, by: Any, guardian: Guardian) -> Guardian:
+    """A guardian no longer linked (for example after a custody change). A minor must keep one who consents."""
+    _require(by, Perm.CHANGE_PATIENT)
+    patient = guardian.patient
+    _require_clinic(by, patient.clinic)
+    limits = age_rules()
+    age = rules.age_in_years(patient.date_of_birth, clock.today_in(patient.clinic.time_zone))
+    remaining = patient.guardians.filter(is_active=True, can_consent=True).exclude(pk=guardian.pk).count()
+    if rules.needs_consenting_guardian(age, limits.age_of_majority_years, remaining):
+        raise PatientDomainError(
+            PatientError.GUARDIAN_REQUIRED,
+            "This is the only guardian who can consent for a minor: add another before removing this one.",
+        )
+    guardian.is_active = False
+    guardian._history_user = by  # type: ignore[attr-defined]
+    guardian.save()
+    _audit(by, patient, Action.UPDATE, "guardian", guardian.pk, "guardian unlinked")
+    return guardian
+
+
+def assert_can_be_booked(*, patient: Patient) -> None:
+    """Raise when the patient may not be booked: a minor with no guardian who can consent."""
+    limits = age_rules()
+    age = rules.age_in_years(patient.date_of_birth, clock.today_in(patient.clinic.time_zone))
+    consenting = patient.guardians.filter(is_active=True, can_consent=True).count()
+    if rules.needs_consenting_guardian(age, limits.age_of_majority_years, consenting):
+        raise PatientDomainError(
+            PatientError.GUARDIAN_REQUIRED,
+            f"{patient.display_name} is under {limits.age_of_majority_years} and has no guardian who can "
+            "consent: a visit cannot be booked.",
+        )
+
+
+@transaction.atomic
+def record_consent(
+    *,
+    by: Any,
+    patient: Patient,
+    form: ConsentForm,
+    signed_by: SignedBy,
+    signed_on: dt.date,
+    guardian: Guardian | None = None,
+    assent: Assent = Assent.NOT_APPLICABLE,
+    assent_note: str = "",
+    note: str = "",
+) -> ConsentRecord:
+    """Record a signed consent. A minor's consent is signed by a consenting guardian, with the child's
+    assent (or dissent) noted from the protocol's assent age."""
+    _require(by, Perm.RECORD_CONSENT)
+    _require_clinic(by, patient.clinic)
+    limits = age_rules()
+    age = rules.age_in_years(patient.date_of_birth, clock.today_in(patient.clinic.time_zone))
+    minor = rules.is_minor(age, limits.age_of_majority_years)
+    if minor and signed_by != SignedBy.GUARDIAN:
+        raise PatientDomainError(
+            PatientError.SIGNER_MISMATCH, "A minor's consent is signed by a guardian.", field="signed_by"
+        )
+    if signed_by == SignedBy.GUARDIAN:
+        if guardian is None or guardian.patient_id != patient.pk or not guardian.is_active:
+            raise PatientDomainError(
+                PatientError.SIGNER_MISMATCH, "Choose which of the patient's guardians signed.", field="guardian"
+            )
+        if not guardian.can_consent:
+            raise PatientDomainError(
+                PatientError.GUARDIAN_CANNOT_CONSENT,
+                f"{guardian.full_name} does not have the right to consent.",
+                field="guardian",
+            )
+        signer_name = guardian.full_name
+    else:
+        guardian = None
+        signer_name = patient.full_name
+    expects_assent = rules.assent_expected(
+        age,
+        assent_from_age_years=limits.assent_from_age_years,
+        age_of_majority_years=limits.age_of_majority_years,
+    )
+    if expects_assent and assent == Assent.NOT_APPLICABLE:
+        raise PatientDomainError(
+            PatientError.ASSENT_REQUIRED,
+            f"The patient is {age}: record whether they agree (assent) or not.",
+            field="assent",
+        )
+    if not expects_assent:
+        assent = Assent.NOT_APPLICABLE
+    if assent == Assent.DECLINED and not assent_note.strip():
+        raise PatientDomainError(
+            PatientError.ASSENT_REQUIRED, "Describe the child's objection in the note.", field="assent_note"
+        )
+    record = ConsentRecord.objects.create(
+        patient=patient,
+        form=form,
+        action=rules.ConsentAction.GIVEN,
+        signed_by=signed_by,
+        guardian=guardian,
+        signer_name=signer_name,
+        assent=assent,
+        assent_note=assent_note,
+        note=note,
+        signed_on=signed_on,
+        recorded_by=by,
+        recorded_at=clock.now(),
+    )
+    _audit(by, patient, Action.CREATE, "consent", record.pk, f"{form.kind} v{form.version} given")
+    return record
+
+
+@transaction.atomic
+def withdraw_consent(*, by: Any, consent: ConsentRecord, reason: str, withdrawn_on: dt.date) -> ConsentRecord:
+    """Record that a consent was withdrawn: a new row pointing at the consent it ends."""
+    _require(by, Perm.RECORD_CONSENT)
+    patient = consent.patient
+    _require_clinic(by, patient.clinic)
+    if consent.action != rules.ConsentAction.GIVEN:
+        raise PatientDomainError(PatientError.NO_CONSENT_TO_WITHDRAW, "Only a given consent can be withdrawn.")
+    if consent.withdrawals.exists():
+        raise PatientDomainError(PatientError.ALREADY_WITHDRAWN, "This consent was already withdrawn.")
+    if not reason.strip():
+        raise PatientDomainError("invalid", "Say how the withdrawal was made (for example in writing).", field="reason")
+    record = ConsentRecord.objects.create(
+        patient=patient,
+        form=consent.form,
+        action=rules.ConsentAction.WITHDRAWN,
+        signed_by=consent.signed_by,
+        guardian=consent.guardian,
+        signer_name=consent.signer_name,
+        note=reason,
+        signed_on=withdrawn_on,
+        withdraws=consent,
+        recorded_by=by,
+        recorded_at=clock.now(),
+    )
+    _audit(by, patient, Action.CREATE, "consent", record.pk, f"{consent.form.kind} withdrawn")
+    return record
+
+
+@transaction.atomic
+def publish_consent_form(*, by: Any, kind: ConsentKind, title: str, body: str, effective_from: dt.date) -> ConsentForm:
+    """A new version of a consent text; earlier signatures stay tied to the version that was signed."""
+    _require(by, Perm.MANAGE_CLINIC)
+    latest = ConsentForm.objects.filter(kind=kind).order_by("-version").first()
+    return ConsentForm.objects.create(
+        kind=kind,
+        version=(latest.version + 1) if latest else 1,
+        title=title,
+        body=body,
+        effective_from=effective_from,
+    )
+
+
+DEFAULT_CONSENT_TEXTS: dict[str, tuple[str, str]] = {
+    ConsentKind.TREATMENT: (
+        "Consent to ketamine infusion treatment",
+        "I agree to receive ketamine by intravenous infusion as planned with my clinician. I understand that "
+        "ketamine is used off-label for depression and related conditions; that I may feel dizzy, detached, "
+        "nauseous, or have a rise in blood pressure and heart rate during and shortly after the infusion; that "
+        "I will be monitored during and after each infusion and discharged only when safe; that I must have a "
+        "responsible adult take me home and must not drive until the next day after sleep; and that I may "
+        "withdraw this consent at any time.",
+    ),
+    ConsentKind.PRIVACY: (
+        "Privacy notice",
+        "I have received the clinic's notice of privacy practices, describing how my health information is "
+        "used and disclosed, and how I can see who has looked at my record.",
+    ),
+    ConsentKind.COMMUNICATION: (
+        "E-mail and text messages",
+        "I agree that the clinic may send me appointment reminders and messages by e-mail and text message. "
+        "These are not shared with third parties for marketing.",
+    ),
+}
+
+
+@transaction.atomic
+def ensure_default_consent_forms() -> int:
+    """Version 1 of each consent text where none exists yet. Returns how many were created."""
+    created = 0
+    for kind, (title, body) in DEFAULT_CONSENT_TEXTS.items():
+        if not ConsentForm.objects.filter(kind=kind).exists():
+            ConsentForm.objects.create(
+                kind=kind, version=1, title=title, body=body, effective_from=clock.now().date()
+            )
+            created += 1
+    return created
+
+
+@transaction.atomic
+def link_portal_account(*, by: Any, patient: Patient, user: Any, guardian: Guardian | None = None) -> None:
+    """Let a patient (or one of their guardians) sign in to see the record."""
+    _require(by, Perm.CHANGE_PATIENT)
+    _require_clinic(by, patient.clinic)
+    if guardian is not None:
+        if guardian.patient_id != patient.pk:
+            raise PatientDomainError("invalid", "That guardian is not linked to this patient.")
+        guardian.portal_user = user
+        guardian._history_user = by  # type: ignore[attr-defined]
+        guardian.save()
+        _audit(by, patient, Action.UPDATE, "guardian", guardian.pk, "portal account linked")
+        return
+    patient.portal_user = user
+    patient._history_user = by  # type: ignore[attr-defined]
+    patient.save()
+    _audit(by, patient, Action.UPDATE, "patient", patient.pk, "portal account linked")

@@ -1,0 +1,245 @@
+"""Patient pages: find, register, chart, edit, guardians, consent. Thin: parse, call, render."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.selectors import clinics_for
+from ketaclinic.core.errors import DomainError, PermissionDenied
+from ketaclinic.patients import selectors, services
+from ketaclinic.patients.forms import (
+    ConsentRecordForm,
+    ConsentTextForm,
+    GuardianForm,
+    PatientForm,
+    RegisterPatientForm,
+    SearchForm,
+    WithdrawConsentForm,
+)
+from ketaclinic.patients.models import Assent, ConsentForm, ConsentKind, SignedBy
+
+
+def _field_error(form: Form, error: DomainError) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+def _require(request: HttpRequest, perm: Perm) -> None:
+    if not can(request.user, perm):
+        raise PermissionDenied()
+
+
+@login_required
+def patient_list(request: HttpRequest) -> HttpResponse:
+    """Search box with results; htmx requests get only the results fragment."""
+    _require(request, Perm.VIEW_PATIENT)
+    form = SearchForm(request.GET or None)
+    query = form.cleaned_data["q"].strip() if form.is_valid() else ""
+    results = selectors.search_patients(viewer=request.user, query=query) if query else []
+    recent = [] if query else selectors.recent_patients_for(viewer=request.user)
+    context = {
+        "form": form,
+        "query": query,
+        "results": results,
+        "recent": recent,
+        "can_add": can(request.user, Perm.ADD_PATIENT),
+    }
+    template = "patients/list.html#results" if request.htmx else "patients/list.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@login_required
+def patient_register(request: HttpRequest) -> HttpResponse:
+    _require(request, Perm.ADD_PATIENT)
+    clinics = clinics_for(request.user)
+    first_clinic = clinics.first()
+    clinic_id = request.POST.get("clinic") or (first_clinic.pk if first_clinic else 0)
+    form = RegisterPatientForm(
+        request.POST or None,
+        clinics=clinics,
+        clinicians=selectors.clinicians_for_clinic(clinic_id=int(clinic_id) if str(clinic_id).isdigit() else 0),
+        initial={"clinic": first_clinic},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = services.register_patient(
+                by=request.user,
+                clinic=form.cleaned_data["clinic"],
+                details={name: form.cleaned_data[name] for name in services.DEMOGRAPHIC_FIELDS},
+                guardian=form.guardian_details(),
+            )
+        except DomainError as error:
+            _field_error(form, error)
+        else:
+            messages.success(request, f"{patient.display_name} registered as {patient.record_number}.")
+            return redirect("patients:detail", patient_id=patient.pk)
+    return render(request, "patients/register.html", {"form": form})
+
+
+@login_required
+def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
+    chart = selectors.patient_chart(viewer=request.user, patient_id=patient_id)
+    context = {
+        "chart": chart,
+        "patient": chart.patient,
+        "can_change": can(request.user, Perm.CHANGE_PATIENT),
+        "can_consent": can(request.user, Perm.RECORD_CONSENT),
+    }
+    return render(request, "patients/detail.html", context)
+
+
+@login_required
+def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
+    _require(request, Perm.CHANGE_PATIENT)
+    patient = selectors.patient_for(viewer=request.user, patient_id=patient_id)
+    form = PatientForm(
+        request.POST or None,
+        initial={name: getattr(patient, name) for name in services.DEMOGRAPHIC_FIELDS},
+        clinicians=selectors.clinicians_for_clinic(clinic_id=patient.clinic_id),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_patient(
+                by=request.user,
+                patient=patient,
+                details={name: form.cleaned_data[name] for name in services.DEMOGRAPHIC_FIELDS},
+            )
+        except DomainError as error:
+            _field_error(form, error)
+        else:
+            messages.success(request, "Changes saved. The earlier values are kept in the history.")
+            return redirect("patients:detail", patient_id=patient.pk)
+    return render(request, "patients/edit.html", {"form": form, "patient": patient})
+
+
+@login_required
+def patient_history(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient, versions = selectors.patient_history(viewer=request.user, patient_id=patient_id)
+    rows = []
+    for newer, older in zip(versions, [*versions[1:], None], strict=True):
+        changes = []
+        if older is not None:
+            delta = newer.diff_against(older, foreign_keys_are_objs=False)
+            changes = [(change.field, change.old, change.new) for change in delta.changes]
+        rows.append({"version": newer, "changes": changes})
+    return render(request, "patients/history.html", {"patient": patient, "rows": rows})
+
+
+@login_required
+def guardian_add(request: HttpRequest, patient_id: int) -> HttpResponse:
+    _require(request, Perm.CHANGE_PATIENT)
+    patient = selectors.patient_for(viewer=request.user, patient_id=patient_id)
+    form = GuardianForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_guardian(by=request.user, patient=patient, details=form.details())
+        except DomainError as error:
+            _field_error(form, error)
+        else:
+            messages.success(request, "Guardian added.")
+            return redirect("patients:detail", patient_id=patient.pk)
+    return render(request, "patients/guardian_form.html", {"form": form, "patient": patient})
+
+
+@login_required
+@require_POST
+def guardian_unlink(request: HttpRequest, patient_id: int, guardian_id: int) -> HttpResponse:
+    _require(request, Perm.CHANGE_PATIENT)
+    patient = selectors.patient_for(viewer=request.user, patient_id=patient_id)
+    guardian = selectors.guardian_for(viewer=request.user, patient=patient, guardian_id=guardian_id)
+    try:
+        services.deactivate_guardian(by=request.user, guardian=guardian)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{guardian.full_name} is no longer linked.")
+    return redirect("patients:detail", patient_id=patient.pk)
+
+
+@login_required
+def consent_record(request: HttpRequest, patient_id: int) -> HttpResponse:
+    _require(request, Perm.RECORD_CONSENT)
+    chart = selectors.patient_chart(viewer=request.user, patient_id=patient_id)
+    patient = chart.patient
+    current_ids = [form.pk for form in selectors.current_consent_forms()]
+    initial: dict[str, Any] = {
+        "signed_on": selectors.today_for(patient),
+        "signed_by": SignedBy.GUARDIAN if chart.is_minor else SignedBy.PATIENT,
+        "assent": Assent.GIVEN if chart.assent_expected else Assent.NOT_APPLICABLE,
+    }
+    kind = request.GET.get("kind")
+    if kind in ConsentKind.values:
+        initial["form"] = ConsentForm.objects.filter(pk__in=current_ids, kind=kind).first()
+    form = ConsentRecordForm(
+        request.POST or None,
+        initial=initial,
+        forms_available=ConsentForm.objects.filter(pk__in=current_ids),
+        guardians=patient.guardians.filter(is_active=True),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.record_consent(
+                by=request.user,
+                patient=patient,
+                form=data["form"],
+                signed_by=SignedBy(data["signed_by"]),
+                guardian=data["guardian"],
+                signed_on=data["signed_on"],
+                assent=Assent(data["assent"]),
+                assent_note=data["assent_note"],
+                note=data["note"],
+            )
+        except DomainError as error:
+            _field_error(form, error)
+        else:
+            messages.success(request, "Consent recorded.")
+            return redirect("patients:detail", patient_id=patient.pk)
+    return render(request, "patients/consent_form.html", {"form": form, "chart": chart, "patient": patient})
+
+
+@login_required
+def consent_withdraw(request: HttpRequest, patient_id: int, record_id: int) -> HttpResponse:
+    _require(request, Perm.RECORD_CONSENT)
+    patient = selectors.patient_for(viewer=request.user, patient_id=patient_id)
+    record = selectors.consent_record_for(viewer=request.user, patient=patient, record_id=record_id)
+    form = WithdrawConsentForm(request.POST or None, initial={"withdrawn_on": selectors.today_for(patient)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.withdraw_consent(
+                by=request.user,
+                consent=record,
+                reason=form.cleaned_data["reason"],
+                withdrawn_on=form.cleaned_data["withdrawn_on"],
+            )
+        except DomainError as error:
+            _field_error(form, error)
+        else:
+            messages.success(request, "Withdrawal recorded.")
+            return redirect("patients:detail", patient_id=patient.pk)
+    context = {"form": form, "patient": patient, "record": record}
+    return render(request, "patients/consent_withdraw.html", context)
+
+
+@login_required
+def consent_texts(request: HttpRequest) -> HttpResponse:
+    """The clinic admin's list of consent texts, with a form for a new version."""
+    texts = selectors.consent_forms_for(viewer=request.user)
+    form = ConsentTextForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        published = services.publish_consent_form(
+            by=request.user,
+            kind=ConsentKind(data["kind"]),
+            title=data["title"],
+            body=data["body"],
+            effective_from=data["effective_from"],
+        )
+        messages.success(request, f"{published} published; patients will be asked to sign it.")
+        return redirect("patients:consent_texts")
+    return render(request, "patients/consent_texts.html", {"texts": texts, "form": form})
