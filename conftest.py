@@ -34,7 +34,10 @@ def other_clinic(organisation: Organisation) -> Clinic:
 def make_user(role: Role | None, clinic: Clinic | None, username: str | None = None) -> User:
     name = username or (role.value if role else "outsider")
     user = User.objects.create_user(
-        username=name, password=TEST_PASSWORD, role=role.value if role else "", first_name=name.title(),
+        username=name,
+        password=TEST_PASSWORD,
+        role=role.value if role else "",
+        first_name=name.title(),
         last_name="Tester",
     )
     if clinic is not None:

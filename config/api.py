@@ -30,7 +30,7 @@ class VerifiedSessionAuth(SessionAuth):
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)
-        if user and account_selectors.second_factor_needed(user) and not user.is_verified():
+        if user and account_selectors.second_factor_needed(user) and not account_selectors.is_verified(user):
             return None
         return user
 

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.selectors import is_verified, second_factor_needed
 
 # (label, url name, permission needed or None for every staff member). Later capabilities add rows here.
 STAFF_NAVIGATION: list[tuple[str, str, Perm | None]] = [
@@ -20,6 +21,8 @@ STAFF_NAVIGATION: list[tuple[str, str, Perm | None]] = [
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     if not user.is_authenticated:
+        return {"nav_items": []}
+    if not is_verified(user) and second_factor_needed(user):
         return {"nav_items": []}
     if not getattr(user, "is_clinic_staff", False):
         return {"nav_items": [{"label": "My record", "url": reverse("portal:my_record"), "active": True}]}

@@ -41,7 +41,9 @@ class StaffForm(forms.Form):
     credentials = forms.CharField(max_length=40, required=False, help_text="For example MD, NP, RN.")
     phone = forms.CharField(max_length=40, required=False)
     role = forms.ChoiceField(choices=STAFF_ROLE_CHOICES)
-    clinics = forms.ModelMultipleChoiceField(queryset=Clinic.objects.none(), widget=forms.CheckboxSelectMultiple)
+    clinics = forms.ModelMultipleChoiceField(
+        queryset=Clinic.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
     is_active = forms.BooleanField(required=False, initial=True, label="Account active")
 
     def __init__(self, *args: Any, clinics: Any, editing: bool = False, **kwargs: Any) -> None:

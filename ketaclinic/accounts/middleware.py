@@ -58,13 +58,17 @@ class RequireSecondFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if user.is_authenticated and not request.path.startswith(_OPEN_PREFIXES):
-            if not user.is_verified() and selectors.second_factor_needed(user):  # type: ignore[union-attr]
-                if request.path.startswith("/api/"):
-                    return JsonResponse(
-                        {"code": "second_factor_required", "message": "Complete two-factor sign-in first."},
-                        status=403,
-                    )
-                target = "accounts:verify" if selectors.has_confirmed_device(user) else "accounts:enrol"
-                return redirect(f"{reverse(target)}?next={request.get_full_path()}")
+        if (
+            user.is_authenticated
+            and not request.path.startswith(_OPEN_PREFIXES)
+            and not selectors.is_verified(user)
+            and selectors.second_factor_needed(user)
+        ):
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {"code": "second_factor_required", "message": "Complete two-factor sign-in first."},
+                    status=403,
+                )
+            target = "accounts:verify" if selectors.has_confirmed_device(user) else "accounts:enrol"
+            return redirect(f"{reverse(target)}?next={request.get_full_path()}")
         return self.get_response(request)

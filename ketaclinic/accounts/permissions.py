@@ -6,7 +6,8 @@ The table is registered with django-rules so `user.has_perm(...)` answers from i
 from enum import StrEnum
 from typing import Any
 
-import rules
+from rules.permissions import add_perm, perm_exists
+from rules.predicates import predicate
 
 from ketaclinic.accounts.roles import Role
 
@@ -35,7 +36,9 @@ _CLINICAL_CARE = {
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.CLINICIAN: frozenset(_CLINICAL_CARE | {Perm.CHANGE_PROTOCOL}),
     Role.NURSE: frozenset(_CLINICAL_CARE),
-    Role.FRONT_DESK: frozenset({Perm.VIEW_PATIENT, Perm.ADD_PATIENT, Perm.CHANGE_PATIENT, Perm.RECORD_CONSENT}),
+    Role.FRONT_DESK: frozenset(
+        {Perm.VIEW_PATIENT, Perm.ADD_PATIENT, Perm.CHANGE_PATIENT, Perm.RECORD_CONSENT}
+    ),
     Role.BILLING_CLERK: frozenset({Perm.VIEW_PATIENT}),
     Role.CUSTODIAN: frozenset({Perm.VIEW_PROTOCOL}),
     Role.CLINIC_ADMIN: frozenset(
@@ -61,7 +64,7 @@ def can(user: Any, perm: Perm) -> bool:
 
 
 def _predicate_for(perm: Perm) -> Any:
-    @rules.predicate(name=f"role_grants_{perm.value}")
+    @predicate(name=f"role_grants_{perm.value}")
     def granted(user: Any) -> bool:
         return can(user, perm)
 
@@ -70,5 +73,5 @@ def _predicate_for(perm: Perm) -> Any:
 
 def register() -> None:
     for perm in Perm:
-        if not rules.perm_exists(perm.value):
-            rules.add_perm(perm.value, _predicate_for(perm))
+        if not perm_exists(perm.value):
+            add_perm(perm.value, _predicate_for(perm))

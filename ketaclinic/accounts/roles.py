@@ -34,4 +34,6 @@ STAFF_ROLES: frozenset[Role] = frozenset(
 )
 
 # Roles that hold prescribing, controlled-substance or administrative power must sign in with a second factor.
-ROLES_REQUIRING_SECOND_FACTOR: frozenset[Role] = frozenset({Role.CLINICIAN, Role.CUSTODIAN, Role.CLINIC_ADMIN})
+ROLES_REQUIRING_SECOND_FACTOR: frozenset[Role] = frozenset(
+    {Role.CLINICIAN, Role.CUSTODIAN, Role.CLINIC_ADMIN}
+)

@@ -20,6 +20,12 @@ def idle_session_timeout_min() -> int:
     return organisation.idle_session_timeout_min if organisation else DEFAULT_IDLE_TIMEOUT_MIN
 
 
+def is_verified(user: Any) -> bool:
+    """True when this request's sign-in passed the second factor (django-otp's OTPMiddleware sets it)."""
+    check = getattr(user, "is_verified", None)
+    return bool(check()) if callable(check) else False
+
+
 def has_confirmed_device(user: Any) -> bool:
     return any(True for _ in devices_for_user(user, confirmed=True))
 

@@ -175,8 +175,14 @@ def set_idle_timeout(*, by: Any, minutes: int) -> None:
 
 @transaction.atomic
 def bootstrap_organisation(
-    *, organisation_name: str, clinic_name: str, clinic_code: str, time_zone: str, admin_username: str,
-    admin_password: str, admin_email: str = "",
+    *,
+    organisation_name: str,
+    clinic_name: str,
+    clinic_code: str,
+    time_zone: str,
+    admin_username: str,
+    admin_password: str,
+    admin_email: str = "",
 ) -> tuple[Clinic, User]:
     """First start of an installation: the organisation, its first clinic and a clinic admin.
 
@@ -186,8 +192,12 @@ def bootstrap_organisation(
 
     if Clinic.objects.filter(code=clinic_code).exists():
         raise AccountsDomainError("conflict", f"A clinic with code {clinic_code} exists already.")
-    organisation = Organisation.objects.order_by("pk").first() or Organisation.objects.create(name=organisation_name)
-    clinic = Clinic.objects.create(organisation=organisation, name=clinic_name, code=clinic_code, time_zone=time_zone)
+    organisation = Organisation.objects.order_by("pk").first() or Organisation.objects.create(
+        name=organisation_name
+    )
+    clinic = Clinic.objects.create(
+        organisation=organisation, name=clinic_name, code=clinic_code, time_zone=time_zone
+    )
     admin = User.objects.create_user(
         username=admin_username, password=admin_password, email=admin_email, role=Role.CLINIC_ADMIN.value
     )

@@ -8,6 +8,7 @@ import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -42,12 +43,12 @@ class SignInView(auth_views.LoginView):
     form_class = SignInForm
     redirect_authenticated_user = True
 
-    def form_valid(self, form: SignInForm) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         record_sign_in_event(user=form.get_user(), action=Action.SIGN_IN)
         return response
 
-    def form_invalid(self, form: SignInForm) -> HttpResponse:
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         record_sign_in_event(user=None, action=Action.SIGN_IN_FAILED, username=form.data.get("username", ""))
         return super().form_invalid(form)
 
@@ -63,7 +64,7 @@ class SignOutView(auth_views.LogoutView):
 def verify(request: HttpRequest) -> HttpResponse:
     """Second step of sign-in: a code from the person's authenticator."""
     next_url = _safe_next(request)
-    if request.user.is_verified():  # type: ignore[union-attr]
+    if selectors.is_verified(request.user):
         return redirect(next_url)
     if not selectors.has_confirmed_device(request.user):
         return redirect(f"/accounts/enrol/?next={next_url}")
@@ -87,14 +88,16 @@ def _qr_svg(config_url: str) -> str:
 def enrol(request: HttpRequest) -> HttpResponse:
     """Set up an authenticator app: scan the code, type the first six digits to confirm."""
     next_url = _safe_next(request)
-    if selectors.has_confirmed_device(request.user) and not request.user.is_verified():  # type: ignore[union-attr]
+    if selectors.has_confirmed_device(request.user) and not selectors.is_verified(request.user):
         return redirect(f"/accounts/verify/?next={next_url}")
     device = selectors.totp_device_for(request.user)
     if device is None or device.confirmed:
         device = services.start_totp_enrolment(user=request.user)
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if services.confirm_totp_enrolment(user=request.user, device=device, token=form.cleaned_data["token"]):
+        if services.confirm_totp_enrolment(
+            user=request.user, device=device, token=form.cleaned_data["token"]
+        ):
             otp_login(request, device)
             record_sign_in_event(user=request.user, action=Action.SECOND_FACTOR)
             messages.success(request, "Two-factor sign-in is set up.")
@@ -261,5 +264,3 @@ def idle_timeout(request: HttpRequest) -> HttpResponse:
     else:
         messages.error(request, "Choose between 1 and 480 minutes.")
     return redirect("accounts:staff_list")
-
-

@@ -45,7 +45,11 @@ def _ensure_staff(admin: User) -> dict[str, User]:
 
 
 def _ensure_patient(
-    *, by: User, clinic: Clinic, details: dict[str, object], guardian: patient_services.GuardianDetails | None = None
+    *,
+    by: User,
+    clinic: Clinic,
+    details: dict[str, object],
+    guardian: patient_services.GuardianDetails | None = None,
 ) -> tuple[Patient, bool]:
     existing = Patient.objects.filter(
         clinic=clinic,
@@ -58,7 +62,9 @@ def _ensure_patient(
     return patient, True
 
 
-def _consent_all(*, by: User, patient: Patient, signed_by: SignedBy, assent: Assent = Assent.NOT_APPLICABLE) -> None:
+def _consent_all(
+    *, by: User, patient: Patient, signed_by: SignedBy, assent: Assent = Assent.NOT_APPLICABLE
+) -> None:
     guardian = patient.guardians.filter(can_consent=True).first() if signed_by == SignedBy.GUARDIAN else None
     for form in ConsentForm.objects.filter(version=1):
         patient_services.record_consent(
@@ -85,22 +91,32 @@ def _ensure_portal_user(username: str, role: str, first: str, last: str) -> User
 @transaction.atomic
 def load_demo() -> dict[str, int]:
     """Create what is missing of the demo clinic. Returns counts of what was created."""
-    created = {"protocol": load_protocol_defaults(), "consent_texts": patient_services.ensure_default_consent_forms()}
+    created = {
+        "protocol": load_protocol_defaults(),
+        "consent_texts": patient_services.ensure_default_consent_forms(),
+    }
     admin = User.objects.filter(username="admin").first()
     if admin is None:
         code, name, zone, _city, _region = data.DEMO_CLINICS[0]
         clinic, admin = account_services.bootstrap_organisation(
-            organisation_name=data.DEMO_ORGANISATION, clinic_name=name, clinic_code=code, time_zone=zone,
-            admin_username="admin", admin_password=data.DEMO_PASSWORD, admin_email="admin@demo.ketaclinic.invalid",
+            organisation_name=data.DEMO_ORGANISATION,
+            clinic_name=name,
+            clinic_code=code,
+            time_zone=zone,
+            admin_username="admin",
+            admin_password=data.DEMO_PASSWORD,
+            admin_email="admin@demo.ketaclinic.invalid",
         )
         admin.first_name, admin.last_name = "Avery", "Admin"
         admin.save(update_fields=["first_name", "last_name"])
     for code, name, zone, city, region in data.DEMO_CLINICS:
-        clinic = Clinic.objects.filter(code=code).first()
-        if clinic is None:
-            clinic = Clinic.objects.create(
-                organisation=Clinic.objects.get(code="main").organisation, name=name, code=code, time_zone=zone
-            )
+        existing = Clinic.objects.filter(code=code).first()
+        clinic = existing or Clinic.objects.create(
+            organisation=Clinic.objects.get(code="main").organisation,
+            name=name,
+            code=code,
+            time_zone=zone,
+        )
         if not clinic.city:
             clinic.city, clinic.region, clinic.phone = city, region, "(555) 010-0100"
             clinic.address_line, clinic.npi = "12 Example Street", "1234567893"
@@ -117,12 +133,22 @@ def load_demo() -> dict[str, int]:
         by=frontdesk,
         clinic=clinics["main"],
         details={
-            "legal_given_name": "Elena", "legal_family_name": "Marsh", "preferred_name": "Lena",
-            "date_of_birth": data.years_ago(today, 38, 3, 14), "sex_assigned_at_birth": "female",
-            "pronouns": "she/her", "phone": "(555) 010-2001", "email": "lena.marsh@example.invalid",
-            "address_line": "4 Birch Lane", "city": "Burlington", "region": "VT", "postal_code": "05401",
-            "emergency_contact_name": "Tom Marsh", "emergency_contact_relationship": "spouse",
-            "emergency_contact_phone": "(555) 010-2002", "treating_clinician": clinician,
+            "legal_given_name": "Elena",
+            "legal_family_name": "Marsh",
+            "preferred_name": "Lena",
+            "date_of_birth": data.years_ago(today, 38, 3, 14),
+            "sex_assigned_at_birth": "female",
+            "pronouns": "she/her",
+            "phone": "(555) 010-2001",
+            "email": "lena.marsh@example.invalid",
+            "address_line": "4 Birch Lane",
+            "city": "Burlington",
+            "region": "VT",
+            "postal_code": "05401",
+            "emergency_contact_name": "Tom Marsh",
+            "emergency_contact_relationship": "spouse",
+            "emergency_contact_phone": "(555) 010-2002",
+            "treating_clinician": clinician,
             "referring_provider": "Dr. Ruth Klein, Lakeview Family Practice",
             "outside_therapist": "Jamie Ortiz, LCSW",
         },
@@ -134,12 +160,20 @@ def load_demo() -> dict[str, int]:
         by=frontdesk,
         clinic=clinics["main"],
         details={
-            "legal_given_name": "Noah", "legal_family_name": "Bennett", "date_of_birth": data.years_ago(today, 15, 7, 2),
-            "sex_assigned_at_birth": "male", "gender_identity": "", "pronouns": "he/him",
-            "treating_clinician": clinician, "outside_psychiatrist": "Dr. Lee Park, Children's Mind Center",
+            "legal_given_name": "Noah",
+            "legal_family_name": "Bennett",
+            "date_of_birth": data.years_ago(today, 15, 7, 2),
+            "sex_assigned_at_birth": "male",
+            "gender_identity": "",
+            "pronouns": "he/him",
+            "treating_clinician": clinician,
+            "outside_psychiatrist": "Dr. Lee Park, Children's Mind Center",
         },
         guardian=patient_services.GuardianDetails(
-            given_name="Claire", family_name="Bennett", relationship="mother", phone="(555) 010-3001",
+            given_name="Claire",
+            family_name="Bennett",
+            relationship="mother",
+            phone="(555) 010-3001",
             email="claire.bennett@example.invalid",
         ),
     )
@@ -150,9 +184,14 @@ def load_demo() -> dict[str, int]:
         by=frontdesk,
         clinic=clinics["main"],
         details={
-            "legal_given_name": "Walter", "legal_family_name": "Hughes", "date_of_birth": data.years_ago(today, 79, 11, 30),
-            "sex_assigned_at_birth": "male", "pronouns": "he/him", "phone": "(555) 010-4001",
-            "treating_clinician": clinician, "referring_provider": "Mercy Hospice, palliative team",
+            "legal_given_name": "Walter",
+            "legal_family_name": "Hughes",
+            "date_of_birth": data.years_ago(today, 79, 11, 30),
+            "sex_assigned_at_birth": "male",
+            "pronouns": "he/him",
+            "phone": "(555) 010-4001",
+            "treating_clinician": clinician,
+            "referring_provider": "Mercy Hospice, palliative team",
         },
     )
     if made:
@@ -162,8 +201,12 @@ def load_demo() -> dict[str, int]:
         by=users["drokafor"],
         clinic=clinics["lake"],
         details={
-            "legal_given_name": "Aisha", "legal_family_name": "Rahman", "date_of_birth": data.years_ago(today, 29, 5, 9),
-            "sex_assigned_at_birth": "female", "gender_identity": "non-binary", "pronouns": "they/them",
+            "legal_given_name": "Aisha",
+            "legal_family_name": "Rahman",
+            "date_of_birth": data.years_ago(today, 29, 5, 9),
+            "sex_assigned_at_birth": "female",
+            "gender_identity": "non-binary",
+            "pronouns": "they/them",
         },
     )
     patients_made += int(made)

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
 from ketaclinic.accounts.selectors import clinics_for
+from ketaclinic.core.api import api_user
 from ketaclinic.core.errors import DomainError, NotFound
 from ketaclinic.patients import selectors, services
 from ketaclinic.patients.models import Patient
@@ -38,8 +39,11 @@ def _details(payload: Schema, *, clinic_id: int | None, partial: bool) -> dict[s
                 continue
             clinician = selectors.clinicians_for_clinic(clinic_id=clinic_id or 0).filter(pk=value).first()
             if clinician is None:
-                raise DomainError("invalid", "treating_clinician_id is not a clinician of this clinic.",
-                                  field="treating_clinician_id")
+                raise DomainError(
+                    "invalid",
+                    "treating_clinician_id is not a clinician of this clinic.",
+                    field="treating_clinician_id",
+                )
             details["treating_clinician"] = clinician
         elif key == "email":
             details[key] = value or ""
@@ -53,17 +57,19 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> list[Patient]:
     """Patients whose name starts with each word, or with that date of birth or record number."""
     if not 1 <= params.limit <= 100 or params.offset < 0:
         raise DomainError("invalid", "limit must be 1-100 and offset 0 or more.")
-    return selectors.search_patients(viewer=request.auth, query=params.q, limit=params.limit, offset=params.offset)
+    return selectors.search_patients(
+        viewer=api_user(request), query=params.q, limit=params.limit, offset=params.offset
+    )
 
 
 @router.get("/{patient_id}", response=PatientOut, summary="Read a patient")
 def read(request: HttpRequest, patient_id: int) -> dict[str, Any]:
-    return _out(selectors.patient_for(viewer=request.auth, patient_id=patient_id))
+    return _out(selectors.patient_for(viewer=api_user(request), patient_id=patient_id))
 
 
 @router.post("/", response={201: PatientOut}, summary="Register a patient")
 def create(request: HttpRequest, payload: PatientIn) -> Status[dict[str, Any]]:
-    clinics = clinics_for(request.auth)
+    clinics = clinics_for(api_user(request))
     if payload.clinic_id is not None:
         clinic = clinics.filter(pk=payload.clinic_id).first()
         if clinic is None:
@@ -78,7 +84,7 @@ def create(request: HttpRequest, payload: PatientIn) -> Status[dict[str, Any]]:
             **{**payload.guardian.model_dump(), "email": payload.guardian.email or ""}
         )
     patient = services.register_patient(
-        by=request.auth,
+        by=api_user(request),
         clinic=clinic,
         details=_details(payload, clinic_id=clinic.pk, partial=False),
         guardian=guardian,
@@ -88,6 +94,6 @@ def create(request: HttpRequest, payload: PatientIn) -> Status[dict[str, Any]]:
 
 @router.patch("/{patient_id}", response=PatientOut, summary="Change a patient's details")
 def update(request: HttpRequest, patient_id: int, payload: PatientPatch) -> dict[str, Any]:
-    patient = selectors.patient_for(viewer=request.auth, patient_id=patient_id)
+    patient = selectors.patient_for(viewer=api_user(request), patient_id=patient_id)
     details = _details(payload, clinic_id=patient.clinic_id, partial=True)
-    return _out(services.update_patient(by=request.auth, patient=patient, details=details))
+    return _out(services.update_patient(by=api_user(request), patient=patient, details=details))

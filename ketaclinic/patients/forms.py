@@ -2,7 +2,8 @@ from typing import Any
 
 from django import forms
 
-from ketaclinic.patients.models import Assent, ConsentKind, Guardian, Patient, SignedBy
+from ketaclinic.core.models import Clinic
+from ketaclinic.patients.models import Assent, ConsentForm, ConsentKind, Guardian, Patient, SignedBy
 from ketaclinic.patients.services import DEMOGRAPHIC_FIELDS, GuardianDetails
 
 
@@ -25,17 +26,20 @@ class PatientForm(forms.ModelForm[Patient]):
         super().__init__(*args, **kwargs)
         self.fields["treating_clinician"].queryset = clinicians  # type: ignore[attr-defined]
         self.fields["treating_clinician"].label_from_instance = lambda user: user.display_name  # type: ignore[attr-defined]
-        self.fields["phone"].widget.input_type = "tel"  # type: ignore[attr-defined]
+        self.fields["phone"].widget.input_type = "tel"
 
 
 class RegisterPatientForm(PatientForm):
     """Registration adds the clinic (when the person works at several) and a guardian for minors."""
 
-    clinic = forms.ModelChoiceField(queryset=None, empty_label=None)  # type: ignore[arg-type]
+    clinic = forms.ModelChoiceField(queryset=Clinic.objects.none(), empty_label=None)
     guardian_given_name = forms.CharField(label="Guardian's first name", max_length=100, required=False)
     guardian_family_name = forms.CharField(label="Guardian's last name", max_length=100, required=False)
     guardian_relationship = forms.CharField(
-        label="Relationship to the patient", max_length=60, required=False, help_text="Mother, father, legal guardian…"
+        label="Relationship to the patient",
+        max_length=60,
+        required=False,
+        help_text="Mother, father, legal guardian…",
     )
     guardian_phone = forms.CharField(label="Guardian's phone", max_length=40, required=False)
     guardian_email = forms.EmailField(label="Guardian's e-mail", required=False)
@@ -49,7 +53,9 @@ class RegisterPatientForm(PatientForm):
 
     def clean(self) -> dict[str, Any] | None:
         data = super().clean() or {}
-        any_guardian = any(data.get(f"guardian_{name}") for name in ("given_name", "family_name", "relationship"))
+        any_guardian = any(
+            data.get(f"guardian_{name}") for name in ("given_name", "family_name", "relationship")
+        )
         if any_guardian:
             for name in ("given_name", "family_name", "relationship"):
                 if not data.get(f"guardian_{name}"):
@@ -88,13 +94,17 @@ class GuardianForm(forms.ModelForm[Guardian]):
 
 
 class ConsentRecordForm(forms.Form):
-    form = forms.ModelChoiceField(label="Consent text", queryset=None, empty_label=None)  # type: ignore[arg-type]
+    form = forms.ModelChoiceField(label="Consent text", queryset=ConsentForm.objects.none(), empty_label=None)
     signed_by = forms.ChoiceField(label="Signed by", choices=SignedBy.choices, widget=forms.RadioSelect)
-    guardian = forms.ModelChoiceField(label="Which guardian", queryset=None, required=False)  # type: ignore[arg-type]
+    guardian = forms.ModelChoiceField(
+        label="Which guardian", queryset=Guardian.objects.none(), required=False
+    )
     signed_on = forms.DateField(label="Date signed", widget=DateInput())
     assent = forms.ChoiceField(label="Child's assent", choices=Assent.choices, initial=Assent.NOT_APPLICABLE)
     assent_note = forms.CharField(
-        label="Assent note", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label="Assent note",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="How the child's agreement was sought; describe any objection.",
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -107,7 +117,8 @@ class ConsentRecordForm(forms.Form):
 
 class WithdrawConsentForm(forms.Form):
     reason = forms.CharField(
-        label="How was consent withdrawn?", widget=forms.Textarea(attrs={"rows": 3}),
+        label="How was consent withdrawn?",
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="For example: by letter dated…, by phone to…",
     )
     withdrawn_on = forms.DateField(label="Date withdrawn", widget=DateInput())
@@ -122,8 +133,14 @@ class ConsentTextForm(forms.Form):
 
 class SearchForm(forms.Form):
     q = forms.CharField(
-        label="Find a patient", required=False, max_length=100,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, date of birth (YYYY-MM-DD) or record number", "autocomplete": "off"}),
+        label="Find a patient",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": "Name, date of birth (YYYY-MM-DD) or record number",
+                "autocomplete": "off",
+            }
+        ),
     )
-
-

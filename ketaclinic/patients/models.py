@@ -25,7 +25,9 @@ class Patient(models.Model):
     date_of_birth = models.DateField()
     sex_assigned_at_birth = models.CharField(max_length=10, choices=SexAssignedAtBirth.choices)
     gender_identity = models.CharField(max_length=60, blank=True)
-    pronouns = models.CharField(max_length=40, blank=True, help_text="For example she/her, he/him, they/them.")
+    pronouns = models.CharField(
+        max_length=40, blank=True, help_text="For example she/her, he/him, they/them."
+    )
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
     address_line = models.CharField(max_length=200, blank=True)
@@ -36,13 +38,21 @@ class Patient(models.Model):
     emergency_contact_relationship = models.CharField(max_length=60, blank=True)
     emergency_contact_phone = models.CharField(max_length=40, blank=True)
     treating_clinician = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="treated_patients"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="treated_patients",
     )
     referring_provider = models.CharField(max_length=200, blank=True, help_text="Name, practice and phone.")
     outside_psychiatrist = models.CharField(max_length=200, blank=True, help_text="Name, practice and phone.")
     outside_therapist = models.CharField(max_length=200, blank=True, help_text="Name, practice and phone.")
     portal_user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="patient_record"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="patient_record",
     )
     # Normalised copies for prefix search (rules.normalise_name); kept by the services, indexed.
     search_family_name = models.CharField(max_length=100, editable=False, db_index=True)
@@ -50,7 +60,9 @@ class Patient(models.Model):
     search_preferred_name = models.CharField(max_length=100, editable=False, db_index=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    history = HistoricalRecords(excluded_fields=["search_family_name", "search_given_name", "search_preferred_name"])
+    history = HistoricalRecords(
+        excluded_fields=["search_family_name", "search_given_name", "search_preferred_name"]
+    )
 
     class Meta:
         ordering = ["legal_family_name", "legal_given_name"]
@@ -84,11 +96,17 @@ class Guardian(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
     can_consent = models.BooleanField(
-        "Has the legal right to consent to treatment", default=True, help_text="Parent or court-appointed guardian."
+        "Has the legal right to consent to treatment",
+        default=True,
+        help_text="Parent or court-appointed guardian.",
     )
     is_active = models.BooleanField(default=True)
     portal_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="guardianships"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="guardianships",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
@@ -157,7 +175,9 @@ class ConsentRecord(models.Model):
     withdraws = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="withdrawals"
     )
-    corrects = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections")
+    corrects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
+    )
     correction_reason = models.TextField(blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()

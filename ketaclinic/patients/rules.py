@@ -114,7 +114,7 @@ def parse_search(query: str) -> SearchTerms:
 def _parse_date(token: str) -> dt.date | None:
     for date_format in _DATE_FORMATS:
         try:
-            return dt.datetime.strptime(token, date_format).date()  # noqa: DTZ007 - a calendar date, no zone
+            return dt.datetime.strptime(token, date_format).date()
         except ValueError:
             continue
     return None

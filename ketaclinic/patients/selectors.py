@@ -32,7 +32,9 @@ def patients_for(*, viewer: Any) -> QuerySet[Patient]:
     return Patient.objects.filter(clinic__in=clinics_for(viewer)).select_related("clinic")
 
 
-def _audit_read(viewer: Any, patient: Patient, object_type: str, object_id: object, action: str = Action.VIEW) -> None:
+def _audit_read(
+    viewer: Any, patient: Patient, object_type: str, object_id: object, action: str = Action.VIEW
+) -> None:
     record_read(
         by=viewer,
         action=action,
@@ -47,7 +49,10 @@ def _audit_read(viewer: Any, patient: Patient, object_type: str, object_id: obje
 def patient_for(*, viewer: Any, patient_id: int, audit_as: str = "patient") -> Patient:
     """One patient the viewer may see (NotFound otherwise, so other clinics' records are not revealed)."""
     patient = (
-        patients_for(viewer=viewer).select_related("treating_clinician", "clinic").filter(pk=patient_id).first()
+        patients_for(viewer=viewer)
+        .select_related("treating_clinician", "clinic")
+        .filter(pk=patient_id)
+        .first()
     )
     if patient is None:
         raise NotFound("No such patient in your clinics.")
@@ -92,12 +97,14 @@ def recent_patients_for(*, viewer: Any, limit: int = 8) -> list[Patient]:
         return []
     recent_ids: list[int] = []
     events = (
-        AuditEvent.objects.filter(actor=viewer, action=Action.VIEW, object_type="patient", patient_id__isnull=False)
+        AuditEvent.objects.filter(
+            actor=viewer, action=Action.VIEW, object_type="patient", patient_id__isnull=False
+        )
         .order_by("-occurred_at", "-id")
         .values_list("patient_id", flat=True)[:200]
     )
     for patient_id in events:
-        if patient_id not in recent_ids:
+        if patient_id is not None and patient_id not in recent_ids:
             recent_ids.append(patient_id)
         if len(recent_ids) == limit:
             break
@@ -190,7 +197,9 @@ def guardian_for(*, viewer: Any, patient: Patient, guardian_id: int) -> Guardian
 
 def consent_record_for(*, viewer: Any, patient: Patient, record_id: int) -> ConsentRecord:
     _require(viewer, Perm.RECORD_CONSENT)
-    record = ConsentRecord.objects.filter(patient=patient, pk=record_id).select_related("form", "patient").first()
+    record = (
+        ConsentRecord.objects.filter(patient=patient, pk=record_id).select_related("form", "patient").first()
+    )
     if record is None:
         raise NotFound("No such consent record.")
     return record
@@ -227,7 +236,9 @@ def own_patient_records(*, user: Any) -> list[Patient]:
     """The records a signed-in patient or guardian may see: their own, or their children's."""
     _require(user, Perm.VIEW_OWN_RECORD)
     return list(
-        Patient.objects.filter(Q(portal_user=user) | Q(guardians__portal_user=user, guardians__is_active=True))
+        Patient.objects.filter(
+            Q(portal_user=user) | Q(guardians__portal_user=user, guardians__is_active=True)
+        )
         .distinct()
         .select_related("clinic")
     )

@@ -98,7 +98,9 @@ def _require(by: Any, perm: Perm) -> None:
 
 def _require_clinic(by: Any, clinic: Clinic) -> None:
     if not clinics_for(by).filter(pk=clinic.pk).exists():
-        raise PatientDomainError(PatientError.CLINIC_NOT_YOURS, "You do not work at that clinic.", field="clinic")
+        raise PatientDomainError(
+            PatientError.CLINIC_NOT_YOURS, "You do not work at that clinic.", field="clinic"
+        )
 
 
 def _check_age(date_of_birth: dt.date, today: dt.date, limits: AgeRules) -> int:
@@ -157,7 +159,9 @@ def register_patient(
             "with the right to consent. Add the guardian's details.",
             field="guardian_given_name",
         )
-    patient = Patient(clinic=clinic, created_by=by, **{k: v for k, v in details.items() if k in DEMOGRAPHIC_FIELDS})
+    patient = Patient(
+        clinic=clinic, created_by=by, **{k: v for k, v in details.items() if k in DEMOGRAPHIC_FIELDS}
+    )
     patient.record_number = _next_record_number(clinic)
     _set_search_names(patient)
     patient._history_user = by  # type: ignore[attr-defined]
@@ -175,7 +179,9 @@ def update_patient(*, by: Any, patient: Patient, details: dict[str, Any]) -> Pat
     _require_clinic(by, patient.clinic)
     limits = age_rules()
     changed = [
-        field for field in DEMOGRAPHIC_FIELDS if field in details and getattr(patient, field) != details[field]
+        field
+        for field in DEMOGRAPHIC_FIELDS
+        if field in details and getattr(patient, field) != details[field]
     ]
     if "date_of_birth" in changed:
         age = _check_age(details["date_of_birth"], clock.today_in(patient.clinic.time_zone), limits)
@@ -183,7 +189,8 @@ def update_patient(*, by: Any, patient: Patient, details: dict[str, Any]) -> Pat
         if rules.needs_consenting_guardian(age, limits.age_of_majority_years, consenting):
             raise PatientDomainError(
                 PatientError.GUARDIAN_REQUIRED,
-                "With this date of birth the patient is a minor: add a guardian with the right to consent first.",
+                "With this date of birth the patient is a minor: "
+                "add a guardian with the right to consent first.",
                 field="date_of_birth",
             )
     if not changed:
@@ -222,7 +229,7 @@ def add_guardian(*, by: Any, patient: Patient, details: GuardianDetails) -> Guar
 
 @transaction.atomic
 def deactivate_guardian(*, by: Any, guardian: Guardian) -> Guardian:
-    """A guardian no longer linked (for example after a custody change). A minor must keep one who consents."""
+    """Unlink a guardian (for example after a custody change). A minor must keep one who can consent."""
     _require(by, Perm.CHANGE_PATIENT)
     patient = guardian.patient
     _require_clinic(by, patient.clinic)
@@ -281,7 +288,9 @@ def record_consent(
     if signed_by == SignedBy.GUARDIAN:
         if guardian is None or guardian.patient_id != patient.pk or not guardian.is_active:
             raise PatientDomainError(
-                PatientError.SIGNER_MISMATCH, "Choose which of the patient's guardians signed.", field="guardian"
+                PatientError.SIGNER_MISMATCH,
+                "Choose which of the patient's guardians signed.",
+                field="guardian",
             )
         if not guardian.can_consent:
             raise PatientDomainError(
@@ -335,11 +344,15 @@ def withdraw_consent(*, by: Any, consent: ConsentRecord, reason: str, withdrawn_
     patient = consent.patient
     _require_clinic(by, patient.clinic)
     if consent.action != rules.ConsentAction.GIVEN:
-        raise PatientDomainError(PatientError.NO_CONSENT_TO_WITHDRAW, "Only a given consent can be withdrawn.")
+        raise PatientDomainError(
+            PatientError.NO_CONSENT_TO_WITHDRAW, "Only a given consent can be withdrawn."
+        )
     if consent.withdrawals.exists():
         raise PatientDomainError(PatientError.ALREADY_WITHDRAWN, "This consent was already withdrawn.")
     if not reason.strip():
-        raise PatientDomainError("invalid", "Say how the withdrawal was made (for example in writing).", field="reason")
+        raise PatientDomainError(
+            "invalid", "Say how the withdrawal was made (for example in writing).", field="reason"
+        )
     record = ConsentRecord.objects.create(
         patient=patient,
         form=consent.form,
@@ -358,7 +371,9 @@ def withdraw_consent(*, by: Any, consent: ConsentRecord, reason: str, withdrawn_
 
 
 @transaction.atomic
-def publish_consent_form(*, by: Any, kind: ConsentKind, title: str, body: str, effective_from: dt.date) -> ConsentForm:
+def publish_consent_form(
+    *, by: Any, kind: ConsentKind, title: str, body: str, effective_from: dt.date
+) -> ConsentForm:
     """A new version of a consent text; earlier signatures stay tied to the version that was signed."""
     _require(by, Perm.MANAGE_CLINIC)
     latest = ConsentForm.objects.filter(kind=kind).order_by("-version").first()
@@ -375,10 +390,11 @@ DEFAULT_CONSENT_TEXTS: dict[str, tuple[str, str]] = {
     ConsentKind.TREATMENT: (
         "Consent to ketamine infusion treatment",
         "I agree to receive ketamine by intravenous infusion as planned with my clinician. I understand that "
-        "ketamine is used off-label for depression and related conditions; that I may feel dizzy, detached, "
-        "nauseous, or have a rise in blood pressure and heart rate during and shortly after the infusion; that "
-        "I will be monitored during and after each infusion and discharged only when safe; that I must have a "
-        "responsible adult take me home and must not drive until the next day after sleep; and that I may "
+        "ketamine is used off-label for depression and related conditions; that I may feel dizzy, "
+        "detached, nauseous, or have a rise in blood pressure and heart rate during and shortly after the "
+        "infusion; that I will be monitored during and after each infusion and discharged only when safe; "
+        "that I must have a responsible adult take me home and must not drive until the next day after "
+        "sleep; and that I may "
         "withdraw this consent at any time.",
     ),
     ConsentKind.PRIVACY: (

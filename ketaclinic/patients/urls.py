@@ -12,7 +12,9 @@ urlpatterns = [
     path("<int:patient_id>/edit/", views.patient_edit, name="edit"),
     path("<int:patient_id>/history/", views.patient_history, name="history"),
     path("<int:patient_id>/guardians/new/", views.guardian_add, name="guardian_add"),
-    path("<int:patient_id>/guardians/<int:guardian_id>/unlink/", views.guardian_unlink, name="guardian_unlink"),
+    path(
+        "<int:patient_id>/guardians/<int:guardian_id>/unlink/", views.guardian_unlink, name="guardian_unlink"
+    ),
     path("<int:patient_id>/consents/new/", views.consent_record, name="consent_record"),
     path(
         "<int:patient_id>/consents/<int:record_id>/withdraw/", views.consent_withdraw, name="consent_withdraw"

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.forms import Form
+from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -25,7 +25,7 @@ from ketaclinic.patients.forms import (
 from ketaclinic.patients.models import Assent, ConsentForm, ConsentKind, SignedBy
 
 
-def _field_error(form: Form, error: DomainError) -> None:
+def _field_error(form: BaseForm, error: DomainError) -> None:
     form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
@@ -62,7 +62,9 @@ def patient_register(request: HttpRequest) -> HttpResponse:
     form = RegisterPatientForm(
         request.POST or None,
         clinics=clinics,
-        clinicians=selectors.clinicians_for_clinic(clinic_id=int(clinic_id) if str(clinic_id).isdigit() else 0),
+        clinicians=selectors.clinicians_for_clinic(
+            clinic_id=int(clinic_id) if str(clinic_id).isdigit() else 0
+        ),
         initial={"clinic": first_clinic},
     )
     if request.method == "POST" and form.is_valid():

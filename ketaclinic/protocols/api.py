@@ -7,7 +7,7 @@ the service, and domain errors become 4xx JSON with a code through config.api's 
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from ketaclinic.protocols import selectors, services
 from ketaclinic.protocols.models import ProtocolParameter, ProtocolValue
@@ -98,4 +98,4 @@ def change_value(request: HttpRequest, key: str, payload: ChangeIn) -> Any:
         verified=payload.verified,
     )
     previous = new.corrects.version if new.corrects else None
-    return 201, _version_out(parameter, new, previous)
+    return Status(201, _version_out(parameter, new, previous))

@@ -100,8 +100,12 @@ def _checked_default(index: int, entry: Any) -> ProtocolDefault:
     )
 
 
-def read_protocol_defaults(path: Path = DEFAULTS_PATH) -> list[ProtocolDefault]:
-    """Every entry of the defaults file, checked; InvalidProtocolDefaults names the first bad entry."""
+def read_protocol_defaults(path: Path | None = None) -> list[ProtocolDefault]:
+    """Every entry of the defaults file (the shipped one unless `path` is given), checked.
+
+    Raises InvalidProtocolDefaults naming the first bad entry.
+    """
+    path = path or DEFAULTS_PATH
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -120,7 +124,7 @@ def read_protocol_defaults(path: Path = DEFAULTS_PATH) -> list[ProtocolDefault]:
 
 
 @transaction.atomic
-def load_protocol_defaults(*, by: Any = None, path: Path = DEFAULTS_PATH) -> int:
+def load_protocol_defaults(*, by: Any = None, path: Path | None = None) -> int:
     """Create each default parameter not yet present, with its value as version 1; return how many.
 
     Idempotent, and never touches a parameter that exists: the clinic's edits (and the shipped values it
@@ -202,7 +206,9 @@ def change_protocol_value(
     locked, current = _locked_current(parameter)
     if (
         current is not None
-        and current.value == clean_value
+        # Compared as values, not text: 0.50 is the same dose as 0.5.
+        and rules.parse_value(locked.value_kind, current.value)
+        == rules.parse_value(locked.value_kind, clean_value)
         and current.source == clean_source
         and current.verified == verified
     ):

@@ -6,14 +6,31 @@ from ketaclinic.accounts.permissions import ROLE_PERMISSIONS, Perm, role_can
 from ketaclinic.accounts.roles import Role
 
 EXPECTED: dict[Role, set[Perm]] = {
-    Role.CLINICIAN: {Perm.VIEW_PATIENT, Perm.ADD_PATIENT, Perm.CHANGE_PATIENT, Perm.RECORD_CONSENT,
-                     Perm.VIEW_PROTOCOL, Perm.CHANGE_PROTOCOL},
-    Role.NURSE: {Perm.VIEW_PATIENT, Perm.ADD_PATIENT, Perm.CHANGE_PATIENT, Perm.RECORD_CONSENT, Perm.VIEW_PROTOCOL},
+    Role.CLINICIAN: {
+        Perm.VIEW_PATIENT,
+        Perm.ADD_PATIENT,
+        Perm.CHANGE_PATIENT,
+        Perm.RECORD_CONSENT,
+        Perm.VIEW_PROTOCOL,
+        Perm.CHANGE_PROTOCOL,
+    },
+    Role.NURSE: {
+        Perm.VIEW_PATIENT,
+        Perm.ADD_PATIENT,
+        Perm.CHANGE_PATIENT,
+        Perm.RECORD_CONSENT,
+        Perm.VIEW_PROTOCOL,
+    },
     Role.FRONT_DESK: {Perm.VIEW_PATIENT, Perm.ADD_PATIENT, Perm.CHANGE_PATIENT, Perm.RECORD_CONSENT},
     Role.BILLING_CLERK: {Perm.VIEW_PATIENT},
     Role.CUSTODIAN: {Perm.VIEW_PROTOCOL},
-    Role.CLINIC_ADMIN: {Perm.VIEW_PROTOCOL, Perm.CHANGE_PROTOCOL, Perm.VIEW_AUDIT, Perm.MANAGE_STAFF,
-                        Perm.MANAGE_CLINIC},
+    Role.CLINIC_ADMIN: {
+        Perm.VIEW_PROTOCOL,
+        Perm.CHANGE_PROTOCOL,
+        Perm.VIEW_AUDIT,
+        Perm.MANAGE_STAFF,
+        Perm.MANAGE_CLINIC,
+    },
     Role.PATIENT: {Perm.VIEW_OWN_RECORD},
     Role.GUARDIAN: {Perm.VIEW_OWN_RECORD},
 }

@@ -65,7 +65,10 @@ def test_clinician_must_enrol_a_second_factor_before_anything_else(clinician) ->
     page = client.get(response["Location"])
     assert "<svg" in page.text
     device = TOTPDevice.objects.get(user=clinician, confirmed=False)
-    bad = client.post("/accounts/enrol/?next=/patients/", {"token": "000000" if current_code(device) != "000000" else "111111"})
+    bad = client.post(
+        "/accounts/enrol/?next=/patients/",
+        {"token": "000000" if current_code(device) != "000000" else "111111"},
+    )
     assert bad.status_code == 200
     good = client.post("/accounts/enrol/?next=/patients/", {"token": current_code(device)})
     assert good.status_code == 302

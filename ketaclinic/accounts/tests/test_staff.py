@@ -3,21 +3,32 @@ from django.core import mail
 from django.urls import reverse
 
 from ketaclinic.accounts.models import ApiToken, User
-from ketaclinic.accounts.services import create_staff_account
 from ketaclinic.accounts.roles import Role
+from ketaclinic.accounts.services import create_staff_account
 from ketaclinic.core.errors import PermissionDenied
 
 pytestmark = pytest.mark.django_db
-ALL_ROLES = ["clinician", "nurse", "front_desk", "billing_clerk", "custodian", "clinic_admin", "patient_user",
-             "guardian_user", "outsider"]
+ALL_ROLES = [
+    "clinician",
+    "nurse",
+    "front_desk",
+    "billing_clerk",
+    "custodian",
+    "clinic_admin",
+    "patient_user",
+    "guardian_user",
+    "outsider",
+]
 
 
 @pytest.mark.parametrize("role", ALL_ROLES)
 def test_staff_pages_only_for_clinic_admin(role, request, client_for) -> None:
     client = client_for(request.getfixturevalue(role))
     assert client.get(reverse("accounts:staff_list")).status_code == (200 if role == "clinic_admin" else 403)
-    response = client.post(reverse("accounts:staff_create"), {"username": "newbie", "first_name": "N", "last_name": "B",
-                                                               "role": "nurse", "clinics": []})
+    response = client.post(
+        reverse("accounts:staff_create"),
+        {"username": "newbie", "first_name": "N", "last_name": "B", "role": "nurse", "clinics": []},
+    )
     # No clinic chosen: the admin sees the form again with an error; everyone else is refused.
     assert response.status_code == (200 if role == "clinic_admin" else 403)
     assert not User.objects.filter(username="newbie").exists()
@@ -29,8 +40,16 @@ def test_admin_creates_staff_and_an_invitation_is_emailed(
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(clinic_admin).post(
             reverse("accounts:staff_create"),
-            {"username": "rn2", "first_name": "Kim", "last_name": "Lo", "email": "kim@example.invalid",
-             "role": "nurse", "clinics": [clinic.pk], "credentials": "RN", "phone": ""},
+            {
+                "username": "rn2",
+                "first_name": "Kim",
+                "last_name": "Lo",
+                "email": "kim@example.invalid",
+                "role": "nurse",
+                "clinics": [clinic.pk],
+                "credentials": "RN",
+                "phone": "",
+            },
         )
     user = User.objects.get(username="rn2")
     assert response.status_code == 302
@@ -41,15 +60,30 @@ def test_admin_creates_staff_and_an_invitation_is_emailed(
 
 def test_admin_cannot_assign_a_clinic_they_do_not_belong_to(clinic_admin, other_clinic) -> None:
     with pytest.raises(PermissionDenied):
-        create_staff_account(by=clinic_admin, username="x", first_name="X", last_name="Y", email="", role=Role.NURSE,
-                             clinics=[other_clinic])
+        create_staff_account(
+            by=clinic_admin,
+            username="x",
+            first_name="X",
+            last_name="Y",
+            email="",
+            role=Role.NURSE,
+            clinics=[other_clinic],
+        )
 
 
 def test_admin_cannot_demote_themselves(client_for, clinic_admin, clinic) -> None:
     response = client_for(clinic_admin).post(
         reverse("accounts:staff_detail", args=[clinic_admin.pk]),
-        {"first_name": "A", "last_name": "B", "email": "", "role": "nurse", "clinics": [clinic.pk], "is_active": "on",
-         "credentials": "", "phone": ""},
+        {
+            "first_name": "A",
+            "last_name": "B",
+            "email": "",
+            "role": "nurse",
+            "clinics": [clinic.pk],
+            "is_active": "on",
+            "credentials": "",
+            "phone": "",
+        },
     )
     assert response.status_code == 200
     clinic_admin.refresh_from_db()

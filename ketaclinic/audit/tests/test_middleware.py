@@ -21,7 +21,9 @@ def _middleware_recording_a_read_by(user):
 
 
 def _only_entry():
-    return AuditEvent.objects.values("ip_address", "channel", "user_agent").get()
+    return (
+        AuditEvent.objects.filter(object_type="patient").values("ip_address", "channel", "user_agent").get()
+    )
 
 
 def test_a_page_request_marks_entries_with_its_address_and_the_page_channel(nurse):
@@ -99,11 +101,8 @@ def test_a_request_through_the_full_stack_records_the_client_address(client_for,
     response = client_for(clinic_admin).get("/audit/export.csv")
     b"".join(response.streaming_content)
 
-    entry = AuditEvent.objects.values("actor_username", "ip_address", "channel", "object_type").get()
-    assert entry == {
-        "actor_username": "clinic_admin",
-        "ip_address": "127.0.0.1",
-        "channel": "export",
-        "object_type": "audit_log",
-    }
+    entry = AuditEvent.objects.filter(object_type="audit_log").values(
+        "actor_username", "ip_address", "channel"
+    )
+    assert entry.get() == {"actor_username": "clinic_admin", "ip_address": "127.0.0.1", "channel": "export"}
     assert context.current() == context.RequestContext()

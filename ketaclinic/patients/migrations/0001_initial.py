@@ -7,194 +7,522 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ConsentForm',
+            name="ConsentForm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('treatment', 'Consent to ketamine treatment'), ('privacy', 'Privacy notice and use of health information'), ('communication', 'E-mail and text messages')], max_length=20)),
-                ('version', models.PositiveIntegerField()),
-                ('title', models.CharField(max_length=200)),
-                ('body', models.TextField()),
-                ('effective_from', models.DateField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("treatment", "Consent to ketamine treatment"),
+                            ("privacy", "Privacy notice and use of health information"),
+                            ("communication", "E-mail and text messages"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                ("title", models.CharField(max_length=200)),
+                ("body", models.TextField()),
+                ("effective_from", models.DateField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['kind', '-version'],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'version'), name='consent_form_kind_version')],
+                "ordering": ["kind", "-version"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("kind", "version"), name="consent_form_kind_version")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalPatient',
+            name="HistoricalPatient",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('record_number', models.CharField(db_index=True, max_length=30)),
-                ('legal_given_name', models.CharField(max_length=100, verbose_name='Legal first name')),
-                ('legal_middle_name', models.CharField(blank=True, max_length=100, verbose_name='Middle name')),
-                ('legal_family_name', models.CharField(max_length=100, verbose_name='Legal last name')),
-                ('preferred_name', models.CharField(blank=True, help_text='The name to call them by.', max_length=100)),
-                ('date_of_birth', models.DateField()),
-                ('sex_assigned_at_birth', models.CharField(choices=[('female', 'Female'), ('male', 'Male'), ('intersex', 'Intersex'), ('unknown', 'Not known / not disclosed')], max_length=10)),
-                ('gender_identity', models.CharField(blank=True, max_length=60)),
-                ('pronouns', models.CharField(blank=True, help_text='For example she/her, he/him, they/them.', max_length=40)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('address_line', models.CharField(blank=True, max_length=200)),
-                ('city', models.CharField(blank=True, max_length=100)),
-                ('region', models.CharField(blank=True, max_length=100, verbose_name='State')),
-                ('postal_code', models.CharField(blank=True, max_length=20)),
-                ('emergency_contact_name', models.CharField(blank=True, max_length=150)),
-                ('emergency_contact_relationship', models.CharField(blank=True, max_length=60)),
-                ('emergency_contact_phone', models.CharField(blank=True, max_length=40)),
-                ('referring_provider', models.CharField(blank=True, help_text='Name, practice and phone.', max_length=200)),
-                ('outside_psychiatrist', models.CharField(blank=True, help_text='Name, practice and phone.', max_length=200)),
-                ('outside_therapist', models.CharField(blank=True, help_text='Name, practice and phone.', max_length=200)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('clinic', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='core.clinic')),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('portal_user', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('treating_clinician', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("record_number", models.CharField(db_index=True, max_length=30)),
+                ("legal_given_name", models.CharField(max_length=100, verbose_name="Legal first name")),
+                (
+                    "legal_middle_name",
+                    models.CharField(blank=True, max_length=100, verbose_name="Middle name"),
+                ),
+                ("legal_family_name", models.CharField(max_length=100, verbose_name="Legal last name")),
+                (
+                    "preferred_name",
+                    models.CharField(blank=True, help_text="The name to call them by.", max_length=100),
+                ),
+                ("date_of_birth", models.DateField()),
+                (
+                    "sex_assigned_at_birth",
+                    models.CharField(
+                        choices=[
+                            ("female", "Female"),
+                            ("male", "Male"),
+                            ("intersex", "Intersex"),
+                            ("unknown", "Not known / not disclosed"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("gender_identity", models.CharField(blank=True, max_length=60)),
+                (
+                    "pronouns",
+                    models.CharField(
+                        blank=True, help_text="For example she/her, he/him, they/them.", max_length=40
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("address_line", models.CharField(blank=True, max_length=200)),
+                ("city", models.CharField(blank=True, max_length=100)),
+                ("region", models.CharField(blank=True, max_length=100, verbose_name="State")),
+                ("postal_code", models.CharField(blank=True, max_length=20)),
+                ("emergency_contact_name", models.CharField(blank=True, max_length=150)),
+                ("emergency_contact_relationship", models.CharField(blank=True, max_length=60)),
+                ("emergency_contact_phone", models.CharField(blank=True, max_length=40)),
+                (
+                    "referring_provider",
+                    models.CharField(blank=True, help_text="Name, practice and phone.", max_length=200),
+                ),
+                (
+                    "outside_psychiatrist",
+                    models.CharField(blank=True, help_text="Name, practice and phone.", max_length=200),
+                ),
+                (
+                    "outside_therapist",
+                    models.CharField(blank=True, help_text="Name, practice and phone.", max_length=200),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="core.clinic",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "portal_user",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "treating_clinician",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical patient',
-                'verbose_name_plural': 'historical patients',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical patient",
+                "verbose_name_plural": "historical patients",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Patient',
+            name="Patient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_number', models.CharField(max_length=30, unique=True)),
-                ('legal_given_name', models.CharField(max_length=100, verbose_name='Legal first name')),
-                ('legal_middle_name', models.CharField(blank=True, max_length=100, verbose_name='Middle name')),
-                ('legal_family_name', models.CharField(max_length=100, verbose_name='Legal last name')),
-                ('preferred_name', models.CharField(blank=True, help_text='The name to call them by.', max_length=100)),
-                ('date_of_birth', models.DateField()),
-                ('sex_assigned_at_birth', models.CharField(choices=[('female', 'Female'), ('male', 'Male'), ('intersex', 'Intersex'), ('unknown', 'Not known / not disclosed')], max_length=10)),
-                ('gender_identity', models.CharField(blank=True, max_length=60)),
-                ('pronouns', models.CharField(blank=True, help_text='For example she/her, he/him, they/them.', max_length=40)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('address_line', models.CharField(blank=True, max_length=200)),
-                ('city', models.CharField(blank=True, max_length=100)),
-                ('region', models.CharField(blank=True, max_length=100, verbose_name='State')),
-                ('postal_code', models.CharField(blank=True, max_length=20)),
-                ('emergency_contact_name', models.CharField(blank=True, max_length=150)),
-                ('emergency_contact_relationship', models.CharField(blank=True, max_length=60)),
-                ('emergency_contact_phone', models.CharField(blank=True, max_length=40)),
-                ('referring_provider', models.CharField(blank=True, help_text='Name, practice and phone.', max_length=200)),
-                ('outside_psychiatrist', models.CharField(blank=True, help_text='Name, practice and phone.', max_length=200)),
-                ('outside_therapist', models.CharField(blank=True, help_text='Name, practice and phone.', max_length=200)),
-                ('search_family_name', models.CharField(db_index=True, editable=False, max_length=100)),
-                ('search_given_name', models.CharField(db_index=True, editable=False, max_length=100)),
-                ('search_preferred_name', models.CharField(blank=True, db_index=True, editable=False, max_length=100)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='patients', to='core.clinic')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('portal_user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='patient_record', to=settings.AUTH_USER_MODEL)),
-                ('treating_clinician', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='treated_patients', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("record_number", models.CharField(max_length=30, unique=True)),
+                ("legal_given_name", models.CharField(max_length=100, verbose_name="Legal first name")),
+                (
+                    "legal_middle_name",
+                    models.CharField(blank=True, max_length=100, verbose_name="Middle name"),
+                ),
+                ("legal_family_name", models.CharField(max_length=100, verbose_name="Legal last name")),
+                (
+                    "preferred_name",
+                    models.CharField(blank=True, help_text="The name to call them by.", max_length=100),
+                ),
+                ("date_of_birth", models.DateField()),
+                (
+                    "sex_assigned_at_birth",
+                    models.CharField(
+                        choices=[
+                            ("female", "Female"),
+                            ("male", "Male"),
+                            ("intersex", "Intersex"),
+                            ("unknown", "Not known / not disclosed"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("gender_identity", models.CharField(blank=True, max_length=60)),
+                (
+                    "pronouns",
+                    models.CharField(
+                        blank=True, help_text="For example she/her, he/him, they/them.", max_length=40
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("address_line", models.CharField(blank=True, max_length=200)),
+                ("city", models.CharField(blank=True, max_length=100)),
+                ("region", models.CharField(blank=True, max_length=100, verbose_name="State")),
+                ("postal_code", models.CharField(blank=True, max_length=20)),
+                ("emergency_contact_name", models.CharField(blank=True, max_length=150)),
+                ("emergency_contact_relationship", models.CharField(blank=True, max_length=60)),
+                ("emergency_contact_phone", models.CharField(blank=True, max_length=40)),
+                (
+                    "referring_provider",
+                    models.CharField(blank=True, help_text="Name, practice and phone.", max_length=200),
+                ),
+                (
+                    "outside_psychiatrist",
+                    models.CharField(blank=True, help_text="Name, practice and phone.", max_length=200),
+                ),
+                (
+                    "outside_therapist",
+                    models.CharField(blank=True, help_text="Name, practice and phone.", max_length=200),
+                ),
+                ("search_family_name", models.CharField(db_index=True, editable=False, max_length=100)),
+                ("search_given_name", models.CharField(db_index=True, editable=False, max_length=100)),
+                (
+                    "search_preferred_name",
+                    models.CharField(blank=True, db_index=True, editable=False, max_length=100),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="patients", to="core.clinic"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "portal_user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="patient_record",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "treating_clinician",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="treated_patients",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['legal_family_name', 'legal_given_name'],
+                "ordering": ["legal_family_name", "legal_given_name"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalGuardian',
+            name="HistoricalGuardian",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('given_name', models.CharField(max_length=100, verbose_name='First name')),
-                ('family_name', models.CharField(max_length=100, verbose_name='Last name')),
-                ('relationship', models.CharField(help_text='For example mother, father, legal guardian.', max_length=60)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('can_consent', models.BooleanField(default=True, help_text='Parent or court-appointed guardian.', verbose_name='Has the legal right to consent to treatment')),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('portal_user', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='patients.patient')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("given_name", models.CharField(max_length=100, verbose_name="First name")),
+                ("family_name", models.CharField(max_length=100, verbose_name="Last name")),
+                (
+                    "relationship",
+                    models.CharField(help_text="For example mother, father, legal guardian.", max_length=60),
+                ),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                (
+                    "can_consent",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Parent or court-appointed guardian.",
+                        verbose_name="Has the legal right to consent to treatment",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "portal_user",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical guardian',
-                'verbose_name_plural': 'historical guardians',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical guardian",
+                "verbose_name_plural": "historical guardians",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Guardian',
+            name="Guardian",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('given_name', models.CharField(max_length=100, verbose_name='First name')),
-                ('family_name', models.CharField(max_length=100, verbose_name='Last name')),
-                ('relationship', models.CharField(help_text='For example mother, father, legal guardian.', max_length=60)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('can_consent', models.BooleanField(default=True, help_text='Parent or court-appointed guardian.', verbose_name='Has the legal right to consent to treatment')),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('portal_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='guardianships', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='guardians', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("given_name", models.CharField(max_length=100, verbose_name="First name")),
+                ("family_name", models.CharField(max_length=100, verbose_name="Last name")),
+                (
+                    "relationship",
+                    models.CharField(help_text="For example mother, father, legal guardian.", max_length=60),
+                ),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                (
+                    "can_consent",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Parent or court-appointed guardian.",
+                        verbose_name="Has the legal right to consent to treatment",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "portal_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="guardianships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="guardians",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['family_name', 'given_name'],
+                "ordering": ["family_name", "given_name"],
             },
         ),
         migrations.CreateModel(
-            name='ConsentRecord',
+            name="ConsentRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('given', 'Given'), ('withdrawn', 'Withdrawn')], max_length=10)),
-                ('signed_by', models.CharField(choices=[('patient', 'The patient'), ('guardian', 'A guardian')], max_length=10)),
-                ('signer_name', models.CharField(max_length=200)),
-                ('assent', models.CharField(choices=[('not_applicable', 'Not applicable (adult, or too young to assent)'), ('given', 'The child agrees'), ('declined', 'The child does not agree')], default='not_applicable', max_length=20)),
-                ('assent_note', models.TextField(blank=True)),
-                ('note', models.TextField(blank=True)),
-                ('signed_on', models.DateField()),
-                ('correction_reason', models.TextField(blank=True)),
-                ('recorded_at', models.DateTimeField()),
-                ('corrects', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='corrections', to='patients.consentrecord')),
-                ('form', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='records', to='patients.consentform')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('withdraws', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='withdrawals', to='patients.consentrecord')),
-                ('guardian', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='patients.guardian')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consents', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(choices=[("given", "Given"), ("withdrawn", "Withdrawn")], max_length=10),
+                ),
+                (
+                    "signed_by",
+                    models.CharField(
+                        choices=[("patient", "The patient"), ("guardian", "A guardian")], max_length=10
+                    ),
+                ),
+                ("signer_name", models.CharField(max_length=200)),
+                (
+                    "assent",
+                    models.CharField(
+                        choices=[
+                            ("not_applicable", "Not applicable (adult, or too young to assent)"),
+                            ("given", "The child agrees"),
+                            ("declined", "The child does not agree"),
+                        ],
+                        default="not_applicable",
+                        max_length=20,
+                    ),
+                ),
+                ("assent_note", models.TextField(blank=True)),
+                ("note", models.TextField(blank=True)),
+                ("signed_on", models.DateField()),
+                ("correction_reason", models.TextField(blank=True)),
+                ("recorded_at", models.DateTimeField()),
+                (
+                    "corrects",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="corrections",
+                        to="patients.consentrecord",
+                    ),
+                ),
+                (
+                    "form",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="records",
+                        to="patients.consentform",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "withdraws",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="withdrawals",
+                        to="patients.consentrecord",
+                    ),
+                ),
+                (
+                    "guardian",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="patients.guardian",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consents",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-recorded_at', '-id'],
+                "ordering": ["-recorded_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['clinic', 'date_of_birth'], name='patient_clinic_dob'),
+            model_name="patient",
+            index=models.Index(fields=["clinic", "date_of_birth"], name="patient_clinic_dob"),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['clinic', 'search_family_name'], name='patient_clinic_family'),
+            model_name="patient",
+            index=models.Index(fields=["clinic", "search_family_name"], name="patient_clinic_family"),
         ),
         migrations.AddConstraint(
-            model_name='consentrecord',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('signed_by', 'guardian'), _negated=True), ('guardian__isnull', False), _connector='OR'), name='consent_guardian_signer_named'),
+            model_name="consentrecord",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("signed_by", "guardian"), _negated=True),
+                    ("guardian__isnull", False),
+                    _connector="OR",
+                ),
+                name="consent_guardian_signer_named",
+            ),
         ),
     ]

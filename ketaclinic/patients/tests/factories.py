@@ -24,7 +24,9 @@ def adult_details(**overrides: Any) -> dict[str, Any]:
 def child_details(age: int = 12, **overrides: Any) -> dict[str, Any]:
     today = clock.now().date()
     return adult_details(
-        legal_given_name="Noah", legal_family_name="Bennett", date_of_birth=dt.date(today.year - age - 1, 12, 1),
+        legal_given_name="Noah",
+        legal_family_name="Bennett",
+        date_of_birth=dt.date(today.year - age - 1, 12, 1),
         **overrides,
     )
 
@@ -37,4 +39,6 @@ def register_adult(by: Any, clinic: Clinic, **overrides: Any) -> Patient:
 
 
 def register_child(by: Any, clinic: Clinic, age: int = 12, **overrides: Any) -> Patient:
-    return services.register_patient(by=by, clinic=clinic, details=child_details(age, **overrides), guardian=MOTHER)
+    return services.register_patient(
+        by=by, clinic=clinic, details=child_details(age, **overrides), guardian=MOTHER
+    )

@@ -114,8 +114,11 @@ def test_minor_without_guardian_answers_400(token_for, nurse) -> None:
 
 
 def test_minor_with_guardian_is_created(token_for, nurse) -> None:
-    body = {**NEW_PATIENT, "date_of_birth": "2016-02-03",
-            "guardian": {"given_name": "Ann", "family_name": "Quinn", "relationship": "mother"}}
+    body = {
+        **NEW_PATIENT,
+        "date_of_birth": "2016-02-03",
+        "guardian": {"given_name": "Ann", "family_name": "Quinn", "relationship": "mother"},
+    }
     response = token_for(nurse).post("/api/patients/", body, content_type="application/json")
     assert response.status_code == 201
     assert [g["given_name"] for g in response.json()["guardians"]] == ["Ann"]

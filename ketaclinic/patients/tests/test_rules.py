@@ -45,7 +45,9 @@ def test_minor_without_consenting_guardian_needs_one() -> None:
     assert rules.needs_consenting_guardian(30, 18, 0) is False
 
 
-def event(record_id: int, action: ConsentAction, version: int = 1, minutes: int = 0, corrected: bool = False) -> ConsentEvent:
+def event(
+    record_id: int, action: ConsentAction, version: int = 1, minutes: int = 0, corrected: bool = False
+) -> ConsentEvent:
     return ConsentEvent(record_id, action, version, T0 + dt.timedelta(minutes=minutes), corrected)
 
 

@@ -92,7 +92,9 @@ def test_minor_without_guardian_rerenders_with_field_error(client_for, front_des
 
 
 def test_invalid_form_keeps_what_was_typed(client_for, front_desk, clinic) -> None:
-    response = client_for(front_desk).post(reverse("patients:register"), form_data(clinic=str(clinic.pk), date_of_birth="not a date"))
+    response = client_for(front_desk).post(
+        reverse("patients:register"), form_data(clinic=str(clinic.pk), date_of_birth="not a date")
+    )
     assert response.status_code == 200
     assert 'value="Robin"' in response.text
     assert Patient.objects.count() == 0
@@ -107,12 +109,16 @@ def test_search_by_name_dob_and_record_number(client_for, front_desk, patient) -
 
 
 def test_htmx_search_returns_only_the_results_fragment(client_for, front_desk, patient) -> None:
-    response = client_for(front_desk).get(reverse("patients:list"), {"q": "marsh"}, headers={"HX-Request": "true"})
+    response = client_for(front_desk).get(
+        reverse("patients:list"), {"q": "marsh"}, headers={"HX-Request": "true"}
+    )
     assert patient.record_number in response.text
     assert "<html" not in response.text
 
 
-def test_detail_page_queries_do_not_grow_with_history(client_for, front_desk, patient, django_assert_max_num_queries) -> None:
+def test_detail_page_queries_do_not_grow_with_history(
+    client_for, front_desk, patient, django_assert_max_num_queries
+) -> None:
     from ketaclinic.patients import services
 
     client = client_for(front_desk)

@@ -1,4 +1,4 @@
-"""Helpers for the protocol tests: parameters made directly (state for selectors and views), counts of rows."""
+"""Helpers for the protocol tests: parameters made directly (state for selectors and views), row snapshots."""
 
 from typing import Any
 

@@ -121,8 +121,7 @@ def test_any_list_of_distinct_numbers_round_trips(numbers: list[Decimal]) -> Non
 def test_any_text_either_parses_or_is_refused_with_invalid_protocol_value(kind: ValueKind, raw: str) -> None:
     try:
         canonical = normalise_value(kind, raw)
-    except InvalidProtocolValue as error:
-        assert error.message
+    except InvalidProtocolValue:
         return
     # Whatever is accepted is stored canonically: normalising again changes nothing.
     assert normalise_value(kind, canonical) == canonical

@@ -14,6 +14,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, username: str, **options: Any) -> None:
         if username not in data.DEMO_TOTP_USERS:
-            raise CommandError(f"{username} has no demo authenticator; demo ones: {', '.join(data.DEMO_TOTP_USERS)}")
+            raise CommandError(
+                f"{username} has no demo authenticator; demo ones: {', '.join(data.DEMO_TOTP_USERS)}"
+            )
         code = totp(bytes.fromhex(data.demo_totp_key_hex(username)))
         self.stdout.write(f"{code:06d}")

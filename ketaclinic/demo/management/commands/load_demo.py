@@ -16,6 +16,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo accounts (password for all: {data.DEMO_PASSWORD}):")
         for username, first, last, _credentials, role, clinics in data.DEMO_STAFF:
             second = "  + 2FA code: make totp WHO=" + username if username in data.DEMO_TOTP_USERS else ""
-            self.stdout.write(f"  {username:<10} {role.label:<32} {first} {last} ({', '.join(clinics)}){second}")
+            self.stdout.write(
+                f"  {username:<10} {role.label:<32} {first} {last} ({', '.join(clinics)}){second}"
+            )
         self.stdout.write("  lena       Patient (portal)                 Elena 'Lena' Marsh")
         self.stdout.write("  claire     Guardian (portal)                Claire Bennett, mother of Noah")
