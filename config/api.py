@@ -41,7 +41,8 @@ api = NinjaAPI(
     title="ketaclinic API",
     version="1",
     description="Patients and protocol data. Sign in (session) or send `Authorization: Bearer <token>`.",
-    auth=[session_auth, ApiTokenAuth()],
+    # The bearer token is tried first: a token call carries no CSRF cookie, and session auth would refuse it.
+    auth=[ApiTokenAuth(), session_auth],
     urls_namespace="api",
 )
 

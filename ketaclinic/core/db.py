@@ -41,12 +41,12 @@ def append_only(app_label: str, model_name: str) -> migrations.RunPython:
     def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
         table = apps.get_model(app_label, model_name)._meta.db_table
         for statement in _trigger_sql(schema_editor.connection.vendor, table):
-            schema_editor.execute(statement)
+            schema_editor.execute(statement, params=None)
 
     def backwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
         table = apps.get_model(app_label, model_name)._meta.db_table
         for statement in _drop_sql(schema_editor.connection.vendor, table):
-            schema_editor.execute(statement)
+            schema_editor.execute(statement, params=None)
 
     return migrations.RunPython(forwards, backwards, elidable=False)
 

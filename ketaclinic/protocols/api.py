@@ -4,6 +4,7 @@ Authentication is the project's (session with CSRF, or a bearer token); access i
 the service, and domain errors become 4xx JSON with a code through config.api's handler.
 """
 
+from dataclasses import asdict
 from typing import Any
 
 from django.http import HttpRequest
@@ -54,7 +55,7 @@ def _version_out(parameter: ProtocolParameter, version: ProtocolValue, previous:
 def list_parameters(request: HttpRequest, filters: Query[ListQuery]) -> Any:
     """Every protocol entry with its current value; `category` and `q` narrow the list."""
     rows = selectors.parameters_for(viewer=_viewer(request), category=filters.category, search=filters.q)
-    return [ParameterOut(**row.__dict__) for row in rows]
+    return [ParameterOut(**asdict(row)) for row in rows]
 
 
 @router.get("/{key}", response={200: ReadingOut, **_ERRORS})

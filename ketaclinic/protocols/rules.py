@@ -39,6 +39,7 @@ MAX_DECIMAL_PLACES = 6
 _DECIMAL_RE = re.compile(rf"^\d{{1,{MAX_INTEGER_DIGITS}}}(?:\.\d{{1,{MAX_DECIMAL_PLACES}}})?$")
 _INTEGER_RE = re.compile(rf"^\d{{1,{MAX_INTEGER_DIGITS}}}$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,79}$")
 
 KIND_HINTS: dict[ValueKind, str] = {
     ValueKind.DECIMAL: "A number, using a point for decimals, for example 0.5.",
@@ -47,6 +48,11 @@ KIND_HINTS: dict[ValueKind, str] = {
     ValueKind.BOOLEAN: "true or false.",
     ValueKind.DECIMAL_LIST: "Numbers separated by commas, for example 10, 50, 100.",
 }
+
+
+def is_valid_key(key: str) -> bool:
+    """True when `key` has the shape of a protocol key: lower-case letters, digits and underscores."""
+    return _KEY_RE.fullmatch(key) is not None
 
 
 def _invalid(message: str) -> InvalidProtocolValue:

@@ -16,7 +16,7 @@ from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import NotFound, PermissionDenied
 from ketaclinic.protocols.errors import InvalidPopulation, ProtocolMissing
 from ketaclinic.protocols.models import Category, PopulationChoice, ProtocolParameter, ProtocolValue
-from ketaclinic.protocols.rules import Population, ProtocolScalar, as_decimal, parse_value
+from ketaclinic.protocols.rules import Population, ProtocolScalar, as_decimal, is_valid_key, parse_value
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,9 @@ def protocol_value(key: str, *, population: str = Population.ALL) -> ProtocolRea
     unknown population name.
     """
     _check_population(population)
+    if not is_valid_key(key):
+        # No such entry can exist; answering without a query keeps odd input (a NUL byte) off the database.
+        raise ProtocolMissing(key, population)
     populations = {population, Population.ALL.value}
     row = (
         ProtocolValue.objects.filter(parameter__key=key, parameter__population__in=populations)
@@ -174,7 +177,8 @@ def parameters_for(*, viewer: Any, category: str = "", search: str = "") -> list
     )
     if category:
         parameters = parameters.filter(category=category)
-    text = search.strip()
+    # PostgreSQL refuses NUL in text; nobody searches for one.
+    text = search.replace("\x00", "").strip()
     if text:
         parameters = parameters.filter(
             Q(key__icontains=text)
@@ -259,7 +263,11 @@ def parameter_by_key(*, viewer: Any, key: str, population: str = Population.ALL)
     """The parameter for exactly `key` and `population` (no fallback). PermissionDenied, NotFound."""
     _require_view(viewer)
     _check_population(population)
-    parameter = ProtocolParameter.objects.filter(key=key, population=population).first()
+    parameter = (
+        ProtocolParameter.objects.filter(key=key, population=population).first()
+        if is_valid_key(key)
+        else None
+    )
     if parameter is None:
         raise ProtocolMissing(key, population)
     return parameter

@@ -1,7 +1,6 @@
 """The protocol's verbs: load the shipped defaults, change a value, confirm a value. Each is audited."""
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,6 @@ from ketaclinic.protocols.models import (
 DEFAULTS_PATH = Path(__file__).resolve().parent / "defaults" / "protocol_defaults.json"
 AUDIT_OBJECT_TYPE = "protocol_parameter"
 
-_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,79}$")
 _REQUIRED_FIELDS = ("key", "population", "category", "name", "description", "unit", "value_kind", "value")
 
 
@@ -68,7 +66,7 @@ def _checked_default(index: int, entry: Any) -> ProtocolDefault:
         raise InvalidProtocolDefaults(f"{where}: every field but 'verified' is text.")
     if not isinstance(entry["verified"], bool):
         raise InvalidProtocolDefaults(f"{where}: 'verified' is true or false.")
-    if not _KEY_RE.fullmatch(entry["key"]):
+    if not rules.is_valid_key(entry["key"]):
         raise InvalidProtocolDefaults(f"{where}: a key is lower-case letters, digits and underscores.")
     for field, allowed in (
         ("population", PopulationChoice.values),

@@ -268,14 +268,24 @@ def test_bearer_token_reads(clinician: User, clinic_admin: User) -> None:
     assert response.json()["value"] == "40"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="config/api.py tries session auth (CSRF enforced) before the bearer token, so a token POST "
-    "without a CSRF cookie is refused 403; listing ApiTokenAuth() first fixes it",
-)
 def test_bearer_token_changes_without_csrf(clinician: User, clinic_admin: User) -> None:
     _, raw = create_api_token(by=clinic_admin, user=clinician, name="integration")
     client = Client(enforce_csrf_checks=True, headers={"Authorization": f"Bearer {raw}"})
     response = _post(client, f"{BASE}/infusion_duration_min/versions", _change(value="45"))
     assert response.status_code == 201
     assert response.json()["changed_by"] == "clinician"
+
+
+@pytest.mark.parametrize(
+    "path", [f"{BASE}/%00", f"{BASE}/%00/history", f"{BASE}/{'x' * 500}", f"{BASE}/Dose%20Standard"]
+)
+def test_odd_keys_are_404_not_500(client_for: Any, clinician: User, path: str) -> None:
+    response = client_for(clinician).get(path)
+    assert response.status_code == 404
+    assert response.json()["code"] == "protocol_missing"
+
+
+def test_odd_search_text_is_harmless(client_for: Any, clinician: User) -> None:
+    response = client_for(clinician).get(f"{BASE}/", {"q": "\x00"})
+    assert response.status_code == 200
+    assert len(response.json()) == 66
