@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from ketaclinic.accounts.roles import ROLE_LABELS, Role
+
 
 class Action(models.TextChoices):
     VIEW = "view", "Viewed"
@@ -49,3 +51,14 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_type}"
+
+    @property
+    def actor_role_label(self) -> str:
+        """The role as people read it ('Front desk'), or the stored value for a role no longer known."""
+        if self.actor_role in Role._value2member_map_:
+            return ROLE_LABELS[Role(self.actor_role)]
+        return self.actor_role
+
+    @property
+    def object_label(self) -> str:
+        return self.object_type.replace("_", " ")
