@@ -21,6 +21,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.tasks",
     "django_htmx",
+    # ninja as an app: its API docs page uses the packaged Swagger UI files, not a CDN (closed network, CSP).
+    "ninja",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",

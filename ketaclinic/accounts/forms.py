@@ -6,6 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from ketaclinic.accounts.models import ROLE_CHOICES
 from ketaclinic.accounts.roles import STAFF_ROLES
 from ketaclinic.core.models import Clinic
+from ketaclinic.core.rules import WEEKDAYS, OpeningHoursError, format_day_hours, parse_day_hours
 
 STAFF_ROLE_CHOICES = [(value, label) for value, label in ROLE_CHOICES if value in STAFF_ROLES]
 
@@ -61,3 +62,53 @@ class ApiTokenForm(forms.Form):
 
 class IdleTimeoutForm(forms.Form):
     minutes = forms.IntegerField(min_value=1, max_value=480, label="End idle sessions after (minutes)")
+
+
+class ClinicForm(forms.ModelForm[Clinic]):
+    """A clinic's details; opening hours as one line a weekday ("08:00-12:00, 13:00-18:00"; blank: closed)."""
+
+    class Meta:
+        model = Clinic
+        fields = [
+            "name",
+            "address_line",
+            "city",
+            "region",
+            "postal_code",
+            "phone",
+            "time_zone",
+            "npi",
+            "tax_id",
+            "dea_registration",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        hours = self.instance.opening_hours or {}
+        for day, label in zip(WEEKDAYS, WEEKDAY_LABELS, strict=True):
+            self.fields[f"hours_{day}"] = forms.CharField(
+                label=label,
+                required=False,
+                initial=format_day_hours(hours.get(day, [])),
+                help_text="For example 08:00-18:00; blank when closed." if day == "mon" else "",
+            )
+
+    def hour_fields(self) -> list[Any]:
+        return [self[f"hours_{day}"] for day in WEEKDAYS]
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        hours: dict[str, list[list[str]]] = {}
+        for day in WEEKDAYS:
+            try:
+                spans = parse_day_hours(data.get(f"hours_{day}", "") or "")
+            except OpeningHoursError as error:
+                self.add_error(f"hours_{day}", str(error))
+                continue
+            if spans:
+                hours[day] = spans
+        data["opening_hours"] = hours
+        return data
+
+
+WEEKDAY_LABELS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -203,3 +203,44 @@ def bootstrap_organisation(
     )
     admin.clinics.add(clinic)
     return clinic, admin
+
+
+CLINIC_FIELDS = (
+    "name",
+    "address_line",
+    "city",
+    "region",
+    "postal_code",
+    "phone",
+    "time_zone",
+    "npi",
+    "tax_id",
+    "dea_registration",
+    "opening_hours",
+)
+
+
+@transaction.atomic
+def update_clinic(*, by: Any, clinic: Clinic, details: dict[str, Any]) -> Clinic:
+    """Change a clinic's address, identifiers, time zone or opening hours (clinic admins of that clinic)."""
+    from ketaclinic.audit.models import Action
+    from ketaclinic.audit.services import record_change
+
+    _require(by, Perm.MANAGE_CLINIC)
+    if not clinics_for(by).filter(pk=clinic.pk).exists():
+        raise PermissionDenied("You can only change clinics you belong to.")
+    changed = [name for name in CLINIC_FIELDS if name in details and getattr(clinic, name) != details[name]]
+    for name in changed:
+        setattr(clinic, name, details[name])
+    if changed:
+        clinic.full_clean()
+        clinic.save()
+        record_change(
+            by=by,
+            action=Action.UPDATE,
+            object_type="clinic",
+            object_id=clinic.pk,
+            clinic_id=clinic.pk,
+            summary="changed: " + ", ".join(changed),
+        )
+    return clinic

@@ -20,6 +20,7 @@ urlpatterns = [
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/new/", views.staff_create, name="staff_create"),
     path("staff/idle-timeout/", views.idle_timeout, name="idle_timeout"),
+    path("clinics/<int:clinic_id>/", views.clinic_edit, name="clinic_edit"),
     path("staff/<int:user_id>/", views.staff_detail, name="staff_detail"),
     path("staff/<int:user_id>/reset-2fa/", views.staff_reset_second_factor, name="staff_reset_2fa"),
     path("staff/<int:user_id>/unlock/", views.staff_unlock, name="staff_unlock"),

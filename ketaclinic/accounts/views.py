@@ -19,6 +19,7 @@ from django_otp import match_token
 from ketaclinic.accounts import selectors, services
 from ketaclinic.accounts.forms import (
     ApiTokenForm,
+    ClinicForm,
     IdleTimeoutForm,
     SecondFactorForm,
     SignInForm,
@@ -28,7 +29,8 @@ from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_sign_in_event
-from ketaclinic.core.errors import DomainError, PermissionDenied
+from ketaclinic.core.errors import DomainError, NotFound, PermissionDenied
+from ketaclinic.core.models import Clinic
 
 
 def _safe_next(request: HttpRequest, default: str = "/home/") -> str:
@@ -121,6 +123,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         "staff": staff,
         "timeout_form": timeout_form,
         "can_manage_clinic": can(request.user, Perm.MANAGE_CLINIC),
+        "clinics": selectors.clinics_for(request.user),
     }
     return render(request, "accounts/staff_list.html", context)
 
@@ -248,6 +251,27 @@ def token_revoke(request: HttpRequest, user_id: int, token_id: int) -> HttpRespo
         services.revoke_api_token(by=request.user, token=token)
         messages.success(request, f"Token {token.name} revoked.")
     return redirect("accounts:staff_detail", user_id=member.pk)
+
+
+@login_required
+def clinic_edit(request: HttpRequest, clinic_id: int) -> HttpResponse:
+    """A clinic admin's page for one clinic's address, identifiers, time zone and opening hours."""
+    if not can(request.user, Perm.MANAGE_CLINIC):
+        raise PermissionDenied()
+    clinic = selectors.clinics_for(request.user).filter(pk=clinic_id).first()
+    if clinic is None:
+        raise NotFound("No such clinic among yours.")
+    form = ClinicForm(request.POST or None, instance=Clinic.objects.get(pk=clinic.pk))
+    if request.method == "POST" and form.is_valid():
+        details = {name: form.cleaned_data[name] for name in services.CLINIC_FIELDS}
+        try:
+            services.update_clinic(by=request.user, clinic=clinic, details=details)
+        except DomainError as error:
+            _apply_domain_error(form, error)
+        else:
+            messages.success(request, f"{clinic.name} saved.")
+            return redirect("accounts:staff_list")
+    return render(request, "accounts/clinic_form.html", {"form": form, "clinic": clinic})
 
 
 @login_required

@@ -119,3 +119,34 @@ def test_reset_second_factor_removes_device(client_for, clinic_admin, nurse) -> 
     TOTPDevice.objects.create(user=nurse, name="phone", confirmed=True)
     client_for(clinic_admin).post(reverse("accounts:staff_reset_2fa", args=[nurse.pk]))
     assert TOTPDevice.objects.filter(user=nurse).count() == 0
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_clinic_settings_only_for_clinic_admin(role, request, client_for, clinic) -> None:
+    response = client_for(request.getfixturevalue(role)).post(
+        reverse("accounts:clinic_edit", args=[clinic.pk]),
+        {"name": "Renamed", "time_zone": "America/Chicago", "hours_mon": "08:00-18:00"},
+    )
+    clinic.refresh_from_db()
+    if role == "clinic_admin":
+        assert response.status_code == 302
+        assert (clinic.name, clinic.time_zone, clinic.opening_hours) == (
+            "Renamed",
+            "America/Chicago",
+            {"mon": [["08:00", "18:00"]]},
+        )
+    else:
+        assert response.status_code == 403
+        assert clinic.name == "Main Street"
+
+
+def test_bad_opening_hours_and_time_zone_rerender_with_errors(client_for, clinic_admin, clinic) -> None:
+    response = client_for(clinic_admin).post(
+        reverse("accounts:clinic_edit", args=[clinic.pk]),
+        {"name": "Main Street", "time_zone": "Mars/Olympus", "hours_tue": "18:00-08:00"},
+    )
+    assert response.status_code == 200
+    assert "closes before it opens" in response.text
+    assert "not a known time zone" in response.text
+    clinic.refresh_from_db()
+    assert clinic.time_zone == "America/New_York"
