@@ -30,7 +30,7 @@ run: install
 	@echo "Serving ketaclinic at http://$(HOST):$(PORT)/ (web + task worker). Ctrl-C stops both."
 	@trap 'kill 0' EXIT INT TERM; \
 	  $(MANAGE) db_worker --interval 1 & \
-	  $(VENV)/bin/granian --interface asgi --host $(HOST) --port $(PORT) --workers 1 config.asgi:application
+	  $(VENV)/bin/granian --interface asginl --host $(HOST) --port $(PORT) --workers 1 config.asgi:application
 
 test: install
 	$(VENV)/bin/pytest -q

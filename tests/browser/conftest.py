@@ -51,7 +51,7 @@ def live_server_url() -> Iterator[str]:
         [
             str(granian),
             "--interface",
-            "asgi",
+            "asginl",
             "--host",
             "127.0.0.1",
             "--port",
