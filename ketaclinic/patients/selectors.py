@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm, can
@@ -242,15 +242,6 @@ def own_patient_records(*, user: Any) -> list[Patient]:
         .distinct()
         .select_related("clinic")
     )
-
-
-def guardian_counts(patient_ids: list[int]) -> dict[int, int]:
-    rows = (
-        Guardian.objects.filter(patient_id__in=patient_ids, is_active=True, can_consent=True)
-        .values("patient_id")
-        .annotate(total=Count("id"))
-    )
-    return {row["patient_id"]: row["total"] for row in rows}
 
 
 def today_for(patient: Patient) -> dt.date:
