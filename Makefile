@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run serve test test-pg test-browser lint typecheck ci totp clean
+.PHONY: install run serve test test-pg test-browser lint typecheck bench ci totp clean
 
 $(UV):
 	@python=$$(scripts/find-python) && "$$python" -m venv $(TOOLS) && $(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
@@ -47,7 +47,11 @@ lint: install
 	$(VENV)/bin/lint-imports
 
 typecheck: install
-	$(VENV)/bin/mypy ketaclinic config
+	$(VENV)/bin/mypy pharmacokinetics ketaclinic config
+
+# Benchmarks print ratios measured in one run (bench/README.md); BENCH=name runs one.
+bench: install
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m bench $(BENCH)
 
 ci: lint typecheck test test-pg test-browser
 

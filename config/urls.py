@@ -9,6 +9,10 @@ urlpatterns = [
     path("patients/", include("ketaclinic.patients.urls")),
     path("protocol/", include("ketaclinic.protocols.urls")),
     path("audit/", include("ketaclinic.audit.urls")),
+    path("screening/", include("ketaclinic.screening.urls")),
+    path("measures/", include("ketaclinic.measures.urls")),
+    path("inventory/", include("ketaclinic.inventory.urls")),
+    path("dosing/", include("ketaclinic.dosing.urls")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

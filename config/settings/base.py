@@ -35,6 +35,10 @@ INSTALLED_APPS = [
     "ketaclinic.audit",
     "ketaclinic.protocols",
     "ketaclinic.patients",
+    "ketaclinic.screening",
+    "ketaclinic.measures",
+    "ketaclinic.inventory",
+    "ketaclinic.dosing",
     "ketaclinic.portal",
     "ketaclinic.demo",
 ]

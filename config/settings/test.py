@@ -1,5 +1,7 @@
 """Test settings: fast hashing, immediate tasks, in-memory mail."""
 
+import os
+
 from config.settings.base import *  # noqa: F403
 
 SECRET_KEY = "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -17,3 +19,7 @@ SERVESTATIC_AUTOREFRESH = True
 SERVESTATIC_USE_FINDERS = True
 # A wrong code normally delays the next try; tests type a wrong code and then the right one at once.
 OTP_TOTP_THROTTLE_FACTOR = 0
+# Two test runs on one PostgreSQL server (two checkouts, or CI beside a developer) each need their own
+# test database: KETACLINIC_TEST_DB names it; the default stays Django's test_<name>.
+if _test_db_name := os.environ.get("KETACLINIC_TEST_DB"):
+    DATABASES["default"]["TEST"] = {"NAME": _test_db_name}  # noqa: F405

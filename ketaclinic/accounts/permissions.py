@@ -23,6 +23,33 @@ class Perm(StrEnum):
     MANAGE_STAFF = "accounts.manage_staff"
     MANAGE_CLINIC = "core.manage_clinic"
     VIEW_OWN_RECORD = "portal.view_own_record"
+    # A clinical hard stop (contraindication, dose limit) may be overridden, with a reason, by these roles.
+    OVERRIDE_HARD_STOP = "clinical.override_hard_stop"
+    # screening: the public inquiry queue, the assessment, the eligibility decision
+    MANAGE_INQUIRIES = "screening.manage_inquiries"
+    VIEW_ASSESSMENT = "screening.view_assessment"
+    RECORD_ASSESSMENT = "screening.record_assessment"
+    SIGN_ELIGIBILITY = "screening.sign_eligibility"
+    SEND_INTAKE = "screening.send_intake"
+    # measures: scales, their links, suicide-risk alerts, instrument definitions, clinic outcomes
+    VIEW_MEASURES = "measures.view_measures"
+    RECORD_MEASURES = "measures.record_measures"
+    SEND_MEASURE_LINK = "measures.send_measure_link"
+    ACKNOWLEDGE_ALERT = "measures.acknowledge_alert"
+    MANAGE_INSTRUMENTS = "measures.manage_instruments"
+    VIEW_OUTCOMES = "analytics.view_outcomes"
+    # dosing: orders are prescribed by a clinician and co-signed by a second person
+    VIEW_DOSE_ORDER = "dosing.view_order"
+    PRESCRIBE = "dosing.prescribe"
+    COSIGN_DOSE_ORDER = "dosing.cosign_order"
+    # inventory: the controlled-substance ledger
+    VIEW_STOCK = "inventory.view_stock"
+    MANAGE_STOCK = "inventory.manage_stock"
+    DRAW_STOCK = "inventory.draw"
+    WITNESS_STOCK = "inventory.witness"
+    COUNT_STOCK = "inventory.count"
+    RESOLVE_DISCREPANCY = "inventory.resolve_discrepancy"
+    VIEW_STOCK_REPORTS = "inventory.view_reports"
 
 
 _CLINICAL_CARE = {
@@ -33,16 +60,72 @@ _CLINICAL_CARE = {
     Perm.VIEW_PROTOCOL,
 }
 
+# What a nurse and a clinician both do at the chair and in the assessment room.
+_CHAIRSIDE = {
+    Perm.MANAGE_INQUIRIES,
+    Perm.VIEW_ASSESSMENT,
+    Perm.RECORD_ASSESSMENT,
+    Perm.SEND_INTAKE,
+    Perm.VIEW_MEASURES,
+    Perm.RECORD_MEASURES,
+    Perm.SEND_MEASURE_LINK,
+    Perm.VIEW_DOSE_ORDER,
+    Perm.COSIGN_DOSE_ORDER,
+    Perm.VIEW_STOCK,
+    Perm.WITNESS_STOCK,
+}
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
-    Role.CLINICIAN: frozenset(_CLINICAL_CARE | {Perm.CHANGE_PROTOCOL}),
-    Role.NURSE: frozenset(_CLINICAL_CARE),
+    Role.CLINICIAN: frozenset(
+        _CLINICAL_CARE
+        | _CHAIRSIDE
+        | {
+            Perm.CHANGE_PROTOCOL,
+            Perm.OVERRIDE_HARD_STOP,
+            Perm.SIGN_ELIGIBILITY,
+            Perm.ACKNOWLEDGE_ALERT,
+            Perm.MANAGE_INSTRUMENTS,
+            Perm.VIEW_OUTCOMES,
+            Perm.PRESCRIBE,
+        }
+    ),
+    # Nurses draw, waste and count controlled drugs; they neither prescribe nor override hard stops.
+    Role.NURSE: frozenset(_CLINICAL_CARE | _CHAIRSIDE | {Perm.DRAW_STOCK, Perm.COUNT_STOCK}),
     Role.FRONT_DESK: frozenset(
-        {Perm.VIEW_PATIENT, Perm.ADD_PATIENT, Perm.CHANGE_PATIENT, Perm.RECORD_CONSENT}
+        {
+            Perm.VIEW_PATIENT,
+            Perm.ADD_PATIENT,
+            Perm.CHANGE_PATIENT,
+            Perm.RECORD_CONSENT,
+            Perm.MANAGE_INQUIRIES,
+            Perm.SEND_INTAKE,
+            Perm.SEND_MEASURE_LINK,
+        }
     ),
     Role.BILLING_CLERK: frozenset({Perm.VIEW_PATIENT}),
-    Role.CUSTODIAN: frozenset({Perm.VIEW_PROTOCOL}),
+    # Only the custodian manages stock and resolves discrepancies (PROTOCOL.md section 7).
+    Role.CUSTODIAN: frozenset(
+        {
+            Perm.VIEW_PROTOCOL,
+            Perm.VIEW_STOCK,
+            Perm.MANAGE_STOCK,
+            Perm.WITNESS_STOCK,
+            Perm.COUNT_STOCK,
+            Perm.RESOLVE_DISCREPANCY,
+            Perm.VIEW_STOCK_REPORTS,
+        }
+    ),
     Role.CLINIC_ADMIN: frozenset(
-        {Perm.VIEW_PROTOCOL, Perm.CHANGE_PROTOCOL, Perm.VIEW_AUDIT, Perm.MANAGE_STAFF, Perm.MANAGE_CLINIC}
+        {
+            Perm.VIEW_PROTOCOL,
+            Perm.CHANGE_PROTOCOL,
+            Perm.VIEW_AUDIT,
+            Perm.MANAGE_STAFF,
+            Perm.MANAGE_CLINIC,
+            Perm.MANAGE_INSTRUMENTS,
+            Perm.VIEW_OUTCOMES,
+            Perm.VIEW_STOCK_REPORTS,
+        }
     ),
     Role.PATIENT: frozenset({Perm.VIEW_OWN_RECORD}),
     Role.GUARDIAN: frozenset({Perm.VIEW_OWN_RECORD}),

@@ -98,12 +98,13 @@ def _checked_default(index: int, entry: Any) -> ProtocolDefault:
     )
 
 
-def read_protocol_defaults(path: Path | None = None) -> list[ProtocolDefault]:
-    """Every entry of the defaults file (the shipped one unless `path` is given), checked.
+def default_files() -> list[Path]:
+    """The shipped defaults: `protocol_defaults.json` first, then each app's own `<app>.json` beside it."""
+    others = sorted(p for p in DEFAULTS_PATH.parent.glob("*.json") if p != DEFAULTS_PATH)
+    return [DEFAULTS_PATH, *others]
 
-    Raises InvalidProtocolDefaults naming the first bad entry.
-    """
-    path = path or DEFAULTS_PATH
+
+def _read_defaults_file(path: Path) -> list[ProtocolDefault]:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -111,13 +112,24 @@ def read_protocol_defaults(path: Path | None = None) -> list[ProtocolDefault]:
     entries = document.get("parameters") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise InvalidProtocolDefaults(f"{path.name} has no 'parameters' list.")
-    defaults = [_checked_default(index, entry) for index, entry in enumerate(entries)]
-    seen: set[tuple[str, str]] = set()
-    for default in defaults:
-        identity = (default.key, default.population)
-        if identity in seen:
-            raise InvalidProtocolDefaults(f"{path.name} lists {default.key} ({default.population}) twice.")
-        seen.add(identity)
+    return [_checked_default(index, entry) for index, entry in enumerate(entries)]
+
+
+def read_protocol_defaults(path: Path | None = None) -> list[ProtocolDefault]:
+    """Every entry of the shipped defaults files (or of `path` alone, when given), checked.
+
+    Raises InvalidProtocolDefaults naming the first bad entry, or a key listed twice across the files.
+    """
+    defaults: list[ProtocolDefault] = []
+    seen: dict[tuple[str, str], str] = {}
+    for file in [path] if path else default_files():
+        for default in _read_defaults_file(file):
+            identity = (default.key, default.population)
+            if identity in seen:
+                where = file.name if seen[identity] == file.name else f"{seen[identity]} and {file.name}"
+                raise InvalidProtocolDefaults(f"{where} lists {default.key} ({default.population}) twice.")
+            seen[identity] = file.name
+            defaults.append(default)
     return defaults
 
 
@@ -153,7 +165,7 @@ def load_protocol_defaults(*, by: Any = None, path: Path | None = None) -> int:
             value=default.value,
             source=default.source,
             verified=default.verified,
-            reason="Shipped default (ketaclinic protocol_defaults.json).",
+            reason="Shipped default (ketaclinic protocol defaults).",
             changed_by=by,
             changed_at=now,
         )

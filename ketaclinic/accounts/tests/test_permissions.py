@@ -5,6 +5,20 @@ import pytest
 from ketaclinic.accounts.permissions import ROLE_PERMISSIONS, Perm, role_can
 from ketaclinic.accounts.roles import Role
 
+CHAIRSIDE = {
+    Perm.MANAGE_INQUIRIES,
+    Perm.VIEW_ASSESSMENT,
+    Perm.RECORD_ASSESSMENT,
+    Perm.SEND_INTAKE,
+    Perm.VIEW_MEASURES,
+    Perm.RECORD_MEASURES,
+    Perm.SEND_MEASURE_LINK,
+    Perm.VIEW_DOSE_ORDER,
+    Perm.COSIGN_DOSE_ORDER,
+    Perm.VIEW_STOCK,
+    Perm.WITNESS_STOCK,
+}
+
 EXPECTED: dict[Role, set[Perm]] = {
     Role.CLINICIAN: {
         Perm.VIEW_PATIENT,
@@ -13,6 +27,13 @@ EXPECTED: dict[Role, set[Perm]] = {
         Perm.RECORD_CONSENT,
         Perm.VIEW_PROTOCOL,
         Perm.CHANGE_PROTOCOL,
+        Perm.OVERRIDE_HARD_STOP,
+        Perm.SIGN_ELIGIBILITY,
+        Perm.ACKNOWLEDGE_ALERT,
+        Perm.MANAGE_INSTRUMENTS,
+        Perm.VIEW_OUTCOMES,
+        Perm.PRESCRIBE,
+        *CHAIRSIDE,
     },
     Role.NURSE: {
         Perm.VIEW_PATIENT,
@@ -20,16 +41,38 @@ EXPECTED: dict[Role, set[Perm]] = {
         Perm.CHANGE_PATIENT,
         Perm.RECORD_CONSENT,
         Perm.VIEW_PROTOCOL,
+        Perm.DRAW_STOCK,
+        Perm.COUNT_STOCK,
+        *CHAIRSIDE,
     },
-    Role.FRONT_DESK: {Perm.VIEW_PATIENT, Perm.ADD_PATIENT, Perm.CHANGE_PATIENT, Perm.RECORD_CONSENT},
+    Role.FRONT_DESK: {
+        Perm.VIEW_PATIENT,
+        Perm.ADD_PATIENT,
+        Perm.CHANGE_PATIENT,
+        Perm.RECORD_CONSENT,
+        Perm.MANAGE_INQUIRIES,
+        Perm.SEND_INTAKE,
+        Perm.SEND_MEASURE_LINK,
+    },
     Role.BILLING_CLERK: {Perm.VIEW_PATIENT},
-    Role.CUSTODIAN: {Perm.VIEW_PROTOCOL},
+    Role.CUSTODIAN: {
+        Perm.VIEW_PROTOCOL,
+        Perm.VIEW_STOCK,
+        Perm.MANAGE_STOCK,
+        Perm.WITNESS_STOCK,
+        Perm.COUNT_STOCK,
+        Perm.RESOLVE_DISCREPANCY,
+        Perm.VIEW_STOCK_REPORTS,
+    },
     Role.CLINIC_ADMIN: {
         Perm.VIEW_PROTOCOL,
         Perm.CHANGE_PROTOCOL,
         Perm.VIEW_AUDIT,
         Perm.MANAGE_STAFF,
         Perm.MANAGE_CLINIC,
+        Perm.MANAGE_INSTRUMENTS,
+        Perm.VIEW_OUTCOMES,
+        Perm.VIEW_STOCK_REPORTS,
     },
     Role.PATIENT: {Perm.VIEW_OWN_RECORD},
     Role.GUARDIAN: {Perm.VIEW_OWN_RECORD},
