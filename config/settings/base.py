@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "ketaclinic.accounts.middleware.IdleTimeoutMiddleware",
     "ketaclinic.accounts.middleware.RequireSecondFactorMiddleware",
+    "ketaclinic.accounts.middleware.ClinicTimeZoneMiddleware",
     "ketaclinic.audit.middleware.RequestContextMiddleware",
     "ketaclinic.core.middleware.DomainErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

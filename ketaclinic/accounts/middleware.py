@@ -1,6 +1,7 @@
 """Session safety: idle sessions end after the clinic's limit; roles that need a second factor must use it."""
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Callable
 
 from django.contrib import messages
@@ -8,11 +9,40 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 
 from ketaclinic.accounts import selectors
 from ketaclinic.core import clock
 
 LAST_SEEN_KEY = "ketaclinic_last_seen"
+TIME_ZONE_KEY = "ketaclinic_time_zone"
+
+
+class ClinicTimeZoneMiddleware:
+    """Show times in the signed-in person's clinic zone; the database keeps UTC.
+
+    The zone is looked up once per session (it changes only when a clinic's zone does, which a clinic admin
+    does rarely; signing in again picks it up).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        zone_name = "UTC"
+        if request.user.is_authenticated:
+            cached = request.session.get(TIME_ZONE_KEY) if hasattr(request, "session") else None
+            zone_name = cached or selectors.display_time_zone_for(request.user)
+            if not cached and hasattr(request, "session"):
+                request.session[TIME_ZONE_KEY] = zone_name
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(zone_name))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
 
 class IdleTimeoutMiddleware:

@@ -42,6 +42,16 @@ def clinics_for(user: Any) -> QuerySet[Clinic]:
     return Clinic.objects.filter(members=user, is_active=True)
 
 
+def display_time_zone_for(user: Any) -> str:
+    """The zone a person's pages show times in: their first clinic's, else the first clinic's, else UTC.
+
+    Times are stored in UTC (DESIGN.md rule 9); staff read them as the clinic's wall-clock time.
+    """
+    clinic = clinics_for(user).order_by("pk").only("time_zone").first()
+    clinic = clinic or Clinic.objects.filter(is_active=True).order_by("pk").only("time_zone").first()
+    return clinic.time_zone if clinic and clinic.time_zone else "UTC"
+
+
 def staff_for(*, viewer: Any) -> QuerySet[User]:
     """Accounts a clinic admin manages: people sharing at least one of the admin's clinics, or none yet."""
     if not can(viewer, Perm.MANAGE_STAFF):
