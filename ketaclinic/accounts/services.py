@@ -22,6 +22,21 @@ def _require(by: Any, perm: Perm) -> None:
         raise PermissionDenied()
 
 
+def _audit_account(*, by: Any, user: User, action: str, summary: str) -> None:
+    """Staff-account changes go in the audit log under the person's first clinic, for its admins."""
+    from ketaclinic.audit.services import record_change
+
+    first_clinic = user.clinics.order_by("pk").values_list("pk", flat=True).first()
+    record_change(
+        by=by,
+        action=action,
+        object_type="staff_account",
+        object_id=user.pk,
+        clinic_id=first_clinic,
+        summary=f"{user.get_username()}: {summary}",
+    )
+
+
 def _check_clinics(by: Any, clinics: Iterable[Clinic]) -> list[Clinic]:
     allowed = set(clinics_for(by).values_list("pk", flat=True))
     chosen = list(clinics)
@@ -66,6 +81,12 @@ def create_staff_account(
         user.set_unusable_password()
     user.save()
     user.clinics.set(chosen)
+    _audit_account(
+        by=by,
+        user=user,
+        action="create",
+        summary=f"account created as {role.label} for {', '.join(c.code for c in chosen)}",
+    )
     if not password and email:
         from ketaclinic.accounts.tasks import send_account_invitation
 
@@ -95,6 +116,7 @@ def update_staff_account(
             "You cannot change your own role or deactivate yourself; ask another admin.",
             field="role",
         )
+    before = _account_snapshot(user)
     user.first_name, user.last_name, user.email = first_name, last_name, email
     user.role, user.is_active, user.credentials, user.phone = role.value, is_active, credentials, phone
     user.save()
@@ -102,7 +124,23 @@ def update_staff_account(
     managed = set(clinics_for(by).values_list("pk", flat=True))
     kept = [clinic for clinic in user.clinics.all() if clinic.pk not in managed]
     user.clinics.set([*kept, *chosen])
+    after = _account_snapshot(user)
+    changed = [f"{name} {before[name]!r} -> {after[name]!r}" for name in after if before[name] != after[name]]
+    if changed:
+        _audit_account(by=by, user=user, action="update", summary="; ".join(changed))
     return user
+
+
+def _account_snapshot(user: User) -> dict[str, object]:
+    return {
+        "name": f"{user.first_name} {user.last_name}",
+        "email": user.email,
+        "role": user.role,
+        "active": user.is_active,
+        "credentials": user.credentials,
+        "phone": user.phone,
+        "clinics": sorted(user.clinics.values_list("code", flat=True)),
+    }
 
 
 @transaction.atomic
@@ -110,12 +148,15 @@ def reset_second_factor(*, by: Any, user: User) -> None:
     """Remove a person's authenticator so they enrol a new one at next sign-in (lost phone)."""
     _require(by, Perm.MANAGE_STAFF)
     TOTPDevice.objects.filter(user=user).delete()
+    _audit_account(by=by, user=user, action="update", summary="second factor reset")
 
 
 def unlock_account(*, by: Any, user: User) -> int:
     """Lift a lockout from repeated failed sign-ins. Returns how many lockout records were cleared."""
     _require(by, Perm.MANAGE_STAFF)
-    return int(axes_reset(username=user.username))
+    cleared = int(axes_reset(username=user.username))
+    _audit_account(by=by, user=user, action="update", summary=f"sign-in lockout lifted ({cleared} records)")
+    return cleared
 
 
 @transaction.atomic
@@ -144,6 +185,7 @@ def create_api_token(*, by: Any, user: User, name: str) -> tuple[ApiToken, str]:
     token = ApiToken.objects.create(
         user=user, name=name, key_hash=hash_token(raw), prefix=raw[:10], created_by=by
     )
+    _audit_account(by=by, user=user, action="create", summary=f"API token {token.prefix}... issued ({name})")
     return token, raw
 
 
@@ -153,6 +195,9 @@ def revoke_api_token(*, by: Any, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = clock.now()
         token.save(update_fields=["revoked_at"])
+        _audit_account(
+            by=by, user=token.user, action="update", summary=f"API token {token.prefix}... revoked"
+        )
     return token
 
 

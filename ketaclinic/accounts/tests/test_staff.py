@@ -150,3 +150,51 @@ def test_bad_opening_hours_and_time_zone_rerender_with_errors(client_for, clinic
     assert "not a known time zone" in response.text
     clinic.refresh_from_db()
     assert clinic.time_zone == "America/New_York"
+
+
+def test_staff_account_changes_are_audited_under_the_persons_clinic(clinic_admin, nurse, clinic) -> None:
+    from ketaclinic.accounts.services import create_api_token, reset_second_factor, update_staff_account
+    from ketaclinic.audit.models import AuditEvent
+
+    update_staff_account(
+        by=clinic_admin,
+        user=nurse,
+        first_name=nurse.first_name,
+        last_name=nurse.last_name,
+        email=nurse.email,
+        role=Role.CLINICIAN,
+        clinics=[clinic],
+        is_active=True,
+        credentials=nurse.credentials,
+        phone=nurse.phone,
+    )
+    reset_second_factor(by=clinic_admin, user=nurse)
+    token, _raw = create_api_token(by=clinic_admin, user=nurse, name="lab")
+    events = list(AuditEvent.objects.filter(object_type="staff_account").order_by("pk"))
+    assert [(e.action, e.actor_id, e.clinic_id, e.object_id) for e in events] == [
+        ("update", clinic_admin.pk, clinic.pk, str(nurse.pk)),
+        ("update", clinic_admin.pk, clinic.pk, str(nurse.pk)),
+        ("create", clinic_admin.pk, clinic.pk, str(nurse.pk)),
+    ]
+    assert events[0].summary == f"{nurse.username}: role 'nurse' -> 'clinician'"
+    assert events[1].summary == f"{nurse.username}: second factor reset"
+    assert events[2].summary == f"{nurse.username}: API token {token.prefix}... issued (lab)"
+
+
+def test_saving_an_account_unchanged_writes_no_audit_entry(clinic_admin, nurse, clinic) -> None:
+    from ketaclinic.accounts.services import update_staff_account
+    from ketaclinic.audit.models import AuditEvent
+
+    update_staff_account(
+        by=clinic_admin,
+        user=nurse,
+        first_name=nurse.first_name,
+        last_name=nurse.last_name,
+        email=nurse.email,
+        role=Role(nurse.role),
+        clinics=[clinic],
+        is_active=True,
+        credentials=nurse.credentials,
+        phone=nurse.phone,
+    )
+    assert not AuditEvent.objects.filter(object_type="staff_account").exists()
