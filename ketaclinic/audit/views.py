@@ -99,10 +99,21 @@ def _render_list(request: HttpRequest, form: AuditFilterForm) -> HttpResponse:
         "rows": [],
     }
     if form.is_valid():
-        events = selectors.audit_events_for(viewer=request.user, **form.filters())
+        filters = form.filters()
+        events = selectors.audit_events_for(viewer=request.user, **filters)
         page_obj = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
         context["page_obj"] = page_obj
         context["rows"] = [_row(event) for event in page_obj]
+        # Who looked at the log, and for whom, is itself worth knowing (written after the rows are read, so
+        # a view never lists itself).
+        shown = ", ".join(f"{name}={value}" for name, value in filters.items() if value)
+        record_read(
+            by=request.user,
+            action=Action.SEARCH if shown else Action.LIST,
+            object_type="audit_log",
+            summary=f"page {page_obj.number}" + (f"; {shown}" if shown else ""),
+            channel=Channel.PAGE,
+        )
     return render(request, "audit/list.html", context)
 
 
