@@ -12,6 +12,7 @@ from ketaclinic.accounts.services import create_api_token
 from ketaclinic.protocols.models import ProtocolParameter
 from ketaclinic.protocols.services import change_protocol_value, load_protocol_defaults
 from ketaclinic.protocols.tests.conftest import snapshot
+from ketaclinic.protocols.tests.shipped import SHIPPED_COUNT
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +121,7 @@ def test_list_returns_every_entry_with_its_current_value(client_for: Any, nurse:
         ("age_of_majority_years", "all", "18", "years", 1, False),
         ("assent_from_age_years", "all", "7", "years", 1, False),
     ]
-    assert len(client_for(nurse).get(f"{BASE}/").json()) == 66
+    assert len(client_for(nurse).get(f"{BASE}/").json()) == SHIPPED_COUNT
 
 
 def test_reading_falls_back_to_all_and_keeps_decimals_exact(client_for: Any, nurse: User) -> None:
@@ -288,4 +289,4 @@ def test_odd_keys_are_404_not_500(client_for: Any, clinician: User, path: str) -
 def test_odd_search_text_is_harmless(client_for: Any, clinician: User) -> None:
     response = client_for(clinician).get(f"{BASE}/", {"q": "\x00"})
     assert response.status_code == 200
-    assert len(response.json()) == 66
+    assert len(response.json()) == SHIPPED_COUNT

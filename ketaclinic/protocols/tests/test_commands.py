@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from ketaclinic.protocols.models import ProtocolParameter
+from ketaclinic.protocols.tests.shipped import SHIPPED_COUNT
 
 pytestmark = pytest.mark.django_db
 
@@ -16,9 +17,9 @@ def test_load_protocol_loads_the_defaults_once() -> None:
     first, second = StringIO(), StringIO()
     call_command("load_protocol", stdout=first)
     call_command("load_protocol", stdout=second)
-    assert first.getvalue() == "Loaded 66 protocol default(s).\n"
+    assert first.getvalue() == f"Loaded {SHIPPED_COUNT} protocol default(s).\n"
     assert second.getvalue() == "Protocol defaults already loaded; nothing changed.\n"
-    assert ProtocolParameter.objects.count() == 66
+    assert ProtocolParameter.objects.count() == SHIPPED_COUNT
 
 
 def test_load_protocol_reports_a_broken_file_as_a_command_error(tmp_path: Path) -> None:

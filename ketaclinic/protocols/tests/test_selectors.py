@@ -22,6 +22,7 @@ from ketaclinic.protocols.selectors import (
 )
 from ketaclinic.protocols.services import change_protocol_value, load_protocol_defaults
 from ketaclinic.protocols.tests.conftest import make_parameter
+from ketaclinic.protocols.tests.shipped import SHIPPED_COUNT
 
 pytestmark = pytest.mark.django_db
 
@@ -181,7 +182,7 @@ def test_lists_every_parameter_with_its_current_version(clinician: User) -> None
 def test_list_is_ordered_by_category_then_name(clinician: User) -> None:
     # The clinic fixture has loaded the shipped defaults: the list holds all of them.
     rows = parameters_for(viewer=clinician)
-    assert len(rows) == 66
+    assert len(rows) == SHIPPED_COUNT
     assert [(row.category, row.name) for row in rows] == sorted((row.category, row.name) for row in rows)
 
 
@@ -212,7 +213,7 @@ def test_list_costs_one_query_however_many_versions_exist(
 @pytest.mark.parametrize("role", VIEWERS)
 def test_staff_who_may_view_the_protocol_get_the_list(request: pytest.FixtureRequest, role: str) -> None:
     load_protocol_defaults()  # the outsider's fixture does not build the clinic that loads them
-    assert len(parameters_for(viewer=request.getfixturevalue(role))) == 66
+    assert len(parameters_for(viewer=request.getfixturevalue(role))) == SHIPPED_COUNT
 
 
 @pytest.mark.parametrize("role", NOT_VIEWERS)

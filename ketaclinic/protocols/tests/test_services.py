@@ -4,6 +4,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -26,6 +27,7 @@ from ketaclinic.protocols.services import (
     read_protocol_defaults,
 )
 from ketaclinic.protocols.tests.conftest import snapshot
+from ketaclinic.protocols.tests.shipped import SHIPPED_COUNT
 
 pytestmark = pytest.mark.django_db
 
@@ -57,9 +59,24 @@ def _write(tmp_path: Path, entries: list[Any]) -> Path:
 
 
 def test_shipped_defaults_file_is_valid_and_holds_every_entry_once() -> None:
-    defaults = read_protocol_defaults()
-    assert len(defaults) == 66
-    assert len({(default.key, default.population) for default in defaults}) == 66
+    core = read_protocol_defaults(DEFAULTS_PATH)
+    assert len(core) == 66
+    everything = read_protocol_defaults()
+    assert len({(default.key, default.population) for default in everything}) == len(everything)
+    assert everything[: len(core)] == core
+
+
+def test_a_key_listed_in_two_defaults_files_is_refused(tmp_path: Path) -> None:
+    document = {"format": 1, "parameters": [_entry()]}
+    main, extra = tmp_path / "protocol_defaults.json", tmp_path / "extra.json"
+    main.write_text(json.dumps(document), encoding="utf-8")
+    extra.write_text(json.dumps(document), encoding="utf-8")
+    with (
+        mock.patch("ketaclinic.protocols.services.DEFAULTS_PATH", main),
+        pytest.raises(InvalidProtocolDefaults) as caught,
+    ):
+        read_protocol_defaults()
+    assert caught.value.message == "protocol_defaults.json and extra.json lists test_limit_min (all) twice."
 
 
 def test_shipped_defaults_include_the_consent_ages_the_patients_app_reads() -> None:
@@ -96,8 +113,8 @@ def test_shipped_defaults_flag_values_protocol_md_marks_unverified() -> None:
 
 def test_loads_every_default_as_version_1_without_an_author(django_assert_max_num_queries: Any) -> None:
     created = load_protocol_defaults()
-    assert created == 66
-    assert ProtocolParameter.objects.count() == 66
+    assert created == SHIPPED_COUNT
+    assert ProtocolParameter.objects.count() == SHIPPED_COUNT
     assert set(ProtocolValue.objects.values_list("version", flat=True)) == {1}
     assert not ProtocolValue.objects.filter(changed_by__isnull=False).exists()
     reading = protocol_value("dose_standard_mg_per_kg")
@@ -113,7 +130,7 @@ def test_loads_every_default_as_version_1_without_an_author(django_assert_max_nu
 
 
 def test_loading_twice_adds_nothing_the_second_time() -> None:
-    assert load_protocol_defaults() == 66
+    assert load_protocol_defaults() == SHIPPED_COUNT
     rows = snapshot()
     assert load_protocol_defaults() == 0
     assert snapshot() == rows
@@ -146,7 +163,7 @@ def test_loading_audits_what_it_created() -> None:
     assert event.action == Action.CREATE
     assert event.actor is None
     assert event.patient_id is None
-    assert event.summary.startswith("Loaded 66 protocol defaults: dose_standard_mg_per_kg, ")
+    assert event.summary.startswith(f"Loaded {SHIPPED_COUNT} protocol defaults: dose_standard_mg_per_kg, ")
 
 
 @pytest.mark.parametrize(

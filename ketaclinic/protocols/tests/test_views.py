@@ -12,6 +12,7 @@ from ketaclinic.accounts.models import User
 from ketaclinic.protocols.models import ProtocolParameter
 from ketaclinic.protocols.services import change_protocol_value, load_protocol_defaults
 from ketaclinic.protocols.tests.conftest import snapshot
+from ketaclinic.protocols.tests.shipped import SHIPPED_COUNT
 
 pytestmark = pytest.mark.django_db
 
@@ -154,7 +155,7 @@ def test_list_ignores_an_unknown_category_and_shows_the_error(client_for: Any, c
     response = client_for(clinician).get(reverse("protocols:list"), {"category": "nonsense"})
     assert response.status_code == 200
     assert "Select a valid choice." in response.content.decode()
-    assert len(response.context["rows"]) == 66
+    assert len(response.context["rows"]) == SHIPPED_COUNT
 
 
 def test_detail_shows_value_source_and_history(
