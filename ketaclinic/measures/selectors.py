@@ -224,7 +224,7 @@ def _open_requests(patients: Any) -> QuerySet[MeasureRequest]:
 def _open_alerts() -> QuerySet[Alert]:
     return (
         Alert.objects.exclude(Exists(AlertAcknowledgement.objects.filter(alert=OuterRef("pk"))))
-        .select_related("patient", "administration__instrument", "clinician")
+        .select_related("patient__clinic", "administration__instrument", "clinician")
         .order_by("-raised_at", "-pk")
     )
 

@@ -12,7 +12,10 @@ pytestmark = pytest.mark.django_db
 
 def _world() -> dict[str, dict]:
     load_demo()
-    staff = {name: User.objects.get(username=name) for name in ("admin", "drchen", "drokafor", "nurse", "frontdesk", "billing", "custodian")}
+    staff = {
+        name: User.objects.get(username=name)
+        for name in ("admin", "drchen", "drokafor", "nurse", "frontdesk", "billing", "custodian")
+    }
     clinics = {clinic.code: clinic for clinic in Clinic.objects.all()}
     patients = {
         "lena": Patient.objects.get(preferred_name="Lena"),
@@ -23,7 +26,9 @@ def _world() -> dict[str, dict]:
     return {"staff": staff, "clinics": clinics, "patients": patients}
 
 
-def test_demo_builds_a_responder_an_open_alert_and_a_pending_link_once(django_capture_on_commit_callbacks) -> None:
+def test_demo_builds_a_responder_an_open_alert_and_a_pending_link_once(
+    django_capture_on_commit_callbacks,
+) -> None:
     world = _world()
     with django_capture_on_commit_callbacks(execute=True):
         first = measures_demo.load(**world)
