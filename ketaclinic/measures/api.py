@@ -131,7 +131,7 @@ def create_request(request: HttpRequest, patient_id: int, payload: RequestIn) ->
             "due_at": made.due_at,
             "expires_at": made.expires_at,
             "sent_to": made.sent_to,
-            "link": services.fill_url(made),
+            "link": request.build_absolute_uri(services.fill_path(made)),
         },
     )
 

@@ -232,7 +232,11 @@ def send_link(request: HttpRequest, patient_id: int) -> HttpResponse:
                 _field_error(form, error)
             else:
                 # Shown once, on this response only (not after a redirect), so staff can hand it over.
-                context = {"patient": patient, "made": made, "link": services.fill_url(made)}
+                context = {
+                    "patient": patient,
+                    "made": made,
+                    "link": request.build_absolute_uri(services.fill_path(made)),
+                }
                 return render(request, "measures/link_created.html", context)
         return render(
             request,

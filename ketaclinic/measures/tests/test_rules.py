@@ -1,6 +1,7 @@
 """Pure scoring, outcome and schedule rules: hand-worked examples and properties (no database)."""
 
 import datetime as dt
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -80,7 +81,8 @@ def test_qids_takes_the_highest_of_each_domain() -> None:
     result = score(QIDS, {str(n): v for n, v in enumerate(values, 1)}, severe_band_alert=True)
     assert result.total == Decimal(15)
     assert result.subscores["sleep"] == Decimal(3)
-    assert result.band is not None and result.band.label == "Moderate"
+    assert result.band is not None
+    assert result.band.label == "Moderate"
 
 
 def test_pcl5_provisional_diagnosis_needs_every_cluster() -> None:
@@ -97,10 +99,12 @@ def test_pcl5_provisional_diagnosis_needs_every_cluster() -> None:
 def test_cssrs_triage_takes_the_highest_level_reached() -> None:
     base = {"1": 1, "2": 1, "3": 1, "4": 0, "5": 0, "6": 0}
     moderate = score(CSSRS, base, severe_band_alert=True)
-    assert moderate.risk_level is not None and moderate.risk_level.key == "moderate"
+    assert moderate.risk_level is not None
+    assert moderate.risk_level.key == "moderate"
     assert [flag.kind for flag in moderate.flags] == [FlagKind.RISK_LEVEL]
     high = score(CSSRS, {**base, "6": 1, "6b": 1}, severe_band_alert=True)
-    assert high.risk_level is not None and high.risk_level.key == "high"
+    assert high.risk_level is not None
+    assert high.risk_level.key == "high"
 
 
 def test_cssrs_skips_questions_3_to_5_when_question_2_is_no() -> None:
@@ -154,7 +158,7 @@ def test_totals_stay_within_the_instrument_range(data, key) -> None:
 @given(st.sampled_from(["ace", "gad7", "madrs", "pcl5", "phq9", "qids_sr16"]))
 def test_every_band_boundary_is_exact(key) -> None:
     bands = shipped(key).bands
-    for lower, upper in zip(bands, bands[1:], strict=False):
+    for lower, upper in itertools.pairwise(bands):
         assert band_for(upper.from_score - 1, bands) == lower
         assert band_for(upper.from_score, bands) == upper
 

@@ -1,4 +1,4 @@
-"""Services: alerts raised with the administration, e-mails once, links single use, corrections, append-only."""
+"""Services: alerts raised with the administration, e-mails once, single-use links, corrections."""
 
 import datetime as dt
 
@@ -111,7 +111,8 @@ def test_a_link_works_once_and_records_the_patient_submission(nurse, patient, in
         send_email=False,
     )
     token = services.token_for(request)
-    assert request.token_hash == services.hash_token(token) and token not in request.token_hash
+    assert request.token_hash == services.hash_token(token)
+    assert token not in request.token_hash
     made = services.submit_request(token=token, answers=phq9_answers(*[1] * 9))
     assert (made.submitted_via, made.request_id, made.total) == (SubmittedVia.LINK, request.pk, 9)
     with pytest.raises(MeasureDomainError) as used:
