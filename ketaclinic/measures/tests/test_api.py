@@ -125,3 +125,33 @@ def test_session_post_without_csrf_token_is_refused(nurse, patient, instruments)
     )
     assert response.status_code == 403
     assert Administration.objects.count() == 0
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_alerts_list_matrix(role, request, client_for, nurse, patient, instruments) -> None:
+    services.record_administration(
+        by=nurse,
+        patient=patient,
+        instrument=instruments["phq9"],
+        answers=phq9_answers(*[0] * 8, 1),
+        context=Context.AD_HOC,
+        administered_at=clock.now(),
+    )
+    response = client_for(request.getfixturevalue(role)).get("/api/measures/alerts")
+    if role in {"clinician", "nurse"}:
+        assert [alert["patient_record_number"] for alert in response.json()] == [patient.record_number]
+    elif role == "outsider":
+        assert response.json() == []
+    else:
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_request_link_matrix(role, request, client_for, patient, instruments) -> None:
+    response = client_for(request.getfixturevalue(role)).post(
+        f"/api/measures/patients/{patient.pk}/requests",
+        {"instrument_id": instruments["phq9"].pk, "due_at": "2026-01-05T10:00:00Z"},
+        content_type="application/json",
+    )
+    expected = 201 if role in {"clinician", "nurse", "front_desk"} else 404 if role == "outsider" else 403
+    assert response.status_code == expected

@@ -256,3 +256,33 @@ def test_schedule_expects_before_24_hours_and_one_week_after_each_infusion() -> 
         ("post_infusion_24h", T0 + dt.timedelta(hours=24), schedule.DueState.DUE),
         ("post_infusion_1w", T0 + dt.timedelta(days=7), schedule.DueState.UPCOMING),
     ]
+
+
+LEVEL_ORDER = {None: 0, "low": 1, "moderate": 2, "high": 3}
+
+
+@given(
+    st.lists(st.sampled_from(["1", "2", "3", "4", "5", "6", "6b"]), unique=True),
+    st.sampled_from(["1", "3", "6b"]),
+)
+def test_another_yes_never_lowers_the_cssrs_risk_level(yes_items, extra) -> None:
+    def level(yes: set[str]) -> int:
+        answers = {key: int(key in yes) for key in ("1", "2", "6")}
+        if answers["2"]:
+            answers |= {key: int(key in yes) for key in ("3", "4", "5")}
+        if answers["6"]:
+            answers["6b"] = int("6b" in yes)
+        found = score(CSSRS, answers, severe_band_alert=True).risk_level
+        return LEVEL_ORDER[found.key if found else None]
+
+    before = set(yes_items)
+    assert level(before | {extra, "2", "6"}) >= level(before)
+
+
+@given(st.lists(st.integers(0, 4), min_size=20, max_size=20), st.integers(0, 19))
+def test_raising_one_pcl5_item_never_removes_the_provisional_diagnosis(values, index) -> None:
+    answers = {str(n): v for n, v in enumerate(values, 1)}
+    before = score(PCL5, answers, severe_band_alert=True).provisional_diagnosis
+    answers[str(index + 1)] = 4
+    after = score(PCL5, answers, severe_band_alert=True).provisional_diagnosis
+    assert not (before and not after)

@@ -1,6 +1,7 @@
 """Pages: authorisation matrix, the public fill-in page, forms that re-render, audit, query counts."""
 
 import datetime as dt
+import json
 
 import pytest
 from django.db import connection
@@ -222,3 +223,50 @@ def test_patient_page_queries_do_not_grow_with_history(client_for, nurse, patien
     with CaptureQueriesContext(connection) as after:
         assert client.get(url).status_code == 200
     assert len(after.captured_queries) == len(before.captured_queries)
+
+
+def test_instrument_upload_lists_every_problem_and_adds_nothing(
+    client_for, clinic_admin, clinic, instruments
+) -> None:
+    from ketaclinic.measures.models import InstrumentDefinition
+    from ketaclinic.measures.tests.conftest import shipped_raw
+
+    raw = shipped_raw("gad7") | {"key": "ybocs", "licence": ""}
+    raw["bands"] = [{"key": "low", "label": "Low", "from": 5}, {"key": "high", "label": "High", "from": 2}]
+    response = client_for(clinic_admin).post(
+        reverse("measures:instrument_add"), {"clinic": clinic.pk, "text": json.dumps(raw)}
+    )
+    assert response.status_code == 422
+    assert "Bands must start at strictly increasing scores, lowest first." in response.text
+    assert "definition: &#x27;licence&#x27; is required." in response.text
+    assert InstrumentDefinition.objects.filter(key="ybocs").count() == 0
+    raw = shipped_raw("gad7") | {"key": "ybocs", "short_name": "Y-BOCS", "licence": "Licensed copy held."}
+    added = client_for(clinic_admin).post(
+        reverse("measures:instrument_add"), {"clinic": clinic.pk, "text": json.dumps(raw)}
+    )
+    made = InstrumentDefinition.objects.get(key="ybocs")
+    assert (added.status_code, added["Location"]) == (
+        302,
+        reverse("measures:instrument_detail", args=[made.pk]),
+    )
+
+
+def test_nurse_home_page_has_no_alert_panel(client_for, nurse, alert) -> None:
+    assert "Open safety alerts" not in client_for(nurse).get("/home/").text
+
+
+def test_alert_without_treating_clinician_reaches_every_clinician_of_the_clinic(
+    client_for, front_desk, clinic, clinician, nurse, instruments
+) -> None:
+    from ketaclinic.patients.tests.factories import register_adult
+
+    orphan = register_adult(front_desk, clinic, legal_given_name="Ira", legal_family_name="Lone")
+    services.record_administration(
+        by=nurse,
+        patient=orphan,
+        instrument=instruments["phq9"],
+        answers=phq9_answers(*[0] * 8, 1),
+        context=Context.AD_HOC,
+        administered_at=clock.now(),
+    )
+    assert "Ira Lone" in client_for(clinician).get("/home/").text
