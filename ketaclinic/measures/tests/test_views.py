@@ -270,3 +270,27 @@ def test_alert_without_treating_clinician_reaches_every_clinician_of_the_clinic(
         administered_at=clock.now(),
     )
     assert "Ira Lone" in client_for(clinician).get("/home/").text
+
+
+def test_a_signed_in_patient_submits_through_the_portal(
+    client_for, patient_user, front_desk, patient, instruments
+) -> None:
+    from ketaclinic.patients import services as patient_services
+
+    patient_services.link_portal_account(by=front_desk, patient=patient, user=patient_user)
+    made = services.request_measure(
+        by=front_desk,
+        patient=patient,
+        instrument=instruments["gad7"],
+        context=Context.AD_HOC,
+        due_at=clock.now(),
+        send_email=False,
+    )
+    response = client_for(patient_user).post(
+        services.fill_path(made), {f"item_{n}": "0" for n in range(1, 8)}
+    )
+    assert response.status_code == 200
+    assert "Thank you" in response.text
+    assert "Please reach out now" not in response.text
+    assert Administration.objects.get().submitted_via == "portal"
+    assert "Questionnaires to fill in" not in client_for(patient_user).get("/my/").text
