@@ -131,6 +131,10 @@ class Administration(models.Model):
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The signed-in patient or guardian who submitted it in the portal (none for staff entry or a bare link).
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     request = models.OneToOneField(
         MeasureRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="administration"
     )

@@ -117,6 +117,12 @@ class InstrumentCourse:
     title: str
     description: str
 
+    @property
+    def latest_change(self) -> Decimal | None:
+        """Percent change of the latest score from baseline (None without a follow-up)."""
+        rows = self.course.rows
+        return rows[-1].percent_change if len(rows) > 1 else None
+
 
 @dataclass(frozen=True)
 class DueRow:

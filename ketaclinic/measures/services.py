@@ -242,6 +242,7 @@ def _create_administration(
     administered_at: dt.datetime,
     submitted_via: SubmittedVia,
     entered_by: Any = None,
+    submitted_by: Any = None,
     request: MeasureRequest | None = None,
     corrects: Administration | None = None,
     correction_reason: str = "",
@@ -264,6 +265,7 @@ def _create_administration(
         administered_at=administered_at,
         submitted_via=submitted_via,
         entered_by=entered_by,
+        submitted_by=submitted_by,
         request=request,
         corrects=corrects,
         correction_reason=correction_reason,
@@ -518,6 +520,7 @@ def submit_request(*, token: str, answers: Mapping[str, int | None], user: Any =
         context=Context(request.context),
         administered_at=clock.now(),
         submitted_via=SubmittedVia.PORTAL if portal else SubmittedVia.LINK,
+        submitted_by=user if portal else None,
         request=request,
     )
     _audit(

@@ -292,5 +292,6 @@ def test_a_signed_in_patient_submits_through_the_portal(
     assert response.status_code == 200
     assert "Thank you" in response.text
     assert "Please reach out now" not in response.text
-    assert Administration.objects.get().submitted_via == "portal"
+    submitted = Administration.objects.get()
+    assert (submitted.submitted_via, submitted.submitted_by) == ("portal", patient_user)
     assert "Questionnaires to fill in" not in client_for(patient_user).get("/my/").text
