@@ -295,3 +295,12 @@ def test_a_signed_in_patient_submits_through_the_portal(
     submitted = Administration.objects.get()
     assert (submitted.submitted_via, submitted.submitted_by) == ("portal", patient_user)
     assert "Questionnaires to fill in" not in client_for(patient_user).get("/my/").text
+
+
+def test_clinic_admin_sees_only_the_measures_links_they_may_open(
+    client_for, clinic_admin, instruments
+) -> None:
+    text = client_for(clinic_admin).get(reverse("measures:outcomes")).text
+    assert reverse("measures:instruments") in text
+    assert f'href="{reverse("measures:due")}"' not in text
+    assert reverse("measures:alerts") not in text
