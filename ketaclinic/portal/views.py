@@ -9,6 +9,7 @@ from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.selectors import access_log_for_patient
 from ketaclinic.audit.services import record_read
 from ketaclinic.core.errors import PermissionDenied
+from ketaclinic.measures import selectors as measure_selectors
 from ketaclinic.patients import selectors as patient_selectors
 from ketaclinic.patients.forms import SearchForm
 
@@ -33,6 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "can_add": can(request.user, Perm.ADD_PATIENT),
         "recent": patient_selectors.recent_patients_for(viewer=request.user),
         "search_form": SearchForm(),
+        "open_alerts": measure_selectors.home_alerts_for(viewer=request.user),
         # Filled by scheduling: the visits booked today in the person's clinics.
         "today_visits": [],
     }
@@ -45,7 +47,9 @@ def my_record(request: HttpRequest) -> HttpResponse:
     if not can(request.user, Perm.VIEW_OWN_RECORD):
         raise PermissionDenied("This page is for patients and guardians.")
     records = []
-    for patient in patient_selectors.own_patient_records(user=request.user):
+    own_records = patient_selectors.own_patient_records(user=request.user)
+    due_scales = measure_selectors.own_due_scales(user=request.user, patients=own_records)
+    for patient in own_records:
         record_read(
             by=request.user,
             object_type="own_record",
@@ -56,4 +60,4 @@ def my_record(request: HttpRequest) -> HttpResponse:
         )
         log = list(access_log_for_patient(patient_id=patient.pk)[:ACCESS_LOG_ROWS])
         records.append({"patient": patient, "access_log": log})
-    return render(request, "portal/my_record.html", {"records": records})
+    return render(request, "portal/my_record.html", {"records": records, "due_scales": due_scales})

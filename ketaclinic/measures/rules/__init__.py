@@ -1,0 +1,1 @@
+"""Pure clinical rules of measurement-based care (no Django): definitions, scoring, outcomes, schedule."""

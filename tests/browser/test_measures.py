@@ -1,0 +1,118 @@
+"""A nurse creates a PHQ-9 link, the patient fills it on a phone with item 9 above 0 and sees the crisis
+resources, and the treating clinician sees the alert on the home page and acknowledges it.
+
+The link is read from the page that creates it: staff see it once there, to hand it over (for example on the
+clinic's tablet). The demo loader does not load the scale definitions until the lead wires
+measures_demo into load_demo, so this test's server also runs `manage.py load_instruments`.
+"""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import ROOT, _free_port
+from tests.browser.test_patients import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def measures_server_url() -> Iterator[str]:
+    var_dir = tempfile.mkdtemp(prefix="ketaclinic-measures-")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+        "KETACLINIC_VAR_DIR": var_dir,
+        "DATABASE_URL": f"sqlite:///{var_dir}/browser.sqlite3",
+    }
+    manage = [sys.executable, "manage.py"]
+    for command in (["migrate", "--noinput"], ["load_demo"], ["load_instruments"]):
+        subprocess.run([*manage, *command], cwd=ROOT, env=env, check=True, capture_output=True)
+    port = _free_port()
+    granian = Path(sys.executable).parent / "granian"
+    server = subprocess.Popen(
+        [
+            str(granian),
+            "--interface",
+            "asginl",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "config.asgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def test_patient_fills_phq9_on_a_phone_and_the_clinician_acknowledges_the_alert(
+    page: Page, browser: Browser, measures_server_url: str
+) -> None:
+    base = measures_server_url
+    sign_in(page, base, "nurse")
+    page.get_by_role("link", name="Patients", exact=True).click()
+    page.get_by_role("searchbox", name="Find a patient").fill("marsh")
+    page.locator("#results").get_by_role("link", name=re.compile("Marsh")).click()
+    patient_id = re.search(r"/patients/(\d+)/", page.url).group(1)  # type: ignore[union-attr]
+    page.goto(f"{base}/measures/patients/{patient_id}/send/")
+    page.get_by_label("Questionnaire").select_option(label="PHQ-9 — Patient Health Questionnaire-9")
+    page.get_by_label(re.compile("E-mail the link")).uncheck()
+    page.get_by_role("button", name="Create link").click()
+    expect(page.get_by_role("heading", name="Link created")).to_be_visible()
+    link = page.locator("a.fill-link").get_attribute("href")
+    assert link is not None
+    assert "/measures/fill/" in link
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    patient_page = phone.new_page()
+    patient_page.goto(link)
+    expect(patient_page.get_by_role("heading", name="Patient Health Questionnaire-9")).to_be_visible()
+    patient_page.get_by_role("button", name="Send my answers").click()
+    expect(
+        patient_page.get_by_text(re.compile(r"Please answer every question: 9 not answered"))
+    ).to_be_visible()
+    for number in range(1, 10):
+        group = patient_page.get_by_role("group", name=re.compile(rf"^{number}\. "))
+        group.get_by_text("Several days" if number in (2, 9) else "Not at all", exact=True).click()
+    patient_page.get_by_role("button", name="Send my answers").click()
+    expect(patient_page.get_by_role("heading", name="Thank you")).to_be_visible()
+    expect(
+        patient_page.get_by_text("988 Suicide & Crisis Lifeline (call or text 988 in the US)")
+    ).to_be_visible()
+    phone.close()
+
+    tablet = browser.new_context(viewport={"width": 1180, "height": 820})
+    doctor = tablet.new_page()
+    sign_in(doctor, base, "drchen")
+    panel = doctor.get_by_role("region", name="Open safety alerts")
+    expect(panel.get_by_text(re.compile("PHQ-9 item 9"))).to_be_visible()
+    panel.get_by_role("link", name=re.compile("Acknowledge")).first.click()
+    doctor.get_by_label("Spoke with the patient; safety plan reviewed").check()
+    doctor.get_by_label("Note").fill("Called Lena; safe, plan reviewed, seen tomorrow.")
+    doctor.get_by_role("button", name="Acknowledge alert").click()
+    expect(doctor.get_by_text("Alert acknowledged.")).to_be_visible()
+    doctor.goto(f"{base}/home/")
+    expect(doctor.get_by_role("region", name="Open safety alerts")).to_have_count(0)
+    tablet.close()
