@@ -13,6 +13,7 @@ STAFF_NAVIGATION: list[tuple[str, str, Perm | None]] = [
     ("Home", "portal:home", None),
     ("Patients", "patients:list", Perm.VIEW_PATIENT),
     ("Scales", "measures:due", Perm.VIEW_MEASURES),
+    ("Outcomes", "measures:outcomes", Perm.VIEW_OUTCOMES),
     ("Protocol", "protocols:list", Perm.VIEW_PROTOCOL),
     ("Audit log", "audit:list", Perm.VIEW_AUDIT),
     ("Staff", "accounts:staff_list", Perm.MANAGE_STAFF),

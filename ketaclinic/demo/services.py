@@ -1,5 +1,8 @@
 """Builds the demo clinic through the real services, idempotently (running it twice changes nothing)."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -7,7 +10,7 @@ from ketaclinic.accounts import services as account_services
 from ketaclinic.accounts.models import User
 from ketaclinic.core import clock
 from ketaclinic.core.models import Clinic
-from ketaclinic.demo import data
+from ketaclinic.demo import data, measures_demo
 from ketaclinic.patients import services as patient_services
 from ketaclinic.patients.models import Assent, ConsentForm, Patient, SignedBy
 from ketaclinic.protocols.services import load_protocol_defaults
@@ -88,9 +91,33 @@ def _ensure_portal_user(username: str, role: str, first: str, last: str) -> User
     return user
 
 
+@dataclass(frozen=True)
+class DemoWorld:
+    """What the core demo made, handed to each app's demo loader."""
+
+    staff: dict[str, User]
+    clinics: dict[str, Clinic]
+    patients: dict[str, Patient]
+
+
+# Each app's demo loader, in layer order (an app may rely on what an app below it made).
+APP_LOADERS: list[tuple[str, Callable[..., int]]] = [
+    ("measures", measures_demo.load),
+]
+
+
 @transaction.atomic
 def load_demo() -> dict[str, int]:
-    """Create what is missing of the demo clinic. Returns counts of what was created."""
+    """Create what is missing of the demo clinic and of every app's demo; returns counts of what was made."""
+    created, world = load_demo_core()
+    for name, loader in APP_LOADERS:
+        created[name] = loader(staff=world.staff, clinics=world.clinics, patients=world.patients)
+    return created
+
+
+@transaction.atomic
+def load_demo_core() -> tuple[dict[str, int], DemoWorld]:
+    """The organisation, clinics, staff, patients, consents and portal logins; idempotent."""
     created = {
         "protocol": load_protocol_defaults(),
         "consent_texts": patient_services.ensure_default_consent_forms(),
@@ -197,7 +224,7 @@ def load_demo() -> dict[str, int]:
     if made:
         _consent_all(by=frontdesk, patient=elder, signed_by=SignedBy.PATIENT)
         patients_made += 1
-    _lake, made = _ensure_patient(
+    lake_patient, made = _ensure_patient(
         by=users["drokafor"],
         clinic=clinics["lake"],
         details={
@@ -219,4 +246,5 @@ def load_demo() -> dict[str, int]:
     if mother.portal_user_id is None:
         patient_services.link_portal_account(by=frontdesk, patient=teen, user=guardian_login, guardian=mother)
     created["patients"] = patients_made
-    return created
+    patients = {"lena": adult, "noah": teen, "walter": elder, "aisha": lake_patient}
+    return created, DemoWorld(staff=users, clinics=clinics, patients=patients)

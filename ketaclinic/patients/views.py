@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ketaclinic.accounts.permissions import Perm, can
@@ -83,14 +84,27 @@ def patient_register(request: HttpRequest) -> HttpResponse:
     return render(request, "patients/register.html", {"form": form})
 
 
+# The patient's pages in apps above this one, reached by URL name (no import): label, URL name, permission.
+CARE_LINKS: list[tuple[str, str, Perm]] = [
+    ("Scales and outcomes", "measures:patient", Perm.VIEW_MEASURES),
+    ("Send a questionnaire", "measures:send", Perm.SEND_MEASURE_LINK),
+]
+
+
 @login_required
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     chart = selectors.patient_chart(viewer=request.user, patient_id=patient_id)
+    care_links = [
+        {"label": label, "url": reverse(url_name, args=[chart.patient.pk])}
+        for label, url_name, perm in CARE_LINKS
+        if can(request.user, perm)
+    ]
     context = {
         "chart": chart,
         "patient": chart.patient,
         "can_change": can(request.user, Perm.CHANGE_PATIENT),
         "can_consent": can(request.user, Perm.RECORD_CONSENT),
+        "care_links": care_links,
     }
     return render(request, "patients/detail.html", context)
 

@@ -3,7 +3,7 @@ import pytest
 from ketaclinic.accounts.models import User
 from ketaclinic.core.models import Clinic
 from ketaclinic.demo import measures_demo
-from ketaclinic.demo.services import load_demo
+from ketaclinic.demo.services import load_demo_core
 from ketaclinic.measures.models import Administration, Alert, AlertAcknowledgement, MeasureRequest
 from ketaclinic.patients.models import Patient
 
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _world() -> dict[str, dict]:
-    load_demo()
+    load_demo_core()
     staff = {
         name: User.objects.get(username=name)
         for name in ("admin", "drchen", "drokafor", "nurse", "frontdesk", "billing", "custodian")

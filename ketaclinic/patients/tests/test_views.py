@@ -143,3 +143,18 @@ def test_history_page_shows_changes(client_for, front_desk, patient) -> None:
     response = client_for(front_desk).get(reverse("patients:history", args=[patient.pk]))
     assert response.status_code == 200
     assert "555-0142" in response.text
+
+
+def test_the_patient_page_links_to_the_care_pages_the_viewer_may_open(
+    client_for, clinician, front_desk, clinic
+):
+    from ketaclinic.patients.tests.factories import register_adult
+
+    patient = register_adult(by=front_desk, clinic=clinic)
+    url = reverse("patients:detail", args=[patient.pk])
+    clinician_page = client_for(clinician).get(url).content.decode()
+    desk_page = client_for(front_desk).get(url).content.decode()
+    assert f'href="/measures/patients/{patient.pk}/"' in clinician_page
+    assert f'href="/measures/patients/{patient.pk}/send/"' in clinician_page
+    assert f'href="/measures/patients/{patient.pk}/"' not in desk_page
+    assert f'href="/measures/patients/{patient.pk}/send/"' in desk_page
