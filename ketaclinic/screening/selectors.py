@@ -14,6 +14,7 @@ from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound, PermissionDenied
 from ketaclinic.patients import rules as patient_rules
 from ketaclinic.patients.models import Patient
+from ketaclinic.protocols.models import PopulationChoice
 from ketaclinic.protocols.selectors import ProtocolReading, parameters_for, protocol_int, protocol_value
 from ketaclinic.screening import rules
 from ketaclinic.screening.models import (
@@ -261,6 +262,65 @@ def history_conditions(history: HealthHistory | None) -> set[str]:
     return codes
 
 
+def history_summary(history: HealthHistory | None) -> list[tuple[str, str]]:
+    """The health history as (label, value) pairs worth showing: ticked boxes, non-default choices, notes."""
+    if history is None:
+        return []
+    defaults = {
+        "pregnancy_status": PregnancyStatus.NOT_APPLICABLE,
+        "prior_ketamine": "none",
+        "prior_ketamine_response": "unknown",
+    }
+    items = []
+    for name in HEALTH_HISTORY_DISPLAY:
+        model_field = HealthHistory._meta.get_field(name)
+        value = getattr(history, name)
+        label = str(getattr(model_field, "verbose_name", name))
+        label = label[:1].upper() + label[1:]
+        if isinstance(value, bool):
+            if value:
+                items.append((label, "yes"))
+        elif getattr(model_field, "choices", None):
+            if value != defaults.get(name, SubstanceUse.NONE):
+                items.append((label, str(getattr(history, f"get_{name}_display")())))
+        elif value:
+            items.append((label, str(value)))
+    return items
+
+
+# Display order of the health history on the assessment page (the form's order).
+HEALTH_HISTORY_DISPLAY = (
+    "end_of_life_pathway",
+    "medical_history",
+    "cardiovascular_history",
+    "uncontrolled_hypertension",
+    "unstable_cardiovascular",
+    "aneurysm",
+    "avm",
+    "intracerebral_haemorrhage",
+    "ketamine_hypersensitivity",
+    "raised_icp",
+    "raised_iop",
+    "hyperthyroidism",
+    "hepatic_disease",
+    "obstructive_sleep_apnoea",
+    "psychosis_current",
+    "psychosis_history",
+    "pregnancy_status",
+    "breastfeeding",
+    "cannot_consent",
+    "alcohol_use",
+    "cannabis_use",
+    "stimulant_use",
+    "opioid_use",
+    "ketamine_pcp_misuse",
+    "substance_use_note",
+    "prior_ketamine",
+    "prior_ketamine_response",
+    "fall_risk_note",
+)
+
+
 def assessment_state(*, patient: Patient) -> AssessmentState:
     """The patient's current assessment and what the rules find in it. Not audited and not access-checked:
     the caller (a selector or service below) has done both."""
@@ -403,6 +463,8 @@ def population_values(*, viewer: Any, populations: list[str]) -> list[Population
 @dataclass(frozen=True)
 class AssessmentPage:
     state: AssessmentState
+    history_items: list[tuple[str, str]]
+    population_label: str
     population_values: list[PopulationValue]
     decisions: list[EligibilityDecision]
     latest_decision: EligibilityDecision | None
@@ -429,6 +491,8 @@ def assessment_for(*, viewer: Any, patient_id: int) -> AssessmentPage:
     )
     return AssessmentPage(
         state=state,
+        history_items=history_summary(state.history),
+        population_label=str(dict(PopulationChoice.choices)[state.population]),
         population_values=population_values(viewer=viewer, populations=populations),
         decisions=decisions,
         latest_decision=decisions[0] if decisions else None,
