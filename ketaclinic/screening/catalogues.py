@@ -9,12 +9,17 @@ of about 900 rows in memory. No Django here.
 import functools
 import json
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import simple_icd_10_cm as cm  # type: ignore[import-untyped]
-
 from ketaclinic.screening.rules import MEDICATION_CLASSES
+
+with warnings.catch_warnings():
+    # simple-icd-10-cm 1.5.0 reads its data files with importlib.resources' legacy read_text at import,
+    # which Python 3.12 deprecates; the data it reads is the same either way.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import simple_icd_10_cm as cm  # type: ignore[import-untyped]
 
 RELEASE = "ICD-10-CM April 2026 release (CDC/NCHS), via simple-icd-10-cm 1.5.0"
 # simple-icd-10-cm names chapters by number: chapter 5 is F01-F99.

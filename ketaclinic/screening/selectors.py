@@ -512,3 +512,12 @@ def row_for(*, patient: Patient, model: type[Any], row_id: int) -> Any:
     if row is None:
         raise NotFound("No such entry for this patient.")
     return row
+
+
+def decisions_for(*, patient: Patient) -> list[EligibilityDecision]:
+    """Every signed decision of the patient, newest first; the caller has checked access and audited."""
+    return list(EligibilityDecision.objects.filter(patient=patient).order_by("-signed_at", "-id"))
+
+
+def can_record(viewer: Any) -> bool:
+    return can(viewer, Perm.RECORD_ASSESSMENT)
