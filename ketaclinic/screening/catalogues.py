@@ -58,6 +58,12 @@ def lookup(code: str) -> Icd10Code | None:
     return all_codes().get(normalise(code))
 
 
+def billable_under(code: str, *, limit: int = 3) -> list[Icd10Code]:
+    """The first billable codes under a category heading (for the message that refuses the heading)."""
+    prefix = normalise(code)
+    return [item for item in all_codes().values() if item.billable and item.code.startswith(prefix)][:limit]
+
+
 def search(query: str, *, limit: int = 20) -> list[Icd10Code]:
     """Billable codes whose code starts with `query`, or whose description contains every word of it."""
     text = query.strip()

@@ -202,6 +202,51 @@ class HealthHistoryForm(forms.ModelForm[HealthHistory]):
             "fall_risk_note": _rows(2),
         }
 
+    GROUPS = (
+        ("Medical history", ("medical_history",)),
+        (
+            "Cardiovascular and neurological",
+            (
+                "cardiovascular_history",
+                "uncontrolled_hypertension",
+                "unstable_cardiovascular",
+                "aneurysm",
+                "avm",
+                "intracerebral_haemorrhage",
+                "raised_icp",
+            ),
+        ),
+        (
+            "Other conditions",
+            (
+                "raised_iop",
+                "hyperthyroidism",
+                "hepatic_disease",
+                "obstructive_sleep_apnoea",
+                "ketamine_hypersensitivity",
+            ),
+        ),
+        ("Psychosis and consent", ("psychosis_current", "psychosis_history", "cannot_consent")),
+        ("Pregnancy", ("pregnancy_status", "breastfeeding")),
+        (
+            "Substance use",
+            (
+                "alcohol_use",
+                "cannabis_use",
+                "stimulant_use",
+                "opioid_use",
+                "ketamine_pcp_misuse",
+                "substance_use_note",
+            ),
+        ),
+        ("Ketamine before", ("prior_ketamine", "prior_ketamine_response")),
+        ("Pathway and falls", ("end_of_life_pathway", "fall_risk_note")),
+    )
+
+    def groups(self) -> list[tuple[str, list[forms.BoundField]]]:
+        """The fields in the fieldsets the page shows them in."""
+        return [(legend, [self[name] for name in names]) for legend, names in self.GROUPS]
+
 
 class VitalSignsForm(forms.Form):
     systolic_mmhg = forms.IntegerField(label="Systolic (mmHg)", min_value=40, max_value=300)
@@ -255,7 +300,8 @@ class SendIntakeForm(forms.Form):
     email = forms.EmailField(label="Send the intake link to", help_text="The patient's or guardian's e-mail.")
 
 
-YES_NO_UNSURE = [("no", "No"), ("yes", "Yes"), ("unsure", "Not sure")]
+# No answer is preselected: a question skipped must not read as "no".
+YES_NO_UNSURE = [("", "Choose…"), ("no", "No"), ("yes", "Yes"), ("unsure", "Not sure")]
 
 
 class IntakeForm(forms.Form):
@@ -300,10 +346,10 @@ class IntakeForm(forms.Form):
     )
     pregnant = forms.ChoiceField(
         label="Are you pregnant or could you be?",
-        choices=[("not_applicable", "Not applicable"), *YES_NO_UNSURE],
+        choices=[*YES_NO_UNSURE, ("not_applicable", "Not applicable")],
     )
     breastfeeding = forms.ChoiceField(
-        label="Are you breast-feeding?", choices=[("not_applicable", "Not applicable"), *YES_NO_UNSURE]
+        label="Are you breast-feeding?", choices=[*YES_NO_UNSURE, ("not_applicable", "Not applicable")]
     )
     alcohol_or_drugs = forms.ChoiceField(
         label="Are you worried about your use of alcohol or drugs?", choices=YES_NO_UNSURE

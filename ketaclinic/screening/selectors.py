@@ -336,11 +336,12 @@ def assessment_state(*, patient: Patient) -> AssessmentState:
     history_rows = list(HealthHistory.objects.filter(patient=patient).order_by("-recorded_at", "-id")[:1])
     history = history_rows[0] if history_rows else None
     history_versions = HealthHistory.objects.filter(patient=patient).count()
-    diagnoses = list(
+    diagnoses = sorted(
         _current(Diagnosis.objects.filter(patient=patient))
         .exclude(status=DiagnosisStatus.ENTERED_IN_ERROR)
-        .order_by("role", "recorded_at", "id")
-        .select_related("recorded_by")
+        .order_by("recorded_at", "id"),
+        # Primary first, then comorbid, each in the order recorded.
+        key=lambda diagnosis: diagnosis.role != DiagnosisRole.PRIMARY,
     )
     medication_rows = list(
         _current(Medication.objects.filter(patient=patient, entered_in_error=False)).order_by("name", "id")
@@ -437,15 +438,16 @@ def population_values(*, viewer: Any, populations: list[str]) -> list[Population
     if not can(viewer, Perm.VIEW_PROTOCOL):
         return []
     rows = parameters_for(viewer=viewer)
-    general: dict[str, str | None] = {}
-    for row in rows:
-        if row.population in ("all", "adult") and (row.key not in general or row.population == "adult"):
-            general[row.key] = row.value
+    # The general value of a key: its 'all' entry, else (for a non-adult population) the adult entry.
+    everyone = {row.key: row.value for row in rows if row.population == "all"}
+    adults = {row.key: row.value for row in rows if row.population == "adult"}
     values = []
     for row in rows:
-        if row.population not in populations or row.population == "adult" or row.value is None:
+        if row.population not in populations or row.value is None:
             continue
-        other = general.get(row.key)
+        other = everyone.get(row.key)
+        if other is None and row.population != "adult":
+            other = adults.get(row.key)
         values.append(
             PopulationValue(
                 key=row.key,

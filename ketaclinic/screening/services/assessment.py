@@ -91,10 +91,13 @@ def checked_icd10(code: str) -> catalogues.Icd10Code:
             field="icd10_code",
         )
     if not found.billable:
+        examples = ", ".join(
+            f"{item.code} {item.description}" for item in catalogues.billable_under(found.code)
+        )
         raise ScreeningDomainError(
             ScreeningError.NOT_BILLABLE,
             f"{found.code} ({found.description}) is a category heading: choose a code with more characters, "
-            f"for example {found.code}.x.",
+            f"for example {examples}.",
             field="icd10_code",
         )
     return found

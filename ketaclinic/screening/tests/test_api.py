@@ -134,7 +134,8 @@ def test_category_heading_is_a_400_with_the_field(client_for, clinician, patient
     assert response.json() == {
         "code": "icd10_code_not_billable",
         "message": "F42 (Obsessive-compulsive disorder) is a category heading: choose a code with more "
-        "characters, for example F42.x.",
+        "characters, for example F42.2 Mixed obsessional thoughts and acts, F42.3 Hoarding disorder, "
+        "F42.4 Excoriation (skin-picking) disorder.",
         "field": "icd10_code",
     }
 

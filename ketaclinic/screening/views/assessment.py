@@ -71,6 +71,7 @@ def _section(
     done: str,
     patient: Patient,
     extra: dict[str, Any] | None = None,
+    template: str = "screening/section_form.html",
 ) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
@@ -81,7 +82,7 @@ def _section(
             messages.success(request, done)
             return redirect("screening:assessment", patient_id=patient.pk)
     context = {"form": form, "title": title, "patient": patient, **(extra or {})}
-    return render(request, "screening/section_form.html", context)
+    return render(request, template, context)
 
 
 def _patient(request: HttpRequest, patient_id: int) -> Patient:
@@ -303,6 +304,7 @@ def history_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     return _section(
         request,
         patient_id,
+        template="screening/history_form.html",
         form=HealthHistoryForm(request.POST or None, initial=initial),
         title="Medical and psychiatric history",
         save=save,
