@@ -12,7 +12,7 @@ from ketaclinic.accounts.selectors import is_verified, second_factor_needed
 STAFF_NAVIGATION: list[tuple[str, str, Perm | None]] = [
     ("Home", "portal:home", None),
     ("Patients", "patients:list", Perm.VIEW_PATIENT),
-    ("Inquiries", "screening:inquiries", Perm.MANAGE_INQUIRIES),
+    ("Screening", "screening:home", Perm.MANAGE_INQUIRIES),
     ("Protocol", "protocols:list", Perm.VIEW_PROTOCOL),
     ("Audit log", "audit:list", Perm.VIEW_AUDIT),
     ("Staff", "accounts:staff_list", Perm.MANAGE_STAFF),

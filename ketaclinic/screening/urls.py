@@ -5,6 +5,7 @@ from ketaclinic.screening.views import assessment, inquiries, public
 app_name = "screening"
 
 urlpatterns = [
+    path("", inquiries.home, name="home"),
     path("contact/", public.contact, name="contact"),
     path("contact/thanks/", public.contact_thanks, name="contact_thanks"),
     path("intake/<str:token>/", public.intake, name="intake"),

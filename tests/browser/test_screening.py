@@ -47,7 +47,8 @@ def test_inquiry_to_signed_eligibility_with_an_override(
 
     # The front desk registers the person from the inquiry, without retyping.
     sign_in(page, base, "frontdesk")
-    page.get_by_role("link", name="Inquiries", exact=True).click()
+    page.get_by_role("link", name="Screening", exact=True).click()
+    page.get_by_role("link", name=re.compile("^Inquiry queue")).click()
     page.get_by_role("link", name="Wren Halloway").click()
     page.get_by_role("link", name="Register as patient").click()
     expect(page.get_by_label("Legal first name")).to_have_value("Wren")

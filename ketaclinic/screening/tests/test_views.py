@@ -397,3 +397,49 @@ def test_assessment_page_queries_do_not_grow_with_history(
         response = client.get(url)
     assert response.status_code == 200
     assert response.text.count("citalopram") == 15
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_screening_home_matrix(role, request, client_for, clinician, patient, inquiry) -> None:
+    response = client_for(request.getfixturevalue(role)).get(reverse("screening:home"))
+    allowed = role in CAN_MANAGE_INQUIRIES or role == "outsider"
+    assert response.status_code == (200 if allowed else 403)
+    if allowed:
+        assert ("1 new inquiry waiting" in response.text) is (role != "outsider")
+        shows_worklist = role in CAN_VIEW_ASSESSMENT
+        assert (patient.record_number in response.text) is shows_worklist
+
+
+def test_worklist_shows_undecided_patients_and_all_on_request(client_for, clinician, patient, child) -> None:
+    assess_depression(clinician, patient)
+    services.sign_eligibility(by=clinician, patient=patient, proposed=Outcome.ELIGIBLE, reasons="TRD")
+    client = client_for(clinician)
+    undecided = client.get(reverse("screening:home"))
+    assert child.record_number in undecided.text
+    assert patient.record_number not in undecided.text
+    everyone = client.get(reverse("screening:home"), {"all": "1"})
+    assert patient.record_number in everyone.text
+    assert "Eligible</span>" in everyone.text
+
+
+def test_front_desk_sends_the_intake_link_from_the_inquiry(
+    client_for, front_desk, clinic, inquiry, django_capture_on_commit_callbacks
+) -> None:
+    from django.core import mail
+
+    from ketaclinic.patients.tests.factories import adult_details
+
+    patient = services.register_patient_from_inquiry(
+        by=front_desk, inquiry=inquiry, clinic=clinic, details=adult_details(email="ada@example.invalid")
+    )
+    client = client_for(front_desk)
+    page = client.get(reverse("screening:inquiry_detail", args=[inquiry.pk]))
+    assert 'value="ada@example.invalid"' in page.text
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("screening:intake_send", args=[patient.pk]),
+            {"email": "ada@example.invalid", "inquiry": str(inquiry.pk)},
+        )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("screening:inquiry_detail", args=[inquiry.pk])
+    assert [message.to for message in mail.outbox] == [["ada@example.invalid"]]

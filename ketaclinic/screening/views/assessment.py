@@ -427,6 +427,10 @@ def intake_send(request: HttpRequest, patient_id: int) -> HttpResponse:
             messages.success(request, f"Intake link sent to {form.cleaned_data['email']}.")
     else:
         messages.error(request, "Give a valid e-mail address for the intake link.")
+    inquiry_id = request.POST.get("inquiry", "")
+    if inquiry_id.isdigit():
+        # Sent from the inquiry page (the front desk, who cannot open the assessment): back there.
+        return redirect("screening:inquiry_detail", inquiry_id=int(inquiry_id))
     if can(request.user, Perm.VIEW_ASSESSMENT):
         return redirect("screening:assessment", patient_id=patient.pk)
     return redirect("patients:detail", patient_id=patient.pk)

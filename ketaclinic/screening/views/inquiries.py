@@ -13,9 +13,35 @@ from ketaclinic.patients import services as patient_services
 from ketaclinic.patients.forms import RegisterPatientForm
 from ketaclinic.patients.selectors import clinicians_for_clinic
 from ketaclinic.screening import selectors, services
-from ketaclinic.screening.forms import InquiryNoteForm, InquiryStatusForm
-from ketaclinic.screening.models import InquiryStatus
+from ketaclinic.screening.forms import InquiryNoteForm, InquiryStatusForm, SendIntakeForm
+from ketaclinic.screening.models import Inquiry, InquiryStatus
 from ketaclinic.screening.views._common import field_error, require
+
+
+def _intake_email(inquiry: Inquiry) -> str:
+    """Where the intake link goes by default: a guardian's e-mail for a minor, else the patient's."""
+    if inquiry.patient is None:
+        return ""
+    guardian = inquiry.patient.guardians.filter(is_active=True, can_consent=True).exclude(email="").first()
+    return guardian.email if guardian else inquiry.patient.email
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Screening's start page: the inquiry queue's count and, for clinicians and nurses, the patients whose
+    eligibility is not decided yet (or all, with ?all=1)."""
+    require(request, Perm.MANAGE_INQUIRIES)
+    show_all = request.GET.get("all") == "1"
+    can_assess = can(request.user, Perm.VIEW_ASSESSMENT)
+    context = {
+        "new_inquiries": selectors.new_inquiry_count(viewer=request.user),
+        "can_assess": can_assess,
+        "show_all": show_all,
+        "worklist": selectors.assessment_worklist(viewer=request.user, undecided_only=not show_all)
+        if can_assess
+        else [],
+    }
+    return render(request, "screening/home.html", context)
 
 
 @login_required
@@ -40,6 +66,9 @@ def _detail(
         "status_form": status_form or InquiryStatusForm(initial={"status": inquiry.status}),
         "note_form": note_form or InquiryNoteForm(),
         "can_register": inquiry.patient_id is None and can(request.user, Perm.ADD_PATIENT),
+        "can_send_intake": inquiry.patient_id is not None and can(request.user, Perm.SEND_INTAKE),
+        "can_assess": inquiry.patient_id is not None and can(request.user, Perm.VIEW_ASSESSMENT),
+        "intake_form": SendIntakeForm(initial={"email": _intake_email(inquiry)}),
     }
     return render(request, "screening/inquiry_detail.html", context, status=code)
 

@@ -1,17 +1,17 @@
-"""Reads for screening: the inquiry queue, the assessment summary with its findings, the population, the
-eligibility status. Patient reads are scoped to the viewer's clinics and audited."""
+"""Reads of the assessment: its state and findings, the population, the eligibility status, the worklist.
+Patient reads are scoped to the viewer's clinics and audited."""
 
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.patients import rules as patient_rules
 from ketaclinic.patients.models import Patient
 from ketaclinic.protocols.models import PopulationChoice
@@ -25,80 +25,16 @@ from ketaclinic.screening.models import (
     EligibilityDecision,
     HardStopOverride,
     HealthHistory,
-    Inquiry,
-    InquiryStatus,
     IntakeInvitation,
     IntakeSubmission,
     Medication,
     OtherTreatment,
     PregnancyStatus,
+    SignedOutcome,
     SubstanceUse,
     VitalSigns,
 )
-
-INQUIRY_PAGE_SIZE = 50
-
-
-def _require(viewer: Any, perm: Perm) -> None:
-    if not can(viewer, perm):
-        raise PermissionDenied()
-
-
-def _audit_read(viewer: Any, patient: Patient, object_type: str, summary: str = "") -> None:
-    record_read(
-        by=viewer,
-        action=Action.VIEW,
-        object_type=object_type,
-        object_id=patient.pk,
-        patient_id=patient.pk,
-        patient_record_number=patient.record_number,
-        clinic_id=patient.clinic_id,
-        summary=summary,
-    )
-
-
-# --- inquiries -------------------------------------------------------------------------------------------
-
-
-def inquiries_for(*, viewer: Any, status: str = "") -> list[Inquiry]:
-    """The queue of the viewer's clinics, newest first; open ones (not closed) unless a status is asked."""
-    _require(viewer, Perm.MANAGE_INQUIRIES)
-    found = Inquiry.objects.filter(clinic__in=clinics_for(viewer)).select_related("clinic", "patient")
-    if status in InquiryStatus.values:
-        found = found.filter(status=status)
-    else:
-        found = found.exclude(status=InquiryStatus.CLOSED)
-    inquiries = list(found[:INQUIRY_PAGE_SIZE])
-    record_read(by=viewer, action=Action.LIST, object_type="inquiry", summary=f"{len(inquiries)} inquiries")
-    return inquiries
-
-
-def inquiry_for(*, viewer: Any, inquiry_id: int) -> Inquiry:
-    _require(viewer, Perm.MANAGE_INQUIRIES)
-    inquiry = (
-        Inquiry.objects.filter(clinic__in=clinics_for(viewer), pk=inquiry_id)
-        .select_related("clinic", "patient")
-        .first()
-    )
-    if inquiry is None:
-        raise NotFound("No such inquiry in your clinics.")
-    record_read(
-        by=viewer,
-        object_type="inquiry",
-        object_id=inquiry.pk,
-        patient_id=inquiry.patient_id,
-        patient_record_number=inquiry.patient.record_number if inquiry.patient else "",
-        clinic_id=inquiry.clinic_id,
-    )
-    return inquiry
-
-
-def active_clinics() -> QuerySet[Any]:
-    """Clinics a member of the public can address a question to."""
-    from ketaclinic.core.models import Clinic
-
-    return Clinic.objects.filter(is_active=True).order_by("name")
-
+from ketaclinic.screening.selectors._common import _audit_read, _require
 
 # --- patients --------------------------------------------------------------------------------------------
 
@@ -523,3 +459,46 @@ def decisions_for(*, patient: Patient) -> list[EligibilityDecision]:
 
 def can_record(viewer: Any) -> bool:
     return can(viewer, Perm.RECORD_ASSESSMENT)
+
+
+WORKLIST_SIZE = 100
+
+
+@dataclass(frozen=True)
+class WorklistRow:
+    patient: Patient
+    outcome: str | None
+    outcome_label: str
+    signed_at: Any
+
+
+def assessment_worklist(*, viewer: Any, undecided_only: bool = True) -> list[WorklistRow]:
+    """Patients of the viewer's clinics with their latest eligibility outcome (undecided ones only, unless
+    asked). One query; audited as one list read."""
+    _require(viewer, Perm.VIEW_ASSESSMENT)
+    latest = EligibilityDecision.objects.filter(patient=OuterRef("pk")).order_by("-signed_at", "-id")
+    found = (
+        Patient.objects.filter(clinic__in=clinics_for(viewer))
+        .select_related("clinic")
+        .annotate(
+            latest_outcome=Subquery(latest.values("outcome")[:1]),
+            latest_signed_at=Subquery(latest.values("signed_at")[:1]),
+        )
+        .order_by("legal_family_name", "legal_given_name", "pk")
+    )
+    if undecided_only:
+        found = found.filter(latest_outcome__isnull=True)
+    labels = dict(SignedOutcome.choices)
+    rows = [
+        WorklistRow(
+            patient=patient,
+            outcome=patient.latest_outcome,
+            outcome_label=str(labels.get(patient.latest_outcome, "Not decided")),
+            signed_at=patient.latest_signed_at,
+        )
+        for patient in found[:WORKLIST_SIZE]
+    ]
+    record_read(
+        by=viewer, action=Action.LIST, object_type="assessment", summary=f"worklist: {len(rows)} patients"
+    )
+    return rows
