@@ -394,12 +394,15 @@ def decide(
     findings: Iterable[Finding],
     overridden: Collection[str],
     documented: Collection[str],
+    consent_missing: bool = False,
 ) -> Decision:
     """The outcome for a clinician's proposal, given the findings, the hard stops overridden and the
     warnings with a documented decision. Exactly one outcome for every combination:
 
     - proposing NOT_ELIGIBLE is always accepted (declining needs no override);
-    - a hard stop without an override, or a warning without a documented decision, gives BLOCKED;
+    - a hard stop without an override, a warning without a documented decision, or (where the population's
+      protocol requires it) no current treatment consent from the guardian with the child's assent, gives
+      BLOCKED;
     - ELIGIBLE with an overridden hard stop or a documented warning becomes ELIGIBLE_WITH_CONDITIONS;
     - otherwise the proposal stands.
     """
@@ -410,9 +413,11 @@ def decide(
         return Decision(Outcome.BLOCKED, ("blocked is not a decision a clinician signs",))
     open_stops = [f.code for f in found if f.is_hard_stop and f.code not in overridden]
     open_warnings = [f.code for f in found if f.is_warning and f.code not in documented]
-    if open_stops or open_warnings:
+    if open_stops or open_warnings or consent_missing:
         reasons = [f"hard stop without override: {code}" for code in open_stops]
         reasons += [f"warning without a documented decision: {code}" for code in open_warnings]
+        if consent_missing:
+            reasons.append("no current treatment consent from a guardian (with the child's assent)")
         return Decision(Outcome.BLOCKED, tuple(reasons))
     conditional = [f.code for f in found if f.is_hard_stop or f.is_warning]
     if proposed is Outcome.ELIGIBLE and conditional:

@@ -13,7 +13,7 @@ from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
 from ketaclinic.patients import rules as patient_rules
-from ketaclinic.patients.models import Patient
+from ketaclinic.patients.models import ConsentForm, ConsentKind, ConsentRecord, Patient
 from ketaclinic.protocols.models import PopulationChoice
 from ketaclinic.protocols.selectors import ProtocolReading, parameters_for, protocol_int, protocol_value
 from ketaclinic.screening import rules
@@ -121,6 +121,12 @@ class AssessmentState:
     bmi_kg_per_m2: Any = None
     fall_risk_required: bool = False
     guardian_assent_required: bool = False
+    treatment_consent_current: bool = False
+
+    @property
+    def consent_missing(self) -> bool:
+        """The population's protocol asks for guardian consent and assent, and none is current."""
+        return self.guardian_assent_required and not self.treatment_consent_current
 
     @property
     def overridden_codes(self) -> set[str]:
@@ -257,6 +263,27 @@ HEALTH_HISTORY_DISPLAY = (
 )
 
 
+def _treatment_consent_current(patient: Patient) -> bool:
+    """Whether the patient's treatment consent is current (patients' own consent rule; two queries)."""
+    records = list(
+        ConsentRecord.objects.filter(patient=patient, form__kind=ConsentKind.TREATMENT).select_related("form")
+    )
+    newest = ConsentForm.objects.filter(kind=ConsentKind.TREATMENT).order_by("-version").first()
+    corrected = {record.corrects_id for record in records if record.corrects_id}
+    events = [
+        patient_rules.ConsentEvent(
+            record_id=record.pk,
+            action=patient_rules.ConsentAction(record.action),
+            form_version=record.form.version,
+            recorded_at=record.recorded_at,
+            corrected=record.pk in corrected,
+        )
+        for record in records
+    ]
+    status = patient_rules.consent_status(events, current_form_version=newest.version if newest else None)
+    return status is patient_rules.ConsentStatus.CURRENT
+
+
 def assessment_state(*, patient: Patient) -> AssessmentState:
     """The patient's current assessment and what the rules find in it. Not audited and not access-checked:
     the caller (a selector or service below) has done both."""
@@ -333,6 +360,7 @@ def assessment_state(*, patient: Patient) -> AssessmentState:
     )
     if resistance.adequate_trials == 0:
         conditions.add("no_adequate_trial")
+    treatment_consent_current = _treatment_consent_current(patient)
     absolute_codes = rules.parse_code_list(absolute.text)
     relative_codes = rules.parse_code_list(relative.text)
     findings = rules.evaluate(
@@ -365,6 +393,7 @@ def assessment_state(*, patient: Patient) -> AssessmentState:
         bmi_kg_per_m2=vitals.bmi_kg_per_m2 if vitals else None,
         fall_risk_required=fall_risk.value is True,
         guardian_assent_required=assent.value is True,
+        treatment_consent_current=treatment_consent_current,
     )
 
 

@@ -74,7 +74,11 @@ def sign_eligibility(
     state = assessment_state(patient=patient)
     documented = {code: text.strip() for code, text in (warning_decisions or {}).items() if text.strip()}
     decision = rules.decide(
-        proposed=proposed, findings=state.findings, overridden=state.overridden_codes, documented=documented
+        proposed=proposed,
+        findings=state.findings,
+        overridden=state.overridden_codes,
+        documented=documented,
+        consent_missing=state.consent_missing,
     )
     if decision.outcome is rules.Outcome.BLOCKED:
         raise ScreeningDomainError(

@@ -89,17 +89,24 @@ findings_strategy = st.lists(
     found=findings_strategy,
     overridden=st.sets(st.sampled_from(CODES)),
     documented=st.sets(st.sampled_from(CODES)),
+    consent_missing=st.booleans(),
 )
 def test_every_combination_gives_exactly_one_known_outcome(
-    proposed: Outcome, found: list[Finding], overridden: set[str], documented: set[str]
+    proposed: Outcome, found: list[Finding], overridden: set[str], documented: set[str], consent_missing: bool
 ) -> None:
-    decision = rules.decide(proposed=proposed, findings=found, overridden=overridden, documented=documented)
+    decision = rules.decide(
+        proposed=proposed,
+        findings=found,
+        overridden=overridden,
+        documented=documented,
+        consent_missing=consent_missing,
+    )
     assert isinstance(decision.outcome, Outcome)
     open_stop = any(f.is_hard_stop and f.code not in overridden for f in found)
     open_warning = any(f.is_warning and f.code not in documented for f in found)
     if proposed is Outcome.NOT_ELIGIBLE:
         assert decision.outcome is Outcome.NOT_ELIGIBLE
-    elif proposed is Outcome.BLOCKED or open_stop or open_warning:
+    elif proposed is Outcome.BLOCKED or open_stop or open_warning or consent_missing:
         assert decision.outcome is Outcome.BLOCKED
     elif proposed is Outcome.ELIGIBLE and any(f.is_hard_stop or f.is_warning for f in found):
         assert decision.outcome is Outcome.ELIGIBLE_WITH_CONDITIONS

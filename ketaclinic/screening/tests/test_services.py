@@ -477,3 +477,36 @@ def test_database_refuses_changing_decisions_and_overrides(model, clinician, pat
     with pytest.raises(DatabaseError), transaction.atomic():
         model.objects.all().delete()
     assert model.objects.count() == 1
+
+
+def test_a_child_needs_current_guardian_consent_with_assent_before_eligibility(
+    front_desk, clinician, child
+) -> None:
+    from ketaclinic.patients import services as patient_services
+    from ketaclinic.patients.models import Assent, ConsentForm, SignedBy
+
+    assess_depression(clinician, child)
+    assert selectors.assessment_state(patient=child).consent_missing is True
+    with pytest.raises(ScreeningDomainError) as caught:
+        services.sign_eligibility(by=clinician, patient=child, proposed=Outcome.ELIGIBLE, reasons="TRD")
+    assert "no current treatment consent from a guardian (with the child's assent)" in caught.value.message
+    patient_services.ensure_default_consent_forms()
+    patient_services.record_consent(
+        by=front_desk,
+        patient=child,
+        form=ConsentForm.objects.get(kind="treatment", version=1),
+        signed_by=SignedBy.GUARDIAN,
+        guardian=child.guardians.get(),
+        signed_on=clock.today_in(child.clinic.time_zone),
+        assent=Assent.GIVEN,
+        assent_note="Agreed after the explanation.",
+    )
+    assert selectors.assessment_state(patient=child).consent_missing is False
+    decision = services.sign_eligibility(
+        by=clinician, patient=child, proposed=Outcome.ELIGIBLE, reasons="TRD"
+    )
+    assert (decision.outcome, decision.population) == ("eligible", "child")
+
+
+def test_an_adult_needs_no_guardian_consent_to_be_signed(clinician, patient) -> None:
+    assert selectors.assessment_state(patient=patient).consent_missing is False
