@@ -19,6 +19,7 @@ from ketaclinic.screening.models import (
     HealthHistory,
     Inquiry,
     InquiryNote,
+    IntakeInvitation,
     Medication,
     OtherTreatment,
     TreatmentKind,
@@ -38,6 +39,8 @@ from ketaclinic.screening.schemas import (
     HealthHistoryOut,
     InquiryOut,
     InquiryPatch,
+    IntakeLinkIn,
+    IntakeLinkOut,
     MedicationIn,
     MedicationOut,
     NoteIn,
@@ -267,3 +270,12 @@ def decide(request: HttpRequest, patient_id: int, payload: DecisionIn) -> Status
         warning_decisions=payload.warning_decisions,
     )
     return Status(201, row)
+
+
+@router.post(
+    "/patients/{patient_id}/intake-links", response={201: IntakeLinkOut}, summary="Send an intake link"
+)
+def intake_link(request: HttpRequest, patient_id: int, payload: IntakeLinkIn) -> Status[IntakeInvitation]:
+    """E-mail the patient (or guardian) a one-time link to the intake questionnaire."""
+    patient = _patient(request, patient_id, Perm.SEND_INTAKE)
+    return Status(201, services.send_intake_link(by=api_user(request), patient=patient, email=payload.email))

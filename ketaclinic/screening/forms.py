@@ -181,12 +181,20 @@ class TrialForm(forms.Form):
     ended_year = forms.IntegerField(label="Ended (year)", required=False, min_value=1900, max_value=2100)
 
 
+class TrialCorrectionForm(CorrectionMixin, TrialForm):
+    entered_in_error = forms.BooleanField(label="Entered in error (remove from the count)", required=False)
+
+
 class TreatmentForm(forms.Form):
     kind = forms.ChoiceField(label="Treatment", choices=TreatmentKind.choices)
     sessions = forms.IntegerField(min_value=0, max_value=1000, required=False)
     response = forms.ChoiceField(choices=TrialResponse.choices)
     ended_year = forms.IntegerField(label="Ended (year)", required=False, min_value=1900, max_value=2100)
     note = forms.CharField(required=False, widget=_rows(2))
+
+
+class TreatmentCorrectionForm(CorrectionMixin, TreatmentForm):
+    entered_in_error = forms.BooleanField(label="Entered in error (remove from the count)", required=False)
 
 
 class HealthHistoryForm(forms.ModelForm[HealthHistory]):

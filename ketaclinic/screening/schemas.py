@@ -284,3 +284,13 @@ class CatalogueMedicationOut(Schema):
     brand_names: list[str]
     classes: list[str]
     psychotropic: bool
+
+
+class IntakeLinkIn(Schema):
+    email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+
+
+class IntakeLinkOut(Schema):
+    id: int
+    sent_to: str
+    expires_at: dt.datetime

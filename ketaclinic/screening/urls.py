@@ -30,7 +30,17 @@ urlpatterns = [
         name="medication_correct",
     ),
     path("patients/<int:patient_id>/trials/new/", assessment.trial_add, name="trial_add"),
+    path(
+        "patients/<int:patient_id>/trials/<int:row_id>/correct/",
+        assessment.trial_correct,
+        name="trial_correct",
+    ),
     path("patients/<int:patient_id>/treatments/new/", assessment.treatment_add, name="treatment_add"),
+    path(
+        "patients/<int:patient_id>/treatments/<int:row_id>/correct/",
+        assessment.treatment_correct,
+        name="treatment_correct",
+    ),
     path("patients/<int:patient_id>/history/", assessment.history_edit, name="history"),
     path("patients/<int:patient_id>/vitals/new/", assessment.vitals_add, name="vitals_add"),
     path("patients/<int:patient_id>/decision/", assessment.decision, name="decision"),

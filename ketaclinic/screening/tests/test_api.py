@@ -170,3 +170,20 @@ def test_session_post_without_csrf_token_is_refused(nurse, patient) -> None:
     )
     assert response.status_code == 403
     assert Diagnosis.objects.count() == 0
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_intake_link_matrix(role, request, client_for, patient) -> None:
+    from ketaclinic.screening.models import IntakeInvitation
+
+    response = client_for(request.getfixturevalue(role)).post(
+        f"/api/screening/patients/{patient.pk}/intake-links",
+        {"email": "elena@example.invalid"},
+        content_type="application/json",
+    )
+    allowed = {"clinician", "nurse", "front_desk"}
+    assert response.status_code == status_for(role, allowed, ok=201)
+    assert IntakeInvitation.objects.count() == (1 if role in allowed else 0)
+    if role in allowed:
+        assert response.json()["sent_to"] == "elena@example.invalid"
+        assert "token" not in response.text

@@ -443,3 +443,40 @@ def test_front_desk_sends_the_intake_link_from_the_inquiry(
     assert response.status_code == 302
     assert response["Location"] == reverse("screening:inquiry_detail", args=[inquiry.pk])
     assert [message.to for message in mail.outbox] == [["ada@example.invalid"]]
+
+
+def test_a_trial_entered_in_error_leaves_the_count(client_for, clinician, patient) -> None:
+    from ketaclinic.screening import selectors
+    from ketaclinic.screening.models import AntidepressantTrial
+
+    assess_depression(clinician, patient, adequate_trials=2)
+    wrong = AntidepressantTrial.objects.filter(patient=patient).order_by("id").last()
+    response = client_for(clinician).post(
+        reverse("screening:trial_correct", args=[patient.pk, wrong.pk]),
+        {
+            "drug": wrong.drug,
+            "dose_adequate": "on",
+            "duration_adequate": "on",
+            "response": "none",
+            "entered_in_error": "on",
+            "correction_reason": "Recorded for the wrong patient.",
+        },
+    )
+    assert response.status_code == 302
+    assert selectors.assessment_state(patient=patient).resistance.adequate_trials == 1
+    assert AntidepressantTrial.objects.filter(patient=patient).count() == 3
+
+
+def test_a_treatment_correction_needs_a_reason(client_for, clinician, patient) -> None:
+    from ketaclinic.screening.models import OtherTreatment, TreatmentKind
+
+    course = services.record_treatment(
+        by=clinician, patient=patient, kind=TreatmentKind.ECT, response=TrialResponse.PARTIAL
+    )
+    response = client_for(clinician).post(
+        reverse("screening:treatment_correct", args=[patient.pk, course.pk]),
+        {"kind": "tms", "response": "partial", "correction_reason": ""},
+    )
+    assert response.status_code == 200
+    assert "This field is required." in response.text
+    assert OtherTreatment.objects.count() == 1

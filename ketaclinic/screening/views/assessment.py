@@ -23,16 +23,20 @@ from ketaclinic.screening.forms import (
     MedicationForm,
     OverrideForm,
     SendIntakeForm,
+    TreatmentCorrectionForm,
     TreatmentForm,
+    TrialCorrectionForm,
     TrialForm,
     VitalSignsForm,
     history_initial_from_intake,
 )
 from ketaclinic.screening.models import (
+    AntidepressantTrial,
     Diagnosis,
     DiagnosisRole,
     DiagnosisStatus,
     Medication,
+    OtherTreatment,
     TreatmentKind,
     TrialResponse,
 )
@@ -258,6 +262,85 @@ def trial_add(request: HttpRequest, patient_id: int) -> HttpResponse:
             "datalists": ["medication-options"],
             "intake_note": intake.answers.get("past_antidepressants", "") if intake else "",
         },
+    )
+
+
+@login_required
+def trial_correct(request: HttpRequest, patient_id: int, row_id: int) -> HttpResponse:
+    patient = _patient(request, patient_id)
+    old: AntidepressantTrial = selectors.row_for(patient=patient, model=AntidepressantTrial, row_id=row_id)
+    initial = {
+        "drug": old.drug,
+        "dose_mg_per_day": old.dose_mg_per_day,
+        "duration_weeks": old.duration_weeks,
+        "dose_adequate": old.dose_adequate,
+        "duration_adequate": old.duration_adequate,
+        "response": old.response,
+        "ended_year": old.ended_year,
+    }
+
+    def save(patient: Patient, data: dict[str, Any]) -> object:
+        return services.record_trial(
+            by=request.user,
+            patient=patient,
+            drug=data["drug"],
+            dose_mg_per_day=data["dose_mg_per_day"],
+            duration_weeks=data["duration_weeks"],
+            dose_adequate=data["dose_adequate"],
+            duration_adequate=data["duration_adequate"],
+            response=TrialResponse(data["response"]),
+            ended_year=data["ended_year"],
+            entered_in_error=data["entered_in_error"],
+            corrects=old,
+            correction_reason=data["correction_reason"],
+        )
+
+    return _section(
+        request,
+        patient_id,
+        form=TrialCorrectionForm(request.POST or None, initial=initial),
+        title=f"Correct the {old.drug} trial",
+        save=save,
+        done="Trial corrected; the earlier entry is kept.",
+        patient=patient,
+        extra={"datalists": ["medication-options"]},
+    )
+
+
+@login_required
+def treatment_correct(request: HttpRequest, patient_id: int, row_id: int) -> HttpResponse:
+    patient = _patient(request, patient_id)
+    old: OtherTreatment = selectors.row_for(patient=patient, model=OtherTreatment, row_id=row_id)
+    initial = {
+        "kind": old.kind,
+        "sessions": old.sessions,
+        "response": old.response,
+        "ended_year": old.ended_year,
+        "note": old.note,
+    }
+
+    def save(patient: Patient, data: dict[str, Any]) -> object:
+        return services.record_treatment(
+            by=request.user,
+            patient=patient,
+            kind=TreatmentKind(data["kind"]),
+            sessions=data["sessions"],
+            response=TrialResponse(data["response"]),
+            ended_year=data["ended_year"],
+            note=data["note"],
+            entered_in_error=data["entered_in_error"],
+            corrects=old,
+            correction_reason=data["correction_reason"],
+        )
+
+    return _section(
+        request,
+        patient_id,
+        form=TreatmentCorrectionForm(request.POST or None, initial=initial),
+        title=f"Correct the {old.get_kind_display()} course",
+        save=save,
+        done="Course corrected; the earlier entry is kept.",
+        patient=patient,
     )
 
 
