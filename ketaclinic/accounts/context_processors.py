@@ -12,6 +12,7 @@ from ketaclinic.accounts.selectors import is_verified, second_factor_needed
 STAFF_NAVIGATION: list[tuple[str, str, Perm | None]] = [
     ("Home", "portal:home", None),
     ("Patients", "patients:list", Perm.VIEW_PATIENT),
+    ("Screening", "screening:home", Perm.MANAGE_INQUIRIES),
     ("Scales", "measures:due", Perm.VIEW_MEASURES),
     ("Outcomes", "measures:outcomes", Perm.VIEW_OUTCOMES),
     ("Protocol", "protocols:list", Perm.VIEW_PROTOCOL),

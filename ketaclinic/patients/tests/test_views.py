@@ -155,6 +155,8 @@ def test_the_patient_page_links_to_the_care_pages_the_viewer_may_open(
     clinician_page = client_for(clinician).get(url).content.decode()
     desk_page = client_for(front_desk).get(url).content.decode()
     assert f'href="/measures/patients/{patient.pk}/"' in clinician_page
+    assert f'href="/screening/patients/{patient.pk}/"' in clinician_page
+    assert f'href="/screening/patients/{patient.pk}/"' not in desk_page
     assert f'href="/measures/patients/{patient.pk}/send/"' in clinician_page
     assert f'href="/measures/patients/{patient.pk}/"' not in desk_page
     assert f'href="/measures/patients/{patient.pk}/send/"' in desk_page

@@ -1,0 +1,27 @@
+"""What the screening readers share: the permission check and the audited read of a patient."""
+
+from typing import Any
+
+from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.audit.models import Action
+from ketaclinic.audit.services import record_read
+from ketaclinic.core.errors import PermissionDenied
+from ketaclinic.patients.models import Patient
+
+
+def _require(viewer: Any, perm: Perm) -> None:
+    if not can(viewer, perm):
+        raise PermissionDenied()
+
+
+def _audit_read(viewer: Any, patient: Patient, object_type: str, summary: str = "") -> None:
+    record_read(
+        by=viewer,
+        action=Action.VIEW,
+        object_type=object_type,
+        object_id=patient.pk,
+        patient_id=patient.pk,
+        patient_record_number=patient.record_number,
+        clinic_id=patient.clinic_id,
+        summary=summary,
+    )

@@ -1,0 +1,1 @@
+"""Screening pages: the public inquiry and intake, the front desk's queue, the clinician's assessment."""
