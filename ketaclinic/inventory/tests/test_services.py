@@ -212,9 +212,10 @@ def test_a_gap_in_an_order_opens_one_discrepancy(nurse, vial, patient, clinic) -
     )
     draws.record_administration(by=nurse, draw_id=draw.pk, amount_mg=mg("30"))
     result, discrepancy = draws.reconcile_dose_order(by=nurse, clinic=clinic, dose_order_id=4)
-    again, same = draws.reconcile_dose_order(by=nurse, clinic=clinic, dose_order_id=4)
+    _again, same = draws.reconcile_dose_order(by=nurse, clinic=clinic, dose_order_id=4)
     assert result.gap_mg == Decimal("10.000")
-    assert discrepancy is not None and same == discrepancy
+    assert discrepancy is not None
+    assert same == discrepancy
     assert (discrepancy.expected_mg, discrepancy.found_mg, discrepancy.source) == (
         Decimal("40.000"),
         Decimal("30.000"),
@@ -302,7 +303,8 @@ def test_count_match_opens_nothing_and_mismatch_opens_a_discrepancy(nurse, custo
         counted_ml={vial.pk: Decimal("10")},
         witness=trusted(custodian),
     )
-    assert good.lines.count() == 1 and Discrepancy.objects.count() == 0
+    assert good.lines.count() == 1
+    assert Discrepancy.objects.count() == 0
     short = counts.record_count(
         by=nurse,
         clinic=clinic,
