@@ -83,11 +83,13 @@ def _discrepancy_out(discrepancy: Discrepancy) -> dict[str, Any]:
 
 @router.get("/products", response=list[ProductOut], summary="Drug products of a clinic")
 def list_products(request: HttpRequest, clinic_id: int | None = None) -> Any:
+    _require(request, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     return list(selectors.products_for(viewer=api_user(request), clinic=_clinic(request, clinic_id)))
 
 
 @router.get("/locations", response=list[LocationOut], summary="Storage locations")
 def list_locations(request: HttpRequest, clinic_id: int | None = None) -> Any:
+    _require(request, Perm.VIEW_STOCK)
     return list(selectors.locations_for(viewer=api_user(request), clinic=_clinic(request, clinic_id)))
 
 
@@ -105,6 +107,7 @@ def create_location(request: HttpRequest, payload: LocationIn) -> Status[Any]:
 
 @router.get("/vials", response=list[VialOut], summary="Vials in stock")
 def list_vials(request: HttpRequest, clinic_id: int | None = None) -> Any:
+    _require(request, Perm.VIEW_STOCK)
     return list(selectors.vials_in_stock(viewer=api_user(request), clinic=_clinic(request, clinic_id)))
 
 
@@ -297,6 +300,7 @@ def create_count(request: HttpRequest, payload: CountIn) -> Status[Any]:
 
 @router.get("/discrepancies", response=list[DiscrepancyOut], summary="Discrepancies (open ones first)")
 def list_discrepancies(request: HttpRequest, clinic_id: int | None = None, open_only: bool = False) -> Any:
+    _require(request, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     found = selectors.discrepancies_for(
         viewer=api_user(request), clinic=_clinic(request, clinic_id), open_only=open_only
     )

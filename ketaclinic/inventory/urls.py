@@ -40,9 +40,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("reports/form-106/<int:discrepancy_id>/", reports.form_106, name="form_106"),
     path(
-        "reports/form-106/<int:discrepancy_id>.csv", reports.form_106, {"output": "csv"}, name="form_106_csv"
+        "reports/form-106/<int:discrepancy_id>.csv", reports.form_106, {"output": "csv"}, name="form106_csv"
     ),
     path(
-        "reports/form-106/<int:discrepancy_id>.pdf", reports.form_106, {"output": "pdf"}, name="form_106_pdf"
+        "reports/form-106/<int:discrepancy_id>.pdf", reports.form_106, {"output": "pdf"}, name="form106_pdf"
     ),
 ]

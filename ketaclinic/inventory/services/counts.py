@@ -67,7 +67,10 @@ def record_count(
     check_witness(by, clinic, witness)
     expected_ids = [vial.pk for vial in vials_to_count(clinic=clinic, location=location)]
     vials = list(
-        Vial.objects.select_for_update().filter(pk__in=expected_ids).select_related("product").order_by("pk")
+        Vial.objects.select_for_update(of=("self",))
+        .filter(pk__in=expected_ids)
+        .select_related("product")
+        .order_by("pk")
     )
     missing = [vial.label for vial in vials if vial.pk not in counted_ml]
     if missing:
@@ -209,7 +212,7 @@ def resolve_discrepancy(
 
 
 def _adjust_vial(*, by: Any, discrepancy: Discrepancy, vial_id: int) -> LedgerEntry | None:
-    vial = Vial.objects.select_for_update().select_related("product").get(pk=vial_id)
+    vial = Vial.objects.select_for_update(of=("self",)).select_related("product").get(pk=vial_id)
     difference_ml = rules.count_difference(discrepancy.expected_ml, discrepancy.found_ml)
     # The vial may have been drawn from since the count: correct by the difference, never below zero.
     change_ml = max(difference_ml, -vial.balance_ml)

@@ -57,7 +57,12 @@ def draw_from_vial(
     after its first draw, any vial after its expiry date."""
     require(by, Perm.DRAW_STOCK)
     amount = _positive(amount_mg)
-    vial = Vial.objects.select_for_update().select_related("product", "clinic").filter(pk=vial_id).first()
+    vial = (
+        Vial.objects.select_for_update(of=("self",))
+        .select_related("product", "clinic")
+        .filter(pk=vial_id)
+        .first()
+    )
     if vial is None:
         raise InventoryDomainError(InventoryError.VIAL_NOT_IN_STOCK, "No such vial.", field="vial")
     require_clinic(by, vial.clinic_id)

@@ -297,7 +297,7 @@ def receive_delivery(
 
 def _locked_vials(vial_ids: Sequence[int], clinic: Clinic) -> list[Vial]:
     vials = list(
-        Vial.objects.select_for_update()
+        Vial.objects.select_for_update(of=("self",))
         .filter(pk__in=vial_ids, clinic=clinic)
         .select_related("product")
         .order_by("pk")
