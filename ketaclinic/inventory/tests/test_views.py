@@ -263,3 +263,57 @@ def test_dashboard_stays_within_a_fixed_query_budget(
     client = client_for(custodian)
     with django_assert_max_num_queries(25):
         client.get(reverse("inventory:dashboard"))
+
+
+def test_every_page_renders_for_the_people_who_use_it(
+    client_for, custodian, nurse, clinician, vial, patient, clinic
+) -> None:
+    draw = draws.draw_from_vial(by=nurse, vial_id=vial.pk, amount_mg=mg("20"), patient=patient)
+    count = counts.record_count(
+        by=nurse,
+        clinic=clinic,
+        location=None,
+        purpose="shift",
+        business_time="close",
+        counted_ml={vial.pk: Decimal("9.0")},
+        witness=trusted(custodian),
+    )
+    discrepancy = Discrepancy.objects.get()
+    keeper = client_for(custodian)
+    for url in (
+        reverse("inventory:dashboard"),
+        reverse("inventory:products"),
+        reverse("inventory:locations"),
+        reverse("inventory:receive"),
+        reverse("inventory:transfer"),
+        reverse("inventory:remove"),
+        reverse("inventory:count_new"),
+        reverse("inventory:count_new") + f"?location={vial.location_id}",
+        reverse("inventory:count_list"),
+        reverse("inventory:count_detail", args=[count.pk]),
+        reverse("inventory:discrepancy_list"),
+        reverse("inventory:discrepancy_detail", args=[discrepancy.pk]),
+        reverse("inventory:vial_detail", args=[vial.pk]),
+        reverse("inventory:ledger", args=[vial.product_id]),
+        reverse("inventory:verify"),
+        reverse("inventory:reports"),
+        reverse("inventory:log", args=[vial.product_id]),
+        reverse("inventory:inventory_report", args=[count.pk]),
+    ):
+        response = keeper.get(url)
+        assert response.status_code == 200, url
+    chairside = client_for(nurse)
+    for url in (reverse("inventory:draw"), reverse("inventory:waste"), reverse("inventory:dashboard")):
+        assert chairside.get(url).status_code == 200, url
+    assert (
+        f"{draw.amount_mg.normalize():f} mg not given or wasted"
+        in chairside.get(reverse("inventory:waste")).text
+    )
+
+
+def test_log_with_an_end_before_its_start_rerenders(client_for, custodian, vial) -> None:
+    response = client_for(custodian).get(
+        reverse("inventory:log", args=[vial.product_id]), {"start": "2026-05-01", "end": "2026-04-01"}
+    )
+    assert response.status_code == 200
+    assert "The end is before the start." in response.text
