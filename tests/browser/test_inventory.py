@@ -61,13 +61,13 @@ def test_receive_draw_waste_and_count(page: Page, live_server_url: str) -> None:
     expect(page.get_by_role("heading", name="Controlled substances")).to_be_visible()
 
     page.get_by_role("link", name="Locations").click()
-    page.get_by_label("Name").fill("Browser safe")
+    page.locator("#id_name").fill("Browser safe")
     page.get_by_role("button", name="Add location").click()
     expect(page.get_by_text("Browser safe added.")).to_be_visible()
 
     page.get_by_role("link", name="Products").click()
-    page.get_by_label("Name").fill("Ketamine HCl injection (browser)")
-    page.get_by_label("Substance").fill("ketamine")
+    page.locator("#id_name").fill("Ketamine HCl injection (browser)")
+    page.locator("#id_substance").fill("ketamine")
     page.get_by_label("Schedule").select_option("III")
     page.get_by_label("NDC").fill("00000-0050-77")
     page.get_by_label("Strength (mg/mL, as base)").fill("50")
