@@ -228,6 +228,10 @@ class LedgerEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.product_id}#{self.sequence} {self.kind}"
 
+    @property
+    def method_label(self) -> str:
+        return str(WasteMethod(self.method).label) if self.method in WasteMethod.values else self.method
+
 
 class CountPurpose(models.TextChoices):
     SHIFT = "shift", "Shift change"

@@ -162,7 +162,7 @@ def dispensing_log(*, viewer: Any, product_id: int, start: dt.date, end: dt.date
                 person=person,
                 person_initials=initials(entry.performed_by.get_full_name() or person),
                 witness=entry.witness.display_name if entry.witness else "",
-                manner=entry.method.replace("_", " ") + (f" ({entry.reason})" if entry.reason else ""),
+                manner=entry.method_label + (f" ({entry.reason})" if entry.reason else ""),
             )
         )
     seen: set[int] = set()

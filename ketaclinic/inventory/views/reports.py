@@ -6,13 +6,14 @@ import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from weasyprint import HTML  # type: ignore[import-untyped]  # WeasyPrint ships no type information
 
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.context import Channel
@@ -51,6 +52,10 @@ def refuse_network(url: str, *args: Any, **kwargs: Any) -> Any:
 
 
 def _pdf(filename: str, template: str, context: dict[str, Any]) -> HttpResponse:
+    # Imported here: WeasyPrint loads its stylesheets (and logs about it) on import, which only PDF
+    # requests need.
+    from weasyprint import HTML  # type: ignore[import-untyped]  # WeasyPrint ships no type information
+
     html = render_to_string(template, context)
     document = HTML(string=html, url_fetcher=refuse_network, base_url=None).write_pdf()
     response = HttpResponse(document, content_type="application/pdf")
@@ -90,7 +95,8 @@ def report_index(request: HttpRequest) -> HttpResponse:
         "interval_months": protocol_int("cs_inventory_interval_months"),
         "range_form": LogRangeForm(),
     }
-    return render(request, "inventory/reports.html", context)
+    with timezone.override(ZoneInfo(clinic.time_zone)):
+        return render(request, "inventory/reports.html", context)
 
 
 @never_cache
@@ -108,6 +114,14 @@ def dispensing_log(request: HttpRequest, product_id: int, output: str = "html") 
         start = form.cleaned_data["start"] or start
         end = form.cleaned_data["end"] or end
     log = reports.dispensing_log(viewer=request.user, product_id=product.pk, start=start, end=end)
+    with timezone.override(ZoneInfo(product.clinic.time_zone)):
+        return _dispensing_log_output(request, log, output, form)
+
+
+def _dispensing_log_output(
+    request: HttpRequest, log: reports.DispensingLog, output: str, form: LogRangeForm
+) -> HttpResponse:
+    product, start, end = log.product, log.start, log.end
     filename = f"cs-log-{product.ndc}-{start:%Y%m%d}-{end:%Y%m%d}"
     if output == "csv":
         _export_audit(request, "controlled_substance_log", product.pk, f"CSV {start} to {end}")
@@ -199,50 +213,56 @@ def _log_rows(log: reports.DispensingLog) -> list[list[object]]:
 def inventory_report(request: HttpRequest, count_id: int, output: str = "html") -> HttpResponse:
     _require(request)
     report = reports.inventory_report(viewer=request.user, count_id=count_id)
-    filename = f"inventory-{report.taken_at:%Y%m%d}-{report.count_id}"
-    if output == "csv":
-        _export_audit(request, "inventory_report", count_id, "CSV")
-        rows: list[list[object]] = [
-            ["Registrant", report.clinic.name, reports.registrant_address(report.clinic)],
-            ["DEA registration", report.clinic.dea_registration],
-            ["Taken", report.taken_at.isoformat(timespec="minutes"), report.business_time, report.purpose],
-            ["Counted by", report.counted_by, "Witness", report.witness],
-            [],
-            [
-                "product",
-                "ndc",
-                "schedule",
-                "strength_mg_per_ml",
-                "container_ml",
-                "full_containers",
-                "opened_containers",
-                "opened_ml",
-                "opened_mg",
-                "total_ml",
-                "total_mg",
-            ],
-        ]
-        for line in report.lines:
-            rows.append(
+    with timezone.override(ZoneInfo(report.clinic.time_zone)):
+        filename = f"inventory-{report.taken_at:%Y%m%d}-{report.count_id}"
+        if output == "csv":
+            _export_audit(request, "inventory_report", count_id, "CSV")
+            rows: list[list[object]] = [
+                ["Registrant", report.clinic.name, reports.registrant_address(report.clinic)],
+                ["DEA registration", report.clinic.dea_registration],
                 [
-                    line.product.name,
-                    line.product.ndc,
-                    line.product.schedule,
-                    line.product.concentration_mg_per_ml,
-                    line.product.vial_volume_ml,
-                    line.full_containers,
-                    line.opened_containers,
-                    line.opened_ml,
-                    line.opened_mg,
-                    line.total_ml,
-                    line.total_mg,
-                ]
-            )
-        return _csv(filename, rows)
-    if output == "pdf":
-        _export_audit(request, "inventory_report", count_id, "PDF")
-        return _pdf(filename, "inventory/pdf/inventory.html", {"report": report})
-    return render(request, "inventory/inventory_report.html", {"report": report})
+                    "Taken",
+                    report.taken_at.isoformat(timespec="minutes"),
+                    report.business_time,
+                    report.purpose,
+                ],
+                ["Counted by", report.counted_by, "Witness", report.witness],
+                [],
+                [
+                    "product",
+                    "ndc",
+                    "schedule",
+                    "strength_mg_per_ml",
+                    "container_ml",
+                    "full_containers",
+                    "opened_containers",
+                    "opened_ml",
+                    "opened_mg",
+                    "total_ml",
+                    "total_mg",
+                ],
+            ]
+            for line in report.lines:
+                rows.append(
+                    [
+                        line.product.name,
+                        line.product.ndc,
+                        line.product.schedule,
+                        line.product.concentration_mg_per_ml,
+                        line.product.vial_volume_ml,
+                        line.full_containers,
+                        line.opened_containers,
+                        line.opened_ml,
+                        line.opened_mg,
+                        line.total_ml,
+                        line.total_mg,
+                    ]
+                )
+            return _csv(filename, rows)
+        if output == "pdf":
+            _export_audit(request, "inventory_report", count_id, "PDF")
+            return _pdf(filename, "inventory/pdf/inventory.html", {"report": report})
+        return render(request, "inventory/inventory_report.html", {"report": report})
 
 
 @never_cache

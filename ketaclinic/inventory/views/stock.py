@@ -1,6 +1,8 @@
 """The ledger's pages. Thin: check the permission, parse the form, call one service or selector, render."""
 
 from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,6 +11,7 @@ from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from ketaclinic.accounts.permissions import Perm, can
@@ -70,6 +73,15 @@ def _witnessed[T](
         return None
 
 
+def _render(
+    request: HttpRequest, template: str, context: dict[str, Any], clinic: Clinic | None = None
+) -> HttpResponse:
+    """Render with times shown in the clinic's time zone (the viewer's first clinic when none is given)."""
+    shown_in = clinic or selectors.clinic_for(viewer=request.user)
+    with timezone.override(ZoneInfo(shown_in.time_zone)):
+        return render(request, template, context)
+
+
 def _perms(request: HttpRequest) -> dict[str, bool]:
     user = request.user
     return {
@@ -86,7 +98,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     _require(request, Perm.VIEW_STOCK)
     clinic = _clinic(request)
     context = {"board": selectors.dashboard(viewer=request.user, clinic=clinic), **_perms(request)}
-    return render(request, "inventory/dashboard.html", context)
+    return _render(request, "inventory/dashboard.html", context, clinic)
 
 
 @login_required
@@ -121,7 +133,7 @@ def products(request: HttpRequest) -> HttpResponse:
         "form": form,
         **_perms(request),
     }
-    return render(request, "inventory/products.html", context)
+    return _render(request, "inventory/products.html", context, clinic)
 
 
 @login_required
@@ -150,7 +162,7 @@ def locations(request: HttpRequest) -> HttpResponse:
         "form": form,
         **_perms(request),
     }
-    return render(request, "inventory/locations.html", context)
+    return _render(request, "inventory/locations.html", context, clinic)
 
 
 @login_required
@@ -194,7 +206,7 @@ def receive(request: HttpRequest) -> HttpResponse:
                 request, f"Received {receipt.vial_count} vials of {receipt.product}, lot {receipt.lot}."
             )
             return redirect("inventory:dashboard")
-    return render(request, "inventory/receive.html", {"form": form, "products": products_available})
+    return _render(request, "inventory/receive.html", {"form": form, "products": products_available}, clinic)
 
 
 @login_required
@@ -224,7 +236,7 @@ def transfer(request: HttpRequest) -> HttpResponse:
         if moved is not None:
             messages.success(request, f"Moved {len(moved)} vial(s) to {data['to_location'].name}.")
             return redirect("inventory:dashboard")
-    return render(request, "inventory/transfer.html", {"form": form})
+    return _render(request, "inventory/transfer.html", {"form": form}, clinic)
 
 
 @login_required
@@ -262,7 +274,7 @@ def draw(request: HttpRequest) -> HttpResponse:
                 f"{data['vial'].label} for {patient.display_name}.",
             )
             return redirect("inventory:waste")
-    return render(request, "inventory/draw.html", {"form": form})
+    return _render(request, "inventory/draw.html", {"form": form}, clinic)
 
 
 @login_required
@@ -297,7 +309,7 @@ def waste(request: HttpRequest) -> HttpResponse:
         if entry is not None:
             messages.success(request, f"Wasted {entry.amount_mg.normalize():f} mg, witnessed.")
             return redirect("inventory:waste")
-    return render(request, "inventory/waste.html", {"form": form, "open_draws": open_draws})
+    return _render(request, "inventory/waste.html", {"form": form, "open_draws": open_draws}, clinic)
 
 
 @login_required
@@ -329,7 +341,7 @@ def remove(request: HttpRequest) -> HttpResponse:
         if entry is not None:
             messages.success(request, f"{data['vial'].label} removed from stock.")
             return redirect("inventory:dashboard")
-    return render(request, "inventory/remove.html", {"form": form})
+    return _render(request, "inventory/remove.html", {"form": form}, clinic)
 
 
 @login_required
@@ -371,7 +383,7 @@ def count_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Count recorded.")
             return redirect("inventory:count_detail", count_id=count.pk)
     context = {"form": form, "locations": all_locations, "location": location}
-    return render(request, "inventory/count_form.html", context)
+    return _render(request, "inventory/count_form.html", context, clinic)
 
 
 @login_required
@@ -381,13 +393,14 @@ def count_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.counts_for(viewer=request.user, clinic=clinic), 25).get_page(
         request.GET.get("page")
     )
-    return render(request, "inventory/count_list.html", {"page_obj": page, **_perms(request)})
+    return _render(request, "inventory/count_list.html", {"page_obj": page, **_perms(request)}, clinic)
 
 
 @login_required
 def count_detail(request: HttpRequest, count_id: int) -> HttpResponse:
     count, lines = selectors.count_for(viewer=request.user, count_id=count_id)
-    return render(request, "inventory/count_detail.html", {"count": count, "lines": lines, **_perms(request)})
+    context = {"count": count, "lines": lines, **_perms(request)}
+    return _render(request, "inventory/count_detail.html", context, count.clinic)
 
 
 @login_required
@@ -397,7 +410,7 @@ def discrepancy_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.discrepancies_for(viewer=request.user, clinic=clinic), 25).get_page(
         request.GET.get("page")
     )
-    return render(request, "inventory/discrepancy_list.html", {"page_obj": page})
+    return _render(request, "inventory/discrepancy_list.html", {"page_obj": page}, clinic)
 
 
 @login_required
@@ -436,14 +449,14 @@ def discrepancy_detail(request: HttpRequest, discrepancy_id: int) -> HttpRespons
         "form_106_days": protocol_int("cs_form_106_due_calendar_days"),
         **_perms(request),
     }
-    return render(request, "inventory/discrepancy_detail.html", context)
+    return _render(request, "inventory/discrepancy_detail.html", context, discrepancy.clinic)
 
 
 @login_required
 def vial_detail(request: HttpRequest, vial_id: int) -> HttpResponse:
     vial = selectors.vial_for(viewer=request.user, vial_id=vial_id)
     entries = selectors.vial_entries(viewer=request.user, vial=vial)
-    return render(request, "inventory/vial_detail.html", {"vial": vial, "entries": entries})
+    return _render(request, "inventory/vial_detail.html", {"vial": vial, "entries": entries}, vial.clinic)
 
 
 @login_required
@@ -459,7 +472,7 @@ def ledger(request: HttpRequest, product_id: int) -> HttpResponse:
         "report": selectors.product_chain(viewer=request.user, product=product),
         **_perms(request),
     }
-    return render(request, "inventory/ledger.html", context)
+    return _render(request, "inventory/ledger.html", context, product.clinic)
 
 
 @login_required
@@ -476,4 +489,4 @@ def verify(request: HttpRequest) -> HttpResponse:
         else:
             messages.error(request, "The ledger has been tampered with: see the first bad link below.")
         return redirect(reverse("inventory:verify"))
-    return render(request, "inventory/verify.html", {"check": selectors.latest_check(clinic=clinic)})
+    return _render(request, "inventory/verify.html", {"check": selectors.latest_check(clinic=clinic)}, clinic)
