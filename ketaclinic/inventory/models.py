@@ -387,6 +387,9 @@ class LedgerCheck(models.Model):
     )
     broken_sequence = models.PositiveBigIntegerField(null=True, blank=True)
     problem = models.CharField(max_length=20, blank=True)
+    # Vials whose running balance differs from the sum of their ledger entries (the balance was changed
+    # outside the services): their ids, comma-separated.
+    vials_out_of_balance = models.CharField(max_length=300, blank=True)
     checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -111,3 +111,22 @@ def test_command_exits_1_with_the_first_bad_link(history) -> None:
         f"Ledger broken at product {target.product_id}, entry 2 (row {target.pk}): this entry's contents no "
         "longer match its hash: it was changed [content_changed]. 2 entries read."
     )
+
+
+def test_a_vial_balance_changed_outside_the_services_is_found(history, vial) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE inventory_vial SET balance_mg = 499 WHERE id = %s", [vial.pk])
+    report, check = chain.verify_ledger()
+    assert report.intact
+    assert check.vials_out_of_balance == str(vial.pk)
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_ledger", stdout=StringIO())
+    assert failure.value.returncode == 1
+    assert str(failure.value) == (
+        f"Chains intact (4 entries), but these vials' balances differ from their ledger entries: {vial.pk}."
+    )
+
+
+def test_balanced_vials_are_not_reported(history) -> None:
+    _report, check = chain.verify_ledger()
+    assert check.vials_out_of_balance == ""

@@ -481,8 +481,8 @@ def verify(request: HttpRequest) -> HttpResponse:
     _require(request, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     clinic = _clinic(request)
     if request.method == "POST":
-        report, _check = chain.verify_ledger(by=request.user)
-        if report.intact:
+        report, check = chain.verify_ledger(by=request.user)
+        if report.intact and not check.vials_out_of_balance:
             messages.success(
                 request, f"All {report.entries_checked} entries verified: the chains are intact."
             )

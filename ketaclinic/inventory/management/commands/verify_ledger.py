@@ -11,11 +11,17 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report, _check = verify_ledger()
+        report, check = verify_ledger()
         broken = report.broken
-        if broken is None:
+        if broken is None and not check.vials_out_of_balance:
             self.stdout.write(f"Ledger intact: {report.entries_checked} entries verified.")
             return
+        if broken is None:
+            raise CommandError(
+                f"Chains intact ({report.entries_checked} entries), but these vials' balances differ from "
+                f"their ledger entries: {check.vials_out_of_balance}.",
+                returncode=1,
+            )
         entry = f"row {broken.entry_id}" if broken.entry_id is not None else "no row"
         raise CommandError(
             f"Ledger broken at product {broken.product_id}, entry {broken.sequence} ({entry}): "
