@@ -17,6 +17,7 @@ STAFF_NAVIGATION: list[tuple[str, str, Perm | None]] = [
     ("Outcomes", "measures:outcomes", Perm.VIEW_OUTCOMES),
     ("Protocol", "protocols:list", Perm.VIEW_PROTOCOL),
     ("Audit log", "audit:list", Perm.VIEW_AUDIT),
+    ("Controlled substances", "inventory:dashboard", Perm.VIEW_STOCK),
     ("Staff", "accounts:staff_list", Perm.MANAGE_STAFF),
 ]
 

@@ -1,0 +1,132 @@
+"""The database refuses to change or remove ledger rows; tampering past the triggers is found by the chain
+verification at the exact entry; the verify command exits 1 when the chain is broken."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+
+from ketaclinic.core.db import is_append_only_refusal
+from ketaclinic.inventory.models import LedgerCheck, LedgerEntry, Receipt
+from ketaclinic.inventory.rules import ChainProblem
+from ketaclinic.inventory.services import chain, draws
+from ketaclinic.inventory.tests.factories import mg
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def history(nurse, vial, patient) -> list[LedgerEntry]:
+    for amount in ("10", "20", "30"):
+        draws.draw_from_vial(by=nurse, vial_id=vial.pk, amount_mg=mg(amount), patient=patient)
+    return list(LedgerEntry.objects.filter(vial=vial).order_by("sequence"))
+
+
+def _drop_trigger(table: str) -> None:
+    """Tamper as an attacker with database access would: remove the append-only trigger first. The test's
+    transaction is rolled back afterwards, trigger included."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"DROP TRIGGER {table}_append_only_update")
+            cursor.execute(f"DROP TRIGGER {table}_append_only_delete")
+        else:
+            cursor.execute(f"DROP TRIGGER {table}_append_only ON {table}")
+
+
+def test_database_refuses_update_of_a_ledger_entry(history) -> None:
+    entry = history[1]
+    with pytest.raises(DatabaseError) as refusal, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE inventory_ledgerentry SET amount_mg = 1 WHERE id = %s", [entry.pk])
+    assert is_append_only_refusal(refusal.value)
+    assert LedgerEntry.objects.get(pk=entry.pk).amount_mg == entry.amount_mg
+
+
+def test_database_refuses_delete_of_a_ledger_entry(history) -> None:
+    with pytest.raises(DatabaseError) as refusal, transaction.atomic():
+        LedgerEntry.objects.filter(pk=history[0].pk).delete()
+    assert is_append_only_refusal(refusal.value)
+    assert LedgerEntry.objects.count() == 4
+
+
+def test_database_refuses_changing_a_receipt(history) -> None:
+    with pytest.raises(DatabaseError) as refusal, transaction.atomic():
+        Receipt.objects.update(vial_count=99)
+    assert is_append_only_refusal(refusal.value)
+
+
+def test_verification_finds_the_exact_changed_entry(history) -> None:
+    target = history[2]
+    _drop_trigger("inventory_ledgerentry")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE inventory_ledgerentry SET amount_mg = %s WHERE id = %s", ["2.000", target.pk])
+    report, check = chain.verify_ledger()
+    assert report.broken is not None
+    assert (report.broken.entry_id, report.broken.sequence, report.broken.problem) == (
+        target.pk,
+        target.sequence,
+        ChainProblem.CONTENT_CHANGED,
+    )
+    assert (check.intact, check.broken_entry_id, check.problem) == (False, target.pk, "content_changed")
+
+
+def test_verification_finds_a_removed_entry_at_the_next_one(history) -> None:
+    _drop_trigger("inventory_ledgerentry")
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM inventory_ledgerentry WHERE id = %s", [history[1].pk])
+    report, _check = chain.verify_ledger()
+    assert report.broken is not None
+    assert (report.broken.entry_id, report.broken.problem) == (history[2].pk, ChainProblem.SEQUENCE_GAP)
+
+
+def test_verification_finds_a_cut_off_tail(history) -> None:
+    _drop_trigger("inventory_ledgerentry")
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM inventory_ledgerentry WHERE id = %s", [history[-1].pk])
+    report, _check = chain.verify_ledger()
+    assert report.broken is not None
+    assert (report.broken.sequence, report.broken.problem) == (
+        history[-1].sequence,
+        ChainProblem.HEAD_MISMATCH,
+    )
+
+
+def test_command_reports_intact_ledger(history) -> None:
+    out = StringIO()
+    call_command("verify_ledger", stdout=out)
+    assert out.getvalue() == "Ledger intact: 4 entries verified.\n"
+    assert LedgerCheck.objects.get().intact is True
+
+
+def test_command_exits_1_with_the_first_bad_link(history) -> None:
+    target = history[1]
+    _drop_trigger("inventory_ledgerentry")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE inventory_ledgerentry SET patient_id = NULL WHERE id = %s", [target.pk])
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_ledger", stdout=StringIO())
+    # manage.py turns a CommandError into this exit status.
+    assert failure.value.returncode == 1
+    assert str(failure.value) == (
+        f"Ledger broken at product {target.product_id}, entry 2 (row {target.pk}): this entry's contents no "
+        "longer match its hash: it was changed [content_changed]. 2 entries read."
+    )
+
+
+def test_a_vial_balance_changed_outside_the_services_is_found(history, vial) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE inventory_vial SET balance_mg = 499 WHERE id = %s", [vial.pk])
+    report, check = chain.verify_ledger()
+    assert report.intact
+    assert check.vials_out_of_balance == str(vial.pk)
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_ledger", stdout=StringIO())
+    assert failure.value.returncode == 1
+    assert str(failure.value) == (
+        f"Chains intact (4 entries), but these vials' balances differ from their ledger entries: {vial.pk}."
+    )
+
+
+def test_balanced_vials_are_not_reported(history) -> None:
+    _report, check = chain.verify_ledger()
+    assert check.vials_out_of_balance == ""
