@@ -14,10 +14,11 @@ STAFF_NAVIGATION: list[tuple[str, str, Perm | None]] = [
     ("Patients", "patients:list", Perm.VIEW_PATIENT),
     ("Screening", "screening:home", Perm.MANAGE_INQUIRIES),
     ("Scales", "measures:due", Perm.VIEW_MEASURES),
+    ("Controlled substances", "inventory:dashboard", Perm.VIEW_STOCK),
     ("Outcomes", "measures:outcomes", Perm.VIEW_OUTCOMES),
+    ("Stock reports", "inventory:reports", Perm.VIEW_STOCK_REPORTS),
     ("Protocol", "protocols:list", Perm.VIEW_PROTOCOL),
     ("Audit log", "audit:list", Perm.VIEW_AUDIT),
-    ("Controlled substances", "inventory:dashboard", Perm.VIEW_STOCK),
     ("Staff", "accounts:staff_list", Perm.MANAGE_STAFF),
 ]
 
@@ -30,10 +31,17 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"nav_items": []}
     if not getattr(user, "is_clinic_staff", False):
         return {"nav_items": [{"label": "My record", "url": reverse("portal:my_record"), "active": True}]}
-    items = []
+    items: list[dict[str, Any]] = []
     for label, url_name, perm in STAFF_NAVIGATION:
         if perm is None or can(user, perm):
-            url = reverse(url_name)
-            active = request.path == url if url == "/home/" else request.path.startswith(url)
-            items.append({"label": label, "url": url, "active": active})
+            items.append({"label": label, "url": reverse(url_name), "active": False})
+    # The entry whose address is the longest prefix of this page is the current one ("/inventory/reports/"
+    # beats "/inventory/"); Home matches only itself.
+    matches = [
+        item
+        for item in items
+        if (request.path == item["url"] if item["url"] == "/home/" else request.path.startswith(item["url"]))
+    ]
+    if matches:
+        max(matches, key=lambda item: len(item["url"]))["active"] = True
     return {"nav_items": items}

@@ -1,6 +1,9 @@
 """Pages show times in the clinic's zone; the database keeps UTC."""
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -11,6 +14,12 @@ from django.utils import timezone
 
 from ketaclinic.accounts.middleware import TIME_ZONE_KEY, ClinicTimeZoneMiddleware
 from ketaclinic.accounts.selectors import display_time_zone_for
+
+
+@contextlib.contextmanager
+def _verified(user: Any) -> Iterator[None]:
+    with mock.patch("ketaclinic.accounts.context_processors.is_verified", return_value=True):
+        yield
 
 
 def _zone_seen_by_view(user: Any, session: SessionStore | None = None) -> tuple[str, SessionStore]:
@@ -50,3 +59,20 @@ def test_anonymous_visitors_see_utc_and_an_unknown_zone_falls_back_to_utc(nurse:
     session = SessionStore()
     session[TIME_ZONE_KEY] = "Mars/Olympus_Mons"
     assert _zone_seen_by_view(nurse, session)[0] == "UTC"
+
+
+@pytest.mark.django_db
+def test_the_navigation_marks_the_most_specific_entry_as_current(custodian: Any) -> None:
+    from ketaclinic.accounts.context_processors import navigation
+
+    def current(path: str) -> list[str]:
+        request = RequestFactory().get(path)
+        request.user = custodian
+        request.session = SessionStore()
+        return [item["label"] for item in navigation(request)["nav_items"] if item["active"]]
+
+    with _verified(custodian):
+        assert current("/inventory/reports/") == ["Stock reports"]
+        assert current("/inventory/draw/") == ["Controlled substances"]
+        assert current("/home/") == ["Home"]
+        assert current("/elsewhere/") == []

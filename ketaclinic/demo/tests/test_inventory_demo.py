@@ -3,7 +3,7 @@ import pytest
 from ketaclinic.accounts.models import User
 from ketaclinic.core.models import Clinic
 from ketaclinic.demo import inventory_demo
-from ketaclinic.demo.services import load_demo
+from ketaclinic.demo.services import load_demo_core
 from ketaclinic.inventory.models import Discrepancy, LedgerEntry, StorageLocation, Vial
 from ketaclinic.inventory.services.chain import verify_ledger
 from ketaclinic.patients.models import Patient
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _demo_world() -> tuple[dict[str, User], dict[str, Clinic], dict[str, Patient]]:
-    load_demo()
+    load_demo_core()
     staff = {
         name: User.objects.get(username=name)
         for name in ("admin", "drchen", "drokafor", "nurse", "frontdesk", "billing", "custodian")
