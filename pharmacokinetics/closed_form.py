@@ -148,27 +148,64 @@ def _evaluate(
         if y_at is not None and y is not None:
             y_at[:, s] = y
 
-    index = np.searchsorted(starts, times, side="right") - 1
-    before = index < 0
-    index = np.where(before, 0, index)
-    dt_t = np.where(before, 0.0, times - starts[index])[None, :, None]  # (1, T, 1)
-    z_t, y_t = _advance(
-        z_at[:, index],
-        y_at[:, index] if y_at is not None else None,
-        dt_t,
-        rates[:, index, None],
-        lam[:, None, :],
-        w[:, None, :],
-        ke0[:, :, None] if ke0 is not None else None,
-    )
+    # Position 0 of the extended arrays below is an all-zero state for times before the first event;
+    # position s + 1 is breakpoint s. Arrays are laid out (patients, modes, times) so numpy's inner loops
+    # run along the times.
+    spread = _Spreader(starts, times)
+    zeros = np.zeros((n_patients, n, 1), dtype=np.float64)
+    dt = np.maximum(times - spread(np.concatenate((starts[:1], starts)), axis=0), 0.0)[None, None, :]
+    lam_t = lam[:, :, None]
+    w_t = w[:, :, None]
+    z_by_mode = np.concatenate((zeros, z_at.transpose(0, 2, 1)), axis=2)  # (P, n, S + 1)
+    rate_by_mode = np.concatenate((zeros[:, :1], rates[:, None, :]), axis=2)  # (P, 1, S + 1)
+    if want_effect:
+        assert y_at is not None
+        _, y_t = _advance(
+            spread(z_by_mode, axis=2),
+            spread(np.concatenate((zeros, y_at.transpose(0, 2, 1)), axis=2), axis=2),
+            dt,
+            spread(rate_by_mode, axis=2),
+            lam_t,
+            w_t,
+            ke0[:, :, None] if ke0 is not None else None,
+        )
+        assert y_t is not None
+        effect: Float = (w_t * y_t).sum(axis=1) / modes.v1_l[:, None] * NG_PER_ML_PER_MG_PER_L
+        return effect
+    # Within a segment z(dt) = z0 + (z0 + w R / λ) expm1(λ dt): one expm1 per time and mode.
+    shifted = z_by_mode + w_t * rate_by_mode / lam_t
+    growth = np.expm1(lam_t * dt)  # (P, n, T)
     if output == "amounts":
-        # x = D Q z
-        amounts = np.einsum("pjn,ptn->ptj", modes.q, z_t) * modes.d[:, None, :]
-        return np.where(before[None, :, None], 0.0, amounts)
-    modal = y_t if (want_effect and y_t is not None) else z_t
-    central = np.einsum("pn,ptn->pt", w, modal)
-    concentration = central / modes.v1_l[:, None] * NG_PER_ML_PER_MG_PER_L
-    return np.where(before[None, :], 0.0, concentration)
+        z_t = spread(z_by_mode, axis=2) + spread(shifted, axis=2) * growth
+        # x = D Q z, returned as (P, T, compartments)
+        amounts: Float = np.einsum("pjn,pnt->ptj", modes.q, z_t) * modes.d[:, None, :]
+        return amounts
+    central_at = (w_t * z_by_mode).sum(axis=1)  # (P, S + 1)
+    central = spread(central_at, axis=1) + (spread(w_t * shifted, axis=2) * growth).sum(axis=1)
+    concentration: Float = central / modes.v1_l[:, None] * NG_PER_ML_PER_MG_PER_L
+    return concentration
+
+
+class _Spreader:
+    """Copies per-breakpoint values (with a leading 'before the first event' slot) out to each time.
+
+    Sorted times (the usual case) need only S binary searches and a repeat; others one search per time.
+    """
+
+    def __init__(self, starts: Float, times: Float) -> None:
+        self.counts: NDArray[np.intp] | None = None
+        self.index: NDArray[np.intp] | None = None
+        if times.shape[0] < 2 or bool(np.all(times[1:] >= times[:-1])):
+            edges = np.searchsorted(times, starts, side="left")
+            self.counts = np.diff(edges, prepend=0, append=times.shape[0])
+        else:
+            self.index = np.searchsorted(starts, times, side="right")
+
+    def __call__(self, values: Float, *, axis: int) -> Float:
+        if self.counts is not None:
+            return np.repeat(values, self.counts, axis=axis)
+        assert self.index is not None
+        return np.take(values, self.index, axis=axis)
 
 
 def _times(times_min: ArrayLike) -> tuple[Float, tuple[int, ...]]:

@@ -158,18 +158,29 @@ class CompartmentModel:
     def outside_fitted_range(self, *, weight_kg: float, age_years: float | None = None) -> list[str]:
         """Plain sentences saying how a patient lies outside the ages and weights the model was fitted on."""
         notes: list[str] = []
-        if self.min_weight_kg is not None and weight_kg < self.min_weight_kg:
-            notes.append(f"{self.name} was fitted on patients of at least {self.min_weight_kg:g} kg.")
-        if self.max_weight_kg is not None and weight_kg > self.max_weight_kg:
-            notes.append(f"{self.name} was fitted on patients of at most {self.max_weight_kg:g} kg.")
-        if age_years is not None:
-            if self.min_age_years is not None and age_years < self.min_age_years:
-                notes.append(
-                    f"{self.name} was fitted on patients aged at least {self.min_age_years:g} years."
-                )
-            if self.max_age_years is not None and age_years > self.max_age_years:
-                notes.append(f"{self.name} was fitted on patients aged {self.max_age_years:g} years or less.")
+        if _outside(weight_kg, self.min_weight_kg, self.max_weight_kg):
+            span = _span(self.min_weight_kg, self.max_weight_kg)
+            notes.append(
+                f"{self.name} was fitted on patients of {span} kg; this patient weighs {weight_kg:g} kg."
+            )
+        if age_years is not None and _outside(age_years, self.min_age_years, self.max_age_years):
+            span = _span(self.min_age_years, self.max_age_years)
+            notes.append(
+                f"{self.name} was fitted on patients aged {span} years; this patient is {age_years:g}."
+            )
         return notes
+
+
+def _outside(value: float, low: float | None, high: float | None) -> bool:
+    return (low is not None and value < low) or (high is not None and value > high)
+
+
+def _span(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"{low:g} to {high:g}"
+    if low is not None:
+        return f"at least {low:g}"
+    return f"at most {high:g}"
 
 
 DOMINO = CompartmentModel(

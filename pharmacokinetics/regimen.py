@@ -16,6 +16,7 @@ described.
 """
 
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -85,7 +86,7 @@ def _check_event(number: int, event: InfusionEvent) -> EventKind:
         ("rate", event.rate_mg_per_min),
         ("amount", event.amount_mg),
     ):
-        if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
             raise InvalidRegimen(f"{label} has a {field} that is not a finite number: {value!r}.")
     if event.rate_mg_per_min < 0.0:
         raise InvalidRegimen(f"{label} has a negative rate ({event.rate_mg_per_min:g} mg/min).")
