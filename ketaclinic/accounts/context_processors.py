@@ -12,6 +12,7 @@ from ketaclinic.accounts.selectors import is_verified, second_factor_needed
 STAFF_NAVIGATION: list[tuple[str, str, Perm | None]] = [
     ("Home", "portal:home", None),
     ("Patients", "patients:list", Perm.VIEW_PATIENT),
+    ("Dose orders", "dosing:queue", Perm.VIEW_DOSE_ORDER),
     ("Protocol", "protocols:list", Perm.VIEW_PROTOCOL),
     ("Audit log", "audit:list", Perm.VIEW_AUDIT),
     ("Staff", "accounts:staff_list", Perm.MANAGE_STAFF),
