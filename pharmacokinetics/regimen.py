@@ -82,12 +82,12 @@ def _check_event(number: int, event: InfusionEvent) -> EventKind:
         ) from None
     label = _describe(number, event)
     for field, value in (
-        ("time", event.at_min),
-        ("rate", event.rate_mg_per_min),
-        ("amount", event.amount_mg),
+        ("a time", event.at_min),
+        ("a rate", event.rate_mg_per_min),
+        ("an amount", event.amount_mg),
     ):
         if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
-            raise InvalidRegimen(f"{label} has a {field} that is not a finite number: {value!r}.")
+            raise InvalidRegimen(f"{label} has {field} that is not a finite number: {value!r}.")
     if event.rate_mg_per_min < 0.0:
         raise InvalidRegimen(f"{label} has a negative rate ({event.rate_mg_per_min:g} mg/min).")
     if event.amount_mg < 0.0:
@@ -130,8 +130,9 @@ def schedule(events: Sequence[InfusionEvent]) -> Schedule:
         match kind:
             case EventKind.START | EventKind.RATE_CHANGE:
                 if paused_at is not None:
+                    since = f"since {paused_at:g} min"
                     raise InvalidRegimen(
-                        f"{label} comes while paused since {paused_at:g} min: RESUME before changing rate."
+                        f"{label} comes while paused {since}: RESUME before changing the rate."
                     )
                 rate = event.rate_mg_per_min
             case EventKind.PAUSE:
