@@ -333,8 +333,8 @@ def _prescribe(
         supersede_reason=supersede_reason,
     )
     summary = (
-        f"prescribed {order.dose_mg} mg ({order.dose_mg_per_kg} mg/kg) over {order.duration_min} min"
-        + (f", superseding order {supersedes.pk}" if supersedes else "")
+        f"prescribed {rules.show(order.dose_mg)} mg ({rules.show(order.dose_mg_per_kg)} mg/kg) "
+        f"over {order.duration_min} min" + (f", superseding order {supersedes.pk}" if supersedes else "")
     )
     _audit(by, patient, Action.CREATE, "dose_order", order.pk, summary)
     for finding in hard:
