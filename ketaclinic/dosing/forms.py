@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from ketaclinic.dosing.rules import Finding
+from ketaclinic.dosing.rules import Finding, show
 from ketaclinic.dosing.services import OrderDraft
 
 OVERRIDE_PREFIX = "override_"
@@ -89,7 +89,7 @@ class OrderForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["vial_concentration_mg_per_ml"]
-        field.choices = [(str(strength), f"{strength} mg/mL") for strength in vial_strengths]  # type: ignore[attr-defined]
+        field.choices = [(show(strength), f"{show(strength)} mg/mL") for strength in vial_strengths]  # type: ignore[attr-defined]
         self.add_override_fields(hard_stops)
 
     def add_override_fields(self, hard_stops: Iterable[Finding]) -> None:
@@ -145,10 +145,10 @@ def order_initial(
 ) -> dict[str, Any]:
     return {
         "weight_measured_on": today,
-        "dose_mg_per_kg": dose_mg_per_kg,
+        "dose_mg_per_kg": show(dose_mg_per_kg),
         "duration_min": duration_min,
-        "vial_concentration_mg_per_ml": str(vial_strength),
-        "diluent_volume_ml": diluent_volume_ml,
+        "vial_concentration_mg_per_ml": show(vial_strength),
+        "diluent_volume_ml": show(diluent_volume_ml),
     }
 
 

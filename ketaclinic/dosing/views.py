@@ -28,6 +28,7 @@ from ketaclinic.dosing.forms import (
 )
 from ketaclinic.dosing.models import DoseOrder, OrderStatus
 from ketaclinic.dosing.protocol import DosingProtocol
+from ketaclinic.dosing.rules import show
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_for
 from ketaclinic.protocols.models import PopulationChoice
@@ -273,13 +274,13 @@ def order_supersede(request: HttpRequest, order_id: int) -> HttpResponse:
     patient = old.patient
     protocol = selectors.protocol_for_patient(patient=patient)
     initial = {
-        "weight_kg": old.weight_kg,
+        "weight_kg": show(old.weight_kg),
         "weight_measured_on": old.weight_measured_on,
-        "height_cm": old.height_cm,
-        "dose_mg_per_kg": old.dose_mg_per_kg,
+        "height_cm": show(old.height_cm) if old.height_cm is not None else None,
+        "dose_mg_per_kg": show(old.dose_mg_per_kg),
         "duration_min": old.duration_min,
-        "vial_concentration_mg_per_ml": str(old.vial_concentration_mg_per_ml.normalize()),
-        "diluent_volume_ml": old.diluent_volume_ml,
+        "vial_concentration_mg_per_ml": show(old.vial_concentration_mg_per_ml),
+        "diluent_volume_ml": show(old.diluent_volume_ml),
         "note": old.note,
     }
     form = _order_form(request, protocol, SupersedeForm, initial)

@@ -11,7 +11,7 @@ from ketaclinic.audit.models import AuditEvent
 from ketaclinic.core import clock
 from ketaclinic.dosing import services
 from ketaclinic.dosing.models import DoseOrder, HardStopOverride, OrderCosignature
-from ketaclinic.dosing.tests.conftest import ELIGIBILITY_REASON, draft, prescribe
+from ketaclinic.dosing.tests.conftest import ELIGIBILITY_REASON, days_later, draft, prescribe
 
 pytestmark = pytest.mark.django_db
 
@@ -112,7 +112,7 @@ def test_cosign_matrix(role, request, client_for, order) -> None:
 
 @pytest.mark.parametrize("role", ALL_ROLES)
 def test_override_matrix(role, request, client_for, order) -> None:
-    with __import__("ketaclinic.dosing.tests.conftest", fromlist=["days_later"]).days_later(1):
+    with days_later(1):
         response = client_for(request.getfixturevalue(role)).post(
             reverse("dosing:order_override", args=[order.pk]),
             {
@@ -207,7 +207,7 @@ def test_detail_shows_the_curve_and_hides_the_rate_from_the_cosigner(
     assert "Domino (3-compartment, with effect site)" in nurse_page
     assert "above the ceiling of 250 ng/mL" in nurse_page
     assert "end of infusion (40 min)" in nurse_page
-    assert 'href="/dosing/orders/%d/cosign/"' % order.pk in nurse_page
+    assert f'href="/dosing/orders/{order.pk}/cosign/"' in nurse_page
     prescriber_page = client_for(clinician).get(url).text
     assert "151.2 mL/h" in prescriber_page
     assert "/cosign/" not in prescriber_page
@@ -230,8 +230,6 @@ def test_after_cosignature_the_rate_is_shown_and_the_order_is_ready(client_for, 
 
 
 def test_detail_offers_override_forms_for_new_hard_stops(client_for, clinician, order) -> None:
-    from ketaclinic.dosing.tests.conftest import days_later
-
     with days_later(2):
         page = client_for(clinician).get(reverse("dosing:order_detail", args=[order.pk])).text
     assert "Cannot be co-signed yet" in page
@@ -240,8 +238,6 @@ def test_detail_offers_override_forms_for_new_hard_stops(client_for, clinician, 
 
 
 def test_override_without_reason_rerenders(client_for, clinician, order) -> None:
-    from ketaclinic.dosing.tests.conftest import days_later
-
     with days_later(1):
         response = client_for(clinician).post(
             reverse("dosing:order_override", args=[order.pk]),
@@ -255,7 +251,9 @@ def test_override_without_reason_rerenders(client_for, clinician, order) -> None
 def test_supersede_page_prefills_and_replaces_the_order(client_for, clinician, order, patient) -> None:
     url = reverse("dosing:order_supersede", args=[order.pk])
     client = client_for(clinician)
-    assert 'name="weight_kg" value="80.000"' in client.get(url).text or 'value="80' in client.get(url).text
+    prefilled = client.get(url).text
+    assert 'name="weight_kg" value="80"' in prefilled
+    assert '<option value="50" selected>50 mg/mL</option>' in prefilled
     response = client.post(
         url,
         form_data(
