@@ -33,11 +33,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from pharmacokinetics.models import ScaledModel
-from pharmacokinetics.regimen import InfusionEvent, Schedule, schedule
+from pharmacokinetics.regimen import InfusionEvent, schedule
 
 NG_PER_ML_PER_MG_PER_L = 1000.0
 # Patients x times x modes held at once when many curves are computed together.
 _CHUNK_ELEMENTS = 1_500_000
+# Patients x modes x times in one block of arithmetic (96 kB per temporary array).
+_BLOCK_ELEMENTS = 12_288
 
 Output = Literal["plasma", "effect", "amounts"]
 Float = NDArray[np.float64]
@@ -84,36 +86,37 @@ def _modes(models: Sequence[ScaledModel], *, need_effect: bool) -> _Modes:
     return _Modes(v1_l=np.array([m.v1_l for m in models], dtype=np.float64), lam=lam, q=q, d=d, ke0=ke0)
 
 
-def _integral_of_exp(x: Float, dt: Float) -> Float:
-    """∫_0^dt e^{x s} ds = expm1(x dt)/x, with its limit dt (1 + x dt / 2) where x dt is tiny."""
-    xdt = x * dt
-    tiny = np.abs(xdt) < 1e-12
-    safe_x = np.where(tiny, 1.0, x)
-    return np.where(tiny, dt * (1.0 + 0.5 * xdt), np.expm1(xdt) / safe_x)
+def _integral_of_exp(x: Float, dt: Float | float) -> Float:
+    """∫_0^dt e^{x s} ds = expm1(x dt)/x (accurate for small x dt too), and dt where x is exactly 0."""
+    zero = x == 0.0
+    if not np.any(zero):
+        integral: Float = np.expm1(x * dt) / x
+        return integral
+    return np.where(zero, dt, np.expm1(x * dt) / np.where(zero, 1.0, x))
 
 
 def _advance(
     z: Float,
     y: Float | None,
-    dt: Float,
+    dt: Float | float,
     rate: Float,
     lam: Float,
     w: Float,
     ke0: Float | None,
 ) -> tuple[Float, Float | None]:
-    """Modal state after dt minutes at a constant rate (all arguments broadcast together)."""
-    decay = np.exp(lam * dt)
-    inflow = w * rate
-    z_next = z * decay + inflow * _integral_of_exp(lam, dt)
+    """Modal state after dt minutes at a constant rate (all arguments broadcast together).
+
+    z(dt) = z0 e^{λdt} + inflow (e^{λdt} - 1)/λ = z0 + (z0 + inflow/λ) expm1(λ dt).
+    """
+    steady = w * rate / lam  # minus the mode's steady state at this rate
+    z_next = z + (z + steady) * np.expm1(lam * dt)
     if y is None or ke0 is None:
         return z_next, None
-    # y' = ke0 (z - y) with z(s) = (z0 + inflow/λ) e^{λs} - inflow/λ:
-    # y(dt) = y0 e^{-ke0 dt} + ke0 (z0 + inflow/λ) G - (inflow/λ)(1 - e^{-ke0 dt}),
-    # G = ∫_0^dt e^{-ke0 (dt - s)} e^{λ s} ds, written so that no exponential overflows.
-    effect_decay = np.exp(-ke0 * dt)
+    # y' = ke0 (z - y) with z(s) = (z0 + steady) e^{λs} - steady:
+    # y(dt) = y0 e^{-ke0 dt} + ke0 (z0 + steady) G - steady (1 - e^{-ke0 dt}),
+    # G = ∫_0^dt e^{-ke0 (dt - s)} e^{λ s} ds = e^{max(λ, -ke0) dt} ∫_0^dt e^{-|λ + ke0| s} ds (no overflow).
     g = np.exp(np.maximum(lam, -ke0) * dt) * _integral_of_exp(-np.abs(lam + ke0), dt)
-    steady = inflow / lam
-    y_next = y * effect_decay + ke0 * (z + steady) * g + steady * np.expm1(-ke0 * dt)
+    y_next = y * np.exp(-ke0 * dt) + ke0 * (z + steady) * g + steady * np.expm1(-ke0 * dt)
     return z_next, y_next
 
 
@@ -125,87 +128,79 @@ def _evaluate(
     times: Float,
     output: Output,
 ) -> Float:
-    """Plasma or effect-site ng/mL (P, T), or compartment amounts mg (P, T, n), for P patients.
+    """Plasma or effect-site ng/mL (P, T), or compartment amounts mg (P, T, n), for P patients sharing the
+    breakpoints `starts` (S,), each with their own `rates` and `boluses` (P, S) there.
 
-    `starts` (S,) are the shared breakpoints; `rates` and `boluses` (P, S) each patient's input there.
+    The state is carried from breakpoint to breakpoint, then every time is evaluated from the breakpoint
+    before it: times are sorted (if they are not already) so each segment's times form one block, worked
+    on as (patients, modes, times) arrays so numpy's inner loops run along the times.
     """
+    if times.shape[0] > 1 and not bool(np.all(times[1:] >= times[:-1])):
+        order = np.argsort(times, kind="stable")
+        result = np.empty_like(evaluated := _evaluate(modes, starts, rates, boluses, times[order], output))
+        result[:, order] = evaluated
+        return result
     want_effect = output == "effect"
     ke0 = modes.ke0[:, None] if (want_effect and modes.ke0 is not None) else None
-    lam = modes.lam
-    w = modes.q[:, 0, :]  # (P, n) input weight of each mode (and x1 = Σ w_i z_i)
+    lam, w = modes.lam, modes.q[:, 0, :]  # w: input weight of each mode, and x1 = Σ w_i z_i
     n_patients, n = lam.shape
     n_starts = starts.shape[0]
-    z_at = np.zeros((n_patients, n_starts, n), dtype=np.float64)
-    y_at = np.zeros((n_patients, n_starts, n), dtype=np.float64) if want_effect else None
+    z_at = np.empty((n_patients, n_starts, n), dtype=np.float64)
+    y_at = np.empty((n_patients, n_starts, n), dtype=np.float64)
     z = w * boluses[:, 0, None]
     y: Float | None = np.zeros_like(z) if want_effect else None
     z_at[:, 0] = z
+    y_at[:, 0] = 0.0
     for s in range(1, n_starts):
-        dt = np.asarray(starts[s] - starts[s - 1], dtype=np.float64)
-        z, y = _advance(z, y, dt, rates[:, s - 1, None], lam, w, ke0)
+        z, y = _advance(z, y, starts[s] - starts[s - 1], rates[:, s - 1, None], lam, w, ke0)
         z = z + w * boluses[:, s, None]
         z_at[:, s] = z
-        if y_at is not None and y is not None:
+        if y is not None:
             y_at[:, s] = y
-
-    # Position 0 of the extended arrays below is an all-zero state for times before the first event;
-    # position s + 1 is breakpoint s. Arrays are laid out (patients, modes, times) so numpy's inner loops
-    # run along the times.
-    spread = _Spreader(starts, times)
-    zeros = np.zeros((n_patients, n, 1), dtype=np.float64)
-    dt = np.maximum(times - spread(np.concatenate((starts[:1], starts)), axis=0), 0.0)[None, None, :]
-    lam_t = lam[:, :, None]
-    w_t = w[:, :, None]
-    z_by_mode = np.concatenate((zeros, z_at.transpose(0, 2, 1)), axis=2)  # (P, n, S + 1)
-    rate_by_mode = np.concatenate((zeros[:, :1], rates[:, None, :]), axis=2)  # (P, 1, S + 1)
-    if want_effect:
-        assert y_at is not None
-        _, y_t = _advance(
-            spread(z_by_mode, axis=2),
-            spread(np.concatenate((zeros, y_at.transpose(0, 2, 1)), axis=2), axis=2),
-            dt,
-            spread(rate_by_mode, axis=2),
-            lam_t,
-            w_t,
-            ke0[:, :, None] if ke0 is not None else None,
-        )
-        assert y_t is not None
-        effect: Float = (w_t * y_t).sum(axis=1) / modes.v1_l[:, None] * NG_PER_ML_PER_MG_PER_L
-        return effect
     # Within a segment z(dt) = z0 + (z0 + w R / λ) expm1(λ dt): one expm1 per time and mode.
-    shifted = z_by_mode + w_t * rate_by_mode / lam_t
-    growth = np.expm1(lam_t * dt)  # (P, n, T)
-    if output == "amounts":
-        z_t = spread(z_by_mode, axis=2) + spread(shifted, axis=2) * growth
-        # x = D Q z, returned as (P, T, compartments)
-        amounts: Float = np.einsum("pjn,pnt->ptj", modes.q, z_t) * modes.d[:, None, :]
-        return amounts
-    central_at = (w_t * z_by_mode).sum(axis=1)  # (P, S + 1)
-    central = spread(central_at, axis=1) + (spread(w_t * shifted, axis=2) * growth).sum(axis=1)
-    concentration: Float = central / modes.v1_l[:, None] * NG_PER_ML_PER_MG_PER_L
-    return concentration
+    shifted = z_at + w[:, None, :] * rates[:, :, None] / lam[:, None, :]  # (P, S, n)
+    to_ng_per_ml = NG_PER_ML_PER_MG_PER_L / modes.v1_l[:, None]  # (P, 1)
+    central_at = np.einsum("pn,psn->ps", w, z_at) * to_ng_per_ml  # (P, S)
+    slope_at = (w[:, None, :] * shifted * to_ng_per_ml[:, :, None])[:, :, None, :]  # (P, S, 1, n)
 
-
-class _Spreader:
-    """Copies per-breakpoint values (with a leading 'before the first event' slot) out to each time.
-
-    Sorted times (the usual case) need only S binary searches and a repeat; others one search per time.
-    """
-
-    def __init__(self, starts: Float, times: Float) -> None:
-        self.counts: NDArray[np.intp] | None = None
-        self.index: NDArray[np.intp] | None = None
-        if times.shape[0] < 2 or bool(np.all(times[1:] >= times[:-1])):
-            edges = np.searchsorted(times, starts, side="left")
-            self.counts = np.diff(edges, prepend=0, append=times.shape[0])
+    n_times = times.shape[0]
+    shape = (n_patients, n_times, n) if output == "amounts" else (n_patients, n_times)
+    result = np.zeros(shape, dtype=np.float64)  # zero before the first event
+    edges = [*np.searchsorted(times, starts, side="left").tolist(), n_times]
+    lam_t = lam[:, :, None]
+    # Times are taken in blocks small enough that the temporaries stay in cache (and below the size at which
+    # the C allocator hands out fresh pages for every array, which costs more than the arithmetic).
+    block = max(16, _BLOCK_ELEMENTS // (n_patients * n))
+    for s, low, high in (
+        (segment, a, min(a + block, edges[segment + 1]))
+        for segment in range(n_starts)
+        for a in range(edges[segment], edges[segment + 1], block)
+    ):
+        dt = times[low:high] - starts[s]
+        if want_effect:
+            _, y_t = _advance(
+                z_at[:, s, :, None],
+                y_at[:, s, :, None],
+                dt,
+                rates[:, s, None, None],
+                lam_t,
+                w[:, :, None],
+                ke0[:, :, None] if ke0 is not None else None,
+            )
+            assert y_t is not None
+            result[:, low:high] = np.matmul(w[:, None, :], y_t)[:, 0, :] * to_ng_per_ml
+            continue
+        growth = lam_t * dt  # (P, n, Tb)
+        np.expm1(growth, out=growth)
+        if output == "amounts":
+            z_t = z_at[:, s, :, None] + shifted[:, s, :, None] * growth
+            # x = D Q z
+            result[:, low:high] = (np.matmul(modes.q, z_t) * modes.d[:, :, None]).transpose(0, 2, 1)
         else:
-            self.index = np.searchsorted(starts, times, side="right")
-
-    def __call__(self, values: Float, *, axis: int) -> Float:
-        if self.counts is not None:
-            return np.repeat(values, self.counts, axis=axis)
-        assert self.index is not None
-        return np.take(values, self.index, axis=axis)
+            np.add(
+                central_at[:, s, None], np.matmul(slope_at[:, s], growth)[:, 0, :], out=result[:, low:high]
+            )
+    return result
 
 
 def _times(times_min: ArrayLike) -> tuple[Float, tuple[int, ...]]:
@@ -213,15 +208,6 @@ def _times(times_min: ArrayLike) -> tuple[Float, tuple[int, ...]]:
     if not np.all(np.isfinite(times)):
         raise ValueError("times_min must all be finite numbers.")
     return times.reshape(-1), times.shape
-
-
-def _on_grid(plan: Schedule, grid: Float) -> tuple[Float, Float]:
-    """One schedule's rates and boluses at a (finer, shared) set of breakpoints."""
-    index = np.searchsorted(plan.starts_min, grid, side="right") - 1
-    rates = np.where(index >= 0, plan.rate_mg_per_min[np.maximum(index, 0)], 0.0)
-    boluses = np.zeros_like(grid)
-    boluses[np.searchsorted(grid, plan.starts_min)] = plan.bolus_mg
-    return rates, boluses
 
 
 def _one(scaled: ScaledModel, events: Sequence[InfusionEvent], times_min: ArrayLike, output: Output) -> Float:
@@ -265,32 +251,35 @@ def _many(
     times_min: ArrayLike,
     output: Literal["plasma", "effect"],
 ) -> Float:
+    """Patients are grouped by number of compartments and by the times of their regimen's breakpoints;
+    each group is one vectorised evaluation (in chunks that bound memory)."""
     times, _ = _times(times_min)
     n_patients = len(scaled)
+    result = np.empty((n_patients, times.shape[0]), dtype=np.float64)
     if n_patients == 0:
-        return np.zeros((0, times.shape[0]), dtype=np.float64)
+        return result
     if len(events) > 0 and isinstance(events[0], InfusionEvent):
-        plan = schedule(events)  # type: ignore[arg-type]
-        starts = plan.starts_min
-        rates = np.broadcast_to(plan.rate_mg_per_min, (n_patients, starts.shape[0]))
-        boluses = np.broadcast_to(plan.bolus_mg, (n_patients, starts.shape[0]))
+        plans = [schedule(events)] * n_patients  # type: ignore[arg-type]
     else:
         if len(events) != n_patients:
             raise ValueError(f"Got {n_patients} patients but {len(events)} regimens: give one per patient.")
         plans = [schedule(regimen) for regimen in events]  # type: ignore[arg-type]
-        starts = np.unique(np.concatenate([p.starts_min for p in plans]))
-        rates = np.empty((n_patients, starts.shape[0]), dtype=np.float64)
-        boluses = np.empty((n_patients, starts.shape[0]), dtype=np.float64)
-        for i, p in enumerate(plans):
-            rates[i], boluses[i] = _on_grid(p, starts)
-    result = np.empty((n_patients, times.shape[0]), dtype=np.float64)
+    groups: dict[tuple[int, bytes], list[int]] = {}
+    for i, (model, plan) in enumerate(zip(scaled, plans, strict=True)):
+        groups.setdefault((model.compartments, plan.starts_min.tobytes()), []).append(i)
     chunk = max(1, _CHUNK_ELEMENTS // (3 * max(1, times.shape[0])))
-    for n in (2, 3):
-        group = np.array([i for i, m in enumerate(scaled) if m.compartments == n], dtype=np.intp)
-        for first in range(0, group.shape[0], chunk):
-            rows = group[first : first + chunk]
-            modes = _modes([scaled[i] for i in rows], need_effect=output == "effect")
-            result[rows] = _evaluate(modes, starts, rates[rows], boluses[rows], times, output)
+    for members in groups.values():
+        starts = plans[members[0]].starts_min
+        for first in range(0, len(members), chunk):
+            rows = members[first : first + chunk]
+            result[rows] = _evaluate(
+                _modes([scaled[i] for i in rows], need_effect=output == "effect"),
+                starts,
+                np.array([plans[i].rate_mg_per_min for i in rows]),
+                np.array([plans[i].bolus_mg for i in rows]),
+                times,
+                output,
+            )
     return result
 
 
@@ -301,8 +290,9 @@ def plasma_concentration_ng_per_ml_many(
 ) -> Float:
     """Many patients' plasma curves at once, shape (patients, times).
 
-    `events` is either one regimen for everyone or one regimen per patient (their breakpoints are merged,
-    so any mix of timings works). Patients may use different models.
+    `events` is either one regimen for everyone or one regimen per patient. Patients whose regimens change
+    at the same times (for example everyone's own dose over the same 40 minutes) and who use models with the
+    same number of compartments are computed together; any mix of models and timings is allowed.
     """
     return _many(scaled, events, times_min, "plasma")
 

@@ -68,8 +68,14 @@ class Schedule:
     delivery_end_min: float | None
 
 
-def _describe(number: int, event: InfusionEvent) -> str:
-    return f"Event {number} ({event.kind} at {event.at_min:g} min)"
+def _invalid(number: int, event: InfusionEvent, reason: str) -> InvalidRegimen:
+    """The error for event `number` (1-based): its description followed by the reason."""
+    at = event.at_min
+    when = f"{at:g}" if isinstance(at, numbers.Real) and not isinstance(at, bool) else repr(at)
+    return InvalidRegimen(f"Event {number} ({event.kind} at {when} min){reason}")
+
+
+_PLAIN_NUMBERS = (float, int)
 
 
 def _check_event(number: int, event: InfusionEvent) -> EventKind:
@@ -80,22 +86,24 @@ def _check_event(number: int, event: InfusionEvent) -> EventKind:
             f"Event {number} has an unknown kind {event.kind!r}; "
             f"known kinds: {', '.join(k.value for k in EventKind)}."
         ) from None
-    label = _describe(number, event)
     for field, value in (
         ("a time", event.at_min),
         ("a rate", event.rate_mg_per_min),
         ("an amount", event.amount_mg),
     ):
-        if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
-            raise InvalidRegimen(f"{label} has {field} that is not a finite number: {value!r}.")
+        plain = type(value) in _PLAIN_NUMBERS
+        if (
+            not plain and (not isinstance(value, numbers.Real) or isinstance(value, bool))
+        ) or not math.isfinite(value):
+            raise _invalid(number, event, f" has {field} that is not a finite number: {value!r}.")
     if event.rate_mg_per_min < 0.0:
-        raise InvalidRegimen(f"{label} has a negative rate ({event.rate_mg_per_min:g} mg/min).")
+        raise _invalid(number, event, f" has a negative rate ({event.rate_mg_per_min:g} mg/min).")
     if event.amount_mg < 0.0:
-        raise InvalidRegimen(f"{label} has a negative amount ({event.amount_mg:g} mg).")
+        raise _invalid(number, event, f" has a negative amount ({event.amount_mg:g} mg).")
     if kind not in _RATE_KINDS and event.rate_mg_per_min != 0.0:
-        raise InvalidRegimen(f"{label} sets a rate; only START and RATE_CHANGE set rates.")
+        raise _invalid(number, event, " sets a rate; only START and RATE_CHANGE set rates.")
     if kind is not EventKind.BOLUS and event.amount_mg != 0.0:
-        raise InvalidRegimen(f"{label} gives an amount; only BOLUS gives amounts.")
+        raise _invalid(number, event, " gives an amount; only BOLUS gives amounts.")
     return kind
 
 
@@ -113,17 +121,20 @@ def schedule(events: Sequence[InfusionEvent]) -> Schedule:
     previous_at = -math.inf
     for number, event in enumerate(events, start=1):
         kind = _check_event(number, event)
-        label = _describe(number, event)
         if number == 1 and kind is not EventKind.START:
-            raise InvalidRegimen(f"{label} comes before START: a regimen must begin with START.")
+            raise _invalid(number, event, " comes before START: a regimen must begin with START.")
         if number > 1 and kind is EventKind.START:
-            raise InvalidRegimen(f"{label}: START may appear only once, as the first event.")
+            raise _invalid(number, event, ": START may appear only once, as the first event.")
         if stopped_at is not None:
-            raise InvalidRegimen(f"{label} comes after STOP at {stopped_at:g} min: nothing may follow STOP.")
+            raise _invalid(
+                number, event, f" comes after STOP at {stopped_at:g} min: nothing may follow STOP."
+            )
         if event.at_min < previous_at:
-            raise InvalidRegimen(
-                f"{label} is earlier than event {number - 1} (at {previous_at:g} min): "
-                "events must be in time order."
+            raise _invalid(
+                number,
+                event,
+                f" is earlier than event {number - 1} (at {previous_at:g} min): "
+                "events must be in time order.",
             )
         previous_at = event.at_min
         bolus = 0.0
@@ -131,19 +142,19 @@ def schedule(events: Sequence[InfusionEvent]) -> Schedule:
             case EventKind.START | EventKind.RATE_CHANGE:
                 if paused_at is not None:
                     since = f"since {paused_at:g} min"
-                    raise InvalidRegimen(
-                        f"{label} comes while paused {since}: RESUME before changing the rate."
+                    raise _invalid(
+                        number, event, f" comes while paused {since}: RESUME before changing the rate."
                     )
                 rate = event.rate_mg_per_min
             case EventKind.PAUSE:
                 if paused_at is not None:
-                    raise InvalidRegimen(f"{label} comes while already paused since {paused_at:g} min.")
+                    raise _invalid(number, event, f" comes while already paused since {paused_at:g} min.")
                 paused_at = event.at_min
                 rate_before_pause = rate
                 rate = 0.0
             case EventKind.RESUME:
                 if paused_at is None:
-                    raise InvalidRegimen(f"{label} has no PAUSE before it.")
+                    raise _invalid(number, event, " has no PAUSE before it.")
                 paused_at = None
                 rate = rate_before_pause
             case EventKind.STOP:

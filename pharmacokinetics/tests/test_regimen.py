@@ -80,6 +80,14 @@ INVALID = [
         "Event 2 (BOLUS at 1 min) has an amount that is not a finite number: -inf.",
     ),
     (
+        [ev(0, START, 1.0), ev("5", BOLUS, amount=1.0)],  # type: ignore[arg-type]
+        "Event 2 (BOLUS at '5' min) has a time that is not a finite number: '5'.",
+    ),
+    (
+        [ev(0, START, 1.0), ev(True, BOLUS, amount=1.0)],
+        "Event 2 (BOLUS at True min) has a time that is not a finite number: True.",
+    ),
+    (
         [ev(0, START, 1.0), InfusionEvent(at_min=2, kind="FLUSH")],  # type: ignore[arg-type]
         "Event 2 has an unknown kind 'FLUSH'; known kinds: START, RATE_CHANGE, PAUSE, RESUME, STOP, BOLUS.",
     ),

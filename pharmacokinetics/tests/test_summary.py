@@ -82,7 +82,7 @@ def test_a_loading_bolus_peaks_at_the_bolus() -> None:
     ]
     summary = summarise(DOMINO_70, events, threshold_ng_per_ml=200.0)
     assert summary.peak_at_min == 0.0
-    assert summary.peak_ng_per_ml == 10.0 / 4.41 * 1000.0
+    assert summary.peak_ng_per_ml == pytest.approx(10.0 / 4.41 * 1000.0, rel=1e-14)
     assert summary.total_given_mg == pytest.approx(18.0, rel=1e-15)
     assert summary.below_threshold_at_min is not None
     assert 0.0 < summary.below_threshold_at_min < 5.0
