@@ -58,11 +58,12 @@ class CurveChart:
 
 
 def _nice_top(value: float) -> float:
-    """The smallest 'round' axis top (1, 2, 2.5 or 5 times a power of ten) at or above `value`."""
+    """The smallest 'round' axis top (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten) at or above
+    `value`."""
     if value <= 0:
         return 1.0
     power = 10 ** math.floor(math.log10(value))
-    for factor in (1, 2, 2.5, 5, 10):
+    for factor in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
         if factor * power >= value:
             return float(factor * power)
     return float(10 * power)
