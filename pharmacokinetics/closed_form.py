@@ -95,29 +95,26 @@ def _integral_of_exp(x: Float, dt: Float | float) -> Float:
     return np.where(zero, dt, np.expm1(x * dt) / np.where(zero, 1.0, x))
 
 
-def _advance(
-    z: Float,
-    y: Float | None,
-    dt: Float | float,
-    rate: Float,
-    lam: Float,
-    w: Float,
-    ke0: Float | None,
-) -> tuple[Float, Float | None]:
-    """Modal state after dt minutes at a constant rate (all arguments broadcast together).
+def _advance(z: Float, dt: Float | float, steady: Float, lam: Float) -> Float:
+    """Modal amounts after dt minutes at a constant rate (arguments broadcast together).
 
-    z(dt) = z0 e^{λdt} + inflow (e^{λdt} - 1)/λ = z0 + (z0 + inflow/λ) expm1(λ dt).
+    z(dt) = z0 e^{λdt} + inflow (e^{λdt} - 1)/λ = z0 + (z0 + steady) expm1(λ dt), with steady = inflow/λ
+    (minus the mode's steady state at this rate).
     """
-    steady = w * rate / lam  # minus the mode's steady state at this rate
-    z_next = z + (z + steady) * np.expm1(lam * dt)
-    if y is None or ke0 is None:
-        return z_next, None
-    # y' = ke0 (z - y) with z(s) = (z0 + steady) e^{λs} - steady:
-    # y(dt) = y0 e^{-ke0 dt} + ke0 (z0 + steady) G - steady (1 - e^{-ke0 dt}),
-    # G = ∫_0^dt e^{-ke0 (dt - s)} e^{λ s} ds = e^{max(λ, -ke0) dt} ∫_0^dt e^{-|λ + ke0| s} ds (no overflow).
+    moved: Float = z + (z + steady) * np.expm1(lam * dt)
+    return moved
+
+
+def _advance_effect(z: Float, y: Float, dt: Float | float, steady: Float, lam: Float, ke0: Float) -> Float:
+    """Effect-site companions y' = ke0 (z - y) after dt minutes, z moving as in _advance from z0 = z.
+
+    With z(s) = (z0 + steady) e^{λs} - steady:
+    y(dt) = y0 e^{-ke0 dt} + ke0 (z0 + steady) G - steady (1 - e^{-ke0 dt}),
+    G = ∫_0^dt e^{-ke0 (dt - s)} e^{λ s} ds = e^{max(λ, -ke0) dt} ∫_0^dt e^{-|λ + ke0| s} ds (no overflow).
+    """
     g = np.exp(np.maximum(lam, -ke0) * dt) * _integral_of_exp(-np.abs(lam + ke0), dt)
-    y_next = y * np.exp(-ke0 * dt) + ke0 * (z + steady) * g + steady * np.expm1(-ke0 * dt)
-    return z_next, y_next
+    moved: Float = y * np.exp(-ke0 * dt) + ke0 * (z + steady) * g + steady * np.expm1(-ke0 * dt)
+    return moved
 
 
 def _evaluate(
@@ -140,25 +137,21 @@ def _evaluate(
         result = np.empty_like(evaluated := _evaluate(modes, starts, rates, boluses, times[order], output))
         result[:, order] = evaluated
         return result
-    want_effect = output == "effect"
-    ke0 = modes.ke0[:, None] if (want_effect and modes.ke0 is not None) else None
     lam, w = modes.lam, modes.q[:, 0, :]  # w: input weight of each mode, and x1 = Σ w_i z_i
+    ke0 = modes.ke0[:, None] if (output == "effect" and modes.ke0 is not None) else None
     n_patients, n = lam.shape
     n_starts = starts.shape[0]
-    z_at = np.empty((n_patients, n_starts, n), dtype=np.float64)
-    y_at = np.empty((n_patients, n_starts, n), dtype=np.float64)
-    z = w * boluses[:, 0, None]
-    y: Float | None = np.zeros_like(z) if want_effect else None
-    z_at[:, 0] = z
-    y_at[:, 0] = 0.0
+    steady = w[:, None, :] * rates[:, :, None] / lam[:, None, :]  # (P, S, n): w R / λ in each segment
+    z_at = np.empty((n_patients, n_starts, n), dtype=np.float64)  # state just after each breakpoint
+    y_at = np.zeros((n_patients, n_starts, n), dtype=np.float64)
+    z_at[:, 0] = w * boluses[:, 0, None]
     for s in range(1, n_starts):
-        z, y = _advance(z, y, starts[s] - starts[s - 1], rates[:, s - 1, None], lam, w, ke0)
-        z = z + w * boluses[:, s, None]
-        z_at[:, s] = z
-        if y is not None:
-            y_at[:, s] = y
-    # Within a segment z(dt) = z0 + (z0 + w R / λ) expm1(λ dt): one expm1 per time and mode.
-    shifted = z_at + w[:, None, :] * rates[:, :, None] / lam[:, None, :]  # (P, S, n)
+        dt = starts[s] - starts[s - 1]
+        if ke0 is not None:
+            y_at[:, s] = _advance_effect(z_at[:, s - 1], y_at[:, s - 1], dt, steady[:, s - 1], lam, ke0)
+        z_at[:, s] = _advance(z_at[:, s - 1], dt, steady[:, s - 1], lam) + w * boluses[:, s, None]
+    # Within a segment z(dt) = z0 + (z0 + steady) expm1(λ dt): one expm1 per time and mode.
+    shifted = z_at + steady
     to_ng_per_ml = NG_PER_ML_PER_MG_PER_L / modes.v1_l[:, None]  # (P, 1)
     central_at = np.einsum("pn,psn->ps", w, z_at) * to_ng_per_ml  # (P, S)
     slope_at = (w[:, None, :] * shifted * to_ng_per_ml[:, :, None])[:, :, None, :]  # (P, S, 1, n)
@@ -177,17 +170,10 @@ def _evaluate(
         for a in range(edges[segment], edges[segment + 1], block)
     ):
         dt = times[low:high] - starts[s]
-        if want_effect:
-            _, y_t = _advance(
-                z_at[:, s, :, None],
-                y_at[:, s, :, None],
-                dt,
-                rates[:, s, None, None],
-                lam_t,
-                w[:, :, None],
-                ke0[:, :, None] if ke0 is not None else None,
+        if ke0 is not None:
+            y_t = _advance_effect(
+                z_at[:, s, :, None], y_at[:, s, :, None], dt, steady[:, s, :, None], lam_t, ke0[:, :, None]
             )
-            assert y_t is not None
             result[:, low:high] = np.matmul(w[:, None, :], y_t)[:, 0, :] * to_ng_per_ml
             continue
         growth = lam_t * dt  # (P, n, Tb)

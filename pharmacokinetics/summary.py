@@ -69,7 +69,7 @@ def summarise(
         return float(plasma_concentration_ng_per_ml(scaled, events, np.array([t]))[0])
 
     peak_index = int(np.argmax(curve))
-    peak_at, peak = _refine_peak(at, times, curve, peak_index, plan.starts_min)
+    peak_at, peak = _refine_peak(at, times, curve, peak_index)
 
     end_at = plan.delivery_end_min if plan.delivery_end_min is not None else horizon_min
     end_level = at(end_at)
@@ -95,28 +95,31 @@ def _refine_peak(
     times: NDArray[np.float64],
     curve: NDArray[np.float64],
     index: int,
-    breakpoints: NDArray[np.float64],
 ) -> tuple[float, float]:
-    """Search between the grid neighbours of the grid maximum, within one infusion segment (smooth there)."""
+    """The highest point near the grid maximum: bounded Brent searches on the grid intervals either side.
+
+    Every event time inside the horizon is a grid point, so each interval lies within one segment of the
+    regimen, where the curve is smooth.
+    """
     best_t, best = float(times[index]), float(curve[index])
-    if index == 0 or index == times.shape[0] - 1:
-        return best_t, best
-    low, high = float(times[index - 1]), float(times[index + 1])
-    # Stay within the segment containing the grid maximum: the curve is smooth only there.
-    segment = int(np.searchsorted(breakpoints, best_t, side="right")) - 1
-    if segment >= 0:
-        low = max(low, float(breakpoints[segment]))
-    if segment + 1 < breakpoints.shape[0]:
-        high = min(high, float(breakpoints[segment + 1]))
-    if high - low <= _TIME_TOLERANCE_MIN:
-        return best_t, best
-    found = minimize_scalar(
-        lambda t: -at(float(t)), bounds=(low, high), method="bounded", options={"xatol": _TIME_TOLERANCE_MIN}
-    )
-    t = float(found.x)
-    value = at(t)
-    if value > best:
-        return t, value
+    sides = []
+    if index > 0:
+        sides.append((float(times[index - 1]), best_t))
+    if index < times.shape[0] - 1:
+        sides.append((best_t, float(times[index + 1])))
+    for low, high in sides:
+        if high - low <= _TIME_TOLERANCE_MIN:
+            continue
+        found = minimize_scalar(
+            lambda t: -at(float(t)),
+            bounds=(low, high),
+            method="bounded",
+            options={"xatol": _TIME_TOLERANCE_MIN},
+        )
+        t = float(found.x)
+        value = at(t)
+        if value > best:
+            best_t, best = t, value
     return best_t, best
 
 
@@ -128,6 +131,9 @@ def _first_below(
     peak: float,
     threshold: float,
 ) -> float | None:
+    """The first crossing below the threshold after the peak: the grid interval where it happens, then Brent's
+    root finding on the exact curve (which only jumps upwards, at boluses, so it crosses downwards
+    continuously). A curve that never reaches the threshold is below it from its peak."""
     if peak < threshold:
         return peak_at
     after = np.nonzero((times > peak_at) & (curve < threshold))[0]
@@ -136,7 +142,4 @@ def _first_below(
     first = int(after[0])
     low = max(float(times[first - 1]), peak_at)
     high = float(times[first])
-    if at(low) < threshold:
-        # A bolus or jump placed the crossing exactly on a grid point.
-        return low
     return float(brentq(lambda t: at(float(t)) - threshold, low, high, xtol=_TIME_TOLERANCE_MIN))

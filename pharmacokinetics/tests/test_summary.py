@@ -140,20 +140,28 @@ def test_summarise_refuses_meaningless_settings(kwargs: dict[str, float], messag
     assert str(raised.value) == message
 
 
-def test_the_peak_is_refined_between_grid_points_within_one_segment() -> None:
+def test_the_peak_is_refined_between_the_grid_points_either_side_of_the_grid_maximum() -> None:
     times = np.array([0.0, 1.0, 2.0, 3.0])
+    for true_peak_at in (1.3, 0.7):
 
-    def parabola(t: float) -> float:
-        return 10.0 - (t - 1.3) ** 2
+        def parabola(t: float, top: float = true_peak_at) -> float:
+            return 10.0 - (t - top) ** 2
 
-    curve = np.array([parabola(t) for t in times])
-    peak_at, peak = _refine_peak(parabola, times, curve, 1, np.array([0.0]))
-    assert peak_at == pytest.approx(1.3, abs=1e-7)
-    assert peak == pytest.approx(10.0, abs=1e-12)
-    # A breakpoint at 1.0 (say a rate change) confines the search to [1, 2]: still finds 1.3.
-    assert _refine_peak(parabola, times, curve, 1, np.array([0.0, 1.0]))[0] == pytest.approx(1.3, abs=1e-7)
-    # A breakpoint at 1.2 confines it to [1, 1.2]: the best there is 1.2.
-    assert _refine_peak(parabola, times, curve, 1, np.array([0.0, 1.2]))[0] == pytest.approx(1.2, abs=1e-7)
+        curve = np.array([parabola(t) for t in times])
+        assert int(np.argmax(curve)) == 1
+        peak_at, peak = _refine_peak(parabola, times, curve, 1)
+        assert peak_at == pytest.approx(true_peak_at, abs=1e-7)
+        assert peak == pytest.approx(10.0, abs=1e-12)
+
+
+def test_a_peak_on_the_edge_of_the_grid_is_kept() -> None:
+    times = np.array([0.0, 1.0, 2.0])
+    curve = 5.0 - times
+
+    def line(t: float) -> float:
+        return 5.0 - t
+
+    assert _refine_peak(line, times, curve, 0) == (0.0, 5.0)
 
 
 @settings(max_examples=40, deadline=None)
