@@ -1,6 +1,8 @@
 """The closed form is exact: it agrees with the ODE reference, the matrix exponential, mass balance and
 linearity, for any infusion history."""
 
+from random import Random
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -341,3 +343,23 @@ def test_many_patients_are_computed_in_chunks_without_changing_the_result() -> N
             plasma_concentration_ng_per_ml(models[i], constant_infusion(35.0, 40.0), times),
             rtol=1e-12,
         )
+
+
+@given(patients(keys=("domino", "hornik")), regimens(max_events=5), st.randoms(use_true_random=False))
+def test_times_in_any_order_give_the_same_values_in_that_order(
+    scaled: ScaledModel, events: list[InfusionEvent], random: Random
+) -> None:
+    times = sample_times(events, points=40)
+    shuffled = times.copy()
+    random.shuffle(shuffled)  # type: ignore[arg-type]
+    in_order = dict(
+        zip(times.tolist(), plasma_concentration_ng_per_ml(scaled, events, times).tolist(), strict=True)
+    )
+    values = plasma_concentration_ng_per_ml(scaled, events, shuffled)
+    assert values.tolist() == [in_order[t] for t in shuffled.tolist()]
+    effect_in_order = effect_site_concentration_ng_per_ml(
+        MODELS["domino"].scaled(scaled.weight_kg), events, times
+    )
+    effect = effect_site_concentration_ng_per_ml(MODELS["domino"].scaled(scaled.weight_kg), events, shuffled)
+    lookup = dict(zip(times.tolist(), effect_in_order.tolist(), strict=True))
+    assert effect.tolist() == [lookup[t] for t in shuffled.tolist()]
