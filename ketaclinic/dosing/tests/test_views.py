@@ -330,3 +330,39 @@ def test_queue_queries_do_not_grow(client_for, clinician, nurse, patient) -> Non
         response = client.get(reverse("dosing:queue"))
     assert response.text.count("Awaiting co-signature") == 7
     assert len(after.captured_queries) == len(before.captured_queries)
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+@pytest.mark.parametrize(
+    ("url_name", "allowed", "on"),
+    [
+        ("dosing:order_new", {"clinician"}, "patient"),
+        ("dosing:titration", {"clinician"}, "patient"),
+        ("dosing:order_supersede", {"clinician"}, "order"),
+        ("dosing:order_cosign", {"clinician", "nurse"}, "order"),
+    ],
+)
+def test_form_pages_matrix(role, url_name, allowed, on, request, client_for, order, patient) -> None:
+    target = patient if on == "patient" else order
+    response = client_for(request.getfixturevalue(role)).get(reverse(url_name, args=[target.pk]))
+    assert response.status_code == expected(role, allowed)
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_live_calculation_matrix(role, request, client_for, patient) -> None:
+    response = client_for(request.getfixturevalue(role)).post(
+        reverse("dosing:calculate", args=[patient.pk]), form_data(patient)
+    )
+    assert response.status_code == expected(role, {"clinician"})
+    assert AuditEvent.objects.filter(object_type="dose_calculation").count() == (
+        1 if role == "clinician" else 0
+    )
+
+
+def test_supersede_matrix_for_other_clinics_order(client_for, outsider, order, patient) -> None:
+    response = client_for(outsider).post(
+        reverse("dosing:order_supersede", args=[order.pk]),
+        form_data(patient, supersede_reason="Mine now.", override_no_eligibility_decision="x"),
+    )
+    assert response.status_code == 404
+    assert DoseOrder.objects.count() == 1
