@@ -7,7 +7,8 @@
 2. 10,000 patients (weights 40-140 kg, each with their own 0.5 mg/kg over 40 min, one point a minute for
    4 hours): one vectorised call against 10,000 single-curve calls (all of them made and timed).
 
-Times are the best of several repeats (time.perf_counter); medians are shown beside them. Building the
+Times are the best of several rounds (time.perf_counter), the rounds of candidate and baseline alternating
+so that a busy moment of the machine falls on both; medians are shown beside them in part 2. Building the
 patients' models and regimens is outside the timings; validating the regimens is inside.
 """
 
@@ -36,15 +37,17 @@ ODE_RUNS = (("LSODA", 1e-12, 1e-15), ("DOP853", 1e-13, 1e-16))
 SHOWN_NG_PER_ML = 1e-3
 
 
-def timed(run: Callable[[], object], *, repeats: int, number: int = 1) -> tuple[float, float]:
-    """(best, median) seconds per call over `repeats` rounds of `number` calls."""
-    rounds = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        for _ in range(number):
-            run()
-        rounds.append((time.perf_counter() - began) / number)
-    return min(rounds), statistics.median(rounds)
+def race(runs: dict[str, tuple[Callable[[], object], int]], *, rounds: int) -> dict[str, tuple[float, float]]:
+    """(best, median) seconds per call of each run: rounds alternate between the runs (each round makes
+    `number` calls of one run) so that a busy moment of the machine falls on all of them alike."""
+    seconds: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, (run, number) in runs.items():
+            began = time.perf_counter()
+            for _ in range(number):
+                run()
+            seconds[name].append((time.perf_counter() - began) / number)
+    return {name: (min(values), statistics.median(values)) for name, values in seconds.items()}
 
 
 def fmt(seconds: float) -> str:
@@ -68,10 +71,7 @@ def one_curve() -> None:
         scaled = model.scaled(70.0)
         events = constant_infusion(dose_mg=DOSE_MG_PER_KG * 70.0, duration_min=DURATION_MIN)
         closed = plasma_concentration_ng_per_ml(scaled, events, times)
-        closed_s, _ = timed(
-            partial(plasma_concentration_ng_per_ml, scaled, events, times), repeats=7, number=20
-        )
-        ode_s = {}
+        runs = {"closed": (partial(plasma_concentration_ng_per_ml, scaled, events, times), 20)}
         difference = 0.0
         for method, rtol, atol in ODE_RUNS:
             reference = solve_reference(
@@ -81,15 +81,18 @@ def one_curve() -> None:
             difference = max(
                 difference, float(np.max(np.abs(closed[shown] - reference[shown]) / reference[shown]))
             )
-            run = partial(solve_reference, scaled, events, times, method=method, rtol=rtol, atol=atol)
-            ode_s[method], _ = timed(run, repeats=5)
-        lsoda, dop853 = ode_s["LSODA"] / closed_s, ode_s["DOP853"] / closed_s
+            runs[method] = (
+                partial(solve_reference, scaled, events, times, method=method, rtol=rtol, atol=atol),
+                1,
+            )
+        best = {name: best_s for name, (best_s, _) in race(runs, rounds=7).items()}
+        lsoda, dop853 = best["LSODA"] / best["closed"], best["DOP853"] / best["closed"]
         versus_reference.append(lsoda)
         versus_fastest.append(min(lsoda, dop853))
         differences.append(difference)
         print(
-            f"   {key:<9} {fmt(closed_s):>11} {fmt(ode_s['LSODA']):>10} {lsoda:>5.0f}x"
-            f" {fmt(ode_s['DOP853']):>10} {dop853:>5.0f}x  {difference:.1e}"
+            f"   {key:<9} {fmt(best['closed']):>11} {fmt(best['LSODA']):>10} {lsoda:>5.0f}x"
+            f" {fmt(best['DOP853']):>10} {dop853:>5.0f}x  {difference:.1e}"
         )
     print(
         f"   => RATIO closed form vs the ODE reference (LSODA): {min(versus_reference):.0f}x to "
@@ -127,8 +130,8 @@ def many_patients() -> None:
         batch = together()
         single = np.array(one_by_one())
         agreement = float(np.max(np.abs(batch - single) / np.maximum(single, SHOWN_NG_PER_ML)))
-        batch_s, batch_median = timed(together, repeats=5)
-        loop_s, loop_median = timed(one_by_one, repeats=3)
+        raced = race({"together": (together, 1), "one by one": (one_by_one, 1)}, rounds=3)
+        (batch_s, batch_median), (loop_s, loop_median) = raced["together"], raced["one by one"]
         print(
             f"   {key:<9} vectorised {fmt(batch_s / PATIENTS)}/patient ({fmt(batch_s)} in all, median "
             f"{fmt(batch_median)}); one call each {fmt(loop_s / PATIENTS)}/patient ({fmt(loop_s)} in all, "
