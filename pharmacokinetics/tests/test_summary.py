@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pharmacokinetics import (
@@ -164,7 +164,7 @@ def test_a_peak_on_the_edge_of_the_grid_is_kept() -> None:
     assert _refine_peak(line, times, curve, 0) == (0.0, 5.0)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(patients(), regimens(max_events=5), st.floats(min_value=1.0, max_value=300.0))
 def test_the_summary_peak_is_the_highest_point_of_the_curve(
     scaled: ScaledModel, events: list[InfusionEvent], threshold: float
