@@ -367,8 +367,10 @@ def test_rate_times_time_is_the_bag_volume_within_half_a_rounding_step(
         diluent_volume_ml=diluent,
     )
     result = rules.compute_order(inputs, LIMITS)
-    delivered_ml = result.rate_ml_per_h * duration / 60
-    assert abs(delivered_ml - result.total_volume_ml) <= STEPS.rate_ml_per_h / 2 * duration / 60
+    # rate x minutes / 60 = volume, to within half a rate step over the infusion (compared multiplied out, so
+    # Decimal division cannot round the bound itself).
+    delivered_ml_x60 = result.rate_ml_per_h * duration
+    assert abs(delivered_ml_x60 - result.total_volume_ml * 60) <= STEPS.rate_ml_per_h / 2 * duration
     assert result.total_volume_ml == result.drug_volume_ml + diluent
 
 
