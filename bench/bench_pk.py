@@ -71,7 +71,7 @@ def one_curve() -> None:
         scaled = model.scaled(70.0)
         events = constant_infusion(dose_mg=DOSE_MG_PER_KG * 70.0, duration_min=DURATION_MIN)
         closed = plasma_concentration_ng_per_ml(scaled, events, times)
-        runs = {"closed": (partial(plasma_concentration_ng_per_ml, scaled, events, times), 20)}
+        runs = {"closed": (partial(plasma_concentration_ng_per_ml, scaled, events, times), 10)}
         difference = 0.0
         for method, rtol, atol in ODE_RUNS:
             reference = solve_reference(
@@ -85,7 +85,7 @@ def one_curve() -> None:
                 partial(solve_reference, scaled, events, times, method=method, rtol=rtol, atol=atol),
                 1,
             )
-        best = {name: best_s for name, (best_s, _) in race(runs, rounds=7).items()}
+        best = {name: best_s for name, (best_s, _) in race(runs, rounds=15).items()}
         lsoda, dop853 = best["LSODA"] / best["closed"], best["DOP853"] / best["closed"]
         versus_reference.append(lsoda)
         versus_fastest.append(min(lsoda, dop853))
