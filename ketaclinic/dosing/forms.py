@@ -101,7 +101,9 @@ class OrderForm(forms.Form):
                     label=f"Reason to override: {finding.message}",
                     required=False,
                     max_length=1000,
-                    widget=forms.Textarea(attrs={"rows": 2}),
+                    widget=forms.Textarea(
+                        attrs={"rows": 2, "aria-describedby": f"finding-{finding.code.value}"}
+                    ),
                 )
 
     def override_reasons(self) -> dict[str, str]:

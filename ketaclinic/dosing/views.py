@@ -163,7 +163,8 @@ def _decimal_param(request: HttpRequest, name: str) -> Decimal | None:
         value = Decimal(raw)
     except ArithmeticError:
         return None
-    return value if value.is_finite() and Decimal(0) < value < Decimal(10) else None
+    # Only a starting value for the form: the form's own validation and the rules check it on submit.
+    return value if value.is_finite() and value > 0 else None
 
 
 @login_required
