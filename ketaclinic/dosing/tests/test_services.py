@@ -2,6 +2,7 @@
 
 import datetime as dt
 from decimal import Decimal as D
+from unittest import mock
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -347,3 +348,29 @@ def test_the_database_refuses_update_and_delete(nurse, order, table, column) -> 
         assert is_append_only_refusal(refusal.value)
     assert DoseOrder.objects.get(pk=order.pk).dose_mg == D("40.0")
     assert OrderCosignature.objects.count() == 1
+
+
+def test_once_eligibility_is_recorded_an_eligible_patient_needs_no_override(clinician, patient) -> None:
+    with mock.patch(
+        "ketaclinic.dosing.selectors.eligibility_status_for", return_value=EligibilityStatus.ELIGIBLE
+    ):
+        order = services.prescribe_dose_order(by=clinician, patient=patient, draft=draft(patient))
+    assert order.findings == []
+    assert HardStopOverride.objects.count() == 0
+
+
+def test_not_eligible_is_a_hard_stop_and_conditions_are_a_warning(clinician, patient) -> None:
+    with (
+        mock.patch(
+            "ketaclinic.dosing.selectors.eligibility_status_for", return_value=EligibilityStatus.NOT_ELIGIBLE
+        ),
+        pytest.raises(HardStopsNotOverridden) as refused,
+    ):
+        services.prescribe_dose_order(by=clinician, patient=patient, draft=draft(patient))
+    assert refused.value.codes == ("not_eligible",)
+    with mock.patch(
+        "ketaclinic.dosing.selectors.eligibility_status_for",
+        return_value=EligibilityStatus.ELIGIBLE_WITH_CONDITIONS,
+    ):
+        order = services.prescribe_dose_order(by=clinician, patient=patient, draft=draft(patient))
+    assert [(f["code"], f["severity"]) for f in order.findings] == [("eligible_with_conditions", "warning")]
