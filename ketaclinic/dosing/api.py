@@ -8,11 +8,13 @@ from ninja import Router, Status
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.core.api import api_user
 from ketaclinic.dosing import rules, selectors, services
-from ketaclinic.dosing.models import DoseOrder, HardStopOverride, OrderCosignature, OrderStatus
+from ketaclinic.dosing.errors import HardStopsNotOverridden
+from ketaclinic.dosing.models import DoseOrder, HardStopOverride, OrderStatus
 from ketaclinic.dosing.schemas import (
     CalculationOut,
     CosignatureOut,
     CosignIn,
+    HardStopsOut,
     OrderIn,
     OrderOut,
     OrderSummary,
@@ -36,6 +38,11 @@ def _draft(payload: OrderIn) -> services.OrderDraft:
         diluent_volume_ml=payload.diluent_volume_ml,
         note=payload.note,
     )
+
+
+def _hard_stops(error: HardStopsNotOverridden) -> Status[dict[str, Any]]:
+    """409 with the codes of the hard stops still open, so a client knows what to override."""
+    return Status(409, {"code": error.code, "message": error.message, "hard_stops": list(error.codes)})
 
 
 def _findings(findings: list[rules.Finding]) -> list[dict[str, str]]:
@@ -116,15 +123,22 @@ def calculate(request: HttpRequest, patient_id: int, payload: OrderIn) -> dict[s
     }
 
 
-@router.post("/patients/{patient_id}/orders", response={201: OrderOut}, summary="Prescribe (sign) an order")
+@router.post(
+    "/patients/{patient_id}/orders",
+    response={201: OrderOut, 409: HardStopsOut},
+    summary="Prescribe (sign) an order",
+)
 def create_order(request: HttpRequest, patient_id: int, payload: OrderIn) -> Status[dict[str, Any]]:
     """Refused with 409 `hard_stops_not_overridden` unless `overrides` gives a reason for each hard stop."""
     viewer = api_user(request)
     services.require_prescriber(viewer)
     patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as="dose_order_form")
-    order = services.prescribe_dose_order(
-        by=viewer, patient=patient, draft=_draft(payload), overrides=payload.overrides
-    )
+    try:
+        order = services.prescribe_dose_order(
+            by=viewer, patient=patient, draft=_draft(payload), overrides=payload.overrides
+        )
+    except HardStopsNotOverridden as error:
+        return _hard_stops(error)
     return Status(201, _out(viewer, order.pk))
 
 
@@ -142,23 +156,32 @@ def override(request: HttpRequest, order_id: int, payload: OverrideIn) -> Status
     )
 
 
-@router.post("/orders/{order_id}/cosign", response={201: CosignatureOut}, summary="Co-sign an order")
-def cosign(request: HttpRequest, order_id: int, payload: CosignIn) -> Status[OrderCosignature]:
+@router.post(
+    "/orders/{order_id}/cosign", response={201: CosignatureOut, 409: HardStopsOut}, summary="Co-sign an order"
+)
+def cosign(request: HttpRequest, order_id: int, payload: CosignIn) -> Status[Any]:
+    """Refused with 409 while the order has a hard stop nobody has overridden (`unresolved_hard_stops`)."""
     viewer = api_user(request)
     order = selectors.order_for(viewer=viewer, order_id=order_id, perm=Perm.COSIGN_DOSE_ORDER)
-    return Status(
-        201,
-        services.cosign_dose_order(
+    try:
+        cosignature = services.cosign_dose_order(
             by=viewer, order=order, entered_rate_ml_per_h=payload.entered_rate_ml_per_h
-        ),
-    )
+        )
+    except HardStopsNotOverridden as error:
+        return _hard_stops(error)
+    return Status(201, cosignature)
 
 
-@router.post("/orders/{order_id}/supersede", response={201: OrderOut}, summary="Replace an order")
+@router.post(
+    "/orders/{order_id}/supersede", response={201: OrderOut, 409: HardStopsOut}, summary="Replace an order"
+)
 def supersede(request: HttpRequest, order_id: int, payload: SupersedeIn) -> Status[dict[str, Any]]:
     viewer = api_user(request)
     old = selectors.order_for(viewer=viewer, order_id=order_id, perm=Perm.PRESCRIBE)
-    order = services.supersede_dose_order(
-        by=viewer, order=old, draft=_draft(payload), reason=payload.reason, overrides=payload.overrides
-    )
+    try:
+        order = services.supersede_dose_order(
+            by=viewer, order=old, draft=_draft(payload), reason=payload.reason, overrides=payload.overrides
+        )
+    except HardStopsNotOverridden as error:
+        return _hard_stops(error)
     return Status(201, _out(viewer, order.pk))

@@ -33,6 +33,12 @@ class CosignIn(Schema):
     entered_rate_ml_per_h: Decimal = Field(gt=0, max_digits=8, decimal_places=2)
 
 
+class HardStopsOut(Schema):
+    code: str
+    message: str
+    hard_stops: list[str] = Field(description="The codes to give a reason for in `overrides`.")
+
+
 class FindingOut(Schema):
     code: str
     severity: str

@@ -107,6 +107,7 @@ def test_create_without_override_answers_409_with_the_hard_stops(token_for, clin
         "code": "hard_stops_not_overridden",
         "message": "Hard stops must each be overridden, with a reason, by a clinician who may override: "
         "No eligibility decision is recorded for this patient.",
+        "hard_stops": ["no_eligibility_decision"],
     }
     assert DoseOrder.objects.count() == 0
 
@@ -194,6 +195,19 @@ def test_cosign_matrix(role, request, token_for, order) -> None:
     else:
         assert response.status_code == denied(role)
     assert OrderCosignature.objects.count() == (1 if role == "nurse" else 0)
+
+
+def test_cosign_blocked_by_a_new_hard_stop_answers_409_with_its_code(token_for, nurse, order) -> None:
+    with days_later(1):
+        response = post(
+            token_for(nurse), f"/api/dosing/orders/{order.pk}/cosign", {"entered_rate_ml_per_h": "151.2"}
+        )
+    assert response.status_code == 409
+    assert (response.json()["code"], response.json()["hard_stops"]) == (
+        "hard_stops_not_overridden",
+        ["weight_stale"],
+    )
+    assert OrderCosignature.objects.count() == 0
 
 
 def test_cosign_with_a_wrong_rate_answers_400(token_for, nurse, order) -> None:
