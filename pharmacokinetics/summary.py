@@ -1,10 +1,10 @@
 """Figures a clinician reads off a plasma curve: peak and its time, end-of-infusion level, when it falls below
 a threshold, and how much was given.
 
-The curve is evaluated exactly (closed form) on a grid of `step_min` from 0 to `horizon_min`, plus every event
-time inside it; the peak and the threshold crossing are then refined between grid points (bounded Brent
-search and Brent root finding on the closed form), so they do not depend on the grid beyond finding the right
-interval.
+The curve is evaluated exactly (closed form) on a grid of `step_min` from 0 (or from START, if earlier) to
+`horizon_min`, plus every event time inside it; the peak and the threshold crossing are then refined
+between grid points (bounded Brent search and Brent root finding on the closed form), so they do not
+depend on the grid beyond finding the right interval.
 """
 
 import math
@@ -60,9 +60,10 @@ def summarise(
     ):
         raise ValueError(f"threshold_ng_per_ml must be a finite number ≥ 0, not {threshold_ng_per_ml!r}.")
 
-    points = round(horizon_min / step_min) + 1
-    inside = plan.starts_min[(plan.starts_min > 0.0) & (plan.starts_min < horizon_min)]
-    times = np.unique(np.concatenate((np.linspace(0.0, horizon_min, max(points, 2)), inside)))
+    begin = min(0.0, float(plan.starts_min[0]))  # from 0, or from START if it was earlier
+    points = round((horizon_min - begin) / step_min) + 1
+    inside = plan.starts_min[(plan.starts_min > begin) & (plan.starts_min < horizon_min)]
+    times = np.unique(np.concatenate((np.linspace(begin, horizon_min, max(points, 2)), inside)))
     curve = plasma_concentration_ng_per_ml(scaled, events, times)
 
     def at(t: float) -> float:

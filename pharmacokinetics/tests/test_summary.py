@@ -114,6 +114,19 @@ def test_end_of_infusion_is_the_stop_an_unresumed_pause_or_the_horizon() -> None
     assert summary.total_given_mg == 60.0
 
 
+def test_a_regimen_started_before_time_zero_is_summarised_from_its_start() -> None:
+    events = [
+        InfusionEvent(-30.0, START),
+        InfusionEvent(-30.0, BOLUS, amount_mg=10.0),
+        InfusionEvent(-20.0, STOP),
+    ]
+    summary = summarise(DOMINO_70, events, horizon_min=60.0)
+    assert summary.peak_at_min == -30.0
+    assert summary.peak_ng_per_ml == pytest.approx(10.0 / 4.41 * 1000.0, rel=1e-14)
+    assert summary.end_of_infusion_at_min == -20.0
+    assert summary.total_given_mg == 10.0
+
+
 def test_zero_dose_summary_is_all_zero() -> None:
     summary = summarise(DOMINO_70, constant_infusion(0.0, 40.0), threshold_ng_per_ml=10.0)
     assert summary == CurveSummary(
