@@ -106,15 +106,20 @@ ALL_ROLE_FIXTURES = [
 
 def signed_in_client(user: User) -> Client:
     """A test client signed in as `user`, with the second factor passed where the role needs it."""
+    from ketaclinic.accounts.middleware import TIME_ZONE_KEY
+    from ketaclinic.accounts.selectors import display_time_zone_for
+
     client = Client()
     client.force_login(user)
+    session = client.session
+    # As after a first page: the session already knows the clinic's zone, so query counts compare like pages.
+    session[TIME_ZONE_KEY] = display_time_zone_for(user)
     if user.requires_second_factor:
         from django_otp.plugins.otp_totp.models import TOTPDevice
 
         device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
-        session = client.session
         session["otp_device_id"] = device.persistent_id
-        session.save()
+    session.save()
     return client
 
 

@@ -199,7 +199,7 @@ def test_invalid_change_is_400_with_code_and_field_and_writes_nothing(
 
 
 def test_unchanged_change_is_400(client_for: Any, clinician: User) -> None:
-    parameter = ProtocolParameter.objects.get(key="dose_hard_stop_mg_per_kg")
+    parameter = ProtocolParameter.objects.get(key="dose_hard_stop_mg_per_kg", population="all")
     source = parameter.versions.get().source
     rows = snapshot()
     response = _post(

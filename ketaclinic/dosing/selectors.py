@@ -1,0 +1,185 @@
+"""Reads of dose orders, scoped to the viewer's clinics and permissions, each one audited."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+
+from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.selectors import clinics_for
+from ketaclinic.audit.models import Action
+from ketaclinic.audit.services import record_read
+from ketaclinic.core import clock
+from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.dosing import rules
+from ketaclinic.dosing.models import DoseOrder, HardStopOverride, OrderCosignature, OrderStatus
+from ketaclinic.dosing.prediction import Prediction, predict
+from ketaclinic.dosing.protocol import DosingProtocol, dosing_protocol, population_of
+from ketaclinic.dosing.rules import EligibilityStatus
+from ketaclinic.patients.models import Patient
+from ketaclinic.patients.rules import age_in_years
+from ketaclinic.patients.selectors import patient_for
+from ketaclinic.screening import selectors as screening_selectors
+
+
+def eligibility_status_for(*, patient: Patient) -> EligibilityStatus:
+    """The outcome of the patient's latest signed eligibility decision (screening), or NONE_RECORDED."""
+    outcome = screening_selectors.eligibility_status(patient=patient)
+    return EligibilityStatus(outcome) if outcome else EligibilityStatus.NONE_RECORDED
+
+
+def _require(viewer: Any, perm: Perm) -> None:
+    if not can(viewer, perm):
+        raise PermissionDenied()
+
+
+def order_status(order: DoseOrder) -> OrderStatus:
+    """Superseded, ready (signed by the prescriber and co-signed) or awaiting co-signature.
+
+    Reads the reverse one-to-one relations; select them with the order (`orders_queryset`) to keep lists
+    to a fixed number of queries.
+    """
+    if getattr(order, "superseded_by", None) is not None:
+        return OrderStatus.SUPERSEDED
+    if getattr(order, "cosignature", None) is not None:
+        return OrderStatus.READY
+    return OrderStatus.AWAITING_COSIGNATURE
+
+
+def orders_queryset() -> QuerySet[DoseOrder]:
+    return DoseOrder.objects.select_related(
+        "patient__clinic", "prescribed_by", "cosignature__cosigned_by", "superseded_by", "supersedes"
+    )
+
+
+def _audit_read(viewer: Any, patient: Patient, object_type: str, object_id: object, action: str) -> None:
+    record_read(
+        by=viewer,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=patient.pk,
+        patient_record_number=patient.record_number,
+        clinic_id=patient.clinic_id,
+    )
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    order: DoseOrder
+    status: OrderStatus
+
+    @property
+    def status_label(self) -> str:
+        return str(self.status.label)
+
+
+def orders_for_patient(*, viewer: Any, patient_id: int) -> tuple[Patient, list[OrderRow]]:
+    """The patient and all their dose orders, newest first; a fixed number of queries whatever the count."""
+    _require(viewer, Perm.VIEW_DOSE_ORDER)
+    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as="dose_orders")
+    orders = orders_queryset().filter(patient=patient).order_by("-prescribed_at", "-pk")
+    return patient, [OrderRow(order, order_status(order)) for order in orders]
+
+
+def order_for(*, viewer: Any, order_id: int, perm: Perm = Perm.VIEW_DOSE_ORDER) -> DoseOrder:
+    """One order of the viewer's clinics (NotFound otherwise); the read is audited."""
+    _require(viewer, perm)
+    order = orders_queryset().filter(pk=order_id, clinic__in=clinics_for(viewer)).first()
+    if order is None:
+        raise NotFound("No such dose order in your clinics.")
+    _audit_read(viewer, order.patient, "dose_order", order.pk, Action.VIEW)
+    return order
+
+
+@dataclass(frozen=True)
+class OrderDetail:
+    order: DoseOrder
+    status: OrderStatus
+    findings_when_prescribed: list[rules.Finding]
+    findings_now: list[rules.Finding]
+    unresolved_hard_stops: list[rules.Finding]
+    overrides: list[HardStopOverride]
+    cosignature: OrderCosignature | None
+    prediction: Prediction
+    pk_peak_ceiling_ng_per_ml: Decimal
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status is OrderStatus.READY
+
+    @property
+    def can_be_cosigned(self) -> bool:
+        return self.status is OrderStatus.AWAITING_COSIGNATURE and not self.unresolved_hard_stops
+
+
+def order_detail(*, viewer: Any, order_id: int) -> OrderDetail:
+    """An order with its findings then and now, its overrides, co-signature and predicted curve."""
+    from ketaclinic.dosing.services import current_findings
+
+    order = order_for(viewer=viewer, order_id=order_id)
+    status = order_status(order)
+    overrides = list(HardStopOverride.objects.filter(order=order).select_related("overridden_by"))
+    findings_now = current_findings(order) if status is OrderStatus.AWAITING_COSIGNATURE else []
+    patient = order.patient
+    age_years = age_in_years(patient.date_of_birth, clock.today_in(patient.clinic.time_zone))
+    prediction = predict(
+        model_key=order.pk_model_key,
+        weight_kg=order.weight_kg,
+        age_years=age_years,
+        dose_mg=order.dose_mg,
+        duration_min=order.duration_min,
+    )
+    ceiling = dosing_protocol(population_of(age_years)).limits.pk_peak_ceiling_ng_per_ml
+    return OrderDetail(
+        order=order,
+        status=status,
+        findings_when_prescribed=rules.findings_from_snapshot(order.findings),
+        findings_now=findings_now,
+        unresolved_hard_stops=rules.unresolved_hard_stops(findings_now, [o.code for o in overrides]),
+        overrides=overrides,
+        cosignature=getattr(order, "cosignature", None),
+        prediction=prediction,
+        pk_peak_ceiling_ng_per_ml=ceiling,
+    )
+
+
+def ready_order_for(*, viewer: Any, patient: Patient) -> DoseOrder | None:
+    """The patient's newest order that is signed, co-signed and not superseded (what an infusion may use)."""
+    _require(viewer, Perm.VIEW_DOSE_ORDER)
+    if not clinics_for(viewer).filter(pk=patient.clinic_id).exists():
+        raise NotFound("No such patient in your clinics.")
+    order = (
+        orders_queryset()
+        .filter(patient=patient, cosignature__isnull=False, superseded_by__isnull=True)
+        .order_by("-prescribed_at", "-pk")
+        .first()
+    )
+    if order is not None:
+        _audit_read(viewer, patient, "dose_order", order.pk, Action.VIEW)
+    return order
+
+
+def protocol_for_patient(*, patient: Patient) -> DosingProtocol:
+    """The dosing protocol for the patient's population today (not patient data: not audited)."""
+    age_years = age_in_years(patient.date_of_birth, clock.today_in(patient.clinic.time_zone))
+    return dosing_protocol(population_of(age_years))
+
+
+def orders_awaiting_cosignature(*, viewer: Any) -> list[OrderRow]:
+    """Orders of the viewer's clinics that wait for a second person's check, oldest first. The list is
+    audited as one entry."""
+    _require(viewer, Perm.VIEW_DOSE_ORDER)
+    orders = list(
+        orders_queryset()
+        .filter(clinic__in=clinics_for(viewer), cosignature__isnull=True, superseded_by__isnull=True)
+        .order_by("prescribed_at", "pk")
+    )
+    record_read(
+        by=viewer,
+        action=Action.LIST,
+        object_type="dose_order",
+        summary=f"orders awaiting co-signature: {len(orders)}",
+    )
+    return [OrderRow(order, OrderStatus.AWAITING_COSIGNATURE) for order in orders]
