@@ -72,13 +72,17 @@ def register_routers() -> None:
     from ketaclinic.inventory.api import router as inventory_router
     from ketaclinic.measures.api import router as measures_router
     from ketaclinic.patients.api import router as patients_router
+    from ketaclinic.plans.api import router as plans_router
     from ketaclinic.protocols.api import router as protocols_router
+    from ketaclinic.scheduling.api import router as scheduling_router
     from ketaclinic.screening.api import router as screening_router
 
     api.add_router("/patients", patients_router)
     api.add_router("/protocol", protocols_router)
     api.add_router("/screening", screening_router)
     api.add_router("/measures", measures_router)
+    api.add_router("/plans", plans_router)
+    api.add_router("/schedule", scheduling_router)
     api.add_router("/inventory", inventory_router)
     api.add_router("/dosing", dosing_router)
 

@@ -11,6 +11,8 @@ urlpatterns = [
     path("audit/", include("ketaclinic.audit.urls")),
     path("screening/", include("ketaclinic.screening.urls")),
     path("measures/", include("ketaclinic.measures.urls")),
+    path("plans/", include("ketaclinic.plans.urls")),
+    path("schedule/", include("ketaclinic.scheduling.urls")),
     path("inventory/", include("ketaclinic.inventory.urls")),
     path("dosing/", include("ketaclinic.dosing.urls")),
     path("api/", api.urls),

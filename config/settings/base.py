@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "ketaclinic.patients",
     "ketaclinic.screening",
     "ketaclinic.measures",
+    "ketaclinic.plans",
+    "ketaclinic.scheduling",
     "ketaclinic.inventory",
     "ketaclinic.dosing",
     "ketaclinic.portal",

@@ -42,6 +42,14 @@ class Perm(StrEnum):
     VIEW_DOSE_ORDER = "dosing.view_order"
     PRESCRIBE = "dosing.prescribe"
     COSIGN_DOSE_ORDER = "dosing.cosign_order"
+    # plans: treatment plans are drafted and signed by a clinician; the team and the front desk read them
+    VIEW_PLAN = "plans.view_plan"
+    CHANGE_PLAN = "plans.change_plan"
+    SIGN_PLAN = "plans.sign_plan"
+    # scheduling: the front desk's calendar; clinic admins keep chairs, rooms, hours and closures
+    VIEW_SCHEDULE = "scheduling.view_schedule"
+    BOOK_APPOINTMENT = "scheduling.book"
+    MANAGE_RESOURCES = "scheduling.manage_resources"
     # inventory: the controlled-substance ledger
     VIEW_STOCK = "inventory.view_stock"
     MANAGE_STOCK = "inventory.manage_stock"
@@ -73,6 +81,9 @@ _CHAIRSIDE = {
     Perm.COSIGN_DOSE_ORDER,
     Perm.VIEW_STOCK,
     Perm.WITNESS_STOCK,
+    Perm.VIEW_PLAN,
+    Perm.VIEW_SCHEDULE,
+    Perm.BOOK_APPOINTMENT,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -87,6 +98,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.MANAGE_INSTRUMENTS,
             Perm.VIEW_OUTCOMES,
             Perm.PRESCRIBE,
+            Perm.CHANGE_PLAN,
+            Perm.SIGN_PLAN,
         }
     ),
     # Nurses draw, waste and count controlled drugs; they neither prescribe nor override hard stops.
@@ -100,6 +113,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.MANAGE_INQUIRIES,
             Perm.SEND_INTAKE,
             Perm.SEND_MEASURE_LINK,
+            Perm.VIEW_PLAN,
+            Perm.VIEW_SCHEDULE,
+            Perm.BOOK_APPOINTMENT,
         }
     ),
     Role.BILLING_CLERK: frozenset({Perm.VIEW_PATIENT}),
@@ -125,6 +141,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.MANAGE_INSTRUMENTS,
             Perm.VIEW_OUTCOMES,
             Perm.VIEW_STOCK_REPORTS,
+            Perm.VIEW_SCHEDULE,
+            Perm.MANAGE_RESOURCES,
         }
     ),
     Role.PATIENT: frozenset({Perm.VIEW_OWN_RECORD}),

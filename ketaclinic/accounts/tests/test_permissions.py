@@ -17,6 +17,9 @@ CHAIRSIDE = {
     Perm.COSIGN_DOSE_ORDER,
     Perm.VIEW_STOCK,
     Perm.WITNESS_STOCK,
+    Perm.VIEW_PLAN,
+    Perm.VIEW_SCHEDULE,
+    Perm.BOOK_APPOINTMENT,
 }
 
 EXPECTED: dict[Role, set[Perm]] = {
@@ -33,6 +36,8 @@ EXPECTED: dict[Role, set[Perm]] = {
         Perm.MANAGE_INSTRUMENTS,
         Perm.VIEW_OUTCOMES,
         Perm.PRESCRIBE,
+        Perm.CHANGE_PLAN,
+        Perm.SIGN_PLAN,
         *CHAIRSIDE,
     },
     Role.NURSE: {
@@ -53,6 +58,9 @@ EXPECTED: dict[Role, set[Perm]] = {
         Perm.MANAGE_INQUIRIES,
         Perm.SEND_INTAKE,
         Perm.SEND_MEASURE_LINK,
+        Perm.VIEW_PLAN,
+        Perm.VIEW_SCHEDULE,
+        Perm.BOOK_APPOINTMENT,
     },
     Role.BILLING_CLERK: {Perm.VIEW_PATIENT},
     Role.CUSTODIAN: {
@@ -73,6 +81,8 @@ EXPECTED: dict[Role, set[Perm]] = {
         Perm.MANAGE_INSTRUMENTS,
         Perm.VIEW_OUTCOMES,
         Perm.VIEW_STOCK_REPORTS,
+        Perm.VIEW_SCHEDULE,
+        Perm.MANAGE_RESOURCES,
     },
     Role.PATIENT: {Perm.VIEW_OWN_RECORD},
     Role.GUARDIAN: {Perm.VIEW_OWN_RECORD},
