@@ -17,9 +17,11 @@ from ketaclinic.dosing.models import DoseOrder, HardStopOverride, OrderCosignatu
 from ketaclinic.dosing.prediction import Prediction, predict
 from ketaclinic.dosing.protocol import DosingProtocol, dosing_protocol, population_of
 from ketaclinic.dosing.rules import EligibilityStatus
+from ketaclinic.measures import selectors as measures_selectors
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.rules import age_in_years
 from ketaclinic.patients.selectors import patient_for
+from ketaclinic.protocols.selectors import protocol_value
 from ketaclinic.screening import selectors as screening_selectors
 
 
@@ -27,6 +29,13 @@ def eligibility_status_for(*, patient: Patient) -> EligibilityStatus:
     """The outcome of the patient's latest signed eligibility decision (screening), or NONE_RECORDED."""
     outcome = screening_selectors.eligibility_status(patient=patient)
     return EligibilityStatus(outcome) if outcome else EligibilityStatus.NONE_RECORDED
+
+
+def response_so_far_for(*, patient: Patient) -> measures_selectors.ResponseSoFar | None:
+    """The patient's measured response so far on the protocol's titration scales (measures), or None."""
+    reading = protocol_value("titration_response_instruments")
+    keys = tuple(key.strip() for key in str(reading.value).split(",") if key.strip())
+    return measures_selectors.response_so_far(patient=patient, instrument_keys=keys)
 
 
 def _require(viewer: Any, perm: Perm) -> None:

@@ -300,7 +300,9 @@ def order_supersede(request: HttpRequest, order_id: int) -> HttpResponse:
 def titration(request: HttpRequest, patient_id: int) -> HttpResponse:
     _require(request, Perm.PRESCRIBE)
     patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as="dose_titration")
-    form = TitrationForm(request.GET or None)
+    measured = selectors.response_so_far_for(patient=patient)
+    initial = {"response_reduction_percent": measured.reduction_percent} if measured else {}
+    form = TitrationForm(request.GET or None, initial=initial)
     previous, proposal, error = None, None, ""
     if request.GET and form.is_valid():
         try:
@@ -312,5 +314,12 @@ def titration(request: HttpRequest, patient_id: int) -> HttpResponse:
             )
         except DomainError as failure:
             error = failure.message
-    context = {"patient": patient, "form": form, "previous": previous, "proposal": proposal, "error": error}
+    context = {
+        "patient": patient,
+        "form": form,
+        "previous": previous,
+        "proposal": proposal,
+        "error": error,
+        "measured": measured,
+    }
     return render(request, "dosing/titration.html", context)

@@ -594,3 +594,50 @@ def patient_for_sending(*, viewer: Any, patient_id: int) -> Patient:
     """A patient the viewer may send a questionnaire to (PermissionDenied first, then NotFound)."""
     _require(viewer, Perm.SEND_MEASURE_LINK)
     return patient_for(viewer=viewer, patient_id=patient_id, audit_as="measures")
+
+
+@dataclass(frozen=True)
+class ResponseSoFar:
+    """A patient's change on one instrument: baseline, latest follow-up and the reduction between them."""
+
+    instrument_key: str
+    instrument_name: str
+    baseline: Decimal
+    latest: Decimal
+    latest_at: dt.datetime
+    reduction_percent: Decimal
+
+
+def response_so_far(*, patient: Patient, instrument_keys: tuple[str, ...]) -> ResponseSoFar | None:
+    """The reduction from baseline to the latest follow-up on the first of `instrument_keys` the patient has
+    both for (corrected results left out), or None. Not audited: an internal read for a caller that audits
+    its own (e.g. the dosing titration page). Two queries whatever the history's length."""
+    items = list(
+        Administration.objects.filter(patient=patient, instrument__key__in=instrument_keys)
+        .exclude(correction__isnull=False)
+        .select_related("instrument")
+        .order_by("administered_at", "pk")
+    )
+    for key in instrument_keys:
+        mine = [item for item in items if item.instrument.key == key]
+        if not mine:
+            continue
+        definition, _snapshot = definition_of(
+            max((item.instrument for item in mine), key=lambda i: i.version)
+        )
+        points = [outcomes.Point(item.pk, item.administered_at, item.total) for item in mine]
+        course = outcomes.course(points, definition.outcome)
+        if course.baseline is None or course.latest_follow_up is None:
+            continue
+        change = outcomes.percent_change(course.baseline.total, course.latest_follow_up.total)
+        if change is None:
+            continue
+        return ResponseSoFar(
+            instrument_key=key,
+            instrument_name=mine[-1].instrument.short_name,
+            baseline=course.baseline.total,
+            latest=course.latest_follow_up.total,
+            latest_at=course.latest_follow_up.administered_at,
+            reduction_percent=max(-change, Decimal(0)),
+        )
+    return None

@@ -366,3 +366,36 @@ def test_supersede_matrix_for_other_clinics_order(client_for, outsider, order, p
     )
     assert response.status_code == 404
     assert DoseOrder.objects.count() == 1
+
+
+def test_titration_page_starts_from_the_measured_response(
+    client_for, clinician, nurse, order, patient
+) -> None:
+    import datetime as dt
+
+    from ketaclinic.core import clock
+    from ketaclinic.measures import services as measures_services
+    from ketaclinic.measures.models import Context, InstrumentDefinition
+
+    measures_services.load_shipped_instruments()
+    phq9 = InstrumentDefinition.objects.get(key="phq9")
+    for days_ago, item_score in ((14, 2), (1, 1)):  # PHQ-9 totals 16, then 8: a 50% reduction
+        answers: dict[str, int | None] = {str(number): item_score for number in range(1, 9)}
+        answers["9"], answers["difficulty"] = 0, None
+        measures_services.record_administration(
+            by=nurse,
+            patient=patient,
+            instrument=phq9,
+            answers=answers,
+            context=Context.AD_HOC,
+            administered_at=clock.now() - dt.timedelta(days=days_ago),
+        )
+    response = client_for(clinician).get(reverse("dosing:titration", args=[patient.pk]))
+    assert response.status_code == 200
+    assert "Measured so far on PHQ-9: baseline 16, latest 8" in response.text
+    assert 'name="response_reduction_percent" value="50.0"' in response.text
+
+
+def test_titration_page_without_scores_asks_for_the_response(client_for, clinician, order, patient) -> None:
+    response = client_for(clinician).get(reverse("dosing:titration", args=[patient.pk]))
+    assert "No baseline and follow-up on the protocol's titration scales yet" in response.text
