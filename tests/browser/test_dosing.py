@@ -58,18 +58,22 @@ def test_clinician_overrides_a_hard_stop_and_a_nurse_cosigns(page: Page, live_se
     page.get_by_role("link", name="New dose order").click()
     page.get_by_label("Weight (kg)").fill("72")
     page.get_by_label("Height (cm)").fill("168")
+    # Lena was signed eligible with conditions (screening demo); a dose above the hard stop needs an override.
+    page.get_by_label("Dose (mg/kg)").fill("1.2")
     preview = page.locator("#order-preview")
-    expect(preview.get_by_text("36 mg")).to_be_visible()
-    expect(preview.get_by_text("No eligibility decision is recorded for this patient.")).to_be_visible()
+    expect(preview.get_by_text("86.4 mg")).to_be_visible()
+    expect(preview.get_by_text(re.compile("eligible with conditions")).first).to_be_visible()
 
     page.get_by_role("button", name="Sign the order").click()
     expect(page.get_by_text("Each hard stop needs a reason to override it")).to_be_visible()
-    page.get_by_label("Reason to override").fill("Assessed in clinic today; decision on paper, scanned.")
+    page.get_by_label("Reason to override").fill(
+        "No response at 1.0 mg/kg after 4 infusions; tolerated well."
+    )
     page.get_by_role("button", name="Sign the order").click()
 
     expect(page.get_by_role("heading", name=re.compile(r"Dose order \d+"))).to_be_visible()
     expect(page.get_by_text("Awaiting co-signature").first).to_be_visible()
-    expect(page.get_by_text("“Assessed in clinic today; decision on paper, scanned.”")).to_be_visible()
+    expect(page.get_by_text("“No response at 1.0 mg/kg after 4 infusions; tolerated well.”")).to_be_visible()
     expect(page.locator("svg.pk-chart")).to_be_visible()
     order_url = page.url
 
@@ -80,10 +84,10 @@ def test_clinician_overrides_a_hard_stop_and_a_nurse_cosigns(page: Page, live_se
     assert page.url == order_url
     expect(page.get_by_text("shown after the co-signer's own calculation")).to_be_visible()
     page.get_by_role("link", name="Co-sign").click()
-    # 36 mg of 50 mg/mL = 0.72 mL, into 100 mL: 100.72 mL x 60 / 40 min = 151.08 -> 151.1 mL/h.
-    page.get_by_label("Pump rate you worked out (mL/h)").fill("151.1")
+    # 86.4 mg of 50 mg/mL = 1.728 -> 1.73 mL, into 100 mL: 101.73 mL x 60 / 40 min = 152.595 -> 152.6 mL/h.
+    page.get_by_label("Pump rate you worked out (mL/h)").fill("152.6")
     page.get_by_role("button", name="Co-sign the order").click()
 
     expect(page.get_by_text("Co-signed. The order is ready for the infusion.")).to_be_visible()
     expect(page.get_by_text("Ready (signed and co-signed)").first).to_be_visible()
-    expect(page.get_by_text("151.1 mL/h").first).to_be_visible()
+    expect(page.get_by_text("152.6 mL/h").first).to_be_visible()
