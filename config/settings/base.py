@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "ketaclinic.inventory",
     "ketaclinic.dosing",
     "ketaclinic.portal",
+    "ketaclinic.analytics",
     "ketaclinic.demo",
 ]
 

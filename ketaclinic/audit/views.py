@@ -22,6 +22,7 @@ from ketaclinic.audit.models import Action, AuditEvent
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
+from ketaclinic.core.spreadsheet import Echo, safe_cell
 
 PAGE_SIZE = 50
 
@@ -40,10 +41,6 @@ EXPORT_HEADER = [
     "channel",
     "user_agent",
 ]
-
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection); a leading quote makes it
-# text. Tab and carriage return are on OWASP's list too.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -125,18 +122,6 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     return _render_list(request, AuditFilterForm(request.GET))
 
 
-class _Echo:
-    """A file-like object that hands back what csv.writer writes, so rows can be streamed one by one."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _safe_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
 def _export_cells(event: AuditEvent) -> list[object]:
     return [
         event.occurred_at.astimezone(dt.UTC).isoformat(),
@@ -156,10 +141,10 @@ def _export_cells(event: AuditEvent) -> list[object]:
 
 
 def _csv_lines(events: Iterable[AuditEvent]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     yield writer.writerow(EXPORT_HEADER)
     for event in events:
-        yield writer.writerow([_safe_cell(cell) for cell in _export_cells(event)])
+        yield writer.writerow([safe_cell(cell) for cell in _export_cells(event)])
 
 
 @never_cache

@@ -476,13 +476,22 @@ class InstrumentOutcomes:
     total: outcomes.RateCell
 
 
-def clinic_outcomes(*, viewer: Any) -> list[InstrumentOutcomes]:
-    """Response and remission by age group for each outcome instrument with a response rule, over the
-    viewer's clinics. A patient's status is their latest score against their baseline; patients with a
-    baseline and no later score stay in the denominator (shown as 'no follow-up')."""
+@dataclass(frozen=True)
+class InstrumentCourses:
+    """Every patient's course on one outcome instrument, over the viewer's clinics."""
+
+    key: str
+    short_name: str
+    response_rule: str
+    remission_rule: str
+    courses: list[tuple[Patient, outcomes.Course]]
+
+
+def outcome_courses(*, viewer: Any) -> list[InstrumentCourses]:
+    """Each patient's course (baseline to latest, corrected results left out) on each outcome instrument with
+    a response rule, over the viewer's clinics; sorted by instrument name. Needs VIEW_OUTCOMES. Not audited
+    here: the callers record the list they show."""
     _require(viewer, Perm.VIEW_OUTCOMES)
-    majority = protocol_int("age_of_majority_years")
-    older = protocol_int("older_adult_from_age_years")
     patients = {patient.pk: patient for patient in Patient.objects.filter(clinic__in=clinics_for(viewer))}
     items = list(
         Administration.objects.filter(patient_id__in=patients)
@@ -502,27 +511,15 @@ def clinic_outcomes(*, viewer: Any) -> list[InstrumentOutcomes]:
         criteria = definition.outcome
         if definition.use is not Use.OUTCOME or criteria.response_reduction_percent is None:
             continue
-        grouped = []
-        for patient_id, administered in per_patient.items():
-            patient = patients[patient_id]
-            course = outcomes.course(
-                [outcomes.Point(a.pk, a.administered_at, a.total) for a in administered], criteria
+        courses = [
+            (
+                patients[patient_id],
+                outcomes.course(
+                    [outcomes.Point(a.pk, a.administered_at, a.total) for a in administered], criteria
+                ),
             )
-            baseline_date = course.baseline.administered_at.date() if course.baseline else clock.now().date()
-            group = outcomes.age_group(
-                age_in_years(patient.date_of_birth, baseline_date),
-                age_of_majority_years=majority,
-                older_adult_from_age_years=older,
-            )
-            grouped.append((group, course))
-        cells = outcomes.rate_cells(grouped)
-        total = outcomes.RateCell(
-            group=outcomes.AgeGroup.ADULT,
-            with_baseline=sum(cell.with_baseline for cell in cells),
-            with_follow_up=sum(cell.with_follow_up for cell in cells),
-            responders=sum(cell.responders for cell in cells),
-            remitters=sum(cell.remitters for cell in cells),
-        )
+            for patient_id, administered in per_patient.items()
+        ]
         remission = (
             f"total below {criteria.remission_below}"
             if criteria.remission_below is not None
@@ -531,16 +528,54 @@ def clinic_outcomes(*, viewer: Any) -> list[InstrumentOutcomes]:
             else "none defined"
         )
         results.append(
-            InstrumentOutcomes(
+            InstrumentCourses(
                 key=key,
                 short_name=newest[key].short_name,
                 response_rule=f"at least {criteria.response_reduction_percent}% below baseline",
                 remission_rule=remission,
+                courses=courses,
+            )
+        )
+    results.sort(key=lambda item: item.short_name.casefold())
+    return results
+
+
+def clinic_outcomes(*, viewer: Any) -> list[InstrumentOutcomes]:
+    """Response and remission by age group for each outcome instrument with a response rule, over the
+    viewer's clinics. A patient's status is their latest score against their baseline; patients with a
+    baseline and no later score stay in the denominator (shown as 'no follow-up')."""
+    majority = protocol_int("age_of_majority_years")
+    older = protocol_int("older_adult_from_age_years")
+    results = []
+    for instrument in outcome_courses(viewer=viewer):
+        grouped = []
+        for patient, course in instrument.courses:
+            baseline_date = course.baseline.administered_at.date() if course.baseline else clock.now().date()
+            group = outcomes.age_group(
+                age_in_years(patient.date_of_birth, baseline_date),
+                age_of_majority_years=majority,
+                older_adult_from_age_years=older,
+            )
+            grouped.append((group, course))
+        cells = outcomes.rate_cells(grouped)
+        everyone = outcomes.Rates.of([course for _group, course in grouped])
+        total = outcomes.RateCell(
+            group=outcomes.AgeGroup.ADULT,
+            with_baseline=everyone.with_baseline,
+            with_follow_up=everyone.with_follow_up,
+            responders=everyone.responders,
+            remitters=everyone.remitters,
+        )
+        results.append(
+            InstrumentOutcomes(
+                key=instrument.key,
+                short_name=instrument.short_name,
+                response_rule=instrument.response_rule,
+                remission_rule=instrument.remission_rule,
                 cells=cells,
                 total=total,
             )
         )
-    results.sort(key=lambda item: item.short_name.casefold())
     _list_read(viewer, "clinic_outcomes", f"outcomes of {len(results)} instrument(s)")
     return results
 

@@ -22,6 +22,7 @@ from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import DomainError, PermissionDenied
+from ketaclinic.core.spreadsheet import Echo, safe_cell
 from ketaclinic.measures import selectors, services
 from ketaclinic.measures.errors import InvalidDefinition, MeasureDomainError
 from ketaclinic.measures.forms import (
@@ -33,8 +34,6 @@ from ketaclinic.measures.forms import (
 )
 from ketaclinic.measures.models import AlertAction, Context, InstrumentDefinition, RespondentChoice
 from ketaclinic.patients.selectors import patient_for
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _require(request: HttpRequest, perm: Perm) -> None:
@@ -301,16 +300,6 @@ def outcomes(request: HttpRequest) -> HttpResponse:
     return render(request, "measures/outcomes.html", {"results": results})
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _safe_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
 OUTCOMES_HEADER = [
     "instrument",
     "age_group",
@@ -340,14 +329,14 @@ def outcomes_export(request: HttpRequest) -> StreamingHttpResponse:
     )
 
     def lines() -> Iterator[str]:
-        writer = csv.writer(_Echo())
+        writer = csv.writer(Echo())
         yield writer.writerow(OUTCOMES_HEADER)
         for result in results:
             for cell in [*result.cells, result.total]:
                 group = "all" if cell is result.total else cell.group.value
                 yield writer.writerow(
                     [
-                        _safe_cell(value)
+                        safe_cell(value)
                         for value in (
                             result.short_name,
                             group,

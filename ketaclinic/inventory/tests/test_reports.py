@@ -13,10 +13,11 @@ import pytest
 from django.urls import reverse
 
 from ketaclinic.audit.models import AuditEvent
+from ketaclinic.core.spreadsheet import safe_cell
 from ketaclinic.inventory.models import Discrepancy, LossType, ResolutionKind
 from ketaclinic.inventory.services import counts, draws
 from ketaclinic.inventory.tests.factories import mg, trusted
-from ketaclinic.inventory.views.reports import refuse_network, safe_cell
+from ketaclinic.inventory.views.reports import refuse_network
 from ketaclinic.patients.services import update_patient
 
 pytestmark = pytest.mark.django_db

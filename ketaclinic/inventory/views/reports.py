@@ -20,19 +20,13 @@ from ketaclinic.audit.context import Channel
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_read
 from ketaclinic.core.errors import DomainError, PermissionDenied
+from ketaclinic.core.spreadsheet import safe_cell
 from ketaclinic.inventory.forms import LogRangeForm
 from ketaclinic.inventory.selectors import reports
 from ketaclinic.inventory.selectors import stock as stock_selectors
 from ketaclinic.protocols.selectors import protocol_int
 
-# A spreadsheet runs a cell starting with one of these as a formula; a leading quote makes it text.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("html", "csv", "pdf")
-
-
-def safe_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def _csv(filename: str, rows: Iterable[Sequence[object]]) -> HttpResponse:

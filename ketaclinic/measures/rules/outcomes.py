@@ -126,11 +126,10 @@ def age_group(age_years: int, *, age_of_majority_years: int, older_adult_from_ag
 
 
 @dataclass(frozen=True)
-class RateCell:
-    """Response and remission in one group. Patients with a baseline but no later score stay in the
-    denominator (counted as not responding): the honest, intention-to-treat rate."""
+class Rates:
+    """Response and remission in one group of patients. Patients with a baseline but no later score stay in
+    the denominator (counted as not responding): the honest, intention-to-treat rate."""
 
-    group: AgeGroup
     with_baseline: int
     with_follow_up: int
     responders: int
@@ -148,6 +147,39 @@ class RateCell:
     def remission_percent(self) -> Decimal | None:
         return _percent(self.remitters, self.with_baseline)
 
+    @classmethod
+    def of(cls, courses: Sequence[Course]) -> "Rates":
+        """The rates of these courses; courses without a baseline are left out."""
+        mine = [item for item in courses if item.baseline is not None]
+        return cls(
+            with_baseline=len(mine),
+            with_follow_up=sum(1 for item in mine if item.has_follow_up),
+            responders=sum(1 for item in mine if item.responded),
+            remitters=sum(1 for item in mine if item.remitted),
+        )
+
+
+@dataclass(frozen=True)
+class RateCell(Rates):
+    group: AgeGroup = AgeGroup.ADULT
+
+
+@dataclass(frozen=True)
+class GroupRates:
+    """The rates of one named group (a diagnosis, a comorbidity count)."""
+
+    label: str
+    rates: Rates
+
+
+def rates_by_group(courses: Sequence[tuple[str, Course]], order: Sequence[str]) -> list[GroupRates]:
+    """One entry per label in `order` that has at least one course with a baseline, in that order."""
+    grouped: dict[str, list[Course]] = {}
+    for label, item in courses:
+        grouped.setdefault(label, []).append(item)
+    result = [GroupRates(label, Rates.of(grouped[label])) for label in order if label in grouped]
+    return [entry for entry in result if entry.rates.with_baseline]
+
 
 def _percent(part: int, whole: int) -> Decimal | None:
     if whole == 0:
@@ -159,14 +191,14 @@ def rate_cells(courses: Sequence[tuple[AgeGroup, Course]]) -> list[RateCell]:
     """One cell per age group (in AgeGroup order) from each patient's course on one instrument."""
     cells = []
     for group in AgeGroup:
-        mine = [item for grouped, item in courses if grouped is group and item.baseline is not None]
+        rates = Rates.of([item for grouped, item in courses if grouped is group])
         cells.append(
             RateCell(
                 group=group,
-                with_baseline=len(mine),
-                with_follow_up=sum(1 for item in mine if item.has_follow_up),
-                responders=sum(1 for item in mine if item.responded),
-                remitters=sum(1 for item in mine if item.remitted),
+                with_baseline=rates.with_baseline,
+                with_follow_up=rates.with_follow_up,
+                responders=rates.responders,
+                remitters=rates.remitters,
             )
         )
     return cells

@@ -158,6 +158,20 @@ class AssessmentState:
         ]
 
 
+def current_diagnoses_by_patient(*, patient_ids: list[int]) -> dict[int, list[Diagnosis]]:
+    """Each patient's current diagnoses (not corrected, not entered in error), primary first. One query.
+    Not audited: for aggregate reports whose caller records the report it shows."""
+    rows = (
+        _current(Diagnosis.objects.filter(patient_id__in=patient_ids))
+        .exclude(status=DiagnosisStatus.ENTERED_IN_ERROR)
+        .order_by("patient_id", "-role", "recorded_at", "pk")  # "primary" sorts after "comorbid"
+    )
+    result: dict[int, list[Diagnosis]] = {}
+    for row in rows:
+        result.setdefault(row.patient_id, []).append(row)
+    return result
+
+
 def _current(rows: QuerySet[Any]) -> QuerySet[Any]:
     """Rows no later row corrects."""
     return rows.filter(corrected_by__isnull=True)
