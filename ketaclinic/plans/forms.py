@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from ketaclinic.plans.models import PhaseChoice, PlanDraft
+from ketaclinic.plans.models import AfterSeriesChoice, PhaseChoice, PlanDraft
 from ketaclinic.plans.selectors import CONTENT_FIELDS, PlanInput
 
 
@@ -40,6 +40,9 @@ class PlanForm(forms.ModelForm[PlanDraft]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["reason"].required = False
+        after_series = self.fields["after_series"]
+        assert isinstance(after_series, forms.TypedChoiceField)
+        after_series.choices = AfterSeriesChoice.choices
 
     def plan_input(self) -> PlanInput:
         return PlanInput(**{name: self.cleaned_data[name] for name in CONTENT_FIELDS})

@@ -285,6 +285,7 @@ class NextDue:
 
 def next_due(
     *,
+    today: dt.date | None = None,
     phase: Phase,
     attended: Sequence[dt.date],
     infusion_count: int,
@@ -294,7 +295,34 @@ def next_due(
     sublingual_follow_up_days: int | None,
     phase_started_on: dt.date,
 ) -> NextDue | None:
-    """The next infusion or follow-up that is due, from the last attended infusion; None when nothing is."""
+    """The next infusion or follow-up that is due, from the last attended infusion; None when nothing is.
+    With `today`, an earliest date already past becomes today (it is due now)."""
+    found = _next_due(
+        phase=phase,
+        attended=attended,
+        infusion_count=infusion_count,
+        span_days=span_days,
+        min_days_between=min_days_between,
+        maintenance_interval_days=maintenance_interval_days,
+        sublingual_follow_up_days=sublingual_follow_up_days,
+        phase_started_on=phase_started_on,
+    )
+    if found is None or today is None or found.earliest is None or found.earliest >= today:
+        return found
+    return NextDue(found.what, today, found.latest)
+
+
+def _next_due(
+    *,
+    phase: Phase,
+    attended: Sequence[dt.date],
+    infusion_count: int,
+    span_days: int,
+    min_days_between: int,
+    maintenance_interval_days: int | None,
+    sublingual_follow_up_days: int | None,
+    phase_started_on: dt.date,
+) -> NextDue | None:
     last = max(attended, default=None)
     if phase == Phase.INDUCTION:
         number = len(attended) + 1
@@ -321,10 +349,22 @@ class DeviationCode(StrEnum):
     NOT_BOOKED = "not_booked"
 
 
+DEVIATION_LABELS = {
+    DeviationCode.MISSED: "Missed",
+    DeviationCode.STRETCHED: "Past its window",
+    DeviationCode.OVERDUE: "Overdue",
+    DeviationCode.NOT_BOOKED: "Not booked",
+}
+
+
 @dataclass(frozen=True)
 class Deviation:
     code: DeviationCode
     message: str
+
+    @property
+    def label(self) -> str:
+        return DEVIATION_LABELS[self.code]
 
 
 def deviations(

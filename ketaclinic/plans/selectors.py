@@ -260,6 +260,7 @@ def plan_state(
         None
         if phase == rules.Phase.ENDED
         else rules.next_due(
+            today=clock.today_in(zone),
             phase=phase,
             attended=rules.attended_dates(items),
             infusion_count=version.induction_infusion_count,

@@ -278,3 +278,20 @@ def test_stability_date_is_never_after_the_latest_result(raw: list[tuple[int, bo
     if met is not None:
         assert met <= max(on for on, _ in results)
         assert met >= min(on for on, _ in results) + dt.timedelta(weeks=weeks)
+
+
+def test_a_due_date_already_past_is_due_today() -> None:
+    today = DAY + dt.timedelta(days=10)
+    due = rules.next_due(
+        today=today,
+        phase=Phase.INDUCTION,
+        attended=[DAY],
+        infusion_count=6,
+        span_days=21,
+        min_days_between=2,
+        maintenance_interval_days=21,
+        sublingual_follow_up_days=28,
+        phase_started_on=DAY,
+    )
+    assert due == rules.NextDue("Induction infusion 2 of 6", today, DAY + dt.timedelta(days=21))
+    assert rules.Deviation(DeviationCode.STRETCHED, "x").label == "Past its window"
