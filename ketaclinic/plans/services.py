@@ -40,6 +40,7 @@ from ketaclinic.plans.selectors import (
     content_of,
     current_version,
     open_draft,
+    plan_defaults,
     protocol_versions_for,
     signed_active_plan,
     sublingual_defaults,
@@ -265,9 +266,18 @@ def sign_plan(*, by: Any, draft: PlanDraft, override_reason: str = "") -> PlanVe
 
 @transaction.atomic
 def create_and_sign_plan(
-    *, by: Any, patient: Patient, content: PlanInput, reason: str = "", override_reason: str = ""
+    *,
+    by: Any,
+    patient: Patient,
+    content: PlanInput | None = None,
+    reason: str = "",
+    override_reason: str = "",
 ) -> PlanVersion:
-    """Draft and sign a new plan in one step (a clinician with CHANGE_PLAN and SIGN_PLAN)."""
+    """Draft and sign a new plan in one step (a clinician with CHANGE_PLAN and SIGN_PLAN); without
+    `content`, the protocol's defaults for the patient's population."""
+    if content is None:
+        _require_patient(by, patient, Perm.CHANGE_PLAN)
+        content = plan_defaults(population=population_for(patient=patient))
     draft = create_plan(by=by, patient=patient, content=content, reason=reason)
     return sign_plan(by=by, draft=draft, override_reason=override_reason)
 

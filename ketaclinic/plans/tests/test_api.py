@@ -160,3 +160,16 @@ def test_session_writes_need_csrf(clinician: Any, eligible_patient: Any) -> None
     client.force_login(clinician)
     response = post(client, f"/api/plans/patients/{eligible_patient.pk}", {})
     assert response.status_code in {401, 403}
+
+
+def test_api_reads_are_audited(token_for: Any, front_desk: Any, version: PlanVersion) -> None:
+    patient = version.plan.patient
+    client = token_for(front_desk)
+    client.get(f"/api/plans/patients/{patient.pk}")
+    client.get(f"/api/plans/patients/{patient.pk}/booking-terms")
+    assert (
+        AuditEvent.objects.filter(
+            actor=front_desk, action="view", object_type="treatment_plan", patient_id=patient.pk
+        ).count()
+        == 2
+    )

@@ -196,3 +196,13 @@ def test_another_clinics_patient_is_not_found(outsider: Any, eligible_patient: P
     outsider.save()
     with pytest.raises(NotFound):
         services.create_plan(by=outsider, patient=eligible_patient, content=content())
+
+
+def test_create_and_sign_in_one_step_takes_the_protocol_defaults(
+    clinician: Any, eligible_patient: Patient
+) -> None:
+    version = services.create_and_sign_plan(by=clinician, patient=eligible_patient, reason="Standard series.")
+    assert (version.number, version.induction_infusion_count, version.reason) == (1, 6, "Standard series.")
+    terms = booking_terms_for(patient=eligible_patient)
+    assert terms is not None
+    assert terms.plan_id == version.plan_id
