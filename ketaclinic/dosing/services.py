@@ -118,6 +118,13 @@ def _eligibility(patient: Patient) -> rules.EligibilityStatus:
     return eligibility_status_for(patient=patient)
 
 
+def _has_signed_plan(patient: Patient) -> bool:
+    from ketaclinic.plans.selectors import booking_terms_for
+
+    terms = booking_terms_for(patient=patient)
+    return terms is not None and terms.phase != "ended"
+
+
 def _context(
     patient: Patient,
     protocol: DosingProtocol,
@@ -139,6 +146,7 @@ def _context(
         predicted_peak_ng_per_ml=peak_ng_per_ml,
         pk_model_name=model_name,
         pk_fitted_range_notes=fitted_range_notes,
+        has_signed_plan=_has_signed_plan(patient),
     )
 
 

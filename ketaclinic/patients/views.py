@@ -89,6 +89,7 @@ CARE_LINKS: list[tuple[str, str, Perm]] = [
     ("Assessment", "screening:assessment", Perm.VIEW_ASSESSMENT),
     ("Scales and outcomes", "measures:patient", Perm.VIEW_MEASURES),
     ("Send a questionnaire", "measures:send", Perm.SEND_MEASURE_LINK),
+    ("Treatment plan", "plans:patient", Perm.VIEW_PLAN),
     ("Dose orders", "dosing:patient_orders", Perm.VIEW_DOSE_ORDER),
 ]
 

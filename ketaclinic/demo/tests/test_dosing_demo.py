@@ -6,7 +6,7 @@ import pytest
 
 from ketaclinic.accounts.models import User
 from ketaclinic.core.models import Clinic
-from ketaclinic.demo import dosing_demo, screening_demo
+from ketaclinic.demo import dosing_demo, plans_demo, screening_demo
 from ketaclinic.demo.services import load_demo_core
 from ketaclinic.dosing import selectors
 from ketaclinic.dosing.models import DoseOrder, HardStopOverride, OrderStatus
@@ -32,6 +32,7 @@ def demo_world() -> dict[str, dict]:
 def test_demo_makes_lenas_ready_order_once() -> None:
     world = demo_world()
     screening_demo.load(**world)
+    plans_demo.load(**world)
     assert dosing_demo.load(**world) == 2
     assert dosing_demo.load(**world) == 0
     order = selectors.orders_queryset().get()

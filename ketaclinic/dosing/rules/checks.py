@@ -30,6 +30,8 @@ class OrderContext:
     predicted_peak_ng_per_ml: Decimal | None = None
     pk_model_name: str = ""
     pk_fitted_range_notes: tuple[str, ...] = ()
+    # A signed, active treatment plan (plans); an order outside one is a hard stop.
+    has_signed_plan: bool = True
 
 
 def _hard(code: FindingCode, message: str) -> Finding:
@@ -135,6 +137,8 @@ def order_findings(
     """Every hard stop and warning for an order, hard stops first, in a stable order."""
     found: list[Finding] = []
     found += _eligibility_findings(context.eligibility)
+    if not context.has_signed_plan:
+        found.append(_hard(FindingCode.NO_SIGNED_PLAN, "The patient has no signed, active treatment plan."))
     if context.age_years < limits.minimum_patient_age_years:
         found.append(
             _hard(

@@ -39,6 +39,7 @@ class FindingCode(StrEnum):
     WEIGHT_IMPLAUSIBLE = "weight_implausible"
     WEIGHT_STALE = "weight_stale"
     NO_ELIGIBILITY_DECISION = "no_eligibility_decision"
+    NO_SIGNED_PLAN = "no_signed_plan"
     NOT_ELIGIBLE = "not_eligible"
     ELIGIBLE_WITH_CONDITIONS = "eligible_with_conditions"
     BELOW_MINIMUM_AGE = "below_minimum_age"

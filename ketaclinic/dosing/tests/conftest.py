@@ -42,9 +42,22 @@ def prescribe(by: Any, patient: Patient, **overrides: Any) -> DoseOrder:
     )
 
 
+PLAN_OVERRIDE_REASON = "Plan signed before the eligibility decision was entered."
+
+
+def with_signed_plan(clinician: Any, patient: Patient) -> Patient:
+    """The patient with a signed treatment plan from the protocol's defaults (dosing needs one)."""
+    from ketaclinic.plans.services import create_and_sign_plan
+
+    create_and_sign_plan(
+        by=clinician, patient=patient, reason="Test plan.", override_reason=PLAN_OVERRIDE_REASON
+    )
+    return patient
+
+
 @pytest.fixture
-def patient(front_desk, clinic) -> Patient:
-    return register_adult(front_desk, clinic)
+def patient(front_desk, clinic, clinician) -> Patient:
+    return with_signed_plan(clinician, register_adult(front_desk, clinic))
 
 
 @pytest.fixture

@@ -14,7 +14,13 @@ from ketaclinic.dosing import selectors, services
 from ketaclinic.dosing.errors import DosingError, HardStopsNotOverridden, InvalidDoseInput
 from ketaclinic.dosing.models import DoseOrder, HardStopOverride, OrderCosignature, OrderStatus
 from ketaclinic.dosing.rules import EligibilityStatus, TitrationStep
-from ketaclinic.dosing.tests.conftest import ELIGIBILITY_REASON, days_later, draft, prescribe
+from ketaclinic.dosing.tests.conftest import (
+    ELIGIBILITY_REASON,
+    days_later,
+    draft,
+    prescribe,
+    with_signed_plan,
+)
 from ketaclinic.patients.tests.factories import register_adult, register_child
 from ketaclinic.protocols.models import ProtocolParameter
 from ketaclinic.protocols.services import change_protocol_value
@@ -89,7 +95,12 @@ def test_prescribes_the_worked_example_and_stores_inputs_outputs_and_protocol(cl
         clinician,
     )
     assert selectors.order_status(order) is OrderStatus.AWAITING_COSIGNATURE
-    audited = AuditEvent.objects.filter(patient_id=patient.pk, action="create", actor=clinician)
+    audited = AuditEvent.objects.filter(
+        patient_id=patient.pk,
+        action="create",
+        actor=clinician,
+        object_type__in=["dose_order", "hard_stop_override"],
+    )
     assert list(audited.order_by("id").values_list("object_type", "summary")) == [
         ("dose_order", "prescribed 40 mg (0.5 mg/kg) over 40 min"),
         ("hard_stop_override", "overrode no_eligibility_decision"),
@@ -149,7 +160,7 @@ def test_obese_patient_is_dosed_on_ideal_body_weight(clinician, patient) -> None
 def test_adolescent_is_dosed_with_the_child_protocol_and_the_paediatric_model(
     clinician, front_desk, clinic
 ) -> None:
-    teen = register_child(front_desk, clinic, age=15)
+    teen = with_signed_plan(clinician, register_child(front_desk, clinic, age=15))
     with pytest.raises(HardStopsNotOverridden) as refused:
         prescribe(clinician, teen, weight_kg=D(55), height_cm=D(165), dose_mg_per_kg=D("0.8"))
     assert refused.value.codes == ("dose_above_hard_stop",)
@@ -160,7 +171,10 @@ def test_adolescent_is_dosed_with_the_child_protocol_and_the_paediatric_model(
 
 
 def test_older_adult_above_their_usual_range_gets_a_warning(clinician, front_desk, clinic) -> None:
-    elder = register_adult(front_desk, clinic, legal_given_name="Walter", date_of_birth=dt.date(1946, 1, 5))
+    elder = with_signed_plan(
+        clinician,
+        register_adult(front_desk, clinic, legal_given_name="Walter", date_of_birth=dt.date(1946, 1, 5)),
+    )
     order = prescribe(clinician, elder, weight_kg=D(70), dose_mg_per_kg=D("0.6"))
     assert order.population == "older_adult"
     assert [f["code"] for f in order.findings] == [
@@ -374,3 +388,18 @@ def test_not_eligible_is_a_hard_stop_and_conditions_are_a_warning(clinician, pat
     ):
         order = services.prescribe_dose_order(by=clinician, patient=patient, draft=draft(patient))
     assert [(f["code"], f["severity"]) for f in order.findings] == [("eligible_with_conditions", "warning")]
+
+
+def test_an_order_without_a_signed_plan_is_a_hard_stop_a_clinician_may_override(
+    clinician, front_desk, clinic
+) -> None:
+    planless = register_adult(front_desk, clinic, legal_given_name="Nomi")
+    with pytest.raises(HardStopsNotOverridden) as refused:
+        prescribe(clinician, planless)
+    assert refused.value.codes == ("no_signed_plan",)
+    order = prescribe(
+        clinician, planless, overrides={"no_signed_plan": "Single rescue infusion; plan follows."}
+    )
+    assert HardStopOverride.objects.get(order=order, code="no_signed_plan").reason == (
+        "Single rescue infusion; plan follows."
+    )
