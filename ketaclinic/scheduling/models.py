@@ -75,7 +75,7 @@ class Closure(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.first_day}–{self.last_day}: {self.reason}"
+        return f"{self.first_day} to {self.last_day}: {self.reason}"
 
 
 class AppointmentKind(models.TextChoices):
@@ -170,6 +170,9 @@ class AppointmentStatusChange(models.Model):
     class Meta:
         ordering = ["changed_at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} {self.changed_at:%Y-%m-%d %H:%M}"
+
 
 class ConfirmedVia(models.TextChoices):
     PHONE = "phone", "By phone, with staff"
@@ -189,6 +192,9 @@ class InstructionConfirmation(models.Model):
 
     class Meta:
         ordering = ["confirmed_at"]
+
+    def __str__(self) -> str:
+        return f"Confirmed {self.get_via_display()} {self.confirmed_at:%Y-%m-%d %H:%M}"
 
 
 class Channel(models.TextChoices):
@@ -214,3 +220,6 @@ class ReminderSent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["appointment", "channel", "kind"], name="message_sent_once")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.get_channel_display()} to {self.recipient}"

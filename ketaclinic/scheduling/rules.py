@@ -1,4 +1,4 @@
-"""Pure scheduling rules: local wall-clock times, opening hours, closures, free chairs and staff, series spacing.
+"""Pure scheduling rules: local wall-clock times, opening hours, closures, free chairs and staff, spacing.
 
 Times handed in and out are aware datetimes. Local times are built with zoneinfo from a date and a wall-clock
 time (never by adding a fixed offset), and durations are added in UTC, so an appointment across a clock
@@ -7,6 +7,7 @@ rules decide a single booking and a proposed series.
 """
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -73,8 +74,8 @@ class Assignment:
 class Spacing:
     """Series spacing from the signed plan.
 
-    `min_days_between`: whole calendar days that must lie between two infusions (1 = never on consecutive
-    days; 0 = any different day). `max_per_week`: infusions per calendar week (Monday to Sunday).
+    `min_days_between`: the least difference in calendar dates (clinic zone) between two infusions, as the
+    plan defines it: 1 = not on the same day, 2 = not on consecutive days. `max_per_week`: infusions per calendar week (Monday to Sunday).
     `span_days`: every infusion falls within this many days of the first one (first day counts as day 0).
     """
 
@@ -234,8 +235,8 @@ def find_clinician(
 def spacing_allows(day: dt.date, booked: Sequence[dt.date], spacing: Spacing) -> bool:
     """True when an infusion on `day` keeps the series' spacing with the already booked days."""
     days = sorted([*booked, day])
-    for earlier, later in zip(days, days[1:], strict=False):
-        if (later - earlier).days - 1 < spacing.min_days_between:
+    for earlier, later in itertools.pairwise(days):
+        if (later - earlier).days < spacing.min_days_between:
             return False
     week = day.isocalendar()[:2]
     if sum(1 for other in days if other.isocalendar()[:2] == week) > spacing.max_per_week:

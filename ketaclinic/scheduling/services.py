@@ -615,7 +615,7 @@ def add_closure(*, by: Any, clinic: Clinic, first_day: dt.date, last_day: dt.dat
         created_by=by,
         created_at=clock.now(),
     )
-    _audit_resource(by, clinic, "closure", closure.pk, f"closed {first_day}–{last_day}")
+    _audit_resource(by, clinic, "closure", closure.pk, f"closed {first_day} to {last_day}")
     return closure
 
 

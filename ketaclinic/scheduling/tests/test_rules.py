@@ -51,7 +51,7 @@ def test_booking_across_spring_forward_ends_at_the_real_elapsed_time() -> None:
 
 
 def test_booking_across_fall_back_ends_at_the_real_elapsed_time() -> None:
-    # 1 November 2026: clocks go from 02:00 back to 01:00. A 00:30 start plus 100 min ends at 01:10 (second time).
+    # 1 November 2026: clocks go from 02:00 back to 01:00. A 00:30 start plus 100 min ends at 01:10 EST.
     starts = local(2026, 11, 1, 0, 30)
     ends = rules.appointment_end(starts, duration_min=40, recovery_min=60)
     assert ends - starts == dt.timedelta(minutes=100)
@@ -114,7 +114,7 @@ def test_no_clinician_on_shift_is_refused() -> None:
 
 
 def test_spacing_refuses_consecutive_days_and_a_fourth_in_a_week() -> None:
-    spacing = Spacing(min_days_between=1, max_per_week=3, span_days=21)
+    spacing = Spacing(min_days_between=2, max_per_week=3, span_days=21)
     monday = dt.date(2026, 3, 9)
     assert not rules.spacing_allows(monday + dt.timedelta(1), [monday], spacing)
     assert rules.spacing_allows(monday + dt.timedelta(2), [monday], spacing)
@@ -128,7 +128,7 @@ def test_propose_series_gives_monday_wednesday_friday_across_spring_forward() ->
         count=6,
         preferred_time=dt.time(9),
         duration_min=100,
-        spacing=Spacing(min_days_between=1, max_per_week=3, span_days=21),
+        spacing=Spacing(min_days_between=2, max_per_week=3, span_days=21),
         clinic=clinic(),
         resources=resources(),
     )
@@ -154,7 +154,7 @@ def test_propose_series_skips_a_closure_and_a_busy_morning() -> None:
         count=2,
         preferred_time=dt.time(9),
         duration_min=100,
-        spacing=Spacing(min_days_between=1, max_per_week=3, span_days=21),
+        spacing=Spacing(min_days_between=2, max_per_week=3, span_days=21),
         clinic=clinic(((dt.date(2026, 3, 2), dt.date(2026, 3, 2)),)),
         resources=resources(chair_busy=busy),
     )
@@ -196,7 +196,7 @@ busy_interval = st.builds(
     start_day=st.integers(0, 20),
     count=st.integers(1, 8),
     hour=st.integers(0, 23),
-    min_days=st.integers(0, 3),
+    min_days=st.integers(1, 3),
     per_week=st.integers(1, 4),
     span=st.integers(1, 28),
     chair_busy=st.lists(busy_interval, max_size=12),
