@@ -365,8 +365,13 @@ def _change_status(
     return current
 
 
-def instructions_confirmed(appointment: Appointment) -> bool:
-    return appointment.kind != AppointmentKind.INFUSION or appointment.confirmations.exists()
+def needs_confirmation(appointment: Appointment) -> bool:
+    """True for a booked infusion whose pre-visit instructions nobody has confirmed yet."""
+    return (
+        appointment.kind == AppointmentKind.INFUSION
+        and appointment.status == AppointmentStatus.BOOKED
+        and not appointment.confirmations.exists()
+    )
 
 
 @transaction.atomic
