@@ -58,6 +58,7 @@ def day(request: HttpRequest) -> HttpResponse:
     context = {
         "schedule": schedule,
         "can_book": can(request.user, Perm.BOOK_APPOINTMENT),
+        "can_manage": can(request.user, Perm.MANAGE_RESOURCES),
         "staff": selectors.staff_on_schedule(viewer=request.user, clinic=clinic),
         "today": clock.today_in(clinic.time_zone),
     }
