@@ -16,20 +16,34 @@ class BookAppointmentForm(forms.Form):
     date = forms.DateField(widget=DATE_INPUT)
     time = forms.TimeField(widget=TIME_INPUT, help_text="Clinic time.")
     chair = forms.ModelChoiceField(
-        queryset=Chair.objects.none(), required=False, empty_label="First free chair", help_text="Infusions only."
+        queryset=Chair.objects.none(),
+        required=False,
+        empty_label="First free chair",
+        help_text="Infusions only.",
     )
-    nurse = forms.ModelChoiceField(queryset=None, required=False, empty_label="First free nurse on shift")
-    clinician = forms.ModelChoiceField(queryset=None, required=False, empty_label="First clinician on site")
+    nurse: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="First free nurse on shift"
+    )
+    clinician: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="First clinician on site"
+    )
     duration_min = forms.IntegerField(
         label="Length (minutes)",
         required=False,
         min_value=5,
         max_value=480,
-        help_text="For visits other than infusions (an infusion's length comes from the plan and the protocol).",
+        help_text="For visits other than infusions (an infusion's length comes from the plan and protocol).",
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args: Any, chairs: QuerySet[Chair], nurses: QuerySet[Any], clinicians: QuerySet[Any], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        chairs: QuerySet[Chair],
+        nurses: QuerySet[Any],
+        clinicians: QuerySet[Any],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["chair"].queryset = chairs  # type: ignore[attr-defined]
         self.fields["nurse"].queryset = nurses  # type: ignore[attr-defined]
@@ -45,7 +59,9 @@ class SeriesSlotForm(forms.Form):
     include = forms.BooleanField(required=False, initial=True, label="Book")
     date = forms.DateField(widget=DATE_INPUT)
     time = forms.TimeField(widget=TIME_INPUT)
-    chair = forms.ModelChoiceField(queryset=Chair.objects.none(), required=False, empty_label="First free chair")
+    chair = forms.ModelChoiceField(
+        queryset=Chair.objects.none(), required=False, empty_label="First free chair"
+    )
 
     def __init__(self, *args: Any, chairs: QuerySet[Chair] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,7 +82,7 @@ class ChairForm(forms.Form):
 
 
 class StaffHoursForm(forms.Form):
-    user = forms.ModelChoiceField(queryset=None, label="Staff member")
+    user: forms.ModelChoiceField[Any] = forms.ModelChoiceField(queryset=None, label="Staff member")
     weekday = forms.TypedChoiceField(choices=Weekday.choices, coerce=int)
     starts = forms.TimeField(widget=TIME_INPUT)
     ends = forms.TimeField(widget=TIME_INPUT)

@@ -75,7 +75,8 @@ class Spacing:
     """Series spacing from the signed plan.
 
     `min_days_between`: the least difference in calendar dates (clinic zone) between two infusions, as the
-    plan defines it: 1 = not on the same day, 2 = not on consecutive days. `max_per_week`: infusions per calendar week (Monday to Sunday).
+    plan defines it: 1 = not on the same day, 2 = not on consecutive days.
+    `max_per_week`: infusions per calendar week (Monday to Sunday).
     `span_days`: every infusion falls within this many days of the first one (first day counts as day 0).
     """
 

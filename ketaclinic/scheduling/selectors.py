@@ -125,7 +125,9 @@ def _visit(appointment: Appointment) -> Visit:
 
 
 def _audit_list(viewer: Any, clinic: Clinic, object_type: str, object_id: object) -> None:
-    record_read(by=viewer, action=Action.LIST, object_type=object_type, object_id=object_id, clinic_id=clinic.pk)
+    record_read(
+        by=viewer, action=Action.LIST, object_type=object_type, object_id=object_id, clinic_id=clinic.pk
+    )
 
 
 def day_schedule(*, viewer: Any, clinic: Clinic, day: dt.date, staff_id: int | None = None) -> DaySchedule:
@@ -192,7 +194,9 @@ def staff_on_schedule(*, viewer: Any, clinic: Clinic) -> QuerySet[User]:
 def patient_for_schedule(*, viewer: Any, patient_id: int) -> Patient:
     """A patient of the viewer's clinics, read for scheduling (audited)."""
     _require(viewer, Perm.VIEW_SCHEDULE)
-    patient = Patient.objects.filter(clinic__in=clinics_for(viewer), pk=patient_id).select_related("clinic").first()
+    patient = (
+        Patient.objects.filter(clinic__in=clinics_for(viewer), pk=patient_id).select_related("clinic").first()
+    )
     if patient is None:
         raise NotFound("No such patient in your clinics.")
     record_read(
@@ -287,12 +291,12 @@ def closures_for(*, viewer: Any, clinic: Clinic) -> QuerySet[Closure]:
     return Closure.objects.filter(clinic=clinic, last_day__gte=clock.today_in(clinic.time_zone))
 
 
-def resource_for(*, viewer: Any, model: type[Chair] | type[StaffHours] | type[Closure], object_id: int) -> Any:
+def resource_for(
+    *, viewer: Any, model: type[Chair] | type[StaffHours] | type[Closure], object_id: int
+) -> Any:
     """A chair, staff-hours row or closure of the viewer's clinics, for a clinic admin."""
     _require(viewer, Perm.MANAGE_RESOURCES)
     found = model.objects.filter(clinic__in=clinics_for(viewer), pk=object_id).first()
     if found is None:
         raise NotFound("No such record in your clinics.")
     return found
-
-

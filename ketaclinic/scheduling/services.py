@@ -104,13 +104,11 @@ def _shifts(clinic: Clinic, role: Role) -> dict[int, list[rules.Shift]]:
     return shifts
 
 
-def resources_for(
-    clinic: Clinic, *, window: rules.Interval, exclude_appointment_id: int | None = None
-) -> rules.Resources:
+def resources_for(clinic: Clinic, *, window: rules.Interval) -> rules.Resources:
     """Chairs, nurses and clinicians of the clinic with what is booked for them in `window`."""
     taken = Appointment.objects.filter(
         status__in=HOLDING_STATUSES, starts_at__lt=window.ends_at, ends_at__gt=window.starts_at
-    ).exclude(pk=exclude_appointment_id)
+    )
     chair_busy: dict[int, list[rules.Interval]] = {}
     nurse_busy: dict[int, list[rules.Interval]] = {}
     for chair_id, nurse_id, starts_at, ends_at in taken.values_list(

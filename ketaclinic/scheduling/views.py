@@ -54,7 +54,9 @@ def _clinic(request: HttpRequest) -> Any:
 @login_required
 def day(request: HttpRequest) -> HttpResponse:
     clinic = _clinic(request)
-    schedule = selectors.day_schedule(viewer=request.user, clinic=clinic, day=_day_from(request, clinic.time_zone))
+    schedule = selectors.day_schedule(
+        viewer=request.user, clinic=clinic, day=_day_from(request, clinic.time_zone)
+    )
     context = {
         "schedule": schedule,
         "can_book": can(request.user, Perm.BOOK_APPOINTMENT),
@@ -142,21 +144,31 @@ def book(request: HttpRequest, patient_id: int) -> HttpResponse:
             except DomainError as error:
                 _field_error(form, error)
             else:
-                messages.success(request, f"{appointment.get_kind_display()} booked for {patient.display_name}.")
+                messages.success(
+                    request, f"{appointment.get_kind_display()} booked for {patient.display_name}."
+                )
                 return redirect(reverse("scheduling:day") + f"?date={data['date']:%Y-%m-%d}")
-    return render(request, "scheduling/book.html", {"form": form, "patient": patient}, status=422 if form.errors else 200)
+    return render(
+        request,
+        "scheduling/book.html",
+        {"form": form, "patient": patient},
+        status=422 if form.errors else 200,
+    )
 
 
 @login_required
 def series(request: HttpRequest, patient_id: int) -> HttpResponse:
-    """Propose (GET with a start, or POST action=propose), adjust each date on the form, confirm (all or none)."""
+    """Propose (POST action=propose), adjust each date on the form, confirm (action=confirm, all or none)."""
     _require(request, Perm.BOOK_APPOINTMENT)
     patient = selectors.patient_for_schedule(viewer=request.user, patient_id=patient_id)
     clinic = patient.clinic
     chairs = Chair.objects.filter(clinic=clinic, is_active=True)
     start_form = SeriesStartForm(
         request.POST if request.POST.get("action") == "propose" else None,
-        initial={"start": clock.today_in(clinic.time_zone) + dt.timedelta(days=1), "preferred_time": dt.time(9)},
+        initial={
+            "start": clock.today_in(clinic.time_zone) + dt.timedelta(days=1),
+            "preferred_time": dt.time(9),
+        },
     )
     formset = None
     proposal = None
@@ -169,7 +181,7 @@ def series(request: HttpRequest, patient_id: int) -> HttpResponse:
             preferred_time=start_form.cleaned_data["preferred_time"],
         )
         if proposal is None:
-            error = f"{patient.display_name} has no signed treatment plan: an infusion series cannot be booked yet."
+            error = f"{patient.display_name} has no signed treatment plan: a series cannot be booked yet."
         else:
             initial = [
                 {
@@ -204,7 +216,13 @@ def series(request: HttpRequest, patient_id: int) -> HttpResponse:
                     return redirect("scheduling:patient", patient_id=patient.pk)
         else:
             error = "Check the dates and times below."
-    context = {"patient": patient, "start_form": start_form, "formset": formset, "proposal": proposal, "error": error}
+    context = {
+        "patient": patient,
+        "start_form": start_form,
+        "formset": formset,
+        "proposal": proposal,
+        "error": error,
+    }
     return render(request, "scheduling/series.html", context, status=422 if error else 200)
 
 
@@ -311,8 +329,12 @@ def resources(request: HttpRequest) -> HttpResponse:
     clinic = _clinic(request)
     staff = selectors.staff_on_schedule(viewer=request.user, clinic=clinic)
     chair_form = ChairForm(request.POST if request.POST.get("form") == "chair" else None, prefix="chair")
-    hours_form = StaffHoursForm(request.POST if request.POST.get("form") == "hours" else None, prefix="hours", staff=staff)
-    closure_form = ClosureForm(request.POST if request.POST.get("form") == "closure" else None, prefix="closure")
+    hours_form = StaffHoursForm(
+        request.POST if request.POST.get("form") == "hours" else None, prefix="hours", staff=staff
+    )
+    closure_form = ClosureForm(
+        request.POST if request.POST.get("form") == "closure" else None, prefix="closure"
+    )
     if request.method == "POST":
         try:
             if request.POST.get("form") == "chair" and chair_form.is_valid():

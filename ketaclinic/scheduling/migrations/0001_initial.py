@@ -6,165 +6,392 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0001_initial'),
-        ('patients', '0002_append_only'),
+        ("core", "0001_initial"),
+        ("patients", "0002_append_only"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Appointment',
+            name="Appointment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('infusion', 'Infusion'), ('psychotherapy', 'Psychotherapy'), ('assessment', 'Assessment'), ('follow_up', 'Follow-up')], max_length=20)),
-                ('starts_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('booked', 'Booked'), ('checked_in', 'Checked in'), ('attended', 'Attended'), ('cancelled', 'Cancelled'), ('no_show', 'No-show')], default='booked', max_length=20)),
-                ('status_reason', models.TextField(blank=True)),
-                ('note', models.TextField(blank=True)),
-                ('instructions_nonce', models.CharField(blank=True, max_length=64)),
-                ('instructions_token_hash', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('protocol_infusion_duration_min', models.PositiveIntegerField(blank=True, null=True)),
-                ('protocol_recovery_min', models.PositiveIntegerField(blank=True, null=True)),
-                ('booked_at', models.DateTimeField()),
-                ('booked_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='appointments', to='core.clinic')),
-                ('clinician', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='appointments_on_site', to=settings.AUTH_USER_MODEL)),
-                ('nurse', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='appointments_nursed', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='appointments', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("infusion", "Infusion"),
+                            ("psychotherapy", "Psychotherapy"),
+                            ("assessment", "Assessment"),
+                            ("follow_up", "Follow-up"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("starts_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("booked", "Booked"),
+                            ("checked_in", "Checked in"),
+                            ("attended", "Attended"),
+                            ("cancelled", "Cancelled"),
+                            ("no_show", "No-show"),
+                        ],
+                        default="booked",
+                        max_length=20,
+                    ),
+                ),
+                ("status_reason", models.TextField(blank=True)),
+                ("note", models.TextField(blank=True)),
+                ("instructions_nonce", models.CharField(blank=True, max_length=64)),
+                ("instructions_token_hash", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("protocol_infusion_duration_min", models.PositiveIntegerField(blank=True, null=True)),
+                ("protocol_recovery_min", models.PositiveIntegerField(blank=True, null=True)),
+                ("booked_at", models.DateTimeField()),
+                (
+                    "booked_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="appointments",
+                        to="core.clinic",
+                    ),
+                ),
+                (
+                    "clinician",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="appointments_on_site",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "nurse",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="appointments_nursed",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="appointments",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['starts_at', 'id'],
+                "ordering": ["starts_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='AppointmentStatusChange',
+            name="AppointmentStatusChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('booked', 'Booked'), ('checked_in', 'Checked in'), ('attended', 'Attended'), ('cancelled', 'Cancelled'), ('no_show', 'No-show')], max_length=20)),
-                ('reason', models.TextField(blank=True)),
-                ('changed_at', models.DateTimeField()),
-                ('appointment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='status_changes', to='scheduling.appointment')),
-                ('changed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("booked", "Booked"),
+                            ("checked_in", "Checked in"),
+                            ("attended", "Attended"),
+                            ("cancelled", "Cancelled"),
+                            ("no_show", "No-show"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("changed_at", models.DateTimeField()),
+                (
+                    "appointment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="status_changes",
+                        to="scheduling.appointment",
+                    ),
+                ),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['changed_at', 'id'],
+                "ordering": ["changed_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Chair',
+            name="Chair",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60)),
-                ('room', models.CharField(blank=True, max_length=60)),
-                ('is_active', models.BooleanField(default=True)),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='chairs', to='core.clinic')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=60)),
+                ("room", models.CharField(blank=True, max_length=60)),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="chairs", to="core.clinic"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['clinic', 'name'],
+                "ordering": ["clinic", "name"],
             },
         ),
         migrations.AddField(
-            model_name='appointment',
-            name='chair',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='appointments', to='scheduling.chair'),
+            model_name="appointment",
+            name="chair",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="appointments",
+                to="scheduling.chair",
+            ),
         ),
         migrations.CreateModel(
-            name='Closure',
+            name="Closure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_day', models.DateField()),
-                ('last_day', models.DateField()),
-                ('reason', models.CharField(max_length=200)),
-                ('created_at', models.DateTimeField()),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='closures', to='core.clinic')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_day", models.DateField()),
+                ("last_day", models.DateField()),
+                ("reason", models.CharField(max_length=200)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="closures", to="core.clinic"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['first_day'],
+                "ordering": ["first_day"],
             },
         ),
         migrations.CreateModel(
-            name='InstructionConfirmation',
+            name="InstructionConfirmation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('via', models.CharField(choices=[('phone', 'By phone, with staff'), ('link', 'By the patient, through the e-mailed link')], max_length=10)),
-                ('instructions_text', models.TextField()),
-                ('confirmed_at', models.DateTimeField()),
-                ('appointment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='confirmations', to='scheduling.appointment')),
-                ('confirmed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "via",
+                    models.CharField(
+                        choices=[
+                            ("phone", "By phone, with staff"),
+                            ("link", "By the patient, through the e-mailed link"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("instructions_text", models.TextField()),
+                ("confirmed_at", models.DateTimeField()),
+                (
+                    "appointment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="confirmations",
+                        to="scheduling.appointment",
+                    ),
+                ),
+                (
+                    "confirmed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['confirmed_at'],
+                "ordering": ["confirmed_at"],
             },
         ),
         migrations.CreateModel(
-            name='ReminderSent',
+            name="ReminderSent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('email', 'E-mail'), ('sms', 'SMS')], max_length=10)),
-                ('kind', models.CharField(choices=[('instructions', 'Pre-visit instructions'), ('reminder', 'Reminder')], max_length=20)),
-                ('recipient', models.CharField(max_length=254)),
-                ('sent_at', models.DateTimeField()),
-                ('appointment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='messages_sent', to='scheduling.appointment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("channel", models.CharField(choices=[("email", "E-mail"), ("sms", "SMS")], max_length=10)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("instructions", "Pre-visit instructions"), ("reminder", "Reminder")],
+                        max_length=20,
+                    ),
+                ),
+                ("recipient", models.CharField(max_length=254)),
+                ("sent_at", models.DateTimeField()),
+                (
+                    "appointment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="messages_sent",
+                        to="scheduling.appointment",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='StaffHours',
+            name="StaffHours",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekday', models.PositiveSmallIntegerField(choices=[(0, 'Monday'), (1, 'Tuesday'), (2, 'Wednesday'), (3, 'Thursday'), (4, 'Friday'), (5, 'Saturday'), (6, 'Sunday')])),
-                ('starts', models.TimeField()),
-                ('ends', models.TimeField()),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='staff_hours', to='core.clinic')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='working_hours', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "weekday",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "Monday"),
+                            (1, "Tuesday"),
+                            (2, "Wednesday"),
+                            (3, "Thursday"),
+                            (4, "Friday"),
+                            (5, "Saturday"),
+                            (6, "Sunday"),
+                        ]
+                    ),
+                ),
+                ("starts", models.TimeField()),
+                ("ends", models.TimeField()),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="staff_hours",
+                        to="core.clinic",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="working_hours",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['user__last_name', 'weekday', 'starts'],
+                "ordering": ["user__last_name", "weekday", "starts"],
             },
         ),
         migrations.AddConstraint(
-            model_name='chair',
-            constraint=models.UniqueConstraint(fields=('clinic', 'name'), name='chair_name_unique_per_clinic'),
+            model_name="chair",
+            constraint=models.UniqueConstraint(
+                fields=("clinic", "name"), name="chair_name_unique_per_clinic"
+            ),
         ),
         migrations.AddIndex(
-            model_name='appointment',
-            index=models.Index(fields=['clinic', 'starts_at'], name='appointment_clinic_start'),
+            model_name="appointment",
+            index=models.Index(fields=["clinic", "starts_at"], name="appointment_clinic_start"),
         ),
         migrations.AddIndex(
-            model_name='appointment',
-            index=models.Index(fields=['chair', 'starts_at'], name='appointment_chair_start'),
+            model_name="appointment",
+            index=models.Index(fields=["chair", "starts_at"], name="appointment_chair_start"),
         ),
         migrations.AddIndex(
-            model_name='appointment',
-            index=models.Index(fields=['nurse', 'starts_at'], name='appointment_nurse_start'),
+            model_name="appointment",
+            index=models.Index(fields=["nurse", "starts_at"], name="appointment_nurse_start"),
         ),
         migrations.AddIndex(
-            model_name='appointment',
-            index=models.Index(fields=['patient', 'starts_at'], name='appointment_patient_start'),
+            model_name="appointment",
+            index=models.Index(fields=["patient", "starts_at"], name="appointment_patient_start"),
         ),
         migrations.AddConstraint(
-            model_name='appointment',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='appointment_ends_after_start'),
+            model_name="appointment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                name="appointment_ends_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='appointment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'infusion'), _negated=True), models.Q(('chair__isnull', False), ('nurse__isnull', False)), _connector='OR'), name='infusion_has_chair_and_nurse'),
+            model_name="appointment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "infusion"), _negated=True),
+                    models.Q(("chair__isnull", False), ("nurse__isnull", False)),
+                    _connector="OR",
+                ),
+                name="infusion_has_chair_and_nurse",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='closure',
-            constraint=models.CheckConstraint(condition=models.Q(('last_day__gte', models.F('first_day'))), name='closure_ends_after_start'),
+            model_name="closure",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("last_day__gte", models.F("first_day"))), name="closure_ends_after_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='remindersent',
-            constraint=models.UniqueConstraint(fields=('appointment', 'channel', 'kind'), name='message_sent_once'),
+            model_name="remindersent",
+            constraint=models.UniqueConstraint(
+                fields=("appointment", "channel", "kind"), name="message_sent_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='staffhours',
-            constraint=models.CheckConstraint(condition=models.Q(('ends__gt', models.F('starts'))), name='staff_hours_end_after_start'),
+            model_name="staffhours",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends__gt", models.F("starts"))), name="staff_hours_end_after_start"
+            ),
         ),
     ]

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from conftest import make_user
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.roles import Role
 from ketaclinic.core import clock
@@ -16,7 +17,6 @@ from ketaclinic.plans import services as plan_services
 from ketaclinic.plans.tests.conftest import content, sign_decision
 from ketaclinic.scheduling import rules, services
 from ketaclinic.scheduling.models import Chair
-from conftest import make_user
 
 ALL_DAY = {day: [["07:00", "19:00"]] for day in rules.WEEKDAYS}
 
@@ -39,11 +39,18 @@ def chairs(open_clinic: Clinic, clinic_admin: User) -> list[Chair]:
 
 
 @pytest.fixture
-def staffed(open_clinic: Clinic, clinic_admin: User, clinician: User, nurse: User, chairs: list[Chair]) -> Clinic:
+def staffed(
+    open_clinic: Clinic, clinic_admin: User, clinician: User, nurse: User, chairs: list[Chair]
+) -> Clinic:
     for person in (clinician, nurse):
         for weekday in range(7):
             services.add_staff_hours(
-                by=clinic_admin, clinic=open_clinic, user=person, weekday=weekday, starts=dt.time(7), ends=dt.time(19)
+                by=clinic_admin,
+                clinic=open_clinic,
+                user=person,
+                weekday=weekday,
+                starts=dt.time(7),
+                ends=dt.time(19),
             )
     return open_clinic
 
@@ -70,6 +77,8 @@ def at(days_ahead: int, hour: int, minute: int = 0, zone: str = "America/New_Yor
 @pytest.fixture
 def book() -> Any:
     def booking(by: Any, patient: Patient, starts_at: dt.datetime, **kwargs: Any) -> Any:
-        return services.book_appointment(by=by, patient=patient, kind="infusion", starts_at=starts_at, **kwargs)
+        return services.book_appointment(
+            by=by, patient=patient, kind="infusion", starts_at=starts_at, **kwargs
+        )
 
     return booking

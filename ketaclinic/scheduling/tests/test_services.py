@@ -39,7 +39,9 @@ def test_booking_an_infusion_takes_a_chair_for_infusion_plus_typical_recovery(
     assert AuditEvent.objects.filter(object_type="appointment", patient_id=planned_patient.pk).count() == 1
 
 
-def test_infusion_without_a_signed_plan_is_refused(unplanned_patient: Patient, front_desk: User, book: Any) -> None:
+def test_infusion_without_a_signed_plan_is_refused(
+    unplanned_patient: Patient, front_desk: User, book: Any
+) -> None:
     with pytest.raises(ScheduleDomainError) as caught:
         book(front_desk, unplanned_patient, at(3, 9))
     assert caught.value.code == "no_signed_plan"
@@ -65,7 +67,9 @@ def test_double_booking_a_chair_is_refused_with_a_clear_message(
     from ketaclinic.plans import services as plan_services
     from ketaclinic.plans.tests.conftest import content, sign_decision
 
-    second = register_adult(front_desk, planned_patient.clinic, legal_given_name="Ava", legal_family_name="Stone")
+    second = register_adult(
+        front_desk, planned_patient.clinic, legal_given_name="Ava", legal_family_name="Stone"
+    )
     sign_decision(clinician, second)
     plan_services.create_and_sign_plan(by=clinician, patient=second, content=content())
     with pytest.raises(ScheduleDomainError) as caught:
@@ -83,7 +87,9 @@ def test_a_nurse_is_not_double_booked_across_chairs(
     from ketaclinic.plans.tests.conftest import content, sign_decision
 
     book(front_desk, planned_patient, at(3, 9), chair=chairs[0])
-    second = register_adult(front_desk, planned_patient.clinic, legal_given_name="Ava", legal_family_name="Stone")
+    second = register_adult(
+        front_desk, planned_patient.clinic, legal_given_name="Ava", legal_family_name="Stone"
+    )
     sign_decision(clinician, second)
     plan_services.create_and_sign_plan(by=clinician, patient=second, content=content())
     with pytest.raises(ScheduleDomainError) as caught:
@@ -91,7 +97,9 @@ def test_a_nurse_is_not_double_booked_across_chairs(
     assert caught.value.code == "nurse_taken"
 
 
-def test_outside_opening_hours_and_in_the_past_are_refused(planned_patient: Patient, front_desk: User, book: Any) -> None:
+def test_outside_opening_hours_and_in_the_past_are_refused(
+    planned_patient: Patient, front_desk: User, book: Any
+) -> None:
     with pytest.raises(ScheduleDomainError) as late:
         book(front_desk, planned_patient, at(3, 18))
     assert late.value.code == "outside_opening_hours"
@@ -100,21 +108,40 @@ def test_outside_opening_hours_and_in_the_past_are_refused(planned_patient: Pati
     assert past.value.code == "in_the_past"
 
 
-def test_closure_day_is_refused(planned_patient: Patient, front_desk: User, clinic_admin: User, book: Any) -> None:
+def test_closure_day_is_refused(
+    planned_patient: Patient, front_desk: User, clinic_admin: User, book: Any
+) -> None:
     day = at(4, 9).date()
-    services.add_closure(by=clinic_admin, clinic=planned_patient.clinic, first_day=day, last_day=day, reason="Training")
+    services.add_closure(
+        by=clinic_admin, clinic=planned_patient.clinic, first_day=day, last_day=day, reason="Training"
+    )
     with pytest.raises(ScheduleDomainError) as caught:
         book(front_desk, planned_patient, at(4, 9))
     assert caught.value.code == "clinic_closed"
 
 
-def test_no_clinician_hours_means_no_booking(open_clinic: Any, chairs: list[Chair], front_desk: User, clinician: User, nurse: User, clinic_admin: User, book: Any) -> None:
+def test_no_clinician_hours_means_no_booking(
+    open_clinic: Any,
+    chairs: list[Chair],
+    front_desk: User,
+    clinician: User,
+    nurse: User,
+    clinic_admin: User,
+    book: Any,
+) -> None:
     from ketaclinic.patients.tests.factories import register_adult
     from ketaclinic.plans import services as plan_services
     from ketaclinic.plans.tests.conftest import content, sign_decision
 
     for weekday in range(7):
-        services.add_staff_hours(by=clinic_admin, clinic=open_clinic, user=nurse, weekday=weekday, starts=dt.time(7), ends=dt.time(19))
+        services.add_staff_hours(
+            by=clinic_admin,
+            clinic=open_clinic,
+            user=nurse,
+            weekday=weekday,
+            starts=dt.time(7),
+            ends=dt.time(19),
+        )
     patient = register_adult(front_desk, open_clinic)
     sign_decision(clinician, patient)
     plan_services.create_and_sign_plan(by=clinician, patient=patient, content=content())
