@@ -163,7 +163,7 @@ def confirm_instructions(request: HttpRequest, appointment_id: int) -> dict[str,
     viewer = api_user(request)
     appointment = selectors.appointment_for(viewer=viewer, appointment_id=appointment_id)
     services.confirm_instructions_by_phone(by=viewer, appointment=appointment)
-    return _out(appointment)
+    return _out(selectors.appointments_for(viewer=viewer).get(pk=appointment.pk))
 
 
 @router.post("/patients/{patient_id}/series/propose", response=ProposalOut, summary="Propose series dates")

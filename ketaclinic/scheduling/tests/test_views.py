@@ -23,7 +23,9 @@ BOOKERS = {"clinician", "nurse", "front_desk"}
 
 @pytest.fixture
 def appointment(planned_patient, front_desk):
-    return services.book_appointment(by=front_desk, patient=planned_patient, kind="infusion", starts_at=at(3, 9))
+    return services.book_appointment(
+        by=front_desk, patient=planned_patient, kind="infusion", starts_at=at(3, 9)
+    )
 
 
 def _day(days_ahead: int) -> str:
@@ -55,7 +57,10 @@ def test_read_pages_matrix(role, request, client_for, appointment, clinician) ->
 @pytest.mark.parametrize("role", ALL_ROLE_FIXTURES)
 def test_booking_pages_matrix(role, request, client_for, planned_patient) -> None:
     client = client_for(request.getfixturevalue(role))
-    for url in (f"/schedule/patients/{planned_patient.pk}/book/", f"/schedule/patients/{planned_patient.pk}/series/"):
+    for url in (
+        f"/schedule/patients/{planned_patient.pk}/book/",
+        f"/schedule/patients/{planned_patient.pk}/series/",
+    ):
         response = client.get(url)
         if role in BOOKERS:
             assert response.status_code == 200
@@ -82,7 +87,9 @@ def test_cancel_matrix(role, request, client_for, appointment) -> None:
 @pytest.mark.parametrize("role", ALL_ROLE_FIXTURES)
 def test_resources_matrix(role, request, client_for, open_clinic) -> None:
     client = client_for(request.getfixturevalue(role))
-    response = client.post("/schedule/resources/", {"form": "chair", "chair-name": "Chair 7", "chair-room": "B"})
+    response = client.post(
+        "/schedule/resources/", {"form": "chair", "chair-name": "Chair 7", "chair-room": "B"}
+    )
     if role == "clinic_admin":
         assert response.status_code == 302
         assert list(Chair.objects.values_list("name", flat=True)) == ["Chair 7"]
@@ -91,7 +98,9 @@ def test_resources_matrix(role, request, client_for, open_clinic) -> None:
         assert Chair.objects.count() == 0
 
 
-def test_front_desk_books_one_infusion_and_sees_it_on_the_day(client_for, front_desk, planned_patient, chairs) -> None:
+def test_front_desk_books_one_infusion_and_sees_it_on_the_day(
+    client_for, front_desk, planned_patient, chairs
+) -> None:
     client = client_for(front_desk)
     response = client.post(
         f"/schedule/patients/{planned_patient.pk}/book/",
@@ -105,7 +114,9 @@ def test_front_desk_books_one_infusion_and_sees_it_on_the_day(client_for, front_
     assert "Pre-visit instructions not confirmed" in day.content.decode()
 
 
-def test_booking_a_taken_chair_re_renders_with_the_message(client_for, front_desk, planned_patient, chairs) -> None:
+def test_booking_a_taken_chair_re_renders_with_the_message(
+    client_for, front_desk, planned_patient, chairs
+) -> None:
     client = client_for(front_desk)
     data = {"kind": "infusion", "date": _day(3), "time": "09:00", "chair": chairs[0].pk}
     assert client.post(f"/schedule/patients/{planned_patient.pk}/book/", data).status_code == 302
@@ -117,7 +128,9 @@ def test_booking_a_taken_chair_re_renders_with_the_message(client_for, front_des
 
 def test_bad_input_re_renders_without_a_500(client_for, front_desk, planned_patient) -> None:
     client = client_for(front_desk)
-    response = client.post(f"/schedule/patients/{planned_patient.pk}/book/", {"kind": "nonsense", "date": "x"})
+    response = client.post(
+        f"/schedule/patients/{planned_patient.pk}/book/", {"kind": "nonsense", "date": "x"}
+    )
     assert response.status_code == 422
     assert client.get("/schedule/?date=not-a-date").status_code == 200
     series = client.post(f"/schedule/patients/{planned_patient.pk}/series/", {"action": "confirm"})
@@ -191,26 +204,47 @@ def test_clinic_admin_adds_hours_and_a_closure(client_for, clinic_admin, nurse, 
     client = client_for(clinic_admin)
     hours = client.post(
         "/schedule/resources/",
-        {"form": "hours", "hours-user": nurse.pk, "hours-weekday": "2", "hours-starts": "08:00", "hours-ends": "16:00"},
+        {
+            "form": "hours",
+            "hours-user": nurse.pk,
+            "hours-weekday": "2",
+            "hours-starts": "08:00",
+            "hours-ends": "16:00",
+        },
     )
     assert hours.status_code == 302
     assert StaffHours.objects.get().weekday == 2
     bad = client.post(
         "/schedule/resources/",
-        {"form": "closure", "closure-first_day": _day(5), "closure-last_day": _day(4), "closure-reason": "Holiday"},
+        {
+            "form": "closure",
+            "closure-first_day": _day(5),
+            "closure-last_day": _day(4),
+            "closure-reason": "Holiday",
+        },
     )
     assert bad.status_code == 422
     assert "The last day is before the first." in bad.content.decode()
     good = client.post(
         "/schedule/resources/",
-        {"form": "closure", "closure-first_day": _day(4), "closure-last_day": _day(5), "closure-reason": "Holiday"},
+        {
+            "form": "closure",
+            "closure-first_day": _day(4),
+            "closure-last_day": _day(5),
+            "closure-reason": "Holiday",
+        },
     )
     assert good.status_code == 302
     assert Closure.objects.get().reason == "Holiday"
 
 
 def test_home_page_lists_today_s_visits(client_for, front_desk, planned_patient, monkeypatch) -> None:
-    appointment = services.book_appointment(by=front_desk, patient=planned_patient, kind="infusion", starts_at=at(0, 18, 55) if False else at(1, 9))
+    appointment = services.book_appointment(
+        by=front_desk,
+        patient=planned_patient,
+        kind="infusion",
+        starts_at=at(0, 18, 55) if False else at(1, 9),
+    )
     monkeypatch.setattr(clock, "now", lambda: appointment.starts_at - dt.timedelta(hours=1))
     page = client_for(front_desk).get("/home/")
     assert planned_patient.display_name in page.content.decode()
@@ -219,18 +253,32 @@ def test_home_page_lists_today_s_visits(client_for, front_desk, planned_patient,
 
 def test_day_view_reads_are_audited(client_for, front_desk, appointment) -> None:
     client_for(front_desk).get(f"/schedule/appointments/{appointment.pk}/")
-    assert AuditEvent.objects.filter(
-        object_type="appointment", action="view", patient_id=appointment.patient_id
-    ).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            object_type="appointment", action="view", patient_id=appointment.patient_id
+        ).count()
+        == 1
+    )
 
 
 def test_day_view_query_count_does_not_grow_with_appointments(
-    client_for, front_desk, clinician, planned_patient, chairs, clinic_admin, second_nurse, django_assert_max_num_queries
+    client_for,
+    front_desk,
+    clinician,
+    planned_patient,
+    chairs,
+    clinic_admin,
+    second_nurse,
+    django_assert_max_num_queries,
 ) -> None:
     for weekday in range(7):
         services.add_staff_hours(
-            by=clinic_admin, clinic=planned_patient.clinic, user=second_nurse, weekday=weekday,
-            starts=dt.time(7), ends=dt.time(19),
+            by=clinic_admin,
+            clinic=planned_patient.clinic,
+            user=second_nurse,
+            weekday=weekday,
+            starts=dt.time(7),
+            ends=dt.time(19),
         )
     others = []
     for number in range(5):
@@ -240,7 +288,10 @@ def test_day_view_query_count_does_not_grow_with_appointments(
         others.append(other)
     for number, patient in enumerate([planned_patient, *others]):
         services.book_appointment(
-            by=front_desk, patient=patient, kind="infusion", starts_at=at(3, 7 + 2 * (number // 2), 0),
+            by=front_desk,
+            patient=patient,
+            kind="infusion",
+            starts_at=at(3, 7 + 2 * (number // 2), 0),
             chair=chairs[number % 2],
         )
     client = client_for(front_desk)
