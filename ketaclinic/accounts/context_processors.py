@@ -16,6 +16,7 @@ STAFF_NAVIGATION: list[tuple[str, str, Perm | None]] = [
     ("Screening", "screening:home", Perm.MANAGE_INQUIRIES),
     ("Scales", "measures:due", Perm.VIEW_MEASURES),
     ("Dose orders", "dosing:queue", Perm.VIEW_DOSE_ORDER),
+    ("Plans", "plans:list", Perm.VIEW_PLAN),
     ("Controlled substances", "inventory:dashboard", Perm.VIEW_STOCK),
     ("Outcomes", "measures:outcomes", Perm.VIEW_OUTCOMES),
     ("Stock reports", "inventory:reports", Perm.VIEW_STOCK_REPORTS),

@@ -381,3 +381,32 @@ def deviations(
                 )
             )
     return found
+
+
+# --- scales and stability --------------------------------------------------------------------------------
+
+
+def parse_scales(text: str) -> list[str]:
+    """'PHQ9, gad7 ,phq9' -> ['phq9', 'gad7']: lower-case instrument keys, in order, without repeats."""
+    keys = [part.strip().lower() for part in text.replace(";", ",").split(",")]
+    return list(dict.fromkeys(key for key in keys if key))
+
+
+def is_instrument_key(key: str) -> bool:
+    return bool(key) and len(key) <= 40 and key[0].isalpha() and all(c.isalnum() or c == "_" for c in key)
+
+
+def stable_since(results: Sequence[tuple[dt.date, bool]], sustained_weeks: int) -> dt.date | None:
+    """The date the stability criterion was met: the latest unbroken run of responding results (in date
+    order) that has lasted at least `sustained_weeks` weeks; the date is the run's start plus those weeks.
+    None when the latest result is not a response or the run is too short."""
+    ordered = sorted(results, key=lambda item: item[0])
+    if not ordered or not ordered[-1][1]:
+        return None
+    start = ordered[-1][0]
+    for on, responded in reversed(ordered):
+        if not responded:
+            break
+        start = on
+    met = start + dt.timedelta(weeks=sustained_weeks)
+    return met if ordered[-1][0] >= met else None

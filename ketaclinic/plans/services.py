@@ -33,6 +33,7 @@ from ketaclinic.plans.models import (
 )
 from ketaclinic.plans.selectors import (
     CONTENT_FIELDS,
+    ELIGIBLE_OUTCOMES,
     PlanInput,
     active_plan,
     bounds_for,
@@ -44,10 +45,7 @@ from ketaclinic.plans.selectors import (
     sublingual_defaults,
 )
 from ketaclinic.protocols.selectors import protocol_int
-from ketaclinic.screening.models import SignedOutcome
 from ketaclinic.screening.selectors import eligibility_status, population_for
-
-ELIGIBLE_OUTCOMES = frozenset({SignedOutcome.ELIGIBLE.value, SignedOutcome.ELIGIBLE_WITH_CONDITIONS.value})
 
 
 def _require(by: Any, perm: Perm) -> None:
@@ -77,10 +75,16 @@ def _audit(by: Any, patient: Patient, action: str, object_type: str, object_id: 
 
 def _check_content(content: PlanInput, population: str) -> list[rules.Problem]:
     """Refuse what the protocol never allows; return the hard stops (overridable) for the signing step."""
-    if not content.scales.strip():
+    scales = rules.parse_scales(content.scales)
+    if not scales:
         raise InvalidPlan("Choose at least one scale.", field="scales")
-    if not content.stability_instrument.strip():
-        raise InvalidPlan("Choose the scale that defines stability.", field="stability_instrument")
+    bad = [key for key in scales if not rules.is_instrument_key(key)]
+    if bad:
+        raise InvalidPlan(f"Not an instrument key: {bad[0]!r} (for example phq9, gad7).", field="scales")
+    if content.stability_instrument.strip().lower() not in scales:
+        raise InvalidPlan(
+            "The stability scale must be one of the plan's scales.", field="stability_instrument"
+        )
     if content.titration_allowed and not content.titration_note.strip():
         raise InvalidPlan("Say how the dose may be titrated.", field="titration_note")
     problems = rules.check_values(content.values(), bounds_for(population))
@@ -99,8 +103,10 @@ def _clean(content: PlanInput) -> dict[str, Any]:
         fields["sublingual_dose_mg"] = None
         fields["sublingual_every_days"] = None
         fields["sublingual_follow_up_days"] = None
-    for name in ("titration_note", "scale_schedule_note", "follow_up_note", "scales", "stability_instrument"):
+    for name in ("titration_note", "scale_schedule_note", "follow_up_note"):
         fields[name] = str(fields[name]).strip()
+    fields["scales"] = ", ".join(rules.parse_scales(content.scales))
+    fields["stability_instrument"] = content.stability_instrument.strip().lower()
     return fields
 
 
