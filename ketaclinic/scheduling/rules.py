@@ -256,13 +256,14 @@ def propose_series(
     resources: Resources,
     already_booked: Sequence[dt.date] = (),
     step_min: int = 15,
+    not_before: dt.datetime | None = None,
 ) -> list[ProposedSlot]:
     """Up to `count` infusion slots from `start`, earliest first: each on a day the spacing allows, inside
     opening hours, on no closure, with a free chair, a free nurse on shift and a clinician on site. On each
     day the preferred time is tried first, then later times in `step_min` steps, then earlier ones.
 
-    Proposals never overlap each other or the busy intervals given. Fewer than `count` come back when the
-    series window closes first."""
+    Proposals never overlap each other or the busy intervals given, and none starts before `not_before`
+    (now, when proposing from today). Fewer than `count` come back when the series window closes first."""
     proposals: list[ProposedSlot] = []
     chair_busy = {chair: list(resources.chair_busy.get(chair, ())) for chair in resources.chairs}
     nurse_busy = {nurse: list(resources.nurse_busy.get(nurse, ())) for nurse in resources.nurse_shifts}
@@ -278,7 +279,7 @@ def propose_series(
                 chair_busy=chair_busy,
                 nurse_busy=nurse_busy,
             )
-            found = _first_slot_on(day, preferred_time, duration_min, clinic, working, step_min)
+            found = _first_slot_on(day, preferred_time, duration_min, clinic, working, step_min, not_before)
             if found is not None:
                 proposals.append(found)
                 booked.append(day)
@@ -304,10 +305,13 @@ def _first_slot_on(
     clinic: ClinicDay,
     resources: Resources,
     step_min: int,
+    not_before: dt.datetime | None,
 ) -> ProposedSlot | None:
     for wall_time in _candidate_times(preferred, step_min):
         try:
             starts_at = local_datetime(day, wall_time, clinic.zone)
+            if not_before is not None and starts_at < not_before:
+                continue
             ends_at = starts_at + dt.timedelta(minutes=duration_min)
             assignment = find_assignment(Interval(starts_at, ends_at), clinic, resources)
         except SlotError:

@@ -271,6 +271,7 @@ def propose_series_for(
         clinic=services.clinic_day(clinic),
         resources=resources,
         already_booked=[day for day in already if day >= start - dt.timedelta(days=terms.series_span_days)],
+        not_before=clock.now() + dt.timedelta(minutes=1),
     )
     chairs = {chair.pk: chair for chair in Chair.objects.filter(clinic=clinic)}
     return SeriesProposal(terms=terms, remaining=remaining, slots=slots, chairs=chairs)

@@ -255,3 +255,17 @@ def test_proposals_never_double_book_never_break_spacing_and_stay_inside_opening
     days = [rules.to_local(p.starts_at, NY).date() for p in proposals]
     for index, proposed in enumerate(days):
         assert rules.spacing_allows(proposed, days[:index] + days[index + 1 :], spacing)
+
+
+def test_propose_series_never_proposes_a_time_already_past() -> None:
+    proposals = rules.propose_series(
+        start=dt.date(2026, 3, 2),
+        count=1,
+        preferred_time=dt.time(9),
+        duration_min=100,
+        spacing=Spacing(min_days_between=2, max_per_week=3, span_days=21),
+        clinic=clinic(),
+        resources=resources(),
+        not_before=local(2026, 3, 2, 10, 5),
+    )
+    assert [p.starts_at for p in proposals] == [local(2026, 3, 2, 10, 15)]
