@@ -3,6 +3,7 @@ induction series booked from today (her signed plan comes from plans_demo), one 
 reason. Built through the scheduling services, idempotently."""
 
 import datetime as dt
+
 from ketaclinic.accounts.models import User
 from ketaclinic.core import clock
 from ketaclinic.core.models import Clinic

@@ -75,4 +75,6 @@ def test_front_desk_books_a_series_and_the_day_view_shows_it(page: Page, live_se
 
     page.goto(f"{base}/schedule/?date={first_date}")
     expect(page.get_by_role("heading", name="Pre-visit instructions not confirmed")).to_be_visible()
-    expect(page.locator(".schedule-chairs").get_by_text(re.compile(r"10:30–12:10 .*Marsh"))).to_be_visible()
+    expect(
+        page.locator(".schedule-chairs").get_by_text(re.compile("10:30\u201312:10 .*Marsh"))
+    ).to_be_visible()

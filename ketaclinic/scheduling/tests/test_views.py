@@ -3,7 +3,6 @@
 import datetime as dt
 
 import pytest
-from django.test import Client
 
 from conftest import ALL_ROLE_FIXTURES
 from ketaclinic.audit.models import AuditEvent
@@ -110,7 +109,7 @@ def test_front_desk_books_one_infusion_and_sees_it_on_the_day(
     booked = Appointment.objects.get()
     assert (booked.chair, booked.starts_at) == (chairs[1], at(3, 10, 15))
     day = client.get(f"/schedule/?date={_day(3)}")
-    assert "10:15–11:55" in day.content.decode()
+    assert "10:15\u201311:55" in day.content.decode()
     assert "Pre-visit instructions not confirmed" in day.content.decode()
 
 
