@@ -14,7 +14,7 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.patients.tests.factories import child_details, register_adult
 from ketaclinic.plans.models import SeriesEvent
 from ketaclinic.plans.selectors import booking_terms_for
-from ketaclinic.scheduling import services, sms
+from ketaclinic.scheduling import rules, services, sms
 from ketaclinic.scheduling.errors import ScheduleDomainError
 from ketaclinic.scheduling.models import (
     Appointment,
@@ -285,3 +285,49 @@ def test_resources_need_manage_resources(open_clinic: Any, front_desk: User, cli
     with pytest.raises(ScheduleDomainError):
         services.add_chair(by=clinic_admin, clinic=open_clinic, name="Chair 9")
     assert services.set_chair_active(by=clinic_admin, chair=chair, is_active=False).is_active is False
+
+
+def _sunday(year: int, month: int, nth: int) -> dt.date:
+    first = dt.date(year, month, 1)
+    return first + dt.timedelta(days=(6 - first.weekday()) % 7 + 7 * (nth - 1))
+
+
+NEXT_YEAR = dt.date.today().year + 1
+SPRING_FORWARD = _sunday(NEXT_YEAR, 3, 2)  # US rule: second Sunday of March
+FALL_BACK = _sunday(NEXT_YEAR, 11, 1)  # first Sunday of November
+
+
+@pytest.mark.parametrize(
+    ("day", "utc_hour"),
+    [
+        (SPRING_FORWARD, 13),
+        (SPRING_FORWARD - dt.timedelta(days=1), 14),
+        (FALL_BACK, 14),
+        (FALL_BACK - dt.timedelta(days=1), 13),
+    ],
+)
+def test_bookings_on_the_clock_change_weekends_keep_wall_clock_and_real_length(
+    planned_patient: Patient, front_desk: User, book: Any, day: dt.date, utc_hour: int
+) -> None:
+    starts_at = rules.local_datetime(day, dt.time(9), "America/New_York")
+    appointment = book(front_desk, planned_patient, starts_at)
+    assert appointment.starts_at == dt.datetime(day.year, day.month, day.day, utc_hour, tzinfo=dt.UTC)
+    assert appointment.ends_at - appointment.starts_at == dt.timedelta(minutes=100)
+    assert rules.to_local(appointment.ends_at, "America/New_York").strftime("%H:%M") == "10:40"
+
+
+def test_send_due_reminders_command_queues_and_reports(
+    planned_patient: Patient, front_desk: User, book: Any, monkeypatch: Any, settings: Any
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.KETACLINIC_SMS_BACKEND = "ketaclinic.scheduling.sms.LocMemSmsBackend"
+    appointment = book(front_desk, planned_patient, at(5, 9))
+    monkeypatch.setattr(clock, "now", lambda: appointment.starts_at - dt.timedelta(hours=2))
+    out = StringIO()
+    call_command("send_due_reminders", stdout=out)
+    assert out.getvalue() == "2 reminder(s) queued.\n"
+    call_command("send_due_reminders", stdout=out)
+    assert out.getvalue().endswith("0 reminder(s) queued.\n")
