@@ -10,6 +10,7 @@ class ScheduleError(StrEnum):
     NURSE_TAKEN = "nurse_taken"
     NURSE_OFF_SHIFT = "nurse_off_shift"
     NO_CLINICIAN_ON_SITE = "no_clinician_on_site"
+    CLINICIAN_TAKEN = "clinician_taken"
     CHAIR_UNAVAILABLE = "chair_unavailable"
     CLINIC_CLOSED = "clinic_closed"
     OUTSIDE_OPENING_HOURS = "outside_opening_hours"
@@ -29,5 +30,10 @@ class ScheduleDomainError(DomainError):
 
     def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
         super().__init__(code, message, field=field)
-        if code in {ScheduleError.CHAIR_TAKEN, ScheduleError.NURSE_TAKEN, ScheduleError.SERIES_SLOT_FAILED}:
+        if code in {
+            ScheduleError.CHAIR_TAKEN,
+            ScheduleError.NURSE_TAKEN,
+            ScheduleError.CLINICIAN_TAKEN,
+            ScheduleError.SERIES_SLOT_FAILED,
+        }:
             self.status_code = 409

@@ -257,6 +257,17 @@ def book_appointment(
                 slot, day, resources, clinician_id=clinician.pk if clinician else None
             )
             chair_id, nurse_id, clinician_id = None, None, on_site
+            # A clinician oversees several chairs, but sees one patient at a time in the room.
+            if Appointment.objects.filter(
+                clinician_id=on_site,
+                chair__isnull=True,
+                status__in=HOLDING_STATUSES,
+                starts_at__lt=ends_at,
+                ends_at__gt=starts_at,
+            ).exists():
+                raise rules.SlotError(
+                    ScheduleError.CLINICIAN_TAKEN, "That clinician is already seeing another patient then."
+                )
     except rules.SlotError as error:
         raise _slot_error(error) from None
     appointment = Appointment(

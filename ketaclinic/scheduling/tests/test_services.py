@@ -331,3 +331,27 @@ def test_send_due_reminders_command_queues_and_reports(
     assert out.getvalue() == "2 reminder(s) queued.\n"
     call_command("send_due_reminders", stdout=out)
     assert out.getvalue().endswith("0 reminder(s) queued.\n")
+
+
+def test_psychotherapy_needs_a_length_and_a_free_clinician(
+    unplanned_patient: Patient, planned_patient: Patient, front_desk: User, clinician: User
+) -> None:
+    with pytest.raises(ScheduleDomainError) as no_length:
+        services.book_appointment(
+            by=front_desk, patient=unplanned_patient, kind="psychotherapy", starts_at=at(3, 11)
+        )
+    assert no_length.value.code == "invalid"
+    session = services.book_appointment(
+        by=front_desk, patient=unplanned_patient, kind="psychotherapy", starts_at=at(3, 11), duration_min=50
+    )
+    assert (session.chair, session.nurse, session.clinician) == (None, None, clinician)
+    assert session.ends_at - session.starts_at == dt.timedelta(minutes=50)
+    with pytest.raises(ScheduleDomainError) as taken:
+        services.book_appointment(
+            by=front_desk,
+            patient=planned_patient,
+            kind="assessment",
+            starts_at=at(3, 11, 30),
+            duration_min=30,
+        )
+    assert (taken.value.code, taken.value.status_code) == ("clinician_taken", 409)
