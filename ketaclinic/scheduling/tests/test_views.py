@@ -298,3 +298,16 @@ def test_day_view_query_count_does_not_grow_with_appointments(
         response = client.get(f"/schedule/?date={_day(3)}")
     assert response.status_code == 200
     assert len(response.context["schedule"].columns[0].visits) == 3
+
+
+def test_patient_visits_query_count_does_not_grow_with_the_series(
+    client_for, front_desk, planned_patient, django_assert_max_num_queries
+) -> None:
+    for days_ahead in (1, 3, 5, 8, 10, 12):
+        services.book_appointment(
+            by=front_desk, patient=planned_patient, kind="infusion", starts_at=at(days_ahead, 9)
+        )
+    client = client_for(front_desk)
+    with django_assert_max_num_queries(12):
+        response = client.get(f"/schedule/patients/{planned_patient.pk}/")
+    assert len(response.context["visits"]) == 6
