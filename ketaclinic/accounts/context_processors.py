@@ -12,6 +12,7 @@ from ketaclinic.accounts.selectors import is_verified, second_factor_needed
 STAFF_NAVIGATION: list[tuple[str, str, Perm | None]] = [
     ("Home", "portal:home", None),
     ("Patients", "patients:list", Perm.VIEW_PATIENT),
+    ("Schedule", "scheduling:day", Perm.VIEW_SCHEDULE),
     ("Screening", "screening:home", Perm.MANAGE_INQUIRIES),
     ("Plans", "plans:list", Perm.VIEW_PLAN),
     ("Scales", "measures:due", Perm.VIEW_MEASURES),

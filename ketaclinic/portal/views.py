@@ -12,6 +12,7 @@ from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.measures import selectors as measure_selectors
 from ketaclinic.patients import selectors as patient_selectors
 from ketaclinic.patients.forms import SearchForm
+from ketaclinic.scheduling import selectors as schedule_selectors
 
 ACCESS_LOG_ROWS = 100
 
@@ -35,8 +36,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "recent": patient_selectors.recent_patients_for(viewer=request.user),
         "search_form": SearchForm(),
         "open_alerts": measure_selectors.home_alerts_for(viewer=request.user),
-        # Filled by scheduling: the visits booked today in the person's clinics.
-        "today_visits": [],
+        # Today's visits in the person's clinics (scheduling's selector; empty without the permission).
+        "today_visits": schedule_selectors.today_visits_for(viewer=request.user),
     }
     return render(request, "portal/home.html", context)
 

@@ -1,0 +1,45 @@
+"""The scheduling demo: chairs, hours, and Lena's series (after her signed plan), made only once."""
+
+import datetime as dt
+
+import pytest
+
+from ketaclinic.core import clock
+from ketaclinic.demo import plans_demo, scheduling_demo, screening_demo
+from ketaclinic.demo.services import load_demo_core
+from ketaclinic.scheduling import rules
+from ketaclinic.scheduling.models import Appointment, Chair, StaffHours
+
+pytestmark = pytest.mark.django_db
+
+
+def demo_world() -> dict[str, dict]:
+    _created, world = load_demo_core()
+    return {"staff": world.staff, "clinics": world.clinics, "patients": world.patients}
+
+
+def test_demo_books_lenas_series_once(monkeypatch) -> None:
+    # A Monday morning in the main clinic's zone, so the first infusion is today whatever day the test runs.
+    monday_morning = rules.local_datetime(dt.date(2030, 1, 7), dt.time(8, 40), "America/New_York")
+    monkeypatch.setattr(clock, "now", lambda: monday_morning)
+    world = demo_world()
+    screening_demo.load(**world)
+    plans_demo.load(**world)
+    made = scheduling_demo.load(**world)
+    assert scheduling_demo.load(**world) == 0
+    lena = world["patients"]["lena"]
+    series = list(Appointment.objects.filter(patient=lena).order_by("starts_at"))
+    assert made == 3 + 10 + len(series) + 1
+    assert list(Chair.objects.values_list("name", flat=True)) == ["Chair 1", "Chair 2", "Chair 3"]
+    assert StaffHours.objects.count() == 10
+    local_starts = [rules.to_local(a.starts_at, "America/New_York").strftime("%a %d %H:%M") for a in series]
+    assert local_starts == [
+        "Mon 07 08:45",
+        "Wed 09 08:45",
+        "Fri 11 08:45",
+        "Mon 14 08:45",
+        "Wed 16 08:45",
+        "Fri 18 08:45",
+    ]
+    assert [a.status for a in series] == ["booked"] * 5 + ["cancelled"]
+    assert series[-1].status_reason == "Lena is travelling that week; she will call to rebook."

@@ -1,0 +1,343 @@
+"""The front desk's verbs: book a visit or a series, check in, cancel, record a no-show, confirm instructions.
+
+Concurrency: a booking locks the clinic's active chairs and its nurses' user rows
+(`select_for_update(of=("self",))`) before it reads who is busy, so two bookings for the same chair or nurse
+queue and the second sees the first. On SQLite the same holds because every transaction is IMMEDIATE
+(settings): writers are serialised by the database lock, `select_for_update` is a no-op there.
+"""
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from ketaclinic.accounts.permissions import Perm
+from ketaclinic.audit.models import Action
+from ketaclinic.core import clock
+from ketaclinic.core.errors import NotFound
+from ketaclinic.patients.models import Patient
+from ketaclinic.patients.services import assert_can_be_booked
+from ketaclinic.plans import selectors as plan_selectors
+from ketaclinic.plans import services as plan_services
+from ketaclinic.scheduling import rules
+from ketaclinic.scheduling.errors import ScheduleDomainError, ScheduleError
+from ketaclinic.scheduling.models import (
+    HOLDING_STATUSES,
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    AppointmentStatusChange,
+    Chair,
+    Channel,
+    ConfirmedVia,
+    InstructionConfirmation,
+    MessageKind,
+)
+from ketaclinic.scheduling.services.common import (
+    VisitLength,
+    _audit,
+    _lock_resources,
+    _require,
+    _require_clinic,
+    _slot_error,
+    clinic_day,
+    hash_token,
+    infusion_length,
+    instruction_lines,
+    resources_for,
+    token_for,
+)
+from ketaclinic.scheduling.services.messages import _enqueue_message
+
+
+def _check_patient(by: Any, patient: Patient) -> None:
+    _require(by, Perm.BOOK_APPOINTMENT)
+    _require_clinic(by, patient.clinic_id)
+    assert_can_be_booked(patient=patient)
+
+
+@transaction.atomic
+def book_appointment(
+    *,
+    by: Any,
+    patient: Patient,
+    kind: str,
+    starts_at: dt.datetime,
+    chair: Chair | None = None,
+    nurse: Any = None,
+    clinician: Any = None,
+    duration_min: int | None = None,
+    note: str = "",
+) -> Appointment:
+    """Book one visit. An infusion needs a signed plan, a free chair for infusion plus recovery, a free nurse
+    on shift and a clinician on site (the given ones, else the first free); other visits need a clinician on
+    shift and a `duration_min`. Raises ScheduleDomainError naming what is missing (409 when a chair or nurse
+    is taken), PatientDomainError when the patient may not be booked, PermissionDenied, NotFound."""
+    _check_patient(by, patient)
+    clinic = patient.clinic
+    if starts_at <= clock.now():
+        raise ScheduleDomainError(
+            ScheduleError.IN_THE_PAST, "That time has already passed.", field="starts_at"
+        )
+    length: VisitLength | None = None
+    if kind == AppointmentKind.INFUSION:
+        if plan_selectors.booking_terms_for(patient=patient) is None:
+            raise ScheduleDomainError(
+                ScheduleError.NO_SIGNED_PLAN,
+                f"{patient.display_name} has no signed treatment plan: an infusion cannot be booked yet.",
+            )
+        length = infusion_length(patient)
+        ends_at = rules.appointment_end(
+            starts_at, duration_min=length.infusion_min, recovery_min=length.recovery_min
+        )
+    elif kind in AppointmentKind.values:
+        if not duration_min or duration_min <= 0:
+            raise ScheduleDomainError(
+                ScheduleError.INVALID, "Give the visit's length in minutes.", field="duration_min"
+            )
+        ends_at = starts_at + dt.timedelta(minutes=duration_min)
+    else:
+        raise ScheduleDomainError(ScheduleError.INVALID, "Unknown kind of visit.", field="kind")
+    for resource, owner in ((chair, "chair"), (nurse, "nurse"), (clinician, "clinician")):
+        if resource is not None and owner == "chair" and resource.clinic_id != clinic.pk:
+            raise NotFound("No such chair at this clinic.")
+    _lock_resources(clinic)
+    slot = rules.Interval(starts_at, ends_at)
+    day = clinic_day(clinic)
+    resources = resources_for(clinic, window=slot)
+    try:
+        if kind == AppointmentKind.INFUSION:
+            assignment = rules.find_assignment(
+                slot,
+                day,
+                resources,
+                chair_id=chair.pk if chair else None,
+                nurse_id=nurse.pk if nurse else None,
+                clinician_id=clinician.pk if clinician else None,
+            )
+            chair_id, nurse_id, clinician_id = (
+                assignment.chair_id,
+                assignment.nurse_id,
+                assignment.clinician_id,
+            )
+        else:
+            rules.check_clinic_open(slot, day)
+            on_site = rules.find_clinician(
+                slot, day, resources, clinician_id=clinician.pk if clinician else None
+            )
+            chair_id, nurse_id, clinician_id = None, None, on_site
+            # A clinician oversees several chairs, but sees one patient at a time in the room.
+            if Appointment.objects.filter(
+                clinician_id=on_site,
+                chair__isnull=True,
+                status__in=HOLDING_STATUSES,
+                starts_at__lt=ends_at,
+                ends_at__gt=starts_at,
+            ).exists():
+                raise rules.SlotError(
+                    ScheduleError.CLINICIAN_TAKEN, "That clinician is already seeing another patient then."
+                )
+    except rules.SlotError as error:
+        raise _slot_error(error) from None
+    appointment = Appointment(
+        patient=patient,
+        clinic=clinic,
+        kind=kind,
+        chair_id=chair_id,
+        nurse_id=nurse_id,
+        clinician_id=clinician_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        note=note,
+        instructions_nonce=secrets.token_urlsafe(32) if kind == AppointmentKind.INFUSION else "",
+        protocol_infusion_duration_min=length.infusion_min if length else None,
+        protocol_recovery_min=length.recovery_min if length else None,
+        booked_by=by,
+        booked_at=clock.now(),
+    )
+    if appointment.instructions_nonce:
+        appointment.instructions_token_hash = hash_token(token_for(appointment))
+    appointment.save()
+    _log_status(by, appointment, AppointmentStatus.BOOKED, "")
+    _audit(by, appointment, Action.CREATE, f"{appointment.get_kind_display()} booked")
+    if kind == AppointmentKind.INFUSION:
+        plan_services.note_infusion_booked(
+            by=by, patient=patient, appointment_id=appointment.pk, starts_at=appointment.starts_at
+        )
+        appointment_id = appointment.pk
+        transaction.on_commit(
+            lambda: _enqueue_message(appointment_id, Channel.EMAIL, MessageKind.INSTRUCTIONS)
+        )
+    return appointment
+
+
+@dataclass(frozen=True)
+class SeriesSlot:
+    starts_at: dt.datetime
+    chair: Chair | None = None
+
+
+@transaction.atomic
+def book_series(*, by: Any, patient: Patient, slots: list[SeriesSlot]) -> list[Appointment]:
+    """Book every slot of an infusion series, or none: the first slot that fails undoes the others and is
+    named in the error (409, code series_slot_failed)."""
+    if not slots:
+        raise ScheduleDomainError(ScheduleError.INVALID, "Choose at least one date.")
+    booked: list[Appointment] = []
+    zone = patient.clinic.time_zone
+    for number, slot in enumerate(sorted(slots, key=lambda s: s.starts_at), start=1):
+        try:
+            with transaction.atomic():
+                booked.append(
+                    book_appointment(
+                        by=by,
+                        patient=patient,
+                        kind=AppointmentKind.INFUSION,
+                        starts_at=slot.starts_at,
+                        chair=slot.chair,
+                    )
+                )
+        except ScheduleDomainError as error:
+            local = rules.to_local(slot.starts_at, zone)
+            raise ScheduleDomainError(
+                ScheduleError.SERIES_SLOT_FAILED,
+                f"Infusion {number} on {local:%a %Y-%m-%d %H:%M} could not be booked: {error.message} "
+                "Nothing was booked.",
+            ) from None
+    return booked
+
+
+def _log_status(by: Any, appointment: Appointment, status: str, reason: str) -> None:
+    AppointmentStatusChange.objects.create(
+        appointment=appointment, status=status, reason=reason, changed_by=by, changed_at=clock.now()
+    )
+
+
+def _locked(appointment: Appointment) -> Appointment:
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("patient", "clinic")
+        .get(pk=appointment.pk)
+    )
+
+
+def _change_status(
+    by: Any, appointment: Appointment, status: str, reason: str, allowed: tuple[str, ...]
+) -> Appointment:
+    _require(by, Perm.BOOK_APPOINTMENT)
+    _require_clinic(by, appointment.clinic_id)
+    current = _locked(appointment)
+    if current.status not in allowed:
+        raise ScheduleDomainError(
+            ScheduleError.WRONG_STATUS,
+            f"This visit is {current.get_status_display().lower()}; it cannot be marked "
+            f"{AppointmentStatus(status).label.lower()}.",
+        )
+    current.status = status
+    current.status_reason = reason
+    current.save(update_fields=["status", "status_reason"])
+    _log_status(by, current, status, reason)
+    _audit(
+        by, current, Action.UPDATE, f"{current.get_kind_display()} {AppointmentStatus(status).label.lower()}"
+    )
+    return current
+
+
+def needs_confirmation(appointment: Appointment) -> bool:
+    """True for a booked infusion whose pre-visit instructions nobody has confirmed yet."""
+    return (
+        appointment.kind == AppointmentKind.INFUSION
+        and appointment.status == AppointmentStatus.BOOKED
+        and not appointment.confirmations.exists()
+    )
+
+
+@transaction.atomic
+def check_in(*, by: Any, appointment: Appointment) -> Appointment:
+    """The patient is here. An infusion needs the pre-visit instructions confirmed first; the plan is told
+    the infusion is attended (marking it attended later does not tell it twice)."""
+    if appointment.kind == AppointmentKind.INFUSION and not appointment.confirmations.exists():
+        raise ScheduleDomainError(
+            ScheduleError.INSTRUCTIONS_NOT_CONFIRMED,
+            "The pre-visit instructions (fasting, ride home, no driving) are not confirmed yet: confirm them "
+            "with the patient first.",
+        )
+    current = _change_status(by, appointment, AppointmentStatus.CHECKED_IN, "", (AppointmentStatus.BOOKED,))
+    if current.kind == AppointmentKind.INFUSION:
+        plan_services.note_infusion_attended(by=by, patient=current.patient, appointment_id=current.pk)
+    return current
+
+
+@transaction.atomic
+def mark_attended(*, by: Any, appointment: Appointment) -> Appointment:
+    return _change_status(by, appointment, AppointmentStatus.ATTENDED, "", (AppointmentStatus.CHECKED_IN,))
+
+
+def _end(by: Any, appointment: Appointment, reason: str, status: str) -> Appointment:
+    if not reason.strip():
+        raise ScheduleDomainError(ScheduleError.REASON_REQUIRED, "Say why.", field="reason")
+    current = _change_status(by, appointment, status, reason.strip(), (AppointmentStatus.BOOKED,))
+    if current.kind == AppointmentKind.INFUSION:
+        plan_services.note_infusion_cancelled(
+            by=by,
+            patient=current.patient,
+            appointment_id=current.pk,
+            reason=reason.strip(),
+            no_show=status == AppointmentStatus.NO_SHOW,
+        )
+    return current
+
+
+@transaction.atomic
+def cancel_appointment(*, by: Any, appointment: Appointment, reason: str) -> Appointment:
+    """Cancel a booked visit with a reason; the chair and nurse are free again and the plan is told."""
+    return _end(by, appointment, reason, AppointmentStatus.CANCELLED)
+
+
+@transaction.atomic
+def record_no_show(*, by: Any, appointment: Appointment, reason: str) -> Appointment:
+    return _end(by, appointment, reason, AppointmentStatus.NO_SHOW)
+
+
+@transaction.atomic
+def confirm_instructions_by_phone(*, by: Any, appointment: Appointment) -> InstructionConfirmation:
+    """Staff read the instructions to the patient on the phone and the patient confirmed them."""
+    _require(by, Perm.BOOK_APPOINTMENT)
+    _require_clinic(by, appointment.clinic_id)
+    confirmation = InstructionConfirmation.objects.create(
+        appointment=appointment,
+        via=ConfirmedVia.PHONE,
+        instructions_text="\n".join(instruction_lines()),
+        confirmed_by=by,
+        confirmed_at=clock.now(),
+    )
+    _audit(by, appointment, Action.CREATE, "pre-visit instructions confirmed by phone")
+    return confirmation
+
+
+def appointment_for_token(token: str) -> Appointment:
+    found = Appointment.objects.select_related("patient", "clinic").filter(
+        instructions_token_hash=hash_token(token), status=AppointmentStatus.BOOKED
+    )
+    appointment = found.first() if token else None
+    if appointment is None:
+        raise ScheduleDomainError(ScheduleError.LINK_INVALID, "This link is not valid (any more).")
+    return appointment
+
+
+@transaction.atomic
+def confirm_instructions_by_link(*, token: str) -> InstructionConfirmation:
+    """The patient confirmed through the e-mailed link. The link works once."""
+    appointment = appointment_for_token(token)
+    if appointment.confirmations.exists():
+        raise ScheduleDomainError(ScheduleError.LINK_INVALID, "These instructions are already confirmed.")
+    confirmation = InstructionConfirmation.objects.create(
+        appointment=appointment,
+        via=ConfirmedVia.LINK,
+        instructions_text="\n".join(instruction_lines()),
+        confirmed_at=clock.now(),
+    )
+    _audit(None, appointment, Action.CREATE, "pre-visit instructions confirmed through the link")
+    return confirmation

@@ -1,0 +1,157 @@
+"""Shared by the scheduling services: permission checks, audit, the clinic and its resources as plain data
+for the rules, visit length, the instruction text and the one-time link."""
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.crypto import salted_hmac
+
+from ketaclinic.accounts.models import User
+from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.roles import Role
+from ketaclinic.accounts.selectors import clinics_for
+from ketaclinic.audit.models import Action
+from ketaclinic.audit.services import record_change
+from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.models import Clinic
+from ketaclinic.patients.models import Patient
+from ketaclinic.plans import selectors as plan_selectors
+from ketaclinic.protocols.selectors import protocol_bool, protocol_int
+from ketaclinic.scheduling import rules
+from ketaclinic.scheduling.errors import ScheduleDomainError
+from ketaclinic.scheduling.models import (
+    HOLDING_STATUSES,
+    Appointment,
+    Chair,
+    Closure,
+    StaffHours,
+)
+
+_LINK_SALT = "ketaclinic.scheduling.instructions"
+
+
+def _require(by: Any, perm: Perm) -> None:
+    if not can(by, perm):
+        raise PermissionDenied()
+
+
+def _require_clinic(by: Any, clinic_id: int) -> None:
+    if not clinics_for(by).filter(pk=clinic_id).exists():
+        raise NotFound("No such record in your clinics.")
+
+
+def _audit(by: Any, appointment: Appointment, action: str, summary: str) -> None:
+    record_change(
+        by=by,
+        action=action,
+        object_type="appointment",
+        object_id=appointment.pk,
+        patient_id=appointment.patient_id,
+        patient_record_number=appointment.patient.record_number,
+        clinic_id=appointment.clinic_id,
+        summary=summary,
+    )
+
+
+def _audit_resource(by: Any, clinic: Clinic, object_type: str, object_id: object, summary: str) -> None:
+    record_change(
+        by=by,
+        action=Action.UPDATE,
+        object_type=object_type,
+        object_id=object_id,
+        clinic_id=clinic.pk,
+        summary=summary,
+    )
+
+
+# Reading the clinic and its resources as plain data for the rules ----------------------------------------
+
+
+def clinic_day(clinic: Clinic) -> rules.ClinicDay:
+    closures = [(c.first_day, c.last_day) for c in Closure.objects.filter(clinic=clinic)]
+    return rules.ClinicDay(zone=clinic.time_zone, opening_hours=clinic.opening_hours or {}, closures=closures)
+
+
+def _shifts(clinic: Clinic, role: Role) -> dict[int, list[rules.Shift]]:
+    shifts: dict[int, list[rules.Shift]] = {}
+    hours = StaffHours.objects.filter(clinic=clinic, user__role=role.value, user__is_active=True)
+    for row in hours:
+        shifts.setdefault(row.user_id, []).append(rules.Shift(row.weekday, row.starts, row.ends))
+    return shifts
+
+
+def resources_for(clinic: Clinic, *, window: rules.Interval) -> rules.Resources:
+    """Chairs, nurses and clinicians of the clinic with what is booked for them in `window`."""
+    taken = Appointment.objects.filter(
+        status__in=HOLDING_STATUSES, starts_at__lt=window.ends_at, ends_at__gt=window.starts_at
+    )
+    chair_busy: dict[int, list[rules.Interval]] = {}
+    nurse_busy: dict[int, list[rules.Interval]] = {}
+    for chair_id, nurse_id, starts_at, ends_at in taken.values_list(
+        "chair_id", "nurse_id", "starts_at", "ends_at"
+    ):
+        interval = rules.Interval(starts_at, ends_at)
+        if chair_id is not None:
+            chair_busy.setdefault(chair_id, []).append(interval)
+        if nurse_id is not None:
+            nurse_busy.setdefault(nurse_id, []).append(interval)
+    return rules.Resources(
+        chairs=list(Chair.objects.filter(clinic=clinic, is_active=True).values_list("pk", flat=True)),
+        nurse_shifts=_shifts(clinic, Role.NURSE),
+        clinician_shifts=_shifts(clinic, Role.CLINICIAN),
+        chair_busy=chair_busy,
+        nurse_busy=nurse_busy,
+    )
+
+
+def _lock_resources(clinic: Clinic) -> None:
+    # Lock order is always chairs then nurses, by id, so two bookings never deadlock.
+    list(Chair.objects.select_for_update(of=("self",)).filter(clinic=clinic, is_active=True).order_by("pk"))
+    nurse_ids = StaffHours.objects.filter(clinic=clinic, user__role=Role.NURSE.value).values("user_id")
+    list(User.objects.select_for_update(of=("self",)).filter(pk__in=nurse_ids).order_by("pk"))
+
+
+@dataclass(frozen=True)
+class VisitLength:
+    infusion_min: int
+    recovery_min: int
+
+
+def infusion_length(patient: Patient) -> VisitLength:
+    """The chair time of an infusion: the plan's infusion duration (else the protocol's) plus the protocol's
+    typical recovery observation (recovery_observation_typical_min, the time the chair is really taken; the
+    minimum would leave no slack for a slow recovery)."""
+    terms = plan_selectors.booking_terms_for(patient=patient)
+    infusion_min = terms.infusion_duration_min if terms else protocol_int("infusion_duration_min")
+    return VisitLength(
+        infusion_min=infusion_min, recovery_min=protocol_int("recovery_observation_typical_min")
+    )
+
+
+def instruction_lines() -> list[str]:
+    return rules.pre_visit_instructions(
+        fasting_food_hours=protocol_int("pre_visit_fasting_food_hours"),
+        fasting_liquids_min=protocol_int("pre_visit_fasting_liquids_min"),
+        escort_required=protocol_bool("discharge_escort_required"),
+        no_driving_until_next_day=protocol_bool("discharge_no_driving_until_next_day"),
+    )
+
+
+def _slot_error(error: rules.SlotError, field: str = "starts_at") -> ScheduleDomainError:
+    return ScheduleDomainError(error.code, error.message, field=field)
+
+
+def token_for(appointment: Appointment) -> str:
+    return salted_hmac(_LINK_SALT, appointment.instructions_nonce, algorithm="sha256").hexdigest()
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def confirm_url(appointment: Appointment) -> str:
+    base_url = getattr(settings, "KETACLINIC_BASE_URL", "http://127.0.0.1:8000")
+    return base_url + reverse("scheduling:confirm_instructions", kwargs={"token": token_for(appointment)})

@@ -1,0 +1,391 @@
+"""Schedule pages: the day per chair (the front desk's main screen), per person, the week, a patient's visits,
+booking one visit or a series, the day's actions, the patient's confirmation link, and resources."""
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.forms import BaseForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.roles import Role
+from ketaclinic.core import clock
+from ketaclinic.core.errors import DomainError, NotFound, PermissionDenied
+from ketaclinic.scheduling import rules, selectors, services
+from ketaclinic.scheduling.forms import (
+    BookAppointmentForm,
+    ChairForm,
+    ClosureForm,
+    ReasonForm,
+    SeriesSlotFormSet,
+    SeriesStartForm,
+    StaffHoursForm,
+)
+from ketaclinic.scheduling.models import Chair, Closure, StaffHours
+
+
+def _require(request: HttpRequest, perm: Perm) -> None:
+    if not can(request.user, perm):
+        raise PermissionDenied()
+
+
+def _field_error(form: BaseForm, error: DomainError) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+def _day_from(request: HttpRequest, zone: str) -> dt.date:
+    """?date=YYYY-MM-DD, else today in the clinic (a malformed date shows today rather than failing)."""
+    try:
+        return dt.date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        return clock.today_in(zone)
+
+
+def _clinic(request: HttpRequest) -> Any:
+    raw = request.GET.get("clinic", "")
+    return selectors.clinic_for(viewer=request.user, clinic_id=int(raw) if raw.isdigit() else None)
+
+
+@login_required
+def day(request: HttpRequest) -> HttpResponse:
+    clinic = _clinic(request)
+    schedule = selectors.day_schedule(
+        viewer=request.user, clinic=clinic, day=_day_from(request, clinic.time_zone)
+    )
+    context = {
+        "schedule": schedule,
+        "can_book": can(request.user, Perm.BOOK_APPOINTMENT),
+        "can_manage": can(request.user, Perm.MANAGE_RESOURCES),
+        "staff": selectors.staff_on_schedule(viewer=request.user, clinic=clinic),
+        "today": clock.today_in(clinic.time_zone),
+    }
+    return render(request, "scheduling/day.html", context)
+
+
+@login_required
+def staff_day(request: HttpRequest, user_id: int) -> HttpResponse:
+    clinic = _clinic(request)
+    person = selectors.staff_on_schedule(viewer=request.user, clinic=clinic).filter(pk=user_id).first()
+    if person is None:
+        raise NotFound("No such clinician or nurse at this clinic.")
+    schedule = selectors.day_schedule(
+        viewer=request.user, clinic=clinic, day=_day_from(request, clinic.time_zone), staff_id=person.pk
+    )
+    return render(request, "scheduling/staff_day.html", {"schedule": schedule, "person": person})
+
+
+@login_required
+def week(request: HttpRequest) -> HttpResponse:
+    clinic = _clinic(request)
+    day_in_week = _day_from(request, clinic.time_zone)
+    days = selectors.week_schedule(viewer=request.user, clinic=clinic, day=day_in_week)
+    context = {
+        "clinic": clinic,
+        "days": days,
+        "previous_week": days[0].day - dt.timedelta(days=7),
+        "next_week": days[0].day + dt.timedelta(days=7),
+    }
+    return render(request, "scheduling/week.html", context)
+
+
+@login_required
+def patient_visits(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = selectors.patient_for_schedule(viewer=request.user, patient_id=patient_id)
+    context = {
+        "patient": patient,
+        "visits": selectors.upcoming_for_patient(viewer=request.user, patient=patient),
+        "can_book": can(request.user, Perm.BOOK_APPOINTMENT),
+    }
+    return render(request, "scheduling/patient_visits.html", context)
+
+
+def _local(form: BaseForm, day_value: dt.date, time_value: dt.time, zone: str) -> dt.datetime | None:
+    try:
+        return rules.local_datetime(day_value, time_value, zone)
+    except rules.SlotError as error:
+        form.add_error("time", error.message)
+        return None
+
+
+@login_required
+def book(request: HttpRequest, patient_id: int) -> HttpResponse:
+    _require(request, Perm.BOOK_APPOINTMENT)
+    patient = selectors.patient_for_schedule(viewer=request.user, patient_id=patient_id)
+    clinic = patient.clinic
+    staff = selectors.staff_on_schedule(viewer=request.user, clinic=clinic)
+    form = BookAppointmentForm(
+        request.POST or None,
+        chairs=Chair.objects.filter(clinic=clinic, is_active=True),
+        nurses=staff.filter(role=Role.NURSE.value),
+        clinicians=staff.filter(role=Role.CLINICIAN.value),
+        initial={"date": request.GET.get("date") or clock.today_in(clinic.time_zone)},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        starts_at = _local(form, data["date"], data["time"], clinic.time_zone)
+        if starts_at is not None:
+            try:
+                appointment = services.book_appointment(
+                    by=request.user,
+                    patient=patient,
+                    kind=data["kind"],
+                    starts_at=starts_at,
+                    chair=data["chair"],
+                    nurse=data["nurse"],
+                    clinician=data["clinician"],
+                    duration_min=data["duration_min"],
+                    note=data["note"],
+                )
+            except DomainError as error:
+                _field_error(form, error)
+            else:
+                messages.success(
+                    request, f"{appointment.get_kind_display()} booked for {patient.display_name}."
+                )
+                return redirect(reverse("scheduling:day") + f"?date={data['date']:%Y-%m-%d}")
+    return render(
+        request,
+        "scheduling/book.html",
+        {"form": form, "patient": patient},
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+def series(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Propose (POST action=propose), adjust each date on the form, confirm (action=confirm, all or none)."""
+    _require(request, Perm.BOOK_APPOINTMENT)
+    patient = selectors.patient_for_schedule(viewer=request.user, patient_id=patient_id)
+    clinic = patient.clinic
+    chairs = Chair.objects.filter(clinic=clinic, is_active=True)
+    start_form = SeriesStartForm(
+        request.POST if request.POST.get("action") == "propose" else None,
+        initial={
+            "start": clock.today_in(clinic.time_zone) + dt.timedelta(days=1),
+            "preferred_time": dt.time(9),
+        },
+    )
+    formset = None
+    proposal = None
+    error = ""
+    if request.POST.get("action") == "propose" and start_form.is_valid():
+        proposal = selectors.propose_series_for(
+            viewer=request.user,
+            patient=patient,
+            start=start_form.cleaned_data["start"],
+            preferred_time=start_form.cleaned_data["preferred_time"],
+        )
+        if proposal is None:
+            error = f"{patient.display_name} has no signed treatment plan: a series cannot be booked yet."
+        else:
+            initial = [
+                {
+                    "include": True,
+                    "date": rules.to_local(slot.starts_at, clinic.time_zone).date(),
+                    "time": rules.to_local(slot.starts_at, clinic.time_zone).time(),
+                    "chair": slot.assignment.chair_id,
+                }
+                for slot in proposal.slots
+            ]
+            formset = SeriesSlotFormSet(initial=initial, prefix="slot", form_kwargs={"chairs": chairs})
+    elif request.POST.get("action") == "confirm":
+        formset = SeriesSlotFormSet(request.POST, prefix="slot", form_kwargs={"chairs": chairs})
+        if formset.is_valid():
+            slots: list[services.SeriesSlot] = []
+            for row in formset.cleaned_data:
+                if not row or not row.get("include"):
+                    continue
+                try:
+                    starts_at = rules.local_datetime(row["date"], row["time"], clinic.time_zone)
+                except rules.SlotError as slot_error:
+                    error = slot_error.message
+                    break
+                slots.append(services.SeriesSlot(starts_at=starts_at, chair=row["chair"]))
+            if not error:
+                try:
+                    booked = services.book_series(by=request.user, patient=patient, slots=slots)
+                except DomainError as failure:
+                    error = failure.message
+                else:
+                    messages.success(request, f"{len(booked)} infusions booked for {patient.display_name}.")
+                    return redirect("scheduling:patient", patient_id=patient.pk)
+        else:
+            error = "Check the dates and times below."
+    context = {
+        "patient": patient,
+        "start_form": start_form,
+        "formset": formset,
+        "proposal": proposal,
+        "error": error,
+    }
+    return render(request, "scheduling/series.html", context, status=422 if error else 200)
+
+
+@login_required
+def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    appointment = selectors.appointment_for(viewer=request.user, appointment_id=appointment_id)
+    context = {
+        "appointment": appointment,
+        "needs_confirmation": services.needs_confirmation(appointment),
+        "history": appointment.status_changes.select_related("changed_by"),
+        "confirmations": appointment.confirmations.select_related("confirmed_by"),
+        "instructions": services.instruction_lines(),
+        "can_book": can(request.user, Perm.BOOK_APPOINTMENT),
+        "reason_form": ReasonForm(),
+    }
+    return render(request, "scheduling/appointment.html", context)
+
+
+def _act(request: HttpRequest, appointment_id: int, action: str) -> HttpResponse:
+    _require(request, Perm.BOOK_APPOINTMENT)
+    appointment = selectors.appointment_for(viewer=request.user, appointment_id=appointment_id)
+    reason_form = ReasonForm(request.POST)
+    try:
+        if action == "check_in":
+            services.check_in(by=request.user, appointment=appointment)
+        elif action == "attended":
+            services.mark_attended(by=request.user, appointment=appointment)
+        elif action == "confirm":
+            services.confirm_instructions_by_phone(by=request.user, appointment=appointment)
+        else:
+            reason = request.POST.get("reason", "")
+            if action == "cancel":
+                services.cancel_appointment(by=request.user, appointment=appointment, reason=reason)
+            else:
+                services.record_no_show(by=request.user, appointment=appointment, reason=reason)
+    except DomainError as error:
+        reason_form.is_valid()
+        context = {
+            "appointment": appointment,
+            "needs_confirmation": services.needs_confirmation(appointment),
+            "history": appointment.status_changes.select_related("changed_by"),
+            "confirmations": appointment.confirmations.select_related("confirmed_by"),
+            "instructions": services.instruction_lines(),
+            "can_book": True,
+            "reason_form": reason_form,
+            "error": error.message,
+        }
+        return render(request, "scheduling/appointment.html", context, status=422)
+    messages.success(request, "Saved.")
+    return redirect("scheduling:appointment", appointment_id=appointment.pk)
+
+
+@login_required
+@require_POST
+def check_in(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    return _act(request, appointment_id, "check_in")
+
+
+@login_required
+@require_POST
+def attended(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    return _act(request, appointment_id, "attended")
+
+
+@login_required
+@require_POST
+def confirm_by_phone(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    return _act(request, appointment_id, "confirm")
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    return _act(request, appointment_id, "cancel")
+
+
+@login_required
+@require_POST
+def no_show(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    return _act(request, appointment_id, "no_show")
+
+
+def confirm_instructions(request: HttpRequest, token: str) -> HttpResponse:
+    """The patient's one-time link (no sign-in): read the instructions, confirm once."""
+    try:
+        appointment = services.appointment_for_token(token)
+        already = appointment.confirmations.exists()
+        if request.method == "POST" and not already:
+            services.confirm_instructions_by_link(token=token)
+            already = True
+    except DomainError as error:
+        return render(request, "scheduling/confirm_link.html", {"error": error.message}, status=404)
+    context = {
+        "appointment": appointment,
+        "instructions": services.instruction_lines(),
+        "confirmed": already,
+    }
+    return render(request, "scheduling/confirm_link.html", context)
+
+
+@login_required
+def resources(request: HttpRequest) -> HttpResponse:
+    _require(request, Perm.MANAGE_RESOURCES)
+    clinic = _clinic(request)
+    staff = selectors.staff_on_schedule(viewer=request.user, clinic=clinic)
+    chair_form = ChairForm(request.POST if request.POST.get("form") == "chair" else None, prefix="chair")
+    hours_form = StaffHoursForm(
+        request.POST if request.POST.get("form") == "hours" else None, prefix="hours", staff=staff
+    )
+    closure_form = ClosureForm(
+        request.POST if request.POST.get("form") == "closure" else None, prefix="closure"
+    )
+    if request.method == "POST":
+        try:
+            if request.POST.get("form") == "chair" and chair_form.is_valid():
+                services.add_chair(by=request.user, clinic=clinic, **chair_form.cleaned_data)
+                return _saved(request, "Chair added.")
+            if request.POST.get("form") == "hours" and hours_form.is_valid():
+                services.add_staff_hours(by=request.user, clinic=clinic, **hours_form.cleaned_data)
+                return _saved(request, "Working hours added.")
+            if request.POST.get("form") == "closure" and closure_form.is_valid():
+                services.add_closure(by=request.user, clinic=clinic, **closure_form.cleaned_data)
+                return _saved(request, "Closure added.")
+        except DomainError as error:
+            target = {"chair": chair_form, "hours": hours_form, "closure": closure_form}[request.POST["form"]]
+            _field_error(target, error)
+    context = {
+        "clinic": clinic,
+        "chairs": selectors.chairs_for(viewer=request.user, clinic=clinic),
+        "hours": selectors.staff_hours_for(viewer=request.user, clinic=clinic),
+        "closures": selectors.closures_for(viewer=request.user, clinic=clinic),
+        "chair_form": chair_form,
+        "hours_form": hours_form,
+        "closure_form": closure_form,
+    }
+    invalid = any(form.errors for form in (chair_form, hours_form, closure_form))
+    return render(request, "scheduling/resources.html", context, status=422 if invalid else 200)
+
+
+def _saved(request: HttpRequest, text: str) -> HttpResponse:
+    messages.success(request, text)
+    return redirect("scheduling:resources")
+
+
+@login_required
+@require_POST
+def chair_toggle(request: HttpRequest, chair_id: int) -> HttpResponse:
+    chair = selectors.resource_for(viewer=request.user, model=Chair, object_id=chair_id)
+    services.set_chair_active(by=request.user, chair=chair, is_active=not chair.is_active)
+    return _saved(request, f"{chair.name} {'back in service' if chair.is_active else 'out of service'}.")
+
+
+@login_required
+@require_POST
+def hours_remove(request: HttpRequest, hours_id: int) -> HttpResponse:
+    hours = selectors.resource_for(viewer=request.user, model=StaffHours, object_id=hours_id)
+    services.remove_staff_hours(by=request.user, hours=hours)
+    return _saved(request, "Working hours removed.")
+
+
+@login_required
+@require_POST
+def closure_remove(request: HttpRequest, closure_id: int) -> HttpResponse:
+    closure = selectors.resource_for(viewer=request.user, model=Closure, object_id=closure_id)
+    services.remove_closure(by=request.user, closure=closure)
+    return _saved(request, "Closure removed.")
