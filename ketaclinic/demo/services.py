@@ -10,7 +10,15 @@ from ketaclinic.accounts import services as account_services
 from ketaclinic.accounts.models import User
 from ketaclinic.core import clock
 from ketaclinic.core.models import Clinic
-from ketaclinic.demo import data, dosing_demo, inventory_demo, measures_demo, plans_demo, screening_demo
+from ketaclinic.demo import (
+    data,
+    dosing_demo,
+    inventory_demo,
+    measures_demo,
+    plans_demo,
+    scheduling_demo,
+    screening_demo,
+)
 from ketaclinic.patients import services as patient_services
 from ketaclinic.patients.models import Assent, ConsentForm, Patient, SignedBy
 from ketaclinic.protocols.services import load_protocol_defaults
@@ -105,6 +113,7 @@ APP_LOADERS: list[tuple[str, Callable[..., int]]] = [
     ("screening", screening_demo.load),
     ("measures", measures_demo.load),
     ("plans", plans_demo.load),
+    ("scheduling", scheduling_demo.load),
     ("inventory", inventory_demo.load),
     ("dose_orders", dosing_demo.load),
 ]

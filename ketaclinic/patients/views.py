@@ -90,6 +90,7 @@ CARE_LINKS: list[tuple[str, str, Perm]] = [
     ("Scales and outcomes", "measures:patient", Perm.VIEW_MEASURES),
     ("Send a questionnaire", "measures:send", Perm.SEND_MEASURE_LINK),
     ("Treatment plan", "plans:patient", Perm.VIEW_PLAN),
+    ("Visits", "scheduling:patient", Perm.VIEW_SCHEDULE),
     ("Dose orders", "dosing:patient_orders", Perm.VIEW_DOSE_ORDER),
 ]
 
