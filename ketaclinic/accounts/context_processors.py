@@ -17,7 +17,7 @@ STAFF_NAVIGATION: list[tuple[str, str, Perm | None]] = [
     ("Plans", "plans:list", Perm.VIEW_PLAN),
     ("Scales", "measures:due", Perm.VIEW_MEASURES),
     ("Dose orders", "dosing:queue", Perm.VIEW_DOSE_ORDER),
-    ("Controlled substances", "inventory:dashboard", Perm.VIEW_STOCK),
+    ("Controlled drugs", "inventory:dashboard", Perm.VIEW_STOCK),
     ("Outcomes", "measures:outcomes", Perm.VIEW_OUTCOMES),
     ("Stock reports", "inventory:reports", Perm.VIEW_STOCK_REPORTS),
     ("Protocol", "protocols:list", Perm.VIEW_PROTOCOL),

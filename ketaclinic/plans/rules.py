@@ -381,7 +381,7 @@ def deviations(
     found: list[Deviation] = []
     for item in items:
         when = f" on {item.on:%Y-%m-%d}" if item.on else ""
-        why = f": {item.reason}" if item.reason else ""
+        why = f": {item.reason.rstrip('.')}" if item.reason else ""
         if item.state == SeriesEventKind.NO_SHOW:
             found.append(Deviation(DeviationCode.MISSED, f"Missed infusion{when} (did not attend){why}."))
         elif item.state == SeriesEventKind.CANCELLED:

@@ -57,7 +57,7 @@ def choose_option(page: Page, select: str, text: str) -> None:
 def test_receive_draw_waste_and_count(page: Page, live_server_url: str) -> None:
     base = live_server_url
     sign_in(page, base, "custodian")
-    page.get_by_role("link", name="Controlled substances").click()
+    page.get_by_role("link", name="Controlled drugs").click()
     expect(page.get_by_role("heading", name="Controlled substances")).to_be_visible()
 
     page.get_by_role("link", name="Locations").click()

@@ -73,6 +73,6 @@ def test_the_navigation_marks_the_most_specific_entry_as_current(custodian: Any)
 
     with _verified(custodian):
         assert current("/inventory/reports/") == ["Stock reports"]
-        assert current("/inventory/draw/") == ["Controlled substances"]
+        assert current("/inventory/draw/") == ["Controlled drugs"]
         assert current("/home/") == ["Home"]
         assert current("/elsewhere/") == []

@@ -228,6 +228,7 @@ class PlanState:
     phase: rules.Phase
     next_due: rules.NextDue | None
     deviations: list[rules.Deviation]
+    next_booked_on: dt.date | None = None
 
 
 def plan_state(
@@ -275,7 +276,13 @@ def plan_state(
             today=clock.today_in(zone),
         )
     )
-    return PlanState(items, done, phase, due, warnings)
+    today = clock.today_in(zone)
+    upcoming = [
+        item.on
+        for item in items
+        if item.state == rules.SeriesEventKind.BOOKED and item.on and item.on >= today
+    ]
+    return PlanState(items, done, phase, due, warnings, next_booked_on=min(upcoming, default=None))
 
 
 # --- booking terms (for scheduling) -----------------------------------------------------------------------

@@ -1,10 +1,12 @@
 """Plan pages: who may see and do what, what the pages show, bad input, audit and query counts."""
 
 import datetime as dt
+import zoneinfo
 from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.core import clock
@@ -248,3 +250,15 @@ def test_plan_page_queries_do_not_grow_with_history(
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(url)
     assert "Signed v15" in response.text
+
+
+def test_the_next_infusion_already_booked_is_shown_with_its_date(
+    client_for: Any, clinician: Any, front_desk: Any, version: PlanVersion
+) -> None:
+    patient = version.plan.patient
+    soon = clock.now() + dt.timedelta(days=3)
+    services.note_infusion_booked(by=front_desk, patient=patient, appointment_id=7, starts_at=soon)
+    page = client_for(clinician).get(reverse("plans:patient", args=[patient.pk]))
+    local_day = timezone.localtime(soon, zoneinfo.ZoneInfo(patient.clinic.time_zone)).date()
+    assert f"booked for {local_day:%a} {local_day.day} {local_day:%b %Y}" in page.text
+    assert "not booked yet" not in page.text
