@@ -40,9 +40,11 @@ def _guard(request: HttpRequest) -> None:
 @login_required
 def outcomes(request: HttpRequest) -> HttpResponse:
     _guard(request)
-    return render(
-        request, "analytics/outcomes.html", {"results": selectors.outcomes_by_diagnosis(viewer=request.user)}
-    )
+    context = {
+        "results": selectors.outcomes_by_diagnosis(viewer=request.user),
+        "funnel": selectors.induction_funnel(viewer=request.user),
+    }
+    return render(request, "analytics/outcomes.html", context)
 
 
 def _row(instrument: selectors.InstrumentBreakdown, grouping: str, entry: GroupRates) -> list[object]:

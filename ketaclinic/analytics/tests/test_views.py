@@ -126,3 +126,42 @@ def test_the_page_takes_the_same_queries_however_many_patients(
     with CaptureQueriesContext(connection) as many:
         client.get(URL)
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_the_funnel_and_late_responders_come_from_the_plans_series_log(
+    cohort: Any, client_for: Any, clinician: Any, front_desk: Any, nurse: Any
+) -> None:
+    from ketaclinic.plans import services as plan_services
+
+    responder = cohort["responder"]
+    plan_services.create_and_sign_plan(
+        by=clinician, patient=responder, reason="Series.", override_reason="Decision on paper."
+    )
+    for number in range(6):  # six infusions attended, the last 10 days ago; response came 2 days ago
+        when = clock.now() - dt.timedelta(days=20 - 2 * number)
+        plan_services.note_infusion_booked(
+            by=front_desk, patient=responder, appointment_id=number, starts_at=when
+        )
+        plan_services.note_infusion_attended(by=front_desk, patient=responder, appointment_id=number)
+    steady = cohort["steady"]
+    plan_services.create_and_sign_plan(
+        by=clinician, patient=steady, reason="Series.", override_reason="Paper."
+    )
+    plan_services.note_infusion_booked(
+        by=front_desk, patient=steady, appointment_id=99, starts_at=clock.now() - dt.timedelta(days=5)
+    )
+    plan_services.note_infusion_attended(by=front_desk, patient=steady, appointment_id=99)
+
+    response = client_for(clinician).get(URL)
+    funnel = response.context["funnel"]
+    assert (funnel.with_plan, funnel.started, funnel.finished_series, funnel.stopped_after_first) == (
+        2,
+        2,
+        1,
+        1,
+    )
+    (phq9,) = [item for item in response.context["results"] if item.key == "phq9"]
+    assert (phq9.late.responded_after_series, phq9.late.responded_by_series_end) == (1, 0)
+    assert "Late responders (first response only after the series' last infusion): <strong>1</strong>" in (
+        response.text
+    )

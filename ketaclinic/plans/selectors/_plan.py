@@ -341,3 +341,48 @@ def booking_terms_for(*, patient: Patient) -> BookingTerms | None:
 
 def patient_population(*, patient: Patient) -> str:
     return population_for(patient=patient)
+
+
+# --- series facts for clinic reports (analytics) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatientSeries:
+    """One patient's induction series as the plan's log has it: the dates of attended infusions (clinic
+    zone), infusions booked ahead of today, and the series length of their latest signed plan."""
+
+    attended_on: list[dt.date]
+    booked_ahead: int
+    infusion_count: int
+
+
+def series_for_patients(*, patient_ids: list[int]) -> dict[int, PatientSeries]:
+    """Series facts for every patient with a signed plan, in three queries whatever their number. Not
+    audited: for aggregate reports whose caller records the report it shows."""
+    versions = (
+        PlanVersion.objects.filter(plan__patient_id__in=patient_ids)
+        .order_by("plan__patient_id", "signed_at", "pk")
+        .values_list("plan__patient_id", "induction_infusion_count")
+    )
+    counts: dict[int, int] = dict(versions)  # the latest signed version wins
+    events: dict[int, list[rules.Event]] = {}
+    rows = (
+        SeriesEvent.objects.filter(plan__patient_id__in=list(counts))
+        .order_by("recorded_at", "pk")
+        .values_list(
+            "plan__patient_id", "plan__clinic__time_zone", "appointment_id", "kind", "starts_at", "reason"
+        )
+    )
+    for patient_id, zone, appointment_id, kind, starts_at, reason in rows:
+        events.setdefault(patient_id, []).append(
+            rules.Event(appointment_id, rules.SeriesEventKind(kind), local_date(starts_at, zone), reason)
+        )
+    today = clock.now().date()
+    result = {}
+    for patient_id, infusion_count in counts.items():
+        items = rules.appointments(events.get(patient_id, []))
+        ahead = sum(
+            1 for item in items if item.state == rules.SeriesEventKind.BOOKED and item.on and item.on >= today
+        )
+        result[patient_id] = PatientSeries(rules.attended_dates(items), ahead, infusion_count)
+    return result
