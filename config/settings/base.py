@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "ketaclinic.scheduling",
     "ketaclinic.inventory",
     "ketaclinic.dosing",
+    "ketaclinic.infusions",
     "ketaclinic.portal",
     "ketaclinic.analytics",
     "ketaclinic.demo",

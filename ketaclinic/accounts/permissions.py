@@ -58,6 +58,13 @@ class Perm(StrEnum):
     COUNT_STOCK = "inventory.count"
     RESOLVE_DISCREPANCY = "inventory.resolve_discrepancy"
     VIEW_STOCK_REPORTS = "inventory.view_reports"
+    # infusions: the visit at the chair, run by a nurse or clinician; the clinician co-signs the record and
+    # reviews serious adverse events
+    VIEW_INFUSION = "infusions.view_visit"
+    RUN_INFUSION = "infusions.run_visit"
+    ACKNOWLEDGE_INFUSION_ALERT = "infusions.acknowledge_alert"
+    SIGN_VISIT_AS_CLINICIAN = "infusions.sign_as_clinician"
+    REVIEW_ADVERSE_EVENTS = "infusions.review_adverse_events"
 
 
 _CLINICAL_CARE = {
@@ -84,6 +91,9 @@ _CHAIRSIDE = {
     Perm.VIEW_PLAN,
     Perm.VIEW_SCHEDULE,
     Perm.BOOK_APPOINTMENT,
+    Perm.VIEW_INFUSION,
+    Perm.RUN_INFUSION,
+    Perm.ACKNOWLEDGE_INFUSION_ALERT,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -100,6 +110,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.PRESCRIBE,
             Perm.CHANGE_PLAN,
             Perm.SIGN_PLAN,
+            Perm.SIGN_VISIT_AS_CLINICIAN,
+            Perm.REVIEW_ADVERSE_EVENTS,
         }
     ),
     # Nurses draw, waste and count controlled drugs; they neither prescribe nor override hard stops.

@@ -20,6 +20,9 @@ CHAIRSIDE = {
     Perm.VIEW_PLAN,
     Perm.VIEW_SCHEDULE,
     Perm.BOOK_APPOINTMENT,
+    Perm.VIEW_INFUSION,
+    Perm.RUN_INFUSION,
+    Perm.ACKNOWLEDGE_INFUSION_ALERT,
 }
 
 EXPECTED: dict[Role, set[Perm]] = {
@@ -38,6 +41,8 @@ EXPECTED: dict[Role, set[Perm]] = {
         Perm.PRESCRIBE,
         Perm.CHANGE_PLAN,
         Perm.SIGN_PLAN,
+        Perm.SIGN_VISIT_AS_CLINICIAN,
+        Perm.REVIEW_ADVERSE_EVENTS,
         *CHAIRSIDE,
     },
     Role.NURSE: {
