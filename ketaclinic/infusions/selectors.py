@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
@@ -27,6 +28,7 @@ from ketaclinic.infusions.models import (
     VitalSignReading,
 )
 from ketaclinic.patients.models import Patient
+from ketaclinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus
 
 # The board shows visits opened within this window and not yet discharged (a visit left open overnight by
 # mistake stays visible for a day, then drops off the board but not out of the record).
@@ -103,6 +105,26 @@ def visits_for_patient(*, viewer: Any, patient: Patient) -> list[InfusionVisit]:
 def open_visit_for_patient(*, patient: Patient) -> InfusionVisit | None:
     """The patient's visit that is not discharged yet, if any (an internal check: not audited)."""
     return visits_queryset().filter(patient=patient, discharge__isnull=True).first()
+
+
+def todays_infusion_appointment(*, patient: Patient) -> Appointment | None:
+    """The patient's infusion appointment today (clinic time) that has no visit yet, if any."""
+    day = clock.today_in(patient.clinic.time_zone)
+    zone = ZoneInfo(patient.clinic.time_zone)
+    starts = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+    return (
+        Appointment.objects.filter(
+            patient=patient,
+            kind=AppointmentKind.INFUSION,
+            status__in=(AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN),
+            starts_at__gte=starts,
+            starts_at__lt=starts + dt.timedelta(days=1),
+            infusion_visit__isnull=True,
+        )
+        .select_related("chair")
+        .order_by("starts_at")
+        .first()
+    )
 
 
 def active_visits(*, clinic_ids: list[int] | tuple[int, ...] | set[int]) -> list[InfusionVisit]:
