@@ -1,0 +1,406 @@
+"""Live wake-ups for the chair screens and the board: an in-process broker and one poller per event loop.
+
+A stream (views/live.py) subscribes to one visit, or to the board of some clinics, and sleeps on an
+`asyncio.Event`. Two things wake it:
+
+- `visit_changed(visit_id=...)`, which the infusion services call in `transaction.on_commit` after every
+  write. It runs in whatever thread the service ran in (under ASGI, a worker thread), so it only ever sets
+  events through `loop.call_soon_threadsafe`: asyncio objects are not thread-safe.
+- the poller, for writes made by another process (the monitor simulator, the HL7 listener, a second web
+  worker): a single task per event loop that reads the newest ids of the visit tables in ONE query every
+  `KETACLINIC_LIVE_POLL_INTERVAL_S` seconds (default 1), and only when one moved asks which visits the new
+  rows belong to. Its cost does not grow with the number of open connections.
+
+A woken stream reads what is new itself, so a spurious wake-up costs one read and sends nothing.
+"""
+
+import asyncio
+import datetime as dt
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import connection, models
+from django.db.models import Max
+
+from ketaclinic.infusions.models import (
+    AlertAcknowledgement,
+    Discharge,
+    EnteredInError,
+    InfusionVisit,
+    PumpEvent,
+    PumpEventKind,
+    VitalAlert,
+    VitalSignReading,
+)
+from ketaclinic.protocols.selectors import protocol_decimal
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_POLL_INTERVAL_S = 1.0
+
+# The tables whose new rows change what a chair screen or the board shows, and how a new row names its
+# visit. A new InfusionVisit is its own visit (a chair starts on the board).
+WATCHED: tuple[tuple[type[models.Model], str], ...] = (
+    (InfusionVisit, "id"),
+    (VitalSignReading, "visit_id"),
+    (VitalAlert, "visit_id"),
+    (AlertAcknowledgement, "alert__visit_id"),
+    (PumpEvent, "visit_id"),
+    (EnteredInError, "visit_id"),
+    (Discharge, "visit_id"),
+)
+
+
+def poll_interval_s() -> float:
+    """Seconds between two polls of the database (setting `KETACLINIC_LIVE_POLL_INTERVAL_S`, default 1)."""
+    return float(getattr(settings, "KETACLINIC_LIVE_POLL_INTERVAL_S", DEFAULT_POLL_INTERVAL_S))
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One open stream's doorbell. `visit_id` is set for a chair stream; `clinic_ids` for a board stream."""
+
+    loop: asyncio.AbstractEventLoop
+    visit_id: int | None = None
+    clinic_ids: frozenset[int] = frozenset()
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def is_board(self) -> bool:
+        return self.visit_id is None
+
+    async def wait(self, timeout_s: float) -> bool:
+        """True when woken within `timeout_s`, False on timeout. The bell is reset either way, so a change
+        that arrives while the caller reads is not lost: it rings again."""
+        try:
+            await asyncio.wait_for(self.event.wait(), timeout_s)
+        except TimeoutError:
+            return False
+        finally:
+            self.event.clear()
+        return True
+
+    def ring(self) -> bool:
+        """Set the event from any thread; False when the subscriber's loop is gone."""
+        try:
+            self.loop.call_soon_threadsafe(self.event.set)
+        except RuntimeError:
+            return False
+        return True
+
+
+class Broker:
+    """The subscriptions of this process, and which clinic each visit we have seen belongs to."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subscriptions: set[Subscription] = set()
+        # A visit's clinic never changes (the visit row is append-only), so this map only grows.
+        self._clinic_of_visit: dict[int, int] = {}
+        self._pollers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
+
+    def subscribe_visit(self, *, visit_id: int, clinic_id: int) -> Subscription:
+        """A subscription to one visit, rung on every change to it. Call from the stream's event loop."""
+        subscription = Subscription(loop=asyncio.get_running_loop(), visit_id=visit_id)
+        self.remember(visit_id=visit_id, clinic_id=clinic_id)
+        self._add(subscription)
+        return subscription
+
+    def subscribe_board(self, *, clinic_ids: Iterable[int]) -> Subscription:
+        """A subscription rung on every change to a visit of these clinics (or of a visit not seen yet)."""
+        subscription = Subscription(loop=asyncio.get_running_loop(), clinic_ids=frozenset(clinic_ids))
+        self._add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        with self._lock:
+            self._subscriptions.discard(subscription)
+
+    def remember(self, *, visit_id: int, clinic_id: int) -> None:
+        """Record a visit's clinic, so a board of another clinic is not woken by it."""
+        with self._lock:
+            self._clinic_of_visit[visit_id] = clinic_id
+
+    def subscriber_count(self) -> int:
+        with self._lock:
+            return len(self._subscriptions)
+
+    def visit_changed(self, visit_id: int) -> int:
+        """Ring every subscription watching `visit_id`; returns how many were rung."""
+        with self._lock:
+            clinic_id = self._clinic_of_visit.get(visit_id)
+            targets = [
+                subscription
+                for subscription in self._subscriptions
+                if subscription.visit_id == visit_id
+                or (subscription.is_board and (clinic_id is None or clinic_id in subscription.clinic_ids))
+            ]
+        dead = [subscription for subscription in targets if not subscription.ring()]
+        for subscription in dead:
+            self.unsubscribe(subscription)
+        return len(targets) - len(dead)
+
+    def _add(self, subscription: Subscription) -> None:
+        with self._lock:
+            self._subscriptions.add(subscription)
+            poller = self._pollers.get(subscription.loop)
+            if poller is None or poller.done():
+                self._pollers[subscription.loop] = subscription.loop.create_task(self._poll(subscription.loop))
+
+    def _has_subscribers_on(self, loop: asyncio.AbstractEventLoop) -> bool:
+        with self._lock:
+            return any(subscription.loop is loop for subscription in self._subscriptions)
+
+    async def _poll(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Poll while this loop has subscribers; ends by itself when the last one leaves."""
+        watermarks: tuple[int, ...] | None = None
+        try:
+            while self._has_subscribers_on(loop):
+                try:
+                    watermarks = await sync_to_async(poll_once)(self, watermarks)
+                except Exception:
+                    # A failed poll (database restarting, locked) must not end the live screens: the
+                    # in-process wake-ups still work and the next tick tries again.
+                    logger.exception("live poll failed")
+                await asyncio.sleep(poll_interval_s())
+        finally:
+            with self._lock:
+                if self._pollers.get(loop) is asyncio.current_task():
+                    del self._pollers[loop]
+
+
+def newest_ids() -> tuple[int, ...]:
+    """The newest id of each watched table (0 for an empty table), in ONE query."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        f"(SELECT COALESCE(MAX({quote(model._meta.pk.column)}), 0) FROM {quote(model._meta.db_table)})"  # type: ignore[union-attr]
+        for model, _ in WATCHED
+    )
+    with connection.cursor() as cursor:
+        # Table and column names come from the models, never from input.
+        cursor.execute(f"SELECT {columns}")  # noqa: S608
+        row = cursor.fetchone()
+    return tuple(int(value) for value in row)
+
+
+def changed_visit_ids(before: tuple[int, ...], after: tuple[int, ...]) -> set[int]:
+    """The visits that rows added between two `newest_ids()` results belong to (a query per moved table)."""
+    visit_ids: set[int] = set()
+    for (model, visit_field), old, new in zip(WATCHED, before, after, strict=True):
+        if new > old:
+            rows = model._default_manager.filter(pk__gt=old, pk__lte=new).values_list(visit_field, flat=True)
+            visit_ids.update(int(visit_id) for visit_id in rows)
+    return visit_ids
+
+
+def poll_once(broker: Broker, watermarks: tuple[int, ...] | None) -> tuple[int, ...]:
+    """One tick: read the newest ids; ring the visits whose tables moved since `watermarks` (None: the
+    first tick, which only sets the watermarks). Returns the new watermarks."""
+    current = newest_ids()
+    if watermarks is not None and current != watermarks:
+        for visit_id in changed_visit_ids(watermarks, current):
+            broker.visit_changed(visit_id)
+    return current
+
+
+BROKER = Broker()
+
+
+def visit_changed(*, visit_id: int) -> None:
+    """Wake every stream of this process that shows `visit_id` (its chair, the boards of its clinic).
+
+    Safe from any thread; returns at once. The services call it after their transaction commits."""
+    BROKER.visit_changed(visit_id)
+
+
+# What the live screens read. The access check and its audit entry happen once per page or connection, in
+# the views (selectors.visit_for); these take visits already checked.
+
+# The protocol entries the chair chart draws as bands, under the names the chart's `data-bands` uses.
+CHART_BAND_KEYS = {
+    "systolic_warn_mmhg": "predose_systolic_max_mmhg",
+    "diastolic_warn_mmhg": "predose_diastolic_max_mmhg",
+    "systolic_pause_mmhg": "pause_systolic_above_mmhg",
+    "diastolic_pause_mmhg": "pause_diastolic_above_mmhg",
+    "heart_rate_pause_bpm": "pause_heart_rate_above_bpm",
+    "spo2_stop_percent": "spo2_stop_below_percent",
+}
+
+
+def chart_bands(*, visit: InfusionVisit) -> dict[str, float]:
+    """The thresholds the visit runs under (its protocol snapshot; the current protocol for a key the
+    snapshot lacks), as numbers for the chart's `data-bands` attribute."""
+    snapshot: dict[str, object] = {}
+    for entry in visit.protocol_snapshot or []:
+        if isinstance(entry, dict) and "key" in entry:
+            snapshot[str(entry["key"])] = entry.get("value")
+    bands: dict[str, float] = {}
+    for name, key in CHART_BAND_KEYS.items():
+        value = snapshot.get(key)
+        if isinstance(value, int | float | str) and not isinstance(value, bool):
+            bands[name] = float(Decimal(str(value)))
+        else:
+            bands[name] = float(protocol_decimal(key))
+    return bands
+
+
+def reading_json(reading: VitalSignReading) -> dict[str, object]:
+    """One reading as the chart's `vitals` event carries it (times ISO 8601 in UTC)."""
+    return {
+        "id": reading.pk,
+        "at": reading.measured_at.astimezone(dt.UTC).isoformat(),
+        "systolic": reading.systolic_mmhg,
+        "diastolic": reading.diastolic_mmhg,
+        "heart_rate": reading.heart_rate_bpm,
+        "spo2": reading.spo2_percent,
+        "respiratory_rate": reading.respiratory_rate_per_min,
+        "implausible": dict(reading.implausible or {}),
+    }
+
+
+def readings_after(*, visit: InfusionVisit, after_id: int, limit: int = 2000) -> list[VitalSignReading]:
+    """The visit's readings with an id above `after_id`, oldest first (at most `limit`, the newest ones)."""
+    rows = list(VitalSignReading.objects.filter(visit=visit, pk__gt=after_id).order_by("-pk")[:limit])
+    rows.reverse()
+    return rows
+
+
+def latest_reading(*, visit: InfusionVisit) -> VitalSignReading | None:
+    return VitalSignReading.objects.filter(visit=visit).order_by("-measured_at", "-pk").first()
+
+
+def open_alerts(*, visit_ids: Sequence[int]) -> list[VitalAlert]:
+    """Alerts of these visits not yet acknowledged, newest first."""
+    return list(
+        VitalAlert.objects.filter(visit_id__in=visit_ids, acknowledgement__isnull=True).order_by(
+            "-raised_at", "-pk"
+        )
+    )
+
+
+@dataclass(frozen=True)
+class VitalCell:
+    """One value of the vitals panel. `artefact_reason` is set when the value was judged an artefact."""
+
+    key: str
+    label: str
+    value: str
+    unit: str
+    artefact_reason: str = ""
+
+
+# (key in `implausible`, label, unit, attributes read); BP is one cell of two numbers.
+PANEL_FIELDS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("blood_pressure", "BP", "mmHg", ("systolic_mmhg", "diastolic_mmhg")),
+    ("heart_rate_bpm", "HR", "/min", ("heart_rate_bpm",)),
+    ("spo2_percent", "SpO\u2082", "%", ("spo2_percent",)),
+    ("respiratory_rate_per_min", "RR", "/min", ("respiratory_rate_per_min",)),
+)
+
+
+def vital_cells(reading: VitalSignReading | None) -> list[VitalCell]:
+    """The panel's cells for a reading, artefacts carrying their reason; "\u2013" for a value not taken."""
+    cells: list[VitalCell] = []
+    implausible = dict(reading.implausible or {}) if reading else {}
+    for key, label, unit, attributes in PANEL_FIELDS:
+        values = [getattr(reading, name) if reading else None for name in attributes]
+        shown = "/".join("\u2013" if value is None else str(value) for value in values)
+        reasons = [str(implausible[name]) for name in (key, *attributes) if name in implausible]
+        cells.append(VitalCell(key=key, label=label, value=shown, unit=unit, artefact_reason="; ".join(reasons)))
+    return cells
+
+
+class Phase:
+    """Where a chair is, derived from its newest pump event (board labels)."""
+
+    CHECKING_IN = "checking in"
+    INFUSING = "infusing"
+    PAUSED = "paused"
+    RECOVERING = "recovering"
+
+
+PHASE_BY_PUMP_EVENT = {
+    PumpEventKind.START: Phase.INFUSING,
+    PumpEventKind.RATE_CHANGE: Phase.INFUSING,
+    PumpEventKind.RESUME: Phase.INFUSING,
+    PumpEventKind.BOLUS: Phase.INFUSING,
+    PumpEventKind.PAUSE: Phase.PAUSED,
+    PumpEventKind.STOP: Phase.RECOVERING,
+}
+
+
+def phase_after(kind: str | None) -> str:
+    """The phase after the newest pump event of kind `kind` (None: no event yet)."""
+    if kind is None:
+        return Phase.CHECKING_IN
+    return PHASE_BY_PUMP_EVENT.get(PumpEventKind(kind), Phase.CHECKING_IN)
+
+
+@dataclass(frozen=True)
+class BoardAlert:
+    level: str
+    level_label: str
+    message: str
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One chair on the board."""
+
+    visit_id: int
+    chair: str
+    patient_name: str
+    phase: str
+    elapsed_min: int
+    elapsed_since: str
+    cells: list[VitalCell]
+    alerts: list[BoardAlert]
+
+
+def board_rows(*, visits: Sequence[InfusionVisit], now: dt.datetime) -> list[BoardRow]:
+    """The board's rows for these visits, ordered by chair then opening time, in four queries whatever
+    their number. Elapsed minutes count from the first pump start, else from check-in."""
+    visit_ids = [visit.pk for visit in visits]
+    for visit in visits:
+        BROKER.remember(visit_id=visit.pk, clinic_id=visit.clinic_id)
+    newest_kind: dict[int, str] = {}
+    started_at: dict[int, dt.datetime] = {}
+    for visit_id, kind, occurred_at in PumpEvent.objects.filter(visit_id__in=visit_ids).order_by(
+        "occurred_at", "pk"
+    ).values_list("visit_id", "kind", "occurred_at"):
+        newest_kind[visit_id] = kind
+        if kind == PumpEventKind.START and visit_id not in started_at:
+            started_at[visit_id] = occurred_at
+    newest_ids = (
+        VitalSignReading.objects.filter(visit_id__in=visit_ids)
+        .values("visit_id")
+        .annotate(newest=Max("pk"))
+        .values_list("newest", flat=True)
+    )
+    latest = {reading.visit_id: reading for reading in VitalSignReading.objects.filter(pk__in=newest_ids)}
+    alerts: dict[int, list[BoardAlert]] = {}
+    for alert in open_alerts(visit_ids=visit_ids):
+        alerts.setdefault(alert.visit_id, []).append(
+            BoardAlert(level=alert.level, level_label=alert.get_level_display(), message=alert.message)
+        )
+    rows = []
+    for visit in sorted(visits, key=lambda v: (v.chair.name if v.chair else "~", v.opened_at, v.pk)):
+        since = started_at.get(visit.pk, visit.opened_at)
+        rows.append(
+            BoardRow(
+                visit_id=visit.pk,
+                chair=visit.chair.name if visit.chair else "No chair",
+                patient_name=visit.patient.display_name,
+                phase=phase_after(newest_kind.get(visit.pk)),
+                elapsed_min=max(0, int((now - since).total_seconds() // 60)),
+                elapsed_since="infusion start" if visit.pk in started_at else "check-in",
+                cells=vital_cells(latest.get(visit.pk))[:3],
+                alerts=alerts.get(visit.pk, []),
+            )
+        )
+    return rows
