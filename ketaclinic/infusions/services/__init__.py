@@ -1,0 +1,29 @@
+"""The staff's verbs at the chair. Each is a transaction that writes its audit entry and wakes the live screens."""
+
+from ketaclinic.infusions.services.visit import (
+    CheckInAnswers,
+    open_visit,
+    override_checklist_item,
+    record_check_in,
+    record_pump_event,
+    withdraw_entry,
+)
+from ketaclinic.infusions.services.vitals import (
+    RecordedReading,
+    VitalsInput,
+    acknowledge_alert,
+    record_vital_signs,
+)
+
+__all__ = [
+    "CheckInAnswers",
+    "RecordedReading",
+    "VitalsInput",
+    "acknowledge_alert",
+    "open_visit",
+    "override_checklist_item",
+    "record_check_in",
+    "record_pump_event",
+    "record_vital_signs",
+    "withdraw_entry",
+]

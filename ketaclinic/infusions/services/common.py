@@ -1,0 +1,68 @@
+"""What every infusion service shares: permission and clinic checks, the audit entry, the live wake-up."""
+
+from typing import Any
+
+from django.db import transaction
+
+from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.selectors import clinics_for
+from ketaclinic.audit.services import record_change
+from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.infusions import live
+from ketaclinic.infusions.errors import InfusionConflict, InfusionErrorCode, InfusionRuleError
+from ketaclinic.infusions.models import InfusionVisit
+
+REASON_MAX_LENGTH = 2000
+
+
+def require(by: Any, perm: Perm) -> None:
+    if not can(by, perm):
+        raise PermissionDenied()
+
+
+def require_clinic(by: Any, clinic_id: int) -> None:
+    # Another clinic's visit is answered as missing, not as forbidden: nothing is revealed.
+    if not clinics_for(by).filter(pk=clinic_id).exists():
+        raise NotFound("No such infusion visit in your clinics.")
+
+
+def lock_visit(visit: InfusionVisit) -> InfusionVisit:
+    """The visit row, locked (PostgreSQL) so two writes to one visit's sequence run one after the other."""
+    return InfusionVisit.objects.select_for_update().select_related("patient", "clinic").get(pk=visit.pk)
+
+
+def refuse_if_discharged(visit: InfusionVisit) -> None:
+    if hasattr(visit, "discharge"):
+        raise InfusionConflict(
+            InfusionErrorCode.VISIT_CLOSED,
+            "The patient has been discharged: this visit's record is closed. Withdraw a wrong entry instead.",
+        )
+
+
+def audit(by: Any, visit: InfusionVisit, action: str, object_type: str, object_id: object, summary: str) -> None:
+    record_change(
+        by=by,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=visit.patient_id,
+        patient_record_number=visit.patient.record_number,
+        clinic_id=visit.clinic_id,
+        summary=summary,
+    )
+
+
+def clean_reason(reason: str, *, field: str = "reason", what: str = "Give a reason.") -> str:
+    text = reason.strip()
+    if not text:
+        raise InfusionRuleError(InfusionErrorCode.REASON_REQUIRED, what, field=field)
+    if len(text) > REASON_MAX_LENGTH:
+        raise InfusionRuleError(
+            InfusionErrorCode.REASON_REQUIRED, f"At most {REASON_MAX_LENGTH} characters.", field=field
+        )
+    return text
+
+
+def announce(visit_id: int) -> None:
+    """Wake the chair screens and the board once the write is committed (never for a rolled-back write)."""
+    transaction.on_commit(lambda: live.visit_changed(visit_id=visit_id))

@@ -1,0 +1,259 @@
+"""Vital signs (entered at the chair, or from a bedside monitor or its simulator) and the alerts they raise."""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from ketaclinic.accounts.permissions import Perm
+from ketaclinic.audit.models import Action
+from ketaclinic.core import clock
+from ketaclinic.infusions import protocol as visit_protocol
+from ketaclinic.infusions import rules
+from ketaclinic.infusions.errors import InfusionConflict, InfusionErrorCode, InfusionRuleError
+from ketaclinic.infusions.models import (
+    AlertAcknowledgement,
+    CorrectableRow,
+    EnteredInError,
+    InfusionVisit,
+    ReadingSource,
+    VitalAlert,
+    VitalSignReading,
+)
+from ketaclinic.infusions.services.common import (
+    announce,
+    audit,
+    clean_reason,
+    lock_visit,
+    refuse_if_discharged,
+    require,
+    require_clinic,
+)
+
+# A reading may arrive a little late (a monitor's buffer, a nurse writing up); never from the future beyond
+# clock skew, nor from long before the visit.
+FUTURE_TOLERANCE = dt.timedelta(minutes=1)
+PAST_TOLERANCE = dt.timedelta(hours=1)
+# The storage range of a value (what a PositiveSmallIntegerField and a sane instrument can hold). Values
+# inside it but physiologically impossible are kept and marked implausible by the rules instead.
+STORABLE_MAX = 400
+
+
+@dataclass(frozen=True)
+class VitalsInput:
+    """One set of readings; every field is optional (a monitor may send SpO2 alone)."""
+
+    systolic_mmhg: int | None = None
+    diastolic_mmhg: int | None = None
+    heart_rate_bpm: int | None = None
+    rhythm: str = ""
+    spo2_percent: int | None = None
+    on_oxygen: bool = False
+    respiratory_rate_per_min: int | None = None
+    sedation_moaas: int | None = None
+    dissociation: str = ""
+    comment: str = ""
+
+    def is_empty(self) -> bool:
+        return all(
+            value is None
+            for value in (
+                self.systolic_mmhg,
+                self.diastolic_mmhg,
+                self.heart_rate_bpm,
+                self.spo2_percent,
+                self.respiratory_rate_per_min,
+                self.sedation_moaas,
+            )
+        ) and not (self.dissociation or self.comment.strip() or self.rhythm)
+
+
+@dataclass(frozen=True)
+class RecordedReading:
+    reading: VitalSignReading
+    alerts: list[VitalAlert]
+
+
+_NUMERIC_FIELDS = (
+    "systolic_mmhg",
+    "diastolic_mmhg",
+    "heart_rate_bpm",
+    "spo2_percent",
+    "respiratory_rate_per_min",
+    "sedation_moaas",
+)
+
+
+def _check_storable(values: VitalsInput) -> None:
+    for name in _NUMERIC_FIELDS:
+        value = getattr(values, name)
+        if value is not None and (isinstance(value, bool) or not 0 <= value <= STORABLE_MAX):
+            raise InfusionRuleError(
+                InfusionErrorCode.INVALID_INPUT, f"{value!r} is not a possible reading.", field=name
+            )
+
+
+def as_rule_reading(reading: VitalSignReading) -> rules.Reading:
+    return rules.Reading(
+        at=reading.measured_at,
+        systolic_mmhg=reading.systolic_mmhg,
+        diastolic_mmhg=reading.diastolic_mmhg,
+        heart_rate_bpm=reading.heart_rate_bpm,
+        spo2_percent=reading.spo2_percent,
+        respiratory_rate_per_min=reading.respiratory_rate_per_min,
+        sedation_moaas=reading.sedation_moaas,
+        implausible=frozenset(rules.VitalField(name) for name in reading.implausible),
+    )
+
+
+def _history(visit: InfusionVisit, protocol: visit_protocol.VisitProtocol, newest: dt.datetime) -> list[rules.Reading]:
+    """The readings the alert rules need: the sustained and trend windows before the newest, one query."""
+    window = dt.timedelta(
+        minutes=max(protocol.integer("alert_sustained_for_min"), protocol.integer("trend_window_min")) + 1
+    )
+    withdrawn = EnteredInError.objects.filter(visit=visit, row_type=CorrectableRow.READING).values("row_id")
+    rows = (
+        VitalSignReading.objects.filter(visit=visit, measured_at__gte=newest - window, measured_at__lte=newest)
+        .exclude(pk__in=withdrawn)
+        .order_by("measured_at", "pk")
+    )
+    return [as_rule_reading(row) for row in rows]
+
+
+def _baseline(visit: InfusionVisit) -> rules.Reading | None:
+    check_in = visit.check_ins.select_related("baseline_reading").order_by("-recorded_at", "-pk").first()
+    if check_in is None or check_in.baseline_reading is None:
+        return None
+    return as_rule_reading(check_in.baseline_reading)
+
+
+def record_reading(
+    *,
+    by: Any,
+    visit: InfusionVisit,
+    values: VitalsInput,
+    source: ReadingSource,
+    device_id: str,
+    measured_at: dt.datetime | None,
+) -> RecordedReading:
+    """Store one reading and raise the alerts it triggers. The caller holds the visit lock and checks access."""
+    if values.is_empty():
+        raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, "Enter at least one vital sign.")
+    _check_storable(values)
+    now = clock.now()
+    at = measured_at or now
+    if at > now + FUTURE_TOLERANCE:
+        raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, "That time is in the future.", field="measured_at")
+    if at < visit.opened_at - PAST_TOLERANCE:
+        raise InfusionRuleError(
+            InfusionErrorCode.INVALID_INPUT, "That time is long before the visit opened.", field="measured_at"
+        )
+    protocol = visit_protocol.from_snapshot(visit.protocol_snapshot)
+    candidate = rules.Reading(
+        at=at,
+        systolic_mmhg=values.systolic_mmhg,
+        diastolic_mmhg=values.diastolic_mmhg,
+        heart_rate_bpm=values.heart_rate_bpm,
+        spo2_percent=values.spo2_percent,
+        respiratory_rate_per_min=values.respiratory_rate_per_min,
+        sedation_moaas=values.sedation_moaas,
+    )
+    implausible = rules.implausible_fields(candidate, protocol.plausibility())
+    reading = VitalSignReading.objects.create(
+        visit=visit,
+        measured_at=at,
+        source=source.value,
+        device_id=device_id[:80],
+        systolic_mmhg=values.systolic_mmhg,
+        diastolic_mmhg=values.diastolic_mmhg,
+        heart_rate_bpm=values.heart_rate_bpm,
+        rhythm=values.rhythm,
+        spo2_percent=values.spo2_percent,
+        on_oxygen=values.on_oxygen,
+        respiratory_rate_per_min=values.respiratory_rate_per_min,
+        sedation_moaas=values.sedation_moaas,
+        dissociation=values.dissociation,
+        comment=values.comment.strip(),
+        implausible={field.value: why for field, why in implausible.items()},
+        recorded_by=by if by is not None and getattr(by, "is_authenticated", False) else None,
+        recorded_at=now,
+    )
+    found = rules.evaluate_vitals(
+        _history(visit, protocol, at),
+        thresholds=protocol.alert_thresholds(),
+        recommendations=protocol.recommendations(),
+        baseline=_baseline(visit),
+    )
+    open_codes = [
+        rules.AlertCode(code)
+        for code in VitalAlert.objects.filter(visit=visit, acknowledgement__isnull=True).values_list(
+            "code", flat=True
+        )
+    ]
+    raised = []
+    for alert in found:
+        if rules.open_alert_suppresses(alert.code, open_codes):
+            continue
+        raised.append(
+            VitalAlert.objects.create(
+                visit=visit,
+                reading=reading,
+                code=alert.code.value,
+                level=alert.level.value,
+                message=alert.message,
+                recommendation=alert.recommendation,
+                raised_at=now,
+            )
+        )
+        open_codes.append(alert.code)
+    summary = f"Vital signs ({ReadingSource(source).label.lower()})"
+    if implausible:
+        summary += f"; implausible: {', '.join(sorted(field.value for field in implausible))}"
+    if raised:
+        summary += f"; alerts: {', '.join(alert.code for alert in raised)}"
+    audit(by, visit, Action.CREATE, "infusion_vital_signs", reading.pk, summary)
+    announce(visit.pk)
+    return RecordedReading(reading=reading, alerts=raised)
+
+
+@transaction.atomic
+def record_vital_signs(
+    *,
+    by: Any,
+    visit: InfusionVisit,
+    values: VitalsInput,
+    source: ReadingSource = ReadingSource.MANUAL,
+    device_id: str = "",
+    measured_at: dt.datetime | None = None,
+) -> RecordedReading:
+    """Record vital signs for an open visit and raise the protocol's alerts. `by` is the person entering
+    them; None means a bedside monitor (or its simulator) wrote them through the device path, which the
+    caller (the HL7 listener, the simulator command) has already authenticated."""
+    if by is not None:
+        require(by, Perm.RUN_INFUSION)
+        require_clinic(by, visit.clinic_id)
+    elif source == ReadingSource.MANUAL:
+        raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, "A reading entered by hand needs a person.")
+    visit = lock_visit(visit)
+    refuse_if_discharged(visit)
+    return record_reading(
+        by=by, visit=visit, values=values, source=source, device_id=device_id, measured_at=measured_at
+    )
+
+
+@transaction.atomic
+def acknowledge_alert(*, by: Any, alert: VitalAlert, action_taken: str) -> AlertAcknowledgement:
+    """Acknowledge an alert, saying what was done (slowed, paused, called the clinician, gave a drug)."""
+    require(by, Perm.ACKNOWLEDGE_INFUSION_ALERT)
+    require_clinic(by, alert.visit.clinic_id)
+    visit = lock_visit(alert.visit)
+    text = clean_reason(action_taken, field="action_taken", what="Say what was done about the alert.")
+    if AlertAcknowledgement.objects.filter(alert=alert).exists():
+        raise InfusionConflict(InfusionErrorCode.ALREADY_ACKNOWLEDGED, "That alert was already acknowledged.")
+    acknowledgement = AlertAcknowledgement.objects.create(
+        alert=alert, action_taken=text, acknowledged_by=by, acknowledged_at=clock.now()
+    )
+    audit(by, visit, Action.CREATE, "infusion_alert_acknowledgement", acknowledgement.pk, f"Acknowledged {alert.code}")
+    announce(visit.pk)
+    return acknowledgement
