@@ -20,7 +20,6 @@ import logging
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -37,7 +36,6 @@ from ketaclinic.infusions.models import (
     VitalAlert,
     VitalSignReading,
 )
-from ketaclinic.protocols.selectors import protocol_decimal
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +148,9 @@ class Broker:
             self._subscriptions.add(subscription)
             poller = self._pollers.get(subscription.loop)
             if poller is None or poller.done():
-                self._pollers[subscription.loop] = subscription.loop.create_task(self._poll(subscription.loop))
+                self._pollers[subscription.loop] = subscription.loop.create_task(
+                    self._poll(subscription.loop)
+                )
 
     def _has_subscribers_on(self, loop: asyncio.AbstractEventLoop) -> bool:
         with self._lock:
@@ -177,13 +177,13 @@ class Broker:
 def newest_ids() -> tuple[int, ...]:
     """The newest id of each watched table (0 for an empty table), in ONE query."""
     quote = connection.ops.quote_name
+    # Table and column names come from the models, never from input.
     columns = ", ".join(
-        f"(SELECT COALESCE(MAX({quote(model._meta.pk.column)}), 0) FROM {quote(model._meta.db_table)})"  # type: ignore[union-attr]
+        f"(SELECT COALESCE(MAX({quote(model._meta.pk.column)}), 0) FROM {quote(model._meta.db_table)})"  # type: ignore[union-attr]  # noqa: S608
         for model, _ in WATCHED
     )
     with connection.cursor() as cursor:
-        # Table and column names come from the models, never from input.
-        cursor.execute(f"SELECT {columns}")  # noqa: S608
+        cursor.execute(f"SELECT {columns}")
         row = cursor.fetchone()
     return tuple(int(value) for value in row)
 
@@ -221,32 +221,28 @@ def visit_changed(*, visit_id: int) -> None:
 # What the live screens read. The access check and its audit entry happen once per page or connection, in
 # the views (selectors.visit_for); these take visits already checked.
 
-# The protocol entries the chair chart draws as bands, under the names the chart's `data-bands` uses.
+# The protocol entries the chair chart draws as bands, under the names its `data-bands` attribute uses.
 CHART_BAND_KEYS = {
-    "systolic_warn_mmhg": "predose_systolic_max_mmhg",
-    "diastolic_warn_mmhg": "predose_diastolic_max_mmhg",
+    "systolic_warn_mmhg": "warn_systolic_above_mmhg",
     "systolic_pause_mmhg": "pause_systolic_above_mmhg",
     "diastolic_pause_mmhg": "pause_diastolic_above_mmhg",
+    "heart_rate_warn_bpm": "warn_heart_rate_above_bpm",
     "heart_rate_pause_bpm": "pause_heart_rate_above_bpm",
+    "heart_rate_low_bpm": "heart_rate_below_bpm",
+    "spo2_warn_percent": "warn_spo2_below_percent",
     "spo2_stop_percent": "spo2_stop_below_percent",
 }
 
 
 def chart_bands(*, visit: InfusionVisit) -> dict[str, float]:
-    """The thresholds the visit runs under (its protocol snapshot; the current protocol for a key the
-    snapshot lacks), as numbers for the chart's `data-bands` attribute."""
-    snapshot: dict[str, object] = {}
-    for entry in visit.protocol_snapshot or []:
-        if isinstance(entry, dict) and "key" in entry:
-            snapshot[str(entry["key"])] = entry.get("value")
-    bands: dict[str, float] = {}
-    for name, key in CHART_BAND_KEYS.items():
-        value = snapshot.get(key)
-        if isinstance(value, int | float | str) and not isinstance(value, bool):
-            bands[name] = float(Decimal(str(value)))
-        else:
-            bands[name] = float(protocol_decimal(key))
-    return bands
+    """The alert thresholds the visit runs under (its protocol snapshot), as numbers for the chart's
+    `data-bands` attribute; a key the snapshot lacks is left out (the chart then draws no band for it)."""
+    from ketaclinic.infusions.protocol import from_snapshot
+
+    protocol = from_snapshot(list(visit.protocol_snapshot or []))
+    return {
+        name: float(protocol.decimal(key)) for name, key in CHART_BAND_KEYS.items() if key in protocol.values
+    }
 
 
 def reading_json(reading: VitalSignReading) -> dict[str, object]:
@@ -311,7 +307,9 @@ def vital_cells(reading: VitalSignReading | None) -> list[VitalCell]:
         values = [getattr(reading, name) if reading else None for name in attributes]
         shown = "/".join("\u2013" if value is None else str(value) for value in values)
         reasons = [str(implausible[name]) for name in (key, *attributes) if name in implausible]
-        cells.append(VitalCell(key=key, label=label, value=shown, unit=unit, artefact_reason="; ".join(reasons)))
+        cells.append(
+            VitalCell(key=key, label=label, value=shown, unit=unit, artefact_reason="; ".join(reasons))
+        )
     return cells
 
 
@@ -370,9 +368,11 @@ def board_rows(*, visits: Sequence[InfusionVisit], now: dt.datetime) -> list[Boa
         BROKER.remember(visit_id=visit.pk, clinic_id=visit.clinic_id)
     newest_kind: dict[int, str] = {}
     started_at: dict[int, dt.datetime] = {}
-    for visit_id, kind, occurred_at in PumpEvent.objects.filter(visit_id__in=visit_ids).order_by(
-        "occurred_at", "pk"
-    ).values_list("visit_id", "kind", "occurred_at"):
+    for visit_id, kind, occurred_at in (
+        PumpEvent.objects.filter(visit_id__in=visit_ids)
+        .order_by("occurred_at", "pk")
+        .values_list("visit_id", "kind", "occurred_at")
+    ):
         newest_kind[visit_id] = kind
         if kind == PumpEventKind.START and visit_id not in started_at:
             started_at[visit_id] = occurred_at
