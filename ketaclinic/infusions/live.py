@@ -26,8 +26,10 @@ from django.conf import settings
 from django.db import connection, models
 from django.db.models import Max
 
+from ketaclinic.infusions import selectors
 from ketaclinic.infusions.models import (
     AlertAcknowledgement,
+    CorrectableRow,
     Discharge,
     EnteredInError,
     InfusionVisit,
@@ -221,53 +223,32 @@ def visit_changed(*, visit_id: int) -> None:
 # What the live screens read. The access check and its audit entry happen once per page or connection, in
 # the views (selectors.visit_for); these take visits already checked.
 
-# The protocol entries the chair chart draws as bands, under the names its `data-bands` attribute uses.
-CHART_BAND_KEYS = {
-    "systolic_warn_mmhg": "warn_systolic_above_mmhg",
-    "systolic_pause_mmhg": "pause_systolic_above_mmhg",
-    "diastolic_pause_mmhg": "pause_diastolic_above_mmhg",
-    "heart_rate_warn_bpm": "warn_heart_rate_above_bpm",
-    "heart_rate_pause_bpm": "pause_heart_rate_above_bpm",
-    "heart_rate_low_bpm": "heart_rate_below_bpm",
-    "spo2_warn_percent": "warn_spo2_below_percent",
-    "spo2_stop_percent": "spo2_stop_below_percent",
-}
 
-
-def chart_bands(*, visit: InfusionVisit) -> dict[str, float]:
-    """The alert thresholds the visit runs under (its protocol snapshot), as numbers for the chart's
-    `data-bands` attribute; a key the snapshot lacks is left out (the chart then draws no band for it)."""
-    from ketaclinic.infusions.protocol import from_snapshot
-
-    protocol = from_snapshot(list(visit.protocol_snapshot or []))
-    return {
-        name: float(protocol.decimal(key)) for name, key in CHART_BAND_KEYS.items() if key in protocol.values
-    }
-
-
-def reading_json(reading: VitalSignReading) -> dict[str, object]:
-    """One reading as the chart's `vitals` event carries it (times ISO 8601 in UTC)."""
-    return {
-        "id": reading.pk,
-        "at": reading.measured_at.astimezone(dt.UTC).isoformat(),
-        "systolic": reading.systolic_mmhg,
-        "diastolic": reading.diastolic_mmhg,
-        "heart_rate": reading.heart_rate_bpm,
-        "spo2": reading.spo2_percent,
-        "respiratory_rate": reading.respiratory_rate_per_min,
-        "implausible": dict(reading.implausible or {}),
-    }
+def withdrawn_reading_ids(*, visit: InfusionVisit) -> list[int]:
+    """Ids of the visit's readings withdrawn as entered in error, ascending (one query)."""
+    return sorted(
+        EnteredInError.objects.filter(visit=visit, row_type=CorrectableRow.READING).values_list(
+            "row_id", flat=True
+        )
+    )
 
 
 def readings_after(*, visit: InfusionVisit, after_id: int, limit: int = 2000) -> list[VitalSignReading]:
-    """The visit's readings with an id above `after_id`, oldest first (at most `limit`, the newest ones)."""
+    """The visit's readings with an id above `after_id`, in id order (at most `limit`: the newest ones).
+    Withdrawn readings are included: the chart learns of withdrawals from `withdrawn_reading_ids`."""
     rows = list(VitalSignReading.objects.filter(visit=visit, pk__gt=after_id).order_by("-pk")[:limit])
     rows.reverse()
     return rows
 
 
-def latest_reading(*, visit: InfusionVisit) -> VitalSignReading | None:
-    return VitalSignReading.objects.filter(visit=visit).order_by("-measured_at", "-pk").first()
+def latest_reading(*, visit: InfusionVisit, withdrawn: Iterable[int] = ()) -> VitalSignReading | None:
+    """The newest reading by measurement time that is not withdrawn."""
+    return (
+        VitalSignReading.objects.filter(visit=visit)
+        .exclude(pk__in=list(withdrawn))
+        .order_by("-measured_at", "-pk")
+        .first()
+    )
 
 
 def open_alerts(*, visit_ids: Sequence[int]) -> list[VitalAlert]:
@@ -290,53 +271,38 @@ class VitalCell:
     artefact_reason: str = ""
 
 
-# (key in `implausible`, label, unit, attributes read); BP is one cell of two numbers.
+# (key, label, unit, reading fields shown); BP is one cell of two numbers. `implausible` is keyed by field.
 PANEL_FIELDS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("blood_pressure", "BP", "mmHg", ("systolic_mmhg", "diastolic_mmhg")),
-    ("heart_rate_bpm", "HR", "/min", ("heart_rate_bpm",)),
-    ("spo2_percent", "SpO\u2082", "%", ("spo2_percent",)),
-    ("respiratory_rate_per_min", "RR", "/min", ("respiratory_rate_per_min",)),
+    ("heart_rate", "HR", "/min", ("heart_rate_bpm",)),
+    ("spo2", "SpO\u2082", "%", ("spo2_percent",)),
+    ("respiratory_rate", "RR", "/min", ("respiratory_rate_per_min",)),
 )
+BOARD_CELLS = 3  # the board shows BP, HR and SpO2
 
 
 def vital_cells(reading: VitalSignReading | None) -> list[VitalCell]:
     """The panel's cells for a reading, artefacts carrying their reason; "\u2013" for a value not taken."""
     cells: list[VitalCell] = []
     implausible = dict(reading.implausible or {}) if reading else {}
-    for key, label, unit, attributes in PANEL_FIELDS:
-        values = [getattr(reading, name) if reading else None for name in attributes]
+    for key, label, unit, names in PANEL_FIELDS:
+        values = [getattr(reading, name) if reading else None for name in names]
         shown = "/".join("\u2013" if value is None else str(value) for value in values)
-        reasons = [str(implausible[name]) for name in (key, *attributes) if name in implausible]
-        cells.append(
-            VitalCell(key=key, label=label, value=shown, unit=unit, artefact_reason="; ".join(reasons))
-        )
+        reason = "; ".join(str(implausible[name]) for name in names if name in implausible)
+        cells.append(VitalCell(key=key, label=label, value=shown, unit=unit, artefact_reason=reason))
     return cells
 
 
-class Phase:
-    """Where a chair is, derived from its newest pump event (board labels)."""
-
-    CHECKING_IN = "checking in"
-    INFUSING = "infusing"
-    PAUSED = "paused"
-    RECOVERING = "recovering"
+def panel_context(*, reading: VitalSignReading | None, alerts: list[VitalAlert]) -> dict[str, object]:
+    """The context `_vitals_panel.html` (and its `open_alerts` partial) renders; no queries. The chair page
+    adds it to its own context: `live.panel_context(reading=screen.latest, alerts=screen.open_alerts)`."""
+    return {"reading": reading, "cells": vital_cells(reading), "alerts": alerts}
 
 
-PHASE_BY_PUMP_EVENT = {
-    PumpEventKind.START: Phase.INFUSING,
-    PumpEventKind.RATE_CHANGE: Phase.INFUSING,
-    PumpEventKind.RESUME: Phase.INFUSING,
-    PumpEventKind.BOLUS: Phase.INFUSING,
-    PumpEventKind.PAUSE: Phase.PAUSED,
-    PumpEventKind.STOP: Phase.RECOVERING,
-}
-
-
-def phase_after(kind: str | None) -> str:
-    """The phase after the newest pump event of kind `kind` (None: no event yet)."""
-    if kind is None:
-        return Phase.CHECKING_IN
-    return PHASE_BY_PUMP_EVENT.get(PumpEventKind(kind), Phase.CHECKING_IN)
+def board_phase(events: list[PumpEvent]) -> selectors.Phase:
+    """The board's phase from the newest pump event: none yet = checking in, start/rate change/resume/
+    bolus = infusing, pause = paused, stop = recovering (the selectors' rule, without the checklist)."""
+    return selectors.phase_of(events, discharged=False, checklist_clear=False)
 
 
 @dataclass(frozen=True)
@@ -354,6 +320,7 @@ class BoardRow:
     chair: str
     patient_name: str
     phase: str
+    phase_label: str
     elapsed_min: int
     elapsed_since: str
     cells: list[VitalCell]
@@ -361,45 +328,50 @@ class BoardRow:
 
 
 def board_rows(*, visits: Sequence[InfusionVisit], now: dt.datetime) -> list[BoardRow]:
-    """The board's rows for these visits, ordered by chair then opening time, in four queries whatever
-    their number. Elapsed minutes count from the first pump start, else from check-in."""
+    """The board's rows for these visits, by chair then opening time, in four queries whatever their
+    number. Withdrawn pump events and readings are left out; elapsed minutes count from the first pump
+    start, else from check-in."""
     visit_ids = [visit.pk for visit in visits]
     for visit in visits:
         BROKER.remember(visit_id=visit.pk, clinic_id=visit.clinic_id)
-    newest_kind: dict[int, str] = {}
-    started_at: dict[int, dt.datetime] = {}
-    for visit_id, kind, occurred_at in (
-        PumpEvent.objects.filter(visit_id__in=visit_ids)
-        .order_by("occurred_at", "pk")
-        .values_list("visit_id", "kind", "occurred_at")
-    ):
-        newest_kind[visit_id] = kind
-        if kind == PumpEventKind.START and visit_id not in started_at:
-            started_at[visit_id] = occurred_at
-    newest_ids = (
+    withdrawn: set[tuple[str, int]] = set(
+        EnteredInError.objects.filter(visit_id__in=visit_ids).values_list("row_type", "row_id")
+    )
+    events: dict[int, list[PumpEvent]] = {}
+    for event in PumpEvent.objects.filter(visit_id__in=visit_ids).order_by("occurred_at", "pk"):
+        if (CorrectableRow.PUMP_EVENT, event.pk) not in withdrawn:
+            events.setdefault(event.visit_id, []).append(event)
+    withdrawn_readings = [row_id for row_type, row_id in withdrawn if row_type == CorrectableRow.READING]
+    newest = (
         VitalSignReading.objects.filter(visit_id__in=visit_ids)
+        .exclude(pk__in=withdrawn_readings)
         .values("visit_id")
         .annotate(newest=Max("pk"))
         .values_list("newest", flat=True)
     )
-    latest = {reading.visit_id: reading for reading in VitalSignReading.objects.filter(pk__in=newest_ids)}
+    latest = {reading.visit_id: reading for reading in VitalSignReading.objects.filter(pk__in=newest)}
     alerts: dict[int, list[BoardAlert]] = {}
     for alert in open_alerts(visit_ids=visit_ids):
         alerts.setdefault(alert.visit_id, []).append(
             BoardAlert(level=alert.level, level_label=alert.get_level_display(), message=alert.message)
         )
     rows = []
-    for visit in sorted(visits, key=lambda v: (v.chair.name if v.chair else "~", v.opened_at, v.pk)):
-        since = started_at.get(visit.pk, visit.opened_at)
+    for visit in sorted(
+        visits, key=lambda v: (v.chair is None, v.chair.name if v.chair else "", v.opened_at)
+    ):
+        visit_events = events.get(visit.pk, [])
+        start = next((event.occurred_at for event in visit_events if event.kind == PumpEventKind.START), None)
+        phase = board_phase(visit_events)
         rows.append(
             BoardRow(
                 visit_id=visit.pk,
                 chair=visit.chair.name if visit.chair else "No chair",
                 patient_name=visit.patient.display_name,
-                phase=phase_after(newest_kind.get(visit.pk)),
-                elapsed_min=max(0, int((now - since).total_seconds() // 60)),
-                elapsed_since="infusion start" if visit.pk in started_at else "check-in",
-                cells=vital_cells(latest.get(visit.pk))[:3],
+                phase=phase.value,
+                phase_label=selectors.PHASE_LABELS[phase],
+                elapsed_min=max(0, int((now - (start or visit.opened_at)).total_seconds() // 60)),
+                elapsed_since="infusion start" if start else "check-in",
+                cells=vital_cells(latest.get(visit.pk))[:BOARD_CELLS],
                 alerts=alerts.get(visit.pk, []),
             )
         )

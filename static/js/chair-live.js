@@ -2,9 +2,9 @@
  *
  * Markup (the chair page renders it; no inline script or style, the CSP forbids both):
  *   <div id="vitals-chart" data-stream-url="/infusions/visits/7/stream/"
- *        data-bands='{"systolic_pause_mmhg":180,...}' data-initial='[{"id":1,"at":"...",...}]'></div>
- * data-bands holds the protocol's thresholds the visit runs under (live.chart_bands); nothing clinical is
- * written here. Colours come from CSS custom properties (--chart-*) in app.css.
+ *        data-bands='{"systolic_pause":180,...}' data-initial='[{"id":1,"at":"...",...}]'></div>
+ * data-bands holds the protocol's thresholds the visit runs under (record.chart_payload); nothing clinical
+ * is written here. `withdrawn` events remove readings withdrawn as entered in error. Colours come from CSS custom properties (--chart-*) in app.css.
  * With `sse-swap="vitals" hx-swap="none"` inside an htmx `sse-connect` element the chart listens to that
  * connection (htmx:sseMessage); otherwise it opens its own EventSource.
  */
@@ -27,7 +27,10 @@
       return fallback;
     }
   };
-  const bands = parse(root.dataset.bands || "{}", {});
+  // data-initial is the readings list, or record.chart_payload's {"readings": [...], "bands": {...}}.
+  const initial = parse(root.dataset.initial || "[]", []);
+  const initialReadings = Array.isArray(initial) ? initial : initial.readings || [];
+  const bands = parse(root.dataset.bands || "null", null) || (Array.isArray(initial) ? {} : initial.bands || {});
   const readings = [];
   let newestId = 0;
 
@@ -39,10 +42,13 @@
     { key: "spo2", implausible: "spo2_percent", label: "SpO\u2082 (%)", scale: "right", colour: "--chart-spo2" },
   ];
 
+  // `implausible` lists the reading's fields judged artefacts (an object keyed by field is accepted too).
   function isArtefact(reading, field) {
-    const implausible = reading.implausible || {};
-    return Object.prototype.hasOwnProperty.call(implausible, field.implausible) ||
-      (field.scale === "left" && field.key !== "heart_rate" && Object.prototype.hasOwnProperty.call(implausible, "blood_pressure"));
+    const implausible = reading.implausible || [];
+    if (Array.isArray(implausible)) {
+      return implausible.includes(field.implausible);
+    }
+    return Object.prototype.hasOwnProperty.call(implausible, field.implausible);
   }
 
   function chartData() {
@@ -81,16 +87,16 @@
 
   // Threshold bands: a shaded area beyond each pause/stop threshold, a dashed line at each warning.
   const SHADES = [
-    { band: "systolic_pause_mmhg", scale: "left", above: true },
-    { band: "spo2_stop_percent", scale: "right", above: false },
+    { band: "systolic_pause", scale: "left", above: true },
+    { band: "spo2_stop", scale: "right", above: false },
   ];
   const LINES = [
-    { band: "systolic_warn_mmhg", scale: "left", colour: "--chart-warn" },
-    { band: "diastolic_pause_mmhg", scale: "left", colour: "--chart-danger" },
-    { band: "heart_rate_warn_bpm", scale: "left", colour: "--chart-warn" },
-    { band: "heart_rate_pause_bpm", scale: "left", colour: "--chart-danger" },
-    { band: "heart_rate_low_bpm", scale: "left", colour: "--chart-warn" },
-    { band: "spo2_warn_percent", scale: "right", colour: "--chart-warn" },
+    { band: "systolic_warn", scale: "left", colour: "--chart-warn" },
+    { band: "diastolic_pause", scale: "left", colour: "--chart-danger" },
+    { band: "heart_rate_warn", scale: "left", colour: "--chart-warn" },
+    { band: "heart_rate_pause", scale: "left", colour: "--chart-danger" },
+    { band: "heart_rate_low", scale: "left", colour: "--chart-warn" },
+    { band: "spo2_warn", scale: "right", colour: "--chart-warn" },
   ];
 
   function drawBands(u) {
@@ -132,12 +138,12 @@
   }
 
   function leftRange(u, min, max) {
-    const ceiling = Math.max(max || 0, bands.systolic_pause_mmhg || 0) + 10;
+    const ceiling = Math.max(max || 0, bands.systolic_pause || 0) + 10;
     return [Math.min(min === null ? 40 : min, 40), ceiling];
   }
 
   function rightRange(u, min) {
-    const floor = Math.min(min === null ? 100 : min, bands.spo2_stop_percent || 100) - 4;
+    const floor = Math.min(min === null ? 100 : min, bands.spo2_stop || 100) - 4;
     return [Math.max(0, floor), 100];
   }
 
@@ -195,17 +201,30 @@
     root.setAttribute("aria-label", "Chart of blood pressure, heart rate and SpO\u2082 over time; the latest values are listed beside it.");
   }
   const chart = new uPlot(options, [[], [], [], [], []], root);
-  add(parse(root.dataset.initial || "[]", []));
+  add(initialReadings);
 
   new ResizeObserver(() => {
     chart.setSize({ width: Math.max(root.clientWidth, 320), height: Math.max(root.clientHeight, 280) });
   }).observe(root);
 
+  function withdraw(ids) {
+    const gone = new Set(ids);
+    const kept = readings.filter((reading) => !gone.has(reading.id));
+    if (kept.length !== readings.length) {
+      readings.splice(0, readings.length, ...kept);
+      chart.setData(chartData());
+    }
+  }
+
   const onVitals = (data) => add(parse(data, []));
+  const onWithdrawn = (data) => withdraw(parse(data, []));
   if (root.hasAttribute("sse-swap")) {
+    // Inside an htmx sse-connect element: list both events in sse-swap ("vitals,withdrawn").
     root.addEventListener("htmx:sseMessage", (event) => {
       if (event.detail && event.detail.type === "vitals") {
         onVitals(event.detail.data);
+      } else if (event.detail && event.detail.type === "withdrawn") {
+        onWithdrawn(event.detail.data);
       }
     });
   } else if (root.dataset.streamUrl) {
@@ -216,6 +235,7 @@
     // A reconnecting EventSource sends Last-Event-ID itself, so nothing already drawn is sent again.
     const source = new EventSource(url, { withCredentials: true });
     source.addEventListener("vitals", (event) => onVitals(event.data));
+    source.addEventListener("withdrawn", (event) => onWithdrawn(event.data));
     root.addEventListener("vitals-chart:close", () => source.close());
   }
 })();

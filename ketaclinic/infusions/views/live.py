@@ -33,6 +33,7 @@ from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.infusions import live, selectors
 from ketaclinic.infusions.models import InfusionVisit
+from ketaclinic.infusions.record import reading_payload
 
 # A comment line every HEARTBEAT_S keeps proxies from closing an idle stream and shows a dead client.
 HEARTBEAT_S = 15.0
@@ -100,31 +101,29 @@ class ChairCursor:
     """What one connection has sent: the newest reading id and the last fragments (to skip repeats)."""
 
     last_reading_id: int
+    withdrawn: list[int] | None = None
     alerts_html: str | None = None
     panel_html: str | None = None
 
 
-def panel_context(visit: InfusionVisit) -> dict[str, Any]:
-    """The context `_vitals_panel.html` renders: the newest reading, its cells, the open alerts."""
-    reading = live.latest_reading(visit=visit)
-    return {
-        "visit": visit,
-        "reading": reading,
-        "cells": live.vital_cells(reading),
-        "alerts": live.open_alerts(visit_ids=[visit.pk]),
-    }
-
-
 def chair_update(visit: InfusionVisit, cursor: ChairCursor) -> str:
-    """The events for what changed since `cursor` (advancing it): `vitals` with the new readings, `alerts`
-    and `panel` when their fragment differs from the one last sent. Empty when nothing changed."""
+    """The events for what changed since `cursor` (advancing it): `vitals` with the new readings (JSON, as
+    `record.reading_payload`), `withdrawn` with the ids of readings withdrawn as entered in error, and the
+    `alerts` and `panel` fragments when they differ from the ones last sent. Empty when nothing changed."""
     parts: list[str] = []
     readings = live.readings_after(visit=visit, after_id=cursor.last_reading_id)
     if readings:
         cursor.last_reading_id = readings[-1].pk
-        payload = json.dumps([live.reading_json(reading) for reading in readings], separators=(",", ":"))
+        payload = json.dumps([reading_payload(reading) for reading in readings], separators=(",", ":"))
         parts.append(sse_event("vitals", payload, event_id=str(cursor.last_reading_id)))
-    context = panel_context(visit)
+    withdrawn = live.withdrawn_reading_ids(visit=visit)
+    if withdrawn != cursor.withdrawn and (withdrawn or cursor.withdrawn is not None):
+        parts.append(sse_event("withdrawn", json.dumps(withdrawn)))
+    cursor.withdrawn = withdrawn
+    context = live.panel_context(
+        reading=live.latest_reading(visit=visit, withdrawn=withdrawn),
+        alerts=live.open_alerts(visit_ids=[visit.pk]),
+    )
     with timezone.override(ZoneInfo(visit.clinic.time_zone)):
         alerts_html = render_to_string(ALERTS_TEMPLATE, context).strip()
         panel_html = render_to_string(PANEL_TEMPLATE, context).strip()
@@ -164,8 +163,8 @@ def _open_chair(request: HttpRequest, visit_id: int) -> HttpResponseBase | Infus
 
 
 async def visit_stream(request: HttpRequest, visit_id: int) -> HttpResponseBase:
-    """`text/event-stream` of one visit: events `vitals` (JSON list of readings), `alerts` and `panel`
-    (HTML fragments for htmx `sse-swap`). 302 to sign-in, 403 without VIEW_INFUSION, 404 for a visit
+    """`text/event-stream` of one visit: events `vitals` (JSON list of readings), `withdrawn` (JSON list of
+    reading ids), `alerts` and `panel` (HTML fragments for htmx `sse-swap`). 302 to sign-in, 403 without VIEW_INFUSION, 404 for a visit
     outside the viewer's clinics, 400 for a malformed Last-Event-ID."""
     try:
         after = last_event_id(request)
