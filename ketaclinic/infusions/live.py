@@ -15,6 +15,7 @@ A woken stream reads what is new itself, so a spurious wake-up costs one read an
 """
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import threading
@@ -97,7 +98,9 @@ class Subscription:
 class Broker:
     """The subscriptions of this process, and which clinic each visit we have seen belongs to."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, autopoll: bool = True) -> None:
+        # autopoll=False leaves polling to the caller (tests drive `poll_once` themselves).
+        self._autopoll = autopoll
         self._lock = threading.Lock()
         self._subscriptions: set[Subscription] = set()
         # A visit's clinic never changes (the visit row is append-only), so this map only grows.
@@ -118,8 +121,15 @@ class Broker:
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
+        """Forget a subscription; the loop's poller stops at once when it was the loop's last one."""
+        loop = subscription.loop
         with self._lock:
             self._subscriptions.discard(subscription)
+            last = not any(other.loop is loop for other in self._subscriptions)
+            poller = self._pollers.pop(loop, None) if last else None
+        if poller is not None and not poller.done():
+            with contextlib.suppress(RuntimeError):  # the loop is already closed: the task died with it
+                loop.call_soon_threadsafe(poller.cancel)
 
     def remember(self, *, visit_id: int, clinic_id: int) -> None:
         """Record a visit's clinic, so a board of another clinic is not woken by it."""
@@ -148,6 +158,8 @@ class Broker:
     def _add(self, subscription: Subscription) -> None:
         with self._lock:
             self._subscriptions.add(subscription)
+            if not self._autopoll:
+                return
             poller = self._pollers.get(subscription.loop)
             if poller is None or poller.done():
                 self._pollers[subscription.loop] = subscription.loop.create_task(
