@@ -33,7 +33,9 @@ def _number(label: str, *, maximum: int, required: bool = False, unit: str = "")
         required=required,
         min_value=0,
         max_value=maximum,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "big-number", "aria-describedby": unit}),
+        widget=forms.NumberInput(
+            attrs={"inputmode": "numeric", "class": "big-number", "aria-describedby": unit}
+        ),
     )
 
 
@@ -45,7 +47,9 @@ class VitalsForm(forms.Form):
     heart_rate_bpm = _number("Heart rate (/min)", maximum=400)
     spo2_percent = _number("SpO2 (%)", maximum=400)
     respiratory_rate_per_min = _number("Breaths (/min)", maximum=400)
-    rhythm = forms.ChoiceField(label="Rhythm", required=False, choices=[("", "Not assessed"), *Rhythm.choices])
+    rhythm = forms.ChoiceField(
+        label="Rhythm", required=False, choices=[("", "Not assessed"), *Rhythm.choices]
+    )
     sedation_moaas = forms.TypedChoiceField(
         label="Sedation (MOAA/S)", required=False, choices=MOAAS_CHOICES, coerce=int, empty_value=None
     )
@@ -53,8 +57,9 @@ class VitalsForm(forms.Form):
         label="Dissociation", required=False, choices=[("", "Not assessed"), *Dissociation.choices]
     )
     on_oxygen = forms.BooleanField(label="On supplemental oxygen", required=False)
-    comment = forms.CharField(label="Patient's comments", required=False, max_length=2000,
-                              widget=forms.TextInput())
+    comment = forms.CharField(
+        label="Patient's comments", required=False, max_length=2000, widget=forms.TextInput()
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -85,22 +90,36 @@ class CheckInForm(VitalsForm):
         label="Identity confirmed with two identifiers (name and date of birth)", required=False
     )
     fasting_confirmed = forms.BooleanField(label="Fasting as instructed", required=False)
-    escort_confirmed = forms.BooleanField(label="A responsible adult will take the patient home", required=False)
+    escort_confirmed = forms.BooleanField(
+        label="A responsible adult will take the patient home", required=False
+    )
     escort_name = forms.CharField(label="Escort's name", required=False, max_length=120)
     escort_phone = forms.CharField(label="Escort's phone", required=False, max_length=40)
     weight_today_kg = forms.DecimalField(
-        label="Weight today (kg)", required=False, min_value=Decimal("0.5"), max_value=Decimal(500),
-        decimal_places=1, widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1", "class": "big-number"}),
+        label="Weight today (kg)",
+        required=False,
+        min_value=Decimal("0.5"),
+        max_value=Decimal(500),
+        decimal_places=1,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1", "class": "big-number"}),
     )
     pregnancy_test = forms.ChoiceField(
-        label="Pregnancy test", choices=PregnancyTestChoice.choices, initial=PregnancyTestChoice.NOT_APPLICABLE
+        label="Pregnancy test",
+        choices=PregnancyTestChoice.choices,
+        initial=PregnancyTestChoice.NOT_APPLICABLE,
     )
     medication_classes_today = forms.MultipleChoiceField(
         label="Taken today", required=False, choices=MEDICATION_CLASSES, widget=forms.CheckboxSelectMultiple
     )
-    medications_note = forms.CharField(label="Medications taken today", required=False, max_length=2000,
-                                       widget=forms.Textarea(attrs={"rows": 2}))
-    medications_reviewed = forms.BooleanField(label="Today's medications reviewed with the patient", required=False)
+    medications_note = forms.CharField(
+        label="Medications taken today",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    medications_reviewed = forms.BooleanField(
+        label="Today's medications reviewed with the patient", required=False
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -116,7 +135,9 @@ class CheckInForm(VitalsForm):
             escort_name=data.get("escort_name") or "",
             escort_phone=data.get("escort_phone") or "",
             weight_today_kg=data.get("weight_today_kg"),
-            pregnancy_test=rules.PregnancyTest(data.get("pregnancy_test") or PregnancyTestChoice.NOT_APPLICABLE),
+            pregnancy_test=rules.PregnancyTest(
+                data.get("pregnancy_test") or PregnancyTestChoice.NOT_APPLICABLE
+            ),
             medication_classes_today=frozenset(data.get("medication_classes_today") or ()),
             medications_note=data.get("medications_note") or "",
             medications_reviewed=bool(data.get("medications_reviewed")),
@@ -127,11 +148,19 @@ class CheckInForm(VitalsForm):
 class PumpEventForm(forms.Form):
     kind = forms.ChoiceField(choices=[(kind.value, kind.value) for kind in rules.PumpEventKind])
     rate_ml_per_h = forms.DecimalField(
-        label="Pump rate (mL/h)", required=False, min_value=Decimal("0.001"), max_value=Decimal(10000),
-        decimal_places=3, widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1", "class": "big-number"}),
+        label="Pump rate (mL/h)",
+        required=False,
+        min_value=Decimal("0.001"),
+        max_value=Decimal(10000),
+        decimal_places=3,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1", "class": "big-number"}),
     )
     bolus_mg = forms.DecimalField(
-        label="Bolus (mg)", required=False, min_value=Decimal("0.001"), max_value=Decimal(1000), decimal_places=3,
+        label="Bolus (mg)",
+        required=False,
+        min_value=Decimal("0.001"),
+        max_value=Decimal(1000),
+        decimal_places=3,
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1", "class": "big-number"}),
     )
     reason = forms.CharField(label="Reason", required=False, max_length=2000)
@@ -139,14 +168,17 @@ class PumpEventForm(forms.Form):
 
 class AcknowledgeForm(forms.Form):
     action_taken = forms.CharField(
-        label="Action taken", max_length=2000,
+        label="Action taken",
+        max_length=2000,
         widget=forms.TextInput(attrs={"placeholder": "e.g. slowed to half rate, rechecked BP in 5 min"}),
     )
 
 
 class OverrideForm(forms.Form):
     item = forms.CharField(widget=forms.HiddenInput)
-    reason = forms.CharField(label="Reason for overriding", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label="Reason for overriding", max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class WithdrawForm(forms.Form):

@@ -97,7 +97,7 @@ def _name(user: Any) -> str:
 def _vitals_text(reading: VitalSignReading) -> str:
     parts = []
     if reading.systolic_mmhg is not None or reading.diastolic_mmhg is not None:
-        parts.append(f"BP {reading.systolic_mmhg or '–'}/{reading.diastolic_mmhg or '–'} mmHg")
+        parts.append(f"BP {reading.systolic_mmhg or '-'}/{reading.diastolic_mmhg or '-'} mmHg")
     if reading.heart_rate_bpm is not None:
         parts.append(f"HR {reading.heart_rate_bpm}/min")
     if reading.spo2_percent is not None:
@@ -129,8 +129,18 @@ def visit_record(*, viewer: Any, visit_id: int) -> VisitRecord:
         row = withdrawals.get((row_type, row_id))
         return f"{row.reason} ({_name(row.withdrawn_by)})" if row else ""
 
-    entries = [Entry(visit.opened_at, "opened", "Visit opened", f"Dose order {visit.dose_order_id}", _name(visit.opened_by))]
-    for check_in in visit.check_ins.select_related("recorded_by").prefetch_related("overrides__overridden_by"):
+    entries = [
+        Entry(
+            visit.opened_at,
+            "opened",
+            "Visit opened",
+            f"Dose order {visit.dose_order_id}",
+            _name(visit.opened_by),
+        )
+    ]
+    for check_in in visit.check_ins.select_related("recorded_by").prefetch_related(
+        "overrides__overridden_by"
+    ):
         failed = [result["message"] for result in check_in.results if not result["passed"]]
         entries.append(
             Entry(
@@ -187,19 +197,33 @@ def visit_record(*, viewer: Any, visit_id: int) -> VisitRecord:
         )
     for alert in VitalAlert.objects.filter(visit=visit).select_related("acknowledgement__acknowledged_by"):
         entries.append(
-            Entry(alert.raised_at, "alert", f"Alert: {alert.message}", alert.recommendation, "Protocol rules", level=alert.level)
+            Entry(
+                alert.raised_at,
+                "alert",
+                f"Alert: {alert.message}",
+                alert.recommendation,
+                "Protocol rules",
+                level=alert.level,
+            )
         )
         if hasattr(alert, "acknowledgement"):
             ack = alert.acknowledgement
             entries.append(
-                Entry(ack.acknowledged_at, "acknowledgement", "Alert acknowledged", ack.action_taken, _name(ack.acknowledged_by))
+                Entry(
+                    ack.acknowledged_at,
+                    "acknowledgement",
+                    "Alert acknowledged",
+                    ack.action_taken,
+                    _name(ack.acknowledged_by),
+                )
             )
     for effect in SideEffect.objects.filter(visit=visit).select_related("recorded_by", "review__reviewed_by"):
         entries.append(
             Entry(
                 effect.onset_at,
                 "side_effect",
-                f"Side effect: {effect.get_kind_display().lower()} ({effect.get_severity_display().lower()}, grade {effect.grade}"
+                f"Side effect: {effect.get_kind_display().lower()} "
+                f"({effect.get_severity_display().lower()}, grade {effect.grade}"
                 f"{', serious' if effect.serious else ''})",
                 "; ".join(part for part in (effect.description, effect.management) if part),
                 _name(effect.recorded_by),
@@ -210,7 +234,13 @@ def visit_record(*, viewer: Any, visit_id: int) -> VisitRecord:
         )
         if hasattr(effect, "review"):
             entries.append(
-                Entry(effect.review.reviewed_at, "review", "Serious event reviewed", effect.review.outcome, _name(effect.review.reviewed_by))
+                Entry(
+                    effect.review.reviewed_at,
+                    "review",
+                    "Serious event reviewed",
+                    effect.review.outcome,
+                    _name(effect.review.reviewed_by),
+                )
             )
     for drug in DrugGiven.objects.filter(visit=visit).select_related("recorded_by"):
         entries.append(
@@ -241,14 +271,22 @@ def visit_record(*, viewer: Any, visit_id: int) -> VisitRecord:
         )
     discharge = getattr(visit, "discharge", None)
     if discharge is not None:
-        detail = f"Escort: {discharge.escort_name or 'none named'}"
+        text = f"Escort: {discharge.escort_name or 'none named'}"
         if discharge.override_reason:
-            detail += f"; criteria overridden: {discharge.override_reason}"
-        entries.append(Entry(discharge.discharged_at, "discharge", "Discharged", detail, _name(discharge.discharged_by)))
+            text += f"; criteria overridden: {discharge.override_reason}"
+        entries.append(
+            Entry(discharge.discharged_at, "discharge", "Discharged", text, _name(discharge.discharged_by))
+        )
     signatures = list(visit.signatures.select_related("signed_by").order_by("signed_at"))
     for signature in signatures:
         entries.append(
-            Entry(signature.signed_at, "signature", f"Signed ({signature.get_role_display().lower()})", "", _name(signature.signed_by))
+            Entry(
+                signature.signed_at,
+                "signature",
+                f"Signed ({signature.get_role_display().lower()})",
+                "",
+                _name(signature.signed_by),
+            )
         )
     for withdrawal in withdrawals.values():
         entries.append(

@@ -71,7 +71,9 @@ def _audit_read(viewer: Any, visit: InfusionVisit, object_type: str, object_id: 
 
 
 def visits_queryset() -> QuerySet[InfusionVisit]:
-    return InfusionVisit.objects.select_related("patient", "clinic", "chair", "dose_order", "appointment")
+    return InfusionVisit.objects.select_related(
+        "patient", "clinic", "chair", "dose_order", "appointment", "discharge"
+    )
 
 
 def visit_for(*, viewer: Any, visit_id: int, audit: bool = True) -> InfusionVisit:
@@ -198,7 +200,8 @@ def chair_screen(*, viewer: Any, visit_id: int) -> ChairScreen:
     protocol = visit_protocol.from_snapshot(visit.protocol_snapshot)
     withdrawn = withdrawn_ids(visit)
     check_in = (
-        visit.check_ins.select_related("recorded_by").prefetch_related("overrides__overridden_by")
+        visit.check_ins.select_related("recorded_by")
+        .prefetch_related("overrides__overridden_by")
         .order_by("-recorded_at", "-pk")
         .first()
     )

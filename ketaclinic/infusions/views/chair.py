@@ -1,6 +1,7 @@
 """The chair: a patient's visits, opening today's visit, the checklist, the chair screen with its pump,
 vital-signs and alert forms, and the visit record. Thin: parse, call one service or selector, render."""
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_POST
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError, PermissionDenied
 from ketaclinic.infusions import record, rules, selectors, services
+from ketaclinic.infusions.charts import progress_chart
 from ketaclinic.infusions.forms import (
     AcknowledgeForm,
     CheckInForm,
@@ -65,7 +67,9 @@ def check_in(request: HttpRequest, visit_id: int) -> HttpResponse:
     """The pre-infusion checklist with today's baseline vital signs."""
     visit = selectors.visit_for(viewer=request.user, visit_id=visit_id)
     applies = services.visit.pregnancy_test_applies(visit)
-    initial = {"pregnancy_test": PregnancyTestChoice.NOT_DONE if applies else PregnancyTestChoice.NOT_APPLICABLE}
+    initial = {
+        "pregnancy_test": PregnancyTestChoice.NOT_DONE if applies else PregnancyTestChoice.NOT_APPLICABLE
+    }
     form = CheckInForm(request.POST or None, initial=initial)
     if request.method == "POST":
         _require(request, Perm.RUN_INFUSION)
@@ -83,6 +87,7 @@ def check_in(request: HttpRequest, visit_id: int) -> HttpResponse:
 def _chair_context(request: HttpRequest, visit_id: int, **forms: Any) -> dict[str, Any]:
     screen = selectors.chair_screen(viewer=request.user, visit_id=visit_id)
     visit = screen.visit
+    payload = record.chart_payload(screen)
     return {
         "screen": screen,
         "visit": visit,
@@ -97,7 +102,11 @@ def _chair_context(request: HttpRequest, visit_id: int, **forms: Any) -> dict[st
         "can_run": can(request.user, Perm.RUN_INFUSION),
         "can_override": can(request.user, Perm.OVERRIDE_HARD_STOP),
         "can_acknowledge": can(request.user, Perm.ACKNOWLEDGE_INFUSION_ALERT),
-        "chart": record.chart_payload(screen),
+        "chart": {
+            "readings_json": json.dumps(payload["readings"]),
+            "bands_json": json.dumps(payload["bands"]),
+        },
+        "pk_chart": progress_chart(screen.curve) if screen.curve else None,
     }
 
 
@@ -136,7 +145,10 @@ def pump_event(request: HttpRequest, visit_id: int) -> HttpResponse:
         except DomainError as error:
             _field_error(form, error)
         else:
-            messages.success(request, f"Pump: {rules.PumpEventKind(form.cleaned_data['kind']).value.replace('_', ' ')} recorded.")
+            messages.success(
+                request,
+                f"Pump: {rules.PumpEventKind(form.cleaned_data['kind']).value.replace('_', ' ')} recorded.",
+            )
             return redirect("infusions:chair", visit_id=visit.pk)
     return _rerender(request, visit_id, pump_form=form)
 
@@ -169,7 +181,9 @@ def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     form = AcknowledgeForm(request.POST)
     if form.is_valid():
         try:
-            services.acknowledge_alert(by=request.user, alert=alert, action_taken=form.cleaned_data["action_taken"])
+            services.acknowledge_alert(
+                by=request.user, alert=alert, action_taken=form.cleaned_data["action_taken"]
+            )
         except DomainError as error:
             _field_error(form, error)
         else:
@@ -189,7 +203,10 @@ def override(request: HttpRequest, check_in_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.override_checklist_item(
-                by=request.user, check_in=check_in_row, item=form.cleaned_data["item"], reason=form.cleaned_data["reason"]
+                by=request.user,
+                check_in=check_in_row,
+                item=form.cleaned_data["item"],
+                reason=form.cleaned_data["reason"],
             )
         except DomainError as error:
             _field_error(form, error)
@@ -232,5 +249,9 @@ def visit_record(request: HttpRequest, visit_id: int) -> HttpResponse:
     return render(
         request,
         "infusions/record.html",
-        {**result.as_context(), "withdraw_form": WithdrawForm(), "can_run": can(request.user, Perm.RUN_INFUSION)},
+        {
+            **result.as_context(),
+            "withdraw_form": WithdrawForm(),
+            "can_run": can(request.user, Perm.RUN_INFUSION),
+        },
     )
