@@ -272,45 +272,6 @@ def open_alerts(*, visit_ids: Sequence[int]) -> list[VitalAlert]:
     )
 
 
-@dataclass(frozen=True)
-class VitalCell:
-    """One value of the vitals panel. `artefact_reason` is set when the value was judged an artefact."""
-
-    key: str
-    label: str
-    value: str
-    unit: str
-    artefact_reason: str = ""
-
-
-# (key, label, unit, reading fields shown); BP is one cell of two numbers. `implausible` is keyed by field.
-PANEL_FIELDS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
-    ("blood_pressure", "BP", "mmHg", ("systolic_mmhg", "diastolic_mmhg")),
-    ("heart_rate", "HR", "/min", ("heart_rate_bpm",)),
-    ("spo2", "SpO\u2082", "%", ("spo2_percent",)),
-    ("respiratory_rate", "RR", "/min", ("respiratory_rate_per_min",)),
-)
-BOARD_CELLS = 3  # the board shows BP, HR and SpO2
-
-
-def vital_cells(reading: VitalSignReading | None) -> list[VitalCell]:
-    """The panel's cells for a reading, artefacts carrying their reason; "\u2013" for a value not taken."""
-    cells: list[VitalCell] = []
-    implausible = dict(reading.implausible or {}) if reading else {}
-    for key, label, unit, names in PANEL_FIELDS:
-        values = [getattr(reading, name) if reading else None for name in names]
-        shown = "/".join("\u2013" if value is None else str(value) for value in values)
-        reason = "; ".join(str(implausible[name]) for name in names if name in implausible)
-        cells.append(VitalCell(key=key, label=label, value=shown, unit=unit, artefact_reason=reason))
-    return cells
-
-
-def panel_context(*, reading: VitalSignReading | None, alerts: list[VitalAlert]) -> dict[str, object]:
-    """The context `_vitals_panel.html` (and its `open_alerts` partial) renders; no queries. The chair page
-    adds it to its own context: `live.panel_context(reading=screen.latest, alerts=screen.open_alerts)`."""
-    return {"reading": reading, "cells": vital_cells(reading), "alerts": alerts}
-
-
 def board_phase(events: list[PumpEvent]) -> selectors.Phase:
     """The board's phase from the newest pump event: none yet = checking in, start/rate change/resume/
     bolus = infusing, pause = paused, stop = recovering (the selectors' rule, without the checklist)."""
@@ -335,7 +296,7 @@ class BoardRow:
     phase_label: str
     elapsed_min: int
     elapsed_since: str
-    cells: list[VitalCell]
+    latest: VitalSignReading | None
     alerts: list[BoardAlert]
 
 
@@ -383,7 +344,7 @@ def board_rows(*, visits: Sequence[InfusionVisit], now: dt.datetime) -> list[Boa
                 phase_label=selectors.PHASE_LABELS[phase],
                 elapsed_min=max(0, int((now - (start or visit.opened_at)).total_seconds() // 60)),
                 elapsed_since="infusion start" if start else "check-in",
-                cells=vital_cells(latest.get(visit.pk))[:BOARD_CELLS],
+                latest=latest.get(visit.pk),
                 alerts=alerts.get(visit.pk, []),
             )
         )

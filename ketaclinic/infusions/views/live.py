@@ -44,7 +44,8 @@ RETRY_MS = 3000
 BASELINE_INTERVAL_S = 0.1
 
 PANEL_TEMPLATE = "infusions/_vitals_panel.html"
-ALERTS_TEMPLATE = "infusions/_vitals_panel.html#open_alerts"
+# The chair page's own alerts panel (with its acknowledge forms), so a swapped-in fragment matches the page.
+ALERTS_TEMPLATE = "infusions/_alerts.html"
 BOARD_TABLE_TEMPLATE = "infusions/board.html#board_table"
 
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -102,14 +103,15 @@ class ChairCursor:
 
     last_reading_id: int
     withdrawn: list[int] | None = None
-    alerts_html: str | None = None
+    alert_ids: list[int] | None = None
     panel_html: str | None = None
 
 
-def chair_update(visit: InfusionVisit, cursor: ChairCursor) -> str:
+def chair_update(request: HttpRequest, visit: InfusionVisit, cursor: ChairCursor) -> str:
     """The events for what changed since `cursor` (advancing it): `vitals` with the new readings (JSON, as
-    `record.reading_payload`), `withdrawn` with the ids of readings withdrawn as entered in error, and the
-    `alerts` and `panel` fragments when they differ from the ones last sent. Empty when nothing changed."""
+    `record.reading_payload`), `withdrawn` with the ids of readings withdrawn as entered in error, `alerts`
+    when the set of open alerts changed (so a half-typed acknowledgement is not swapped away by the next
+    reading) and `panel` when the latest values' fragment changed. Empty when nothing changed."""
     parts: list[str] = []
     readings = live.readings_after(visit=visit, after_id=cursor.last_reading_id)
     if readings:
@@ -120,35 +122,38 @@ def chair_update(visit: InfusionVisit, cursor: ChairCursor) -> str:
     if withdrawn != cursor.withdrawn and (withdrawn or cursor.withdrawn is not None):
         parts.append(sse_event("withdrawn", json.dumps(withdrawn)))
     cursor.withdrawn = withdrawn
-    context = live.panel_context(
-        reading=live.latest_reading(visit=visit, withdrawn=withdrawn),
-        alerts=live.open_alerts(visit_ids=[visit.pk]),
-    )
+    alerts = live.open_alerts(visit_ids=[visit.pk])
     with timezone.override(ZoneInfo(visit.clinic.time_zone)):
-        alerts_html = render_to_string(ALERTS_TEMPLATE, context).strip()
-        panel_html = render_to_string(PANEL_TEMPLATE, context).strip()
-    if alerts_html != cursor.alerts_html:
-        cursor.alerts_html = alerts_html
-        parts.append(sse_event("alerts", alerts_html))
+        alert_ids = [alert.pk for alert in alerts]
+        if alert_ids != cursor.alert_ids:
+            cursor.alert_ids = alert_ids
+            context = {
+                "screen": {"open_alerts": alerts},
+                "visit": visit,
+                "can_acknowledge": can(request.user, Perm.ACKNOWLEDGE_INFUSION_ALERT),
+            }
+            parts.append(sse_event("alerts", render_to_string(ALERTS_TEMPLATE, context, request).strip()))
+        latest = live.latest_reading(visit=visit, withdrawn=withdrawn)
+        panel_html = render_to_string(PANEL_TEMPLATE, {"latest": latest}).strip()
     if panel_html != cursor.panel_html:
         cursor.panel_html = panel_html
         parts.append(sse_event("panel", panel_html))
     return "".join(parts)
 
 
-async def chair_events(visit: InfusionVisit, cursor: ChairCursor) -> AsyncIterator[str]:
+async def chair_events(request: HttpRequest, visit: InfusionVisit, cursor: ChairCursor) -> AsyncIterator[str]:
     """The chair's event stream: the state on connect, then each change, a heartbeat when idle. Ends when
     the client goes away (the server cancels or closes the generator); the subscription is removed."""
     # Subscribe before the first read, so a write landing between the read and the wait still rings.
     subscription = live.BROKER.subscribe_visit(visit_id=visit.pk, clinic_id=visit.clinic_id)
     try:
-        first = await sync_to_async(chair_update)(visit, cursor)
+        first = await sync_to_async(chair_update)(request, visit, cursor)
         yield f"retry: {RETRY_MS}\n\n" + first
         while True:
             if not await subscription.wait(HEARTBEAT_S):
                 yield ": heartbeat\n\n"
                 continue
-            update = await sync_to_async(chair_update)(visit, cursor)
+            update = await sync_to_async(chair_update)(request, visit, cursor)
             if update:
                 yield update
     finally:
@@ -164,8 +169,8 @@ def _open_chair(request: HttpRequest, visit_id: int) -> HttpResponseBase | Infus
 
 async def visit_stream(request: HttpRequest, visit_id: int) -> HttpResponseBase:
     """`text/event-stream` of one visit: events `vitals` (JSON list of readings), `withdrawn` (JSON list of
-    reading ids), `alerts` and `panel` (HTML fragments for htmx `sse-swap`). 302 to sign-in, 403 without VIEW_INFUSION, 404 for a visit
-    outside the viewer's clinics, 400 for a malformed Last-Event-ID."""
+    reading ids), `alerts` and `panel` (HTML fragments for htmx `sse-swap`). 302 to sign-in, 403 without
+    VIEW_INFUSION, 404 for a visit outside the viewer's clinics, 400 for a malformed Last-Event-ID."""
     try:
         after = last_event_id(request)
     except BadLastEventId:
@@ -173,7 +178,7 @@ async def visit_stream(request: HttpRequest, visit_id: int) -> HttpResponseBase:
     opened = await sync_to_async(_open_chair)(request, visit_id)
     if isinstance(opened, HttpResponseBase):
         return opened
-    return _stream(chair_events(opened, ChairCursor(last_reading_id=after)))
+    return _stream(chair_events(request, opened, ChairCursor(last_reading_id=after)))
 
 
 # --- the board ---------------------------------------------------------------------------------------------
