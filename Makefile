@@ -20,7 +20,12 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python "$$(scripts/find-python)"
 	@touch $@
 
-install: $(VENV)/.installed
+# uPlot and any other browser library come from npm; `npm ci` installs exactly what package-lock.json says.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: $(VENV)/.installed node_modules/.package-lock.json
 
 run: install
 	@mkdir -p var

@@ -152,7 +152,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    # uPlot from npm (`npm ci` fills node_modules/; `make install` runs it): never copied into the repo.
+    ("vendor/uplot", BASE_DIR / "node_modules" / "uplot" / "dist"),
+]
 
 TASKS = {
     "default": {

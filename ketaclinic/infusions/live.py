@@ -1,6 +1,351 @@
-"""Wakes the live chair screens and the board when a visit changes."""
+"""Live wake-ups for the chair screens and the board: an in-process broker and one poller per event loop.
+
+A stream (views/live.py) subscribes to one visit, or to the board of some clinics, and sleeps on an
+`asyncio.Event`. Two things wake it:
+
+- `visit_changed(visit_id=...)`, which the infusion services call in `transaction.on_commit` after every
+  write. It runs in whatever thread the service ran in (under ASGI, a worker thread), so it only ever sets
+  events through `loop.call_soon_threadsafe`: asyncio objects are not thread-safe.
+- the poller, for writes made by another process (the monitor simulator, the HL7 listener, a second web
+  worker): a single task per event loop that reads the newest ids of the visit tables in ONE query every
+  `KETACLINIC_LIVE_POLL_INTERVAL_S` seconds (default 1), and only when one moved asks which visits the new
+  rows belong to. Its cost does not grow with the number of open connections.
+
+A woken stream reads what is new itself, so a spurious wake-up costs one read and sends nothing.
+"""
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import connection, models
+from django.db.models import Max
+
+from ketaclinic.infusions import selectors
+from ketaclinic.infusions.models import (
+    AlertAcknowledgement,
+    CorrectableRow,
+    Discharge,
+    EnteredInError,
+    InfusionVisit,
+    PumpEvent,
+    PumpEventKind,
+    VitalAlert,
+    VitalSignReading,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_POLL_INTERVAL_S = 1.0
+
+# The tables whose new rows change what a chair screen or the board shows, and how a new row names its
+# visit. A new InfusionVisit is its own visit (a chair starts on the board).
+WATCHED: tuple[tuple[type[models.Model], str], ...] = (
+    (InfusionVisit, "id"),
+    (VitalSignReading, "visit_id"),
+    (VitalAlert, "visit_id"),
+    (AlertAcknowledgement, "alert__visit_id"),
+    (PumpEvent, "visit_id"),
+    (EnteredInError, "visit_id"),
+    (Discharge, "visit_id"),
+)
+
+
+def poll_interval_s() -> float:
+    """Seconds between two polls of the database (setting `KETACLINIC_LIVE_POLL_INTERVAL_S`, default 1)."""
+    return float(getattr(settings, "KETACLINIC_LIVE_POLL_INTERVAL_S", DEFAULT_POLL_INTERVAL_S))
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One open stream's doorbell. `visit_id` is set for a chair stream; `clinic_ids` for a board stream."""
+
+    loop: asyncio.AbstractEventLoop
+    visit_id: int | None = None
+    clinic_ids: frozenset[int] = frozenset()
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def is_board(self) -> bool:
+        return self.visit_id is None
+
+    async def wait(self, timeout_s: float) -> bool:
+        """True when woken within `timeout_s`, False on timeout. The bell is reset either way, so a change
+        that arrives while the caller reads is not lost: it rings again."""
+        try:
+            await asyncio.wait_for(self.event.wait(), timeout_s)
+        except TimeoutError:
+            return False
+        finally:
+            self.event.clear()
+        return True
+
+    def ring(self) -> bool:
+        """Set the event from any thread; False when the subscriber's loop is gone."""
+        try:
+            self.loop.call_soon_threadsafe(self.event.set)
+        except RuntimeError:
+            return False
+        return True
+
+
+class Broker:
+    """The subscriptions of this process, and which clinic each visit we have seen belongs to."""
+
+    def __init__(self, *, autopoll: bool = True) -> None:
+        # autopoll=False leaves polling to the caller (tests drive `poll_once` themselves).
+        self._autopoll = autopoll
+        self._lock = threading.Lock()
+        self._subscriptions: set[Subscription] = set()
+        # A visit's clinic never changes (the visit row is append-only), so this map only grows.
+        self._clinic_of_visit: dict[int, int] = {}
+        self._pollers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
+
+    def subscribe_visit(self, *, visit_id: int, clinic_id: int) -> Subscription:
+        """A subscription to one visit, rung on every change to it. Call from the stream's event loop."""
+        subscription = Subscription(loop=asyncio.get_running_loop(), visit_id=visit_id)
+        self.remember(visit_id=visit_id, clinic_id=clinic_id)
+        self._add(subscription)
+        return subscription
+
+    def subscribe_board(self, *, clinic_ids: Iterable[int]) -> Subscription:
+        """A subscription rung on every change to a visit of these clinics (or of a visit not seen yet)."""
+        subscription = Subscription(loop=asyncio.get_running_loop(), clinic_ids=frozenset(clinic_ids))
+        self._add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Forget a subscription; the loop's poller stops at once when it was the loop's last one."""
+        loop = subscription.loop
+        with self._lock:
+            self._subscriptions.discard(subscription)
+            last = not any(other.loop is loop for other in self._subscriptions)
+            poller = self._pollers.pop(loop, None) if last else None
+        if poller is not None and not poller.done():
+            with contextlib.suppress(RuntimeError):  # the loop is already closed: the task died with it
+                loop.call_soon_threadsafe(poller.cancel)
+
+    def remember(self, *, visit_id: int, clinic_id: int) -> None:
+        """Record a visit's clinic, so a board of another clinic is not woken by it."""
+        with self._lock:
+            self._clinic_of_visit[visit_id] = clinic_id
+
+    def subscriber_count(self) -> int:
+        with self._lock:
+            return len(self._subscriptions)
+
+    def visit_changed(self, visit_id: int) -> int:
+        """Ring every subscription watching `visit_id`; returns how many were rung."""
+        with self._lock:
+            clinic_id = self._clinic_of_visit.get(visit_id)
+            targets = [
+                subscription
+                for subscription in self._subscriptions
+                if subscription.visit_id == visit_id
+                or (subscription.is_board and (clinic_id is None or clinic_id in subscription.clinic_ids))
+            ]
+        dead = [subscription for subscription in targets if not subscription.ring()]
+        for subscription in dead:
+            self.unsubscribe(subscription)
+        return len(targets) - len(dead)
+
+    def _add(self, subscription: Subscription) -> None:
+        with self._lock:
+            self._subscriptions.add(subscription)
+            if not self._autopoll:
+                return
+            poller = self._pollers.get(subscription.loop)
+            if poller is None or poller.done():
+                self._pollers[subscription.loop] = subscription.loop.create_task(
+                    self._poll(subscription.loop)
+                )
+
+    def _has_subscribers_on(self, loop: asyncio.AbstractEventLoop) -> bool:
+        with self._lock:
+            return any(subscription.loop is loop for subscription in self._subscriptions)
+
+    async def _poll(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Poll while this loop has subscribers; ends by itself when the last one leaves."""
+        watermarks: tuple[int, ...] | None = None
+        try:
+            while self._has_subscribers_on(loop):
+                try:
+                    watermarks = await sync_to_async(poll_once)(self, watermarks)
+                except Exception:
+                    # A failed poll (database restarting, locked) must not end the live screens: the
+                    # in-process wake-ups still work and the next tick tries again.
+                    logger.exception("live poll failed")
+                await asyncio.sleep(poll_interval_s())
+        finally:
+            with self._lock:
+                if self._pollers.get(loop) is asyncio.current_task():
+                    del self._pollers[loop]
+
+
+def newest_ids() -> tuple[int, ...]:
+    """The newest id of each watched table (0 for an empty table), in ONE query."""
+    quote = connection.ops.quote_name
+    # Table and column names come from the models, never from input.
+    columns = ", ".join(
+        f"(SELECT COALESCE(MAX({quote(model._meta.pk.column)}), 0) FROM {quote(model._meta.db_table)})"  # type: ignore[union-attr]  # noqa: S608
+        for model, _ in WATCHED
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}")
+        row = cursor.fetchone()
+    return tuple(int(value) for value in row)
+
+
+def changed_visit_ids(before: tuple[int, ...], after: tuple[int, ...]) -> set[int]:
+    """The visits that rows added between two `newest_ids()` results belong to (a query per moved table)."""
+    visit_ids: set[int] = set()
+    for (model, visit_field), old, new in zip(WATCHED, before, after, strict=True):
+        if new > old:
+            rows = model._default_manager.filter(pk__gt=old, pk__lte=new).values_list(visit_field, flat=True)
+            visit_ids.update(int(visit_id) for visit_id in rows)
+    return visit_ids
+
+
+def poll_once(broker: Broker, watermarks: tuple[int, ...] | None) -> tuple[int, ...]:
+    """One tick: read the newest ids; ring the visits whose tables moved since `watermarks` (None: the
+    first tick, which only sets the watermarks). Returns the new watermarks."""
+    current = newest_ids()
+    if watermarks is not None and current != watermarks:
+        for visit_id in changed_visit_ids(watermarks, current):
+            broker.visit_changed(visit_id)
+    return current
+
+
+BROKER = Broker()
 
 
 def visit_changed(*, visit_id: int) -> None:
-    """Tell this process's live streams that `visit_id` has new rows."""
-    del visit_id
+    """Wake every stream of this process that shows `visit_id` (its chair, the boards of its clinic).
+
+    Safe from any thread; returns at once. The services call it after their transaction commits."""
+    BROKER.visit_changed(visit_id)
+
+
+# What the live screens read. The access check and its audit entry happen once per page or connection, in
+# the views (selectors.visit_for); these take visits already checked.
+
+
+def withdrawn_reading_ids(*, visit: InfusionVisit) -> list[int]:
+    """Ids of the visit's readings withdrawn as entered in error, ascending (one query)."""
+    return sorted(
+        EnteredInError.objects.filter(visit=visit, row_type=CorrectableRow.READING).values_list(
+            "row_id", flat=True
+        )
+    )
+
+
+def readings_after(*, visit: InfusionVisit, after_id: int, limit: int = 2000) -> list[VitalSignReading]:
+    """The visit's readings with an id above `after_id`, in id order (at most `limit`: the newest ones).
+    Withdrawn readings are included: the chart learns of withdrawals from `withdrawn_reading_ids`."""
+    rows = list(VitalSignReading.objects.filter(visit=visit, pk__gt=after_id).order_by("-pk")[:limit])
+    rows.reverse()
+    return rows
+
+
+def latest_reading(*, visit: InfusionVisit, withdrawn: Iterable[int] = ()) -> VitalSignReading | None:
+    """The newest reading by measurement time that is not withdrawn."""
+    return (
+        VitalSignReading.objects.filter(visit=visit)
+        .exclude(pk__in=list(withdrawn))
+        .order_by("-measured_at", "-pk")
+        .first()
+    )
+
+
+def open_alerts(*, visit_ids: Sequence[int]) -> list[VitalAlert]:
+    """Alerts of these visits not yet acknowledged, newest first."""
+    return list(
+        VitalAlert.objects.filter(visit_id__in=visit_ids, acknowledgement__isnull=True).order_by(
+            "-raised_at", "-pk"
+        )
+    )
+
+
+def board_phase(events: list[PumpEvent]) -> selectors.Phase:
+    """The board's phase from the newest pump event: none yet = checking in, start/rate change/resume/
+    bolus = infusing, pause = paused, stop = recovering (the selectors' rule, without the checklist)."""
+    return selectors.phase_of(events, discharged=False, checklist_clear=False)
+
+
+@dataclass(frozen=True)
+class BoardAlert:
+    level: str
+    level_label: str
+    message: str
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One chair on the board."""
+
+    visit_id: int
+    chair: str
+    patient_name: str
+    phase: str
+    phase_label: str
+    elapsed_min: int
+    elapsed_since: str
+    latest: VitalSignReading | None
+    alerts: list[BoardAlert]
+
+
+def board_rows(*, visits: Sequence[InfusionVisit], now: dt.datetime) -> list[BoardRow]:
+    """The board's rows for these visits, by chair then opening time, in four queries whatever their
+    number. Withdrawn pump events and readings are left out; elapsed minutes count from the first pump
+    start, else from check-in."""
+    visit_ids = [visit.pk for visit in visits]
+    for visit in visits:
+        BROKER.remember(visit_id=visit.pk, clinic_id=visit.clinic_id)
+    withdrawn: set[tuple[str, int]] = set(
+        EnteredInError.objects.filter(visit_id__in=visit_ids).values_list("row_type", "row_id")
+    )
+    events: dict[int, list[PumpEvent]] = {}
+    for event in PumpEvent.objects.filter(visit_id__in=visit_ids).order_by("occurred_at", "pk"):
+        if (CorrectableRow.PUMP_EVENT, event.pk) not in withdrawn:
+            events.setdefault(event.visit_id, []).append(event)
+    withdrawn_readings = [row_id for row_type, row_id in withdrawn if row_type == CorrectableRow.READING]
+    newest = (
+        VitalSignReading.objects.filter(visit_id__in=visit_ids)
+        .exclude(pk__in=withdrawn_readings)
+        .values("visit_id")
+        .annotate(newest=Max("pk"))
+        .values_list("newest", flat=True)
+    )
+    latest = {reading.visit_id: reading for reading in VitalSignReading.objects.filter(pk__in=newest)}
+    alerts: dict[int, list[BoardAlert]] = {}
+    for alert in open_alerts(visit_ids=visit_ids):
+        alerts.setdefault(alert.visit_id, []).append(
+            BoardAlert(level=alert.level, level_label=alert.get_level_display(), message=alert.message)
+        )
+    rows = []
+    for visit in sorted(
+        visits, key=lambda v: (v.chair is None, v.chair.name if v.chair else "", v.opened_at)
+    ):
+        visit_events = events.get(visit.pk, [])
+        start = next((event.occurred_at for event in visit_events if event.kind == PumpEventKind.START), None)
+        phase = board_phase(visit_events)
+        rows.append(
+            BoardRow(
+                visit_id=visit.pk,
+                chair=visit.chair.name if visit.chair else "No chair",
+                patient_name=visit.patient.display_name,
+                phase=phase.value,
+                phase_label=selectors.PHASE_LABELS[phase],
+                elapsed_min=max(0, int((now - (start or visit.opened_at)).total_seconds() // 60)),
+                elapsed_since="infusion start" if start else "check-in",
+                latest=latest.get(visit.pk),
+                alerts=alerts.get(visit.pk, []),
+            )
+        )
+    return rows

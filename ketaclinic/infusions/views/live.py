@@ -1,0 +1,293 @@
+"""The live screens: the board of chairs, and the server-sent event streams behind it and the chair page.
+
+The streams are async views returning a `StreamingHttpResponse` over an ASYNC generator (granian serves
+them without buffering; a sync iterator would be buffered whole under ASGI). Each stream checks access once
+when it connects (the selector audits that read), then sleeps on a `live` subscription and sends only what
+changed since it last wrote. Database work runs in `sync_to_async`, never on the event loop.
+"""
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.selectors import clinics_for, display_time_zone_for
+from ketaclinic.audit.models import Action
+from ketaclinic.audit.services import record_read
+from ketaclinic.core import clock
+from ketaclinic.core.errors import PermissionDenied
+from ketaclinic.infusions import live, selectors
+from ketaclinic.infusions.models import InfusionVisit
+from ketaclinic.infusions.record import reading_payload
+
+# A comment line every HEARTBEAT_S keeps proxies from closing an idle stream and shows a dead client.
+HEARTBEAT_S = 15.0
+# The board re-renders at most once per BOARD_MIN_INTERVAL_S, however many chairs change at once.
+BOARD_MIN_INTERVAL_S = 1.0
+# How long the browser waits before reconnecting a dropped stream (the SSE `retry:` field).
+RETRY_MS = 3000
+BASELINE_INTERVAL_S = 0.1
+
+PANEL_TEMPLATE = "infusions/_vitals_panel.html"
+# The chair page's own alerts panel (with its acknowledge forms), so a swapped-in fragment matches the page.
+ALERTS_TEMPLATE = "infusions/_alerts.html"
+BOARD_TABLE_TEMPLATE = "infusions/board.html#board_table"
+
+STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def sse_event(event: str, data: str, *, event_id: str | None = None) -> str:
+    """One server-sent event; every line of `data` gets its own `data:` field, as the format requires."""
+    lines = [f"event: {event}"]
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    lines.extend(f"data: {line}" for line in data.split("\n"))
+    return "\n".join(lines) + "\n\n"
+
+
+def _stream(events: AsyncIterator[str]) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(events, content_type="text/event-stream")
+    for name, value in STREAM_HEADERS.items():
+        response[name] = value
+    return response
+
+
+def _refusal(request: HttpRequest) -> HttpResponseBase | None:
+    """A redirect to sign-in for an anonymous request; PermissionDenied (403) without VIEW_INFUSION."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not can(request.user, Perm.VIEW_INFUSION):
+        raise PermissionDenied()
+    return None
+
+
+class BadLastEventId(ValueError):
+    pass
+
+
+def last_event_id(request: HttpRequest) -> int:
+    """The newest reading id the client already has: the `Last-Event-ID` header a reconnecting EventSource
+    sends, else the `last_event_id` query parameter (a page that drew its initial readings), else 0."""
+    raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or "0"
+    if not raw.isdigit() or len(raw) > 18:
+        raise BadLastEventId(raw)
+    return int(raw)
+
+
+def _bad_last_event_id() -> HttpResponse:
+    body = {"code": "invalid_last_event_id", "message": "Last-Event-ID must be a reading id (digits)."}
+    return HttpResponse(json.dumps(body), status=400, content_type="application/json")
+
+
+# --- one chair ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ChairCursor:
+    """What one connection has sent: the newest reading id and the last fragments (to skip repeats)."""
+
+    last_reading_id: int
+    withdrawn: list[int] | None = None
+    alert_ids: list[int] | None = None
+    panel_html: str | None = None
+
+
+def chair_update(request: HttpRequest, visit: InfusionVisit, cursor: ChairCursor) -> str:
+    """The events for what changed since `cursor` (advancing it): `vitals` with the new readings (JSON, as
+    `record.reading_payload`), `withdrawn` with the ids of readings withdrawn as entered in error, `alerts`
+    when the set of open alerts changed (so a half-typed acknowledgement is not swapped away by the next
+    reading) and `panel` when the latest values' fragment changed. Empty when nothing changed."""
+    parts: list[str] = []
+    readings = live.readings_after(visit=visit, after_id=cursor.last_reading_id)
+    if readings:
+        cursor.last_reading_id = readings[-1].pk
+        payload = json.dumps([reading_payload(reading) for reading in readings], separators=(",", ":"))
+        parts.append(sse_event("vitals", payload, event_id=str(cursor.last_reading_id)))
+    withdrawn = live.withdrawn_reading_ids(visit=visit)
+    if withdrawn != cursor.withdrawn and (withdrawn or cursor.withdrawn is not None):
+        parts.append(sse_event("withdrawn", json.dumps(withdrawn)))
+    cursor.withdrawn = withdrawn
+    alerts = live.open_alerts(visit_ids=[visit.pk])
+    with timezone.override(ZoneInfo(visit.clinic.time_zone)):
+        alert_ids = [alert.pk for alert in alerts]
+        if alert_ids != cursor.alert_ids:
+            cursor.alert_ids = alert_ids
+            context = {
+                "screen": {"open_alerts": alerts},
+                "visit": visit,
+                "can_acknowledge": can(request.user, Perm.ACKNOWLEDGE_INFUSION_ALERT),
+            }
+            parts.append(sse_event("alerts", render_to_string(ALERTS_TEMPLATE, context, request).strip()))
+        latest = live.latest_reading(visit=visit, withdrawn=withdrawn)
+        panel_html = render_to_string(PANEL_TEMPLATE, {"latest": latest}).strip()
+    if panel_html != cursor.panel_html:
+        cursor.panel_html = panel_html
+        parts.append(sse_event("panel", panel_html))
+    return "".join(parts)
+
+
+async def chair_events(request: HttpRequest, visit: InfusionVisit, cursor: ChairCursor) -> AsyncIterator[str]:
+    """The chair's event stream: the state on connect, then each change, a heartbeat when idle. Ends when
+    the client goes away (the server cancels or closes the generator); the subscription is removed."""
+    # Subscribe before the first read, so a write landing between the read and the wait still rings.
+    subscription = live.BROKER.subscribe_visit(visit_id=visit.pk, clinic_id=visit.clinic_id)
+    try:
+        first = await sync_to_async(chair_update)(request, visit, cursor)
+        yield f"retry: {RETRY_MS}\n\n" + first
+        while True:
+            if not await subscription.wait(HEARTBEAT_S):
+                yield ": heartbeat\n\n"
+                continue
+            update = await sync_to_async(chair_update)(request, visit, cursor)
+            if update:
+                yield update
+    finally:
+        live.BROKER.unsubscribe(subscription)
+
+
+def _open_chair(request: HttpRequest, visit_id: int) -> HttpResponseBase | InfusionVisit:
+    refusal = _refusal(request)
+    if refusal is not None:
+        return refusal
+    return selectors.visit_for(viewer=request.user, visit_id=visit_id)
+
+
+async def visit_stream(request: HttpRequest, visit_id: int) -> HttpResponseBase:
+    """`text/event-stream` of one visit: events `vitals` (JSON list of readings), `withdrawn` (JSON list of
+    reading ids), `alerts` and `panel` (HTML fragments for htmx `sse-swap`). 302 to sign-in, 403 without
+    VIEW_INFUSION, 404 for a visit outside the viewer's clinics, 400 for a malformed Last-Event-ID."""
+    try:
+        after = last_event_id(request)
+    except BadLastEventId:
+        return _bad_last_event_id()
+    opened = await sync_to_async(_open_chair)(request, visit_id)
+    if isinstance(opened, HttpResponseBase):
+        return opened
+    return _stream(chair_events(request, opened, ChairCursor(last_reading_id=after)))
+
+
+# --- the board ---------------------------------------------------------------------------------------------
+
+
+def board_context(user: Any, clinic_ids: list[int]) -> dict[str, Any]:
+    visits = selectors.active_visits(clinic_ids=clinic_ids)
+    return {"rows": live.board_rows(visits=visits, now=clock.now())}
+
+
+def _board_clinics(user: Any) -> list[int]:
+    return list(clinics_for(user).values_list("pk", flat=True))
+
+
+def _audit_board(user: Any, clinic_ids: list[int], rows: int, channel: str) -> None:
+    # The board names patients: listing it is a read of their records, once per page or connection.
+    record_read(
+        by=user,
+        action=Action.LIST,
+        object_type="infusion_board",
+        clinic_id=clinic_ids[0] if len(clinic_ids) == 1 else None,
+        summary=f"Board of chairs ({rows} active visits) via {channel}",
+    )
+
+
+def board_table(user: Any, clinic_ids: list[int], zone: str) -> str:
+    """The board's table fragment, times in the viewer's clinic zone."""
+    with timezone.override(ZoneInfo(zone)):
+        return render_to_string(BOARD_TABLE_TEMPLATE, board_context(user, clinic_ids)).strip()
+
+
+async def board_events(user: Any, clinic_ids: list[int], zone: str) -> AsyncIterator[str]:
+    """The board's event stream: event `board` with the table whenever it changes (at most once per
+    BOARD_MIN_INTERVAL_S), re-checked on every heartbeat so the elapsed minutes move."""
+    subscription = live.BROKER.subscribe_board(clinic_ids=clinic_ids)
+    loop = asyncio.get_running_loop()
+    try:
+        sent = await sync_to_async(board_table)(user, clinic_ids, zone)
+        rendered_at = loop.time()
+        yield f"retry: {RETRY_MS}\n\n" + sse_event("board", sent)
+        while True:
+            woken = await subscription.wait(HEARTBEAT_S)
+            if woken:
+                # Debounce: a burst of writes to many chairs becomes one board at most every interval;
+                # the wait ends early if another write rings meanwhile, but the render waits its turn.
+                await asyncio.sleep(max(0.0, rendered_at + BOARD_MIN_INTERVAL_S - loop.time()))
+                subscription.event.clear()
+            html = await sync_to_async(board_table)(user, clinic_ids, zone)
+            rendered_at = loop.time()
+            if html != sent:
+                sent = html
+                yield sse_event("board", html)
+            elif not woken:
+                yield ": heartbeat\n\n"
+    finally:
+        live.BROKER.unsubscribe(subscription)
+
+
+def _open_board(request: HttpRequest) -> HttpResponseBase | tuple[Any, list[int], str]:
+    refusal = _refusal(request)
+    if refusal is not None:
+        return refusal
+    clinic_ids = _board_clinics(request.user)
+    visits = selectors.active_visits(clinic_ids=clinic_ids)
+    _audit_board(request.user, clinic_ids, len(visits), "live stream")
+    return request.user, clinic_ids, display_time_zone_for(request.user)
+
+
+async def board_stream(request: HttpRequest) -> HttpResponseBase:
+    """`text/event-stream` of the board: event `board` (the table fragment, for htmx `sse-swap`)."""
+    opened = await sync_to_async(_open_board)(request)
+    if isinstance(opened, HttpResponseBase):
+        return opened
+    user, clinic_ids, zone = opened
+    return _stream(board_events(user, clinic_ids, zone))
+
+
+@login_required
+def board(request: HttpRequest) -> HttpResponse:
+    """Every active chair of the viewer's clinics, updated live through `board_stream`."""
+    if not can(request.user, Perm.VIEW_INFUSION):
+        raise PermissionDenied()
+    clinic_ids = _board_clinics(request.user)
+    context = board_context(request.user, clinic_ids)
+    _audit_board(request.user, clinic_ids, len(context["rows"]), "page")
+    context["stream_url"] = reverse("infusions:board_stream")
+    return render(request, "infusions/board.html", context)
+
+
+# --- the benchmark's baseline ------------------------------------------------------------------------------
+
+
+def baseline_enabled() -> bool:
+    """The baseline stream exists only in development and under the benchmark (KETACLINIC_BENCH=1)."""
+    return bool(settings.DEBUG or os.environ.get("KETACLINIC_BENCH"))
+
+
+async def baseline_events() -> AsyncIterator[str]:
+    while True:
+        yield sse_event("tick", f"{time.time():.6f}")
+        await asyncio.sleep(BASELINE_INTERVAL_S)
+
+
+async def stream_baseline(request: HttpRequest) -> HttpResponseBase:
+    """A trivial stream through the same middleware and server: event `tick` with the server's Unix time
+    every 100 ms. The benchmark compares the chair stream's latency with this one's."""
+    if not baseline_enabled():
+        raise Http404()
+    refusal = await sync_to_async(_refusal)(request)
+    if refusal is not None:
+        return refusal
+    return _stream(baseline_events())
