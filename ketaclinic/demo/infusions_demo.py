@@ -18,10 +18,11 @@ from ketaclinic.measures import selectors as measures_selectors
 from ketaclinic.measures import services as measures_services
 from ketaclinic.measures.models import Context, InstrumentDefinition
 from ketaclinic.patients.models import Patient
+from ketaclinic.scheduling.selectors import chairs_for
 from ketaclinic.scheduling.services import booking
 
 BASELINE = services.VitalsInput(
-    systolic_mmhg=128, diastolic_mmhg=80, heart_rate_bpm=76, spo2_percent=98, respiratory_rate_per_min=14
+    systolic_mmhg=138, diastolic_mmhg=84, heart_rate_bpm=76, spo2_percent=98, respiratory_rate_per_min=14
 )
 # Ten minutes in, the nurse takes a manual reading: systolic above the protocol's warning line.
 RAISED = services.VitalsInput(
@@ -82,7 +83,9 @@ def load(*, staff: dict[str, User], clinics: dict[str, Clinic], patients: dict[s
     appointment = selectors.todays_infusion_appointment(patient=lena)
     if appointment is not None and not appointment.confirmations.exists():
         booking.confirm_instructions_by_phone(by=staff["frontdesk"], appointment=appointment)
-    visit = services.open_visit(by=nurse, patient=lena, appointment=appointment)
+    # Without a booking today (the demo loaded after hours), the nurse seats Lena in the first free chair.
+    chair = None if appointment is not None else chairs_for(viewer=nurse, clinic=lena.clinic).first()
+    visit = services.open_visit(by=nurse, patient=lena, appointment=appointment, chair=chair)
     _pre_infusion_scales(nurse, lena)
     services.record_check_in(
         by=nurse,
