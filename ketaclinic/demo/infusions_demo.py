@@ -39,7 +39,9 @@ PHQ9_TODAY = {"1": 2, "2": 2, "3": 2, "4": 2, "5": 1, "6": 1, "7": 1, "8": 1, "9
 
 
 def _pre_infusion_scales(nurse: User, lena: Patient) -> None:
-    if not measures_selectors.pre_infusion_scales_missing(patient=lena, on=clock.today_in(lena.clinic.time_zone)):
+    if not measures_selectors.pre_infusion_scales_missing(
+        patient=lena, on=clock.today_in(lena.clinic.time_zone)
+    ):
         return
     instrument = InstrumentDefinition.objects.filter(key="phq9").order_by("-version").first()
     if instrument is None:
@@ -61,7 +63,9 @@ def _close_stale(staff: dict[str, User], visit: InfusionVisit) -> None:
     nurse, clinician = staff["nurse"], staff["drchen"]
     screen = selectors.chair_screen(viewer=nurse, visit_id=visit.pk)
     if "stop" in screen.allowed_pump_events:
-        services.record_pump_event(by=nurse, visit=visit, kind=rules.PumpEventKind.STOP, reason="Demo reloaded.")
+        services.record_pump_event(
+            by=nurse, visit=visit, kind=rules.PumpEventKind.STOP, reason="Demo reloaded."
+        )
     discharge_services.discharge_patient(
         by=clinician,
         visit=visit,
