@@ -1,0 +1,410 @@
+"""Alerts from live vital signs: single-reading limits, sustained exceedances and the systolic trend.
+
+All thresholds come in through `AlertThresholds` (protocol data, PROTOCOL.md section 1.4) and every
+recommendation through a mapping of protocol texts: nothing clinical is decided here beyond comparing the
+readings with them. "Above" means strictly greater, "below" strictly less, "at most" less or equal.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+from enum import StrEnum
+
+from ketaclinic.infusions.errors import InfusionErrorCode, InfusionRuleError
+from ketaclinic.infusions.rules.vitals import Reading, VitalField, require_aware, show_number
+
+
+class AlertLevel(StrEnum):
+    WARNING = "warning"
+    ACTION = "action"
+
+
+class AlertCode(StrEnum):
+    SYSTOLIC_HIGH = "systolic_high"
+    BLOOD_PRESSURE_SUSTAINED = "bp_sustained"
+    BLOOD_PRESSURE_SEVERE = "bp_severe"
+    HEART_RATE_HIGH = "heart_rate_high"
+    TACHYCARDIA_SUSTAINED = "tachycardia_sustained"
+    BRADYCARDIA = "bradycardia"
+    SPO2_LOW = "spo2_low"
+    DESATURATION = "desaturation"
+    RESPIRATORY_RATE_LOW = "respiratory_rate_low"
+    OVERSEDATION = "oversedation"
+    SYSTOLIC_RISING = "systolic_rising"
+
+
+class AlertVital(StrEnum):
+    """The vital sign an alert is about: an ACTION alert silences the WARNINGs of the same vital."""
+
+    BLOOD_PRESSURE = "blood_pressure"
+    HEART_RATE = "heart_rate"
+    SPO2 = "spo2"
+    RESPIRATORY_RATE = "respiratory_rate"
+    SEDATION = "sedation"
+
+
+ALERT_LEVELS: Mapping[AlertCode, AlertLevel] = {
+    AlertCode.SYSTOLIC_HIGH: AlertLevel.WARNING,
+    AlertCode.BLOOD_PRESSURE_SUSTAINED: AlertLevel.ACTION,
+    AlertCode.BLOOD_PRESSURE_SEVERE: AlertLevel.ACTION,
+    AlertCode.HEART_RATE_HIGH: AlertLevel.WARNING,
+    AlertCode.TACHYCARDIA_SUSTAINED: AlertLevel.ACTION,
+    AlertCode.BRADYCARDIA: AlertLevel.ACTION,
+    AlertCode.SPO2_LOW: AlertLevel.WARNING,
+    AlertCode.DESATURATION: AlertLevel.ACTION,
+    AlertCode.RESPIRATORY_RATE_LOW: AlertLevel.ACTION,
+    AlertCode.OVERSEDATION: AlertLevel.ACTION,
+    AlertCode.SYSTOLIC_RISING: AlertLevel.WARNING,
+}
+
+ALERT_VITALS: Mapping[AlertCode, AlertVital] = {
+    AlertCode.SYSTOLIC_HIGH: AlertVital.BLOOD_PRESSURE,
+    AlertCode.BLOOD_PRESSURE_SUSTAINED: AlertVital.BLOOD_PRESSURE,
+    AlertCode.BLOOD_PRESSURE_SEVERE: AlertVital.BLOOD_PRESSURE,
+    AlertCode.HEART_RATE_HIGH: AlertVital.HEART_RATE,
+    AlertCode.TACHYCARDIA_SUSTAINED: AlertVital.HEART_RATE,
+    AlertCode.BRADYCARDIA: AlertVital.HEART_RATE,
+    AlertCode.SPO2_LOW: AlertVital.SPO2,
+    AlertCode.DESATURATION: AlertVital.SPO2,
+    AlertCode.RESPIRATORY_RATE_LOW: AlertVital.RESPIRATORY_RATE,
+    AlertCode.OVERSEDATION: AlertVital.SEDATION,
+    AlertCode.SYSTOLIC_RISING: AlertVital.BLOOD_PRESSURE,
+}
+
+ALERT_LABELS: Mapping[AlertCode, str] = {
+    AlertCode.SYSTOLIC_HIGH: "Systolic pressure high",
+    AlertCode.BLOOD_PRESSURE_SUSTAINED: "Blood pressure high, sustained",
+    AlertCode.BLOOD_PRESSURE_SEVERE: "Blood pressure severely high",
+    AlertCode.HEART_RATE_HIGH: "Heart rate high",
+    AlertCode.TACHYCARDIA_SUSTAINED: "Tachycardia, sustained",
+    AlertCode.BRADYCARDIA: "Bradycardia",
+    AlertCode.SPO2_LOW: "SpO2 low",
+    AlertCode.DESATURATION: "Desaturation",
+    AlertCode.RESPIRATORY_RATE_LOW: "Respiratory rate low",
+    AlertCode.OVERSEDATION: "Oversedation",
+    AlertCode.SYSTOLIC_RISING: "Systolic pressure rising",
+}
+
+
+@dataclass(frozen=True)
+class AlertThresholds:
+    """The protocol's alert limits. Raises InfusionRuleError when a time window or rise is not positive
+    (a zero window would make one reading "sustained")."""
+
+    warn_systolic_above_mmhg: int
+    pause_systolic_above_mmhg: int
+    pause_diastolic_above_mmhg: int
+    severe_systolic_above_mmhg: int
+    severe_diastolic_above_mmhg: int
+    warn_heart_rate_above_bpm: int
+    pause_heart_rate_above_bpm: int
+    heart_rate_below_bpm: int
+    warn_spo2_below_percent: int
+    spo2_stop_below_percent: int
+    respiratory_rate_below_per_min: int
+    sedation_moaas_at_most: int
+    sustained_for_min: int
+    trend_window_min: int
+    trend_systolic_rise_mmhg: int
+
+    def __post_init__(self) -> None:
+        for name in ("sustained_for_min", "trend_window_min", "trend_systolic_rise_mmhg"):
+            if getattr(self, name) < 1:
+                raise InfusionRuleError(
+                    InfusionErrorCode.INVALID_INPUT,
+                    f"The protocol's {name} must be at least 1, not {getattr(self, name)}.",
+                    field=name,
+                )
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An alert raised by the reading taken at `at`: what was seen, and what the protocol says to do."""
+
+    code: AlertCode
+    level: AlertLevel
+    message: str
+    recommendation: str
+    at: dt.datetime
+
+
+type _State = Callable[[Reading], bool | None]
+
+
+def _minutes(later: dt.datetime, earlier: dt.datetime) -> Decimal:
+    """Whole tenths of a minute from `earlier` to `later`, rounded down so a duration is never overstated."""
+    seconds = Decimal((later - earlier) // dt.timedelta(microseconds=1)) / Decimal(1_000_000)
+    return (seconds / 60).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+
+
+def _sustained_run(readings: Sequence[Reading], state: _State, for_min: int) -> tuple[Reading, ...] | None:
+    """The unbroken run of readings beyond the limit ending at the newest, when it spans at least `for_min`.
+
+    `state` says whether a reading is beyond (True), within (False) or has no plausible value (None: it
+    neither counts nor breaks the run).
+    """
+    newest = readings[-1]
+    if state(newest) is not True:
+        return None
+    run = [newest]
+    for reading in reversed(readings[:-1]):
+        beyond = state(reading)
+        if beyond is None:
+            continue
+        if not beyond:
+            break
+        run.append(reading)
+    run.reverse()
+    if newest.at - run[0].at < dt.timedelta(minutes=for_min):
+        return None
+    return tuple(run)
+
+
+def _blood_pressure_text(reading: Reading) -> str:
+    systolic = reading.value(VitalField.SYSTOLIC)
+    diastolic = reading.value(VitalField.DIASTOLIC)
+    if systolic is not None and diastolic is not None:
+        return f"{systolic}/{diastolic} mmHg"
+    if systolic is not None:
+        return f"systolic {systolic} mmHg"
+    return f"diastolic {diastolic} mmHg"
+
+
+def _check_recommendations(recommendations: Mapping[AlertCode, str]) -> None:
+    # Checked up front for every code, so a protocol without a text fails at once rather than in the
+    # middle of a real alert.
+    missing = [code.value for code in AlertCode if not recommendations.get(code, "").strip()]
+    if missing:
+        raise InfusionRuleError(
+            InfusionErrorCode.MISSING_RECOMMENDATION,
+            f"The protocol has no recommendation for these alerts: {', '.join(missing)}.",
+        )
+
+
+def _found(code: AlertCode, message: str, at: dt.datetime, recommendations: Mapping[AlertCode, str]) -> Alert:
+    return Alert(code, ALERT_LEVELS[code], message, recommendations[code].strip(), at)
+
+
+def _blood_pressure_alerts(
+    readings: Sequence[Reading], thresholds: AlertThresholds, baseline: Reading | None
+) -> list[tuple[AlertCode, str]]:
+    newest = readings[-1]
+    systolic = newest.value(VitalField.SYSTOLIC)
+    diastolic = newest.value(VitalField.DIASTOLIC)
+    found: list[tuple[AlertCode, str]] = []
+    if (systolic is not None and systolic > thresholds.severe_systolic_above_mmhg) or (
+        diastolic is not None and diastolic > thresholds.severe_diastolic_above_mmhg
+    ):
+        found.append(
+            (
+                AlertCode.BLOOD_PRESSURE_SEVERE,
+                f"Blood pressure {_blood_pressure_text(newest)}, above the severe limit of "
+                f"{thresholds.severe_systolic_above_mmhg}/{thresholds.severe_diastolic_above_mmhg} mmHg.",
+            )
+        )
+
+    def pause_state(reading: Reading) -> bool | None:
+        values = (
+            (reading.value(VitalField.SYSTOLIC), thresholds.pause_systolic_above_mmhg),
+            (reading.value(VitalField.DIASTOLIC), thresholds.pause_diastolic_above_mmhg),
+        )
+        present = [(value, limit) for value, limit in values if value is not None]
+        if not present:
+            return None
+        return any(value > limit for value, limit in present)
+
+    run = _sustained_run(readings, pause_state, thresholds.sustained_for_min)
+    if run is not None:
+        found.append(
+            (
+                AlertCode.BLOOD_PRESSURE_SUSTAINED,
+                f"Blood pressure above {thresholds.pause_systolic_above_mmhg}/"
+                f"{thresholds.pause_diastolic_above_mmhg} mmHg on all {len(run)} readings over "
+                f"{show_number(_minutes(newest.at, run[0].at))} min (now {_blood_pressure_text(newest)}).",
+            )
+        )
+    if systolic is not None and systolic > thresholds.warn_systolic_above_mmhg:
+        found.append(
+            (
+                AlertCode.SYSTOLIC_HIGH,
+                f"Systolic {systolic} mmHg, above the warning level of "
+                f"{thresholds.warn_systolic_above_mmhg} mmHg.",
+            )
+        )
+    if systolic is not None:
+        rising = _systolic_rise(readings, systolic, thresholds, baseline)
+        if rising is not None:
+            found.append((AlertCode.SYSTOLIC_RISING, rising))
+    return found
+
+
+def _systolic_rise(
+    readings: Sequence[Reading], systolic: int, thresholds: AlertThresholds, baseline: Reading | None
+) -> str | None:
+    """The trend message when the newest systolic is at least the protocol's rise above the lowest systolic
+    measured within the trend window before it (the baseline counts when it was taken in the window)."""
+    newest = readings[-1]
+    window_start = newest.at - dt.timedelta(minutes=thresholds.trend_window_min)
+    candidates = [(reading, False) for reading in readings[:-1]]
+    if baseline is not None:
+        candidates.append((baseline, True))
+    in_window = [
+        (value, reading.at, is_baseline)
+        for reading, is_baseline in candidates
+        if window_start <= reading.at < newest.at
+        and (value := reading.value(VitalField.SYSTOLIC)) is not None
+    ]
+    if not in_window:
+        return None
+    # The lowest earlier value is the reference; of equal values the earliest, the longer climb.
+    reference, reference_at, is_baseline = min(in_window, key=lambda item: (item[0], item[1]))
+    rise = systolic - reference
+    if rise < thresholds.trend_systolic_rise_mmhg:
+        return None
+    what = "the baseline" if is_baseline else "a reading"
+    return (
+        f"Systolic {systolic} mmHg, up {rise} mmHg from {reference} mmHg ({what} "
+        f"{show_number(_minutes(newest.at, reference_at))} min earlier); the protocol warns from a rise of "
+        f"{thresholds.trend_systolic_rise_mmhg} mmHg within {thresholds.trend_window_min} min."
+    )
+
+
+def _heart_rate_alerts(
+    readings: Sequence[Reading], thresholds: AlertThresholds
+) -> list[tuple[AlertCode, str]]:
+    newest = readings[-1]
+    heart_rate = newest.value(VitalField.HEART_RATE)
+    if heart_rate is None:
+        return []
+    found: list[tuple[AlertCode, str]] = []
+
+    def pause_state(reading: Reading) -> bool | None:
+        value = reading.value(VitalField.HEART_RATE)
+        return None if value is None else value > thresholds.pause_heart_rate_above_bpm
+
+    run = _sustained_run(readings, pause_state, thresholds.sustained_for_min)
+    if run is not None:
+        found.append(
+            (
+                AlertCode.TACHYCARDIA_SUSTAINED,
+                f"Heart rate above {thresholds.pause_heart_rate_above_bpm}/min on all {len(run)} readings "
+                f"over {show_number(_minutes(newest.at, run[0].at))} min (now {heart_rate}/min).",
+            )
+        )
+    if heart_rate < thresholds.heart_rate_below_bpm:
+        found.append(
+            (
+                AlertCode.BRADYCARDIA,
+                f"Heart rate {heart_rate}/min, below {thresholds.heart_rate_below_bpm}/min.",
+            )
+        )
+    if heart_rate > thresholds.warn_heart_rate_above_bpm:
+        found.append(
+            (
+                AlertCode.HEART_RATE_HIGH,
+                f"Heart rate {heart_rate}/min, above the warning level of "
+                f"{thresholds.warn_heart_rate_above_bpm}/min.",
+            )
+        )
+    return found
+
+
+def _single_value_alerts(newest: Reading, thresholds: AlertThresholds) -> list[tuple[AlertCode, str]]:
+    found: list[tuple[AlertCode, str]] = []
+    spo2 = newest.value(VitalField.SPO2)
+    if spo2 is not None and spo2 < thresholds.spo2_stop_below_percent:
+        found.append(
+            (
+                AlertCode.DESATURATION,
+                f"SpO2 {spo2} %, below the protocol's stop level of {thresholds.spo2_stop_below_percent} %.",
+            )
+        )
+    if spo2 is not None and spo2 < thresholds.warn_spo2_below_percent:
+        found.append(
+            (
+                AlertCode.SPO2_LOW,
+                f"SpO2 {spo2} %, below the warning level of {thresholds.warn_spo2_below_percent} %.",
+            )
+        )
+    respiratory_rate = newest.value(VitalField.RESPIRATORY_RATE)
+    if respiratory_rate is not None and respiratory_rate < thresholds.respiratory_rate_below_per_min:
+        found.append(
+            (
+                AlertCode.RESPIRATORY_RATE_LOW,
+                f"Respiratory rate {respiratory_rate}/min, below "
+                f"{thresholds.respiratory_rate_below_per_min}/min.",
+            )
+        )
+    sedation = newest.value(VitalField.SEDATION)
+    if sedation is not None and sedation <= thresholds.sedation_moaas_at_most:
+        found.append(
+            (
+                AlertCode.OVERSEDATION,
+                f"Sedation MOAA/S {sedation}, at or below {thresholds.sedation_moaas_at_most} "
+                "(5 = responds readily to name).",
+            )
+        )
+    return found
+
+
+def evaluate_vitals(
+    history: Sequence[Reading],
+    *,
+    thresholds: AlertThresholds,
+    recommendations: Mapping[AlertCode, str],
+    baseline: Reading | None,
+) -> list[Alert]:
+    """The alerts raised by the newest reading of `history`, in `AlertCode` order.
+
+    Readings are sorted by `at` here (a stable sort: of equal times the later in the list is newer). Earlier
+    readings only give context: a sustained alert needs every plausible value of its vital, from one taken at
+    least `sustained_for_min` before the newest up to the newest, beyond the pause limit (a value within the
+    limit resets the run; a reading without that vital neither counts nor resets); the systolic trend
+    compares with the lowest systolic in the trend window. When an ACTION alert fires for a vital, its
+    WARNING alerts are left out. Implausible and missing values are ignored. An empty history gives no
+    alerts. Raises InfusionRuleError when a recommendation is missing for any code, or a time is naive.
+    """
+    _check_recommendations(recommendations)
+    for reading in history:
+        require_aware(reading.at, "a vital-signs reading")
+    if baseline is not None:
+        require_aware(baseline.at, "the baseline reading")
+    if not history:
+        return []
+    readings = sorted(history, key=lambda reading: reading.at)
+    newest = readings[-1]
+    found = [
+        *_blood_pressure_alerts(readings, thresholds, baseline),
+        *_heart_rate_alerts(readings, thresholds),
+        *_single_value_alerts(newest, thresholds),
+    ]
+    acting = {ALERT_VITALS[code] for code, _ in found if ALERT_LEVELS[code] is AlertLevel.ACTION}
+    kept = {
+        code: message
+        for code, message in found
+        if not (ALERT_LEVELS[code] is AlertLevel.WARNING and ALERT_VITALS[code] in acting)
+    }
+    return [_found(code, kept[code], newest.at, recommendations) for code in AlertCode if code in kept]
+
+
+def _as_code(code: str) -> AlertCode:
+    try:
+        return AlertCode(code)
+    except ValueError:
+        raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, f"'{code}' is not an alert code.") from None
+
+
+def open_alert_suppresses(code: AlertCode, open_codes: Collection[AlertCode]) -> bool:
+    """True when an alert of `code` should not be raised again: an unacknowledged alert of the same code is
+    open, or `code` is a WARNING and an ACTION alert about the same vital is open."""
+    wanted = _as_code(code)
+    open_now = {_as_code(open_code) for open_code in open_codes}
+    if wanted in open_now:
+        return True
+    if ALERT_LEVELS[wanted] is not AlertLevel.WARNING:
+        return False
+    return any(
+        ALERT_LEVELS[other] is AlertLevel.ACTION and ALERT_VITALS[other] is ALERT_VITALS[wanted]
+        for other in open_now
+    )
