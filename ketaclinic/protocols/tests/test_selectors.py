@@ -190,7 +190,12 @@ def test_list_filters_by_category_and_search(clinician: User) -> None:
     consent = parameters_for(viewer=clinician, category="consent")
     assert sorted(row.key for row in consent) == ["age_of_majority_years", "assent_from_age_years"]
     found = parameters_for(viewer=clinician, search="  Aldrete ")
-    assert sorted(row.key for row in found) == ["aldrete_discharge_minimum", "spo2_stop_below_percent"]
+    assert sorted(row.key for row in found) == [
+        "aldrete_discharge_minimum",
+        "aldrete_full_marks_required_on",
+        "discharge_score_scale",
+        "spo2_stop_below_percent",
+    ]
     assert [row.key for row in parameters_for(viewer=clinician, category="dosing", search="Fava")] == [
         "dose_hard_stop_mg_per_kg",
         "dose_standard_mg_per_kg",
