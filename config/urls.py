@@ -15,6 +15,7 @@ urlpatterns = [
     path("schedule/", include("ketaclinic.scheduling.urls")),
     path("inventory/", include("ketaclinic.inventory.urls")),
     path("dosing/", include("ketaclinic.dosing.urls")),
+    path("infusions/", include("ketaclinic.infusions.urls")),
     path("analytics/", include("ketaclinic.analytics.urls")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),

@@ -1,1 +1,1 @@
-"""The infusion visit: check-in, pump events, live vital signs, alerts, side effects, recovery and discharge."""
+"""The infusion visit: check-in, pump events, live vital signs, alerts, side effects, recovery, discharge."""

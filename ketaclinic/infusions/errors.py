@@ -1,4 +1,4 @@
-"""Infusion-visit errors: a stable code for machines, a sentence for people. Django-free, like every `errors.py`."""
+"""Infusion-visit errors: a stable code for machines, a sentence for people. Django-free."""
 
 from enum import StrEnum
 

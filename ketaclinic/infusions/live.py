@@ -1,4 +1,4 @@
-"""Wakes the live chair screens and board when a visit changes (the fan-out is built on branch infusions-live)."""
+"""Wakes the live chair screens and the board when a visit changes."""
 
 
 def visit_changed(*, visit_id: int) -> None:

@@ -19,6 +19,16 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.scheduling.models import Appointment, Chair
 
 
+class VisitRow(models.Model):
+    """Every table of the visit record: named by its kind and id in the admin and in error messages."""
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.pk}"
+
+
 class InfusionVisit(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="infusion_visits")
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
@@ -55,7 +65,7 @@ class PregnancyTestChoice(models.TextChoices):
     NOT_DONE = "not_done", "Not done"
 
 
-class CheckIn(models.Model):
+class CheckIn(VisitRow):
     """The pre-infusion checklist as recorded. `results` holds each item's outcome as the rules found it."""
 
     visit = models.ForeignKey(InfusionVisit, on_delete=models.PROTECT, related_name="check_ins")
@@ -80,7 +90,7 @@ class CheckIn(models.Model):
     recorded_at = models.DateTimeField()
 
 
-class ChecklistOverride(models.Model):
+class ChecklistOverride(VisitRow):
     """A clinician let the infusion start despite a failed checklist item, with a reason."""
 
     check_in = models.ForeignKey(CheckIn, on_delete=models.PROTECT, related_name="overrides")
@@ -103,7 +113,7 @@ class PumpEventKind(models.TextChoices):
     BOLUS = "bolus", "Bolus"
 
 
-class PumpEvent(models.Model):
+class PumpEvent(VisitRow):
     visit = models.ForeignKey(InfusionVisit, on_delete=models.PROTECT, related_name="pump_events")
     kind = models.CharField(max_length=20, choices=PumpEventKind.choices)
     occurred_at = models.DateTimeField()
@@ -139,7 +149,7 @@ class Dissociation(models.TextChoices):
     SEVERE = "severe", "Severe (distressing)"
 
 
-class VitalSignReading(models.Model):
+class VitalSignReading(VisitRow):
     visit = models.ForeignKey(InfusionVisit, on_delete=models.PROTECT, related_name="readings")
     measured_at = models.DateTimeField()
     source = models.CharField(max_length=20, choices=ReadingSource.choices)
@@ -171,7 +181,7 @@ class AlertLevelChoice(models.TextChoices):
     ACTION = "action", "Action needed"
 
 
-class VitalAlert(models.Model):
+class VitalAlert(VisitRow):
     visit = models.ForeignKey(InfusionVisit, on_delete=models.PROTECT, related_name="alerts")
     reading = models.ForeignKey(VitalSignReading, on_delete=models.PROTECT, related_name="alerts")
     code = models.CharField(max_length=40)
@@ -181,7 +191,7 @@ class VitalAlert(models.Model):
     raised_at = models.DateTimeField()
 
 
-class AlertAcknowledgement(models.Model):
+class AlertAcknowledgement(VisitRow):
     alert = models.OneToOneField(VitalAlert, on_delete=models.PROTECT, related_name="acknowledgement")
     action_taken = models.TextField()
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -209,7 +219,7 @@ class SeverityChoice(models.TextChoices):
     SEVERE = "severe", "Severe"
 
 
-class SideEffect(models.Model):
+class SideEffect(VisitRow):
     visit = models.ForeignKey(InfusionVisit, on_delete=models.PROTECT, related_name="side_effects")
     kind = models.CharField(max_length=30, choices=SideEffectKindChoice.choices)
     severity = models.CharField(max_length=10, choices=SeverityChoice.choices)
@@ -226,7 +236,7 @@ class SideEffect(models.Model):
     recorded_at = models.DateTimeField()
 
 
-class SeriousEventReview(models.Model):
+class SeriousEventReview(VisitRow):
     side_effect = models.OneToOneField(SideEffect, on_delete=models.PROTECT, related_name="review")
     outcome = models.TextField()
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -241,7 +251,7 @@ class DrugRouteChoice(models.TextChoices):
     IM = "im", "Intramuscular"
 
 
-class DrugGiven(models.Model):
+class DrugGiven(VisitRow):
     """A rescue drug given during the visit. A controlled drug (midazolam) also has its ledger entries."""
 
     visit = models.ForeignKey(InfusionVisit, on_delete=models.PROTECT, related_name="drugs_given")
@@ -269,7 +279,7 @@ class DischargeScaleChoice(models.TextChoices):
     PADSS = "padss", "Post-Anaesthetic Discharge Scoring System"
 
 
-class RecoveryScore(models.Model):
+class RecoveryScore(VisitRow):
     visit = models.ForeignKey(InfusionVisit, on_delete=models.PROTECT, related_name="recovery_scores")
     scale = models.CharField(max_length=10, choices=DischargeScaleChoice.choices)
     # {item key: score}
@@ -282,7 +292,7 @@ class RecoveryScore(models.Model):
     assessed_at = models.DateTimeField()
 
 
-class Discharge(models.Model):
+class Discharge(VisitRow):
     visit = models.OneToOneField(InfusionVisit, on_delete=models.PROTECT, related_name="discharge")
     discharged_at = models.DateTimeField()
     recovery_score = models.ForeignKey(
@@ -305,7 +315,7 @@ class SignatureRole(models.TextChoices):
     CLINICIAN = "clinician", "Clinician"
 
 
-class VisitSignature(models.Model):
+class VisitSignature(VisitRow):
     visit = models.ForeignKey(InfusionVisit, on_delete=models.PROTECT, related_name="signatures")
     role = models.CharField(max_length=10, choices=SignatureRole.choices)
     signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -323,7 +333,7 @@ class CorrectableRow(models.TextChoices):
     RECOVERY_SCORE = "recovery_score", "Recovery score"
 
 
-class EnteredInError(models.Model):
+class EnteredInError(VisitRow):
     """Withdraws one row of the visit record, with a reason. The row stays; the timeline shows both."""
 
     visit = models.ForeignKey(InfusionVisit, on_delete=models.PROTECT, related_name="withdrawals")

@@ -183,7 +183,9 @@ class VisitProtocol:
         )
 
 
-def read_protocol(population: str, keys: Iterable[str] = VISIT_KEYS) -> tuple[VisitProtocol, list[dict[str, Any]]]:
+def read_protocol(
+    population: str, keys: Iterable[str] = VISIT_KEYS
+) -> tuple[VisitProtocol, list[dict[str, Any]]]:
     """The current values for `population` and the snapshot a visit stores (one query per value)."""
     readings: list[ProtocolReading] = [protocol_value(key, population=population) for key in keys]
     snapshot = [
@@ -203,4 +205,6 @@ def read_protocol(population: str, keys: Iterable[str] = VISIT_KEYS) -> tuple[Vi
 
 def from_snapshot(snapshot: list[dict[str, Any]]) -> VisitProtocol:
     """The protocol a visit stored when it opened."""
-    return VisitProtocol({entry["key"]: parse_value(entry["value_kind"], entry["value"]) for entry in snapshot})
+    return VisitProtocol(
+        {entry["key"]: parse_value(entry["value_kind"], entry["value"]) for entry in snapshot}
+    )

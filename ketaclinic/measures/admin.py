@@ -9,6 +9,8 @@ from ketaclinic.measures.models import (
     Administration,
     Alert,
     AlertAcknowledgement,
+    InfusionGiven,
+    InfusionGivenWithdrawn,
     InstrumentDefinition,
     MeasureRequest,
 )
@@ -58,3 +60,13 @@ class AlertAdmin(ReadOnlyAdmin):
 @admin.register(AlertAcknowledgement)
 class AlertAcknowledgementAdmin(ReadOnlyAdmin):
     list_display = ("acknowledged_at", "alert", "action", "acknowledged_by")
+
+
+@admin.register(InfusionGiven)
+class InfusionGivenAdmin(ReadOnlyAdmin):
+    list_display = ("started_at", "patient", "visit_id", "clinic", "recorded_by")
+
+
+@admin.register(InfusionGivenWithdrawn)
+class InfusionGivenWithdrawnAdmin(ReadOnlyAdmin):
+    list_display = ("withdrawn_at", "infusion", "withdrawn_by")

@@ -18,6 +18,9 @@ class MeasureError(StrEnum):
     ALREADY_CORRECTED = "already_corrected"
     REASON_REQUIRED = "reason_required"
     NOT_SELF_REPORT = "not_self_report"
+    INVALID_INFUSION = "invalid_infusion"
+    INFUSION_VISIT_CONFLICT = "infusion_visit_conflict"
+    ALREADY_WITHDRAWN = "already_withdrawn"
 
 
 class MeasureDomainError(DomainError):

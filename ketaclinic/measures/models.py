@@ -221,3 +221,44 @@ class RequestEmail(models.Model):
 
     def __str__(self) -> str:
         return f"sent to {self.recipient} at {self.sent_at:%Y-%m-%d %H:%M}"
+
+
+class InfusionGiven(models.Model):
+    """Measures' own log of infusions given: the infusions app notes each one here (measures sits below it
+    and may not import it), and the graphs' markers and the schedule's anchors are read from this table. One
+    row per visit; one noted in error is withdrawn by an `InfusionGivenWithdrawn` row, never deleted."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    # The infusions app's visit id: a plain integer, since measures may not import infusions.
+    visit_id = models.PositiveBigIntegerField(unique=True)
+    started_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["started_at", "pk"]
+        indexes = [models.Index(fields=["patient", "started_at"], name="infusion_given_patient_start")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(visit_id__gt=0), name="infusion_given_visit")
+        ]
+
+    def __str__(self) -> str:
+        return f"Infusion (visit {self.visit_id}) for {self.patient_id} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class InfusionGivenWithdrawn(models.Model):
+    """An infusion noted in error: it no longer marks the graphs or anchors the schedule."""
+
+    infusion = models.OneToOneField(InfusionGiven, on_delete=models.PROTECT, related_name="withdrawal")
+    reason = models.TextField()
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    withdrawn_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(reason=""), name="infusion_withdrawn_reason")
+        ]
+
+    def __str__(self) -> str:
+        return f"Withdrawn {self.withdrawn_at:%Y-%m-%d %H:%M}: {self.reason[:60]}"

@@ -5,6 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -20,6 +21,7 @@ from ketaclinic.measures.models import (
     Alert,
     AlertAcknowledgement,
     Context,
+    InfusionGiven,
     InstrumentDefinition,
     MeasureRequest,
 )
@@ -145,10 +147,32 @@ class PatientMeasures:
     infusion_dates: list[dt.datetime]
 
 
+def _live_infusions() -> QuerySet[InfusionGiven]:
+    return InfusionGiven.objects.filter(withdrawal__isnull=True)
+
+
 def infusion_dates_for(*, patient: Patient) -> list[dt.datetime]:
-    """When the patient had infusions, for the graphs' markers and the schedule's anchors. The infusion visit
-    is not built yet, so there are none; the infusions app will provide them."""
-    return []
+    """When the patient's infusions started (as noted by the infusions app, withdrawn ones left out), oldest
+    first, for the graphs' markers and the schedule's anchors. One query. Not audited: callers audit."""
+    return list(
+        _live_infusions()
+        .filter(patient=patient)
+        .order_by("started_at", "pk")
+        .values_list("started_at", flat=True)
+    )
+
+
+def _infusion_dates_by_patient(patients: Any) -> dict[int, list[dt.datetime]]:
+    """`infusion_dates_for` of many patients in one query."""
+    found: dict[int, list[dt.datetime]] = defaultdict(list)
+    for patient_id, started_at in (
+        _live_infusions()
+        .filter(patient__in=patients)
+        .order_by("started_at", "pk")
+        .values_list("patient_id", "started_at")
+    ):
+        found[patient_id].append(started_at)
+    return found
 
 
 def _offsets() -> schedule.Offsets:
@@ -386,14 +410,13 @@ def due_scales_for_clinics(*, viewer: Any) -> list[ClinicDueRow]:
     requests: dict[int, list[MeasureRequest]] = defaultdict(list)
     for request in _open_requests(patients):
         requests[request.patient_id].append(request)
-    involved = set(done) | set(requests)
+    infusions = _infusion_dates_by_patient(patients)
+    involved = set(done) | set(requests) | set(infusions)
     inputs = _schedule_inputs(viewer)
     now = clock.now()
     rows = []
     for patient in Patient.objects.filter(pk__in=involved).select_related("clinic"):
-        for item in _due_for(
-            inputs, done[patient.pk], requests[patient.pk], infusion_dates_for(patient=patient), now
-        ):
+        for item in _due_for(inputs, done[patient.pk], requests[patient.pk], infusions[patient.pk], now):
             rows.append(ClinicDueRow(patient, item))
     order = {schedule.DueState.OVERDUE: 0, schedule.DueState.DUE: 1, schedule.DueState.UPCOMING: 2}
     rows.sort(key=lambda row: (order[row.due.state], row.due.due_at, row.patient.legal_family_name))
@@ -676,3 +699,38 @@ def response_so_far(*, patient: Patient, instrument_keys: tuple[str, ...]) -> Re
             reduction_percent=max(-change, Decimal(0)),
         )
     return None
+
+
+# The infusion check-in ------------------------------------------------------------------------------------
+
+
+def pre_infusion_scales_missing(*, patient: Patient, on: dt.date) -> tuple[str, ...]:
+    """The short names (e.g. 'PHQ-9') of the protocol's before-infusion scales
+    (`measures_followup_instruments`, in the protocol's order) the patient has no administration of, in any
+    context and corrected results left out, on the clinic-local day `on`; empty when all were given. Two
+    queries (one more when `patient.clinic` is not loaded). Not audited: the caller audits its own read."""
+    keys = _keys("measures_followup_instruments")
+    zone = ZoneInfo(patient.clinic.time_zone)
+    # Midnight to midnight on the clinic's wall clock (23 or 25 hours on a daylight-saving change).
+    day_starts = dt.datetime.combine(on, dt.time.min, tzinfo=zone)
+    day_ends = dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    given_that_day = Administration.objects.filter(
+        patient=patient,
+        instrument__key=OuterRef("key"),
+        administered_at__gte=day_starts,
+        administered_at__lt=day_ends,
+    ).exclude(correction__isnull=False)
+    names: dict[str, str] = {}
+    given: set[str] = set()
+    for key, short_name, was_given in (
+        InstrumentDefinition.objects.filter(
+            Q(clinic__isnull=True) | Q(clinic_id=patient.clinic_id), key__in=keys
+        )
+        .annotate(was_given=Exists(given_that_day))
+        .order_by("key", "-version")
+        .values_list("key", "short_name", "was_given")
+    ):
+        names.setdefault(key, short_name)
+        if was_given:
+            given.add(key)
+    return tuple(names.get(key, key) for key in keys if key not in given)

@@ -1,6 +1,6 @@
 """The measures verbs: load instruments, add a clinic's own, record a scale, send a link, take a scale through
-a link, acknowledge an alert, and deliver the e-mails. Each is audited; alerts are raised in the same
-transaction as the administration that caused them."""
+a link, acknowledge an alert, deliver the e-mails, and note (or withdraw) an infusion given. Each is audited;
+alerts are raised in the same transaction as the administration that caused them."""
 
 import datetime as dt
 import hashlib
@@ -32,6 +32,8 @@ from ketaclinic.measures.models import (
     AlertAction,
     AlertEmail,
     Context,
+    InfusionGiven,
+    InfusionGivenWithdrawn,
     InstrumentDefinition,
     MeasureRequest,
     RequestEmail,
@@ -638,3 +640,95 @@ def deliver_link_email(*, request_id: int) -> bool:
         summary=f"{request.instrument.short_name} link e-mailed",
     )
     return True
+
+
+# Infusions given (the infusions app calls these) ---------------------------------------------------------
+
+
+@transaction.atomic
+def note_infusion_given(*, by: Any, patient: Patient, visit_id: int, started_at: dt.datetime) -> None:
+    """Note that the patient's infusion of visit `visit_id` started at `started_at`, so the graphs mark it
+    and the scales before, 24 hours and 1 week after it fall due. Idempotent per visit: a second call for
+    the same visit (even a withdrawn one) changes nothing and writes no audit entry.
+
+    Raises PermissionDenied without RUN_INFUSION, NotFound for another clinic's patient, MeasureDomainError
+    for a visit id that is not positive, a time without a zone, or a visit already noted for another
+    patient (409)."""
+    _require(by, Perm.RUN_INFUSION)
+    _require_patient_clinic(by, patient)
+    if visit_id <= 0:
+        raise MeasureDomainError(
+            MeasureError.INVALID_INFUSION, f"Visit id {visit_id} is not a visit.", field="visit_id"
+        )
+    if started_at.tzinfo is None or started_at.utcoffset() is None:
+        raise MeasureDomainError(
+            MeasureError.INVALID_INFUSION, "The infusion's start time has no time zone.", field="started_at"
+        )
+    # A repeated call finds the first row; the unique visit_id refuses a concurrent duplicate in the database.
+    existing = InfusionGiven.objects.filter(visit_id=visit_id).first()
+    if existing is not None:
+        if existing.patient_id != patient.pk:
+            error = MeasureDomainError(
+                MeasureError.INFUSION_VISIT_CONFLICT,
+                f"Visit {visit_id} is already noted for another patient.",
+                field="visit_id",
+            )
+            error.status_code = 409
+            raise error
+        return
+    row = InfusionGiven.objects.create(
+        patient=patient,
+        clinic_id=patient.clinic_id,
+        visit_id=visit_id,
+        started_at=started_at,
+        recorded_by=by,
+        recorded_at=clock.now(),
+    )
+    _audit(
+        by,
+        patient,
+        Action.CREATE,
+        "infusion_given",
+        row.pk,
+        f"infusion of visit {visit_id} noted for the scales "
+        f"(started {started_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC)",
+    )
+
+
+@transaction.atomic
+def withdraw_infusion_given(*, by: Any, visit_id: int, reason: str) -> None:
+    """Withdraw an infusion noted in error: it stops marking the graphs and anchoring the schedule. The
+    noted row stays; a withdrawal row with the reason points at it.
+
+    Raises PermissionDenied without RUN_INFUSION, MeasureDomainError without a reason, NotFound for a visit
+    never noted (or another clinic's), MeasureDomainError (409) when it was already withdrawn."""
+    _require(by, Perm.RUN_INFUSION)
+    if not reason.strip():
+        raise MeasureDomainError(
+            MeasureError.REASON_REQUIRED, "Say why the infusion is withdrawn.", field="reason"
+        )
+    infusion = (
+        InfusionGiven.objects.select_for_update(of=("self",))
+        .select_related("patient")
+        .filter(visit_id=visit_id, clinic__in=clinics_for(by))
+        .first()
+    )
+    if infusion is None:
+        raise NotFound("No infusion noted for this visit in your clinics.")
+    if InfusionGivenWithdrawn.objects.filter(infusion=infusion).exists():
+        error = MeasureDomainError(
+            MeasureError.ALREADY_WITHDRAWN, f"The infusion of visit {visit_id} was already withdrawn."
+        )
+        error.status_code = 409
+        raise error
+    withdrawal = InfusionGivenWithdrawn.objects.create(
+        infusion=infusion, reason=reason.strip(), withdrawn_by=by, withdrawn_at=clock.now()
+    )
+    _audit(
+        by,
+        infusion.patient,
+        Action.CREATE,
+        "infusion_given_withdrawn",
+        withdrawal.pk,
+        f"infusion of visit {visit_id} withdrawn from the scales. Reason: {reason.strip()[:200]}",
+    )

@@ -6,259 +6,731 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0001_initial'),
-        ('dosing', '0002_append_only'),
-        ('patients', '0002_append_only'),
-        ('scheduling', '0002_append_only'),
+        ("core", "0001_initial"),
+        ("dosing", "0002_append_only"),
+        ("patients", "0002_append_only"),
+        ("scheduling", "0002_append_only"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='InfusionVisit',
+            name="InfusionVisit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('planned_dose_mg', models.DecimalField(decimal_places=3, max_digits=9)),
-                ('planned_rate_mg_per_min', models.DecimalField(decimal_places=3, max_digits=9)),
-                ('planned_rate_ml_per_h', models.DecimalField(decimal_places=3, max_digits=9)),
-                ('planned_duration_min', models.PositiveIntegerField()),
-                ('final_concentration_mg_per_ml', models.DecimalField(decimal_places=3, max_digits=9)),
-                ('protocol_snapshot', models.JSONField(default=list)),
-                ('opened_at', models.DateTimeField()),
-                ('appointment', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='infusion_visit', to='scheduling.appointment')),
-                ('chair', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='scheduling.chair')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.clinic')),
-                ('dose_order', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='infusion_visits', to='dosing.doseorder')),
-                ('opened_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='infusion_visits', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("planned_dose_mg", models.DecimalField(decimal_places=3, max_digits=9)),
+                ("planned_rate_mg_per_min", models.DecimalField(decimal_places=3, max_digits=9)),
+                ("planned_rate_ml_per_h", models.DecimalField(decimal_places=3, max_digits=9)),
+                ("planned_duration_min", models.PositiveIntegerField()),
+                ("final_concentration_mg_per_ml", models.DecimalField(decimal_places=3, max_digits=9)),
+                ("protocol_snapshot", models.JSONField(default=list)),
+                ("opened_at", models.DateTimeField()),
+                (
+                    "appointment",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="infusion_visit",
+                        to="scheduling.appointment",
+                    ),
+                ),
+                (
+                    "chair",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="scheduling.chair",
+                    ),
+                ),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="core.clinic"
+                    ),
+                ),
+                (
+                    "dose_order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="infusion_visits",
+                        to="dosing.doseorder",
+                    ),
+                ),
+                (
+                    "opened_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="infusion_visits",
+                        to="patients.patient",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='EnteredInError',
+            name="EnteredInError",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('row_type', models.CharField(choices=[('reading', 'Vital-sign reading'), ('side_effect', 'Side effect'), ('drug_given', 'Drug given'), ('pump_event', 'Pump event'), ('recovery_score', 'Recovery score')], max_length=20)),
-                ('row_id', models.PositiveIntegerField()),
-                ('reason', models.TextField()),
-                ('withdrawn_at', models.DateTimeField()),
-                ('withdrawn_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('visit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='withdrawals', to='infusions.infusionvisit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "row_type",
+                    models.CharField(
+                        choices=[
+                            ("reading", "Vital-sign reading"),
+                            ("side_effect", "Side effect"),
+                            ("drug_given", "Drug given"),
+                            ("pump_event", "Pump event"),
+                            ("recovery_score", "Recovery score"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("row_id", models.PositiveIntegerField()),
+                ("reason", models.TextField()),
+                ("withdrawn_at", models.DateTimeField()),
+                (
+                    "withdrawn_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="withdrawals",
+                        to="infusions.infusionvisit",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PumpEvent',
+            name="PumpEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('start', 'Start'), ('rate_change', 'Rate change'), ('pause', 'Pause'), ('resume', 'Resume'), ('stop', 'Stop'), ('bolus', 'Bolus')], max_length=20)),
-                ('occurred_at', models.DateTimeField()),
-                ('rate_mg_per_min', models.DecimalField(blank=True, decimal_places=4, max_digits=9, null=True)),
-                ('rate_ml_per_h', models.DecimalField(blank=True, decimal_places=3, max_digits=9, null=True)),
-                ('bolus_mg', models.DecimalField(blank=True, decimal_places=3, max_digits=9, null=True)),
-                ('reason', models.TextField(blank=True)),
-                ('recorded_at', models.DateTimeField()),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('visit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='pump_events', to='infusions.infusionvisit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("start", "Start"),
+                            ("rate_change", "Rate change"),
+                            ("pause", "Pause"),
+                            ("resume", "Resume"),
+                            ("stop", "Stop"),
+                            ("bolus", "Bolus"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField()),
+                (
+                    "rate_mg_per_min",
+                    models.DecimalField(blank=True, decimal_places=4, max_digits=9, null=True),
+                ),
+                ("rate_ml_per_h", models.DecimalField(blank=True, decimal_places=3, max_digits=9, null=True)),
+                ("bolus_mg", models.DecimalField(blank=True, decimal_places=3, max_digits=9, null=True)),
+                ("reason", models.TextField(blank=True)),
+                ("recorded_at", models.DateTimeField()),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="pump_events",
+                        to="infusions.infusionvisit",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['occurred_at', 'pk'],
+                "ordering": ["occurred_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='RecoveryScore',
+            name="RecoveryScore",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scale', models.CharField(choices=[('aldrete', 'Modified Aldrete score'), ('padss', 'Post-Anaesthetic Discharge Scoring System')], max_length=10)),
-                ('item_scores', models.JSONField()),
-                ('total', models.PositiveSmallIntegerField()),
-                ('minimum', models.PositiveSmallIntegerField()),
-                ('meets_minimum', models.BooleanField()),
-                ('shortfalls', models.JSONField(default=list)),
-                ('assessed_at', models.DateTimeField()),
-                ('assessed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('visit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='recovery_scores', to='infusions.infusionvisit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "scale",
+                    models.CharField(
+                        choices=[
+                            ("aldrete", "Modified Aldrete score"),
+                            ("padss", "Post-Anaesthetic Discharge Scoring System"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("item_scores", models.JSONField()),
+                ("total", models.PositiveSmallIntegerField()),
+                ("minimum", models.PositiveSmallIntegerField()),
+                ("meets_minimum", models.BooleanField()),
+                ("shortfalls", models.JSONField(default=list)),
+                ("assessed_at", models.DateTimeField()),
+                (
+                    "assessed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="recovery_scores",
+                        to="infusions.infusionvisit",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Discharge',
+            name="Discharge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('discharged_at', models.DateTimeField()),
-                ('escort_name', models.CharField(blank=True, max_length=120)),
-                ('escort_confirmed', models.BooleanField()),
-                ('overridden_blockers', models.JSONField(default=list)),
-                ('override_reason', models.TextField(blank=True)),
-                ('instructions_text', models.TextField()),
-                ('discharged_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('overridden_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('visit', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='discharge', to='infusions.infusionvisit')),
-                ('recovery_score', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='infusions.recoveryscore')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("discharged_at", models.DateTimeField()),
+                ("escort_name", models.CharField(blank=True, max_length=120)),
+                ("escort_confirmed", models.BooleanField()),
+                ("overridden_blockers", models.JSONField(default=list)),
+                ("override_reason", models.TextField(blank=True)),
+                ("instructions_text", models.TextField()),
+                (
+                    "discharged_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "overridden_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "visit",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="discharge",
+                        to="infusions.infusionvisit",
+                    ),
+                ),
+                (
+                    "recovery_score",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="infusions.recoveryscore",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SideEffect',
+            name="SideEffect",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('nausea', 'Nausea'), ('vomiting', 'Vomiting'), ('dizziness', 'Dizziness'), ('hypertension', 'Raised blood pressure'), ('tachycardia', 'Raised heart rate'), ('anxiety', 'Anxiety'), ('emergence_reaction', 'Emergence reaction'), ('dissociation', 'Dissociation'), ('headache', 'Headache'), ('sedation', 'Sedation'), ('blurred_vision', 'Blurred vision'), ('other', 'Other')], max_length=30)),
-                ('severity', models.CharField(choices=[('mild', 'Mild'), ('moderate', 'Moderate'), ('severe', 'Severe')], max_length=10)),
-                ('grade', models.PositiveSmallIntegerField()),
-                ('serious', models.BooleanField()),
-                ('description', models.TextField(blank=True)),
-                ('management', models.TextField(blank=True)),
-                ('onset_at', models.DateTimeField()),
-                ('cadss_administration_id', models.PositiveIntegerField(blank=True, null=True)),
-                ('recorded_at', models.DateTimeField()),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('visit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='side_effects', to='infusions.infusionvisit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("nausea", "Nausea"),
+                            ("vomiting", "Vomiting"),
+                            ("dizziness", "Dizziness"),
+                            ("hypertension", "Raised blood pressure"),
+                            ("tachycardia", "Raised heart rate"),
+                            ("anxiety", "Anxiety"),
+                            ("emergence_reaction", "Emergence reaction"),
+                            ("dissociation", "Dissociation"),
+                            ("headache", "Headache"),
+                            ("sedation", "Sedation"),
+                            ("blurred_vision", "Blurred vision"),
+                            ("other", "Other"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("mild", "Mild"), ("moderate", "Moderate"), ("severe", "Severe")],
+                        max_length=10,
+                    ),
+                ),
+                ("grade", models.PositiveSmallIntegerField()),
+                ("serious", models.BooleanField()),
+                ("description", models.TextField(blank=True)),
+                ("management", models.TextField(blank=True)),
+                ("onset_at", models.DateTimeField()),
+                ("cadss_administration_id", models.PositiveIntegerField(blank=True, null=True)),
+                ("recorded_at", models.DateTimeField()),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="side_effects",
+                        to="infusions.infusionvisit",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SeriousEventReview',
+            name="SeriousEventReview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('outcome', models.TextField()),
-                ('reviewed_at', models.DateTimeField()),
-                ('reviewed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('side_effect', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='review', to='infusions.sideeffect')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("outcome", models.TextField()),
+                ("reviewed_at", models.DateTimeField()),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "side_effect",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="review",
+                        to="infusions.sideeffect",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='DrugGiven',
+            name="DrugGiven",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('drug', models.CharField(max_length=30)),
-                ('route', models.CharField(choices=[('iv', 'Intravenous'), ('po', 'By mouth'), ('odt', 'Orally disintegrating tablet'), ('sl', 'Sublingual'), ('im', 'Intramuscular')], max_length=10)),
-                ('dose_mg', models.DecimalField(decimal_places=3, max_digits=9)),
-                ('given_at', models.DateTimeField()),
-                ('findings', models.JSONField(default=list)),
-                ('override_reason', models.TextField(blank=True)),
-                ('ledger_draw_entry_id', models.PositiveIntegerField(blank=True, null=True)),
-                ('ledger_administration_entry_id', models.PositiveIntegerField(blank=True, null=True)),
-                ('recorded_at', models.DateTimeField()),
-                ('overridden_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('visit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='drugs_given', to='infusions.infusionvisit')),
-                ('side_effect', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='drugs_given', to='infusions.sideeffect')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("drug", models.CharField(max_length=30)),
+                (
+                    "route",
+                    models.CharField(
+                        choices=[
+                            ("iv", "Intravenous"),
+                            ("po", "By mouth"),
+                            ("odt", "Orally disintegrating tablet"),
+                            ("sl", "Sublingual"),
+                            ("im", "Intramuscular"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("dose_mg", models.DecimalField(decimal_places=3, max_digits=9)),
+                ("given_at", models.DateTimeField()),
+                ("findings", models.JSONField(default=list)),
+                ("override_reason", models.TextField(blank=True)),
+                ("ledger_draw_entry_id", models.PositiveIntegerField(blank=True, null=True)),
+                ("ledger_administration_entry_id", models.PositiveIntegerField(blank=True, null=True)),
+                ("recorded_at", models.DateTimeField()),
+                (
+                    "overridden_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="drugs_given",
+                        to="infusions.infusionvisit",
+                    ),
+                ),
+                (
+                    "side_effect",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="drugs_given",
+                        to="infusions.sideeffect",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='VisitSignature',
+            name="VisitSignature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('nurse', 'Nurse'), ('clinician', 'Clinician')], max_length=10)),
-                ('signed_at', models.DateTimeField()),
-                ('signed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('visit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signatures', to='infusions.infusionvisit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(choices=[("nurse", "Nurse"), ("clinician", "Clinician")], max_length=10),
+                ),
+                ("signed_at", models.DateTimeField()),
+                (
+                    "signed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signatures",
+                        to="infusions.infusionvisit",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='VitalAlert',
+            name="VitalAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40)),
-                ('level', models.CharField(choices=[('warning', 'Warning'), ('action', 'Action needed')], max_length=10)),
-                ('message', models.TextField()),
-                ('recommendation', models.TextField()),
-                ('raised_at', models.DateTimeField()),
-                ('visit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='alerts', to='infusions.infusionvisit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=40)),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[("warning", "Warning"), ("action", "Action needed")], max_length=10
+                    ),
+                ),
+                ("message", models.TextField()),
+                ("recommendation", models.TextField()),
+                ("raised_at", models.DateTimeField()),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="alerts",
+                        to="infusions.infusionvisit",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AlertAcknowledgement',
+            name="AlertAcknowledgement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action_taken', models.TextField()),
-                ('acknowledged_at', models.DateTimeField()),
-                ('acknowledged_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('alert', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='acknowledgement', to='infusions.vitalalert')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("action_taken", models.TextField()),
+                ("acknowledged_at", models.DateTimeField()),
+                (
+                    "acknowledged_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "alert",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="acknowledgement",
+                        to="infusions.vitalalert",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='VitalSignReading',
+            name="VitalSignReading",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('measured_at', models.DateTimeField()),
-                ('source', models.CharField(choices=[('manual', 'Entered at the chair'), ('device', 'Bedside monitor'), ('simulator', 'Monitor simulator')], max_length=20)),
-                ('device_id', models.CharField(blank=True, max_length=80)),
-                ('systolic_mmhg', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('diastolic_mmhg', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('heart_rate_bpm', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('rhythm', models.CharField(blank=True, choices=[('sinus', 'Sinus rhythm'), ('sinus_tachycardia', 'Sinus tachycardia'), ('sinus_bradycardia', 'Sinus bradycardia'), ('irregular', 'Irregular'), ('ectopy', 'Ectopic beats')], max_length=20)),
-                ('spo2_percent', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('on_oxygen', models.BooleanField(default=False)),
-                ('respiratory_rate_per_min', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('sedation_moaas', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('dissociation', models.CharField(blank=True, choices=[('none', 'None'), ('mild', 'Mild'), ('moderate', 'Moderate'), ('severe', 'Severe (distressing)')], max_length=20)),
-                ('comment', models.TextField(blank=True)),
-                ('implausible', models.JSONField(default=dict)),
-                ('recorded_at', models.DateTimeField()),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('visit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='readings', to='infusions.infusionvisit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("measured_at", models.DateTimeField()),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("manual", "Entered at the chair"),
+                            ("device", "Bedside monitor"),
+                            ("simulator", "Monitor simulator"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("device_id", models.CharField(blank=True, max_length=80)),
+                ("systolic_mmhg", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("diastolic_mmhg", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("heart_rate_bpm", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "rhythm",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("sinus", "Sinus rhythm"),
+                            ("sinus_tachycardia", "Sinus tachycardia"),
+                            ("sinus_bradycardia", "Sinus bradycardia"),
+                            ("irregular", "Irregular"),
+                            ("ectopy", "Ectopic beats"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("spo2_percent", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("on_oxygen", models.BooleanField(default=False)),
+                ("respiratory_rate_per_min", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("sedation_moaas", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "dissociation",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("none", "None"),
+                            ("mild", "Mild"),
+                            ("moderate", "Moderate"),
+                            ("severe", "Severe (distressing)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("comment", models.TextField(blank=True)),
+                ("implausible", models.JSONField(default=dict)),
+                ("recorded_at", models.DateTimeField()),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="readings",
+                        to="infusions.infusionvisit",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='vitalalert',
-            name='reading',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='alerts', to='infusions.vitalsignreading'),
+            model_name="vitalalert",
+            name="reading",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="alerts",
+                to="infusions.vitalsignreading",
+            ),
         ),
         migrations.CreateModel(
-            name='CheckIn',
+            name="CheckIn",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('identity_confirmed', models.BooleanField()),
-                ('fasting_confirmed', models.BooleanField()),
-                ('escort_confirmed', models.BooleanField()),
-                ('escort_name', models.CharField(blank=True, max_length=120)),
-                ('escort_phone', models.CharField(blank=True, max_length=40)),
-                ('weight_today_kg', models.DecimalField(blank=True, decimal_places=3, max_digits=9, null=True)),
-                ('pregnancy_test', models.CharField(choices=[('not_applicable', 'Not applicable'), ('negative', 'Negative'), ('positive', 'Positive'), ('not_done', 'Not done')], max_length=20)),
-                ('medication_classes_today', models.JSONField(default=list)),
-                ('medications_note', models.TextField(blank=True)),
-                ('medications_reviewed', models.BooleanField()),
-                ('results', models.JSONField(default=list)),
-                ('passed', models.BooleanField()),
-                ('recorded_at', models.DateTimeField()),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('visit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='check_ins', to='infusions.infusionvisit')),
-                ('baseline_reading', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='infusions.vitalsignreading')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("identity_confirmed", models.BooleanField()),
+                ("fasting_confirmed", models.BooleanField()),
+                ("escort_confirmed", models.BooleanField()),
+                ("escort_name", models.CharField(blank=True, max_length=120)),
+                ("escort_phone", models.CharField(blank=True, max_length=40)),
+                (
+                    "weight_today_kg",
+                    models.DecimalField(blank=True, decimal_places=3, max_digits=9, null=True),
+                ),
+                (
+                    "pregnancy_test",
+                    models.CharField(
+                        choices=[
+                            ("not_applicable", "Not applicable"),
+                            ("negative", "Negative"),
+                            ("positive", "Positive"),
+                            ("not_done", "Not done"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("medication_classes_today", models.JSONField(default=list)),
+                ("medications_note", models.TextField(blank=True)),
+                ("medications_reviewed", models.BooleanField()),
+                ("results", models.JSONField(default=list)),
+                ("passed", models.BooleanField()),
+                ("recorded_at", models.DateTimeField()),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="check_ins",
+                        to="infusions.infusionvisit",
+                    ),
+                ),
+                (
+                    "baseline_reading",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="infusions.vitalsignreading",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ChecklistOverride',
+            name="ChecklistOverride",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('item', models.CharField(max_length=40)),
-                ('item_message', models.TextField()),
-                ('reason', models.TextField()),
-                ('overridden_at', models.DateTimeField()),
-                ('check_in', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='overrides', to='infusions.checkin')),
-                ('overridden_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("item", models.CharField(max_length=40)),
+                ("item_message", models.TextField()),
+                ("reason", models.TextField()),
+                ("overridden_at", models.DateTimeField()),
+                (
+                    "check_in",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="overrides",
+                        to="infusions.checkin",
+                    ),
+                ),
+                (
+                    "overridden_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('check_in', 'item'), name='one_override_per_item')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("check_in", "item"), name="one_override_per_item")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='infusionvisit',
-            index=models.Index(fields=['clinic', 'opened_at'], name='visit_clinic_opened'),
+            model_name="infusionvisit",
+            index=models.Index(fields=["clinic", "opened_at"], name="visit_clinic_opened"),
         ),
         migrations.AddIndex(
-            model_name='infusionvisit',
-            index=models.Index(fields=['patient', 'opened_at'], name='visit_patient_opened'),
+            model_name="infusionvisit",
+            index=models.Index(fields=["patient", "opened_at"], name="visit_patient_opened"),
         ),
         migrations.AddConstraint(
-            model_name='enteredinerror',
-            constraint=models.UniqueConstraint(fields=('row_type', 'row_id'), name='withdrawn_once'),
+            model_name="enteredinerror",
+            constraint=models.UniqueConstraint(fields=("row_type", "row_id"), name="withdrawn_once"),
         ),
         migrations.AddConstraint(
-            model_name='visitsignature',
-            constraint=models.UniqueConstraint(fields=('visit', 'role'), name='one_signature_per_role'),
+            model_name="visitsignature",
+            constraint=models.UniqueConstraint(fields=("visit", "role"), name="one_signature_per_role"),
         ),
         migrations.AddIndex(
-            model_name='vitalsignreading',
-            index=models.Index(fields=['visit', 'measured_at'], name='reading_visit_measured'),
+            model_name="vitalsignreading",
+            index=models.Index(fields=["visit", "measured_at"], name="reading_visit_measured"),
         ),
     ]

@@ -1,4 +1,4 @@
-"""The staff's verbs at the chair. Each is a transaction that writes its audit entry and wakes the live screens."""
+"""The staff's verbs at the chair: each a transaction that writes its audit entry and wakes the screens."""
 
 from ketaclinic.infusions.services.visit import (
     CheckInAnswers,

@@ -39,7 +39,9 @@ def refuse_if_discharged(visit: InfusionVisit) -> None:
         )
 
 
-def audit(by: Any, visit: InfusionVisit, action: str, object_type: str, object_id: object, summary: str) -> None:
+def audit(
+    by: Any, visit: InfusionVisit, action: str, object_type: str, object_id: object, summary: str
+) -> None:
     record_change(
         by=by,
         action=action,

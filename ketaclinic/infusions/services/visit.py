@@ -92,7 +92,9 @@ def open_visit(
             )
         chair = chair or appointment.chair
     if chair is not None and chair.clinic_id != patient.clinic_id:
-        raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, "That chair is in another clinic.", field="chair")
+        raise InfusionRuleError(
+            InfusionErrorCode.INVALID_INPUT, "That chair is in another clinic.", field="chair"
+        )
     _, snapshot = visit_protocol.read_protocol(order.population)
     visit = InfusionVisit.objects.create(
         patient=patient,
@@ -167,7 +169,12 @@ def record_check_in(*, by: Any, visit: InfusionVisit, answers: CheckInAnswers) -
         )
     protocol = visit_protocol.from_snapshot(visit.protocol_snapshot)
     baseline = vitals.record_reading(
-        by=by, visit=visit, values=answers.baseline, source=ReadingSource.MANUAL, device_id="", measured_at=None
+        by=by,
+        visit=visit,
+        values=answers.baseline,
+        source=ReadingSource.MANUAL,
+        device_id="",
+        measured_at=None,
     )
     applies = pregnancy_test_applies(visit)
     facts = rules.CheckInFacts(
@@ -235,7 +242,9 @@ def override_checklist_item(*, by: Any, check_in: CheckIn, item: str, reason: st
     failed = {result["item"]: result["message"] for result in check_in.results if not result["passed"]}
     if item not in failed:
         raise InfusionRuleError(
-            InfusionErrorCode.OVERRIDE_NOT_NEEDED, "That item passed: there is nothing to override.", field="item"
+            InfusionErrorCode.OVERRIDE_NOT_NEEDED,
+            "That item passed: there is nothing to override.",
+            field="item",
         )
     if check_in.overrides.filter(item=item).exists():
         raise InfusionConflict(InfusionErrorCode.OVERRIDE_NOT_NEEDED, "That item is already overridden.")
@@ -270,7 +279,9 @@ def start_blockers(visit: InfusionVisit) -> list[str]:
 
 def live_pump_events(visit: InfusionVisit) -> list[PumpEvent]:
     """The visit's pump events in order, without those withdrawn as entered in error."""
-    withdrawn = EnteredInError.objects.filter(visit=visit, row_type=CorrectableRow.PUMP_EVENT).values("row_id")
+    withdrawn = EnteredInError.objects.filter(visit=visit, row_type=CorrectableRow.PUMP_EVENT).values(
+        "row_id"
+    )
     return list(visit.pump_events.exclude(pk__in=withdrawn).order_by("occurred_at", "pk"))
 
 
@@ -313,7 +324,9 @@ def record_pump_event(
     now = clock.now()
     occurred_at = at or now
     if occurred_at > now + FUTURE_TOLERANCE:
-        raise InfusionRuleError(InfusionErrorCode.INVALID_PUMP_EVENT, "That time is in the future.", field="at")
+        raise InfusionRuleError(
+            InfusionErrorCode.INVALID_PUMP_EVENT, "That time is in the future.", field="at"
+        )
     if occurred_at < visit.opened_at - FUTURE_TOLERANCE:
         raise InfusionRuleError(
             InfusionErrorCode.INVALID_PUMP_EVENT, "That time is before the visit was opened.", field="at"
@@ -341,7 +354,9 @@ def record_pump_event(
         bolus_mg = None
     text = reason.strip()
     if kind is rules.PumpEventKind.PAUSE and not text:
-        raise InfusionRuleError(InfusionErrorCode.REASON_REQUIRED, "Say why the infusion is paused.", field="reason")
+        raise InfusionRuleError(
+            InfusionErrorCode.REASON_REQUIRED, "Say why the infusion is paused.", field="reason"
+        )
     rate = rate_mg_per_min(visit, rate_ml_per_h) if rate_ml_per_h is not None else None
     new = rules.PumpEvent(at=occurred_at, kind=kind, rate_mg_per_min=rate, bolus_mg=bolus_mg)
     rules.check_next(as_rule_events(live_pump_events(visit)), new)
@@ -368,14 +383,16 @@ def record_pump_event(
 
 
 @transaction.atomic
-def withdraw_entry(*, by: Any, visit: InfusionVisit, row_type: CorrectableRow, row_id: int, reason: str) -> EnteredInError:
+def withdraw_entry(
+    *, by: Any, visit: InfusionVisit, row_type: CorrectableRow, row_id: int, reason: str
+) -> EnteredInError:
     """Mark one row of the visit record as entered in error, with a reason. The row stays in the record.
     Only the newest pump event may be withdrawn, so the pump's history stays one that could have happened."""
     require(by, Perm.RUN_INFUSION)
     require_clinic(by, visit.clinic_id)
     visit = lock_visit(visit)
     text = clean_reason(reason, what="Say what was wrong with the entry.")
-    related = {
+    related: Any = {
         CorrectableRow.READING: visit.readings,
         CorrectableRow.SIDE_EFFECT: visit.side_effects,
         CorrectableRow.DRUG_GIVEN: visit.drugs_given,
@@ -397,6 +414,8 @@ def withdraw_entry(*, by: Any, visit: InfusionVisit, row_type: CorrectableRow, r
     withdrawal = EnteredInError.objects.create(
         visit=visit, row_type=row_type, row_id=row_id, reason=text, withdrawn_by=by, withdrawn_at=clock.now()
     )
-    audit(by, visit, Action.CREATE, "infusion_entered_in_error", withdrawal.pk, f"Withdrew {row_type} {row_id}")
+    audit(
+        by, visit, Action.CREATE, "infusion_entered_in_error", withdrawal.pk, f"Withdrew {row_type} {row_id}"
+    )
     announce(visit.pk)
     return withdrawal

@@ -1,4 +1,4 @@
-"""Vital signs (entered at the chair, or from a bedside monitor or its simulator) and the alerts they raise."""
+"""Vital signs (entered at the chair, or from a bedside monitor or its simulator) and the alerts raised."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -107,14 +107,18 @@ def as_rule_reading(reading: VitalSignReading) -> rules.Reading:
     )
 
 
-def _history(visit: InfusionVisit, protocol: visit_protocol.VisitProtocol, newest: dt.datetime) -> list[rules.Reading]:
+def _history(
+    visit: InfusionVisit, protocol: visit_protocol.VisitProtocol, newest: dt.datetime
+) -> list[rules.Reading]:
     """The readings the alert rules need: the sustained and trend windows before the newest, one query."""
     window = dt.timedelta(
         minutes=max(protocol.integer("alert_sustained_for_min"), protocol.integer("trend_window_min")) + 1
     )
     withdrawn = EnteredInError.objects.filter(visit=visit, row_type=CorrectableRow.READING).values("row_id")
     rows = (
-        VitalSignReading.objects.filter(visit=visit, measured_at__gte=newest - window, measured_at__lte=newest)
+        VitalSignReading.objects.filter(
+            visit=visit, measured_at__gte=newest - window, measured_at__lte=newest
+        )
         .exclude(pk__in=withdrawn)
         .order_by("measured_at", "pk")
     )
@@ -137,14 +141,16 @@ def record_reading(
     device_id: str,
     measured_at: dt.datetime | None,
 ) -> RecordedReading:
-    """Store one reading and raise the alerts it triggers. The caller holds the visit lock and checks access."""
+    """Store one reading and raise the alerts it triggers. The caller locks the visit and checks access."""
     if values.is_empty():
         raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, "Enter at least one vital sign.")
     _check_storable(values)
     now = clock.now()
     at = measured_at or now
     if at > now + FUTURE_TOLERANCE:
-        raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, "That time is in the future.", field="measured_at")
+        raise InfusionRuleError(
+            InfusionErrorCode.INVALID_INPUT, "That time is in the future.", field="measured_at"
+        )
     if at < visit.opened_at - PAST_TOLERANCE:
         raise InfusionRuleError(
             InfusionErrorCode.INVALID_INPUT, "That time is long before the visit opened.", field="measured_at"
@@ -254,6 +260,13 @@ def acknowledge_alert(*, by: Any, alert: VitalAlert, action_taken: str) -> Alert
     acknowledgement = AlertAcknowledgement.objects.create(
         alert=alert, action_taken=text, acknowledged_by=by, acknowledged_at=clock.now()
     )
-    audit(by, visit, Action.CREATE, "infusion_alert_acknowledgement", acknowledgement.pk, f"Acknowledged {alert.code}")
+    audit(
+        by,
+        visit,
+        Action.CREATE,
+        "infusion_alert_acknowledgement",
+        acknowledgement.pk,
+        f"Acknowledged {alert.code}",
+    )
     announce(visit.pk)
     return acknowledgement

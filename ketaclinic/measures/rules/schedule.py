@@ -1,7 +1,7 @@
 """When scales are due: a pure rule over anchor events and the protocol's offsets. No Django here.
 
 Anchors are the assessment, each infusion (before it, 24 hours and 1 week after) and explicit requests. The
-infusion visit does not exist yet, so today the anchors are the assessment and requests.
+infusions are those the infusions app noted in measures' own log (`InfusionGiven`, withdrawn ones left out).
 """
 
 import datetime as dt

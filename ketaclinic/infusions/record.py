@@ -1,0 +1,304 @@
+"""The visit record as one timeline, and the chart's data: reads built on the selectors.
+
+Every row of the visit appears once, in time order, with who recorded it; rows withdrawn as entered in
+error stay, marked, with the withdrawal's reason. The number of queries is fixed: each table of the visit is
+read once, whatever the length of the visit or of the patient's history.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from ketaclinic.infusions import rules
+from ketaclinic.infusions.models import (
+    CorrectableRow,
+    DrugGiven,
+    EnteredInError,
+    InfusionVisit,
+    RecoveryScore,
+    SideEffect,
+    VitalAlert,
+    VitalSignReading,
+)
+from ketaclinic.infusions.selectors import PHASE_LABELS, ChairScreen, phase_of, visit_for
+
+VITAL_FIELDS = (
+    ("systolic_mmhg", "systolic"),
+    ("diastolic_mmhg", "diastolic"),
+    ("heart_rate_bpm", "heart_rate"),
+    ("spo2_percent", "spo2"),
+    ("respiratory_rate_per_min", "respiratory_rate"),
+)
+
+
+def reading_payload(reading: VitalSignReading) -> dict[str, Any]:
+    """One reading as the live chart takes it (JSON-ready; times in UTC, ISO 8601)."""
+    payload: dict[str, Any] = {"id": reading.pk, "at": reading.measured_at.astimezone(dt.UTC).isoformat()}
+    for model_field, key in VITAL_FIELDS:
+        payload[key] = getattr(reading, model_field)
+    payload["implausible"] = sorted(reading.implausible)
+    return payload
+
+
+def chart_payload(screen: ChairScreen) -> dict[str, Any]:
+    """The live chart's initial data and the protocol's threshold bands (the JavaScript holds no numbers)."""
+    thresholds = screen.thresholds
+    return {
+        "readings": [reading_payload(reading) for reading in screen.readings],
+        "bands": {
+            "systolic_warn": thresholds.warn_systolic_above_mmhg,
+            "systolic_pause": thresholds.pause_systolic_above_mmhg,
+            "diastolic_pause": thresholds.pause_diastolic_above_mmhg,
+            "heart_rate_warn": thresholds.warn_heart_rate_above_bpm,
+            "heart_rate_pause": thresholds.pause_heart_rate_above_bpm,
+            "heart_rate_low": thresholds.heart_rate_below_bpm,
+            "spo2_warn": thresholds.warn_spo2_below_percent,
+            "spo2_stop": thresholds.spo2_stop_below_percent,
+        },
+    }
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: dt.datetime
+    kind: str
+    title: str
+    detail: str
+    by: str
+    row_type: str = ""
+    row_id: int = 0
+    withdrawn_reason: str = ""
+    level: str = ""
+
+
+@dataclass(frozen=True)
+class VisitRecord:
+    visit: InfusionVisit
+    phase_label: str
+    entries: list[Entry]
+    signatures: list[Any]
+
+    def as_context(self) -> dict[str, Any]:
+        return {
+            "visit": self.visit,
+            "patient": self.visit.patient,
+            "phase_label": self.phase_label,
+            "entries": self.entries,
+            "signatures": self.signatures,
+        }
+
+
+def _name(user: Any) -> str:
+    if user is None:
+        return "Monitor"
+    return str(user.get_full_name() or user.get_username())
+
+
+def _vitals_text(reading: VitalSignReading) -> str:
+    parts = []
+    if reading.systolic_mmhg is not None or reading.diastolic_mmhg is not None:
+        parts.append(f"BP {reading.systolic_mmhg or '-'}/{reading.diastolic_mmhg or '-'} mmHg")
+    if reading.heart_rate_bpm is not None:
+        parts.append(f"HR {reading.heart_rate_bpm}/min")
+    if reading.spo2_percent is not None:
+        parts.append(f"SpO2 {reading.spo2_percent}%{' on O2' if reading.on_oxygen else ''}")
+    if reading.respiratory_rate_per_min is not None:
+        parts.append(f"RR {reading.respiratory_rate_per_min}/min")
+    if reading.sedation_moaas is not None:
+        parts.append(f"MOAA/S {reading.sedation_moaas}")
+    if reading.rhythm:
+        parts.append(reading.get_rhythm_display())
+    if reading.dissociation:
+        parts.append(f"dissociation {reading.get_dissociation_display().lower()}")
+    if reading.comment:
+        parts.append(f"“{reading.comment}”")
+    for field, why in sorted(reading.implausible.items()):
+        parts.append(f"[implausible {field}: {why}]")
+    return "; ".join(parts)
+
+
+def visit_record(*, viewer: Any, visit_id: int) -> VisitRecord:
+    """The whole visit as one timeline (audited once, a fixed number of queries)."""
+    visit = visit_for(viewer=viewer, visit_id=visit_id)
+    withdrawals = {
+        (row.row_type, row.row_id): row
+        for row in EnteredInError.objects.filter(visit=visit).select_related("withdrawn_by")
+    }
+
+    def withdrawn(row_type: str, row_id: int) -> str:
+        row = withdrawals.get((row_type, row_id))
+        return f"{row.reason} ({_name(row.withdrawn_by)})" if row else ""
+
+    entries = [
+        Entry(
+            visit.opened_at,
+            "opened",
+            "Visit opened",
+            f"Dose order {visit.dose_order_id}",
+            _name(visit.opened_by),
+        )
+    ]
+    for check_in in visit.check_ins.select_related("recorded_by").prefetch_related(
+        "overrides__overridden_by"
+    ):
+        failed = [result["message"] for result in check_in.results if not result["passed"]]
+        entries.append(
+            Entry(
+                check_in.recorded_at,
+                "check_in",
+                "Checklist passed" if check_in.passed else "Checklist: items failed",
+                " ".join(failed),
+                _name(check_in.recorded_by),
+            )
+        )
+        for override in check_in.overrides.all():
+            entries.append(
+                Entry(
+                    override.overridden_at,
+                    "override",
+                    f"Override: {rules.ITEM_LABELS[rules.ChecklistItem(override.item)]}",
+                    override.reason,
+                    _name(override.overridden_by),
+                )
+            )
+    pump_events = list(visit.pump_events.select_related("recorded_by"))
+    for event in pump_events:
+        detail = []
+        if event.rate_ml_per_h is not None:
+            detail.append(f"{event.rate_ml_per_h.normalize():f} mL/h ({event.rate_mg_per_min:.3f} mg/min)")
+        if event.bolus_mg is not None:
+            detail.append(f"{event.bolus_mg.normalize():f} mg")
+        if event.reason:
+            detail.append(event.reason)
+        entries.append(
+            Entry(
+                event.occurred_at,
+                "pump",
+                f"Pump: {event.get_kind_display().lower()}",
+                "; ".join(detail),
+                _name(event.recorded_by),
+                CorrectableRow.PUMP_EVENT,
+                event.pk,
+                withdrawn(CorrectableRow.PUMP_EVENT, event.pk),
+            )
+        )
+    for reading in VitalSignReading.objects.filter(visit=visit).select_related("recorded_by"):
+        entries.append(
+            Entry(
+                reading.measured_at,
+                "vitals",
+                f"Vital signs ({reading.get_source_display().lower()})",
+                _vitals_text(reading),
+                _name(reading.recorded_by),
+                CorrectableRow.READING,
+                reading.pk,
+                withdrawn(CorrectableRow.READING, reading.pk),
+            )
+        )
+    for alert in VitalAlert.objects.filter(visit=visit).select_related("acknowledgement__acknowledged_by"):
+        entries.append(
+            Entry(
+                alert.raised_at,
+                "alert",
+                f"Alert: {alert.message}",
+                alert.recommendation,
+                "Protocol rules",
+                level=alert.level,
+            )
+        )
+        if hasattr(alert, "acknowledgement"):
+            ack = alert.acknowledgement
+            entries.append(
+                Entry(
+                    ack.acknowledged_at,
+                    "acknowledgement",
+                    "Alert acknowledged",
+                    ack.action_taken,
+                    _name(ack.acknowledged_by),
+                )
+            )
+    for effect in SideEffect.objects.filter(visit=visit).select_related("recorded_by", "review__reviewed_by"):
+        entries.append(
+            Entry(
+                effect.onset_at,
+                "side_effect",
+                f"Side effect: {effect.get_kind_display().lower()} "
+                f"({effect.get_severity_display().lower()}, grade {effect.grade}"
+                f"{', serious' if effect.serious else ''})",
+                "; ".join(part for part in (effect.description, effect.management) if part),
+                _name(effect.recorded_by),
+                CorrectableRow.SIDE_EFFECT,
+                effect.pk,
+                withdrawn(CorrectableRow.SIDE_EFFECT, effect.pk),
+            )
+        )
+        if hasattr(effect, "review"):
+            entries.append(
+                Entry(
+                    effect.review.reviewed_at,
+                    "review",
+                    "Serious event reviewed",
+                    effect.review.outcome,
+                    _name(effect.review.reviewed_by),
+                )
+            )
+    for drug in DrugGiven.objects.filter(visit=visit).select_related("recorded_by"):
+        entries.append(
+            Entry(
+                drug.given_at,
+                "drug",
+                f"Given: {drug.drug} {drug.dose_mg.normalize():f} mg {drug.get_route_display().lower()}",
+                drug.override_reason and f"Override: {drug.override_reason}",
+                _name(drug.recorded_by),
+                CorrectableRow.DRUG_GIVEN,
+                drug.pk,
+                withdrawn(CorrectableRow.DRUG_GIVEN, drug.pk),
+            )
+        )
+    for score in RecoveryScore.objects.filter(visit=visit).select_related("assessed_by"):
+        entries.append(
+            Entry(
+                score.assessed_at,
+                "recovery",
+                f"{score.get_scale_display()}: {score.total}/10 "
+                f"({'meets' if score.meets_minimum else 'below'} the minimum of {score.minimum})",
+                "; ".join(score.shortfalls),
+                _name(score.assessed_by),
+                CorrectableRow.RECOVERY_SCORE,
+                score.pk,
+                withdrawn(CorrectableRow.RECOVERY_SCORE, score.pk),
+            )
+        )
+    discharge = getattr(visit, "discharge", None)
+    if discharge is not None:
+        text = f"Escort: {discharge.escort_name or 'none named'}"
+        if discharge.override_reason:
+            text += f"; criteria overridden: {discharge.override_reason}"
+        entries.append(
+            Entry(discharge.discharged_at, "discharge", "Discharged", text, _name(discharge.discharged_by))
+        )
+    signatures = list(visit.signatures.select_related("signed_by").order_by("signed_at"))
+    for signature in signatures:
+        entries.append(
+            Entry(
+                signature.signed_at,
+                "signature",
+                f"Signed ({signature.get_role_display().lower()})",
+                "",
+                _name(signature.signed_by),
+            )
+        )
+    for withdrawal in withdrawals.values():
+        entries.append(
+            Entry(
+                withdrawal.withdrawn_at,
+                "withdrawal",
+                f"Entered in error: {withdrawal.get_row_type_display().lower()} {withdrawal.row_id}",
+                withdrawal.reason,
+                _name(withdrawal.withdrawn_by),
+            )
+        )
+    entries.sort(key=lambda entry: entry.at)
+    live_events = [event for event in pump_events if not withdrawn(CorrectableRow.PUMP_EVENT, event.pk)]
+    phase = phase_of(live_events, discharged=discharge is not None, checklist_clear=True)
+    return VisitRecord(visit=visit, phase_label=PHASE_LABELS[phase], entries=entries, signatures=signatures)

@@ -1,0 +1,300 @@
+"""Reads of the infusion visit, access-checked and audited. The chair screen is built in a fixed number of
+queries whatever the patient's history: everything it reads belongs to this one visit."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import QuerySet
+
+from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.selectors import clinics_for
+from ketaclinic.audit.models import Action
+from ketaclinic.audit.services import record_read
+from ketaclinic.core import clock
+from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.infusions import prediction, rules
+from ketaclinic.infusions import protocol as visit_protocol
+from ketaclinic.infusions.models import (
+    CheckIn,
+    CorrectableRow,
+    EnteredInError,
+    InfusionVisit,
+    PumpEvent,
+    VitalAlert,
+    VitalSignReading,
+)
+from ketaclinic.patients.models import Patient
+from ketaclinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus
+
+# The board shows visits opened within this window and not yet discharged (a visit left open overnight by
+# mistake stays visible for a day, then drops off the board but not out of the record).
+ACTIVE_WINDOW = dt.timedelta(hours=24)
+
+
+class Phase(StrEnum):
+    CHECKING_IN = "checking_in"
+    READY = "ready"
+    INFUSING = "infusing"
+    PAUSED = "paused"
+    RECOVERING = "recovering"
+    DISCHARGED = "discharged"
+
+
+PHASE_LABELS = {
+    Phase.CHECKING_IN: "Checking in",
+    Phase.READY: "Ready to start",
+    Phase.INFUSING: "Infusing",
+    Phase.PAUSED: "Paused",
+    Phase.RECOVERING: "Recovering",
+    Phase.DISCHARGED: "Discharged",
+}
+
+
+def _require(viewer: Any, perm: Perm) -> None:
+    if not can(viewer, perm):
+        raise PermissionDenied()
+
+
+def _audit_read(viewer: Any, visit: InfusionVisit, object_type: str, object_id: object) -> None:
+    record_read(
+        by=viewer,
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=visit.patient_id,
+        patient_record_number=visit.patient.record_number,
+        clinic_id=visit.clinic_id,
+    )
+
+
+def visits_queryset() -> QuerySet[InfusionVisit]:
+    return InfusionVisit.objects.select_related(
+        "patient", "clinic", "chair", "dose_order", "appointment", "discharge"
+    )
+
+
+def visit_for(*, viewer: Any, visit_id: int, audit: bool = True) -> InfusionVisit:
+    """One visit in the viewer's clinics (NotFound otherwise, revealing nothing); the read is audited."""
+    _require(viewer, Perm.VIEW_INFUSION)
+    visit = visits_queryset().filter(pk=visit_id, clinic__in=clinics_for(viewer)).first()
+    if visit is None:
+        raise NotFound("No such infusion visit in your clinics.")
+    if audit:
+        _audit_read(viewer, visit, "infusion_visit", visit.pk)
+    return visit
+
+
+def visits_for_patient(*, viewer: Any, patient: Patient) -> list[InfusionVisit]:
+    """The patient's visits, newest first (audited as one read)."""
+    _require(viewer, Perm.VIEW_INFUSION)
+    if not clinics_for(viewer).filter(pk=patient.clinic_id).exists():
+        raise NotFound("No such patient in your clinics.")
+    visits = list(visits_queryset().filter(patient=patient).order_by("-opened_at"))
+    record_read(
+        by=viewer,
+        action=Action.LIST,
+        object_type="infusion_visits",
+        patient_id=patient.pk,
+        patient_record_number=patient.record_number,
+        clinic_id=patient.clinic_id,
+    )
+    return visits
+
+
+def open_visit_for_patient(*, patient: Patient) -> InfusionVisit | None:
+    """The patient's visit that is not discharged yet, if any (an internal check: not audited)."""
+    return visits_queryset().filter(patient=patient, discharge__isnull=True).first()
+
+
+def todays_infusion_appointment(*, patient: Patient) -> Appointment | None:
+    """The patient's infusion appointment today (clinic time) that has no visit yet, if any."""
+    day = clock.today_in(patient.clinic.time_zone)
+    zone = ZoneInfo(patient.clinic.time_zone)
+    starts = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+    return (
+        Appointment.objects.filter(
+            patient=patient,
+            kind=AppointmentKind.INFUSION,
+            status__in=(AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN),
+            starts_at__gte=starts,
+            starts_at__lt=starts + dt.timedelta(days=1),
+            infusion_visit__isnull=True,
+        )
+        .select_related("chair")
+        .order_by("starts_at")
+        .first()
+    )
+
+
+def active_visits(*, clinic_ids: list[int] | tuple[int, ...] | set[int]) -> list[InfusionVisit]:
+    """Visits of these clinics opened within the last day and not discharged, oldest first. Not audited:
+    the caller (the board) audits its own read."""
+    since = clock.now() - ACTIVE_WINDOW
+    return list(
+        visits_queryset()
+        .filter(clinic_id__in=clinic_ids, discharge__isnull=True, opened_at__gte=since)
+        .order_by("opened_at", "pk")
+    )
+
+
+def withdrawn_ids(visit: InfusionVisit) -> dict[str, set[int]]:
+    """Ids withdrawn as entered in error, by row type (one query)."""
+    found: dict[str, set[int]] = {row_type: set() for row_type in CorrectableRow.values}
+    for row_type, row_id in EnteredInError.objects.filter(visit=visit).values_list("row_type", "row_id"):
+        found[row_type].add(row_id)
+    return found
+
+
+def phase_of(events: list[PumpEvent], *, discharged: bool, checklist_clear: bool) -> Phase:
+    if discharged:
+        return Phase.DISCHARGED
+    if not events:
+        return Phase.READY if checklist_clear else Phase.CHECKING_IN
+    last = events[-1].kind
+    if last == rules.PumpEventKind.STOP:
+        return Phase.RECOVERING
+    if last == rules.PumpEventKind.PAUSE:
+        return Phase.PAUSED
+    return Phase.INFUSING
+
+
+@dataclass(frozen=True)
+class ChecklistRow:
+    item: str
+    label: str
+    passed: bool
+    message: str
+    override_reason: str = ""
+    overridden_by: str = ""
+
+
+@dataclass
+class ChairScreen:
+    visit: InfusionVisit
+    phase: Phase
+    phase_label: str
+    check_in: CheckIn | None
+    checklist: list[ChecklistRow]
+    start_blockers: list[str]
+    pump_events: list[PumpEvent]
+    progress: rules.InfusionProgress | None
+    allowed_pump_events: frozenset[str]
+    curve: prediction.VisitCurve | None
+    readings: list[VitalSignReading]
+    latest: VitalSignReading | None
+    open_alerts: list[VitalAlert]
+    acknowledged_alerts: list[VitalAlert]
+    thresholds: rules.AlertThresholds
+    withdrawn: dict[str, set[int]] = field(default_factory=dict)
+    pregnancy_test_applies: bool = False
+
+
+def chair_screen(*, viewer: Any, visit_id: int) -> ChairScreen:
+    """Everything the chair page shows for one visit, in a fixed number of queries (audited once)."""
+    from ketaclinic.infusions.services import visit as visit_services
+
+    visit = visit_for(viewer=viewer, visit_id=visit_id)
+    protocol = visit_protocol.from_snapshot(visit.protocol_snapshot)
+    withdrawn = withdrawn_ids(visit)
+    check_in = (
+        visit.check_ins.select_related("recorded_by")
+        .prefetch_related("overrides__overridden_by")
+        .order_by("-recorded_at", "-pk")
+        .first()
+    )
+    checklist: list[ChecklistRow] = []
+    if check_in is not None:
+        overrides = {override.item: override for override in check_in.overrides.all()}
+        for result in check_in.results:
+            override = overrides.get(result["item"])
+            checklist.append(
+                ChecklistRow(
+                    item=result["item"],
+                    label=rules.ITEM_LABELS[rules.ChecklistItem(result["item"])],
+                    passed=result["passed"],
+                    message=result["message"],
+                    override_reason=override.reason if override else "",
+                    overridden_by=override.overridden_by.get_full_name() if override else "",
+                )
+            )
+    blockers = visit_services.start_blockers(visit)
+    events = [
+        event
+        for event in visit.pump_events.select_related("recorded_by").order_by("occurred_at", "pk")
+        if event.pk not in withdrawn[CorrectableRow.PUMP_EVENT]
+    ]
+    discharged = hasattr(visit, "discharge")
+    rule_events = visit_services.as_rule_events(events)
+    now = clock.now()
+    progress = rules.progress(rule_events, now=now, planned_dose_mg=visit.planned_dose_mg) if events else None
+    curve = prediction.visit_curve(
+        events=rule_events,
+        now=now,
+        planned_dose_mg=visit.planned_dose_mg,
+        model_key=visit.dose_order.pk_model_key,
+        weight_kg=visit.dose_order.weight_kg,
+    )
+    readings = [
+        reading
+        for reading in VitalSignReading.objects.filter(visit=visit).order_by("measured_at", "pk")
+        if reading.pk not in withdrawn[CorrectableRow.READING]
+    ]
+    alerts = list(
+        VitalAlert.objects.filter(visit=visit)
+        .select_related("acknowledgement__acknowledged_by")
+        .order_by("-raised_at", "-pk")
+    )
+    open_alerts = [alert for alert in alerts if not hasattr(alert, "acknowledgement")]
+    phase = phase_of(events, discharged=discharged, checklist_clear=not blockers)
+    return ChairScreen(
+        visit=visit,
+        phase=phase,
+        phase_label=PHASE_LABELS[phase],
+        check_in=check_in,
+        checklist=checklist,
+        start_blockers=blockers,
+        pump_events=events,
+        progress=progress,
+        allowed_pump_events=frozenset(kind.value for kind in rules.allowed_next(rule_events))
+        if not discharged
+        else frozenset(),
+        curve=curve,
+        readings=readings,
+        latest=readings[-1] if readings else None,
+        open_alerts=open_alerts,
+        acknowledged_alerts=[alert for alert in alerts if hasattr(alert, "acknowledgement")],
+        thresholds=protocol.alert_thresholds(),
+        withdrawn=withdrawn,
+        pregnancy_test_applies=visit_services.pregnancy_test_applies(visit),
+    )
+
+
+def alert_for(*, viewer: Any, alert_id: int) -> VitalAlert:
+    _require(viewer, Perm.VIEW_INFUSION)
+    alert = (
+        VitalAlert.objects.select_related("visit__patient", "visit__clinic")
+        .filter(pk=alert_id, visit__clinic__in=clinics_for(viewer))
+        .first()
+    )
+    if alert is None:
+        raise NotFound("No such alert in your clinics.")
+    return alert
+
+
+def check_in_for(*, viewer: Any, check_in_id: int) -> CheckIn:
+    _require(viewer, Perm.VIEW_INFUSION)
+    check_in = (
+        CheckIn.objects.select_related("visit__patient", "visit__clinic")
+        .filter(pk=check_in_id, visit__clinic__in=clinics_for(viewer))
+        .first()
+    )
+    if check_in is None:
+        raise NotFound("No such checklist in your clinics.")
+    return check_in
+
+
+def decimal_or_none(value: Decimal | None) -> str:
+    return "" if value is None else f"{value.normalize():f}"

@@ -1,0 +1,257 @@
+"""The chair: a patient's visits, opening today's visit, the checklist, the chair screen with its pump,
+vital-signs and alert forms, and the visit record. Thin: parse, call one service or selector, render."""
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.forms import BaseForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.core.errors import DomainError, PermissionDenied
+from ketaclinic.infusions import record, rules, selectors, services
+from ketaclinic.infusions.charts import progress_chart
+from ketaclinic.infusions.forms import (
+    AcknowledgeForm,
+    CheckInForm,
+    OverrideForm,
+    PumpEventForm,
+    VitalsForm,
+    WithdrawForm,
+)
+from ketaclinic.infusions.models import CorrectableRow, PregnancyTestChoice
+from ketaclinic.patients.selectors import patient_for
+
+
+def _require(request: HttpRequest, perm: Perm) -> None:
+    if not can(request.user, perm):
+        raise PermissionDenied()
+
+
+def _field_error(form: BaseForm, error: DomainError) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+@login_required
+def patient_visits(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The patient's infusion visits, and today's visit to open."""
+    _require(request, Perm.VIEW_INFUSION)
+    patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as="infusion_visits")
+    error = ""
+    if request.method == "POST":
+        _require(request, Perm.RUN_INFUSION)
+        appointment = selectors.todays_infusion_appointment(patient=patient)
+        try:
+            visit = services.open_visit(by=request.user, patient=patient, appointment=appointment)
+        except DomainError as problem:
+            error = problem.message
+        else:
+            return redirect("infusions:check_in", visit_id=visit.pk)
+    context = {
+        "patient": patient,
+        "visits": selectors.visits_for_patient(viewer=request.user, patient=patient),
+        "open_visit": selectors.open_visit_for_patient(patient=patient),
+        "appointment": selectors.todays_infusion_appointment(patient=patient),
+        "can_run": can(request.user, Perm.RUN_INFUSION),
+        "error": error,
+    }
+    return render(request, "infusions/patient_visits.html", context, status=400 if error else 200)
+
+
+@login_required
+def check_in(request: HttpRequest, visit_id: int) -> HttpResponse:
+    """The pre-infusion checklist with today's baseline vital signs."""
+    visit = selectors.visit_for(viewer=request.user, visit_id=visit_id)
+    applies = services.visit.pregnancy_test_applies(visit)
+    initial = {
+        "pregnancy_test": PregnancyTestChoice.NOT_DONE if applies else PregnancyTestChoice.NOT_APPLICABLE
+    }
+    form = CheckInForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        _require(request, Perm.RUN_INFUSION)
+        if form.is_valid():
+            try:
+                services.record_check_in(by=request.user, visit=visit, answers=form.answers())
+            except DomainError as error:
+                _field_error(form, error)
+            else:
+                return redirect("infusions:chair", visit_id=visit.pk)
+    context = {"visit": visit, "form": form, "pregnancy_test_applies": applies}
+    return render(request, "infusions/check_in.html", context, status=400 if form.errors else 200)
+
+
+def _chair_context(request: HttpRequest, visit_id: int, **forms: Any) -> dict[str, Any]:
+    screen = selectors.chair_screen(viewer=request.user, visit_id=visit_id)
+    visit = screen.visit
+    payload = record.chart_payload(screen)
+    return {
+        "screen": screen,
+        "visit": visit,
+        "patient": visit.patient,
+        "vitals_form": forms.get("vitals_form") or VitalsForm(),
+        "pump_form": forms.get("pump_form")
+        or PumpEventForm(initial={"rate_ml_per_h": visit.planned_rate_ml_per_h}),
+        "acknowledge_form": forms.get("acknowledge_form") or AcknowledgeForm(),
+        "acknowledge_error_for": forms.get("acknowledge_error_for"),
+        "override_form": forms.get("override_form") or OverrideForm(),
+        "withdraw_form": forms.get("withdraw_form") or WithdrawForm(),
+        "can_run": can(request.user, Perm.RUN_INFUSION),
+        "can_override": can(request.user, Perm.OVERRIDE_HARD_STOP),
+        "can_acknowledge": can(request.user, Perm.ACKNOWLEDGE_INFUSION_ALERT),
+        "chart": {
+            "readings_json": json.dumps(payload["readings"]),
+            "bands_json": json.dumps(payload["bands"]),
+        },
+        "pk_chart": progress_chart(screen.curve) if screen.curve else None,
+    }
+
+
+@login_required
+def chair(request: HttpRequest, visit_id: int) -> HttpResponse:
+    """The screen at the chair: checklist state, pump, progress and PK curve, live vital signs, alerts."""
+    return render(request, "infusions/chair.html", _chair_context(request, visit_id))
+
+
+@login_required
+def progress(request: HttpRequest, visit_id: int) -> HttpResponse:
+    """The progress and concentration panel alone, polled by the chair page."""
+    return render(request, "infusions/chair.html#progress", _chair_context(request, visit_id))
+
+
+def _rerender(request: HttpRequest, visit_id: int, **forms: Any) -> HttpResponse:
+    return render(request, "infusions/chair.html", _chair_context(request, visit_id, **forms), status=400)
+
+
+@login_required
+@require_POST
+def pump_event(request: HttpRequest, visit_id: int) -> HttpResponse:
+    _require(request, Perm.RUN_INFUSION)
+    visit = selectors.visit_for(viewer=request.user, visit_id=visit_id, audit=False)
+    form = PumpEventForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_pump_event(
+                by=request.user,
+                visit=visit,
+                kind=rules.PumpEventKind(form.cleaned_data["kind"]),
+                rate_ml_per_h=form.cleaned_data.get("rate_ml_per_h"),
+                bolus_mg=form.cleaned_data.get("bolus_mg"),
+                reason=form.cleaned_data.get("reason") or "",
+            )
+        except DomainError as error:
+            _field_error(form, error)
+        else:
+            messages.success(
+                request,
+                f"Pump: {rules.PumpEventKind(form.cleaned_data['kind']).value.replace('_', ' ')} recorded.",
+            )
+            return redirect("infusions:chair", visit_id=visit.pk)
+    return _rerender(request, visit_id, pump_form=form)
+
+
+@login_required
+@require_POST
+def vitals(request: HttpRequest, visit_id: int) -> HttpResponse:
+    _require(request, Perm.RUN_INFUSION)
+    visit = selectors.visit_for(viewer=request.user, visit_id=visit_id, audit=False)
+    form = VitalsForm(request.POST)
+    if form.is_valid():
+        try:
+            recorded = services.record_vital_signs(by=request.user, visit=visit, values=form.vitals())
+        except DomainError as error:
+            _field_error(form, error)
+        else:
+            if recorded.alerts:
+                messages.warning(request, f"Recorded; {len(recorded.alerts)} alert(s) raised: see below.")
+            else:
+                messages.success(request, "Vital signs recorded.")
+            return redirect("infusions:chair", visit_id=visit.pk)
+    return _rerender(request, visit_id, vitals_form=form)
+
+
+@login_required
+@require_POST
+def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
+    _require(request, Perm.ACKNOWLEDGE_INFUSION_ALERT)
+    alert = selectors.alert_for(viewer=request.user, alert_id=alert_id)
+    form = AcknowledgeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.acknowledge_alert(
+                by=request.user, alert=alert, action_taken=form.cleaned_data["action_taken"]
+            )
+        except DomainError as error:
+            _field_error(form, error)
+        else:
+            messages.success(request, "Alert acknowledged.")
+            if request.POST.get("next") == "board":
+                return redirect("infusions:board")
+            return redirect("infusions:chair", visit_id=alert.visit_id)
+    return _rerender(request, alert.visit_id, acknowledge_form=form, acknowledge_error_for=alert.pk)
+
+
+@login_required
+@require_POST
+def override(request: HttpRequest, check_in_id: int) -> HttpResponse:
+    _require(request, Perm.OVERRIDE_HARD_STOP)
+    check_in_row = selectors.check_in_for(viewer=request.user, check_in_id=check_in_id)
+    form = OverrideForm(request.POST)
+    if form.is_valid():
+        try:
+            services.override_checklist_item(
+                by=request.user,
+                check_in=check_in_row,
+                item=form.cleaned_data["item"],
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as error:
+            _field_error(form, error)
+        else:
+            messages.success(request, "Override recorded.")
+            return redirect("infusions:chair", visit_id=check_in_row.visit_id)
+    return _rerender(request, check_in_row.visit_id, override_form=form)
+
+
+@login_required
+@require_POST
+def withdraw(request: HttpRequest, visit_id: int) -> HttpResponse:
+    _require(request, Perm.RUN_INFUSION)
+    visit = selectors.visit_for(viewer=request.user, visit_id=visit_id, audit=False)
+    form = WithdrawForm(request.POST)
+    if form.is_valid():
+        try:
+            services.withdraw_entry(
+                by=request.user,
+                visit=visit,
+                row_type=CorrectableRow(form.cleaned_data["row_type"]),
+                row_id=form.cleaned_data["row_id"],
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as error:
+            _field_error(form, error)
+        else:
+            messages.success(request, "Marked as entered in error.")
+            return redirect("infusions:record", visit_id=visit.pk)
+    record_context = record.visit_record(viewer=request.user, visit_id=visit_id)
+    return render(
+        request, "infusions/record.html", {**record_context.as_context(), "withdraw_form": form}, status=400
+    )
+
+
+@login_required
+def visit_record(request: HttpRequest, visit_id: int) -> HttpResponse:
+    """The visit's record: one timeline of everything, with signatures and withdrawn entries."""
+    result = record.visit_record(viewer=request.user, visit_id=visit_id)
+    return render(
+        request,
+        "infusions/record.html",
+        {
+            **result.as_context(),
+            "withdraw_form": WithdrawForm(),
+            "can_run": can(request.user, Perm.RUN_INFUSION),
+        },
+    )
