@@ -50,7 +50,9 @@ CONTROLLED_DRAW_REFUSED = (
 def _text(value: str, field: str) -> str:
     text = value.strip()
     if len(text) > TEXT_MAX_LENGTH:
-        raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, f"At most {TEXT_MAX_LENGTH} characters.", field=field)
+        raise InfusionRuleError(
+            InfusionErrorCode.INVALID_INPUT, f"At most {TEXT_MAX_LENGTH} characters.", field=field
+        )
     return text
 
 
@@ -59,7 +61,9 @@ def _moment(visit: InfusionVisit, at: dt.datetime | None, field: str) -> dt.date
     now = clock.now()
     moment = at or now
     if moment.tzinfo is None:
-        raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, "Give the time with its time zone.", field=field)
+        raise InfusionRuleError(
+            InfusionErrorCode.INVALID_INPUT, "Give the time with its time zone.", field=field
+        )
     if moment > now + FUTURE_TOLERANCE:
         raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, "That time is in the future.", field=field)
     if moment < visit.opened_at - FUTURE_TOLERANCE:
@@ -71,7 +75,7 @@ def _moment(visit: InfusionVisit, at: dt.datetime | None, field: str) -> dt.date
 
 def _choice[E: StrEnum](enum: type[E], value: object, field: str, what: str) -> E:
     try:
-        return enum(value)
+        return enum(str(value))
     except ValueError:
         raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, f"Choose {what}.", field=field) from None
 
@@ -119,14 +123,16 @@ def record_side_effect(
     if serious is False and by_protocol:
         raise InfusionRuleError(
             InfusionErrorCode.INVALID_INPUT,
-            f"The protocol counts grade {serious_from_grade} and above as serious: a grade {int(grade)} event "
-            "cannot be marked not serious.",
+            f"The protocol counts grade {serious_from_grade} and above as serious: a grade {int(grade)} "
+            "event cannot be marked not serious.",
             field="serious",
         )
     text = _text(description, "description")
     if kind is rules.SideEffectKind.OTHER and not text:
         raise InfusionRuleError(
-            InfusionErrorCode.INVALID_INPUT, "Describe the side effect (you chose 'Other').", field="description"
+            InfusionErrorCode.INVALID_INPUT,
+            "Describe the side effect (you chose 'Other').",
+            field="description",
         )
     if cadss_administration_id is not None:
         if kind is not rules.SideEffectKind.DISSOCIATION:
@@ -135,7 +141,9 @@ def record_side_effect(
                 "A CADSS rating belongs to dissociation only.",
                 field="cadss_administration_id",
             )
-        if not Administration.objects.filter(pk=cadss_administration_id, patient_id=visit.patient_id).exists():
+        if not Administration.objects.filter(
+            pk=cadss_administration_id, patient_id=visit.patient_id
+        ).exists():
             raise InfusionRuleError(
                 InfusionErrorCode.WRONG_VISIT,
                 "No such scale administration for this patient.",
@@ -156,7 +164,12 @@ def record_side_effect(
     )
     flag = " (serious)" if effect.serious else ""
     audit(
-        by, visit, Action.CREATE, "infusion_side_effect", effect.pk, f"Side effect {kind.value} grade {int(grade)}{flag}"
+        by,
+        visit,
+        Action.CREATE,
+        "infusion_side_effect",
+        effect.pk,
+        f"Side effect {kind.value} grade {int(grade)}{flag}",
     )
     announce(visit.pk)
     return effect
@@ -172,10 +185,14 @@ def review_serious_event(*, by: Any, side_effect: SideEffect, outcome: str) -> S
     effect = SideEffect.objects.get(pk=side_effect.pk)
     if not effect.serious:
         raise InfusionRuleError(
-            InfusionErrorCode.INVALID_INPUT, "Only serious adverse events are reviewed here.", field="side_effect"
+            InfusionErrorCode.INVALID_INPUT,
+            "Only serious adverse events are reviewed here.",
+            field="side_effect",
         )
     if is_withdrawn(CorrectableRow.SIDE_EFFECT, effect.pk):
-        raise InfusionConflict(InfusionErrorCode.VISIT_CLOSED, "That side effect was withdrawn as entered in error.")
+        raise InfusionConflict(
+            InfusionErrorCode.VISIT_CLOSED, "That side effect was withdrawn as entered in error."
+        )
     if SeriousEventReview.objects.filter(side_effect=effect).exists():
         raise InfusionConflict(InfusionErrorCode.ALREADY_SIGNED, "That event has already been reviewed.")
     review = SeriousEventReview.objects.create(
@@ -184,7 +201,14 @@ def review_serious_event(*, by: Any, side_effect: SideEffect, outcome: str) -> S
         reviewed_by=by,
         reviewed_at=clock.now(),
     )
-    audit(by, visit, Action.CREATE, "infusion_serious_event_review", review.pk, f"Reviewed side effect {effect.pk}")
+    audit(
+        by,
+        visit,
+        Action.CREATE,
+        "infusion_serious_event_review",
+        review.pk,
+        f"Reviewed side effect {effect.pk}",
+    )
     announce(visit.pk)
     return review
 
@@ -193,7 +217,9 @@ def _dose(dose_mg: Decimal | int | str) -> Decimal:
     try:
         dose = Decimal(dose_mg)
     except (InvalidOperation, TypeError, ValueError):
-        raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, "Give the dose in mg.", field="dose_mg") from None
+        raise InfusionRuleError(
+            InfusionErrorCode.INVALID_INPUT, "Give the dose in mg.", field="dose_mg"
+        ) from None
     if not dose.is_finite() or dose <= 0:
         raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, "Give a dose above zero.", field="dose_mg")
     if dose != dose.quantize(DOSE_PLACES) or dose >= Decimal(1_000_000):
@@ -286,7 +312,9 @@ def give_drug(
                 f"{vial.label} is a single-dose vial: {remainder} mg will be wasted, which needs a witness.",
                 field="witness",
             )
-        draw = ledger.draw_from_vial(by=by, vial_id=vial.pk, amount_mg=drawn, patient=visit.patient, visit_id=visit.pk)
+        draw = ledger.draw_from_vial(
+            by=by, vial_id=vial.pk, amount_mg=drawn, patient=visit.patient, visit_id=visit.pk
+        )
         given = ledger.record_administration(by=by, draw_id=draw.pk, amount_mg=dose, visit_id=visit.pk)
         if remainder > 0 and witness is not None:
             ledger.record_waste(

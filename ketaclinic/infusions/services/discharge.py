@@ -57,7 +57,9 @@ def infusion_started(visit: InfusionVisit) -> bool:
 
 def latest_recovery_score(visit: InfusionVisit) -> RecoveryScore | None:
     """The newest recovery score not withdrawn as entered in error."""
-    withdrawn = EnteredInError.objects.filter(visit=visit, row_type=CorrectableRow.RECOVERY_SCORE).values("row_id")
+    withdrawn = EnteredInError.objects.filter(visit=visit, row_type=CorrectableRow.RECOVERY_SCORE).values(
+        "row_id"
+    )
     return visit.recovery_scores.exclude(pk__in=withdrawn).order_by("-assessed_at", "-pk").first()
 
 
@@ -181,18 +183,18 @@ def discharge_instructions(visit: InfusionVisit, *, escort_name: str) -> str:
     clinic = visit.clinic
     contact = f"{clinic.name} on {clinic.phone}" if clinic.phone.strip() else f"{clinic.name}"
     paragraphs = [
-        "What to expect: feeling detached or dreamy, nausea, dizziness, blurred vision or a headache are common "
-        "after a ketamine infusion and fade within a few hours. Rest at home for the rest of the day.",
-        f"Who to call: if something worries you, call {contact}. If you have thoughts of harming yourself, or "
-        f"in any emergency, call 911. Crisis line: {crisis_resources_text()}.",
+        "What to expect: feeling detached or dreamy, nausea, dizziness, blurred vision or a headache are "
+        "common after a ketamine infusion and fade within a few hours. Rest at home for the rest of the day.",
+        f"Who to call: if something worries you, call {contact}. If you have thoughts of harming yourself, "
+        f"or in any emergency, call 911. Crisis line: {crisis_resources_text()}.",
     ]
     if protocol.boolean("discharge_no_driving_until_next_day"):
         paragraphs.append(
             "Driving: do not drive, cycle or operate machinery until the next day, after a night's sleep."
         )
     paragraphs.append(
-        "Today: no alcohol, no sleeping pills or other sedatives unless your clinician prescribed them, and no "
-        "important decisions."
+        "Today: no alcohol, no sleeping pills or other sedatives unless your clinician prescribed them, and "
+        "no important decisions."
     )
     if escort_name:
         paragraphs.append(f"Going home with: {escort_name}.")
@@ -214,7 +216,9 @@ def discharge_patient(
     name = escort_name.strip()
     if len(name) > ESCORT_NAME_MAX_LENGTH:
         raise InfusionRuleError(
-            InfusionErrorCode.INVALID_INPUT, f"At most {ESCORT_NAME_MAX_LENGTH} characters.", field="escort_name"
+            InfusionErrorCode.INVALID_INPUT,
+            f"At most {ESCORT_NAME_MAX_LENGTH} characters.",
+            field="escort_name",
         )
     if escort_confirmed and not name:
         raise InfusionRuleError(
@@ -292,7 +296,9 @@ def sign_visit(*, by: Any, visit: InfusionVisit, role: SignatureRole | str) -> V
             "You already signed this visit in the other role: a second person signs as "
             f"{role.label.lower()}.",
         )
-    signature = VisitSignature.objects.create(visit=visit, role=role.value, signed_by=by, signed_at=clock.now())
+    signature = VisitSignature.objects.create(
+        visit=visit, role=role.value, signed_by=by, signed_at=clock.now()
+    )
     audit(by, visit, Action.CREATE, "infusion_visit_signature", signature.pk, f"Signed as {role.value}")
     announce(visit.pk)
     return signature

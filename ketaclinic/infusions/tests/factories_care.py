@@ -74,7 +74,9 @@ def make_ready_visit(front_desk: Any, clinician: Any, nurse: Any, clinic: Clinic
     check_in = record_check_in(by=nurse, visit=visit, answers=answers())
     for result in check_in.results:
         if not result["passed"]:
-            override_checklist_item(by=clinician, check_in=check_in, item=result["item"], reason=OVERRIDE_REASON)
+            override_checklist_item(
+                by=clinician, check_in=check_in, item=result["item"], reason=OVERRIDE_REASON
+            )
     return visit
 
 
