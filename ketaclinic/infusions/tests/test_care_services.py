@@ -11,13 +11,8 @@ from ketaclinic.infusions import services
 from ketaclinic.infusions.errors import InfusionConflict, InfusionErrorCode, InfusionRuleError
 from ketaclinic.infusions.models import DrugGiven, InfusionVisit, SeriousEventReview, SideEffect
 from ketaclinic.infusions.selectors_care import serious_events_awaiting_review
-from ketaclinic.infusions.tests.factories_care import (  # noqa: F401  (fixtures)
-    midazolam_vial,
-    pinned_clock,
-    running_visit,
-    stopped_visit,
-    visit,
-)
+from ketaclinic.infusions.tests.factories_care import *  # noqa: F403  (the fixtures)
+from ketaclinic.infusions.tests.factories_care import midazolam_vial
 from ketaclinic.inventory.models import LedgerEntry, Vial
 from ketaclinic.inventory.tests.factories import receive
 
