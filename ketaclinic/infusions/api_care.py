@@ -7,12 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from ketaclinic.core.api import api_user
 from ketaclinic.core.errors import NotFound
 from ketaclinic.infusions import selectors_care
-from ketaclinic.infusions.models import SideEffect
 from ketaclinic.infusions.selectors import visit_for
 from ketaclinic.infusions.services import care
 from ketaclinic.infusions.services import discharge as discharge_services
@@ -155,7 +154,7 @@ def _visit(request: HttpRequest, visit_id: int) -> Any:
 
 
 @router.post("/visits/{visit_id}/side-effects", response={201: SideEffectOut}, summary="Record a side effect")
-def post_side_effect(request: HttpRequest, visit_id: int, payload: SideEffectIn) -> tuple[int, SideEffect]:
+def post_side_effect(request: HttpRequest, visit_id: int, payload: SideEffectIn) -> Status[Any]:
     effect = care.record_side_effect(
         by=api_user(request),
         visit=_visit(request, visit_id),
@@ -168,11 +167,11 @@ def post_side_effect(request: HttpRequest, visit_id: int, payload: SideEffectIn)
         onset_at=payload.onset_at,
         cadss_administration_id=payload.cadss_administration_id,
     )
-    return 201, effect
+    return Status(201, effect)
 
 
 @router.post("/visits/{visit_id}/drugs", response={201: DrugOut}, summary="Record a rescue drug given")
-def post_drug(request: HttpRequest, visit_id: int, payload: DrugIn) -> tuple[int, Any]:
+def post_drug(request: HttpRequest, visit_id: int, payload: DrugIn) -> Status[Any]:
     viewer = api_user(request)
     visit = _visit(request, visit_id)
     effect = None
@@ -191,15 +190,15 @@ def post_drug(request: HttpRequest, visit_id: int, payload: DrugIn) -> tuple[int
         override_reason=payload.override_reason,
         vial_id=payload.vial_id,
     )
-    return 201, given
+    return Status(201, given)
 
 
 @router.post("/visits/{visit_id}/recovery-scores", response={201: RecoveryOut}, summary="Score recovery")
-def post_recovery(request: HttpRequest, visit_id: int, payload: RecoveryIn) -> tuple[int, Any]:
+def post_recovery(request: HttpRequest, visit_id: int, payload: RecoveryIn) -> Status[Any]:
     score = discharge_services.record_recovery_score(
         by=api_user(request), visit=_visit(request, visit_id), scale=payload.scale, answers=payload.answers
     )
-    return 201, score
+    return Status(201, score)
 
 
 @router.get("/visits/{visit_id}/discharge-readiness", response=ReadinessOut, summary="Discharge criteria now")
@@ -221,7 +220,7 @@ def get_readiness(request: HttpRequest, visit_id: int) -> dict[str, Any]:
 
 
 @router.post("/visits/{visit_id}/discharge", response={201: DischargeOut}, summary="Discharge the patient")
-def post_discharge(request: HttpRequest, visit_id: int, payload: DischargeIn) -> tuple[int, Any]:
+def post_discharge(request: HttpRequest, visit_id: int, payload: DischargeIn) -> Status[Any]:
     discharge = discharge_services.discharge_patient(
         by=api_user(request),
         visit=_visit(request, visit_id),
@@ -229,15 +228,15 @@ def post_discharge(request: HttpRequest, visit_id: int, payload: DischargeIn) ->
         escort_confirmed=payload.escort_confirmed,
         override_reason=payload.override_reason,
     )
-    return 201, discharge
+    return Status(201, discharge)
 
 
 @router.post("/visits/{visit_id}/signatures", response={201: SignatureOut}, summary="Sign the visit")
-def post_signature(request: HttpRequest, visit_id: int, payload: SignatureIn) -> tuple[int, Any]:
+def post_signature(request: HttpRequest, visit_id: int, payload: SignatureIn) -> Status[Any]:
     signature = discharge_services.sign_visit(
         by=api_user(request), visit=_visit(request, visit_id), role=payload.role
     )
-    return 201, signature
+    return Status(201, signature)
 
 
 @router.post(
@@ -245,8 +244,8 @@ def post_signature(request: HttpRequest, visit_id: int, payload: SignatureIn) ->
     response={201: ReviewOut},
     summary="Review a serious adverse event",
 )
-def post_review(request: HttpRequest, side_effect_id: int, payload: ReviewIn) -> tuple[int, Any]:
+def post_review(request: HttpRequest, side_effect_id: int, payload: ReviewIn) -> Status[Any]:
     viewer = api_user(request)
     effect = selectors_care.side_effect_for(viewer=viewer, side_effect_id=side_effect_id)
     review = care.review_serious_event(by=viewer, side_effect=effect, outcome=payload.outcome)
-    return 201, review
+    return Status(201, review)
