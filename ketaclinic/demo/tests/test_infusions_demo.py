@@ -1,5 +1,5 @@
-"""The live demo infusion: Lena mid-infusion with one alert waiting; made once a day; an open visit left from an
-earlier day is closed through the services (with a recorded reason) and a new one opened."""
+"""The live demo infusion: Lena mid-infusion with one alert waiting; made once a day; an open visit left from
+an earlier day is closed through the services (with a recorded reason) and a new one opened."""
 
 import datetime as dt
 from unittest import mock
