@@ -69,6 +69,7 @@ def authentication_error(request: HttpRequest, error: AuthenticationError) -> Ht
 
 def register_routers() -> None:
     from ketaclinic.dosing.api import router as dosing_router
+    from ketaclinic.infusions.api import router as infusions_router
     from ketaclinic.inventory.api import router as inventory_router
     from ketaclinic.measures.api import router as measures_router
     from ketaclinic.patients.api import router as patients_router
@@ -85,6 +86,7 @@ def register_routers() -> None:
     api.add_router("/schedule", scheduling_router)
     api.add_router("/inventory", inventory_router)
     api.add_router("/dosing", dosing_router)
+    api.add_router("/infusions", infusions_router)
 
 
 register_routers()

@@ -41,17 +41,17 @@ VISIT_KEYS = (
     "alert_sustained_for_min",
     "trend_window_min",
     "trend_systolic_rise_mmhg",
-    "plausible_systolic_min_mmhg",
-    "plausible_systolic_max_mmhg",
-    "plausible_diastolic_min_mmhg",
-    "plausible_diastolic_max_mmhg",
-    "plausible_heart_rate_min_bpm",
-    "plausible_heart_rate_max_bpm",
-    "plausible_spo2_min_percent",
-    "plausible_respiratory_rate_max_per_min",
+    "vital_plausible_systolic_min_mmhg",
+    "vital_plausible_systolic_max_mmhg",
+    "vital_plausible_diastolic_min_mmhg",
+    "vital_plausible_diastolic_max_mmhg",
+    "vital_plausible_heart_rate_min_bpm",
+    "vital_plausible_heart_rate_max_bpm",
+    "vital_plausible_spo2_min_percent",
+    "vital_plausible_respiratory_rate_max_per_min",
     "spo2_artefact_below_percent",
-    "artefact_normal_heart_rate_min_bpm",
-    "artefact_normal_heart_rate_max_bpm",
+    "spo2_artefact_normal_heart_rate_min_bpm",
+    "spo2_artefact_normal_heart_rate_max_bpm",
     "checkin_checklist_items",
     "checkin_weight_change_max_percent",
     "pregnancy_test_from_age_years",
@@ -66,6 +66,9 @@ VISIT_KEYS = (
         for drug in rules.RescueDrug
         for part in ("routes", "dose_min_mg", "dose_max_mg")
     ),
+    # A route whose usual dose differs from the drug's first route (hydralazine: 10 mg IV, 25 mg by mouth).
+    "rescue_hydralazine_po_dose_min_mg",
+    "rescue_hydralazine_po_dose_max_mg",
 )
 
 
@@ -118,17 +121,17 @@ class VisitProtocol:
 
     def plausibility(self) -> rules.PlausibilityLimits:
         return rules.PlausibilityLimits(
-            systolic_min_mmhg=self.integer("plausible_systolic_min_mmhg"),
-            systolic_max_mmhg=self.integer("plausible_systolic_max_mmhg"),
-            diastolic_min_mmhg=self.integer("plausible_diastolic_min_mmhg"),
-            diastolic_max_mmhg=self.integer("plausible_diastolic_max_mmhg"),
-            heart_rate_min_bpm=self.integer("plausible_heart_rate_min_bpm"),
-            heart_rate_max_bpm=self.integer("plausible_heart_rate_max_bpm"),
-            spo2_min_percent=self.integer("plausible_spo2_min_percent"),
-            respiratory_rate_max_per_min=self.integer("plausible_respiratory_rate_max_per_min"),
+            systolic_min_mmhg=self.integer("vital_plausible_systolic_min_mmhg"),
+            systolic_max_mmhg=self.integer("vital_plausible_systolic_max_mmhg"),
+            diastolic_min_mmhg=self.integer("vital_plausible_diastolic_min_mmhg"),
+            diastolic_max_mmhg=self.integer("vital_plausible_diastolic_max_mmhg"),
+            heart_rate_min_bpm=self.integer("vital_plausible_heart_rate_min_bpm"),
+            heart_rate_max_bpm=self.integer("vital_plausible_heart_rate_max_bpm"),
+            spo2_min_percent=self.integer("vital_plausible_spo2_min_percent"),
+            respiratory_rate_max_per_min=self.integer("vital_plausible_respiratory_rate_max_per_min"),
             spo2_artefact_below_percent=self.integer("spo2_artefact_below_percent"),
-            artefact_normal_heart_rate_min_bpm=self.integer("artefact_normal_heart_rate_min_bpm"),
-            artefact_normal_heart_rate_max_bpm=self.integer("artefact_normal_heart_rate_max_bpm"),
+            artefact_normal_heart_rate_min_bpm=self.integer("spo2_artefact_normal_heart_rate_min_bpm"),
+            artefact_normal_heart_rate_max_bpm=self.integer("spo2_artefact_normal_heart_rate_max_bpm"),
         )
 
     def checklist_limits(self) -> rules.ChecklistLimits:
@@ -174,12 +177,21 @@ class VisitProtocol:
                 routes.append(rules.DrugRoute(key))
             except ValueError:
                 continue
+        by_route = {
+            route: (
+                self.decimal(f"rescue_{drug.value}_{route.value}_dose_min_mg"),
+                self.decimal(f"rescue_{drug.value}_{route.value}_dose_max_mg"),
+            )
+            for route in routes
+            if f"rescue_{drug.value}_{route.value}_dose_min_mg" in self.values
+        }
         return rules.RescueDrugLimits(
             drug=drug,
             routes=frozenset(routes),
             usual_dose_min_mg=self.decimal(f"rescue_{drug.value}_dose_min_mg"),
             usual_dose_max_mg=self.decimal(f"rescue_{drug.value}_dose_max_mg"),
             controlled=drug is rules.RescueDrug.MIDAZOLAM,
+            dose_by_route_mg=by_route,
         )
 
 

@@ -21,7 +21,9 @@ from ketaclinic.patients import services as patient_services
 from ketaclinic.patients.models import ConsentForm, ConsentKind, Patient, SignedBy
 from ketaclinic.patients.tests.factories import register_adult
 
-NORMAL = VitalsInput(systolic_mmhg=122, diastolic_mmhg=78, heart_rate_bpm=72, spo2_percent=98, respiratory_rate_per_min=14)
+NORMAL = VitalsInput(
+    systolic_mmhg=122, diastolic_mmhg=78, heart_rate_bpm=72, spo2_percent=98, respiratory_rate_per_min=14
+)
 
 
 def consenting_adult(front_desk: Any, clinic: Clinic, **details: Any) -> Patient:
@@ -45,7 +47,9 @@ def ready_order(*, clinician: Any, nurse: Any, patient: Patient, **overrides: An
     return order
 
 
-def opened_visit(*, front_desk: Any, clinician: Any, nurse: Any, clinic: Clinic, **details: Any) -> InfusionVisit:
+def opened_visit(
+    *, front_desk: Any, clinician: Any, nurse: Any, clinic: Clinic, **details: Any
+) -> InfusionVisit:
     patient = with_signed_plan(clinician, consenting_adult(front_desk, clinic, **details))
     ready_order(clinician=clinician, nurse=nurse, patient=patient)
     return services.open_visit(by=nurse, patient=patient)
@@ -90,7 +94,11 @@ def checked_in(nurse: Any, visit: InfusionVisit, **overrides: Any) -> CheckIn:
 def started(nurse: Any, visit: InfusionVisit, at: dt.datetime | None = None) -> PumpEvent:
     checked_in(nurse, visit)
     return services.record_pump_event(
-        by=nurse, visit=visit, kind=rules.PumpEventKind.START, rate_ml_per_h=visit.planned_rate_ml_per_h, at=at
+        by=nurse,
+        visit=visit,
+        kind=rules.PumpEventKind.START,
+        rate_ml_per_h=visit.planned_rate_ml_per_h,
+        at=at,
     )
 
 

@@ -36,8 +36,17 @@ def test_opening_copies_the_order_and_snapshots_the_protocol(visit) -> None:
         order.rate_ml_per_h,
     )
     keys = {entry["key"] for entry in visit.protocol_snapshot}
-    assert {"pause_systolic_above_mmhg", "recovery_observation_minimum_min", "checkin_checklist_items"} <= keys
-    assert AuditEvent.objects.filter(object_type="infusion_visit", object_id=str(visit.pk), action="create").count() == 1
+    assert {
+        "pause_systolic_above_mmhg",
+        "recovery_observation_minimum_min",
+        "checkin_checklist_items",
+    } <= keys
+    assert (
+        AuditEvent.objects.filter(
+            object_type="infusion_visit", object_id=str(visit.pk), action="create"
+        ).count()
+        == 1
+    )
 
 
 def test_refuses_to_open_without_a_ready_order(front_desk, clinician, nurse, clinic) -> None:
@@ -96,13 +105,20 @@ def test_benzodiazepine_today_needs_a_clinicians_override(visit, nurse, clinicia
     check_in = checked_in(nurse, visit, medication_classes_today=frozenset({"benzodiazepine"}))
     assert check_in.passed is False
     with pytest.raises(PermissionDenied):
-        services.override_checklist_item(by=nurse, check_in=check_in, item="medications_reviewed", reason="ok")
+        services.override_checklist_item(
+            by=nurse, check_in=check_in, item="medications_reviewed", reason="ok"
+        )
     with pytest.raises(InfusionRuleError) as error:
-        services.override_checklist_item(by=clinician, check_in=check_in, item="medications_reviewed", reason=" ")
+        services.override_checklist_item(
+            by=clinician, check_in=check_in, item="medications_reviewed", reason=" "
+        )
     assert error.value.code == InfusionErrorCode.REASON_REQUIRED
     assert ChecklistOverride.objects.count() == 0
     services.override_checklist_item(
-        by=clinician, check_in=check_in, item="medications_reviewed", reason="Lorazepam 0.5 mg at 7:00; low dose."
+        by=clinician,
+        check_in=check_in,
+        item="medications_reviewed",
+        reason="Lorazepam 0.5 mg at 7:00; low dose.",
     )
     event = services.record_pump_event(
         by=nurse, visit=visit, kind=rules.PumpEventKind.START, rate_ml_per_h=visit.planned_rate_ml_per_h
@@ -113,16 +129,18 @@ def test_benzodiazepine_today_needs_a_clinicians_override(visit, nurse, clinicia
 def test_refuses_to_override_a_passed_item(visit, nurse, clinician) -> None:
     check_in = checked_in(nurse, visit)
     with pytest.raises(InfusionRuleError) as error:
-        services.override_checklist_item(by=clinician, check_in=check_in, item="identity_confirmed", reason="x")
+        services.override_checklist_item(
+            by=clinician, check_in=check_in, item="identity_confirmed", reason="x"
+        )
     assert error.value.code == InfusionErrorCode.OVERRIDE_NOT_NEEDED
 
 
 def test_start_converts_the_pump_rate_and_notes_the_infusion_for_measures(visit, nurse) -> None:
     event = started(nurse, visit)
     # 40 mg in 100.8 mL over 40 min = 151.2 mL/h at 0.396825... mg/mL -> 1.0000 mg/min.
-    assert event.rate_mg_per_min == (visit.planned_rate_ml_per_h * visit.final_concentration_mg_per_ml / 60).quantize(
-        Decimal("0.0001")
-    )
+    assert event.rate_mg_per_min == (
+        visit.planned_rate_ml_per_h * visit.final_concentration_mg_per_ml / 60
+    ).quantize(Decimal("0.0001"))
     assert infusion_dates_for(patient=visit.patient) == [event.occurred_at]
 
 
@@ -143,7 +161,9 @@ def test_pause_needs_a_reason_and_rate_change_is_refused_while_paused(visit, nur
 def test_only_the_newest_pump_event_can_be_withdrawn(visit, nurse) -> None:
     start = started(nurse, visit)
     with minutes_later(3):
-        pause = services.record_pump_event(by=nurse, visit=visit, kind=rules.PumpEventKind.PAUSE, reason="nausea")
+        pause = services.record_pump_event(
+            by=nurse, visit=visit, kind=rules.PumpEventKind.PAUSE, reason="nausea"
+        )
     with pytest.raises(InfusionRuleError):
         services.withdraw_entry(by=nurse, visit=visit, row_type="pump_event", row_id=start.pk, reason="wrong")
     withdrawal = services.withdraw_entry(

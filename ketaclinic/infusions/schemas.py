@@ -1,0 +1,172 @@
+"""JSON shapes of the infusion visit's API."""
+
+import datetime as dt
+from decimal import Decimal
+
+from ninja import Schema
+
+from ketaclinic.infusions import rules
+
+
+class VitalsIn(Schema):
+    systolic_mmhg: int | None = None
+    diastolic_mmhg: int | None = None
+    heart_rate_bpm: int | None = None
+    rhythm: str = ""
+    spo2_percent: int | None = None
+    on_oxygen: bool = False
+    respiratory_rate_per_min: int | None = None
+    sedation_moaas: int | None = None
+    dissociation: str = ""
+    comment: str = ""
+    measured_at: dt.datetime | None = None
+
+
+class ReadingOut(Schema):
+    id: int
+    measured_at: dt.datetime
+    source: str
+    systolic_mmhg: int | None
+    diastolic_mmhg: int | None
+    heart_rate_bpm: int | None
+    spo2_percent: int | None
+    respiratory_rate_per_min: int | None
+    sedation_moaas: int | None
+    implausible: dict[str, str]
+
+
+class AlertOut(Schema):
+    id: int
+    code: str
+    level: str
+    message: str
+    recommendation: str
+    raised_at: dt.datetime
+    acknowledged: bool
+
+
+class RecordedOut(Schema):
+    reading: ReadingOut
+    alerts: list[AlertOut]
+
+
+class CheckInIn(Schema):
+    identity_confirmed: bool
+    fasting_confirmed: bool
+    escort_confirmed: bool
+    escort_name: str = ""
+    escort_phone: str = ""
+    weight_today_kg: Decimal | None = None
+    pregnancy_test: rules.PregnancyTest = rules.PregnancyTest.NOT_APPLICABLE
+    medication_classes_today: list[str] = []
+    medications_note: str = ""
+    medications_reviewed: bool
+    baseline: VitalsIn
+
+
+class ChecklistItemOut(Schema):
+    item: str
+    passed: bool
+    message: str
+
+
+class CheckInOut(Schema):
+    id: int
+    passed: bool
+    results: list[ChecklistItemOut]
+
+
+class OverrideIn(Schema):
+    item: str
+    reason: str
+
+
+class OverrideOut(Schema):
+    id: int
+    item: str
+    reason: str
+
+
+class PumpEventIn(Schema):
+    kind: rules.PumpEventKind
+    at: dt.datetime | None = None
+    rate_ml_per_h: Decimal | None = None
+    bolus_mg: Decimal | None = None
+    reason: str = ""
+
+
+class PumpEventOut(Schema):
+    id: int
+    kind: str
+    occurred_at: dt.datetime
+    rate_ml_per_h: Decimal | None
+    rate_mg_per_min: Decimal | None
+    bolus_mg: Decimal | None
+    reason: str
+
+
+class AcknowledgeIn(Schema):
+    action_taken: str
+
+
+class AcknowledgementOut(Schema):
+    id: int
+    alert_id: int
+    action_taken: str
+    acknowledged_at: dt.datetime
+
+
+class WithdrawIn(Schema):
+    row_type: str
+    row_id: int
+    reason: str
+
+
+class WithdrawalOut(Schema):
+    id: int
+    row_type: str
+    row_id: int
+    reason: str
+
+
+class ProgressOut(Schema):
+    state: str
+    elapsed_min: Decimal
+    running_min: Decimal
+    paused_min: Decimal
+    given_mg: Decimal
+    remaining_mg: Decimal
+    remaining_min: Decimal | None
+    current_rate_mg_per_min: Decimal
+
+
+class VisitOut(Schema):
+    id: int
+    patient_id: int
+    clinic_id: int
+    chair: str | None
+    dose_order_id: int
+    planned_dose_mg: Decimal
+    planned_rate_ml_per_h: Decimal
+    planned_duration_min: int
+    phase: str
+    start_blockers: list[str]
+    allowed_pump_events: list[str]
+    progress: ProgressOut | None
+    predicted_now_ng_per_ml: float | None
+    predicted_peak_ng_per_ml: float | None
+    latest_reading: ReadingOut | None
+    open_alerts: list[AlertOut]
+
+
+class OpenVisitIn(Schema):
+    appointment_id: int | None = None
+
+
+class EntryOut(Schema):
+    at: dt.datetime
+    kind: str
+    title: str
+    detail: str
+    by: str
+    withdrawn_reason: str
