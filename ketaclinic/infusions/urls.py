@@ -1,5 +1,6 @@
 from django.urls import path
 
+from ketaclinic.infusions import urls_live
 from ketaclinic.infusions.views import chair
 
 app_name = "infusions"
@@ -15,4 +16,5 @@ urlpatterns = [
     path("visits/<int:visit_id>/record/", chair.visit_record, name="record"),
     path("alerts/<int:alert_id>/acknowledge/", chair.acknowledge, name="acknowledge"),
     path("check-ins/<int:check_in_id>/override/", chair.override, name="override"),
+    *urls_live.urlpatterns,
 ]
