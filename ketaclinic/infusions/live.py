@@ -193,7 +193,7 @@ def newest_ids() -> tuple[int, ...]:
     quote = connection.ops.quote_name
     # Table and column names come from the models, never from input.
     columns = ", ".join(
-        f"(SELECT COALESCE(MAX({quote(model._meta.pk.column)}), 0) FROM {quote(model._meta.db_table)})"  # type: ignore[union-attr]  # noqa: S608
+        f"(SELECT COALESCE(MAX({quote(str(model._meta.pk.column))}), 0) FROM {quote(model._meta.db_table)})"  # noqa: S608
         for model, _ in WATCHED
     )
     with connection.cursor() as cursor:
