@@ -13,6 +13,7 @@ from ketaclinic.core.models import Clinic
 from ketaclinic.demo import (
     data,
     dosing_demo,
+    infusions_demo,
     inventory_demo,
     measures_demo,
     plans_demo,
@@ -116,6 +117,7 @@ APP_LOADERS: list[tuple[str, Callable[..., int]]] = [
     ("scheduling", scheduling_demo.load),
     ("inventory", inventory_demo.load),
     ("dose_orders", dosing_demo.load),
+    ("infusions", infusions_demo.load),
 ]
 
 

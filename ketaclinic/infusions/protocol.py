@@ -167,7 +167,7 @@ class VisitProtocol:
 
     def full_marks_required_on(self, scale: rules.DischargeScale) -> tuple[str, ...]:
         if scale is rules.DischargeScale.ALDRETE:
-            return _split(self.text("aldrete_full_marks_required_on"))
+            return rules.parse_full_marks_items(scale, self.text("aldrete_full_marks_required_on"))
         return ()
 
     def rescue_limits(self, drug: rules.RescueDrug) -> rules.RescueDrugLimits:
