@@ -16,6 +16,7 @@ A woken stream reads what is new itself, so a spurious wake-up costs one read an
 
 import asyncio
 import contextlib
+import contextvars
 import datetime as dt
 import logging
 import threading
@@ -162,8 +163,10 @@ class Broker:
                 return
             poller = self._pollers.get(subscription.loop)
             if poller is None or poller.done():
+                # A fresh context: the poller outlives the request that started it, so it must not carry
+                # that request's thread-sensitive executor or audit context.
                 self._pollers[subscription.loop] = subscription.loop.create_task(
-                    self._poll(subscription.loop)
+                    self._poll(subscription.loop), context=contextvars.Context()
                 )
 
     def _has_subscribers_on(self, loop: asyncio.AbstractEventLoop) -> bool:
