@@ -13,6 +13,7 @@ STAFF_NAVIGATION: list[tuple[str, str, Perm | None]] = [
     ("Home", "portal:home", None),
     ("Patients", "patients:list", Perm.VIEW_PATIENT),
     ("Schedule", "scheduling:day", Perm.VIEW_SCHEDULE),
+    ("Chairs", "infusions:board", Perm.VIEW_INFUSION),
     ("Screening", "screening:home", Perm.MANAGE_INQUIRIES),
     ("Plans", "plans:list", Perm.VIEW_PLAN),
     ("Scales", "measures:due", Perm.VIEW_MEASURES),

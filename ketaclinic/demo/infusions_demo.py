@@ -18,10 +18,11 @@ from ketaclinic.measures import selectors as measures_selectors
 from ketaclinic.measures import services as measures_services
 from ketaclinic.measures.models import Context, InstrumentDefinition
 from ketaclinic.patients.models import Patient
+from ketaclinic.scheduling.selectors import chairs_for
 from ketaclinic.scheduling.services import booking
 
 BASELINE = services.VitalsInput(
-    systolic_mmhg=128, diastolic_mmhg=80, heart_rate_bpm=76, spo2_percent=98, respiratory_rate_per_min=14
+    systolic_mmhg=138, diastolic_mmhg=84, heart_rate_bpm=76, spo2_percent=98, respiratory_rate_per_min=14
 )
 # Ten minutes in, the nurse takes a manual reading: systolic above the protocol's warning line.
 RAISED = services.VitalsInput(
@@ -38,7 +39,9 @@ PHQ9_TODAY = {"1": 2, "2": 2, "3": 2, "4": 2, "5": 1, "6": 1, "7": 1, "8": 1, "9
 
 
 def _pre_infusion_scales(nurse: User, lena: Patient) -> None:
-    if not measures_selectors.pre_infusion_scales_missing(patient=lena, on=clock.today_in(lena.clinic.time_zone)):
+    if not measures_selectors.pre_infusion_scales_missing(
+        patient=lena, on=clock.today_in(lena.clinic.time_zone)
+    ):
         return
     instrument = InstrumentDefinition.objects.filter(key="phq9").order_by("-version").first()
     if instrument is None:
@@ -60,7 +63,9 @@ def _close_stale(staff: dict[str, User], visit: InfusionVisit) -> None:
     nurse, clinician = staff["nurse"], staff["drchen"]
     screen = selectors.chair_screen(viewer=nurse, visit_id=visit.pk)
     if "stop" in screen.allowed_pump_events:
-        services.record_pump_event(by=nurse, visit=visit, kind=rules.PumpEventKind.STOP, reason="Demo reloaded.")
+        services.record_pump_event(
+            by=nurse, visit=visit, kind=rules.PumpEventKind.STOP, reason="Demo reloaded."
+        )
     discharge_services.discharge_patient(
         by=clinician,
         visit=visit,
@@ -82,7 +87,9 @@ def load(*, staff: dict[str, User], clinics: dict[str, Clinic], patients: dict[s
     appointment = selectors.todays_infusion_appointment(patient=lena)
     if appointment is not None and not appointment.confirmations.exists():
         booking.confirm_instructions_by_phone(by=staff["frontdesk"], appointment=appointment)
-    visit = services.open_visit(by=nurse, patient=lena, appointment=appointment)
+    # Without a booking today (the demo loaded after hours), the nurse seats Lena in the first free chair.
+    chair = None if appointment is not None else chairs_for(viewer=nurse, clinic=lena.clinic).first()
+    visit = services.open_visit(by=nurse, patient=lena, appointment=appointment, chair=chair)
     _pre_infusion_scales(nurse, lena)
     services.record_check_in(
         by=nurse,

@@ -10,6 +10,7 @@ from ninja import Router, Status
 from ketaclinic.core.api import api_user
 from ketaclinic.core.errors import NotFound
 from ketaclinic.infusions import record, rules, selectors, services
+from ketaclinic.infusions.api_care import router as care_router
 from ketaclinic.infusions.models import CorrectableRow, VitalAlert, VitalSignReading
 from ketaclinic.infusions.schemas import (
     AcknowledgeIn,
@@ -32,6 +33,8 @@ from ketaclinic.patients.selectors import patient_for
 from ketaclinic.scheduling.selectors import appointment_for
 
 router = Router(tags=["infusions"])
+# Side effects, drugs, recovery, discharge and signatures live in their own module, under the same prefix.
+router.add_router("", care_router)
 
 
 def _vitals(payload: VitalsIn) -> services.VitalsInput:

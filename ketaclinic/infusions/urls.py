@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ketaclinic.infusions import urls_live
+from ketaclinic.infusions import urls_care, urls_live
 from ketaclinic.infusions.views import chair
 
 app_name = "infusions"
@@ -17,4 +17,5 @@ urlpatterns = [
     path("alerts/<int:alert_id>/acknowledge/", chair.acknowledge, name="acknowledge"),
     path("check-ins/<int:check_in_id>/override/", chair.override, name="override"),
     *urls_live.urlpatterns,
+    *urls_care.urlpatterns,
 ]

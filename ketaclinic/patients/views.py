@@ -92,6 +92,7 @@ CARE_LINKS: list[tuple[str, str, Perm]] = [
     ("Treatment plan", "plans:patient", Perm.VIEW_PLAN),
     ("Visits", "scheduling:patient", Perm.VIEW_SCHEDULE),
     ("Dose orders", "dosing:patient_orders", Perm.VIEW_DOSE_ORDER),
+    ("Infusion visits", "infusions:patient_visits", Perm.VIEW_INFUSION),
 ]
 
 

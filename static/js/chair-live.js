@@ -19,6 +19,9 @@
   const style = getComputedStyle(root);
   const colour = (name) => style.getPropertyValue(name).trim();
   const MAX_READINGS = 5000;
+  // The plot's height is fixed (data-height, in CSS pixels): sizing it from the container would grow the
+  // container with the legend below the plot, and the plot with the container, for ever.
+  const HEIGHT = Number(root.dataset.height) || 300;
 
   const parse = (text, fallback) => {
     try {
@@ -149,7 +152,7 @@
 
   const options = {
     width: Math.max(root.clientWidth, 320),
-    height: Math.max(root.clientHeight, 280),
+    height: HEIGHT,
     scales: {
       x: { time: true },
       left: { range: leftRange },
@@ -204,7 +207,7 @@
   add(initialReadings);
 
   new ResizeObserver(() => {
-    chart.setSize({ width: Math.max(root.clientWidth, 320), height: Math.max(root.clientHeight, 280) });
+    chart.setSize({ width: Math.max(root.clientWidth, 320), height: HEIGHT });
   }).observe(root);
 
   function withdraw(ids) {

@@ -27,3 +27,18 @@ __all__ = [
     "record_vital_signs",
     "withdraw_entry",
 ]
+from ketaclinic.infusions.services.care import give_drug, record_side_effect, review_serious_event
+from ketaclinic.infusions.services.discharge import (
+    discharge_patient,
+    record_recovery_score,
+    sign_visit,
+)
+
+__all__ += [
+    "discharge_patient",
+    "give_drug",
+    "record_recovery_score",
+    "record_side_effect",
+    "review_serious_event",
+    "sign_visit",
+]

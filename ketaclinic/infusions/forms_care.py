@@ -1,0 +1,168 @@
+"""Forms for side effects, rescue drugs, the recovery score, discharge, signatures and the event review. Big
+radio buttons and few fields: a tablet at the chair."""
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+
+from ketaclinic.infusions import rules
+from ketaclinic.infusions.models import SideEffect, SignatureRole
+from ketaclinic.inventory.models import Vial
+
+TEXT_MAX_LENGTH = 2000
+SERIOUS_CHOICES = [
+    ("", "As the protocol says (by grade)"),
+    ("yes", "Serious: flag for the clinician's review"),
+]
+
+
+class RadioTiles(forms.RadioSelect):
+    """Radio buttons drawn as large tap targets (styled in app.css)."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs={"class": "tiles", **(attrs or {})})
+
+
+class SideEffectForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Side effect",
+        choices=[(kind.value, rules.SIDE_EFFECT_LABELS[kind]) for kind in rules.SideEffectKind],
+        widget=RadioTiles,
+    )
+    severity = forms.ChoiceField(
+        label="Severity",
+        choices=[(s.value, rules.SEVERITY_LABELS[s]) for s in rules.Severity],
+        widget=RadioTiles,
+    )
+    grade = forms.TypedChoiceField(
+        label="Adverse-event grade (CTCAE v5)",
+        choices=[(int(g), rules.ADVERSE_EVENT_GRADE_LABELS[g]) for g in rules.AdverseEventGrade],
+        coerce=int,
+        initial=1,
+        widget=RadioTiles,
+    )
+    serious = forms.ChoiceField(label="Serious?", choices=SERIOUS_CHOICES, required=False, widget=RadioTiles)
+    description = forms.CharField(
+        label="Description",
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    management = forms.CharField(
+        label="Managed by (without drugs)",
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        help_text="Reassurance, eye mask, music, slowed the infusion...",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    cadss_administration_id = forms.IntegerField(
+        label="CADSS rating (administration number)",
+        required=False,
+        min_value=1,
+        help_text="For dissociation rated with the CADSS: the number shown after the scale was saved.",
+    )
+
+    def serious_value(self) -> bool | None:
+        return True if self.cleaned_data.get("serious") == "yes" else None
+
+
+class DrugForm(forms.Form):
+    drug = forms.ChoiceField(
+        label="Drug",
+        choices=[(d.value, rules.RESCUE_DRUG_NAMES[d]) for d in rules.RescueDrug],
+        widget=RadioTiles,
+    )
+    route = forms.ChoiceField(
+        label="Route",
+        choices=[(r.value, rules.DRUG_ROUTE_LABELS[r]) for r in rules.DrugRoute],
+        widget=RadioTiles,
+    )
+    dose_mg = forms.DecimalField(
+        label="Dose (mg)",
+        min_value=Decimal("0.001"),
+        max_digits=9,
+        decimal_places=3,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "class": "big-number", "step": "any"}),
+    )
+    vial_id = forms.TypedChoiceField(
+        label="Midazolam vial (controlled: drawn from the ledger)",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=RadioTiles,
+    )
+    side_effect = forms.TypedChoiceField(
+        label="Given for", required=False, coerce=int, empty_value=None, widget=RadioTiles
+    )
+    override_reason = forms.CharField(
+        label="Override reason (clinician, for a hard stop)",
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(
+        self, *args: Any, vials: Iterable[Vial] = (), side_effects: Iterable[SideEffect] = (), **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        vial_field = self.fields["vial_id"]
+        assert isinstance(vial_field, forms.ChoiceField)
+        vial_field.choices = [
+            (
+                vial.pk,
+                f"{vial.label}: {vial.balance_mg.normalize():f} mg left, lot {vial.lot}, "
+                f"expires {vial.expires_on:%Y-%m-%d}",
+            )
+            for vial in vials
+        ]
+        effect_field = self.fields["side_effect"]
+        assert isinstance(effect_field, forms.ChoiceField)
+        effect_field.choices = [("", "No recorded side effect")] + [
+            (effect.pk, f"{effect.get_kind_display()} ({effect.get_severity_display().lower()})")
+            for effect in side_effects
+        ]
+
+
+class RecoveryScoreForm(forms.Form):
+    """One radio group per item of the protocol's scale, pre-selected with the suggested scores."""
+
+    def __init__(
+        self, *args: Any, items: Iterable[rules.ScoreItem], suggested: Mapping[str, int], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        for item in items:
+            self.fields[item.key] = forms.TypedChoiceField(
+                label=item.label,
+                choices=[(option.score, f"{option.score}: {option.label}") for option in item.options],
+                coerce=int,
+                initial=suggested.get(item.key),
+                widget=RadioTiles,
+            )
+
+    def answers(self) -> dict[str, int]:
+        return {key: int(value) for key, value in self.cleaned_data.items()}
+
+
+class DischargeForm(forms.Form):
+    escort_name = forms.CharField(label="Escort's name", required=False, max_length=120)
+    escort_confirmed = forms.BooleanField(
+        label="The escort is here and will take the patient home", required=False
+    )
+    override_reason = forms.CharField(
+        label="Override reason (clinician): why discharge despite the criteria not met",
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class SignForm(forms.Form):
+    role = forms.ChoiceField(choices=SignatureRole.choices)
+
+
+class ReviewForm(forms.Form):
+    outcome = forms.CharField(
+        label="Outcome of the review", max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -1,0 +1,282 @@
+"""Reads for side effects, rescue drugs, recovery and discharge: access-checked (through `visit_for`) and
+audited. Each page reads one visit's rows only, so its query count does not grow with the patient's
+history."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.selectors import clinics_for
+from ketaclinic.audit.models import Action
+from ketaclinic.audit.services import record_read
+from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.infusions import protocol as visit_protocol
+from ketaclinic.infusions import rules
+from ketaclinic.infusions.models import (
+    CheckIn,
+    CorrectableRow,
+    EnteredInError,
+    InfusionVisit,
+    SideEffect,
+    VitalSignReading,
+)
+from ketaclinic.infusions.selectors import visit_for
+from ketaclinic.infusions.services import discharge as discharge_services
+from ketaclinic.inventory.models import Vial, VialStatus
+
+
+def _require(viewer: Any, perm: Perm) -> None:
+    if not can(viewer, perm):
+        raise PermissionDenied()
+
+
+def latest_check_in(visit: InfusionVisit) -> CheckIn | None:
+    return visit.check_ins.select_related("baseline_reading").order_by("-recorded_at", "-pk").first()
+
+
+def live_side_effects(visit: InfusionVisit) -> list[SideEffect]:
+    """The visit's side effects, newest first, without those withdrawn as entered in error."""
+    withdrawn = EnteredInError.objects.filter(visit=visit, row_type=CorrectableRow.SIDE_EFFECT).values(
+        "row_id"
+    )
+    return list(visit.side_effects.exclude(pk__in=withdrawn).order_by("-onset_at", "-pk"))
+
+
+def midazolam_vials(*, viewer: Any, visit: InfusionVisit) -> list[Vial]:
+    """The visit's clinic's midazolam vials in stock, soonest expiry first (empty when the viewer may not
+    see stock)."""
+    if not can(viewer, Perm.VIEW_STOCK):
+        return []
+    return list(
+        Vial.objects.filter(
+            clinic_id=visit.clinic_id,
+            status=VialStatus.IN_STOCK,
+            product__substance=rules.RescueDrug.MIDAZOLAM.value,
+        )
+        .select_related("product")
+        .order_by("expires_on", "label")
+    )
+
+
+@dataclass(frozen=True)
+class SuggestedScore:
+    score: int
+    reason: str  # how the suggestion was reached, e.g. "Systolic 128 mmHg against 120 mmHg at check-in"
+
+
+@dataclass(frozen=True)
+class RecoveryForm:
+    visit: InfusionVisit
+    scale: rules.DischargeScale
+    scale_name: str
+    items: tuple[rules.ScoreItem, ...]
+    minimum: int
+    suggested: Mapping[str, SuggestedScore]
+    infusion_stopped: bool
+
+
+def _latest_reading(visit: InfusionVisit) -> VitalSignReading | None:
+    withdrawn = EnteredInError.objects.filter(visit=visit, row_type=CorrectableRow.READING).values("row_id")
+    return visit.readings.exclude(pk__in=withdrawn).order_by("-measured_at", "-pk").first()
+
+
+def _plausible(reading: VitalSignReading, field: str) -> int | None:
+    value = getattr(reading, field)
+    return None if field in reading.implausible else value
+
+
+def suggested_scores(
+    scale: rules.DischargeScale, baseline: VitalSignReading | None, latest: VitalSignReading | None
+) -> dict[str, SuggestedScore]:
+    """The item scores the vital signs suggest: the latest plausible reading against the check-in baseline.
+    An item is left out when a value it needs is missing."""
+    suggestions: dict[str, SuggestedScore] = {}
+    if latest is None:
+        return suggestions
+    spo2 = _plausible(latest, "spo2_percent")
+    current_systolic = _plausible(latest, "systolic_mmhg")
+    baseline_systolic = _plausible(baseline, "systolic_mmhg") if baseline is not None else None
+    if scale is rules.DischargeScale.ALDRETE:
+        if spo2 is not None:
+            air = "on oxygen" if latest.on_oxygen else "on room air"
+            suggestions["spo2"] = SuggestedScore(
+                rules.suggested_spo2_score(spo2_percent=spo2, on_oxygen=latest.on_oxygen),
+                f"SpO2 {spo2} % {air}",
+            )
+        if current_systolic and baseline_systolic:
+            suggestions["circulation"] = SuggestedScore(
+                rules.suggested_circulation_score(
+                    baseline_systolic_mmhg=baseline_systolic, current_systolic_mmhg=current_systolic
+                ),
+                f"Systolic {current_systolic} mmHg against {baseline_systolic} mmHg at check-in",
+            )
+    else:
+        current_rate = _plausible(latest, "heart_rate_bpm")
+        baseline_rate = _plausible(baseline, "heart_rate_bpm") if baseline is not None else None
+        if current_systolic and baseline_systolic and current_rate and baseline_rate:
+            suggestions["vital_signs"] = SuggestedScore(
+                rules.suggested_padss_vital_signs_score(
+                    baseline_systolic_mmhg=baseline_systolic,
+                    current_systolic_mmhg=current_systolic,
+                    baseline_heart_rate_bpm=baseline_rate,
+                    current_heart_rate_bpm=current_rate,
+                ),
+                f"Systolic {current_systolic} mmHg and heart rate {current_rate}/min against "
+                f"{baseline_systolic} mmHg and {baseline_rate}/min at check-in",
+            )
+    return suggestions
+
+
+def recovery_form(*, viewer: Any, visit_id: int) -> RecoveryForm:
+    """The protocol's discharge scale for the visit, with scores suggested from the vital signs (audited)."""
+    visit = visit_for(viewer=viewer, visit_id=visit_id)
+    protocol = visit_protocol.from_snapshot(visit.protocol_snapshot)
+    scale = protocol.discharge_scale()
+    check_in = latest_check_in(visit)
+    baseline = check_in.baseline_reading if check_in is not None else None
+    return RecoveryForm(
+        visit=visit,
+        scale=scale,
+        scale_name=rules.SCALE_NAMES[scale],
+        items=tuple(rules.SCALE_ITEMS[scale]),
+        minimum=protocol.discharge_minimum(scale),
+        suggested=suggested_scores(scale, baseline, _latest_reading(visit)),
+        infusion_stopped=discharge_services.stopped_at(visit) is not None,
+    )
+
+
+@dataclass(frozen=True)
+class Criterion:
+    label: str
+    met: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class DischargePage:
+    visit: InfusionVisit
+    readiness: discharge_services.Readiness
+    criteria: tuple[Criterion, ...]
+    escort_name: str
+    escort_confirmed: bool
+    discharged: bool
+
+
+CRITERIA = (
+    (rules.BlockerCode.NOT_STOPPED, "Infusion stopped", "The infusion has stopped."),
+    (
+        rules.BlockerCode.OBSERVATION_TOO_SHORT,
+        "Observation time",
+        "Observed for the protocol's minimum time.",
+    ),
+    (rules.BlockerCode.NO_SCORE, "Discharge score recorded", "A discharge score is recorded."),
+    (
+        rules.BlockerCode.SCORE_BELOW_MINIMUM,
+        "Discharge score meets the protocol",
+        "The score meets the protocol.",
+    ),
+    (rules.BlockerCode.NO_ESCORT, "Escort", "The escort is confirmed, or the protocol does not require one."),
+    (rules.BlockerCode.OPEN_ACTION_ALERTS, "Action alerts resolved", "No action alert is open."),
+)
+
+
+def criteria_of(readiness: discharge_services.Readiness) -> tuple[Criterion, ...]:
+    """Every discharge criterion, met or not, with the rules' message for those not met. A score criterion
+    that cannot be judged without a score is shown as not met with the missing-score message."""
+    blockers = {blocker.code: blocker.message for blocker in readiness.blockers}
+    rows = []
+    for code, label, met_message in CRITERIA:
+        if code is rules.BlockerCode.SCORE_BELOW_MINIMUM and rules.BlockerCode.NO_SCORE in blockers:
+            continue
+        if code is rules.BlockerCode.OBSERVATION_TOO_SHORT and rules.BlockerCode.NOT_STOPPED in blockers:
+            continue
+        rows.append(Criterion(label, code not in blockers, blockers.get(code, met_message)))
+    return tuple(rows)
+
+
+def discharge_page(*, viewer: Any, visit_id: int) -> DischargePage:
+    """The discharge criteria now, with the escort as recorded at check-in (audited)."""
+    visit = visit_for(viewer=viewer, visit_id=visit_id)
+    discharged = hasattr(visit, "discharge")
+    if discharged:
+        escort_name, escort_confirmed = visit.discharge.escort_name, visit.discharge.escort_confirmed
+    else:
+        check_in = latest_check_in(visit)
+        escort_name = check_in.escort_name if check_in is not None else ""
+        escort_confirmed = check_in.escort_confirmed if check_in is not None else False
+    readiness = discharge_services.discharge_readiness(visit, escort_confirmed=escort_confirmed)
+    return DischargePage(
+        visit=visit,
+        readiness=readiness,
+        criteria=criteria_of(readiness),
+        escort_name=escort_name,
+        escort_confirmed=escort_confirmed,
+        discharged=discharged,
+    )
+
+
+def discharged_visit_for(*, viewer: Any, visit_id: int) -> InfusionVisit:
+    """A discharged visit with its discharge (NotFound before discharge); audited as an export."""
+    _require(viewer, Perm.VIEW_INFUSION)
+    visit = visit_for(viewer=viewer, visit_id=visit_id, audit=False)
+    if not hasattr(visit, "discharge"):
+        raise NotFound("This visit has no discharge yet: the instructions are printed at discharge.")
+    record_read(
+        by=viewer,
+        action=Action.EXPORT,
+        object_type="infusion_discharge_instructions",
+        object_id=visit.pk,
+        patient_id=visit.patient_id,
+        patient_record_number=visit.patient.record_number,
+        clinic_id=visit.clinic_id,
+    )
+    return visit
+
+
+def serious_events_awaiting_review(*, viewer: Any) -> QuerySet[SideEffect]:
+    """Serious side effects in the viewer's clinics not yet reviewed (nor withdrawn), oldest first. The
+    caller audits the patients it shows (`audit_review_list`)."""
+    _require(viewer, Perm.REVIEW_ADVERSE_EVENTS)
+    withdrawn = EnteredInError.objects.filter(row_type=CorrectableRow.SIDE_EFFECT).values("row_id")
+    return (
+        SideEffect.objects.filter(serious=True, review__isnull=True, visit__clinic__in=clinics_for(viewer))
+        .exclude(pk__in=withdrawn)
+        .select_related("visit__patient", "recorded_by")
+        .order_by("onset_at", "pk")
+    )
+
+
+def review_list(*, viewer: Any) -> list[SideEffect]:
+    """The review list, with one audited read per patient shown."""
+    events = list(serious_events_awaiting_review(viewer=viewer))
+    seen: set[int] = set()
+    for event in events:
+        patient = event.visit.patient
+        if patient.pk in seen:
+            continue
+        seen.add(patient.pk)
+        record_read(
+            by=viewer,
+            action=Action.LIST,
+            object_type="infusion_adverse_events",
+            patient_id=patient.pk,
+            patient_record_number=patient.record_number,
+            clinic_id=patient.clinic_id,
+        )
+    return events
+
+
+def side_effect_for(*, viewer: Any, side_effect_id: int) -> SideEffect:
+    """One side effect in the viewer's clinics (NotFound otherwise); not audited: the caller writes."""
+    _require(viewer, Perm.VIEW_INFUSION)
+    effect = (
+        SideEffect.objects.filter(pk=side_effect_id, visit__clinic__in=clinics_for(viewer))
+        .select_related("visit__patient")
+        .first()
+    )
+    if effect is None:
+        raise NotFound("No such side effect in your clinics.")
+    return effect

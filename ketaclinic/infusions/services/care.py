@@ -1,0 +1,359 @@
+"""Side effects, the serious-event review, and rescue drugs (a controlled one drawn from the ledger)."""
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from django.db import transaction
+
+from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.audit.models import Action
+from ketaclinic.core import clock
+from ketaclinic.core.errors import PermissionDenied
+from ketaclinic.infusions import protocol as visit_protocol
+from ketaclinic.infusions import rules
+from ketaclinic.infusions.errors import InfusionConflict, InfusionErrorCode, InfusionRuleError
+from ketaclinic.infusions.models import (
+    CorrectableRow,
+    DrugGiven,
+    EnteredInError,
+    InfusionVisit,
+    SeriousEventReview,
+    SideEffect,
+)
+from ketaclinic.infusions.services.common import (
+    announce,
+    audit,
+    clean_reason,
+    lock_visit,
+    refuse_if_discharged,
+    require,
+    require_clinic,
+)
+from ketaclinic.inventory.models import Vial, WasteMethod
+from ketaclinic.inventory.services import draws as ledger
+from ketaclinic.inventory.services.witness import SignedWitness
+from ketaclinic.measures.models import Administration
+
+# Entries may be written up a little after the event, never in the future beyond clock skew.
+FUTURE_TOLERANCE = dt.timedelta(minutes=1)
+TEXT_MAX_LENGTH = 2000
+DOSE_PLACES = Decimal("0.001")
+
+CONTROLLED_DRAW_REFUSED = (
+    "Midazolam is a controlled drug: it is drawn from the ledger and recorded by the nurse who draws and "
+    "gives it. Your role cannot record a controlled-drug draw; ask the nurse to record this dose."
+)
+
+
+def _text(value: str, field: str) -> str:
+    text = value.strip()
+    if len(text) > TEXT_MAX_LENGTH:
+        raise InfusionRuleError(
+            InfusionErrorCode.INVALID_INPUT, f"At most {TEXT_MAX_LENGTH} characters.", field=field
+        )
+    return text
+
+
+def _moment(visit: InfusionVisit, at: dt.datetime | None, field: str) -> dt.datetime:
+    """`at` (or now) checked against the visit: not in the future, not before the visit opened."""
+    now = clock.now()
+    moment = at or now
+    if moment.tzinfo is None:
+        raise InfusionRuleError(
+            InfusionErrorCode.INVALID_INPUT, "Give the time with its time zone.", field=field
+        )
+    if moment > now + FUTURE_TOLERANCE:
+        raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, "That time is in the future.", field=field)
+    if moment < visit.opened_at - FUTURE_TOLERANCE:
+        raise InfusionRuleError(
+            InfusionErrorCode.INVALID_INPUT, "That time is before the visit was opened.", field=field
+        )
+    return moment
+
+
+def _choice[E: StrEnum](enum: type[E], value: object, field: str, what: str) -> E:
+    try:
+        return enum(str(value))
+    except ValueError:
+        raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, f"Choose {what}.", field=field) from None
+
+
+def _grade(value: object) -> rules.AdverseEventGrade:
+    try:
+        return rules.AdverseEventGrade(int(value))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise InfusionRuleError(
+            InfusionErrorCode.INVALID_INPUT, "Choose a grade from 1 to 5 (CTCAE v5).", field="grade"
+        ) from None
+
+
+def is_withdrawn(row_type: CorrectableRow, row_id: int) -> bool:
+    return EnteredInError.objects.filter(row_type=row_type, row_id=row_id).exists()
+
+
+@transaction.atomic
+def record_side_effect(
+    *,
+    by: Any,
+    visit: InfusionVisit,
+    kind: rules.SideEffectKind | str,
+    severity: rules.Severity | str,
+    grade: rules.AdverseEventGrade | int,
+    serious: bool | None,
+    description: str,
+    management: str,
+    onset_at: dt.datetime | None = None,
+    cadss_administration_id: int | None = None,
+) -> SideEffect:
+    """Record a side effect on an open visit. `serious=None` follows the protocol ("serious from grade");
+    staff may flag a lower grade serious by hand but never clear a grade the protocol calls serious. A
+    serious one waits in the clinicians' review list until reviewed. Returns the stored row."""
+    require(by, Perm.RUN_INFUSION)
+    require_clinic(by, visit.clinic_id)
+    visit = lock_visit(visit)
+    refuse_if_discharged(visit)
+    kind = _choice(rules.SideEffectKind, kind, "kind", "what the patient has")
+    severity = _choice(rules.Severity, severity, "severity", "how severe it is")
+    grade = _grade(grade)
+    protocol = visit_protocol.from_snapshot(visit.protocol_snapshot)
+    serious_from_grade = protocol.integer("adverse_event_serious_from_grade")
+    by_protocol = rules.is_serious(grade, serious_from_grade=serious_from_grade)
+    if serious is False and by_protocol:
+        raise InfusionRuleError(
+            InfusionErrorCode.INVALID_INPUT,
+            f"The protocol counts grade {serious_from_grade} and above as serious: a grade {int(grade)} "
+            "event cannot be marked not serious.",
+            field="serious",
+        )
+    text = _text(description, "description")
+    if kind is rules.SideEffectKind.OTHER and not text:
+        raise InfusionRuleError(
+            InfusionErrorCode.INVALID_INPUT,
+            "Describe the side effect (you chose 'Other').",
+            field="description",
+        )
+    if cadss_administration_id is not None:
+        if kind is not rules.SideEffectKind.DISSOCIATION:
+            raise InfusionRuleError(
+                InfusionErrorCode.INVALID_INPUT,
+                "A CADSS rating belongs to dissociation only.",
+                field="cadss_administration_id",
+            )
+        if not Administration.objects.filter(
+            pk=cadss_administration_id, patient_id=visit.patient_id
+        ).exists():
+            raise InfusionRuleError(
+                InfusionErrorCode.WRONG_VISIT,
+                "No such scale administration for this patient.",
+                field="cadss_administration_id",
+            )
+    effect = SideEffect.objects.create(
+        visit=visit,
+        kind=kind.value,
+        severity=severity.value,
+        grade=int(grade),
+        serious=by_protocol if serious is None else serious,
+        description=text,
+        management=_text(management, "management"),
+        onset_at=_moment(visit, onset_at, "onset_at"),
+        cadss_administration_id=cadss_administration_id,
+        recorded_by=by,
+        recorded_at=clock.now(),
+    )
+    flag = " (serious)" if effect.serious else ""
+    audit(
+        by,
+        visit,
+        Action.CREATE,
+        "infusion_side_effect",
+        effect.pk,
+        f"Side effect {kind.value} grade {int(grade)}{flag}",
+    )
+    announce(visit.pk)
+    return effect
+
+
+@transaction.atomic
+def review_serious_event(*, by: Any, side_effect: SideEffect, outcome: str) -> SeriousEventReview:
+    """A clinician reviews a serious adverse event, once; it then leaves the review list."""
+    require(by, Perm.REVIEW_ADVERSE_EVENTS)
+    visit = side_effect.visit
+    require_clinic(by, visit.clinic_id)
+    visit = lock_visit(visit)
+    effect = SideEffect.objects.get(pk=side_effect.pk)
+    if not effect.serious:
+        raise InfusionRuleError(
+            InfusionErrorCode.INVALID_INPUT,
+            "Only serious adverse events are reviewed here.",
+            field="side_effect",
+        )
+    if is_withdrawn(CorrectableRow.SIDE_EFFECT, effect.pk):
+        raise InfusionConflict(
+            InfusionErrorCode.VISIT_CLOSED, "That side effect was withdrawn as entered in error."
+        )
+    if SeriousEventReview.objects.filter(side_effect=effect).exists():
+        raise InfusionConflict(InfusionErrorCode.ALREADY_SIGNED, "That event has already been reviewed.")
+    review = SeriousEventReview.objects.create(
+        side_effect=effect,
+        outcome=clean_reason(outcome, field="outcome", what="Write the outcome of the review."),
+        reviewed_by=by,
+        reviewed_at=clock.now(),
+    )
+    audit(
+        by,
+        visit,
+        Action.CREATE,
+        "infusion_serious_event_review",
+        review.pk,
+        f"Reviewed side effect {effect.pk}",
+    )
+    announce(visit.pk)
+    return review
+
+
+def _dose(dose_mg: Decimal | int | str) -> Decimal:
+    try:
+        dose = Decimal(dose_mg)
+    except (InvalidOperation, TypeError, ValueError):
+        raise InfusionRuleError(
+            InfusionErrorCode.INVALID_INPUT, "Give the dose in mg.", field="dose_mg"
+        ) from None
+    if not dose.is_finite() or dose <= 0:
+        raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, "Give a dose above zero.", field="dose_mg")
+    if dose != dose.quantize(DOSE_PLACES) or dose >= Decimal(1_000_000):
+        raise InfusionRuleError(
+            InfusionErrorCode.INVALID_INPUT, "Give the dose in mg with at most 3 decimals.", field="dose_mg"
+        )
+    return dose
+
+
+def _ledger_vial(visit: InfusionVisit, drug: rules.RescueDrug, vial_id: int | None) -> Vial:
+    if vial_id is None:
+        raise InfusionRuleError(
+            InfusionErrorCode.INVALID_INPUT,
+            f"{rules.RESCUE_DRUG_NAMES[drug]} is a controlled drug: choose the vial it was drawn from.",
+            field="vial_id",
+        )
+    vial = Vial.objects.select_related("product").filter(pk=vial_id, clinic_id=visit.clinic_id).first()
+    if vial is None or vial.product.substance != drug.value:
+        raise InfusionRuleError(
+            InfusionErrorCode.INVALID_INPUT,
+            f"That is not a {rules.RESCUE_DRUG_NAMES[drug].lower()} vial of this clinic.",
+            field="vial_id",
+        )
+    return vial
+
+
+@transaction.atomic
+def give_drug(
+    *,
+    by: Any,
+    visit: InfusionVisit,
+    drug: rules.RescueDrug | str,
+    route: rules.DrugRoute | str,
+    dose_mg: Decimal,
+    side_effect: SideEffect | None = None,
+    given_at: dt.datetime | None = None,
+    override_reason: str = "",
+    vial_id: int | None = None,
+    witness: SignedWitness | None = None,
+) -> DrugGiven:
+    """Record a rescue drug given during an open visit, checked against the protocol's usual doses and
+    routes. A hard stop (dose above the usual maximum, a route the protocol does not list) is refused unless
+    a clinician gives an override reason, stored on the row with the findings. A controlled drug (midazolam)
+    is drawn from `vial_id` and recorded as given on the ledger in the same transaction, by a person allowed
+    to draw (the nurse); both ledger entry ids are stored. From a single-dose vial the whole vial is drawn
+    and the rest wasted with `witness` (who signed in). An override reason is stored only when something
+    was overridden."""
+    require(by, Perm.RUN_INFUSION)
+    require_clinic(by, visit.clinic_id)
+    visit = lock_visit(visit)
+    refuse_if_discharged(visit)
+    drug = _choice(rules.RescueDrug, drug, "drug", "a drug the protocol lists")
+    route = _choice(rules.DrugRoute, route, "route", "a route")
+    dose = _dose(dose_mg)
+    if side_effect is not None and side_effect.visit_id != visit.pk:
+        raise InfusionRuleError(
+            InfusionErrorCode.WRONG_VISIT, "That side effect belongs to another visit.", field="side_effect"
+        )
+    protocol = visit_protocol.from_snapshot(visit.protocol_snapshot)
+    limits = protocol.rescue_limits(drug)
+    findings = rules.check_rescue_dose(limits, dose_mg=dose, route=route)
+    hard_stops = [finding for finding in findings if finding.is_hard_stop]
+    reason = override_reason.strip()
+    if hard_stops and not reason:
+        raise InfusionRuleError(
+            InfusionErrorCode.RESCUE_DOSE_HARD_STOP,
+            " ".join(finding.message for finding in hard_stops)
+            + " A clinician may give it with a recorded reason.",
+            field="dose_mg",
+        )
+    if hard_stops:
+        if not can(by, Perm.OVERRIDE_HARD_STOP):
+            raise PermissionDenied("Only a clinician can give a dose past a hard stop, with a reason.")
+        reason = clean_reason(reason, field="override_reason")
+    else:
+        reason = ""
+    if limits.controlled and not can(by, Perm.DRAW_STOCK):
+        raise PermissionDenied(CONTROLLED_DRAW_REFUSED)
+    moment = _moment(visit, given_at, "given_at")
+    draw_id: int | None = None
+    administration_id: int | None = None
+    if limits.controlled:
+        vial = _ledger_vial(visit, drug, vial_id)
+        # A single-dose vial cannot be drawn from twice: draw all of it, give the dose, waste the rest.
+        drawn = dose if vial.product.multi_dose else max(vial.balance_mg, dose)
+        remainder = drawn - dose
+        if remainder > 0 and witness is None:
+            raise InfusionRuleError(
+                InfusionErrorCode.INVALID_INPUT,
+                f"{vial.label} is a single-dose vial: {remainder} mg will be wasted, which needs a witness.",
+                field="witness",
+            )
+        draw = ledger.draw_from_vial(
+            by=by, vial_id=vial.pk, amount_mg=drawn, patient=visit.patient, visit_id=visit.pk
+        )
+        given = ledger.record_administration(by=by, draw_id=draw.pk, amount_mg=dose, visit_id=visit.pk)
+        if remainder > 0 and witness is not None:
+            ledger.record_waste(
+                by=by,
+                draw_id=draw.pk,
+                amount_mg=remainder,
+                method=WasteMethod.DENATURING_CONTAINER,
+                reason="Rest of a single-dose vial after a rescue dose",
+                witness=witness,
+            )
+        draw_id, administration_id = draw.pk, given.pk
+    stored_findings: list[dict[str, object]] = []
+    for finding in findings:
+        entry: dict[str, object] = {
+            "code": finding.code,
+            "message": finding.message,
+            "is_hard_stop": finding.is_hard_stop,
+        }
+        if finding.is_hard_stop:
+            entry["override_reason"] = reason
+        stored_findings.append(entry)
+    given_row = DrugGiven.objects.create(
+        visit=visit,
+        side_effect=side_effect,
+        drug=drug.value,
+        route=route.value,
+        dose_mg=dose,
+        given_at=moment,
+        findings=stored_findings,
+        override_reason=reason,
+        overridden_by=by if reason else None,
+        ledger_draw_entry_id=draw_id,
+        ledger_administration_entry_id=administration_id,
+        recorded_by=by,
+        recorded_at=clock.now(),
+    )
+    summary = f"{rules.RESCUE_DRUG_NAMES[drug]} {dose} mg {route.value}"
+    if reason:
+        summary += " (hard stop overridden)"
+    audit(by, visit, Action.CREATE, "infusion_drug_given", given_row.pk, summary)
+    announce(visit.pk)
+    return given_row

@@ -1,0 +1,152 @@
+"""Pages for the recovery score, discharge, the instructions PDF and the signatures."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.core.errors import DomainError, NotFound, PermissionDenied
+from ketaclinic.infusions import selectors_care
+from ketaclinic.infusions.forms_care import DischargeForm, RecoveryScoreForm, SignForm
+from ketaclinic.infusions.models import SignatureRole
+from ketaclinic.infusions.selectors import visit_for
+from ketaclinic.infusions.services import discharge as discharge_services
+from ketaclinic.infusions.views.care import field_error, require
+
+
+def discharge_url(visit_id: int) -> str:
+    return reverse("infusions:discharge", args=[visit_id])
+
+
+@login_required
+def recovery(request: HttpRequest, visit_id: int) -> HttpResponse:
+    require(request, Perm.RUN_INFUSION)
+    state = selectors_care.recovery_form(viewer=request.user, visit_id=visit_id)
+    form = RecoveryScoreForm(
+        request.POST or None,
+        items=state.items,
+        suggested={key: suggestion.score for key, suggestion in state.suggested.items()},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            score = discharge_services.record_recovery_score(
+                by=request.user, visit=state.visit, scale=state.scale, answers=form.answers()
+            )
+        except DomainError as error:
+            field_error(form, error)
+        else:
+            met = "meets" if score.meets_minimum else "does not meet"
+            messages.success(request, f"Score {score.total}/{score.minimum} recorded: it {met} the protocol.")
+            return redirect(discharge_url(state.visit.pk))
+    rows = [(form[item.key], state.suggested.get(item.key)) for item in state.items]
+    context = {"state": state, "form": form, "rows": rows, "visit": state.visit}
+    return render(request, "infusions/discharge/recovery.html", context, status=422 if form.errors else 200)
+
+
+def _discharge_context(request: HttpRequest, visit_id: int, form: DischargeForm | None) -> dict[str, Any]:
+    page = selectors_care.discharge_page(viewer=request.user, visit_id=visit_id)
+    if form is None:
+        form = DischargeForm(
+            initial={"escort_name": page.escort_name, "escort_confirmed": page.escort_confirmed}
+        )
+    visit = page.visit
+    signatures = {signature.role: signature for signature in visit.signatures.select_related("signed_by")}
+    can_sign = {
+        SignatureRole.NURSE.value: can(request.user, Perm.RUN_INFUSION),
+        SignatureRole.CLINICIAN.value: can(request.user, Perm.SIGN_VISIT_AS_CLINICIAN),
+    }
+    return {
+        "page": page,
+        "visit": visit,
+        "form": form,
+        "can_run": can(request.user, Perm.RUN_INFUSION),
+        "can_override": can(request.user, Perm.OVERRIDE_HARD_STOP),
+        "signature_rows": [
+            (role, signatures.get(role.value), can_sign[role.value] and role.value not in signatures)
+            for role in SignatureRole
+        ],
+    }
+
+
+@login_required
+def discharge(request: HttpRequest, visit_id: int) -> HttpResponse:
+    """The discharge criteria, each met or not, the escort and the Discharge button; after discharge the
+    instructions, the PDF and the signatures."""
+    if request.method != "POST":
+        context = _discharge_context(request, visit_id, None)
+        return render(request, "infusions/discharge/discharge.html", context)
+    require(request, Perm.RUN_INFUSION)
+    visit = visit_for(viewer=request.user, visit_id=visit_id, audit=False)
+    form = DischargeForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            discharge_services.discharge_patient(
+                by=request.user,
+                visit=visit,
+                escort_name=data["escort_name"],
+                escort_confirmed=data["escort_confirmed"],
+                override_reason=data["override_reason"],
+            )
+        except DomainError as error:
+            field_error(form, error)
+        else:
+            messages.success(request, "The patient is discharged. Print the instructions for them.")
+            return redirect(discharge_url(visit.pk))
+    context = _discharge_context(request, visit_id, form)
+    return render(request, "infusions/discharge/discharge.html", context, status=422)
+
+
+def refuse_fetch(url: str, *args: Any, **kwargs: Any) -> Any:
+    """WeasyPrint's url_fetcher: the instructions are self-contained, so nothing is fetched (no network, no
+    file named by the data)."""
+    raise ValueError(f"the discharge instructions fetch nothing: {url[:80]}")
+
+
+@never_cache
+@login_required
+def instructions_pdf(request: HttpRequest, visit_id: int) -> HttpResponse:
+    visit = selectors_care.discharged_visit_for(viewer=request.user, visit_id=visit_id)
+    # Imported here: WeasyPrint loads its stylesheets on import, which only PDF requests need.
+    from weasyprint import HTML  # type: ignore[import-untyped]  # WeasyPrint ships no type information
+
+    html = render_to_string(
+        "infusions/discharge/instructions_pdf.html",
+        {
+            "visit": visit,
+            "discharge": visit.discharge,
+            "paragraphs": visit.discharge.instructions_text.split("\n\n"),
+        },
+    )
+    document = HTML(string=html, url_fetcher=refuse_fetch, base_url=None).write_pdf()
+    response = HttpResponse(document, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="discharge-instructions-visit-{visit.pk}.pdf"'
+    return response
+
+
+@login_required
+@require_POST
+def sign(request: HttpRequest, visit_id: int) -> HttpResponse:
+    visit = visit_for(viewer=request.user, visit_id=visit_id, audit=False)
+    form = SignForm(request.POST)
+    if form.is_valid():
+        try:
+            discharge_services.sign_visit(by=request.user, visit=visit, role=form.cleaned_data["role"])
+        except (NotFound, PermissionDenied):
+            raise
+        except DomainError as error:
+            context = _discharge_context(request, visit_id, None)
+            context["sign_error"] = error.message
+            return render(request, "infusions/discharge/discharge.html", context, status=error.status_code)
+        messages.success(request, "Signed.")
+        return redirect(discharge_url(visit.pk))
+    context = _discharge_context(request, visit_id, None)
+    context["sign_error"] = "Sign as the nurse or as the clinician."
+    return render(request, "infusions/discharge/discharge.html", context, status=422)
