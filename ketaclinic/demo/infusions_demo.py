@@ -56,7 +56,7 @@ def _pre_infusion_scales(nurse: User, lena: Patient) -> None:
     )
 
 
-def _close_stale(staff: dict[str, User], visit: InfusionVisit) -> None:
+def close_visit_left_open(staff: dict[str, User], visit: InfusionVisit) -> None:
     """An open visit from an earlier `make run`: stop, score and discharge it, saying why."""
     from ketaclinic.infusions.services import discharge as discharge_services
 
@@ -83,7 +83,7 @@ def load(*, staff: dict[str, User], clinics: dict[str, Clinic], patients: dict[s
         return 0
     stale = selectors.open_visit_for_patient(patient=lena)
     if stale is not None:
-        _close_stale(staff, stale)
+        close_visit_left_open(staff, stale)
     appointment = selectors.todays_infusion_appointment(patient=lena)
     if appointment is not None and not appointment.confirmations.exists():
         booking.confirm_instructions_by_phone(by=staff["frontdesk"], appointment=appointment)

@@ -27,6 +27,22 @@ CHROMIUM_ARGS = [
 ]
 
 
+# The test server's environment (its database), so a test can run a management command against it: the
+# bedside-monitor simulator, for instance.
+SERVER_ENV: dict[str, str] = {}
+
+
+def manage(*args: str) -> subprocess.Popen[bytes]:
+    """Start `manage.py <args>` against the test server's database; the caller waits or terminates it."""
+    return subprocess.Popen(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=SERVER_ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -42,6 +58,7 @@ def live_server_url() -> Iterator[str]:
         "KETACLINIC_VAR_DIR": var_dir,
         "DATABASE_URL": f"sqlite:///{var_dir}/browser.sqlite3",
     }
+    SERVER_ENV.update(env)
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run([*manage, "load_demo"], cwd=ROOT, env=env, check=True, capture_output=True)

@@ -107,6 +107,7 @@ def _chair_context(request: HttpRequest, visit_id: int, **forms: Any) -> dict[st
             "bands_json": json.dumps(payload["bands"]),
         },
         "pk_chart": progress_chart(screen.curve) if screen.curve else None,
+        "open_alert_ids": ",".join(str(alert.pk) for alert in screen.open_alerts),
     }
 
 

@@ -125,7 +125,7 @@ def chair_update(request: HttpRequest, visit: InfusionVisit, cursor: ChairCursor
     cursor.withdrawn = withdrawn
     alerts = live.open_alerts(visit_ids=[visit.pk])
     with timezone.override(ZoneInfo(visit.clinic.time_zone)):
-        alert_ids = [alert.pk for alert in alerts]
+        alert_ids = sorted(alert.pk for alert in alerts)
         if alert_ids != cursor.alert_ids:
             cursor.alert_ids = alert_ids
             context = {
@@ -182,7 +182,11 @@ async def visit_stream(request: HttpRequest, visit_id: int) -> HttpResponseBase:
     opened = await sync_to_async(_open_chair)(request, visit_id)
     if isinstance(opened, HttpResponseBase):
         return opened
-    return _stream(chair_events(request, opened, ChairCursor(last_reading_id=after)))
+    # The page names the open alerts it drew (`alerts=3,5`), so the first event does not swap the panel the
+    # nurse may already be typing an acknowledgement into.
+    shown = sorted(int(part) for part in request.GET.get("alerts", "").split(",") if part.strip().isdigit())
+    cursor = ChairCursor(last_reading_id=after, alert_ids=shown if "alerts" in request.GET else None)
+    return _stream(chair_events(request, opened, cursor))
 
 
 # --- the board ---------------------------------------------------------------------------------------------
