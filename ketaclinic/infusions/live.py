@@ -16,6 +16,7 @@ A woken stream reads what is new itself, so a spurious wake-up costs one read an
 
 import asyncio
 import contextlib
+import contextvars
 import datetime as dt
 import logging
 import threading
@@ -162,8 +163,10 @@ class Broker:
                 return
             poller = self._pollers.get(subscription.loop)
             if poller is None or poller.done():
+                # A fresh context: the poller outlives the request that started it, so it must not carry
+                # that request's thread-sensitive executor or audit context.
                 self._pollers[subscription.loop] = subscription.loop.create_task(
-                    self._poll(subscription.loop)
+                    self._poll(subscription.loop), context=contextvars.Context()
                 )
 
     def _has_subscribers_on(self, loop: asyncio.AbstractEventLoop) -> bool:
@@ -193,7 +196,7 @@ def newest_ids() -> tuple[int, ...]:
     quote = connection.ops.quote_name
     # Table and column names come from the models, never from input.
     columns = ", ".join(
-        f"(SELECT COALESCE(MAX({quote(model._meta.pk.column)}), 0) FROM {quote(model._meta.db_table)})"  # type: ignore[union-attr]  # noqa: S608
+        f"(SELECT COALESCE(MAX({quote(str(model._meta.pk.column))}), 0) FROM {quote(model._meta.db_table)})"  # noqa: S608
         for model, _ in WATCHED
     )
     with connection.cursor() as cursor:

@@ -4,7 +4,9 @@
  *   <div id="vitals-chart" data-stream-url="/infusions/visits/7/stream/"
  *        data-bands='{"systolic_pause":180,...}' data-initial='[{"id":1,"at":"...",...}]'></div>
  * data-bands holds the protocol's thresholds the visit runs under (record.chart_payload); nothing clinical
- * is written here. `withdrawn` events remove readings withdrawn as entered in error. Colours come from CSS custom properties (--chart-*) in app.css.
+ * is written here. `withdrawn` events remove readings withdrawn as entered in error. Colours come from
+ * CSS custom properties (--chart-*) in app.css.
+ * data-time-zone (an IANA name, e.g. "America/New_York") puts the time axis in the clinic's zone.
  * With `sse-swap="vitals" hx-swap="none"` inside an htmx `sse-connect` element the chart listens to that
  * connection (htmx:sseMessage); otherwise it opens its own EventSource.
  */
@@ -153,6 +155,8 @@
   const options = {
     width: Math.max(root.clientWidth, 320),
     height: HEIGHT,
+    // Times on the axis in the clinic's zone (data-time-zone), as the rest of the page shows them.
+    tzDate: root.dataset.timeZone ? (ts) => uPlot.tzDate(new Date(ts * 1000), root.dataset.timeZone) : undefined,
     scales: {
       x: { time: true },
       left: { range: leftRange },

@@ -119,7 +119,8 @@ def chair_update(request: HttpRequest, visit: InfusionVisit, cursor: ChairCursor
         payload = json.dumps([reading_payload(reading) for reading in readings], separators=(",", ":"))
         parts.append(sse_event("vitals", payload, event_id=str(cursor.last_reading_id)))
     withdrawn = live.withdrawn_reading_ids(visit=visit)
-    if withdrawn != cursor.withdrawn and (withdrawn or cursor.withdrawn is not None):
+    withdrawn_changed = withdrawn != cursor.withdrawn
+    if withdrawn_changed and (withdrawn or cursor.withdrawn is not None):
         parts.append(sse_event("withdrawn", json.dumps(withdrawn)))
     cursor.withdrawn = withdrawn
     alerts = live.open_alerts(visit_ids=[visit.pk])
@@ -133,11 +134,14 @@ def chair_update(request: HttpRequest, visit: InfusionVisit, cursor: ChairCursor
                 "can_acknowledge": can(request.user, Perm.ACKNOWLEDGE_INFUSION_ALERT),
             }
             parts.append(sse_event("alerts", render_to_string(ALERTS_TEMPLATE, context, request).strip()))
-        latest = live.latest_reading(visit=visit, withdrawn=withdrawn)
-        panel_html = render_to_string(PANEL_TEMPLATE, {"latest": latest}).strip()
-    if panel_html != cursor.panel_html:
-        cursor.panel_html = panel_html
-        parts.append(sse_event("panel", panel_html))
+        # The latest values change only with a new reading or a withdrawal: a wake-up for anything else
+        # (an acknowledgement, a pump event, the poller re-ringing a write already sent) skips the panel.
+        if readings or withdrawn_changed or cursor.panel_html is None:
+            latest = live.latest_reading(visit=visit, withdrawn=withdrawn)
+            panel_html = render_to_string(PANEL_TEMPLATE, {"latest": latest}).strip()
+            if panel_html != cursor.panel_html:
+                cursor.panel_html = panel_html
+                parts.append(sse_event("panel", panel_html))
     return "".join(parts)
 
 

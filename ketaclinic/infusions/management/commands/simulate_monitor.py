@@ -6,6 +6,7 @@ live poller, since this is another process than the web server.
 
     manage.py simulate_monitor --visit 12 --interval 3 --scenario hypertension
     manage.py simulate_monitor --visit demo --count 20 --seed 1
+    manage.py simulate_monitor --visit 12 --interval 1 --simulated-step 15 --scenario hypertension
 
 `normal` wanders around a resting baseline; `hypertension` lets the systolic pressure climb past the visit's
 pause threshold a few minutes in, so the alert rules raise an alert. The numbers below describe the
@@ -114,6 +115,12 @@ class Command(BaseCommand):
         parser.add_argument("--count", type=int, default=None, help="stop after this many readings")
         parser.add_argument("--seed", type=int, default=None, help="seed, for the same values every run")
         parser.add_argument("--scenario", choices=SCENARIOS, default="normal")
+        parser.add_argument(
+            "--simulated-step",
+            type=float,
+            default=None,
+            help="simulated seconds between readings (default --interval; larger fast-forwards the scenario)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         interval_s: float = options["interval"]
@@ -122,6 +129,9 @@ class Command(BaseCommand):
             raise CommandError("--interval must be 0 or more seconds.")
         if count is not None and count < 1:
             raise CommandError("--count must be at least 1.")
+        step_s: float = interval_s if options["simulated_step"] is None else options["simulated_step"]
+        if step_s < 0:
+            raise CommandError("--simulated-step must be 0 or more seconds.")
         visit = self._visit(str(options["visit"]))
         walk = MonitorWalk(
             seed=options["seed"],
@@ -134,7 +144,7 @@ class Command(BaseCommand):
         written = 0
         try:
             while not stop.is_set() and (count is None or written < count):
-                values = walk.step(elapsed_s=written * interval_s)
+                values = walk.step(elapsed_s=written * step_s)
                 try:
                     recorded = services.record_vital_signs(
                         by=None,

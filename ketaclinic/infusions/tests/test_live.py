@@ -1,0 +1,399 @@
+"""The live screens: the broker's wake-ups, the shared poller, the chair and board streams, the board page.
+
+Streams are driven directly: an AsyncClient request returns the response without reading it, and each
+`__anext__()` on its streaming content is one chunk the server would write (bounded by a timeout, so a
+broken wake-up fails the test instead of hanging it)."""
+
+import asyncio
+import datetime as dt
+import json
+import threading
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from django.db import connection
+from django.test import AsyncClient
+from django.test.utils import CaptureQueriesContext
+
+from conftest import signed_in_client
+from ketaclinic.audit.models import AuditEvent
+from ketaclinic.dosing.tests.conftest import with_signed_plan
+from ketaclinic.infusions import live, services
+from ketaclinic.infusions.models import InfusionVisit, VitalSignReading
+from ketaclinic.infusions.services import VitalsInput
+from ketaclinic.infusions.tests.factories import consenting_adult, opened_visit, ready_order
+from ketaclinic.scheduling.services.resources import add_chair
+
+WAIT_S = 10.0  # only ever reached when a wake-up is broken
+
+
+def run[T](scenario: Callable[[], Awaitable[T]]) -> T:
+    return async_to_sync(scenario)()
+
+
+def chunk_text(chunk: bytes | str) -> str:
+    return chunk.decode() if isinstance(chunk, bytes) else chunk
+
+
+def events_in(text: str) -> list[dict[str, str]]:
+    """The events of a chunk: {"event", "id", "data"} each (comments and `retry:` skipped)."""
+    found = []
+    for block in text.split("\n\n"):
+        fields: dict[str, str] = {}
+        data: list[str] = []
+        for line in block.split("\n"):
+            name, _, value = line.partition(": ")
+            if name == "data":
+                data.append(value)
+            elif name in ("event", "id"):
+                fields[name] = value
+        if "event" in fields:
+            fields["data"] = "\n".join(data)
+            found.append(fields)
+    return found
+
+
+def named(text: str, event: str) -> list[dict[str, str]]:
+    return [item for item in events_in(text) if item["event"] == event]
+
+
+def record(nurse: Any, visit: InfusionVisit, **values: Any) -> VitalSignReading:
+    return services.record_vital_signs(by=nurse, visit=visit, values=VitalsInput(**values)).reading
+
+
+@pytest.fixture
+def visit(front_desk, clinician, nurse, clinic) -> InfusionVisit:
+    return opened_visit(front_desk=front_desk, clinician=clinician, nurse=nurse, clinic=clinic)
+
+
+def async_client_for(user: Any) -> AsyncClient:
+    client = AsyncClient()
+    client.cookies = signed_in_client(user).cookies
+    return client
+
+
+def stream_url(visit: InfusionVisit) -> str:
+    return f"/infusions/visits/{visit.pk}/stream/"
+
+
+# --- the broker ---------------------------------------------------------------------------------------------
+
+
+def test_visit_changed_from_another_thread_wakes_the_visits_subscriber(db) -> None:
+    broker = live.Broker(autopoll=False)
+
+    async def scenario() -> tuple[bool, bool]:
+        watching = broker.subscribe_visit(visit_id=7, clinic_id=1)
+        elsewhere = broker.subscribe_visit(visit_id=8, clinic_id=1)
+        writer = threading.Thread(target=broker.visit_changed, args=(7,))
+        writer.start()
+        woken = await watching.wait(WAIT_S)
+        writer.join()
+        # The other visit's bell was not rung: its wait times out at once.
+        other = await elsewhere.wait(0)
+        return woken, other
+
+    assert run(scenario) == (True, False)
+
+
+def test_visit_changed_wakes_the_boards_of_the_visits_clinic_only(db) -> None:
+    broker = live.Broker(autopoll=False)
+
+    async def scenario() -> tuple[int, bool, bool]:
+        broker.remember(visit_id=7, clinic_id=1)
+        own = broker.subscribe_board(clinic_ids=[1, 2])
+        other = broker.subscribe_board(clinic_ids=[3])
+        rung = await asyncio.to_thread(broker.visit_changed, 7)
+        return rung, await own.wait(WAIT_S), await other.wait(0)
+
+    assert run(scenario) == (1, True, False)
+
+
+def test_module_level_visit_changed_rings_the_shared_broker(db) -> None:
+    async def scenario() -> bool:
+        subscription = live.BROKER.subscribe_visit(visit_id=424242, clinic_id=1)
+        try:
+            await asyncio.to_thread(live.visit_changed, visit_id=424242)
+            return await subscription.wait(WAIT_S)
+        finally:
+            live.BROKER.unsubscribe(subscription)
+
+    assert run(scenario) is True
+    assert live.BROKER.subscriber_count() == 0
+
+
+# --- the poller ---------------------------------------------------------------------------------------------
+
+
+def test_poller_wakes_subscribers_for_a_write_that_did_not_call_visit_changed(visit, nurse) -> None:
+    broker = live.Broker(autopoll=False)
+
+    async def scenario() -> tuple[bool, bool]:
+        subscription = broker.subscribe_visit(visit_id=visit.pk, clinic_id=visit.clinic_id)
+        board = broker.subscribe_board(clinic_ids=[visit.clinic_id])
+        watermarks = await sync_to_async(live.poll_once)(broker, None)
+        # As another process would write: through the service, but this process hears nothing (the test's
+        # transaction never commits, so its on-commit wake-up never runs).
+        await sync_to_async(record)(nurse, visit, systolic_mmhg=130, diastolic_mmhg=80)
+        await sync_to_async(live.poll_once)(broker, watermarks)
+        return await subscription.wait(WAIT_S), await board.wait(WAIT_S)
+
+    assert run(scenario) == (True, True)
+
+
+def test_first_poll_only_sets_the_watermarks(visit, nurse) -> None:
+    broker = live.Broker(autopoll=False)
+    record(nurse, visit, heart_rate_bpm=70)
+
+    async def scenario() -> bool:
+        subscription = broker.subscribe_visit(visit_id=visit.pk, clinic_id=visit.clinic_id)
+        await sync_to_async(live.poll_once)(broker, None)
+        return await subscription.wait(0)
+
+    assert run(scenario) is False
+
+
+@pytest.mark.parametrize("subscribers", [1, 40])
+def test_poller_issues_one_query_per_quiet_tick_whatever_the_subscriber_count(visit, subscribers) -> None:
+    broker = live.Broker(autopoll=False)
+
+    async def scenario() -> tuple[int, int]:
+        for _ in range(subscribers):
+            broker.subscribe_visit(visit_id=visit.pk, clinic_id=visit.clinic_id)
+
+        def ticks() -> tuple[int, int]:
+            watermarks = live.poll_once(broker, None)
+            with CaptureQueriesContext(connection) as first:
+                watermarks = live.poll_once(broker, watermarks)
+            with CaptureQueriesContext(connection) as second:
+                live.poll_once(broker, watermarks)
+            return len(first.captured_queries), len(second.captured_queries)
+
+        return await sync_to_async(ticks)()
+
+    assert run(scenario) == (1, 1)
+
+
+@pytest.mark.parametrize("subscribers", [1, 40])
+def test_a_tick_that_finds_a_new_reading_adds_one_query_per_moved_table(visit, nurse, subscribers) -> None:
+    broker = live.Broker(autopoll=False)
+
+    async def scenario() -> int:
+        for _ in range(subscribers):
+            broker.subscribe_visit(visit_id=visit.pk, clinic_id=visit.clinic_id)
+
+        def tick() -> int:
+            watermarks = live.poll_once(broker, None)
+            record(nurse, visit, heart_rate_bpm=72)
+            with CaptureQueriesContext(connection) as queries:
+                live.poll_once(broker, watermarks)
+            return len(queries.captured_queries)
+
+        return await sync_to_async(tick)()
+
+    # The newest ids, then which visits own the new readings: 2 queries for 1 or 40 connections.
+    assert run(scenario) == 2
+
+
+def test_the_running_poller_wakes_a_stream_and_stops_with_its_last_subscriber(
+    visit, nurse, settings, monkeypatch
+) -> None:
+    settings.KETACLINIC_LIVE_POLL_INTERVAL_S = 0.01
+    broker = live.Broker()
+    ticks: list[tuple[int, ...]] = []
+    poll_once = live.poll_once
+
+    def counted(broker: live.Broker, watermarks: tuple[int, ...] | None) -> tuple[int, ...]:
+        ticks.append(poll_once(broker, watermarks))
+        return ticks[-1]
+
+    monkeypatch.setattr(live, "poll_once", counted)
+
+    async def scenario() -> tuple[bool, bool]:
+        subscription = broker.subscribe_visit(visit_id=visit.pk, clinic_id=visit.clinic_id)
+        poller = broker._pollers[asyncio.get_running_loop()]
+        # Once the first tick has set the watermarks, write as another process would.
+        while not ticks:
+            await asyncio.sleep(0.01)
+        await sync_to_async(record)(nurse, visit, spo2_percent=97)
+        woken = await subscription.wait(WAIT_S)
+        broker.unsubscribe(subscription)
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        return woken, poller.done()
+
+    assert run(scenario) == (True, True)
+
+
+# --- the chair stream ---------------------------------------------------------------------------------------
+
+
+def test_stream_redirects_an_anonymous_request_to_sign_in(visit, client) -> None:
+    response = client.get(stream_url(visit))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("role", ["front_desk", "billing_clerk", "custodian", "clinic_admin", "patient_user"])
+def test_stream_refuses_a_role_without_view_infusion(visit, role, request, client_for) -> None:
+    response = client_for(request.getfixturevalue(role)).get(stream_url(visit))
+    assert response.status_code == 403
+
+
+def test_stream_answers_another_clinics_visit_as_missing(visit, outsider, client_for) -> None:
+    response = client_for(outsider).get(stream_url(visit))
+    assert response.status_code == 404
+
+
+def test_stream_refuses_a_malformed_last_event_id(visit, nurse, client_for) -> None:
+    response = client_for(nurse).get(stream_url(visit), HTTP_LAST_EVENT_ID="12; DROP")
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid_last_event_id",
+        "message": "Last-Event-ID must be a reading id (digits).",
+    }
+
+
+def test_stream_sends_the_state_on_connect_then_a_reading_written_after(
+    visit, nurse, django_capture_on_commit_callbacks
+) -> None:
+    client = async_client_for(nurse)
+    before = record(nurse, visit, systolic_mmhg=124, diastolic_mmhg=79, heart_rate_bpm=71, spo2_percent=98)
+
+    def write_and_commit() -> VitalSignReading:
+        with django_capture_on_commit_callbacks(execute=True):
+            return record(
+                nurse, visit, systolic_mmhg=131, diastolic_mmhg=82, heart_rate_bpm=76, spo2_percent=97
+            )
+
+    async def scenario() -> tuple[Any, str, str, VitalSignReading, int]:
+        response = await client.get(stream_url(visit))
+        content = response.streaming_content
+        first = chunk_text(await asyncio.wait_for(content.__anext__(), WAIT_S))
+        after = await sync_to_async(write_and_commit)()
+        second = chunk_text(await asyncio.wait_for(content.__anext__(), WAIT_S))
+        subscribers = live.BROKER.subscriber_count()
+        await content.aclose()
+        return response, first, second, after, subscribers
+
+    response, first, second, after, subscribers = run(scenario)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/event-stream"
+    assert (response["Cache-Control"], response["X-Accel-Buffering"]) == ("no-cache", "no")
+    assert first.startswith("retry: 3000\n\n")
+    [initial] = named(first, "vitals")
+    assert initial["id"] == str(before.pk)
+    assert [item["id"] for item in json.loads(initial["data"])] == [before.pk]
+    assert "124" in named(first, "panel")[0]["data"]
+    [update] = named(second, "vitals")
+    assert update["id"] == str(after.pk)
+    assert json.loads(update["data"]) == [
+        {
+            "id": after.pk,
+            "at": after.measured_at.astimezone(dt.UTC).isoformat(),
+            "systolic": 131,
+            "diastolic": 82,
+            "heart_rate": 76,
+            "spo2": 97,
+            "respiratory_rate": None,
+            "implausible": [],
+        }
+    ]
+    assert "131" in named(second, "panel")[0]["data"]
+    assert subscribers == 1
+    assert live.BROKER.subscriber_count() == 0
+
+
+def test_last_event_id_skips_readings_already_sent(visit, nurse) -> None:
+    client = async_client_for(nurse)
+    first = record(nurse, visit, heart_rate_bpm=70)
+    second = record(nurse, visit, heart_rate_bpm=74)
+    third = record(nurse, visit, heart_rate_bpm=78)
+
+    async def connect(last_event_id: str) -> str:
+        response = await client.get(stream_url(visit), headers={"Last-Event-ID": last_event_id})
+        content = response.streaming_content
+        try:
+            return chunk_text(await asyncio.wait_for(content.__anext__(), WAIT_S))
+        finally:
+            await content.aclose()
+
+    resumed = run(partial(connect, str(first.pk)))
+    [vitals] = named(resumed, "vitals")
+    assert [item["id"] for item in json.loads(vitals["data"])] == [second.pk, third.pk]
+    assert named(run(partial(connect, str(third.pk))), "vitals") == []
+
+
+def test_connecting_audits_one_read_of_the_visit(visit, nurse) -> None:
+    client = async_client_for(nurse)
+
+    async def scenario() -> None:
+        response = await client.get(stream_url(visit))
+        await asyncio.wait_for(response.streaming_content.__anext__(), WAIT_S)
+        await response.streaming_content.aclose()
+
+    before = AuditEvent.objects.filter(object_type="infusion_visit", action="view").count()
+    run(scenario)
+    reads = AuditEvent.objects.filter(object_type="infusion_visit", action="view")
+    assert reads.count() == before + 1
+    assert reads.order_by("-pk").first().actor == nurse  # type: ignore[union-attr]
+
+
+# --- the board ----------------------------------------------------------------------------------------------
+
+
+def test_board_lists_each_active_chair_with_its_phase_latest_values_and_open_alerts(
+    front_desk, clinician, nurse, clinic, clinic_admin, client_for
+) -> None:
+    chair = add_chair(by=clinic_admin, clinic=clinic, name="Chair 3")
+    patient = with_signed_plan(clinician, consenting_adult(front_desk, clinic))
+    ready_order(clinician=clinician, nurse=nurse, patient=patient)
+    visit = services.open_visit(by=nurse, patient=patient, chair=chair)
+    recorded = services.record_vital_signs(
+        by=nurse,
+        visit=visit,
+        values=VitalsInput(systolic_mmhg=192, diastolic_mmhg=96, heart_rate_bpm=88, spo2_percent=97),
+    )
+    response = client_for(nurse).get("/infusions/board/")
+    assert response.status_code == 200
+    [row] = response.context["rows"]
+    assert (row.visit_id, row.chair, row.patient_name, row.phase_label) == (
+        visit.pk,
+        "Chair 3",
+        patient.display_name,
+        "Checking in",
+    )
+    assert row.latest == recorded.reading
+    assert [alert.message for alert in row.alerts] == [alert.message for alert in recorded.alerts]
+    assert row.alerts, "192/96 mmHg raises the protocol's blood-pressure alert"
+    body = response.content.decode()
+    assert f'<a href="/infusions/visits/{visit.pk}/">{patient.display_name}</a>' in body
+    assert ">192</" not in body  # values are not wrapped as artefacts: the plain number is shown
+    assert "192/96" in body
+    assert body.count('class="board-alert level-') == len(recorded.alerts)
+    assert 'sse-connect="/infusions/board/stream/"' in body
+
+
+@pytest.mark.parametrize("role", ["front_desk", "billing_clerk", "custodian", "clinic_admin"])
+def test_board_refuses_a_role_without_view_infusion(role, request, client_for) -> None:
+    assert client_for(request.getfixturevalue(role)).get("/infusions/board/").status_code == 403
+    assert client_for(request.getfixturevalue(role)).get("/infusions/board/stream/").status_code == 403
+
+
+def test_board_stream_sends_the_table_on_connect(visit, nurse) -> None:
+    client = async_client_for(nurse)
+
+    async def scenario() -> str:
+        response = await client.get("/infusions/board/stream/")
+        content = response.streaming_content
+        try:
+            return chunk_text(await asyncio.wait_for(content.__anext__(), WAIT_S))
+        finally:
+            await content.aclose()
+
+    [board] = named(run(scenario), "board")
+    assert visit.patient.display_name in board["data"]
+    assert f"/infusions/visits/{visit.pk}/" in board["data"]
