@@ -327,6 +327,29 @@ def test_last_event_id_skips_readings_already_sent(visit, nurse) -> None:
     assert named(run(partial(connect, str(third.pk))), "vitals") == []
 
 
+def test_alerts_the_page_already_drew_are_not_sent_again_on_connect(visit, nurse) -> None:
+    from ketaclinic.infusions.tests.factories import started
+
+    started(nurse, visit)
+    alert = services.record_vital_signs(
+        by=nurse, visit=visit, values=VitalsInput(systolic_mmhg=205, diastolic_mmhg=100)
+    ).alerts[0]
+    client = async_client_for(nurse)
+
+    async def connect(query: str) -> str:
+        response = await client.get(stream_url(visit) + query)
+        content = response.streaming_content
+        try:
+            return chunk_text(await asyncio.wait_for(content.__anext__(), WAIT_S))
+        finally:
+            await content.aclose()
+
+    assert named(run(partial(connect, f"?alerts={alert.pk}")), "alerts") == []
+    [sent] = named(run(partial(connect, "?alerts=")), "alerts")
+    assert alert.message in sent["data"]
+    assert len(named(run(partial(connect, "")), "alerts")) == 1
+
+
 def test_connecting_audits_one_read_of_the_visit(visit, nurse) -> None:
     client = async_client_for(nurse)
 
