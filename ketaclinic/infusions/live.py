@@ -107,6 +107,14 @@ class Broker:
         # A visit's clinic never changes (the visit row is append-only), so this map only grows.
         self._clinic_of_visit: dict[int, int] = {}
         self._pollers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
+        # How many times each visit has changed in this process: a stream's shared read is fresh when it was
+        # taken at the generation the stream woke for (views/live.py reads a visit once per change).
+        self._generation: dict[int, int] = {}
+
+    def generation(self, visit_id: int) -> int:
+        """The visit's change count so far in this process."""
+        with self._lock:
+            return self._generation.get(visit_id, 0)
 
     def subscribe_visit(self, *, visit_id: int, clinic_id: int) -> Subscription:
         """A subscription to one visit, rung on every change to it. Call from the stream's event loop."""
@@ -137,6 +145,10 @@ class Broker:
         with self._lock:
             self._clinic_of_visit[visit_id] = clinic_id
 
+    def has_visit_subscribers(self, visit_id: int) -> bool:
+        with self._lock:
+            return any(subscription.visit_id == visit_id for subscription in self._subscriptions)
+
     def subscriber_count(self) -> int:
         with self._lock:
             return len(self._subscriptions)
@@ -144,6 +156,7 @@ class Broker:
     def visit_changed(self, visit_id: int) -> int:
         """Ring every subscription watching `visit_id`; returns how many were rung."""
         with self._lock:
+            self._generation[visit_id] = self._generation.get(visit_id, 0) + 1
             clinic_id = self._clinic_of_visit.get(visit_id)
             targets = [
                 subscription

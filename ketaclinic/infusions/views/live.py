@@ -107,41 +107,120 @@ class ChairCursor:
     panel_html: str | None = None
 
 
-def chair_update(request: HttpRequest, visit: InfusionVisit, cursor: ChairCursor) -> str:
-    """The events for what changed since `cursor` (advancing it): `vitals` with the new readings (JSON, as
-    `record.reading_payload`), `withdrawn` with the ids of readings withdrawn as entered in error, `alerts`
-    when the set of open alerts changed (so a half-typed acknowledgement is not swapped away by the next
-    reading) and `panel` when the latest values' fragment changed. Empty when nothing changed."""
-    parts: list[str] = []
-    readings = live.readings_after(visit=visit, after_id=cursor.last_reading_id)
-    if readings:
-        cursor.last_reading_id = readings[-1].pk
-        payload = json.dumps([reading_payload(reading) for reading in readings], separators=(",", ":"))
-        parts.append(sse_event("vitals", payload, event_id=str(cursor.last_reading_id)))
+@dataclass(frozen=True)
+class VisitState:
+    """One read of a visit, shared by every stream of this process that watches it: the readings after
+    `after_id` (as the chart takes them), the withdrawn reading ids, the open alerts and the latest-values
+    fragment. `generation` is the broker's change count the read was taken at."""
+
+    generation: int
+    after_id: int
+    readings: tuple[tuple[int, str], ...]
+    withdrawn: tuple[int, ...]
+    alerts: tuple[Any, ...]
+    panel_html: str
+
+
+def read_visit_state(visit: InfusionVisit, after_id: int, generation: int) -> VisitState:
+    """Read what the chair streams show, once (four queries, one template)."""
+    readings = live.readings_after(visit=visit, after_id=after_id)
     withdrawn = live.withdrawn_reading_ids(visit=visit)
-    withdrawn_changed = withdrawn != cursor.withdrawn
-    if withdrawn_changed and (withdrawn or cursor.withdrawn is not None):
-        parts.append(sse_event("withdrawn", json.dumps(withdrawn)))
-    cursor.withdrawn = withdrawn
     alerts = live.open_alerts(visit_ids=[visit.pk])
     with timezone.override(ZoneInfo(visit.clinic.time_zone)):
-        alert_ids = sorted(alert.pk for alert in alerts)
-        if alert_ids != cursor.alert_ids:
-            cursor.alert_ids = alert_ids
-            context = {
-                "screen": {"open_alerts": alerts},
-                "visit": visit,
-                "can_acknowledge": can(request.user, Perm.ACKNOWLEDGE_INFUSION_ALERT),
-            }
-            parts.append(sse_event("alerts", render_to_string(ALERTS_TEMPLATE, context, request).strip()))
-        # The latest values change only with a new reading or a withdrawal: a wake-up for anything else
-        # (an acknowledgement, a pump event, the poller re-ringing a write already sent) skips the panel.
-        if readings or withdrawn_changed or cursor.panel_html is None:
-            latest = live.latest_reading(visit=visit, withdrawn=withdrawn)
-            panel_html = render_to_string(PANEL_TEMPLATE, {"latest": latest}).strip()
-            if panel_html != cursor.panel_html:
-                cursor.panel_html = panel_html
-                parts.append(sse_event("panel", panel_html))
+        latest = live.latest_reading(visit=visit, withdrawn=withdrawn)
+        panel_html = render_to_string(PANEL_TEMPLATE, {"latest": latest}).strip()
+    return VisitState(
+        generation=generation,
+        after_id=after_id,
+        readings=tuple(
+            (reading.pk, json.dumps(reading_payload(reading), separators=(",", ":"))) for reading in readings
+        ),
+        withdrawn=tuple(withdrawn),
+        alerts=tuple(alerts),
+        panel_html=panel_html,
+    )
+
+
+class SharedStates:
+    """The newest read of each watched visit. When several streams of one visit wake for the same change,
+    the first reads and the others use its read, so a reading costs one read per visit, not one per open
+    screen (a busy chair may be watched by its tablet, the board's neighbours and the clinician's phone)."""
+
+    def __init__(self) -> None:
+        self._states: dict[int, VisitState] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def state_for(self, visit: InfusionVisit, after_id: int) -> VisitState:
+        lock = self._locks.setdefault(visit.pk, asyncio.Lock())
+        async with lock:
+            generation = live.BROKER.generation(visit.pk)
+            state = self._states.get(visit.pk)
+            if state is None or state.generation < generation or state.after_id > after_id:
+                state = await sync_to_async(read_visit_state)(visit, after_id, generation)
+                self._states[visit.pk] = state
+            return state
+
+    def forget(self, visit_id: int) -> None:
+        """Drop a visit's read when its last stream closes."""
+        if not live.BROKER.has_visit_subscribers(visit_id):
+            self._states.pop(visit_id, None)
+            self._locks.pop(visit_id, None)
+
+
+SHARED = SharedStates()
+
+
+def events_from(state: VisitState, cursor: ChairCursor) -> tuple[list[str], bool]:
+    """The events `state` holds that this connection has not sent (advancing `cursor`), and whether the set
+    of open alerts changed (the caller renders that fragment for its own viewer: it holds forms)."""
+    parts: list[str] = []
+    new = [(pk, payload) for pk, payload in state.readings if pk > cursor.last_reading_id]
+    if new:
+        cursor.last_reading_id = new[-1][0]
+        payload = "[" + ",".join(item for _, item in new) + "]"
+        parts.append(sse_event("vitals", payload, event_id=str(cursor.last_reading_id)))
+    withdrawn = list(state.withdrawn)
+    if withdrawn != cursor.withdrawn and (withdrawn or cursor.withdrawn is not None):
+        parts.append(sse_event("withdrawn", json.dumps(withdrawn)))
+    cursor.withdrawn = withdrawn
+    alert_ids = sorted(alert.pk for alert in state.alerts)
+    alerts_changed = alert_ids != cursor.alert_ids
+    cursor.alert_ids = alert_ids
+    if state.panel_html != cursor.panel_html:
+        cursor.panel_html = state.panel_html
+        parts.append(sse_event("panel", state.panel_html))
+    return parts, alerts_changed
+
+
+def alerts_event(request: HttpRequest, visit: InfusionVisit, alerts: tuple[Any, ...]) -> str:
+    """The open-alerts fragment for this viewer (its forms carry the viewer's CSRF token)."""
+    with timezone.override(ZoneInfo(visit.clinic.time_zone)):
+        context = {
+            "screen": {"open_alerts": list(alerts)},
+            "visit": visit,
+            "can_acknowledge": can(request.user, Perm.ACKNOWLEDGE_INFUSION_ALERT),
+        }
+        return sse_event("alerts", render_to_string(ALERTS_TEMPLATE, context, request).strip())
+
+
+def chair_update(request: HttpRequest, visit: InfusionVisit, cursor: ChairCursor) -> str:
+    """The events for what changed since `cursor` (advancing it), read for this connection alone: `vitals`
+    with the new readings (JSON, as `record.reading_payload`), `withdrawn` with the ids of readings withdrawn
+    as entered in error, `alerts` when the set of open alerts changed (so a half-typed acknowledgement is not
+    swapped away by the next reading) and `panel` when the latest values' fragment changed."""
+    state = read_visit_state(visit, cursor.last_reading_id, live.BROKER.generation(visit.pk))
+    parts, alerts_changed = events_from(state, cursor)
+    if alerts_changed:
+        parts.append(alerts_event(request, visit, state.alerts))
+    return "".join(parts)
+
+
+async def shared_update(request: HttpRequest, visit: InfusionVisit, cursor: ChairCursor) -> str:
+    """Like `chair_update`, from the visit's shared read."""
+    state = await SHARED.state_for(visit, cursor.last_reading_id)
+    parts, alerts_changed = events_from(state, cursor)
+    if alerts_changed:
+        parts.append(await sync_to_async(alerts_event)(request, visit, state.alerts))
     return "".join(parts)
 
 
@@ -157,11 +236,12 @@ async def chair_events(request: HttpRequest, visit: InfusionVisit, cursor: Chair
             if not await subscription.wait(HEARTBEAT_S):
                 yield ": heartbeat\n\n"
                 continue
-            update = await sync_to_async(chair_update)(request, visit, cursor)
+            update = await shared_update(request, visit, cursor)
             if update:
                 yield update
     finally:
         live.BROKER.unsubscribe(subscription)
+        SHARED.forget(visit.pk)
 
 
 def _open_chair(request: HttpRequest, visit_id: int) -> HttpResponseBase | InfusionVisit:
