@@ -57,7 +57,7 @@ class CurveChart:
     description: str
 
 
-def _nice_top(value: float) -> float:
+def nice_top(value: float) -> float:
     """The smallest 'round' axis top (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten) at or above
     `value`."""
     if value <= 0:
@@ -84,7 +84,7 @@ def curve_chart(
 ) -> CurveChart:
     """Coordinates for a concentration curve with its ceiling band, end-of-infusion line and peak."""
     x_max = max(times_min) if times_min else 1.0
-    y_top = _nice_top(max([*concentrations_ng_per_ml, float(ceiling_ng_per_ml)]) * 1.1)
+    y_top = nice_top(max([*concentrations_ng_per_ml, float(ceiling_ng_per_ml)]) * 1.1)
     plot_width = WIDTH - LEFT - RIGHT
     plot_height = HEIGHT - TOP - BOTTOM
     bottom = TOP + plot_height

@@ -3,6 +3,7 @@ curve ahead dashed, a line at "now" and at the end of the infusion. Pure: the te
 
 from dataclasses import dataclass
 
+from ketaclinic.dosing.charts import Tick, nice_top
 from ketaclinic.infusions.prediction import VisitCurve
 
 WIDTH = 560
@@ -13,12 +14,6 @@ TOP = 14
 BOTTOM = 40
 X_TICK_EVERY_MIN = 20
 Y_TICKS = 4
-
-
-@dataclass(frozen=True)
-class Tick:
-    position: float
-    label: str
 
 
 @dataclass(frozen=True)
@@ -38,17 +33,10 @@ class ProgressChart:
     description: str
 
 
-def _nice_top(value: float) -> float:
-    top = 50.0
-    while top < value:
-        top *= 2 if str(int(top))[0] in "15" else 2.5
-    return top
-
-
 def progress_chart(curve: VisitCurve) -> ProgressChart:
     """Coordinates for the visit's concentration curve."""
     x_max = curve.times_min[-1] if curve.times_min else 1.0
-    y_top = _nice_top(max(curve.concentrations_ng_per_ml, default=0.0) * 1.1)
+    y_top = nice_top(max(curve.concentrations_ng_per_ml, default=0.0) * 1.1)
     plot_width = WIDTH - LEFT - RIGHT
     plot_height = HEIGHT - TOP - BOTTOM
     bottom = TOP + plot_height
