@@ -7,13 +7,16 @@ is closed first through the same services (stopped, scored, discharged with a re
 `make run` shows a live infusion.
 """
 
+import datetime as dt
 from decimal import Decimal
 
 from ketaclinic.accounts.models import User
 from ketaclinic.core import clock
 from ketaclinic.core.models import Clinic
+from ketaclinic.demo import inventory_demo
 from ketaclinic.infusions import rules, selectors, services
 from ketaclinic.infusions.models import InfusionVisit
+from ketaclinic.inventory.models import Receipt, StorageLocation
 from ketaclinic.measures import selectors as measures_selectors
 from ketaclinic.measures import services as measures_services
 from ketaclinic.measures.models import Context, InstrumentDefinition
@@ -75,12 +78,35 @@ def close_visit_left_open(staff: dict[str, User], visit: InfusionVisit) -> None:
     )
 
 
-def load(*, staff: dict[str, User], clinics: dict[str, Clinic], patients: dict[str, Patient]) -> int:
-    """Open Lena's live infusion unless one is already on the board; return how many visits were made."""
-    del clinics
-    lena, nurse = patients["lena"], staff["nurse"]
-    if selectors.active_visits(clinic_ids=[lena.clinic_id]):
+MIDAZOLAM_NDC = "00000-0001-02"
+
+
+def _rescue_midazolam(staff: dict[str, User], clinic: Clinic) -> int:
+    """Midazolam 1 mg/mL for emergence reactions, received into the safe (drawn from the ledger when used)."""
+    if Receipt.objects.filter(clinic=clinic, product__ndc=MIDAZOLAM_NDC).exists():
         return 0
+    safe = StorageLocation.objects.get(clinic=clinic, name="Safe")
+    receipt = inventory_demo.receive(
+        staff["custodian"],
+        staff["drchen"],
+        clinic,
+        ndc=MIDAZOLAM_NDC,
+        lot="MZ2609",
+        vials=5,
+        expires_on=clock.today_in(clinic.time_zone) + dt.timedelta(days=300),
+        invoice="NMS-48377",
+        location=safe,
+    )
+    return 1 + receipt.vial_count
+
+
+def load(*, staff: dict[str, User], clinics: dict[str, Clinic], patients: dict[str, Patient]) -> int:
+    """Stock rescue midazolam and open Lena's live infusion unless one is already on the board; return how
+    many rows of note were made (receipt, vials, visit)."""
+    lena, nurse = patients["lena"], staff["nurse"]
+    made = _rescue_midazolam(staff, clinics["main"])
+    if selectors.active_visits(clinic_ids=[lena.clinic_id]):
+        return made
     stale = selectors.open_visit_for_patient(patient=lena)
     if stale is not None:
         close_visit_left_open(staff, stale)
@@ -112,4 +138,4 @@ def load(*, staff: dict[str, User], clinics: dict[str, Clinic], patients: dict[s
         by=nurse, visit=visit, kind=rules.PumpEventKind.START, rate_ml_per_h=visit.planned_rate_ml_per_h
     )
     services.record_vital_signs(by=nurse, visit=visit, values=RAISED)
-    return 1
+    return made + 1

@@ -39,7 +39,7 @@ def _location(custodian: User, clinic: Clinic, name: str, description: str) -> t
     return stock.add_location(by=custodian, clinic=clinic, name=name, description=description), 1
 
 
-def _receive(
+def receive(
     custodian: User,
     witness: User,
     clinic: Clinic,
@@ -83,7 +83,7 @@ def load(*, staff: dict[str, User], clinics: dict[str, Clinic], patients: dict[s
     if Receipt.objects.filter(clinic=clinic).exists():
         return made
     today = clock.today_in(clinic.time_zone)
-    box = _receive(
+    box = receive(
         custodian,
         clinician,
         clinic,
@@ -94,7 +94,7 @@ def load(*, staff: dict[str, User], clinics: dict[str, Clinic], patients: dict[s
         invoice="NMS-48213",
         location=safe,
     )
-    expiring = _receive(
+    expiring = receive(
         custodian,
         clinician,
         clinic,

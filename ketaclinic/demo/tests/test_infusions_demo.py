@@ -10,6 +10,7 @@ from ketaclinic.core import clock
 from ketaclinic.demo import (
     dosing_demo,
     infusions_demo,
+    inventory_demo,
     measures_demo,
     plans_demo,
     scheduling_demo,
@@ -18,21 +19,23 @@ from ketaclinic.demo import (
 from ketaclinic.demo.tests.test_dosing_demo import demo_world
 from ketaclinic.infusions import selectors
 from ketaclinic.infusions.models import Discharge, InfusionVisit, VitalAlert
+from ketaclinic.inventory.models import Vial
 
 pytestmark = pytest.mark.django_db
 
 
 def _lower_demos(world: dict) -> None:
-    for loader in (screening_demo, measures_demo, plans_demo, scheduling_demo, dosing_demo):
+    for loader in (screening_demo, measures_demo, plans_demo, scheduling_demo, inventory_demo, dosing_demo):
         loader.load(**world)
 
 
 def test_demo_opens_lenas_live_infusion_once() -> None:
     world = demo_world()
     _lower_demos(world)
-    assert infusions_demo.load(**world) == 1
+    assert infusions_demo.load(**world) == 1 + 1 + 5  # the visit; a midazolam receipt of five vials
     assert infusions_demo.load(**world) == 0
     visit = InfusionVisit.objects.get()
+    assert Vial.objects.filter(product__substance="midazolam").count() == 5
     screen = selectors.chair_screen(viewer=world["staff"]["nurse"], visit_id=visit.pk)
     assert (visit.patient, screen.phase.value, screen.start_blockers) == (
         world["patients"]["lena"],
