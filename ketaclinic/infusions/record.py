@@ -15,12 +15,16 @@ from ketaclinic.infusions.models import (
     DrugGiven,
     EnteredInError,
     InfusionVisit,
+    ReadingSource,
     RecoveryScore,
     SideEffect,
     VitalAlert,
     VitalSignReading,
 )
 from ketaclinic.infusions.selectors import PHASE_LABELS, ChairScreen, phase_of, visit_for
+
+# The timeline summarises routine monitor readings per window of this many seconds.
+MONITOR_WINDOW_S = 300
 
 VITAL_FIELDS = (
     ("systolic_mmhg", "systolic"),
@@ -117,6 +121,23 @@ def _vitals_text(reading: VitalSignReading) -> str:
     return "; ".join(parts)
 
 
+def _ranges(readings: list[VitalSignReading]) -> str:
+    """Lowest to highest of each vital sign over a window of monitor readings."""
+    parts = []
+    for field, label, unit in (
+        ("systolic_mmhg", "systolic", " mmHg"),
+        ("diastolic_mmhg", "diastolic", " mmHg"),
+        ("heart_rate_bpm", "HR", "/min"),
+        ("spo2_percent", "SpO2", "%"),
+        ("respiratory_rate_per_min", "RR", "/min"),
+    ):
+        values = [getattr(reading, field) for reading in readings if getattr(reading, field) is not None]
+        if values:
+            low, high = min(values), max(values)
+            parts.append(f"{label} {low}{unit}" if low == high else f"{label} {low}-{high}{unit}")
+    return "; ".join(parts)
+
+
 def visit_record(*, viewer: Any, visit_id: int) -> VisitRecord:
     """The whole visit as one timeline (audited once, a fixed number of queries)."""
     visit = visit_for(viewer=viewer, visit_id=visit_id)
@@ -182,7 +203,23 @@ def visit_record(*, viewer: Any, visit_id: int) -> VisitRecord:
                 withdrawn(CorrectableRow.PUMP_EVENT, event.pk),
             )
         )
+    alerts = list(VitalAlert.objects.filter(visit=visit).select_related("acknowledgement__acknowledged_by"))
+    alerting = {alert.reading_id for alert in alerts}
+    monitor: dict[int, list[VitalSignReading]] = {}
     for reading in VitalSignReading.objects.filter(visit=visit).select_related("recorded_by"):
+        reason = withdrawn(CorrectableRow.READING, reading.pk)
+        routine = (
+            reading.source != ReadingSource.MANUAL
+            and reading.pk not in alerting
+            and not reading.implausible
+            and not reason
+        )
+        if routine:
+            # A monitor sends a reading every few seconds: the record keeps every one (the chart and the API
+            # show them), the timeline summarises them per window with their ranges.
+            window = int((reading.measured_at - visit.opened_at).total_seconds() // MONITOR_WINDOW_S)
+            monitor.setdefault(window, []).append(reading)
+            continue
         entries.append(
             Entry(
                 reading.measured_at,
@@ -192,10 +229,21 @@ def visit_record(*, viewer: Any, visit_id: int) -> VisitRecord:
                 _name(reading.recorded_by),
                 CorrectableRow.READING,
                 reading.pk,
-                withdrawn(CorrectableRow.READING, reading.pk),
+                reason,
             )
         )
-    for alert in VitalAlert.objects.filter(visit=visit).select_related("acknowledgement__acknowledged_by"):
+    for readings in monitor.values():
+        entries.append(
+            Entry(
+                readings[0].measured_at,
+                "monitor",
+                f"Monitor: {len(readings)} reading{'s' if len(readings) != 1 else ''} over "
+                f"{(readings[-1].measured_at - readings[0].measured_at).total_seconds() / 60:.0f} min",
+                _ranges(readings),
+                "Monitor",
+            )
+        )
+    for alert in alerts:
         entries.append(
             Entry(
                 alert.raised_at,

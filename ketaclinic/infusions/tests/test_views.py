@@ -313,3 +313,24 @@ def test_progress_shows_drug_given_so_far(client_for, nurse, visit) -> None:
     expected = (event.rate_mg_per_min * 10).quantize(Decimal("0.1"))
     assert f"{expected} of" in screen.text
     assert rules.PumpEventKind(event.kind) is rules.PumpEventKind.START
+
+
+def test_record_summarises_routine_monitor_readings_and_lists_the_rest(client_for, nurse, visit) -> None:
+    started(nurse, visit)
+    for heart_rate in (70, 76, 73):
+        services.record_vital_signs(
+            by=None,
+            visit=visit,
+            values=services.VitalsInput(heart_rate_bpm=heart_rate, spo2_percent=98),
+            source=ReadingSource.DEVICE,
+        )
+    services.record_vital_signs(
+        by=None,
+        visit=visit,
+        values=services.VitalsInput(heart_rate_bpm=72, spo2_percent=0),
+        source=ReadingSource.DEVICE,
+    )
+    page = client_for(nurse).get(reverse("infusions:record", args=[visit.pk])).text
+    assert "Monitor: 3 readings over 0 min" in page
+    assert "HR 70-76/min; SpO2 98%" in page
+    assert "implausible spo2_percent" in page
