@@ -206,7 +206,11 @@ def visit_record(*, viewer: Any, visit_id: int) -> VisitRecord:
     alerts = list(VitalAlert.objects.filter(visit=visit).select_related("acknowledgement__acknowledged_by"))
     alerting = {alert.reading_id for alert in alerts}
     monitor: dict[int, list[VitalSignReading]] = {}
-    for reading in VitalSignReading.objects.filter(visit=visit).select_related("recorded_by"):
+    for reading in (
+        VitalSignReading.objects.filter(visit=visit)
+        .select_related("recorded_by")
+        .order_by("measured_at", "pk")
+    ):
         reason = withdrawn(CorrectableRow.READING, reading.pk)
         routine = (
             reading.source != ReadingSource.MANUAL
