@@ -158,7 +158,8 @@
     // Times on the axis in the clinic's zone (data-time-zone), as the rest of the page shows them.
     tzDate: root.dataset.timeZone ? (ts) => uPlot.tzDate(new Date(ts * 1000), root.dataset.timeZone) : undefined,
     scales: {
-      x: { time: true },
+      // One reading alone would stretch the time axis over years: show five minutes either side of it.
+      x: { time: true, range: (u, min, max) => (min === max ? [min - 300, max + 300] : [min, max]) },
       left: { range: leftRange },
       right: { range: rightRange },
     },

@@ -46,7 +46,9 @@ def test_nurse_runs_an_infusion_from_check_in_to_discharge(page: Page, live_serv
     page.get_by_label("Fasting as instructed").check()
     page.get_by_label("A responsible adult will take the patient home").check()
     page.get_by_label("Escort's name").fill("Jonas Weber")
-    page.get_by_label("Weight today (kg)").fill("64")
+    # Today's weight as the ready order has it (another browser test may have re-prescribed Lena's order).
+    ordered_kg = re.search(r"at ([0-9.]+) kg", page.locator(".page-head").inner_text())[1]  # type: ignore[index]
+    page.get_by_label("Weight today (kg)").fill(ordered_kg)
     page.get_by_label("Pregnancy test").select_option("negative")
     page.get_by_label("Today's medications reviewed with the patient").check()
     page.get_by_label("Systolic (mmHg)").fill("126")
