@@ -190,6 +190,9 @@ class ChairScreen:
     thresholds: rules.AlertThresholds
     withdrawn: dict[str, set[int]] = field(default_factory=dict)
     pregnancy_test_applies: bool = False
+    # The pump is still running although the planned dose is in: the pump should have stopped at its volume
+    # to be infused, and the record needs the stop.
+    dose_complete_but_running: bool = False
 
 
 def chair_screen(*, viewer: Any, visit_id: int) -> ChairScreen:
@@ -269,6 +272,9 @@ def chair_screen(*, viewer: Any, visit_id: int) -> ChairScreen:
         thresholds=protocol.alert_thresholds(),
         withdrawn=withdrawn,
         pregnancy_test_applies=visit_services.pregnancy_test_applies(visit),
+        dose_complete_but_running=progress is not None
+        and progress.state is rules.PumpState.RUNNING
+        and progress.remaining_mg <= 0,
     )
 
 

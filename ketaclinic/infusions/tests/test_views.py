@@ -334,3 +334,12 @@ def test_record_summarises_routine_monitor_readings_and_lists_the_rest(client_fo
     assert "Monitor: 3 readings over 0 min" in page
     assert "HR 70-76/min; SpO2 98%" in page
     assert "implausible spo2_percent" in page
+
+
+def test_chair_page_asks_for_the_stop_once_the_planned_dose_is_in(client_for, nurse, visit) -> None:
+    started(nurse, visit)
+    client = client_for(nurse)
+    assert "The planned dose is in." not in client.get(reverse("infusions:chair", args=[visit.pk])).text
+    with minutes_later(41):
+        client = client_for(nurse)
+        assert "The planned dose is in." in client.get(reverse("infusions:chair", args=[visit.pk])).text
