@@ -27,6 +27,7 @@ from ketaclinic.infusions.services.common import (
     audit,
     clean_reason,
     lock_visit,
+    moment_in_visit,
     refuse_if_discharged,
     require,
     require_clinic,
@@ -37,7 +38,6 @@ from ketaclinic.inventory.services.witness import SignedWitness
 from ketaclinic.measures.models import Administration
 
 # Entries may be written up a little after the event, never in the future beyond clock skew.
-FUTURE_TOLERANCE = dt.timedelta(minutes=1)
 TEXT_MAX_LENGTH = 2000
 DOSE_PLACES = Decimal("0.001")
 
@@ -54,23 +54,6 @@ def _text(value: str, field: str) -> str:
             InfusionErrorCode.INVALID_INPUT, f"At most {TEXT_MAX_LENGTH} characters.", field=field
         )
     return text
-
-
-def _moment(visit: InfusionVisit, at: dt.datetime | None, field: str) -> dt.datetime:
-    """`at` (or now) checked against the visit: not in the future, not before the visit opened."""
-    now = clock.now()
-    moment = at or now
-    if moment.tzinfo is None:
-        raise InfusionRuleError(
-            InfusionErrorCode.INVALID_INPUT, "Give the time with its time zone.", field=field
-        )
-    if moment > now + FUTURE_TOLERANCE:
-        raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, "That time is in the future.", field=field)
-    if moment < visit.opened_at - FUTURE_TOLERANCE:
-        raise InfusionRuleError(
-            InfusionErrorCode.INVALID_INPUT, "That time is before the visit was opened.", field=field
-        )
-    return moment
 
 
 def _choice[E: StrEnum](enum: type[E], value: object, field: str, what: str) -> E:
@@ -157,7 +140,7 @@ def record_side_effect(
         serious=by_protocol if serious is None else serious,
         description=text,
         management=_text(management, "management"),
-        onset_at=_moment(visit, onset_at, "onset_at"),
+        onset_at=moment_in_visit(visit, onset_at, field="onset_at"),
         cadss_administration_id=cadss_administration_id,
         recorded_by=by,
         recorded_at=clock.now(),
@@ -298,7 +281,7 @@ def give_drug(
         reason = ""
     if limits.controlled and not can(by, Perm.DRAW_STOCK):
         raise PermissionDenied(CONTROLLED_DRAW_REFUSED)
-    moment = _moment(visit, given_at, "given_at")
+    moment = moment_in_visit(visit, given_at, field="given_at")
     draw_id: int | None = None
     administration_id: int | None = None
     if limits.controlled:

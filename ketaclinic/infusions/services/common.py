@@ -1,5 +1,6 @@
 """What every infusion service shares: permission and clinic checks, the audit entry, the live wake-up."""
 
+import datetime as dt
 from typing import Any
 
 from django.db import transaction
@@ -7,12 +8,16 @@ from django.db import transaction
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.services import record_change
+from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound, PermissionDenied
 from ketaclinic.infusions import live
 from ketaclinic.infusions.errors import InfusionConflict, InfusionErrorCode, InfusionRuleError
 from ketaclinic.infusions.models import InfusionVisit
 
 REASON_MAX_LENGTH = 2000
+# Entries may be made a little after they happened, never in the future beyond clock skew (tablets, pumps
+# and monitors are not synchronised), nor from before the visit opened.
+CLOCK_SKEW = dt.timedelta(minutes=1)
 
 
 def require(by: Any, perm: Perm) -> None:
@@ -68,3 +73,24 @@ def clean_reason(reason: str, *, field: str = "reason", what: str = "Give a reas
 def announce(visit_id: int) -> None:
     """Wake the chair screens and the board once the write is committed (never for a rolled-back write)."""
     transaction.on_commit(lambda: live.visit_changed(visit_id=visit_id))
+
+
+def moment_in_visit(
+    visit: InfusionVisit,
+    at: dt.datetime | None,
+    *,
+    field: str,
+    code: str = InfusionErrorCode.INVALID_INPUT,
+    earliest_before_opening: dt.timedelta = CLOCK_SKEW,
+) -> dt.datetime:
+    """`at` (or now) checked against the visit: aware, not in the future, not earlier than
+    `earliest_before_opening` before the visit opened."""
+    now = clock.now()
+    moment = at or now
+    if moment.tzinfo is None:
+        raise InfusionRuleError(code, "Give the time with its time zone.", field=field)
+    if moment > now + CLOCK_SKEW:
+        raise InfusionRuleError(code, "That time is in the future.", field=field)
+    if moment < visit.opened_at - earliest_before_opening:
+        raise InfusionRuleError(code, "That time is before the visit was opened.", field=field)
+    return moment

@@ -26,14 +26,14 @@ from ketaclinic.infusions.services.common import (
     audit,
     clean_reason,
     lock_visit,
+    moment_in_visit,
     refuse_if_discharged,
     require,
     require_clinic,
 )
 
-# A reading may arrive a little late (a monitor's buffer, a nurse writing up); never from the future beyond
-# clock skew, nor from long before the visit.
-FUTURE_TOLERANCE = dt.timedelta(minutes=1)
+# A reading may arrive late (a monitor's buffer, a nurse writing up), and from up to this long before the
+# visit was opened (vital signs taken in the waiting room).
 PAST_TOLERANCE = dt.timedelta(hours=1)
 # The storage range of a value (what a PositiveSmallIntegerField and a sane instrument can hold). Values
 # inside it but physiologically impossible are kept and marked implausible by the rules instead.
@@ -146,15 +146,7 @@ def record_reading(
         raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, "Enter at least one vital sign.")
     _check_storable(values)
     now = clock.now()
-    at = measured_at or now
-    if at > now + FUTURE_TOLERANCE:
-        raise InfusionRuleError(
-            InfusionErrorCode.INVALID_INPUT, "That time is in the future.", field="measured_at"
-        )
-    if at < visit.opened_at - PAST_TOLERANCE:
-        raise InfusionRuleError(
-            InfusionErrorCode.INVALID_INPUT, "That time is long before the visit opened.", field="measured_at"
-        )
+    at = moment_in_visit(visit, measured_at, field="measured_at", earliest_before_opening=PAST_TOLERANCE)
     protocol = visit_protocol.from_snapshot(visit.protocol_snapshot)
     candidate = rules.Reading(
         at=at,

@@ -185,3 +185,27 @@ def test_normal_reading_raises_no_alert(visit, nurse) -> None:
     started(nurse, visit)
     recorded = services.record_vital_signs(by=nurse, visit=visit, values=NORMAL)
     assert recorded.alerts == []
+
+
+def test_pump_and_reading_times_are_checked_against_the_visit(visit, nurse) -> None:
+    import datetime as dt
+
+    checked_in(nurse, visit)
+    for at, message in (
+        (dt.datetime(2026, 1, 1, 12, 0), "Give the time with its time zone."),
+        (visit.opened_at + dt.timedelta(hours=2), "That time is in the future."),
+        (visit.opened_at - dt.timedelta(minutes=5), "That time is before the visit was opened."),
+    ):
+        with pytest.raises(InfusionRuleError) as error:
+            services.record_pump_event(
+                by=nurse, visit=visit, kind=rules.PumpEventKind.START, rate_ml_per_h=Decimal(150), at=at
+            )
+        assert (error.value.code, error.value.message) == (InfusionErrorCode.INVALID_PUMP_EVENT, message)
+    with pytest.raises(InfusionRuleError) as error:
+        services.record_vital_signs(by=nurse, visit=visit, values=NORMAL, measured_at=dt.datetime(2026, 1, 1))
+    assert error.value.field == "measured_at"
+    # A reading from the waiting room, half an hour before the visit opened, is accepted.
+    services.record_vital_signs(
+        by=nurse, visit=visit, values=NORMAL, measured_at=visit.opened_at - dt.timedelta(minutes=30)
+    )
+    assert PumpEvent.objects.count() == 0
