@@ -76,14 +76,14 @@ def test_receipt_matrix(role, request, token_for, clinic, safe, nurse, custodian
         "product_id": drug.pk,
         "ndc": drug.ndc,
         "lot": "L-77",
-        "expires_on": (clock.now().date() + dt.timedelta(days=200)).isoformat(),
+        "expires_on": (clock.today_in(clinic.time_zone) + dt.timedelta(days=200)).isoformat(),
         "vial_count": 2,
         "invoice_number": "A-1",
         "supplier_name": "Example Wholesale",
         "supplier_address": "2 Dock Road",
         "supplier_dea_number": "RE1234563",
         "location_id": safe.pk,
-        "received_on": clock.now().date().isoformat(),
+        "received_on": clock.today_in(clinic.time_zone).isoformat(),
         "witness": witness(nurse if role != "nurse" else custodian),
     }
     response = token_for(request.getfixturevalue(role)).post(

@@ -85,14 +85,14 @@ def test_receipt_refuses_wrong_ndc_expired_lot_and_non_custodian(
             product=drug,
             ndc="12345-678-90",
             lot="X",
-            expires_on=clock.now().date() + dt.timedelta(days=30),
+            expires_on=clock.today_in(clinic.time_zone) + dt.timedelta(days=30),
             vial_count=1,
             invoice_number="I",
             supplier_name="S",
             supplier_address="A",
             supplier_dea_number="D",
             location=safe,
-            received_on=clock.now().date(),
+            received_on=clock.today_in(clinic.time_zone),
             witness=trusted(clinician),
         )
     assert wrong.value.code == InventoryError.NDC_MISMATCH

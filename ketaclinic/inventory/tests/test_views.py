@@ -51,14 +51,14 @@ def test_receive_matrix(role, request, client_for, clinic, safe, nurse) -> None:
         "product": str(drug.pk),
         "ndc": drug.ndc,
         "lot": "LOT-9",
-        "expires_on": (clock.now().date() + dt.timedelta(days=300)).isoformat(),
+        "expires_on": (clock.today_in(clinic.time_zone) + dt.timedelta(days=300)).isoformat(),
         "vial_count": "5",
         "invoice_number": "INV-77",
         "supplier_name": "Example Wholesale",
         "supplier_address": "2 Dock Road, Albany NY",
         "supplier_dea_number": "RE1234563",
         "location": str(safe.pk),
-        "received_on": clock.now().date().isoformat(),
+        "received_on": clock.today_in(clinic.time_zone).isoformat(),
         **witness_fields(witness),
     }
     response = client_for(user).post(reverse("inventory:receive"), data)

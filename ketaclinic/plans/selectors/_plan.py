@@ -373,14 +373,17 @@ def series_for_patients(*, patient_ids: list[int]) -> dict[int, PatientSeries]:
             "plan__patient_id", "plan__clinic__time_zone", "appointment_id", "kind", "starts_at", "reason"
         )
     )
+    zones: dict[int, str] = {}
     for patient_id, zone, appointment_id, kind, starts_at, reason in rows:
+        zones[patient_id] = zone
         events.setdefault(patient_id, []).append(
             rules.Event(appointment_id, rules.SeriesEventKind(kind), local_date(starts_at, zone), reason)
         )
-    today = clock.now().date()
     result = {}
     for patient_id, infusion_count in counts.items():
         items = rules.appointments(events.get(patient_id, []))
+        # "Ahead" counts from the clinic's own calendar date, not UTC's.
+        today = clock.today_in(zones[patient_id]) if patient_id in zones else clock.now().date()
         ahead = sum(
             1 for item in items if item.state == rules.SeriesEventKind.BOOKED and item.on and item.on >= today
         )
