@@ -9,12 +9,16 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
+from ketaclinic.accounts.permissions import Perm
 from ketaclinic.core.api import api_user
 from ketaclinic.core.errors import NotFound
 from ketaclinic.infusions import selectors_care
 from ketaclinic.infusions.selectors import visit_for
 from ketaclinic.infusions.services import care
 from ketaclinic.infusions.services import discharge as discharge_services
+from ketaclinic.inventory.schemas import WitnessIn
+from ketaclinic.inventory.services import witness
+from ketaclinic.inventory.services.witness import SignedWitness, WitnessCredentials
 
 router = Router(tags=["infusions: care and discharge"])
 
@@ -51,6 +55,10 @@ class DrugIn(Schema):
     given_at: dt.datetime | None = None
     override_reason: str = ""
     vial_id: int | None = None
+    # A second person's own sign-in, when the entry needs one: the witness for the wasted rest of a
+    # single-dose vial; the clinician who authorises a dose past a hard stop that a nurse records.
+    witness: WitnessIn | None = None
+    authorised_by: WitnessIn | None = None
 
 
 class FindingOut(Schema):
@@ -170,6 +178,24 @@ def post_side_effect(request: HttpRequest, visit_id: int, payload: SideEffectIn)
     return Status(201, effect)
 
 
+def _second_person(
+    request: HttpRequest, visit: Any, signed_in: WitnessIn | None, perm: Perm, may_do: str, prefix: str
+) -> SignedWitness | None:
+    if signed_in is None:
+        return None
+    return witness.verify_second_person(
+        by=api_user(request),
+        clinic=visit.clinic,
+        credentials=WitnessCredentials(
+            username=signed_in.username, password=signed_in.password, otp_token=signed_in.otp_token
+        ),
+        request=request,
+        perm=perm,
+        may_do=may_do,
+        field_prefix=prefix,
+    )
+
+
 @router.post("/visits/{visit_id}/drugs", response={201: DrugOut}, summary="Record a rescue drug given")
 def post_drug(request: HttpRequest, visit_id: int, payload: DrugIn) -> Status[Any]:
     viewer = api_user(request)
@@ -189,6 +215,22 @@ def post_drug(request: HttpRequest, visit_id: int, payload: DrugIn) -> Status[An
         given_at=payload.given_at,
         override_reason=payload.override_reason,
         vial_id=payload.vial_id,
+        witness=_second_person(
+            request,
+            visit,
+            payload.witness,
+            Perm.WITNESS_STOCK,
+            "witness controlled-substance records",
+            "witness",
+        ),
+        authorised_by=_second_person(
+            request,
+            visit,
+            payload.authorised_by,
+            Perm.OVERRIDE_HARD_STOP,
+            "authorise a dose past a hard stop",
+            "authorised_by",
+        ),
     )
     return Status(201, given)
 

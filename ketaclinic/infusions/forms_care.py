@@ -10,6 +10,7 @@ from django import forms
 from ketaclinic.infusions import rules
 from ketaclinic.infusions.models import SideEffect, SignatureRole
 from ketaclinic.inventory.models import Vial
+from ketaclinic.inventory.services.witness import WitnessCredentials
 
 TEXT_MAX_LENGTH = 2000
 SERIOUS_CHOICES = [
@@ -68,6 +69,29 @@ class SideEffectForm(forms.Form):
         return True if self.cleaned_data.get("serious") == "yes" else None
 
 
+def _sign_in_fields(prefix: str, who: str) -> dict[str, forms.Field]:
+    """A second person's own username, password and authenticator code, all optional on this form: the view
+    asks for them only when the entry needs that person."""
+    off = {"autocomplete": "off"}
+    return {
+        f"{prefix}_username": forms.CharField(
+            label=f"{who}'s username",
+            required=False,
+            max_length=150,
+            widget=forms.TextInput(attrs={**off, "autocapitalize": "none"}),
+        ),
+        f"{prefix}_password": forms.CharField(
+            label=f"{who}'s password", required=False, strip=False, widget=forms.PasswordInput(attrs=off)
+        ),
+        f"{prefix}_otp": forms.CharField(
+            label=f"{who}'s authenticator code",
+            required=False,
+            max_length=8,
+            widget=forms.TextInput(attrs={**off, "inputmode": "numeric"}),
+        ),
+    }
+
+
 class DrugForm(forms.Form):
     drug = forms.ChoiceField(
         label="Drug",
@@ -97,16 +121,22 @@ class DrugForm(forms.Form):
         label="Given for", required=False, coerce=int, empty_value=None, widget=RadioTiles
     )
     override_reason = forms.CharField(
-        label="Override reason (clinician, for a hard stop)",
+        label="Override reason (for a dose past a hard stop)",
         required=False,
         max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
+    # Filled in only when needed: a witness for the wasted rest of a single-dose vial, and the clinician who
+    # authorises a dose past a hard stop that the nurse records.
+    SECOND_PEOPLE = {"witness": "Witness", "cosigner": "Authorising clinician"}
+
     def __init__(
         self, *args: Any, vials: Iterable[Vial] = (), side_effects: Iterable[SideEffect] = (), **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
+        for prefix, who in self.SECOND_PEOPLE.items():
+            self.fields.update(_sign_in_fields(prefix, who))
         vial_field = self.fields["vial_id"]
         assert isinstance(vial_field, forms.ChoiceField)
         vial_field.choices = [
@@ -123,6 +153,20 @@ class DrugForm(forms.Form):
             (effect.pk, f"{effect.get_kind_display()} ({effect.get_severity_display().lower()})")
             for effect in side_effects
         ]
+
+    def second_person(self, prefix: str) -> WitnessCredentials | None:
+        """The credentials typed for `prefix` ('witness' or 'cosigner'); None when no username is typed."""
+        data = self.cleaned_data
+        if not data.get(f"{prefix}_username", "").strip():
+            return None
+        return WitnessCredentials(
+            username=data[f"{prefix}_username"],
+            password=data[f"{prefix}_password"],
+            otp_token=data[f"{prefix}_otp"],
+        )
+
+    def second_person_fields(self, prefix: str) -> list[forms.BoundField]:
+        return [self[f"{prefix}_{part}"] for part in ("username", "password", "otp")]
 
 
 class RecoveryScoreForm(forms.Form):

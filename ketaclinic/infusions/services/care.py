@@ -230,6 +230,17 @@ def _ledger_vial(visit: InfusionVisit, drug: rules.RescueDrug, vial_id: int | No
 
 
 @transaction.atomic
+def _overrider(by: Any, authorised_by: SignedWitness | None) -> Any:
+    """Who overrides a hard stop: the person recording when they may, else the clinician who co-signed."""
+    if can(by, Perm.OVERRIDE_HARD_STOP):
+        return by
+    if authorised_by is not None and can(authorised_by.user, Perm.OVERRIDE_HARD_STOP):
+        return authorised_by.user
+    raise PermissionDenied(
+        "Only a clinician can give a dose past a hard stop, with a reason: the clinician co-signs this entry."
+    )
+
+
 def give_drug(
     *,
     by: Any,
@@ -242,6 +253,7 @@ def give_drug(
     override_reason: str = "",
     vial_id: int | None = None,
     witness: SignedWitness | None = None,
+    authorised_by: SignedWitness | None = None,
 ) -> DrugGiven:
     """Record a rescue drug given during an open visit, checked against the protocol's usual doses and
     routes. A hard stop (dose above the usual maximum, a route the protocol does not list) is refused unless
@@ -249,7 +261,11 @@ def give_drug(
     is drawn from `vial_id` and recorded as given on the ledger in the same transaction, by a person allowed
     to draw (the nurse); both ledger entry ids are stored. From a single-dose vial the whole vial is drawn
     and the rest wasted with `witness` (who signed in). An override reason is stored only when something
-    was overridden."""
+    was overridden.
+
+    A controlled dose past a hard stop needs two people: the nurse who draws it records it, and the
+    clinician who authorises it co-signs on the same form (`authorised_by`, signed in with their own
+    credentials); the row names the clinician as the one who overrode."""
     require(by, Perm.RUN_INFUSION)
     require_clinic(by, visit.clinic_id)
     visit = lock_visit(visit)
@@ -273,9 +289,9 @@ def give_drug(
             + " A clinician may give it with a recorded reason.",
             field="dose_mg",
         )
+    overrider = None
     if hard_stops:
-        if not can(by, Perm.OVERRIDE_HARD_STOP):
-            raise PermissionDenied("Only a clinician can give a dose past a hard stop, with a reason.")
+        overrider = _overrider(by, authorised_by)
         reason = clean_reason(reason, field="override_reason")
     else:
         reason = ""
@@ -328,15 +344,15 @@ def give_drug(
         given_at=moment,
         findings=stored_findings,
         override_reason=reason,
-        overridden_by=by if reason else None,
+        overridden_by=overrider,
         ledger_draw_entry_id=draw_id,
         ledger_administration_entry_id=administration_id,
         recorded_by=by,
         recorded_at=clock.now(),
     )
     summary = f"{rules.RESCUE_DRUG_NAMES[drug]} {dose} mg {route.value}"
-    if reason:
-        summary += " (hard stop overridden)"
+    if overrider is not None:
+        summary += f" (hard stop overridden by {overrider.get_username()})"
     audit(by, visit, Action.CREATE, "infusion_drug_given", given_row.pk, summary)
     announce(visit.pk)
     return given_row

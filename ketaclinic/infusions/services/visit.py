@@ -23,6 +23,7 @@ from ketaclinic.infusions.models import (
     InfusionVisit,
     PumpEvent,
     ReadingSource,
+    VitalAlert,
 )
 from ketaclinic.infusions.services import vitals
 from ketaclinic.infusions.services.common import (
@@ -377,7 +378,8 @@ def withdraw_entry(
     *, by: Any, visit: InfusionVisit, row_type: CorrectableRow, row_id: int, reason: str
 ) -> EnteredInError:
     """Mark one row of the visit record as entered in error, with a reason. The row stays in the record.
-    Only the newest pump event may be withdrawn, so the pump's history stays one that could have happened."""
+    Only the newest pump event may be withdrawn, so the pump's history stays one that could have happened.
+    Withdrawing a reading also acknowledges the open alerts it raised, with the withdrawal's reason."""
     require(by, Perm.RUN_INFUSION)
     require_clinic(by, visit.clinic_id)
     visit = lock_visit(visit)
@@ -407,5 +409,14 @@ def withdraw_entry(
     audit(
         by, visit, Action.CREATE, "infusion_entered_in_error", withdrawal.pk, f"Withdrew {row_type} {row_id}"
     )
+    if row_type == CorrectableRow.READING:
+        # An alert the wrong reading raised is closed by the same person, saying why: it must not wait at the
+        # chair for an action nobody needs to take.
+        for alert in VitalAlert.objects.filter(reading_id=row_id, acknowledgement__isnull=True):
+            vitals.acknowledge_alert(
+                by=by,
+                alert=alert,
+                action_taken=f"The reading that raised this alert was withdrawn as entered in error: {text}",
+            )
     announce(visit.pk)
     return withdrawal

@@ -6,9 +6,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from ketaclinic.infusions.models import Discharge, SideEffect, VisitSignature
+from ketaclinic.infusions.models import Discharge, DrugGiven, SideEffect, VisitSignature
 from ketaclinic.infusions.tests.factories_care import *  # noqa: F403  (the fixtures)
-from ketaclinic.infusions.tests.factories_care import ALDRETE_FULL
+from ketaclinic.infusions.tests.factories_care import ALDRETE_FULL, midazolam_vial
+from ketaclinic.inventory.tests.factories import TEST_PASSWORD
+from ketaclinic.inventory.tests.test_views import current_code
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +67,31 @@ def test_a_rescue_dose_hard_stop_and_its_override(client_for, nurse, clinician, 
             "override_reason": "BP 230.",
         }
     ]
+
+
+def test_a_clinician_co_signs_a_nurse_s_midazolam_past_a_hard_stop(
+    client_for, nurse, clinician, custodian, clinic, running_visit
+) -> None:
+    vial = midazolam_vial(custodian, clinician, clinic)
+    body = {
+        "drug": "midazolam",
+        "route": "im",
+        "dose_mg": "1",
+        "vial_id": vial.pk,
+        "override_reason": "No IV access.",
+        "authorised_by": {"username": clinician.username, "password": "wrong-password"},
+    }
+    refused = post(client_for(nurse), f"/visits/{running_visit.pk}/drugs", body)
+    assert refused.status_code == 400
+    assert refused.json()["field"] == "authorised_by_password"
+    body["authorised_by"] = {
+        "username": clinician.username,
+        "password": TEST_PASSWORD,
+        "otp_token": current_code(clinician),
+    }
+    given = post(client_for(nurse), f"/visits/{running_visit.pk}/drugs", body)
+    assert given.status_code == 201
+    assert DrugGiven.objects.get().overridden_by == clinician
 
 
 def test_recovery_before_stop_is_a_conflict(client_for, nurse, running_visit) -> None:

@@ -14,7 +14,7 @@ from ketaclinic.infusions.selectors_care import serious_events_awaiting_review
 from ketaclinic.infusions.tests.factories_care import *  # noqa: F403  (the fixtures)
 from ketaclinic.infusions.tests.factories_care import midazolam_vial
 from ketaclinic.inventory.models import LedgerEntry, Vial
-from ketaclinic.inventory.tests.factories import receive
+from ketaclinic.inventory.tests.factories import receive, trusted
 
 pytestmark = pytest.mark.django_db
 
@@ -241,3 +241,50 @@ def test_no_drug_is_recorded_after_discharge(nurse, clinician, stopped_visit) ->
     with pytest.raises(InfusionConflict):
         services.give_drug(by=nurse, visit=stopped_visit, drug="ondansetron", route="iv", dose_mg=D(4))
     assert DrugGiven.objects.count() == 0
+
+
+def test_a_nurse_records_a_controlled_dose_past_a_hard_stop_that_a_clinician_co_signs(
+    nurse, clinician, custodian, clinic, running_visit
+) -> None:
+    """Midazolam IM is not a route the protocol lists: the nurse draws it from the ledger, and the clinician
+    who authorised it is named as the one who overrode."""
+    vial = midazolam_vial(custodian, clinician, clinic)
+    given = services.give_drug(
+        by=nurse,
+        visit=running_visit,
+        drug="midazolam",
+        route="im",
+        dose_mg=D(1),
+        vial_id=vial.pk,
+        override_reason="No IV access; severe emergence agitation.",
+        authorised_by=trusted(clinician),
+    )
+    assert (given.recorded_by, given.overridden_by, given.override_reason) == (
+        nurse,
+        clinician,
+        "No IV access; severe emergence agitation.",
+    )
+    draw = LedgerEntry.objects.get(pk=given.ledger_draw_entry_id)
+    assert (draw.kind, draw.amount_mg, draw.performed_by_id) == ("drawn", D("1.000"), nurse.pk)
+    event = AuditEvent.objects.filter(object_type="infusion_drug_given").latest("pk")
+    assert event.summary == f"Midazolam 1 mg im (hard stop overridden by {clinician.username})"
+
+
+def test_a_co_signer_who_may_not_override_does_not_lift_a_hard_stop(
+    nurse, front_desk, custodian, clinician, clinic, running_visit
+) -> None:
+    vial = midazolam_vial(custodian, clinician, clinic)
+    entries = LedgerEntry.objects.count()
+    with pytest.raises(PermissionDenied) as refusal:
+        services.give_drug(
+            by=nurse,
+            visit=running_visit,
+            drug="midazolam",
+            route="im",
+            dose_mg=D(1),
+            vial_id=vial.pk,
+            override_reason="No IV access.",
+            authorised_by=trusted(front_desk),
+        )
+    assert "the clinician co-signs this entry" in refusal.value.message
+    assert (DrugGiven.objects.count(), LedgerEntry.objects.count()) == (0, entries)

@@ -8,10 +8,14 @@ from typing import Any
 
 import pytest
 
+from conftest import make_user
+from ketaclinic.accounts.models import Role
 from ketaclinic.infusions import services
 from ketaclinic.infusions.models import Discharge, DrugGiven, RecoveryScore, SideEffect, VisitSignature
 from ketaclinic.infusions.tests.factories_care import *  # noqa: F403  (the fixtures)
 from ketaclinic.infusions.tests.factories_care import ALDRETE_FULL, midazolam_vial, vitals
+from ketaclinic.inventory.tests.factories import TEST_PASSWORD
+from ketaclinic.inventory.tests.test_views import current_code
 
 pytestmark = pytest.mark.django_db
 
@@ -231,3 +235,62 @@ def test_review_form_records_the_review(client_for, clinician, nurse, running_vi
     done = client.post(f"/infusions/adverse-events/{effect.pk}/review/", {"outcome": "Resolved."})
     assert done.status_code == 302
     assert list(client.get("/infusions/adverse-events/").context["events"]) == []
+
+
+def _cosigner(user: Any, code: str) -> dict[str, str]:
+    return {"cosigner_username": user.username, "cosigner_password": TEST_PASSWORD, "cosigner_otp": code}
+
+
+def test_a_clinician_co_signs_a_nurse_s_controlled_dose_past_a_hard_stop(
+    client_for, nurse, clinician, custodian, clinic, running_visit
+) -> None:
+    vial = midazolam_vial(custodian, clinician, clinic)
+    form = {
+        "drug": "midazolam",
+        "route": "im",
+        "dose_mg": "1",
+        "vial_id": str(vial.pk),
+        "override_reason": "No IV access.",
+    }
+    page = client_for(nurse).get(f"/infusions/visits/{running_visit.pk}/drugs/new/")
+    assert b"Authorising clinician&#x27;s username" in page.content
+    code = current_code(clinician)  # the clinician has an authenticator
+    wrong = client_for(nurse).post(
+        f"/infusions/visits/{running_visit.pk}/drugs/new/",
+        {**form, **_cosigner(clinician, "000000" if code != "000000" else "111111")},
+    )
+    assert wrong.status_code == 422
+    assert wrong.context["form"].errors == {
+        "cosigner_otp": ["Enter the co-signer's current six-digit code from their authenticator."]
+    }
+    assert DrugGiven.objects.count() == 0
+    response = client_for(nurse).post(
+        f"/infusions/visits/{running_visit.pk}/drugs/new/",
+        {**form, **_cosigner(clinician, code)},
+    )
+    assert response.status_code == 302
+    given = DrugGiven.objects.get()
+    assert (given.recorded_by, given.overridden_by, given.route) == (nurse, clinician, "im")
+
+
+def test_a_nurse_co_signing_for_a_nurse_is_refused_on_the_form(
+    client_for, nurse, clinician, custodian, clinic, running_visit
+) -> None:
+    second_nurse = make_user(Role.NURSE, clinic, "nurse2")
+    vial = midazolam_vial(custodian, clinician, clinic)
+    response = client_for(nurse).post(
+        f"/infusions/visits/{running_visit.pk}/drugs/new/",
+        {
+            "drug": "midazolam",
+            "route": "im",
+            "dose_mg": "1",
+            "vial_id": str(vial.pk),
+            "override_reason": "No IV access.",
+            **_cosigner(second_nurse, current_code(second_nurse)),
+        },
+    )
+    assert response.status_code == 422
+    assert response.context["form"].errors["cosigner_username"] == [
+        f"{second_nurse.display_name} cannot authorise a dose past a hard stop at {clinic.name}."
+    ]
+    assert DrugGiven.objects.count() == 0

@@ -9,7 +9,7 @@ from ketaclinic.audit.models import AuditEvent
 from ketaclinic.core.errors import NotFound, PermissionDenied
 from ketaclinic.infusions import rules, services
 from ketaclinic.infusions.errors import InfusionErrorCode, InfusionRuleError
-from ketaclinic.infusions.models import CheckIn, ChecklistOverride, InfusionVisit, PumpEvent
+from ketaclinic.infusions.models import CheckIn, ChecklistOverride, InfusionVisit, PumpEvent, VitalAlert
 from ketaclinic.infusions.tests.factories import (
     NORMAL,
     checked_in,
@@ -209,3 +209,43 @@ def test_pump_and_reading_times_are_checked_against_the_visit(visit, nurse) -> N
         by=nurse, visit=visit, values=NORMAL, measured_at=visit.opened_at - dt.timedelta(minutes=30)
     )
     assert PumpEvent.objects.count() == 0
+
+
+def test_withdrawing_a_reading_closes_the_alerts_it_raised(visit, nurse) -> None:
+    started(nurse, visit)
+    wrong = services.record_vital_signs(
+        by=nurse, visit=visit, values=services.VitalsInput(systolic_mmhg=210, diastolic_mmhg=125)
+    )
+    assert wrong.alerts
+    services.withdraw_entry(
+        by=nurse,
+        visit=visit,
+        row_type="reading",
+        row_id=wrong.reading.pk,
+        reason="Cuff on the wrong arm size",
+    )
+    closed = {
+        alert.pk: (alert.acknowledgement.action_taken, alert.acknowledgement.acknowledged_by)
+        for alert in VitalAlert.objects.filter(reading=wrong.reading)
+    }
+    expected = (
+        "The reading that raised this alert was withdrawn as entered in error: Cuff on the wrong arm size",
+        nurse,
+    )
+    assert closed == {alert.pk: expected for alert in wrong.alerts}
+    assert AuditEvent.objects.filter(object_type="infusion_alert_acknowledgement").count() == len(
+        wrong.alerts
+    )
+
+
+def test_withdrawing_a_reading_leaves_an_acknowledged_alert_as_it_was(visit, nurse) -> None:
+    started(nurse, visit)
+    wrong = services.record_vital_signs(
+        by=nurse, visit=visit, values=services.VitalsInput(systolic_mmhg=210, diastolic_mmhg=125)
+    )
+    first = wrong.alerts[0]
+    services.acknowledge_alert(by=nurse, alert=first, action_taken="Paused; clinician called.")
+    services.withdraw_entry(
+        by=nurse, visit=visit, row_type="reading", row_id=wrong.reading.pk, reason="Artefact: patient moving"
+    )
+    assert VitalAlert.objects.get(pk=first.pk).acknowledgement.action_taken == "Paused; clinician called."

@@ -15,8 +15,11 @@ from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError, PermissionDenied
 from ketaclinic.infusions import selectors_care
 from ketaclinic.infusions.forms_care import DrugForm, ReviewForm, SideEffectForm
+from ketaclinic.infusions.models import InfusionVisit
 from ketaclinic.infusions.selectors import visit_for
 from ketaclinic.infusions.services import care
+from ketaclinic.inventory.services import witness
+from ketaclinic.inventory.services.witness import SignedWitness
 
 # Service fields named differently on the forms (the ledger speaks of amounts and vials).
 FIELD_ALIASES = {"amount_mg": "dose_mg", "vial": "vial_id", "patient": None}
@@ -68,6 +71,32 @@ def side_effect_new(request: HttpRequest, visit_id: int) -> HttpResponse:
     )
 
 
+def _second_people(
+    request: HttpRequest, form: DrugForm, visit: InfusionVisit
+) -> tuple[SignedWitness | None, SignedWitness | None]:
+    """Check the sign-in of the witness and of the authorising clinician, each only when typed in."""
+    signed: list[SignedWitness | None] = []
+    for prefix, perm, may_do in (
+        ("witness", Perm.WITNESS_STOCK, "witness controlled-substance records"),
+        ("cosigner", Perm.OVERRIDE_HARD_STOP, "authorise a dose past a hard stop"),
+    ):
+        credentials = form.second_person(prefix)
+        signed.append(
+            None
+            if credentials is None
+            else witness.verify_second_person(
+                by=request.user,
+                clinic=visit.clinic,
+                credentials=credentials,
+                request=request,
+                perm=perm,
+                may_do=may_do,
+                field_prefix=prefix,
+            )
+        )
+    return signed[0], signed[1]
+
+
 @login_required
 def drug_new(request: HttpRequest, visit_id: int) -> HttpResponse:
     require(request, Perm.RUN_INFUSION)
@@ -82,6 +111,7 @@ def drug_new(request: HttpRequest, visit_id: int) -> HttpResponse:
         data = form.cleaned_data
         chosen = next((effect for effect in effects if effect.pk == data["side_effect"]), None)
         try:
+            witness_signed, cosigner_signed = _second_people(request, form, visit)
             given = care.give_drug(
                 by=request.user,
                 visit=visit,
@@ -91,6 +121,8 @@ def drug_new(request: HttpRequest, visit_id: int) -> HttpResponse:
                 side_effect=chosen,
                 override_reason=data["override_reason"],
                 vial_id=data["vial_id"],
+                witness=witness_signed,
+                authorised_by=cosigner_signed,
             )
         except DomainError as error:
             field_error(form, error)
@@ -102,6 +134,8 @@ def drug_new(request: HttpRequest, visit_id: int) -> HttpResponse:
         "form": form,
         "can_override": can(request.user, Perm.OVERRIDE_HARD_STOP),
         "can_draw": can(request.user, Perm.DRAW_STOCK),
+        "witness_fields": form.second_person_fields("witness"),
+        "cosigner_fields": form.second_person_fields("cosigner"),
     }
     return render(request, "infusions/care/drug_form.html", context, status=422 if form.errors else 200)
 

@@ -32,7 +32,7 @@ class WitnessCredentials:
 
 @dataclass(frozen=True)
 class SignedWitness:
-    """Proof that `user` signed in as witness just now. Made only by `verify_witness`."""
+    """Proof that `user` signed in as the second person just now. Made only by `verify_second_person`."""
 
     user: User
     signed_at: dt.datetime
@@ -44,7 +44,8 @@ def _refuse(by: Any, clinic: Clinic, username: str, code: str, message: str, fie
         action=Action.SIGN_IN_FAILED,
         object_type="witness_signature",
         clinic_id=clinic.pk,
-        summary=f"witness sign-in refused for username {username[:80]}: {code}",
+        summary=f"{'witness' if field.startswith('witness') else 'co-signer'} sign-in refused for username "
+        f"{username[:80]}: {code}",
     )
     return WitnessRefused(code, message, field=field)
 
@@ -58,12 +59,42 @@ def verify_witness(
     witness's lockout (per username) and refuses a locked-out witness. A wrong authenticator code is
     refused and audited but not counted by axes (axes counts password failures only).
     """
+    return verify_second_person(
+        by=by,
+        clinic=clinic,
+        credentials=credentials,
+        request=request,
+        perm=Perm.WITNESS_STOCK,
+        may_do="witness controlled-substance records",
+        field_prefix="witness",
+    )
+
+
+def verify_second_person(
+    *,
+    by: Any,
+    clinic: Clinic,
+    credentials: WitnessCredentials,
+    request: HttpRequest,
+    perm: Perm,
+    may_do: str,
+    field_prefix: str,
+) -> SignedWitness:
+    """The same sign-in check for any second person who signs on someone else's form: a witness, or a
+    clinician who authorises what the person recording may not (`perm`, described by `may_do`). Errors name
+    the form's fields `<field_prefix>_username`, `_password` and `_otp`."""
+    role = "witness" if field_prefix == "witness" else "co-signer"
+    username_field, password_field, otp_field = (
+        f"{field_prefix}_username",
+        f"{field_prefix}_password",
+        f"{field_prefix}_otp",
+    )
     username = credentials.username.strip()
     if not username or not credentials.password:
         raise WitnessRefused(
             InventoryError.WITNESS_INVALID,
-            "The witness enters their own username and password.",
-            field="witness_username",
+            f"The {role} enters their own username and password.",
+            field=username_field,
         )
     if username.casefold() == str(by.get_username()).casefold():
         raise _refuse(
@@ -71,8 +102,8 @@ def verify_witness(
             clinic,
             username,
             InventoryError.WITNESS_SAME_PERSON,
-            "The witness must be another person, signing in with their own account.",
-            "witness_username",
+            f"The {role} must be another person, signing in with their own account.",
+            username_field,
         )
     user = authenticate(request, username=username, password=credentials.password)
     locked_out = bool(getattr(request, "axes_locked_out", False))
@@ -88,16 +119,16 @@ def verify_witness(
                 username,
                 InventoryError.WITNESS_LOCKED_OUT,
                 f"{username}'s account is locked after repeated failed sign-ins. Ask another colleague to "
-                "witness, or the clinic admin to unlock the account.",
-                "witness_username",
+                "sign, or the clinic admin to unlock the account.",
+                username_field,
             )
         raise _refuse(
             by,
             clinic,
             username,
             InventoryError.WITNESS_INVALID,
-            "The witness's username or password is not right.",
-            "witness_password",
+            f"The {role}'s username or password is not right.",
+            password_field,
         )
     if not isinstance(user, User) or user.pk == by.pk:
         raise _refuse(
@@ -105,17 +136,17 @@ def verify_witness(
             clinic,
             username,
             InventoryError.WITNESS_SAME_PERSON,
-            "The witness must be another person, signing in with their own account.",
-            "witness_username",
+            f"The {role} must be another person, signing in with their own account.",
+            username_field,
         )
-    if not can(user, Perm.WITNESS_STOCK) or not clinics_for(user).filter(pk=clinic.pk).exists():
+    if not can(user, perm) or not clinics_for(user).filter(pk=clinic.pk).exists():
         raise _refuse(
             by,
             clinic,
             username,
             InventoryError.WITNESS_NOT_ALLOWED,
-            f"{user.display_name} cannot witness controlled-substance records at {clinic.name}.",
-            "witness_username",
+            f"{user.display_name} cannot {may_do} at {clinic.name}.",
+            username_field,
         )
     if second_factor_needed(user):
         token = credentials.otp_token.strip()
@@ -125,8 +156,8 @@ def verify_witness(
                 clinic,
                 username,
                 InventoryError.WITNESS_SECOND_FACTOR,
-                f"{user.display_name} must set up their authenticator (sign in once) before witnessing.",
-                "witness_otp",
+                f"{user.display_name} must set up their authenticator (sign in once) before signing here.",
+                otp_field,
             )
         if not token or match_token(user, token) is None:
             raise _refuse(
@@ -134,7 +165,7 @@ def verify_witness(
                 clinic,
                 username,
                 InventoryError.WITNESS_SECOND_FACTOR,
-                "Enter the witness's current six-digit code from their authenticator.",
-                "witness_otp",
+                f"Enter the {role}'s current six-digit code from their authenticator.",
+                otp_field,
             )
     return SignedWitness(user=user, signed_at=clock.now())
