@@ -129,7 +129,7 @@ class DrugForm(forms.Form):
 
     # Filled in only when needed: a witness for the wasted rest of a single-dose vial, and the clinician who
     # authorises a dose past a hard stop that the nurse records.
-    SECOND_PEOPLE = {"witness": "Witness", "cosigner": "Authorising clinician"}
+    SECOND_PEOPLE = {"witness": "Witness", "cosigner": "Clinician"}
 
     def __init__(
         self, *args: Any, vials: Iterable[Vial] = (), side_effects: Iterable[SideEffect] = (), **kwargs: Any
