@@ -9,7 +9,6 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from ketaclinic.accounts.permissions import Perm
 from ketaclinic.core.api import api_user
 from ketaclinic.core.errors import NotFound
 from ketaclinic.infusions import selectors_care
@@ -17,8 +16,7 @@ from ketaclinic.infusions.selectors import visit_for
 from ketaclinic.infusions.services import care
 from ketaclinic.infusions.services import discharge as discharge_services
 from ketaclinic.inventory.schemas import WitnessIn
-from ketaclinic.inventory.services import witness
-from ketaclinic.inventory.services.witness import SignedWitness, WitnessCredentials
+from ketaclinic.inventory.services.witness import WitnessCredentials
 
 router = Router(tags=["infusions: care and discharge"])
 
@@ -178,21 +176,11 @@ def post_side_effect(request: HttpRequest, visit_id: int, payload: SideEffectIn)
     return Status(201, effect)
 
 
-def _second_person(
-    request: HttpRequest, visit: Any, signed_in: WitnessIn | None, perm: Perm, may_do: str, prefix: str
-) -> SignedWitness | None:
+def _credentials(signed_in: WitnessIn | None) -> WitnessCredentials | None:
     if signed_in is None:
         return None
-    return witness.verify_second_person(
-        by=api_user(request),
-        clinic=visit.clinic,
-        credentials=WitnessCredentials(
-            username=signed_in.username, password=signed_in.password, otp_token=signed_in.otp_token
-        ),
-        request=request,
-        perm=perm,
-        may_do=may_do,
-        field_prefix=prefix,
+    return WitnessCredentials(
+        username=signed_in.username, password=signed_in.password, otp_token=signed_in.otp_token
     )
 
 
@@ -215,21 +203,16 @@ def post_drug(request: HttpRequest, visit_id: int, payload: DrugIn) -> Status[An
         given_at=payload.given_at,
         override_reason=payload.override_reason,
         vial_id=payload.vial_id,
-        witness=_second_person(
-            request,
-            visit,
-            payload.witness,
-            Perm.WITNESS_STOCK,
-            "witness controlled-substance records",
-            "witness",
+        witness=care.sign_second_person(
+            by=viewer, visit=visit, role="witness", credentials=_credentials(payload.witness), request=request
         ),
-        authorised_by=_second_person(
-            request,
-            visit,
-            payload.authorised_by,
-            Perm.OVERRIDE_HARD_STOP,
-            "authorise a dose past a hard stop",
-            "authorised_by",
+        authorised_by=care.sign_second_person(
+            by=viewer,
+            visit=visit,
+            role="cosigner",
+            credentials=_credentials(payload.authorised_by),
+            request=request,
+            field_prefix="authorised_by",
         ),
     )
     return Status(201, given)

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.db import transaction
+from django.http import HttpRequest
 
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.models import Action
@@ -34,7 +35,8 @@ from ketaclinic.infusions.services.common import (
 )
 from ketaclinic.inventory.models import Vial, WasteMethod
 from ketaclinic.inventory.services import draws as ledger
-from ketaclinic.inventory.services.witness import SignedWitness
+from ketaclinic.inventory.services import witness as witness_services
+from ketaclinic.inventory.services.witness import SignedWitness, WitnessCredentials
 from ketaclinic.measures.models import Administration
 
 # Entries may be written up a little after the event, never in the future beyond clock skew.
@@ -229,7 +231,38 @@ def _ledger_vial(visit: InfusionVisit, drug: rules.RescueDrug, vial_id: int | No
     return vial
 
 
-@transaction.atomic
+# The second people a drug entry may need, what each must be allowed to do, and in the words of a refusal.
+SECOND_PEOPLE: dict[str, tuple[Perm, str]] = {
+    "witness": (Perm.WITNESS_STOCK, "witness controlled-substance records"),
+    "cosigner": (Perm.OVERRIDE_HARD_STOP, "authorise a dose past a hard stop"),
+}
+
+
+def sign_second_person(
+    *,
+    by: Any,
+    visit: InfusionVisit,
+    role: str,
+    credentials: WitnessCredentials | None,
+    request: HttpRequest,
+    field_prefix: str | None = None,
+) -> SignedWitness | None:
+    """Check the sign-in of the `role` ('witness' or 'cosigner') when credentials were given; None when not.
+    Errors name the fields `<field_prefix>_username` etc. (the role's name by default)."""
+    if credentials is None:
+        return None
+    perm, may_do = SECOND_PEOPLE[role]
+    return witness_services.verify_second_person(
+        by=by,
+        clinic=visit.clinic,
+        credentials=credentials,
+        request=request,
+        perm=perm,
+        may_do=may_do,
+        field_prefix=field_prefix or role,
+    )
+
+
 def _overrider(by: Any, authorised_by: SignedWitness | None) -> Any:
     """Who overrides a hard stop: the person recording when they may, else the clinician who co-signed."""
     if can(by, Perm.OVERRIDE_HARD_STOP):
@@ -241,6 +274,7 @@ def _overrider(by: Any, authorised_by: SignedWitness | None) -> Any:
     )
 
 
+@transaction.atomic
 def give_drug(
     *,
     by: Any,

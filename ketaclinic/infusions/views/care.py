@@ -15,11 +15,8 @@ from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError, PermissionDenied
 from ketaclinic.infusions import selectors_care
 from ketaclinic.infusions.forms_care import DrugForm, ReviewForm, SideEffectForm
-from ketaclinic.infusions.models import InfusionVisit
 from ketaclinic.infusions.selectors import visit_for
 from ketaclinic.infusions.services import care
-from ketaclinic.inventory.services import witness
-from ketaclinic.inventory.services.witness import SignedWitness
 
 # Service fields named differently on the forms (the ledger speaks of amounts and vials).
 FIELD_ALIASES = {"amount_mg": "dose_mg", "vial": "vial_id", "patient": None}
@@ -71,32 +68,6 @@ def side_effect_new(request: HttpRequest, visit_id: int) -> HttpResponse:
     )
 
 
-def _second_people(
-    request: HttpRequest, form: DrugForm, visit: InfusionVisit
-) -> tuple[SignedWitness | None, SignedWitness | None]:
-    """Check the sign-in of the witness and of the authorising clinician, each only when typed in."""
-    signed: list[SignedWitness | None] = []
-    for prefix, perm, may_do in (
-        ("witness", Perm.WITNESS_STOCK, "witness controlled-substance records"),
-        ("cosigner", Perm.OVERRIDE_HARD_STOP, "authorise a dose past a hard stop"),
-    ):
-        credentials = form.second_person(prefix)
-        signed.append(
-            None
-            if credentials is None
-            else witness.verify_second_person(
-                by=request.user,
-                clinic=visit.clinic,
-                credentials=credentials,
-                request=request,
-                perm=perm,
-                may_do=may_do,
-                field_prefix=prefix,
-            )
-        )
-    return signed[0], signed[1]
-
-
 @login_required
 def drug_new(request: HttpRequest, visit_id: int) -> HttpResponse:
     require(request, Perm.RUN_INFUSION)
@@ -111,7 +82,16 @@ def drug_new(request: HttpRequest, visit_id: int) -> HttpResponse:
         data = form.cleaned_data
         chosen = next((effect for effect in effects if effect.pk == data["side_effect"]), None)
         try:
-            witness_signed, cosigner_signed = _second_people(request, form, visit)
+            witness_signed, cosigner_signed = (
+                care.sign_second_person(
+                    by=request.user,
+                    visit=visit,
+                    role=role,
+                    credentials=form.second_person(role),
+                    request=request,
+                )
+                for role in ("witness", "cosigner")
+            )
             given = care.give_drug(
                 by=request.user,
                 visit=visit,
