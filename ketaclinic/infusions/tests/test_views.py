@@ -311,7 +311,7 @@ def test_progress_shows_drug_given_so_far(client_for, nurse, visit) -> None:
     assert screen.status_code == 200
     event = PumpEvent.objects.get(visit=visit)
     expected = (event.rate_mg_per_min * 10).quantize(Decimal("0.1"))
-    assert f"{expected} of" in screen.text
+    assert f'{expected}<span class="unit"> of' in screen.text
     assert rules.PumpEventKind(event.kind) is rules.PumpEventKind.START
 
 
