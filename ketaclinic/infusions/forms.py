@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 
 from ketaclinic.infusions import rules
+from ketaclinic.infusions.forms_care import RadioTiles
 from ketaclinic.infusions.models import CorrectableRow, Dissociation, PregnancyTestChoice, Rhythm
 from ketaclinic.infusions.services import CheckInAnswers, VitalsInput
 
@@ -16,15 +17,21 @@ MEDICATION_CLASSES = [
     ("opioid", "Opioid"),
     ("sedative_hypnotic", "Other sedative or hypnotic"),
 ]
+# Short labels so each option is one tile at the chair; the full wording is the field's help text.
 MOAAS_CHOICES = [
     ("", "Not assessed"),
-    ("5", "5: responds readily to name in a normal tone"),
-    ("4", "4: lethargic response to name"),
-    ("3", "3: responds only to a loud or repeated name"),
-    ("2", "2: responds only to mild prodding or shaking"),
-    ("1", "1: responds only to a painful stimulus"),
-    ("0", "0: no response to a painful stimulus"),
+    ("5", "5 · name, normal tone"),
+    ("4", "4 · lethargic to name"),
+    ("3", "3 · loud or repeated name"),
+    ("2", "2 · mild prodding"),
+    ("1", "1 · painful stimulus"),
+    ("0", "0 · no response"),
 ]
+MOAAS_HELP = (
+    "Modified Observer's Assessment of Alertness/Sedation: the patient responds readily to their name in a "
+    "normal tone (5), lethargically (4), only when it is loud or repeated (3), only to mild prodding or "
+    "shaking (2), only to a painful stimulus (1), or not at all (0)."
+)
 
 
 def _number(label: str, *, maximum: int, required: bool = False, unit: str = "") -> forms.IntegerField:
@@ -47,14 +54,27 @@ class VitalsForm(forms.Form):
     heart_rate_bpm = _number("Heart rate (/min)", maximum=400)
     spo2_percent = _number("SpO2 (%)", maximum=400)
     respiratory_rate_per_min = _number("Breaths (/min)", maximum=400)
+    # One tap per field at the chair: tiles, not drop-down lists.
     rhythm = forms.ChoiceField(
-        label="Rhythm", required=False, choices=[("", "Not assessed"), *Rhythm.choices]
+        label="Rhythm",
+        required=False,
+        choices=[("", "Not assessed"), *Rhythm.choices],
+        widget=RadioTiles(attrs={"class": "tiles compact"}),
     )
     sedation_moaas = forms.TypedChoiceField(
-        label="Sedation (MOAA/S)", required=False, choices=MOAAS_CHOICES, coerce=int, empty_value=None
+        label="Sedation (MOAA/S)",
+        required=False,
+        choices=MOAAS_CHOICES,
+        coerce=int,
+        empty_value=None,
+        help_text=MOAAS_HELP,
+        widget=RadioTiles(attrs={"class": "tiles compact"}),
     )
     dissociation = forms.ChoiceField(
-        label="Dissociation", required=False, choices=[("", "Not assessed"), *Dissociation.choices]
+        label="Dissociation",
+        required=False,
+        choices=[("", "Not assessed"), *Dissociation.choices],
+        widget=RadioTiles(attrs={"class": "tiles compact"}),
     )
     on_oxygen = forms.BooleanField(label="On supplemental oxygen", required=False)
     comment = forms.CharField(
