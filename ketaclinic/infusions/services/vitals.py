@@ -23,6 +23,7 @@ from ketaclinic.infusions.models import (
 )
 from ketaclinic.infusions.services.common import (
     announce,
+    announce_reading,
     audit,
     clean_reason,
     lock_visit,
@@ -132,6 +133,13 @@ def _baseline(visit: InfusionVisit) -> rules.Reading | None:
     return as_rule_reading(check_in.baseline_reading)
 
 
+def _newest_reading_id(visit: InfusionVisit) -> int:
+    """The visit's newest reading id (0: none yet); under the visit's lock, no other reading of it is being
+    written meanwhile."""
+    newest = VitalSignReading.objects.filter(visit=visit).order_by("-pk").values_list("pk", flat=True).first()
+    return newest or 0
+
+
 def record_reading(
     *,
     by: Any,
@@ -158,6 +166,7 @@ def record_reading(
         sedation_moaas=values.sedation_moaas,
     )
     implausible = rules.implausible_fields(candidate, protocol.plausibility())
+    previous_id = _newest_reading_id(visit)
     reading = VitalSignReading.objects.create(
         visit=visit,
         measured_at=at,
@@ -211,7 +220,7 @@ def record_reading(
     if raised:
         summary += f"; alerts: {', '.join(alert.code for alert in raised)}"
     audit(by, visit, Action.CREATE, "infusion_vital_signs", reading.pk, summary)
-    announce(visit.pk)
+    announce_reading(reading=reading, previous_id=previous_id, alerts=raised)
     return RecordedReading(reading=reading, alerts=raised)
 
 
