@@ -99,13 +99,23 @@ class Subscription:
             self.event.clear()
         return True
 
-    def ring(self) -> bool:
-        """Set the event from any thread; False when the subscriber's loop is gone."""
-        try:
-            self.loop.call_soon_threadsafe(self.event.set)
-        except RuntimeError:
-            return False
-        return True
+
+def _set_all(events: list[asyncio.Event]) -> None:
+    for event in events:
+        event.set()
+
+
+def ring(loop: asyncio.AbstractEventLoop, subscriptions: list[Subscription]) -> bool:
+    """Set these subscriptions' events (all of one loop) from any thread, in ONE callback: waking the loop
+    once per subscription would pass the GIL between the writing thread and the loop at each wake-up (a
+    socket write), so the streams of one change would be rung one by one, a stream's work apart. False when
+    the loop is gone."""
+    events = [subscription.event for subscription in subscriptions]
+    try:
+        loop.call_soon_threadsafe(_set_all, events)
+    except RuntimeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -222,6 +232,18 @@ class Broker:
             since = [(made, stored) for made, stored in self._stored.get(visit_id, ()) if made > generation]
         return since if len(since) == current - generation else None
 
+    def stored_after(self, visit_id: int, reading_id: int) -> list[StoredReading]:
+        """The kept readings of the visit that follow on from `reading_id`, each the next after the one before
+        (empty when the next is not kept: another process wrote it, or it is too old)."""
+        with self._lock:
+            kept = [stored for _, stored in self._stored.get(visit_id, ())]
+        chain = []
+        for stored in kept:
+            if stored.previous_id == reading_id:
+                chain.append(stored)
+                reading_id = stored.reading.pk
+        return chain
+
     def take_announced(self, watermarks: tuple[int, ...]) -> dict[type[models.Model], set[int]]:
         """The rows this process announced itself with ids up to the poller's new `watermarks` (by table),
         forgotten as they are handed over: the poller that asks has now seen them."""
@@ -260,7 +282,15 @@ class Broker:
         ]
 
     def _ring(self, targets: list[Subscription]) -> int:
-        dead = [subscription for subscription in targets if not subscription.ring()]
+        by_loop: dict[asyncio.AbstractEventLoop, list[Subscription]] = {}
+        for subscription in targets:
+            by_loop.setdefault(subscription.loop, []).append(subscription)
+        dead = [
+            subscription
+            for loop, subscriptions in by_loop.items()
+            if not ring(loop, subscriptions)
+            for subscription in subscriptions
+        ]
         for subscription in dead:
             self.unsubscribe(subscription)
         return len(targets) - len(dead)

@@ -389,25 +389,71 @@ def test_stream_sends_a_reading_announced_in_process_without_reading_the_visit(
         with django_capture_on_commit_callbacks(execute=True):
             return record(nurse, visit, systolic_mmhg=systolic_mmhg, diastolic_mmhg=80)
 
-    async def scenario() -> tuple[list[int], str, VitalSignReading]:
+    async def chunks(content: Any, count: int) -> list[str]:
+        return [chunk_text(await asyncio.wait_for(content.__anext__(), WAIT_S)) for _ in range(count)]
+
+    async def scenario() -> tuple[list[str], list[str], int, VitalSignReading]:
         response = await client.get(stream_url(visit))
         content = response.streaming_content
-        await asyncio.wait_for(content.__anext__(), WAIT_S)
-        # The first change makes the visit's shared state (one read); the next is taken from memory.
+        await chunks(content, 1)
+        # The first change makes the visit's shared state for the panel (one read); the next takes that
+        # from memory too. Each reading goes out before its panel, read or not.
         await sync_to_async(write_and_commit)(128)
-        await asyncio.wait_for(content.__anext__(), WAIT_S)
-        reads_before = list(reads)
+        first = await chunks(content, 2)
+        reads_after_first = len(reads)
         after = await sync_to_async(write_and_commit)(133)
-        third = chunk_text(await asyncio.wait_for(content.__anext__(), WAIT_S))
+        second = await chunks(content, 2)
         await content.aclose()
-        return reads_before, third, after
+        return first, second, reads_after_first, after
 
-    reads_before, third, after = run(scenario)
-    assert reads == reads_before
-    [update] = named(third, "vitals")
+    first, second, reads_after_first, after = run(scenario)
+    assert [[item["event"] for item in events_in(chunk)] for chunk in first] == [["vitals"], ["panel"]]
+    assert "128" in named(first[1], "panel")[0]["data"]
+    # One read on connect, one for the first change's panel; none for the second.
+    assert len(reads) == reads_after_first == 2
+    [update] = named(second[0], "vitals")
     assert update["id"] == str(after.pk)
     assert json.loads(update["data"]) == [json.loads(json.dumps(reading_payload(after)))]
-    assert "133" in named(third, "panel")[0]["data"]
+    assert "133" in named(second[1], "panel")[0]["data"]
+
+
+def test_stored_vitals_follow_on_from_the_connections_newest_reading_only(visit, nurse) -> None:
+    broker = live.Broker(autopoll=False)
+    first = record(nurse, visit, heart_rate_bpm=70)
+    second = record(nurse, visit, heart_rate_bpm=74)
+    third = record(nurse, visit, heart_rate_bpm=78)
+
+    async def scenario() -> tuple[list[int], list[int]]:
+        broker.subscribe_visit(visit_id=visit.pk, clinic_id=visit.clinic_id)
+        # The second reading was written elsewhere: only the first and third were announced here.
+        for reading, previous in ((first, 0), (third, second.pk)):
+            stored = live.StoredReading(reading=reading, previous_id=previous, payload="{}", alert_ids=())
+            broker.reading_stored(stored)
+        chain = [stored.reading.pk for stored in broker.stored_after(visit.pk, 0)]
+        return chain, [stored.reading.pk for stored in broker.stored_after(visit.pk, second.pk)]
+
+    assert run(scenario) == ([first.pk], [third.pk])
+
+
+def test_one_change_rings_all_of_a_loops_subscriptions_in_one_wake_up(db, monkeypatch) -> None:
+    broker = live.Broker(autopoll=False)
+
+    async def scenario() -> tuple[int, list[bool]]:
+        loop = asyncio.get_running_loop()
+        calls: list[object] = []
+        threadsafe = loop.call_soon_threadsafe
+
+        def counted(callback: Any, *args: Any) -> Any:
+            calls.append(callback)
+            return threadsafe(callback, *args)
+
+        monkeypatch.setattr(loop, "call_soon_threadsafe", counted)
+        subscriptions = [broker.subscribe_visit(visit_id=7, clinic_id=1) for _ in range(5)]
+        await asyncio.to_thread(broker.visit_changed, 7)
+        rings = [call for call in calls if call is live._set_all]
+        return len(rings), [await subscription.wait(WAIT_S) for subscription in subscriptions]
+
+    assert run(scenario) == (1, [True] * 5)
 
 
 # --- the chair stream ---------------------------------------------------------------------------------------
@@ -451,17 +497,18 @@ def test_stream_sends_the_state_on_connect_then_a_reading_written_after(
                 nurse, visit, systolic_mmhg=131, diastolic_mmhg=82, heart_rate_bpm=76, spo2_percent=97
             )
 
-    async def scenario() -> tuple[Any, str, str, VitalSignReading, int]:
+    async def scenario() -> tuple[Any, str, str, str, VitalSignReading, int]:
         response = await client.get(stream_url(visit))
         content = response.streaming_content
         first = chunk_text(await asyncio.wait_for(content.__anext__(), WAIT_S))
         after = await sync_to_async(write_and_commit)()
         second = chunk_text(await asyncio.wait_for(content.__anext__(), WAIT_S))
+        third = chunk_text(await asyncio.wait_for(content.__anext__(), WAIT_S))
         subscribers = live.BROKER.subscriber_count()
         await content.aclose()
-        return response, first, second, after, subscribers
+        return response, first, second, third, after, subscribers
 
-    response, first, second, after, subscribers = run(scenario)
+    response, first, second, third, after, subscribers = run(scenario)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/event-stream"
     assert (response["Cache-Control"], response["X-Accel-Buffering"]) == ("no-cache", "no")
@@ -484,7 +531,9 @@ def test_stream_sends_the_state_on_connect_then_a_reading_written_after(
             "implausible": [],
         }
     ]
-    assert "131" in named(second, "panel")[0]["data"]
+    # The reading goes out on its own, as soon as it is committed; the latest-values panel follows.
+    assert [item["event"] for item in events_in(second)] == ["vitals"]
+    assert "131" in named(third, "panel")[0]["data"]
     assert subscribers == 1
     assert live.BROKER.subscriber_count() == 0
 

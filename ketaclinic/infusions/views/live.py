@@ -4,6 +4,11 @@ The streams are async views returning a `StreamingHttpResponse` over an ASYNC ge
 them without buffering; a sync iterator would be buffered whole under ASGI). Each stream checks access once
 when it connects (the selector audits that read), then sleeps on a `live` subscription and sends only what
 changed since it last wrote. Database work runs in `sync_to_async`, never on the event loop.
+
+A reading stored by this process reaches a chair stream without a query: the broker hands it over on commit
+(`live.StoredReading`), the stream sends it at once (`stored_vitals`), and the visit's shared state is
+caught up in memory for the fragments that follow (`caught_up`). Other changes, and writes of other
+processes, are read from the database, once per change for all the streams of a visit.
 """
 
 import asyncio
@@ -252,6 +257,17 @@ def events_from(state: VisitState, cursor: ChairCursor) -> tuple[list[str], bool
     return parts, alerts_changed
 
 
+def stored_vitals(visit: InfusionVisit, cursor: ChairCursor) -> str:
+    """A `vitals` event for the readings this process announced that follow on from the newest one this
+    connection has sent, taken from memory (advancing `cursor`); empty when there are none."""
+    chain = live.BROKER.stored_after(visit.pk, cursor.last_reading_id)
+    if not chain:
+        return ""
+    cursor.last_reading_id = chain[-1].reading.pk
+    payload = "[" + ",".join(stored.payload for stored in chain) + "]"
+    return sse_event("vitals", payload, event_id=str(cursor.last_reading_id))
+
+
 def alerts_event(request: HttpRequest, visit: InfusionVisit, alerts: tuple[Any, ...]) -> str:
     """The open-alerts fragment for this viewer (its forms carry the viewer's CSRF token)."""
     with timezone.override(ZoneInfo(visit.clinic.time_zone)):
@@ -296,6 +312,12 @@ async def chair_events(request: HttpRequest, visit: InfusionVisit, cursor: Chair
             if not await subscription.wait(HEARTBEAT_S):
                 yield ": heartbeat\n\n"
                 continue
+            vitals = stored_vitals(visit, cursor)
+            if vitals:
+                # The reading first, as it is; the fragments (the panel, alerts) follow once the other
+                # streams this reading woke have sent it too.
+                yield vitals
+                await asyncio.sleep(0)
             update = await shared_update(request, visit, cursor)
             if update:
                 yield update
