@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from conftest import signed_in_client
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.dosing.tests.conftest import with_signed_plan
-from ketaclinic.infusions import live, services
+from ketaclinic.infusions import live, selectors, services
 from ketaclinic.infusions.models import InfusionVisit, VitalSignReading
 from ketaclinic.infusions.record import reading_payload
 from ketaclinic.infusions.services import VitalsInput
@@ -627,6 +627,12 @@ def test_board_lists_each_active_chair_with_its_phase_latest_values_and_open_ale
     assert "192/96" in body
     assert body.count('class="board-alert level-') == len(recorded.alerts)
     assert 'sse-connect="/infusions/board/stream/"' in body
+
+
+def test_the_boards_visits_leave_their_protocol_snapshot_unread(visit) -> None:
+    [listed] = selectors.active_visits(clinic_ids=[visit.clinic_id])
+    assert listed.pk == visit.pk
+    assert "protocol_snapshot" in listed.get_deferred_fields()
 
 
 @pytest.mark.parametrize("role", ["front_desk", "billing_clerk", "custodian", "clinic_admin"])
