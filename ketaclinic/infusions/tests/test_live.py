@@ -20,9 +20,10 @@ from django.test.utils import CaptureQueriesContext
 
 from conftest import signed_in_client
 from ketaclinic.audit.models import AuditEvent
+from ketaclinic.core import clock
 from ketaclinic.dosing.tests.conftest import with_signed_plan
 from ketaclinic.infusions import live, selectors, services
-from ketaclinic.infusions.models import InfusionVisit, VitalSignReading
+from ketaclinic.infusions.models import CorrectableRow, InfusionVisit, VitalSignReading
 from ketaclinic.infusions.record import reading_payload
 from ketaclinic.infusions.services import VitalsInput
 from ketaclinic.infusions.tests.factories import consenting_adult, opened_visit, ready_order, started
@@ -627,6 +628,20 @@ def test_board_lists_each_active_chair_with_its_phase_latest_values_and_open_ale
     assert "192/96" in body
     assert body.count('class="board-alert level-') == len(recorded.alerts)
     assert 'sse-connect="/infusions/board/stream/"' in body
+
+
+def test_board_shows_each_visits_newest_reading_not_withdrawn(
+    front_desk, clinician, nurse, clinic, visit
+) -> None:
+    other = opened_visit(front_desk=front_desk, clinician=clinician, nurse=nurse, clinic=clinic)
+    kept = record(nurse, visit, heart_rate_bpm=70)
+    withdrawn = record(nurse, visit, heart_rate_bpm=140)
+    services.withdraw_entry(
+        by=nurse, visit=visit, row_type=CorrectableRow.READING, row_id=withdrawn.pk, reason="Wrong patient"
+    )
+    others = [record(nurse, other, heart_rate_bpm=80), record(nurse, other, heart_rate_bpm=82)]
+    rows = live.board_rows(visits=[visit, other], now=clock.now())
+    assert {row.visit_id: row.latest for row in rows} == {visit.pk: kept, other.pk: others[-1]}
 
 
 def test_the_boards_visits_leave_their_protocol_snapshot_unread(visit) -> None:
