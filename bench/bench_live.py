@@ -3,7 +3,9 @@
 Starts granian (ASGI, one worker, as `make run` does) on 127.0.0.1 with a temporary SQLite database that
 holds a clinic, 20 chairs and 20 opened visits, all made through the real services (as the tests do), then:
 
-1. *page load*: the board of 20 chairs against the sign-in page, requests alternating, p50/p95 each;
+1. *page load*: the board of 20 chairs against the sign-in page, requests alternating, p50/p95 each, on
+   the idle server and again while the chairs are live (step 2's load, the rounds spread over it: the
+   issue asks for page loads with the streams open and the readings arriving);
 2. *update latency*: 100 SSE connections to `/infusions/visits/<id>/stream/` (5 per chair) while each chair
    gets one reading a second for BENCH_LIVE_SECONDS (default 30) through `POST /api/infusions/visits/<id>/
    vitals` (a bearer token, as a monitor gateway would; each chair at its own phase of the second). Latency
@@ -277,10 +279,15 @@ def _percentiles(values: list[float]) -> tuple[float, float]:
     return statistics.median(values), cuts[18]
 
 
-async def _page_loads(port: int, cookie: str) -> tuple[list[float], list[float]]:
+async def _page_loads(port: int, cookie: str, spread_s: float = 0.0) -> tuple[list[float], list[float]]:
+    """PAGE_ROUNDS rounds of the board then the sign-in page, one round every `spread_s / PAGE_ROUNDS`
+    seconds (back to back with 0)."""
     board: list[float] = []
     sign_in: list[float] = []
-    for _ in range(PAGE_ROUNDS):
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for number in range(PAGE_ROUNDS):
+        await asyncio.sleep(max(0.0, start + number * spread_s / PAGE_ROUNDS - loop.time()))
         for path, headers, into in (
             ("/infusions/board/", {"Cookie": f"sessionid={cookie}"}, board),
             ("/accounts/login/", {}, sign_in),
@@ -339,13 +346,17 @@ async def _post_readings(
     return stored, refused
 
 
-async def _run(port: int, cookie: str, token: str, visit_ids: list[int], seconds: float) -> None:
-    board, sign_in = await _page_loads(port, cookie)
+def _print_page_loads(board: list[float], sign_in: list[float], chairs: int, when: str) -> None:
     board_p50, board_p95 = _percentiles(board)
     sign_in_p50, sign_in_p95 = _percentiles(sign_in)
-    print(_ms(f"page load, board of {len(visit_ids)} chairs", (board_p50, board_p95)))
-    print(_ms("page load, sign-in page (baseline)", (sign_in_p50, sign_in_p95)))
-    print(f"ratio board/sign-in: p50 {board_p50 / sign_in_p50:.2f}  p95 {board_p95 / sign_in_p95:.2f}")
+    print(_ms(f"page load{when}, board of {chairs} chairs", (board_p50, board_p95)))
+    print(_ms(f"page load{when}, sign-in page (baseline)", (sign_in_p50, sign_in_p95)))
+    print(f"ratio board/sign-in{when}: p50 {board_p50 / sign_in_p50:.2f}  p95 {board_p95 / sign_in_p95:.2f}")
+
+
+async def _run(port: int, cookie: str, token: str, visit_ids: list[int], seconds: float) -> None:
+    board, sign_in = await _page_loads(port, cookie)
+    _print_page_loads(board, sign_in, len(visit_ids), "")
 
     stats = StreamStats()
     baseline = StreamStats()
@@ -368,7 +379,10 @@ async def _run(port: int, cookie: str, token: str, visit_ids: list[int], seconds
     baseline.baseline_latencies.clear()
     posted: dict[int, float] = {}
     round_trips: list[float] = []
+    # The pages again while the chairs are live (the issue's setting), spread over the load.
+    pages = asyncio.create_task(_page_loads(port, cookie, spread_s=seconds))
     stored, refused = await _post_readings(port, token, visit_ids, seconds, posted, round_trips)
+    live_board, live_sign_in = await pages
     # Events still in flight get a few seconds to arrive.
     await asyncio.sleep(3)
     stop.set()
@@ -396,6 +410,7 @@ async def _run(port: int, cookie: str, token: str, visit_ids: list[int], seconds
     ticks = len(baseline.baseline_latencies)
     print(_ms("baseline stream, server tick -> arrival", (base_p50, base_p95)) + f" ({ticks} ticks)")
     print(f"ratio update/baseline: p50 {live_p50 / base_p50:.1f}  p95 {live_p95 / base_p95:.1f}")
+    _print_page_loads(live_board, live_sign_in, len(visit_ids), " under the live load")
 
 
 def main(seconds: float | None = None) -> None:

@@ -130,11 +130,15 @@ def todays_infusion_appointment(*, patient: Patient) -> Appointment | None:
 
 
 def active_visits(*, clinic_ids: list[int] | tuple[int, ...] | set[int]) -> list[InfusionVisit]:
-    """Visits of these clinics opened within the last day and not discharged, oldest first. Not audited:
-    the caller (the board) audits its own read."""
+    """Visits of these clinics opened within the last day and not discharged, oldest first, with what a list
+    of chairs shows (patient, chair). Not audited: the caller (the board) audits its own read.
+
+    The protocol snapshot is left unread until used: it is by far the largest column (the whole protocol, as
+    JSON), and decoding it for every chair was most of the board's cost."""
     since = clock.now() - ACTIVE_WINDOW
     return list(
-        visits_queryset()
+        InfusionVisit.objects.select_related("patient", "chair")
+        .defer("protocol_snapshot")
         .filter(clinic_id__in=clinic_ids, discharge__isnull=True, opened_at__gte=since)
         .order_by("opened_at", "pk")
     )

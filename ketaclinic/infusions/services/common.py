@@ -12,7 +12,7 @@ from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound, PermissionDenied
 from ketaclinic.infusions import live
 from ketaclinic.infusions.errors import InfusionConflict, InfusionErrorCode, InfusionRuleError
-from ketaclinic.infusions.models import InfusionVisit
+from ketaclinic.infusions.models import InfusionVisit, VitalAlert, VitalSignReading
 
 REASON_MAX_LENGTH = 2000
 # Entries may be made a little after they happened, never in the future beyond clock skew (tablets, pumps
@@ -73,6 +73,16 @@ def clean_reason(reason: str, *, field: str = "reason", what: str = "Give a reas
 def announce(visit_id: int) -> None:
     """Wake the chair screens and the board once the write is committed (never for a rolled-back write)."""
     transaction.on_commit(lambda: live.visit_changed(visit_id=visit_id))
+
+
+def announce_reading(*, reading: VitalSignReading, previous_id: int, alerts: list[VitalAlert]) -> None:
+    """`announce` for a new reading: the chair streams of this process get the reading itself and send it
+    without reading it back. `previous_id` is the visit's newest reading id before it, read under the
+    visit's lock (0: none)."""
+    alert_ids = [alert.pk for alert in alerts]
+    transaction.on_commit(
+        lambda: live.reading_stored(reading=reading, previous_id=previous_id, alert_ids=alert_ids)
+    )
 
 
 def moment_in_visit(

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet, Subquery
 
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action
@@ -23,6 +24,7 @@ from ketaclinic.infusions.models import (
 )
 from ketaclinic.infusions.services.common import (
     announce,
+    announce_reading,
     audit,
     clean_reason,
     lock_visit,
@@ -107,6 +109,19 @@ def as_rule_reading(reading: VitalSignReading) -> rules.Reading:
     )
 
 
+def _rule_readings(rows: QuerySet[VitalSignReading]) -> list[rules.Reading]:
+    """The rules' view of these readings, read as plain values: a monitor's history holds hundreds of
+    readings, and building a model instance for each is most of the cost of reading them."""
+    return [
+        rules.Reading(
+            at=at,
+            **dict(zip(_NUMERIC_FIELDS, values, strict=True)),
+            implausible=frozenset(rules.VitalField(name) for name in implausible),
+        )
+        for at, *values, implausible in rows.values_list("measured_at", *_NUMERIC_FIELDS, "implausible")
+    ]
+
+
 def _history(
     visit: InfusionVisit, protocol: visit_protocol.VisitProtocol, newest: dt.datetime
 ) -> list[rules.Reading]:
@@ -122,14 +137,21 @@ def _history(
         .exclude(pk__in=withdrawn)
         .order_by("measured_at", "pk")
     )
-    return [as_rule_reading(row) for row in rows]
+    return _rule_readings(rows)
 
 
 def _baseline(visit: InfusionVisit) -> rules.Reading | None:
-    check_in = visit.check_ins.select_related("baseline_reading").order_by("-recorded_at", "-pk").first()
-    if check_in is None or check_in.baseline_reading is None:
-        return None
-    return as_rule_reading(check_in.baseline_reading)
+    """The baseline reading of the visit's latest check-in (None without one), one query."""
+    latest_check_in = visit.check_ins.order_by("-recorded_at", "-pk").values("baseline_reading")[:1]
+    found = _rule_readings(VitalSignReading.objects.filter(pk=Subquery(latest_check_in)))
+    return found[0] if found else None
+
+
+def _newest_reading_id(visit: InfusionVisit) -> int:
+    """The visit's newest reading id (0: none yet); under the visit's lock, no other reading of it is being
+    written meanwhile."""
+    newest = VitalSignReading.objects.filter(visit=visit).order_by("-pk").values_list("pk", flat=True).first()
+    return newest or 0
 
 
 def record_reading(
@@ -158,6 +180,7 @@ def record_reading(
         sedation_moaas=values.sedation_moaas,
     )
     implausible = rules.implausible_fields(candidate, protocol.plausibility())
+    previous_id = _newest_reading_id(visit)
     reading = VitalSignReading.objects.create(
         visit=visit,
         measured_at=at,
@@ -211,7 +234,7 @@ def record_reading(
     if raised:
         summary += f"; alerts: {', '.join(alert.code for alert in raised)}"
     audit(by, visit, Action.CREATE, "infusion_vital_signs", reading.pk, summary)
-    announce(visit.pk)
+    announce_reading(reading=reading, previous_id=previous_id, alerts=raised)
     return RecordedReading(reading=reading, alerts=raised)
 
 

@@ -20,11 +20,14 @@ from django.test.utils import CaptureQueriesContext
 
 from conftest import signed_in_client
 from ketaclinic.audit.models import AuditEvent
+from ketaclinic.core import clock
 from ketaclinic.dosing.tests.conftest import with_signed_plan
-from ketaclinic.infusions import live, services
-from ketaclinic.infusions.models import InfusionVisit, VitalSignReading
+from ketaclinic.infusions import live, selectors, services
+from ketaclinic.infusions.models import CorrectableRow, InfusionVisit, VitalSignReading
+from ketaclinic.infusions.record import reading_payload
 from ketaclinic.infusions.services import VitalsInput
-from ketaclinic.infusions.tests.factories import consenting_adult, opened_visit, ready_order
+from ketaclinic.infusions.tests.factories import consenting_adult, opened_visit, ready_order, started
+from ketaclinic.infusions.views import live as live_views
 from ketaclinic.scheduling.services.resources import add_chair
 
 WAIT_S = 10.0  # only ever reached when a wake-up is broken
@@ -228,6 +231,232 @@ def test_the_running_poller_wakes_a_stream_and_stops_with_its_last_subscriber(
     assert run(scenario) == (True, True)
 
 
+# --- readings announced in-process --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def announced(monkeypatch) -> list[dict[str, Any]]:
+    """What the services hand `live.reading_stored` once their transaction commits."""
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(live, "reading_stored", lambda **details: calls.append(details))
+    return calls
+
+
+def test_the_service_announces_each_reading_with_the_visits_previous_reading_id(
+    visit, nurse, announced, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        first = record(nurse, visit, heart_rate_bpm=70)
+        second = record(nurse, visit, heart_rate_bpm=74)
+    assert announced == [
+        {"reading": first, "previous_id": 0, "alert_ids": []},
+        {"reading": second, "previous_id": first.pk, "alert_ids": []},
+    ]
+
+
+def test_a_reading_that_raises_alerts_is_announced_with_them(
+    visit, nurse, announced, django_capture_on_commit_callbacks
+) -> None:
+    started(nurse, visit)
+    with django_capture_on_commit_callbacks(execute=True):
+        recorded = services.record_vital_signs(
+            by=nurse, visit=visit, values=VitalsInput(systolic_mmhg=205, diastolic_mmhg=100)
+        )
+    assert recorded.alerts
+    assert [call["alert_ids"] for call in announced] == [[alert.pk for alert in recorded.alerts]]
+
+
+def test_reading_stored_rings_the_visit_and_keeps_the_reading_for_its_streams(visit, nurse) -> None:
+    broker = live.Broker(autopoll=False)
+    reading = record(nurse, visit, heart_rate_bpm=70)
+    stored = live.StoredReading(reading=reading, previous_id=0, payload="{}", alert_ids=())
+
+    async def scenario() -> tuple[bool, Any, Any]:
+        subscription = broker.subscribe_visit(visit_id=visit.pk, clinic_id=visit.clinic_id)
+        await asyncio.to_thread(broker.reading_stored, stored)
+        woken = await subscription.wait(WAIT_S)
+        kept = broker.stored_since(visit.pk, 0)
+        # Any other change since makes the kept readings insufficient: the stream must read.
+        broker.visit_changed(visit.pk)
+        return woken, kept, broker.stored_since(visit.pk, 0)
+
+    assert run(scenario) == (True, [(1, stored)], None)
+
+
+def test_a_stored_reading_catches_the_shared_state_up_without_a_query(
+    visit, nurse, django_capture_on_commit_callbacks, django_assert_num_queries
+) -> None:
+    first = record(nurse, visit, systolic_mmhg=124, diastolic_mmhg=79)
+
+    def write() -> VitalSignReading:
+        with django_capture_on_commit_callbacks(execute=True):
+            return record(nurse, visit, systolic_mmhg=131, diastolic_mmhg=82, heart_rate_bpm=76)
+
+    def catch_up(state: live_views.VisitState) -> live_views.VisitState | None:
+        with django_assert_num_queries(0):
+            return live_views.caught_up(visit, state)
+
+    async def scenario() -> tuple[live_views.VisitState, VitalSignReading, live_views.VisitState | None]:
+        subscription = live.BROKER.subscribe_visit(visit_id=visit.pk, clinic_id=visit.clinic_id)
+        try:
+            generation = live.BROKER.generation(visit.pk)
+            state = await sync_to_async(live_views.read_visit_state)(visit, 0, generation)
+            second = await sync_to_async(write)()
+            return state, second, await sync_to_async(catch_up)(state)
+        finally:
+            live.BROKER.unsubscribe(subscription)
+
+    state, second, updated = run(scenario)
+    assert updated is not None
+    assert updated.generation == state.generation + 1
+    assert [pk for pk, _ in updated.readings] == [first.pk, second.pk]
+    assert json.loads(updated.readings[-1][1]) == json.loads(json.dumps(reading_payload(second)))
+    assert "131" in updated.panel_html
+    assert (updated.withdrawn, updated.alerts) == (state.withdrawn, state.alerts)
+
+
+def test_a_stored_reading_measured_earlier_than_the_panels_leaves_the_panel(visit, nurse) -> None:
+    newest = record(nurse, visit, systolic_mmhg=124, diastolic_mmhg=79)
+    state = live_views.read_visit_state(visit, 0, 0)
+    late = services.record_vital_signs(
+        by=nurse,
+        visit=visit,
+        values=VitalsInput(systolic_mmhg=150, diastolic_mmhg=90),
+        measured_at=newest.measured_at - dt.timedelta(minutes=5),
+    ).reading
+    stored = live.StoredReading(reading=late, previous_id=newest.pk, payload="{}", alert_ids=())
+    updated = live_views.with_stored(visit, state, 1, stored)
+    assert updated is not None
+    assert [pk for pk, _ in updated.readings] == [newest.pk, late.pk]
+    assert (updated.panel_html, updated.latest_key) == (state.panel_html, (newest.measured_at, newest.pk))
+    assert "124" in updated.panel_html
+
+
+@pytest.mark.parametrize("gap", ["reading between", "alerts raised"])
+def test_a_stored_reading_the_state_cannot_take_from_memory_asks_for_a_read(visit, nurse, gap) -> None:
+    if gap == "alerts raised":
+        started(nurse, visit)
+    state = live_views.read_visit_state(visit, 0, 0)
+    between = record(nurse, visit, heart_rate_bpm=70)  # as another process would write it: unannounced
+    reading = record(nurse, visit, heart_rate_bpm=74)
+    stored = live.StoredReading(
+        reading=reading,
+        previous_id=between.pk if gap == "reading between" else state.newest_id,
+        payload="{}",
+        alert_ids=(1,) if gap == "alerts raised" else (),
+    )
+    assert live_views.with_stored(visit, state, 1, stored) is None
+
+
+def test_poller_does_not_ring_again_for_a_reading_announced_in_process(
+    visit, nurse, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    broker = live.Broker(autopoll=False)
+    monkeypatch.setattr(live, "BROKER", broker)
+
+    def write_and_commit() -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            record(nurse, visit, heart_rate_bpm=72)
+
+    async def scenario() -> tuple[bool, bool, bool]:
+        subscription = broker.subscribe_visit(visit_id=visit.pk, clinic_id=visit.clinic_id)
+        watermarks = await sync_to_async(live.poll_once)(broker, None)
+        await sync_to_async(write_and_commit)()
+        announced = await subscription.wait(WAIT_S)
+        watermarks = await sync_to_async(live.poll_once)(broker, watermarks)
+        polled_again = await subscription.wait(0)
+        # A write this process did not announce (another process's) still rings through the poller.
+        await sync_to_async(record)(nurse, visit, heart_rate_bpm=76)
+        await sync_to_async(live.poll_once)(broker, watermarks)
+        return announced, polled_again, await subscription.wait(WAIT_S)
+
+    assert run(scenario) == (True, False, True)
+
+
+def test_stream_sends_a_reading_announced_in_process_without_reading_the_visit(
+    visit, nurse, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    client = async_client_for(nurse)
+    reads: list[int] = []
+    read_visit_state = live_views.read_visit_state
+
+    def counted(visit: InfusionVisit, after_id: int, generation: int) -> live_views.VisitState:
+        reads.append(after_id)
+        return read_visit_state(visit, after_id, generation)
+
+    monkeypatch.setattr(live_views, "read_visit_state", counted)
+
+    def write_and_commit(systolic_mmhg: int) -> VitalSignReading:
+        with django_capture_on_commit_callbacks(execute=True):
+            return record(nurse, visit, systolic_mmhg=systolic_mmhg, diastolic_mmhg=80)
+
+    async def chunks(content: Any, count: int) -> list[str]:
+        return [chunk_text(await asyncio.wait_for(content.__anext__(), WAIT_S)) for _ in range(count)]
+
+    async def scenario() -> tuple[list[str], list[str], int, VitalSignReading]:
+        response = await client.get(stream_url(visit))
+        content = response.streaming_content
+        await chunks(content, 1)
+        # The first change makes the visit's shared state for the panel (one read); the next takes that
+        # from memory too. Each reading goes out before its panel, read or not.
+        await sync_to_async(write_and_commit)(128)
+        first = await chunks(content, 2)
+        reads_after_first = len(reads)
+        after = await sync_to_async(write_and_commit)(133)
+        second = await chunks(content, 2)
+        await content.aclose()
+        return first, second, reads_after_first, after
+
+    first, second, reads_after_first, after = run(scenario)
+    assert [[item["event"] for item in events_in(chunk)] for chunk in first] == [["vitals"], ["panel"]]
+    assert "128" in named(first[1], "panel")[0]["data"]
+    # One read on connect, one for the first change's panel; none for the second.
+    assert len(reads) == reads_after_first == 2
+    [update] = named(second[0], "vitals")
+    assert update["id"] == str(after.pk)
+    assert json.loads(update["data"]) == [json.loads(json.dumps(reading_payload(after)))]
+    assert "133" in named(second[1], "panel")[0]["data"]
+
+
+def test_stored_vitals_follow_on_from_the_connections_newest_reading_only(visit, nurse) -> None:
+    broker = live.Broker(autopoll=False)
+    first = record(nurse, visit, heart_rate_bpm=70)
+    second = record(nurse, visit, heart_rate_bpm=74)
+    third = record(nurse, visit, heart_rate_bpm=78)
+
+    async def scenario() -> tuple[list[int], list[int]]:
+        broker.subscribe_visit(visit_id=visit.pk, clinic_id=visit.clinic_id)
+        # The second reading was written elsewhere: only the first and third were announced here.
+        for reading, previous in ((first, 0), (third, second.pk)):
+            stored = live.StoredReading(reading=reading, previous_id=previous, payload="{}", alert_ids=())
+            broker.reading_stored(stored)
+        chain = [stored.reading.pk for stored in broker.stored_after(visit.pk, 0)]
+        return chain, [stored.reading.pk for stored in broker.stored_after(visit.pk, second.pk)]
+
+    assert run(scenario) == ([first.pk], [third.pk])
+
+
+def test_one_change_rings_all_of_a_loops_subscriptions_in_one_wake_up(db, monkeypatch) -> None:
+    broker = live.Broker(autopoll=False)
+
+    async def scenario() -> tuple[int, list[bool]]:
+        loop = asyncio.get_running_loop()
+        calls: list[object] = []
+        threadsafe = loop.call_soon_threadsafe
+
+        def counted(callback: Any, *args: Any) -> Any:
+            calls.append(callback)
+            return threadsafe(callback, *args)
+
+        monkeypatch.setattr(loop, "call_soon_threadsafe", counted)
+        subscriptions = [broker.subscribe_visit(visit_id=7, clinic_id=1) for _ in range(5)]
+        await asyncio.to_thread(broker.visit_changed, 7)
+        rings = [call for call in calls if call is live._set_all]
+        return len(rings), [await subscription.wait(WAIT_S) for subscription in subscriptions]
+
+    assert run(scenario) == (1, [True] * 5)
+
+
 # --- the chair stream ---------------------------------------------------------------------------------------
 
 
@@ -269,17 +498,18 @@ def test_stream_sends_the_state_on_connect_then_a_reading_written_after(
                 nurse, visit, systolic_mmhg=131, diastolic_mmhg=82, heart_rate_bpm=76, spo2_percent=97
             )
 
-    async def scenario() -> tuple[Any, str, str, VitalSignReading, int]:
+    async def scenario() -> tuple[Any, str, str, str, VitalSignReading, int]:
         response = await client.get(stream_url(visit))
         content = response.streaming_content
         first = chunk_text(await asyncio.wait_for(content.__anext__(), WAIT_S))
         after = await sync_to_async(write_and_commit)()
         second = chunk_text(await asyncio.wait_for(content.__anext__(), WAIT_S))
+        third = chunk_text(await asyncio.wait_for(content.__anext__(), WAIT_S))
         subscribers = live.BROKER.subscriber_count()
         await content.aclose()
-        return response, first, second, after, subscribers
+        return response, first, second, third, after, subscribers
 
-    response, first, second, after, subscribers = run(scenario)
+    response, first, second, third, after, subscribers = run(scenario)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/event-stream"
     assert (response["Cache-Control"], response["X-Accel-Buffering"]) == ("no-cache", "no")
@@ -302,7 +532,9 @@ def test_stream_sends_the_state_on_connect_then_a_reading_written_after(
             "implausible": [],
         }
     ]
-    assert "131" in named(second, "panel")[0]["data"]
+    # The reading goes out on its own, as soon as it is committed; the latest-values panel follows.
+    assert [item["event"] for item in events_in(second)] == ["vitals"]
+    assert "131" in named(third, "panel")[0]["data"]
     assert subscribers == 1
     assert live.BROKER.subscriber_count() == 0
 
@@ -328,8 +560,6 @@ def test_last_event_id_skips_readings_already_sent(visit, nurse) -> None:
 
 
 def test_alerts_the_page_already_drew_are_not_sent_again_on_connect(visit, nurse) -> None:
-    from ketaclinic.infusions.tests.factories import started
-
     started(nurse, visit)
     alert = services.record_vital_signs(
         by=nurse, visit=visit, values=VitalsInput(systolic_mmhg=205, diastolic_mmhg=100)
@@ -398,6 +628,26 @@ def test_board_lists_each_active_chair_with_its_phase_latest_values_and_open_ale
     assert "192/96" in body
     assert body.count('class="board-alert level-') == len(recorded.alerts)
     assert 'sse-connect="/infusions/board/stream/"' in body
+
+
+def test_board_shows_each_visits_newest_reading_not_withdrawn(
+    front_desk, clinician, nurse, clinic, visit
+) -> None:
+    other = opened_visit(front_desk=front_desk, clinician=clinician, nurse=nurse, clinic=clinic)
+    kept = record(nurse, visit, heart_rate_bpm=70)
+    withdrawn = record(nurse, visit, heart_rate_bpm=140)
+    services.withdraw_entry(
+        by=nurse, visit=visit, row_type=CorrectableRow.READING, row_id=withdrawn.pk, reason="Wrong patient"
+    )
+    others = [record(nurse, other, heart_rate_bpm=80), record(nurse, other, heart_rate_bpm=82)]
+    rows = live.board_rows(visits=[visit, other], now=clock.now())
+    assert {row.visit_id: row.latest for row in rows} == {visit.pk: kept, other.pk: others[-1]}
+
+
+def test_the_boards_visits_leave_their_protocol_snapshot_unread(visit) -> None:
+    [listed] = selectors.active_visits(clinic_ids=[visit.clinic_id])
+    assert listed.pk == visit.pk
+    assert "protocol_snapshot" in listed.get_deferred_fields()
 
 
 @pytest.mark.parametrize("role", ["front_desk", "billing_clerk", "custodian", "clinic_admin"])

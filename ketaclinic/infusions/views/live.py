@@ -4,14 +4,20 @@ The streams are async views returning a `StreamingHttpResponse` over an ASYNC ge
 them without buffering; a sync iterator would be buffered whole under ASGI). Each stream checks access once
 when it connects (the selector audits that read), then sleeps on a `live` subscription and sends only what
 changed since it last wrote. Database work runs in `sync_to_async`, never on the event loop.
+
+A reading stored by this process reaches a chair stream without a query: the broker hands it over on commit
+(`live.StoredReading`), the stream sends it at once (`stored_vitals`), and the visit's shared state is
+caught up in memory for the fragments that follow (`caught_up`). Other changes, and writes of other
+processes, are read from the database, once per change for all the streams of a visit.
 """
 
 import asyncio
+import datetime as dt
 import json
 import os
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,7 +38,7 @@ from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.infusions import live, selectors
-from ketaclinic.infusions.models import InfusionVisit
+from ketaclinic.infusions.models import InfusionVisit, VitalSignReading
 from ketaclinic.infusions.record import reading_payload
 
 # A comment line every HEARTBEAT_S keeps proxies from closing an idle stream and shows a dead client.
@@ -111,7 +117,8 @@ class ChairCursor:
 class VisitState:
     """One read of a visit, shared by every stream of this process that watches it: the readings after
     `after_id` (as the chart takes them), the withdrawn reading ids, the open alerts and the latest-values
-    fragment. `generation` is the broker's change count the read was taken at."""
+    fragment with the (measurement time, id) of the reading it shows. `generation` is the broker's change
+    count the read was taken at."""
 
     generation: int
     after_id: int
@@ -119,6 +126,18 @@ class VisitState:
     withdrawn: tuple[int, ...]
     alerts: tuple[Any, ...]
     panel_html: str
+    latest_key: tuple[dt.datetime, int] | None = None
+
+    @property
+    def newest_id(self) -> int:
+        """The newest reading id this state accounts for."""
+        return self.readings[-1][0] if self.readings else self.after_id
+
+
+def render_panel(visit: InfusionVisit, latest: VitalSignReading | None) -> str:
+    """The latest-values fragment, times in the clinic zone (no query: the visit's clinic is loaded)."""
+    with timezone.override(ZoneInfo(visit.clinic.time_zone)):
+        return render_to_string(PANEL_TEMPLATE, {"latest": latest}).strip()
 
 
 def read_visit_state(visit: InfusionVisit, after_id: int, generation: int) -> VisitState:
@@ -126,9 +145,7 @@ def read_visit_state(visit: InfusionVisit, after_id: int, generation: int) -> Vi
     readings = live.readings_after(visit=visit, after_id=after_id)
     withdrawn = live.withdrawn_reading_ids(visit=visit)
     alerts = live.open_alerts(visit_ids=[visit.pk])
-    with timezone.override(ZoneInfo(visit.clinic.time_zone)):
-        latest = live.latest_reading(visit=visit, withdrawn=withdrawn)
-        panel_html = render_to_string(PANEL_TEMPLATE, {"latest": latest}).strip()
+    latest = live.latest_reading(visit=visit, withdrawn=withdrawn)
     return VisitState(
         generation=generation,
         after_id=after_id,
@@ -137,8 +154,51 @@ def read_visit_state(visit: InfusionVisit, after_id: int, generation: int) -> Vi
         ),
         withdrawn=tuple(withdrawn),
         alerts=tuple(alerts),
-        panel_html=panel_html,
+        panel_html=render_panel(visit, latest),
+        latest_key=(latest.measured_at, latest.pk) if latest else None,
     )
+
+
+def with_stored(
+    visit: InfusionVisit, state: VisitState, generation: int, stored: live.StoredReading
+) -> VisitState | None:
+    """`state` with a reading this process announced (the change numbered `generation`), without a query;
+    None when that needs a read: the reading raised alerts, or another reading may lie between the state's
+    newest and this one. A reading newer by measurement time than the panel's becomes the panel's."""
+    reading = stored.reading
+    if reading.pk <= state.newest_id:
+        # The read that made `state` ran after this reading's commit and before its wake-up: it has it.
+        return replace(state, generation=generation)
+    if stored.alert_ids or stored.previous_id != state.newest_id:
+        return None
+    readings = (*state.readings, (reading.pk, stored.payload))
+    # Keep the newest few: a stream further behind than that reads the database instead.
+    kept = readings[-live.KEPT_READINGS :]
+    after_id = readings[-len(kept) - 1][0] if len(readings) > len(kept) else state.after_id
+    key = (reading.measured_at, reading.pk)
+    newest = state.latest_key is None or key > state.latest_key
+    return replace(
+        state,
+        generation=generation,
+        after_id=after_id,
+        readings=kept,
+        panel_html=render_panel(visit, reading) if newest else state.panel_html,
+        latest_key=key if newest else state.latest_key,
+    )
+
+
+def caught_up(visit: InfusionVisit, state: VisitState) -> VisitState | None:
+    """`state` brought up to the visit's newest change from the readings the broker kept, without a query;
+    None when some change since needs a read (see `with_stored`)."""
+    stored_since = live.BROKER.stored_since(visit.pk, state.generation)
+    if stored_since is None:
+        return None
+    current: VisitState | None = state
+    for generation, stored in stored_since:
+        if current is None:
+            return None
+        current = with_stored(visit, current, generation, stored)
+    return current
 
 
 class SharedStates:
@@ -151,13 +211,18 @@ class SharedStates:
         self._locks: dict[int, asyncio.Lock] = {}
 
     async def state_for(self, visit: InfusionVisit, after_id: int) -> VisitState:
+        """The visit's state for a stream that has sent the readings up to `after_id`: the shared one when
+        current, else caught up from the readings this process announced (on the event loop: no query, one
+        small template), else read from the database."""
         lock = self._locks.setdefault(visit.pk, asyncio.Lock())
         async with lock:
             generation = live.BROKER.generation(visit.pk)
             state = self._states.get(visit.pk)
+            if state is not None and state.generation < generation:
+                state = caught_up(visit, state)
             if state is None or state.generation < generation or state.after_id > after_id:
                 state = await sync_to_async(read_visit_state)(visit, after_id, generation)
-                self._states[visit.pk] = state
+            self._states[visit.pk] = state
             return state
 
     def forget(self, visit_id: int) -> None:
@@ -190,6 +255,17 @@ def events_from(state: VisitState, cursor: ChairCursor) -> tuple[list[str], bool
         cursor.panel_html = state.panel_html
         parts.append(sse_event("panel", state.panel_html))
     return parts, alerts_changed
+
+
+def stored_vitals(visit: InfusionVisit, cursor: ChairCursor) -> str:
+    """A `vitals` event for the readings this process announced that follow on from the newest one this
+    connection has sent, taken from memory (advancing `cursor`); empty when there are none."""
+    chain = live.BROKER.stored_after(visit.pk, cursor.last_reading_id)
+    if not chain:
+        return ""
+    cursor.last_reading_id = chain[-1].reading.pk
+    payload = "[" + ",".join(stored.payload for stored in chain) + "]"
+    return sse_event("vitals", payload, event_id=str(cursor.last_reading_id))
 
 
 def alerts_event(request: HttpRequest, visit: InfusionVisit, alerts: tuple[Any, ...]) -> str:
@@ -236,6 +312,12 @@ async def chair_events(request: HttpRequest, visit: InfusionVisit, cursor: Chair
             if not await subscription.wait(HEARTBEAT_S):
                 yield ": heartbeat\n\n"
                 continue
+            vitals = stored_vitals(visit, cursor)
+            if vitals:
+                # The reading first, as it is; the fragments (the panel, alerts) follow once the other
+                # streams this reading woke have sent it too.
+                yield vitals
+                await asyncio.sleep(0)
             update = await shared_update(request, visit, cursor)
             if update:
                 yield update
