@@ -1,5 +1,6 @@
 """Role fixtures shared by every test: one signed-up person per role, all in the demo clinic."""
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -106,14 +107,19 @@ ALL_ROLE_FIXTURES = [
 
 def signed_in_client(user: User) -> Client:
     """A test client signed in as `user`, with the second factor passed where the role needs it."""
-    from ketaclinic.accounts.middleware import TIME_ZONE_KEY
+    from ketaclinic.accounts.middleware import LAST_SEEN_KEY, TIME_ZONE_KEY
     from ketaclinic.accounts.selectors import display_time_zone_for
+    from ketaclinic.core import clock
 
     client = Client()
     client.force_login(user)
     session = client.session
     # As after a first page: the session already knows the clinic's zone, so query counts compare like pages.
     session[TIME_ZONE_KEY] = display_time_zone_for(user)
+    # ... and has noted the person's activity, dated a day ahead so that no page of a test writes it again
+    # (a test's clock may be pinned or moved): the pages a test compares then take the same queries. The idle
+    # timeout itself is tested with clients that sign in for real (accounts/tests/test_sign_in.py).
+    session[LAST_SEEN_KEY] = (clock.now() + dt.timedelta(days=1)).isoformat()
     if user.requires_second_factor:
         from django_otp.plugins.otp_totp.models import TOTPDevice
 

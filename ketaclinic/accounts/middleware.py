@@ -45,6 +45,12 @@ class ClinicTimeZoneMiddleware:
             timezone.deactivate()
 
 
+# Activity is written to the session at most this often: a write per request would be one more database
+# write transaction for every page, fragment and API call (at the chair, competing with the monitor's
+# readings). The session can only end this much earlier than the limit, never later.
+LAST_SEEN_REFRESH = dt.timedelta(seconds=30)
+
+
 class IdleTimeoutMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -54,6 +60,7 @@ class IdleTimeoutMiddleware:
             limit_min = selectors.idle_session_timeout_min()
             now = clock.now()
             last_seen_raw = request.session.get(LAST_SEEN_KEY)
+            idle = None
             if last_seen_raw is not None:
                 idle = now - dt.datetime.fromisoformat(last_seen_raw)
                 if idle > dt.timedelta(minutes=limit_min):
@@ -65,8 +72,9 @@ class IdleTimeoutMiddleware:
                             status=401,
                         )
                     return redirect(f"{reverse('accounts:login')}?next={request.path}")
-            request.session[LAST_SEEN_KEY] = now.isoformat()
-            request.session.set_expiry(limit_min * 60)
+            if idle is None or idle >= LAST_SEEN_REFRESH:
+                request.session[LAST_SEEN_KEY] = now.isoformat()
+                request.session.set_expiry(limit_min * 60)
         return self.get_response(request)
 
 

@@ -123,3 +123,26 @@ def test_sign_out_needs_post_and_is_audited(nurse) -> None:
     client.post("/accounts/logout/")
     assert client.get("/home/").status_code == 302
     assert AuditEvent.objects.filter(actor=nurse, action="sign_out").count() == 1
+
+
+def test_activity_is_written_to_the_session_at_most_every_half_minute(nurse) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ketaclinic.accounts.middleware import LAST_SEEN_REFRESH
+
+    client = Client()
+    sign_in(client, "nurse")
+    start = clock.now()
+
+    def session_writes(after: dt.timedelta) -> int:
+        with (
+            mock.patch("ketaclinic.core.clock.now", return_value=start + after),
+            CaptureQueriesContext(connection) as queries,
+        ):
+            assert client.get("/home/").status_code == 200
+        return sum('UPDATE "django_session"' in query["sql"] for query in queries.captured_queries)
+
+    assert session_writes(dt.timedelta(0)) == 1
+    assert session_writes(LAST_SEEN_REFRESH / 2) == 0
+    assert session_writes(LAST_SEEN_REFRESH + dt.timedelta(seconds=1)) == 1
