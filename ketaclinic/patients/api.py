@@ -9,8 +9,18 @@ from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.core.api import api_user
 from ketaclinic.core.errors import DomainError, NotFound
 from ketaclinic.patients import selectors, services
-from ketaclinic.patients.models import Patient
-from ketaclinic.patients.schemas import PatientIn, PatientOut, PatientPatch, PatientSummary
+from ketaclinic.patients.models import AllergyEntry, Patient
+from ketaclinic.patients.schemas import (
+    AllergiesOut,
+    AllergyEntryOut,
+    AllergyIn,
+    AllergyRetireIn,
+    NoKnownAllergiesIn,
+    PatientIn,
+    PatientOut,
+    PatientPatch,
+    PatientSummary,
+)
 
 router = Router(tags=["patients"])
 
@@ -26,6 +36,7 @@ def _out(patient: Patient) -> dict[str, Any]:
     data["treating_clinician_id"] = patient.treating_clinician_id
     data["clinic_id"] = patient.clinic_id
     data["guardians"] = list(patient.guardians.filter(is_active=True))
+    data["allergy_state"] = services.allergy_status_of(patient).state.value
     return data
 
 
@@ -97,3 +108,65 @@ def update(request: HttpRequest, patient_id: int, payload: PatientPatch) -> dict
     patient = selectors.patient_for(viewer=api_user(request), patient_id=patient_id)
     details = _details(payload, clinic_id=patient.clinic_id, partial=True)
     return _out(services.update_patient(by=api_user(request), patient=patient, details=details))
+
+
+def _entry_out(entry: AllergyEntry) -> dict[str, Any]:
+    data = {field: getattr(entry, field) for field in AllergyEntryOut.model_fields if hasattr(entry, field)}
+    data["retires_id"] = entry.retires_id
+    data["recorded_by"] = entry.recorded_by.get_username()
+    return data
+
+
+def _allergies_out(record: selectors.AllergyRecord) -> dict[str, Any]:
+    return {
+        "state": record.state,
+        "current": [_entry_out(entry) for entry in record.active],
+        "entries": [_entry_out(entry) for entry in record.entries],
+    }
+
+
+@router.get("/{patient_id}/allergies", response=AllergiesOut, summary="Read a patient's allergies")
+def allergies(request: HttpRequest, patient_id: int) -> dict[str, Any]:
+    viewer = api_user(request)
+    patient = selectors.patient_for(viewer=viewer, patient_id=patient_id)
+    return _allergies_out(selectors.allergy_record(viewer=viewer, patient=patient))
+
+
+@router.post("/{patient_id}/allergies", response={201: AllergyEntryOut}, summary="Record an allergy")
+def allergy_create(request: HttpRequest, patient_id: int, payload: AllergyIn) -> Status[dict[str, Any]]:
+    """Retires an active "no known allergies" assertion (a retirement entry, reason superseded)."""
+    viewer = api_user(request)
+    patient = selectors.patient_for(viewer=viewer, patient_id=patient_id)
+    details = services.AllergyDetails(**{key: str(value) for key, value in payload.model_dump().items()})
+    return Status(201, _entry_out(services.record_allergy(by=viewer, patient=patient, details=details)))
+
+
+@router.post(
+    "/{patient_id}/allergies/no-known",
+    response={201: AllergyEntryOut},
+    summary="Record no known allergies (SNOMED 716186003)",
+)
+def allergy_none(
+    request: HttpRequest, patient_id: int, payload: NoKnownAllergiesIn
+) -> Status[dict[str, Any]]:
+    viewer = api_user(request)
+    patient = selectors.patient_for(viewer=viewer, patient_id=patient_id)
+    entry = services.record_no_known_allergies(by=viewer, patient=patient, note=payload.note)
+    return Status(201, _entry_out(entry))
+
+
+@router.post(
+    "/{patient_id}/allergies/{entry_id}/retire",
+    response={201: AllergyEntryOut},
+    summary="Retire an allergy or no-known-allergies entry",
+)
+def allergy_retire(
+    request: HttpRequest, patient_id: int, entry_id: int, payload: AllergyRetireIn
+) -> Status[dict[str, Any]]:
+    viewer = api_user(request)
+    patient = selectors.patient_for(viewer=viewer, patient_id=patient_id)
+    entry = selectors.allergy_entry_for(viewer=viewer, patient=patient, entry_id=entry_id)
+    row = services.retire_allergy_entry(
+        by=viewer, entry=entry, retirement=payload.retirement, reason=payload.reason
+    )
+    return Status(201, _entry_out(row))

@@ -13,6 +13,12 @@ class PatientError(StrEnum):
     ALREADY_WITHDRAWN = "already_withdrawn"
     NO_CONSENT_TO_WITHDRAW = "no_consent_to_withdraw"
     ASSENT_REQUIRED = "assent_required"
+    INVALID = "invalid"
+    ALLERGY_SUBSTANCE_REQUIRED = "allergy_substance_required"
+    ALLERGY_ALREADY_RETIRED = "allergy_already_retired"
+    ALLERGY_NOT_RETIRABLE = "allergy_not_retirable"
+    ALLERGIES_LISTED = "allergies_listed"
+    NO_KNOWN_ALLERGIES_CURRENT = "no_known_allergies_current"
 
 
 class PatientDomainError(DomainError):

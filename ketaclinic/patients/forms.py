@@ -3,8 +3,25 @@ from typing import Any
 from django import forms
 
 from ketaclinic.core.models import Clinic
-from ketaclinic.patients.models import Assent, ConsentForm, ConsentKind, Guardian, Patient, SignedBy
-from ketaclinic.patients.services import DEMOGRAPHIC_FIELDS, GuardianDetails
+from ketaclinic.patients.models import (
+    AllergyCriticality,
+    AllergyType,
+    AllergyVerification,
+    Assent,
+    ConsentForm,
+    ConsentKind,
+    Guardian,
+    Patient,
+    ReactionSeverity,
+    SignedBy,
+)
+from ketaclinic.patients.rules import ALLERGY_SUBSTANCES
+from ketaclinic.patients.services import (
+    DEMOGRAPHIC_FIELDS,
+    RETIREMENT_REASONS_BY_HAND,
+    AllergyDetails,
+    GuardianDetails,
+)
 
 
 class DateInput(forms.DateInput):
@@ -144,3 +161,55 @@ class SearchForm(forms.Form):
             }
         ),
     )
+
+
+class AllergyForm(forms.Form):
+    substance_code = forms.ChoiceField(
+        label="Substance",
+        choices=[("", "Choose…"), *((code, item.label) for code, item in ALLERGY_SUBSTANCES.items())],
+    )
+    substance = forms.CharField(
+        label="Substance (if other)", max_length=200, required=False, help_text="Drug, food or material."
+    )
+    reaction = forms.CharField(
+        label="Reaction", max_length=200, required=False, help_text="For example hives, anaphylaxis, rash."
+    )
+    reaction_severity = forms.ChoiceField(
+        label="Reaction severity", choices=[("", "Not known"), *ReactionSeverity.choices], required=False
+    )
+    criticality = forms.ChoiceField(
+        label="Risk of a future reaction",
+        choices=[("", "Not assessed"), *AllergyCriticality.choices],
+        required=False,
+    )
+    allergy_type = forms.ChoiceField(label="Type", choices=AllergyType.choices, initial=AllergyType.ALLERGY)
+    verification = forms.ChoiceField(
+        label="Verification", choices=AllergyVerification.choices, initial=AllergyVerification.UNCONFIRMED
+    )
+    note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def details(self) -> AllergyDetails:
+        data = self.cleaned_data
+        return AllergyDetails(
+            substance_code=data["substance_code"],
+            substance=data["substance"],
+            reaction=data["reaction"],
+            reaction_severity=data["reaction_severity"],
+            criticality=data["criticality"],
+            allergy_type=data["allergy_type"],
+            verification=data["verification"],
+            note=data["note"],
+        )
+
+
+class NoKnownAllergiesForm(forms.Form):
+    nka_note = forms.CharField(
+        label="Note", required=False, max_length=2000, help_text="Optional: who was asked, how."
+    )
+
+
+class RetireAllergyForm(forms.Form):
+    retirement = forms.ChoiceField(
+        label="Why", choices=[(choice.value, choice.label) for choice in RETIREMENT_REASONS_BY_HAND]
+    )
+    reason = forms.CharField(label="Reason", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))

@@ -5,7 +5,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from ketaclinic.core.models import Clinic
-from ketaclinic.patients.rules import ConsentAction
+from ketaclinic.patients.rules import ALLERGY_SUBSTANCES, AllergyEntryKind, ConsentAction
 
 
 class SexAssignedAtBirth(models.TextChoices):
@@ -193,3 +193,91 @@ class ConsentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.form} {self.action} {self.signed_on}"
+
+
+class AllergyCategory(models.TextChoices):
+    MEDICATION = "medication", "Medication"
+    FOOD = "food", "Food"
+    ENVIRONMENT = "environment", "Environment"
+    BIOLOGIC = "biologic", "Biologic"
+
+
+class AllergyType(models.TextChoices):
+    ALLERGY = "allergy", "Allergy"
+    INTOLERANCE = "intolerance", "Intolerance"
+
+
+class AllergyCriticality(models.TextChoices):
+    """The potential harm of a future reaction (not the severity of a past one)."""
+
+    LOW = "low", "Low risk"
+    HIGH = "high", "High risk"
+    UNABLE_TO_ASSESS = "unable-to-assess", "Unable to assess"
+
+
+class AllergyVerification(models.TextChoices):
+    UNCONFIRMED = "unconfirmed", "Unconfirmed (reported)"
+    CONFIRMED = "confirmed", "Confirmed"
+
+
+class ReactionSeverity(models.TextChoices):
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    SEVERE = "severe", "Severe"
+
+
+class AllergyRetirement(models.TextChoices):
+    """Why an entry stopped being current (FHIR clinicalStatus / verificationStatus of the ended entry)."""
+
+    RESOLVED = "resolved", "Resolved (no longer allergic)"
+    REFUTED = "refuted", "Refuted (tested, not allergic)"
+    ENTERED_IN_ERROR = "entered-in-error", "Entered in error"
+    SUPERSEDED = "superseded", "Superseded by an allergy"
+
+
+class AllergyEntry(models.Model):
+    """One entry of the patient's allergy record (PROTOCOL.md §C5). Append-only: an allergy, a "no known
+    allergies" assertion by a named person (SNOMED 716186003), or a retirement row that ends an earlier
+    entry (`retires`) with a reason. The current record is derived by rules.allergy_status."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="allergy_entries")
+    kind = models.CharField(max_length=20, choices=[(kind.value, kind.value) for kind in AllergyEntryKind])
+    substance_code = models.CharField(
+        max_length=30,
+        blank=True,
+        choices=[(code, substance.label) for code, substance in ALLERGY_SUBSTANCES.items()],
+    )
+    substance = models.CharField(max_length=200, blank=True)
+    category = models.CharField(max_length=20, blank=True, choices=AllergyCategory.choices)
+    allergy_type = models.CharField(max_length=20, blank=True, choices=AllergyType.choices)
+    criticality = models.CharField(max_length=20, blank=True, choices=AllergyCriticality.choices)
+    verification = models.CharField(max_length=20, blank=True, choices=AllergyVerification.choices)
+    reaction = models.CharField("Reaction (manifestation)", max_length=200, blank=True)
+    reaction_severity = models.CharField(max_length=10, blank=True, choices=ReactionSeverity.choices)
+    snomed_code = models.CharField(max_length=20, blank=True)
+    note = models.TextField(blank=True)
+    retires = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="retired_by"
+    )
+    retirement = models.CharField(max_length=20, blank=True, choices=AllergyRetirement.choices)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        verbose_name_plural = "allergy entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(kind="retirement") | models.Q(retires__isnull=False),
+                name="allergy_retirement_names_entry",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="allergy") | ~models.Q(substance=""),
+                name="allergy_names_substance",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.kind == AllergyEntryKind.ALLERGY:
+            return f"allergy to {self.substance}"
+        return f"{self.kind} {self.pk}"

@@ -123,3 +123,139 @@ def _parse_date(token: str) -> dt.date | None:
 def record_number(clinic_code: str, sequence: int) -> str:
     """A clinic's record numbers read like MAIN-00042."""
     return f"{clinic_code.upper()}-{sequence:05d}"
+
+
+# Allergies (PROTOCOL.md §C5: the FHIR R4 AllergyIntolerance shape). The record is a list of append-only
+# entries: an allergy, a "no known allergies" assertion, or a retirement naming the entry it ends.
+
+
+class AllergyEntryKind(StrEnum):
+    ALLERGY = "allergy"
+    NO_KNOWN_ALLERGIES = "no_known_allergies"
+    RETIREMENT = "retirement"
+
+
+class AllergyState(StrEnum):
+    """The three states §C5 keeps apart: never asked, "no known allergies" asserted, allergies listed."""
+
+    NOT_ASKED = "not_asked"
+    NO_KNOWN_ALLERGIES = "no_known_allergies"
+    ALLERGIES_LISTED = "allergies_listed"
+
+
+# SNOMED CT "no known allergy" (PROTOCOL.md §C5, verified): the code stored on a "no known allergies" entry.
+NO_KNOWN_ALLERGY_SNOMED = "716186003"
+NO_KNOWN_DRUG_ALLERGY_SNOMED = "409137002"
+
+
+@dataclass(frozen=True)
+class AllergySubstance:
+    label: str
+    category: str  # FHIR category: food / medication / environment / biologic
+    # The drugs (as the dosing and rescue-drug rules name them) an allergy to this substance rules out.
+    drugs: frozenset[str]
+
+
+# A small closed list of the substances that matter at the chair, with the drugs each one rules out. A fact
+# about the drugs, not a clinic setting: esketamine is the S-enantiomer of ketamine, so a hypersensitivity to
+# either is one to both (Spravato PI §4, PROTOCOL.md §2); midazolam is a benzodiazepine and ondansetron a
+# 5-HT3 antagonist. Anything else is "other" with the substance typed in (matched by name).
+ALLERGY_SUBSTANCES: dict[str, AllergySubstance] = {
+    "ketamine": AllergySubstance("Ketamine", "medication", frozenset({"ketamine", "esketamine"})),
+    "esketamine": AllergySubstance("Esketamine", "medication", frozenset({"ketamine", "esketamine"})),
+    "ondansetron": AllergySubstance("Ondansetron", "medication", frozenset({"ondansetron"})),
+    "setrons": AllergySubstance(
+        "5-HT3 antagonists (ondansetron, granisetron)", "medication", frozenset({"ondansetron"})
+    ),
+    "midazolam": AllergySubstance("Midazolam", "medication", frozenset({"midazolam"})),
+    "benzodiazepines": AllergySubstance("Benzodiazepines", "medication", frozenset({"midazolam"})),
+    "labetalol": AllergySubstance("Labetalol", "medication", frozenset({"labetalol"})),
+    "metoprolol": AllergySubstance("Metoprolol", "medication", frozenset({"metoprolol"})),
+    "clonidine": AllergySubstance("Clonidine", "medication", frozenset({"clonidine"})),
+    "hydralazine": AllergySubstance("Hydralazine", "medication", frozenset({"hydralazine"})),
+    "penicillin": AllergySubstance("Penicillin", "medication", frozenset()),
+    "sulfonamides": AllergySubstance("Sulfonamides", "medication", frozenset()),
+    "latex": AllergySubstance("Latex", "environment", frozenset()),
+    "adhesive": AllergySubstance("Adhesive tape or dressings", "environment", frozenset()),
+    "egg": AllergySubstance("Egg", "food", frozenset()),
+    "peanut": AllergySubstance("Peanut", "food", frozenset()),
+    "other": AllergySubstance("Other (type the substance)", "medication", frozenset()),
+}
+
+
+@dataclass(frozen=True)
+class AllergyEntryFacts:
+    """One entry of the allergy record, as the rules need it."""
+
+    entry_id: int
+    kind: AllergyEntryKind
+    recorded_at: dt.datetime
+    substance_code: str = ""
+    substance: str = ""  # as typed, or the catalogue label
+    retires_id: int | None = None
+
+
+@dataclass(frozen=True)
+class AllergyStatus:
+    state: AllergyState
+    active_allergies: tuple[AllergyEntryFacts, ...]
+    no_known_allergies: AllergyEntryFacts | None  # the active assertion, when the state says so
+
+
+def active_entries(entries: Sequence[AllergyEntryFacts]) -> list[AllergyEntryFacts]:
+    """Allergy and "no known allergies" entries that no retirement ends, oldest first. An allergy recorded
+    after a "no known allergies" assertion ends that assertion (§C5), even without a retirement row."""
+    retired = {entry.retires_id for entry in entries if entry.kind is AllergyEntryKind.RETIREMENT}
+    live = [
+        entry
+        for entry in entries
+        if entry.kind is not AllergyEntryKind.RETIREMENT and entry.entry_id not in retired
+    ]
+    live.sort(key=lambda entry: (entry.recorded_at, entry.entry_id))
+    latest_allergy = max(
+        ((entry.recorded_at, entry.entry_id) for entry in live if entry.kind is AllergyEntryKind.ALLERGY),
+        default=None,
+    )
+    return [
+        entry
+        for entry in live
+        if not (
+            entry.kind is AllergyEntryKind.NO_KNOWN_ALLERGIES
+            and latest_allergy is not None
+            and (entry.recorded_at, entry.entry_id) < latest_allergy
+        )
+    ]
+
+
+def allergy_status(entries: Sequence[AllergyEntryFacts]) -> AllergyStatus:
+    """The record's state: allergies listed when any allergy is active; else "no known allergies" when an
+    assertion is active; else not asked (nothing was ever recorded, or everything recorded was retired,
+    which leaves no current statement either)."""
+    live = active_entries(entries)
+    allergies = tuple(entry for entry in live if entry.kind is AllergyEntryKind.ALLERGY)
+    if allergies:
+        return AllergyStatus(AllergyState.ALLERGIES_LISTED, allergies, None)
+    assertions = [entry for entry in live if entry.kind is AllergyEntryKind.NO_KNOWN_ALLERGIES]
+    if assertions:
+        return AllergyStatus(AllergyState.NO_KNOWN_ALLERGIES, (), assertions[-1])
+    return AllergyStatus(AllergyState.NOT_ASKED, (), None)
+
+
+def _words(text: str) -> set[str]:
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return set(re.findall(r"[a-z0-9]+", stripped.casefold()))
+
+
+def allergies_to(drug: str, allergies: Sequence[AllergyEntryFacts]) -> list[AllergyEntryFacts]:
+    """The active allergies that rule out `drug` (a lower-case drug name such as "midazolam"): a catalogue
+    substance that lists the drug, or a typed substance that names it as a word."""
+    wanted = drug.strip().lower()
+    found = []
+    for entry in allergies:
+        if entry.kind is not AllergyEntryKind.ALLERGY:
+            continue
+        known = ALLERGY_SUBSTANCES.get(entry.substance_code)
+        if (known is not None and wanted in known.drugs) or wanted in _words(entry.substance):
+            found.append(entry)
+    return found

@@ -1,9 +1,17 @@
 import datetime as dt
+from typing import Literal
 
 from ninja import Schema
 from pydantic import EmailStr, Field
 
-from ketaclinic.patients.models import SexAssignedAtBirth
+from ketaclinic.patients.models import (
+    AllergyCriticality,
+    AllergyType,
+    AllergyVerification,
+    ReactionSeverity,
+    SexAssignedAtBirth,
+)
+from ketaclinic.patients.rules import ALLERGY_SUBSTANCES
 
 
 class GuardianIn(Schema):
@@ -109,3 +117,56 @@ class PatientOut(PatientSummary):
     outside_psychiatrist: str
     outside_therapist: str
     guardians: list[GuardianOut]
+    allergy_state: str = Field(description="not_asked, no_known_allergies or allergies_listed")
+
+
+class AllergyIn(Schema):
+    """An allergy (FHIR AllergyIntolerance, PROTOCOL.md §C5). `substance` is required with code "other"."""
+
+    substance_code: str = Field(
+        max_length=30, description="One of: " + ", ".join(ALLERGY_SUBSTANCES) + " ('other' with substance)."
+    )
+    substance: str = Field(default="", max_length=200)
+    reaction: str = Field(default="", max_length=200, description="The manifestation, e.g. 'hives'.")
+    reaction_severity: ReactionSeverity | Literal[""] = ""
+    criticality: AllergyCriticality | Literal[""] = ""
+    allergy_type: AllergyType = AllergyType.ALLERGY
+    verification: AllergyVerification = AllergyVerification.UNCONFIRMED
+    note: str = Field(default="", max_length=2000)
+
+
+class NoKnownAllergiesIn(Schema):
+    note: str = Field(default="", max_length=2000)
+
+
+class AllergyRetireIn(Schema):
+    retirement: Literal["resolved", "refuted", "entered-in-error"]
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AllergyEntryOut(Schema):
+    id: int
+    kind: str
+    substance_code: str
+    substance: str
+    category: str
+    allergy_type: str
+    criticality: str
+    verification: str
+    reaction: str
+    reaction_severity: str
+    snomed_code: str
+    note: str
+    retires_id: int | None
+    retirement: str
+    recorded_by: str
+    recorded_at: dt.datetime
+
+
+class AllergiesOut(Schema):
+    """state: not_asked (nothing current recorded), no_known_allergies (asserted by a named person) or
+    allergies_listed. `current` holds the active allergies or the active assertion; `entries` every entry."""
+
+    state: Literal["not_asked", "no_known_allergies", "allergies_listed"]
+    current: list[AllergyEntryOut]
+    entries: list[AllergyEntryOut]

@@ -15,7 +15,14 @@ from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound, PermissionDenied
 from ketaclinic.patients import rules
-from ketaclinic.patients.models import ConsentForm, ConsentKind, ConsentRecord, Guardian, Patient
+from ketaclinic.patients.models import (
+    AllergyEntry,
+    ConsentForm,
+    ConsentKind,
+    ConsentRecord,
+    Guardian,
+    Patient,
+)
 from ketaclinic.patients.services import AgeRules, age_rules
 
 SEARCH_LIMIT = 50
@@ -132,6 +139,7 @@ class PatientChart:
     consents: list[ConsentSummary]
     consent_records: list[ConsentRecord]
     limits: AgeRules
+    allergies: "AllergyRecord"
 
 
 def _consent_summaries(records: list[ConsentRecord], forms: list[ConsentForm]) -> list[ConsentSummary]:
@@ -185,6 +193,7 @@ def patient_chart(*, viewer: Any, patient_id: int) -> PatientChart:
         consents=_consent_summaries(records, forms),
         consent_records=records,
         limits=limits,
+        allergies=_allergy_record(patient),
     )
 
 
@@ -246,3 +255,80 @@ def own_patient_records(*, user: Any) -> list[Patient]:
 
 def today_for(patient: Patient) -> dt.date:
     return clock.today_in(patient.clinic.time_zone)
+
+
+@dataclass(frozen=True)
+class AllergyRecord:
+    """The allergy record as the banner, the patient page and the API show it."""
+
+    status: rules.AllergyStatus
+    active: list[AllergyEntry]  # current allergies, or the current "no known allergies" assertion
+    entries: list[AllergyEntry]  # every entry, newest first (retirements included)
+
+    @property
+    def state(self) -> str:
+        return self.status.state.value
+
+    @property
+    def not_asked(self) -> bool:
+        return self.status.state is rules.AllergyState.NOT_ASKED
+
+    @property
+    def allergies(self) -> list[AllergyEntry]:
+        return [entry for entry in self.active if entry.kind == rules.AllergyEntryKind.ALLERGY]
+
+    @property
+    def no_known_allergies(self) -> AllergyEntry | None:
+        return next(
+            (entry for entry in self.active if entry.kind == rules.AllergyEntryKind.NO_KNOWN_ALLERGIES), None
+        )
+
+
+def _allergy_record(patient: Patient) -> AllergyRecord:
+    entries = list(
+        AllergyEntry.objects.filter(patient=patient)
+        .select_related("recorded_by", "retires")
+        .order_by("-recorded_at", "-id")
+    )
+    facts = [
+        rules.AllergyEntryFacts(
+            entry_id=entry.pk,
+            kind=rules.AllergyEntryKind(entry.kind),
+            recorded_at=entry.recorded_at,
+            substance_code=entry.substance_code,
+            substance=entry.substance,
+            retires_id=entry.retires_id,
+        )
+        for entry in entries
+    ]
+    status = rules.allergy_status(facts)
+    live = {fact.entry_id for fact in rules.active_entries(facts)}
+    active = sorted(
+        (entry for entry in entries if entry.pk in live), key=lambda entry: (entry.recorded_at, entry.pk)
+    )
+    return AllergyRecord(status=status, active=active, entries=entries)
+
+
+def allergy_record(*, viewer: Any, patient: Patient) -> AllergyRecord:
+    """The patient's allergies (the viewer has been given `patient` by patient_for); the read is audited."""
+    _require(viewer, Perm.VIEW_PATIENT)
+    if not clinics_for(viewer).filter(pk=patient.clinic_id).exists():
+        raise NotFound("No such patient in your clinics.")
+    _audit_read(viewer, patient, "allergies", patient.pk)
+    return _allergy_record(patient)
+
+
+def allergy_banner(*, viewer: Any, patient: Patient) -> AllergyRecord | None:
+    """The allergy record for the banner on a clinical page of the patient, or None when the viewer may not
+    see patients of that clinic. Not audited on its own: the page that shows the banner records its read of
+    the patient's record."""
+    if not can(viewer, Perm.VIEW_PATIENT) or not clinics_for(viewer).filter(pk=patient.clinic_id).exists():
+        return None
+    return _allergy_record(patient)
+
+
+def allergy_entry_for(*, viewer: Any, patient: Patient, entry_id: int) -> AllergyEntry:
+    entry = AllergyEntry.objects.filter(patient=patient, pk=entry_id).select_related("patient").first()
+    if entry is None:
+        raise NotFound("No such allergy entry for this patient.")
+    return entry

@@ -16,12 +16,19 @@ from ketaclinic.core.models import Clinic
 from ketaclinic.patients import rules
 from ketaclinic.patients.errors import PatientDomainError, PatientError
 from ketaclinic.patients.models import (
+    AllergyCategory,
+    AllergyCriticality,
+    AllergyEntry,
+    AllergyRetirement,
+    AllergyType,
+    AllergyVerification,
     Assent,
     ConsentForm,
     ConsentKind,
     ConsentRecord,
     Guardian,
     Patient,
+    ReactionSeverity,
     SignedBy,
 )
 from ketaclinic.protocols.selectors import protocol_int
@@ -440,3 +447,193 @@ def link_portal_account(*, by: Any, patient: Patient, user: Any, guardian: Guard
     patient._history_user = by  # type: ignore[attr-defined]
     patient.save()
     _audit(by, patient, Action.UPDATE, "patient", patient.pk, "portal account linked")
+
+
+# Allergies (PROTOCOL.md §C5). Entries are append-only; these services add entries and retirement rows.
+
+ALLERGY_TEXT_MAX = 200
+ALLERGY_NOTE_MAX = 2000
+
+
+@dataclass(frozen=True)
+class AllergyDetails:
+    """One allergy as the clinician records it. `substance_code` is a catalogue key
+    (rules.ALLERGY_SUBSTANCES); "other" needs `substance` typed in."""
+
+    substance_code: str
+    substance: str = ""
+    reaction: str = ""
+    reaction_severity: str = ""
+    criticality: str = ""
+    allergy_type: str = AllergyType.ALLERGY
+    verification: str = AllergyVerification.UNCONFIRMED
+    category: str = ""
+    note: str = ""
+
+
+def _allergy_facts(patient: Patient) -> list[rules.AllergyEntryFacts]:
+    return [
+        rules.AllergyEntryFacts(
+            entry_id=entry.pk,
+            kind=rules.AllergyEntryKind(entry.kind),
+            recorded_at=entry.recorded_at,
+            substance_code=entry.substance_code,
+            substance=entry.substance,
+            retires_id=entry.retires_id,
+        )
+        for entry in AllergyEntry.objects.filter(patient=patient)
+    ]
+
+
+def allergy_status_of(patient: Patient) -> rules.AllergyStatus:
+    """The patient's allergy state for another rule (dose order, rescue drug, checklist). Not audited: the
+    caller has checked access and records its own read."""
+    return rules.allergy_status(_allergy_facts(patient))
+
+
+def _lock_patient(patient: Patient) -> Patient:
+    # Two people recording at once cannot both retire the same "no known allergies" assertion.
+    return Patient.objects.select_for_update().get(pk=patient.pk)
+
+
+def _choice(value: str, choices: Any, field: str, *, required: bool = False) -> str:
+    if not value and not required:
+        return ""
+    if value not in choices.values:
+        raise PatientDomainError(
+            PatientError.INVALID, f"Choose one of: {', '.join(choices.values)}.", field=field
+        )
+    return str(value)
+
+
+def _short_text(value: str, field: str, limit: int) -> str:
+    text = value.strip()
+    if len(text) > limit or "\x00" in text:
+        raise PatientDomainError(PatientError.INVALID, f"At most {limit} characters of text.", field=field)
+    return text
+
+
+@transaction.atomic
+def record_allergy(*, by: Any, patient: Patient, details: AllergyDetails) -> AllergyEntry:
+    """Add an allergy to the record. An active "no known allergies" assertion is retired by a new row
+    (reason: superseded), so the record never says both."""
+    _require(by, Perm.RECORD_ASSESSMENT)
+    _require_clinic(by, patient.clinic)
+    patient = _lock_patient(patient)
+    known = rules.ALLERGY_SUBSTANCES.get(details.substance_code)
+    if known is None:
+        raise PatientDomainError(
+            PatientError.ALLERGY_SUBSTANCE_REQUIRED, "Choose the substance.", field="substance_code"
+        )
+    typed = _short_text(details.substance, "substance", ALLERGY_TEXT_MAX)
+    if details.substance_code == "other" and not typed:
+        raise PatientDomainError(
+            PatientError.ALLERGY_SUBSTANCE_REQUIRED,
+            "Type the substance the patient is allergic to.",
+            field="substance",
+        )
+    substance = typed if details.substance_code == "other" else known.label
+    now = clock.now()
+    status = allergy_status_of(patient)
+    entry = AllergyEntry.objects.create(
+        patient=patient,
+        kind=rules.AllergyEntryKind.ALLERGY,
+        substance_code=details.substance_code,
+        substance=substance,
+        category=_choice(details.category, AllergyCategory, "category") or known.category,
+        allergy_type=_choice(details.allergy_type, AllergyType, "allergy_type"),
+        criticality=_choice(details.criticality, AllergyCriticality, "criticality"),
+        verification=_choice(details.verification, AllergyVerification, "verification"),
+        reaction=_short_text(details.reaction, "reaction", ALLERGY_TEXT_MAX),
+        reaction_severity=_choice(details.reaction_severity, ReactionSeverity, "reaction_severity"),
+        note=_short_text(details.note, "note", ALLERGY_NOTE_MAX),
+        recorded_by=by,
+        recorded_at=now,
+    )
+    _audit(by, patient, Action.CREATE, "allergy", entry.pk, f"allergy recorded: {substance}")
+    if status.no_known_allergies is not None:
+        retired = AllergyEntry.objects.create(
+            patient=patient,
+            kind=rules.AllergyEntryKind.RETIREMENT,
+            retires_id=status.no_known_allergies.entry_id,
+            retirement=AllergyRetirement.SUPERSEDED,
+            note=f"An allergy to {substance} was recorded.",
+            recorded_by=by,
+            recorded_at=now,
+        )
+        _audit(by, patient, Action.CREATE, "allergy", retired.pk, "no known allergies retired (allergy)")
+    return entry
+
+
+@transaction.atomic
+def record_no_known_allergies(*, by: Any, patient: Patient, note: str = "") -> AllergyEntry:
+    """Record that the patient was asked and has no known allergies (SNOMED 716186003), by `by`. Refused while
+    allergies are listed (retire them first) or while an assertion is already current."""
+    _require(by, Perm.RECORD_ASSESSMENT)
+    _require_clinic(by, patient.clinic)
+    patient = _lock_patient(patient)
+    status = allergy_status_of(patient)
+    if status.state is rules.AllergyState.ALLERGIES_LISTED:
+        listed = ", ".join(entry.substance for entry in status.active_allergies)
+        raise PatientDomainError(
+            PatientError.ALLERGIES_LISTED,
+            f"Allergies are listed ({listed}): retire them first if they were wrong or have resolved.",
+        )
+    if status.state is rules.AllergyState.NO_KNOWN_ALLERGIES:
+        raise PatientDomainError(
+            PatientError.NO_KNOWN_ALLERGIES_CURRENT, "No known allergies is already recorded."
+        )
+    entry = AllergyEntry.objects.create(
+        patient=patient,
+        kind=rules.AllergyEntryKind.NO_KNOWN_ALLERGIES,
+        snomed_code=rules.NO_KNOWN_ALLERGY_SNOMED,
+        verification=AllergyVerification.CONFIRMED,
+        note=_short_text(note, "note", ALLERGY_NOTE_MAX),
+        recorded_by=by,
+        recorded_at=clock.now(),
+    )
+    _audit(by, patient, Action.CREATE, "allergy", entry.pk, "no known allergies recorded")
+    return entry
+
+
+RETIREMENT_REASONS_BY_HAND = (
+    AllergyRetirement.RESOLVED,
+    AllergyRetirement.REFUTED,
+    AllergyRetirement.ENTERED_IN_ERROR,
+)
+
+
+@transaction.atomic
+def retire_allergy_entry(*, by: Any, entry: AllergyEntry, retirement: str, reason: str) -> AllergyEntry:
+    """End an allergy or "no known allergies" entry with a new row naming it, why (resolved, refuted,
+    entered in error) and a reason in words."""
+    _require(by, Perm.RECORD_ASSESSMENT)
+    patient = entry.patient
+    _require_clinic(by, patient.clinic)
+    patient = _lock_patient(patient)
+    if retirement not in RETIREMENT_REASONS_BY_HAND:
+        raise PatientDomainError(
+            PatientError.INVALID,
+            f"Choose one of: {', '.join(str(choice) for choice in RETIREMENT_REASONS_BY_HAND)}.",
+            field="retirement",
+        )
+    if entry.kind == rules.AllergyEntryKind.RETIREMENT:
+        raise PatientDomainError(PatientError.ALLERGY_NOT_RETIRABLE, "A retirement cannot be retired.")
+    live = {fact.entry_id for fact in rules.active_entries(_allergy_facts(patient))}
+    if entry.pk not in live:
+        raise PatientDomainError(PatientError.ALLERGY_ALREADY_RETIRED, "That entry is no longer current.")
+    text = _short_text(reason, "reason", ALLERGY_NOTE_MAX)
+    if not text:
+        raise PatientDomainError(PatientError.INVALID, "Give the reason.", field="reason")
+    row = AllergyEntry.objects.create(
+        patient=patient,
+        kind=rules.AllergyEntryKind.RETIREMENT,
+        retires=entry,
+        retirement=retirement,
+        note=text,
+        recorded_by=by,
+        recorded_at=clock.now(),
+    )
+    what = entry.substance if entry.kind == rules.AllergyEntryKind.ALLERGY else "no known allergies"
+    _audit(by, patient, Action.CREATE, "allergy", row.pk, f"{what} retired: {retirement}")
+    return row

@@ -15,6 +15,8 @@ urlpatterns = [
     path(
         "<int:patient_id>/guardians/<int:guardian_id>/unlink/", views.guardian_unlink, name="guardian_unlink"
     ),
+    path("<int:patient_id>/allergies/new/", views.allergy_add, name="allergy_add"),
+    path("<int:patient_id>/allergies/<int:entry_id>/retire/", views.allergy_retire, name="allergy_retire"),
     path("<int:patient_id>/consents/new/", views.consent_record, name="consent_record"),
     path(
         "<int:patient_id>/consents/<int:record_id>/withdraw/", views.consent_withdraw, name="consent_withdraw"

@@ -15,11 +15,14 @@ from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.core.errors import DomainError, PermissionDenied
 from ketaclinic.patients import selectors, services
 from ketaclinic.patients.forms import (
+    AllergyForm,
     ConsentRecordForm,
     ConsentTextForm,
     GuardianForm,
+    NoKnownAllergiesForm,
     PatientForm,
     RegisterPatientForm,
+    RetireAllergyForm,
     SearchForm,
     WithdrawConsentForm,
 )
@@ -109,6 +112,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "patient": chart.patient,
         "can_change": can(request.user, Perm.CHANGE_PATIENT),
         "can_consent": can(request.user, Perm.RECORD_CONSENT),
+        "can_record_allergies": can(request.user, Perm.RECORD_ASSESSMENT),
         "care_links": care_links,
     }
     return render(request, "patients/detail.html", context)
@@ -264,3 +268,59 @@ def consent_texts(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"{published} published; patients will be asked to sign it.")
         return redirect("patients:consent_texts")
     return render(request, "patients/consent_texts.html", {"texts": texts, "form": form})
+
+
+@login_required
+def allergy_add(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Record an allergy, or that the patient has no known allergies (two forms on one page)."""
+    _require(request, Perm.RECORD_ASSESSMENT)
+    chart = selectors.patient_chart(viewer=request.user, patient_id=patient_id)
+    patient = chart.patient
+    posted = request.POST.get("entry", "") if request.method == "POST" else ""
+    form = AllergyForm(request.POST if posted == "allergy" else None)
+    none_form = NoKnownAllergiesForm(request.POST if posted == "none" else None)
+    if posted == "allergy" and form.is_valid():
+        try:
+            entry = services.record_allergy(by=request.user, patient=patient, details=form.details())
+        except DomainError as error:
+            _field_error(form, error)
+        else:
+            messages.success(request, f"Allergy to {entry.substance} recorded.")
+            return redirect(reverse("patients:detail", args=[patient.pk]) + "#allergies")
+    if posted == "none" and none_form.is_valid():
+        try:
+            services.record_no_known_allergies(
+                by=request.user, patient=patient, note=none_form.cleaned_data["nka_note"]
+            )
+        except DomainError as error:
+            none_form.add_error(None, error.message)
+        else:
+            messages.success(request, "No known allergies recorded.")
+            return redirect(reverse("patients:detail", args=[patient.pk]) + "#allergies")
+    status = 400 if posted else 200
+    context = {"form": form, "none_form": none_form, "chart": chart, "patient": patient}
+    return render(request, "patients/allergy_form.html", context, status=status)
+
+
+@login_required
+def allergy_retire(request: HttpRequest, patient_id: int, entry_id: int) -> HttpResponse:
+    _require(request, Perm.RECORD_ASSESSMENT)
+    patient = selectors.patient_for(viewer=request.user, patient_id=patient_id)
+    entry = selectors.allergy_entry_for(viewer=request.user, patient=patient, entry_id=entry_id)
+    form = RetireAllergyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.retire_allergy_entry(
+                by=request.user,
+                entry=entry,
+                retirement=form.cleaned_data["retirement"],
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as error:
+            _field_error(form, error)
+        else:
+            messages.success(request, "Allergy entry retired.")
+            return redirect(reverse("patients:detail", args=[patient.pk]) + "#allergies")
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "patient": patient, "entry": entry}
+    return render(request, "patients/allergy_retire.html", context, status=status)
