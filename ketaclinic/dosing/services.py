@@ -23,8 +23,9 @@ from ketaclinic.dosing.errors import DosingError, DosingErrorCode, HardStopsNotO
 from ketaclinic.dosing.models import DoseOrder, HardStopOverride, OrderCosignature
 from ketaclinic.dosing.prediction import Prediction, predict, readable_model_name
 from ketaclinic.dosing.protocol import DosingProtocol, dosing_protocol, population_of
-from ketaclinic.patients.models import Patient, SexAssignedAtBirth
-from ketaclinic.patients.rules import age_in_years
+from ketaclinic.patients.models import AllergyEntry, Patient, SexAssignedAtBirth
+from ketaclinic.patients.rules import age_in_years, allergies_to
+from ketaclinic.patients.services import allergy_status_of
 
 REASON_MAX_LENGTH = 1000
 
@@ -125,6 +126,16 @@ def _has_signed_plan(patient: Patient) -> bool:
     return terms is not None and terms.phase != "ended"
 
 
+def _ketamine_allergies(patient: Patient) -> tuple[str, ...]:
+    """The patient's active allergies that rule out ketamine, described as recorded."""
+    status = allergy_status_of(patient)
+    matched = {entry.entry_id for entry in allergies_to("ketamine", status.active_allergies)}
+    return tuple(
+        entry.substance + (f" ({entry.reaction})" if entry.reaction else "")
+        for entry in AllergyEntry.objects.filter(pk__in=matched).order_by("recorded_at", "pk")
+    )
+
+
 def _context(
     patient: Patient,
     protocol: DosingProtocol,
@@ -147,6 +158,7 @@ def _context(
         pk_model_name=model_name,
         pk_fitted_range_notes=fitted_range_notes,
         has_signed_plan=_has_signed_plan(patient),
+        ketamine_allergies=_ketamine_allergies(patient),
     )
 
 

@@ -32,6 +32,9 @@ class OrderContext:
     pk_fitted_range_notes: tuple[str, ...] = ()
     # A signed, active treatment plan (plans); an order outside one is a hard stop.
     has_signed_plan: bool = True
+    # The patient's active allergies that rule out ketamine (patients.rules.allergies_to), as recorded,
+    # e.g. "Esketamine (anaphylaxis, severe)"; any one is a hard stop.
+    ketamine_allergies: tuple[str, ...] = ()
 
 
 def _hard(code: FindingCode, message: str) -> Finding:
@@ -139,6 +142,15 @@ def order_findings(
     found += _eligibility_findings(context.eligibility)
     if not context.has_signed_plan:
         found.append(_hard(FindingCode.NO_SIGNED_PLAN, "The patient has no signed, active treatment plan."))
+    if context.ketamine_allergies:
+        found.append(
+            _hard(
+                FindingCode.KETAMINE_ALLERGY,
+                "The patient's record lists an allergy that rules out ketamine: "
+                + "; ".join(context.ketamine_allergies)
+                + ".",
+            )
+        )
     if context.age_years < limits.minimum_patient_age_years:
         found.append(
             _hard(

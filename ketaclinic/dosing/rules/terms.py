@@ -50,6 +50,7 @@ class FindingCode(StrEnum):
     HEIGHT_MISSING = "height_missing"
     IDEAL_WEIGHT_UNDEFINED = "ideal_weight_undefined"
     SEX_UNKNOWN_FOR_IDEAL_WEIGHT = "sex_unknown_for_ideal_weight"
+    KETAMINE_ALLERGY = "ketamine_allergy"
 
 
 @dataclass(frozen=True)

@@ -264,3 +264,19 @@ def test_session_post_without_csrf_token_is_refused(nurse, order) -> None:
     response = post(client, f"/api/dosing/orders/{order.pk}/cosign", {"entered_rate_ml_per_h": "151.2"})
     assert response.status_code == 403
     assert OrderCosignature.objects.count() == 0
+
+
+def test_create_for_a_patient_allergic_to_ketamine_answers_409_and_writes_nothing(
+    token_for, clinician, patient
+) -> None:
+    from ketaclinic.patients.services import AllergyDetails, record_allergy
+
+    record_allergy(by=clinician, patient=patient, details=AllergyDetails(substance_code="esketamine"))
+    response = post(
+        token_for(clinician),
+        f"/api/dosing/patients/{patient.pk}/orders",
+        {**body(patient), "overrides": {"no_eligibility_decision": "Decision on paper."}},
+    )
+    assert response.status_code == 409
+    assert response.json()["hard_stops"] == ["ketamine_allergy"]
+    assert DoseOrder.objects.count() == 0

@@ -430,3 +430,14 @@ def test_titration_never_proposes_above_the_ceiling_or_below_the_floor(
     )
     assert proposal.dose_mg_per_kg <= max(TITRATION["ceiling_mg_per_kg"], D(0))
     assert proposal.dose_mg_per_kg >= min(previous, TITRATION["floor_mg_per_kg"])
+
+
+def test_an_allergy_that_rules_out_ketamine_is_a_hard_stop_naming_it() -> None:
+    found = findings(context=replace(ELIGIBLE, ketamine_allergies=("Esketamine (anaphylaxis)",)))
+    assert [(f.code, f.severity, f.message) for f in found] == [
+        (
+            FindingCode.KETAMINE_ALLERGY,
+            Severity.HARD_STOP,
+            "The patient's record lists an allergy that rules out ketamine: Esketamine (anaphylaxis).",
+        )
+    ]

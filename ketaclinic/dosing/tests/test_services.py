@@ -403,3 +403,32 @@ def test_an_order_without_a_signed_plan_is_a_hard_stop_a_clinician_may_override(
     assert HardStopOverride.objects.get(order=order, code="no_signed_plan").reason == (
         "Single rescue infusion; plan follows."
     )
+
+
+def test_a_ketamine_allergy_is_a_hard_stop_a_clinician_may_override_with_a_reason(clinician, patient) -> None:
+    from ketaclinic.patients.services import AllergyDetails, record_allergy
+
+    record_allergy(
+        by=clinician,
+        patient=patient,
+        details=AllergyDetails(substance_code="ketamine", reaction="urticaria", reaction_severity="mild"),
+    )
+    with pytest.raises(HardStopsNotOverridden) as refused:
+        prescribe(clinician, patient)
+    assert refused.value.codes == ("ketamine_allergy",)
+    assert DoseOrder.objects.count() == 0
+    order = prescribe(clinician, patient, overrides={"ketamine_allergy": "Urticaria only; premedicated."})
+    assert HardStopOverride.objects.get(order=order, code="ketamine_allergy").reason == (
+        "Urticaria only; premedicated."
+    )
+    assert [f["message"] for f in order.findings if f["code"] == "ketamine_allergy"] == [
+        "The patient's record lists an allergy that rules out ketamine: Ketamine (urticaria)."
+    ]
+
+
+def test_an_allergy_to_another_drug_does_not_stop_a_ketamine_order(clinician, patient) -> None:
+    from ketaclinic.patients.services import AllergyDetails, record_allergy
+
+    record_allergy(by=clinician, patient=patient, details=AllergyDetails(substance_code="ondansetron"))
+    order = prescribe(clinician, patient)
+    assert "ketamine_allergy" not in [f["code"] for f in order.findings]
