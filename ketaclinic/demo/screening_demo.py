@@ -6,7 +6,8 @@ from typing import Any
 
 from ketaclinic.accounts.models import User
 from ketaclinic.core.models import Clinic
-from ketaclinic.patients.models import Patient
+from ketaclinic.patients import services as patient_services
+from ketaclinic.patients.models import AllergyEntry, Patient
 from ketaclinic.screening import services
 from ketaclinic.screening.models import (
     ContactMethod,
@@ -18,7 +19,7 @@ from ketaclinic.screening.models import (
     TreatmentKind,
     TrialResponse,
 )
-from ketaclinic.screening.rules import Outcome
+from ketaclinic.screening.rules import CONTRAINDICATION_QUESTIONS, Outcome
 
 
 def _inquiries(staff: dict[str, User], clinic: Clinic) -> int:
@@ -49,6 +50,61 @@ def _inquiries(staff: dict[str, User], clinic: Clinic) -> int:
             text="Sent the price list and the good-faith estimate explanation; she will call back.",
         )
         made += 2
+    return made
+
+
+def _answered(**answers: Any) -> dict[str, Any]:
+    """Every contraindication question answered, as the clinician asked them: "no" unless given."""
+    details: dict[str, Any] = {}
+    for name in CONTRAINDICATION_QUESTIONS:
+        if name == "pregnancy_status":
+            details[name] = "not_pregnant"
+        elif name.endswith("_use") or name == "ketamine_pcp_misuse":
+            details[name] = "none"
+        else:
+            details[name] = False
+    return {**details, **answers}
+
+
+# Each demo patient's allergy record: Lena and Walter with allergies, Noah asked with none; Aisha (at the
+# lake clinic) is left "not asked" so the banner's warning can be seen.
+DEMO_ALLERGIES: dict[str, list[patient_services.AllergyDetails]] = {
+    "lena": [
+        patient_services.AllergyDetails(
+            substance_code="penicillin", reaction="hives", reaction_severity="moderate", criticality="low"
+        ),
+        patient_services.AllergyDetails(
+            substance_code="ondansetron",
+            reaction="rash and itching",
+            reaction_severity="mild",
+            criticality="low",
+            verification="confirmed",
+            note="After a dose for nausea at a dental surgery, 2021.",
+        ),
+    ],
+    "walter": [
+        patient_services.AllergyDetails(
+            substance_code="sulfonamides", reaction="rash", reaction_severity="mild", criticality="low"
+        )
+    ],
+    "noah": [],
+}
+
+
+def _allergies(by: User, patients: dict[str, Patient]) -> int:
+    made = 0
+    for key, allergies in DEMO_ALLERGIES.items():
+        patient = patients[key]
+        if AllergyEntry.objects.filter(patient=patient).exists():
+            continue
+        if not allergies:
+            patient_services.record_no_known_allergies(
+                by=by, patient=patient, note="Asked the patient and his mother at the assessment."
+            )
+            made += 1
+        for details in allergies:
+            patient_services.record_allergy(by=by, patient=patient, details=details)
+            made += 1
     return made
 
 
@@ -104,11 +160,12 @@ def _lena(by: User, patient: Patient) -> int:
     services.record_health_history(
         by=by,
         patient=patient,
-        details={
-            "medical_history": "Migraine without aura. No surgery.",
-            "pregnancy_status": "not_pregnant",
-            "alcohol_use": "occasional",
-        },
+        details=_answered(
+            medical_history="Migraine without aura. No surgery.",
+            pregnancy_status="not_pregnant",
+            alcohol_use="occasional",
+            prior_ketamine="none",
+        ),
     )
     services.record_vital_signs(
         by=by,
@@ -158,7 +215,13 @@ def _noah(by: User, patient: Patient) -> int:
         prescriber="Dr. Lee Park",
     )
     _trial(by, patient, "fluoxetine", "20", 10, True, "partial")
-    services.record_health_history(by=by, patient=patient, details={"medical_history": "Asthma as a child."})
+    services.record_health_history(
+        by=by,
+        patient=patient,
+        details=_answered(
+            medical_history="Asthma as a child.", pregnancy_status="not_applicable", prior_ketamine="none"
+        ),
+    )
     return 6
 
 
@@ -187,12 +250,14 @@ def _walter(by: User, patient: Patient) -> int:
     services.record_health_history(
         by=by,
         patient=patient,
-        details={
-            "medical_history": "Metastatic pancreatic cancer; hospice care at home.",
-            "cardiovascular_history": "Hypertension, treated.",
-            "end_of_life_pathway": True,
-            "fall_risk_note": "Walks with a frame; one fall in October.",
-        },
+        details=_answered(
+            medical_history="Metastatic pancreatic cancer; hospice care at home.",
+            cardiovascular_history="Hypertension, treated.",
+            end_of_life_pathway=True,
+            fall_risk_note="Walks with a frame; one fall in October.",
+            pregnancy_status="not_applicable",
+            prior_ketamine="none",
+        ),
     )
     services.record_vital_signs(
         by=by,
@@ -211,6 +276,7 @@ def load(*, staff: dict[str, User], clinics: dict[str, Clinic], patients: dict[s
     """Create what is missing; a second call creates nothing. Returns how many rows were made."""
     made = _inquiries(staff, clinics["main"])
     clinician = staff["drchen"]
+    made += _allergies(clinician, patients)
     builders: dict[str, Any] = {"lena": _lena, "noah": _noah, "walter": _walter}
     for key, build in builders.items():
         patient = patients[key]

@@ -143,6 +143,10 @@ class VisitProtocol:
                 # An unknown item in the clinic's list cannot be checked; showing it as failed would block
                 # every infusion, so it is skipped (the protocol page validates the list on edit).
                 continue
+        if rules.ChecklistItem.ALLERGIES_RECORDED not in items:
+            # Not a clinic option: allergies never asked block the start (PROTOCOL.md §C5), so the item is
+            # checked even when a clinic's edited list leaves it out.
+            items.append(rules.ChecklistItem.ALLERGIES_RECORDED)
         return rules.ChecklistLimits(
             items=tuple(items),
             weight_change_max_percent=self.decimal("checkin_weight_change_max_percent"),

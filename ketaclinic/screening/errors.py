@@ -13,6 +13,7 @@ class ScreeningError(StrEnum):
     NOT_A_HARD_STOP = "not_a_hard_stop"
     ALREADY_OVERRIDDEN = "already_overridden"
     BLOCKED = "eligibility_blocked"
+    QUESTIONS_UNANSWERED = "questions_unanswered"
     ALREADY_CORRECTED = "already_corrected"
     LINK_UNUSABLE = "intake_link_unusable"
     NO_EMAIL = "no_email"

@@ -197,8 +197,23 @@ class TreatmentCorrectionForm(CorrectionMixin, TreatmentForm):
     entered_in_error = forms.BooleanField(label="Entered in error (remove from the count)", required=False)
 
 
+class NotAskedYesNo(forms.NullBooleanSelect):
+    """A yes/no question that starts (and may stay) at "Not asked": not asked is not "no"."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.choices = [("unknown", "Not asked"), ("true", "Yes"), ("false", "No")]
+
+
 class HealthHistoryForm(forms.ModelForm[HealthHistory]):
-    """Every field of the health history. Saved by the service as a new version, never by `form.save()`."""
+    """Every field of the health history. Saved by the service as a new version, never by `form.save()`.
+    Yes/no questions start at "Not asked"."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for bound in self.fields.values():
+            if isinstance(bound, forms.NullBooleanField):
+                bound.widget = NotAskedYesNo()
 
     class Meta:
         model = HealthHistory
@@ -369,20 +384,24 @@ class IntakeForm(forms.Form):
 
 
 def history_initial_from_intake(answers: dict[str, Any]) -> dict[str, Any]:
-    """Pre-fill the health-history form from intake answers: a 'yes' ticks the matching box for the clinician
-    to confirm; free text goes to the notes. Nothing is recorded until the clinician saves."""
+    """Pre-fill the health-history form from intake answers for the clinician to confirm: the patient's "yes"
+    or "no" is pre-selected, anything else stays "not asked"; free text goes to the notes. Nothing is recorded
+    until the clinician saves."""
 
     def yes(name: str) -> bool:
         return answers.get(name) == "yes"
 
+    def answer(name: str) -> bool | None:
+        return {"yes": True, "no": False}.get(str(answers.get(name)))
+
     initial: dict[str, Any] = {
-        "uncontrolled_hypertension": yes("high_blood_pressure"),
-        "raised_iop": yes("glaucoma"),
-        "hyperthyroidism": yes("thyroid"),
-        "hepatic_disease": yes("liver_disease"),
-        "obstructive_sleep_apnoea": yes("sleep_apnoea"),
-        "psychosis_history": yes("psychosis"),
-        "breastfeeding": yes("breastfeeding"),
+        "uncontrolled_hypertension": answer("high_blood_pressure"),
+        "raised_iop": answer("glaucoma"),
+        "hyperthyroidism": answer("thyroid"),
+        "hepatic_disease": answer("liver_disease"),
+        "obstructive_sleep_apnoea": answer("sleep_apnoea"),
+        "psychosis_history": answer("psychosis"),
+        "breastfeeding": answer("breastfeeding"),
     }
     if answers.get("pregnant") in ("yes", "unsure"):
         initial["pregnancy_status"] = "pregnant" if yes("pregnant") else "possible"

@@ -230,6 +230,7 @@ class OtherTreatment(ClinicalRow):
 
 
 class PregnancyStatus(models.TextChoices):
+    UNKNOWN = "unknown", "Not asked"
     NOT_APPLICABLE = "not_applicable", "Not applicable"
     NOT_PREGNANT = "not_pregnant", "Not pregnant"
     POSSIBLE = "possible", "Possibly pregnant (test pending)"
@@ -237,6 +238,7 @@ class PregnancyStatus(models.TextChoices):
 
 
 class SubstanceUse(models.TextChoices):
+    UNKNOWN = "unknown", "Not asked"
     NONE = "none", "None"
     OCCASIONAL = "occasional", "Occasional use"
     REMISSION = "remission", "Disorder in remission"
@@ -244,6 +246,7 @@ class SubstanceUse(models.TextChoices):
 
 
 class PriorKetamine(models.TextChoices):
+    UNKNOWN = "unknown", "Not asked"
     NONE = "none", "Never"
     IV = "iv", "IV ketamine"
     ESKETAMINE = "esketamine", "Esketamine (Spravato)"
@@ -253,46 +256,55 @@ class PriorKetamine(models.TextChoices):
 
 class HealthHistory(ClinicalRow):
     """The medical and psychiatric history behind the contraindication rules. Each save is a new full row;
-    the newest is current (append-only versions)."""
+    the newest is current (append-only versions).
+
+    Every contraindication and history question starts unanswered ("not asked" is not "no"): the yes/no
+    questions are tri-state (None = not asked) and the choice questions start at "unknown" (not asked).
+    An eligibility decision cannot be signed while a question the protocol requires is unanswered."""
 
     medical_history = models.TextField(blank=True)
     cardiovascular_history = models.TextField(blank=True)
-    uncontrolled_hypertension = models.BooleanField(default=False)
+    uncontrolled_hypertension = models.BooleanField(null=True, default=None)
     unstable_cardiovascular = models.BooleanField(
-        "Unstable or untreated cardiovascular disease (incl. recent MI or stroke)", default=False
+        "Unstable or untreated cardiovascular disease (incl. recent MI or stroke)", null=True, default=None
     )
-    aneurysm = models.BooleanField("Aneurysmal vascular disease", default=False)
-    avm = models.BooleanField("Arteriovenous malformation", default=False)
-    intracerebral_haemorrhage = models.BooleanField("History of intracerebral haemorrhage", default=False)
+    aneurysm = models.BooleanField("Aneurysmal vascular disease", null=True, default=None)
+    avm = models.BooleanField("Arteriovenous malformation", null=True, default=None)
+    intracerebral_haemorrhage = models.BooleanField(
+        "History of intracerebral haemorrhage", null=True, default=None
+    )
     ketamine_hypersensitivity = models.BooleanField(
-        "Hypersensitivity to ketamine or esketamine", default=False
+        "Hypersensitivity to ketamine or esketamine", null=True, default=None
     )
-    raised_icp = models.BooleanField("Raised intracranial pressure", default=False)
-    raised_iop = models.BooleanField("Glaucoma or raised intra-ocular pressure", default=False)
-    hyperthyroidism = models.BooleanField("Uncontrolled hyperthyroidism", default=False)
-    hepatic_disease = models.BooleanField("Severe hepatic disease", default=False)
-    obstructive_sleep_apnoea = models.BooleanField("Obstructive sleep apnoea", default=False)
-    psychosis_current = models.BooleanField("Current psychosis", default=False)
-    psychosis_history = models.BooleanField("History of psychosis", default=False)
+    raised_icp = models.BooleanField("Raised intracranial pressure", null=True, default=None)
+    raised_iop = models.BooleanField("Glaucoma or raised intra-ocular pressure", null=True, default=None)
+    hyperthyroidism = models.BooleanField("Uncontrolled hyperthyroidism", null=True, default=None)
+    hepatic_disease = models.BooleanField("Severe hepatic disease", null=True, default=None)
+    obstructive_sleep_apnoea = models.BooleanField("Obstructive sleep apnoea", null=True, default=None)
+    psychosis_current = models.BooleanField("Current psychosis", null=True, default=None)
+    psychosis_history = models.BooleanField("History of psychosis", null=True, default=None)
     pregnancy_status = models.CharField(
-        max_length=20, choices=PregnancyStatus.choices, default=PregnancyStatus.NOT_APPLICABLE
+        max_length=20, choices=PregnancyStatus.choices, default=PregnancyStatus.UNKNOWN
     )
-    breastfeeding = models.BooleanField(default=False)
-    cannot_consent = models.BooleanField("Unable to give informed consent", default=False)
-    alcohol_use = models.CharField(max_length=20, choices=SubstanceUse.choices, default=SubstanceUse.NONE)
-    cannabis_use = models.CharField(max_length=20, choices=SubstanceUse.choices, default=SubstanceUse.NONE)
+    breastfeeding = models.BooleanField(null=True, default=None)
+    cannot_consent = models.BooleanField("Unable to give informed consent", null=True, default=None)
+    alcohol_use = models.CharField(max_length=20, choices=SubstanceUse.choices, default=SubstanceUse.UNKNOWN)
+    cannabis_use = models.CharField(max_length=20, choices=SubstanceUse.choices, default=SubstanceUse.UNKNOWN)
     stimulant_use = models.CharField(
-        "Recreational stimulant or cocaine use", max_length=20, choices=SubstanceUse.choices, default="none"
+        "Recreational stimulant or cocaine use",
+        max_length=20,
+        choices=SubstanceUse.choices,
+        default="unknown",
     )
     opioid_use = models.CharField(
-        "Non-prescribed opioid use", max_length=20, choices=SubstanceUse.choices, default="none"
+        "Non-prescribed opioid use", max_length=20, choices=SubstanceUse.choices, default="unknown"
     )
     ketamine_pcp_misuse = models.CharField(
-        "Ketamine or PCP misuse", max_length=20, choices=SubstanceUse.choices, default="none"
+        "Ketamine or PCP misuse", max_length=20, choices=SubstanceUse.choices, default="unknown"
     )
     substance_use_note = models.TextField(blank=True)
     prior_ketamine = models.CharField(
-        max_length=20, choices=PriorKetamine.choices, default=PriorKetamine.NONE
+        max_length=20, choices=PriorKetamine.choices, default=PriorKetamine.UNKNOWN
     )
     prior_ketamine_response = models.CharField(
         max_length=20, choices=TrialResponse.choices, default=TrialResponse.UNKNOWN

@@ -7,7 +7,7 @@ on neither list is a flag: shown with its source and suggested action, no decisi
 """
 
 import datetime as dt
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -388,6 +388,56 @@ class Decision:
     reasons: tuple[str, ...]
 
 
+# The health-history questions that feed the contraindication rules, in the form's order. Each must be
+# answered before a patient is signed eligible, unless the protocol's
+# `screening_history_questions_not_required` lists it.
+CONTRAINDICATION_QUESTIONS: tuple[str, ...] = (
+    "uncontrolled_hypertension",
+    "unstable_cardiovascular",
+    "aneurysm",
+    "avm",
+    "intracerebral_haemorrhage",
+    "raised_icp",
+    "raised_iop",
+    "hyperthyroidism",
+    "hepatic_disease",
+    "obstructive_sleep_apnoea",
+    "ketamine_hypersensitivity",
+    "psychosis_current",
+    "psychosis_history",
+    "cannot_consent",
+    "pregnancy_status",
+    "breastfeeding",
+    "alcohol_use",
+    "cannabis_use",
+    "stimulant_use",
+    "opioid_use",
+    "ketamine_pcp_misuse",
+)
+
+
+def required_questions(not_required_text: str) -> list[str]:
+    """The contraindication questions that must be answered, given the protocol's list of exceptions
+    ("none" for no exception)."""
+    exempt = parse_code_list(not_required_text) - {"none"}
+    return [name for name in CONTRAINDICATION_QUESTIONS if name not in exempt]
+
+
+# How an unanswered question is stored: None for a yes/no question, "unknown" for a choice question.
+NOT_ASKED_VALUES: tuple[object, ...] = (None, "", "unknown")
+
+
+def unanswered_questions(answers: Mapping[str, object] | None, required: Iterable[str]) -> list[str]:
+    """The required questions (in the order given) without an answer: no history at all, a question the
+    history does not hold, or an answer still "not asked". "No" (False, "none", "not_applicable") is an
+    answer."""
+    return [
+        name
+        for name in required
+        if answers is None or name not in answers or answers[name] in NOT_ASKED_VALUES
+    ]
+
+
 def decide(
     *,
     proposed: Outcome,
@@ -395,12 +445,14 @@ def decide(
     overridden: Collection[str],
     documented: Collection[str],
     consent_missing: bool = False,
+    unanswered: Sequence[str] = (),
 ) -> Decision:
     """The outcome for a clinician's proposal, given the findings, the hard stops overridden and the
     warnings with a documented decision. Exactly one outcome for every combination:
 
     - proposing NOT_ELIGIBLE is always accepted (declining needs no override);
-    - a hard stop without an override, a warning without a documented decision, or (where the population's
+    - a hard stop without an override, a warning without a documented decision, a required contraindication
+      or history question still unanswered (`unanswered`, named in the reasons), or (where the population's
       protocol requires it) no current treatment consent from the guardian with the child's assent, gives
       BLOCKED;
     - ELIGIBLE with an overridden hard stop or a documented warning becomes ELIGIBLE_WITH_CONDITIONS;
@@ -413,8 +465,11 @@ def decide(
         return Decision(Outcome.BLOCKED, ("blocked is not a decision a clinician signs",))
     open_stops = [f.code for f in found if f.is_hard_stop and f.code not in overridden]
     open_warnings = [f.code for f in found if f.is_warning and f.code not in documented]
-    if open_stops or open_warnings or consent_missing:
-        reasons = [f"hard stop without override: {code}" for code in open_stops]
+    if open_stops or open_warnings or consent_missing or unanswered:
+        reasons = []
+        if unanswered:
+            reasons.append("questions not answered: " + ", ".join(unanswered))
+        reasons += [f"hard stop without override: {code}" for code in open_stops]
         reasons += [f"warning without a documented decision: {code}" for code in open_warnings]
         if consent_missing:
             reasons.append("no current treatment consent from a guardian (with the child's assent)")

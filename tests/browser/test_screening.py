@@ -15,6 +15,17 @@ from ketaclinic.demo.data import DEMO_PASSWORD, DEMO_TOTP_USERS, demo_totp_key_h
 
 pytestmark = pytest.mark.browser
 
+# What a clinician does after asking each question: "No" to every yes/no question, "None" for substance use,
+# "Not pregnant", "Never" for prior ketamine.
+ANSWER_EVERY_QUESTION_NO = """() => {
+  for (const select of document.querySelectorAll("form.screening-form select")) {
+    const values = Array.from(select.options).map((option) => option.value);
+    for (const wanted of ["false", "not_pregnant", "none"]) {
+      if (values.includes(wanted)) { select.value = wanted; break; }
+    }
+  }
+}"""
+
 
 def sign_in(page: Page, base: str, username: str) -> None:
     page.goto(f"{base}/accounts/login/")
@@ -96,6 +107,13 @@ def test_inquiry_to_signed_eligibility_with_an_override(
     expect(doctor.get_by_role("cell", name="phenelzine")).to_be_visible()
     expect(doctor.get_by_text("1 hard stop without override.")).to_be_visible()
 
+    # Every contraindication question starts "Not asked" and must be answered before signing eligible.
+    doctor.get_by_role("link", name="Eligibility decision").click()
+    expect(doctor.get_by_text(re.compile(r"21 history questions not asked"))).to_be_visible()
+    doctor.goto(f"{base}/screening/patients/{patient_id}/history/")
+    doctor.evaluate(ANSWER_EVERY_QUESTION_NO)
+    doctor.get_by_role("button", name="Save history").click()
+    expect(doctor.get_by_text("History saved as a new version.")).to_be_visible()
     doctor.get_by_role("link", name="Eligibility decision").click()
     doctor.get_by_label("Reason for overriding: MAOI: raises blood pressure").fill(
         "Stable on phenelzine for 6 years; cardiology review done; BP checks every 5 min."

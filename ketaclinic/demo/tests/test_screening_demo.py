@@ -5,6 +5,7 @@ from ketaclinic.core.models import Clinic
 from ketaclinic.demo import screening_demo
 from ketaclinic.demo.services import load_demo_core
 from ketaclinic.patients.models import Patient
+from ketaclinic.patients.services import allergy_status_of
 from ketaclinic.screening import selectors
 from ketaclinic.screening.models import Inquiry
 
@@ -26,7 +27,7 @@ def test_screening_demo_loads_once() -> None:
         "walter": Patient.objects.get(legal_given_name="Walter"),
         "aisha": Patient.objects.get(legal_given_name="Aisha"),
     }
-    assert screening_demo.load(staff=staff, clinics=clinics, patients=patients) == 29
+    assert screening_demo.load(staff=staff, clinics=clinics, patients=patients) == 33
     assert screening_demo.load(staff=staff, clinics=clinics, patients=patients) == 0
     assert Inquiry.objects.count() == 2
     assert selectors.eligibility_status(patient=patients["lena"]) == "eligible_with_conditions"
@@ -37,3 +38,13 @@ def test_screening_demo_loads_once() -> None:
     walter = selectors.assessment_state(patient=patients["walter"])
     assert (walter.population, walter.end_of_life_pathway) == ("older_adult", True)
     assert selectors.population_for(patient=patients["noah"]) == "child"
+    # Allergies asked for every demo patient of the main clinic; the history questions all answered.
+    states = {key: allergy_status_of(patient).state.value for key, patient in patients.items()}
+    assert states == {
+        "lena": "allergies_listed",
+        "noah": "no_known_allergies",
+        "walter": "allergies_listed",
+        "aisha": "not_asked",
+    }
+    for key in ("lena", "noah", "walter"):
+        assert selectors.assessment_state(patient=patients[key]).unanswered == []

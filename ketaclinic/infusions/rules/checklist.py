@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from ketaclinic.infusions.errors import InfusionErrorCode, InfusionRuleError
 from ketaclinic.infusions.rules.vitals import Reading, VitalField, show_number
+from ketaclinic.patients.rules import AllergyState
 
 NONE_LISTED = "none"  # how a protocol text list says "no items" (a protocol value cannot be empty)
 
@@ -26,6 +27,7 @@ class ChecklistItem(StrEnum):
     PRE_INFUSION_SCALES = "pre_infusion_scales"
     BASELINE_VITALS = "baseline_vitals"
     MEDICATIONS_REVIEWED = "medications_reviewed"
+    ALLERGIES_RECORDED = "allergies_recorded"
 
 
 class PregnancyTest(StrEnum):
@@ -45,6 +47,7 @@ ITEM_LABELS: Mapping[ChecklistItem, str] = {
     ChecklistItem.PRE_INFUSION_SCALES: "Pre-infusion rating scales done",
     ChecklistItem.BASELINE_VITALS: "Baseline vital signs within the pre-dose limits",
     ChecklistItem.MEDICATIONS_REVIEWED: "Today's medications reviewed",
+    ChecklistItem.ALLERGIES_RECORDED: "Allergies asked and recorded",
 }
 
 PREGNANCY_TEST_LABELS: Mapping[PregnancyTest, str] = {
@@ -82,6 +85,8 @@ class CheckInFacts:
     baseline: Reading | None
     medication_classes_taken_today: frozenset[str]  # e.g. {"benzodiazepine", "stimulant"}
     medications_reviewed: bool
+    allergy_state: AllergyState  # from the patient's allergy record (PROTOCOL.md §C5)
+    allergies_listed: tuple[str, ...] = ()  # the active allergies, as recorded, for the message
 
 
 @dataclass(frozen=True)
@@ -278,6 +283,23 @@ def _medications_result(facts: CheckInFacts, limits: ChecklistLimits) -> ItemRes
     return ItemResult(item, True, "Medications reviewed; none taken today needs a clinician's override.")
 
 
+def _allergies_result(facts: CheckInFacts) -> ItemResult:
+    item = ChecklistItem.ALLERGIES_RECORDED
+    match facts.allergy_state:
+        case AllergyState.NOT_ASKED:
+            return ItemResult(
+                item,
+                False,
+                "Allergies not asked: record the patient's allergies, or that they have no known allergies, "
+                "before the infusion.",
+            )
+        case AllergyState.NO_KNOWN_ALLERGIES:
+            return ItemResult(item, True, "No known allergies (recorded).")
+        case AllergyState.ALLERGIES_LISTED:
+            listed = "; ".join(facts.allergies_listed) or "see the record"
+            return ItemResult(item, True, f"Allergies recorded: {listed}.")
+
+
 def _result(item: ChecklistItem, facts: CheckInFacts, limits: ChecklistLimits) -> ItemResult:
     match item:
         case ChecklistItem.IDENTITY_CONFIRMED:
@@ -319,6 +341,8 @@ def _result(item: ChecklistItem, facts: CheckInFacts, limits: ChecklistLimits) -
             return _baseline_result(facts, limits)
         case ChecklistItem.MEDICATIONS_REVIEWED:
             return _medications_result(facts, limits)
+        case ChecklistItem.ALLERGIES_RECORDED:
+            return _allergies_result(facts)
 
 
 def evaluate_checklist(facts: CheckInFacts, limits: ChecklistLimits) -> list[ItemResult]:

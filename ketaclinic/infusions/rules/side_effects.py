@@ -5,7 +5,7 @@ grade definitions are those of CTCAE v5.0 (NCI, 2017), quoted from memory of its
 definitions (unverified).
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import IntEnum, StrEnum
@@ -199,6 +199,7 @@ class DoseFindingCode(StrEnum):
     ROUTE_NOT_ALLOWED = "rescue_route_not_allowed"
     ABOVE_USUAL_MAXIMUM = "rescue_dose_above_usual_maximum"
     BELOW_USUAL_MINIMUM = "rescue_dose_below_usual_minimum"
+    ALLERGY = "rescue_drug_allergy"
 
 
 @dataclass(frozen=True)
@@ -261,3 +262,18 @@ def check_rescue_dose(limits: RescueDrugLimits, *, dose_mg: Decimal, route: Drug
             )
         )
     return findings
+
+
+def check_rescue_allergy(drug: RescueDrug, *, allergies: Sequence[str]) -> list[DoseFinding]:
+    """A hard stop when the patient's record lists an allergy that rules out `drug` (`allergies`: the matching
+    active allergies as recorded, from patients.rules.allergies_to); a clinician may give it with a reason."""
+    if not allergies:
+        return []
+    name = RESCUE_DRUG_NAMES[RescueDrug(drug)]
+    return [
+        DoseFinding(
+            DoseFindingCode.ALLERGY,
+            f"The patient's record lists an allergy that rules out {name}: {'; '.join(allergies)}.",
+            is_hard_stop=True,
+        )
+    ]

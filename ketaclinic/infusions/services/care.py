@@ -38,6 +38,9 @@ from ketaclinic.inventory.services import draws as ledger
 from ketaclinic.inventory.services import witness as witness_services
 from ketaclinic.inventory.services.witness import SignedWitness, WitnessCredentials
 from ketaclinic.measures.models import Administration
+from ketaclinic.patients.models import AllergyEntry
+from ketaclinic.patients.rules import allergies_to
+from ketaclinic.patients.services import allergy_status_of
 
 # Entries may be written up a little after the event, never in the future beyond clock skew.
 TEXT_MAX_LENGTH = 2000
@@ -263,6 +266,16 @@ def sign_second_person(
     )
 
 
+def _allergies_to(visit: InfusionVisit, drug: rules.RescueDrug) -> list[str]:
+    """The patient's active allergies that rule out `drug`, described as recorded."""
+    status = allergy_status_of(visit.patient)
+    matched = [entry.entry_id for entry in allergies_to(drug.value, status.active_allergies)]
+    return [
+        entry.substance + (f" ({entry.reaction})" if entry.reaction else "")
+        for entry in AllergyEntry.objects.filter(pk__in=matched).order_by("recorded_at", "pk")
+    ]
+
+
 def _overrider(by: Any, authorised_by: SignedWitness | None) -> Any:
     """Who overrides a hard stop: the person recording when they may, else the clinician who co-signed."""
     if can(by, Perm.OVERRIDE_HARD_STOP):
@@ -314,6 +327,7 @@ def give_drug(
     protocol = visit_protocol.from_snapshot(visit.protocol_snapshot)
     limits = protocol.rescue_limits(drug)
     findings = rules.check_rescue_dose(limits, dose_mg=dose, route=route)
+    findings += rules.check_rescue_allergy(drug, allergies=_allergies_to(visit, drug))
     hard_stops = [finding for finding in findings if finding.is_hard_stop]
     reason = override_reason.strip()
     if hard_stops and not reason:

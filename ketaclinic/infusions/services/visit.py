@@ -41,6 +41,7 @@ from ketaclinic.measures import services as measures_services
 from ketaclinic.patients import selectors as patient_selectors
 from ketaclinic.patients.models import ConsentKind, Patient
 from ketaclinic.patients.rules import ConsentStatus, age_in_years
+from ketaclinic.patients.services import allergy_status_of
 from ketaclinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus, Chair
 from ketaclinic.scheduling.services import booking as scheduling_booking
 
@@ -176,6 +177,7 @@ def record_check_in(*, by: Any, visit: InfusionVisit, answers: CheckInAnswers) -
         measured_at=None,
     )
     applies = pregnancy_test_applies(visit)
+    allergies = allergy_status_of(visit.patient)
     facts = rules.CheckInFacts(
         identity_confirmed=answers.identity_confirmed,
         consent_current=_consent_current(by, visit.patient),
@@ -192,6 +194,8 @@ def record_check_in(*, by: Any, visit: InfusionVisit, answers: CheckInAnswers) -
         baseline=vitals.as_rule_reading(baseline.reading),
         medication_classes_taken_today=frozenset(answers.medication_classes_today),
         medications_reviewed=answers.medications_reviewed,
+        allergy_state=allergies.state,
+        allergies_listed=tuple(entry.substance for entry in allergies.active_allergies),
     )
     results = rules.evaluate_checklist(facts, protocol.checklist_limits())
     check_in = CheckIn.objects.create(

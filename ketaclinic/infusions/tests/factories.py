@@ -51,6 +51,8 @@ def opened_visit(
     *, front_desk: Any, clinician: Any, nurse: Any, clinic: Clinic, **details: Any
 ) -> InfusionVisit:
     patient = with_signed_plan(clinician, consenting_adult(front_desk, clinic, **details))
+    # Asked at the assessment: allergies never asked would fail the checklist (PROTOCOL.md §C5).
+    patient_services.record_no_known_allergies(by=clinician, patient=patient)
     ready_order(clinician=clinician, nurse=nurse, patient=patient)
     return services.open_visit(by=nurse, patient=patient)
 

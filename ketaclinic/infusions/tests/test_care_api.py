@@ -173,3 +173,16 @@ def test_a_post_without_the_csrf_token_is_refused(nurse, running_visit) -> None:
     )
     assert response.status_code == 403
     assert SideEffect.objects.count() == 0
+
+
+def test_a_rescue_drug_the_patient_is_allergic_to_answers_400_and_writes_nothing(
+    client_for, nurse, clinician, running_visit
+) -> None:
+    from ketaclinic.patients.services import AllergyDetails, record_allergy
+
+    record_allergy(by=clinician, patient=running_visit.patient, details=AllergyDetails(substance_code="ondansetron"))
+    response = post(
+        client_for(nurse), f"/visits/{running_visit.pk}/drugs", {"drug": "ondansetron", "route": "iv", "dose_mg": "4"}
+    )
+    assert (response.status_code, response.json()["code"]) == (400, "rescue_dose_hard_stop")
+    assert DrugGiven.objects.count() == 0

@@ -288,3 +288,65 @@ def test_a_co_signer_who_may_not_override_does_not_lift_a_hard_stop(
         )
     assert "the clinician co-signs this entry" in refusal.value.message
     assert (DrugGiven.objects.count(), LedgerEntry.objects.count()) == (0, entries)
+
+
+def _allergic(clinician: Any, visit: InfusionVisit, code: str, reaction: str = "") -> None:
+    from ketaclinic.patients.services import AllergyDetails, record_allergy
+
+    record_allergy(
+        by=clinician, patient=visit.patient, details=AllergyDetails(substance_code=code, reaction=reaction)
+    )
+
+
+def test_a_rescue_drug_the_patient_is_allergic_to_is_a_hard_stop(nurse, clinician, running_visit) -> None:
+    _allergic(clinician, running_visit, "ondansetron", "hives")
+    with pytest.raises(InfusionRuleError) as refusal:
+        services.give_drug(by=nurse, visit=running_visit, drug="ondansetron", route="iv", dose_mg=D(4))
+    assert refusal.value.code == InfusionErrorCode.RESCUE_DOSE_HARD_STOP
+    assert refusal.value.message == (
+        "The patient's record lists an allergy that rules out Ondansetron: Ondansetron (hives). "
+        "A clinician may give it with a recorded reason."
+    )
+    assert DrugGiven.objects.count() == 0
+
+
+def test_a_nurse_cannot_override_an_allergy_hard_stop(nurse, clinician, running_visit) -> None:
+    _allergic(clinician, running_visit, "setrons")
+    with pytest.raises(PermissionDenied):
+        services.give_drug(
+            by=nurse,
+            visit=running_visit,
+            drug="ondansetron",
+            route="iv",
+            dose_mg=D(4),
+            override_reason="Severe vomiting.",
+        )
+    assert DrugGiven.objects.count() == 0
+
+
+def test_a_clinician_gives_a_drug_past_an_allergy_with_a_reason(clinician, running_visit) -> None:
+    _allergic(clinician, running_visit, "ondansetron", "rash")
+    given = services.give_drug(
+        by=clinician,
+        visit=running_visit,
+        drug="ondansetron",
+        route="iv",
+        dose_mg=D(4),
+        override_reason="Mild rash only; vomiting uncontrolled.",
+    )
+    assert (given.overridden_by, given.override_reason) == (clinician, "Mild rash only; vomiting uncontrolled.")
+    assert [(f["code"], f["is_hard_stop"]) for f in given.findings] == [("rescue_drug_allergy", True)]
+
+
+def test_a_benzodiazepine_allergy_stops_midazolam(nurse, clinician, custodian, clinic, running_visit) -> None:
+    vial = midazolam_vial(custodian, clinician, clinic)
+    _allergic(clinician, running_visit, "benzodiazepines", "paradoxical agitation")
+    with pytest.raises(InfusionRuleError) as refusal:
+        services.give_drug(
+            by=nurse, visit=running_visit, drug="midazolam", route="iv", dose_mg=D(2), vial_id=vial.pk
+        )
+    assert refusal.value.message.startswith(
+        "The patient's record lists an allergy that rules out Midazolam: Benzodiazepines (paradoxical agitation)."
+    )
+    assert DrugGiven.objects.count() == 0
+    assert LedgerEntry.objects.filter(vial=vial, kind="draw").count() == 0

@@ -22,6 +22,7 @@ from ketaclinic.infusions.rules import (
     parse_medication_classes,
     pregnancy_test_applies,
 )
+from ketaclinic.patients.rules import AllergyState
 from ketaclinic.protocols.services import read_protocol_defaults
 
 AT = dt.datetime(2026, 11, 25, 13, 50, tzinfo=dt.UTC)
@@ -48,6 +49,7 @@ READY = CheckInFacts(
     baseline=BASELINE,
     medication_classes_taken_today=frozenset({"ssri"}),
     medications_reviewed=True,
+    allergy_state=AllergyState.NO_KNOWN_ALLERGIES,
 )
 
 
@@ -287,4 +289,25 @@ def test_shipped_protocol_lists_every_checklist_item() -> None:
     assert parse_checklist_items(shipped["checkin_checklist_items"]) == tuple(ChecklistItem)
     assert parse_medication_classes(shipped["checkin_medication_classes_needing_override"]) == frozenset(
         {"benzodiazepine", "stimulant"}
+    )
+
+
+def test_allergies_never_asked_fail_the_checklist() -> None:
+    assert result(ChecklistItem.ALLERGIES_RECORDED, replace(READY, allergy_state=AllergyState.NOT_ASKED)) == (
+        ItemResult(
+            ChecklistItem.ALLERGIES_RECORDED,
+            False,
+            "Allergies not asked: record the patient's allergies, or that they have no known allergies, "
+            "before the infusion.",
+        )
+    )
+
+
+def test_no_known_allergies_or_listed_allergies_pass_the_allergy_item() -> None:
+    listed = replace(READY, allergy_state=AllergyState.ALLERGIES_LISTED, allergies_listed=("Latex",))
+    assert result(ChecklistItem.ALLERGIES_RECORDED) == ItemResult(
+        ChecklistItem.ALLERGIES_RECORDED, True, "No known allergies (recorded)."
+    )
+    assert result(ChecklistItem.ALLERGIES_RECORDED, listed) == ItemResult(
+        ChecklistItem.ALLERGIES_RECORDED, True, "Allergies recorded: Latex."
     )

@@ -1,7 +1,7 @@
 """Reads of the assessment: its state and findings, the population, the eligibility status, the worklist.
 Patient reads are scoped to the viewer's clinics and audited."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -122,6 +122,12 @@ class AssessmentState:
     fall_risk_required: bool = False
     guardian_assent_required: bool = False
     treatment_consent_current: bool = False
+    # The required contraindication and history questions still unanswered (field names, in form order).
+    unanswered: list[str] = field(default_factory=list)
+
+    @property
+    def unanswered_labels(self) -> list[str]:
+        return [question_label(name) for name in self.unanswered]
 
     @property
     def consent_missing(self) -> bool:
@@ -218,26 +224,28 @@ def history_conditions(history: HealthHistory | None) -> set[str]:
     return codes
 
 
+def question_label(name: str) -> str:
+    """A health-history question as the form labels it, capitalised."""
+    label = str(getattr(HealthHistory._meta.get_field(name), "verbose_name", name))
+    return label[:1].upper() + label[1:]
+
+
 def history_summary(history: HealthHistory | None) -> list[tuple[str, str]]:
-    """The health history as (label, value) pairs worth showing: ticked boxes, non-default choices, notes."""
+    """The health history as (label, value) pairs worth showing: "yes" answers, choices other than "not asked"
+    or a plain no, notes. Unanswered questions are listed apart (AssessmentState.unanswered)."""
     if history is None:
         return []
-    defaults = {
-        "pregnancy_status": PregnancyStatus.NOT_APPLICABLE,
-        "prior_ketamine": "none",
-        "prior_ketamine_response": "unknown",
-    }
+    quiet = {"unknown", SubstanceUse.NONE, PregnancyStatus.NOT_APPLICABLE}
     items = []
     for name in HEALTH_HISTORY_DISPLAY:
         model_field = HealthHistory._meta.get_field(name)
         value = getattr(history, name)
-        label = str(getattr(model_field, "verbose_name", name))
-        label = label[:1].upper() + label[1:]
-        if isinstance(value, bool):
+        label = question_label(name)
+        if isinstance(value, bool) or value is None:
             if value:
                 items.append((label, "yes"))
         elif getattr(model_field, "choices", None):
-            if value != defaults.get(name, SubstanceUse.NONE):
+            if value not in quiet:
                 items.append((label, str(getattr(history, f"get_{name}_display")())))
         elif value:
             items.append((label, str(value)))
@@ -353,7 +361,8 @@ def assessment_state(*, patient: Patient) -> AssessmentState:
     diastolic = protocol_value("predose_diastolic_max_mmhg")
     fall_risk = protocol_value("screening_fall_risk_assessment_required", population=population)
     assent = protocol_value("screening_guardian_assent_required", population=population)
-    readings = [majority, older, absolute, relative, systolic, diastolic, fall_risk, assent]
+    not_required = protocol_value("screening_history_questions_not_required")
+    readings = [majority, older, absolute, relative, systolic, diastolic, fall_risk, assent, not_required]
 
     conditions = history_conditions(history)
     if vitals is not None and rules.bp_above_limit(
@@ -408,6 +417,10 @@ def assessment_state(*, patient: Patient) -> AssessmentState:
         fall_risk_required=fall_risk.value is True,
         guardian_assent_required=assent.value is True,
         treatment_consent_current=treatment_consent_current,
+        unanswered=rules.unanswered_questions(
+            None if history is None else {name: getattr(history, name) for name in HEALTH_HISTORY_DISPLAY},
+            rules.required_questions(not_required.text),
+        ),
     )
 
 

@@ -79,7 +79,14 @@ def sign_eligibility(
         overridden=state.overridden_codes,
         documented=documented,
         consent_missing=state.consent_missing,
+        unanswered=state.unanswered_labels,
     )
+    if decision.outcome is rules.Outcome.BLOCKED and state.unanswered:
+        raise ScreeningDomainError(
+            ScreeningError.QUESTIONS_UNANSWERED,
+            "Cannot sign yet: " + "; ".join(decision.reasons) + ". Ask them and save the history first.",
+            field="proposed",
+        )
     if decision.outcome is rules.Outcome.BLOCKED:
         raise ScreeningDomainError(
             ScreeningError.BLOCKED, "Cannot sign yet: " + "; ".join(decision.reasons) + ".", field="proposed"

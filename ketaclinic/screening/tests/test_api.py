@@ -11,7 +11,7 @@ from ketaclinic.screening.models import (
     Inquiry,
     Medication,
 )
-from ketaclinic.screening.tests.helpers import assess_depression
+from ketaclinic.screening.tests.helpers import answered, assess_depression
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +80,9 @@ def test_record_diagnosis_matrix(role, request, client_for, patient) -> None:
 @pytest.mark.parametrize("role", ALL_ROLES)
 def test_override_and_sign_matrix(role, request, client_for, clinician, patient) -> None:
     assess_depression(clinician, patient)
-    services.record_health_history(by=clinician, patient=patient, details={"ketamine_hypersensitivity": True})
+    services.record_health_history(
+        by=clinician, patient=patient, details=answered(ketamine_hypersensitivity=True)
+    )
     client = client_for(request.getfixturevalue(role))
     override = client.post(
         f"/api/screening/patients/{patient.pk}/overrides",
@@ -113,7 +115,7 @@ def test_inquiry_matrix(role, request, client_for, inquiry) -> None:
 
 
 def test_blocked_decision_is_a_400_with_a_code(client_for, clinician, patient) -> None:
-    services.record_health_history(by=clinician, patient=patient, details={"avm": True})
+    services.record_health_history(by=clinician, patient=patient, details=answered(avm=True))
     response = client_for(clinician).post(
         f"/api/screening/patients/{patient.pk}/decisions",
         {"proposed": "eligible", "reasons": "TRD"},
@@ -187,3 +189,19 @@ def test_intake_link_matrix(role, request, client_for, patient) -> None:
     if role in allowed:
         assert response.json()["sent_to"] == "elena@example.invalid"
         assert "token" not in response.text
+
+
+def test_signing_with_unanswered_questions_is_a_400_naming_them(client_for, clinician, patient) -> None:
+    assess_depression(clinician, patient)
+    services.record_health_history(
+        by=clinician, patient=patient, details={**answered(), "opioid_use": "unknown"}
+    )
+    response = client_for(clinician).post(
+        f"/api/screening/patients/{patient.pk}/decisions",
+        {"proposed": "eligible", "reasons": "TRD"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "questions_unanswered"
+    assert "Non-prescribed opioid use" in response.json()["message"]
+    assert EligibilityDecision.objects.count() == 0

@@ -196,3 +196,67 @@ def test_intake_link_works_once_until_it_expires() -> None:
     assert rules.token_is_usable(expires_at=later, used=False, now=now) is True
     assert rules.token_is_usable(expires_at=later, used=True, now=now) is False
     assert rules.token_is_usable(expires_at=now, used=False, now=now) is False
+
+
+# --- not asked is not "no" ---
+
+
+def test_no_history_leaves_every_required_question_unanswered() -> None:
+    assert rules.unanswered_questions(None, ["aneurysm", "alcohol_use"]) == ["aneurysm", "alcohol_use"]
+
+
+def test_no_is_an_answer_and_not_asked_is_not() -> None:
+    answers = {
+        "aneurysm": False,
+        "avm": None,
+        "alcohol_use": "none",
+        "cannabis_use": "unknown",
+        "pregnancy_status": "not_applicable",
+    }
+    required = ["aneurysm", "avm", "alcohol_use", "cannabis_use", "pregnancy_status", "breastfeeding"]
+    assert rules.unanswered_questions(answers, required) == ["avm", "cannabis_use", "breastfeeding"]
+
+
+def test_required_questions_are_every_contraindication_question_but_the_protocol_exceptions() -> None:
+    assert rules.required_questions("none") == list(rules.CONTRAINDICATION_QUESTIONS)
+    assert "breastfeeding" not in rules.required_questions("breastfeeding, pregnancy_status")
+    assert (
+        len(rules.required_questions("breastfeeding, pregnancy_status"))
+        == len(rules.CONTRAINDICATION_QUESTIONS) - 2
+    )
+
+
+def test_unanswered_questions_block_an_eligible_decision_and_are_named() -> None:
+    decision = rules.decide(
+        proposed=Outcome.ELIGIBLE,
+        findings=[],
+        overridden=set(),
+        documented=set(),
+        unanswered=["Aneurysmal vascular disease", "Alcohol use"],
+    )
+    assert decision == rules.Decision(
+        Outcome.BLOCKED, ("questions not answered: Aneurysmal vascular disease, Alcohol use",)
+    )
+
+
+def test_declining_needs_no_answers() -> None:
+    decision = rules.decide(
+        proposed=Outcome.NOT_ELIGIBLE, findings=[], overridden=set(), documented=set(), unanswered=["Avm"]
+    )
+    assert decision.outcome is Outcome.NOT_ELIGIBLE
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(rules.CONTRAINDICATION_QUESTIONS),
+        st.sampled_from([None, "unknown", "", True, False, "none", "pregnant", "not_applicable"]),
+    )
+)
+def test_an_eligible_proposal_is_blocked_exactly_when_a_required_answer_is_missing(answers) -> None:
+    required = list(rules.CONTRAINDICATION_QUESTIONS)
+    missing = rules.unanswered_questions(answers, required)
+    assert missing == [name for name in required if answers.get(name, None) in (None, "unknown", "")]
+    decision = rules.decide(
+        proposed=Outcome.ELIGIBLE, findings=[], overridden=set(), documented=set(), unanswered=missing
+    )
+    assert (decision.outcome is Outcome.BLOCKED) is bool(missing)

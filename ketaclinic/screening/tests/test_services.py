@@ -11,7 +11,7 @@ from ketaclinic.core.errors import NotFound, PermissionDenied
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.tests.factories import adult_details
 from ketaclinic.protocols.selectors import protocol_value
-from ketaclinic.screening import selectors, services
+from ketaclinic.screening import rules, selectors, services
 from ketaclinic.screening.errors import ScreeningDomainError, ScreeningError
 from ketaclinic.screening.models import (
     ContactMethod,
@@ -31,7 +31,7 @@ from ketaclinic.screening.models import (
     TrialResponse,
 )
 from ketaclinic.screening.rules import Outcome
-from ketaclinic.screening.tests.helpers import assess_depression
+from ketaclinic.screening.tests.helpers import answered, assess_depression
 
 pytestmark = pytest.mark.django_db
 
@@ -224,9 +224,11 @@ def test_a_stopped_medication_raises_no_interaction(clinician, patient) -> None:
 
 
 def test_health_history_is_versioned_and_the_newest_applies(clinician, patient) -> None:
-    first = services.record_health_history(by=clinician, patient=patient, details={"psychosis_history": True})
+    first = services.record_health_history(
+        by=clinician, patient=patient, details=answered(psychosis_history=True)
+    )
     second = services.record_health_history(
-        by=clinician, patient=patient, details={"psychosis_history": False}
+        by=clinician, patient=patient, details=answered(psychosis_history=False)
     )
     state = selectors.assessment_state(patient=patient)
     assert (state.history, state.history_versions, second.supersedes) == (second, 2, first)
@@ -270,7 +272,7 @@ def test_treatment_resistance_counts_adequate_trials_and_courses(clinician, pati
 
 def test_absolute_contraindication_blocks_until_overridden(clinician, patient) -> None:
     assess_depression(clinician, patient)
-    services.record_health_history(by=clinician, patient=patient, details={"aneurysm": True})
+    services.record_health_history(by=clinician, patient=patient, details=answered(aneurysm=True))
     with pytest.raises(ScreeningDomainError) as caught:
         services.sign_eligibility(by=clinician, patient=patient, proposed=Outcome.ELIGIBLE, reasons="TRD")
     assert caught.value.code == ScreeningError.BLOCKED
@@ -305,7 +307,7 @@ def test_absolute_contraindication_blocks_until_overridden(clinician, patient) -
 
 
 def test_only_a_clinician_with_the_permission_overrides(nurse, clinician, patient) -> None:
-    services.record_health_history(by=clinician, patient=patient, details={"avm": True})
+    services.record_health_history(by=clinician, patient=patient, details=answered(avm=True))
     with pytest.raises(PermissionDenied):
         services.override_hard_stop(by=nurse, patient=patient, finding_code="avm", reason="no")
     assert HardStopOverride.objects.count() == 0
@@ -315,7 +317,7 @@ def test_override_needs_a_current_hard_stop_and_a_reason(clinician, patient) -> 
     with pytest.raises(ScreeningDomainError) as caught:
         services.override_hard_stop(by=clinician, patient=patient, finding_code="avm", reason="just in case")
     assert caught.value.code == ScreeningError.NOT_A_HARD_STOP
-    services.record_health_history(by=clinician, patient=patient, details={"avm": True})
+    services.record_health_history(by=clinician, patient=patient, details=answered(avm=True))
     with pytest.raises(ScreeningDomainError) as caught:
         services.override_hard_stop(by=clinician, patient=patient, finding_code="avm", reason="  ")
     assert caught.value.field == "reason"
@@ -327,7 +329,7 @@ def test_override_needs_a_current_hard_stop_and_a_reason(clinician, patient) -> 
 
 def test_relative_contraindication_needs_a_documented_decision(clinician, patient) -> None:
     assess_depression(clinician, patient)
-    services.record_health_history(by=clinician, patient=patient, details={"psychosis_history": True})
+    services.record_health_history(by=clinician, patient=patient, details=answered(psychosis_history=True))
     with pytest.raises(ScreeningDomainError) as caught:
         services.sign_eligibility(by=clinician, patient=patient, proposed=Outcome.ELIGIBLE, reasons="TRD")
     assert "warning without a documented decision: psychosis" in caught.value.message
@@ -343,7 +345,7 @@ def test_relative_contraindication_needs_a_documented_decision(clinician, patien
 
 
 def test_not_eligible_needs_what_instead_and_needs_no_override(clinician, patient) -> None:
-    services.record_health_history(by=clinician, patient=patient, details={"aneurysm": True})
+    services.record_health_history(by=clinician, patient=patient, details=answered(aneurysm=True))
     with pytest.raises(ScreeningDomainError) as caught:
         services.sign_eligibility(
             by=clinician, patient=patient, proposed=Outcome.NOT_ELIGIBLE, reasons="Aneurysm"
@@ -467,7 +469,7 @@ def test_database_refuses_update_and_delete_of_clinical_rows(statement, model, c
 @pytest.mark.parametrize("model", [EligibilityDecision, HardStopOverride])
 def test_database_refuses_changing_decisions_and_overrides(model, clinician, patient) -> None:
     assess_depression(clinician, patient)
-    services.record_health_history(by=clinician, patient=patient, details={"avm": True})
+    services.record_health_history(by=clinician, patient=patient, details=answered(avm=True))
     services.override_hard_stop(by=clinician, patient=patient, finding_code="avm", reason="Treated.")
     services.sign_eligibility(
         by=clinician, patient=patient, proposed=Outcome.ELIGIBLE, reasons="TRD", conditions="c"
@@ -510,3 +512,63 @@ def test_a_child_needs_current_guardian_consent_with_assent_before_eligibility(
 
 def test_an_adult_needs_no_guardian_consent_to_be_signed(clinician, patient) -> None:
     assert selectors.assessment_state(patient=patient).consent_missing is False
+
+
+# --- not asked is not "no" ---
+
+
+def test_history_questions_start_not_asked(clinician, patient) -> None:
+    row = services.record_health_history(by=clinician, patient=patient, details={"avm": False})
+    assert (row.aneurysm, row.avm, row.alcohol_use, row.pregnancy_status, row.prior_ketamine) == (
+        None,
+        False,
+        "unknown",
+        "unknown",
+        "unknown",
+    )
+
+
+def test_eligibility_cannot_be_signed_while_a_required_question_is_unanswered(clinician, patient) -> None:
+    assess_depression(clinician, patient)
+    services.record_health_history(
+        by=clinician, patient=patient, details={**answered(), "aneurysm": None, "cannabis_use": "unknown"}
+    )
+    with pytest.raises(ScreeningDomainError) as caught:
+        services.sign_eligibility(by=clinician, patient=patient, proposed=Outcome.ELIGIBLE, reasons="TRD")
+    assert (caught.value.code, caught.value.field) == (ScreeningError.QUESTIONS_UNANSWERED, "proposed")
+    assert caught.value.message == (
+        "Cannot sign yet: questions not answered: Aneurysmal vascular disease, Cannabis use. "
+        "Ask them and save the history first."
+    )
+    assert EligibilityDecision.objects.count() == 0
+    services.record_health_history(by=clinician, patient=patient, details=answered())
+    decision = services.sign_eligibility(
+        by=clinician, patient=patient, proposed=Outcome.ELIGIBLE, reasons="TRD"
+    )
+    assert decision.outcome == "eligible"
+
+
+def test_without_any_history_every_question_is_unanswered(clinician, patient) -> None:
+    state = selectors.assessment_state(patient=patient)
+    assert state.unanswered == list(rules.CONTRAINDICATION_QUESTIONS)
+
+
+def test_a_protocol_exception_lets_a_question_stay_unanswered(clinician, clinic_admin, patient) -> None:
+    from ketaclinic.protocols.models import ProtocolParameter
+    from ketaclinic.protocols.services import change_protocol_value
+
+    assess_depression(clinician, patient)
+    services.record_health_history(
+        by=clinician, patient=patient, details={**answered(), "breastfeeding": None}
+    )
+    change_protocol_value(
+        by=clinic_admin,
+        parameter=ProtocolParameter.objects.get(
+            key="screening_history_questions_not_required", population="all"
+        ),
+        value="breastfeeding",
+        source="Clinic policy.",
+        reason="Asked at every visit instead.",
+        verified=False,
+    )
+    assert selectors.assessment_state(patient=patient).unanswered == []

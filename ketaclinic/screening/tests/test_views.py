@@ -22,7 +22,7 @@ from ketaclinic.screening.models import (
     TrialResponse,
 )
 from ketaclinic.screening.rules import Outcome
-from ketaclinic.screening.tests.helpers import assess_depression
+from ketaclinic.screening.tests.helpers import answered, assess_depression
 
 pytestmark = pytest.mark.django_db
 
@@ -248,7 +248,7 @@ def test_decision_page_matrix(role, request, client_for, patient) -> None:
 
 @pytest.mark.parametrize("role", ALL_ROLES)
 def test_override_matrix(role, request, client_for, clinician, patient) -> None:
-    services.record_health_history(by=clinician, patient=patient, details={"aneurysm": True})
+    services.record_health_history(by=clinician, patient=patient, details=answered(aneurysm=True))
     response = client_for(request.getfixturevalue(role)).post(
         reverse("screening:override", args=[patient.pk]), {"finding_code": "aneurysm", "reason": "Clipped."}
     )
@@ -327,7 +327,7 @@ def test_medication_search_returns_options_with_classes(client_for, clinician) -
 
 def test_blocked_decision_rerenders_with_the_reason(client_for, clinician, patient) -> None:
     assess_depression(clinician, patient)
-    services.record_health_history(by=clinician, patient=patient, details={"aneurysm": True})
+    services.record_health_history(by=clinician, patient=patient, details=answered(aneurysm=True))
     response = client_for(clinician).post(
         reverse("screening:decision", args=[patient.pk]), {"proposed": "eligible", "reasons": "TRD"}
     )
@@ -369,7 +369,7 @@ def test_assessment_page_queries_do_not_grow_with_history(
     url = reverse("screening:assessment", args=[patient.pk])
     assess_depression(clinician, patient, adequate_trials=1)
     services.record_medication(by=clinician, patient=patient, name="lorazepam")
-    services.record_health_history(by=clinician, patient=patient, details={"aneurysm": True})
+    services.record_health_history(by=clinician, patient=patient, details=answered(aneurysm=True))
     services.override_hard_stop(by=clinician, patient=patient, finding_code="aneurysm", reason="Clipped.")
     client.get(url)
     with CaptureQueriesContext(connection) as before:
@@ -389,7 +389,7 @@ def test_assessment_page_queries_do_not_grow_with_history(
             duration_adequate=number % 2 == 0,
             response=TrialResponse.NONE,
         )
-        services.record_health_history(by=clinician, patient=patient, details={"aneurysm": True})
+        services.record_health_history(by=clinician, patient=patient, details=answered(aneurysm=True))
         services.sign_eligibility(
             by=clinician, patient=patient, proposed=Outcome.NOT_ELIGIBLE, reasons="r", alternatives="a"
         )
@@ -480,3 +480,25 @@ def test_a_treatment_correction_needs_a_reason(client_for, clinician, patient) -
     assert response.status_code == 200
     assert "This field is required." in response.text
     assert OtherTreatment.objects.count() == 1
+
+
+def test_history_form_starts_not_asked(client_for, clinician, patient) -> None:
+    response = client_for(clinician).get(reverse("screening:history", args=[patient.pk]))
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form["aneurysm"].value() is None
+    assert '<option value="unknown" selected>Not asked</option>' in response.text
+    assert form["alcohol_use"].value() == "unknown"
+
+
+def test_signing_from_the_page_is_refused_while_questions_are_not_asked(
+    client_for, clinician, patient
+) -> None:
+    assess_depression(clinician, patient)
+    services.record_health_history(by=clinician, patient=patient, details={**answered(), "avm": None})
+    response = client_for(clinician).post(
+        reverse("screening:decision", args=[patient.pk]), {"proposed": "eligible", "reasons": "TRD, 2 trials"}
+    )
+    assert response.status_code == 422
+    assert "questions not answered: Arteriovenous malformation" in response.text
+    assert EligibilityDecision.objects.count() == 0

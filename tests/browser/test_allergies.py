@@ -1,0 +1,63 @@
+"""Allergies on every clinical page of the patient: listed on the patient page and at the chair; a patient
+never asked shows "Allergies not asked" until a clinician records what the patient says."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.test_dosing import fresh_totp_window_afterwards, sign_in_with_second_factor
+
+pytestmark = pytest.mark.browser
+__all__ = ["fresh_totp_window_afterwards"]
+
+# Screenshots for a person to look at (KETACLINIC_SHOTS=<dir>); not written otherwise.
+SHOTS = os.environ.get("KETACLINIC_SHOTS", "")
+
+
+def _shot(page: Page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
+
+
+@pytest.mark.usefixtures("fresh_totp_window_afterwards")
+def test_allergies_show_on_the_patient_page_and_at_the_chair(page: Page, live_server_url: str) -> None:
+    sign_in_with_second_factor(page, live_server_url, "nurse")
+    page.get_by_role("link", name="Patients", exact=True).click()
+    page.get_by_role("searchbox", name="Find a patient").fill("marsh")
+    page.locator("#results").get_by_role("link", name=re.compile("Marsh")).click()
+    banner = page.locator(".allergy-banner")
+    expect(banner).to_contain_text("Allergies:")
+    expect(banner).to_contain_text("Penicillin (hives, moderate)")
+    expect(banner).to_contain_text("Ondansetron (rash and itching, mild)")
+    _shot(page, "patient-page-allergies")
+
+    page.get_by_role("link", name="Infusion visits").click()
+    page.get_by_role("link", name="Go to the chair screen").click()
+    expect(page.locator(".chair-head")).to_be_visible()
+    expect(page.locator(".allergy-banner")).to_contain_text("Ondansetron (rash and itching, mild)")
+    _shot(page, "chair-allergies")
+
+
+@pytest.mark.usefixtures("fresh_totp_window_afterwards")
+def test_a_patient_never_asked_shows_it_until_an_allergy_is_recorded(
+    page: Page, live_server_url: str
+) -> None:
+    sign_in_with_second_factor(page, live_server_url, "drokafor")
+    page.get_by_role("link", name="Patients", exact=True).click()
+    page.get_by_role("searchbox", name="Find a patient").fill("rahman")
+    page.locator("#results").get_by_role("link", name=re.compile("Rahman")).click()
+    expect(page.locator(".allergy-banner")).to_contain_text("Allergies not asked.")
+    _shot(page, "patient-page-not-asked")
+
+    page.locator("#allergies").get_by_role("link", name="Record allergies").click()
+    page.get_by_label("Substance", exact=True).select_option("latex")
+    page.get_by_label("Reaction", exact=True).fill("contact dermatitis")
+    page.get_by_label("Reaction severity").select_option("mild")
+    page.get_by_role("button", name="Record allergy").click()
+    expect(page.get_by_text("Allergy to Latex recorded.")).to_be_visible()
+    expect(page.locator(".allergy-banner")).to_contain_text("Latex (contact dermatitis, mild)")
+    expect(page.get_by_text("Allergies not asked.")).to_have_count(0)
