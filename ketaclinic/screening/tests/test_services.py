@@ -572,3 +572,56 @@ def test_a_protocol_exception_lets_a_question_stay_unanswered(clinician, clinic_
         verified=False,
     )
     assert selectors.assessment_state(patient=patient).unanswered == []
+
+
+def test_migration_turns_the_old_prefilled_defaults_into_not_asked(clinician, patient) -> None:
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    migration = importlib.import_module("ketaclinic.screening.migrations.0003_history_questions_not_asked")
+    old_style = services.record_health_history(
+        by=clinician,
+        patient=patient,
+        details={
+            **answered(),
+            "pregnancy_status": "not_applicable",
+            "prior_ketamine": "none",
+            "aneurysm": True,
+            "alcohol_use": "occasional",
+        },
+    )
+
+    class Editor:
+        """What the migration's functions use of a schema editor (SQLite refuses a real one inside a test's
+        transaction)."""
+
+        def __init__(self) -> None:
+            self.connection = connection
+
+        def execute(self, sql: str, params: object = None) -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+
+    editor = Editor()
+    migration.lift_triggers(django_apps, editor)
+    migration.old_defaults_to_not_asked(django_apps, editor)
+    migration.reinstall_triggers(django_apps, editor)
+    row = HealthHistory.objects.get(pk=old_style.pk)
+    assert (
+        row.aneurysm,
+        row.avm,
+        row.alcohol_use,
+        row.cannabis_use,
+        row.pregnancy_status,
+        row.prior_ketamine,
+    ) == (
+        True,
+        None,
+        "occasional",
+        "unknown",
+        "unknown",
+        "unknown",
+    )
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        HealthHistory.objects.filter(pk=row.pk).update(avm=False)

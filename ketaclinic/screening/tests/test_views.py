@@ -183,11 +183,31 @@ def test_history_form_is_prefilled_from_the_intake(client_for, clinician, front_
     invitation = services.send_intake_link(by=front_desk, patient=patient, email="e@example.invalid")
     services.submit_intake(
         token=services.token_for(invitation, invitation.nonce),
-        answers={"filled_by": "patient", "high_blood_pressure": "yes", "pregnant": "unsure"},
+        answers={
+            "filled_by": "patient",
+            "high_blood_pressure": "yes",
+            "glaucoma": "no",
+            "pregnant": "unsure",
+        },
     )
     response = client_for(clinician).get(reverse("screening:history", args=[patient.pk]))
     assert "Pre-filled from the intake questionnaire" in response.text
-    assert re.search(r'name="uncontrolled_hypertension"[^>]*checked', response.text)
+    form = response.context["form"]
+    # The patient's own yes and no are pre-selected; a question the intake did not ask stays "not asked".
+    assert (
+        form["uncontrolled_hypertension"].value(),
+        form["raised_iop"].value(),
+        form["aneurysm"].value(),
+    ) == (
+        True,
+        False,
+        None,
+    )
+    assert re.search(
+        r'name="uncontrolled_hypertension"[^>]*>\s*<option value="unknown">Not asked</option>\s*'
+        r'<option value="true" selected>Yes</option>',
+        response.text,
+    )
     assert re.search(r'<option value="possible" selected>', response.text)
 
 
