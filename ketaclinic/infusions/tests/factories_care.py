@@ -25,6 +25,7 @@ from ketaclinic.infusions.services import (
 from ketaclinic.inventory.models import Vial
 from ketaclinic.inventory.tests.factories import location, receive
 from ketaclinic.patients.models import Patient
+from ketaclinic.patients.services import record_no_known_allergies
 from ketaclinic.patients.tests.factories import register_adult
 
 BASELINE = VitalsInput(
@@ -44,6 +45,8 @@ PUMP_RATE_ML_PER_H = Decimal("151.1")
 def ready_patient(front_desk: Any, clinician: Any, nurse: Any, clinic: Clinic) -> Patient:
     """A patient with a signed plan and a prescribed, co-signed dose order."""
     patient = with_signed_plan(clinician, register_adult(front_desk, clinic))
+    # Asked at the assessment: allergies never asked would fail the checklist (PROTOCOL.md §C5).
+    record_no_known_allergies(by=clinician, patient=patient)
     order = prescribe(clinician, patient)
     dosing_services.cosign_dose_order(by=nurse, order=order, entered_rate_ml_per_h=order.rate_ml_per_h)
     return patient
