@@ -139,33 +139,34 @@ class TreatmentOut(Schema):
 
 
 class HealthHistoryIn(Schema):
-    """The full health history; each call stores a new version."""
+    """The full health history; each call stores a new version. A question left out is "not asked" (null, or
+    "unknown" for a choice), never "no"."""
 
     medical_history: str = Field(default="", max_length=5000)
     cardiovascular_history: str = Field(default="", max_length=5000)
-    uncontrolled_hypertension: bool = False
-    unstable_cardiovascular: bool = False
-    aneurysm: bool = False
-    avm: bool = False
-    intracerebral_haemorrhage: bool = False
-    ketamine_hypersensitivity: bool = False
-    raised_icp: bool = False
-    raised_iop: bool = False
-    hyperthyroidism: bool = False
-    hepatic_disease: bool = False
-    obstructive_sleep_apnoea: bool = False
-    psychosis_current: bool = False
-    psychosis_history: bool = False
-    pregnancy_status: PregnancyStatus = PregnancyStatus.NOT_APPLICABLE
-    breastfeeding: bool = False
-    cannot_consent: bool = False
-    alcohol_use: SubstanceUse = SubstanceUse.NONE
-    cannabis_use: SubstanceUse = SubstanceUse.NONE
-    stimulant_use: SubstanceUse = SubstanceUse.NONE
-    opioid_use: SubstanceUse = SubstanceUse.NONE
-    ketamine_pcp_misuse: SubstanceUse = SubstanceUse.NONE
+    uncontrolled_hypertension: bool | None = None
+    unstable_cardiovascular: bool | None = None
+    aneurysm: bool | None = None
+    avm: bool | None = None
+    intracerebral_haemorrhage: bool | None = None
+    ketamine_hypersensitivity: bool | None = None
+    raised_icp: bool | None = None
+    raised_iop: bool | None = None
+    hyperthyroidism: bool | None = None
+    hepatic_disease: bool | None = None
+    obstructive_sleep_apnoea: bool | None = None
+    psychosis_current: bool | None = None
+    psychosis_history: bool | None = None
+    pregnancy_status: PregnancyStatus = PregnancyStatus.UNKNOWN
+    breastfeeding: bool | None = None
+    cannot_consent: bool | None = None
+    alcohol_use: SubstanceUse = SubstanceUse.UNKNOWN
+    cannabis_use: SubstanceUse = SubstanceUse.UNKNOWN
+    stimulant_use: SubstanceUse = SubstanceUse.UNKNOWN
+    opioid_use: SubstanceUse = SubstanceUse.UNKNOWN
+    ketamine_pcp_misuse: SubstanceUse = SubstanceUse.UNKNOWN
     substance_use_note: str = Field(default="", max_length=5000)
-    prior_ketamine: PriorKetamine = PriorKetamine.NONE
+    prior_ketamine: PriorKetamine = PriorKetamine.UNKNOWN
     prior_ketamine_response: TrialResponse = TrialResponse.UNKNOWN
     end_of_life_pathway: bool = False
     fall_risk_note: str = Field(default="", max_length=5000)

@@ -205,3 +205,26 @@ def test_signing_with_unanswered_questions_is_a_400_naming_them(client_for, clin
     assert response.json()["code"] == "questions_unanswered"
     assert "Non-prescribed opioid use" in response.json()["message"]
     assert EligibilityDecision.objects.count() == 0
+
+
+def test_a_history_question_left_out_of_the_body_is_not_asked(client_for, clinician, patient) -> None:
+    response = client_for(clinician).post(
+        f"/api/screening/patients/{patient.pk}/history",
+        {"aneurysm": False, "alcohol_use": "none"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert (
+        body["aneurysm"],
+        body["avm"],
+        body["alcohol_use"],
+        body["cannabis_use"],
+        body["pregnancy_status"],
+    ) == (
+        False,
+        None,
+        "none",
+        "unknown",
+        "unknown",
+    )
