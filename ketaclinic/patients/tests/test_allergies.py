@@ -277,3 +277,17 @@ def test_api_retire_entry(client_for, clinician, patient) -> None:
     assert (response.status_code, response.json()["retires_id"]) == (201, entry.pk)
     record = selectors.allergy_record(viewer=clinician, patient=patient)
     assert record.state == "not_asked"
+
+
+def test_api_refuses_a_nul_byte_with_a_code_and_writes_nothing(client_for, clinician, patient) -> None:
+    response = client_for(clinician).post(
+        f"/api/patients/{patient.pk}/allergies",
+        {"substance_code": "ketamine", "reaction": "hives\u0000"},
+        content_type="application/json",
+    )
+    assert (response.status_code, response.json()["code"], response.json()["field"]) == (
+        400,
+        "invalid",
+        "reaction",
+    )
+    assert AllergyEntry.objects.count() == 0
