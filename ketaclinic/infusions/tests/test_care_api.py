@@ -180,9 +180,13 @@ def test_a_rescue_drug_the_patient_is_allergic_to_answers_400_and_writes_nothing
 ) -> None:
     from ketaclinic.patients.services import AllergyDetails, record_allergy
 
-    record_allergy(by=clinician, patient=running_visit.patient, details=AllergyDetails(substance_code="ondansetron"))
+    record_allergy(
+        by=clinician, patient=running_visit.patient, details=AllergyDetails(substance_code="ondansetron")
+    )
     response = post(
-        client_for(nurse), f"/visits/{running_visit.pk}/drugs", {"drug": "ondansetron", "route": "iv", "dose_mg": "4"}
+        client_for(nurse),
+        f"/visits/{running_visit.pk}/drugs",
+        {"drug": "ondansetron", "route": "iv", "dose_mg": "4"},
     )
     assert (response.status_code, response.json()["code"]) == (400, "rescue_dose_hard_stop")
     assert DrugGiven.objects.count() == 0

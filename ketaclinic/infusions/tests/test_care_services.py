@@ -334,7 +334,10 @@ def test_a_clinician_gives_a_drug_past_an_allergy_with_a_reason(clinician, runni
         dose_mg=D(4),
         override_reason="Mild rash only; vomiting uncontrolled.",
     )
-    assert (given.overridden_by, given.override_reason) == (clinician, "Mild rash only; vomiting uncontrolled.")
+    assert (given.overridden_by, given.override_reason) == (
+        clinician,
+        "Mild rash only; vomiting uncontrolled.",
+    )
     assert [(f["code"], f["is_hard_stop"]) for f in given.findings] == [("rescue_drug_allergy", True)]
 
 
@@ -346,7 +349,8 @@ def test_a_benzodiazepine_allergy_stops_midazolam(nurse, clinician, custodian, c
             by=nurse, visit=running_visit, drug="midazolam", route="iv", dose_mg=D(2), vial_id=vial.pk
         )
     assert refusal.value.message.startswith(
-        "The patient's record lists an allergy that rules out Midazolam: Benzodiazepines (paradoxical agitation)."
+        "The patient's record lists an allergy that rules out Midazolam: "
+        "Benzodiazepines (paradoxical agitation)."
     )
     assert DrugGiven.objects.count() == 0
     assert LedgerEntry.objects.filter(vial=vial, kind="draw").count() == 0
