@@ -29,12 +29,13 @@ def require_references(
 ) -> None:
     """Refuse an order or visit id that names no row of this patient. With no check registered (the owning
     app is not installed) every id is refused: the ledger never stores a link it cannot vouch for."""
-    for kind, ref_id in (("dose_order", dose_order_id), ("visit", visit_id)):
+    named: tuple[tuple[Kind, int | None], ...] = (("dose_order", dose_order_id), ("visit", visit_id))
+    for kind, ref_id in named:
         if ref_id is None:
             continue
-        check = _CHECKS.get(kind)  # type: ignore[call-overload]
+        check = _CHECKS.get(kind)
         if check is None or not check(patient_id, ref_id):
-            field, label = _LABELS[kind]  # type: ignore[index]
+            field, label = _LABELS[kind]
             raise InventoryDomainError(
                 InventoryError.UNKNOWN_REFERENCE, f"{label} not found for this patient.", field=field
             )
