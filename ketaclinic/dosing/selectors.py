@@ -192,3 +192,8 @@ def orders_awaiting_cosignature(*, viewer: Any) -> list[OrderRow]:
         summary=f"orders awaiting co-signature: {len(orders)}",
     )
     return [OrderRow(order, OrderStatus.AWAITING_COSIGNATURE) for order in orders]
+
+
+def dose_order_of_patient_exists(patient_id: int, order_id: int) -> bool:
+    """True when dose order `order_id` exists and is this patient's (the ledger's check on a draw's order)."""
+    return DoseOrder.objects.filter(pk=order_id, patient_id=patient_id).exists()

@@ -308,3 +308,8 @@ def check_in_for(*, viewer: Any, check_in_id: int) -> CheckIn:
 
 def decimal_or_none(value: Decimal | None) -> str:
     return "" if value is None else f"{value.normalize():f}"
+
+
+def visit_of_patient_exists(patient_id: int, visit_id: int) -> bool:
+    """True when infusion visit `visit_id` exists and is this patient's (the ledger checks a draw's visit)."""
+    return InfusionVisit.objects.filter(pk=visit_id, patient_id=patient_id).exists()

@@ -29,6 +29,7 @@ class InventoryError(StrEnum):
     SINGLE_DOSE_OPENED = "single_dose_opened"
     NDC_MISMATCH = "ndc_mismatch"
     NO_ADJUSTMENT = "no_adjustment"
+    UNKNOWN_REFERENCE = "unknown_reference"
 
 
 class InventoryDomainError(DomainError):

@@ -5,9 +5,10 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
+from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.core.api import api_user
-from ketaclinic.core.errors import DomainError, NotFound
+from ketaclinic.core.errors import DomainError, NotFound, PermissionDenied
 from ketaclinic.patients import selectors, services
 from ketaclinic.patients.models import AllergyEntry, Patient
 from ketaclinic.patients.schemas import (
@@ -80,6 +81,10 @@ def read(request: HttpRequest, patient_id: int) -> dict[str, Any]:
 
 @router.post("/", response={201: PatientOut}, summary="Register a patient")
 def create(request: HttpRequest, payload: PatientIn) -> Status[dict[str, Any]]:
+    # The permission first: someone who may not register patients learns nothing about clinics (a patient or
+    # guardian used to get "give clinic_id", and a valid clinic_id 404, instead of 403).
+    if not can(api_user(request), Perm.ADD_PATIENT):
+        raise PermissionDenied()
     clinics = clinics_for(api_user(request))
     if payload.clinic_id is not None:
         clinic = clinics.filter(pk=payload.clinic_id).first()

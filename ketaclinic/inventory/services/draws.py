@@ -21,6 +21,7 @@ from ketaclinic.inventory.models import (
     VialStatus,
     WasteMethod,
 )
+from ketaclinic.inventory.services import references
 from ketaclinic.inventory.services.common import (
     append,
     audit,
@@ -70,6 +71,7 @@ def draw_from_vial(
         raise InventoryDomainError(
             InventoryError.CLINIC_NOT_YOURS, "The patient belongs to another clinic.", field="patient"
         )
+    references.require_references(patient_id=patient.pk, dose_order_id=dose_order_id, visit_id=visit_id)
     if vial.status != VialStatus.IN_STOCK:
         raise InventoryDomainError(
             InventoryError.VIAL_NOT_IN_STOCK,
@@ -227,6 +229,8 @@ def record_administration(
     amount = _positive(amount_mg)
     draw, given, wasted = _locked_draw(draw_id)
     require_clinic(by, draw.clinic_id)
+    if draw.patient_id is not None:
+        references.require_references(patient_id=draw.patient_id, visit_id=visit_id)
     _check_remaining(amount, draw.amount_mg, given, wasted)
     entry = _follow_up(
         by=by, draw=draw, kind=rules.EntryKind.ADMINISTERED, amount=amount, witness=None, visit_id=visit_id
