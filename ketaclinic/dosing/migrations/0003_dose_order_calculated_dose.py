@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dosing', '0002_append_only'),
+        ("dosing", "0002_append_only"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='doseorder',
-            name='calculated_dose_mg',
+            model_name="doseorder",
+            name="calculated_dose_mg",
             field=models.DecimalField(blank=True, decimal_places=3, max_digits=9, null=True),
         ),
     ]

@@ -1,5 +1,7 @@
 """Wasting the ketamine drawn for a visit but not given, and the list of visits still waiting for it."""
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -37,7 +39,7 @@ def waste(request: HttpRequest, visit_id: int) -> HttpResponse:
             except DomainError as error:
                 field_error(form, error)
             else:
-                wasted = sum(entry.amount_mg for entry in entries if entry.kind == "wasted")
+                wasted = sum((entry.amount_mg for entry in entries if entry.kind == "wasted"), Decimal(0))
                 messages.success(request, f"Wasted {wasted.normalize():f} mg of ketamine, witnessed.")
                 return redirect("infusions:chair", visit_id=visit.pk)
     context = {
