@@ -87,9 +87,15 @@ def volume_rounding_note(
     )
 
 
-def syringe_dose_mg(drug_volume_ml: Decimal, vial_concentration_mg_per_ml: Decimal) -> Decimal:
-    """The ketamine in the drawn volume: 0.38 mL of 100 mg/mL holds 38 mg (exact, no further rounding)."""
-    return drug_volume_ml * vial_concentration_mg_per_ml
+def syringe_dose_mg(
+    drug_volume_ml: Decimal, vial_concentration_mg_per_ml: Decimal, dose_step_mg: Decimal | None = None
+) -> Decimal:
+    """The ketamine in the drawn volume: 0.38 mL of 100 mg/mL holds 38 mg. Exact: written to the dose step's
+    places when that loses nothing (0.80 mL of 50 mg/mL is 40.0 mg), otherwise with all its places."""
+    held = drug_volume_ml * vial_concentration_mg_per_ml
+    if dose_step_mg is not None and held.quantize(dose_step_mg) == held:
+        return held.quantize(dose_step_mg)
+    return held
 
 
 def body_mass_index_kg_per_m2(weight_kg: Decimal, height_cm: Decimal) -> Decimal:
@@ -211,7 +217,7 @@ def compute_order(inputs: OrderInputs, limits: DosingLimits) -> OrderComputation
             "use a weaker vial.",
             field="vial_concentration_mg_per_ml",
         )
-    dose_mg = syringe_dose_mg(drug_volume_ml, inputs.vial_concentration_mg_per_ml)
+    dose_mg = syringe_dose_mg(drug_volume_ml, inputs.vial_concentration_mg_per_ml, steps.dose_mg)
     total_volume_ml = drug_volume_ml + inputs.diluent_volume_ml
     if total_volume_ml <= 0:
         raise InvalidDoseInput("The bag would be empty: give a diluent volume.", field="diluent_volume_ml")
