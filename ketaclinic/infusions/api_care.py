@@ -309,7 +309,7 @@ def _ketamine_out(visit_id: int, state: ketamine.VisitKetamine) -> dict[str, Any
 
 @router.get("/visits/{visit_id}/ketamine", response=KetamineOut, summary="Ketamine drawn, given and wasted")
 def get_ketamine(request: HttpRequest, visit_id: int) -> dict[str, Any]:
-    visit = _visit(request, visit_id)
+    visit = visit_for(viewer=api_user(request), visit_id=visit_id)
     return _ketamine_out(visit.pk, ketamine.ketamine_for(visit))
 
 

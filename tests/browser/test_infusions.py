@@ -88,7 +88,7 @@ def test_nurse_runs_an_infusion_from_check_in_to_discharge(page: Page, live_serv
     expect(dialog).to_contain_text("Stopping now leaves")
     page.set_viewport_size({"width": 1180, "height": 820})
     dialog.scroll_into_view_if_needed()
-    page.screenshot(path=str(SHOTS / "stop-dialog.png"))
+    page.screenshot(path=str(SHOTS / "stop-dialog.png"), timeout=120_000)
     dialog.get_by_role("button", name="Confirm: stop the infusion").click()
     expect(page.get_by_role("dialog")).to_contain_text("Say why the infusion is stopped.")
     expect(page.locator(".phase-badge")).to_have_text("Infusing")
@@ -101,7 +101,7 @@ def test_nurse_runs_an_infusion_from_check_in_to_discharge(page: Page, live_serv
     prompt = page.locator("#ketamine-account")
     expect(prompt).to_contain_text("mg drawn but not given: waste it.")
     prompt.scroll_into_view_if_needed()
-    page.screenshot(path=str(SHOTS / "waste-prompt.png"))
+    page.screenshot(path=str(SHOTS / "waste-prompt.png"), timeout=120_000)
 
     page.get_by_role("link", name="Recovery score").click()
     for radio in page.locator("input[type=radio][value='2']").all():
