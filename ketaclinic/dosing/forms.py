@@ -1,6 +1,5 @@
 """Dose order forms. They parse what was typed; the services compute, check and save."""
 
-import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -8,6 +7,7 @@ from typing import Any
 from django import forms
 
 from ketaclinic.dosing.rules import Finding, show
+from ketaclinic.dosing.selectors import WeightToday
 from ketaclinic.dosing.services import OrderDraft
 
 OVERRIDE_PREFIX = "override_"
@@ -139,14 +139,24 @@ class SupersedeForm(OrderForm):
 
 def order_initial(
     *,
-    today: dt.date,
+    weighed: WeightToday | None,
     dose_mg_per_kg: Decimal,
     duration_min: int,
     vial_strength: Decimal,
     diluent_volume_ml: Decimal,
 ) -> dict[str, Any]:
+    """The new order form's starting values. The weight and its date come only from a weight recorded
+    today; otherwise both are left for the prescriber to type (a date filled in with today would defeat
+    the stale-weight hard stop)."""
+    weight: dict[str, Any] = {}
+    if weighed is not None:
+        weight = {
+            "weight_kg": show(weighed.weight_kg),
+            "weight_measured_on": weighed.measured_on,
+            "height_cm": show(weighed.height_cm) if weighed.height_cm is not None else None,
+        }
     return {
-        "weight_measured_on": today,
+        **weight,
         "dose_mg_per_kg": show(dose_mg_per_kg),
         "duration_min": duration_min,
         "vial_concentration_mg_per_ml": show(vial_strength),

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 
 from ketaclinic.core.models import Clinic
-from ketaclinic.dosing.rules import BodySex, WeightBasis
+from ketaclinic.dosing.rules import BodySex, WeightBasis, volume_rounding_note
 from ketaclinic.patients.models import Patient
 
 
@@ -59,7 +59,10 @@ class DoseOrder(models.Model):
     weight_basis = models.CharField(max_length=10, choices=WeightBasisChoice.choices)
     body_mass_index_kg_per_m2 = models.DecimalField(null=True, blank=True, max_digits=9, decimal_places=3)
     dosing_weight_kg = models.DecimalField(max_digits=9, decimal_places=3)
+    # What the drawn volume holds (volume x vial concentration): the bag, pump, curve and ledger use it.
     dose_mg = models.DecimalField(max_digits=9, decimal_places=3)
+    # mg/kg x dosing weight, before the volume was rounded to the syringe's step (empty on older orders).
+    calculated_dose_mg = models.DecimalField(null=True, blank=True, max_digits=9, decimal_places=3)
     drug_volume_ml = models.DecimalField(max_digits=9, decimal_places=3)
     total_volume_ml = models.DecimalField(max_digits=9, decimal_places=3)
     final_concentration_mg_per_ml = models.DecimalField(max_digits=9, decimal_places=3)
@@ -98,6 +101,15 @@ class DoseOrder(models.Model):
 
     def __str__(self) -> str:
         return f"Dose order {self.pk}: {self.dose_mg} mg over {self.duration_min} min"
+
+    @property
+    def volume_rounding_note(self) -> str:
+        """What the order says about the draw-up volume's rounding (empty on orders from before)."""
+        return volume_rounding_note(
+            calculated_dose_mg=self.calculated_dose_mg,
+            dose_mg=self.dose_mg,
+            drug_volume_ml=self.drug_volume_ml,
+        )
 
 
 class HardStopOverride(models.Model):

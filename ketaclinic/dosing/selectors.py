@@ -1,8 +1,10 @@
 """Reads of dose orders, scoped to the viewer's clinics and permissions, each one audited."""
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
@@ -23,12 +25,38 @@ from ketaclinic.patients.rules import age_in_years
 from ketaclinic.patients.selectors import patient_for
 from ketaclinic.protocols.selectors import protocol_value
 from ketaclinic.screening import selectors as screening_selectors
+from ketaclinic.screening.models import VitalSigns as ScreeningVitalSigns
 
 
 def eligibility_status_for(*, patient: Patient) -> EligibilityStatus:
     """The outcome of the patient's latest signed eligibility decision (screening), or NONE_RECORDED."""
     outcome = screening_selectors.eligibility_status(patient=patient)
     return EligibilityStatus(outcome) if outcome else EligibilityStatus.NONE_RECORDED
+
+
+@dataclass(frozen=True)
+class WeightToday:
+    """A weight recorded today (the assessment's vital signs), to start a dose order from."""
+
+    weight_kg: Decimal
+    height_cm: Decimal | None
+    measured_on: dt.date
+
+
+def weight_recorded_today(*, patient: Patient) -> WeightToday | None:
+    """The newest weight recorded for the patient today in the clinic's zone (screening's vital signs, not
+    corrected by a later row), or None. A dose order's "weighed on" date comes only from such a record or
+    from the prescriber: never from today's date alone, which would defeat the stale-weight hard stop."""
+    today = clock.today_in(patient.clinic.time_zone)
+    zone = ZoneInfo(patient.clinic.time_zone)
+    rows = ScreeningVitalSigns.objects.filter(patient=patient, corrected_by__isnull=True).order_by(
+        "-measured_at", "-id"
+    )
+    for row in rows[:5]:
+        measured_on = row.measured_at.astimezone(zone).date()
+        if measured_on == today:
+            return WeightToday(weight_kg=row.weight_kg, height_cm=row.height_cm, measured_on=measured_on)
+    return None
 
 
 def response_so_far_for(*, patient: Patient) -> measures_selectors.ResponseSoFar | None:

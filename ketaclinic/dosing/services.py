@@ -257,6 +257,7 @@ def current_findings(order: DoseOrder) -> list[rules.Finding]:
         final_concentration_mg_per_ml=order.final_concentration_mg_per_ml,
         rate_ml_per_h=order.rate_ml_per_h,
         rate_mg_per_min=order.rate_mg_per_min,
+        calculated_dose_mg=order.calculated_dose_mg,
     )
     context = _context(
         patient,
@@ -337,6 +338,7 @@ def _prescribe(
         body_mass_index_kg_per_m2=computation.dosing_weight.body_mass_index_kg_per_m2,
         dosing_weight_kg=computation.dosing_weight_kg,
         dose_mg=computation.dose_mg,
+        calculated_dose_mg=computation.calculated_dose_mg,
         drug_volume_ml=computation.drug_volume_ml,
         total_volume_ml=computation.total_volume_ml,
         final_concentration_mg_per_ml=computation.final_concentration_mg_per_ml,

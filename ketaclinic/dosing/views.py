@@ -12,7 +12,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.core import clock
 from ketaclinic.core.errors import DomainError, PermissionDenied
 from ketaclinic.dosing import selectors, services
 from ketaclinic.dosing.charts import curve_chart
@@ -124,7 +123,7 @@ def order_new(request: HttpRequest, patient_id: int) -> HttpResponse:
     protocol = selectors.protocol_for_patient(patient=patient)
     dose = _decimal_param(request, "dose_mg_per_kg") or protocol.standard_dose_mg_per_kg
     initial = order_initial(
-        today=clock.today_in(patient.clinic.time_zone),
+        weighed=selectors.weight_recorded_today(patient=patient),
         dose_mg_per_kg=dose,
         duration_min=protocol.standard_duration_min,
         vial_strength=protocol.default_vial_strength_mg_per_ml,

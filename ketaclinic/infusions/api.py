@@ -156,6 +156,7 @@ def pump_event(request: HttpRequest, visit_id: int, payload: PumpEventIn) -> Sta
         rate_ml_per_h=payload.rate_ml_per_h,
         bolus_mg=payload.bolus_mg,
         reason=payload.reason,
+        stop_reason=payload.stop_reason,
     )
     return Status(201, event)
 

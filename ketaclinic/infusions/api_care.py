@@ -13,7 +13,7 @@ from ketaclinic.core.api import api_user
 from ketaclinic.core.errors import NotFound
 from ketaclinic.infusions import selectors_care
 from ketaclinic.infusions.selectors import visit_for
-from ketaclinic.infusions.services import care
+from ketaclinic.infusions.services import care, ketamine
 from ketaclinic.infusions.services import discharge as discharge_services
 from ketaclinic.inventory.schemas import WitnessIn
 from ketaclinic.inventory.services.witness import WitnessCredentials
@@ -262,6 +262,73 @@ def post_signature(request: HttpRequest, visit_id: int, payload: SignatureIn) ->
         by=api_user(request), visit=_visit(request, visit_id), role=payload.role
     )
     return Status(201, signature)
+
+
+class KetamineOut(Schema):
+    visit_id: int
+    in_ledger: bool
+    stopped: bool
+    needs_waste: bool
+    drawn_mg: Decimal
+    given_mg: Decimal
+    wasted_mg: Decimal
+    undelivered_mg: Decimal
+    balanced: bool
+
+
+class KetamineWasteIn(Schema):
+    method: str
+    note: str = ""
+    witness: WitnessIn
+
+
+class LedgerEntryOut(Schema):
+    id: int
+    kind: str
+    amount_mg: Decimal
+    amount_ml: Decimal
+    witness_id: int | None
+    method: str
+    reason: str
+
+
+def _ketamine_out(visit_id: int, state: ketamine.VisitKetamine) -> dict[str, Any]:
+    account = state.account
+    return {
+        "visit_id": visit_id,
+        "in_ledger": state.in_ledger,
+        "stopped": state.stopped,
+        "needs_waste": state.needs_waste,
+        "drawn_mg": account.drawn_mg,
+        "given_mg": account.given_mg,
+        "wasted_mg": account.wasted_mg,
+        "undelivered_mg": account.undelivered_mg,
+        "balanced": account.balanced,
+    }
+
+
+@router.get("/visits/{visit_id}/ketamine", response=KetamineOut, summary="Ketamine drawn, given and wasted")
+def get_ketamine(request: HttpRequest, visit_id: int) -> dict[str, Any]:
+    visit = visit_for(viewer=api_user(request), visit_id=visit_id)
+    return _ketamine_out(visit.pk, ketamine.ketamine_for(visit))
+
+
+@router.post(
+    "/visits/{visit_id}/ketamine-waste",
+    response={201: list[LedgerEntryOut]},
+    summary="Waste the ketamine drawn but not given, before a witness",
+)
+def post_ketamine_waste(request: HttpRequest, visit_id: int, payload: KetamineWasteIn) -> Status[Any]:
+    viewer = api_user(request)
+    visit = _visit(request, visit_id)
+    witness = care.sign_second_person(
+        by=viewer, visit=visit, role="witness", credentials=_credentials(payload.witness), request=request
+    )
+    assert witness is not None  # credentials were given, so a refusal raised
+    entries = ketamine.waste_undelivered(
+        by=viewer, visit=visit, method=payload.method, note=payload.note, witness=witness
+    )
+    return Status(201, entries)
 
 
 @router.post(

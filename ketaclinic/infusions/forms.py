@@ -8,6 +8,7 @@ from django import forms
 from ketaclinic.infusions import rules
 from ketaclinic.infusions.forms_care import RadioTiles
 from ketaclinic.infusions.models import CorrectableRow, Dissociation, PregnancyTestChoice, Rhythm
+from ketaclinic.infusions.rules import pump as pump_rules
 from ketaclinic.infusions.services import CheckInAnswers, VitalsInput
 
 MEDICATION_CLASSES = [
@@ -184,6 +185,13 @@ class PumpEventForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1", "class": "big-number"}),
     )
     reason = forms.CharField(label="Reason", required=False, max_length=2000)
+    # A stop's quick choice; the service requires a reason (a choice, or words for "other").
+    stop_reason = forms.ChoiceField(
+        label="Why stop now",
+        required=False,
+        choices=[(reason.value, label) for reason, label in pump_rules.STOP_REASON_LABELS.items()],
+        widget=RadioTiles,
+    )
 
 
 class AcknowledgeForm(forms.Form):

@@ -9,7 +9,7 @@ from django import forms
 
 from ketaclinic.infusions import rules
 from ketaclinic.infusions.models import SideEffect, SignatureRole
-from ketaclinic.inventory.models import Vial
+from ketaclinic.inventory.models import Vial, WasteMethod
 from ketaclinic.inventory.services.witness import WitnessCredentials
 
 TEXT_MAX_LENGTH = 2000
@@ -200,6 +200,36 @@ class DischargeForm(forms.Form):
         max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class KetamineWasteForm(forms.Form):
+    """The ketamine drawn for a visit but not given, wasted before a witness who signs in on this form."""
+
+    method = forms.ChoiceField(label="How it is wasted", choices=WasteMethod.choices, widget=RadioTiles)
+    reason = forms.CharField(
+        label="Note (required for 'other')",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. bag and line into the denaturing container"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"method": WasteMethod.DENATURING_CONTAINER})
+        super().__init__(*args, **kwargs)
+        self.fields.update(_sign_in_fields("witness", "Witness"))
+        self.fields["witness_username"].required = True
+        self.fields["witness_password"].required = True
+
+    def witness(self) -> WitnessCredentials:
+        data = self.cleaned_data
+        return WitnessCredentials(
+            username=data["witness_username"],
+            password=data["witness_password"],
+            otp_token=data["witness_otp"],
+        )
+
+    def witness_fields(self) -> list[forms.BoundField]:
+        return [self[f"witness_{part}"] for part in ("username", "password", "otp")]
 
 
 class SignForm(forms.Form):

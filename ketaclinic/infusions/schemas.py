@@ -93,6 +93,8 @@ class PumpEventIn(Schema):
     rate_ml_per_h: Decimal | None = None
     bolus_mg: Decimal | None = None
     reason: str = ""
+    # A stop needs a reason: one of rules.pump.StopReason, with words in `reason`, or the words alone.
+    stop_reason: str = ""
 
 
 class PumpEventOut(Schema):

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
@@ -20,11 +20,15 @@ from ketaclinic.infusions.models import (
     CorrectableRow,
     EnteredInError,
     InfusionVisit,
+    PumpEvent,
+    PumpEventKind,
     SideEffect,
+    SignatureRole,
     VitalSignReading,
 )
 from ketaclinic.infusions.selectors import visit_for
 from ketaclinic.infusions.services import discharge as discharge_services
+from ketaclinic.infusions.services import ketamine as ketamine_services
 from ketaclinic.inventory.models import Vial, VialStatus
 
 
@@ -280,3 +284,49 @@ def side_effect_for(*, viewer: Any, side_effect_id: int) -> SideEffect:
     if effect is None:
         raise NotFound("No such side effect in your clinics.")
     return effect
+
+
+@dataclass(frozen=True)
+class AwaitingWaste:
+    """A visit whose ketamine was drawn but is neither given nor wasted, with its account."""
+
+    visit: InfusionVisit
+    ketamine: ketamine_services.VisitKetamine
+
+
+def visits_awaiting_waste(*, viewer: Any) -> list[AwaitingWaste]:
+    """Visits in the viewer's clinics, stopped or discharged and not yet signed off, whose ketamine still
+    has an undelivered rest to waste; oldest first. The custodian's list (and the nurses'), with one
+    audited read per patient shown."""
+    if not (can(viewer, Perm.VIEW_STOCK) or can(viewer, Perm.VIEW_INFUSION)):
+        raise PermissionDenied()
+    withdrawn = EnteredInError.objects.filter(row_type=CorrectableRow.PUMP_EVENT).values("row_id")
+    stopped = PumpEvent.objects.filter(kind=PumpEventKind.STOP).exclude(pk__in=withdrawn).values("visit_id")
+    candidates = (
+        InfusionVisit.objects.filter(clinic__in=clinics_for(viewer))
+        .filter(Q(pk__in=stopped) | Q(discharge__isnull=False))
+        .annotate(signature_count=Count("signatures"))
+        .filter(signature_count__lt=len(SignatureRole))
+        .select_related("patient", "clinic", "chair")
+        .order_by("opened_at", "pk")
+    )
+    rows = []
+    for visit in candidates:
+        state = ketamine_services.ketamine_for(visit)
+        if state.needs_waste:
+            rows.append(AwaitingWaste(visit=visit, ketamine=state))
+    seen: set[int] = set()
+    for row in rows:
+        patient = row.visit.patient
+        if patient.pk in seen:
+            continue
+        seen.add(patient.pk)
+        record_read(
+            by=viewer,
+            action=Action.LIST,
+            object_type="ketamine_awaiting_waste",
+            patient_id=patient.pk,
+            patient_record_number=patient.record_number,
+            clinic_id=patient.clinic_id,
+        )
+    return rows

@@ -9,6 +9,7 @@ from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.selectors import access_log_for_patient
 from ketaclinic.audit.services import record_read
 from ketaclinic.core.errors import PermissionDenied
+from ketaclinic.infusions import selectors_care as infusion_selectors
 from ketaclinic.measures import selectors as measure_selectors
 from ketaclinic.patients import selectors as patient_selectors
 from ketaclinic.patients.forms import SearchForm
@@ -38,6 +39,11 @@ def home(request: HttpRequest) -> HttpResponse:
         "open_alerts": measure_selectors.home_alerts_for(viewer=request.user),
         # Today's visits in the person's clinics (scheduling's selector; empty without the permission).
         "today_visits": schedule_selectors.today_visits_for(viewer=request.user),
+        # Ketamine drawn for a visit but neither given nor wasted: the custodian follows it up.
+        "awaiting_waste": infusion_selectors.visits_awaiting_waste(viewer=request.user)
+        if can(request.user, Perm.VIEW_STOCK)
+        else [],
+        "can_open": can(request.user, Perm.VIEW_INFUSION),
     }
     return render(request, "portal/home.html", context)
 

@@ -1,8 +1,10 @@
 """A clinician prescribes a dose order that hits a hard stop, overrides it with a reason; a nurse co-signs."""
 
+import datetime as dt
 import re
 import time
 from collections.abc import Iterator
+from zoneinfo import ZoneInfo
 
 import pytest
 from django_otp.oath import totp
@@ -57,11 +59,15 @@ def test_clinician_overrides_a_hard_stop_and_a_nurse_cosigns(page: Page, live_se
     page.goto(f"{live_server_url}/dosing/patients/{patient_id}/")
     page.get_by_role("link", name="New dose order").click()
     page.get_by_label("Weight (kg)").fill("72")
+    # The date is never filled in for the prescriber: it is the day the weight was measured.
+    expect(page.get_by_label("Weighed on")).to_have_value("")
+    page.get_by_label("Weighed on").fill(dt.datetime.now(ZoneInfo("America/New_York")).date().isoformat())
     page.get_by_label("Height (cm)").fill("168")
     # Lena was signed eligible with conditions (screening demo); a dose above the hard stop needs an override.
     page.get_by_label("Dose (mg/kg)").fill("1.2")
     preview = page.locator("#order-preview")
-    expect(preview.get_by_text("86.4 mg")).to_be_visible()
+    # 86.4 mg from 50 mg/mL is 1.728 mL, drawn as 1.73 mL: the order uses the 86.5 mg the syringe holds.
+    expect(preview.get_by_text(re.compile(r"Calculated 86\.4 mg; .*1\.73 mL holds 86\.5 mg"))).to_be_visible()
     expect(preview.get_by_text(re.compile("eligible with conditions")).first).to_be_visible()
 
     page.get_by_role("button", name="Sign the order").click()

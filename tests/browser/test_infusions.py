@@ -2,7 +2,9 @@
 the monitor simulator, an alert acknowledged, stop, recovery score, discharge refused, then allowed by a
 clinician with a reason."""
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -11,6 +13,8 @@ from tests.browser.conftest import manage
 from tests.browser.test_dosing import fresh_totp_window_afterwards, sign_in_with_second_factor
 
 pytestmark = pytest.mark.browser
+SHOTS = Path(os.environ.get("KETACLINIC_SHOTS", "/tmp/shots-stop-waste"))
+SHOTS.mkdir(parents=True, exist_ok=True)
 __all__ = ["fresh_totp_window_afterwards"]
 
 CLOSE_DEMO_VISIT = """
@@ -78,8 +82,26 @@ def test_nurse_runs_an_infusion_from_check_in_to_discharge(page: Page, live_serv
     alert.get_by_role("button", name="Acknowledge").click()
     expect(page.locator(".infusion-alert.level-action")).to_have_count(0)
 
-    page.get_by_role("button", name="Stop infusion").click()
+    # Stopping is deliberate: the button opens a confirmation in the page asking for a reason.
+    page.get_by_role("button", name="Stop infusion…").click()
+    dialog = page.get_by_role("dialog", name="Stop the infusion now?")
+    expect(dialog).to_contain_text("Stopping now leaves")
+    page.set_viewport_size({"width": 1180, "height": 820})
+    dialog.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "stop-dialog.png"), timeout=120_000)
+    dialog.get_by_role("button", name="Confirm: stop the infusion").click()
+    expect(page.get_by_role("dialog")).to_contain_text("Say why the infusion is stopped.")
+    expect(page.locator(".phase-badge")).to_have_text("Infusing")
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Patient asked to stop").check()
+    dialog.get_by_label("Reason").fill("felt unwell")
+    dialog.get_by_role("button", name="Confirm: stop the infusion").click()
     expect(page.locator(".phase-badge")).to_have_text("Recovering")
+    # What was drawn but not given is followed up at the chair.
+    prompt = page.locator("#ketamine-account")
+    expect(prompt).to_contain_text("mg drawn but not given: waste it.")
+    prompt.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "waste-prompt.png"), timeout=120_000)
 
     page.get_by_role("link", name="Recovery score").click()
     for radio in page.locator("input[type=radio][value='2']").all():

@@ -25,6 +25,8 @@ from ketaclinic.dosing.rules.arithmetic import (
     ideal_body_weight_kg,
     population_for,
     rate_matches,
+    syringe_dose_mg,
+    volume_rounding_note,
 )
 from ketaclinic.dosing.rules.checks import (
     OrderContext,
@@ -88,5 +90,7 @@ __all__ = [
     "rate_matches",
     "round_to_step",
     "show",
+    "syringe_dose_mg",
     "unresolved_hard_stops",
+    "volume_rounding_note",
 ]

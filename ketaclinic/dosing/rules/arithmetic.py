@@ -38,6 +38,10 @@ class DosingWeight:
 
 @dataclass(frozen=True)
 class OrderComputation:
+    """`dose_mg` is what the syringe holds (the drawn volume x the vial's concentration) and is what the
+    bag, the pump rate, the concentration curve and the ledger draw use; `calculated_dose_mg` is mg/kg x
+    dosing weight before the volume was rounded to the syringe's step (None on orders from before)."""
+
     dosing_weight: DosingWeight
     dose_mg: Decimal
     drug_volume_ml: Decimal
@@ -45,10 +49,53 @@ class OrderComputation:
     final_concentration_mg_per_ml: Decimal
     rate_ml_per_h: Decimal
     rate_mg_per_min: Decimal
+    calculated_dose_mg: Decimal | None = None
 
     @property
     def dosing_weight_kg(self) -> Decimal:
         return self.dosing_weight.weight_kg
+
+    @property
+    def volume_rounding_note(self) -> str:
+        return volume_rounding_note(
+            calculated_dose_mg=self.calculated_dose_mg,
+            dose_mg=self.dose_mg,
+            drug_volume_ml=self.drug_volume_ml,
+        )
+
+    @property
+    def volume_rounding_mg(self) -> Decimal:
+        """What rounding the volume to the syringe's step added to (or, negative, took from) the dose."""
+        if self.calculated_dose_mg is None:
+            return Decimal(0)
+        return self.dose_mg - self.calculated_dose_mg
+
+
+def volume_rounding_note(
+    *, calculated_dose_mg: Decimal | None, dose_mg: Decimal, drug_volume_ml: Decimal
+) -> str:
+    """What the order says about rounding: always that it uses what the syringe holds, and the calculated
+    dose when rounding the volume changed it."""
+    if calculated_dose_mg is None:
+        return ""
+    if calculated_dose_mg == dose_mg:
+        return f"The drawn {show(drug_volume_ml)} mL holds exactly the calculated {show(dose_mg)} mg."
+    return (
+        f"Calculated {show(calculated_dose_mg)} mg; the volume is rounded to the syringe's step, so "
+        f"{show(drug_volume_ml)} mL holds {show(dose_mg)} mg. The order, pump rate, concentration curve and "
+        f"ledger draw use {show(dose_mg)} mg."
+    )
+
+
+def syringe_dose_mg(
+    drug_volume_ml: Decimal, vial_concentration_mg_per_ml: Decimal, dose_step_mg: Decimal | None = None
+) -> Decimal:
+    """The ketamine in the drawn volume: 0.38 mL of 100 mg/mL holds 38 mg. Exact: written to the dose step's
+    places when that loses nothing (0.80 mL of 50 mg/mL is 40.0 mg), otherwise with all its places."""
+    held = drug_volume_ml * vial_concentration_mg_per_ml
+    if dose_step_mg is not None and held.quantize(dose_step_mg) == held:
+        return held.quantize(dose_step_mg)
+    return held
 
 
 def body_mass_index_kg_per_m2(weight_kg: Decimal, height_cm: Decimal) -> Decimal:
@@ -151,15 +198,26 @@ def _check_inputs(inputs: OrderInputs, limits: DosingLimits) -> None:
 def compute_order(inputs: OrderInputs, limits: DosingLimits) -> OrderComputation:
     """Dose, volume to draw, bag volume, final concentration and pump rate for one infusion.
 
-    dose_mg = dose_mg_per_kg x dosing weight; drug volume = dose / vial concentration; bag = drug volume +
-    diluent; final concentration = dose / bag; rate mL/h = bag x 60 / minutes (PROTOCOL.md section 1.2).
+    calculated dose = dose_mg_per_kg x dosing weight; drug volume = calculated dose / vial concentration,
+    rounded to the syringe's step; the dose is then what that volume holds (volume x concentration), so
+    the order, the bag's concentration, the pump's mg/min, the curve and the ledger all use the amount
+    actually drawn (37.5 mg from 100 mg/mL is drawn as 0.38 mL = 38 mg). Bag = drug volume + diluent;
+    final concentration = dose / bag; rate mL/h = bag x 60 / minutes (PROTOCOL.md section 1.2).
     Raises InvalidDoseInput for inputs the arithmetic cannot use.
     """
     _check_inputs(inputs, limits)
     steps = limits.rounding
     weight = dosing_weight(inputs, limits)
-    dose_mg = round_to_step(inputs.dose_mg_per_kg * weight.weight_kg, steps.dose_mg)
-    drug_volume_ml = round_to_step(dose_mg / inputs.vial_concentration_mg_per_ml, steps.volume_ml)
+    calculated_dose_mg = round_to_step(inputs.dose_mg_per_kg * weight.weight_kg, steps.dose_mg)
+    drug_volume_ml = round_to_step(calculated_dose_mg / inputs.vial_concentration_mg_per_ml, steps.volume_ml)
+    if drug_volume_ml <= 0:
+        raise InvalidDoseInput(
+            f"{show(calculated_dose_mg)} mg is less than the smallest volume the syringe measures "
+            f"({show(steps.volume_ml)} mL of {show(inputs.vial_concentration_mg_per_ml)} mg/mL): "
+            "use a weaker vial.",
+            field="vial_concentration_mg_per_ml",
+        )
+    dose_mg = syringe_dose_mg(drug_volume_ml, inputs.vial_concentration_mg_per_ml, steps.dose_mg)
     total_volume_ml = drug_volume_ml + inputs.diluent_volume_ml
     if total_volume_ml <= 0:
         raise InvalidDoseInput("The bag would be empty: give a diluent volume.", field="diluent_volume_ml")
@@ -172,6 +230,7 @@ def compute_order(inputs: OrderInputs, limits: DosingLimits) -> OrderComputation
         final_concentration_mg_per_ml=round_to_step(dose_mg / total_volume_ml, steps.concentration_mg_per_ml),
         rate_ml_per_h=round_to_step(total_volume_ml * MINUTES_PER_HOUR / duration, steps.rate_ml_per_h),
         rate_mg_per_min=round_to_step(dose_mg / duration, steps.dose_rate_mg_per_min),
+        calculated_dose_mg=calculated_dose_mg,
     )
 
 

@@ -380,8 +380,10 @@ def test_dose_is_mg_per_kg_times_kg_within_half_a_rounding_step(weight, dose) ->
         replace(STANDARD, weight_kg=weight, height_cm=None, dose_mg_per_kg=dose), LIMITS
     )
     assert result.dosing_weight_kg == weight
-    assert abs(result.dose_mg - dose * weight) <= STEPS.dose_mg / 2
-    assert abs(result.drug_volume_ml * STANDARD.vial_concentration_mg_per_ml - result.dose_mg) <= (
+    assert abs(result.calculated_dose_mg - dose * weight) <= STEPS.dose_mg / 2
+    # The order's dose is what the drawn volume holds, within half a volume step of the calculated dose.
+    assert result.dose_mg == result.drug_volume_ml * STANDARD.vial_concentration_mg_per_ml
+    assert abs(result.dose_mg - result.calculated_dose_mg) <= (
         STEPS.volume_ml / 2 * STANDARD.vial_concentration_mg_per_ml
     )
 
@@ -441,3 +443,56 @@ def test_an_allergy_that_rules_out_ketamine_is_a_hard_stop_naming_it() -> None:
             "The patient's record lists an allergy that rules out ketamine: Esketamine (anaphylaxis).",
         )
     ]
+
+
+# --- the order shows what the syringe holds --------------------------------------------------------------
+
+
+def test_a_rounded_draw_up_volume_makes_the_dose_what_the_syringe_holds() -> None:
+    # 0.5 mg/kg x 75 kg = 37.5 mg; from 100 mg/mL that is 0.375 mL, drawn as 0.38 mL = 38 mg.
+    inputs = replace(STANDARD, weight_kg=D(75), height_cm=None, vial_concentration_mg_per_ml=D(100))
+    result = rules.compute_order(inputs, replace(LIMITS, obese_weight_basis=WeightBasis.ACTUAL))
+    assert (result.calculated_dose_mg, result.drug_volume_ml, result.dose_mg) == (D("37.5"), D("0.38"), D(38))
+    assert result.volume_rounding_mg == D("0.5")
+    # The bag, the pump's mg/min and (through the services) the curve and the ledger use the 38 mg.
+    assert result.total_volume_ml == D("100.38")
+    assert result.final_concentration_mg_per_ml == D("0.379")
+    assert result.rate_mg_per_min == D("0.95")
+    assert result.volume_rounding_note == (
+        "Calculated 37.5 mg; the volume is rounded to the syringe's step, so 0.38 mL holds 38 mg. "
+        "The order, pump rate, concentration curve and ledger draw use 38 mg."
+    )
+
+
+def test_an_exact_draw_up_volume_says_so() -> None:
+    result = rules.compute_order(STANDARD, LIMITS)
+    assert (result.calculated_dose_mg, result.dose_mg, result.drug_volume_ml) == (
+        D(40),
+        D("40.00"),
+        D("0.80"),
+    )
+    assert result.volume_rounding_note == "The drawn 0.8 mL holds exactly the calculated 40 mg."
+
+
+def test_a_dose_too_small_for_the_syringe_is_refused() -> None:
+    inputs = replace(STANDARD, weight_kg=D(10), dose_mg_per_kg=D("0.01"), height_cm=None)
+    with pytest.raises(InvalidDoseInput) as refused:
+        rules.compute_order(inputs, replace(LIMITS, obese_weight_basis=WeightBasis.ACTUAL))
+    assert refused.value.field == "vial_concentration_mg_per_ml"
+
+
+@given(
+    weight=st.integers(min_value=100, max_value=2000).map(lambda n: D(n) / 10),
+    per_kg=st.integers(min_value=5, max_value=100).map(lambda n: D(n) / 100),
+    vial=st.sampled_from([D(10), D(50), D(100)]),
+)
+def test_the_order_dose_is_always_the_drawn_volume_times_the_vial(weight: D, per_kg: D, vial: D) -> None:
+    inputs = replace(
+        STANDARD, weight_kg=weight, dose_mg_per_kg=per_kg, height_cm=None, vial_concentration_mg_per_ml=vial
+    )
+    result = rules.compute_order(inputs, replace(LIMITS, obese_weight_basis=WeightBasis.ACTUAL))
+    assert result.dose_mg == result.drug_volume_ml * vial
+    assert result.drug_volume_ml % STEPS.volume_ml == 0
+    # Rounding half up to the volume step moves the dose by at most half a step of the vial.
+    assert abs(result.dose_mg - result.calculated_dose_mg) <= STEPS.volume_ml * vial / 2
+    assert result.rate_mg_per_min == rules.round_to_step(result.dose_mg / 40, STEPS.dose_rate_mg_per_min)

@@ -1,5 +1,6 @@
 """Dose order pages: who may see and do what, what the pages show, and bad input re-rendering."""
 
+import datetime as dt
 from decimal import Decimal as D
 
 import pytest
@@ -144,6 +145,51 @@ def test_new_order_form_starts_from_the_protocol_defaults(client_for, clinician,
     assert 'name="duration_min" value="40"' in response.text
     assert '<option value="50" selected>50 mg/mL</option>' in response.text
     assert 'name="diluent_volume_ml" value="100"' in response.text
+
+
+def test_new_order_form_never_fills_the_weighed_on_date_with_today(client_for, clinician, patient) -> None:
+    response = client_for(clinician).get(reverse("dosing:order_new", args=[patient.pk]))
+    field = response.text.split('name="weight_measured_on"')[1].split(">")[0]
+    assert "value=" not in field
+    assert 'name="weight_kg"' in response.text
+    assert 'name="weight_kg" value=' not in response.text
+
+
+def test_new_order_form_takes_the_weight_and_date_recorded_today(client_for, clinician, patient) -> None:
+    from ketaclinic.screening.services import record_vital_signs
+
+    record_vital_signs(
+        by=clinician,
+        patient=patient,
+        systolic_mmhg=120,
+        diastolic_mmhg=80,
+        heart_rate_bpm=70,
+        weight_kg=D("81.4"),
+        height_cm=D("172.0"),
+    )
+    response = client_for(clinician).get(reverse("dosing:order_new", args=[patient.pk]))
+    today = clock.today_in(patient.clinic.time_zone).isoformat()
+    assert f'name="weight_measured_on" value="{today}"' in response.text
+    assert 'name="weight_kg" value="81.4"' in response.text
+
+
+def test_a_weight_from_yesterday_does_not_fill_the_form(client_for, clinician, patient) -> None:
+    from ketaclinic.screening.services import record_vital_signs
+
+    record_vital_signs(
+        by=clinician,
+        patient=patient,
+        systolic_mmhg=120,
+        diastolic_mmhg=80,
+        heart_rate_bpm=70,
+        weight_kg=D("81.4"),
+        height_cm=D("172.0"),
+        measured_at=clock.now() - dt.timedelta(days=1),
+    )
+    response = client_for(clinician).get(reverse("dosing:order_new", args=[patient.pk]))
+    assert 'name="weight_kg" value=' not in response.text
+    field = response.text.split('name="weight_measured_on"')[1].split(">")[0]
+    assert "value=" not in field
 
 
 def test_hard_stop_without_reason_rerenders_with_the_reason_box_and_saves_nothing(

@@ -318,3 +318,101 @@ def to_pk_events(events: Sequence[PumpEvent]) -> list[pharmacokinetics.InfusionE
             )
         )
     return converted
+
+
+class StopReason(StrEnum):
+    """The quick choices offered when the infusion is stopped; any of them may carry more words."""
+
+    DOSE_COMPLETE = "dose_complete"
+    PATIENT_REQUEST = "patient_request"
+    SIDE_EFFECT = "side_effect"
+    VITAL_SIGNS = "vital_signs"
+    LINE_OR_PUMP = "line_or_pump"
+    OTHER = "other"
+
+
+STOP_REASON_LABELS: Mapping[StopReason, str] = {
+    StopReason.DOSE_COMPLETE: "Dose complete",
+    StopReason.PATIENT_REQUEST: "Patient asked to stop",
+    StopReason.SIDE_EFFECT: "Side effect or adverse event",
+    StopReason.VITAL_SIGNS: "Vital signs past a limit",
+    StopReason.LINE_OR_PUMP: "Line, cannula or pump problem",
+    StopReason.OTHER: "Other",
+}
+
+
+def stop_reason_text(choice: str, detail: str) -> str:
+    """The reason stored with a STOP: the quick choice's label, then the words typed after it. A reason is
+    required: an unknown choice, or "other" (or no choice) without words, raises InfusionRuleError
+    (`reason_required`, field `stop_reason` or `reason`)."""
+    words = " ".join(detail.split())
+    if not choice:
+        if not words:
+            raise InfusionRuleError(
+                InfusionErrorCode.REASON_REQUIRED, "Say why the infusion is stopped.", field="stop_reason"
+            )
+        return words
+    try:
+        reason = StopReason(choice)
+    except ValueError:
+        raise InfusionRuleError(
+            InfusionErrorCode.REASON_REQUIRED,
+            f"'{choice}' is not one of the reasons offered for stopping.",
+            field="stop_reason",
+        ) from None
+    if reason is StopReason.OTHER:
+        if not words:
+            raise InfusionRuleError(
+                InfusionErrorCode.REASON_REQUIRED, "Say why the infusion is stopped.", field="reason"
+            )
+        return words
+    label = STOP_REASON_LABELS[reason]
+    return f"{label}: {words}" if words else label
+
+
+@dataclass(frozen=True)
+class KetamineAccount:
+    """Drawn against given and wasted for one visit's ketamine, in mg. `given_mg` is what the pump events
+    say went in (never more than was drawn; `given_beyond_drawn_mg` is the excess the events claim, which
+    points at a wrong pump event or a draw missing from the ledger). `undelivered_mg` is drawn but neither
+    given nor wasted: it must be wasted before a witness."""
+
+    drawn_mg: Decimal
+    given_mg: Decimal
+    wasted_mg: Decimal
+    undelivered_mg: Decimal
+    given_beyond_drawn_mg: Decimal
+    wasted_beyond_undelivered_mg: Decimal
+
+    @property
+    def balanced(self) -> bool:
+        """True when drawn = given + wasted exactly."""
+        return self.undelivered_mg == 0 and self.wasted_beyond_undelivered_mg == 0
+
+
+def ketamine_account(*, drawn_mg: Decimal, given_by_pump_mg: Decimal, wasted_mg: Decimal) -> KetamineAccount:
+    """The visit's ketamine account: what the pump gave (from `progress`) and what was wasted, against what
+    was drawn. Exact Decimal arithmetic: given + wasted + undelivered = drawn whenever nothing is over.
+
+    Raises InfusionRuleError for a negative or non-finite amount.
+    """
+    for name, value in (
+        ("drawn_mg", drawn_mg),
+        ("given_by_pump_mg", given_by_pump_mg),
+        ("wasted_mg", wasted_mg),
+    ):
+        if not value.is_finite() or value < 0:
+            raise InfusionRuleError(
+                InfusionErrorCode.INVALID_INPUT, f"{name} must be 0 mg or more, not {value}.", field=name
+            )
+    given = min(given_by_pump_mg, drawn_mg)
+    left_after_giving = drawn_mg - given
+    wasted_counted = min(wasted_mg, left_after_giving)
+    return KetamineAccount(
+        drawn_mg=drawn_mg,
+        given_mg=given,
+        wasted_mg=wasted_mg,
+        undelivered_mg=left_after_giving - wasted_counted,
+        given_beyond_drawn_mg=given_by_pump_mg - given,
+        wasted_beyond_undelivered_mg=wasted_mg - wasted_counted,
+    )

@@ -35,6 +35,7 @@ from ketaclinic.infusions.services.common import (
     require,
     require_clinic,
 )
+from ketaclinic.infusions.services.ketamine import refuse_if_unaccounted
 from ketaclinic.infusions.services.visit import live_pump_events
 from ketaclinic.measures.selectors import crisis_resources_text
 from ketaclinic.scheduling.models import AppointmentStatus
@@ -273,7 +274,8 @@ SIGNING_PERMISSION = {
 @transaction.atomic
 def sign_visit(*, by: Any, visit: InfusionVisit, role: SignatureRole | str) -> VisitSignature:
     """Sign the discharged visit's record as its nurse or its clinician: each role once, never both roles
-    by one person. Returns the signature."""
+    by one person. Refused while ketamine drawn for the visit is neither given nor wasted. Returns the
+    signature."""
     try:
         role = SignatureRole(role)
     except ValueError:
@@ -285,6 +287,7 @@ def sign_visit(*, by: Any, visit: InfusionVisit, role: SignatureRole | str) -> V
     visit = lock_visit(visit)
     if not hasattr(visit, "discharge"):
         raise InfusionConflict(InfusionErrorCode.NOT_DISCHARGED, "The visit is signed after discharge.")
+    refuse_if_unaccounted(visit)
     existing = {signature.role: signature for signature in visit.signatures.all()}
     if role in existing:
         raise InfusionConflict(

@@ -25,8 +25,10 @@ from ketaclinic.infusions.models import (
     ReadingSource,
     VitalAlert,
 )
+from ketaclinic.infusions.rules import pump as pump_rules
 from ketaclinic.infusions.services import vitals
 from ketaclinic.infusions.services.common import (
+    REASON_MAX_LENGTH,
     announce,
     audit,
     clean_reason,
@@ -36,6 +38,8 @@ from ketaclinic.infusions.services.common import (
     require,
     require_clinic,
 )
+from ketaclinic.inventory import rules as ledger_rules
+from ketaclinic.inventory.models import LedgerEntry
 from ketaclinic.measures import selectors as measures_selectors
 from ketaclinic.measures import services as measures_services
 from ketaclinic.patients import selectors as patient_selectors
@@ -317,9 +321,12 @@ def record_pump_event(
     rate_ml_per_h: Decimal | None = None,
     bolus_mg: Decimal | None = None,
     reason: str = "",
+    stop_reason: str = "",
 ) -> PumpEvent:
     """Record what the pump did: start, rate change, pause (with a reason), resume, stop or bolus. START needs
-    a passed (or overridden) checklist; the rules refuse any event that could not follow the ones before."""
+    a passed (or overridden) checklist; the rules refuse any event that could not follow the ones before.
+    A STOP needs a reason: one of the quick choices (`stop_reason`, a `rules.pump.StopReason`) with the
+    words in `reason`, or the words alone; it is stored as `rules.pump.stop_reason_text` writes it."""
     require(by, Perm.RUN_INFUSION)
     require_clinic(by, visit.clinic_id)
     visit = lock_visit(visit)
@@ -348,6 +355,12 @@ def record_pump_event(
     else:
         bolus_mg = None
     text = reason.strip()
+    if kind is rules.PumpEventKind.STOP:
+        text = pump_rules.stop_reason_text(stop_reason, text)
+    if len(text) > REASON_MAX_LENGTH:
+        raise InfusionRuleError(
+            InfusionErrorCode.REASON_REQUIRED, f"At most {REASON_MAX_LENGTH} characters.", field="reason"
+        )
     if kind is rules.PumpEventKind.PAUSE and not text:
         raise InfusionRuleError(
             InfusionErrorCode.REASON_REQUIRED, "Say why the infusion is paused.", field="reason"
@@ -405,6 +418,16 @@ def withdraw_entry(
             raise InfusionRuleError(
                 InfusionErrorCode.INVALID_PUMP_EVENT,
                 "Only the newest pump event can be withdrawn: withdraw the later ones first.",
+                field="row_id",
+            )
+        wasted = LedgerEntry.objects.filter(
+            clinic_id=visit.clinic_id, visit_id=visit.pk, kind=ledger_rules.EntryKind.WASTED
+        ).exists()
+        if events[-1].kind == rules.PumpEventKind.STOP and wasted:
+            # The waste was worked out from this stop: the pump cannot run again on a bag already wasted.
+            raise InfusionConflict(
+                InfusionErrorCode.INVALID_PUMP_EVENT,
+                "The rest of the ketamine was wasted after this stop: the stop can no longer be withdrawn.",
                 field="row_id",
             )
     withdrawal = EnteredInError.objects.create(

@@ -16,14 +16,16 @@ from ketaclinic.infusions.models import InfusionVisit, PregnancyTestChoice
 from ketaclinic.infusions.services import (
     CheckInAnswers,
     VitalsInput,
+    ketamine,
     open_visit,
     override_checklist_item,
     record_check_in,
     record_pump_event,
     record_vital_signs,
 )
-from ketaclinic.inventory.models import Vial
-from ketaclinic.inventory.tests.factories import location, receive
+from ketaclinic.inventory.models import LedgerEntry, Vial
+from ketaclinic.inventory.services import draws
+from ketaclinic.inventory.tests.factories import location, receive, trusted
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.services import record_no_known_allergies
 from ketaclinic.patients.tests.factories import register_adult
@@ -88,7 +90,29 @@ def start(nurse: Any, visit: InfusionVisit) -> None:
 
 
 def stop(nurse: Any, visit: InfusionVisit) -> None:
-    record_pump_event(by=nurse, visit=visit, kind=rules.PumpEventKind.STOP)
+    record_pump_event(by=nurse, visit=visit, kind=rules.PumpEventKind.STOP, stop_reason="dose_complete")
+
+
+def draw_for_order(nurse: Any, clinician: Any, custodian: Any, visit: InfusionVisit) -> LedgerEntry:
+    """The nurse draws the order's dose from a 50 mg/mL ketamine vial, naming the dose order."""
+    vial = receive(custodian, clinician, visit.clinic, vials=1).vials.get()
+    return draws.draw_from_vial(
+        by=nurse,
+        vial_id=vial.pk,
+        amount_mg=visit.planned_dose_mg,
+        patient=visit.patient,
+        dose_order_id=visit.dose_order_id,
+    )
+
+
+def account_for_the_bag(nurse: Any, clinician: Any, custodian: Any, visit: InfusionVisit) -> None:
+    """The order's dose drawn in the ledger and whatever the pump did not give wasted before a witness, so
+    the visit may be signed off (at 151.1 mL/h for 40 min the pump gives 39.99 of the 40 mg)."""
+    draw_for_order(nurse, clinician, custodian, visit)
+    if ketamine.ketamine_for(visit).needs_waste:
+        ketamine.waste_undelivered(
+            by=nurse, visit=visit, method="denaturing_container", note="", witness=trusted(clinician)
+        )
 
 
 class Clock:

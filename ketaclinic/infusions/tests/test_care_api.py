@@ -8,7 +8,7 @@ from django.test import Client
 
 from ketaclinic.infusions.models import Discharge, DrugGiven, SideEffect, VisitSignature
 from ketaclinic.infusions.tests.factories_care import *  # noqa: F403  (the fixtures)
-from ketaclinic.infusions.tests.factories_care import ALDRETE_FULL, midazolam_vial
+from ketaclinic.infusions.tests.factories_care import ALDRETE_FULL, account_for_the_bag, midazolam_vial
 from ketaclinic.inventory.tests.factories import TEST_PASSWORD
 from ketaclinic.inventory.tests.test_views import current_code
 
@@ -104,7 +104,7 @@ def test_recovery_before_stop_is_a_conflict(client_for, nurse, running_visit) ->
 
 
 def test_readiness_then_discharge_then_signatures(
-    client_for, nurse, clinician, stopped_visit, pinned_clock
+    client_for, nurse, clinician, custodian, stopped_visit, pinned_clock
 ) -> None:
     client = client_for(nurse)
     readiness = client.get(f"/api/infusions/visits/{stopped_visit.pk}/discharge-readiness").json()
@@ -131,6 +131,9 @@ def test_readiness_then_discharge_then_signatures(
         [],
     )
     assert Discharge.objects.count() == 1
+    unaccounted = post(client, f"/visits/{stopped_visit.pk}/signatures", {"role": "nurse"})
+    assert (unaccounted.status_code, unaccounted.json()["code"]) == (409, "ketamine_unaccounted")
+    account_for_the_bag(nurse, clinician, custodian, stopped_visit)
     assert post(client, f"/visits/{stopped_visit.pk}/signatures", {"role": "nurse"}).status_code == 201
     twice = post(client, f"/visits/{stopped_visit.pk}/signatures", {"role": "nurse"})
     assert (twice.status_code, twice.json()["code"]) == (409, "already_signed")

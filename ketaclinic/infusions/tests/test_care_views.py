@@ -13,7 +13,12 @@ from ketaclinic.accounts.models import Role
 from ketaclinic.infusions import services
 from ketaclinic.infusions.models import Discharge, DrugGiven, RecoveryScore, SideEffect, VisitSignature
 from ketaclinic.infusions.tests.factories_care import *  # noqa: F403  (the fixtures)
-from ketaclinic.infusions.tests.factories_care import ALDRETE_FULL, midazolam_vial, vitals
+from ketaclinic.infusions.tests.factories_care import (
+    ALDRETE_FULL,
+    account_for_the_bag,
+    midazolam_vial,
+    vitals,
+)
 from ketaclinic.inventory.tests.factories import TEST_PASSWORD
 from ketaclinic.inventory.tests.test_views import current_code
 
@@ -172,7 +177,8 @@ def test_a_clinician_sees_the_override_box_when_blocked(client_for, clinician, n
 
 
 @pytest.fixture
-def discharged(clinician: Any, stopped_visit: Any) -> Any:
+def discharged(nurse: Any, clinician: Any, custodian: Any, stopped_visit: Any) -> Any:
+    account_for_the_bag(nurse, clinician, custodian, stopped_visit)
     services.discharge_patient(
         by=clinician,
         visit=stopped_visit,

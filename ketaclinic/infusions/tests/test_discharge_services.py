@@ -21,7 +21,7 @@ from ketaclinic.infusions.models import (
 )
 from ketaclinic.infusions.services.discharge import discharge_readiness
 from ketaclinic.infusions.tests.factories_care import *  # noqa: F403  (the fixtures)
-from ketaclinic.infusions.tests.factories_care import ALDRETE_FULL, vitals
+from ketaclinic.infusions.tests.factories_care import ALDRETE_FULL, account_for_the_bag, vitals
 
 pytestmark = pytest.mark.django_db
 
@@ -180,7 +180,8 @@ def test_a_visit_is_discharged_once(nurse, stopped_visit, pinned_clock) -> None:
 
 
 @pytest.fixture
-def discharged_visit(clinician: Any, stopped_visit: Any) -> Any:
+def discharged_visit(nurse: Any, clinician: Any, custodian: Any, stopped_visit: Any) -> Any:
+    account_for_the_bag(nurse, clinician, custodian, stopped_visit)
     discharge(clinician, stopped_visit, override_reason="Test visit.")
     return stopped_visit
 
@@ -232,7 +233,7 @@ def _refused(run: Any) -> None:
 
 
 def test_the_database_refuses_to_change_or_delete_care_and_discharge_rows(
-    nurse, clinician, stopped_visit, pinned_clock
+    nurse, clinician, custodian, stopped_visit, pinned_clock
 ) -> None:
     effect = services.record_side_effect(
         by=nurse,
@@ -249,6 +250,7 @@ def test_the_database_refuses_to_change_or_delete_care_and_discharge_rows(
     score(nurse, stopped_visit)
     pinned_clock.advance(30)
     discharge(nurse, stopped_visit)
+    account_for_the_bag(nurse, clinician, custodian, stopped_visit)
     services.sign_visit(by=nurse, visit=stopped_visit, role="nurse")
     for model in (SideEffect, SeriousEventReview, DrugGiven, RecoveryScore, Discharge, VisitSignature):
         _refused(lambda model=model: _delete_all(model._meta.db_table))

@@ -331,3 +331,95 @@ def test_given_mg_never_exceeds_what_the_rates_imply(events: list[PumpEvent], af
     assert result.given_mg <= highest_rate * running_exact_min + boluses + D("0.005")
     assert result.remaining_mg >= 0
     assert result.running_min + result.paused_min - result.elapsed_min in (D("-0.1"), D(0), D("0.1"))
+
+
+# --- stopping: a reason is required; what was drawn but not given is accounted for -----------------------
+
+from ketaclinic.infusions.rules import pump as pump_rules  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("choice", "words", "stored"),
+    [
+        ("dose_complete", "", "Dose complete"),
+        ("patient_request", " felt  unwell ", "Patient asked to stop: felt unwell"),
+        ("other", "cannula tissued", "cannula tissued"),
+        ("", "pump alarm, occlusion", "pump alarm, occlusion"),
+    ],
+)
+def test_a_stop_reason_is_the_quick_choice_then_the_words(choice: str, words: str, stored: str) -> None:
+    assert pump_rules.stop_reason_text(choice, words) == stored
+
+
+@pytest.mark.parametrize(
+    ("choice", "words", "field"),
+    [
+        ("", "", "stop_reason"),
+        ("", "   ", "stop_reason"),
+        ("other", "", "reason"),
+        ("bored", "x", "stop_reason"),
+    ],
+)
+def test_a_stop_without_a_reason_is_refused(choice: str, words: str, field: str) -> None:
+    with pytest.raises(InfusionRuleError) as refused:
+        pump_rules.stop_reason_text(choice, words)
+    assert (refused.value.code, refused.value.field) == ("reason_required", field)
+
+
+def test_an_early_stop_leaves_the_rest_of_the_bag_to_waste() -> None:
+    # 32 mg at 0.8 mg/min, stopped after 10.125 min: 8.1 mg given, 23.9 mg left in the bag.
+    events = [start(0, "0.8"), event(10.125, K.STOP)]
+    given_mg = progress(events, now=at(60), planned_dose_mg=D(32)).given_mg
+    account = pump_rules.ketamine_account(drawn_mg=D(32), given_by_pump_mg=given_mg, wasted_mg=D(0))
+    assert (account.given_mg, account.undelivered_mg, account.balanced) == (D("8.10"), D("23.90"), False)
+    wasted = pump_rules.ketamine_account(drawn_mg=D(32), given_by_pump_mg=given_mg, wasted_mg=D("23.90"))
+    assert (wasted.undelivered_mg, wasted.balanced) == (D("0.00"), True)
+
+
+def test_given_beyond_drawn_is_capped_and_reported() -> None:
+    account = pump_rules.ketamine_account(drawn_mg=D(40), given_by_pump_mg=D("40.02"), wasted_mg=D(0))
+    assert (account.given_mg, account.given_beyond_drawn_mg, account.undelivered_mg) == (
+        D(40),
+        D("0.02"),
+        D(0),
+    )
+    assert account.balanced
+
+
+def test_a_negative_amount_is_refused() -> None:
+    with pytest.raises(InfusionRuleError):
+        pump_rules.ketamine_account(drawn_mg=D(40), given_by_pump_mg=D(-1), wasted_mg=D(0))
+
+
+cents = st.integers(min_value=0, max_value=200_000).map(lambda n: D(n) / 100)
+rates = st.integers(min_value=1, max_value=5_000).map(lambda n: D(n) / 1000)  # 0.001-5 mg/min
+
+
+@given(
+    drawn=st.integers(min_value=1, max_value=20_000).map(lambda n: D(n) / 100),
+    rate=rates,
+    stop_after_s=st.integers(min_value=0, max_value=3 * 3600),
+)
+def test_drawn_is_given_plus_what_is_left_to_the_cent(drawn: D, rate: D, stop_after_s: int) -> None:
+    events = [start(0, str(rate)), PumpEvent(START + dt.timedelta(seconds=stop_after_s), K.STOP)]
+    given_mg = progress(events, now=at(600), planned_dose_mg=drawn).given_mg
+    assert given_mg == (rate * stop_after_s / 60).quantize(D("0.01"), rounding="ROUND_HALF_UP")
+    account = pump_rules.ketamine_account(drawn_mg=drawn, given_by_pump_mg=given_mg, wasted_mg=D(0))
+    assert account.given_mg + account.undelivered_mg == drawn
+    assert account.undelivered_mg == max(drawn - given_mg, D(0))
+    closed = pump_rules.ketamine_account(
+        drawn_mg=drawn, given_by_pump_mg=given_mg, wasted_mg=account.undelivered_mg
+    )
+    assert closed.balanced
+    assert closed.given_mg + closed.wasted_mg == drawn
+
+
+@given(drawn=cents, given_mg=cents, wasted=cents)
+def test_the_account_always_adds_up(drawn: D, given_mg: D, wasted: D) -> None:
+    account = pump_rules.ketamine_account(drawn_mg=drawn, given_by_pump_mg=given_mg, wasted_mg=wasted)
+    assert account.undelivered_mg >= 0
+    assert (
+        account.given_mg + account.wasted_mg - account.wasted_beyond_undelivered_mg + account.undelivered_mg
+        == drawn
+    )
+    assert account.balanced == (given_mg + wasted == drawn or (given_mg >= drawn and wasted == 0))

@@ -23,7 +23,9 @@ from ketaclinic.infusions.forms import (
     VitalsForm,
     WithdrawForm,
 )
+from ketaclinic.infusions.forms_care import KetamineWasteForm
 from ketaclinic.infusions.models import CorrectableRow, PregnancyTestChoice
+from ketaclinic.infusions.services import ketamine
 from ketaclinic.patients.selectors import patient_for
 
 
@@ -108,6 +110,12 @@ def _chair_context(request: HttpRequest, visit_id: int, **forms: Any) -> dict[st
         },
         "pk_chart": progress_chart(screen.curve) if screen.curve else None,
         "open_alert_ids": ",".join(str(alert.pk) for alert in screen.open_alerts),
+        "ketamine": ketamine.ketamine_for(visit),
+        "waste_form": KetamineWasteForm(),
+        "can_draw": can(request.user, Perm.DRAW_STOCK),
+        "stop_form": forms.get("pump_form")
+        if forms.get("pump_form") is not None and forms["pump_form"].data.get("kind") == "stop"
+        else None,
     }
 
 
@@ -121,6 +129,18 @@ def chair(request: HttpRequest, visit_id: int) -> HttpResponse:
 def progress(request: HttpRequest, visit_id: int) -> HttpResponse:
     """The progress and concentration panel alone, polled by the chair page."""
     return render(request, "infusions/chair.html#progress", _chair_context(request, visit_id))
+
+
+@login_required
+def stop_confirm(request: HttpRequest, visit_id: int) -> HttpResponse:
+    """The confirmation asked before the pump is stopped: what has gone in, what will be left in the bag,
+    and the reason (quick choices and words). htmx swaps it in beside the pump buttons; without htmx it is
+    a page of its own. The stop itself is posted to `pump_event`."""
+    _require(request, Perm.RUN_INFUSION)
+    context = _chair_context(request, visit_id)
+    context["stop_form"] = PumpEventForm(initial={"kind": "stop"})
+    template = "infusions/stop.html#confirm" if request.headers.get("HX-Request") else "infusions/stop.html"
+    return render(request, template, context)
 
 
 def _rerender(request: HttpRequest, visit_id: int, **forms: Any) -> HttpResponse:
@@ -142,6 +162,7 @@ def pump_event(request: HttpRequest, visit_id: int) -> HttpResponse:
                 rate_ml_per_h=form.cleaned_data.get("rate_ml_per_h"),
                 bolus_mg=form.cleaned_data.get("bolus_mg"),
                 reason=form.cleaned_data.get("reason") or "",
+                stop_reason=form.cleaned_data.get("stop_reason") or "",
             )
         except DomainError as error:
             _field_error(form, error)
@@ -254,5 +275,8 @@ def visit_record(request: HttpRequest, visit_id: int) -> HttpResponse:
             **result.as_context(),
             "withdraw_form": WithdrawForm(),
             "can_run": can(request.user, Perm.RUN_INFUSION),
+            "can_draw": can(request.user, Perm.DRAW_STOCK),
+            "ketamine": ketamine.ketamine_for(result.visit),
+            "waste_form": KetamineWasteForm(),
         },
     )

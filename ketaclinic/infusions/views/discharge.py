@@ -14,10 +14,11 @@ from django.views.decorators.http import require_POST
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError, NotFound, PermissionDenied
 from ketaclinic.infusions import selectors_care
-from ketaclinic.infusions.forms_care import DischargeForm, RecoveryScoreForm, SignForm
+from ketaclinic.infusions.forms_care import DischargeForm, KetamineWasteForm, RecoveryScoreForm, SignForm
 from ketaclinic.infusions.models import SignatureRole
 from ketaclinic.infusions.selectors import visit_for
 from ketaclinic.infusions.services import discharge as discharge_services
+from ketaclinic.infusions.services import ketamine
 from ketaclinic.infusions.views.care import field_error, require
 
 
@@ -68,6 +69,9 @@ def _discharge_context(request: HttpRequest, visit_id: int, form: DischargeForm 
         "form": form,
         "can_run": can(request.user, Perm.RUN_INFUSION),
         "can_override": can(request.user, Perm.OVERRIDE_HARD_STOP),
+        "can_draw": can(request.user, Perm.DRAW_STOCK),
+        "ketamine": ketamine.ketamine_for(visit),
+        "waste_form": KetamineWasteForm(),
         "signature_rows": [
             (role, signatures.get(role.value), can_sign[role.value] and role.value not in signatures)
             for role in SignatureRole

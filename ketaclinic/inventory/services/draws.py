@@ -1,6 +1,8 @@
 """Drawing a dose from a vial, recording what was given, wasting the rest with a witness, and reconciling
 drawn = given + wasted per dose order."""
 
+import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -256,9 +258,11 @@ def record_waste(
     method: WasteMethod,
     reason: str,
     witness: SignedWitness,
+    visit_id: int | None = None,
 ) -> LedgerEntry:
     """Waste what was drawn but not given, with a witness who signed in. Wastes come out of the draw, not the
-    vial: the vial's balance already fell when the dose was drawn."""
+    vial: the vial's balance already fell when the dose was drawn. `visit_id` names the visit the waste
+    closes when the draw itself does not."""
     require(by, Perm.DRAW_STOCK)
     amount = _positive(amount_mg)
     draw, given, wasted = _locked_draw(draw_id)
@@ -277,6 +281,7 @@ def record_waste(
         witness=witness,
         method=method,
         reason=reason.strip(),
+        visit_id=visit_id,
     )
     audit(
         by,
@@ -288,6 +293,101 @@ def record_waste(
         patient=draw.patient,
     )
     return entry
+
+
+@dataclass(frozen=True)
+class DrawTotals:
+    """One draw with what was given and wasted of it so far."""
+
+    draw: LedgerEntry
+    given_mg: Decimal
+    wasted_mg: Decimal
+
+    @property
+    def remaining_mg(self) -> Decimal:
+        return rules.remaining_on_draw(self.draw.amount_mg, self.given_mg, self.wasted_mg)
+
+
+def draws_for_visit(
+    *, clinic_id: int, dose_order_id: int, visit_id: int, since: dt.datetime
+) -> list[DrawTotals]:
+    """The draws made for a visit's dose, oldest first: drawn for the visit itself, or for its dose order
+    (without a visit) at or after `since` (the start of the visit's clinic day). A read without a
+    permission check: the calling service checks."""
+    draws = (
+        LedgerEntry.objects.filter(clinic_id=clinic_id, kind=rules.EntryKind.DRAWN)
+        .filter(
+            Q(visit_id=visit_id)
+            | Q(visit_id__isnull=True, dose_order_id=dose_order_id, occurred_at__gte=since)
+        )
+        .select_related("product", "vial", "patient")
+        .order_by("occurred_at", "pk")
+    )
+    result = []
+    for draw in draws:
+        totals = LedgerEntry.objects.filter(draw=draw).aggregate(
+            given=Sum("amount_mg", filter=Q(kind=rules.EntryKind.ADMINISTERED)),
+            wasted=Sum("amount_mg", filter=Q(kind=rules.EntryKind.WASTED)),
+        )
+        result.append(
+            DrawTotals(
+                draw=draw,
+                given_mg=rules.quantity(totals["given"] or 0),
+                wasted_mg=rules.quantity(totals["wasted"] or 0),
+            )
+        )
+    return result
+
+
+@transaction.atomic
+def settle_visit_draws(
+    *,
+    by: Any,
+    draws: list[DrawTotals],
+    given_mg: Decimal,
+    waste_mg: Decimal,
+    method: WasteMethod,
+    reason: str,
+    witness: SignedWitness,
+    visit_id: int,
+) -> list[LedgerEntry]:
+    """Close a visit's draws: record as given whatever of `given_mg` the ledger does not show as given yet,
+    then waste `waste_mg` with the witness, each taken from the draws oldest first. Returns the new
+    entries. Refused (nothing written) when the draws do not hold that much."""
+    require(by, Perm.DRAW_STOCK)
+    entries: list[LedgerEntry] = []
+    to_give = rules.quantity(given_mg - sum((item.given_mg for item in draws), rules.ZERO))
+    to_waste = rules.quantity(waste_mg)
+    for item in draws:
+        room = item.remaining_mg
+        give_here = min(max(to_give, rules.ZERO), room)
+        if give_here > 0:
+            entries.append(
+                record_administration(by=by, draw_id=item.draw.pk, amount_mg=give_here, visit_id=visit_id)
+            )
+            to_give -= give_here
+            room -= give_here
+        waste_here = min(to_waste, room)
+        if waste_here > 0:
+            entries.append(
+                record_waste(
+                    by=by,
+                    draw_id=item.draw.pk,
+                    amount_mg=waste_here,
+                    method=method,
+                    reason=reason,
+                    witness=witness,
+                    visit_id=visit_id,
+                )
+            )
+            to_waste -= waste_here
+    if to_give > 0 or to_waste > 0:
+        raise InventoryDomainError(
+            InventoryError.EXCEEDS_DRAWN,
+            f"The ledger's draws for this visit do not hold {rules.quantity(given_mg + waste_mg)} mg.",
+            field="amount_mg",
+        )
+    return entries
 
 
 def reconciliation_of(*, clinic_id: int, dose_order_id: int) -> rules.Reconciliation:

@@ -247,7 +247,12 @@ def draw(request: HttpRequest) -> HttpResponse:
     form = DrawForm(
         request.POST or None,
         vials=selectors.vials_in_stock(viewer=request.user, clinic=clinic),
-        initial={"patient_record_number": request.GET.get("patient", "")},
+        # A link from a visit fills in its patient, dose order and the order's dose (what the syringe holds).
+        initial={
+            "patient_record_number": request.GET.get("patient", ""),
+            "dose_order_id": request.GET.get("dose_order", ""),
+            "amount_mg": request.GET.get("amount_mg", ""),
+        },
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
