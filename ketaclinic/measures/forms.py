@@ -1,5 +1,6 @@
 """Forms for measures. The answer form is built from an instrument's definition, one radio group per item."""
 
+import re
 from typing import Any
 
 from django import forms
@@ -9,6 +10,9 @@ from ketaclinic.measures.rules.definitions import Definition
 from ketaclinic.measures.rules.scoring import applicable_items
 
 ITEM_PREFIX = "item_"
+# An item key that reads as a question number ("6", "6b") numbers its question, so the label agrees with
+# "Only if question 6 ..." and with the error messages, which name item keys.
+NUMBERED_KEY = re.compile(r"^\d{1,3}[a-z]?$")
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -37,7 +41,7 @@ class AnswersForm(forms.Form):
             elif not item.required:
                 help_text = "Optional."
             field = forms.TypedChoiceField(
-                label=f"{number}. {item.text}",
+                label=f"{item.key if NUMBERED_KEY.match(item.key) else number}. {item.text}",
                 choices=[(option.value, option.label) for option in item.options],
                 coerce=int,
                 required=False,

@@ -189,8 +189,9 @@ def test_the_fill_page_marks_conditional_questions_for_the_live_script(nurse, pa
     assert 'data-item="item_3" data-ask-if="item_2" data-ask-if-equals="1"' in page
     assert 'data-item="item_6b" data-ask-if="item_6" data-ask-if-equals="1"' in page
     assert 'data-item="item_2">' in page
-    # Before any answer the skip logic asks questions 1, 2 and 6.
+    # Before any answer the skip logic asks questions 1, 2 and 6; question 6b is numbered by its key.
     assert "0 of 3 answered" in page
+    assert "6b. Suicidal behaviour within the past 3 months" in page
 
 
 def test_a_hidden_yes_posted_on_the_fill_page_is_stored_and_the_crisis_text_shown(
