@@ -160,6 +160,16 @@ def test_cssrs_on_a_phone_hides_questions_3_to_5_until_question_2_is_yes(
     link = _cssrs_link(page, base)
     portal_link = _cssrs_link(page, base)
 
+    # Staff entry at the chair (tablet): the same live hiding.
+    page.set_viewport_size({"width": 1180, "height": 820})
+    patient_id = re.search(r"/patients/(\d+)/", page.url).group(1)  # type: ignore[union-attr]
+    page.goto(f"{base}/measures/patients/{patient_id}/")
+    page.get_by_role("link", name="C-SSRS screener", exact=True).click()
+    expect(_question(page, "3")).to_be_hidden()
+    _answer(page, "2", "Yes")
+    expect(_question(page, "3")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "cssrs-staff-q2-yes.png"), full_page=True)
+
     # The one-time phone link, no sign-in.
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     patient_page = phone.new_page()

@@ -494,8 +494,8 @@ def build_definition(raw: Any, protocol: Mapping[str, ProtocolNumber]) -> Defini
         if ("above" in alert) == ("at_least" in alert):
             checker.fail(f"{where}: give either 'above' or 'at_least'.")
             continue
-        name = "above" if "above" in alert else "at_least"
-        threshold = checker.number(alert.get(name), f"{where} '{name}'")
+        comparison = "above" if "above" in alert else "at_least"
+        threshold = checker.number(alert.get(comparison), f"{where} '{comparison}'")
         message = checker.text(alert, "message", where)
         action = checker.action_text(alert.get("action"), where)
         if threshold is not None:
@@ -503,8 +503,8 @@ def build_definition(raw: Any, protocol: Mapping[str, ProtocolNumber]) -> Defini
                 ItemAlert(
                     alert["item"],
                     message,
-                    above=threshold if name == "above" else None,
-                    at_least=threshold if name == "at_least" else None,
+                    above=threshold if comparison == "above" else None,
+                    at_least=threshold if comparison == "at_least" else None,
                     action=action,
                 )
             )

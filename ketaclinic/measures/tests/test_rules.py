@@ -482,6 +482,14 @@ SAME_DAY = "Same-day clinician review and a C-SSRS screen."
 IMMEDIATE = "Immediate: clinician assessment now; safety precautions until the patient is evaluated."
 
 
+def test_definitions_with_item_alerts_keep_their_names() -> None:
+    assert [shipped(key).name for key in ("phq9", "qids_sr16", "madrs")] == [
+        "Patient Health Questionnaire-9",
+        "Quick Inventory of Depressive Symptomatology, self-report (16 items)",
+        "Montgomery\u2013Åsberg Depression Rating Scale",
+    ]
+
+
 def test_qids_item12_alerts_at_the_protocols_three_tiers() -> None:
     messages = [
         [flag.message for flag in score(QIDS, _qids_answers(value), severe_band_alert=True).flags]
