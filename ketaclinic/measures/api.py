@@ -39,6 +39,7 @@ def _administration(item: Administration, corrected: bool) -> dict[str, Any]:
         "risk_level": item.risk_level,
         "provisional_diagnosis": item.provisional_diagnosis,
         "prorated": item.prorated,
+        "unasked_items": item.unasked_items,
         "context": item.context,
         "administered_at": item.administered_at,
         "submitted_via": item.submitted_via,

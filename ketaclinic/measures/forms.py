@@ -1,13 +1,18 @@
 """Forms for measures. The answer form is built from an instrument's definition, one radio group per item."""
 
+import re
 from typing import Any
 
 from django import forms
 
 from ketaclinic.measures.models import AlertAction, Context, InstrumentDefinition
 from ketaclinic.measures.rules.definitions import Definition
+from ketaclinic.measures.rules.scoring import applicable_items
 
 ITEM_PREFIX = "item_"
+# An item key that reads as a question number ("6", "6b") numbers its question, so the label agrees with
+# "Only if question 6 ..." and with the error messages, which name item keys.
+NUMBERED_KEY = re.compile(r"^\d{1,3}[a-z]?$")
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -19,7 +24,11 @@ class DateTimeInput(forms.DateTimeInput):
 
 class AnswersForm(forms.Form):
     """One radio group per item. Items are not 'required' here: the scoring rule decides what may be missing
-    and names every unanswered item in one message."""
+    and names every unanswered item in one message.
+
+    An item asked only under a condition (`ask_if`) carries it as `ask_if_name` / `ask_if_value` on its
+    field, for the page's script to hide it live while the condition does not hold. Without the script every
+    item shows; either way an answer to a skipped item reaches the service, which keeps and scores it."""
 
     def __init__(self, *args: Any, definition: Definition, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -31,8 +40,8 @@ class AnswersForm(forms.Form):
                 help_text = f"Only if question {item.ask_if.item} is answered {answer}."
             elif not item.required:
                 help_text = "Optional."
-            self.fields[ITEM_PREFIX + item.key] = forms.TypedChoiceField(
-                label=f"{number}. {item.text}",
+            field = forms.TypedChoiceField(
+                label=f"{item.key if NUMBERED_KEY.match(item.key) else number}. {item.text}",
                 choices=[(option.value, option.label) for option in item.options],
                 coerce=int,
                 required=False,
@@ -40,6 +49,10 @@ class AnswersForm(forms.Form):
                 widget=forms.RadioSelect(attrs={"class": "answer"}),
                 help_text=help_text,
             )
+            if item.ask_if is not None:
+                field.ask_if_name = ITEM_PREFIX + item.ask_if.item  # type: ignore[attr-defined]
+                field.ask_if_value = str(item.ask_if.equals)  # type: ignore[attr-defined]
+            self.fields[ITEM_PREFIX + item.key] = field
 
     def _label(self, item_key: str, value: int) -> str:
         item = self.definition.item_by_key.get(item_key)
@@ -55,6 +68,21 @@ class AnswersForm(forms.Form):
 
     def item_fields(self) -> list[Any]:
         return [self[name] for name in self.fields if name.startswith(ITEM_PREFIX)]
+
+    def _answers_so_far(self) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for field in self.item_fields():
+            value = field.value()
+            if isinstance(value, int) or (isinstance(value, str) and value.lstrip("-").isdigit()):
+                found[field.name.removeprefix(ITEM_PREFIX)] = int(value)
+        return found
+
+    def progress(self) -> tuple[int, int]:
+        """(answered, to ask): the items the skip logic asks given the answers so far, and how many of them
+        are answered (the page's script keeps both up to date as answers change)."""
+        answers = self._answers_so_far()
+        asked = applicable_items(self.definition, answers)
+        return sum(1 for item in asked if item.key in answers), len(asked)
 
 
 class StaffAnswersForm(AnswersForm):

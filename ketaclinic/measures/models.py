@@ -125,6 +125,9 @@ class Administration(models.Model):
     risk_label = models.CharField(max_length=100, blank=True)
     provisional_diagnosis = models.BooleanField(null=True)
     prorated = models.BooleanField(default=False)
+    # Items answered although the skip logic did not ask them: stored and scored like the rest, listed so a
+    # reader sees the answers did not follow the form (a C-SSRS "yes" to question 5 with question 2 "no").
+    unasked_items = models.JSONField(default=list, blank=True)
     context = models.CharField(max_length=20, choices=Context.choices)
     administered_at = models.DateTimeField()
     submitted_via = models.CharField(max_length=10, choices=SubmittedVia.choices)

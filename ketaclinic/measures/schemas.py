@@ -50,6 +50,7 @@ class AdministrationOut(Schema):
     risk_level: str
     provisional_diagnosis: bool | None
     prorated: bool
+    unasked_items: list[str]
     context: str
     administered_at: dt.datetime
     submitted_via: str

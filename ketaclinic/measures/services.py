@@ -263,6 +263,7 @@ def _create_administration(
         risk_label=score.risk_level.label if score.risk_level else "",
         provisional_diagnosis=score.provisional_diagnosis,
         prorated=score.prorated,
+        unasked_items=list(score.unasked),
         context=context,
         administered_at=administered_at,
         submitted_via=submitted_via,
@@ -300,8 +301,13 @@ def _summary(administration: Administration) -> str:
     band = f" ({administration.band_label})" if administration.band_label else ""
     risk = f" ({administration.risk_label})" if administration.risk_label else ""
     alerts = f"; {len(administration.flags)} alert(s)" if administration.flags else ""
+    unasked = (
+        f"; kept answers to question(s) the form skips: {', '.join(administration.unasked_items)}"
+        if administration.unasked_items
+        else ""
+    )
     total = f"{administration.total.normalize():f}"
-    return f"{administration.instrument.short_name} total {total}{band}{risk}{alerts}"
+    return f"{administration.instrument.short_name} total {total}{band}{risk}{alerts}{unasked}"
 
 
 @transaction.atomic

@@ -282,14 +282,14 @@ def fill(request: HttpRequest, token: str) -> HttpResponse:
             clinic_id=made.patient.clinic_id,
             summary="fill-in page opened" if request.method == "GET" else "fill-in page re-shown",
         )
-    answered = sum(1 for field in form.item_fields() if field.value() not in (None, ""))
+    answered, item_count = form.progress()
     context = {
         "definition": definition,
         "form": form,
         "clinic": made.patient.clinic,
         "crisis_text": selectors.crisis_resources_text(),
         "answered": answered,
-        "item_count": len(definition.items),
+        "item_count": item_count,
     }
     return render(request, "measures/fill.html", context, status=422 if form.errors else 200)
 

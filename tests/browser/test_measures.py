@@ -20,6 +20,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import ROOT, _free_port
+from tests.browser.test_dosing import (
+    fresh_totp_window_afterwards,  # noqa: F401 (a fixture: the PHQ-9 test signs in the same staff)
+    sign_in_with_second_factor,
+)
 from tests.browser.test_patients import sign_in
 
 pytestmark = pytest.mark.browser
@@ -119,4 +123,115 @@ def test_patient_fills_phq9_on_a_phone_and_the_clinician_acknowledges_the_alert(
     remaining = doctor.get_by_role("region", name="Open safety alerts")
     expect(remaining.locator("li", has_text="Hughes")).to_have_count(1)
     expect(remaining.locator("li", has_text="Marsh")).to_have_count(0)
+    tablet.close()
+
+
+SHOTS = Path("/tmp/shots-suicide-risk")
+
+
+def _cssrs_link(page: Page, base: str) -> str:
+    page.goto(f"{base}/home/")
+    page.get_by_role("link", name="Patients", exact=True).click()
+    page.get_by_role("searchbox", name="Find a patient").fill("marsh")
+    page.locator("#results").get_by_role("link", name=re.compile("Marsh")).first.click()
+    page.wait_for_url(re.compile(r"/patients/\d+/"))
+    patient_id = re.search(r"/patients/(\d+)/", page.url).group(1)  # type: ignore[union-attr]
+    page.goto(f"{base}/measures/patients/{patient_id}/send/")
+    page.get_by_label("Questionnaire").select_option(
+        label="C-SSRS screener — Columbia Suicide Severity Rating Scale, screener (recent)"
+    )
+    page.get_by_label(re.compile("E-mail the link")).uncheck()
+    page.get_by_role("button", name="Create link").click()
+    link = page.locator("a.fill-link").get_attribute("href")
+    assert link is not None
+    return link
+
+
+def _question(page: Page, key: str):  # type: ignore[no-untyped-def]
+    return page.locator(f'fieldset[data-item="item_{key}"]')
+
+
+def _answer(page: Page, key: str, label: str) -> None:
+    _question(page, key).get_by_text(label, exact=True).click()
+
+
+@pytest.mark.usefixtures("fresh_totp_window_afterwards")
+def test_cssrs_on_a_phone_hides_questions_3_to_5_until_question_2_is_yes(
+    page: Page, browser: Browser, measures_server_url: str
+) -> None:
+    base = measures_server_url
+    SHOTS.mkdir(exist_ok=True)
+    # The PHQ-9 test above signs in the same demo staff: their TOTP code works once per 30-second window.
+    sign_in_with_second_factor(page, base, "nurse")
+    link = _cssrs_link(page, base)
+    portal_link = _cssrs_link(page, base)
+
+    # Staff entry at the chair (tablet): the same live hiding.
+    page.set_viewport_size({"width": 1180, "height": 820})
+    patient_id = re.search(r"/patients/(\d+)/", page.url).group(1)  # type: ignore[union-attr]
+    page.goto(f"{base}/measures/patients/{patient_id}/")
+    page.get_by_role("link", name="C-SSRS screener", exact=True).click()
+    expect(_question(page, "3")).to_be_hidden()
+    _answer(page, "2", "Yes")
+    expect(_question(page, "3")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "cssrs-staff-q2-yes.png"), full_page=True)
+
+    # The one-time phone link, no sign-in.
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    patient_page = phone.new_page()
+    patient_page.goto(link)
+    expect(patient_page.get_by_role("heading", name=re.compile("Columbia Suicide Severity"))).to_be_visible()
+    for key in ("3", "4", "5", "6b"):
+        expect(_question(patient_page, key)).to_be_hidden()
+    expect(patient_page.get_by_text("0 of 3 answered")).to_be_visible()
+    _answer(patient_page, "1", "Yes")
+    _answer(patient_page, "2", "No")
+    for key in ("3", "4", "5"):
+        expect(_question(patient_page, key)).to_be_hidden()
+    patient_page.screenshot(path=str(SHOTS / "cssrs-link-q2-no.png"), full_page=True)
+    _answer(patient_page, "2", "Yes")
+    for key in ("3", "4", "5"):
+        expect(_question(patient_page, key)).to_be_visible()
+    expect(patient_page.get_by_text("2 of 6 answered")).to_be_visible()
+    patient_page.screenshot(path=str(SHOTS / "cssrs-link-q2-yes.png"), full_page=True)
+    # A "yes" given before question 2 went back to "no" is hidden, not dropped: it is sent and scored.
+    _answer(patient_page, "4", "Yes")
+    _answer(patient_page, "2", "No")
+    expect(_question(patient_page, "4")).to_be_hidden()
+    _answer(patient_page, "6", "Yes")
+    expect(_question(patient_page, "6b")).to_be_visible()
+    _answer(patient_page, "6b", "No")
+    patient_page.get_by_role("button", name="Send my answers").click()
+    expect(patient_page.get_by_role("heading", name="Thank you")).to_be_visible()
+    phone.close()
+
+    # The same form in the portal, signed in as the patient, at phone size.
+    portal = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    lena = portal.new_page()
+    sign_in(lena, base, "lena")
+    lena.goto(f"{base}/my/")
+    lena.locator("li", has_text="Columbia").get_by_role("link", name="Fill in now").click()
+    assert lena.url.endswith(portal_link.split(base, 1)[-1])
+    for key in ("3", "4", "5"):
+        expect(_question(lena, key)).to_be_hidden()
+    _answer(lena, "2", "No")
+    for key in ("3", "4", "5"):
+        expect(_question(lena, key)).to_be_hidden()
+    lena.screenshot(path=str(SHOTS / "cssrs-portal-q2-no.png"), full_page=True)
+    _answer(lena, "2", "Yes")
+    for key in ("3", "4", "5"):
+        expect(_question(lena, key)).to_be_visible()
+    lena.screenshot(path=str(SHOTS / "cssrs-portal-q2-yes.png"), full_page=True)
+    portal.close()
+
+    # The clinician sees the high-risk alert the hidden "yes" to question 4 raised.
+    tablet = browser.new_context(viewport={"width": 1180, "height": 820})
+    doctor = tablet.new_page()
+    sign_in_with_second_factor(doctor, base, "drchen")
+    panel = doctor.get_by_role("region", name="Open safety alerts")
+    expect(
+        panel.locator("li", has_text="Marsh").get_by_text(
+            re.compile(r"C-SSRS screener: High risk\. Immediate: .* Includes question 4")
+        )
+    ).to_be_visible()
     tablet.close()

@@ -95,7 +95,8 @@ class Band:
 
 @dataclass(frozen=True)
 class Group:
-    """A domain, cluster, subscale or triage level: a named set of items."""
+    """A domain, cluster, subscale or triage level: a named set of items. A triage level that alerts may
+    carry the action the protocol recommends for it (`action`)."""
 
     key: str
     label: str
@@ -103,13 +104,32 @@ class Group:
     combine: str = "sum"
     min_items_present: int = 0
     alert: bool = False
+    action: str = ""
 
 
 @dataclass(frozen=True)
 class ItemAlert:
+    """An alert on one item's answer: it fires when the value is above `above` (when given) or at least
+    `at_least` (when given). An item may have several, one per tier of urgency; only the highest that fires
+    is raised. `action` is what the protocol recommends at that tier."""
+
     item: str
-    above: Decimal
     message: str
+    above: Decimal | None = None
+    at_least: Decimal | None = None
+    action: str = ""
+
+    def fires(self, value: int) -> bool:
+        if self.above is not None:
+            return value > self.above
+        return self.at_least is not None and value >= self.at_least
+
+    @property
+    def threshold(self) -> Decimal:
+        """The lowest whole-number answer that fires (answers are whole numbers), for ordering tiers."""
+        if self.above is not None:
+            return self.above + 1
+        return self.at_least if self.at_least is not None else Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -231,6 +251,21 @@ class _Checker:
             return None
         return Decimal(str(raw))
 
+    def action_text(self, raw: Any, where: str) -> str:
+        """An action text, given literally or as {"protocol": key} naming a text entry of the protocol."""
+        if raw is None:
+            return ""
+        if isinstance(raw, dict) and set(raw) == {"protocol"}:
+            key = raw["protocol"]
+            if key not in self.protocol or not isinstance(self.protocol[key], str):
+                self.fail(f"{where}: protocol key '{key}' is missing or not a text.")
+                return ""
+            return str(self.protocol[key]).strip()
+        if not isinstance(raw, str):
+            self.fail(f'{where}: \'action\' is text or {{"protocol": "key"}}.')
+            return ""
+        return raw.strip()
+
     def item_list(self, raw: Any, where: str) -> tuple[str, ...]:
         if isinstance(raw, dict) and set(raw) == {"protocol"}:
             key = raw["protocol"]
@@ -327,6 +362,18 @@ def _items(checker: _Checker, raw: Mapping[str, Any]) -> tuple[Item, ...]:
     for item in items:
         if item.ask_if is not None and item.ask_if.item not in keys:
             checker.fail(f"item {item.key}: 'ask_if' names item '{item.ask_if.item}', which does not exist.")
+    # Each item is asked only when the item it depends on is asked and answered as its condition says; a
+    # chain of conditions that loops back makes an item that can never be asked.
+    conditions = {item.key: item.ask_if.item for item in items if item.ask_if is not None}
+    for start in conditions:
+        current: str | None = conditions[start]
+        for _ in range(len(conditions)):
+            if current == start:
+                checker.fail(f"item {start}: its 'ask_if' conditions loop back to it, so it is never asked.")
+                break
+            current = conditions.get(current or "")
+            if current is None:
+                break
     if not any(item.scored for item in items):
         checker.fail("At least one item must be scored.")
     return tuple(items)
@@ -355,7 +402,8 @@ def _groups(checker: _Checker, raw: Any, name: str, item_keys: set[str]) -> tupl
         if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 0:
             checker.fail(f"{where}: 'min_items_present' is a whole number.")
             minimum = 0
-        groups.append(Group(key, label, members, combine, minimum, bool(group.get("alert", False))))
+        action = checker.action_text(group.get("action"), where)
+        groups.append(Group(key, label, members, combine, minimum, bool(group.get("alert", False)), action))
     return tuple(groups)
 
 
@@ -443,10 +491,23 @@ def build_definition(raw: Any, protocol: Mapping[str, ProtocolNumber]) -> Defini
         if not isinstance(alert, dict) or alert.get("item") not in item_keys:
             checker.fail(f"{where}: must name an existing 'item'.")
             continue
-        above = checker.number(alert.get("above"), f"{where} 'above'")
+        if ("above" in alert) == ("at_least" in alert):
+            checker.fail(f"{where}: give either 'above' or 'at_least'.")
+            continue
+        comparison = "above" if "above" in alert else "at_least"
+        threshold = checker.number(alert.get(comparison), f"{where} '{comparison}'")
         message = checker.text(alert, "message", where)
-        if above is not None:
-            item_alerts.append(ItemAlert(alert["item"], above, message))
+        action = checker.action_text(alert.get("action"), where)
+        if threshold is not None:
+            item_alerts.append(
+                ItemAlert(
+                    alert["item"],
+                    message,
+                    above=threshold if comparison == "above" else None,
+                    at_least=threshold if comparison == "at_least" else None,
+                    action=action,
+                )
+            )
     outcome_raw = raw.get("outcome", {})
     if not isinstance(outcome_raw, dict):
         checker.fail("'outcome' must be an object.")

@@ -42,19 +42,37 @@ class Score:
     prorated: bool
     missing: tuple[str, ...]
     flags: tuple[Flag, ...]
+    # Items answered although their `ask_if` condition did not hold: kept, stored and scored like the rest.
+    unasked: tuple[str, ...] = ()
 
 
 def applicable_items(definition: Definition, answers: Mapping[str, int]) -> tuple[Item, ...]:
-    """The items to ask given the answers so far: an item with `ask_if` only when its condition holds."""
-    return tuple(
-        item
-        for item in definition.items
-        if item.ask_if is None or answers.get(item.ask_if.item) == item.ask_if.equals
-    )
+    """The items to ask given the answers so far: an item with `ask_if` only when the item it depends on is
+    itself asked and answered as the condition says (so a chain of conditions is followed to its start)."""
+    by_key = definition.item_by_key
+    asked: dict[str, bool] = {}
+
+    def is_asked(key: str, depth: int) -> bool:
+        if key in asked:
+            return asked[key]
+        item = by_key[key]
+        condition = item.ask_if
+        # The depth bound only matters for a looping chain, which the definition check refuses.
+        result = condition is None or (
+            depth < len(by_key)
+            and condition.item in by_key
+            and answers.get(condition.item) == condition.equals
+            and is_asked(condition.item, depth + 1)
+        )
+        asked[key] = result
+        return result
+
+    return tuple(item for item in definition.items if is_asked(item.key, 0))
 
 
 def checked_answers(definition: Definition, answers: Mapping[str, int | None]) -> dict[str, int]:
-    """The answers to keep: each a value its item offers; answers to items that do not apply are dropped.
+    """The answers to keep: every answer given, each a value its item offers. An answer to an item the
+    skip logic would not have asked is kept too: a patient's statement is never dropped (see `unasked`).
 
     Raises InvalidAnswer for an unknown item or a value the item does not offer."""
     by_key = definition.item_by_key
@@ -66,8 +84,13 @@ def checked_answers(definition: Definition, answers: Mapping[str, int | None]) -
         if item is None or isinstance(value, bool) or not isinstance(value, int) or value not in item.values:
             raise InvalidAnswer(key, value)
         given[key] = value
-    asked = {item.key for item in applicable_items(definition, given)}
-    return {key: value for key, value in given.items() if key in asked}
+    return given
+
+
+def unasked_answers(definition: Definition, answers: Mapping[str, int]) -> tuple[str, ...]:
+    """The items answered although their `ask_if` condition did not hold, in the instrument's order."""
+    asked = {item.key for item in applicable_items(definition, answers)}
+    return tuple(item.key for item in definition.items if item.key in answers and item.key not in asked)
 
 
 def missing_items(definition: Definition, answers: Mapping[str, int]) -> tuple[str, ...]:
@@ -97,14 +120,15 @@ def score_domains(
     of the domains."""
     subscores: dict[str, Decimal] = {}
     for group in groups:
-        values = [answers[key] for key in group.items]
-        subscores[group.key] = Decimal(max(values) if group.combine == "max" else sum(values))
+        # An item its condition leaves unasked (and unanswered) has no value: the others decide the domain.
+        values = [answers[key] for key in group.items if key in answers]
+        subscores[group.key] = Decimal(max(values, default=0) if group.combine == "max" else sum(values))
     return sum(subscores.values(), Decimal(0)), subscores
 
 
 def score_subscales(groups: tuple[Group, ...], answers: Mapping[str, int]) -> dict[str, Decimal]:
     """Subscales family (CADSS): each subscale is the sum of its items."""
-    return {group.key: Decimal(sum(answers[key] for key in group.items)) for group in groups}
+    return {group.key: Decimal(sum(answers.get(key, 0) for key in group.items)) for group in groups}
 
 
 def provisional_diagnosis(
@@ -113,7 +137,7 @@ def provisional_diagnosis(
     """Clusters family (PCL-5 DSM-5 rule): every cluster has at least its minimum of items rated at or above
     `item_present_from`."""
     return all(
-        sum(1 for key in group.items if answers[key] >= item_present_from) >= group.min_items_present
+        sum(1 for key in group.items if answers.get(key, 0) >= item_present_from) >= group.min_items_present
         for group in groups
     )
 
@@ -136,23 +160,43 @@ def band_for(total: Decimal, bands: tuple[Band, ...]) -> Band | None:
     return found
 
 
+def _with_action(message: str, action: str) -> str:
+    return f"{message} {action}" if action else message
+
+
 def item_flags(item_alerts: tuple[ItemAlert, ...], answers: Mapping[str, int]) -> list[Flag]:
-    """A flag for each item answered above its alert threshold (PHQ-9 item 9 above 0)."""
+    """One flag for each item whose answer fires an alert (PHQ-9 item 9 above 0, QIDS-SR16 item 12 at
+    least 1, ...): of an item's tiers, the highest that fires, with the action it recommends."""
+    highest: dict[str, ItemAlert] = {}
+    for alert in item_alerts:
+        if alert.item in answers and alert.fires(answers[alert.item]):
+            current = highest.get(alert.item)
+            if current is None or alert.threshold > current.threshold:
+                highest[alert.item] = alert
     return [
-        Flag(FlagKind.ITEM_ABOVE, alert.message)
-        for alert in item_alerts
-        if alert.item in answers and answers[alert.item] > alert.above
+        Flag(FlagKind.ITEM_ABOVE, _with_action(alert.message, alert.action)) for alert in highest.values()
     ]
 
 
+def _unasked_note(definition: Definition, answers: Mapping[str, int], unasked: tuple[str, ...]) -> str:
+    by_key = definition.item_by_key
+    raised = [key for key in unasked if answers[key] > by_key[key].min_value]
+    if not raised:
+        return ""
+    return f" Includes question {', '.join(raised)}, answered although the form skips it."
+
+
 def score(definition: Definition, answers: Mapping[str, int | None], *, severe_band_alert: bool) -> Score:
-    """Score one administration.
+    """Score one administration on every answer given. An answer to an item the skip logic would not have
+    asked is scored like the others (a C-SSRS "yes" to question 5 while question 2 is "no" reaches high risk),
+    listed in `unasked` and named in the alerts it contributes to.
 
     Raises InvalidAnswer for a value an item does not offer, and MissingAnswers when an item that applies is
     unanswered and the instrument refuses missing answers (or more are missing than it may prorate, or the
     missing item carries a safety alert: a risk question is never guessed).
     """
     given = checked_answers(definition, answers)
+    unasked = unasked_answers(definition, given)
     missing = missing_items(definition, given)
     alert_items = {alert.item for alert in definition.item_alerts}
     prorated = False
@@ -173,8 +217,9 @@ def score(definition: Definition, answers: Mapping[str, int | None], *, severe_b
     scored_values = [given[item.key] for item in definition.scored_items if item.key in given]
     match definition.family:
         case Family.SUM:
+            asked = {item.key for item in applicable_items(definition, given)} | set(given)
             total = (
-                prorated_sum(scored_values, len(definition.scored_items))
+                prorated_sum(scored_values, sum(1 for item in definition.scored_items if item.key in asked))
                 if prorated
                 else score_sum(scored_values)
             )
@@ -192,9 +237,11 @@ def score(definition: Definition, answers: Mapping[str, int | None], *, severe_b
             risk = triage_level(definition.groups, given)
             total = Decimal(sum(1 for item in definition.scored_items if given.get(item.key, 0) > 0))
     band = band_for(total, definition.bands)
-    flags = item_flags(definition.item_alerts, given)
+    note = _unasked_note(definition, given, unasked)
+    flags = [Flag(flag.kind, flag.message + note) for flag in item_flags(definition.item_alerts, given)]
     if risk is not None and risk.alert:
-        flags.append(Flag(FlagKind.RISK_LEVEL, f"{definition.short_name}: {risk.label}."))
+        message = _with_action(f"{definition.short_name}: {risk.label}.", risk.action)
+        flags.append(Flag(FlagKind.RISK_LEVEL, message + note))
     if severe_band_alert and band is not None and band.alert:
         flags.append(
             Flag(FlagKind.SEVERE_BAND, f"{definition.short_name} total {total.normalize():f}: {band.label}.")
@@ -208,4 +255,5 @@ def score(definition: Definition, answers: Mapping[str, int | None], *, severe_b
         prorated=prorated,
         missing=missing,
         flags=tuple(flags),
+        unasked=unasked,
     )

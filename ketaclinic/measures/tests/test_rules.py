@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from ketaclinic.measures.errors import InvalidAnswer, InvalidDefinition, MissingAnswers
 from ketaclinic.measures.rules import outcomes, schedule
 from ketaclinic.measures.rules.definitions import OutcomeCriteria, build_definition
-from ketaclinic.measures.rules.scoring import FlagKind, band_for, score
+from ketaclinic.measures.rules.scoring import FlagKind, band_for, checked_answers, score
 from ketaclinic.measures.tests.conftest import phq9_answers, shipped, shipped_protocol, shipped_raw
 
 PHQ9 = shipped("phq9")
@@ -286,3 +286,264 @@ def test_raising_one_pcl5_item_never_removes_the_provisional_diagnosis(values, i
     answers[str(index + 1)] = 4
     after = score(PCL5, answers, severe_band_alert=True).provisional_diagnosis
     assert not (before and not after)
+
+
+# Suicide-risk screening: no answer dropped, C-SSRS triage (PROTOCOL.md Part C §C1), suicide items (§C2) ----
+
+MADRS = shipped("madrs")
+CSSRS_ITEMS = ("1", "2", "3", "4", "5", "6", "6b")
+
+
+def _cssrs_level(answers: dict[str, int]) -> str | None:
+    found = score(CSSRS, answers, severe_band_alert=True).risk_level
+    return found.key if found else None
+
+
+@pytest.mark.parametrize(
+    ("answers", "level"),
+    [
+        ({"1": 1, "2": 1, "3": 0, "4": 0, "5": 0, "6": 1, "6b": 1}, "high"),  # behaviour in the past 3 months
+        ({"1": 0, "2": 0, "6": 1, "6b": 1}, "high"),
+        ({"1": 1, "2": 1, "3": 0, "4": 1, "5": 0, "6": 0}, "high"),  # intent
+        ({"1": 1, "2": 1, "3": 1, "4": 0, "5": 1, "6": 0}, "high"),  # plan and intent
+        ({"1": 0, "2": 0, "6": 1, "6b": 0}, "moderate"),  # lifetime behaviour longer ago
+        ({"1": 1, "2": 1, "3": 1, "4": 0, "5": 0, "6": 0}, "moderate"),  # a method
+        ({"1": 1, "2": 0, "6": 0}, "low"),
+        ({"1": 0, "2": 1, "3": 0, "4": 0, "5": 0, "6": 0}, "low"),
+        ({"1": 0, "2": 0, "6": 0}, None),
+    ],
+)
+def test_cssrs_triage_follows_the_columbia_triage_points(answers, level) -> None:
+    assert _cssrs_level(answers) == level
+
+
+def test_cssrs_lifetime_behaviour_longer_ago_alerts_with_the_protocols_action() -> None:
+    result = score(CSSRS, {"1": 0, "2": 0, "6": 1, "6b": 0}, severe_band_alert=True)
+    assert [(flag.kind, flag.message) for flag in result.flags] == [
+        (
+            FlagKind.RISK_LEVEL,
+            "C-SSRS screener: Moderate risk. Clinician review; outpatient mental-health referral and crisis "
+            "line information.",
+        )
+    ]
+
+
+def test_cssrs_a_hidden_yes_to_a_plan_is_kept_scored_high_and_named() -> None:
+    answers = {"1": 0, "2": 0, "3": 0, "4": 0, "5": 1, "6": 0}
+    result = score(CSSRS, answers, severe_band_alert=True)
+    assert checked_answers(CSSRS, answers) == answers
+    assert (result.risk_level.key if result.risk_level else None, result.unasked, result.total) == (
+        "high",
+        ("3", "4", "5"),
+        Decimal(1),
+    )
+    assert [flag.message for flag in result.flags] == [
+        "C-SSRS screener: High risk. Immediate: safety precautions until a mental-health professional "
+        "evaluates the patient. Includes question 5, answered although the form skips it."
+    ]
+
+
+def test_cssrs_a_hidden_yes_to_recent_behaviour_is_kept_and_scored_high() -> None:
+    answers = {"1": 0, "2": 0, "6": 0, "6b": 1}
+    result = score(CSSRS, answers, severe_band_alert=True)
+    assert checked_answers(CSSRS, answers) == answers
+    assert (_cssrs_level(answers), result.unasked) == ("high", ("6b",))
+
+
+def _c1_level(answers: dict[str, int]) -> str | None:
+    """PROTOCOL.md Part C §C1 written out independently of the definition and the protocol file."""
+    yes = {key for key, value in answers.items() if value == 1}
+    if yes & {"4", "5", "6b"}:
+        return "high"
+    if yes & {"3", "6"}:
+        return "moderate"
+    if yes & {"1", "2"}:
+        return "low"
+    return None
+
+
+@given(st.fixed_dictionaries({}, optional={key: st.integers(0, 1) for key in CSSRS_ITEMS}))
+def test_cssrs_every_answer_is_kept_and_the_highest_risk_any_answer_implies_wins(answers) -> None:
+    answers = dict(answers)
+    for key in ("1", "2", "6"):
+        answers.setdefault(key, 0)
+    # Whatever the skip logic asks must be answered; anything else given (asked or not) is kept.
+    if answers["2"] == 1:
+        for key in ("3", "4", "5"):
+            answers.setdefault(key, 0)
+    if answers["6"] == 1:
+        answers.setdefault("6b", 0)
+    result = score(CSSRS, answers, severe_band_alert=True)
+    assert checked_answers(CSSRS, answers) == answers
+    assert (result.risk_level.key if result.risk_level else None) == _c1_level(answers)
+    assert result.total == sum(answers.values())
+    assert bool(result.flags) is (_c1_level(answers) is not None)
+
+
+def _conditional_clinic_scale(family: str = "sum") -> dict:
+    """A clinic's own scale with a chain of conditions: b only if a is yes, c only if b is 3."""
+    yes_no = [{"value": 0, "label": "No"}, {"value": 1, "label": "Yes"}]
+    zero_to_three = [{"value": value, "label": str(value)} for value in range(4)]
+    raw = {
+        "format": 1,
+        "key": "clinic_check",
+        "version": 1,
+        "name": "Clinic check",
+        "short_name": "Check",
+        "respondent": "self",
+        "items": [
+            {"key": "a", "text": "Any thoughts of harm?", "options": yes_no},
+            {
+                "key": "b",
+                "text": "How often?",
+                "options": zero_to_three,
+                "ask_if": {"item": "a", "equals": 1},
+            },
+            {"key": "c", "text": "A plan?", "options": yes_no, "ask_if": {"item": "b", "equals": 3}},
+        ],
+        "scoring": {"family": family},
+        "bands": [],
+        "item_alerts": [
+            {"item": "b", "at_least": 2, "message": "Check item b.", "action": "Call today."},
+            {"item": "c", "above": 0, "message": "Check item c."},
+        ],
+        "missing_answers": {"rule": "refuse", "why": "test"},
+        "licence": "Clinic's own.",
+    }
+    if family == "domains":
+        raw["scoring"]["domains"] = [
+            {"key": "thoughts", "label": "Thoughts", "items": ["a", "b"], "combine": "max"},
+            {"key": "plan", "label": "Plan", "items": ["c"], "combine": "max"},
+        ]
+    return raw
+
+
+@given(
+    st.integers(0, 1),
+    st.one_of(st.none(), st.integers(0, 3)),
+    st.one_of(st.none(), st.integers(0, 1)),
+    st.sampled_from(["sum", "domains"]),
+)
+def test_a_clinic_scale_keeps_and_scores_every_conditional_answer(a, b, c, family) -> None:
+    definition = build_definition(_conditional_clinic_scale(family), {})
+    answers = {"a": a, "b": b, "c": c}
+    given = {key: value for key, value in answers.items() if value is not None}
+    asks_b, asks_c = a == 1, a == 1 and b == 3
+    if (asks_b and b is None) or (asks_c and c is None):
+        with pytest.raises(MissingAnswers):
+            score(definition, answers, severe_band_alert=True)
+        return
+    result = score(definition, answers, severe_band_alert=True)
+    assert checked_answers(definition, answers) == given
+    unasked = [key for key, asked in (("b", asks_b), ("c", asks_c)) if key in given and not asked]
+    assert list(result.unasked) == unasked
+    expected_flags = []
+    if b is not None and b >= 2:
+        expected_flags.append("Check item b. Call today.")
+    if c == 1:
+        expected_flags.append("Check item c.")
+    assert [flag.message.split(" Includes")[0] for flag in result.flags] == expected_flags
+    if family == "sum":
+        assert result.total == sum(given.values())
+    else:
+        assert result.total == max(a, b or 0) + (c or 0)
+
+
+def test_a_condition_that_loops_back_is_refused() -> None:
+    raw = _conditional_clinic_scale()
+    raw["items"][0]["ask_if"] = {"item": "c", "equals": 1}
+    with pytest.raises(InvalidDefinition) as refused:
+        build_definition(raw, {})
+    assert refused.value.problems == [
+        "item a: its 'ask_if' conditions loop back to it, so it is never asked.",
+        "item b: its 'ask_if' conditions loop back to it, so it is never asked.",
+        "item c: its 'ask_if' conditions loop back to it, so it is never asked.",
+    ]
+
+
+def test_an_item_alert_gives_either_above_or_at_least() -> None:
+    raw = _conditional_clinic_scale()
+    raw["item_alerts"][0]["above"] = 1
+    with pytest.raises(InvalidDefinition) as refused:
+        build_definition(raw, {})
+    assert refused.value.problems == ["item alert 1: give either 'above' or 'at_least'."]
+
+
+def _qids_answers(item12: int) -> dict[str, int]:
+    return {**{str(number): 0 for number in range(1, 17)}, "12": item12}
+
+
+def _madrs_answers(item10: int) -> dict[str, int]:
+    return {**{str(number): 0 for number in range(1, 11)}, "10": item10}
+
+
+REVIEW = "Review at the next contact."
+SAME_DAY = "Same-day clinician review and a C-SSRS screen."
+IMMEDIATE = "Immediate: clinician assessment now; safety precautions until the patient is evaluated."
+
+
+def test_definitions_with_item_alerts_keep_their_names() -> None:
+    assert [shipped(key).name for key in ("phq9", "qids_sr16", "madrs")] == [
+        "Patient Health Questionnaire-9",
+        "Quick Inventory of Depressive Symptomatology, self-report (16 items)",
+        "Montgomery\u2013Åsberg Depression Rating Scale",
+    ]
+
+
+def test_qids_item12_alerts_at_the_protocols_three_tiers() -> None:
+    messages = [
+        [flag.message for flag in score(QIDS, _qids_answers(value), severe_band_alert=True).flags]
+        for value in range(4)
+    ]
+    assert messages == [
+        [],
+        [f"QIDS-SR16 item 12: thoughts of death or suicide. {REVIEW}"],
+        [f"QIDS-SR16 item 12: thinks of suicide or death several times a week or more. {SAME_DAY}"],
+        [
+            "QIDS-SR16 item 12: thinks of suicide several times a day in detail, has made plans, or has "
+            f"tried. {IMMEDIATE}"
+        ],
+    ]
+
+
+def test_madrs_item10_alerts_from_4_and_immediately_at_6() -> None:
+    messages = [
+        [flag.message for flag in score(MADRS, _madrs_answers(value), severe_band_alert=True).flags]
+        for value in range(7)
+    ]
+    same_day = (
+        f"MADRS item 10: suicidal thoughts rated 4 or more (better off dead, suicide considered). {SAME_DAY}"
+    )
+    immediate = f"MADRS item 10: explicit plans or active preparation for suicide. {IMMEDIATE}"
+    assert messages == [[], [], [], [], [same_day], [same_day], [immediate]]
+
+
+def test_phq9_item9_escalates_to_a_same_day_review_from_more_than_half_the_days() -> None:
+    messages = [
+        [
+            flag.message
+            for flag in score(PHQ9, phq9_answers(0, 0, 0, 0, 0, 0, 0, 0, value), severe_band_alert=True).flags
+        ]
+        for value in range(4)
+    ]
+    review = f"PHQ-9 item 9: thoughts of being better off dead or of self-harm. {REVIEW}"
+    same_day = (
+        "PHQ-9 item 9: thoughts of being better off dead or of self-harm on more than half the days or more. "
+        f"{SAME_DAY}"
+    )
+    assert messages == [[], [review], [same_day], [same_day]]
+
+
+@given(st.integers(0, 3), st.integers(0, 3))
+def test_a_higher_suicide_item_answer_never_lowers_the_alert_tier(low, high) -> None:
+    low, high = sorted((low, high))
+    tiers = ["", REVIEW, SAME_DAY, IMMEDIATE]
+
+    def tier(value: int) -> int:
+        flags = score(QIDS, _qids_answers(value), severe_band_alert=True).flags
+        return max(
+            (index for index, action in enumerate(tiers) for f in flags if action and action in f.message),
+            default=0,
+        )
+
+    assert tier(low) <= tier(high)
