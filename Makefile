@@ -29,15 +29,15 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 install: $(VENV)/.installed node_modules/.package-lock.json
 
+# Ctrl-C reaches every process of the group; the background ones ignore it (a shell's background jobs do), so
+# the trap stops them, after clearing itself (the `kill 0` it used signalled its own shell again, re-entering
+# the trap until bash crashed). Links in e-mails (sent by the task worker) follow HOST and PORT.
 run: install
 	@mkdir -p var
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_demo
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	@echo "Serving ketaclinic at http://$(HOST):$(PORT)/ (web, task worker, reminders every 5 min, a bedside-monitor simulator on the demo infusion). Ctrl-C stops all."
-	@# Ctrl-C reaches every process of the group; the background ones ignore it (a shell's background jobs
-	@# do), so the trap stops them. It clears itself first: `kill 0` in a trap on TERM re-entered the trap
-	@# until bash crashed. Links in e-mails (sent by the task worker) follow HOST and PORT.
 	@export KETACLINIC_BASE_URL="http://$(HOST):$(PORT)"; \
 	  trap 'trap - EXIT INT TERM; kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
 	  $(MANAGE) db_worker --interval 1 & \
