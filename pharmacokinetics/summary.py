@@ -146,6 +146,6 @@ def _first_below(
     first = int(after[0])
     low = max(float(times[first - 1]), peak_at)
     high = float(times[first])
-    from scipy.optimize import brentq  # type: ignore[import-untyped]
+    from scipy.optimize import brentq
 
     return float(brentq(lambda t: at(float(t)) - threshold, low, high, xtol=_TIME_TOLERANCE_MIN))
