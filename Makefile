@@ -9,6 +9,8 @@ MANAGE := $(PY) manage.py
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes per suite (pytest-xdist); `auto` is one per core. WORKERS=0 runs in one process.
+WORKERS ?= auto
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: install run serve test test-pg test-browser lint typecheck bench ci totp clean
@@ -27,23 +29,30 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 install: $(VENV)/.installed node_modules/.package-lock.json
 
+# Ctrl-C reaches every process of the group; the background ones ignore it (a shell's background jobs do), so
+# the trap stops them, after clearing itself (the `kill 0` it used signalled its own shell again, re-entering
+# the trap until bash crashed). Links in e-mails (sent by the task worker) follow HOST and PORT.
 run: install
 	@mkdir -p var
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_demo
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	@echo "Serving ketaclinic at http://$(HOST):$(PORT)/ (web, task worker, reminders every 5 min, a bedside-monitor simulator on the demo infusion). Ctrl-C stops all."
-	@trap 'kill 0' EXIT INT TERM; \
+	@export KETACLINIC_BASE_URL="http://$(HOST):$(PORT)"; \
+	  trap 'trap - EXIT INT TERM; kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
 	  $(MANAGE) db_worker --interval 1 & \
 	  $(MANAGE) simulate_monitor --visit demo --interval 3 >/dev/null & \
-	  while true; do $(MANAGE) send_due_reminders >/dev/null; sleep 300; done & \
+	  (trap 'kill $$pause 2>/dev/null; exit 0' TERM; \
+	   while true; do $(MANAGE) send_due_reminders >/dev/null; sleep 300 & pause=$$!; wait $$pause; done) & \
 	  $(VENV)/bin/granian --interface asginl --host $(HOST) --port $(PORT) --workers 1 config.asgi:application
 
+# pytest exits 5 when it collected no test: make fails on it like on any other non-zero status.
 test: install
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n $(WORKERS)
 
+# Each worker gets its own database: test_<name>_gw0, _gw1 ... (KETACLINIC_TEST_DB names the stem).
 test-pg: install
-	DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q
+	DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q -n $(WORKERS)
 
 test-browser: install
 	$(VENV)/bin/pytest -q -m browser tests/browser

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import brentq, minimize_scalar  # type: ignore[import-untyped]
 
 from pharmacokinetics.closed_form import plasma_concentration_ng_per_ml
 from pharmacokinetics.models import ScaledModel
@@ -108,6 +107,10 @@ def _refine_peak(
         sides.append((float(times[index - 1]), best_t))
     if index < times.shape[0] - 1:
         sides.append((best_t, float(times[index + 1])))
+    # scipy is imported when a curve is first summarised, not at start-up: it is a second of every
+    # `manage.py` command otherwise, and most never summarise a curve.
+    from scipy.optimize import minimize_scalar  # type: ignore[import-untyped]
+
     for low, high in sides:
         if high - low <= _TIME_TOLERANCE_MIN:
             continue
@@ -143,4 +146,6 @@ def _first_below(
     first = int(after[0])
     low = max(float(times[first - 1]), peak_at)
     high = float(times[first])
+    from scipy.optimize import brentq
+
     return float(brentq(lambda t: at(float(t)) - threshold, low, high, xtol=_TIME_TOLERANCE_MIN))

@@ -52,6 +52,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # A protocol entry is read once per request, whatever asks for it.
+    "ketaclinic.protocols.middleware.ProtocolReadingsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -164,6 +166,10 @@ TASKS = {
     }
 }
 
+# Links in e-mails (set-password, intake, phone scales, reminders) start with this; `make run` sets it from
+# HOST and PORT, a deployment to its public address.
+KETACLINIC_BASE_URL = os.environ.get("KETACLINIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = "ketaclinic <no-reply@ketaclinic.invalid>"
 
@@ -183,7 +189,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # Django's own loggers print to their console handler when DEBUG is on and then pass the line on to the
+    # root's: each line was printed twice. They print through the root alone.
+    "loggers": {"django": {"handlers": [], "level": "INFO"}, "axes": {"level": "WARNING"}},
 }
 
 # Lockout is per username, not per address: a clinic's staff share one address, and locking it would lock

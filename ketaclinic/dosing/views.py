@@ -89,8 +89,9 @@ def _submit(
     form: OrderForm,
     supersedes: DoseOrder | None = None,
 ) -> tuple[DoseOrder | None, services.Calculation | None]:
-    calculation = _preview(request, patient, form)
-    if calculation is None:
+    # A successful POST computes the order once, inside the service. Only a refused one is computed again
+    # here, for the page that shows its figures and a reason box per hard stop.
+    if not form.is_valid():
         return None, None
     try:
         if supersedes is None:
@@ -106,14 +107,20 @@ def _submit(
                 overrides=form.override_reasons(),
             )
     except HardStopsNotOverridden as error:
+        calculation = _preview(request, patient, form)
+        if calculation is None:
+            return None, None
         form.add_error(None, "Each hard stop needs a reason to override it before the order can be signed.")
         for code in error.codes:
             form.add_error(OVERRIDE_PREFIX + code, "Give a reason, or change the order.")
         return None, calculation
     except DomainError as error:
-        _field_error(form, error)
+        # The preview reports the calculation's own error as a field error; any other is reported here.
+        calculation = _preview(request, patient, form)
+        if calculation is not None:
+            _field_error(form, error)
         return None, calculation
-    return order, calculation
+    return order, None
 
 
 @login_required

@@ -4,13 +4,23 @@
 (a front-desk registration needs the age of majority even though front desk cannot open the protocol page).
 The page and API readers (`parameters_for`, `parameter_history`, `reading_for`) are checked against
 `Perm.VIEW_PROTOCOL`. Protocol data is not patient data, so reads are not audited.
+
+Within a request (`readings_cached`, entered by `ProtocolReadingsMiddleware`) each entry is read from the
+database once: a dose order's calculation alone asks for ~35 entries, some of them several times over. Every
+saved protocol row empties the cache (a post_save receiver: services and selectors are sibling layers), so a
+request that changes a value reads the new one. Outside a request (commands, the task worker, tests calling
+selectors) nothing is cached.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Case, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.signals import post_save
 
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import NotFound, PermissionDenied
@@ -39,6 +49,32 @@ class ProtocolReading:
     text: str
 
 
+_readings: ContextVar[dict[tuple[str, str], "ProtocolReading"] | None] = ContextVar(
+    "protocol_readings", default=None
+)
+
+
+@contextmanager
+def readings_cached() -> Iterator[None]:
+    """Within the block, `protocol_value` reads each (key, population) from the database once."""
+    token = _readings.set({})
+    try:
+        yield
+    finally:
+        _readings.reset(token)
+
+
+def forget_cached_readings(**_: Any) -> None:
+    """Empty the current block's cache; called on every save of a protocol parameter or value."""
+    cache = _readings.get()
+    if cache is not None:
+        cache.clear()
+
+
+post_save.connect(forget_cached_readings, sender=ProtocolValue, dispatch_uid="protocol_value_saved")
+post_save.connect(forget_cached_readings, sender=ProtocolParameter, dispatch_uid="protocol_parameter_saved")
+
+
 def _check_population(population: str) -> str:
     if population not in PopulationChoice.values:
         raise InvalidPopulation(population, tuple(PopulationChoice.values))
@@ -49,8 +85,18 @@ def protocol_value(key: str, *, population: str = Population.ALL) -> ProtocolRea
     """The current value of `key` for `population`, falling back to the 'all' entry; one query.
 
     Raises ProtocolMissing (404, code `protocol_missing`) when neither exists, InvalidPopulation (400) for an
-    unknown population name.
+    unknown population name. Inside `readings_cached`, a repeated read costs no query.
     """
+    cache = _readings.get()
+    if cache is not None and (cached := cache.get((key, population))) is not None:
+        return cached
+    reading = _read_value(key, population)
+    if cache is not None:
+        cache[(key, population)] = reading
+    return reading
+
+
+def _read_value(key: str, population: str) -> ProtocolReading:
     _check_population(population)
     if not is_valid_key(key):
         # No such entry can exist; answering without a query keeps odd input (a NUL byte) off the database.

@@ -1,5 +1,6 @@
 """The protocol's verbs: load the shipped defaults, change a value, confirm a value. Each is audited."""
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,9 +121,23 @@ def read_protocol_defaults(path: Path | None = None) -> list[ProtocolDefault]:
 
     Raises InvalidProtocolDefaults naming the first bad entry, or a key listed twice across the files.
     """
+    if path is None:
+        files = default_files()
+        return list(_read_shipped_defaults(tuple((file, file.stat().st_mtime_ns) for file in files)))
+    return list(_read_checked(path))
+
+
+@functools.cache
+def _read_shipped_defaults(files: tuple[tuple[Path, int], ...]) -> tuple[ProtocolDefault, ...]:
+    # Read once per process while the files are unchanged (their modification times are part of the key):
+    # every test clinic loads the defaults, and parsing and checking them each time cost more than the insert.
+    return _read_checked(*(file for file, _ in files))
+
+
+def _read_checked(*files: Path) -> tuple[ProtocolDefault, ...]:
     defaults: list[ProtocolDefault] = []
     seen: dict[tuple[str, str], str] = {}
-    for file in [path] if path else default_files():
+    for file in files:
         for default in _read_defaults_file(file):
             identity = (default.key, default.population)
             if identity in seen:
@@ -130,7 +145,7 @@ def read_protocol_defaults(path: Path | None = None) -> list[ProtocolDefault]:
                 raise InvalidProtocolDefaults(f"{where} lists {default.key} ({default.population}) twice.")
             seen[identity] = file.name
             defaults.append(default)
-    return defaults
+    return tuple(defaults)
 
 
 @transaction.atomic
@@ -146,11 +161,11 @@ def load_protocol_defaults(*, by: Any = None, path: Path | None = None) -> int:
     defaults = read_protocol_defaults(path)
     present = set(ProtocolParameter.objects.values_list("key", "population"))
     now = clock.now()
-    created: list[str] = []
-    for default in defaults:
-        if (default.key, default.population) in present:
-            continue
-        parameter = ProtocolParameter.objects.create(
+    missing = [default for default in defaults if (default.key, default.population) not in present]
+    # Two INSERTs for the lot, not two per entry: every test clinic loads these ~200 entries, so one by one
+    # they were a large share of the suite's time.
+    parameters = ProtocolParameter.objects.bulk_create(
+        ProtocolParameter(
             key=default.key,
             population=default.population,
             category=default.category,
@@ -159,7 +174,10 @@ def load_protocol_defaults(*, by: Any = None, path: Path | None = None) -> int:
             unit=default.unit,
             value_kind=default.value_kind,
         )
-        ProtocolValue.objects.create(
+        for default in missing
+    )
+    ProtocolValue.objects.bulk_create(
+        ProtocolValue(
             parameter=parameter,
             version=1,
             value=default.value,
@@ -169,7 +187,9 @@ def load_protocol_defaults(*, by: Any = None, path: Path | None = None) -> int:
             changed_by=by,
             changed_at=now,
         )
-        created.append(default.key)
+        for parameter, default in zip(parameters, missing, strict=True)
+    )
+    created = [default.key for default in missing]
     if created:
         record_change(
             by=by,

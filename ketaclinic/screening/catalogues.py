@@ -15,12 +15,6 @@ from pathlib import Path
 
 from ketaclinic.screening.rules import MEDICATION_CLASSES
 
-with warnings.catch_warnings():
-    # simple-icd-10-cm 1.5.0 reads its data files with importlib.resources' legacy read_text at import,
-    # which Python 3.12 deprecates; the data it reads is the same either way.
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import simple_icd_10_cm as cm  # type: ignore[import-untyped]
-
 RELEASE = "ICD-10-CM April 2026 release (CDC/NCHS), via simple-icd-10-cm 1.5.0"
 # simple-icd-10-cm names chapters by number: chapter 5 is F01-F99.
 _CHAPTER_F = "5"
@@ -37,6 +31,14 @@ class Icd10Code:
 @functools.cache
 def all_codes() -> dict[str, Icd10Code]:
     """Every code of the list, billable or not, by dotted code."""
+    # Imported on first use, not with this module: the package parses the whole ICD-10-CM at import (about
+    # half of the start-up time of every `manage.py` command and of the server, before this).
+    with warnings.catch_warnings():
+        # simple-icd-10-cm 1.5.0 reads its data files with importlib.resources' legacy read_text at import,
+        # which Python 3.12 deprecates; the data it reads is the same either way.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import simple_icd_10_cm as cm  # type: ignore[import-untyped]
+
     found: dict[str, Icd10Code] = {}
     candidates = [*cm.get_descendants(_CHAPTER_F), _EMOTIONAL_STATE, *cm.get_descendants(_EMOTIONAL_STATE)]
     for code in candidates:
