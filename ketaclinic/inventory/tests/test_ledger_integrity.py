@@ -130,3 +130,26 @@ def test_a_vial_balance_changed_outside_the_services_is_found(history, vial) -> 
 def test_balanced_vials_are_not_reported(history) -> None:
     _report, check = chain.verify_ledger()
     assert check.vials_out_of_balance == ""
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's INSERT OR REPLACE")
+def test_insert_or_replace_over_an_entrys_place_in_the_chain_is_refused(history) -> None:
+    """A new id but the (product, sequence) of an existing entry: REPLACE would delete that entry first."""
+    target = history[1]
+    columns = [field.column for field in LedgerEntry._meta.concrete_fields if field.column != "id"]
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA recursive_triggers=OFF")
+        try:
+            with pytest.raises(DatabaseError) as refusal, transaction.atomic():
+                cursor.execute(
+                    f"INSERT OR REPLACE INTO inventory_ledgerentry ({', '.join(columns)}) "
+                    f"SELECT {', '.join('1' if c == 'amount_mg' else c for c in columns)} "
+                    "FROM inventory_ledgerentry WHERE id = %s",
+                    [target.pk],
+                )
+        finally:
+            cursor.execute("PRAGMA recursive_triggers=ON")
+    assert is_append_only_refusal(refusal.value)
+    assert list(LedgerEntry.objects.order_by("sequence").values_list("pk", "amount_mg")) == [
+        (entry.pk, entry.amount_mg) for entry in history
+    ]
