@@ -10,7 +10,9 @@ from ketaclinic.core.db import is_append_only_refusal
 
 pytestmark = pytest.mark.django_db
 
-on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's TRUNCATE and roles")
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's TRUNCATE and roles"
+)
 on_sqlite = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's INSERT OR REPLACE")
 
 # The audit, ledger, visit and order tables named in issue 16, and one from each other app.
@@ -52,9 +54,7 @@ def _tables_with_trigger(suffix: str) -> set[str]:
         if connection.vendor == "sqlite":
             cursor.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'")
         else:
-            cursor.execute(
-                "SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal"
-            )
+            cursor.execute("SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal")
         return {table for name, table in cursor.fetchall() if name == f"{table}_append_only{suffix}"}
 
 
@@ -99,7 +99,8 @@ def test_the_applications_role_owns_no_table_and_cannot_switch_the_triggers_off(
     with connection.cursor() as cursor:
         cursor.execute("CREATE ROLE ketaclinic_app_probe NOLOGIN NOSUPERUSER")
         cursor.execute(
-            "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public TO ketaclinic_app_probe"
+            "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public "
+            "TO ketaclinic_app_probe"
         )
         cursor.execute("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ketaclinic_app_probe")
         cursor.execute("SET LOCAL ROLE ketaclinic_app_probe")
@@ -171,7 +172,8 @@ def test_replace_is_refused_by_the_delete_trigger_too(entry: AuditEvent) -> None
         with pytest.raises(DatabaseError) as refusal, transaction.atomic():
             cursor.execute(
                 f"REPLACE INTO audit_auditevent (id, {AUDIT_COLUMNS}) "
-                "VALUES (%s, '2026-01-01 00:00:00', 'mallory', '', '', 'view', 'patient', '7', '', 'system', '')",
+                "VALUES (%s, '2026-01-01 00:00:00', 'mallory', '', '', 'view', 'patient', '7', '', "
+                "'system', '')",
                 [entry.pk],
             )
     assert is_append_only_refusal(refusal.value)
