@@ -16,6 +16,8 @@ no table, so it can neither drop nor disable them (docs/deployment.md). The test
 test on PostgreSQL passes them as a superuser would (conftest.py).
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import migrations
@@ -119,6 +121,17 @@ def append_only_again(app_label: str, *model_names: str) -> list[migrations.RunP
         migrations.RunPython(append_only(app_label, name).code, migrations.RunPython.noop, elidable=False)
         for name in model_names
     ]
+
+
+@contextmanager
+def append_only_lifted(schema_editor: BaseDatabaseSchemaEditor, table: str) -> Iterator[None]:
+    """Inside a migration only (the owner's role): remove one table's append-only triggers for the block and
+    install them again after it, in the same transaction. For re-chaining history under a new key."""
+    for statement in _drop_sql(schema_editor.connection.vendor, table):
+        schema_editor.execute(statement, params=None)
+    yield
+    for statement in _trigger_sql(schema_editor.connection, table):
+        schema_editor.execute(statement, params=None)
 
 
 def is_append_only_refusal(error: Any) -> bool:
