@@ -32,11 +32,11 @@ run: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_demo
 	$(MANAGE) collectstatic --noinput --verbosity 0
-	@echo "Serving ketaclinic at http://$(HOST):$(PORT)/ (web, task worker, reminders every 5 min, a bedside-monitor simulator on the demo infusion). Ctrl-C stops all."
+	@echo "Serving ketaclinic at http://$(HOST):$(PORT)/ (web, task worker, reminders and chain checkpoints every 5 min, a bedside-monitor simulator on the demo infusion). Ctrl-C stops all."
 	@trap 'kill 0' EXIT INT TERM; \
 	  $(MANAGE) db_worker --interval 1 & \
 	  $(MANAGE) simulate_monitor --visit demo --interval 3 >/dev/null & \
-	  while true; do $(MANAGE) send_due_reminders >/dev/null; sleep 300; done & \
+	  while true; do $(MANAGE) send_due_reminders >/dev/null; $(MANAGE) checkpoint_chains >/dev/null; sleep 300; done & \
 	  $(VENV)/bin/granian --interface asginl --host $(HOST) --port $(PORT) --workers 1 config.asgi:application
 
 test: install

@@ -238,9 +238,13 @@ def test_a_forged_checkpoint_makes_the_ledger_unproven(history, checkpoints) -> 
 
 def test_the_checkpoint_command_writes_todays_file(history, checkpoints) -> None:
     out = StringIO()
-    call_command("checkpoint_ledger", stdout=out)
+    call_command("checkpoint_chains", stdout=out)
     [path] = (checkpoints / "ledger").glob("*.json")
-    assert out.getvalue() == f"Ledger checkpoint written: {path} (1 chains).\n"
+    [audit_path] = (checkpoints / "audit").glob("*.json")
+    assert out.getvalue() == (
+        f"Ledger checkpoint written: {path} (1 chains).\n"
+        f"Audit checkpoint written: {audit_path} (sealed up to 0).\n"
+    )
     assert path.name == f"{clock.now().date().isoformat()}.json"
     verify_out = StringIO()
     call_command("verify_ledger", stdout=verify_out)
@@ -250,6 +254,6 @@ def test_the_checkpoint_command_writes_todays_file(history, checkpoints) -> None
 def test_a_broken_ledger_is_not_anchored(history, checkpoints) -> None:
     _rewrite_amount(history[2], "2.000", rules.unkeyed_entry_hash)
     with pytest.raises(CommandError) as refused:
-        call_command("checkpoint_ledger")
+        call_command("checkpoint_chains")
     assert refused.value.returncode == 1
     assert not (checkpoints / "ledger").exists()
