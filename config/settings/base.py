@@ -62,7 +62,7 @@ MIDDLEWARE = [
     "ketaclinic.accounts.middleware.ClinicTimeZoneMiddleware",
     "ketaclinic.audit.middleware.RequestContextMiddleware",
     "ketaclinic.core.middleware.DomainErrorMiddleware",
-    "ketaclinic.core.middleware.RefuseUnstorableTextMiddleware",
+    "ketaclinic.core.middleware.RefuseUnstorableInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # axes last: it turns a locked-out sign-in into the lockout page.

@@ -11,6 +11,7 @@ characters and integers past 64 bits, Python's int() refuses 5000 digits, a date
 """
 
 import datetime as dt
+import math
 import unicodedata
 from typing import Annotated
 
@@ -40,6 +41,17 @@ def text_problem(value: str) -> str | None:
             return "Text may not contain control characters (such as NUL)."
         if category == "Cs":
             return "Text may not contain unpaired surrogate characters."
+    return None
+
+
+def number_problem(value: int | float) -> str | None:
+    """Why a number from a JSON body cannot be stored anywhere (past 64 bits, or not finite), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and not -MAX_ID - 1 <= value <= MAX_ID:
+        return "Numbers must lie within the range of a 64-bit integer."
+    if isinstance(value, float) and not math.isfinite(value):
+        return "Numbers must be finite."
     return None
 
 

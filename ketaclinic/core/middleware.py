@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from ketaclinic.core.errors import DomainError, ErrorCode
-from ketaclinic.core.inputs import text_problem
+from ketaclinic.core.inputs import number_problem, text_problem
 
 
 class DomainErrorMiddleware:
@@ -28,20 +28,20 @@ class DomainErrorMiddleware:
         return render(request, "error.html", context, status=exception.status_code)
 
 
-def _strings(value: object) -> Iterator[str]:
-    """Every string in a decoded JSON document, keys included."""
-    if isinstance(value, str):
+def _values(value: object) -> Iterator[str | int | float]:
+    """Every string and number in a decoded JSON document, keys included."""
+    if isinstance(value, str | int | float):
         yield value
     elif isinstance(value, dict):
         for key, item in value.items():
             yield str(key)
-            yield from _strings(item)
+            yield from _values(item)
     elif isinstance(value, list):
         for item in value:
-            yield from _strings(item)
+            yield from _values(item)
 
 
-def _request_strings(request: HttpRequest) -> Iterator[str]:
+def _request_values(request: HttpRequest) -> Iterator[str | int | float]:
     for key, values in request.GET.lists():
         yield key
         yield from values
@@ -57,20 +57,21 @@ def _request_strings(request: HttpRequest) -> Iterator[str]:
             document = json.loads(request.body)
         except ValueError:
             return  # the API answers a body it cannot parse itself
-        yield from _strings(document)
+        yield from _values(document)
 
 
-class RefuseUnstorableTextMiddleware:
+class RefuseUnstorableInputMiddleware:
     """Every text a request carries (query string, form fields, JSON strings) meets one rule, for pages and
-    the API alike: no NUL or other control characters but tab and newlines, no unpaired surrogates
-    (ketaclinic.core.inputs). PostgreSQL refuses NUL outright, which used to surface as a 500."""
+    the API alike: no NUL or other control characters but tab and newlines, no unpaired surrogates; and every
+    JSON number fits a 64-bit integer column or is a finite float (ketaclinic.core.inputs). PostgreSQL
+    refuses NUL outright and SQLite an integer past 64 bits, which used to surface as a 500."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        for text in _request_strings(request):
-            problem = text_problem(text)
+        for value in _request_values(request):
+            problem = text_problem(value) if isinstance(value, str) else number_problem(value)
             if problem is not None:
                 if request.path.startswith("/api/"):
                     return JsonResponse({"code": ErrorCode.INVALID.value, "message": problem}, status=400)

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from ketaclinic.core import clock
 from ketaclinic.inventory.errors import InventoryDomainError, InventoryError
-from ketaclinic.inventory.models import Receipt
+from ketaclinic.inventory.models import LedgerEntry, Receipt
 from ketaclinic.inventory.services import stock
 from ketaclinic.inventory.tests.factories import location, product, trusted
 
@@ -43,3 +43,33 @@ def test_a_receipt_dated_1900_is_refused(custodian, clinician, clinic) -> None:
         )
     assert (refused.value.code, refused.value.field) == (InventoryError.IMPLAUSIBLE_DATE, "received_on")
     assert Receipt.objects.count() == 0
+
+
+@pytest.mark.parametrize("vial_id", [10**30, -(10**30)])
+def test_a_transfer_naming_an_id_past_64_bits_is_refused_and_moves_nothing(
+    client_for, custodian, clinician, vial, vial_id
+) -> None:
+    other = location(custodian, vial.clinic, "Second safe")
+    payload = {
+        "vial_ids": [vial.pk, vial_id],
+        "to_location_id": other.pk,
+        "witness": {"username": clinician.username, "password": "x", "otp_token": ""},
+    }
+    entries = LedgerEntry.objects.count()
+    client = client_for(custodian)
+    response = client.post("/api/inventory/transfers", payload, content_type="application/json")
+    assert (response.status_code, response.json()["code"]) == (400, "invalid")
+    assert LedgerEntry.objects.count() == entries
+    vial.refresh_from_db()
+    assert vial.location_id != other.pk
+
+
+def test_a_json_number_that_is_not_finite_is_refused(client_for, nurse, vial, patient) -> None:
+    body = f'{{"vial_id": {vial.pk}, "amount_mg": Infinity, "patient_id": {patient.pk}}}'
+    entries = LedgerEntry.objects.count()
+    response = client_for(nurse).post("/api/inventory/draws", body, content_type="application/json")
+    assert (response.status_code, response.json()) == (
+        400,
+        {"code": "invalid", "message": "Numbers must be finite."},
+    )
+    assert LedgerEntry.objects.count() == entries
