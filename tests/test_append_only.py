@@ -109,7 +109,7 @@ def test_the_applications_role_owns_no_table_and_cannot_switch_the_triggers_off(
             "disable all triggers": "ALTER TABLE audit_auditevent DISABLE TRIGGER ALL",
             "drop trigger": "DROP TRIGGER audit_auditevent_append_only ON audit_auditevent",
             "replica role": "SET session_replication_role = replica",
-            "truncate": "TRUNCATE audit_auditevent",
+            "truncate": "TRUNCATE audit_auditevent CASCADE",
             "delete": f"DELETE FROM audit_auditevent WHERE id = {entry.pk}",
             "update": f"UPDATE audit_auditevent SET summary = 'x' WHERE id = {entry.pk}",
         }
