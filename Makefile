@@ -37,13 +37,13 @@ run: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_demo
 	$(MANAGE) collectstatic --noinput --verbosity 0
-	@echo "Serving ketaclinic at http://$(HOST):$(PORT)/ (web, task worker, reminders every 5 min, a bedside-monitor simulator on the demo infusion). Ctrl-C stops all."
+	@echo "Serving ketaclinic at http://$(HOST):$(PORT)/ (web, task worker, reminders and chain checkpoints every 5 min, a bedside-monitor simulator on the demo infusion). Ctrl-C stops all."
 	@export KETACLINIC_BASE_URL="http://$(HOST):$(PORT)"; \
 	  trap 'trap - EXIT INT TERM; kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
 	  $(MANAGE) db_worker --interval 1 & \
 	  $(MANAGE) simulate_monitor --visit demo --interval 3 >/dev/null & \
 	  (trap 'kill $$pause 2>/dev/null; exit 0' TERM; \
-	   while true; do $(MANAGE) send_due_reminders >/dev/null; sleep 300 & pause=$$!; wait $$pause; done) & \
+	   while true; do $(MANAGE) send_due_reminders >/dev/null; $(MANAGE) checkpoint_chains >/dev/null; sleep 300 & pause=$$!; wait $$pause; done) & \
 	  $(VENV)/bin/granian --interface asginl --host $(HOST) --port $(PORT) --workers 1 config.asgi:application
 
 # pytest exits 5 when it collected no test: make fails on it like on any other non-zero status.

@@ -1,6 +1,7 @@
 """Role fixtures shared by every test: one signed-up person per role, all in the demo clinic."""
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,6 +12,26 @@ from ketaclinic.accounts.roles import Role
 from ketaclinic.core.models import Clinic, Organisation
 
 TEST_PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def flush_past_append_only_triggers() -> Iterator[None]:
+    """A transactional test (`django_db(transaction=True)`) ends with Django's flush, one TRUNCATE of every
+    table, which the append-only tables refuse on PostgreSQL. The test database's superuser may switch
+    triggers off for that one transaction (`session_replication_role = replica`); the application's role in
+    production cannot (docs/deployment.md). SQLite's flush deletes rows, which its triggers refuse: the
+    transactional tests run on PostgreSQL only."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    truncate = DatabaseOperations.sql_flush
+
+    def sql_flush(self: DatabaseOperations, *args: Any, **kwargs: Any) -> list[str]:
+        statements = truncate(self, *args, **kwargs)
+        return ["SET LOCAL session_replication_role = replica;", *statements] if statements else []
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "sql_flush", sql_flush)
+        yield
 
 
 @pytest.fixture

@@ -103,6 +103,7 @@ def _fixtures() -> tuple[Any, list[Any], Any, Any, Any]:
 
 
 def _build(connection: Any, count: int) -> None:
+    from ketaclinic.core.chains import chain_key
     from ketaclinic.inventory import rules
     from ketaclinic.inventory.models import ChainHead
 
@@ -148,7 +149,7 @@ def _build(connection: Any, count: int) -> None:
                 "",
                 start + dt.timedelta(seconds=index),
             ]
-            digest = rules.entry_hash(previous[chain], values)
+            digest = rules.entry_hash(previous[chain], values, chain_key())
             stored = [
                 ops.adapt_decimalfield_value(value, 12, 3)
                 if isinstance(value, Decimal)
@@ -189,6 +190,7 @@ def main(count: int | None = None) -> None:
         connection = _setup(folder / "ledger.sqlite3")
         from django.db import transaction
 
+        from ketaclinic.core.chains import chain_key
         from ketaclinic.inventory import rules
         from ketaclinic.inventory.models import ChainHead
 
@@ -209,7 +211,7 @@ def main(count: int | None = None) -> None:
             )
         }
         began = time.perf_counter()
-        report = rules.verify_chain(_rows(), heads)
+        report = rules.verify_chain(_rows(), heads, key=chain_key())
         verifying = time.perf_counter() - began
 
         if read != count or not report.intact or report.entries_checked != count:

@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "ketaclinic.accounts.middleware.ClinicTimeZoneMiddleware",
     "ketaclinic.audit.middleware.RequestContextMiddleware",
     "ketaclinic.core.middleware.DomainErrorMiddleware",
+    "ketaclinic.core.middleware.RefuseUnstorableInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # axes last: it turns a locked-out sign-in into the lockout page.
@@ -104,8 +105,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # recursive_triggers: an INSERT OR REPLACE's implicit delete then meets the append-only DELETE
+        # triggers too (ketaclinic/core/db.py).
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA recursive_triggers=ON;",
     }
+
+
+def _chain_key() -> str:
+    """The key of the ledger and audit hash chains: never in the database (ketaclinic/core/chains.py)."""
+    if key := os.environ.get("KETACLINIC_CHAIN_KEY", ""):
+        return key
+    if path := os.environ.get("KETACLINIC_CHAIN_KEY_FILE", ""):
+        return Path(path).read_text().strip()
+    return ""
+
+
+KETACLINIC_CHAIN_KEY = _chain_key()
+# Signed daily checkpoints of the chains' heads, outside the database: put it on storage the database's
+# administrators cannot rewrite (docs/deployment.md).
+KETACLINIC_CHECKPOINT_DIR = Path(os.environ.get("KETACLINIC_CHECKPOINT_DIR", VAR_DIR / "checkpoints"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

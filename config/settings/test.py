@@ -1,10 +1,16 @@
 """Test settings: fast hashing, immediate tasks, in-memory mail."""
 
 import os
+import tempfile
+from pathlib import Path
 
 from config.settings.base import *  # noqa: F403
 
 SECRET_KEY = "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+KETACLINIC_CHAIN_KEY = "test-chain-key-0123456789abcdefghijklmnopqrstuvwxyz"
+# No checkpoints unless a test writes them (into its own tmp_path): never the developer's var/checkpoints,
+# whose files are signed with the development key.
+KETACLINIC_CHECKPOINT_DIR = Path(tempfile.gettempdir()) / f"ketaclinic-test-checkpoints-{os.getpid()}"
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

@@ -3,6 +3,8 @@ from typing import Any, TypedDict
 
 from django import forms
 
+from ketaclinic.core.validators import validate_record_date
+
 
 class AuditFilters(TypedDict):
     patient_record_number: str
@@ -25,8 +27,15 @@ class AuditFilterForm(forms.Form):
         help_text="Exact, for example MAIN-0001.",
     )
     username = forms.CharField(label="Username", max_length=150, required=False, help_text="Exact username.")
-    date_from = forms.DateField(label="From (UTC date)", required=False, widget=_date_input())
-    date_to = forms.DateField(label="To (UTC date, inclusive)", required=False, widget=_date_input())
+    date_from = forms.DateField(
+        label="From (UTC date)", required=False, widget=_date_input(), validators=[validate_record_date]
+    )
+    date_to = forms.DateField(
+        label="To (UTC date, inclusive)",
+        required=False,
+        widget=_date_input(),
+        validators=[validate_record_date],
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

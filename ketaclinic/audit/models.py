@@ -62,3 +62,21 @@ class AuditEvent(models.Model):
     @property
     def object_label(self) -> str:
         return self.object_type.replace("_", " ")
+
+
+class AuditSeal(models.Model):
+    """One link of the audit log's keyed hash chain: `entry_hash` is HMAC-SHA256 (ketaclinic/core/chains.py)
+    over `previous_hash` and the sealed entry's fields (audit.rules.SEALED_FIELDS). Entries are sealed in
+    batches shortly after they are written (`seal_audit_log`), not while a request waits, so writing an
+    entry takes no lock and costs what it did. Append-only, like the entries."""
+
+    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="seal")
+    sequence = models.PositiveBigIntegerField(unique=True)
+    previous_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["sequence"]
+
+    def __str__(self) -> str:
+        return f"seal {self.sequence} of entry {self.event_id}"

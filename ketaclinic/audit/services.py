@@ -1,10 +1,14 @@
 """Writing audit entries. Every service and selector that touches a patient's record calls one of these."""
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from ketaclinic.audit import context
-from ketaclinic.audit.models import Action, AuditEvent
-from ketaclinic.core import clock
+from django.db import IntegrityError, transaction
+
+from ketaclinic.audit import context, rules
+from ketaclinic.audit.models import Action, AuditEvent, AuditSeal
+from ketaclinic.core import chains, clock
 
 
 def _record(
@@ -94,3 +98,101 @@ def record_sign_in_event(*, user: Any, action: str, username: str = "") -> Audit
     name that was tried goes in the summary, to trace lockouts."""
     summary = f"username tried: {username}" if user is None and username else ""
     return _record(by=user, action=action, object_type="session", summary=summary)
+
+
+# An entry is sealed once it is this old: by then the transaction that wrote it has ended (no transaction
+# that writes audit entries runs this long), so no entry with a smaller id can still appear after sealing.
+SEAL_SETTLE = dt.timedelta(minutes=5)
+SEAL_BATCH = 5000
+CHECKPOINT_KIND = "audit"
+CHAIN_NAME = "audit"
+
+
+def seal_audit_log(*, settle: dt.timedelta = SEAL_SETTLE) -> int:
+    """Chain every settled, unsealed entry (in id order) under the key; returns how many were sealed. Run by
+    the checkpoint command and the worker's schedule; two sealers at once cannot fork the chain (the
+    sequence is unique: the second one's batch is refused and it seals nothing)."""
+    key = chains.chain_key()
+    cutoff = clock.now() - settle
+    sealed = 0
+    while True:
+        try:
+            with transaction.atomic():
+                last = AuditSeal.objects.select_for_update().order_by("-sequence").first()
+                sequence = last.sequence if last else 0
+                previous = last.entry_hash if last else rules.GENESIS_HASH
+                after = last.event_id if last else 0
+                rows = (
+                    AuditEvent.objects.filter(pk__gt=after).order_by("pk").values_list(*rules.SEALED_FIELDS)
+                )
+                seals = []
+                for values in rows[:SEAL_BATCH]:
+                    if values[1] > cutoff:
+                        break
+                    sequence += 1
+                    digest = rules.link_hash(previous, sequence, values, key)
+                    seals.append(
+                        AuditSeal(
+                            event_id=values[0], sequence=sequence, previous_hash=previous, entry_hash=digest
+                        )
+                    )
+                    previous = digest
+                AuditSeal.objects.bulk_create(seals)
+        except IntegrityError:
+            return sealed
+        sealed += len(seals)
+        if len(seals) < SEAL_BATCH:
+            return sealed
+
+
+@dataclass(frozen=True)
+class AuditChainReport:
+    seals: rules.SealReport
+    # Entries older than the last sealed one that have no seal: inserted afterwards with an old id.
+    unsealed_below: int
+    bad_checkpoints: tuple[str, ...]
+    checkpoints_checked: int
+
+    @property
+    def intact(self) -> bool:
+        return self.seals.broken is None and not self.unsealed_below and not self.bad_checkpoints
+
+
+def verify_audit_chain() -> AuditChainReport:
+    """Check every seal under the key, against the heads anchored in the signed checkpoints, and that no
+    entry was slipped in below the sealed ones."""
+    checkpoints, bad = chains.read_checkpoints(CHECKPOINT_KIND)
+    anchors = chains.anchors_from(checkpoints).get(CHAIN_NAME, {})
+    rows = (
+        AuditSeal.objects.order_by("sequence")
+        .values_list(
+            "sequence", "previous_hash", "entry_hash", *(f"event__{name}" for name in rules.SEALED_FIELDS)
+        )
+        .iterator(chunk_size=SEAL_BATCH)
+    )
+    report = rules.verify_seals(rows, key=chains.chain_key(), anchors=anchors)
+    last = AuditSeal.objects.order_by("-sequence").values_list("event_id", flat=True).first()
+    unsealed = 0
+    if last is not None:
+        unsealed = AuditEvent.objects.filter(pk__lt=last, seal__isnull=True).count()
+    return AuditChainReport(report, unsealed, tuple(bad), len(checkpoints))
+
+
+def write_audit_checkpoint() -> chains.Checkpoint:
+    """Seal what has settled, verify the chain, and write today's (UTC) signed checkpoint of its head.
+    A broken chain is not anchored (AuditChainBroken)."""
+    seal_audit_log()
+    report = verify_audit_chain()
+    if not report.intact:
+        raise AuditChainBroken(report)
+    now = clock.now()
+    heads = {CHAIN_NAME: (report.seals.last_sequence, report.seals.last_hash)}
+    return chains.write_checkpoint(
+        kind=CHECKPOINT_KIND, day=now.astimezone(dt.UTC).date(), heads=heads, written_at=now
+    )
+
+
+class AuditChainBroken(Exception):
+    def __init__(self, report: AuditChainReport) -> None:
+        super().__init__("the audit log's chain is not intact; no checkpoint was written")
+        self.report = report

@@ -1,29 +1,87 @@
-"""Database-level guarantees: append-only tables refuse UPDATE and DELETE on SQLite and PostgreSQL alike."""
+"""Database-level guarantees: append-only tables refuse UPDATE, DELETE and TRUNCATE on PostgreSQL, and UPDATE,
+DELETE and INSERT OR REPLACE over an existing row on SQLite.
 
+Every append-only table gets its triggers from `append_only()`, one migration operation for both databases:
+
+- PostgreSQL: a row trigger refuses UPDATE and DELETE; a statement trigger refuses TRUNCATE (a TRUNCATE fires
+  no row trigger, and TRUNCATE ... CASCADE on a parent reaches the table too, firing the same trigger).
+- SQLite: row triggers refuse UPDATE and DELETE. SQLite has no TRUNCATE (a DELETE without WHERE fires the
+  DELETE trigger). `INSERT OR REPLACE` deletes the row in the way and inserts the new one, and that implicit
+  delete fires DELETE triggers only with `PRAGMA recursive_triggers=ON`: the settings turn it on for every
+  connection the application opens, and a BEFORE INSERT trigger refuses an insert whose primary key or
+  (complete) unique key is already taken, which also holds for a connection opened by hand (sqlite3 shell).
+
+The triggers protect against the application and anyone using its database role; in production that role owns
+no table, so it can neither drop nor disable them (docs/deployment.md). The tests' flush of a transactional
+test on PostgreSQL passes them as a superuser would (conftest.py).
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import migrations
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import StateApps
 
+REFUSAL = "is append-only: record a correction instead"
 
-def _trigger_sql(vendor: str, table: str) -> list[str]:
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sqlite_unique_keys(connection: BaseDatabaseWrapper, table: str) -> list[list[str]]:
+    """The table's primary key and every complete (not partial, not expression) unique index, as columns."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA table_info({_quote(table)})")
+        primary = [row[1] for row in sorted(cursor.fetchall(), key=lambda row: row[5]) if row[5] > 0]
+        keys = [primary] if primary else []
+        cursor.execute(f"PRAGMA index_list({_quote(table)})")
+        indexes = [(row[1], row[2], row[4]) for row in cursor.fetchall()]
+        for index_name, unique, partial in indexes:
+            if not unique or partial:
+                continue
+            cursor.execute(f"PRAGMA index_info({_quote(index_name)})")
+            columns = [row[2] for row in cursor.fetchall()]
+            if columns and None not in columns and columns not in keys:
+                keys.append(columns)
+    return keys
+
+
+def _trigger_sql(connection: BaseDatabaseWrapper, table: str) -> list[str]:
     name = f"{table}_append_only"
+    vendor = connection.vendor
     if vendor == "sqlite":
+        # Names come from the models' metadata and the schema, never from a request.
+        taken = " OR ".join(
+            f"EXISTS (SELECT 1 FROM {table} WHERE "  # noqa: S608
+            + " AND ".join(f"{_quote(column)} = NEW.{_quote(column)}" for column in key)
+            + ")"
+            for key in _sqlite_unique_keys(connection, table)
+        )
         return [
             f"CREATE TRIGGER IF NOT EXISTS {name}_update BEFORE UPDATE ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: record a correction instead'); END;",
+            f"BEGIN SELECT RAISE(ABORT, '{table} {REFUSAL}'); END;",
             f"CREATE TRIGGER IF NOT EXISTS {name}_delete BEFORE DELETE ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: record a correction instead'); END;",
+            f"BEGIN SELECT RAISE(ABORT, '{table} {REFUSAL}'); END;",
+            # Dropped and created again: the unique keys are read now, and may have changed since.
+            f"DROP TRIGGER IF EXISTS {name}_replace;",
+            f"CREATE TRIGGER {name}_replace BEFORE INSERT ON {table} WHEN {taken} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} {REFUSAL}'); END;",
         ]
     if vendor == "postgresql":
         return [
             "CREATE OR REPLACE FUNCTION ketaclinic_refuse_change() RETURNS trigger AS $$ "
-            "BEGIN RAISE EXCEPTION '% is append-only: record a correction instead', TG_TABLE_NAME; END; "
+            f"BEGIN RAISE EXCEPTION '% {REFUSAL}', TG_TABLE_NAME; END; "
             "$$ LANGUAGE plpgsql;",
             f"DROP TRIGGER IF EXISTS {name} ON {table};",
             f"CREATE TRIGGER {name} BEFORE UPDATE OR DELETE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION ketaclinic_refuse_change();",
+            f"DROP TRIGGER IF EXISTS {name}_truncate ON {table};",
+            f"CREATE TRIGGER {name}_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION ketaclinic_refuse_change();",
         ]
     raise RuntimeError(f"ketaclinic supports SQLite and PostgreSQL, not {vendor}")
 
@@ -31,16 +89,20 @@ def _trigger_sql(vendor: str, table: str) -> list[str]:
 def _drop_sql(vendor: str, table: str) -> list[str]:
     name = f"{table}_append_only"
     if vendor == "sqlite":
-        return [f"DROP TRIGGER IF EXISTS {name}_update;", f"DROP TRIGGER IF EXISTS {name}_delete;"]
-    return [f"DROP TRIGGER IF EXISTS {name} ON {table};"]
+        return [f"DROP TRIGGER IF EXISTS {name}_{kind};" for kind in ("update", "delete", "replace")]
+    return [
+        f"DROP TRIGGER IF EXISTS {name} ON {table};",
+        f"DROP TRIGGER IF EXISTS {name}_truncate ON {table};",
+    ]
 
 
 def append_only(app_label: str, model_name: str) -> migrations.RunPython:
-    """A migration operation that installs the append-only triggers for one model's table."""
+    """A migration operation that installs (or installs again, idempotently) every append-only trigger for one
+    model's table. Run it again in a later migration when the triggers change or the table was rebuilt."""
 
     def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
         table = apps.get_model(app_label, model_name)._meta.db_table
-        for statement in _trigger_sql(schema_editor.connection.vendor, table):
+        for statement in _trigger_sql(schema_editor.connection, table):
             schema_editor.execute(statement, params=None)
 
     def backwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
@@ -51,6 +113,27 @@ def append_only(app_label: str, model_name: str) -> migrations.RunPython:
     return migrations.RunPython(forwards, backwards, elidable=False)
 
 
+def append_only_again(app_label: str, *model_names: str) -> list[migrations.RunPython]:
+    """The operations of a later migration that brings older databases' append-only triggers up to date
+    (TRUNCATE on PostgreSQL, INSERT OR REPLACE on SQLite). Going back keeps the triggers: the earlier
+    migration's operation installed them and removes them."""
+    return [
+        migrations.RunPython(append_only(app_label, name).code, migrations.RunPython.noop, elidable=False)
+        for name in model_names
+    ]
+
+
+@contextmanager
+def append_only_lifted(schema_editor: BaseDatabaseSchemaEditor, table: str) -> Iterator[None]:
+    """Inside a migration only (the owner's role): remove one table's append-only triggers for the block and
+    install them again after it, in the same transaction. For re-chaining history under a new key."""
+    for statement in _drop_sql(schema_editor.connection.vendor, table):
+        schema_editor.execute(statement, params=None)
+    yield
+    for statement in _trigger_sql(schema_editor.connection, table):
+        schema_editor.execute(statement, params=None)
+
+
 def is_append_only_refusal(error: Any) -> bool:
-    """True when a database error is our trigger refusing an UPDATE or DELETE."""
+    """True when a database error is our trigger refusing an UPDATE, DELETE, TRUNCATE or REPLACE."""
     return "append-only" in str(error)

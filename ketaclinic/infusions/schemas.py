@@ -2,22 +2,25 @@
 
 import datetime as dt
 from decimal import Decimal
+from typing import Literal
 
 from ninja import Schema
 
+from ketaclinic.core.inputs import Flag
 from ketaclinic.infusions import rules
+from ketaclinic.infusions.models import Dissociation, Rhythm
 
 
 class VitalsIn(Schema):
     systolic_mmhg: int | None = None
     diastolic_mmhg: int | None = None
     heart_rate_bpm: int | None = None
-    rhythm: str = ""
+    rhythm: Rhythm | Literal[""] = ""
     spo2_percent: int | None = None
-    on_oxygen: bool = False
+    on_oxygen: Flag = False
     respiratory_rate_per_min: int | None = None
     sedation_moaas: int | None = None
-    dissociation: str = ""
+    dissociation: Dissociation | Literal[""] = ""
     comment: str = ""
     measured_at: dt.datetime | None = None
 

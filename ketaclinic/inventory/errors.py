@@ -8,6 +8,7 @@ from ketaclinic.core.errors import DomainError
 class InventoryError(StrEnum):
     CLINIC_NOT_YOURS = "clinic_not_yours"
     INVALID_AMOUNT = "invalid_amount"
+    IMPLAUSIBLE_DATE = "implausible_date"
     INSUFFICIENT_BALANCE = "insufficient_balance"
     VIAL_EXPIRED = "vial_expired"
     VIAL_PAST_DISCARD_DATE = "vial_past_discard_date"

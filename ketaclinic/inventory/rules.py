@@ -3,6 +3,7 @@ reconciliation and the hash chain that makes tampering detectable. No Django her
 
 import datetime as dt
 import hashlib
+import hmac
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -160,8 +161,18 @@ def canonical(values: Sequence[object]) -> bytes:
     return "|".join(f"{len(text)}:{text}" for text in map(str, values)).encode()
 
 
-def entry_hash(previous_hash: str, values: Sequence[object]) -> str:
-    """sha256 over the previous entry's hash and this entry's canonical fields, as hex."""
+def entry_hash(previous_hash: str, values: Sequence[object], key: bytes) -> str:
+    """HMAC-SHA256, under the installation's chain key, over the previous entry's hash and this entry's
+    canonical fields, as hex. Without the key (kept outside the database) nobody can recompute a chain
+    after changing an entry."""
+    digest = hmac.new(key, previous_hash.encode("ascii"), hashlib.sha256)
+    digest.update(canonical(values))
+    return digest.hexdigest()
+
+
+def unkeyed_entry_hash(previous_hash: str, values: Sequence[object]) -> str:
+    """The plain sha256 the chains used before they were keyed: read only to check an old chain before it is
+    re-chained under the key (migration 0004)."""
     digest = hashlib.sha256(previous_hash.encode("ascii"))
     digest.update(canonical(values))
     return digest.hexdigest()
@@ -172,6 +183,8 @@ class ChainProblem(StrEnum):
     LINK_BROKEN = "link_broken"
     SEQUENCE_GAP = "sequence_gap"
     HEAD_MISMATCH = "head_mismatch"
+    ANCHOR_MISMATCH = "anchor_mismatch"
+    ANCHOR_MISSING = "anchor_missing"
 
 
 PROBLEM_TEXT: dict[ChainProblem, str] = {
@@ -179,6 +192,11 @@ PROBLEM_TEXT: dict[ChainProblem, str] = {
     ChainProblem.LINK_BROKEN: "this entry does not link to the entry before it: that entry was changed",
     ChainProblem.SEQUENCE_GAP: "entries are missing before this one",
     ChainProblem.HEAD_MISMATCH: "the chain ends earlier than recorded: its last entries are missing",
+    ChainProblem.ANCHOR_MISMATCH: (
+        "this entry's hash differs from the one a signed checkpoint recorded: it, or an entry before it, "
+        "was rewritten"
+    ),
+    ChainProblem.ANCHOR_MISSING: "a signed checkpoint recorded this entry, and it is missing",
 }
 
 
@@ -198,21 +216,36 @@ class BrokenLink:
 class ChainReport:
     entries_checked: int
     broken: BrokenLink | None
+    # Checkpoint files that could not be read or whose signature does not match (names), and how many were
+    # checked: a forged or damaged anchor makes the ledger unproven, not intact.
+    bad_checkpoints: tuple[str, ...] = ()
+    checkpoints_checked: int = 0
 
     @property
     def intact(self) -> bool:
-        return self.broken is None
+        return self.broken is None and not self.bad_checkpoints
+
+
+# product id -> {sequence: entry hash} recorded by signed checkpoints outside the database.
+Anchors = dict[int, dict[int, str]]
 
 
 def verify_chain(
-    rows: Iterable[Sequence[object]], heads: dict[int, tuple[int, str]] | None = None
+    rows: Iterable[Sequence[object]],
+    heads: dict[int, tuple[int, str]] | None = None,
+    *,
+    key: bytes,
+    anchors: Anchors | None = None,
 ) -> ChainReport:
     """Check chains of entries and return the first bad link, or none.
 
     `rows` are `(id, previous_hash, entry_hash, *HASHED_FIELDS)` ordered by product, then sequence. `heads`
     maps each product to the (sequence, hash) its chain head recorded; a chain that ends before its head
     lost entries at its end. A product whose head lists entries but that has none at all is reported too.
+    `anchors` are the (sequence, hash) pairs signed checkpoints recorded: an entry that differs from its
+    anchor was rewritten (even with the key), an anchored entry that is gone was cut off.
     """
+    remaining_anchors = {product: dict(pairs) for product, pairs in (anchors or {}).items()}
     checked = 0
     product: object = None
     expected_sequence = 1
@@ -234,8 +267,10 @@ def verify_chain(
             problem = ChainProblem.SEQUENCE_GAP
         elif previous_hash != previous:
             problem = ChainProblem.LINK_BROKEN
-        elif entry_hash(previous, values) != stored_hash:
+        elif entry_hash(previous, values, key) != stored_hash:
             problem = ChainProblem.CONTENT_CHANGED
+        elif _anchor_differs(remaining_anchors, values, stored_hash):
+            problem = ChainProblem.ANCHOR_MISMATCH
         if problem is not None:
             return ChainReport(checked, BrokenLink(_int(entry_id), _int(product), _int(sequence), problem))
         expected_sequence += 1
@@ -247,7 +282,18 @@ def verify_chain(
     for head_product, (head_sequence, _hash) in sorted(remaining_heads.items()):
         if head_sequence > 0:
             return ChainReport(checked, BrokenLink(None, head_product, 1, ChainProblem.HEAD_MISMATCH))
+    # Anchors left over name entries this read did not meet: gone, with the head moved back to hide it.
+    for anchored_product, pairs in sorted(remaining_anchors.items()):
+        if pairs:
+            missing = BrokenLink(None, anchored_product, min(pairs), ChainProblem.ANCHOR_MISSING)
+            return ChainReport(checked, missing)
     return ChainReport(checked, None)
+
+
+def _anchor_differs(anchors: Anchors, values: Sequence[object], stored_hash: object) -> bool:
+    """True when a checkpoint anchored this entry with another hash (the anchor is used up either way)."""
+    anchored = anchors.get(_int(values[_PRODUCT]), {}).pop(_int(values[_SEQUENCE]), None)
+    return anchored is not None and anchored != stored_hash
 
 
 def _check_head(

@@ -22,6 +22,7 @@ from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import DomainError, PermissionDenied
+from ketaclinic.core.inputs import parse_id
 from ketaclinic.core.spreadsheet import Echo, safe_cell
 from ketaclinic.measures import selectors, services
 from ketaclinic.measures.errors import InvalidDefinition, MeasureDomainError
@@ -153,10 +154,10 @@ def record(request: HttpRequest, patient_id: int, instrument_id: int) -> HttpRes
     patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as="measures")
     instrument = selectors.instrument_for(viewer=request.user, instrument_id=instrument_id)
     corrects = None
-    corrects_id = request.GET.get("corrects", "")
-    if corrects_id.isdigit():
+    corrects_id = parse_id(request.GET.get("corrects"))
+    if corrects_id is not None:
         corrects = selectors.administration_for(
-            viewer=request.user, patient=patient, administration_id=int(corrects_id)
+            viewer=request.user, patient=patient, administration_id=corrects_id
         )
         instrument = corrects.instrument
     definition = selectors.definition_for(instrument)

@@ -9,6 +9,7 @@ from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.core.api import api_user
 from ketaclinic.core.errors import DomainError, NotFound, PermissionDenied
+from ketaclinic.core.inputs import Offset
 from ketaclinic.patients import selectors, services
 from ketaclinic.patients.models import AllergyEntry, Patient
 from ketaclinic.patients.schemas import (
@@ -29,7 +30,7 @@ router = Router(tags=["patients"])
 class SearchParams(Schema):
     q: str = ""
     limit: int = 25
-    offset: int = 0
+    offset: Offset = 0
 
 
 def _out(patient: Patient) -> dict[str, Any]:
@@ -67,7 +68,7 @@ def _details(payload: Schema, *, clinic_id: int | None, partial: bool) -> dict[s
 @router.get("/", response=list[PatientSummary], summary="Search patients")
 def search(request: HttpRequest, params: Query[SearchParams]) -> list[Patient]:
     """Patients whose name starts with each word, or with that date of birth or record number."""
-    if not 1 <= params.limit <= 100 or params.offset < 0:
+    if not 1 <= params.limit <= 100:
         raise DomainError("invalid", "limit must be 1-100 and offset 0 or more.")
     return selectors.search_patients(
         viewer=api_user(request), query=params.q, limit=params.limit, offset=params.offset

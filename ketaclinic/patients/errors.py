@@ -9,6 +9,7 @@ class PatientError(StrEnum):
     SIGNER_MISMATCH = "signer_mismatch"
     TOO_YOUNG = "too_young"
     DATE_OF_BIRTH_IN_FUTURE = "date_of_birth_in_future"
+    DATE_OF_BIRTH_IMPLAUSIBLE = "date_of_birth_implausible"
     CLINIC_NOT_YOURS = "clinic_not_yours"
     ALREADY_WITHDRAWN = "already_withdrawn"
     NO_CONSENT_TO_WITHDRAW = "no_consent_to_withdraw"

@@ -10,7 +10,7 @@ from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_change
-from ketaclinic.core import clock
+from ketaclinic.core import clock, inputs
 from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.core.models import Clinic
 from ketaclinic.patients import rules
@@ -111,6 +111,8 @@ def _require_clinic(by: Any, clinic: Clinic) -> None:
 
 
 def _check_age(date_of_birth: dt.date, today: dt.date, limits: AgeRules) -> int:
+    if problem := inputs.date_problem(date_of_birth, earliest=inputs.EARLIEST_BIRTH_DATE):
+        raise PatientDomainError(PatientError.DATE_OF_BIRTH_IMPLAUSIBLE, problem, field="date_of_birth")
     if date_of_birth > today:
         raise PatientDomainError(
             PatientError.DATE_OF_BIRTH_IN_FUTURE, "The date of birth is in the future.", field="date_of_birth"

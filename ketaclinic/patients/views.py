@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.core.errors import DomainError, PermissionDenied
+from ketaclinic.core.inputs import parse_id
 from ketaclinic.patients import selectors, services
 from ketaclinic.patients.forms import (
     AllergyForm,
@@ -66,9 +67,7 @@ def patient_register(request: HttpRequest) -> HttpResponse:
     form = RegisterPatientForm(
         request.POST or None,
         clinics=clinics,
-        clinicians=selectors.clinicians_for_clinic(
-            clinic_id=int(clinic_id) if str(clinic_id).isdigit() else 0
-        ),
+        clinicians=selectors.clinicians_for_clinic(clinic_id=parse_id(clinic_id) or 0),
         initial={"clinic": first_clinic},
     )
     if request.method == "POST" and form.is_valid():

@@ -16,6 +16,7 @@ from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import Role
 from ketaclinic.core import clock
 from ketaclinic.core.errors import DomainError, NotFound, PermissionDenied
+from ketaclinic.core.inputs import parse_id
 from ketaclinic.scheduling import rules, selectors, services
 from ketaclinic.scheduling.forms import (
     BookAppointmentForm,
@@ -47,8 +48,7 @@ def _day_from(request: HttpRequest, zone: str) -> dt.date:
 
 
 def _clinic(request: HttpRequest) -> Any:
-    raw = request.GET.get("clinic", "")
-    return selectors.clinic_for(viewer=request.user, clinic_id=int(raw) if raw.isdigit() else None)
+    return selectors.clinic_for(viewer=request.user, clinic_id=parse_id(request.GET.get("clinic")))
 
 
 @login_required

@@ -216,3 +216,32 @@ def test_withdrawal_over_the_api(client_for, nurse, visit) -> None:
     )
     assert (made.status_code, made.json()["row_id"]) == (201, reading.reading.pk)
     assert CheckIn.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"heart_rate_bpm": 80, "rhythm": "bogus"},
+        {"heart_rate_bpm": 80, "rhythm": "x" * 30},
+        {"heart_rate_bpm": 80, "dissociation": "extreme"},
+        {"heart_rate_bpm": 80, "on_oxygen": 1},
+        {"heart_rate_bpm": 80, "comment": "a\x00b"},
+        {"heart_rate_bpm": 80, "comment": "bell\x07"},
+        {"heart_rate_bpm": 80, "comment": "\ud800"},
+    ],
+)
+def test_vitals_with_an_unknown_choice_or_unstorable_text_are_refused(client_for, nurse, visit, body) -> None:
+    started(nurse, visit)
+    readings = VitalSignReading.objects.count()
+    response = post(client_for(nurse), f"/api/infusions/visits/{visit.pk}/vitals", body)
+    assert (response.status_code, response.json()["code"]) in {(422, "invalid"), (400, "invalid")}
+    assert VitalSignReading.objects.count() == readings
+
+
+def test_vitals_with_a_known_rhythm_and_dissociation_are_kept(client_for, nurse, visit) -> None:
+    started(nurse, visit)
+    body = {"heart_rate_bpm": 80, "rhythm": "sinus", "dissociation": "mild", "comment": "line 1\nline 2"}
+    response = post(client_for(nurse), f"/api/infusions/visits/{visit.pk}/vitals", body)
+    assert response.status_code == 201, response.content
+    reading = VitalSignReading.objects.get(pk=response.json()["reading"]["id"])
+    assert (reading.rhythm, reading.dissociation, reading.comment) == ("sinus", "mild", "line 1\nline 2")

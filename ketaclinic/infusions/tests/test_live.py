@@ -670,3 +670,27 @@ def test_board_stream_sends_the_table_on_connect(visit, nurse) -> None:
     [board] = named(run(scenario), "board")
     assert visit.patient.display_name in board["data"]
     assert f"/infusions/visits/{visit.pk}/" in board["data"]
+
+
+@pytest.mark.parametrize("raw", ["²", "1" * 5000, str(2**63), "-1"])
+def test_stream_refuses_a_last_event_id_that_is_not_a_reading_id(visit, nurse, client_for, raw) -> None:
+    response = client_for(nurse).get(stream_url(visit), {"last_event_id": raw})
+    assert (response.status_code, response.json()["code"]) == (400, "invalid_last_event_id")
+
+
+def test_alert_ids_that_are_not_ids_are_left_out(visit, nurse) -> None:
+    started(nurse, visit)
+    alert = services.record_vital_signs(
+        by=nurse, visit=visit, values=VitalsInput(systolic_mmhg=205, diastolic_mmhg=100)
+    ).alerts[0]
+    client = async_client_for(nurse)
+
+    async def connect(query: str) -> str:
+        response = await client.get(stream_url(visit) + query)
+        content = response.streaming_content
+        try:
+            return chunk_text(await asyncio.wait_for(content.__anext__(), WAIT_S))
+        finally:
+            await content.aclose()
+
+    assert named(run(partial(connect, f"?alerts=%C2%B2,{'9' * 5000},{alert.pk}")), "alerts") == []

@@ -37,6 +37,7 @@ from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
+from ketaclinic.core.inputs import parse_id, parse_ids
 from ketaclinic.infusions import live, selectors
 from ketaclinic.infusions.models import InfusionVisit, VitalSignReading
 from ketaclinic.infusions.record import reading_payload
@@ -90,9 +91,12 @@ def last_event_id(request: HttpRequest) -> int:
     """The newest reading id the client already has: the `Last-Event-ID` header a reconnecting EventSource
     sends, else the `last_event_id` query parameter (a page that drew its initial readings), else 0."""
     raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or "0"
-    if not raw.isdigit() or len(raw) > 18:
+    if raw == "0":
+        return 0
+    value = parse_id(raw)
+    if value is None:
         raise BadLastEventId(raw)
-    return int(raw)
+    return value
 
 
 def _bad_last_event_id() -> HttpResponse:
@@ -346,7 +350,7 @@ async def visit_stream(request: HttpRequest, visit_id: int) -> HttpResponseBase:
         return opened
     # The page names the open alerts it drew (`alerts=3,5`), so the first event does not swap the panel the
     # nurse may already be typing an acknowledgement into.
-    shown = sorted(int(part) for part in request.GET.get("alerts", "").split(",") if part.strip().isdigit())
+    shown = parse_ids(request.GET.get("alerts"))
     cursor = ChairCursor(last_reading_id=after, alert_ids=shown if "alerts" in request.GET else None)
     return _stream(chair_events(request, opened, cursor))
 

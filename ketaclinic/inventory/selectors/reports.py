@@ -11,11 +11,13 @@ from zoneinfo import ZoneInfo
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_read
+from ketaclinic.core import chains
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.models import Clinic
 from ketaclinic.inventory import rules
 from ketaclinic.inventory.errors import InventoryDomainError, InventoryError
 from ketaclinic.inventory.models import (
+    ChainHead,
     DrugProduct,
     LedgerEntry,
     LossType,
@@ -30,6 +32,7 @@ from ketaclinic.inventory.selectors.stock import (
     product_for,
     require,
 )
+from ketaclinic.inventory.services.chain import CHECKPOINT_KIND as LEDGER_CHECKPOINTS
 from ketaclinic.protocols.selectors import protocol_int
 
 LOG_KINDS = (
@@ -202,6 +205,16 @@ class InventoryLine:
 
 
 @dataclass(frozen=True)
+class ChainAnchorLine:
+    """One product's ledger chain head when the report was made, printed so that the paper anchors it: a
+    later rewrite of the ledger would no longer reach this hash."""
+
+    product: DrugProduct
+    sequence: int
+    entry_hash: str
+
+
+@dataclass(frozen=True)
 class InventoryReport:
     clinic: Clinic
     count_id: int
@@ -212,6 +225,16 @@ class InventoryReport:
     witness: str
     lines: list[InventoryLine]
     interval_months: int
+    chain_heads: list[ChainAnchorLine]
+    # The newest signed checkpoint of the ledger outside the database: its day and signature, or none yet.
+    checkpoint_day: dt.date | None
+    checkpoint_signature: str
+
+
+def _chain_heads(clinic: Clinic) -> list[ChainAnchorLine]:
+    heads = ChainHead.objects.filter(product__clinic=clinic, sequence__gt=0).select_related("product")
+    heads = heads.order_by("product__name")
+    return [ChainAnchorLine(head.product, head.sequence, head.entry_hash) for head in heads]
 
 
 def inventory_report(*, viewer: Any, count_id: int) -> InventoryReport:
@@ -226,6 +249,8 @@ def inventory_report(*, viewer: Any, count_id: int) -> InventoryReport:
         product = line.vial.product
         products[product.pk] = product
         by_product.setdefault(product.pk, []).append(line)
+    checkpoints, _bad = chains.read_checkpoints(LEDGER_CHECKPOINTS)
+    latest = checkpoints[-1] if checkpoints else None
     report_lines = []
     for product_id, product_lines in by_product.items():
         product = products[product_id]
@@ -253,6 +278,9 @@ def inventory_report(*, viewer: Any, count_id: int) -> InventoryReport:
         witness=count.witness.display_name,
         lines=report_lines,
         interval_months=protocol_int("cs_inventory_interval_months"),
+        chain_heads=_chain_heads(count.clinic),
+        checkpoint_day=latest.day if latest else None,
+        checkpoint_signature=latest.signature if latest else "",
     )
 
 

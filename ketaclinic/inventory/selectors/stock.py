@@ -16,6 +16,7 @@ from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.inputs import parse_id
 from ketaclinic.core.models import Clinic
 from ketaclinic.inventory import rules
 from ketaclinic.inventory.models import (
@@ -43,8 +44,8 @@ def require(viewer: Any, *perms: Perm) -> None:
 def clinic_for(*, viewer: Any, clinic_id: int | str | None = None) -> Clinic:
     """The clinic a page works on: the one asked for if it is the viewer's, else their first."""
     clinics = clinics_for(viewer).order_by("name")
-    if clinic_id not in (None, "") and str(clinic_id).isdigit():
-        chosen = clinics.filter(pk=int(clinic_id)).first()
+    if (wanted := parse_id(clinic_id)) is not None:
+        chosen = clinics.filter(pk=wanted).first()
         if chosen is not None:
             return chosen
     first = clinics.first()

@@ -1,5 +1,7 @@
-"""Verifying the hash chains, and recording each verification."""
+"""Verifying the hash chains (every link under the key, and the heads anchored in signed checkpoints outside
+the database), recording each verification, and writing the day's checkpoint."""
 
+import datetime as dt
 from typing import Any
 
 from django.db import transaction
@@ -7,12 +9,25 @@ from django.db.models import Q, Sum
 
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.core import clock
+from ketaclinic.core import chains, clock
 from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.inventory import rules
 from ketaclinic.inventory.models import ChainHead, LedgerCheck, LedgerEntry, Vial
 
 CHUNK = 5000
+CHECKPOINT_KIND = "ledger"
+
+
+def _anchors(product_ids: set[int] | None) -> tuple[rules.Anchors, tuple[str, ...], int]:
+    """The anchored heads of the products asked for (all when None), the bad checkpoint files, and how many
+    good ones were read."""
+    checkpoints, bad = chains.read_checkpoints(CHECKPOINT_KIND)
+    anchors: rules.Anchors = {}
+    for name, pairs in chains.anchors_from(checkpoints).items():
+        product = int(name)
+        if product_ids is None or product in product_ids:
+            anchors[product] = pairs
+    return anchors, tuple(bad), len(checkpoints)
 
 
 def verify_chains(*, clinic_ids: list[int] | None = None, product_id: int | None = None) -> rules.ChainReport:
@@ -37,7 +52,12 @@ def verify_chains(*, clinic_ids: list[int] | None = None, product_id: int | None
             "product_id", "sequence", "entry_hash"
         )
     }
-    return rules.verify_chain(rows, head_map)
+    scope = None
+    if clinic_ids is not None or product_id is not None:
+        scope = set(heads.values_list("product_id", flat=True))
+    anchors, bad, read = _anchors(scope)
+    report = rules.verify_chain(rows, head_map, key=chains.chain_key(), anchors=anchors)
+    return rules.ChainReport(report.entries_checked, report.broken, bad, read)
 
 
 def vials_out_of_balance(*, clinic_ids: list[int] | None = None) -> list[int]:
@@ -78,8 +98,34 @@ def verify_ledger(*, by: Any = None) -> tuple[rules.ChainReport, LedgerCheck]:
         broken_entry_id=broken.entry_id if broken else None,
         broken_product_id=broken.product_id if broken else None,
         broken_sequence=broken.sequence if broken else None,
-        problem=broken.problem.value if broken else "",
+        problem=broken.problem.value if broken else ("checkpoint_invalid" if report.bad_checkpoints else ""),
         vials_out_of_balance=",".join(str(pk) for pk in unbalanced)[:300],
         checked_by=by,
     )
     return report, check
+
+
+def checkpoint_heads() -> dict[str, tuple[int, str]]:
+    """Every product's chain head now, as a checkpoint names them (product id -> (sequence, hash))."""
+    rows = ChainHead.objects.filter(~Q(sequence=0)).values_list("product_id", "sequence", "entry_hash")
+    return {str(product): (sequence, entry_hash) for product, sequence, entry_hash in rows}
+
+
+def write_checkpoint(*, day: dt.date | None = None) -> chains.Checkpoint:
+    """Verify every chain, then write today's (UTC) signed checkpoint of the heads outside the database.
+    A broken chain is not anchored: ChainBroken is raised instead, so a rewrite is never signed."""
+    # Heads first: every entry they name is then read by the verification that follows.
+    heads = checkpoint_heads()
+    report = verify_chains()
+    if not report.intact:
+        raise ChainBroken(report)
+    now = clock.now()
+    return chains.write_checkpoint(
+        kind=CHECKPOINT_KIND, day=day or now.astimezone(dt.UTC).date(), heads=heads, written_at=now
+    )
+
+
+class ChainBroken(Exception):
+    def __init__(self, report: rules.ChainReport) -> None:
+        super().__init__("the ledger's chains are not intact; no checkpoint was written")
+        self.report = report

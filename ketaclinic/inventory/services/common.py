@@ -5,6 +5,7 @@ from typing import Any
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.services import record_change
+from ketaclinic.core.chains import chain_key
 from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.core.models import Clinic
 from ketaclinic.inventory import rules
@@ -61,7 +62,7 @@ def append(head: ChainHead, entry: LedgerEntry) -> LedgerEntry:
     entry.sequence = head.sequence + 1
     entry.previous_hash = head.entry_hash
     entry.entry_hash = rules.entry_hash(
-        entry.previous_hash, [getattr(entry, name) for name in rules.HASHED_FIELDS]
+        entry.previous_hash, [getattr(entry, name) for name in rules.HASHED_FIELDS], chain_key()
     )
     entry.save(force_insert=True)
     head.sequence = entry.sequence

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action
-from ketaclinic.core import clock
+from ketaclinic.core import clock, inputs
 from ketaclinic.core.models import Clinic
 from ketaclinic.inventory import rules
 from ketaclinic.inventory.errors import InventoryDomainError, InventoryError
@@ -228,6 +228,8 @@ def receive_delivery(
             "This lot has already expired: do not receive it.",
             field="expires_on",
         )
+    if problem := inputs.date_problem(received_on):
+        raise InventoryDomainError(InventoryError.IMPLAUSIBLE_DATE, problem, field="received_on")
     if received_on > today:
         raise InventoryDomainError(
             InventoryError.INVALID_AMOUNT, "The date received is in the future.", field="received_on"

@@ -1,14 +1,18 @@
 """The database refuses to change or remove ledger rows; tampering past the triggers is found by the chain
 verification at the exact entry; the verify command exits 1 when the chain is broken."""
 
+import json
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
+from ketaclinic.core import clock
+from ketaclinic.core.chains import chain_key
 from ketaclinic.core.db import is_append_only_refusal
-from ketaclinic.inventory.models import LedgerCheck, LedgerEntry, Receipt
+from ketaclinic.inventory import rules
+from ketaclinic.inventory.models import ChainHead, LedgerCheck, LedgerEntry, Receipt
 from ketaclinic.inventory.rules import ChainProblem
 from ketaclinic.inventory.services import chain, draws
 from ketaclinic.inventory.tests.factories import mg
@@ -94,7 +98,7 @@ def test_verification_finds_a_cut_off_tail(history) -> None:
 def test_command_reports_intact_ledger(history) -> None:
     out = StringIO()
     call_command("verify_ledger", stdout=out)
-    assert out.getvalue() == "Ledger intact: 4 entries verified.\n"
+    assert out.getvalue() == "Ledger intact: 4 entries verified against 0 checkpoints.\n"
     assert LedgerCheck.objects.get().intact is True
 
 
@@ -130,3 +134,126 @@ def test_a_vial_balance_changed_outside_the_services_is_found(history, vial) -> 
 def test_balanced_vials_are_not_reported(history) -> None:
     _report, check = chain.verify_ledger()
     assert check.vials_out_of_balance == ""
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's INSERT OR REPLACE")
+def test_insert_or_replace_over_an_entrys_place_in_the_chain_is_refused(history) -> None:
+    """A new id but the (product, sequence) of an existing entry: REPLACE would delete that entry first."""
+    target = history[1]
+    columns = [field.column for field in LedgerEntry._meta.concrete_fields if field.column != "id"]
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA recursive_triggers=OFF")
+        try:
+            with pytest.raises(DatabaseError) as refusal, transaction.atomic():
+                cursor.execute(
+                    f"INSERT OR REPLACE INTO inventory_ledgerentry ({', '.join(columns)}) "
+                    f"SELECT {', '.join('1' if c == 'amount_mg' else c for c in columns)} "
+                    "FROM inventory_ledgerentry WHERE id = %s",
+                    [target.pk],
+                )
+        finally:
+            cursor.execute("PRAGMA recursive_triggers=ON")
+    assert is_append_only_refusal(refusal.value)
+    assert list(LedgerEntry.objects.order_by("sequence").values_list("pk", "amount_mg")) == [
+        (entry.pk, entry.amount_mg) for entry in history
+    ]
+
+
+@pytest.fixture
+def checkpoints(settings, tmp_path):
+    settings.KETACLINIC_CHECKPOINT_DIR = tmp_path / "checkpoints"
+    return tmp_path / "checkpoints"
+
+
+def _lift_triggers() -> None:
+    """As an attacker who owns the tables: the append-only triggers off for this (rolled back) test."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            for kind in ("update", "delete", "replace"):
+                cursor.execute(f"DROP TRIGGER inventory_ledgerentry_append_only_{kind}")
+        else:
+            cursor.execute("DROP TRIGGER inventory_ledgerentry_append_only ON inventory_ledgerentry")
+
+
+def _rewrite_amount(target: LedgerEntry, amount: str, hash_of) -> None:
+    """Change one entry's amount and recompute its hash, every later link and the chain head (issue 16)."""
+    _lift_triggers()
+    entries = list(LedgerEntry.objects.filter(product_id=target.product_id).order_by("sequence"))
+    previous = None
+    for entry in entries:
+        if entry.sequence < target.sequence:
+            continue
+        if entry.pk == target.pk:
+            entry.amount_mg = mg(amount)
+        previous = previous or entry.previous_hash
+        values = [getattr(entry, name) for name in rules.HASHED_FIELDS]
+        digest = hash_of(previous, values)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE inventory_ledgerentry SET amount_mg = %s, previous_hash = %s, entry_hash = %s "
+                "WHERE id = %s",
+                [str(entry.amount_mg), previous, digest, entry.pk],
+            )
+        previous = digest
+    ChainHead.objects.filter(product_id=target.product_id).update(entry_hash=previous)
+
+
+def test_a_rewrite_that_recomputes_plain_hashes_is_found(history) -> None:
+    _rewrite_amount(history[2], "2.000", rules.unkeyed_entry_hash)
+    report, check = chain.verify_ledger()
+    assert report.broken == rules.BrokenLink(
+        history[2].pk, history[2].product_id, history[2].sequence, ChainProblem.CONTENT_CHANGED
+    )
+    assert (check.intact, check.problem) == (False, "content_changed")
+
+
+def test_a_rewrite_with_the_key_is_found_by_the_anchored_checkpoint(history, checkpoints) -> None:
+    written = chain.write_checkpoint()
+    last = history[-1]
+    assert json.loads(written.path.read_text())["heads"] == {
+        str(last.product_id): [last.sequence, LedgerEntry.objects.get(pk=last.pk).entry_hash]
+    }
+    key = chain_key()
+    _rewrite_amount(history[1], "2.000", lambda previous, values: rules.entry_hash(previous, values, key))
+    report, check = chain.verify_ledger()
+    assert report.broken == rules.BrokenLink(
+        last.pk, last.product_id, last.sequence, ChainProblem.ANCHOR_MISMATCH
+    )
+    assert (check.intact, check.problem, report.checkpoints_checked) == (False, "anchor_mismatch", 1)
+
+
+def test_a_forged_checkpoint_makes_the_ledger_unproven(history, checkpoints) -> None:
+    written = chain.write_checkpoint()
+    document = json.loads(written.path.read_text())
+    document["heads"] = {name: [1, "0" * 64] for name in document["heads"]}
+    written.path.write_text(json.dumps(document))
+    report, check = chain.verify_ledger()
+    assert (report.intact, report.broken, report.bad_checkpoints) == (False, None, (written.path.name,))
+    assert (check.intact, check.problem) == (False, "checkpoint_invalid")
+    with pytest.raises(CommandError) as failed:
+        call_command("verify_ledger")
+    assert failed.value.returncode == 1
+    assert written.path.name in str(failed.value)
+
+
+def test_the_checkpoint_command_writes_todays_file(history, checkpoints) -> None:
+    out = StringIO()
+    call_command("checkpoint_chains", stdout=out)
+    [path] = (checkpoints / "ledger").glob("*.json")
+    [audit_path] = (checkpoints / "audit").glob("*.json")
+    assert out.getvalue() == (
+        f"Ledger checkpoint written: {path} (1 chains).\n"
+        f"Audit checkpoint written: {audit_path} (sealed up to 0).\n"
+    )
+    assert path.name == f"{clock.now().date().isoformat()}.json"
+    verify_out = StringIO()
+    call_command("verify_ledger", stdout=verify_out)
+    assert verify_out.getvalue() == "Ledger intact: 4 entries verified against 1 checkpoints.\n"
+
+
+def test_a_broken_ledger_is_not_anchored(history, checkpoints) -> None:
+    _rewrite_amount(history[2], "2.000", rules.unkeyed_entry_hash)
+    with pytest.raises(CommandError) as refused:
+        call_command("checkpoint_chains")
+    assert refused.value.returncode == 1
+    assert not (checkpoints / "ledger").exists()

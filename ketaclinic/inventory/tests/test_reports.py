@@ -14,8 +14,8 @@ from django.urls import reverse
 
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.core.spreadsheet import safe_cell
-from ketaclinic.inventory.models import Discrepancy, LossType, ResolutionKind
-from ketaclinic.inventory.services import counts, draws
+from ketaclinic.inventory.models import ChainHead, Discrepancy, LossType, ResolutionKind
+from ketaclinic.inventory.services import chain, counts, draws
 from ketaclinic.inventory.tests.factories import mg, trusted
 from ketaclinic.inventory.views.reports import refuse_network
 from ketaclinic.patients.services import update_patient
@@ -143,7 +143,7 @@ def test_inventory_and_form_106_from_a_count_with_a_loss(client_for, nurse, cust
             )
         )
     )
-    assert inventory_csv[-1][5:] == ["0", "1", "7.000", "350.000", "7.000", "350.000"]
+    assert inventory_csv[6][5:] == ["0", "1", "7.000", "350.000", "7.000", "350.000"]
     inventory_pdf = _pdf_text(client.get(reverse("inventory:inventory_report_pdf", args=[count.pk])).content)
     assert "close of business" in inventory_pdf
     assert "FM1234563" in inventory_pdf
@@ -185,3 +185,31 @@ def test_clinic_admin_reads_reports_but_not_stock_pages(client_for, clinic_admin
     client = client_for(clinic_admin)
     assert client.get(reverse("inventory:log", args=[dispensed.product_id])).status_code == 200
     assert client.get(reverse("inventory:dashboard")).status_code == 403
+
+
+def test_the_inventory_report_prints_the_chain_heads_and_the_signed_checkpoint(
+    client_for, nurse, custodian, vial, clinic, settings, tmp_path
+) -> None:
+    settings.KETACLINIC_CHECKPOINT_DIR = tmp_path
+    checkpoint = chain.write_checkpoint()
+    count = counts.record_count(
+        by=nurse,
+        clinic=clinic,
+        location=None,
+        purpose="biennial",
+        business_time="close",
+        counted_ml={vial.pk: Decimal("10")},
+        witness=trusted(custodian),
+    )
+    head = ChainHead.objects.get(product=vial.product)
+    client = client_for(custodian)
+    url = reverse("inventory:inventory_report_csv", args=[count.pk])
+    rows = list(csv.reader(io.StringIO(client.get(url).content.decode())))
+    assert rows[-3:] == [
+        ["checkpoint_day", checkpoint.day.isoformat(), "signature", checkpoint.signature],
+        ["product", "chain_entries", "chain_head_hmac_sha256"],
+        [vial.product.name, str(head.sequence), head.entry_hash],
+    ]
+    page = client.get(reverse("inventory:inventory_report", args=[count.pk])).content.decode()
+    assert f"<code>{checkpoint.signature}</code>" in page
+    assert f"<code>{head.entry_hash}</code>" in page

@@ -11,6 +11,7 @@ from ketaclinic.inventory import rules
 from ketaclinic.inventory.rules import ChainProblem, EntryKind
 
 T0 = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
+KEY = b"rules-test-chain-key-0123456789abcdef"
 amounts = st.decimals(min_value=Decimal("0.001"), max_value=Decimal("1000"), places=3)
 
 
@@ -142,7 +143,7 @@ def _chain(count: int, product: int = 1, start_id: int = 1) -> list[tuple[object
     previous = rules.GENESIS_HASH
     for sequence in range(1, count + 1):
         values = _values(sequence, product)
-        digest = rules.entry_hash(previous, values)
+        digest = rules.entry_hash(previous, values, KEY)
         rows.append((start_id + sequence - 1, previous, digest, *values))
         previous = digest
     return rows
@@ -150,10 +151,10 @@ def _chain(count: int, product: int = 1, start_id: int = 1) -> list[tuple[object
 
 def test_hash_is_sha256_hex_and_depends_on_the_previous_hash() -> None:
     values = _values(1)
-    first = rules.entry_hash(rules.GENESIS_HASH, values)
+    first = rules.entry_hash(rules.GENESIS_HASH, values, KEY)
     assert len(first) == 64
-    assert first != rules.entry_hash("1" * 64, values)
-    assert first == rules.entry_hash(rules.GENESIS_HASH, list(values))
+    assert first != rules.entry_hash("1" * 64, values, KEY)
+    assert first == rules.entry_hash(rules.GENESIS_HASH, list(values), KEY)
 
 
 def test_canonical_text_cannot_move_content_between_fields() -> None:
@@ -167,14 +168,14 @@ def test_canonical_text_cannot_move_content_between_fields() -> None:
 def test_intact_chains_verify() -> None:
     rows = _chain(3, product=1) + _chain(2, product=2, start_id=10)
     heads = {1: (3, str(rows[2][2])), 2: (2, str(rows[4][2]))}
-    report = rules.verify_chain(rows, heads)
+    report = rules.verify_chain(rows, heads, key=KEY)
     assert (report.intact, report.entries_checked, report.broken) == (True, 5, None)
 
 
 def test_changed_amount_is_found_at_that_entry() -> None:
     rows = [list(row) for row in _chain(4)]
     rows[2][3 + rules.HASHED_FIELDS.index("amount_mg")] = Decimal("4.000")
-    report = rules.verify_chain(rows)
+    report = rules.verify_chain(rows, key=KEY)
     assert report.broken == rules.BrokenLink(3, 1, 3, ChainProblem.CONTENT_CHANGED)
     assert report.entries_checked == 3
 
@@ -182,27 +183,27 @@ def test_changed_amount_is_found_at_that_entry() -> None:
 def test_rehashed_entry_breaks_the_next_link() -> None:
     rows = [list(row) for row in _chain(4)]
     rows[1][3 + rules.HASHED_FIELDS.index("amount_mg")] = Decimal("4.000")
-    rows[1][2] = rules.entry_hash(str(rows[1][1]), rows[1][3:])
-    report = rules.verify_chain(rows)
+    rows[1][2] = rules.entry_hash(str(rows[1][1]), rows[1][3:], KEY)
+    report = rules.verify_chain(rows, key=KEY)
     assert report.broken == rules.BrokenLink(3, 1, 3, ChainProblem.LINK_BROKEN)
 
 
 def test_removed_entry_is_found_as_a_gap() -> None:
     rows = _chain(4)
     del rows[1]
-    report = rules.verify_chain(rows)
+    report = rules.verify_chain(rows, key=KEY)
     assert report.broken == rules.BrokenLink(3, 1, 3, ChainProblem.SEQUENCE_GAP)
 
 
 def test_cut_off_tail_is_found_against_the_head() -> None:
     rows = _chain(4)
     heads = {1: (4, str(rows[3][2]))}
-    report = rules.verify_chain(rows[:3], heads)
+    report = rules.verify_chain(rows[:3], heads, key=KEY)
     assert report.broken == rules.BrokenLink(None, 1, 4, ChainProblem.HEAD_MISMATCH)
 
 
 def test_whole_chain_removed_is_found_against_the_head() -> None:
-    report = rules.verify_chain([], {5: (2, "f" * 64)})
+    report = rules.verify_chain([], {5: (2, "f" * 64)}, key=KEY)
     assert report.broken == rules.BrokenLink(None, 5, 1, ChainProblem.HEAD_MISMATCH)
 
 
@@ -215,5 +216,51 @@ def test_any_single_changed_field_is_found_at_its_entry(length: int, data: st.Da
     )
     position = 3 + rules.HASHED_FIELDS.index(field)
     rows[index][position] = f"tampered-{rows[index][position]}"
-    report = rules.verify_chain(rows)
+    report = rules.verify_chain(rows, key=KEY)
     assert report.broken == rules.BrokenLink(index + 1, 1, index + 1, ChainProblem.CONTENT_CHANGED)
+
+
+def test_a_chain_rewritten_without_the_key_fails_at_the_changed_entry() -> None:
+    """The attack of issue 16: change an amount, recompute every later hash and the head with plain sha256."""
+    rows = [list(row) for row in _chain(4)]
+    rows[1][3 + rules.HASHED_FIELDS.index("amount_mg")] = Decimal("4.000")
+    previous = str(rows[1][1])
+    for row in rows[1:]:
+        row[1] = previous
+        row[2] = previous = rules.unkeyed_entry_hash(previous, row[3:])
+    report = rules.verify_chain(rows, {1: (4, previous)}, key=KEY)
+    assert report.broken == rules.BrokenLink(2, 1, 2, ChainProblem.CONTENT_CHANGED)
+
+
+def test_a_chain_rewritten_with_the_key_fails_at_the_anchored_head() -> None:
+    """Someone holding the key recomputes everything; the head anchored in a checkpoint no longer matches."""
+    original = _chain(4)
+    anchors = {1: {3: str(original[2][2])}}
+    rows = [list(row) for row in original]
+    rows[1][3 + rules.HASHED_FIELDS.index("amount_mg")] = Decimal("4.000")
+    previous = str(rows[1][1])
+    for row in rows[1:]:
+        row[1] = previous
+        row[2] = previous = rules.entry_hash(previous, row[3:], KEY)
+    assert rules.verify_chain(rows, {1: (4, previous)}, key=KEY).intact
+    report = rules.verify_chain(rows, {1: (4, previous)}, key=KEY, anchors=anchors)
+    assert report.broken == rules.BrokenLink(3, 1, 3, ChainProblem.ANCHOR_MISMATCH)
+
+
+def test_entries_cut_off_after_an_anchor_are_found_even_with_the_head_moved_back() -> None:
+    rows = _chain(4)
+    anchors = {1: {4: str(rows[3][2])}}
+    report = rules.verify_chain(rows[:2], {1: (2, str(rows[1][2]))}, key=KEY, anchors=anchors)
+    assert report.broken == rules.BrokenLink(None, 1, 4, ChainProblem.ANCHOR_MISSING)
+
+
+def test_an_intact_chain_matches_its_anchors() -> None:
+    rows = _chain(4)
+    anchors = {1: {2: str(rows[1][2]), 4: str(rows[3][2])}}
+    report = rules.verify_chain(rows, {1: (4, str(rows[3][2]))}, key=KEY, anchors=anchors)
+    assert (report.intact, report.entries_checked) == (True, 4)
+
+
+def test_another_key_breaks_the_first_entry() -> None:
+    report = rules.verify_chain(_chain(2), key=b"another-key-0123456789abcdefghijklmn")
+    assert report.broken == rules.BrokenLink(1, 1, 1, ChainProblem.CONTENT_CHANGED)

@@ -252,6 +252,11 @@ def inventory_report(request: HttpRequest, count_id: int, output: str = "html") 
                         line.total_mg,
                     ]
                 )
+            rows.append([])
+            signature = report.checkpoint_signature
+            rows.append(["checkpoint_day", report.checkpoint_day or "", "signature", signature])
+            rows.append(["product", "chain_entries", "chain_head_hmac_sha256"])
+            rows.extend([head.product.name, head.sequence, head.entry_hash] for head in report.chain_heads)
             return _csv(filename, rows)
         if output == "pdf":
             _export_audit(request, "inventory_report", count_id, "PDF")

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError, PermissionDenied
+from ketaclinic.core.inputs import parse_id
 from ketaclinic.core.models import Clinic
 from ketaclinic.inventory.forms import (
     CountForm,
@@ -355,10 +356,10 @@ def count_new(request: HttpRequest) -> HttpResponse:
     _require(request, Perm.COUNT_STOCK)
     clinic = _clinic(request)
     all_locations = selectors.locations_for(viewer=request.user, clinic=clinic)
-    location_id = request.GET.get("location", "")
+    location_id = parse_id(request.GET.get("location"))
     location = (
-        selectors.location_for(viewer=request.user, location_id=int(location_id))
-        if location_id.isdigit()
+        selectors.location_for(viewer=request.user, location_id=location_id)
+        if location_id is not None
         else None
     )
     vials = counts.vials_to_count(clinic=clinic, location=location)

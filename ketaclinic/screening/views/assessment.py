@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError
+from ketaclinic.core.inputs import parse_id
 from ketaclinic.patients.models import Patient
 from ketaclinic.screening import catalogues, rules, selectors, services
 from ketaclinic.screening.forms import (
@@ -510,10 +511,10 @@ def intake_send(request: HttpRequest, patient_id: int) -> HttpResponse:
             messages.success(request, f"Intake link sent to {form.cleaned_data['email']}.")
     else:
         messages.error(request, "Give a valid e-mail address for the intake link.")
-    inquiry_id = request.POST.get("inquiry", "")
-    if inquiry_id.isdigit():
+    inquiry_id = parse_id(request.POST.get("inquiry"))
+    if inquiry_id is not None:
         # Sent from the inquiry page (the front desk, who cannot open the assessment): back there.
-        return redirect("screening:inquiry_detail", inquiry_id=int(inquiry_id))
+        return redirect("screening:inquiry_detail", inquiry_id=inquiry_id)
     if can(request.user, Perm.VIEW_ASSESSMENT):
         return redirect("screening:assessment", patient_id=patient.pk)
     return redirect("patients:detail", patient_id=patient.pk)

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.core.errors import DomainError
+from ketaclinic.core.inputs import parse_id
 from ketaclinic.patients import services as patient_services
 from ketaclinic.patients.forms import RegisterPatientForm
 from ketaclinic.patients.selectors import clinicians_for_clinic
@@ -121,7 +122,7 @@ def inquiry_register(request: HttpRequest, inquiry_id: int) -> HttpResponse:
     form = RegisterPatientForm(
         request.POST or None,
         clinics=clinics,
-        clinicians=clinicians_for_clinic(clinic_id=int(clinic_id) if str(clinic_id).isdigit() else 0),
+        clinicians=clinicians_for_clinic(clinic_id=parse_id(clinic_id) or 0),
         initial={"clinic": inquiry.clinic, **services.registration_initial(inquiry)},
     )
     if request.method == "POST" and form.is_valid():
