@@ -6,10 +6,11 @@ from ketaclinic.core.db import append_only_again
 
 
 class Migration(migrations.Migration):
-    dependencies = [("patients", "0002_append_only")]
+    dependencies = [("dosing", "0003_dose_order_calculated_dose")]
 
     operations = append_only_again(
-        "patients",
-        "ConsentForm",
-        "ConsentRecord",
+        "dosing",
+        "DoseOrder",
+        "HardStopOverride",
+        "OrderCosignature",
     )

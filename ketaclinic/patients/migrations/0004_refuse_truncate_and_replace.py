@@ -6,11 +6,10 @@ from ketaclinic.core.db import append_only_again
 
 
 class Migration(migrations.Migration):
-    dependencies = [("dosing", "0002_append_only")]
+    dependencies = [("patients", "0003_allergy_entries")]
 
     operations = append_only_again(
-        "dosing",
-        "DoseOrder",
-        "HardStopOverride",
-        "OrderCosignature",
+        "patients",
+        "ConsentForm",
+        "ConsentRecord",
     )

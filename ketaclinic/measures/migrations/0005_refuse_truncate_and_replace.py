@@ -6,7 +6,7 @@ from ketaclinic.core.db import append_only_again
 
 
 class Migration(migrations.Migration):
-    dependencies = [("measures", "0003_infusion_given")]
+    dependencies = [("measures", "0004_administration_unasked_items")]
 
     operations = append_only_again(
         "measures",

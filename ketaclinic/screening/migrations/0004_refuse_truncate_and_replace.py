@@ -6,7 +6,7 @@ from ketaclinic.core.db import append_only_again
 
 
 class Migration(migrations.Migration):
-    dependencies = [("screening", "0002_append_only")]
+    dependencies = [("screening", "0003_history_questions_not_asked")]
 
     operations = append_only_again(
         "screening",
