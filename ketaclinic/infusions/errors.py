@@ -18,6 +18,7 @@ class InfusionErrorCode(StrEnum):
     NOT_STOPPED = "infusion_not_stopped"
     DISCHARGE_BLOCKED = "discharge_blocked"
     ALREADY_ACKNOWLEDGED = "alert_already_acknowledged"
+    ALREADY_MARKED = "artefact_already_marked"
     ALREADY_SIGNED = "already_signed"
     NOT_DISCHARGED = "not_discharged"
     RESCUE_DOSE_HARD_STOP = "rescue_dose_hard_stop"

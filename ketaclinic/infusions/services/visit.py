@@ -193,7 +193,8 @@ def record_check_in(*, by: Any, visit: InfusionVisit, answers: CheckInAnswers) -
         medication_classes_taken_today=frozenset(answers.medication_classes_today),
         medications_reviewed=answers.medications_reviewed,
     )
-    results = rules.evaluate_checklist(facts, protocol.checklist_limits())
+    child_age = vitals.age_at_visit(visit) if protocol.child_bands() is not None else None
+    results = rules.evaluate_checklist(facts, protocol.checklist_limits(child_age))
     check_in = CheckIn.objects.create(
         visit=visit,
         identity_confirmed=answers.identity_confirmed,
