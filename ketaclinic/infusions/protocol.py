@@ -175,6 +175,7 @@ class VisitProtocol:
             # A visit opened before these keys shipped has none in its snapshot: no diastolic warning.
             warn_diastolic_from_mmhg=self.optional_integer("warn_diastolic_from_mmhg"),
             warn_diastolic_rise_from_mmhg=self.optional_integer("warn_diastolic_rise_from_mmhg"),
+            bp_return_to_baseline_expected_min=self.optional_integer("bp_return_to_baseline_expected_min"),
         )
 
     def recommendations(self) -> dict[rules.AlertCode, str]:

@@ -18,6 +18,7 @@ from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
 from ketaclinic.infusions.errors import InfusionErrorCode, InfusionRuleError
+from ketaclinic.infusions.rules.recovery import ALDRETE_CIRCULATION_FULL_WITHIN_MMHG
 from ketaclinic.infusions.rules.vitals import Reading, VitalField, require_aware, show_number
 
 
@@ -44,6 +45,7 @@ class AlertCode(StrEnum):
     HEART_RATE_PAUSE_LIMIT = "heart_rate_pause_limit"
     SYSTOLIC_LOW = "systolic_low"
     RESPIRATORY_RATE_HIGH = "respiratory_rate_high"
+    BLOOD_PRESSURE_SLOW_RETURN = "bp_slow_return"
 
 
 class AlertVital(StrEnum):
@@ -76,6 +78,7 @@ ALERT_LEVELS: Mapping[AlertCode, AlertLevel] = {
     AlertCode.HEART_RATE_PAUSE_LIMIT: AlertLevel.ACTION,
     AlertCode.SYSTOLIC_LOW: AlertLevel.ACTION,
     AlertCode.RESPIRATORY_RATE_HIGH: AlertLevel.WARNING,
+    AlertCode.BLOOD_PRESSURE_SLOW_RETURN: AlertLevel.WARNING,
 }
 
 ALERT_VITALS: Mapping[AlertCode, AlertVital] = {
@@ -96,6 +99,7 @@ ALERT_VITALS: Mapping[AlertCode, AlertVital] = {
     AlertCode.HEART_RATE_PAUSE_LIMIT: AlertVital.HEART_RATE,
     AlertCode.SYSTOLIC_LOW: AlertVital.BLOOD_PRESSURE,
     AlertCode.RESPIRATORY_RATE_HIGH: AlertVital.RESPIRATORY_RATE,
+    AlertCode.BLOOD_PRESSURE_SLOW_RETURN: AlertVital.BLOOD_PRESSURE,
 }
 
 ALERT_LABELS: Mapping[AlertCode, str] = {
@@ -116,6 +120,7 @@ ALERT_LABELS: Mapping[AlertCode, str] = {
     AlertCode.HEART_RATE_PAUSE_LIMIT: "Heart rate past the pause limit",
     AlertCode.SYSTOLIC_LOW: "Systolic pressure low",
     AlertCode.RESPIRATORY_RATE_HIGH: "Respiratory rate high",
+    AlertCode.BLOOD_PRESSURE_SLOW_RETURN: "Blood pressure slow to return to baseline",
 }
 
 # How an implausible value is named in its alert.
@@ -157,6 +162,8 @@ class AlertThresholds:
     warn_diastolic_rise_from_mmhg: int | None = None  # over the check-in baseline's diastolic
     systolic_below_mmhg: int | None = None
     respiratory_rate_above_per_min: int | None = None
+    # After the infusion stops, BP is expected back within this many minutes (Szarmach 2020).
+    bp_return_to_baseline_expected_min: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("sustained_for_min", "trend_window_min", "trend_systolic_rise_mmhg"):
@@ -455,6 +462,30 @@ def _single_value_alerts(newest: Reading, thresholds: AlertThresholds) -> list[t
     return found
 
 
+def _slow_return(
+    newest: Reading, thresholds: AlertThresholds, baseline: Reading | None, stopped_at: dt.datetime | None
+) -> list[tuple[AlertCode, str]]:
+    """The warning for a systolic still more than the Aldrete full-marks band (20 mmHg) above the check-in
+    baseline once the expected return time after the stop has passed."""
+    expected = thresholds.bp_return_to_baseline_expected_min
+    systolic = newest.value(VitalField.SYSTOLIC)
+    before = baseline.value(VitalField.SYSTOLIC) if baseline is not None else None
+    if expected is None or stopped_at is None or systolic is None or before is None:
+        return []
+    if newest.at - stopped_at < dt.timedelta(minutes=expected):
+        return []
+    if systolic - before <= ALDRETE_CIRCULATION_FULL_WITHIN_MMHG:
+        return []
+    return [
+        (
+            AlertCode.BLOOD_PRESSURE_SLOW_RETURN,
+            f"Systolic {systolic} mmHg, {systolic - before} mmHg above the baseline of {before} mmHg "
+            f"{show_number(_minutes(newest.at, stopped_at))} min after the infusion stopped; the protocol "
+            f"expects it back within {expected} min.",
+        )
+    ]
+
+
 def _implausible_alert(newest: Reading) -> list[tuple[AlertCode, str]]:
     flagged = [field for field in VitalField if field in newest.implausible and field not in newest.artefacts]
     values = [_FLAGGED_TEXT[field].format(raw) for field in flagged if (raw := newest.raw(field)) is not None]
@@ -475,6 +506,7 @@ def evaluate_vitals(
     thresholds: AlertThresholds,
     recommendations: Mapping[AlertCode, str],
     baseline: Reading | None,
+    stopped_at: dt.datetime | None = None,
 ) -> list[Alert]:
     """The alerts raised by the newest reading of `history`, in `AlertCode` order.
 
@@ -487,7 +519,9 @@ def evaluate_vitals(
     ACTION alert fires for a vital, its WARNING alerts are left out. A value flagged implausible counts as
     real and raises IMPLAUSIBLE_READING (ACTION) on the newest reading; values marked as artefacts and
     missing values are ignored. An empty history gives no alerts. Raises InfusionRuleError when a
-    recommendation is missing for any code, or a time is naive.
+    recommendation is missing for any code, or a time is naive. `stopped_at` (when the infusion stopped,
+    None while it runs) lets a reading after the protocol's expected return time warn when the systolic is
+    still more than 20 mmHg above the baseline (the Aldrete circulation band).
     """
     _check_recommendations(recommendations)
     for reading in history:
@@ -503,6 +537,7 @@ def evaluate_vitals(
         *_blood_pressure_alerts(readings, thresholds, baseline),
         *_heart_rate_alerts(readings, thresholds),
         *_single_value_alerts(newest, thresholds),
+        *_slow_return(newest, thresholds, baseline, stopped_at),
     ]
     acting = {ALERT_VITALS[code] for code, _ in found if ALERT_LEVELS[code] is AlertLevel.ACTION}
     kept = {

@@ -20,6 +20,8 @@ from ketaclinic.infusions.models import (
     CorrectableRow,
     EnteredInError,
     InfusionVisit,
+    PumpEvent,
+    PumpEventKind,
     ReadingSource,
     VitalAlert,
     VitalSignReading,
@@ -186,6 +188,21 @@ def visit_thresholds(visit: InfusionVisit, protocol: visit_protocol.VisitProtoco
     return protocol.alert_thresholds(age_at_visit(visit))
 
 
+def _stopped_at(visit: InfusionVisit) -> dt.datetime | None:
+    """When the infusion stopped (the newest pump event not withdrawn, when it is a stop), one query."""
+    withdrawn = EnteredInError.objects.filter(visit=visit, row_type=CorrectableRow.PUMP_EVENT).values(
+        "row_id"
+    )
+    newest = (
+        PumpEvent.objects.filter(visit=visit)
+        .exclude(pk__in=withdrawn)
+        .order_by("-occurred_at", "-pk")
+        .values_list("kind", "occurred_at")
+        .first()
+    )
+    return newest[1] if newest is not None and newest[0] == PumpEventKind.STOP else None
+
+
 def _newest_reading_id(visit: InfusionVisit) -> int:
     """The visit's newest reading id (0: none yet); under the visit's lock, no other reading of it is being
     written meanwhile."""
@@ -244,6 +261,7 @@ def record_reading(
         thresholds=visit_thresholds(visit, protocol),
         recommendations=protocol.recommendations(),
         baseline=_baseline(visit),
+        stopped_at=_stopped_at(visit),
     )
     open_codes = [
         rules.AlertCode(code)

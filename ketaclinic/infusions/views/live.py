@@ -113,7 +113,7 @@ class ChairCursor:
     withdrawn: list[int] | None = None
     alert_ids: list[int] | None = None
     panel_html: str | None = None
-    due_html: str | None = None
+    due_html: str = ""  # nothing due: the page drew nothing either
 
 
 @dataclass(frozen=True)
