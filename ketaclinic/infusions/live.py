@@ -459,8 +459,8 @@ def reading_intervals(visit_ids: Sequence[int]) -> dict[int, int]:
 
 
 def open_alerts(*, visit_ids: Sequence[int]) -> list[VitalAlert]:
-    """Alerts of these visits not yet acknowledged, newest first."""
-    return list(
+    """Alerts of these visits not yet acknowledged, newest first, probe checks ahead of the rest."""
+    return selectors.probe_checks_first(
         VitalAlert.objects.filter(visit_id__in=visit_ids, acknowledgement__isnull=True)
         .select_related("reading")
         .order_by("-raised_at", "-pk")

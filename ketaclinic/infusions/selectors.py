@@ -2,6 +2,7 @@
 queries whatever the patient's history: everything it reads belongs to this one visit."""
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -302,7 +303,7 @@ def chair_screen(*, viewer: Any, visit_id: int) -> ChairScreen:
         .select_related("acknowledgement__acknowledged_by", "reading")
         .order_by("-raised_at", "-pk")
     )
-    open_alerts = [alert for alert in alerts if not hasattr(alert, "acknowledgement")]
+    open_alerts = probe_checks_first(alert for alert in alerts if not hasattr(alert, "acknowledgement"))
     phase = phase_of(events, discharged=discharged, checklist_clear=not blockers)
     return ChairScreen(
         visit=visit,
@@ -335,6 +336,12 @@ def chair_screen(*, viewer: Any, visit_id: int) -> ChairScreen:
             now=now,
         ),
     )
+
+
+def probe_checks_first(alerts: Iterable[VitalAlert]) -> list[VitalAlert]:
+    """`alerts` (newest first) with the "check the patient, then the probe" alerts ahead of the rest: the
+    other alerts of an implausible reading are judged only after that check."""
+    return sorted(alerts, key=lambda alert: alert.code != rules.AlertCode.IMPLAUSIBLE_READING)
 
 
 def alert_for(*, viewer: Any, alert_id: int) -> VitalAlert:
