@@ -193,6 +193,7 @@ def test_list_filters_by_category_and_search(clinician: User) -> None:
         "aldrete_discharge_minimum",
         "aldrete_full_marks_required_on",
         "discharge_score_scale",
+        "recommend_bp_slow_return",  # cites the Aldrete circulation band
         "spo2_stop_below_percent",
     ]
     assert [row.key for row in parameters_for(viewer=clinician, category="dosing", search="Fava")] == [
