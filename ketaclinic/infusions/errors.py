@@ -21,6 +21,7 @@ class InfusionErrorCode(StrEnum):
     DRAW_NOT_IN_LEDGER = "draw_not_in_ledger"
     DISCHARGE_BLOCKED = "discharge_blocked"
     ALREADY_ACKNOWLEDGED = "alert_already_acknowledged"
+    ALREADY_MARKED = "artefact_already_marked"
     ALREADY_SIGNED = "already_signed"
     NOT_DISCHARGED = "not_discharged"
     RESCUE_DOSE_HARD_STOP = "rescue_dose_hard_stop"

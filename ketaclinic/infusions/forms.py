@@ -202,6 +202,16 @@ class AcknowledgeForm(forms.Form):
     )
 
 
+class ArtefactForm(forms.Form):
+    reason = forms.CharField(
+        label="Why it is an artefact",
+        max_length=2000,
+        widget=forms.TextInput(
+            attrs={"placeholder": "e.g. patient alert, pink, breathing normally; probe off the finger"}
+        ),
+    )
+
+
 class OverrideForm(forms.Form):
     item = forms.CharField(widget=forms.HiddenInput)
     reason = forms.CharField(

@@ -424,12 +424,46 @@ def latest_reading(*, visit: InfusionVisit, withdrawn: Iterable[int] = ()) -> Vi
     )
 
 
+def monitoring_span(*, visit: InfusionVisit) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """When monitoring began (the first pump start not withdrawn) and ended (discharge), one query."""
+    withdrawn = EnteredInError.objects.filter(visit=visit, row_type=CorrectableRow.PUMP_EVENT).values(
+        "row_id"
+    )
+    start = (
+        PumpEvent.objects.filter(visit=visit, kind=PumpEventKind.START)
+        .exclude(pk__in=withdrawn)
+        .order_by("occurred_at", "pk")
+        .values("occurred_at")[:1]
+    )
+    row = (
+        InfusionVisit.objects.filter(pk=visit.pk)
+        .annotate(started_at=Subquery(start), ended_at=models.F("discharge__discharged_at"))
+        .values_list("started_at", "ended_at")
+        .first()
+    )
+    return (row[0], row[1]) if row else (None, None)
+
+
+# A visit's protocol snapshot never changes (the visit row is append-only), so the board reads each visit's
+# reading interval once per process instead of decoding every chair's snapshot on every render.
+_INTERVALS: dict[int, int] = {}
+
+
+def reading_intervals(visit_ids: Sequence[int]) -> dict[int, int]:
+    """The longest reading interval of each visit's protocol (a query only for visits not seen before)."""
+    missing = [visit_id for visit_id in visit_ids if visit_id not in _INTERVALS]
+    if missing:
+        for visit in InfusionVisit.objects.filter(pk__in=missing).only("pk", "protocol_snapshot"):
+            _INTERVALS[visit.pk] = selectors.reading_interval_min(visit)
+    return {visit_id: _INTERVALS[visit_id] for visit_id in visit_ids if visit_id in _INTERVALS}
+
+
 def open_alerts(*, visit_ids: Sequence[int]) -> list[VitalAlert]:
-    """Alerts of these visits not yet acknowledged, newest first."""
-    return list(
-        VitalAlert.objects.filter(visit_id__in=visit_ids, acknowledgement__isnull=True).order_by(
-            "-raised_at", "-pk"
-        )
+    """Alerts of these visits not yet acknowledged, newest first, probe checks ahead of the rest."""
+    return selectors.probe_checks_first(
+        VitalAlert.objects.filter(visit_id__in=visit_ids, acknowledgement__isnull=True)
+        .select_related("reading")
+        .order_by("-raised_at", "-pk")
     )
 
 
@@ -459,12 +493,14 @@ class BoardRow:
     elapsed_since: str
     latest: VitalSignReading | None
     alerts: list[BoardAlert]
+    due: selectors.ReadingDue | None = None
 
 
 def board_rows(*, visits: Sequence[InfusionVisit], now: dt.datetime) -> list[BoardRow]:
-    """The board's rows for these visits, by chair then opening time, in four queries whatever their
-    number. Withdrawn pump events and readings are left out; elapsed minutes count from the first pump
-    start, else from check-in."""
+    """The board's rows for these visits, by chair then opening time, in five queries whatever their
+    number (six the first time a visit is seen: its reading interval). Withdrawn pump events and readings
+    are left out; elapsed minutes count from the first pump start, else from check-in; from that start a
+    reading is due at the visit's protocol interval, and the row says when one is overdue."""
     visit_ids = [visit.pk for visit in visits]
     for visit in visits:
         BROKER.remember(visit_id=visit.pk, clinic_id=visit.clinic_id)
@@ -490,6 +526,20 @@ def board_rows(*, visits: Sequence[InfusionVisit], now: dt.datetime) -> list[Boa
         .values_list("newest", flat=True)
     )
     latest = {reading.visit_id: reading for reading in VitalSignReading.objects.filter(pk__in=newest)}
+    # The newest measurement time (a reading entered late has a higher id but an earlier time), along the
+    # (visit, measured_at) index: when the next reading falls due.
+    newest_time_of_visit = (
+        VitalSignReading.objects.filter(visit_id=OuterRef("pk"))
+        .exclude(pk__in=withdrawn_readings)
+        .order_by("-measured_at")
+        .values("measured_at")[:1]
+    )
+    newest_at: dict[int, dt.datetime | None] = dict(
+        InfusionVisit.objects.filter(pk__in=visit_ids)
+        .annotate(newest_at=Subquery(newest_time_of_visit))
+        .values_list("pk", "newest_at")
+    )
+    intervals = reading_intervals(visit_ids)
     alerts: dict[int, list[BoardAlert]] = {}
     for alert in open_alerts(visit_ids=visit_ids):
         alerts.setdefault(alert.visit_id, []).append(
@@ -513,6 +563,15 @@ def board_rows(*, visits: Sequence[InfusionVisit], now: dt.datetime) -> list[Boa
                 elapsed_since="infusion start" if start else "check-in",
                 latest=latest.get(visit.pk),
                 alerts=alerts.get(visit.pk, []),
+                due=selectors.reading_due(
+                    interval_max_min=intervals[visit.pk],
+                    since=start,
+                    until=None,  # the board shows visits not yet discharged
+                    last_reading_at=newest_at.get(visit.pk),
+                    now=now,
+                )
+                if visit.pk in intervals
+                else None,
             )
         )
     return rows

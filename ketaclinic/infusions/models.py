@@ -176,6 +176,19 @@ class VitalSignReading(VisitRow):
         indexes = [models.Index(fields=["visit", "measured_at"], name="reading_visit_measured")]
 
 
+class ArtefactMark(VisitRow):
+    """A person, having reassessed the patient, marks values of a reading as artefacts, with a reason. Until
+    then a value the rules flagged implausible counts as real; from then on the alert rules leave it out."""
+
+    visit = models.ForeignKey(InfusionVisit, on_delete=models.PROTECT, related_name="artefact_marks")
+    reading = models.ForeignKey(VitalSignReading, on_delete=models.PROTECT, related_name="artefact_marks")
+    # The reading's field names marked, e.g. ["spo2_percent"].
+    fields = models.JSONField()
+    reason = models.TextField()
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    marked_at = models.DateTimeField()
+
+
 class AlertLevelChoice(models.TextChoices):
     WARNING = "warning", "Warning"
     ACTION = "action", "Action needed"
@@ -362,4 +375,5 @@ APPEND_ONLY_MODELS = (  # the tables migration 0002 makes append-only
     "Discharge",
     "VisitSignature",
     "EnteredInError",
+    "ArtefactMark",
 )

@@ -41,6 +41,9 @@ VISIT_KEYS = (
     "alert_sustained_for_min",
     "trend_window_min",
     "trend_systolic_rise_mmhg",
+    "warn_diastolic_from_mmhg",
+    "warn_diastolic_rise_from_mmhg",
+    "bp_return_to_baseline_expected_min",
     "vital_plausible_systolic_min_mmhg",
     "vital_plausible_systolic_max_mmhg",
     "vital_plausible_diastolic_min_mmhg",
@@ -59,6 +62,7 @@ VISIT_KEYS = (
     "checkin_medication_classes_needing_override",
     "discharge_score_scale",
     "aldrete_full_marks_required_on",
+    "padss_full_marks_required_on",
     "adverse_event_serious_from_grade",
     *(f"recommend_{code.value}" for code in rules.AlertCode),
     *(
@@ -70,6 +74,26 @@ VISIT_KEYS = (
     "rescue_hydralazine_po_dose_min_mg",
     "rescue_hydralazine_po_dose_max_mg",
 )
+
+
+# Read only for a child's visit (population "child"): the age bands that replace the adult heart-rate,
+# breathing-rate and low-pressure limits (PROTOCOL.md Part C, C3).
+CHILD_KEYS = (
+    "child_vital_band_from_age_years",
+    "child_heart_rate_min_bpm",
+    "child_heart_rate_max_bpm",
+    "child_respiratory_rate_min_per_min",
+    "child_respiratory_rate_max_per_min",
+    "child_low_systolic_base_mmhg",
+    "child_low_systolic_per_year_mmhg",
+    "child_low_systolic_cap_mmhg",
+    "child_bp_screening_mmhg",
+)
+
+
+def keys_for(population: str) -> tuple[str, ...]:
+    """The keys a visit of this population reads."""
+    return (*VISIT_KEYS, *CHILD_KEYS) if population == "child" else VISIT_KEYS
 
 
 def _split(text: str) -> tuple[str, ...]:
@@ -97,7 +121,41 @@ class VisitProtocol:
     def boolean(self, key: str) -> bool:
         return bool(self.values[key])
 
-    def alert_thresholds(self) -> rules.AlertThresholds:
+    def optional_integer(self, key: str) -> int | None:
+        """The whole number at `key`, or None when the snapshot predates the key."""
+        return self.integer(key) if key in self.values else None
+
+    def whole_numbers(self, key: str) -> tuple[int, ...]:
+        value = self.values[key]
+        if not isinstance(value, tuple) or any(part != int(part) for part in value):
+            raise TypeError(f"protocol value {key} is not a list of whole numbers: {value!r}")
+        return tuple(int(part) for part in value)
+
+    def child_bands(self) -> rules.ChildVitalBands | None:
+        """The child bands, or None for a visit whose snapshot has none (an adult's)."""
+        if "child_vital_band_from_age_years" not in self.values:
+            return None
+        return rules.ChildVitalBands(
+            from_age_years=self.whole_numbers("child_vital_band_from_age_years"),
+            heart_rate_min_bpm=self.whole_numbers("child_heart_rate_min_bpm"),
+            heart_rate_max_bpm=self.whole_numbers("child_heart_rate_max_bpm"),
+            respiratory_rate_min_per_min=self.whole_numbers("child_respiratory_rate_min_per_min"),
+            respiratory_rate_max_per_min=self.whole_numbers("child_respiratory_rate_max_per_min"),
+            low_systolic_base_mmhg=self.integer("child_low_systolic_base_mmhg"),
+            low_systolic_per_year_mmhg=self.integer("child_low_systolic_per_year_mmhg"),
+            low_systolic_cap_mmhg=self.integer("child_low_systolic_cap_mmhg"),
+        )
+
+    def alert_thresholds(self, age_years: int | None = None) -> rules.AlertThresholds:
+        """The alert limits; for a child's visit (child bands in the snapshot) and a known age, the child's
+        band replaces the adult heart-rate, breathing-rate and low-pressure limits."""
+        adult = self._alert_thresholds()
+        bands = self.child_bands()
+        if bands is None or age_years is None:
+            return adult
+        return rules.child_thresholds(adult, bands, age_years)
+
+    def _alert_thresholds(self) -> rules.AlertThresholds:
         return rules.AlertThresholds(
             warn_systolic_above_mmhg=self.integer("warn_systolic_above_mmhg"),
             pause_systolic_above_mmhg=self.integer("pause_systolic_above_mmhg"),
@@ -114,6 +172,10 @@ class VisitProtocol:
             sustained_for_min=self.integer("alert_sustained_for_min"),
             trend_window_min=self.integer("trend_window_min"),
             trend_systolic_rise_mmhg=self.integer("trend_systolic_rise_mmhg"),
+            # A visit opened before these keys shipped has none in its snapshot: no diastolic warning.
+            warn_diastolic_from_mmhg=self.optional_integer("warn_diastolic_from_mmhg"),
+            warn_diastolic_rise_from_mmhg=self.optional_integer("warn_diastolic_rise_from_mmhg"),
+            bp_return_to_baseline_expected_min=self.optional_integer("bp_return_to_baseline_expected_min"),
         )
 
     def recommendations(self) -> dict[rules.AlertCode, str]:
@@ -134,7 +196,14 @@ class VisitProtocol:
             artefact_normal_heart_rate_max_bpm=self.integer("spo2_artefact_normal_heart_rate_max_bpm"),
         )
 
-    def checklist_limits(self) -> rules.ChecklistLimits:
+    def checklist_limits(self, age_years: int | None = None) -> rules.ChecklistLimits:
+        """The check-in limits; for a child's visit and a known age, the pre-dose BP limits come from the
+        child BP screening values for that age instead of the adult pre-dose limit."""
+        systolic_max = self.integer("predose_systolic_max_mmhg")
+        diastolic_max = self.integer("predose_diastolic_max_mmhg")
+        if age_years is not None and "child_bp_screening_mmhg" in self.values:
+            table = rules.parse_bp_screening(self.text("child_bp_screening_mmhg"))
+            systolic_max, diastolic_max = rules.child_predose_limits(table, age_years)
         items = []
         for key in _split(self.text("checkin_checklist_items")):
             try:
@@ -150,8 +219,8 @@ class VisitProtocol:
         return rules.ChecklistLimits(
             items=tuple(items),
             weight_change_max_percent=self.decimal("checkin_weight_change_max_percent"),
-            predose_systolic_max_mmhg=self.integer("predose_systolic_max_mmhg"),
-            predose_diastolic_max_mmhg=self.integer("predose_diastolic_max_mmhg"),
+            predose_systolic_max_mmhg=systolic_max,
+            predose_diastolic_max_mmhg=diastolic_max,
             medication_classes_needing_override=frozenset(
                 _split(self.text("checkin_medication_classes_needing_override"))
             ),
@@ -172,7 +241,9 @@ class VisitProtocol:
     def full_marks_required_on(self, scale: rules.DischargeScale) -> tuple[str, ...]:
         if scale is rules.DischargeScale.ALDRETE:
             return rules.parse_full_marks_items(scale, self.text("aldrete_full_marks_required_on"))
-        return ()
+        if "padss_full_marks_required_on" not in self.values:
+            return ()  # a visit opened before the key was read
+        return rules.parse_full_marks_items(scale, self.text("padss_full_marks_required_on"))
 
     def rescue_limits(self, drug: rules.RescueDrug) -> rules.RescueDrugLimits:
         routes = []
@@ -200,9 +271,12 @@ class VisitProtocol:
 
 
 def read_protocol(
-    population: str, keys: Iterable[str] = VISIT_KEYS
+    population: str, keys: Iterable[str] | None = None
 ) -> tuple[VisitProtocol, list[dict[str, Any]]]:
-    """The current values for `population` and the snapshot a visit stores (one query per value)."""
+    """The current values for `population` and the snapshot a visit stores (one query per value); `keys`
+    defaults to what a visit of that population reads."""
+    if keys is None:
+        keys = keys_for(population)
     readings: list[ProtocolReading] = [protocol_value(key, population=population) for key in keys]
     snapshot = [
         {

@@ -8,9 +8,12 @@ read once, whatever the length of the visit or of the patient's history.
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from ketaclinic.core import clock
 from ketaclinic.infusions import rules
 from ketaclinic.infusions.models import (
+    ArtefactMark,
     CorrectableRow,
     DrugGiven,
     EnteredInError,
@@ -21,7 +24,14 @@ from ketaclinic.infusions.models import (
     VitalAlert,
     VitalSignReading,
 )
-from ketaclinic.infusions.selectors import PHASE_LABELS, ChairScreen, phase_of, visit_for
+from ketaclinic.infusions.selectors import (
+    PHASE_LABELS,
+    ChairScreen,
+    monitoring_since,
+    phase_of,
+    reading_interval_min,
+    visit_for,
+)
 
 # The timeline summarises routine monitor readings per window of this many seconds.
 MONITOR_WINDOW_S = 300
@@ -141,6 +151,7 @@ def _ranges(readings: list[VitalSignReading]) -> str:
 def visit_record(*, viewer: Any, visit_id: int) -> VisitRecord:
     """The whole visit as one timeline (audited once, a fixed number of queries)."""
     visit = visit_for(viewer=viewer, visit_id=visit_id)
+    zone = ZoneInfo(visit.clinic.time_zone)
     withdrawals = {
         (row.row_type, row.row_id): row
         for row in EnteredInError.objects.filter(visit=visit).select_related("withdrawn_by")
@@ -206,12 +217,15 @@ def visit_record(*, viewer: Any, visit_id: int) -> VisitRecord:
     alerts = list(VitalAlert.objects.filter(visit=visit).select_related("acknowledgement__acknowledged_by"))
     alerting = {alert.reading_id for alert in alerts}
     monitor: dict[int, list[VitalSignReading]] = {}
+    reading_times: list[dt.datetime] = []
     for reading in (
         VitalSignReading.objects.filter(visit=visit)
         .select_related("recorded_by")
         .order_by("measured_at", "pk")
     ):
         reason = withdrawn(CorrectableRow.READING, reading.pk)
+        if not reason:
+            reading_times.append(reading.measured_at)
         routine = (
             reading.source != ReadingSource.MANUAL
             and reading.pk not in alerting
@@ -321,7 +335,41 @@ def visit_record(*, viewer: Any, visit_id: int) -> VisitRecord:
                 withdrawn(CorrectableRow.RECOVERY_SCORE, score.pk),
             )
         )
+    for mark in ArtefactMark.objects.filter(visit=visit).select_related("marked_by", "reading"):
+        labels = ", ".join(rules.VITAL_LABELS[rules.VitalField(name)] for name in mark.fields)
+        entries.append(
+            Entry(
+                mark.marked_at,
+                "artefact",
+                f"Marked as artefact: {labels} of the reading at "
+                f"{mark.reading.measured_at.astimezone(zone):%H:%M:%S}",
+                mark.reason,
+                _name(mark.marked_by),
+            )
+        )
     discharge = getattr(visit, "discharge", None)
+    live_events = [event for event in pump_events if not withdrawn(CorrectableRow.PUMP_EVENT, event.pk)]
+    interval = reading_interval_min(visit)
+    for gap in rules.reading_gaps(
+        reading_times,
+        monitoring_since=monitoring_since(live_events),
+        monitoring_until=discharge.discharged_at if discharge is not None else clock.now(),
+        interval_max_min=interval,
+    ):
+        ended = "still no reading" if gap.open_ended else f"next at {gap.until.astimezone(zone):%H:%M}"
+        if gap.open_ended and discharge is not None:
+            ended = "none until discharge"
+        entries.append(
+            Entry(
+                gap.overdue_from,
+                "gap",
+                f"Gap in vital signs: {gap.length_min} min without a reading",
+                f"From {gap.since.astimezone(zone):%H:%M}, {ended}; the protocol asks for one at least every "
+                f"{interval} min during the infusion and recovery.",
+                "Protocol rules",
+                level="warning",
+            )
+        )
     if discharge is not None:
         text = f"Escort: {discharge.escort_name or 'none named'}"
         if discharge.override_reason:
@@ -351,6 +399,5 @@ def visit_record(*, viewer: Any, visit_id: int) -> VisitRecord:
             )
         )
     entries.sort(key=lambda entry: entry.at)
-    live_events = [event for event in pump_events if not withdrawn(CorrectableRow.PUMP_EVENT, event.pk)]
     phase = phase_of(live_events, discharged=discharge is not None, checklist_clear=True)
     return VisitRecord(visit=visit, phase_label=PHASE_LABELS[phase], entries=entries, signatures=signatures)

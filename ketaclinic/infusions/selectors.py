@@ -2,6 +2,7 @@
 queries whatever the patient's history: everything it reads belongs to this one visit."""
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -165,6 +166,52 @@ def phase_of(events: list[PumpEvent], *, discharged: bool, checklist_clear: bool
     return Phase.INFUSING
 
 
+def monitoring_since(events: list[PumpEvent]) -> dt.datetime | None:
+    """When monitoring began: the first pump start among these (not withdrawn) events, or None."""
+    return next((event.occurred_at for event in events if event.kind == rules.PumpEventKind.START), None)
+
+
+def reading_interval_min(visit: InfusionVisit) -> int:
+    """The longest interval between readings the visit's protocol allows."""
+    return visit_protocol.from_snapshot(visit.protocol_snapshot).integer("vital_signs_interval_max_min")
+
+
+@dataclass(frozen=True)
+class ReadingDue:
+    """When the next reading is due and, past that, for how many whole minutes it is overdue."""
+
+    interval_max_min: int
+    due_at: dt.datetime | None
+    overdue_min: int | None
+    last_reading_at: dt.datetime | None
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.overdue_min is not None
+
+
+def reading_due(
+    *,
+    interval_max_min: int,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    last_reading_at: dt.datetime | None,
+    now: dt.datetime,
+) -> ReadingDue:
+    due_at = rules.next_reading_due(
+        monitoring_since=since,
+        monitoring_until=until,
+        last_reading_at=last_reading_at,
+        interval_max_min=interval_max_min,
+    )
+    return ReadingDue(
+        interval_max_min=interval_max_min,
+        due_at=due_at,
+        overdue_min=rules.overdue_minutes(due_at=due_at, now=now),
+        last_reading_at=last_reading_at,
+    )
+
+
 @dataclass(frozen=True)
 class ChecklistRow:
     item: str
@@ -197,11 +244,13 @@ class ChairScreen:
     # The pump is still running although the planned dose is in: the pump should have stopped at its volume
     # to be infused, and the record needs the stop.
     dose_complete_but_running: bool = False
+    due: ReadingDue | None = None
 
 
 def chair_screen(*, viewer: Any, visit_id: int) -> ChairScreen:
     """Everything the chair page shows for one visit, in a fixed number of queries (audited once)."""
     from ketaclinic.infusions.services import visit as visit_services
+    from ketaclinic.infusions.services import vitals as vitals_services
 
     visit = visit_for(viewer=viewer, visit_id=visit_id)
     protocol = visit_protocol.from_snapshot(visit.protocol_snapshot)
@@ -251,10 +300,10 @@ def chair_screen(*, viewer: Any, visit_id: int) -> ChairScreen:
     ]
     alerts = list(
         VitalAlert.objects.filter(visit=visit)
-        .select_related("acknowledgement__acknowledged_by")
+        .select_related("acknowledgement__acknowledged_by", "reading")
         .order_by("-raised_at", "-pk")
     )
-    open_alerts = [alert for alert in alerts if not hasattr(alert, "acknowledgement")]
+    open_alerts = probe_checks_first(alert for alert in alerts if not hasattr(alert, "acknowledgement"))
     phase = phase_of(events, discharged=discharged, checklist_clear=not blockers)
     return ChairScreen(
         visit=visit,
@@ -273,19 +322,32 @@ def chair_screen(*, viewer: Any, visit_id: int) -> ChairScreen:
         latest=readings[-1] if readings else None,
         open_alerts=open_alerts,
         acknowledged_alerts=[alert for alert in alerts if hasattr(alert, "acknowledgement")],
-        thresholds=protocol.alert_thresholds(),
+        thresholds=vitals_services.visit_thresholds(visit, protocol),
         withdrawn=withdrawn,
         pregnancy_test_applies=visit_services.pregnancy_test_applies(visit),
         dose_complete_but_running=progress is not None
         and progress.state is rules.PumpState.RUNNING
         and progress.remaining_mg <= 0,
+        due=reading_due(
+            interval_max_min=protocol.integer("vital_signs_interval_max_min"),
+            since=monitoring_since(events),
+            until=visit.discharge.discharged_at if discharged else None,
+            last_reading_at=max((reading.measured_at for reading in readings), default=None),
+            now=now,
+        ),
     )
+
+
+def probe_checks_first(alerts: Iterable[VitalAlert]) -> list[VitalAlert]:
+    """`alerts` (newest first) with the "check the patient, then the probe" alerts ahead of the rest: the
+    other alerts of an implausible reading are judged only after that check."""
+    return sorted(alerts, key=lambda alert: alert.code != rules.AlertCode.IMPLAUSIBLE_READING)
 
 
 def alert_for(*, viewer: Any, alert_id: int) -> VitalAlert:
     _require(viewer, Perm.VIEW_INFUSION)
     alert = (
-        VitalAlert.objects.select_related("visit__patient", "visit__clinic")
+        VitalAlert.objects.select_related("visit__patient", "visit__clinic", "reading__visit")
         .filter(pk=alert_id, visit__clinic__in=clinics_for(viewer))
         .first()
     )

@@ -18,6 +18,7 @@ urlpatterns = [
     path("visits/<int:visit_id>/withdraw/", chair.withdraw, name="withdraw"),
     path("visits/<int:visit_id>/record/", chair.visit_record, name="record"),
     path("alerts/<int:alert_id>/acknowledge/", chair.acknowledge, name="acknowledge"),
+    path("alerts/<int:alert_id>/artefact/", chair.mark_artefact, name="mark_artefact"),
     path("check-ins/<int:check_in_id>/override/", chair.override, name="override"),
     *urls_live.urlpatterns,
     *urls_care.urlpatterns,

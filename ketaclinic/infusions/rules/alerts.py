@@ -1,8 +1,14 @@
-"""Alerts from live vital signs: single-reading limits, sustained exceedances and the systolic trend.
+"""Alerts from live vital signs: implausible values, single-reading limits, sustained exceedances and the
+systolic trend.
 
-All thresholds come in through `AlertThresholds` (protocol data, PROTOCOL.md section 1.4) and every
-recommendation through a mapping of protocol texts: nothing clinical is decided here beyond comparing the
-readings with them. "Above" means strictly greater, "below" strictly less, "at most" less or equal.
+All thresholds come in through `AlertThresholds` (protocol data, PROTOCOL.md section 1.4 and Part C, C3/C4)
+and every recommendation through a mapping of protocol texts: nothing clinical is decided here beyond
+comparing the readings with them. "Above" means strictly greater, "below" strictly less, "at most" less or
+equal, "from" greater or equal.
+
+A value the plausibility check flagged counts as real here (it can raise a desaturation or a bradycardia)
+and raises its own ACTION alert, "check the patient, then the probe"; only a value a person marked as an
+artefact (`Reading.artefacts`) is left out, and it then neither counts in a sustained run nor breaks one.
 """
 
 import datetime as dt
@@ -12,6 +18,7 @@ from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
 from ketaclinic.infusions.errors import InfusionErrorCode, InfusionRuleError
+from ketaclinic.infusions.rules.recovery import ALDRETE_CIRCULATION_FULL_WITHIN_MMHG
 from ketaclinic.infusions.rules.vitals import Reading, VitalField, require_aware, show_number
 
 
@@ -21,6 +28,7 @@ class AlertLevel(StrEnum):
 
 
 class AlertCode(StrEnum):
+    IMPLAUSIBLE_READING = "implausible_reading"
     SYSTOLIC_HIGH = "systolic_high"
     BLOOD_PRESSURE_SUSTAINED = "bp_sustained"
     BLOOD_PRESSURE_SEVERE = "bp_severe"
@@ -32,6 +40,12 @@ class AlertCode(StrEnum):
     RESPIRATORY_RATE_LOW = "respiratory_rate_low"
     OVERSEDATION = "oversedation"
     SYSTOLIC_RISING = "systolic_rising"
+    DIASTOLIC_HIGH = "diastolic_high"
+    BLOOD_PRESSURE_PAUSE_LIMIT = "bp_pause_limit"
+    HEART_RATE_PAUSE_LIMIT = "heart_rate_pause_limit"
+    SYSTOLIC_LOW = "systolic_low"
+    RESPIRATORY_RATE_HIGH = "respiratory_rate_high"
+    BLOOD_PRESSURE_SLOW_RETURN = "bp_slow_return"
 
 
 class AlertVital(StrEnum):
@@ -42,9 +56,12 @@ class AlertVital(StrEnum):
     SPO2 = "spo2"
     RESPIRATORY_RATE = "respiratory_rate"
     SEDATION = "sedation"
+    # The reading itself: a value that looks like an artefact. Its alert silences no warning of a vital.
+    MEASUREMENT = "measurement"
 
 
 ALERT_LEVELS: Mapping[AlertCode, AlertLevel] = {
+    AlertCode.IMPLAUSIBLE_READING: AlertLevel.ACTION,
     AlertCode.SYSTOLIC_HIGH: AlertLevel.WARNING,
     AlertCode.BLOOD_PRESSURE_SUSTAINED: AlertLevel.ACTION,
     AlertCode.BLOOD_PRESSURE_SEVERE: AlertLevel.ACTION,
@@ -56,9 +73,16 @@ ALERT_LEVELS: Mapping[AlertCode, AlertLevel] = {
     AlertCode.RESPIRATORY_RATE_LOW: AlertLevel.ACTION,
     AlertCode.OVERSEDATION: AlertLevel.ACTION,
     AlertCode.SYSTOLIC_RISING: AlertLevel.WARNING,
+    AlertCode.DIASTOLIC_HIGH: AlertLevel.WARNING,
+    AlertCode.BLOOD_PRESSURE_PAUSE_LIMIT: AlertLevel.ACTION,
+    AlertCode.HEART_RATE_PAUSE_LIMIT: AlertLevel.ACTION,
+    AlertCode.SYSTOLIC_LOW: AlertLevel.ACTION,
+    AlertCode.RESPIRATORY_RATE_HIGH: AlertLevel.WARNING,
+    AlertCode.BLOOD_PRESSURE_SLOW_RETURN: AlertLevel.WARNING,
 }
 
 ALERT_VITALS: Mapping[AlertCode, AlertVital] = {
+    AlertCode.IMPLAUSIBLE_READING: AlertVital.MEASUREMENT,
     AlertCode.SYSTOLIC_HIGH: AlertVital.BLOOD_PRESSURE,
     AlertCode.BLOOD_PRESSURE_SUSTAINED: AlertVital.BLOOD_PRESSURE,
     AlertCode.BLOOD_PRESSURE_SEVERE: AlertVital.BLOOD_PRESSURE,
@@ -70,9 +94,16 @@ ALERT_VITALS: Mapping[AlertCode, AlertVital] = {
     AlertCode.RESPIRATORY_RATE_LOW: AlertVital.RESPIRATORY_RATE,
     AlertCode.OVERSEDATION: AlertVital.SEDATION,
     AlertCode.SYSTOLIC_RISING: AlertVital.BLOOD_PRESSURE,
+    AlertCode.DIASTOLIC_HIGH: AlertVital.BLOOD_PRESSURE,
+    AlertCode.BLOOD_PRESSURE_PAUSE_LIMIT: AlertVital.BLOOD_PRESSURE,
+    AlertCode.HEART_RATE_PAUSE_LIMIT: AlertVital.HEART_RATE,
+    AlertCode.SYSTOLIC_LOW: AlertVital.BLOOD_PRESSURE,
+    AlertCode.RESPIRATORY_RATE_HIGH: AlertVital.RESPIRATORY_RATE,
+    AlertCode.BLOOD_PRESSURE_SLOW_RETURN: AlertVital.BLOOD_PRESSURE,
 }
 
 ALERT_LABELS: Mapping[AlertCode, str] = {
+    AlertCode.IMPLAUSIBLE_READING: "Implausible reading: check the patient, then the probe",
     AlertCode.SYSTOLIC_HIGH: "Systolic pressure high",
     AlertCode.BLOOD_PRESSURE_SUSTAINED: "Blood pressure high, sustained",
     AlertCode.BLOOD_PRESSURE_SEVERE: "Blood pressure severely high",
@@ -84,13 +115,33 @@ ALERT_LABELS: Mapping[AlertCode, str] = {
     AlertCode.RESPIRATORY_RATE_LOW: "Respiratory rate low",
     AlertCode.OVERSEDATION: "Oversedation",
     AlertCode.SYSTOLIC_RISING: "Systolic pressure rising",
+    AlertCode.DIASTOLIC_HIGH: "Diastolic pressure high",
+    AlertCode.BLOOD_PRESSURE_PAUSE_LIMIT: "Blood pressure past the pause limit",
+    AlertCode.HEART_RATE_PAUSE_LIMIT: "Heart rate past the pause limit",
+    AlertCode.SYSTOLIC_LOW: "Systolic pressure low",
+    AlertCode.RESPIRATORY_RATE_HIGH: "Respiratory rate high",
+    AlertCode.BLOOD_PRESSURE_SLOW_RETURN: "Blood pressure slow to return to baseline",
+}
+
+# How an implausible value is named in its alert.
+_FLAGGED_TEXT: Mapping[VitalField, str] = {
+    VitalField.SYSTOLIC: "systolic {} mmHg",
+    VitalField.DIASTOLIC: "diastolic {} mmHg",
+    VitalField.HEART_RATE: "heart rate {}/min",
+    VitalField.SPO2: "SpO2 {} %",
+    VitalField.RESPIRATORY_RATE: "respiratory rate {}/min",
+    VitalField.SEDATION: "MOAA/S {}",
 }
 
 
 @dataclass(frozen=True)
 class AlertThresholds:
     """The protocol's alert limits. Raises InfusionRuleError when a time window or rise is not positive
-    (a zero window would make one reading "sustained")."""
+    (a zero window would make one reading "sustained").
+
+    The limits after `trend_systolic_rise_mmhg` are optional: None switches that check off. The protocol
+    gives the diastolic warnings for everyone; the low systolic and high respiratory rate come from the
+    child bands (see `child_thresholds`)."""
 
     warn_systolic_above_mmhg: int
     pause_systolic_above_mmhg: int
@@ -107,6 +158,12 @@ class AlertThresholds:
     sustained_for_min: int
     trend_window_min: int
     trend_systolic_rise_mmhg: int
+    warn_diastolic_from_mmhg: int | None = None
+    warn_diastolic_rise_from_mmhg: int | None = None  # over the check-in baseline's diastolic
+    systolic_below_mmhg: int | None = None
+    respiratory_rate_above_per_min: int | None = None
+    # After the infusion stops, BP is expected back within this many minutes (Szarmach 2020).
+    bp_return_to_baseline_expected_min: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("sustained_for_min", "trend_window_min", "trend_systolic_rise_mmhg"):
@@ -224,6 +281,27 @@ def _blood_pressure_alerts(
                 f"{show_number(_minutes(newest.at, run[0].at))} min (now {_blood_pressure_text(newest)}).",
             )
         )
+    elif not found and pause_state(newest) is True:
+        # One reading past the pause limit (PROTOCOL.md section 1.4 pairs it with a pause): recheck now.
+        # The severe and the sustained alerts say more, so this one is left out when either fires.
+        found.append(
+            (
+                AlertCode.BLOOD_PRESSURE_PAUSE_LIMIT,
+                f"Blood pressure {_blood_pressure_text(newest)}, past the pause limit of "
+                f"{thresholds.pause_systolic_above_mmhg}/{thresholds.pause_diastolic_above_mmhg} mmHg.",
+            )
+        )
+    if (
+        systolic is not None
+        and thresholds.systolic_below_mmhg is not None
+        and systolic < thresholds.systolic_below_mmhg
+    ):
+        found.append(
+            (
+                AlertCode.SYSTOLIC_LOW,
+                f"Systolic {systolic} mmHg, below {thresholds.systolic_below_mmhg} mmHg.",
+            )
+        )
     if systolic is not None and systolic > thresholds.warn_systolic_above_mmhg:
         found.append(
             (
@@ -236,7 +314,27 @@ def _blood_pressure_alerts(
         rising = _systolic_rise(readings, systolic, thresholds, baseline)
         if rising is not None:
             found.append((AlertCode.SYSTOLIC_RISING, rising))
+    if diastolic is not None:
+        diastolic_high = _diastolic_warning(diastolic, thresholds, baseline)
+        if diastolic_high is not None:
+            found.append((AlertCode.DIASTOLIC_HIGH, diastolic_high))
     return found
+
+
+def _diastolic_warning(diastolic: int, thresholds: AlertThresholds, baseline: Reading | None) -> str | None:
+    """The warning for a diastolic at or above the warning level, or risen by at least the protocol's rise
+    over the check-in baseline (PROTOCOL.md Part C, C4)."""
+    level = thresholds.warn_diastolic_from_mmhg
+    if level is not None and diastolic >= level:
+        return f"Diastolic {diastolic} mmHg, at or above the warning level of {level} mmHg."
+    rise_limit = thresholds.warn_diastolic_rise_from_mmhg
+    before = baseline.value(VitalField.DIASTOLIC) if baseline is not None else None
+    if rise_limit is not None and before is not None and diastolic - before >= rise_limit:
+        return (
+            f"Diastolic {diastolic} mmHg, up {diastolic - before} mmHg from {before} mmHg at check-in; the "
+            f"protocol warns from a rise of {rise_limit} mmHg."
+        )
+    return None
 
 
 def _systolic_rise(
@@ -292,6 +390,14 @@ def _heart_rate_alerts(
                 f"over {show_number(_minutes(newest.at, run[0].at))} min (now {heart_rate}/min).",
             )
         )
+    elif heart_rate > thresholds.pause_heart_rate_above_bpm:
+        found.append(
+            (
+                AlertCode.HEART_RATE_PAUSE_LIMIT,
+                f"Heart rate {heart_rate}/min, past the pause limit of "
+                f"{thresholds.pause_heart_rate_above_bpm}/min.",
+            )
+        )
     if heart_rate < thresholds.heart_rate_below_bpm:
         found.append(
             (
@@ -336,6 +442,14 @@ def _single_value_alerts(newest: Reading, thresholds: AlertThresholds) -> list[t
                 f"{thresholds.respiratory_rate_below_per_min}/min.",
             )
         )
+    high_rate = thresholds.respiratory_rate_above_per_min
+    if respiratory_rate is not None and high_rate is not None and respiratory_rate > high_rate:
+        found.append(
+            (
+                AlertCode.RESPIRATORY_RATE_HIGH,
+                f"Respiratory rate {respiratory_rate}/min, above {high_rate}/min.",
+            )
+        )
     sedation = newest.value(VitalField.SEDATION)
     if sedation is not None and sedation <= thresholds.sedation_moaas_at_most:
         found.append(
@@ -348,12 +462,51 @@ def _single_value_alerts(newest: Reading, thresholds: AlertThresholds) -> list[t
     return found
 
 
+def _slow_return(
+    newest: Reading, thresholds: AlertThresholds, baseline: Reading | None, stopped_at: dt.datetime | None
+) -> list[tuple[AlertCode, str]]:
+    """The warning for a systolic still more than the Aldrete full-marks band (20 mmHg) above the check-in
+    baseline once the expected return time after the stop has passed."""
+    expected = thresholds.bp_return_to_baseline_expected_min
+    systolic = newest.value(VitalField.SYSTOLIC)
+    before = baseline.value(VitalField.SYSTOLIC) if baseline is not None else None
+    if expected is None or stopped_at is None or systolic is None or before is None:
+        return []
+    if newest.at - stopped_at < dt.timedelta(minutes=expected):
+        return []
+    if systolic - before <= ALDRETE_CIRCULATION_FULL_WITHIN_MMHG:
+        return []
+    return [
+        (
+            AlertCode.BLOOD_PRESSURE_SLOW_RETURN,
+            f"Systolic {systolic} mmHg, {systolic - before} mmHg above the baseline of {before} mmHg "
+            f"{show_number(_minutes(newest.at, stopped_at))} min after the infusion stopped; the protocol "
+            f"expects it back within {expected} min.",
+        )
+    ]
+
+
+def _implausible_alert(newest: Reading) -> list[tuple[AlertCode, str]]:
+    flagged = [field for field in VitalField if field in newest.implausible and field not in newest.artefacts]
+    values = [_FLAGGED_TEXT[field].format(raw) for field in flagged if (raw := newest.raw(field)) is not None]
+    if not values:
+        return []
+    return [
+        (
+            AlertCode.IMPLAUSIBLE_READING,
+            f"Implausible: {', '.join(values)}. It counts as a real reading until someone who has reassessed "
+            "the patient marks it as an artefact.",
+        )
+    ]
+
+
 def evaluate_vitals(
     history: Sequence[Reading],
     *,
     thresholds: AlertThresholds,
     recommendations: Mapping[AlertCode, str],
     baseline: Reading | None,
+    stopped_at: dt.datetime | None = None,
 ) -> list[Alert]:
     """The alerts raised by the newest reading of `history`, in `AlertCode` order.
 
@@ -361,9 +514,14 @@ def evaluate_vitals(
     readings only give context: a sustained alert needs every plausible value of its vital, from one taken at
     least `sustained_for_min` before the newest up to the newest, beyond the pause limit (a value within the
     limit resets the run; a reading without that vital neither counts nor resets); the systolic trend
-    compares with the lowest systolic in the trend window. When an ACTION alert fires for a vital, its
-    WARNING alerts are left out. Implausible and missing values are ignored. An empty history gives no
-    alerts. Raises InfusionRuleError when a recommendation is missing for any code, or a time is naive.
+    compares with the lowest systolic in the trend window. One reading past a pause limit raises an ACTION
+    alert (recheck now, consider pausing) unless the severe or sustained alert of that vital fires. When an
+    ACTION alert fires for a vital, its WARNING alerts are left out. A value flagged implausible counts as
+    real and raises IMPLAUSIBLE_READING (ACTION) on the newest reading; values marked as artefacts and
+    missing values are ignored. An empty history gives no alerts. Raises InfusionRuleError when a
+    recommendation is missing for any code, or a time is naive. `stopped_at` (when the infusion stopped,
+    None while it runs) lets a reading after the protocol's expected return time warn when the systolic is
+    still more than 20 mmHg above the baseline (the Aldrete circulation band).
     """
     _check_recommendations(recommendations)
     for reading in history:
@@ -375,9 +533,11 @@ def evaluate_vitals(
     readings = sorted(history, key=lambda reading: reading.at)
     newest = readings[-1]
     found = [
+        *_implausible_alert(newest),
         *_blood_pressure_alerts(readings, thresholds, baseline),
         *_heart_rate_alerts(readings, thresholds),
         *_single_value_alerts(newest, thresholds),
+        *_slow_return(newest, thresholds, baseline, stopped_at),
     ]
     acting = {ALERT_VITALS[code] for code, _ in found if ALERT_LEVELS[code] is AlertLevel.ACTION}
     kept = {

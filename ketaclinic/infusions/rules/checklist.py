@@ -240,7 +240,13 @@ def _baseline_result(facts: CheckInFacts, limits: ChecklistLimits) -> ItemResult
     baseline = facts.baseline
     if baseline is None:
         return ItemResult(item, False, "No baseline vital signs recorded before the infusion.")
-    missing = [_BASELINE_NAMES[field] for field in _BASELINE_REQUIRED if baseline.value(field) is None]
+    # A baseline is the reference for the whole visit: a value flagged implausible is measured again
+    # rather than taken as the patient's normal (the alert rules, by contrast, count it as real).
+    missing = [
+        _BASELINE_NAMES[field]
+        for field in _BASELINE_REQUIRED
+        if baseline.value(field) is None or field in baseline.implausible
+    ]
     if missing:
         return ItemResult(
             item,

@@ -1,4 +1,8 @@
-"""Vital-sign readings and the plausibility check that sets artefacts aside before any alert rule runs.
+"""Vital-sign readings and the plausibility check that flags values that look like artefacts.
+
+A value the check flags is NOT set aside: it counts as real (every alert rule uses it) and raises the
+"check the patient, then the probe" alert, until a person reassesses the patient and marks it an artefact
+with a reason. Only a value a person marked (`Reading.artefacts`) is left out of the rules.
 
 Every limit comes in through `PlausibilityLimits` (protocol data). The only literals are definitions: a
 saturation is a percentage (0 to 100) and MOAA/S is a 0-5 scale.
@@ -47,17 +51,21 @@ class Reading:
     spo2_percent: int | None = None
     respiratory_rate_per_min: int | None = None
     sedation_moaas: int | None = None  # MOAA/S 0-5 (5 = responds to name in normal tone)
-    implausible: frozenset[VitalField] = frozenset()  # fields judged artefacts: rules ignore them
+    # Fields the plausibility check flagged (suspected artefacts): they still count until a person marks them.
+    implausible: frozenset[VitalField] = frozenset()
+    # Fields a person marked as artefacts after reassessing the patient: the rules leave these out.
+    artefacts: frozenset[VitalField] = frozenset()
 
     def value(self, field: VitalField) -> int | None:
-        """The value of `field`, or None when it is missing or was judged implausible."""
-        if field in self.implausible:
+        """The value of `field`, or None when it is missing or a person marked it as an artefact. A value
+        only flagged implausible by the rules counts (a real desaturation must never be explained away)."""
+        if field in self.artefacts:
             return None
         value: int | None = getattr(self, field.value)
         return value
 
     def raw(self, field: VitalField) -> int | None:
-        """The value of `field` as entered, implausible or not (None when missing)."""
+        """The value of `field` as entered, flagged or marked or not (None when missing)."""
         value: int | None = getattr(self, field.value)
         return value
 
@@ -74,7 +82,7 @@ class PlausibilityLimits:
     heart_rate_max_bpm: int
     spo2_min_percent: int
     respiratory_rate_max_per_min: int
-    spo2_artefact_below_percent: int  # SpO2 below this with a normal heart rate = probe artefact
+    spo2_artefact_below_percent: int  # SpO2 below this with a normal heart rate = suspected probe artefact
     artefact_normal_heart_rate_min_bpm: int
     artefact_normal_heart_rate_max_bpm: int
 
@@ -106,8 +114,9 @@ def implausible_fields(reading: Reading, limits: PlausibilityLimits) -> dict[Vit
     Judged on the values as entered (ignoring `reading.implausible`). A field is implausible when it lies
     outside the protocol's possible range (SpO2 above 100 % or below 0 % never is possible, MOAA/S only
     0-5, a respiratory rate never below 0), when the diastolic is not below the systolic (both fields), or
-    when SpO2 is below the artefact level while the heart rate is normal (a probe off or moving). Missing
-    values are never implausible. A field with several problems gets the reasons joined by "; ".
+    when SpO2 is below the artefact level while the heart rate is normal (a probe off or moving, or a real
+    desaturation: the patient is checked first). Missing values are never implausible. A field with
+    several problems gets the reasons joined by "; ".
     """
     reasons: dict[VitalField, list[str]] = {}
 

@@ -12,6 +12,7 @@ from ketaclinic.infusions.services.vitals import (
     RecordedReading,
     VitalsInput,
     acknowledge_alert,
+    mark_artefact,
     record_vital_signs,
 )
 
@@ -20,6 +21,7 @@ __all__ = [
     "RecordedReading",
     "VitalsInput",
     "acknowledge_alert",
+    "mark_artefact",
     "open_visit",
     "override_checklist_item",
     "record_check_in",

@@ -201,7 +201,8 @@ def record_check_in(*, by: Any, visit: InfusionVisit, answers: CheckInAnswers) -
         allergy_state=allergies.state,
         allergies_listed=tuple(entry.substance for entry in allergies.active_allergies),
     )
-    results = rules.evaluate_checklist(facts, protocol.checklist_limits())
+    child_age = vitals.age_at_visit(visit) if protocol.child_bands() is not None else None
+    results = rules.evaluate_checklist(facts, protocol.checklist_limits(child_age))
     check_in = CheckIn.objects.create(
         visit=visit,
         identity_confirmed=answers.identity_confirmed,

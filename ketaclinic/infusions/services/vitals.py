@@ -3,6 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import QuerySet, Subquery
@@ -15,9 +16,12 @@ from ketaclinic.infusions import rules
 from ketaclinic.infusions.errors import InfusionConflict, InfusionErrorCode, InfusionRuleError
 from ketaclinic.infusions.models import (
     AlertAcknowledgement,
+    ArtefactMark,
     CorrectableRow,
     EnteredInError,
     InfusionVisit,
+    PumpEvent,
+    PumpEventKind,
     ReadingSource,
     VitalAlert,
     VitalSignReading,
@@ -33,6 +37,7 @@ from ketaclinic.infusions.services.common import (
     require,
     require_clinic,
 )
+from ketaclinic.patients.rules import age_in_years
 
 # A reading may arrive late (a monitor's buffer, a nurse writing up), and from up to this long before the
 # visit was opened (vital signs taken in the waiting room).
@@ -109,17 +114,35 @@ def as_rule_reading(reading: VitalSignReading) -> rules.Reading:
     )
 
 
-def _rule_readings(rows: QuerySet[VitalSignReading]) -> list[rules.Reading]:
+def _rule_readings(
+    rows: QuerySet[VitalSignReading], artefacts: dict[int, set[str]] | None = None
+) -> list[rules.Reading]:
     """The rules' view of these readings, read as plain values: a monitor's history holds hundreds of
-    readings, and building a model instance for each is most of the cost of reading them."""
+    readings, and building a model instance for each is most of the cost of reading them. `artefacts` maps
+    a reading id to the fields a person marked as artefacts."""
+    marked = artefacts or {}
     return [
         rules.Reading(
             at=at,
             **dict(zip(_NUMERIC_FIELDS, values, strict=True)),
             implausible=frozenset(rules.VitalField(name) for name in implausible),
+            artefacts=frozenset(rules.VitalField(name) for name in marked.get(pk, ())),
         )
-        for at, *values, implausible in rows.values_list("measured_at", *_NUMERIC_FIELDS, "implausible")
+        for pk, at, *values, implausible in rows.values_list(
+            "pk", "measured_at", *_NUMERIC_FIELDS, "implausible"
+        )
     ]
+
+
+def artefact_fields(visit: InfusionVisit, **reading_filter: Any) -> dict[int, set[str]]:
+    """The fields marked as artefacts, by reading id, for the visit's readings matching `reading_filter`
+    (one query)."""
+    found: dict[int, set[str]] = {}
+    for reading_id, fields in ArtefactMark.objects.filter(visit=visit, **reading_filter).values_list(
+        "reading_id", "fields"
+    ):
+        found.setdefault(reading_id, set()).update(fields)
+    return found
 
 
 def _history(
@@ -137,14 +160,47 @@ def _history(
         .exclude(pk__in=withdrawn)
         .order_by("measured_at", "pk")
     )
-    return _rule_readings(rows)
+    marked = artefact_fields(
+        visit, reading__measured_at__gte=newest - window, reading__measured_at__lte=newest
+    )
+    return _rule_readings(rows, marked)
 
 
 def _baseline(visit: InfusionVisit) -> rules.Reading | None:
     """The baseline reading of the visit's latest check-in (None without one), one query."""
     latest_check_in = visit.check_ins.order_by("-recorded_at", "-pk").values("baseline_reading")[:1]
-    found = _rule_readings(VitalSignReading.objects.filter(pk=Subquery(latest_check_in)))
+    rows = VitalSignReading.objects.filter(pk=Subquery(latest_check_in))
+    found = _rule_readings(rows, artefact_fields(visit, reading__in=rows))
     return found[0] if found else None
+
+
+def age_at_visit(visit: InfusionVisit) -> int:
+    """The patient's age in whole years on the day the visit opened (clinic time)."""
+    opened_on = visit.opened_at.astimezone(ZoneInfo(visit.clinic.time_zone)).date()
+    return age_in_years(visit.patient.date_of_birth, opened_on)
+
+
+def visit_thresholds(visit: InfusionVisit, protocol: visit_protocol.VisitProtocol) -> rules.AlertThresholds:
+    """The alert limits of this visit: a child's visit gets the limits of the child's age band on the day
+    of the visit (the patient is read only then)."""
+    if protocol.child_bands() is None:
+        return protocol.alert_thresholds()
+    return protocol.alert_thresholds(age_at_visit(visit))
+
+
+def _stopped_at(visit: InfusionVisit) -> dt.datetime | None:
+    """When the infusion stopped (the newest pump event not withdrawn, when it is a stop), one query."""
+    withdrawn = EnteredInError.objects.filter(visit=visit, row_type=CorrectableRow.PUMP_EVENT).values(
+        "row_id"
+    )
+    newest = (
+        PumpEvent.objects.filter(visit=visit)
+        .exclude(pk__in=withdrawn)
+        .order_by("-occurred_at", "-pk")
+        .values_list("kind", "occurred_at")
+        .first()
+    )
+    return newest[1] if newest is not None and newest[0] == PumpEventKind.STOP else None
 
 
 def _newest_reading_id(visit: InfusionVisit) -> int:
@@ -202,9 +258,10 @@ def record_reading(
     )
     found = rules.evaluate_vitals(
         _history(visit, protocol, at),
-        thresholds=protocol.alert_thresholds(),
+        thresholds=visit_thresholds(visit, protocol),
         recommendations=protocol.recommendations(),
         baseline=_baseline(visit),
+        stopped_at=_stopped_at(visit),
     )
     open_codes = [
         rules.AlertCode(code)
@@ -285,3 +342,63 @@ def acknowledge_alert(*, by: Any, alert: VitalAlert, action_taken: str) -> Alert
     )
     announce(visit.pk)
     return acknowledgement
+
+
+@transaction.atomic
+def mark_artefact(*, by: Any, reading: VitalSignReading, fields: list[str], reason: str) -> ArtefactMark:
+    """Mark values of a reading that the rules flagged implausible as artefacts, after reassessing the
+    patient, with a reason. From then on the alert rules leave those values out; the reading's open
+    "implausible reading" alert is acknowledged with the reason once all its flagged values are marked.
+    Other alerts the value raised stay open for their own acknowledgement."""
+    require(by, Perm.ACKNOWLEDGE_INFUSION_ALERT)
+    require_clinic(by, reading.visit.clinic_id)
+    visit = lock_visit(reading.visit)
+    refuse_if_discharged(visit)
+    text = clean_reason(
+        reason, field="reason", what="Say why it is an artefact and how the patient was reassessed."
+    )
+    if EnteredInError.objects.filter(row_type=CorrectableRow.READING, row_id=reading.pk).exists():
+        raise InfusionRuleError(
+            InfusionErrorCode.INVALID_INPUT, "That reading was withdrawn as entered in error."
+        )
+    chosen = sorted(set(fields))
+    already = set().union(*(mark.fields for mark in ArtefactMark.objects.filter(reading=reading)))
+    if not chosen:
+        raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, "Choose the values to mark.", field="fields")
+    for name in chosen:
+        if name not in reading.implausible:
+            raise InfusionRuleError(
+                InfusionErrorCode.INVALID_INPUT,
+                f"{name} of that reading was not flagged implausible: withdraw the reading if it was "
+                "entered in error.",
+                field="fields",
+            )
+        if name in already:
+            raise InfusionConflict(
+                InfusionErrorCode.ALREADY_MARKED, f"{name} of that reading is already marked."
+            )
+    now = clock.now()
+    mark = ArtefactMark.objects.create(
+        visit=visit, reading=reading, fields=chosen, reason=text, marked_by=by, marked_at=now
+    )
+    if set(reading.implausible) <= already | set(chosen):
+        labels = ", ".join(rules.VITAL_LABELS[rules.VitalField(name)] for name in chosen)
+        for alert in VitalAlert.objects.filter(
+            reading=reading, code=rules.AlertCode.IMPLAUSIBLE_READING.value, acknowledgement__isnull=True
+        ):
+            AlertAcknowledgement.objects.create(
+                alert=alert,
+                action_taken=f"Marked as artefact ({labels}): {text}",
+                acknowledged_by=by,
+                acknowledged_at=now,
+            )
+    audit(
+        by,
+        visit,
+        Action.CREATE,
+        "infusion_artefact_mark",
+        mark.pk,
+        f"Reading {reading.pk}: {', '.join(chosen)} marked as artefact",
+    )
+    announce(visit.pk)
+    return mark

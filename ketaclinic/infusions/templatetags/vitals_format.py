@@ -1,5 +1,6 @@
-"""How a vital-sign value reads on the live screens: the number; a dash when it is missing; struck through,
-with the reason in its title and in visually hidden text, when the rules judged it an artefact.
+"""How a vital-sign value reads on the live screens: the number; a dash when it is missing; flagged (a
+question mark, the reason in its title and in visually hidden text) when the rules judged it implausible. A
+flagged value is NOT struck through: it counts as real until a person marks it as an artefact.
 
 One tag for the chair's panel and the board, so both mark an artefact the same way. It replaces an include
 of a template partial per value, which was most of the time spent rendering the board (80 values)."""
@@ -24,8 +25,8 @@ def vital_value(reading: Any, field: str) -> SafeString:
     reason = reading.implausible.get(field)
     if reason:
         return format_html(
-            '<s class="vital-artefact" title="Artefact: {}">{}</s>'
-            '<span class="visually-hidden"> (artefact: {})</span>',
+            '<mark class="vital-flagged" title="Implausible, check the patient then the probe: {}">{}?</mark>'
+            '<span class="visually-hidden"> (implausible, counts until marked as an artefact: {})</span>',
             reason,
             value,
             reason,

@@ -153,7 +153,9 @@ def test_bad_input_gets_a_4xx_and_keeps_nothing(client_for, nurse, visit) -> Non
     assert PumpEvent.objects.count() == 1
 
 
-def test_implausible_spo2_is_kept_marked_and_raises_no_alert(client_for, nurse, visit) -> None:
+def test_implausible_spo2_is_kept_flagged_and_raises_the_probe_alert_and_counts(
+    client_for, nurse, visit
+) -> None:
     started(nurse, visit)
     response = post(
         client_for(nurse),
@@ -162,8 +164,12 @@ def test_implausible_spo2_is_kept_marked_and_raises_no_alert(client_for, nurse, 
     )
     assert response.status_code == 201
     assert set(response.json()["reading"]["implausible"]) == {"spo2_percent"}
-    assert response.json()["alerts"] == []
-    assert VitalAlert.objects.count() == 0
+    # Never silenced: the probe check AND the desaturation it would be if real.
+    assert [alert["code"] for alert in response.json()["alerts"]] == ["implausible_reading", "desaturation"]
+    assert sorted(VitalAlert.objects.values_list("code", flat=True)) == [
+        "desaturation",
+        "implausible_reading",
+    ]
 
 
 def test_a_monitor_gateway_posts_with_a_token(token_for_nurse, nurse, visit) -> None:

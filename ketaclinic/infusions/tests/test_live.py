@@ -694,3 +694,84 @@ def test_alert_ids_that_are_not_ids_are_left_out(visit, nurse) -> None:
             await content.aclose()
 
     assert named(run(partial(connect, f"?alerts=%C2%B2,{'9' * 5000},{alert.pk}")), "alerts") == []
+
+
+# --- readings due (issue 14) --------------------------------------------------------------------------------
+
+
+def test_the_chair_stream_says_overdue_when_the_reading_falls_due_without_any_write(
+    visit, nurse, monkeypatch
+) -> None:
+    started(nurse, visit)
+    record(nurse, visit, heart_rate_bpm=72)
+    client = async_client_for(nurse)
+    now = clock.now()
+    monkeypatch.setattr(live_views, "HEARTBEAT_S", 0.2)
+
+    async def scenario() -> tuple[str, str]:
+        response = await client.get(stream_url(visit))
+        content = response.streaming_content
+        try:
+            first = chunk_text(await asyncio.wait_for(content.__anext__(), WAIT_S))
+            # Sixteen minutes on, with no reading: the stream's next wake-up (a heartbeat) carries it.
+            monkeypatch.setattr(clock, "now", lambda: now + dt.timedelta(minutes=16))
+            later = chunk_text(await asyncio.wait_for(content.__anext__(), WAIT_S))
+            return first, later
+        finally:
+            await content.aclose()
+
+    first, later = run(scenario)
+    [due] = named(first, "due")
+    assert "Next vital signs due by" in due["data"]
+    [overdue] = named(later, "due")
+    assert "Vital signs overdue by 1 min." in overdue["data"]
+
+
+def test_a_reading_clears_the_overdue_warning_on_the_chair_stream(
+    visit, nurse, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    started(nurse, visit)
+    record(nurse, visit, heart_rate_bpm=72)
+    client = async_client_for(nurse)
+    now = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: now + dt.timedelta(minutes=20))
+
+    def write_and_commit() -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            record(nurse, visit, heart_rate_bpm=75)
+
+    async def scenario() -> tuple[str, list[str]]:
+        response = await client.get(stream_url(visit))
+        content = response.streaming_content
+        try:
+            first = chunk_text(await asyncio.wait_for(content.__anext__(), WAIT_S))
+            await sync_to_async(write_and_commit)()
+            after = [chunk_text(await asyncio.wait_for(content.__anext__(), WAIT_S)) for _ in range(2)]
+            return first, after
+        finally:
+            await content.aclose()
+
+    first, after = run(scenario)
+    assert "Vital signs overdue by 5 min." in named(first, "due")[0]["data"]
+    [cleared] = named("".join(after), "due")
+    assert "overdue" not in cleared["data"]
+    assert "Next vital signs due by" in cleared["data"]
+
+
+def test_the_board_stream_shows_an_overdue_reading(visit, nurse, monkeypatch) -> None:
+    started(nurse, visit)
+    record(nurse, visit, heart_rate_bpm=72)
+    now = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: now + dt.timedelta(minutes=18))
+    client = async_client_for(nurse)
+
+    async def scenario() -> str:
+        response = await client.get("/infusions/board/stream/")
+        content = response.streaming_content
+        try:
+            return chunk_text(await asyncio.wait_for(content.__anext__(), WAIT_S))
+        finally:
+            await content.aclose()
+
+    [board] = named(run(scenario), "board")
+    assert "Vital signs overdue by 3 min:" in board["data"]

@@ -77,8 +77,17 @@ def test_systolic_warning_alert_says_what_was_seen_and_carries_the_protocol_advi
     ]
 
 
-def test_one_reading_above_the_pause_limit_is_only_a_warning() -> None:
-    assert codes(bp(0, 190, 105)) == [AlertCode.SYSTOLIC_HIGH]
+def test_one_reading_past_the_pause_limit_is_an_action_alert_silencing_the_warning() -> None:
+    # PROTOCOL.md section 1.4 pairs a pause with BP > 180/100: one such reading asks for a recheck now.
+    assert evaluate(bp(0, 190, 105)) == [
+        Alert(
+            AlertCode.BLOOD_PRESSURE_PAUSE_LIMIT,
+            AlertLevel.ACTION,
+            "Blood pressure 190/105 mmHg, past the pause limit of 180/100 mmHg.",
+            "advice for bp_pause_limit",
+            at(0),
+        )
+    ]
 
 
 def test_severe_blood_pressure_once_is_an_action_alert() -> None:
@@ -92,7 +101,7 @@ def test_severe_blood_pressure_once_is_an_action_alert() -> None:
         )
     ]
     assert codes(bp(0, 150, 121)) == [AlertCode.BLOOD_PRESSURE_SEVERE]
-    assert codes(bp(0, 200, 120)) == [AlertCode.SYSTOLIC_HIGH]
+    assert codes(bp(0, 200, 120)) == [AlertCode.BLOOD_PRESSURE_PAUSE_LIMIT]
 
 
 def test_severe_diastolic_alone_names_the_diastolic() -> None:
@@ -114,16 +123,16 @@ def test_blood_pressure_above_the_pause_limit_for_5_minutes_is_sustained() -> No
 
 def test_exceedance_shorter_than_the_sustained_time_is_not_sustained() -> None:
     late = Reading(at=at(0) + dt.timedelta(minutes=5) - dt.timedelta(seconds=1), systolic_mmhg=186)
-    assert codes(bp(0, 185), late) == [AlertCode.SYSTOLIC_HIGH]
+    assert codes(bp(0, 185), late) == [AlertCode.BLOOD_PRESSURE_PAUSE_LIMIT]
 
 
 def test_a_normal_reading_in_between_resets_the_sustained_run() -> None:
-    assert codes(bp(0, 185), bp(3, 170), bp(6, 185)) == [AlertCode.SYSTOLIC_HIGH]
+    assert codes(bp(0, 185), bp(3, 170), bp(6, 185)) == [AlertCode.BLOOD_PRESSURE_PAUSE_LIMIT]
 
 
 def test_readings_without_blood_pressure_neither_count_nor_reset_the_run() -> None:
     spo2_only = Reading(at=at(3), spo2_percent=98)
-    flagged = Reading(at=at(4), systolic_mmhg=120, diastolic_mmhg=80, implausible=frozenset(VitalField))
+    flagged = Reading(at=at(4), systolic_mmhg=120, diastolic_mmhg=80, artefacts=frozenset(VitalField))
     assert codes(bp(0, 185), spo2_only, flagged, bp(6, 185)) == [AlertCode.BLOOD_PRESSURE_SUSTAINED]
 
 
@@ -149,7 +158,8 @@ def test_heart_rate_limits() -> None:
     assert codes(heart(0, 100)) == []
     assert codes(heart(0, 49)) == [AlertCode.BRADYCARDIA]
     assert codes(heart(0, 50)) == []
-    assert codes(heart(0, 115), heart(4, 118)) == [AlertCode.HEART_RATE_HIGH]
+    assert codes(heart(0, 115), heart(4, 118)) == [AlertCode.HEART_RATE_PAUSE_LIMIT]
+    assert codes(heart(0, 110)) == [AlertCode.HEART_RATE_HIGH]
     assert evaluate(heart(0, 115), heart(2, 125), heart(5, 118)) == [
         Alert(
             AlertCode.TACHYCARDIA_SUSTAINED,
@@ -254,8 +264,14 @@ def test_history_is_sorted_by_time_before_the_newest_is_chosen() -> None:
     assert (alert.code, alert.at) == (AlertCode.DESATURATION, at(5))
 
 
-def test_implausible_fields_are_ignored() -> None:
-    artefact = Reading(at=at(0), spo2_percent=0, heart_rate_bpm=72, implausible=frozenset({VitalField.SPO2}))
+def test_values_a_person_marked_as_artefacts_are_ignored() -> None:
+    artefact = Reading(
+        at=at(0),
+        spo2_percent=0,
+        heart_rate_bpm=72,
+        implausible=frozenset({VitalField.SPO2}),
+        artefacts=frozenset({VitalField.SPO2}),
+    )
     assert codes(artefact) == []
 
 
@@ -338,6 +354,7 @@ ANY_READINGS = st.builds(
     respiratory_rate_per_min=st.one_of(st.none(), st.integers(min_value=0, max_value=40)),
     sedation_moaas=st.one_of(st.none(), st.integers(min_value=0, max_value=5)),
     implausible=st.frozensets(st.sampled_from(VitalField)),
+    artefacts=st.frozensets(st.sampled_from(VitalField)),
 )
 
 
@@ -371,10 +388,12 @@ def test_alerts_come_only_from_the_newest_reading(history: list[Reading], baseli
 
 
 @given(series(ANY_READINGS), st.one_of(st.none(), ANY_READINGS))
-def test_implausible_values_never_raise_alerts(history: list[Reading], baseline: Reading | None) -> None:
+def test_values_marked_as_artefacts_never_raise_alerts(
+    history: list[Reading], baseline: Reading | None
+) -> None:
     def without_implausible(reading: Reading) -> Reading:
-        cleared = {field.value: None for field in reading.implausible}
-        return replace(reading, implausible=frozenset(), **cleared)
+        cleared = {field.value: None for field in reading.artefacts}
+        return replace(reading, artefacts=frozenset(), **cleared)
 
     stripped = [without_implausible(reading) for reading in history]
     stripped_baseline = None if baseline is None else without_implausible(baseline)

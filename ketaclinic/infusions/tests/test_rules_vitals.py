@@ -1,6 +1,7 @@
 """Plausibility of vital-sign readings (pure rules, no database)."""
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
@@ -158,9 +159,11 @@ def test_a_field_with_two_problems_gets_both_reasons() -> None:
     )
 
 
-def test_value_ignores_implausible_fields_and_raw_keeps_them() -> None:
+def test_value_counts_flagged_fields_until_marked_as_artefacts_and_raw_keeps_them() -> None:
     flagged = Reading(at=AT, spo2_percent=0, heart_rate_bpm=72, implausible=frozenset({VitalField.SPO2}))
-    assert flagged.value(VitalField.SPO2) is None
+    assert flagged.value(VitalField.SPO2) == 0
+    assert replace(flagged, artefacts=frozenset({VitalField.SPO2})).value(VitalField.SPO2) is None
+    flagged = replace(flagged, artefacts=frozenset({VitalField.SPO2}))
     assert flagged.raw(VitalField.SPO2) == 0
     assert flagged.value(VitalField.HEART_RATE) == 72
     assert flagged.value(VitalField.SYSTOLIC) is None

@@ -19,11 +19,13 @@ def test_a_missing_value_is_shown_as_a_dash() -> None:
     assert shown(VitalSignReading(implausible={}), "spo2_percent") == "\u2013"
 
 
-def test_an_artefact_is_struck_through_with_its_reason_escaped() -> None:
+def test_an_implausible_value_is_flagged_not_struck_through_with_its_reason_escaped() -> None:
     reading = VitalSignReading(heart_rate_bpm=350, implausible={"heart_rate_bpm": "beyond 250/min <check>"})
     assert shown(reading, "heart_rate_bpm") == (
-        '<s class="vital-artefact" title="Artefact: beyond 250/min &lt;check&gt;">350</s>'
-        '<span class="visually-hidden"> (artefact: beyond 250/min &lt;check&gt;)</span>'
+        '<mark class="vital-flagged" title="Implausible, check the patient then the probe: '
+        'beyond 250/min &lt;check&gt;">350?</mark>'
+        '<span class="visually-hidden"> (implausible, counts until marked as an artefact: '
+        "beyond 250/min &lt;check&gt;)</span>"
     )
 
 

@@ -17,6 +17,7 @@ from ketaclinic.infusions import record, rules, selectors, services
 from ketaclinic.infusions.charts import progress_chart
 from ketaclinic.infusions.forms import (
     AcknowledgeForm,
+    ArtefactForm,
     CheckInForm,
     OverrideForm,
     PumpEventForm,
@@ -99,6 +100,8 @@ def _chair_context(request: HttpRequest, visit_id: int, **forms: Any) -> dict[st
         or PumpEventForm(initial={"rate_ml_per_h": visit.planned_rate_ml_per_h}),
         "acknowledge_form": forms.get("acknowledge_form") or AcknowledgeForm(),
         "acknowledge_error_for": forms.get("acknowledge_error_for"),
+        "artefact_form": forms.get("artefact_form") or ArtefactForm(),
+        "artefact_error_for": forms.get("artefact_error_for"),
         "override_form": forms.get("override_form") or OverrideForm(),
         "withdraw_form": forms.get("withdraw_form") or WithdrawForm(),
         "can_run": can(request.user, Perm.RUN_INFUSION),
@@ -214,6 +217,29 @@ def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
                 return redirect("infusions:board")
             return redirect("infusions:chair", visit_id=alert.visit_id)
     return _rerender(request, alert.visit_id, acknowledge_form=form, acknowledge_error_for=alert.pk)
+
+
+@login_required
+@require_POST
+def mark_artefact(request: HttpRequest, alert_id: int) -> HttpResponse:
+    """Mark the values an "implausible reading" alert is about as artefacts, after reassessing the patient."""
+    _require(request, Perm.ACKNOWLEDGE_INFUSION_ALERT)
+    alert = selectors.alert_for(viewer=request.user, alert_id=alert_id)
+    form = ArtefactForm(request.POST)
+    if form.is_valid():
+        try:
+            services.mark_artefact(
+                by=request.user,
+                reading=alert.reading,
+                fields=sorted(alert.reading.implausible),
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as error:
+            _field_error(form, error)
+        else:
+            messages.success(request, "Marked as an artefact.")
+            return redirect("infusions:chair", visit_id=alert.visit_id)
+    return _rerender(request, alert.visit_id, artefact_form=form, artefact_error_for=alert.pk)
 
 
 @login_required

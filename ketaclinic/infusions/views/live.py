@@ -51,6 +51,8 @@ RETRY_MS = 3000
 BASELINE_INTERVAL_S = 0.1
 
 PANEL_TEMPLATE = "infusions/_vitals_panel.html"
+# When the next reading is due, and the standing warning once it is overdue.
+DUE_TEMPLATE = "infusions/_reading_due.html"
 # The chair page's own alerts panel (with its acknowledge forms), so a swapped-in fragment matches the page.
 ALERTS_TEMPLATE = "infusions/_alerts.html"
 BOARD_TABLE_TEMPLATE = "infusions/board.html#board_table"
@@ -115,6 +117,7 @@ class ChairCursor:
     withdrawn: list[int] | None = None
     alert_ids: list[int] | None = None
     panel_html: str | None = None
+    due_html: str = ""  # nothing due: the page drew nothing either
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,22 @@ class VisitState:
     alerts: tuple[Any, ...]
     panel_html: str
     latest_key: tuple[dt.datetime, int] | None = None
+    # When monitoring began (first pump start) and ended (discharge), and the protocol's longest interval.
+    monitoring_since: dt.datetime | None = None
+    monitoring_until: dt.datetime | None = None
+    interval_max_min: int = 0
+
+    def due(self, now: dt.datetime) -> selectors.ReadingDue | None:
+        """When the next reading is due, from the newest reading this state shows."""
+        if self.interval_max_min < 1:
+            return None
+        return selectors.reading_due(
+            interval_max_min=self.interval_max_min,
+            since=self.monitoring_since,
+            until=self.monitoring_until,
+            last_reading_at=self.latest_key[0] if self.latest_key else None,
+            now=now,
+        )
 
     @property
     def newest_id(self) -> int:
@@ -145,11 +164,12 @@ def render_panel(visit: InfusionVisit, latest: VitalSignReading | None) -> str:
 
 
 def read_visit_state(visit: InfusionVisit, after_id: int, generation: int) -> VisitState:
-    """Read what the chair streams show, once (four queries, one template)."""
+    """Read what the chair streams show, once (five queries, one template)."""
     readings = live.readings_after(visit=visit, after_id=after_id)
     withdrawn = live.withdrawn_reading_ids(visit=visit)
     alerts = live.open_alerts(visit_ids=[visit.pk])
     latest = live.latest_reading(visit=visit, withdrawn=withdrawn)
+    since, until = live.monitoring_span(visit=visit)
     return VisitState(
         generation=generation,
         after_id=after_id,
@@ -160,7 +180,35 @@ def read_visit_state(visit: InfusionVisit, after_id: int, generation: int) -> Vi
         alerts=tuple(alerts),
         panel_html=render_panel(visit, latest),
         latest_key=(latest.measured_at, latest.pk) if latest else None,
+        monitoring_since=since,
+        monitoring_until=until,
+        interval_max_min=live.reading_intervals([visit.pk]).get(visit.pk, 0),
     )
+
+
+def render_due(visit: InfusionVisit, due: selectors.ReadingDue | None) -> str:
+    """The reading-due fragment, times in the clinic zone (no query)."""
+    with timezone.override(ZoneInfo(visit.clinic.time_zone)):
+        return render_to_string(DUE_TEMPLATE, {"due": due}).strip()
+
+
+def due_event(visit: InfusionVisit, state: VisitState, cursor: ChairCursor, now: dt.datetime) -> str:
+    """A `due` event when the reading-due fragment differs from what this connection last sent (advancing
+    `cursor`); empty otherwise. Called on every wake-up and heartbeat, so "overdue" appears on time and its
+    minutes move without any write."""
+    html = render_due(visit, state.due(now))
+    if html == cursor.due_html:
+        return ""
+    cursor.due_html = html
+    return sse_event("due", html)
+
+
+def until_due_s(state: VisitState, now: dt.datetime) -> float | None:
+    """Seconds until the next reading falls due (None: nothing due, or already overdue)."""
+    due = state.due(now)
+    if due is None or due.due_at is None or due.is_overdue:
+        return None
+    return (due.due_at - now).total_seconds()
 
 
 def with_stored(
@@ -283,38 +331,54 @@ def alerts_event(request: HttpRequest, visit: InfusionVisit, alerts: tuple[Any, 
         return sse_event("alerts", render_to_string(ALERTS_TEMPLATE, context, request).strip())
 
 
-def chair_update(request: HttpRequest, visit: InfusionVisit, cursor: ChairCursor) -> str:
+def chair_update(request: HttpRequest, visit: InfusionVisit, cursor: ChairCursor) -> tuple[str, VisitState]:
     """The events for what changed since `cursor` (advancing it), read for this connection alone: `vitals`
     with the new readings (JSON, as `record.reading_payload`), `withdrawn` with the ids of readings withdrawn
     as entered in error, `alerts` when the set of open alerts changed (so a half-typed acknowledgement is not
-    swapped away by the next reading) and `panel` when the latest values' fragment changed."""
+    swapped away by the next reading), `panel` when the latest values' fragment changed and `due` when the
+    reading-due fragment changed; and the state read."""
     state = read_visit_state(visit, cursor.last_reading_id, live.BROKER.generation(visit.pk))
     parts, alerts_changed = events_from(state, cursor)
     if alerts_changed:
         parts.append(alerts_event(request, visit, state.alerts))
-    return "".join(parts)
+    parts.append(due_event(visit, state, cursor, clock.now()))
+    return "".join(parts), state
 
 
-async def shared_update(request: HttpRequest, visit: InfusionVisit, cursor: ChairCursor) -> str:
+async def shared_update(
+    request: HttpRequest, visit: InfusionVisit, cursor: ChairCursor
+) -> tuple[str, VisitState]:
     """Like `chair_update`, from the visit's shared read."""
     state = await SHARED.state_for(visit, cursor.last_reading_id)
     parts, alerts_changed = events_from(state, cursor)
     if alerts_changed:
         parts.append(await sync_to_async(alerts_event)(request, visit, state.alerts))
-    return "".join(parts)
+    parts.append(due_event(visit, state, cursor, clock.now()))
+    return "".join(parts), state
+
+
+def wait_s(state: VisitState) -> float:
+    """How long a stream sleeps when nothing rings: the heartbeat, or less when the next reading falls due
+    sooner (so "overdue" shows the moment it is)."""
+    until_due = until_due_s(state, clock.now())
+    if until_due is None:
+        return HEARTBEAT_S
+    return max(0.05, min(HEARTBEAT_S, until_due + 0.05))
 
 
 async def chair_events(request: HttpRequest, visit: InfusionVisit, cursor: ChairCursor) -> AsyncIterator[str]:
-    """The chair's event stream: the state on connect, then each change, a heartbeat when idle. Ends when
-    the client goes away (the server cancels or closes the generator); the subscription is removed."""
+    """The chair's event stream: the state on connect, then each change, a heartbeat when idle, and the
+    reading-due fragment whenever it changes (a reading falling overdue needs no write). Ends when the
+    client goes away (the server cancels or closes the generator); the subscription is removed."""
     # Subscribe before the first read, so a write landing between the read and the wait still rings.
     subscription = live.BROKER.subscribe_visit(visit_id=visit.pk, clinic_id=visit.clinic_id)
     try:
-        first = await sync_to_async(chair_update)(request, visit, cursor)
+        first, state = await sync_to_async(chair_update)(request, visit, cursor)
         yield f"retry: {RETRY_MS}\n\n" + first
         while True:
-            if not await subscription.wait(HEARTBEAT_S):
-                yield ": heartbeat\n\n"
+            if not await subscription.wait(wait_s(state)):
+                due = due_event(visit, state, cursor, clock.now())
+                yield due or ": heartbeat\n\n"
                 continue
             vitals = stored_vitals(visit, cursor)
             if vitals:
@@ -322,7 +386,7 @@ async def chair_events(request: HttpRequest, visit: InfusionVisit, cursor: Chair
                 # streams this reading woke have sent it too.
                 yield vitals
                 await asyncio.sleep(0)
-            update = await shared_update(request, visit, cursor)
+            update, state = await shared_update(request, visit, cursor)
             if update:
                 yield update
     finally:

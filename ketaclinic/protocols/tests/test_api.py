@@ -143,8 +143,8 @@ def test_reading_falls_back_to_all_and_keeps_decimals_exact(client_for: Any, nur
 
 
 def test_reading_a_population_entry(client_for: Any, nurse: User) -> None:
-    body = client_for(nurse).get(f"{BASE}/esketamine_starting_dose_mg", {"population": "older_adult"}).json()
-    assert (body["population"], body["value"], body["value_kind"]) == ("older_adult", "28", "integer")
+    body = client_for(nurse).get(f"{BASE}/dose_range_max_mg_per_kg", {"population": "older_adult"}).json()
+    assert (body["population"], body["value"], body["value_kind"]) == ("older_adult", "0.5", "decimal")
 
 
 def test_unknown_key_is_404_with_a_code(client_for: Any, clinician: User) -> None:
@@ -153,7 +153,7 @@ def test_unknown_key_is_404_with_a_code(client_for: Any, clinician: User) -> Non
         client.get(f"{BASE}/no_such_key"),
         client.get(f"{BASE}/no_such_key/history"),
         _post(client, f"{BASE}/no_such_key/versions", _change()),
-        client.get(f"{BASE}/esketamine_starting_dose_mg", {"population": "child"}),
+        client.get(f"{BASE}/no_such_key", {"population": "child"}),
     ):
         assert response.status_code == 404
         assert response.json()["code"] == "protocol_missing"
@@ -237,9 +237,9 @@ def test_non_json_body_is_refused_without_a_500(client_for: Any, clinician: User
 def test_change_for_a_population_entry(client_for: Any, clinician: User) -> None:
     response = _post(
         client_for(clinician),
-        f"{BASE}/esketamine_starting_dose_mg/versions",
+        f"{BASE}/dose_range_max_mg_per_kg/versions",
         {
-            "value": "28",
+            "value": "0.45",
             "source": "Clinic policy",
             "reason": "Frail patients",
             "verified": True,
@@ -247,8 +247,8 @@ def test_change_for_a_population_entry(client_for: Any, clinician: User) -> None
         },
     )
     assert response.status_code == 201
-    adult = ProtocolParameter.objects.get(key="esketamine_starting_dose_mg", population="adult")
-    older = ProtocolParameter.objects.get(key="esketamine_starting_dose_mg", population="older_adult")
+    adult = ProtocolParameter.objects.get(key="dose_range_max_mg_per_kg", population="all")
+    older = ProtocolParameter.objects.get(key="dose_range_max_mg_per_kg", population="older_adult")
     assert (adult.versions.count(), older.versions.count()) == (1, 2)
 
 

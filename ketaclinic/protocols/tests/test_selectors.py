@@ -79,12 +79,11 @@ def test_the_population_entry_wins_even_when_all_has_more_versions(clinician: Us
     assert (reading.value, reading.version, reading.population) == (Decimal("0.25"), 1, "older_adult")
 
 
-def test_shipped_esketamine_start_differs_for_older_adults_and_is_missing_for_children() -> None:
+def test_shipped_dose_range_differs_for_older_adults_and_adults_fall_back_to_all() -> None:
     load_protocol_defaults()
-    assert protocol_int("esketamine_starting_dose_mg", population="adult") == 56
-    assert protocol_int("esketamine_starting_dose_mg", population="older_adult") == 28
-    with pytest.raises(ProtocolMissing):
-        protocol_int("esketamine_starting_dose_mg", population="child")
+    assert protocol_decimal("dose_range_max_mg_per_kg", population="adult") == Decimal("0.75")
+    assert protocol_decimal("dose_range_max_mg_per_kg", population="older_adult") == Decimal("0.5")
+    assert protocol_value("dose_range_max_mg_per_kg", population="adult").population == "all"
 
 
 def test_reading_a_missing_key_raises_protocol_missing() -> None:
@@ -194,6 +193,7 @@ def test_list_filters_by_category_and_search(clinician: User) -> None:
         "aldrete_discharge_minimum",
         "aldrete_full_marks_required_on",
         "discharge_score_scale",
+        "recommend_bp_slow_return",  # cites the Aldrete circulation band
         "spo2_stop_below_percent",
     ]
     assert [row.key for row in parameters_for(viewer=clinician, category="dosing", search="Fava")] == [

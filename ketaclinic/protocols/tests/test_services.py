@@ -60,7 +60,7 @@ def _write(tmp_path: Path, entries: list[Any]) -> Path:
 
 def test_shipped_defaults_file_is_valid_and_holds_every_entry_once() -> None:
     core = read_protocol_defaults(DEFAULTS_PATH)
-    assert len(core) == 66
+    assert len(core) == 54  # 66 shipped; 12 that nothing read were removed (issue 14)
     everything = read_protocol_defaults()
     assert len({(default.key, default.population) for default in everything}) == len(everything)
     assert everything[: len(core)] == core

@@ -145,9 +145,9 @@ def test_list_shows_unverified_values_as_confirm_before_use(client_for: Any, cli
 
 
 def test_list_searches_names_and_sources(client_for: Any, clinician: User) -> None:
-    response = client_for(clinician).get(reverse("protocols:list"), {"q": "Spravato PI boxed"})
+    response = client_for(clinician).get(reverse("protocols:list"), {"q": "Neuropsychiatr Dis Treat"})
     content = response.content.decode()
-    assert "Observation after esketamine: at least" in content
+    assert "Expected return of BP and HR to baseline" in content
     assert "Standard IV ketamine dose" not in content
 
 

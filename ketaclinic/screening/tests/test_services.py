@@ -411,9 +411,9 @@ def test_population_values_show_what_differs_for_older_adults(clinician) -> None
         value.key: value
         for value in selectors.population_values(viewer=clinician, populations=["older_adult"])
     }
-    assert values["esketamine_starting_dose_mg"].value == "28"
-    assert values["esketamine_starting_dose_mg"].general_value == "56"
-    assert values["esketamine_starting_dose_mg"].differs is True
+    assert values["dose_range_max_mg_per_kg"].value == "0.5"
+    assert values["dose_range_max_mg_per_kg"].general_value == "0.75"
+    assert values["dose_range_max_mg_per_kg"].differs is True
     assert values["screening_fall_risk_assessment_required"].differs is True
 
 
