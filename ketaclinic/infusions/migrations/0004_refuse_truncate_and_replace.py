@@ -6,7 +6,7 @@ from ketaclinic.core.db import append_only_again
 
 
 class Migration(migrations.Migration):
-    dependencies = [("infusions", "0002_append_only")]
+    dependencies = [("infusions", "0003_artefact_marks")]
 
     operations = append_only_again(
         "infusions",
