@@ -166,6 +166,7 @@ def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
         request.POST or None,
         clinics=selectors.clinics_for(request.user),
         editing=True,
+        integration=member.is_integration,
         initial={
             "username": member.username,
             "first_name": member.first_name,
@@ -204,7 +205,8 @@ def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
         "editing": True,
         "has_device": selectors.has_confirmed_device(member),
         "tokens": selectors.tokens_for(viewer=request.user).filter(user=member),
-        "token_form": ApiTokenForm(),
+        # Tokens are issued here only for integration accounts; people make their own on their account page.
+        "token_form": ApiTokenForm() if member.is_integration else None,
         "new_token": request.session.pop("new_api_token", None),
     }
     return render(request, "accounts/staff_form.html", context)
@@ -251,6 +253,51 @@ def token_revoke(request: HttpRequest, user_id: int, token_id: int) -> HttpRespo
         services.revoke_api_token(by=request.user, token=token)
         messages.success(request, f"Token {token.name} revoked.")
     return redirect("accounts:staff_detail", user_id=member.pk)
+
+
+@login_required
+def my_account(request: HttpRequest) -> HttpResponse:
+    """A person's own page: the API tokens they made for themselves, and a form to make one."""
+    if not getattr(request.user, "is_clinic_staff", False):
+        raise PermissionDenied()
+    context = {
+        "tokens": selectors.own_tokens(user=request.user),
+        "token_form": ApiTokenForm(),
+        "has_device": selectors.has_confirmed_device(request.user),
+        "new_token": request.session.pop("new_api_token", None),
+    }
+    return render(request, "accounts/my_account.html", context)
+
+
+@login_required
+@require_POST
+def my_token_create(request: HttpRequest) -> HttpResponse:
+    form = ApiTokenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the token a name.")
+        return redirect("accounts:my_account")
+    try:
+        owner = selectors.staff_account(request.user)
+        _, raw = services.create_api_token(by=request.user, user=owner, name=form.cleaned_data["name"])
+    except DomainError as error:
+        if isinstance(error, PermissionDenied):
+            raise
+        messages.error(request, error.message)
+    else:
+        # Shown once on the next page, then gone: only the hash is stored.
+        request.session["new_api_token"] = raw
+    return redirect("accounts:my_account")
+
+
+@login_required
+@require_POST
+def my_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = selectors.own_tokens(user=request.user).filter(pk=token_id).first()
+    if token is None:
+        raise NotFound("No such token of yours.")
+    services.revoke_api_token(by=request.user, token=token)
+    messages.success(request, f"Token {token.name} revoked.")
+    return redirect("accounts:my_account")
 
 
 @login_required

@@ -12,6 +12,7 @@ from ketaclinic.infusions.services.vitals import (
     RecordedReading,
     VitalsInput,
     acknowledge_alert,
+    record_gateway_vital_signs,
     record_vital_signs,
 )
 
@@ -23,6 +24,7 @@ __all__ = [
     "open_visit",
     "override_checklist_item",
     "record_check_in",
+    "record_gateway_vital_signs",
     "record_pump_event",
     "record_vital_signs",
     "withdraw_entry",
