@@ -5,7 +5,9 @@ TOOLS := .venv-tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
-MANAGE := $(PY) manage.py
+# `make run` and friends are development: they choose the dev settings (manage.py defaults to production).
+DEV_SETTINGS := DJANGO_SETTINGS_MODULE=config.settings.dev
+MANAGE := $(DEV_SETTINGS) $(PY) manage.py
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -37,7 +39,7 @@ run: install
 	  $(MANAGE) db_worker --interval 1 & \
 	  $(MANAGE) simulate_monitor --visit demo --interval 3 >/dev/null & \
 	  while true; do $(MANAGE) send_due_reminders >/dev/null; sleep 300; done & \
-	  $(VENV)/bin/granian --interface asginl --host $(HOST) --port $(PORT) --workers 1 config.asgi:application
+	  $(DEV_SETTINGS) $(VENV)/bin/granian --interface asginl --host $(HOST) --port $(PORT) --workers 1 config.asgi:application
 
 test: install
 	$(VENV)/bin/pytest -q

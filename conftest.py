@@ -155,6 +155,19 @@ def signed_in_client(user: User) -> Client:
     return client
 
 
+def verified_client(user: User) -> Client:
+    """A client signed in as `user` who has passed the second factor, whatever the role (Django's admin asks
+    everyone for it)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = signed_in_client(user)
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    return client
+
+
 @pytest.fixture
 def client_for() -> Any:
     return signed_in_client

@@ -4,7 +4,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django_otp import devices_for_user
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts.models import ApiToken, User
 from ketaclinic.accounts.permissions import Perm, can
@@ -90,10 +89,6 @@ def own_tokens(*, user: Any) -> QuerySet[ApiToken]:
     if not getattr(user, "is_authenticated", False):
         return ApiToken.objects.none()
     return ApiToken.objects.filter(user=user).select_related("created_by")
-
-
-def totp_device_for(user: Any) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user).order_by("-confirmed", "pk").first()
 
 
 def user_for_token(raw: str) -> User | None:

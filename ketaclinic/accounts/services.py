@@ -1,11 +1,14 @@
 """The staff's verbs for accounts: create and change staff, second factor, API tokens."""
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
 from axes.utils import reset as axes_reset
 from django.db import transaction
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from ketaclinic.accounts.errors import AccountsDomainError, AccountsError
 from ketaclinic.accounts.models import ApiToken, User, hash_token, new_token_value
@@ -173,22 +176,24 @@ def unlock_account(*, by: Any, user: User) -> int:
     return cleared
 
 
-@transaction.atomic
-def start_totp_enrolment(*, user: Any) -> TOTPDevice:
-    """An unconfirmed authenticator for `user`; it counts once a code from it is confirmed."""
-    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+def new_totp_key() -> str:
+    """A fresh authenticator key (hex) to show at enrolment; nothing is stored until a code confirms it."""
+    return str(random_hex(20))
 
 
 @transaction.atomic
-def confirm_totp_enrolment(*, user: Any, device: TOTPDevice, token: str) -> bool:
-    """Confirm the device when `token` is a current code from it; other devices of the user are removed."""
-    if device.user_id != user.pk or not device.verify_token(token):
-        return False
-    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    return True
+def enrol_totp_device(*, user: Any, key_hex: str, token: str) -> TOTPDevice | None:
+    """The person's confirmed authenticator, created from the key they were shown when `token` is a current
+    code from it; None (and nothing stored) otherwise. Their other devices are removed."""
+    candidate = TOTPDevice(user=user, name="Authenticator app", key=key_hex, confirmed=True)
+    totp = TOTP(candidate.bin_key, candidate.step, candidate.t0, candidate.digits, candidate.drift)
+    totp.time = time.time()
+    if not token.isdigit() or not totp.verify(int(token), candidate.tolerance):
+        return None
+    TOTPDevice.objects.filter(user=user).delete()
+    candidate.last_t = totp.t()
+    candidate.save()
+    return candidate
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts import selectors, services
 from ketaclinic.accounts.forms import (
@@ -25,6 +26,7 @@ from ketaclinic.accounts.forms import (
     SignInForm,
     StaffForm,
 )
+from ketaclinic.accounts.middleware import note_activity
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit.models import Action
@@ -47,6 +49,8 @@ class SignInView(auth_views.LoginView):
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
+        # The idle limit counts from sign-in: a session left alone after signing in ends like any other.
+        note_activity(self.request)
         record_sign_in_event(user=form.get_user(), action=Action.SIGN_IN)
         return response
 
@@ -75,10 +79,15 @@ def verify(request: HttpRequest) -> HttpResponse:
         device = match_token(request.user, form.cleaned_data["token"])
         if device is not None:
             otp_login(request, device)
+            # A new session key once the second factor is passed: a key seen before it is worth nothing.
+            request.session.cycle_key()
             record_sign_in_event(user=request.user, action=Action.SECOND_FACTOR)
             return redirect(next_url)
         form.add_error("token", "That code is not right, or has expired. Try the code shown now.")
     return render(request, "accounts/verify.html", {"form": form, "next": next_url})
+
+
+ENROL_KEY = "ketaclinic_totp_enrol_key"
 
 
 def _qr_svg(config_url: str) -> str:
@@ -92,15 +101,19 @@ def enrol(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request)
     if selectors.has_confirmed_device(request.user) and not selectors.is_verified(request.user):
         return redirect(f"/accounts/verify/?next={next_url}")
-    device = selectors.totp_device_for(request.user)
-    if device is None or device.confirmed:
-        device = services.start_totp_enrolment(user=request.user)
+    # The key lives in the session until a code from it is confirmed: a GET never stores a device.
+    key_hex = request.session.get(ENROL_KEY) or services.new_totp_key()
+    request.session[ENROL_KEY] = key_hex
+    device = TOTPDevice(user=request.user, name="Authenticator app", key=key_hex)
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if services.confirm_totp_enrolment(
-            user=request.user, device=device, token=form.cleaned_data["token"]
-        ):
-            otp_login(request, device)
+        confirmed = services.enrol_totp_device(
+            user=request.user, key_hex=key_hex, token=form.cleaned_data["token"]
+        )
+        if confirmed is not None:
+            del request.session[ENROL_KEY]
+            otp_login(request, confirmed)
+            request.session.cycle_key()
             record_sign_in_event(user=request.user, action=Action.SECOND_FACTOR)
             messages.success(request, "Two-factor sign-in is set up.")
             return redirect(next_url)
