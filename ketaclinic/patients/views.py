@@ -64,7 +64,7 @@ def patient_register(request: HttpRequest) -> HttpResponse:
         request.POST or None,
         clinics=clinics,
         clinicians=selectors.clinicians_for_clinic(
-            clinic_id=int(clinic_id) if str(clinic_id).isdigit() else 0
+            viewer=request.user, clinic_id=int(clinic_id) if str(clinic_id).isdigit() else 0
         ),
         initial={"clinic": first_clinic},
     )
@@ -121,7 +121,7 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = PatientForm(
         request.POST or None,
         initial={name: getattr(patient, name) for name in services.DEMOGRAPHIC_FIELDS},
-        clinicians=selectors.clinicians_for_clinic(clinic_id=patient.clinic_id),
+        clinicians=selectors.clinicians_for_clinic(viewer=request.user, clinic_id=patient.clinic_id),
     )
     if request.method == "POST" and form.is_valid():
         try:

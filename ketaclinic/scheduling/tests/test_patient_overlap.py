@@ -137,3 +137,15 @@ def test_concurrent_bookings_of_one_patient_in_different_chairs_let_exactly_one_
         thread.join()
     assert sorted(outcomes) == ["booked"] + ["patient_taken"] * (THREADS - 1)
     assert Appointment.objects.filter(patient=planned_patient).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_staff_a_schedule_form_lists_are_only_of_the_viewers_clinics(
+    staffed: Clinic, front_desk: User, other_clinic: Clinic, nurse: User, clinician: User
+) -> None:
+    from ketaclinic.scheduling import selectors
+
+    make_user(Role.NURSE, other_clinic, "harbournurse")
+    assert list(selectors.staff_on_schedule(viewer=front_desk, clinic=other_clinic)) == []
+    listed = set(selectors.staff_on_schedule(viewer=front_desk, clinic=staffed).values_list("pk", flat=True))
+    assert listed == {nurse.pk, clinician.pk}
