@@ -1,12 +1,9 @@
 """Session safety: the idle limit counts from sign-in, the session key changes at the second factor, looking
-at the enrolment page stores nothing, no page is cached, production settings are the default and Django's
-admin asks for the second factor (and is not served in production)."""
+at the enrolment page stores nothing, and no page is cached. (Production settings and Django's admin:
+tests/test_deployment.py.)"""
 
 import base64
 import datetime as dt
-import os
-import subprocess
-import sys
 from pathlib import Path
 from unittest import mock
 
@@ -14,11 +11,9 @@ import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client
-from django.urls import Resolver404, resolve
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ketaclinic.accounts.models import User
 from ketaclinic.accounts.tests.test_sign_in import current_code, sign_in
 from ketaclinic.core import clock
 
@@ -111,58 +106,3 @@ def test_signed_in_answers_are_never_cached(client_for, nurse, path) -> None:
 @pytest.mark.django_db
 def test_the_sign_in_page_is_not_cached_either(client) -> None:
     assert "no-store" in client.get("/accounts/login/")["Cache-Control"]
-
-
-def _python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
-    unset = {"DJANGO_SETTINGS_MODULE", "DJANGO_SECRET_KEY"}
-    clean = {name: value for name, value in os.environ.items() if name not in unset}
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def test_asgi_defaults_to_production_settings_which_need_a_secret_key() -> None:
-    refused = _python("import config.asgi")
-    assert refused.returncode != 0
-    assert "Set DJANGO_SECRET_KEY" in refused.stderr
-    served = _python(
-        "import config.asgi; from django.conf import settings as s; "
-        "print(s.SETTINGS_MODULE, s.DEBUG, s.KETACLINIC_DJANGO_ADMIN, s.SESSION_COOKIE_SECURE)",
-        DJANGO_SECRET_KEY="x" * 64,
-    )
-    assert served.stdout.split() == ["config.settings.production", "False", "False", "True"]
-
-
-def test_manage_py_defaults_to_production_settings() -> None:
-    refused = _python("import sys, manage; sys.argv = ['manage.py', 'check']; manage.main()")
-    assert refused.returncode != 0
-    assert "Set DJANGO_SECRET_KEY" in refused.stderr
-
-
-def test_django_admin_is_not_mounted_when_settings_leave_it_off() -> None:
-    from config.urls import build_urlpatterns
-
-    class Off:
-        urlpatterns = build_urlpatterns(django_admin=False)
-
-    class On:
-        urlpatterns = build_urlpatterns(django_admin=True)
-
-    with pytest.raises(Resolver404):
-        resolve("/django-admin/", urlconf=Off)
-    assert resolve("/django-admin/", urlconf=On).url_name == "index"
-
-
-@pytest.mark.django_db
-def test_django_admin_asks_a_password_only_superuser_for_the_second_factor() -> None:
-    root = User.objects.create_superuser("root", "root@example.invalid", "a-long-admin-password")
-    client = Client()
-    client.force_login(root)
-    response = client.get("/django-admin/")
-    assert response.status_code == 302
-    assert response["Location"].startswith("/django-admin/login/")
