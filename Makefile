@@ -5,7 +5,9 @@ TOOLS := .venv-tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
-MANAGE := $(PY) manage.py
+# `make run` and friends are development: they choose the dev settings (manage.py defaults to production).
+DEV_SETTINGS := DJANGO_SETTINGS_MODULE=config.settings.dev
+MANAGE := $(DEV_SETTINGS) $(PY) manage.py
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -44,7 +46,7 @@ run: install
 	  $(MANAGE) simulate_monitor --visit demo --interval 3 >/dev/null & \
 	  (trap 'kill $$pause 2>/dev/null; exit 0' TERM; \
 	   while true; do $(MANAGE) send_due_reminders >/dev/null; $(MANAGE) checkpoint_chains >/dev/null; sleep 300 & pause=$$!; wait $$pause; done) & \
-	  $(VENV)/bin/granian --interface asginl --host $(HOST) --port $(PORT) --workers 1 config.asgi:application
+	  $(DEV_SETTINGS) $(VENV)/bin/granian --interface asginl --host $(HOST) --port $(PORT) --workers 1 config.asgi:application
 
 # pytest exits 5 when it collected no test: make fails on it like on any other non-zero status.
 test: install

@@ -113,6 +113,32 @@ def outsider(other_clinic: Clinic) -> User:
     return make_user(Role.CLINICIAN, other_clinic, "outsider")
 
 
+@pytest.fixture
+def monitor_gateway(clinic: Clinic, clinic_admin: User) -> User:
+    """The clinic's bedside-monitor gateway: an integration account, made by the admin (staff page)."""
+    from ketaclinic.accounts.services import create_staff_account
+
+    return create_staff_account(
+        by=clinic_admin,
+        username="monitor-gateway",
+        first_name="Chair monitors",
+        last_name="Gateway",
+        email="",
+        role=Role.MONITOR_GATEWAY,
+        clinics=[clinic],
+    )
+
+
+def own_api_token(user: User, name: str = "test") -> str:
+    """The raw value of an API token `user` made for themselves (as on their account page, after their second
+    factor; that path is tested in accounts/tests/test_api_tokens.py)."""
+    from ketaclinic.accounts.models import ApiToken, hash_token, new_token_value
+
+    raw = new_token_value()
+    ApiToken.objects.create(user=user, name=name, key_hash=hash_token(raw), prefix=raw[:10], created_by=user)
+    return raw
+
+
 ALL_ROLE_FIXTURES = [
     "clinician",
     "nurse",
@@ -146,6 +172,19 @@ def signed_in_client(user: User) -> Client:
 
         device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
         session["otp_device_id"] = device.persistent_id
+    session.save()
+    return client
+
+
+def verified_client(user: User) -> Client:
+    """A client signed in as `user` who has passed the second factor, whatever the role (Django's admin asks
+    everyone for it)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = signed_in_client(user)
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
     session.save()
     return client
 

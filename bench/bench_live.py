@@ -65,7 +65,7 @@ def _setup(database: Path) -> tuple[str, str, list[int]]:
 
     from conftest import make_user, signed_in_client
     from ketaclinic.accounts.roles import Role
-    from ketaclinic.accounts.services import create_api_token
+    from ketaclinic.accounts.services import create_api_token, create_staff_account
     from ketaclinic.core.models import Clinic, Organisation
     from ketaclinic.dosing.tests.conftest import with_signed_plan
     from ketaclinic.infusions import services
@@ -89,7 +89,16 @@ def _setup(database: Path) -> tuple[str, str, list[int]]:
         ready_order(clinician=clinician, nurse=nurse, patient=patient)
         visit_ids.append(services.open_visit(by=nurse, patient=patient, chair=chair).pk)
     session = signed_in_client(nurse).cookies["sessionid"].value
-    _, token = create_api_token(by=admin, user=nurse, name="bench monitor gateway")
+    gateway = create_staff_account(
+        by=admin,
+        username="bench-monitors",
+        first_name="Bench",
+        last_name="Monitors",
+        email="",
+        role=Role.MONITOR_GATEWAY,
+        clinics=[clinic],
+    )
+    _, token = create_api_token(by=admin, user=gateway, name="bench monitor gateway")
     return session, token, visit_ids
 
 

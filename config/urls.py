@@ -1,9 +1,18 @@
+from typing import Any
+
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponseRedirect
 from django.templatetags.static import static
 from django.urls import include, path
+from django_otp.admin import OTPAdminSite
 
 from config.api import api
+
+# Django's admin, where it is mounted, asks for the second factor too (django-otp's admin site: a password
+# alone shows the sign-in form with its code field). It is mounted only where settings say so (development and
+# tests): in production its reads would not reach the patients' access logs, so it is not served at all.
+admin.site.__class__ = OTPAdminSite
 
 
 def favicon(request: HttpRequest) -> HttpResponseRedirect:
@@ -11,21 +20,27 @@ def favicon(request: HttpRequest) -> HttpResponseRedirect:
     return HttpResponseRedirect(static("favicon.svg"))
 
 
-urlpatterns = [
-    path("favicon.ico", favicon),
-    path("", include("ketaclinic.portal.urls")),
-    path("accounts/", include("ketaclinic.accounts.urls")),
-    path("patients/", include("ketaclinic.patients.urls")),
-    path("protocol/", include("ketaclinic.protocols.urls")),
-    path("audit/", include("ketaclinic.audit.urls")),
-    path("screening/", include("ketaclinic.screening.urls")),
-    path("measures/", include("ketaclinic.measures.urls")),
-    path("plans/", include("ketaclinic.plans.urls")),
-    path("schedule/", include("ketaclinic.scheduling.urls")),
-    path("inventory/", include("ketaclinic.inventory.urls")),
-    path("dosing/", include("ketaclinic.dosing.urls")),
-    path("infusions/", include("ketaclinic.infusions.urls")),
-    path("analytics/", include("ketaclinic.analytics.urls")),
-    path("api/", api.urls),
-    path("django-admin/", admin.site.urls),
-]
+def build_urlpatterns(*, django_admin: bool) -> list[Any]:
+    patterns: list[Any] = [
+        path("favicon.ico", favicon),
+        path("", include("ketaclinic.portal.urls")),
+        path("accounts/", include("ketaclinic.accounts.urls")),
+        path("patients/", include("ketaclinic.patients.urls")),
+        path("protocol/", include("ketaclinic.protocols.urls")),
+        path("audit/", include("ketaclinic.audit.urls")),
+        path("screening/", include("ketaclinic.screening.urls")),
+        path("measures/", include("ketaclinic.measures.urls")),
+        path("plans/", include("ketaclinic.plans.urls")),
+        path("schedule/", include("ketaclinic.scheduling.urls")),
+        path("inventory/", include("ketaclinic.inventory.urls")),
+        path("dosing/", include("ketaclinic.dosing.urls")),
+        path("infusions/", include("ketaclinic.infusions.urls")),
+        path("analytics/", include("ketaclinic.analytics.urls")),
+        path("api/", api.urls),
+    ]
+    if django_admin:
+        patterns.append(path("django-admin/", admin.site.urls))
+    return patterns
+
+
+urlpatterns = build_urlpatterns(django_admin=settings.KETACLINIC_DJANGO_ADMIN)

@@ -51,6 +51,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
+    # Below the static files: every other response is marked no-store (patient data is never cached).
+    "ketaclinic.accounts.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # A protocol entry is read once per request, whatever asks for it.
     "ketaclinic.protocols.middleware.ProtocolReadingsMiddleware",
@@ -72,6 +74,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# Django's admin (/django-admin/, second factor required) is served only where this is on: development and
+# tests. Production leaves it off: the clinic's own pages are where records are read, and audited.
+KETACLINIC_DJANGO_ADMIN = False
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
@@ -163,6 +168,9 @@ OTP_TOTP_ISSUER = "ketaclinic"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# A session row lives at most one working shift (the longest idle limit a clinic may choose, 480 minutes);
+# sign-in and each noted activity shorten it to the clinic's idle limit from then.
+SESSION_COOKIE_AGE = 8 * 60 * 60
 CSRF_COOKIE_HTTPONLY = False
 
 LANGUAGE_CODE = "en-us"

@@ -2,9 +2,19 @@
 
 import os
 
+from django.core.exceptions import ImproperlyConfigured
+
 from config.settings.base import *  # noqa: F403
 
-SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+# The default outside development (manage.py, asgi.py, wsgi.py): no debug pages, and no secret key but the
+# one the installation sets. `make run` and the tests choose their own settings explicitly.
+DEBUG = False
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured(
+        "Set DJANGO_SECRET_KEY (50 or more random characters) for production settings, or choose development "
+        "settings with DJANGO_SETTINGS_MODULE=config.settings.dev (as `make run` does)."
+    )
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = os.environ.get("DJANGO_SECURE_SSL_REDIRECT", "1") == "1"

@@ -29,3 +29,5 @@ OTP_TOTP_THROTTLE_FACTOR = 0
 # test database: KETACLINIC_TEST_DB names it; the default stays Django's test_<name>.
 if _test_db_name := os.environ.get("KETACLINIC_TEST_DB"):
     DATABASES["default"]["TEST"] = {"NAME": _test_db_name}  # noqa: F405
+# The admin is mounted in tests (its read-only pages are tested); production leaves it off.
+KETACLINIC_DJANGO_ADMIN = True

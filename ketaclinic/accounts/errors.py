@@ -8,6 +8,8 @@ class AccountsError(StrEnum):
     NO_CLINIC = "no_clinic"
     BAD_TOKEN = "bad_token"
     CANNOT_DEMOTE_SELF = "cannot_demote_self"
+    SECOND_FACTOR_REQUIRED = "second_factor_required"
+    NOT_AN_INTEGRATION_ROLE = "not_an_integration_role"
 
 
 class AccountsDomainError(DomainError):

@@ -4,11 +4,12 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from ketaclinic.accounts.models import ROLE_CHOICES
-from ketaclinic.accounts.roles import STAFF_ROLES
+from ketaclinic.accounts.roles import INTEGRATION_ROLES, STAFF_ROLES
 from ketaclinic.core.models import Clinic
 from ketaclinic.core.rules import WEEKDAYS, OpeningHoursError, format_day_hours, parse_day_hours
 
 STAFF_ROLE_CHOICES = [(value, label) for value, label in ROLE_CHOICES if value in STAFF_ROLES]
+INTEGRATION_ROLE_CHOICES = [(value, label) for value, label in ROLE_CHOICES if value in INTEGRATION_ROLES]
 
 
 class SignInForm(AuthenticationForm):
@@ -47,9 +48,20 @@ class StaffForm(forms.Form):
     )
     is_active = forms.BooleanField(required=False, initial=True, label="Account active")
 
-    def __init__(self, *args: Any, clinics: Any, editing: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, clinics: Any, editing: bool = False, integration: bool | None = None, **kwargs: Any
+    ) -> None:
+        """`integration`: None offers every role (a new account), True/False only integration/person roles."""
         super().__init__(*args, **kwargs)
         self.fields["clinics"].queryset = clinics  # type: ignore[attr-defined]
+        role_field: Any = self.fields["role"]
+        if integration is None:
+            role_field.choices = STAFF_ROLE_CHOICES + INTEGRATION_ROLE_CHOICES
+            role_field.help_text = (
+                "An integration account (a monitor gateway) has no password: it uses API tokens."
+            )
+        elif integration:
+            role_field.choices = INTEGRATION_ROLE_CHOICES
         if editing:
             self.fields["username"].disabled = True
         else:

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 
 from ketaclinic.accounts import selectors
 from ketaclinic.core import clock
@@ -51,6 +52,12 @@ class ClinicTimeZoneMiddleware:
 LAST_SEEN_REFRESH = dt.timedelta(seconds=30)
 
 
+def note_activity(request: HttpRequest) -> None:
+    """Note the signed-in person's activity now, and let the session row live only the idle limit from now."""
+    request.session[LAST_SEEN_KEY] = clock.now().isoformat()
+    request.session.set_expiry(selectors.idle_session_timeout_min() * 60)
+
+
 class IdleTimeoutMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -60,9 +67,13 @@ class IdleTimeoutMiddleware:
             limit_min = selectors.idle_session_timeout_min()
             now = clock.now()
             last_seen_raw = request.session.get(LAST_SEEN_KEY)
+            # Sign-in notes the activity; a session signed in another way (or before that) counts from the
+            # person's last sign-in, so the first request after it never passes however long it waited.
+            last_login = getattr(request.user, "last_login", None)
+            last_seen = dt.datetime.fromisoformat(last_seen_raw) if last_seen_raw is not None else last_login
             idle = None
-            if last_seen_raw is not None:
-                idle = now - dt.datetime.fromisoformat(last_seen_raw)
+            if last_seen is not None:
+                idle = now - last_seen
                 if idle > dt.timedelta(minutes=limit_min):
                     logout(request)
                     messages.info(request, f"You were signed out after {limit_min} minutes without activity.")
@@ -72,10 +83,24 @@ class IdleTimeoutMiddleware:
                             status=401,
                         )
                     return redirect(f"{reverse('accounts:login')}?next={request.path}")
-            if idle is None or idle >= LAST_SEEN_REFRESH:
+            if last_seen_raw is None or idle is None or idle >= LAST_SEEN_REFRESH:
                 request.session[LAST_SEEN_KEY] = now.isoformat()
                 request.session.set_expiry(limit_min * 60)
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` (and the rest of Django's never-cache headers) on every response that is not
+    a static file: pages and API answers carry patient data, and neither a shared cache nor the browser's
+    back button may keep them. Static files are answered before this middleware, with their own headers."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        add_never_cache_headers(response)
+        return response
 
 
 # Paths a signed-in person may reach before passing the second factor.

@@ -6,7 +6,13 @@ import secrets
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
-from ketaclinic.accounts.roles import ROLE_LABELS, ROLES_REQUIRING_SECOND_FACTOR, STAFF_ROLES, Role
+from ketaclinic.accounts.roles import (
+    INTEGRATION_ROLES,
+    ROLE_LABELS,
+    ROLES_REQUIRING_SECOND_FACTOR,
+    STAFF_ROLES,
+    Role,
+)
 from ketaclinic.core.models import Clinic
 
 ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in Role]
@@ -35,6 +41,11 @@ class User(AbstractUser):
         return self.role_enum in STAFF_ROLES
 
     @property
+    def is_integration(self) -> bool:
+        """An integration account (a monitor gateway): acts only through API tokens, never signs in."""
+        return self.role_enum in INTEGRATION_ROLES
+
+    @property
     def requires_second_factor(self) -> bool:
         return self.role_enum in ROLES_REQUIRING_SECOND_FACTOR
 
@@ -53,7 +64,8 @@ def new_token_value() -> str:
 
 
 class ApiToken(models.Model):
-    """A bearer token for an integration. Only its hash is stored; the value is shown once, at creation."""
+    """A bearer token: a person's own (made by them after their second factor) or an integration account's
+    (made by a clinic admin). Only its hash is stored; the value is shown once, at creation."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, help_text="What uses this token, for example 'lab interface'.")

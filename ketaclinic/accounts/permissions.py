@@ -65,6 +65,9 @@ class Perm(StrEnum):
     ACKNOWLEDGE_INFUSION_ALERT = "infusions.acknowledge_alert"
     SIGN_VISIT_AS_CLINICIAN = "infusions.sign_as_clinician"
     REVIEW_ADVERSE_EVENTS = "infusions.review_adverse_events"
+    # A bedside-monitor gateway (an integration account) posts device readings to its clinics' open visits;
+    # the reading is a device's (no person), and the gateway reads nothing else.
+    RECORD_DEVICE_VITALS = "infusions.record_device_vitals"
 
 
 _CLINICAL_CARE = {
@@ -159,6 +162,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     ),
     Role.PATIENT: frozenset({Perm.VIEW_OWN_RECORD}),
     Role.GUARDIAN: frozenset({Perm.VIEW_OWN_RECORD}),
+    Role.MONITOR_GATEWAY: frozenset({Perm.RECORD_DEVICE_VITALS}),
 }
 
 

@@ -12,6 +12,8 @@ class Role(StrEnum):
     CLINIC_ADMIN = "clinic_admin"
     PATIENT = "patient"
     GUARDIAN = "guardian"
+    # An integration account, not a person: a bedside-monitor gateway posting vital signs for its clinics.
+    MONITOR_GATEWAY = "monitor_gateway"
 
     @property
     def label(self) -> str:
@@ -27,6 +29,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.CLINIC_ADMIN: "Clinic admin",
     Role.PATIENT: "Patient",
     Role.GUARDIAN: "Guardian",
+    Role.MONITOR_GATEWAY: "Monitor gateway (integration)",
 }
 
 STAFF_ROLES: frozenset[Role] = frozenset(
@@ -37,3 +40,7 @@ STAFF_ROLES: frozenset[Role] = frozenset(
 ROLES_REQUIRING_SECOND_FACTOR: frozenset[Role] = frozenset(
     {Role.CLINICIAN, Role.CUSTODIAN, Role.CLINIC_ADMIN}
 )
+
+# Integration accounts: no password, no sign-in page; they act only through API tokens a clinic admin issues,
+# and their role grants one narrow thing. They are the only accounts an admin may issue a token for.
+INTEGRATION_ROLES: frozenset[Role] = frozenset({Role.MONITOR_GATEWAY})

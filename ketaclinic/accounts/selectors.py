@@ -4,7 +4,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django_otp import devices_for_user
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts.models import ApiToken, User
 from ketaclinic.accounts.permissions import Perm, can
@@ -78,17 +77,33 @@ def tokens_for(*, viewer: Any) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user__in=staff_for(viewer=viewer)).select_related("user", "created_by")
 
 
-def totp_device_for(user: Any) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user).order_by("-confirmed", "pk").first()
+def staff_account(user: Any) -> User:
+    """The signed-in person's own account row (PermissionDenied for anyone not signed in)."""
+    if not getattr(user, "is_authenticated", False):
+        raise PermissionDenied()
+    return User.objects.get(pk=user.pk)
+
+
+def own_tokens(*, user: Any) -> QuerySet[ApiToken]:
+    """The tokens a person made for themselves (their account page)."""
+    if not getattr(user, "is_authenticated", False):
+        return ApiToken.objects.none()
+    return ApiToken.objects.filter(user=user).select_related("created_by")
 
 
 def user_for_token(raw: str) -> User | None:
     """The active user an unrevoked API token belongs to, or None."""
-    from ketaclinic.accounts.models import hash_token
+    from django.db.models import F, Q
 
+    from ketaclinic.accounts.models import hash_token
+    from ketaclinic.accounts.roles import INTEGRATION_ROLES
+
+    # Only a person's own token or an integration account's acts: a token someone made for another person
+    # (possible before that was refused) never does.
     token = (
         ApiToken.objects.select_related("user")
         .filter(key_hash=hash_token(raw), revoked_at__isnull=True, user__is_active=True)
+        .filter(Q(created_by=F("user")) | Q(user__role__in=[role.value for role in INTEGRATION_ROLES]))
         .first()
     )
     return token.user if token else None

@@ -1,17 +1,20 @@
 """The staff's verbs for accounts: create and change staff, second factor, API tokens."""
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
 from axes.utils import reset as axes_reset
 from django.db import transaction
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from ketaclinic.accounts.errors import AccountsDomainError, AccountsError
 from ketaclinic.accounts.models import ApiToken, User, hash_token, new_token_value
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.accounts.roles import Role
-from ketaclinic.accounts.selectors import clinics_for
+from ketaclinic.accounts.roles import INTEGRATION_ROLES, STAFF_ROLES, Role
+from ketaclinic.accounts.selectors import clinics_for, has_confirmed_device, is_verified, staff_for
 from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.core.models import Clinic
@@ -61,8 +64,13 @@ def create_staff_account(
     phone: str = "",
     password: str | None = None,
 ) -> User:
-    """Create an account. Without a password, the person is e-mailed a link to set their own."""
+    """Create an account. Without a password, the person is e-mailed a link to set their own.
+
+    An integration role (a monitor gateway) makes an integration account: it never has a password or an
+    invitation and acts only through API tokens the admin issues for it."""
     _require(by, Perm.MANAGE_STAFF)
+    if role not in STAFF_ROLES and role not in INTEGRATION_ROLES:
+        raise AccountsDomainError("invalid", "Choose a staff or integration role.", field="role")
     chosen = _check_clinics(by, clinics)
     if User.objects.filter(username__iexact=username).exists():
         raise AccountsDomainError(AccountsError.USERNAME_TAKEN, "That username is taken.", field="username")
@@ -75,7 +83,8 @@ def create_staff_account(
         credentials=credentials,
         phone=phone,
     )
-    if password:
+    integration = role in INTEGRATION_ROLES
+    if password and not integration:
         user.set_password(password)
     else:
         user.set_unusable_password()
@@ -87,7 +96,7 @@ def create_staff_account(
         action="create",
         summary=f"account created as {role.label} for {', '.join(c.code for c in chosen)}",
     )
-    if not password and email:
+    if not password and email and not integration:
         from ketaclinic.accounts.tasks import send_account_invitation
 
         transaction.on_commit(lambda: send_account_invitation.enqueue(user_id=user.pk))
@@ -114,6 +123,14 @@ def update_staff_account(
         raise AccountsDomainError(
             AccountsError.CANNOT_DEMOTE_SELF,
             "You cannot change your own role or deactivate yourself; ask another admin.",
+            field="role",
+        )
+    if (role in INTEGRATION_ROLES) != user.is_integration:
+        # A person's account never becomes a token-only integration account (whose tokens an admin issues),
+        # nor the other way round: that would be a way to mint a token that acts under a person's name.
+        raise AccountsDomainError(
+            AccountsError.NOT_AN_INTEGRATION_ROLE,
+            "A person's account and an integration account cannot be turned into each other.",
             field="role",
         )
     before = _account_snapshot(user)
@@ -159,28 +176,53 @@ def unlock_account(*, by: Any, user: User) -> int:
     return cleared
 
 
-@transaction.atomic
-def start_totp_enrolment(*, user: Any) -> TOTPDevice:
-    """An unconfirmed authenticator for `user`; it counts once a code from it is confirmed."""
-    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+def new_totp_key() -> str:
+    """A fresh authenticator key (hex) to show at enrolment; nothing is stored until a code confirms it."""
+    return str(random_hex(20))
 
 
 @transaction.atomic
-def confirm_totp_enrolment(*, user: Any, device: TOTPDevice, token: str) -> bool:
-    """Confirm the device when `token` is a current code from it; other devices of the user are removed."""
-    if device.user_id != user.pk or not device.verify_token(token):
-        return False
-    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    return True
+def enrol_totp_device(*, user: Any, key_hex: str, token: str) -> TOTPDevice | None:
+    """The person's confirmed authenticator, created from the key they were shown when `token` is a current
+    code from it; None (and nothing stored) otherwise. Their other devices are removed."""
+    candidate = TOTPDevice(user=user, name="Authenticator app", key=key_hex, confirmed=True)
+    totp = TOTP(candidate.bin_key, candidate.step, candidate.t0, candidate.digits, candidate.drift)
+    totp.time = time.time()
+    if not token.isdigit() or not totp.verify(int(token), candidate.tolerance):
+        return None
+    TOTPDevice.objects.filter(user=user).delete()
+    candidate.last_t = totp.t()
+    candidate.save()
+    return candidate
 
 
 @transaction.atomic
 def create_api_token(*, by: Any, user: User, name: str) -> tuple[ApiToken, str]:
-    """A new token for an integration account. Returns the row and the raw value, shown to the admin once."""
-    _require(by, Perm.MANAGE_STAFF)
+    """A new API token. Returns the row and the raw value, shown once to whoever made it.
+
+    A token acts as its account, so it belongs either to the person who makes it for themselves, in a session
+    that passed their own second factor, or to an integration account (a monitor gateway), made by a clinic
+    admin of its clinics. Nobody makes a token for another person: that would let them act in that person's
+    name without their password or second factor."""
+    if not getattr(by, "is_authenticated", False) or not by.is_active:
+        raise PermissionDenied()
+    if user.pk == by.pk:
+        if by.role_enum not in STAFF_ROLES:
+            raise PermissionDenied("API tokens are for staff and integration accounts.")
+        if not (has_confirmed_device(by) and is_verified(by)):
+            raise AccountsDomainError(
+                AccountsError.SECOND_FACTOR_REQUIRED,
+                "Set up two-factor sign-in and sign in with it before making an API token.",
+            )
+    elif user.is_integration:
+        _require(by, Perm.MANAGE_STAFF)
+        if not staff_for(viewer=by).filter(pk=user.pk).exists():
+            raise PermissionDenied("You can only issue tokens for integration accounts of your clinics.")
+    else:
+        raise PermissionDenied(
+            "A token acts in its owner's name: people make their own, on their account page; an admin issues "
+            "tokens only for integration accounts."
+        )
     raw = new_token_value()
     token = ApiToken.objects.create(
         user=user, name=name, key_hash=hash_token(raw), prefix=raw[:10], created_by=by
@@ -191,7 +233,12 @@ def create_api_token(*, by: Any, user: User, name: str) -> tuple[ApiToken, str]:
 
 @transaction.atomic
 def revoke_api_token(*, by: Any, token: ApiToken) -> ApiToken:
-    _require(by, Perm.MANAGE_STAFF)
+    """Revoke a token: its owner may, and a clinic admin may revoke any token of their clinics' accounts."""
+    own = getattr(by, "is_authenticated", False) and token.user_id == by.pk
+    if not own:
+        _require(by, Perm.MANAGE_STAFF)
+        if not staff_for(viewer=by).filter(pk=token.user_id).exists():
+            raise PermissionDenied("You can only revoke tokens of your clinics' accounts.")
     if token.revoked_at is None:
         token.revoked_at = clock.now()
         token.save(update_fields=["revoked_at"])

@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts import selectors, services
 from ketaclinic.accounts.forms import (
@@ -25,6 +26,7 @@ from ketaclinic.accounts.forms import (
     SignInForm,
     StaffForm,
 )
+from ketaclinic.accounts.middleware import note_activity
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit.models import Action
@@ -47,6 +49,8 @@ class SignInView(auth_views.LoginView):
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
+        # The idle limit counts from sign-in: a session left alone after signing in ends like any other.
+        note_activity(self.request)
         record_sign_in_event(user=form.get_user(), action=Action.SIGN_IN)
         return response
 
@@ -75,10 +79,15 @@ def verify(request: HttpRequest) -> HttpResponse:
         device = match_token(request.user, form.cleaned_data["token"])
         if device is not None:
             otp_login(request, device)
+            # A new session key once the second factor is passed: a key seen before it is worth nothing.
+            request.session.cycle_key()
             record_sign_in_event(user=request.user, action=Action.SECOND_FACTOR)
             return redirect(next_url)
         form.add_error("token", "That code is not right, or has expired. Try the code shown now.")
     return render(request, "accounts/verify.html", {"form": form, "next": next_url})
+
+
+ENROL_KEY = "ketaclinic_totp_enrol_key"
 
 
 def _qr_svg(config_url: str) -> str:
@@ -92,15 +101,19 @@ def enrol(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request)
     if selectors.has_confirmed_device(request.user) and not selectors.is_verified(request.user):
         return redirect(f"/accounts/verify/?next={next_url}")
-    device = selectors.totp_device_for(request.user)
-    if device is None or device.confirmed:
-        device = services.start_totp_enrolment(user=request.user)
+    # The key lives in the session until a code from it is confirmed: a GET never stores a device.
+    key_hex = request.session.get(ENROL_KEY) or services.new_totp_key()
+    request.session[ENROL_KEY] = key_hex
+    device = TOTPDevice(user=request.user, name="Authenticator app", key=key_hex)
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if services.confirm_totp_enrolment(
-            user=request.user, device=device, token=form.cleaned_data["token"]
-        ):
-            otp_login(request, device)
+        confirmed = services.enrol_totp_device(
+            user=request.user, key_hex=key_hex, token=form.cleaned_data["token"]
+        )
+        if confirmed is not None:
+            del request.session[ENROL_KEY]
+            otp_login(request, confirmed)
+            request.session.cycle_key()
             record_sign_in_event(user=request.user, action=Action.SECOND_FACTOR)
             messages.success(request, "Two-factor sign-in is set up.")
             return redirect(next_url)
@@ -166,6 +179,7 @@ def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
         request.POST or None,
         clinics=selectors.clinics_for(request.user),
         editing=True,
+        integration=member.is_integration,
         initial={
             "username": member.username,
             "first_name": member.first_name,
@@ -204,7 +218,8 @@ def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
         "editing": True,
         "has_device": selectors.has_confirmed_device(member),
         "tokens": selectors.tokens_for(viewer=request.user).filter(user=member),
-        "token_form": ApiTokenForm(),
+        # Tokens are issued here only for integration accounts; people make their own on their account page.
+        "token_form": ApiTokenForm() if member.is_integration else None,
         "new_token": request.session.pop("new_api_token", None),
     }
     return render(request, "accounts/staff_form.html", context)
@@ -251,6 +266,51 @@ def token_revoke(request: HttpRequest, user_id: int, token_id: int) -> HttpRespo
         services.revoke_api_token(by=request.user, token=token)
         messages.success(request, f"Token {token.name} revoked.")
     return redirect("accounts:staff_detail", user_id=member.pk)
+
+
+@login_required
+def my_account(request: HttpRequest) -> HttpResponse:
+    """A person's own page: the API tokens they made for themselves, and a form to make one."""
+    if not getattr(request.user, "is_clinic_staff", False):
+        raise PermissionDenied()
+    context = {
+        "tokens": selectors.own_tokens(user=request.user),
+        "token_form": ApiTokenForm(),
+        "has_device": selectors.has_confirmed_device(request.user),
+        "new_token": request.session.pop("new_api_token", None),
+    }
+    return render(request, "accounts/my_account.html", context)
+
+
+@login_required
+@require_POST
+def my_token_create(request: HttpRequest) -> HttpResponse:
+    form = ApiTokenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the token a name.")
+        return redirect("accounts:my_account")
+    try:
+        owner = selectors.staff_account(request.user)
+        _, raw = services.create_api_token(by=request.user, user=owner, name=form.cleaned_data["name"])
+    except DomainError as error:
+        if isinstance(error, PermissionDenied):
+            raise
+        messages.error(request, error.message)
+    else:
+        # Shown once on the next page, then gone: only the hash is stored.
+        request.session["new_api_token"] = raw
+    return redirect("accounts:my_account")
+
+
+@login_required
+@require_POST
+def my_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = selectors.own_tokens(user=request.user).filter(pk=token_id).first()
+    if token is None:
+        raise NotFound("No such token of yours.")
+    services.revoke_api_token(by=request.user, token=token)
+    messages.success(request, f"Token {token.name} revoked.")
+    return redirect("accounts:my_account")
 
 
 @login_required

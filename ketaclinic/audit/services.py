@@ -1,6 +1,7 @@
 """Writing audit entries. Every service and selector that touches a patient's record calls one of these."""
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,7 @@ from ketaclinic.audit.models import Action, AuditEvent, AuditSeal
 from ketaclinic.core import chains, clock
 
 
-def _record(
+def _event(
     *,
     by: Any,
     action: str,
@@ -25,7 +26,7 @@ def _record(
 ) -> AuditEvent:
     request_context = context.current()
     actor = by if by is not None and getattr(by, "is_authenticated", False) else None
-    return AuditEvent.objects.create(
+    return AuditEvent(
         occurred_at=clock.now(),
         actor=actor,
         actor_username=actor.get_username() if actor else "",
@@ -41,6 +42,62 @@ def _record(
         channel=channel or request_context.channel,
         user_agent=request_context.user_agent,
     )
+
+
+def _record(**fields: Any) -> AuditEvent:
+    event = _event(**fields)
+    event.save()
+    return event
+
+
+@dataclass(frozen=True)
+class PatientShown:
+    """A patient named on a list page (the board, an alert list, an order queue)."""
+
+    patient_id: int
+    record_number: str
+    clinic_id: int | None
+
+
+def record_list_read(
+    *,
+    by: Any,
+    object_type: str,
+    patients: Iterable[PatientShown],
+    clinic_id: int | None = None,
+    summary: str = "",
+    channel: str | None = None,
+) -> list[AuditEvent]:
+    """Record that `by` looked at a list: one entry for the list, and one per patient it named (each patient
+    once), so every look reaches that patient's access log. One INSERT for the page, whatever its length."""
+    events = [
+        _event(
+            by=by,
+            action=Action.LIST,
+            object_type=object_type,
+            clinic_id=clinic_id,
+            summary=summary,
+            channel=channel,
+        )
+    ]
+    seen: set[int] = set()
+    for shown in patients:
+        if shown.patient_id in seen:
+            continue
+        seen.add(shown.patient_id)
+        events.append(
+            _event(
+                by=by,
+                action=Action.LIST,
+                object_type=object_type,
+                patient_id=shown.patient_id,
+                patient_record_number=shown.record_number,
+                clinic_id=shown.clinic_id,
+                summary=summary,
+                channel=channel,
+            )
+        )
+    return AuditEvent.objects.bulk_create(events)
 
 
 def record_read(

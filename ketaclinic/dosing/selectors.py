@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
-from ketaclinic.audit.services import record_read
+from ketaclinic.audit.services import PatientShown, record_list_read, record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound, PermissionDenied
 from ketaclinic.dosing import rules
@@ -213,10 +213,13 @@ def orders_awaiting_cosignature(*, viewer: Any) -> list[OrderRow]:
         .filter(clinic__in=clinics_for(viewer), cosignature__isnull=True, superseded_by__isnull=True)
         .order_by("prescribed_at", "pk")
     )
-    record_read(
+    # The queue names patients: each one's access log shows the look (one insert for the page).
+    record_list_read(
         by=viewer,
-        action=Action.LIST,
         object_type="dose_order",
+        patients=[
+            PatientShown(order.patient_id, order.patient.record_number, order.clinic_id) for order in orders
+        ],
         summary=f"orders awaiting co-signature: {len(orders)}",
     )
     return [OrderRow(order, OrderStatus.AWAITING_COSIGNATURE) for order in orders]

@@ -1,5 +1,6 @@
 """The infusion visit over JSON: the same permissions, clinic scoping, rules and audit as the chair pages.
-A bedside-monitor gateway posts vital signs with an API token of a nurse account (`/visits/{id}/vitals`)."""
+A bedside-monitor gateway posts vital signs with the API token of its integration account (role monitor
+gateway, `/visits/{id}/vitals`): stored as a device's reading, with no person."""
 
 from dataclasses import asdict
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.api import api_user
 from ketaclinic.core.errors import NotFound
 from ketaclinic.infusions import record, rules, selectors, services
@@ -165,10 +167,16 @@ def pump_event(request: HttpRequest, visit_id: int, payload: PumpEventIn) -> Sta
 def vitals(request: HttpRequest, visit_id: int, payload: VitalsIn) -> Status[dict[str, Any]]:
     """Raises the protocol's alerts; a value judged an artefact is kept and marked in `implausible`."""
     viewer = api_user(request)
-    visit = selectors.visit_for(viewer=viewer, visit_id=visit_id, audit=False)
-    recorded = services.record_vital_signs(
-        by=viewer, visit=visit, values=_vitals(payload), measured_at=payload.measured_at
-    )
+    if can(viewer, Perm.RECORD_DEVICE_VITALS):
+        visit = selectors.visit_for_gateway(gateway=viewer, visit_id=visit_id)
+        recorded = services.record_gateway_vital_signs(
+            gateway=viewer, visit=visit, values=_vitals(payload), measured_at=payload.measured_at
+        )
+    else:
+        visit = selectors.visit_for(viewer=viewer, visit_id=visit_id, audit=False)
+        recorded = services.record_vital_signs(
+            by=viewer, visit=visit, values=_vitals(payload), measured_at=payload.measured_at
+        )
     return Status(
         201, {"reading": _reading(recorded.reading), "alerts": [_alert(a) for a in recorded.alerts]}
     )

@@ -88,6 +88,16 @@ def visit_for(*, viewer: Any, visit_id: int, audit: bool = True) -> InfusionVisi
     return visit
 
 
+def visit_for_gateway(*, gateway: Any, visit_id: int) -> InfusionVisit:
+    """One visit of the gateway's clinics a bedside-monitor gateway may post readings to (NotFound otherwise).
+    Not a read of the record: the gateway gets only what it needs to write, so nothing is audited here."""
+    _require(gateway, Perm.RECORD_DEVICE_VITALS)
+    visit = visits_queryset().filter(pk=visit_id, clinic__in=clinics_for(gateway)).first()
+    if visit is None:
+        raise NotFound("No such infusion visit in your clinics.")
+    return visit
+
+
 def visits_for_patient(*, viewer: Any, patient: Patient) -> list[InfusionVisit]:
     """The patient's visits, newest first (audited as one read)."""
     _require(viewer, Perm.VIEW_INFUSION)

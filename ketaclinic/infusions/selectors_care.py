@@ -11,7 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
-from ketaclinic.audit.services import record_read
+from ketaclinic.audit.services import PatientShown, record_list_read, record_read
 from ketaclinic.core.errors import NotFound, PermissionDenied
 from ketaclinic.infusions import protocol as visit_protocol
 from ketaclinic.infusions import rules
@@ -256,20 +256,15 @@ def serious_events_awaiting_review(*, viewer: Any) -> QuerySet[SideEffect]:
 def review_list(*, viewer: Any) -> list[SideEffect]:
     """The review list, with one audited read per patient shown."""
     events = list(serious_events_awaiting_review(viewer=viewer))
-    seen: set[int] = set()
-    for event in events:
-        patient = event.visit.patient
-        if patient.pk in seen:
-            continue
-        seen.add(patient.pk)
-        record_read(
-            by=viewer,
-            action=Action.LIST,
-            object_type="infusion_adverse_events",
-            patient_id=patient.pk,
-            patient_record_number=patient.record_number,
-            clinic_id=patient.clinic_id,
-        )
+    record_list_read(
+        by=viewer,
+        object_type="infusion_adverse_events",
+        patients=[
+            PatientShown(event.visit.patient_id, event.visit.patient.record_number, event.visit.clinic_id)
+            for event in events
+        ],
+        summary=f"serious adverse events awaiting review: {len(events)}",
+    )
     return events
 
 

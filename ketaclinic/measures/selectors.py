@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -12,7 +13,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
-from ketaclinic.audit.services import record_read
+from ketaclinic.audit.services import PatientShown, record_list_read, record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound, PermissionDenied
 from ketaclinic.measures.charts import Chart, build_chart
@@ -43,6 +44,16 @@ def _require(viewer: Any, *perms: Perm) -> None:
 
 def _list_read(viewer: Any, object_type: str, summary: str, action: str = Action.LIST) -> None:
     record_read(by=viewer, action=action, object_type=object_type, summary=summary)
+
+
+def _patients_list_read(viewer: Any, object_type: str, summary: str, patients: Iterable[Patient]) -> None:
+    """A list that names patients: one entry for the list and one per patient, in one insert."""
+    record_list_read(
+        by=viewer,
+        object_type=object_type,
+        patients=[PatientShown(patient.pk, patient.record_number, patient.clinic_id) for patient in patients],
+        summary=summary,
+    )
 
 
 # Instruments ---------------------------------------------------------------------------------------------
@@ -420,7 +431,7 @@ def due_scales_for_clinics(*, viewer: Any) -> list[ClinicDueRow]:
             rows.append(ClinicDueRow(patient, item))
     order = {schedule.DueState.OVERDUE: 0, schedule.DueState.DUE: 1, schedule.DueState.UPCOMING: 2}
     rows.sort(key=lambda row: (order[row.due.state], row.due.due_at, row.patient.legal_family_name))
-    _list_read(viewer, "due_scales", f"due scales: {len(rows)} row(s)")
+    _patients_list_read(viewer, "due_scales", f"due scales: {len(rows)} row(s)", (r.patient for r in rows))
     return rows
 
 
@@ -428,7 +439,7 @@ def open_alerts_for(*, viewer: Any) -> list[Alert]:
     """Unacknowledged alerts of the viewer's clinics, newest first."""
     _require(viewer, Perm.VIEW_MEASURES)
     alerts = list(_open_alerts().filter(patient__clinic__in=clinics_for(viewer)))
-    _list_read(viewer, "measure_alerts", f"open alerts: {len(alerts)}")
+    _patients_list_read(viewer, "measure_alerts", f"open alerts: {len(alerts)}", (a.patient for a in alerts))
     return alerts
 
 
@@ -443,7 +454,9 @@ def home_alerts_for(*, viewer: Any) -> list[Alert]:
         )
     )
     if alerts:
-        _list_read(viewer, "measure_alerts", f"home page: {len(alerts)} open alert(s)")
+        _patients_list_read(
+            viewer, "measure_alerts", f"home page: {len(alerts)} open alert(s)", (a.patient for a in alerts)
+        )
     return alerts
 
 
@@ -482,7 +495,9 @@ def alerts_of(*, viewer: Any, open_only: bool) -> list[tuple[Alert, AlertAcknowl
     if open_only:
         found = found.exclude(Exists(AlertAcknowledgement.objects.filter(alert=OuterRef("pk"))))
     pairs = [(alert, getattr(alert, "acknowledgement", None)) for alert in found[:500]]
-    _list_read(viewer, "measure_alerts", f"alerts (api): {len(pairs)}")
+    _patients_list_read(
+        viewer, "measure_alerts", f"alerts (api): {len(pairs)}", (a.patient for a, _ in pairs)
+    )
     return pairs
 
 

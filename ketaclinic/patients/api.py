@@ -42,7 +42,7 @@ def _out(patient: Patient) -> dict[str, Any]:
     return data
 
 
-def _details(payload: Schema, *, clinic_id: int | None, partial: bool) -> dict[str, Any]:
+def _details(payload: Schema, *, viewer: Any, clinic_id: int | None, partial: bool) -> dict[str, Any]:
     raw = payload.model_dump(exclude_unset=partial, exclude={"clinic_id", "guardian"})
     details: dict[str, Any] = {}
     for key, value in raw.items():
@@ -50,7 +50,8 @@ def _details(payload: Schema, *, clinic_id: int | None, partial: bool) -> dict[s
             if value is None:
                 details["treating_clinician"] = None
                 continue
-            clinician = selectors.clinicians_for_clinic(clinic_id=clinic_id or 0).filter(pk=value).first()
+            choices = selectors.clinicians_for_clinic(viewer=viewer, clinic_id=clinic_id or 0)
+            clinician = choices.filter(pk=value).first()
             if clinician is None:
                 raise DomainError(
                     "invalid",
@@ -103,7 +104,7 @@ def create(request: HttpRequest, payload: PatientIn) -> Status[dict[str, Any]]:
     patient = services.register_patient(
         by=api_user(request),
         clinic=clinic,
-        details=_details(payload, clinic_id=clinic.pk, partial=False),
+        details=_details(payload, viewer=api_user(request), clinic_id=clinic.pk, partial=False),
         guardian=guardian,
     )
     return Status(201, _out(patient))
@@ -112,7 +113,7 @@ def create(request: HttpRequest, payload: PatientIn) -> Status[dict[str, Any]]:
 @router.patch("/{patient_id}", response=PatientOut, summary="Change a patient's details")
 def update(request: HttpRequest, patient_id: int, payload: PatientPatch) -> dict[str, Any]:
     patient = selectors.patient_for(viewer=api_user(request), patient_id=patient_id)
-    details = _details(payload, clinic_id=patient.clinic_id, partial=True)
+    details = _details(payload, viewer=api_user(request), clinic_id=patient.clinic_id, partial=True)
     return _out(services.update_patient(by=api_user(request), patient=patient, details=details))
 
 

@@ -234,8 +234,11 @@ def patient_history(*, viewer: Any, patient_id: int) -> tuple[Patient, list[Any]
     return patient, versions
 
 
-def clinicians_for_clinic(*, clinic_id: int) -> QuerySet[User]:
-    """Clinicians who can be a patient's treating clinician at a clinic."""
+def clinicians_for_clinic(*, viewer: Any, clinic_id: int) -> QuerySet[User]:
+    """Clinicians who can be a patient's treating clinician at a clinic: none unless the clinic is one of the
+    viewer's, so a posted clinic id never lists another clinic's staff."""
+    if not clinics_for(viewer).filter(pk=clinic_id).exists():
+        return User.objects.none()
     return User.objects.filter(role=Role.CLINICIAN.value, clinics=clinic_id, is_active=True).order_by(
         "last_name", "first_name"
     )

@@ -67,7 +67,7 @@ def patient_register(request: HttpRequest) -> HttpResponse:
     form = RegisterPatientForm(
         request.POST or None,
         clinics=clinics,
-        clinicians=selectors.clinicians_for_clinic(clinic_id=parse_id(clinic_id) or 0),
+        clinicians=selectors.clinicians_for_clinic(viewer=request.user, clinic_id=parse_id(clinic_id) or 0),
         initial={"clinic": first_clinic},
     )
     if request.method == "POST" and form.is_valid():
@@ -124,7 +124,7 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = PatientForm(
         request.POST or None,
         initial={name: getattr(patient, name) for name in services.DEMOGRAPHIC_FIELDS},
-        clinicians=selectors.clinicians_for_clinic(clinic_id=patient.clinic_id),
+        clinicians=selectors.clinicians_for_clinic(viewer=request.user, clinic_id=patient.clinic_id),
     )
     if request.method == "POST" and form.is_valid():
         try:

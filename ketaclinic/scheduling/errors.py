@@ -8,6 +8,7 @@ from ketaclinic.core.errors import DomainError
 class ScheduleError(StrEnum):
     CHAIR_TAKEN = "chair_taken"
     NURSE_TAKEN = "nurse_taken"
+    PATIENT_TAKEN = "patient_taken"
     NURSE_OFF_SHIFT = "nurse_off_shift"
     NO_CLINICIAN_ON_SITE = "no_clinician_on_site"
     CLINICIAN_TAKEN = "clinician_taken"
@@ -33,6 +34,7 @@ class ScheduleDomainError(DomainError):
         if code in {
             ScheduleError.CHAIR_TAKEN,
             ScheduleError.NURSE_TAKEN,
+            ScheduleError.PATIENT_TAKEN,
             ScheduleError.CLINICIAN_TAKEN,
             ScheduleError.SERIES_SLOT_FAILED,
         }:

@@ -96,15 +96,15 @@ def test_admin_of_another_clinic_cannot_see_our_staff(client_for, outsider, nurs
     assert client_for(outsider).get(reverse("accounts:staff_detail", args=[nurse.pk])).status_code == 404
 
 
-def test_api_token_shown_once_and_stored_hashed(client_for, clinic_admin, nurse) -> None:
+def test_api_token_shown_once_and_stored_hashed(client_for, clinic_admin, monitor_gateway) -> None:
     client = client_for(clinic_admin)
-    client.post(reverse("accounts:token_create", args=[nurse.pk]), {"name": "lab interface"})
-    page = client.get(reverse("accounts:staff_detail", args=[nurse.pk]))
-    token = ApiToken.objects.get(user=nurse)
+    client.post(reverse("accounts:token_create", args=[monitor_gateway.pk]), {"name": "chair monitors"})
+    page = client.get(reverse("accounts:staff_detail", args=[monitor_gateway.pk]))
+    token = ApiToken.objects.get(user=monitor_gateway)
     raw = page.text.split('<code class="secret">')[1].split("</code>")[0]
     assert raw.startswith("kc_")
     assert token.key_hash != raw
-    assert raw not in client.get(reverse("accounts:staff_detail", args=[nurse.pk])).text
+    assert raw not in client.get(reverse("accounts:staff_detail", args=[monitor_gateway.pk])).text
 
 
 def test_idle_timeout_setting_changed_by_admin(client_for, clinic_admin, organisation) -> None:
@@ -153,7 +153,8 @@ def test_bad_opening_hours_and_time_zone_rerender_with_errors(client_for, clinic
 
 
 def test_staff_account_changes_are_audited_under_the_persons_clinic(clinic_admin, nurse, clinic) -> None:
-    from ketaclinic.accounts.services import create_api_token, reset_second_factor, update_staff_account
+    from conftest import own_api_token
+    from ketaclinic.accounts.services import reset_second_factor, revoke_api_token, update_staff_account
     from ketaclinic.audit.models import AuditEvent
 
     update_staff_account(
@@ -169,16 +170,17 @@ def test_staff_account_changes_are_audited_under_the_persons_clinic(clinic_admin
         phone=nurse.phone,
     )
     reset_second_factor(by=clinic_admin, user=nurse)
-    token, _raw = create_api_token(by=clinic_admin, user=nurse, name="lab")
+    own_api_token(nurse, "lab")
+    token = revoke_api_token(by=clinic_admin, token=ApiToken.objects.get(user=nurse))
     events = list(AuditEvent.objects.filter(object_type="staff_account").order_by("pk"))
     assert [(e.action, e.actor_id, e.clinic_id, e.object_id) for e in events] == [
         ("update", clinic_admin.pk, clinic.pk, str(nurse.pk)),
         ("update", clinic_admin.pk, clinic.pk, str(nurse.pk)),
-        ("create", clinic_admin.pk, clinic.pk, str(nurse.pk)),
+        ("update", clinic_admin.pk, clinic.pk, str(nurse.pk)),
     ]
     assert events[0].summary == f"{nurse.username}: role 'nurse' -> 'clinician'"
     assert events[1].summary == f"{nurse.username}: second factor reset"
-    assert events[2].summary == f"{nurse.username}: API token {token.prefix}... issued (lab)"
+    assert events[2].summary == f"{nurse.username}: API token {token.prefix}... revoked"
 
 
 def test_saving_an_account_unchanged_writes_no_audit_entry(clinic_admin, nurse, clinic) -> None:

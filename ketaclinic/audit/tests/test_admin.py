@@ -4,6 +4,7 @@ import pytest
 from django.contrib import admin
 from django.test import RequestFactory
 
+from conftest import verified_client
 from ketaclinic.accounts.models import User
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.audit.services import record_read
@@ -31,10 +32,10 @@ def test_admin_offers_no_add_change_or_delete_even_to_a_superuser(superuser_requ
     assert "delete_selected" not in model_admin.get_actions(superuser_request)
 
 
-def test_admin_change_page_shows_the_entry_read_only(client, nurse):
+def test_admin_change_page_shows_the_entry_read_only(nurse):
     entry = record_read(by=nurse, object_type="patient", object_id=1)
     root = User.objects.create_superuser(username="root", password="unused-password-123")
-    client.force_login(root)
+    client = verified_client(root)
 
     response = client.get(f"/django-admin/audit/auditevent/{entry.pk}/change/")
 

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.test import Client
 
-from ketaclinic.accounts import services as account_services
+from conftest import own_api_token
 from ketaclinic.core import clock
 from ketaclinic.dosing.models import DoseOrder, HardStopOverride, OrderCosignature
 from ketaclinic.dosing.tests.conftest import ELIGIBILITY_REASON, days_later
@@ -48,9 +48,9 @@ def denied(role: str) -> int:
 
 
 @pytest.fixture
-def token_for(clinic_admin):
+def token_for(clinic):
     def make(user) -> Client:
-        _, raw = account_services.create_api_token(by=clinic_admin, user=user, name="test")
+        raw = own_api_token(user)
         return Client(headers={"Authorization": f"Bearer {raw}"})
 
     return make

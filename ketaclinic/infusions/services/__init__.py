@@ -13,6 +13,7 @@ from ketaclinic.infusions.services.vitals import (
     VitalsInput,
     acknowledge_alert,
     mark_artefact,
+    record_gateway_vital_signs,
     record_vital_signs,
 )
 
@@ -25,6 +26,7 @@ __all__ = [
     "open_visit",
     "override_checklist_item",
     "record_check_in",
+    "record_gateway_vital_signs",
     "record_pump_event",
     "record_vital_signs",
     "withdraw_entry",

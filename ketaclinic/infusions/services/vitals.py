@@ -321,6 +321,32 @@ def record_vital_signs(
 
 
 @transaction.atomic
+def record_gateway_vital_signs(
+    *,
+    gateway: Any,
+    visit: InfusionVisit,
+    values: VitalsInput,
+    source: ReadingSource = ReadingSource.DEVICE,
+    measured_at: dt.datetime | None = None,
+) -> RecordedReading:
+    """A reading a bedside-monitor gateway (an integration account, or the simulator acting as one) sends for
+    a visit of its clinics. It is a device's reading: stored with no person (`by=None`), the gateway's
+    username as the device, so it never appears as written by a nurse."""
+    require(gateway, Perm.RECORD_DEVICE_VITALS)
+    require_clinic(gateway, visit.clinic_id)
+    if source == ReadingSource.MANUAL:
+        raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, "A gateway sends device readings only.")
+    return record_vital_signs(
+        by=None,
+        visit=visit,
+        values=values,
+        source=source,
+        device_id=gateway.get_username(),
+        measured_at=measured_at,
+    )
+
+
+@transaction.atomic
 def acknowledge_alert(*, by: Any, alert: VitalAlert, action_taken: str) -> AlertAcknowledgement:
     """Acknowledge an alert, saying what was done (slowed, paused, called the clinician, gave a drug)."""
     require(by, Perm.ACKNOWLEDGE_INFUSION_ALERT)

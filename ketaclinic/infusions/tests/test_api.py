@@ -172,15 +172,54 @@ def test_implausible_spo2_is_kept_flagged_and_raises_the_probe_alert_and_counts(
     ]
 
 
-def test_a_monitor_gateway_posts_with_a_token(token_for_nurse, nurse, visit) -> None:
+def test_a_monitor_gateway_posts_with_its_integration_token(gateway_client, nurse, visit) -> None:
     started(nurse, visit)
-    response = post(token_for_nurse, f"/api/infusions/visits/{visit.pk}/vitals", {"heart_rate_bpm": 88})
+    response = post(gateway_client, f"/api/infusions/visits/{visit.pk}/vitals", {"heart_rate_bpm": 88})
     assert response.status_code == 201
+    # A device's reading: no person, the gateway account as the device.
+    reading = VitalSignReading.objects.get(pk=response.json()["reading"]["id"])
+    assert (reading.source, reading.device_id, reading.recorded_by) == ("device", "monitor-gateway", None)
+
+
+def test_a_monitor_gateway_reads_nothing_and_writes_nothing_else(gateway_client, nurse, visit) -> None:
+    started(nurse, visit)
+    events = PumpEvent.objects.count()
+    assert gateway_client.get(f"/api/infusions/visits/{visit.pk}").status_code == 403
+    assert gateway_client.get(f"/api/patients/{visit.patient_id}").status_code == 403
+    response = post(
+        gateway_client, f"/api/infusions/visits/{visit.pk}/pump-events", {"kind": "pause", "reason": "x"}
+    )
+    assert response.status_code == 403
+    assert PumpEvent.objects.count() == events
+
+
+def test_a_monitor_gateway_cannot_post_to_another_clinics_visit(
+    clinic_admin, other_clinic, nurse, visit
+) -> None:
+    from ketaclinic.accounts.roles import Role
+
+    clinic_admin.clinics.add(other_clinic)
+    elsewhere = account_services.create_staff_account(
+        by=clinic_admin,
+        username="harbour-monitors",
+        first_name="Harbour",
+        last_name="Monitors",
+        email="",
+        role=Role.MONITOR_GATEWAY,
+        clinics=[other_clinic],
+    )
+    _, raw = account_services.create_api_token(by=clinic_admin, user=elsewhere, name="harbour")
+    started(nurse, visit)
+    readings = VitalSignReading.objects.count()
+    client = Client(headers={"Authorization": f"Bearer {raw}"})
+    response = post(client, f"/api/infusions/visits/{visit.pk}/vitals", {"heart_rate_bpm": 88})
+    assert response.status_code == 404
+    assert VitalSignReading.objects.count() == readings
 
 
 @pytest.fixture
-def token_for_nurse(clinic_admin, nurse) -> Client:
-    _, raw = account_services.create_api_token(by=clinic_admin, user=nurse, name="monitor gateway")
+def gateway_client(clinic_admin, monitor_gateway) -> Client:
+    _, raw = account_services.create_api_token(by=clinic_admin, user=monitor_gateway, name="chair monitors")
     return Client(headers={"Authorization": f"Bearer {raw}"})
 
 

@@ -16,7 +16,7 @@ VALUES = ("systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm", "spo2_percent", "
 
 
 @pytest.fixture
-def visit(front_desk, clinician, nurse, clinic) -> InfusionVisit:
+def visit(front_desk, clinician, nurse, clinic, monitor_gateway) -> InfusionVisit:
     return opened_visit(front_desk=front_desk, clinician=clinician, nurse=nurse, clinic=clinic)
 
 
@@ -30,8 +30,9 @@ def test_writes_count_readings_as_the_simulator_device(visit) -> None:
     output = simulate("--visit", str(visit.pk), "--count", "4", "--interval", "0", "--seed", "3")
     readings = VitalSignReading.objects.filter(visit=visit)
     assert readings.count() == 4
+    # Through the clinic's monitor-gateway integration account: a device's reading, no person.
     assert set(readings.values_list("source", "device_id", "recorded_by")) == {
-        (ReadingSource.SIMULATOR.value, "simulator", None)
+        (ReadingSource.SIMULATOR.value, "monitor-gateway", None)
     }
     assert output.endswith(f"4 reading(s) written to visit {visit.pk}.\n")
 
@@ -106,9 +107,21 @@ def test_stops_when_the_visit_is_discharged(visit, monkeypatch) -> None:
     def refuse(**kwargs: object) -> None:
         raise closed
 
-    monkeypatch.setattr(services, "record_vital_signs", refuse)
+    monkeypatch.setattr(services, "record_gateway_vital_signs", refuse)
     output = simulate("--visit", str(visit.pk), "--interval", "0")
     assert (
         output
         == f"Visit {visit.pk} was discharged: the monitor stops.\n0 reading(s) written to visit {visit.pk}.\n"
     )
+
+
+def test_without_a_monitor_gateway_account_the_simulator_writes_nothing(visit, monitor_gateway) -> None:
+    monitor_gateway.is_active = False
+    monitor_gateway.save(update_fields=["is_active"])
+    with pytest.raises(CommandError) as caught:
+        simulate("--visit", str(visit.pk), "--count", "1", "--interval", "0")
+    assert str(caught.value) == (
+        "No active monitor-gateway account at Main Street: a clinic admin adds one on the staff page "
+        "(role: Monitor gateway)."
+    )
+    assert VitalSignReading.objects.filter(visit=visit).count() == 0

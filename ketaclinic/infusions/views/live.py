@@ -33,8 +33,7 @@ from django.utils import timezone
 
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for, display_time_zone_for
-from ketaclinic.audit.models import Action
-from ketaclinic.audit.services import record_read
+from ketaclinic.audit.services import PatientShown, record_list_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.core.inputs import parse_id, parse_ids
@@ -431,14 +430,16 @@ def _board_clinics(user: Any) -> list[int]:
     return list(clinics_for(user).values_list("pk", flat=True))
 
 
-def _audit_board(user: Any, clinic_ids: list[int], rows: int, channel: str) -> None:
-    # The board names patients: listing it is a read of their records, once per page or connection.
-    record_read(
+def _audit_board(user: Any, clinic_ids: list[int], visits: list[Any], channel: str) -> None:
+    # The board names patients: listing it is a read of each one's record, once per page or connection.
+    record_list_read(
         by=user,
-        action=Action.LIST,
         object_type="infusion_board",
+        patients=[
+            PatientShown(visit.patient_id, visit.patient.record_number, visit.clinic_id) for visit in visits
+        ],
         clinic_id=clinic_ids[0] if len(clinic_ids) == 1 else None,
-        summary=f"Board of chairs ({rows} active visits) via {channel}",
+        summary=f"Board of chairs ({len(visits)} active visits) via {channel}",
     )
 
 
@@ -481,7 +482,7 @@ def _open_board(request: HttpRequest) -> HttpResponseBase | tuple[Any, list[int]
         return refusal
     clinic_ids = _board_clinics(request.user)
     visits = selectors.active_visits(clinic_ids=clinic_ids)
-    _audit_board(request.user, clinic_ids, len(visits), "live stream")
+    _audit_board(request.user, clinic_ids, visits, "live stream")
     return request.user, clinic_ids, display_time_zone_for(request.user)
 
 
@@ -500,8 +501,9 @@ def board(request: HttpRequest) -> HttpResponse:
     if not can(request.user, Perm.VIEW_INFUSION):
         raise PermissionDenied()
     clinic_ids = _board_clinics(request.user)
-    context = board_context(request.user, clinic_ids)
-    _audit_board(request.user, clinic_ids, len(context["rows"]), "page")
+    visits = selectors.active_visits(clinic_ids=clinic_ids)
+    context: dict[str, Any] = {"rows": live.board_rows(visits=visits, now=clock.now())}
+    _audit_board(request.user, clinic_ids, visits, "page")
     context["stream_url"] = reverse("infusions:board_stream")
     return render(request, "infusions/board.html", context)
 

@@ -6,8 +6,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from conftest import ALL_ROLE_FIXTURES, TEST_PASSWORD
-from ketaclinic.accounts import services as account_services
+from conftest import ALL_ROLE_FIXTURES, TEST_PASSWORD, own_api_token
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.core import clock
 from ketaclinic.inventory.models import Discrepancy, LedgerEntry, Receipt
@@ -22,9 +21,9 @@ def witness(user, otp: str = "") -> dict[str, str]:
 
 
 @pytest.fixture
-def token_for(clinic_admin):
+def token_for(clinic):
     def make(user) -> Client:
-        _, raw = account_services.create_api_token(by=clinic_admin, user=user, name="test")
+        raw = own_api_token(user)
         return Client(headers={"Authorization": f"Bearer {raw}"})
 
     return make

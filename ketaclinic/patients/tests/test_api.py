@@ -3,6 +3,7 @@ import json
 import pytest
 from django.test import Client
 
+from conftest import own_api_token
 from ketaclinic.accounts import services as account_services
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.patients.models import Patient
@@ -28,9 +29,9 @@ def patient(front_desk, clinic) -> Patient:
 
 
 @pytest.fixture
-def token_for(clinic_admin):
+def token_for(clinic):
     def make(user) -> Client:
-        _, raw = account_services.create_api_token(by=clinic_admin, user=user, name="test")
+        raw = own_api_token(user)
         return Client(headers={"Authorization": f"Bearer {raw}"})
 
     return make
@@ -140,8 +141,10 @@ def test_search_endpoint(token_for, nurse, patient) -> None:
 
 
 def test_revoked_token_is_refused(clinic_admin, nurse, patient) -> None:
-    token, raw = account_services.create_api_token(by=clinic_admin, user=nurse, name="lab")
-    account_services.revoke_api_token(by=clinic_admin, token=token)
+    from ketaclinic.accounts.models import ApiToken
+
+    raw = own_api_token(nurse, "lab")
+    account_services.revoke_api_token(by=clinic_admin, token=ApiToken.objects.get(user=nurse))
     response = Client(headers={"Authorization": f"Bearer {raw}"}).get(f"/api/patients/{patient.pk}")
     assert response.status_code == 401
 

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from ketaclinic.accounts import services as account_services
+from conftest import own_api_token
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.plans.models import PlanEnd, PlanVersion
 
@@ -35,9 +35,9 @@ def denied(role: str) -> int:
 
 
 @pytest.fixture
-def token_for(clinic_admin: Any) -> Any:
+def token_for(clinic: Any) -> Any:
     def make(user: Any) -> Client:
-        _, raw = account_services.create_api_token(by=clinic_admin, user=user, name="test")
+        raw = own_api_token(user)
         return Client(headers={"Authorization": f"Bearer {raw}"})
 
     return make

@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 
+from conftest import verified_client
 from ketaclinic.accounts.models import User
 from ketaclinic.protocols.models import ProtocolParameter
 from ketaclinic.protocols.tests.conftest import snapshot
@@ -13,9 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_client(parameter: ProtocolParameter) -> Client:
     superuser = User.objects.create_superuser("root", "root@example.invalid", "a-long-admin-password")
-    client = Client()
-    client.force_login(superuser)
-    return client
+    return verified_client(superuser)
 
 
 def test_admin_lists_and_shows_protocol_data(admin_client: Client, parameter: ProtocolParameter) -> None:

@@ -6,9 +6,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from conftest import ALL_ROLE_FIXTURES
+from conftest import ALL_ROLE_FIXTURES, own_api_token
 from ketaclinic.accounts.models import User
-from ketaclinic.accounts.services import create_api_token
 from ketaclinic.protocols.models import ProtocolParameter
 from ketaclinic.protocols.services import change_protocol_value, load_protocol_defaults
 from ketaclinic.protocols.tests.conftest import snapshot
@@ -262,7 +261,7 @@ def test_session_post_without_csrf_token_is_refused(client_for: Any, clinician: 
 
 
 def test_bearer_token_reads(clinician: User, clinic_admin: User) -> None:
-    _, raw = create_api_token(by=clinic_admin, user=clinician, name="integration")
+    raw = own_api_token(clinician, "integration")
     client = Client(enforce_csrf_checks=True, headers={"Authorization": f"Bearer {raw}"})
     response = client.get(f"{BASE}/infusion_duration_min")
     assert response.status_code == 200
@@ -270,7 +269,7 @@ def test_bearer_token_reads(clinician: User, clinic_admin: User) -> None:
 
 
 def test_bearer_token_changes_without_csrf(clinician: User, clinic_admin: User) -> None:
-    _, raw = create_api_token(by=clinic_admin, user=clinician, name="integration")
+    raw = own_api_token(clinician, "integration")
     client = Client(enforce_csrf_checks=True, headers={"Authorization": f"Bearer {raw}"})
     response = _post(client, f"{BASE}/infusion_duration_min/versions", _change(value="45"))
     assert response.status_code == 201

@@ -1,8 +1,8 @@
 """The front desk's verbs: book a visit or a series, check in, cancel, record a no-show, confirm instructions.
 
-Concurrency: a booking locks the clinic's active chairs and its nurses' user rows
-(`select_for_update(of=("self",))`) before it reads who is busy, so two bookings for the same chair or nurse
-queue and the second sees the first. On SQLite the same holds because every transaction is IMMEDIATE
+Concurrency: a booking locks the patient row, then the clinic's active chairs and its nurses' user rows
+(`select_for_update(of=("self",))`) before it reads who is busy, so two bookings for the same patient, chair
+or nurse queue and the second sees the first. On SQLite the same holds because every transaction is IMMEDIATE
 (settings): writers are serialised by the database lock, `select_for_update` is a no-op there.
 """
 
@@ -103,6 +103,9 @@ def book_appointment(
     for resource, owner in ((chair, "chair"), (nurse, "nurse"), (clinician, "clinician")):
         if resource is not None and owner == "chair" and resource.clinic_id != clinic.pk:
             raise NotFound("No such chair at this clinic.")
+    # The patient first, then chairs and nurses (always in this order, so bookings never deadlock): two
+    # bookings of one patient queue here and the second sees the first.
+    _lock_patient(patient)
     _lock_resources(clinic)
     slot = rules.Interval(starts_at, ends_at)
     day = clinic_day(clinic)
@@ -141,6 +144,7 @@ def book_appointment(
                 )
     except rules.SlotError as error:
         raise _slot_error(error) from None
+    _refuse_if_patient_busy(patient, starts_at=starts_at, ends_at=ends_at)
     appointment = Appointment(
         patient=patient,
         clinic=clinic,
@@ -171,6 +175,22 @@ def book_appointment(
             lambda: _enqueue_message(appointment_id, Channel.EMAIL, MessageKind.INSTRUCTIONS)
         )
     return appointment
+
+
+def _lock_patient(patient: Patient) -> None:
+    list(Patient.objects.select_for_update(of=("self",)).filter(pk=patient.pk))
+
+
+def _refuse_if_patient_busy(patient: Patient, *, starts_at: dt.datetime, ends_at: dt.datetime) -> None:
+    """A patient is in one place at a time: no visit of theirs that still holds its time may overlap."""
+    if Appointment.objects.filter(
+        patient=patient, status__in=HOLDING_STATUSES, starts_at__lt=ends_at, ends_at__gt=starts_at
+    ).exists():
+        raise ScheduleDomainError(
+            ScheduleError.PATIENT_TAKEN,
+            f"{patient.display_name} is already booked at that time.",
+            field="starts_at",
+        )
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,7 @@ def inquiry_register(request: HttpRequest, inquiry_id: int) -> HttpResponse:
     form = RegisterPatientForm(
         request.POST or None,
         clinics=clinics,
-        clinicians=clinicians_for_clinic(clinic_id=parse_id(clinic_id) or 0),
+        clinicians=clinicians_for_clinic(viewer=request.user, clinic_id=parse_id(clinic_id) or 0),
         initial={"clinic": inquiry.clinic, **services.registration_initial(inquiry)},
     )
     if request.method == "POST" and form.is_valid():

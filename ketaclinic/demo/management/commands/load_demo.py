@@ -2,6 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from ketaclinic.accounts.roles import INTEGRATION_ROLES
 from ketaclinic.demo import data
 from ketaclinic.demo.services import load_demo
 
@@ -15,6 +16,8 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(f"Demo accounts (password for all: {data.DEMO_PASSWORD}):")
         for username, first, last, _credentials, role, clinics in data.DEMO_STAFF:
+            if role in INTEGRATION_ROLES:
+                continue  # no sign-in: it acts through API tokens only
             second = "  + 2FA code: make totp WHO=" + username if username in data.DEMO_TOTP_USERS else ""
             self.stdout.write(
                 f"  {username:<10} {role.label:<32} {first} {last} ({', '.join(clinics)}){second}"

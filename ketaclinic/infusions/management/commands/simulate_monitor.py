@@ -1,10 +1,11 @@
 """A bedside monitor for demonstrations and tests: writes plausible, slowly varying vital signs to one visit.
 
-Every reading goes through `services.record_vital_signs` (source "simulator", no person), so it is checked,
-alerted on and audited exactly like a real monitor's; the chair screen and the board receive it through the
-live poller, since this is another process than the web server.
+Every reading goes through `services.record_gateway_vital_signs` as the clinic's monitor-gateway integration
+account (`--gateway`, else the visit clinic's first active one), source "simulator", no person: it is checked
+for the gateway's permission and clinic, alerted on and audited exactly like a real monitor's; the chair
+screen and the board receive it through the live poller, since this is another process than the web server.
 
-    manage.py simulate_monitor --visit 12 --interval 3 --scenario hypertension
+    manage.py simulate_monitor --visit 12 --interval 3 --scenario hypertension --gateway monitor-gateway
     manage.py simulate_monitor --visit demo --count 20 --seed 1
     manage.py simulate_monitor --visit 12 --interval 1 --simulated-step 15 --scenario hypertension
 
@@ -23,6 +24,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ketaclinic.accounts.models import User
+from ketaclinic.accounts.roles import Role
 from ketaclinic.core import clock
 from ketaclinic.core.models import Clinic
 from ketaclinic.infusions import selectors, services
@@ -31,7 +34,6 @@ from ketaclinic.infusions.models import InfusionVisit, ReadingSource, Rhythm
 from ketaclinic.infusions.protocol import from_snapshot
 from ketaclinic.protocols.selectors import protocol_int
 
-DEVICE_ID = "simulator"
 SCENARIOS = ("normal", "hypertension")
 # The simulated resting values and how fast the walk wanders (standard deviation per reading).
 BASELINE = {"systolic": 126.0, "diastolic": 78.0, "heart_rate": 74.0, "spo2": 98.0, "respiratory_rate": 14.0}
@@ -116,6 +118,11 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=None, help="seed, for the same values every run")
         parser.add_argument("--scenario", choices=SCENARIOS, default="normal")
         parser.add_argument(
+            "--gateway",
+            default=None,
+            help="username of the monitor-gateway integration account (default: the clinic's first)",
+        )
+        parser.add_argument(
             "--simulated-step",
             type=float,
             default=None,
@@ -133,6 +140,7 @@ class Command(BaseCommand):
         if step_s < 0:
             raise CommandError("--simulated-step must be 0 or more seconds.")
         visit = self._visit(str(options["visit"]))
+        gateway = self._gateway(visit, options["gateway"])
         walk = MonitorWalk(
             seed=options["seed"],
             scenario=options["scenario"],
@@ -146,12 +154,8 @@ class Command(BaseCommand):
             while not stop.is_set() and (count is None or written < count):
                 values = walk.step(elapsed_s=written * step_s)
                 try:
-                    recorded = services.record_vital_signs(
-                        by=None,
-                        visit=visit,
-                        values=values,
-                        source=ReadingSource.SIMULATOR,
-                        device_id=DEVICE_ID,
+                    recorded = services.record_gateway_vital_signs(
+                        gateway=gateway, visit=visit, values=values, source=ReadingSource.SIMULATOR
                     )
                 except InfusionConflict as error:
                     if error.code != InfusionErrorCode.VISIT_CLOSED:
@@ -176,6 +180,19 @@ class Command(BaseCommand):
         if visit is None:
             raise CommandError(f"No infusion visit {given}.")
         return visit
+
+    def _gateway(self, visit: InfusionVisit, username: str | None) -> User:
+        accounts = User.objects.filter(
+            role=Role.MONITOR_GATEWAY.value, is_active=True, clinics=visit.clinic_id
+        ).order_by("pk")
+        gateway = (accounts.filter(username=username) if username else accounts).first()
+        if gateway is None:
+            named = f" {username}" if username else ""
+            raise CommandError(
+                f"No active monitor-gateway account{named} at {visit.clinic.name}: "
+                "a clinic admin adds one on the staff page (role: Monitor gateway)."
+            )
+        return gateway
 
     def _stop_on_signals(self, stop: threading.Event) -> dict[int, Any]:
         """Ctrl-C and SIGTERM end the loop after the current reading (signals reach the main thread only)."""
