@@ -16,7 +16,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
-    unset = {"DJANGO_SETTINGS_MODULE", "DJANGO_SECRET_KEY"}
+    unset = {
+        "DJANGO_SETTINGS_MODULE",
+        "DJANGO_SECRET_KEY",
+        "KETACLINIC_CHAIN_KEY",
+        "KETACLINIC_CHAIN_KEY_FILE",
+    }
     clean = {name: value for name, value in os.environ.items() if name not in unset}
     return subprocess.run(
         [sys.executable, "-c", code],
@@ -36,6 +41,7 @@ def test_asgi_defaults_to_production_settings_which_need_a_secret_key() -> None:
         "import config.asgi; from django.conf import settings as s; "
         "print(s.SETTINGS_MODULE, s.DEBUG, s.KETACLINIC_DJANGO_ADMIN, s.SESSION_COOKIE_SECURE)",
         DJANGO_SECRET_KEY="x" * 64,
+        KETACLINIC_CHAIN_KEY="k" * 40,
     )
     assert served.stdout.split() == ["config.settings.production", "False", "False", "True"]
 

@@ -285,9 +285,6 @@ def test_api_refuses_a_nul_byte_with_a_code_and_writes_nothing(client_for, clini
         {"substance_code": "ketamine", "reaction": "hives\u0000"},
         content_type="application/json",
     )
-    assert (response.status_code, response.json()["code"], response.json()["field"]) == (
-        400,
-        "invalid",
-        "reaction",
-    )
+    # The kernel's input middleware refuses control characters in any JSON text before the view runs.
+    assert (response.status_code, response.json()["code"]) == (400, "invalid")
     assert AllergyEntry.objects.count() == 0

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.test import Client
 
-from ketaclinic.accounts import services as account_services
+from conftest import own_api_token
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.tests.factories import register_adult
@@ -15,8 +15,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api(clinic_admin, nurse) -> Client:
-    _, raw = account_services.create_api_token(by=clinic_admin, user=nurse, name="test")
+def api(nurse) -> Client:
+    raw = own_api_token(nurse)
     return Client(headers={"Authorization": f"Bearer {raw}"})
 
 

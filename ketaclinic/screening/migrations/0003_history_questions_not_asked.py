@@ -47,7 +47,7 @@ def lift_triggers(apps: Any, schema_editor: Any) -> None:
 
 def reinstall_triggers(apps: Any, schema_editor: Any) -> None:
     table = apps.get_model("screening", "HealthHistory")._meta.db_table
-    for statement in _trigger_sql(schema_editor.connection.vendor, table):
+    for statement in _trigger_sql(schema_editor.connection, table):
         schema_editor.execute(statement, params=None)
 
 

@@ -378,7 +378,7 @@ def test_assessment_page_shows_population_and_differing_values(
     elder = register_adult(front_desk, clinic, date_of_birth=dt.date(clock.now().year - 79, 1, 1))
     response = client_for(clinician).get(reverse("screening:assessment", args=[elder.pk]))
     assert "Protocol population: Older adults" in response.text
-    assert "Esketamine day-1 dose (TRD)" in response.text
+    assert "Usual dose range: highest (older adults)" in response.text
     assert 'class="differs"' in response.text
 
 
