@@ -560,14 +560,26 @@ def _stopped(world: World) -> None:
 
 def _discharged(world: World) -> None:
     """Lena's infusion stopped and her discharge recorded (a clinician's override of the waiting time)."""
+    from ketaclinic.core import clock
     from ketaclinic.infusions import rules as infusion_rules
     from ketaclinic.infusions import services as infusion_services
     from ketaclinic.infusions.models import InfusionVisit
     from ketaclinic.infusions.services import discharge as discharge_services
+    from ketaclinic.infusions.services import ketamine as ketamine_services
+    from ketaclinic.inventory.services.witness import SignedWitness
 
     visit = InfusionVisit.objects.get(pk=world.ids["visit_id"])
+    fresh_draw(world)  # the ketamine drawn for the visit, in the ledger
     infusion_services.record_pump_event(
         by=world.users["nurse"], visit=visit, kind=infusion_rules.PumpEventKind.STOP, reason="Series done."
+    )
+    # The ketamine drawn but not given is wasted before a witness: a visit is not signed off before.
+    ketamine_services.waste_undelivered(
+        by=world.users["nurse"],
+        visit=visit,
+        method="denaturing_container",
+        note="",
+        witness=SignedWitness(user=world.users["custodian"], signed_at=clock.now()),
     )
     discharge_services.discharge_patient(
         by=world.users["drchen"],
@@ -764,7 +776,9 @@ API_WRITES: dict[str, list[Op]] = {
     "POST /api/infusions/visits/{visit_id}/vitals": [
         api(
             "POST",
+            # A nurse at the chair, or a bedside-monitor gateway of the visit's clinic (a device reading).
             P.RUN_INFUSION,
+            P.RECORD_DEVICE_VITALS,
             ok=201,
             args=VISIT,
             body=lambda w: {
@@ -803,7 +817,8 @@ API_WRITES: dict[str, list[Op]] = {
             P.RUN_INFUSION,
             ok=201,
             args=VISIT,
-            body=lambda w: {"drug": "ondansetron", "route": "iv", "dose_mg": "4"},
+            # Not ondansetron: the demo's Lena is allergic to it (a hard stop only a clinician may override).
+            body=lambda w: {"drug": "labetalol", "route": "iv", "dose_mg": "10"},
         )
     ],
     "POST /api/infusions/visits/{visit_id}/recovery-scores": [
@@ -958,6 +973,12 @@ def _noah_asked_again(world: World) -> None:
     )
 
 
+def _drawn_and_stopped(world: World) -> None:
+    """Ketamine drawn for Lena's visit (in the ledger) and the pump stopped: the rest is there to waste."""
+    fresh_draw(world)
+    _stopped(world)
+
+
 ALLERGY_FORM = {
     "entry": "allergy",
     "substance_code": "latex",
@@ -1024,6 +1045,19 @@ MERGED: dict[str, list[Op]] = {
     "infusions:ketamine_waste": [get(P.VIEW_INFUSION, args=VISIT)],
     "infusions:awaiting_waste": [get(P.VIEW_STOCK, P.VIEW_INFUSION, scoped=False)],
     "GET /api/infusions/visits/{visit_id}/ketamine": [api("GET", P.VIEW_INFUSION, args=VISIT)],
+    # Wasting needs RUN_INFUSION and DRAW_STOCK (only the nurse holds both); the visit is looked up (for
+    # reading) first, so another clinic's clinician gets 404.
+    "POST /api/infusions/visits/{visit_id}/ketamine-waste": [
+        api(
+            "POST",
+            P.DRAW_STOCK,
+            ok=201,
+            args=VISIT,
+            prepare=_drawn_and_stopped,
+            seen_by=(P.VIEW_INFUSION,),
+            body=lambda w: {"method": "denaturing_container", "note": "", "witness": witness()},
+        )
+    ],
 }
 
 WRITES: dict[str, list[Op]] = {**API_WRITES}
@@ -1075,7 +1109,6 @@ PENDING["infusions:visit_stream"] = "an endless event stream"
 # Routes merged after the registry was written, not yet registered with a valid-body case.
 _NEW = "added by a branch merged after the registry; not registered yet"
 for _key in (
-    "POST /api/infusions/visits/{visit_id}/ketamine-waste",
     "accounts:my_account",
     "accounts:my_token_create",
     "accounts:my_token_revoke",
