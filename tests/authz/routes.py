@@ -979,6 +979,23 @@ def _drawn_and_stopped(world: World) -> None:
     _stopped(world)
 
 
+def _probe_off(world: World) -> None:
+    """An SpO2 of 40 % with a normal heart rate on Lena's running infusion: the "implausible reading" alert
+    the artefact mark acts on."""
+    from ketaclinic.infusions import services as infusion_services
+    from ketaclinic.infusions.models import InfusionVisit
+    from ketaclinic.infusions.services.vitals import VitalsInput
+
+    recorded = infusion_services.record_vital_signs(
+        by=world.users["nurse"],
+        visit=InfusionVisit.objects.get(pk=world.ids["visit_id"]),
+        values=VitalsInput(spo2_percent=40, heart_rate_bpm=72),
+    )
+    world.ids["implausible_alert_id"] = next(
+        alert.pk for alert in recorded.alerts if alert.code == "implausible_reading"
+    )
+
+
 ALLERGY_FORM = {
     "entry": "allergy",
     "substance_code": "latex",
@@ -1042,6 +1059,14 @@ MERGED: dict[str, list[Op]] = {
         )
     ],
     "infusions:stop": [get(P.RUN_INFUSION, args=VISIT)],
+    "infusions:mark_artefact": [
+        post(
+            P.ACKNOWLEDGE_INFUSION_ALERT,
+            args=ids(alert_id="implausible_alert_id"),
+            prepare=_probe_off,
+            body=lambda w: {"reason": "Alert, pink, talking; the probe had slipped off the finger."},
+        )
+    ],
     "infusions:ketamine_waste": [get(P.VIEW_INFUSION, args=VISIT)],
     "infusions:awaiting_waste": [get(P.VIEW_STOCK, P.VIEW_INFUSION, scoped=False)],
     "GET /api/infusions/visits/{visit_id}/ketamine": [api("GET", P.VIEW_INFUSION, args=VISIT)],
@@ -1112,7 +1137,6 @@ for _key in (
     "accounts:my_account",
     "accounts:my_token_create",
     "accounts:my_token_revoke",
-    "infusions:mark_artefact",
 ):
     PENDING[_key] = _NEW
 
