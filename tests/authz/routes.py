@@ -1071,7 +1071,16 @@ MERGED: dict[str, list[Op]] = {
             body=lambda w: {"reason": "Alert, pink, talking; the probe had slipped off the finger."},
         )
     ],
-    "infusions:ketamine_waste": [get(P.VIEW_INFUSION, args=VISIT)],
+    "infusions:ketamine_waste": [
+        get(P.VIEW_INFUSION, args=VISIT),
+        post(
+            P.DRAW_STOCK,
+            args=VISIT,
+            prepare=_drawn_and_stopped,
+            seen_by=(P.VIEW_INFUSION,),
+            body=lambda w: {"method": "denaturing_container", "reason": "", **witness_form()},
+        ),
+    ],
     "infusions:awaiting_waste": [get(P.VIEW_STOCK, P.VIEW_INFUSION, scoped=False)],
     "GET /api/infusions/visits/{visit_id}/ketamine": [api("GET", P.VIEW_INFUSION, args=VISIT)],
     # Wasting needs RUN_INFUSION and DRAW_STOCK (only the nurse holds both); the visit is looked up (for
@@ -1159,7 +1168,6 @@ if _baseline_stream_is_routed():
 
 # Page routes whose POST (the form's submit) has no valid-body case yet; their GET is covered above.
 PENDING_POSTS = {
-    "infusions:ketamine_waste",
     "accounts:clinic_edit",
     "accounts:staff_create",
     "accounts:staff_detail",
