@@ -22,7 +22,7 @@ def favicon(request: HttpRequest) -> HttpResponseRedirect:
 
 def build_urlpatterns(*, django_admin: bool) -> list[Any]:
     patterns: list[Any] = [
-        path("favicon.ico", favicon),
+        path("favicon.ico", favicon, name="favicon"),
         path("", include("ketaclinic.portal.urls")),
         path("accounts/", include("ketaclinic.accounts.urls")),
         path("patients/", include("ketaclinic.patients.urls")),

@@ -9,8 +9,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
+from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.api import api_user
-from ketaclinic.core.errors import NotFound
+from ketaclinic.core.errors import NotFound, PermissionDenied
 from ketaclinic.infusions import selectors_care
 from ketaclinic.infusions.selectors import visit_for
 from ketaclinic.infusions.services import care, ketamine
@@ -321,6 +322,9 @@ def get_ketamine(request: HttpRequest, visit_id: int) -> dict[str, Any]:
 def post_ketamine_waste(request: HttpRequest, visit_id: int, payload: KetamineWasteIn) -> Status[Any]:
     viewer = api_user(request)
     visit = _visit(request, visit_id)
+    # The waste's permissions come before the witness signs: a refused caller uses up no code of theirs.
+    if not (can(viewer, Perm.RUN_INFUSION) and can(viewer, Perm.DRAW_STOCK)):
+        raise PermissionDenied()
     witness = care.sign_second_person(
         by=viewer, visit=visit, role="witness", credentials=_credentials(payload.witness), request=request
     )

@@ -56,6 +56,9 @@ class Op:
     # Run inside the case's savepoint before the call (not counted as the call's writes): makes the row the
     # call acts on, e.g. a fresh draw for a waste.
     prepare: Callable[[World], None] | None = None
+    # Roles let through whatever permissions they hold: a page guarded by the role itself (a person's own
+    # account page is for staff), not by a permission.
+    roles: frozenset[Role] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,9 @@ def principals() -> list[Principal]:
 def expected_status(op: Op, who: Principal, *, api: bool) -> int:
     if who.username is None:
         return 401 if api else 302
-    granted = who.role is not None and any(role_can(who.role.value, perm) for perm in op.perms)
+    granted = who.role is not None and (
+        who.role in op.roles or any(role_can(who.role.value, perm) for perm in op.perms)
+    )
     if not granted:
         sees = who.role is not None and any(role_can(who.role.value, perm) for perm in op.seen_by)
         return 404 if who.other_clinic and op.scoped and sees else 403

@@ -19,6 +19,8 @@ STAFF_ROLES = [
     Role.BILLING_CLERK,
     Role.CUSTODIAN,
     Role.CLINIC_ADMIN,
+    # An integration account (a bedside-monitor gateway): it holds only RECORD_DEVICE_VITALS.
+    Role.MONITOR_GATEWAY,
 ]
 
 # The demo's people at the main clinic, one per role.
@@ -29,6 +31,7 @@ DEMO_USER_FOR_ROLE = {
     Role.BILLING_CLERK: "billing",
     Role.CUSTODIAN: "custodian",
     Role.CLINIC_ADMIN: "admin",
+    Role.MONITOR_GATEWAY: "monitor-gateway",
 }
 
 
@@ -118,7 +121,7 @@ def _ids(world: World) -> dict[str, Any]:
     from ketaclinic.inventory.services import counts
     from ketaclinic.inventory.services.witness import SignedWitness
     from ketaclinic.measures.models import Alert, InstrumentDefinition, MeasureRequest
-    from ketaclinic.patients.models import ConsentRecord
+    from ketaclinic.patients.models import AllergyEntry, ConsentRecord
     from ketaclinic.plans.models import PlanDraft, TreatmentPlan
     from ketaclinic.protocols.models import ProtocolParameter
     from ketaclinic.scheduling.models import Appointment, Chair, StaffHours
@@ -166,7 +169,13 @@ def _ids(world: World) -> dict[str, Any]:
         description="Vomited twice",
         management="Ondansetron given",
     )
-    token, _raw = account_services.create_api_token(by=u["admin"], user=u["nurse"], name="monitor gateway")
+    # An integration account of the main clinic only (the demo's gateway serves both clinics), so another
+    # clinic's admin cannot reach it; an admin issues tokens only for integration accounts.
+    gateway = User.objects.create_user(
+        username="main-gateway", password=None, role=Role.MONITOR_GATEWAY.value, first_name="Main"
+    )
+    gateway.clinics.add(main)
+    token, _raw = account_services.create_api_token(by=u["admin"], user=gateway, name="monitor gateway")
     invitation = intake.send_intake_link(by=u["frontdesk"], patient=lena, email="lena.marsh@example.invalid")
     cart_vial = Vial.objects.filter(clinic=main, location=cart).order_by("pk").first()
     safe_vial = (
@@ -193,12 +202,16 @@ def _ids(world: World) -> dict[str, Any]:
         "appointment_id": _first(Appointment.objects.filter(patient=lena, status="booked"), "starts_at"),
         "user_id": u["nurse"].pk,
         "token_id": token.pk,
+        "gateway_id": gateway.pk,
         "clinic_id": main.pk,
         "parameter_id": _first(ProtocolParameter.objects.all(), "pk", "pk"),
         "protocol_key": _first(ProtocolParameter.objects.all(), "pk", "key"),
         "record_number": lena.record_number,
-        "instrument_id": InstrumentDefinition.objects.get(key="phq9", version=1).pk,
-        "gad7_id": InstrumentDefinition.objects.get(key="gad7", version=1).pk,
+        # The newest version of each scale (the merged branches raised PHQ-9 to version 2).
+        "instrument_id": _first(
+            InstrumentDefinition.objects.filter(clinic__isnull=True, key="phq9"), "-version"
+        ),
+        "gad7_id": _first(InstrumentDefinition.objects.filter(clinic__isnull=True, key="gad7"), "-version"),
         "measure_alert_id": Alert.objects.filter(patient__clinic=main).get().pk,
         "infusion_alert_id": VitalAlert.objects.filter(visit=visit).get().pk,
         "chair_id": _first(Chair.objects.filter(clinic=main), "pk"),
@@ -217,6 +230,12 @@ def _ids(world: World) -> dict[str, Any]:
         "side_effect_id": side_effect.pk,
         "intake_invitation_id": invitation.pk,
         "measure_request_id": _first(MeasureRequest.objects.all(), "pk"),
+        "allergy_entry_id": _first(
+            AllergyEntry.objects.filter(patient=lena, substance_code="penicillin", kind="allergy"), "pk"
+        ),
+        "noah_nka_entry_id": _first(
+            AllergyEntry.objects.filter(patient=noah, kind="no_known_allergies"), "pk"
+        ),
         "drug_product_ids": list(DrugProduct.objects.filter(clinic=main).values_list("pk", flat=True)),
     }
 

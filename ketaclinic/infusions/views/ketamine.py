@@ -22,7 +22,9 @@ def waste(request: HttpRequest, visit_id: int) -> HttpResponse:
     visit = visit_for(viewer=request.user, visit_id=visit_id)
     form = KetamineWasteForm(request.POST or None)
     if request.method == "POST":
+        # Both before the witness signs: a refused caller must not use up the witness's code.
         require(request, Perm.RUN_INFUSION)
+        require(request, Perm.DRAW_STOCK)
         if form.is_valid():
             try:
                 witness = care.sign_second_person(
