@@ -1213,3 +1213,38 @@ ROUTES: dict[str, list[Op]] = {}
 for _table in (INVENTORY, READS, WRITES, MERGED):
     for _key, _ops in _table.items():
         ROUTES.setdefault(_key, []).extend(_ops)
+
+# Each app added after this registry was written keeps its routes in its own file, `routes_<app>.py` beside
+# this one, so apps built side by side never edit the same lines. Such a file may define ROUTES, PUBLIC, SIGNED_IN,
+# PENDING, PENDING_POSTS (merged into this module's) and `extend_world(world)` (conftest.py calls it after the
+# shared world is built, to add the app's own rows to `world.ids`).
+EXTENSIONS: list[Any] = []
+
+
+def _load_extensions() -> None:
+    import importlib
+    import pkgutil
+    from pathlib import Path
+
+    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
+        if not info.name.startswith("routes_"):
+            continue
+        module = importlib.import_module(f"tests.authz.{info.name}")
+        EXTENSIONS.append(module)
+        for key, ops in getattr(module, "ROUTES", {}).items():
+            ROUTES.setdefault(key, []).extend(ops)
+        PUBLIC.update(getattr(module, "PUBLIC", {}))
+        SIGNED_IN.update(getattr(module, "SIGNED_IN", {}))
+        PENDING.update(getattr(module, "PENDING", {}))
+        PENDING_POSTS.update(getattr(module, "PENDING_POSTS", set()))
+
+
+_load_extensions()
+
+
+def extend_world(world: World) -> None:
+    """Lets each app's registry file add its own rows to the shared world."""
+    for module in EXTENSIONS:
+        hook = getattr(module, "extend_world", None)
+        if hook is not None:
+            hook(world)

@@ -1,0 +1,1 @@
+"""Price list, good-faith estimates, invoices, payments and superbills."""

@@ -1,0 +1,1 @@
+"""The FHIR R4 read and search API, built and validated with fhir.resources.R4B."""

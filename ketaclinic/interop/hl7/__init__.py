@@ -1,0 +1,1 @@
+"""HL7 v2 over MLLP: the listener, stored messages, the review queue and the outbound sender."""

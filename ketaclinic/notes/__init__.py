@@ -1,0 +1,1 @@
+"""Encounter and psychotherapy notes, addenda, letters, outside documents and the chart timeline."""
