@@ -1214,10 +1214,10 @@ for _table in (INVENTORY, READS, WRITES, MERGED):
     for _key, _ops in _table.items():
         ROUTES.setdefault(_key, []).extend(_ops)
 
-# Each app added after this registry was written keeps its routes in its own file, `routes_<app>.py` beside
-# this one, so apps built side by side never edit the same lines. Such a file may define ROUTES, PUBLIC, SIGNED_IN,
-# PENDING, PENDING_POSTS (merged into this module's) and `extend_world(world)` (conftest.py calls it after the
-# shared world is built, to add the app's own rows to `world.ids`).
+# Each app added after this registry was written keeps its routes in its own file, `routes_<app>.py`
+# beside this one, so apps built side by side never edit the same lines. Such a file may define ROUTES,
+# PUBLIC, SIGNED_IN, PENDING, PENDING_POSTS (merged into this module's) and `extend_world(world)`
+# (conftest.py calls it after the shared world is built, to add the app's own rows to `world.ids`).
 EXTENSIONS: list[Any] = []
 
 
