@@ -1,11 +1,11 @@
 from django.urls import path
 
-from ketaclinic.portal import views
+from ketaclinic.portal.views import patient, public, staff
 
 app_name = "portal"
 
 urlpatterns = [
-    path("", views.public_home, name="public_home"),
-    path("home/", views.home, name="home"),
-    path("my/", views.my_record, name="my_record"),
+    path("", public.public_home, name="public_home"),
+    path("home/", staff.home, name="home"),
+    path("my/", patient.my_record, name="my_record"),
 ]
