@@ -253,3 +253,20 @@ class AuditChainBroken(Exception):
     def __init__(self, report: AuditChainReport) -> None:
         super().__init__("the audit log's chain is not intact; no checkpoint was written")
         self.report = report
+
+
+def record_patient_change(
+    *, by: Any, patient: Any, action: str, object_type: str, object_id: object = "", summary: str = ""
+) -> AuditEvent:
+    """`record_change` for a write to one patient's record: the patient, record number and clinic come from
+    the patient row (anything with `pk`, `record_number` and `clinic_id`)."""
+    return record_change(
+        by=by,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=patient.pk,
+        patient_record_number=patient.record_number,
+        clinic_id=patient.clinic_id,
+        summary=summary,
+    )

@@ -17,6 +17,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StrictBool
 
+from ketaclinic.core.errors import DomainError, ErrorCode
+
 # The largest value of a PostgreSQL bigint (and of SQLite's integer): every id column is one.
 MAX_ID = 2**63 - 1
 # Paging further than this is not a use of the application; refusing it keeps the query's OFFSET small.
@@ -109,3 +111,18 @@ Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
 RecordDate = Annotated[dt.date, AfterValidator(_plausible_record_date)]
 BirthDate = Annotated[dt.date, AfterValidator(_plausible_birth_date)]
 Flag = StrictBool
+
+
+REASON_MAX_CHARS = 1_000
+
+
+def clean_reason(reason: str, *, what: str = "Give a reason.", field: str = "reason") -> str:
+    """A reason (for an override, a correction, a void) stripped; empty or too long is a DomainError."""
+    text = reason.strip()
+    if not text:
+        raise DomainError(ErrorCode.INVALID, what, field=field)
+    if len(text) > REASON_MAX_CHARS:
+        raise DomainError(ErrorCode.INVALID, f"At most {REASON_MAX_CHARS} characters.", field=field)
+    if problem := text_problem(text):
+        raise DomainError(ErrorCode.INVALID, problem, field=field)
+    return text
