@@ -1,0 +1,301 @@
+"""Money records of a clinic: the price list, billing settings, good-faith estimates, invoices, payments,
+refunds and package credits.
+
+Every table here is append-only (migration 0002 installs the triggers): a price change is a new price row, a
+setting change a new settings row, an invoice's issue and void are rows of their own, and a refund is a new
+row pointing at the payment it returns. An invoice's status is derived from its rows, never stored.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from ketaclinic.core.models import Clinic
+from ketaclinic.infusions.models import InfusionVisit
+from ketaclinic.patients.models import Patient
+from ketaclinic.plans.models import PlanVersion, TreatmentPlan
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class MoneyRow(models.Model):
+    """Every billing table: named by its kind and id in the admin and in error messages."""
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.pk}"
+
+
+class PackageRefundRule(models.TextChoices):
+    PRO_RATA = "pro_rata", "Unused sessions at the package's price per session"
+    SINGLE_RATE = "single_rate", "Price paid less used sessions at the single-session price"
+
+
+class BillingSettings(MoneyRow):
+    """A clinic's billing settings; the newest row counts."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(max_length=3)
+    tax_rate_percent = models.DecimalField(max_digits=5, decimal_places=2)
+    deposit_amount = models.DecimalField(**MONEY)
+    no_show_fee_amount = models.DecimalField(**MONEY)
+    package_refund_rule = models.CharField(max_length=20, choices=PackageRefundRule.choices)
+    payment_due_days = models.PositiveSmallIntegerField()
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        verbose_name_plural = "billing settings"
+
+
+class PriceKind(models.TextChoices):
+    SERVICE = "service", "Service"
+    PACKAGE = "package", "Package"
+
+
+class ServiceKey(models.TextChoices):
+    ASSESSMENT = "assessment", "Assessment"
+    INFUSION_FIRST_HOUR = "infusion_first_hour", "IV infusion, first hour"
+    INFUSION_ADDITIONAL_HOUR = "infusion_additional_hour", "IV infusion, each additional hour"
+    INFUSION_PUSH = "infusion_push", "IV push (15 minutes or less)"
+    KETAMINE_DRUG = "ketamine_drug", "Ketamine (drug)"
+    SCALE = "scale", "Scored assessment instrument"
+    SUBLINGUAL = "sublingual", "Sublingual programme"
+    PSYCHOTHERAPY = "psychotherapy", "Psychotherapy session"
+    FOLLOW_UP = "follow_up", "Follow-up visit"
+    NO_SHOW = "no_show", "No-show fee"
+    INDUCTION_SERIES = "induction_series", "Induction series (package)"
+
+
+class PriceItem(MoneyRow):
+    """One price, in force from `effective_from` until a newer row for the same clinic and service key."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=PriceKind.choices)
+    service_key = models.CharField(max_length=30, choices=ServiceKey.choices)
+    code = models.CharField("CPT/HCPCS code", max_length=10, blank=True)
+    name = models.CharField(max_length=150)
+    unit_price = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    sessions = models.PositiveSmallIntegerField(default=1, help_text="Sessions a package covers.")
+    taxable = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True, help_text="A row with this off ends the price.")
+    effective_from = models.DateField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["service_key", "-effective_from", "-pk"]
+        indexes = [models.Index(fields=["clinic", "service_key", "effective_from"], name="price_in_force")]
+
+    def __str__(self) -> str:
+        return f"{self.code or self.service_key} {self.name}"
+
+
+class GoodFaithEstimate(MoneyRow):
+    """A written good-faith estimate (45 CFR 149.610) generated from a signed plan version."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="+")
+    plan_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(max_length=30, unique=True)
+    currency = models.CharField(max_length=3)
+    total_amount = models.DecimalField(**MONEY)
+    # The provider and diagnoses as given on the estimate, so the document reads the same in six years.
+    provider = models.JSONField()
+    diagnoses = models.JSONField()
+    scheduled_on = models.DateField(help_text="The day the first service was booked or requested.")
+    service_starts_on = models.DateField()
+    due_by = models.DateField()
+    protocol_versions = models.JSONField(default=dict)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Estimate {self.number}"
+
+
+class EstimateLine(MoneyRow):
+    estimate = models.ForeignKey(GoodFaithEstimate, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    service_key = models.CharField(max_length=30, choices=ServiceKey.choices)
+    code = models.CharField(max_length=10, blank=True)
+    description = models.CharField(max_length=200)
+    units = models.PositiveIntegerField()
+    unit_price = models.DecimalField(**MONEY)
+    amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["position"]
+
+
+class EstimateAcknowledgement(MoneyRow):
+    """The patient's (or guardian's) acknowledgement that they received the estimate."""
+
+    estimate = models.OneToOneField(
+        GoodFaithEstimate, on_delete=models.PROTECT, related_name="acknowledgement"
+    )
+    signer_name = models.CharField(max_length=200)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    acknowledged_at = models.DateTimeField()
+
+
+class Invoice(MoneyRow):
+    """An invoice for visits delivered. Created as a draft; issued and voided by rows of their own."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(max_length=30, unique=True)
+    currency = models.CharField(max_length=3)
+    estimate = models.ForeignKey(
+        GoodFaithEstimate, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+    )
+    subtotal_amount = models.DecimalField(**MONEY)
+    discount_amount = models.DecimalField(**MONEY)
+    tax_amount = models.DecimalField(**MONEY)
+    total_amount = models.DecimalField(**MONEY)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["clinic", "created_at"], name="invoice_clinic_created")]
+
+    def __str__(self) -> str:
+        return f"Invoice {self.number}"
+
+
+class DiscountKind(models.TextChoices):
+    NONE = "", "None"
+    SLIDING_SCALE = "sliding_scale", "Sliding scale"
+    PACKAGE_CREDIT = "package_credit", "Package credit"
+
+
+class InvoiceLine(MoneyRow):
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    visit = models.ForeignKey(
+        InfusionVisit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    service_on = models.DateField()
+    service_key = models.CharField(max_length=30, choices=ServiceKey.choices)
+    code = models.CharField(max_length=10, blank=True)
+    description = models.CharField(max_length=200)
+    units = models.PositiveIntegerField()
+    unit_price = models.DecimalField(**MONEY)
+    gross_amount = models.DecimalField(**MONEY)
+    discount_kind = models.CharField(max_length=20, choices=DiscountKind.choices, blank=True)
+    discount_amount = models.DecimalField(**MONEY)
+    tax_amount = models.DecimalField(**MONEY)
+    total_amount = models.DecimalField(**MONEY)
+    diagnosis_codes = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["position"]
+        indexes = [models.Index(fields=["visit"], name="invoice_line_visit")]
+
+
+class InvoiceIssue(MoneyRow):
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="issue")
+    issued_on = models.DateField()
+    due_on = models.DateField()
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField()
+
+
+class InvoiceVoid(MoneyRow):
+    """Voids an invoice: its visits can be invoiced again; its payments stay until refunded."""
+
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="void")
+    reason = models.TextField()
+    voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    voided_at = models.DateTimeField()
+
+
+class PaymentMethod(models.TextChoices):
+    CARD_TERMINAL = "card_terminal", "Card (external terminal)"
+    CASH = "cash", "Cash"
+    CHEQUE = "cheque", "Cheque"
+    FINANCING = "financing", "Financing"
+
+
+class Payment(MoneyRow):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    number = models.CharField(max_length=30, unique=True)
+    method = models.CharField(max_length=20, choices=PaymentMethod.choices)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    reference = models.CharField(max_length=80, blank=True, help_text="Terminal slip, cheque or plan number.")
+    received_on = models.DateField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-received_on", "-pk"]
+
+
+class Refund(MoneyRow):
+    """Money returned against a payment: a new row, never a change to the payment."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(**MONEY)
+    reason = models.TextField()
+    refunded_on = models.DateField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+
+class PackageCredit(MoneyRow):
+    """A prepaid series (e.g. six infusions), sold on an invoice line and drawn down by attended infusions."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    price_item = models.ForeignKey(PriceItem, on_delete=models.PROTECT, related_name="+")
+    invoice_line = models.OneToOneField(InvoiceLine, on_delete=models.PROTECT, related_name="package")
+    sessions = models.PositiveSmallIntegerField()
+    price_paid_amount = models.DecimalField(**MONEY)
+    single_session_price = models.DecimalField(**MONEY)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+
+class PackageDraw(MoneyRow):
+    package = models.ForeignKey(PackageCredit, on_delete=models.PROTECT, related_name="draws")
+    invoice_line = models.OneToOneField(InvoiceLine, on_delete=models.PROTECT, related_name="package_draw")
+    drawn_at = models.DateTimeField()
+
+
+class PackageCancellation(MoneyRow):
+    package = models.OneToOneField(PackageCredit, on_delete=models.PROTECT, related_name="cancellation")
+    unused_sessions = models.PositiveSmallIntegerField()
+    refund_amount = models.DecimalField(**MONEY)
+    rule = models.CharField(max_length=20, choices=PackageRefundRule.choices)
+    reason = models.TextField()
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    cancelled_at = models.DateTimeField()
+
+
+APPEND_ONLY_MODELS = (  # the tables migration 0002 makes append-only
+    "BillingSettings",
+    "PriceItem",
+    "GoodFaithEstimate",
+    "EstimateLine",
+    "EstimateAcknowledgement",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceIssue",
+    "InvoiceVoid",
+    "Payment",
+    "Refund",
+    "PackageCredit",
+    "PackageDraw",
+    "PackageCancellation",
+)
