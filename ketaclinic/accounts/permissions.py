@@ -68,6 +68,15 @@ class Perm(StrEnum):
     # A bedside-monitor gateway (an integration account) posts device readings to its clinics' open visits;
     # the reading is a device's (no person), and the gateway reads nothing else.
     RECORD_DEVICE_VITALS = "infusions.record_device_vitals"
+    # billing: the clerk estimates, invoices and takes payments; the clinic admin keeps the price list and
+    # settings. Neither reads clinical notes: billing pages show codes, dates and money only.
+    VIEW_BILLING = "billing.view_billing"
+    MANAGE_PRICE_LIST = "billing.manage_price_list"
+    ISSUE_ESTIMATE = "billing.issue_estimate"
+    ISSUE_INVOICE = "billing.issue_invoice"
+    RECORD_PAYMENT = "billing.record_payment"
+    VOID_INVOICE = "billing.void_invoice"
+    VIEW_BILLING_REPORTS = "billing.view_reports"
 
 
 _CLINICAL_CARE = {
@@ -133,7 +142,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.BOOK_APPOINTMENT,
         }
     ),
-    Role.BILLING_CLERK: frozenset({Perm.VIEW_PATIENT}),
+    Role.BILLING_CLERK: frozenset(
+        {
+            Perm.VIEW_PATIENT,
+            Perm.VIEW_BILLING,
+            Perm.ISSUE_ESTIMATE,
+            Perm.ISSUE_INVOICE,
+            Perm.RECORD_PAYMENT,
+            Perm.VOID_INVOICE,
+            Perm.VIEW_BILLING_REPORTS,
+        }
+    ),
     # Only the custodian manages stock and resolves discrepancies (PROTOCOL.md section 7).
     Role.CUSTODIAN: frozenset(
         {
@@ -158,6 +177,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.VIEW_STOCK_REPORTS,
             Perm.VIEW_SCHEDULE,
             Perm.MANAGE_RESOURCES,
+            Perm.VIEW_BILLING,
+            Perm.MANAGE_PRICE_LIST,
+            Perm.VIEW_BILLING_REPORTS,
         }
     ),
     Role.PATIENT: frozenset({Perm.VIEW_OWN_RECORD}),

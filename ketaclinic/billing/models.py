@@ -14,8 +14,6 @@ from ketaclinic.infusions.models import InfusionVisit
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import PlanVersion, TreatmentPlan
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
-
 
 class MoneyRow(models.Model):
     """Every billing table: named by its kind and id in the admin and in error messages."""
@@ -38,8 +36,8 @@ class BillingSettings(MoneyRow):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     currency = models.CharField(max_length=3)
     tax_rate_percent = models.DecimalField(max_digits=5, decimal_places=2)
-    deposit_amount = models.DecimalField(**MONEY)
-    no_show_fee_amount = models.DecimalField(**MONEY)
+    deposit_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    no_show_fee_amount = models.DecimalField(max_digits=12, decimal_places=2)
     package_refund_rule = models.CharField(max_length=20, choices=PackageRefundRule.choices)
     payment_due_days = models.PositiveSmallIntegerField()
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -77,7 +75,7 @@ class PriceItem(MoneyRow):
     service_key = models.CharField(max_length=30, choices=ServiceKey.choices)
     code = models.CharField("CPT/HCPCS code", max_length=10, blank=True)
     name = models.CharField(max_length=150)
-    unit_price = models.DecimalField(**MONEY)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
     sessions = models.PositiveSmallIntegerField(default=1, help_text="Sessions a package covers.")
     taxable = models.BooleanField(default=False)
@@ -103,7 +101,7 @@ class GoodFaithEstimate(MoneyRow):
     plan_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="+")
     number = models.CharField(max_length=30, unique=True)
     currency = models.CharField(max_length=3)
-    total_amount = models.DecimalField(**MONEY)
+    total_amount = models.DecimalField(max_digits=12, decimal_places=2)
     # The provider and diagnoses as given on the estimate, so the document reads the same in six years.
     provider = models.JSONField()
     diagnoses = models.JSONField()
@@ -128,8 +126,8 @@ class EstimateLine(MoneyRow):
     code = models.CharField(max_length=10, blank=True)
     description = models.CharField(max_length=200)
     units = models.PositiveIntegerField()
-    unit_price = models.DecimalField(**MONEY)
-    amount = models.DecimalField(**MONEY)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
 
     class Meta:
         ordering = ["position"]
@@ -156,10 +154,10 @@ class Invoice(MoneyRow):
     estimate = models.ForeignKey(
         GoodFaithEstimate, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
     )
-    subtotal_amount = models.DecimalField(**MONEY)
-    discount_amount = models.DecimalField(**MONEY)
-    tax_amount = models.DecimalField(**MONEY)
-    total_amount = models.DecimalField(**MONEY)
+    subtotal_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    discount_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    tax_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    total_amount = models.DecimalField(max_digits=12, decimal_places=2)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
 
@@ -188,12 +186,12 @@ class InvoiceLine(MoneyRow):
     code = models.CharField(max_length=10, blank=True)
     description = models.CharField(max_length=200)
     units = models.PositiveIntegerField()
-    unit_price = models.DecimalField(**MONEY)
-    gross_amount = models.DecimalField(**MONEY)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    gross_amount = models.DecimalField(max_digits=12, decimal_places=2)
     discount_kind = models.CharField(max_length=20, choices=DiscountKind.choices, blank=True)
-    discount_amount = models.DecimalField(**MONEY)
-    tax_amount = models.DecimalField(**MONEY)
-    total_amount = models.DecimalField(**MONEY)
+    discount_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    tax_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    total_amount = models.DecimalField(max_digits=12, decimal_places=2)
     diagnosis_codes = models.JSONField(default=list)
 
     class Meta:
@@ -231,7 +229,7 @@ class Payment(MoneyRow):
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     number = models.CharField(max_length=30, unique=True)
     method = models.CharField(max_length=20, choices=PaymentMethod.choices)
-    amount = models.DecimalField(**MONEY)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
     reference = models.CharField(max_length=80, blank=True, help_text="Terminal slip, cheque or plan number.")
     received_on = models.DateField()
@@ -246,7 +244,7 @@ class Refund(MoneyRow):
     """Money returned against a payment: a new row, never a change to the payment."""
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
-    amount = models.DecimalField(**MONEY)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
     reason = models.TextField()
     refunded_on = models.DateField()
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -261,8 +259,8 @@ class PackageCredit(MoneyRow):
     price_item = models.ForeignKey(PriceItem, on_delete=models.PROTECT, related_name="+")
     invoice_line = models.OneToOneField(InvoiceLine, on_delete=models.PROTECT, related_name="package")
     sessions = models.PositiveSmallIntegerField()
-    price_paid_amount = models.DecimalField(**MONEY)
-    single_session_price = models.DecimalField(**MONEY)
+    price_paid_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    single_session_price = models.DecimalField(max_digits=12, decimal_places=2)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
 
@@ -276,7 +274,7 @@ class PackageDraw(MoneyRow):
 class PackageCancellation(MoneyRow):
     package = models.OneToOneField(PackageCredit, on_delete=models.PROTECT, related_name="cancellation")
     unused_sessions = models.PositiveSmallIntegerField()
-    refund_amount = models.DecimalField(**MONEY)
+    refund_amount = models.DecimalField(max_digits=12, decimal_places=2)
     rule = models.CharField(max_length=20, choices=PackageRefundRule.choices)
     reason = models.TextField()
     cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
