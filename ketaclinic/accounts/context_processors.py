@@ -21,6 +21,7 @@ STAFF_NAVIGATION: list[tuple[str, str, Perm | None]] = [
     ("Controlled drugs", "inventory:dashboard", Perm.VIEW_STOCK),
     ("Outcomes", "measures:outcomes", Perm.VIEW_OUTCOMES),
     ("Stock reports", "inventory:reports", Perm.VIEW_STOCK_REPORTS),
+    ("Billing", "billing:work", Perm.VIEW_BILLING),
     ("Protocol", "protocols:list", Perm.VIEW_PROTOCOL),
     ("Audit log", "audit:list", Perm.VIEW_AUDIT),
     ("Staff", "accounts:staff_list", Perm.MANAGE_STAFF),

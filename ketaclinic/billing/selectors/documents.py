@@ -57,6 +57,11 @@ class Superbill:
     currency: str
     issued_on: dt.date
 
+    @property
+    def rows(self) -> list[tuple[InvoiceLine, str]]:
+        """Each line with its diagnosis pointer letters."""
+        return [(line, self.pointers.get(line.pk, "")) for line in self.lines]
+
 
 LETTERS = "ABCDEFGHIJKL"  # CMS-1500 box 21 holds twelve diagnoses, A to L
 
