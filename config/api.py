@@ -68,6 +68,7 @@ def authentication_error(request: HttpRequest, error: AuthenticationError) -> Ht
 
 
 def register_routers() -> None:
+    from ketaclinic.billing.api import router as billing_router
     from ketaclinic.dosing.api import router as dosing_router
     from ketaclinic.infusions.api import router as infusions_router
     from ketaclinic.inventory.api import router as inventory_router
@@ -87,6 +88,7 @@ def register_routers() -> None:
     api.add_router("/inventory", inventory_router)
     api.add_router("/dosing", dosing_router)
     api.add_router("/infusions", infusions_router)
+    api.add_router("/billing", billing_router)
 
 
 register_routers()

@@ -11,6 +11,7 @@ from ketaclinic.accounts.models import User
 from ketaclinic.core import clock
 from ketaclinic.core.models import Clinic
 from ketaclinic.demo import (
+    billing_demo,
     data,
     dosing_demo,
     infusions_demo,
@@ -118,6 +119,7 @@ APP_LOADERS: list[tuple[str, Callable[..., int]]] = [
     ("inventory", inventory_demo.load),
     ("dose_orders", dosing_demo.load),
     ("infusions", infusions_demo.load),
+    ("billing", billing_demo.load),
 ]
 
 
