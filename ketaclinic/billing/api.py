@@ -5,6 +5,8 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.permissions import Perm
 from ketaclinic.billing import selectors, services
 from ketaclinic.billing.models import Payment
 from ketaclinic.billing.schemas import (
@@ -116,7 +118,7 @@ def proposed(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
 )
 def create_invoice(request: HttpRequest, patient_id: int, payload: InvoiceIn) -> Status[dict[str, Any]]:
     viewer = api_user(request)
-    patient = selectors.billing_patient(viewer=viewer, patient_id=patient_id)
+    patient = selectors.billing_patient(viewer=viewer, patient_id=patient_id, perm=Perm.ISSUE_INVOICE)
     invoice = services.create_invoice(
         by=viewer,
         patient=patient,
@@ -139,6 +141,7 @@ def invoice(request: HttpRequest, invoice_id: int) -> dict[str, Any]:
 @router.post("/invoices/{invoice_id}/issue", response=InvoiceOut, summary="Issue a draft invoice")
 def issue(request: HttpRequest, invoice_id: int) -> dict[str, Any]:
     viewer = api_user(request)
+    require(viewer, Perm.ISSUE_INVOICE)
     services.issue_invoice(
         by=viewer, invoice=selectors.invoice_detail(viewer=viewer, invoice_id=invoice_id).invoice
     )
@@ -149,6 +152,7 @@ def issue(request: HttpRequest, invoice_id: int) -> dict[str, Any]:
 @router.post("/invoices/{invoice_id}/payments", response={201: PaymentOut}, summary="Record a payment")
 def pay(request: HttpRequest, invoice_id: int, payload: PaymentIn) -> Status[Payment]:
     viewer = api_user(request)
+    require(viewer, Perm.RECORD_PAYMENT)
     found = selectors.invoice_detail(viewer=viewer, invoice_id=invoice_id).invoice
     payment = services.record_payment(by=viewer, invoice=found, **payload.model_dump())
     return Status(201, payment)

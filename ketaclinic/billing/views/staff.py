@@ -147,6 +147,8 @@ def estimate_new(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 def estimate_detail(request: HttpRequest, estimate_id: int) -> HttpResponse:
     viewer = actor(request)
+    if request.method == "POST":
+        require(viewer, Perm.ISSUE_ESTIMATE)
     estimate = selectors.estimate_for(viewer=viewer, estimate_id=estimate_id)
     form = AcknowledgeForm()
     status = 200
@@ -279,6 +281,7 @@ def _invoice(viewer: Any, invoice_id: int) -> Invoice:
 @login_required
 def invoice_issue(request: HttpRequest, invoice_id: int) -> HttpResponse:
     viewer = actor(request)
+    require(viewer, Perm.ISSUE_INVOICE)
     services.issue_invoice(by=viewer, invoice=_invoice(viewer, invoice_id))
     return redirect("billing:invoice", invoice_id)
 
