@@ -24,7 +24,7 @@ def extend_world(world: World) -> None:
     from ketaclinic.billing import services
     from ketaclinic.billing.models import GoodFaithEstimate, Invoice, PackageCredit, Payment, PriceItem
 
-    lena, clerk = world.patients["lena"], world.user("billing")
+    lena, clerk = world.patients["elena"], world.user("billing")
     main = world.main
     package_item = PriceItem.objects.filter(clinic=main, service_key="induction_series").latest("pk")
     issued = Invoice.objects.filter(patient=lena, issue__isnull=False).latest("pk")
