@@ -64,13 +64,17 @@ def billing_server_url() -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
+    # A busy shared machine can take a while to start the server: wait up to three minutes, then give up.
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
                 break
         except OSError:
-            time.sleep(0.2)
+            time.sleep(0.5)
+    else:
+        server.terminate()
+        raise RuntimeError("the billing test server did not start")
     yield f"http://127.0.0.1:{port}"
     server.terminate()
     server.wait(timeout=10)
