@@ -11,7 +11,7 @@ from ketaclinic.notes.rules import Section
 
 class NewNoteForm(forms.Form):
     template = forms.ModelChoiceField(queryset=NoteTemplate.objects.none(), empty_label=None)
-    encounter_kind = forms.ChoiceField(choices=EncounterKind.choices, label="Encounter")
+    encounter_kind = forms.ChoiceField(choices=EncounterKind.choices, label="Kind of encounter")
     encounter_on = forms.DateField(
         label="Date of the encounter", widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -166,6 +166,7 @@ def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
 def note_autosave(request: HttpRequest, note_id: int) -> HttpResponse:
     """htmx: saves the draft as it is typed; answers the small status line."""
     by = actor(request)
+    require(by, Perm.WRITE_NOTES)
     note = selectors.note_for(viewer=by, note_id=note_id)
     form = _draft_form(note, request.POST)
     if not form.is_valid():
@@ -173,6 +174,8 @@ def note_autosave(request: HttpRequest, note_id: int) -> HttpResponse:
     try:
         saved = services.save_draft(by=by, note=note, content=_content(form))
     except DomainError as error:
+        if error.field is None:
+            raise  # not the author, or signed meanwhile: the error's own status
         return render(request, "notes/_autosave.html", {"error": f"Not saved: {error.message}"})
     return render(
         request, "notes/_autosave.html", {"saved_at": saved.updated_at, "clinic": note.patient.clinic}
@@ -184,6 +187,7 @@ def note_autosave(request: HttpRequest, note_id: int) -> HttpResponse:
 def note_sign(request: HttpRequest, note_id: int) -> HttpResponse:
     """Saves what the form holds, then signs."""
     by = actor(request)
+    require(by, Perm.WRITE_NOTES)
     note = selectors.note_for(viewer=by, note_id=note_id)
     form = _draft_form(note, request.POST)
     sign_form = SignForm(request.POST, cosigners=selectors.cosigners_for(viewer=by, clinic_id=note.clinic_id))
@@ -207,6 +211,7 @@ def note_sign(request: HttpRequest, note_id: int) -> HttpResponse:
 @require_POST
 def note_addendum(request: HttpRequest, note_id: int) -> HttpResponse:
     by = actor(request)
+    require(by, Perm.WRITE_NOTES)
     note = selectors.note_for(viewer=by, note_id=note_id)
     form = AddendumForm(request.POST)
     if form.is_valid():
@@ -224,6 +229,7 @@ def note_addendum(request: HttpRequest, note_id: int) -> HttpResponse:
 @require_POST
 def note_cosign(request: HttpRequest, note_id: int) -> HttpResponse:
     by = actor(request)
+    require(by, Perm.COSIGN_NOTES)
     note = selectors.note_for(viewer=by, note_id=note_id)
     services.cosign_note(by=by, note=note)
     messages.success(request, "Note co-signed.")
@@ -234,6 +240,7 @@ def note_cosign(request: HttpRequest, note_id: int) -> HttpResponse:
 @require_POST
 def note_release(request: HttpRequest, note_id: int) -> HttpResponse:
     by = actor(request)
+    require(by, Perm.WRITE_PSYCHOTHERAPY_NOTES)
     note = selectors.note_for(viewer=by, note_id=note_id)
     form = ReleaseForm(request.POST)
     if form.is_valid():
