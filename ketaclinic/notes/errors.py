@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from ketaclinic.core.errors import DomainError
+from ketaclinic.core.errors import DomainError, PermissionDenied
 
 
 class NoteErrorCode(StrEnum):
@@ -27,3 +27,11 @@ class NoteError(DomainError):
 
 class NoteConflict(NoteError):
     status_code = 409
+
+
+class NoteForbidden(PermissionDenied):
+    """The person holds the permission but is not the one the note names (its author, its co-signer)."""
+
+    def __init__(self, code: NoteErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code

@@ -14,8 +14,8 @@ SIGNED = ids(note_id="notes_signed_id")
 TO_COSIGN = ids(note_id="notes_to_cosign_id")
 PRIVATE = ids(note_id="notes_private_id")
 # Holding the permission is not enough to change another person's draft: the author alone edits and signs.
-NOT_AUTHOR_FORM = {Role.CLINICIAN: 422, Role.NURSE: 422}
-NOT_AUTHOR = {Role.CLINICIAN: 400, Role.NURSE: 400}
+NOT_AUTHOR_FORM = {Role.CLINICIAN: 403, Role.NURSE: 403}
+NOT_AUTHOR = {Role.CLINICIAN: 403, Role.NURSE: 403}
 
 
 def _draft_form(world: World) -> dict[str, Any]:
@@ -57,7 +57,7 @@ ROUTES = {
     "notes:sign": [post(P.WRITE_NOTES, args=DRAFT, body=_draft_form, also_refused=NOT_AUTHOR_FORM)],
     "notes:addendum": [post(P.WRITE_NOTES, args=SIGNED, body=lambda w: {"text": "Phoned back."})],
     "notes:cosign": [
-        post(P.COSIGN_NOTES, args=TO_COSIGN, body=lambda w: {}, also_refused={Role.THERAPIST: 400})
+        post(P.COSIGN_NOTES, args=TO_COSIGN, body=lambda w: {}, also_refused={Role.THERAPIST: 403})
     ],
     # Kept apart: only its author sees it, so a clinician holding the permission finds nothing.
     "notes:release": [

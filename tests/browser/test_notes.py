@@ -87,6 +87,9 @@ def test_therapist_documents_an_integration_session_signs_and_adds_an_addendum(
     page.get_by_role("link", name="Chart timeline").click()
     expect(page.get_by_role("heading", name="Chart timeline")).to_be_visible()
     today = dt.date.today()
-    assert page.get_by_role("link", name=re.compile("Psychotherapy session note \\(KAP integration")).count() >= 1
+    assert (
+        page.get_by_role("link", name=re.compile("Psychotherapy session note \\(KAP integration")).count()
+        >= 1
+    )
     page.screenshot(path="var/notes-timeline.png", full_page=True)
     assert today.year > 2000

@@ -122,7 +122,7 @@ def patient_timeline(*, viewer: Actor, patient: Patient, only: list[str] | None 
                     local(order.prescribed_at),
                     order.prescribed_at,
                     f"Dose order {order.dose_mg.normalize():f} mg",
-                    order.get_status_display(),
+                    order.get_drug_display(),
                     reverse("dosing:patient_orders", args=[patient.pk]),
                 )
             )

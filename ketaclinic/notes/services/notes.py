@@ -16,7 +16,7 @@ from ketaclinic.core import clock
 from ketaclinic.core.errors import DomainError, ErrorCode, NotFound
 from ketaclinic.core.inputs import NOTE_MAX_CHARS, clean_reason, text_problem
 from ketaclinic.notes import rules
-from ketaclinic.notes.errors import NoteConflict, NoteError, NoteErrorCode
+from ketaclinic.notes.errors import NoteConflict, NoteError, NoteErrorCode, NoteForbidden
 from ketaclinic.notes.models import (
     EncounterKind,
     Modality,
@@ -90,7 +90,7 @@ def _text(value: str, *, field: str, limit: int = SECTION_MAX_CHARS) -> str:
 
 def _require_author(by: Actor, note: Note) -> None:
     if note.author_id != by.pk:
-        raise NoteError(NoteErrorCode.NOT_AUTHOR, "Only the note's author can do that.")
+        raise NoteForbidden(NoteErrorCode.NOT_AUTHOR, "Only the note's author can do that.")
 
 
 @transaction.atomic
@@ -224,7 +224,9 @@ def cosign_note(*, by: Actor, note: Note) -> NoteCosignature:
     if not note.is_signed or note.cosigner_id is None:
         raise NoteConflict(NoteErrorCode.NOT_SIGNED, "This note is not waiting for a co-signature.")
     if note.cosigner_id != by.pk:
-        raise NoteError(NoteErrorCode.COSIGNER_INVALID, "The author asked someone else to co-sign this note.")
+        raise NoteForbidden(
+            NoteErrorCode.COSIGNER_INVALID, "The author asked someone else to co-sign this note."
+        )
     if NoteCosignature.objects.filter(note=note).exists():
         raise NoteConflict(NoteErrorCode.ALREADY_COSIGNED, "The note is already co-signed.")
     row = NoteCosignature.objects.create(note=note, cosigned_by=by, cosigned_at=clock.now())

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core import clock
-from ketaclinic.core.errors import DomainError
+from ketaclinic.core.errors import DomainError, PermissionDenied
 from ketaclinic.core.forms import field_error
 from ketaclinic.notes.forms import AddendumForm, DraftForm, NewNoteForm, ReleaseForm, SearchForm, SignForm
 from ketaclinic.notes.models import Note, NoteKind
@@ -153,6 +153,8 @@ def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.save_draft(by=by, note=note, content=_content(form))
+        except PermissionDenied:
+            raise
         except DomainError as error:
             field_error(form, error)
         else:
@@ -195,6 +197,8 @@ def note_sign(request: HttpRequest, note_id: int) -> HttpResponse:
         try:
             services.save_draft(by=by, note=note, content=_content(form))
             services.sign_note(by=by, note=note, cosigner=sign_form.cleaned_data["cosigner"])
+        except PermissionDenied:
+            raise
         except DomainError as error:
             field_error(form, error)
             if error.field == "cosigner":
