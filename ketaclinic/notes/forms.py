@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from ketaclinic.accounts.models import User
 from ketaclinic.core.validators import validate_text
 from ketaclinic.notes.models import EncounterKind, Modality, NoteKind, NoteTemplate, RiskLevel
 from ketaclinic.notes.rules import Section
@@ -71,8 +72,8 @@ class DraftForm(forms.Form):
 
 
 class SignForm(forms.Form):
-    cosigner = forms.ModelChoiceField(
-        queryset=None,
+    cosigner: forms.ModelChoiceField[User] = forms.ModelChoiceField(
+        queryset=User.objects.none(),
         required=False,
         label="Co-signature by (for a supervisee's note)",
         empty_label="No co-signature needed",
@@ -80,8 +81,6 @@ class SignForm(forms.Form):
 
     def __init__(self, *args: Any, cosigners: list[Any], **kw: Any) -> None:
         super().__init__(*args, **kw)
-        from ketaclinic.accounts.models import User
-
         field = self.fields["cosigner"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = User.objects.filter(pk__in=[person.pk for person in cosigners])
