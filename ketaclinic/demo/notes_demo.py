@@ -1,13 +1,27 @@
 """Demo clinical documentation, made through the services: the therapist Jamie Ortiz on the care team of the
 main clinic's patients; Lena's signed KAP preparation note with an addendum, a psychotherapy note kept apart,
-and Dr Chen's draft follow-up note. Idempotent: a second call makes nothing."""
+Dr Chen's draft follow-up note, her release authorisation for her referring physician and a draft
+consultation summary to that physician. Idempotent: a second call makes nothing."""
 
 import datetime as dt
 
 from ketaclinic.accounts.models import User
 from ketaclinic.core import clock
 from ketaclinic.core.models import Clinic
-from ketaclinic.notes.models import EncounterKind, Modality, Note, NoteKind, NoteTemplate, RiskLevel
+from ketaclinic.notes.models import (
+    AuthorisationScope,
+    AuthorisationSigner,
+    EncounterKind,
+    Letter,
+    LetterKind,
+    Modality,
+    Note,
+    NoteKind,
+    NoteTemplate,
+    RiskLevel,
+)
+from ketaclinic.notes.selectors.letters import letter_facts
+from ketaclinic.notes.services import letters as letter_services
 from ketaclinic.notes.services import notes as note_services
 from ketaclinic.patients import services as patient_services
 from ketaclinic.patients.models import CareTeamMember, Patient
@@ -105,9 +119,36 @@ def _lena_notes(staff: dict[str, User], lena: Patient) -> int:
     return 3
 
 
+def _lena_letters(staff: dict[str, User], lena: Patient) -> int:
+    drchen = staff["drchen"]
+    today = clock.today_in(lena.clinic.time_zone)
+    letter_services.record_authorisation(
+        by=staff["frontdesk"],
+        patient=lena,
+        recipient="Dr. Ruth Klein, Lakeview Family Practice",
+        scope=AuthorisationScope.LETTERS,
+        purpose="Continuity of care with her referring physician",
+        signed_by=AuthorisationSigner.PATIENT,
+        signer_name="Elena Marsh",
+        signed_on=today - dt.timedelta(days=30),
+        expires_on=today + dt.timedelta(days=335),
+    )
+    letter_services.draft_letter(
+        by=drchen,
+        patient=lena,
+        kind=LetterKind.CONSULTATION_SUMMARY,
+        recipient_name="Dr. Ruth Klein, Lakeview Family Practice",
+        recipient_address="22 Lakeview Road, Burlington VT 05401",
+        facts=letter_facts(viewer=drchen, patient=lena),
+    )
+    return 2
+
+
 def load(*, staff: dict[str, User], clinics: dict[str, Clinic], patients: dict[str, Patient]) -> int:
     """Create what is missing of the notes demo; returns how many rows were made."""
     made = _care_team(staff, patients)
     if not Note.objects.filter(patient=patients["lena"]).exists():
         made += _lena_notes(staff, patients["lena"])
+    if not Letter.objects.filter(patient=patients["lena"]).exists():
+        made += _lena_letters(staff, patients["lena"])
     return made

@@ -5,8 +5,20 @@ from typing import Any
 from django import forms
 
 from ketaclinic.accounts.models import User
-from ketaclinic.core.validators import validate_text
-from ketaclinic.notes.models import EncounterKind, Modality, NoteKind, NoteTemplate, RiskLevel
+from ketaclinic.core.validators import validate_record_date, validate_text
+from ketaclinic.notes.models import (
+    AuthorisationScope,
+    AuthorisationSigner,
+    DispatchMethod,
+    DocumentType,
+    EncounterKind,
+    LetterKind,
+    Modality,
+    NoteKind,
+    NoteTemplate,
+    ReleaseAuthorisation,
+    RiskLevel,
+)
 from ketaclinic.notes.rules import Section
 
 
@@ -103,3 +115,76 @@ class ReleaseForm(forms.Form):
 
 class SearchForm(forms.Form):
     q = forms.CharField(label="Search notes", max_length=200, required=False, validators=[validate_text])
+
+
+class NewLetterForm(forms.Form):
+    kind = forms.ChoiceField(choices=LetterKind.choices, label="Letter")
+    recipient_name = forms.CharField(
+        label="To", max_length=200, validators=[validate_text], help_text="Name and practice."
+    )
+    recipient_address = forms.CharField(
+        label="Address",
+        required=False,
+        max_length=1000,
+        validators=[validate_text],
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class LetterForm(forms.Form):
+    recipient_name = forms.CharField(label="To", max_length=200, validators=[validate_text])
+    recipient_address = forms.CharField(
+        label="Address",
+        required=False,
+        max_length=1000,
+        validators=[validate_text],
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    subject = forms.CharField(max_length=200, validators=[validate_text])
+    body = forms.CharField(
+        max_length=20_000, validators=[validate_text], widget=forms.Textarea(attrs={"rows": 14})
+    )
+    include_outcome_graph = forms.BooleanField(label="Attach the outcome graph", required=False)
+
+
+class SendForm(forms.Form):
+    sent_to = forms.CharField(label="Sent to", max_length=200, validators=[validate_text])
+    method = forms.ChoiceField(choices=DispatchMethod.choices, label="How")
+    authorisation = forms.ModelChoiceField(
+        queryset=ReleaseAuthorisation.objects.none(),
+        required=False,
+        label="Under the patient's authorisation",
+        empty_label="None (handed to the patient)",
+    )
+
+    def __init__(self, *args: Any, authorisations: list[ReleaseAuthorisation], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        field = self.fields["authorisation"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = ReleaseAuthorisation.objects.filter(pk__in=[row.pk for row in authorisations])
+
+
+class AuthorisationForm(forms.Form):
+    recipient = forms.CharField(max_length=200, validators=[validate_text], help_text="Name and practice.")
+    scope = forms.ChoiceField(choices=AuthorisationScope.choices, label="Covers")
+    purpose = forms.CharField(max_length=200, required=False, validators=[validate_text])
+    signed_by = forms.ChoiceField(choices=AuthorisationSigner.choices, label="Signed by")
+    signer_name = forms.CharField(max_length=150, validators=[validate_text], label="Signer's name")
+    signed_on = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_record_date]
+    )
+    expires_on = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_record_date]
+    )
+
+
+class DocumentForm(forms.Form):
+    file = forms.FileField(help_text="PDF, JPEG, PNG or TIFF, at most 20 MB.")
+    document_type = forms.ChoiceField(choices=DocumentType.choices, label="Type")
+    document_date = forms.DateField(
+        label="Date of the document",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_record_date],
+    )
+    source = forms.CharField(max_length=200, validators=[validate_text], help_text="Who sent it.")
+    title = forms.CharField(max_length=200, validators=[validate_text])

@@ -138,3 +138,131 @@ class NoteRelease(models.Model):
 
     def __str__(self) -> str:
         return f"Release of note {self.note_id}"
+
+
+class AuthorisationSigner(models.TextChoices):
+    PATIENT = "patient", "The patient"
+    GUARDIAN = "guardian", "Parent, guardian or legal representative"
+
+
+class AuthorisationScope(models.TextChoices):
+    LETTERS = "letters", "Letters and summaries"
+    RECORD = "record", "Letters, summaries, progress notes and outside records"
+
+
+class ReleaseAuthorisation(models.Model):
+    """The patient's (or guardian's) written authorisation to release information to a named recipient,
+    with its scope and expiry. Append-only."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="release_authorisations")
+    recipient = models.CharField(max_length=200, help_text="Who may receive it: name and practice.")
+    scope = models.CharField(max_length=20, choices=AuthorisationScope.choices)
+    purpose = models.CharField(max_length=200, blank=True)
+    signed_by = models.CharField(max_length=20, choices=AuthorisationSigner.choices)
+    signer_name = models.CharField(max_length=150)
+    signed_on = models.DateField()
+    expires_on = models.DateField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-signed_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} until {self.expires_on:%Y-%m-%d}"
+
+
+class LetterKind(models.TextChoices):
+    CONSULTATION_SUMMARY = "consultation_summary", "Consultation summary"
+    ELIGIBILITY_DECISION = "eligibility_decision", "Eligibility decision"
+    SERIES_SUMMARY = "series_summary", "Series summary"
+    DISCHARGE = "discharge", "Discharge from the programme"
+
+
+class Letter(models.Model):
+    """A letter built from the record, edited while a draft, locked by the database once signed."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="letters")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=30, choices=LetterKind.choices)
+    recipient_name = models.CharField(max_length=200)
+    recipient_address = models.TextField(blank=True)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    include_outcome_graph = models.BooleanField(default=False)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient_name}"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+
+class DispatchMethod(models.TextChoices):
+    POST = "post", "Post"
+    FAX = "fax", "Fax"
+    SECURE_EMAIL = "secure_email", "Secure e-mail"
+    HANDED = "handed", "Handed to the patient"
+
+
+class LetterDispatch(models.Model):
+    """What was sent to whom, how, when and under which authorisation (with the sent PDF's SHA-256)."""
+
+    letter = models.ForeignKey(Letter, on_delete=models.PROTECT, related_name="dispatches")
+    sent_to = models.CharField(max_length=200)
+    method = models.CharField(max_length=20, choices=DispatchMethod.choices)
+    authorisation = models.ForeignKey(
+        ReleaseAuthorisation, null=True, blank=True, on_delete=models.PROTECT, related_name="dispatches"
+    )
+    pdf_sha256 = models.CharField(max_length=64)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["sent_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Letter {self.letter_id} sent to {self.sent_to}"
+
+
+class DocumentType(models.TextChoices):
+    OUTSIDE_PSYCHIATRIC = "outside_psychiatric", "Outside psychiatric record"
+    DISCHARGE_SUMMARY = "discharge_summary", "Hospital discharge summary"
+    LAB_RESULT = "lab_result", "Laboratory result"
+    ECG = "ecg", "ECG"
+    IMAGING = "imaging", "Imaging report"
+    REFERRAL = "referral", "Referral letter"
+    OTHER = "other", "Other"
+
+
+class OutsideDocument(models.Model):
+    """A document from outside, stored as a file outside the database (settings.KETACLINIC_DOCUMENTS_DIR,
+    named by its id-free random storage name); the row keeps its SHA-256, real type and size. Append-only."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="outside_documents")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    document_type = models.CharField(max_length=30, choices=DocumentType.choices)
+    document_date = models.DateField()
+    source = models.CharField(max_length=200)
+    title = models.CharField(max_length=200)
+    original_name = models.CharField(max_length=255)
+    media_type = models.CharField(max_length=50)
+    size_bytes = models.PositiveIntegerField()
+    content_sha256 = models.CharField(max_length=64)
+    storage_name = models.CharField(max_length=100, unique=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-document_date", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title

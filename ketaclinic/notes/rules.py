@@ -93,3 +93,111 @@ def parse_themes(raw: str) -> list[str]:
             seen.add(theme.lower())
             themes.append(theme)
     return themes
+
+
+# Outside records: what may be filed, by the file's real type (its first bytes), never its name.
+DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
+DOCUMENT_MEDIA_TYPES: frozenset[str] = frozenset({"application/pdf", "image/jpeg", "image/png", "image/tiff"})
+# Names in a PDF that run something when it is opened: such a file is refused rather than stored.
+_PDF_ACTIVE_CONTENT = (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/OpenAction")
+
+
+def document_problem(*, media_type: str | None, size_bytes: int, content: bytes) -> str | None:
+    """Why an uploaded file cannot be filed, or None: empty, too large, not a PDF or image by its content,
+    or a PDF carrying active content (scripts, launch actions, embedded files)."""
+    if size_bytes == 0:
+        return "The file is empty."
+    if size_bytes > DOCUMENT_MAX_BYTES:
+        return f"The file is larger than {DOCUMENT_MAX_BYTES // (1024 * 1024)} MB."
+    if media_type not in DOCUMENT_MEDIA_TYPES:
+        return "Only PDF, JPEG, PNG and TIFF files are filed (judged by the file's content, not its name)."
+    if media_type == "application/pdf" and any(marker in content for marker in _PDF_ACTIVE_CONTENT):
+        return "The PDF carries active content (scripts or embedded files) and is refused."
+    return None
+
+
+@dataclass(frozen=True)
+class ScaleSummary:
+    short_name: str
+    baseline: str
+    latest: str
+    percent_change: str | None
+
+
+@dataclass(frozen=True)
+class LetterFacts:
+    """What a letter's first draft is built from, read from the record."""
+
+    patient_name: str
+    date_of_birth: str
+    clinic_name: str
+    author_name: str
+    eligibility: str | None
+    eligibility_reasons: str
+    eligibility_conditions: str
+    infusion_count: int
+    first_infusion: str | None
+    last_infusion: str | None
+    scales: tuple[ScaleSummary, ...]
+
+
+def _scales_paragraph(facts: LetterFacts) -> str:
+    if not facts.scales:
+        return "No validated scales have been recorded yet."
+    lines = []
+    for scale in facts.scales:
+        change = f" ({scale.percent_change}% from baseline)" if scale.percent_change is not None else ""
+        lines.append(f"{scale.short_name}: baseline {scale.baseline}, latest {scale.latest}{change}.")
+    return " ".join(lines)
+
+
+def letter_draft(kind: str, facts: LetterFacts) -> tuple[str, str]:
+    """The subject and body of a new letter of `kind`, written from the record's facts; the author edits it
+    before signing."""
+    who = f"{facts.patient_name} (born {facts.date_of_birth})"
+    decision = (
+        f"The signed eligibility decision is: {facts.eligibility}."
+        + (f" Reasons: {facts.eligibility_reasons}" if facts.eligibility_reasons else "")
+        + (f" Conditions: {facts.eligibility_conditions}" if facts.eligibility_conditions else "")
+        if facts.eligibility
+        else "No eligibility decision has been signed yet."
+    )
+    series = (
+        f"{facts.infusion_count} infusion(s) were given "
+        f"between {facts.first_infusion} and {facts.last_infusion}."
+        if facts.infusion_count
+        else "No infusions have been given yet."
+    )
+    closing = f"With kind regards,\n{facts.author_name}\n{facts.clinic_name}"
+    if kind == "consultation_summary":
+        subject = f"Consultation summary: {who}"
+        body = (
+            f"Thank you for referring {facts.patient_name}, whom we assessed for ketamine infusion "
+            f"therapy at {facts.clinic_name}.\n\n{decision}\n\n{_scales_paragraph(facts)}\n\n{closing}"
+        )
+    elif kind == "eligibility_decision":
+        subject = f"Eligibility for ketamine infusion therapy: {who}"
+        body = f"We write to tell you our decision about {facts.patient_name}.\n\n{decision}\n\n{closing}"
+    elif kind == "series_summary":
+        subject = f"Summary of the infusion series: {who}"
+        body = (
+            f"{facts.patient_name} has completed an infusion series at {facts.clinic_name}."
+            f"\n\n{series}\n\n"
+            f"Outcomes on the validated scales: {_scales_paragraph(facts)} The outcome graph is attached."
+            f"\n\n{closing}"
+        )
+    else:
+        subject = f"Discharge from the ketamine programme: {who}"
+        body = (
+            f"{facts.patient_name} is discharged from our ketamine programme.\n\n{series}\n\n"
+            f"{_scales_paragraph(facts)}\n\nWe would be grateful if you would resume their care.\n\n{closing}"
+        )
+    return subject, body
+
+
+def authorisation_covers(*, scope: str, signed_on: str, expires_on: str, today: str, letter: bool) -> bool:
+    """Whether an authorisation allows a release today: signed, not expired (ISO dates compare as text) and
+    its scope covering a letter (both scopes do) or more of the record (only the record scope)."""
+    if not signed_on <= today <= expires_on:
+        return False
+    return letter or scope == "record"

@@ -97,6 +97,8 @@ CARE_LINKS: list[tuple[str, str, Perm]] = [
     ("Infusion visits", "infusions:patient_visits", Perm.VIEW_INFUSION),
     ("Notes", "notes:patient", Perm.VIEW_NOTES),
     ("Chart timeline", "notes:timeline", Perm.VIEW_NOTES),
+    ("Letters", "notes:letters", Perm.VIEW_NOTES),
+    ("Outside records", "notes:documents", Perm.FILE_DOCUMENTS),
 ]
 
 

@@ -42,7 +42,66 @@ def _new_note(world: World) -> dict[str, Any]:
     }
 
 
+def _document(world: World) -> dict[str, Any]:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return {
+        "file": SimpleUploadedFile("ecg.png", PNG),
+        "document_type": "ecg",
+        "document_date": world.ids["notes_today"].isoformat(),
+        "source": "Cardiology",
+        "title": "ECG",
+    }
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+AUTHORISATION = {
+    "recipient": "Dr Lee Park",
+    "scope": "letters",
+    "purpose": "Continuity of care",
+    "signed_by": "patient",
+    "signer_name": "Elena Marsh",
+    "signed_on": "2026-01-05",
+    "expires_on": "2099-01-05",
+}
+
 ROUTES = {
+    "notes:letters": [get(P.VIEW_NOTES, args=PATIENT)],
+    "notes:letter_new": [
+        post(
+            P.SEND_LETTERS,
+            args=PATIENT,
+            body=lambda w: {
+                "kind": "series_summary",
+                "recipient_name": "Dr Lee Park",
+                "recipient_address": "",
+            },
+        )
+    ],
+    "notes:authorisation_new": [
+        post(P.RECORD_RELEASE_AUTHORISATION, args=PATIENT, body=lambda w: AUTHORISATION)
+    ],
+    "notes:documents": [
+        get(P.VIEW_NOTES, P.FILE_DOCUMENTS, args=PATIENT),
+        post(P.FILE_DOCUMENTS, args=PATIENT, body=_document),
+    ],
+    "notes:document": [get(P.VIEW_NOTES, args=ids(document_id="notes_document_id"))],
+    "notes:letter": [
+        get(P.VIEW_NOTES, args=ids(letter_id="notes_signed_letter_id")),
+        post(
+            P.SEND_LETTERS,
+            args=ids(letter_id="notes_draft_letter_id"),
+            body=lambda w: {"recipient_name": "Dr Park", "subject": "Summary", "body": "Dear Dr Park,"},
+        ),
+    ],
+    "notes:letter_pdf": [get(P.VIEW_NOTES, args=ids(letter_id="notes_signed_letter_id"))],
+    "notes:letter_send": [
+        post(
+            P.SEND_LETTERS,
+            args=ids(letter_id="notes_signed_letter_id"),
+            body=lambda w: {"sent_to": "Elena Marsh", "method": "handed", "authorisation": ""},
+        )
+    ],
     "notes:search": [get(P.VIEW_NOTES, scoped=False, query=lambda w: {"q": "grief"})],
     "notes:patient": [get(P.VIEW_NOTES, args=PATIENT)],
     "notes:timeline": [get(P.VIEW_NOTES, args=PATIENT)],
@@ -144,6 +203,29 @@ def extend_world(world: World) -> None:
         services.save_draft(by=therapist, note=row, content=content)
         return services.sign_note(by=therapist, note=row, cosigner=cosigner)
 
+    from ketaclinic.notes.selectors.letters import letter_facts
+    from ketaclinic.notes.services import documents, letters
+
+    def letter() -> Any:
+        return letters.draft_letter(
+            by=drchen,
+            patient=lena,
+            kind="series_summary",
+            recipient_name="Dr Lee Park",
+            recipient_address="",
+            facts=letter_facts(viewer=drchen, patient=lena),
+        )
+
+    document = documents.file_document(
+        by=world.user("nurse"),
+        patient=lena,
+        content=PNG,
+        original_name="ecg.png",
+        document_type="ecg",
+        document_date=today,
+        source="Cardiology",
+        title="ECG",
+    )
     complete = note()
     services.save_draft(by=therapist, note=complete, content=content)
     world.ids.update(
@@ -155,5 +237,8 @@ def extend_world(world: World) -> None:
             "notes_signed_id": signed().pk,
             "notes_to_cosign_id": signed(cosigner=drchen).pk,
             "notes_private_id": signed("psychotherapy").pk,
+            "notes_draft_letter_id": letter().pk,
+            "notes_signed_letter_id": letters.sign_letter(by=drchen, letter=letter()).pk,
+            "notes_document_id": document.pk,
         }
     )

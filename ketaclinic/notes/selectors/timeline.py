@@ -1,6 +1,6 @@
 """The chart timeline: one chronological view of a patient's encounters, notes, scales, eligibility
-decisions, dose orders and infusions. One query per kind of entry, whatever the length of the history (a
-test pins it); each kind appears only for viewers whose role reads it."""
+decisions, dose orders, infusions, letters and outside records. One query per kind of entry, whatever the
+length of the history (a test pins it); each kind appears only for viewers whose role reads it."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -13,6 +13,7 @@ from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.dosing.models import DoseOrder
 from ketaclinic.infusions.models import InfusionVisit
 from ketaclinic.measures.models import Administration
+from ketaclinic.notes.models import Letter, OutsideDocument
 from ketaclinic.notes.selectors.notes import visible_notes
 from ketaclinic.patients.models import Patient
 from ketaclinic.scheduling.models import Appointment
@@ -26,6 +27,8 @@ KINDS: dict[str, tuple[str, Perm]] = {
     "decision": ("Eligibility", Perm.VIEW_ASSESSMENT),
     "order": ("Dose orders", Perm.VIEW_DOSE_ORDER),
     "infusion": ("Infusions", Perm.VIEW_INFUSION),
+    "letter": ("Letters", Perm.VIEW_NOTES),
+    "document": ("Outside records", Perm.VIEW_NOTES),
 }
 
 
@@ -136,6 +139,30 @@ def patient_timeline(*, viewer: Actor, patient: Patient, only: list[str] | None 
                     f"Infusion visit, {visit.planned_dose_mg.normalize():f} mg planned",
                     f"{visit.planned_duration_min} min",
                     reverse("infusions:patient_visits", args=[patient.pk]),
+                )
+            )
+    if "letter" in shown:
+        for letter in Letter.objects.filter(patient=patient):
+            entries.append(
+                Entry(
+                    "letter",
+                    local(letter.created_at),
+                    letter.signed_at or letter.created_at,
+                    f"{letter.get_kind_display()} to {letter.recipient_name}",
+                    "Signed" if letter.is_signed else "Draft",
+                    reverse("notes:letter", args=[letter.pk]),
+                )
+            )
+    if "document" in shown:
+        for document in OutsideDocument.objects.filter(patient=patient):
+            entries.append(
+                Entry(
+                    "document",
+                    document.document_date,
+                    None,
+                    f"{document.get_document_type_display()}: {document.title}",
+                    f"From {document.source}",
+                    reverse("notes:document", args=[document.pk]),
                 )
             )
     epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
