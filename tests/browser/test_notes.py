@@ -1,10 +1,12 @@
 """A therapist documents Lena's integration session from a template, signs it (the note locks) and adds an
-addendum; the note then shows on her chart timeline."""
+addendum; the note then shows on her chart timeline. A clinician sends a series-summary letter as PDF."""
 
-import datetime as dt
 import re
+import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django_otp.oath import totp
@@ -86,10 +88,42 @@ def test_therapist_documents_an_integration_session_signs_and_adds_an_addendum(
     page.get_by_role("link", name="All notes").click()
     page.get_by_role("link", name="Chart timeline").click()
     expect(page.get_by_role("heading", name="Chart timeline")).to_be_visible()
-    today = dt.date.today()
-    assert (
-        page.get_by_role("link", name=re.compile("Psychotherapy session note \\(KAP integration")).count()
-        >= 1
-    )
+    note_link = page.get_by_role("link", name=re.compile(r"Psychotherapy session note \(KAP integration"))
+    expect(note_link.first).to_be_visible()
     page.screenshot(path="var/notes-timeline.png", full_page=True)
-    assert today.year > 2000
+
+
+@pytest.mark.usefixtures("fresh_totp_window_afterwards")
+def test_clinician_sends_a_series_summary_letter_as_pdf(page: Page, live_server_url: str) -> None:
+    page.set_viewport_size({"width": 1180, "height": 820})
+    sign_in(page, live_server_url, "drchen")
+    page.goto(f"{live_server_url}/patients/")
+    page.get_by_role("searchbox", name="Find a patient").fill("marsh")
+    page.locator("#results").get_by_role("link", name=re.compile("Marsh")).click()
+    page.get_by_role("link", name="Letters", exact=True).click()
+    expect(page.get_by_role("heading", name="Letters and releases")).to_be_visible()
+    page.get_by_label("Letter", exact=True).select_option(label="Series summary")
+    page.get_by_label("To", exact=True).fill("Dr. Ruth Klein, Lakeview Family Practice")
+    page.get_by_role("button", name="Draft the letter").click()
+    expect(page.get_by_label("Subject")).to_have_value(
+        re.compile("Summary of the infusion series: Elena Marsh")
+    )
+    page.get_by_role("button", name="Sign the letter").click()
+    expect(page.get_by_text("Letter signed.")).to_be_visible()
+    page.screenshot(path="var/notes-letter.png", full_page=True)
+
+    href = page.get_by_role("link", name="Open the PDF").get_attribute("href") or ""
+    response = page.request.get(f"{live_server_url}{href}")
+    assert response.headers["content-type"] == "application/pdf"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "letter.pdf"
+        path.write_bytes(response.body())
+        text = subprocess.run(["/usr/bin/pdftotext", str(path), "-"], capture_output=True, check=True).stdout
+    assert b"Summary of the infusion series: Elena Marsh" in text
+    assert b"Electronically signed by" in text
+
+    page.get_by_label("How").select_option(label="Fax")
+    page.get_by_label("Under the patient's authorisation").select_option(index=1)
+    page.get_by_role("button", name="Record as sent").click()
+    expect(page.get_by_text("Recorded as sent to Dr. Ruth Klein, Lakeview Family Practice.")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Fax · .* under the authorisation signed"))).to_be_visible()
