@@ -101,7 +101,7 @@ def patient_timeline(*, viewer: Actor, patient: Patient, only: list[str] | None 
                     "scale",
                     local(row.administered_at),
                     row.administered_at,
-                    f"{row.instrument.name} {row.total.normalize():f}",
+                    f"{row.instrument.short_name} score {row.total.normalize():f}",
                     "Scale",
                     reverse("measures:patient", args=[patient.pk]),
                 )
