@@ -73,6 +73,7 @@ def register_routers() -> None:
     from ketaclinic.infusions.api import router as infusions_router
     from ketaclinic.inventory.api import router as inventory_router
     from ketaclinic.measures.api import router as measures_router
+    from ketaclinic.notes.api import router as notes_router
     from ketaclinic.patients.api import router as patients_router
     from ketaclinic.plans.api import router as plans_router
     from ketaclinic.protocols.api import router as protocols_router
@@ -89,6 +90,7 @@ def register_routers() -> None:
     api.add_router("/dosing", dosing_router)
     api.add_router("/infusions", infusions_router)
     api.add_router("/billing", billing_router)
+    api.add_router("/notes", notes_router)
 
 
 register_routers()

@@ -35,6 +35,7 @@ def build_urlpatterns(*, django_admin: bool) -> list[Any]:
         path("inventory/", include("ketaclinic.inventory.urls")),
         path("dosing/", include("ketaclinic.dosing.urls")),
         path("infusions/", include("ketaclinic.infusions.urls")),
+        path("notes/", include("ketaclinic.notes.urls")),
         path("analytics/", include("ketaclinic.analytics.urls")),
         path("billing/", include("ketaclinic.billing.urls")),
         path("api/", api.urls),

@@ -133,6 +133,8 @@ KETACLINIC_CHAIN_KEY = _chain_key()
 # Signed daily checkpoints of the chains' heads, outside the database: put it on storage the database's
 # administrators cannot rewrite (docs/deployment.md).
 KETACLINIC_CHECKPOINT_DIR = Path(os.environ.get("KETACLINIC_CHECKPOINT_DIR", VAR_DIR / "checkpoints"))
+# Outside records (PDFs, images) uploaded to patients' charts: files outside the database, named at random.
+KETACLINIC_DOCUMENTS_DIR = Path(os.environ.get("KETACLINIC_DOCUMENTS_DIR", VAR_DIR / "documents"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

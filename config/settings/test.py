@@ -11,6 +11,7 @@ KETACLINIC_CHAIN_KEY = "test-chain-key-0123456789abcdefghijklmnopqrstuvwxyz"
 # No checkpoints unless a test writes them (into its own tmp_path): never the developer's var/checkpoints,
 # whose files are signed with the development key.
 KETACLINIC_CHECKPOINT_DIR = Path(tempfile.gettempdir()) / f"ketaclinic-test-checkpoints-{os.getpid()}"
+KETACLINIC_DOCUMENTS_DIR = Path(tempfile.gettempdir()) / f"ketaclinic-test-documents-{os.getpid()}"
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

@@ -77,6 +77,15 @@ class Perm(StrEnum):
     RECORD_PAYMENT = "billing.record_payment"
     VOID_INVOICE = "billing.void_invoice"
     VIEW_BILLING_REPORTS = "billing.view_reports"
+    # notes: encounter notes, psychotherapy notes (HIPAA: kept apart, read by their author until released),
+    # co-signature, letters, releases of information, outside records and the chart timeline
+    VIEW_NOTES = "notes.view_notes"
+    WRITE_NOTES = "notes.write_notes"
+    WRITE_PSYCHOTHERAPY_NOTES = "notes.write_psychotherapy_notes"
+    COSIGN_NOTES = "notes.cosign_notes"
+    SEND_LETTERS = "notes.send_letters"
+    RECORD_RELEASE_AUTHORISATION = "notes.record_release_authorisation"
+    FILE_DOCUMENTS = "notes.file_documents"
 
 
 _CLINICAL_CARE = {
@@ -124,10 +133,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.SIGN_PLAN,
             Perm.SIGN_VISIT_AS_CLINICIAN,
             Perm.REVIEW_ADVERSE_EVENTS,
+            Perm.VIEW_NOTES,
+            Perm.WRITE_NOTES,
+            Perm.WRITE_PSYCHOTHERAPY_NOTES,
+            Perm.COSIGN_NOTES,
+            Perm.SEND_LETTERS,
+            Perm.RECORD_RELEASE_AUTHORISATION,
+            Perm.FILE_DOCUMENTS,
         }
     ),
     # Nurses draw, waste and count controlled drugs; they neither prescribe nor override hard stops.
-    Role.NURSE: frozenset(_CLINICAL_CARE | _CHAIRSIDE | {Perm.DRAW_STOCK, Perm.COUNT_STOCK}),
+    Role.NURSE: frozenset(
+        _CLINICAL_CARE
+        | _CHAIRSIDE
+        | {Perm.DRAW_STOCK, Perm.COUNT_STOCK, Perm.VIEW_NOTES, Perm.WRITE_NOTES, Perm.FILE_DOCUMENTS}
+    ),
     Role.FRONT_DESK: frozenset(
         {
             Perm.VIEW_PATIENT,
@@ -140,6 +160,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.VIEW_PLAN,
             Perm.VIEW_SCHEDULE,
             Perm.BOOK_APPOINTMENT,
+            Perm.RECORD_RELEASE_AUTHORISATION,
+            Perm.FILE_DOCUMENTS,
         }
     ),
     Role.BILLING_CLERK: frozenset(
@@ -180,6 +202,23 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.VIEW_BILLING,
             Perm.MANAGE_PRICE_LIST,
             Perm.VIEW_BILLING_REPORTS,
+        }
+    ),
+    # A therapist treats the patients on whose care team they are (patients.selectors.patients_for): reads
+    # their record, scales, outcomes and plan, writes session and psychotherapy notes. Never dose orders,
+    # their overrides or the controlled-substance ledger.
+    Role.THERAPIST: frozenset(
+        {
+            Perm.VIEW_PATIENT,
+            Perm.VIEW_MEASURES,
+            Perm.RECORD_MEASURES,
+            Perm.VIEW_PLAN,
+            Perm.VIEW_NOTES,
+            Perm.WRITE_NOTES,
+            Perm.WRITE_PSYCHOTHERAPY_NOTES,
+            Perm.COSIGN_NOTES,
+            Perm.RECORD_RELEASE_AUTHORISATION,
+            Perm.FILE_DOCUMENTS,
         }
     ),
     Role.PATIENT: frozenset({Perm.VIEW_OWN_RECORD}),

@@ -22,13 +22,14 @@ DEMO_STAFF = [
     ("frontdesk", "Jordan", "Price", "", Role.FRONT_DESK, ["main"]),
     ("billing", "Priya", "Natarajan", "", Role.BILLING_CLERK, ["main", "lake"]),
     ("custodian", "Sam", "Becker", "PharmD", Role.CUSTODIAN, ["main"]),
+    ("therapist", "Jamie", "Ortiz", "LCSW", Role.THERAPIST, ["main"]),
     # An integration account, not a person: the bedside monitors' gateway (the simulator runs as it). It has
     # no password; a clinic admin issues its API tokens on the staff page.
     ("monitor-gateway", "Chair", "Monitors", "", Role.MONITOR_GATEWAY, ["main", "lake"]),
 ]
 
 # Staff whose demo sign-in includes a TOTP device (all roles that require one, and the nurse).
-DEMO_TOTP_USERS = ["admin", "drchen", "drokafor", "nurse", "custodian"]
+DEMO_TOTP_USERS = ["admin", "drchen", "drokafor", "nurse", "custodian", "therapist"]
 
 
 def demo_totp_key_hex(username: str) -> str:

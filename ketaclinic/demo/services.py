@@ -17,6 +17,7 @@ from ketaclinic.demo import (
     infusions_demo,
     inventory_demo,
     measures_demo,
+    notes_demo,
     plans_demo,
     scheduling_demo,
     screening_demo,
@@ -119,6 +120,7 @@ APP_LOADERS: list[tuple[str, Callable[..., int]]] = [
     ("inventory", inventory_demo.load),
     ("dose_orders", dosing_demo.load),
     ("infusions", infusions_demo.load),
+    ("notes", notes_demo.load),
     ("billing", billing_demo.load),
 ]
 

@@ -20,6 +20,7 @@ class PatientError(StrEnum):
     ALLERGY_NOT_RETIRABLE = "allergy_not_retirable"
     ALLERGIES_LISTED = "allergies_listed"
     NO_KNOWN_ALLERGIES_CURRENT = "no_known_allergies_current"
+    CARE_TEAM_MEMBER_INVALID = "care_team_member_invalid"
 
 
 class PatientDomainError(DomainError):

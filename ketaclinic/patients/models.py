@@ -281,3 +281,28 @@ class AllergyEntry(models.Model):
         if self.kind == AllergyEntryKind.ALLERGY:
             return f"allergy to {self.substance}"
         return f"{self.kind} {self.pk}"
+
+
+class CareTeamMember(models.Model):
+    """A staff member assigned to a patient's care team. For roles scoped to their caseload (a therapist) this
+    row is what lets them see the patient; ending the assignment (`ended_at`) takes that away again."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="care_team")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="care_teams")
+    responsibility = models.CharField(max_length=100, blank=True, help_text="For example: KAP therapist.")
+    added_at = models.DateTimeField()
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "member"],
+                condition=models.Q(ended_at__isnull=True),
+                name="care_team_one_current_assignment",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} on {self.patient}'s care team"

@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.accounts.roles import Role
+from ketaclinic.accounts.roles import CARE_TEAM_SCOPED_ROLES, Role
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action, AuditEvent
 from ketaclinic.audit.services import record_read
@@ -17,6 +17,7 @@ from ketaclinic.core.errors import NotFound, PermissionDenied
 from ketaclinic.patients import rules
 from ketaclinic.patients.models import (
     AllergyEntry,
+    CareTeamMember,
     ConsentForm,
     ConsentKind,
     ConsentRecord,
@@ -36,7 +37,13 @@ def _require(viewer: Any, perm: Perm) -> None:
 def patients_for(*, viewer: Any) -> QuerySet[Patient]:
     """Patients of the viewer's clinics; nothing for people without the permission to see patients."""
     _require(viewer, Perm.VIEW_PATIENT)
-    return Patient.objects.filter(clinic__in=clinics_for(viewer)).select_related("clinic")
+    rows = Patient.objects.filter(clinic__in=clinics_for(viewer)).select_related("clinic")
+    if getattr(viewer, "role", None) in CARE_TEAM_SCOPED_ROLES:
+        # A therapist's caseload: only the patients whose care team they are on now.
+        rows = rows.filter(
+            pk__in=CareTeamMember.objects.filter(member=viewer, ended_at__isnull=True).values("patient_id")
+        )
+    return rows
 
 
 def _audit_read(

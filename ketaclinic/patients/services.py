@@ -23,6 +23,7 @@ from ketaclinic.patients.models import (
     AllergyType,
     AllergyVerification,
     Assent,
+    CareTeamMember,
     ConsentForm,
     ConsentKind,
     ConsentRecord,
@@ -638,4 +639,37 @@ def retire_allergy_entry(*, by: Any, entry: AllergyEntry, retirement: str, reaso
     )
     what = entry.substance if entry.kind == rules.AllergyEntryKind.ALLERGY else "no known allergies"
     _audit(by, patient, Action.CREATE, "allergy", row.pk, f"{what} retired: {retirement}")
+    return row
+
+
+@transaction.atomic
+def assign_care_team_member(
+    *, by: Any, patient: Patient, member: Any, responsibility: str = ""
+) -> CareTeamMember:
+    """Put a staff member of the patient's clinic on the patient's care team (or return the current
+    assignment). For a caseload-scoped role (a therapist) this is what lets them see the patient."""
+    _require(by, Perm.CHANGE_PATIENT)
+    _require_clinic(by, patient.clinic)
+    if (
+        member is None
+        or not member.is_active
+        or not clinics_for(member).filter(pk=patient.clinic_id).exists()
+        or not can(member, Perm.VIEW_PATIENT)
+    ):
+        raise PatientDomainError(
+            PatientError.CARE_TEAM_MEMBER_INVALID,
+            "Only active staff of the patient's clinic who see patients can join the care team.",
+            field="member",
+        )
+    current = CareTeamMember.objects.filter(patient=patient, member=member, ended_at__isnull=True).first()
+    if current is not None:
+        return current
+    row = CareTeamMember.objects.create(
+        patient=patient,
+        member=member,
+        responsibility=responsibility.strip()[:100],
+        added_at=clock.now(),
+        added_by=by,
+    )
+    _audit(by, patient, Action.CREATE, "care_team_member", row.pk, f"{member} joined the care team")
     return row

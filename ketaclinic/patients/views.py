@@ -95,6 +95,10 @@ CARE_LINKS: list[tuple[str, str, Perm]] = [
     ("Visits", "scheduling:patient", Perm.VIEW_SCHEDULE),
     ("Dose orders", "dosing:patient_orders", Perm.VIEW_DOSE_ORDER),
     ("Infusion visits", "infusions:patient_visits", Perm.VIEW_INFUSION),
+    ("Notes", "notes:patient", Perm.VIEW_NOTES),
+    ("Chart timeline", "notes:timeline", Perm.VIEW_NOTES),
+    ("Letters", "notes:letters", Perm.VIEW_NOTES),
+    ("Outside records", "notes:documents", Perm.FILE_DOCUMENTS),
 ]
 
 

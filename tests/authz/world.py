@@ -19,6 +19,7 @@ STAFF_ROLES = [
     Role.BILLING_CLERK,
     Role.CUSTODIAN,
     Role.CLINIC_ADMIN,
+    Role.THERAPIST,
     # An integration account (a bedside-monitor gateway): it holds only RECORD_DEVICE_VITALS.
     Role.MONITOR_GATEWAY,
 ]
@@ -31,6 +32,7 @@ DEMO_USER_FOR_ROLE = {
     Role.BILLING_CLERK: "billing",
     Role.CUSTODIAN: "custodian",
     Role.CLINIC_ADMIN: "admin",
+    Role.THERAPIST: "therapist",
     Role.MONITOR_GATEWAY: "monitor-gateway",
 }
 

@@ -1,0 +1,107 @@
+"""Notes over JSON: the same permissions, caseload scoping and audit as the pages. A psychotherapy note is
+never here unless its author released it (rules.note_visible with Channel.API), not even for its author."""
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from ketaclinic.accounts.models import User
+from ketaclinic.core.api import api_user
+from ketaclinic.core.errors import NotFound
+from ketaclinic.notes.models import Note
+from ketaclinic.notes.rules import Channel
+from ketaclinic.notes.schemas import AddendumIn, AddendumOut, DraftIn, NoteIn, NoteOut, SignIn
+from ketaclinic.notes.selectors import notes as selectors
+from ketaclinic.notes.services import notes as services
+from ketaclinic.patients.selectors import patient_for
+
+router = Router(tags=["notes"])
+
+
+def _out(note: Note) -> dict[str, Any]:
+    cosignature = getattr(note, "cosignature", None)
+    return {
+        "id": note.pk,
+        "patient_id": note.patient_id,
+        "kind": note.kind,
+        "encounter_kind": note.encounter_kind,
+        "encounter_on": note.encounter_on,
+        "template": note.template.name,
+        "author_id": note.author_id,
+        "sections": note.sections,
+        "session_length_min": note.session_length_min,
+        "modality": note.modality,
+        "themes": note.themes,
+        "risk_level": note.risk_level,
+        "risk_note": note.risk_note,
+        "signed_at": note.signed_at,
+        "cosigner_id": note.cosigner_id,
+        "cosigned_at": cosignature.cosigned_at if cosignature is not None else None,
+        "addenda": [
+            {"id": a.pk, "author_id": a.author_id, "written_at": a.written_at, "text": a.text}
+            for a in note.addenda.all()
+        ],
+    }
+
+
+@router.get("/patients/{patient_id}", response=list[NoteOut], summary="A patient's notes")
+def patient_notes(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
+    user = api_user(request)
+    selectors.visible_notes(viewer=user)  # the permission before the patient (403, then 404)
+    patient = patient_for(viewer=user, patient_id=patient_id, audit_as="notes")
+    return [_out(note) for note in selectors.patient_notes(viewer=user, patient=patient, channel=Channel.API)]
+
+
+@router.post("/patients/{patient_id}", response={201: NoteOut}, summary="Start a note (a draft)")
+def create(request: HttpRequest, patient_id: int, payload: NoteIn) -> Status[dict[str, Any]]:
+    user = api_user(request)
+    selectors.templates_for(viewer=user, clinic_id=0)  # the permission before the patient
+    patient = patient_for(viewer=user, patient_id=patient_id, audit_as="notes")
+    template = selectors.template_for(
+        viewer=user, clinic_id=patient.clinic_id, template_id=payload.template_id
+    )
+    note = services.create_note(
+        by=user,
+        patient=patient,
+        template=template,
+        encounter_kind=payload.encounter_kind,
+        encounter_on=payload.encounter_on,
+        kind=payload.kind,
+    )
+    return Status(201, _out(note))
+
+
+@router.get("/{note_id}", response=NoteOut, summary="One note")
+def read(request: HttpRequest, note_id: int) -> dict[str, Any]:
+    return _out(selectors.note_for(viewer=api_user(request), note_id=note_id, channel=Channel.API))
+
+
+@router.put("/{note_id}", response=NoteOut, summary="Save a draft")
+def save(request: HttpRequest, note_id: int, payload: DraftIn) -> dict[str, Any]:
+    user = api_user(request)
+    note = selectors.note_for(viewer=user, note_id=note_id, channel=Channel.API)
+    content = services.NoteContent(**payload.model_dump())
+    return _out(services.save_draft(by=user, note=note, content=content))
+
+
+@router.post("/{note_id}/sign", response=NoteOut, summary="Sign a draft (locks it)")
+def sign(request: HttpRequest, note_id: int, payload: SignIn) -> dict[str, Any]:
+    user = api_user(request)
+    note = selectors.note_for(viewer=user, note_id=note_id, channel=Channel.API)
+    cosigner = None
+    if payload.cosigner_id is not None:
+        cosigner = User.objects.filter(pk=payload.cosigner_id).first()
+        if cosigner is None:
+            raise NotFound("No such co-signer.")
+    return _out(services.sign_note(by=user, note=note, cosigner=cosigner))
+
+
+@router.post("/{note_id}/addenda", response={201: AddendumOut}, summary="Add an addendum to a signed note")
+def addendum(request: HttpRequest, note_id: int, payload: AddendumIn) -> Status[dict[str, Any]]:
+    user = api_user(request)
+    note = selectors.note_for(viewer=user, note_id=note_id, channel=Channel.API)
+    row = services.add_addendum(by=user, note=note, text=payload.text)
+    return Status(
+        201, {"id": row.pk, "author_id": row.author_id, "written_at": row.written_at, "text": row.text}
+    )

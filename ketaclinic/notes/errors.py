@@ -1,0 +1,37 @@
+"""Errors of clinical documentation. Django-free."""
+
+from enum import StrEnum
+
+from ketaclinic.core.errors import DomainError, PermissionDenied
+
+
+class NoteErrorCode(StrEnum):
+    NOTE_SIGNED = "note_signed"
+    NOT_SIGNED = "note_not_signed"
+    INCOMPLETE = "note_incomplete"
+    NOT_AUTHOR = "not_author"
+    COSIGNER_INVALID = "cosigner_invalid"
+    ALREADY_COSIGNED = "already_cosigned"
+    ALREADY_RELEASED = "already_released"
+    NOT_PSYCHOTHERAPY = "not_psychotherapy_note"
+    TEMPLATE_INVALID = "template_invalid"
+    INVALID = "invalid"
+    NO_AUTHORISATION = "no_release_authorisation"
+    DOCUMENT_REFUSED = "document_refused"
+
+
+class NoteError(DomainError):
+    def __init__(self, code: NoteErrorCode, message: str, *, field: str | None = None) -> None:
+        super().__init__(code, message, field=field)
+
+
+class NoteConflict(NoteError):
+    status_code = 409
+
+
+class NoteForbidden(PermissionDenied):
+    """The person holds the permission but is not the one the note names (its author, its co-signer)."""
+
+    def __init__(self, code: NoteErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code

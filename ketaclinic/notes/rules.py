@@ -1,0 +1,203 @@
+"""Pure rules of clinical documentation: what a note needs before it is signed, who may see a psychotherapy
+note and where, and how a note's text is composed for search. No Django import."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class NoteKind(StrEnum):
+    PROGRESS = "progress"
+    # HIPAA's psychotherapy notes (45 CFR 164.501): the therapist's own notes, kept apart from the record.
+    PSYCHOTHERAPY = "psychotherapy"
+
+
+class Channel(StrEnum):
+    """Where a note would be shown."""
+
+    CHART = "chart"
+    API = "api"
+    PORTAL = "portal"
+    EXPORT = "export"
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    label: str
+    hint: str = ""
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    message: str
+
+
+def note_visible(*, kind: str, released: bool, viewer_is_author: bool, channel: Channel) -> bool:
+    """Whether a note may be shown to a viewer already allowed to read the patient's notes.
+
+    A progress note is part of the record. A psychotherapy note is kept apart: until its author releases it,
+    only its author reads it, and only in the chart; it never leaves through the API, the portal or an export.
+    """
+    if kind != NoteKind.PSYCHOTHERAPY:
+        return True
+    if released:
+        return True
+    return viewer_is_author and channel == Channel.CHART
+
+
+def problems_before_signing(
+    *,
+    sections: Sequence[Section],
+    texts: Mapping[str, str],
+    structured: bool,
+    session_length_min: int | None,
+    risk_level: str,
+) -> list[Problem]:
+    """What stops a draft from being signed: an empty required section; for a session template, the session
+    length and a risk assessment (a clinician signs to having asked)."""
+    problems = [
+        Problem(section.key, f"{section.label} is empty.")
+        for section in sections
+        if section.required and not texts.get(section.key, "").strip()
+    ]
+    if structured:
+        if session_length_min is None or session_length_min <= 0:
+            problems.append(Problem("session_length_min", "Enter the session length in minutes."))
+        if risk_level in ("", "not_assessed"):
+            problems.append(Problem("risk_level", "Record the risk assessment before signing."))
+    return problems
+
+
+def compose_text(*, sections: Sequence[Section], texts: Mapping[str, str], themes: str = "") -> str:
+    """The note's searchable text: each section's label and text, then the themes."""
+    parts = [
+        f"{section.label}: {texts[section.key].strip()}"
+        for section in sections
+        if texts.get(section.key, "").strip()
+    ]
+    if themes.strip():
+        parts.append(f"Themes: {themes.strip()}")
+    return "\n".join(parts)
+
+
+def parse_themes(raw: str) -> list[str]:
+    """Themes typed as a comma-separated list: trimmed, empty ones dropped, duplicates (any case) once."""
+    seen: set[str] = set()
+    themes: list[str] = []
+    for part in raw.split(","):
+        theme = " ".join(part.split())
+        if theme and theme.lower() not in seen:
+            seen.add(theme.lower())
+            themes.append(theme)
+    return themes
+
+
+# Outside records: what may be filed, by the file's real type (its first bytes), never its name.
+DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
+DOCUMENT_MEDIA_TYPES: frozenset[str] = frozenset({"application/pdf", "image/jpeg", "image/png", "image/tiff"})
+# Names in a PDF that run something when it is opened: such a file is refused rather than stored.
+_PDF_ACTIVE_CONTENT = (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/OpenAction")
+
+
+def document_problem(*, media_type: str | None, size_bytes: int, content: bytes) -> str | None:
+    """Why an uploaded file cannot be filed, or None: empty, too large, not a PDF or image by its content,
+    or a PDF carrying active content (scripts, launch actions, embedded files)."""
+    if size_bytes == 0:
+        return "The file is empty."
+    if size_bytes > DOCUMENT_MAX_BYTES:
+        return f"The file is larger than {DOCUMENT_MAX_BYTES // (1024 * 1024)} MB."
+    if media_type not in DOCUMENT_MEDIA_TYPES:
+        return "Only PDF, JPEG, PNG and TIFF files are filed (judged by the file's content, not its name)."
+    if media_type == "application/pdf" and any(marker in content for marker in _PDF_ACTIVE_CONTENT):
+        return "The PDF carries active content (scripts or embedded files) and is refused."
+    return None
+
+
+@dataclass(frozen=True)
+class ScaleSummary:
+    short_name: str
+    baseline: str
+    latest: str
+    percent_change: str | None
+
+
+@dataclass(frozen=True)
+class LetterFacts:
+    """What a letter's first draft is built from, read from the record."""
+
+    patient_name: str
+    date_of_birth: str
+    clinic_name: str
+    author_name: str
+    eligibility: str | None
+    eligibility_reasons: str
+    eligibility_conditions: str
+    infusion_count: int
+    first_infusion: str | None
+    last_infusion: str | None
+    scales: tuple[ScaleSummary, ...]
+
+
+def _scales_paragraph(facts: LetterFacts) -> str:
+    if not facts.scales:
+        return "No validated scales have been recorded yet."
+    lines = []
+    for scale in facts.scales:
+        change = f" ({scale.percent_change}% from baseline)" if scale.percent_change is not None else ""
+        lines.append(f"{scale.short_name}: baseline {scale.baseline}, latest {scale.latest}{change}.")
+    return " ".join(lines)
+
+
+def letter_draft(kind: str, facts: LetterFacts) -> tuple[str, str]:
+    """The subject and body of a new letter of `kind`, written from the record's facts; the author edits it
+    before signing."""
+    who = f"{facts.patient_name} (born {facts.date_of_birth})"
+    decision = (
+        f"The signed eligibility decision is: {facts.eligibility}."
+        + (f" Reasons: {facts.eligibility_reasons}" if facts.eligibility_reasons else "")
+        + (f" Conditions: {facts.eligibility_conditions}" if facts.eligibility_conditions else "")
+        if facts.eligibility
+        else "No eligibility decision has been signed yet."
+    )
+    series = (
+        f"{facts.infusion_count} infusion(s) were given "
+        f"between {facts.first_infusion} and {facts.last_infusion}."
+        if facts.infusion_count
+        else "No infusions have been given yet."
+    )
+    closing = f"With kind regards,\n{facts.author_name}\n{facts.clinic_name}"
+    if kind == "consultation_summary":
+        subject = f"Consultation summary: {who}"
+        body = (
+            f"Thank you for referring {facts.patient_name}, whom we assessed for ketamine infusion "
+            f"therapy at {facts.clinic_name}.\n\n{decision}\n\n{_scales_paragraph(facts)}\n\n{closing}"
+        )
+    elif kind == "eligibility_decision":
+        subject = f"Eligibility for ketamine infusion therapy: {who}"
+        body = f"We write to tell you our decision about {facts.patient_name}.\n\n{decision}\n\n{closing}"
+    elif kind == "series_summary":
+        subject = f"Summary of the infusion series: {who}"
+        body = (
+            f"{facts.patient_name} has completed an infusion series at {facts.clinic_name}."
+            f"\n\n{series}\n\n"
+            f"Outcomes on the validated scales: {_scales_paragraph(facts)} The outcome graph is attached."
+            f"\n\n{closing}"
+        )
+    else:
+        subject = f"Discharge from the ketamine programme: {who}"
+        body = (
+            f"{facts.patient_name} is discharged from our ketamine programme.\n\n{series}\n\n"
+            f"{_scales_paragraph(facts)}\n\nWe would be grateful if you would resume their care.\n\n{closing}"
+        )
+    return subject, body
+
+
+def authorisation_covers(*, scope: str, signed_on: str, expires_on: str, today: str, letter: bool) -> bool:
+    """Whether an authorisation allows a release today: signed, not expired (ISO dates compare as text) and
+    its scope covering a letter (both scopes do) or more of the record (only the record scope)."""
+    if not signed_on <= today <= expires_on:
+        return False
+    return letter or scope == "record"

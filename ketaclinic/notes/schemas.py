@@ -1,0 +1,61 @@
+"""JSON shapes of the notes API."""
+
+import datetime as dt
+from typing import Annotated
+
+from ninja import Schema
+from pydantic import Field
+
+from ketaclinic.core.inputs import DbId, Note, RecordDate, Text
+
+
+class NoteIn(Schema):
+    template_id: DbId
+    encounter_kind: Annotated[str, Field(max_length=30)]
+    encounter_on: RecordDate
+    kind: Annotated[str, Field(max_length=20)] = "progress"
+
+
+class DraftIn(Schema):
+    sections: dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(max_length=20_000)]]
+    encounter_on: RecordDate | None = None
+    session_length_min: Annotated[int, Field(ge=1, le=600)] | None = None
+    modality: Annotated[str, Field(max_length=20)] = ""
+    themes: Annotated[Text, Field(max_length=300)] = ""
+    risk_level: Annotated[str, Field(max_length=20)] = "not_assessed"
+    risk_note: Note = ""
+
+
+class SignIn(Schema):
+    cosigner_id: DbId | None = None
+
+
+class AddendumIn(Schema):
+    text: Note
+
+
+class AddendumOut(Schema):
+    id: int
+    author_id: int
+    written_at: dt.datetime
+    text: str
+
+
+class NoteOut(Schema):
+    id: int
+    patient_id: int
+    kind: str
+    encounter_kind: str
+    encounter_on: dt.date
+    template: str
+    author_id: int
+    sections: dict[str, str]
+    session_length_min: int | None
+    modality: str
+    themes: str
+    risk_level: str
+    risk_note: str
+    signed_at: dt.datetime | None
+    cosigner_id: int | None
+    cosigned_at: dt.datetime | None
+    addenda: list[AddendumOut]

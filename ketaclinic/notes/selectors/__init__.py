@@ -1,0 +1,2 @@
+"""Reads of clinical documentation, access-scoped (the notes permission, the caseload, the psychotherapy-note
+rule) and audited."""

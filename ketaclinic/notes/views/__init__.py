@@ -1,0 +1,1 @@
+"""Notes pages, split by subdomain."""

@@ -1,0 +1,129 @@
+"""A therapist documents Lena's integration session from a template, signs it (the note locks) and adds an
+addendum; the note then shows on her chart timeline. A clinician sends a series-summary letter as PDF."""
+
+import re
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django_otp.oath import totp
+from playwright.sync_api import Page, expect
+
+from ketaclinic.demo.data import DEMO_PASSWORD, demo_totp_key_hex
+
+pytestmark = pytest.mark.browser
+
+TOTP_STEP_S = 30
+
+
+def _wait_for_the_next_totp_window() -> None:
+    time.sleep(TOTP_STEP_S - time.time() % TOTP_STEP_S + 1)
+
+
+def sign_in(page: Page, base: str, username: str) -> None:
+    """Sign in with the demo authenticator; a code works once per window, so wait for the next when needed."""
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    for _attempt in range(2):
+        expect(page.get_by_role("heading", name="Two-factor sign-in")).to_be_visible()
+        code = f"{totp(bytes.fromhex(demo_totp_key_hex(username))):06d}"
+        page.get_by_label("Six-digit code from your authenticator app").fill(code)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Continue").click()
+        if "/accounts/" not in page.url:
+            return
+        _wait_for_the_next_totp_window()
+    assert "/accounts/" not in page.url
+
+
+@pytest.fixture
+def fresh_totp_window_afterwards() -> Iterator[None]:
+    yield
+    _wait_for_the_next_totp_window()
+
+
+@pytest.mark.usefixtures("fresh_totp_window_afterwards")
+def test_therapist_documents_an_integration_session_signs_and_adds_an_addendum(
+    page: Page, live_server_url: str
+) -> None:
+    page.set_viewport_size({"width": 1180, "height": 820})
+    sign_in(page, live_server_url, "therapist")
+    page.goto(f"{live_server_url}/patients/")
+    page.get_by_role("searchbox", name="Find a patient").fill("marsh")
+    page.locator("#results").get_by_role("link", name=re.compile("Marsh")).click()
+    page.get_by_role("link", name="Notes", exact=True).click()
+    expect(page.get_by_role("heading", name="Notes", exact=True)).to_be_visible()
+
+    page.get_by_label("Template").select_option(label="KAP integration session")
+    page.get_by_label("Kind of encounter").select_option(label="Psychotherapy session")
+    page.get_by_role("button", name="Start the note").click()
+    expect(page.get_by_role("heading", name=re.compile("KAP integration session"))).to_be_visible()
+
+    page.get_by_label("Experience recalled").fill("Felt held; saw her grandmother's kitchen.")
+    expect(page.locator("#autosave-status")).to_contain_text("Draft saved at", timeout=10_000)
+    page.get_by_label("Meaning and insight").fill("Grief allowed for the first time.")
+    page.get_by_label("Changes since").fill("Slept through two nights.")
+    page.get_by_label("Integration plan").fill("Journal daily; next session Thursday.")
+    page.get_by_label("Session length (min)").fill("55")
+    page.get_by_label("Themes").fill("grief, sleep")
+    page.get_by_label("Risk assessment").select_option("low")
+    page.screenshot(path="var/notes-draft.png", full_page=True)
+    page.get_by_role("button", name="Sign and lock").click()
+
+    expect(page.get_by_text("Note signed. Later changes are addenda.")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign and lock")).to_have_count(0)
+    expect(page.get_by_text("Felt held; saw her grandmother's kitchen.")).to_be_visible()
+    page.get_by_label("Addendum").fill("She phoned: the journal helps; keep Thursday.")
+    page.get_by_role("button", name="Add addendum").click()
+    expect(page.get_by_text("Addendum added.")).to_be_visible()
+    expect(page.get_by_text("She phoned: the journal helps; keep Thursday.")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Jamie Ortiz · \d+ \w+ \d{4} \d\d:\d\d"))).to_be_visible()
+    page.screenshot(path="var/notes-signed.png", full_page=True)
+
+    page.get_by_role("link", name="All notes").click()
+    page.get_by_role("link", name="Chart timeline").click()
+    expect(page.get_by_role("heading", name="Chart timeline")).to_be_visible()
+    note_link = page.get_by_role("link", name=re.compile(r"Psychotherapy session note \(KAP integration"))
+    expect(note_link.first).to_be_visible()
+    page.screenshot(path="var/notes-timeline.png", full_page=True)
+
+
+@pytest.mark.usefixtures("fresh_totp_window_afterwards")
+def test_clinician_sends_a_series_summary_letter_as_pdf(page: Page, live_server_url: str) -> None:
+    page.set_viewport_size({"width": 1180, "height": 820})
+    sign_in(page, live_server_url, "drchen")
+    page.goto(f"{live_server_url}/patients/")
+    page.get_by_role("searchbox", name="Find a patient").fill("marsh")
+    page.locator("#results").get_by_role("link", name=re.compile("Marsh")).click()
+    page.get_by_role("link", name="Letters", exact=True).click()
+    expect(page.get_by_role("heading", name="Letters and releases")).to_be_visible()
+    page.get_by_label("Letter", exact=True).select_option(label="Series summary")
+    page.get_by_label("To", exact=True).fill("Dr. Ruth Klein, Lakeview Family Practice")
+    page.get_by_role("button", name="Draft the letter").click()
+    expect(page.get_by_label("Subject")).to_have_value(
+        re.compile("Summary of the infusion series: Elena Marsh")
+    )
+    page.get_by_role("button", name="Sign the letter").click()
+    expect(page.get_by_text("Letter signed.")).to_be_visible()
+    page.screenshot(path="var/notes-letter.png", full_page=True)
+
+    href = page.get_by_role("link", name="Open the PDF").get_attribute("href") or ""
+    response = page.request.get(f"{live_server_url}{href}")
+    assert response.headers["content-type"] == "application/pdf"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "letter.pdf"
+        path.write_bytes(response.body())
+        text = subprocess.run(["/usr/bin/pdftotext", str(path), "-"], capture_output=True, check=True).stdout
+    assert b"Summary of the infusion series: Elena Marsh" in text
+    assert b"Electronically signed by" in text
+
+    page.get_by_label("How").select_option(label="Fax")
+    page.get_by_label("Under the patient's authorisation").select_option(index=1)
+    page.get_by_role("button", name="Record as sent").click()
+    expect(page.get_by_text("Recorded as sent to Dr. Ruth Klein, Lakeview Family Practice.")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Fax · .* under the authorisation signed"))).to_be_visible()
