@@ -68,6 +68,11 @@ class Perm(StrEnum):
     # A bedside-monitor gateway (an integration account) posts device readings to its clinics' open visits;
     # the reading is a device's (no person), and the gateway reads nothing else.
     RECORD_DEVICE_VITALS = "infusions.record_device_vitals"
+    # portal: the clinic's public site is edited by its admin; staff invite patients and guardians to the
+    # portal, answer their messages (each role its topics) and act on their requests to change a visit.
+    EDIT_PUBLIC_SITE = "portal.edit_public_site"
+    INVITE_TO_PORTAL = "portal.invite"
+    ANSWER_PORTAL_MESSAGES = "portal.answer_messages"
 
 
 _CLINICAL_CARE = {
@@ -97,6 +102,8 @@ _CHAIRSIDE = {
     Perm.VIEW_INFUSION,
     Perm.RUN_INFUSION,
     Perm.ACKNOWLEDGE_INFUSION_ALERT,
+    Perm.INVITE_TO_PORTAL,
+    Perm.ANSWER_PORTAL_MESSAGES,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -131,9 +138,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.VIEW_PLAN,
             Perm.VIEW_SCHEDULE,
             Perm.BOOK_APPOINTMENT,
+            Perm.INVITE_TO_PORTAL,
+            Perm.ANSWER_PORTAL_MESSAGES,
         }
     ),
-    Role.BILLING_CLERK: frozenset({Perm.VIEW_PATIENT}),
+    Role.BILLING_CLERK: frozenset({Perm.VIEW_PATIENT, Perm.ANSWER_PORTAL_MESSAGES}),
     # Only the custodian manages stock and resolves discrepancies (PROTOCOL.md section 7).
     Role.CUSTODIAN: frozenset(
         {
@@ -158,6 +167,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.VIEW_STOCK_REPORTS,
             Perm.VIEW_SCHEDULE,
             Perm.MANAGE_RESOURCES,
+            Perm.EDIT_PUBLIC_SITE,
         }
     ),
     Role.PATIENT: frozenset({Perm.VIEW_OWN_RECORD}),

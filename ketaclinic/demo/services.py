@@ -17,6 +17,7 @@ from ketaclinic.demo import (
     inventory_demo,
     measures_demo,
     plans_demo,
+    portal_demo,
     scheduling_demo,
     screening_demo,
 )
@@ -118,6 +119,7 @@ APP_LOADERS: list[tuple[str, Callable[..., int]]] = [
     ("inventory", inventory_demo.load),
     ("dose_orders", dosing_demo.load),
     ("infusions", infusions_demo.load),
+    ("portal", portal_demo.load),
 ]
 
 
