@@ -101,7 +101,9 @@ class InviteForm(forms.Form):
         choices += [
             (str(guardian.pk), f"{guardian.full_name} ({guardian.relationship})") for guardian in guardians
         ]
-        self.fields["who"].choices = choices
+        who = self.fields["who"]
+        assert isinstance(who, forms.ChoiceField)
+        who.choices = choices
 
 
 def informant_form(form: AnswersForm, wording: rules.InformantWording, child_name: str) -> AnswersForm:
