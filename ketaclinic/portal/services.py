@@ -20,6 +20,7 @@ from ketaclinic.core.errors import NotFound
 from ketaclinic.core.tokens import hash_token, new_token
 from ketaclinic.patients import services as patient_services
 from ketaclinic.patients.models import Assent, ConsentRecord, Guardian, Patient
+from ketaclinic.patients.rules import age_in_years
 from ketaclinic.portal import rules, selectors
 from ketaclinic.portal.errors import PortalDomainError, PortalError
 from ketaclinic.portal.models import (
@@ -89,6 +90,23 @@ def publish_page(*, by: Any, page: PublicPage, title: str, summary: str, body: s
 # --- Invitations ------------------------------------------------------------------------------------------
 
 
+def _refuse_a_child_too_young_for_their_own_view(patient: Patient) -> None:
+    limits = patient_services.age_rules()
+    from_age = protocol_int("portal_own_view_from_age_years")
+    age = age_in_years(patient.date_of_birth, clock.today_in(patient.clinic.time_zone))
+    if not rules.sections_for(
+        rules.Relation.SELF,
+        age_years=age,
+        age_of_majority_years=limits.age_of_majority_years,
+        own_view_from_age_years=from_age,
+    ):
+        raise PortalDomainError(
+            PortalError.NOT_FOR_THIS_VIEW,
+            f"A child has their own portal sign-in from age {from_age}: invite a guardian instead.",
+            field="who",
+        )
+
+
 @transaction.atomic
 def invite_to_portal(
     *, by: Any, patient: Patient, guardian: Guardian | None = None, email: str = ""
@@ -104,12 +122,14 @@ def invite_to_portal(
             raise PortalDomainError(
                 PortalError.ALREADY_LINKED,
                 f"{guardian.full_name} already has a portal account.",
-                field="guardian",
+                field="who",
             )
     elif patient.portal_user_id is not None:
         raise PortalDomainError(
-            PortalError.ALREADY_LINKED, "The patient already has a portal account.", field="guardian"
+            PortalError.ALREADY_LINKED, "The patient already has a portal account.", field="who"
         )
+    else:
+        _refuse_a_child_too_young_for_their_own_view(patient)
     now = clock.now()
     PortalInvitation.objects.filter(
         patient=patient, guardian=guardian, accepted_at__isnull=True, expires_at__gt=now

@@ -121,7 +121,7 @@ ROUTES = {
         get(P.INVITE_TO_PORTAL, args=ids(patient_id="portal_invitee_id")),
         post(
             P.INVITE_TO_PORTAL,
-            body=_form({"who": "patient", "email": ""}),
+            body=lambda world: {"who": str(world.patients["maya"].guardians.get().pk), "email": ""},
             args=ids(patient_id="portal_invitee_id"),
             ok=200,
         ),

@@ -127,6 +127,17 @@ def test_an_invitation_refuses_a_weak_password_and_expires(front_desk, clinic) -
     assert expired.value.code == PortalError.INVITATION_INVALID
 
 
+def test_a_child_below_the_own_view_age_is_not_invited_but_a_teenager_is(front_desk, clinic) -> None:
+    child = register_child(front_desk, clinic, age=12)
+    with pytest.raises(PortalDomainError) as young:
+        services.invite_to_portal(by=front_desk, patient=child)
+    assert (young.value.code, young.value.field) == (PortalError.NOT_FOR_THIS_VIEW, "who")
+    teen = register_child(front_desk, clinic, age=14, legal_given_name="Sam")
+    invitation, _token = services.invite_to_portal(by=front_desk, patient=teen)
+    assert (invitation.patient, invitation.guardian) == (teen, None)
+    assert PortalInvitation.objects.count() == 1
+
+
 def test_only_staff_with_the_permission_invite(billing_clerk, custodian, front_desk, clinic) -> None:
     patient = register_adult(front_desk, clinic)
     for person in (billing_clerk, custodian):
