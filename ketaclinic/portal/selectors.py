@@ -8,10 +8,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.roles import Role
+from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.selectors import access_log_for_patient
 from ketaclinic.audit.services import PatientShown, record_list_read, record_read
 from ketaclinic.core import clock
@@ -22,7 +24,7 @@ from ketaclinic.measures import selectors as measure_selectors
 from ketaclinic.measures.models import MeasureRequest
 from ketaclinic.patients import selectors as patient_selectors
 from ketaclinic.patients.models import Guardian, Patient
-from ketaclinic.patients.rules import age_in_years, assent_expected
+from ketaclinic.patients.rules import ConsentStatus, age_in_years, assent_expected
 from ketaclinic.patients.services import age_rules
 from ketaclinic.portal import rules
 from ketaclinic.portal.models import (
@@ -34,8 +36,8 @@ from ketaclinic.portal.models import (
 )
 from ketaclinic.portal.rules import Relation, Section
 from ketaclinic.protocols.selectors import protocol_int
-from ketaclinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus
-from ketaclinic.scheduling.services import needs_confirmation
+from ketaclinic.scheduling.models import Appointment, AppointmentStatus
+from ketaclinic.scheduling.services import instruction_lines, needs_confirmation
 from ketaclinic.screening.models import IntakeInvitation
 from ketaclinic.screening.services.intake import token_for as intake_token_for
 
@@ -222,8 +224,6 @@ def _due_scales(record: OwnRecord) -> list[DueScale]:
 
 
 def _due_intakes(record: OwnRecord) -> list[DueIntake]:
-    from django.urls import reverse
-
     invitations = IntakeInvitation.objects.filter(
         patient=record.patient, used_at__isnull=True, expires_at__gt=clock.now()
     ).order_by("created_at")
@@ -259,7 +259,7 @@ def overview(*, viewer: Any, patient_id: int) -> Overview:
         consents = sum(
             1
             for summary in patient_selectors.own_consent_summaries(user=viewer, patient=patient)
-            if summary.current_form is not None and summary.status != "current"
+            if summary.current_form is not None and summary.status != ConsentStatus.CURRENT
         )
     threads = 0
     if record.shows(Section.MESSAGES):
@@ -304,11 +304,14 @@ class Visits:
     past: list[VisitLine]
     instructions: list[str]
 
+    @property
+    def next_to_confirm_id(self) -> int | None:
+        """The soonest visit whose instructions wait for confirmation: shown open, later ones folded."""
+        return next((line.appointment.pk for line in self.upcoming if line.needs_confirmation), None)
+
 
 def visits(*, viewer: Any, patient_id: int) -> Visits:
     """Upcoming and past visits, with instructions to confirm, change requests and discharge instructions."""
-    from ketaclinic.scheduling.services import instruction_lines
-
     record = own_record(viewer=viewer, patient_id=patient_id, section=Section.VISITS)
     _read(viewer, record, "own_visits", "portal visits")
     appointments = list(
@@ -349,10 +352,6 @@ def own_appointment(*, viewer: Any, patient_id: int, appointment_id: int) -> tup
     if appointment is None:
         raise NotFound("No such visit in this record.")
     return record, appointment
-
-
-def is_infusion(appointment: Appointment) -> bool:
-    return appointment.kind == AppointmentKind.INFUSION
 
 
 # --- Questionnaires ---------------------------------------------------------------------------------------
@@ -521,8 +520,6 @@ def access_log(*, viewer: Any, patient_id: int) -> AccessLog:
 
 
 def _staff_clinic_ids(viewer: Any) -> list[int]:
-    from ketaclinic.accounts.selectors import clinics_for
-
     return list(clinics_for(viewer).values_list("pk", flat=True))
 
 

@@ -20,7 +20,7 @@ from ketaclinic.core.errors import NotFound
 from ketaclinic.core.tokens import hash_token, new_token
 from ketaclinic.patients import services as patient_services
 from ketaclinic.patients.models import Assent, ConsentRecord, Guardian, Patient
-from ketaclinic.patients.rules import age_in_years
+from ketaclinic.patients.rules import ConsentStatus, age_in_years
 from ketaclinic.portal import rules, selectors
 from ketaclinic.portal.errors import PortalDomainError, PortalError
 from ketaclinic.portal.models import (
@@ -327,7 +327,7 @@ def sign_consent(
     """Sign the current version of a consent in the portal (the patient, or a guardian with the child's
     assent): patients' own consent rules decide who may sign and when assent is needed."""
     found, summary = selectors.consent_to_sign(viewer=by, patient_id=patient_id, kind=kind)
-    if summary.status == "current":
+    if summary.status == ConsentStatus.CURRENT:
         raise PortalDomainError(PortalError.ALREADY_SIGNED, "This consent is already signed.")
     if not read_and_agreed:
         raise PortalDomainError(
