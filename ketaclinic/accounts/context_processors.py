@@ -25,6 +25,9 @@ STAFF_NAVIGATION: list[tuple[str, str, Perm | None]] = [
     ("Protocol", "protocols:list", Perm.VIEW_PROTOCOL),
     ("Audit log", "audit:list", Perm.VIEW_AUDIT),
     ("Staff", "accounts:staff_list", Perm.MANAGE_STAFF),
+    ("Portal messages", "portal:inbox", Perm.ANSWER_PORTAL_MESSAGES),
+    ("Visit requests", "portal:visit_requests", Perm.BOOK_APPOINTMENT),
+    ("Public site", "portal:site_pages", Perm.EDIT_PUBLIC_SITE),
 ]
 
 
@@ -35,7 +38,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if not is_verified(user) and second_factor_needed(user):
         return {"nav_items": []}
     if not getattr(user, "is_clinic_staff", False):
-        return {"nav_items": [{"label": "My record", "url": reverse("portal:my_record"), "active": True}]}
+        # A guardian's portal is the child's record, not "my record": the record's own page names whose it is.
+        return {"nav_items": [{"label": "Portal", "url": reverse("portal:my_record"), "active": True}]}
     items: list[dict[str, Any]] = []
     for label, url_name, perm in STAFF_NAVIGATION:
         if perm is None or can(user, perm):

@@ -86,6 +86,11 @@ class Perm(StrEnum):
     SEND_LETTERS = "notes.send_letters"
     RECORD_RELEASE_AUTHORISATION = "notes.record_release_authorisation"
     FILE_DOCUMENTS = "notes.file_documents"
+    # portal: the clinic's public site is edited by its admin; staff invite patients and guardians to the
+    # portal, answer their messages (each role its topics) and act on their requests to change a visit.
+    EDIT_PUBLIC_SITE = "portal.edit_public_site"
+    INVITE_TO_PORTAL = "portal.invite"
+    ANSWER_PORTAL_MESSAGES = "portal.answer_messages"
 
 
 _CLINICAL_CARE = {
@@ -115,6 +120,8 @@ _CHAIRSIDE = {
     Perm.VIEW_INFUSION,
     Perm.RUN_INFUSION,
     Perm.ACKNOWLEDGE_INFUSION_ALERT,
+    Perm.INVITE_TO_PORTAL,
+    Perm.ANSWER_PORTAL_MESSAGES,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -162,6 +169,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.BOOK_APPOINTMENT,
             Perm.RECORD_RELEASE_AUTHORISATION,
             Perm.FILE_DOCUMENTS,
+            Perm.INVITE_TO_PORTAL,
+            Perm.ANSWER_PORTAL_MESSAGES,
         }
     ),
     Role.BILLING_CLERK: frozenset(
@@ -173,6 +182,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.RECORD_PAYMENT,
             Perm.VOID_INVOICE,
             Perm.VIEW_BILLING_REPORTS,
+            Perm.ANSWER_PORTAL_MESSAGES,
         }
     ),
     # Only the custodian manages stock and resolves discrepancies (PROTOCOL.md section 7).
@@ -202,6 +212,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.VIEW_BILLING,
             Perm.MANAGE_PRICE_LIST,
             Perm.VIEW_BILLING_REPORTS,
+            Perm.EDIT_PUBLIC_SITE,
         }
     ),
     # A therapist treats the patients on whose care team they are (patients.selectors.patients_for): reads

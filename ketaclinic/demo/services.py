@@ -19,6 +19,7 @@ from ketaclinic.demo import (
     measures_demo,
     notes_demo,
     plans_demo,
+    portal_demo,
     scheduling_demo,
     screening_demo,
 )
@@ -122,6 +123,7 @@ APP_LOADERS: list[tuple[str, Callable[..., int]]] = [
     ("infusions", infusions_demo.load),
     ("notes", notes_demo.load),
     ("billing", billing_demo.load),
+    ("portal", portal_demo.load),
 ]
 
 

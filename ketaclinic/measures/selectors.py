@@ -649,6 +649,35 @@ def own_due_scales(*, user: Any, patients: list[Patient]) -> list[OwnDueScale]:
     ]
 
 
+def own_outcome_courses(*, user: Any, patient: Patient) -> list[InstrumentCourse]:
+    """The outcome graphs of a record a patient or guardian may see (the caller has established that, from
+    patients.selectors.own_patient_records): the same courses staff see, corrected results left out."""
+    if not can(user, Perm.VIEW_OWN_RECORD):
+        raise PermissionDenied()
+    administrations = list(
+        Administration.objects.filter(patient=patient)
+        .select_related("instrument")
+        .order_by("administered_at", "pk")
+    )
+    corrected_ids = {item.corrects_id for item in administrations if item.corrects_id}
+    infusions = infusion_dates_for(patient=patient)
+    live_by_key: dict[str, list[Administration]] = defaultdict(list)
+    newest_instrument: dict[str, InstrumentDefinition] = {}
+    for item in administrations:
+        if item.pk in corrected_ids:
+            continue
+        live_by_key[item.instrument.key].append(item)
+        current = newest_instrument.get(item.instrument.key)
+        if current is None or item.instrument.version > current.version:
+            newest_instrument[item.instrument.key] = item.instrument
+    courses = []
+    for key, items in live_by_key.items():
+        definition = definition_for(newest_instrument[key])
+        if definition.use == Use.OUTCOME:
+            courses.append(_course_for(newest_instrument[key].short_name, definition, items, infusions))
+    return sorted(courses, key=lambda item: item.short_name.casefold())
+
+
 def crisis_resources_text() -> str:
     return str(protocol_value("crisis_resources_text").value)
 

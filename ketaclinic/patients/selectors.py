@@ -342,3 +342,11 @@ def allergy_entry_for(*, viewer: Any, patient: Patient, entry_id: int) -> Allerg
     if entry is None:
         raise NotFound("No such allergy entry for this patient.")
     return entry
+
+
+def own_consent_summaries(*, user: Any, patient: Patient) -> list[ConsentSummary]:
+    """Each consent kind's state for a record a patient or guardian may see (the caller has established that,
+    from `own_patient_records`): the current text and whether it is signed, withdrawn or outdated."""
+    _require(user, Perm.VIEW_OWN_RECORD)
+    records = list(ConsentRecord.objects.filter(patient=patient).select_related("form"))
+    return _consent_summaries(records, list(ConsentForm.objects.all()))

@@ -11,7 +11,7 @@ from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_change
 from ketaclinic.core import clock, inputs
-from ketaclinic.core.errors import PermissionDenied
+from ketaclinic.core.errors import NotFound, PermissionDenied
 from ketaclinic.core.models import Clinic
 from ketaclinic.patients import rules
 from ketaclinic.patients.errors import PatientDomainError, PatientError
@@ -288,6 +288,32 @@ def record_consent(
     assent (or dissent) noted from the protocol's assent age."""
     _require(by, Perm.RECORD_CONSENT)
     _require_clinic(by, patient.clinic)
+    return _give_consent(
+        by=by,
+        patient=patient,
+        form=form,
+        signed_by=signed_by,
+        signed_on=signed_on,
+        guardian=guardian,
+        assent=assent,
+        assent_note=assent_note,
+        note=note,
+    )
+
+
+def _give_consent(
+    *,
+    by: Any,
+    patient: Patient,
+    form: ConsentForm,
+    signed_by: SignedBy,
+    signed_on: dt.date,
+    guardian: Guardian | None,
+    assent: Assent,
+    assent_note: str,
+    note: str,
+) -> ConsentRecord:
+    # The consent rules, once, for staff recording a paper signature and for a signature in the portal.
     limits = age_rules()
     age = rules.age_in_years(patient.date_of_birth, clock.today_in(patient.clinic.time_zone))
     minor = rules.is_minor(age, limits.age_of_majority_years)
@@ -673,3 +699,34 @@ def assign_care_team_member(
     )
     _audit(by, patient, Action.CREATE, "care_team_member", row.pk, f"{member} joined the care team")
     return row
+
+
+@transaction.atomic
+def sign_consent_in_portal(
+    *,
+    by: Any,
+    patient: Patient,
+    form: ConsentForm,
+    assent: Assent = Assent.NOT_APPLICABLE,
+    assent_note: str = "",
+) -> ConsentRecord:
+    """A patient signs their own consent in the portal, or a guardian linked to the record signs for the
+    child, with the child's assent from the protocol's age: the same rules as a signature staff record.
+
+    Raises PermissionDenied without VIEW_OWN_RECORD, NotFound when `by` is neither the patient nor one of
+    their active guardians, PatientDomainError as `record_consent`."""
+    _require(by, Perm.VIEW_OWN_RECORD)
+    guardian = patient.guardians.filter(portal_user=by, is_active=True).order_by("pk").first()
+    if guardian is None and patient.portal_user_id != by.pk:
+        raise NotFound("No such record in your portal.")
+    return _give_consent(
+        by=by,
+        patient=patient,
+        form=form,
+        signed_by=SignedBy.GUARDIAN if guardian is not None else SignedBy.PATIENT,
+        signed_on=clock.today_in(patient.clinic.time_zone),
+        guardian=guardian,
+        assent=assent,
+        assent_note=assent_note,
+        note="Signed in the patient portal.",
+    )

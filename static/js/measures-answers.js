@@ -16,12 +16,8 @@
 
   function setUp(form) {
     const questions = Array.from(form.querySelectorAll("fieldset[data-item]"));
-    const conditional = questions.filter(function (question) {
-      return question.dataset.askIf;
-    });
-    if (!conditional.length) {
-      return;
-    }
+    // Every form counts its answers as they are given, with or without conditional questions (a PHQ-9's
+    // progress bar used to stay at "0 of 10").
     const byName = new Map(
       questions.map(function (question) {
         return [question.dataset.item, question];

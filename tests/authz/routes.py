@@ -399,7 +399,7 @@ READS: dict[str, list[Op]] = {
     "audit:export": [get(P.VIEW_AUDIT, scoped=False)],
     "analytics:outcomes": [get(P.VIEW_OUTCOMES, scoped=False)],
     "analytics:outcomes_export": [get(P.VIEW_OUTCOMES, scoped=False)],
-    "portal:my_record": [get(P.VIEW_OWN_RECORD, scoped=False)],
+    "portal:my_record": [get(P.VIEW_OWN_RECORD, scoped=False, ok=302)],
     "patients:list": [get(P.VIEW_PATIENT, scoped=False)],
     "patients:register": [get(P.ADD_PATIENT, scoped=False)],
     "patients:consent_texts": [get(P.MANAGE_CLINIC, scoped=False)],

@@ -179,9 +179,10 @@ def test_guardian_sees_the_due_questionnaire_in_the_portal(
         due_at=clock.now(),
         send_email=False,
     )
-    response = client_for(guardian_user).get("/my/")
-    assert "Questionnaires to fill in" in response.text
-    assert services.fill_path(made) in response.text
+    # The portal lands on the child's record, whose "To do" links to the portal's own fill page.
+    response = client_for(guardian_user).get("/my/", follow=True)
+    assert "Patient Health Questionnaire-9" in response.text
+    assert f"/my/{child.pk}/questionnaires/{made.pk}/" in response.text
 
 
 def test_outcomes_csv_guards_formula_cells(client_for, clinician, nurse, patient, instruments) -> None:
@@ -295,7 +296,7 @@ def test_a_signed_in_patient_submits_through_the_portal(
     assert "Please reach out now" not in response.text
     submitted = Administration.objects.get()
     assert (submitted.submitted_via, submitted.submitted_by) == ("portal", patient_user)
-    assert "Questionnaires to fill in" not in client_for(patient_user).get("/my/").text
+    assert f"/questionnaires/{made.pk}/" not in client_for(patient_user).get("/my/", follow=True).text
 
 
 def test_clinic_admin_sees_only_the_measures_links_they_may_open(
