@@ -68,6 +68,9 @@ class Perm(StrEnum):
     # A bedside-monitor gateway (an integration account) posts device readings to its clinics' open visits;
     # the reading is a device's (no person), and the gateway reads nothing else.
     RECORD_DEVICE_VITALS = "infusions.record_device_vitals"
+    # interop: the HL7 interface's health and review queue (view), its device mapping and reprocessing (manage)
+    VIEW_INTERFACES = "hl7.view_interfaces"
+    MANAGE_INTERFACES = "hl7.manage_interfaces"
 
 
 _CLINICAL_CARE = {
@@ -158,6 +161,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.VIEW_STOCK_REPORTS,
             Perm.VIEW_SCHEDULE,
             Perm.MANAGE_RESOURCES,
+            Perm.VIEW_INTERFACES,
+            Perm.MANAGE_INTERFACES,
         }
     ),
     Role.PATIENT: frozenset({Perm.VIEW_OWN_RECORD}),

@@ -88,6 +88,8 @@ EXPECTED: dict[Role, set[Perm]] = {
         Perm.VIEW_STOCK_REPORTS,
         Perm.VIEW_SCHEDULE,
         Perm.MANAGE_RESOURCES,
+        Perm.VIEW_INTERFACES,
+        Perm.MANAGE_INTERFACES,
     },
     Role.PATIENT: {Perm.VIEW_OWN_RECORD},
     Role.GUARDIAN: {Perm.VIEW_OWN_RECORD},
