@@ -24,6 +24,7 @@ STAFF_NAVIGATION: list[tuple[str, str, Perm | None]] = [
     ("Protocol", "protocols:list", Perm.VIEW_PROTOCOL),
     ("Audit log", "audit:list", Perm.VIEW_AUDIT),
     ("Staff", "accounts:staff_list", Perm.MANAGE_STAFF),
+    ("Interfaces", "hl7:interfaces", Perm.VIEW_INTERFACES),
 ]
 
 
