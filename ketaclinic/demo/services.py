@@ -13,6 +13,7 @@ from ketaclinic.core.models import Clinic
 from ketaclinic.demo import (
     data,
     dosing_demo,
+    hl7_demo,
     infusions_demo,
     inventory_demo,
     measures_demo,
@@ -118,6 +119,7 @@ APP_LOADERS: list[tuple[str, Callable[..., int]]] = [
     ("inventory", inventory_demo.load),
     ("dose_orders", dosing_demo.load),
     ("infusions", infusions_demo.load),
+    ("hl7", hl7_demo.load),
 ]
 
 
