@@ -47,7 +47,7 @@ run: install
 	  $(MANAGE) hl7_listen --host $(HOST) --port $(HL7_PORT) & \
 	  $(MANAGE) hl7_simulate_monitor --visit demo --interval 3 --host $(HOST) --port $(HL7_PORT) >/dev/null & \
 	  (trap 'kill $$pause 2>/dev/null; exit 0' TERM; \
-	   while true; do $(MANAGE) send_due_reminders >/dev/null; $(MANAGE) checkpoint_chains >/dev/null; sleep 300 & pause=$$!; wait $$pause; done) & \
+	   while true; do $(MANAGE) send_due_reminders >/dev/null; $(MANAGE) checkpoint_chains >/dev/null; $(MANAGE) hl7_send_outbound >/dev/null; sleep 300 & pause=$$!; wait $$pause; done) & \
 	  $(DEV_SETTINGS) $(VENV)/bin/granian --interface asginl --host $(HOST) --port $(PORT) --workers 1 config.asgi:application
 
 # pytest exits 5 when it collected no test: make fails on it like on any other non-zero status.

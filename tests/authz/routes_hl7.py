@@ -21,7 +21,9 @@ def extend_world(world: World) -> None:
     busy = {visit.chair_id for visit in active_visits(clinic_ids=[world.main.pk])}
     chair = Chair.objects.filter(clinic=world.main).exclude(pk__in=busy).order_by("pk").first()
     assert chair is not None
-    mapping = services.map_device(by=world.user("admin"), clinic=world.main, device_id="MON-AUTHZ", chair=chair)
+    mapping = services.map_device(
+        by=world.user("admin"), clinic=world.main, device_id="MON-AUTHZ", chair=chair
+    )
     now = rules.format_timestamp(clock.now())
     received = services.receive(raw=sample("oru_r01_mdc.hl7", device="MON-AUTHZ", control="AUTHZ-1", now=now))
     world.ids["message_id"] = received.message.pk

@@ -84,7 +84,9 @@ def review_queue(*, viewer: Actor) -> list[InboundMessage]:
     """Messages stored but not applied (waiting for review, rejected, or never processed), newest first."""
     require(viewer, Perm.VIEW_INTERFACES)
     found = list(_queue(viewer).order_by("-received_at", "-pk")[:QUEUE_PAGE])
-    record_list_read(by=viewer, object_type="hl7_review_queue", patients=[], summary=f"{len(found)} message(s)")
+    record_list_read(
+        by=viewer, object_type="hl7_review_queue", patients=[], summary=f"{len(found)} message(s)"
+    )
     return found
 
 
@@ -139,7 +141,9 @@ def devices_for(*, viewer: Actor) -> list[DeviceChair]:
     require(viewer, Perm.VIEW_INTERFACES)
     clinic_ids = list(clinics_for(viewer).values_list("pk", flat=True))
     return list(
-        DeviceChair.objects.filter(clinic_id__in=clinic_ids).select_related("chair", "clinic").order_by("device_id")
+        DeviceChair.objects.filter(clinic_id__in=clinic_ids)
+        .select_related("chair", "clinic")
+        .order_by("device_id")
     )
 
 

@@ -295,7 +295,7 @@ FramingError = InvalidBlockError
 
 
 def frame(message: bytes) -> bytes:
-    return START_BLOCK + message + END_BLOCK + CARRIAGE_RETURN
+    return bytes(START_BLOCK) + message + bytes(END_BLOCK) + bytes(CARRIAGE_RETURN)
 
 
 type Handler = Callable[[Any, Any], Awaitable[None]]
@@ -310,7 +310,8 @@ async def serve(handler: Handler, host: str, port: int) -> asyncio.Server:
 
 async def connect(host: str, port: int) -> tuple[Any, Any]:
     """An MLLP client connection: (reader, writer), with `readblock()` and `writeblock()`."""
-    return await open_hl7_connection(host, port)
+    reader, writer = await open_hl7_connection(host, port)
+    return reader, writer
 
 
 def send_blocking(host: str, port: int, message: bytes, *, timeout_s: float = 10.0) -> bytes:

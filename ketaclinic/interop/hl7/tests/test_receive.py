@@ -6,8 +6,10 @@ import pytest
 from django.db import DatabaseError, transaction
 
 from ketaclinic.audit.models import AuditEvent
+from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.infusions.models import ReadingSource, VitalSignReading
 from ketaclinic.interop.hl7 import services, wire
+from ketaclinic.interop.hl7.errors import Hl7Error
 from ketaclinic.interop.hl7.models import InboundMessage, InboundProcessing, Outcome
 from ketaclinic.interop.hl7.tests.helpers import DEVICE, sample
 
@@ -178,7 +180,7 @@ def test_reprocessing_after_mapping_applies_once_in_a_new_row(clinic_admin: Any,
         "applied",
     ]
     assert VitalSignReading.objects.filter(visit=visit).count() == 1
-    with pytest.raises(services.Hl7Error) as refused:
+    with pytest.raises(Hl7Error) as refused:
         services.reprocess(by=clinic_admin, message=message)
     assert refused.value.code == "already_applied"
     assert VitalSignReading.objects.filter(visit=visit).count() == 1
@@ -186,7 +188,7 @@ def test_reprocessing_after_mapping_applies_once_in_a_new_row(clinic_admin: Any,
 
 def test_reprocess_needs_manage_interfaces(nurse: Any, visit: Any) -> None:
     ack_of(sample("oru_r01_mdc.hl7", device="MON-NEW"))
-    with pytest.raises(services.PermissionDenied):
+    with pytest.raises(PermissionDenied):
         services.reprocess(by=nurse, message=InboundMessage.objects.get())
     assert InboundProcessing.objects.count() == 1
 

@@ -45,8 +45,12 @@ def oru_r01(*, device_id: str, values: VitalsInput, control_id: str, observed_at
     """An ORU^R01 with one OBX per vital sign, MDC-coded, the device in OBX-18."""
     segments = [
         wire.msh(
-            control_id=control_id, message_type=("ORU", "R01", "ORU_R01"), sent_at=observed_at,
-            sending="KETA-SIMULATOR", sending_facility="MAIN", receiving="KETACLINIC",
+            control_id=control_id,
+            message_type=("ORU", "R01", "ORU_R01"),
+            sent_at=observed_at,
+            sending="KETA-SIMULATOR",
+            sending_facility="MAIN",
+            receiving="KETACLINIC",
         ),
         wire.segment("OBR", "1", "", "", ("182777000", "Monitoring of patient", "SCT"), "", "", observed_at),
     ]
@@ -56,8 +60,25 @@ def oru_r01(*, device_id: str, values: VitalsInput, control_id: str, observed_at
             continue
         segments.append(
             wire.segment(
-                "OBX", str(number), "NM", (code, refid, "MDC"), "", str(value), (unit, unit_refid, "MDC"),
-                "", "", "", "", "R", "", "", observed_at, "", "", "", device_id,
+                "OBX",
+                str(number),
+                "NM",
+                (code, refid, "MDC"),
+                "",
+                str(value),
+                (unit, unit_refid, "MDC"),
+                "",
+                "",
+                "",
+                "",
+                "R",
+                "",
+                "",
+                observed_at,
+                "",
+                "",
+                "",
+                device_id,
             )
         )
     return wire.assemble(segments)
@@ -67,11 +88,15 @@ class Command(BaseCommand):
     help = "Simulate a bedside monitor sending ORU^R01 vital signs over MLLP to the HL7 listener."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--visit", required=True, help='the visit id, or "demo" for the newest active visit')
+        parser.add_argument(
+            "--visit", required=True, help='the visit id, or "demo" for the newest active visit'
+        )
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=None, help="default settings.KETACLINIC_HL7_PORT")
         parser.add_argument("--interval", type=float, default=3.0, help="seconds between readings")
-        parser.add_argument("--count", type=int, default=None, help="stop after this many acknowledged readings")
+        parser.add_argument(
+            "--count", type=int, default=None, help="stop after this many acknowledged readings"
+        )
         parser.add_argument("--seed", type=int, default=None)
         parser.add_argument("--scenario", choices=SCENARIOS, default="normal")
 
@@ -82,11 +107,17 @@ class Command(BaseCommand):
             raise CommandError("--interval must be 0 or more and --count at least 1.")
         port: int = options["port"] if options["port"] is not None else settings.KETACLINIC_HL7_PORT
         visit = self._visit(str(options["visit"]))
-        mapping = DeviceChair.objects.filter(chair_id=visit.chair_id, is_active=True).first()
-        if visit.chair_id is None or mapping is None:
+        mapping = (
+            None
+            if visit.chair_id is None
+            else DeviceChair.objects.filter(chair_id=visit.chair_id, is_active=True).first()
+        )
+        if mapping is None:
             raise CommandError(f"Visit {visit.pk} has no chair with a mapped monitor (interfaces page).")
         walk = MonitorWalk(
-            seed=options["seed"], scenario=options["scenario"], pause_systolic_above_mmhg=pause_threshold(visit)
+            seed=options["seed"],
+            scenario=options["scenario"],
+            pause_systolic_above_mmhg=pause_threshold(visit),
         )
         stop = threading.Event()
         self._stop_on_signals(stop)
@@ -95,7 +126,9 @@ class Command(BaseCommand):
         while not stop.is_set() and (count is None or sent < count):
             values = walk.step(elapsed_s=time.monotonic() - started)
             message = oru_r01(
-                device_id=mapping.device_id, values=values, control_id=wire.new_control_id(),
+                device_id=mapping.device_id,
+                values=values,
+                control_id=wire.new_control_id(),
                 observed_at=rules.format_timestamp(clock.now()),
             )
             ack = self._deliver(options["host"], port, message, stop)
@@ -120,7 +153,9 @@ class Command(BaseCommand):
     def _visit(self, given: str) -> InfusionVisit:
         if given == "demo":
             return demo_visit()
-        visit = infusion_selectors.visits_queryset().filter(pk=int(given)).first() if given.isdigit() else None
+        visit = (
+            infusion_selectors.visits_queryset().filter(pk=int(given)).first() if given.isdigit() else None
+        )
         if visit is None:
             raise CommandError(f"No infusion visit {given}.")
         return visit

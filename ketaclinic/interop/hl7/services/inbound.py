@@ -258,7 +258,14 @@ def _apply_vital_signs(parsed: wire.Parsed, message: InboundMessage) -> Result:
             clinic_id=clinic_id,
             visit=visit,
         )
-    values = infusion_services.VitalsInput(**{sign.value: value for sign, value in mapped.values.items()})
+    found = mapped.values
+    values = infusion_services.VitalsInput(
+        systolic_mmhg=found.get(rules.VitalSign.SYSTOLIC),
+        diastolic_mmhg=found.get(rules.VitalSign.DIASTOLIC),
+        heart_rate_bpm=found.get(rules.VitalSign.HEART_RATE),
+        spo2_percent=found.get(rules.VitalSign.SPO2),
+        respiratory_rate_per_min=found.get(rules.VitalSign.RESPIRATORY_RATE),
+    )
     try:
         recorded = infusion_services.record_vital_signs(
             by=None,
