@@ -95,14 +95,20 @@ def _batches(device_id: str, tag: str) -> list[list[bytes]]:
     ]
 
 
-async def _measure() -> tuple[list[float], list[float], int, int]:
+def _demo_device() -> str:
+    """The monitor at the demo's live infusion."""
     from ketaclinic.infusions.management.commands.simulate_monitor import demo_visit
-    from ketaclinic.interop.hl7 import wire
-    from ketaclinic.interop.hl7.listener import Listener
-    from ketaclinic.interop.hl7.models import DeviceChair, InboundMessage
+    from ketaclinic.interop.hl7.models import DeviceChair
 
     visit = demo_visit()
-    device = DeviceChair.objects.get(chair_id=visit.chair_id, is_active=True).device_id
+    return DeviceChair.objects.get(chair_id=visit.chair_id, is_active=True).device_id
+
+
+async def _measure(device: str) -> tuple[list[float], list[float], int, int]:
+    from ketaclinic.interop.hl7 import wire
+    from ketaclinic.interop.hl7.listener import Listener
+    from ketaclinic.interop.hl7.models import InboundMessage
+
     ceiling = await wire.serve(_ceiling_handler, "127.0.0.1", 0)
     ceiling_port = ceiling.sockets[0].getsockname()[1]
     listener = Listener(host="127.0.0.1", port=0)
@@ -127,7 +133,7 @@ async def _measure() -> tuple[list[float], list[float], int, int]:
 def phase(database_url: str, label: str) -> None:
     """One database's figures (run in a process of its own)."""
     _setup(database_url)
-    ceiling, listener, acked, stored = asyncio.run(_measure())
+    ceiling, listener, acked, stored = asyncio.run(_measure(_demo_device()))
     best_ceiling, best_listener = max(ceiling), max(listener)
     print(
         f"{label}: {SENDERS} senders x {MESSAGES} ORU^R01 per round, best of {ROUNDS}: "

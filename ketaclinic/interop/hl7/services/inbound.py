@@ -117,6 +117,13 @@ def receive(*, raw: bytes, peer: str = "") -> Received:
             return Received(message, None, ack, duplicate=True)
     try:
         processing = process(message=message, parsed=parsed, by=None)
+    except Hl7Error as error:
+        if error.code != Hl7ErrorCode.ALREADY_APPLIED:
+            raise
+        # A copy of the same message was applied meanwhile (two deliveries at once): answer as that one did.
+        applied = latest_processing(message)
+        assert applied is not None
+        return Received(message, None, _ack_for(parsed.header, applied), duplicate=True)
     except Exception:
         # The message is stored: it is answered AE and waits for a reprocess; the error goes to the log.
         logger.exception("HL7 message %s could not be processed", message.pk)
