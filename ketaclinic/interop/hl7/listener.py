@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from ketaclinic.core import clock
 from ketaclinic.interop.hl7 import services, wire
@@ -72,6 +72,8 @@ class Listener:
             self.server.close()
             await self.server.wait_closed()
         if self.executor is not None:
+            # The worker thread's database connection is closed by that thread, before the thread ends.
+            await asyncio.get_running_loop().run_in_executor(self.executor, connections.close_all)
             self.executor.shutdown(wait=True)
 
     async def _work(self, function: Callable[..., Any], *args: Any) -> Any:
