@@ -11,6 +11,7 @@ MANAGE := $(DEV_SETTINGS) $(PY) manage.py
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 8000
+HL7_PORT ?= 2575
 # Test processes per suite (pytest-xdist); `auto` is one per core. WORKERS=0 runs in one process.
 WORKERS ?= auto
 export UV_PROJECT_ENVIRONMENT := $(VENV)
@@ -39,13 +40,14 @@ run: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_demo
 	$(MANAGE) collectstatic --noinput --verbosity 0
-	@echo "Serving ketaclinic at http://$(HOST):$(PORT)/ (web, task worker, reminders and chain checkpoints every 5 min, a bedside-monitor simulator on the demo infusion). Ctrl-C stops all."
+	@echo "Serving ketaclinic at http://$(HOST):$(PORT)/ (web, task worker, reminders and chain checkpoints every 5 min, the HL7 listener on $(HOST):$(HL7_PORT) and a bedside monitor sending ORU^R01 over MLLP for the demo infusion). Ctrl-C stops all."
 	@export KETACLINIC_BASE_URL="http://$(HOST):$(PORT)"; \
 	  trap 'trap - EXIT INT TERM; kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
 	  $(MANAGE) db_worker --interval 1 & \
-	  $(MANAGE) simulate_monitor --visit demo --interval 3 >/dev/null & \
+	  $(MANAGE) hl7_listen --host $(HOST) --port $(HL7_PORT) & \
+	  $(MANAGE) hl7_simulate_monitor --visit demo --interval 3 --host $(HOST) --port $(HL7_PORT) >/dev/null & \
 	  (trap 'kill $$pause 2>/dev/null; exit 0' TERM; \
-	   while true; do $(MANAGE) send_due_reminders >/dev/null; $(MANAGE) checkpoint_chains >/dev/null; sleep 300 & pause=$$!; wait $$pause; done) & \
+	   while true; do $(MANAGE) send_due_reminders >/dev/null; $(MANAGE) checkpoint_chains >/dev/null; $(MANAGE) hl7_send_outbound >/dev/null; sleep 300 & pause=$$!; wait $$pause; done) & \
 	  $(DEV_SETTINGS) $(VENV)/bin/granian --interface asginl --host $(HOST) --port $(PORT) --workers 1 config.asgi:application
 
 # pytest exits 5 when it collected no test: make fails on it like on any other non-zero status.

@@ -38,6 +38,7 @@ def build_urlpatterns(*, django_admin: bool) -> list[Any]:
         path("notes/", include("ketaclinic.notes.urls")),
         path("analytics/", include("ketaclinic.analytics.urls")),
         path("billing/", include("ketaclinic.billing.urls")),
+        path("interfaces/hl7/", include("ketaclinic.interop.hl7.urls")),
         path("api/", api.urls),
     ]
     if django_admin:

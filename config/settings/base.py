@@ -202,6 +202,11 @@ TASKS = {
 # HOST and PORT, a deployment to its public address.
 KETACLINIC_BASE_URL = os.environ.get("KETACLINIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# The HL7 v2 listener (`manage.py hl7_listen`) listens here by default; outbound HL7 (scale results, patient
+# registrations) goes to KETACLINIC_HL7_DOWNSTREAM, host:port, when it is set.
+KETACLINIC_HL7_PORT = int(os.environ.get("KETACLINIC_HL7_PORT", "2575"))
+KETACLINIC_HL7_DOWNSTREAM = os.environ.get("KETACLINIC_HL7_DOWNSTREAM", "")
+
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = "ketaclinic <no-reply@ketaclinic.invalid>"
 

@@ -28,6 +28,7 @@ STAFF_NAVIGATION: list[tuple[str, str, Perm | None]] = [
     ("Portal messages", "portal:inbox", Perm.ANSWER_PORTAL_MESSAGES),
     ("Visit requests", "portal:visit_requests", Perm.BOOK_APPOINTMENT),
     ("Public site", "portal:site_pages", Perm.EDIT_PUBLIC_SITE),
+    ("Interfaces", "hl7:interfaces", Perm.VIEW_INTERFACES),
 ]
 
 

@@ -91,6 +91,9 @@ class Perm(StrEnum):
     EDIT_PUBLIC_SITE = "portal.edit_public_site"
     INVITE_TO_PORTAL = "portal.invite"
     ANSWER_PORTAL_MESSAGES = "portal.answer_messages"
+    # interop: the HL7 interface's health and review queue (view), its device mapping and reprocessing (manage)
+    VIEW_INTERFACES = "hl7.view_interfaces"
+    MANAGE_INTERFACES = "hl7.manage_interfaces"
 
 
 _CLINICAL_CARE = {
@@ -213,6 +216,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.MANAGE_PRICE_LIST,
             Perm.VIEW_BILLING_REPORTS,
             Perm.EDIT_PUBLIC_SITE,
+            Perm.VIEW_INTERFACES,
+            Perm.MANAGE_INTERFACES,
         }
     ),
     # A therapist treats the patients on whose care team they are (patients.selectors.patients_for): reads

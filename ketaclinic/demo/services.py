@@ -14,6 +14,7 @@ from ketaclinic.demo import (
     billing_demo,
     data,
     dosing_demo,
+    hl7_demo,
     infusions_demo,
     inventory_demo,
     measures_demo,
@@ -124,6 +125,7 @@ APP_LOADERS: list[tuple[str, Callable[..., int]]] = [
     ("notes", notes_demo.load),
     ("billing", billing_demo.load),
     ("portal", portal_demo.load),
+    ("hl7", hl7_demo.load),
 ]
 
 

@@ -111,6 +111,8 @@ EXPECTED: dict[Role, set[Perm]] = {
         Perm.VIEW_BILLING,
         Perm.MANAGE_PRICE_LIST,
         Perm.VIEW_BILLING_REPORTS,
+        Perm.VIEW_INTERFACES,
+        Perm.MANAGE_INTERFACES,
     },
     # Never dose orders, overrides or the ledger; patients only through the care team (patients_for).
     Role.THERAPIST: {

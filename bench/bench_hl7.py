@@ -1,0 +1,180 @@
+"""HL7 v2 over MLLP: ORU^R01 vital-sign messages per second stored, parsed, applied and acknowledged by the
+real listener, against a raw MLLP parse-and-ACK server with no storage (the ceiling), in the same run.
+
+Each database gets its own process: a temporary SQLite file, and, when `DATABASE_URL` names a PostgreSQL
+server, a temporary database on it. The demo is loaded (a monitor is mapped to every chair; the demo's live
+infusion receives the readings, through the vital-signs service with its rules, alerts and audit). Then
+`BENCH_HL7_SENDERS` senders (default 4) each send `BENCH_HL7_MESSAGES` messages (default 60) one after
+another, each waiting for its ACK as MLLP requires, against the ceiling and the listener alternately, 3 rounds
+each; the best round is reported. Every acknowledged message is checked to be stored. Target: at least half
+the ceiling.
+"""
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROUNDS = 3
+SENDERS = int(os.environ.get("BENCH_HL7_SENDERS", "4"))
+MESSAGES = int(os.environ.get("BENCH_HL7_MESSAGES", "60"))
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _setup(database_url: str) -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+    os.environ["DATABASE_URL"] = database_url
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    from ketaclinic.demo.services import load_demo
+
+    load_demo()
+
+
+async def _ceiling_handler(reader: Any, writer: Any) -> None:
+    from ketaclinic.interop.hl7 import wire
+
+    while True:
+        try:
+            raw = await reader.readblock()
+        except asyncio.IncompleteReadError:
+            break
+        writer.writeblock(wire.acknowledgement(wire.parse(bytes(raw)).header, "AA"))
+        await writer.drain()
+    writer.close()
+
+
+async def _send(port: int, messages: list[bytes]) -> list[str]:
+    from ketaclinic.interop.hl7 import wire
+
+    reader, writer = await wire.connect("127.0.0.1", port)
+    acked = []
+    for message in messages:
+        writer.writeblock(message)
+        await writer.drain()
+        ack = wire.read_ack(await reader.readblock())
+        if ack.code == "AA":
+            acked.append(ack.control_id)
+    writer.close()
+    return acked
+
+
+async def _round(port: int, batches: list[list[bytes]]) -> tuple[float, list[str]]:
+    started = time.perf_counter()
+    results = await asyncio.gather(*(_send(port, batch) for batch in batches))
+    return time.perf_counter() - started, [control for acked in results for control in acked]
+
+
+def _batches(device_id: str, tag: str) -> list[list[bytes]]:
+    from ketaclinic.core import clock
+    from ketaclinic.infusions.services import VitalsInput
+    from ketaclinic.interop.hl7 import rules
+    from ketaclinic.interop.hl7.management.commands.hl7_simulate_monitor import oru_r01
+
+    values = VitalsInput(
+        systolic_mmhg=124, diastolic_mmhg=78, heart_rate_bpm=72, spo2_percent=98, respiratory_rate_per_min=14
+    )
+    now = rules.format_timestamp(clock.now())
+    return [
+        [
+            oru_r01(device_id=device_id, values=values, control_id=f"{tag}-{sender}-{n}", observed_at=now)
+            for n in range(MESSAGES)
+        ]
+        for sender in range(SENDERS)
+    ]
+
+
+def _demo_device() -> str:
+    """The monitor at the demo's live infusion."""
+    from ketaclinic.infusions.management.commands.simulate_monitor import demo_visit
+    from ketaclinic.interop.hl7.models import DeviceChair
+
+    visit = demo_visit()
+    return DeviceChair.objects.get(chair_id=visit.chair_id, is_active=True).device_id
+
+
+async def _measure(device: str) -> tuple[list[float], list[float], int, int]:
+    from ketaclinic.interop.hl7 import wire
+    from ketaclinic.interop.hl7.listener import Listener
+    from ketaclinic.interop.hl7.models import InboundMessage
+
+    ceiling = await wire.serve(_ceiling_handler, "127.0.0.1", 0)
+    ceiling_port = ceiling.sockets[0].getsockname()[1]
+    listener = Listener(host="127.0.0.1", port=0)
+    await listener.start()
+    ceiling_rates, listener_rates = [], []
+    acked_total: list[str] = []
+    for number in range(ROUNDS):
+        seconds, _ = await _round(ceiling_port, _batches(device, f"C{number}"))
+        ceiling_rates.append(SENDERS * MESSAGES / seconds)
+        seconds, acked = await _round(listener.port, _batches(device, f"L{number}"))
+        listener_rates.append(SENDERS * MESSAGES / seconds)
+        acked_total += acked
+    await listener.stop()
+    ceiling.close()
+    loop = asyncio.get_running_loop()
+    stored = await loop.run_in_executor(
+        None, lambda: InboundMessage.objects.filter(control_id__in=acked_total).count()
+    )
+    return ceiling_rates, listener_rates, len(acked_total), stored
+
+
+def phase(database_url: str, label: str) -> None:
+    """One database's figures (run in a process of its own)."""
+    _setup(database_url)
+    ceiling, listener, acked, stored = asyncio.run(_measure(_demo_device()))
+    best_ceiling, best_listener = max(ceiling), max(listener)
+    print(
+        f"{label}: {SENDERS} senders x {MESSAGES} ORU^R01 per round, best of {ROUNDS}: "
+        f"listener (store+parse+apply+ACK) {best_listener:.0f} msg/s, "
+        f"ceiling (parse+ACK, no storage) {best_ceiling:.0f} msg/s, "
+        f"ratio {best_listener / best_ceiling:.3f} (target >= 0.5); "
+        f"acknowledged AA {acked}, of them stored {stored}"
+    )
+
+
+def _postgres_url(url: str) -> tuple[str, str, str]:
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'postgres'}_bench_hl7"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    return urlunsplit(parts._replace(path=f"/{name}")), admin, name
+
+
+def _child(database_url: str, label: str) -> None:
+    code = f"import bench.bench_hl7 as b; b.phase({database_url!r}, {label!r})"
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)  # noqa: S603 - our own module
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        _child(f"sqlite:///{Path(directory) / 'bench.sqlite3'}", "SQLite")
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        bench_url, admin_url, name = _postgres_url(url)
+        with psycopg.connect(admin_url.replace("postgres://", "postgresql://", 1), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            _child(bench_url, "PostgreSQL")
+        finally:
+            with psycopg.connect(
+                admin_url.replace("postgres://", "postgresql://", 1), autocommit=True
+            ) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

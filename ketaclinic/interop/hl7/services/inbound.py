@@ -1,0 +1,483 @@
+"""Writes of the HL7 interface: receiving a message (store first, then apply, then the ACK to send), staff's
+reprocessing and dismissal, the device → chair mapping, and the outbound queue.
+
+A message's raw bytes are committed in their own transaction before anything reads them, so a message that
+was acknowledged is always stored; applying it is a second transaction that writes the reading (through the
+infusion visit's vital-signs service, as a device: `by=None`) and the processing row together, so a crash
+between the two leaves a stored, unprocessed message that its resend or a reprocess applies — once, which the
+database enforces (one applied processing row per message)."""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from ketaclinic.accounts.access import Actor, require, require_clinic
+from ketaclinic.accounts.permissions import Perm
+from ketaclinic.audit.models import Action
+from ketaclinic.audit.services import record_change, record_patient_change
+from ketaclinic.core import clock
+from ketaclinic.core.errors import DomainError
+from ketaclinic.core.inputs import clean_reason
+from ketaclinic.core.models import Clinic
+from ketaclinic.infusions import selectors as infusion_selectors
+from ketaclinic.infusions import services as infusion_services
+from ketaclinic.infusions.models import InfusionVisit, ReadingSource, VitalSignReading
+from ketaclinic.interop.hl7 import rules, wire
+from ketaclinic.interop.hl7.errors import Hl7Error, Hl7ErrorCode
+from ketaclinic.interop.hl7.models import (
+    DeviceChair,
+    InboundMessage,
+    InboundProcessing,
+    ListenerStatus,
+    Outcome,
+)
+from ketaclinic.patients.models import Patient
+from ketaclinic.scheduling.models import Chair
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Result:
+    """What applying a message came to; becomes one InboundProcessing row."""
+
+    outcome: Outcome
+    ack_code: str
+    error: Hl7ErrorCode | None = None
+    reason: str = ""
+    notes: list[str] = field(default_factory=list)
+    clinic_id: int | None = None
+    visit: InfusionVisit | None = None
+    reading: VitalSignReading | None = None
+    patient: Patient | None = None
+
+
+@dataclass(frozen=True)
+class Received:
+    message: InboundMessage
+    processing: InboundProcessing | None
+    ack: bytes
+    duplicate: bool
+
+
+def _refused(error: Hl7ErrorCode, reason: str, **extra: Any) -> Result:
+    """Accepted and stored but not applied: waits for review, answered AE."""
+    return Result(Outcome.QUEUED, "AE", error, reason, **extra)
+
+
+def store(
+    *, raw: bytes, parsed: wire.Parsed | wire.Unreadable, peer: str = ""
+) -> tuple[InboundMessage, bool]:
+    """Commit the raw message (its own transaction) and return it with True; a message already stored (same
+    sending application and MSH-10) is returned with False, and nothing is written."""
+    header = parsed.header
+    fields = {
+        "sending_application": header.sending_application,
+        "control_id": header.control_id,
+    }
+    try:
+        with transaction.atomic():
+            message = InboundMessage.objects.create(
+                received_at=clock.now(),
+                peer=peer[:80],
+                raw=raw,
+                sending_facility=header.sending_facility,
+                message_type=header.kind[:20],
+                **fields,
+            )
+    except IntegrityError:
+        if not header.control_id:
+            raise
+        return InboundMessage.objects.get(**fields), False
+    return message, True
+
+
+def receive(*, raw: bytes, peer: str = "") -> Received:
+    """Store the message, apply it, and return the acknowledgement to send: AA applied, AE stored but not
+    applied (the ERR segment says why; it waits in the review queue), AR a message type we do not accept.
+    A resend of a stored message is not applied again: it gets the answer its first processing gave (and is
+    applied now if it never was). Raises only if the message could not be stored: then no ACK must go out."""
+    parsed = wire.parse(raw)
+    message, created = store(raw=raw, parsed=parsed, peer=peer)
+    if not created:
+        earlier = latest_processing(message)
+        if earlier is not None:
+            ack = wire.acknowledgement(
+                parsed.header,
+                earlier.ack_code or "AA",
+                reason=earlier.reason,
+                error=Hl7ErrorCode(earlier.error_code) if earlier.error_code else None,
+                sent_at=rules.format_timestamp(clock.now()),
+            )
+            return Received(message, None, ack, duplicate=True)
+    try:
+        processing = process(message=message, parsed=parsed, by=None)
+    except Hl7Error as error:
+        if error.code != Hl7ErrorCode.ALREADY_APPLIED:
+            raise
+        # A copy of the same message was applied meanwhile (two deliveries at once): answer as that one did.
+        applied = latest_processing(message)
+        assert applied is not None
+        return Received(message, None, _ack_for(parsed.header, applied), duplicate=True)
+    except Exception:
+        # The message is stored: it is answered AE and waits for a reprocess; the error goes to the log.
+        logger.exception("HL7 message %s could not be processed", message.pk)
+        processing = _write(
+            message,
+            _refused(Hl7ErrorCode.READING_REFUSED, "An internal error stopped the processing."),
+            by=None,
+        )
+    return Received(message, processing, _ack_for(parsed.header, processing), duplicate=not created)
+
+
+def _ack_for(header: wire.Header, processing: InboundProcessing) -> bytes:
+    return wire.acknowledgement(
+        header,
+        processing.ack_code,
+        reason=processing.reason,
+        error=Hl7ErrorCode(processing.error_code) if processing.error_code else None,
+        sent_at=rules.format_timestamp(clock.now()),
+    )
+
+
+def latest_processing(message: InboundMessage) -> InboundProcessing | None:
+    return InboundProcessing.objects.filter(message=message).order_by("-pk").first()
+
+
+@transaction.atomic
+def process(
+    *, message: InboundMessage, parsed: wire.Parsed | wire.Unreadable, by: Actor | None
+) -> InboundProcessing:
+    """Apply a stored message once and write its processing row (one transaction). Raises Hl7Error
+    ALREADY_APPLIED for a message applied before."""
+    if InboundProcessing.objects.filter(message=message, outcome=Outcome.APPLIED).exists():
+        raise Hl7Error(Hl7ErrorCode.ALREADY_APPLIED, "That message was already applied.")
+    if isinstance(parsed, wire.Unreadable):
+        result = Result(Outcome.REJECTED, "AE", parsed.code, parsed.reason)
+    elif (parsed.header.message_type, parsed.header.trigger_event) not in wire.ACCEPTED:
+        result = Result(
+            Outcome.REJECTED,
+            "AR",
+            Hl7ErrorCode.UNSUPPORTED_MESSAGE,
+            f"{parsed.header.kind} is not a message we accept (ORU^R01, ADT^A04, ADT^A08).",
+        )
+    elif parsed.header.message_type == "ORU":
+        result = _apply_vital_signs(parsed, message)
+    else:
+        result = _apply_registration(parsed, message)
+    return _write(message, result, by=by)
+
+
+def _write(message: InboundMessage, result: Result, *, by: Actor | None) -> InboundProcessing:
+    processing = InboundProcessing.objects.create(
+        message=message,
+        processed_at=clock.now(),
+        processed_by=by,
+        outcome=result.outcome,
+        ack_code=result.ack_code,
+        error_code=result.error.value if result.error else "",
+        reason=result.reason,
+        notes=result.notes,
+        clinic_id=result.clinic_id,
+        visit=result.visit,
+        reading=result.reading,
+        patient=result.patient,
+    )
+    summary = f"HL7 {message.message_type or 'message'} {message.control_id}: {result.outcome.label}"
+    if result.reason:
+        summary += f" ({result.reason})"
+    if result.patient is not None:
+        record_patient_change(
+            by=by,
+            patient=result.patient,
+            action=Action.CREATE,
+            object_type="hl7_processing",
+            object_id=processing.pk,
+            summary=summary,
+        )
+    else:
+        record_change(
+            by=by,
+            action=Action.CREATE,
+            object_type="hl7_processing",
+            object_id=processing.pk,
+            clinic_id=result.clinic_id,
+            summary=summary,
+        )
+    return processing
+
+
+def _open_visit_at(chair: Chair) -> InfusionVisit | None:
+    visits = [
+        visit
+        for visit in infusion_selectors.active_visits(clinic_ids=[chair.clinic_id])
+        if visit.chair_id == chair.pk
+    ]
+    return visits[-1] if visits else None
+
+
+def _apply_vital_signs(parsed: wire.Parsed, message: InboundMessage) -> Result:
+    mapping = (
+        DeviceChair.objects.select_related("chair", "clinic")
+        .filter(device_id=parsed.device_id, is_active=True)
+        .first()
+    )
+    if mapping is None:
+        return _refused(
+            Hl7ErrorCode.UNKNOWN_DEVICE,
+            f"No chair is mapped to device {parsed.device_id or '(none)'}: map it on the interfaces page.",
+        )
+    clinic_id = mapping.clinic_id
+    mapped = rules.map_observations(parsed.observations)
+    if mapped.problems:
+        return _refused(
+            mapped.problems[0].code,
+            "; ".join(problem.message for problem in mapped.problems),
+            notes=mapped.left_out,
+            clinic_id=clinic_id,
+        )
+    if not mapped.values:
+        return _refused(
+            Hl7ErrorCode.NO_VITAL_SIGNS,
+            "No observation in the message is a vital sign we chart.",
+            notes=mapped.left_out,
+            clinic_id=clinic_id,
+        )
+    visit = _open_visit_at(mapping.chair)
+    if visit is None:
+        return _refused(
+            Hl7ErrorCode.NO_ACTIVE_VISIT,
+            f"{mapping.chair.name} has no open infusion visit.",
+            notes=mapped.left_out,
+            clinic_id=clinic_id,
+        )
+    zone = ZoneInfo(mapping.clinic.time_zone)
+    measured_at = rules.parse_timestamp(parsed.observed_at, zone)
+    if parsed.observed_at and measured_at is None:
+        return _refused(
+            Hl7ErrorCode.BAD_VALUE,
+            f"Observation time {parsed.observed_at!r} is not an HL7 time.",
+            clinic_id=clinic_id,
+            visit=visit,
+        )
+    found = mapped.values
+    values = infusion_services.VitalsInput(
+        systolic_mmhg=found.get(rules.VitalSign.SYSTOLIC),
+        diastolic_mmhg=found.get(rules.VitalSign.DIASTOLIC),
+        heart_rate_bpm=found.get(rules.VitalSign.HEART_RATE),
+        spo2_percent=found.get(rules.VitalSign.SPO2),
+        respiratory_rate_per_min=found.get(rules.VitalSign.RESPIRATORY_RATE),
+    )
+    try:
+        recorded = infusion_services.record_vital_signs(
+            by=None,
+            visit=visit,
+            values=values,
+            source=ReadingSource.DEVICE,
+            device_id=parsed.device_id,
+            measured_at=measured_at,
+        )
+    except DomainError as error:
+        return _refused(
+            Hl7ErrorCode.READING_REFUSED,
+            error.message,
+            notes=mapped.left_out,
+            clinic_id=clinic_id,
+            visit=visit,
+        )
+    return Result(
+        Outcome.APPLIED,
+        "AA",
+        notes=mapped.left_out,
+        clinic_id=clinic_id,
+        visit=visit,
+        reading=recorded.reading,
+    )
+
+
+def match_patient(identity: wire.PatientIdentity) -> tuple[Patient | None, str]:
+    """The one patient an identity names: by record number (PID-3), else by family name, given name and birth
+    date. Returns (None, why) when none or several match."""
+    if identity.identifiers:
+        by_number = list(Patient.objects.filter(record_number__in=identity.identifiers)[:2])
+        if len(by_number) == 1:
+            return by_number[0], ""
+    born = rules.parse_date(identity.birth_date)
+    if born is None:
+        return None, "No patient has that identifier, and PID-7 (birth date) is missing or not a date."
+    family, given = rules.name_key(identity.family_name), rules.name_key(identity.given_name)
+    if not family or not given:
+        return None, "No patient has that identifier, and PID-5 (name) is incomplete."
+    candidates = [
+        patient
+        for patient in Patient.objects.filter(date_of_birth=born)
+        if rules.name_key(patient.legal_family_name) == family
+        and given in {rules.name_key(patient.legal_given_name), rules.name_key(patient.preferred_name)}
+    ]
+    if len(candidates) == 1:
+        return candidates[0], ""
+    if not candidates:
+        return None, "No patient matches the identifier, or the name and birth date."
+    return None, f"{len(candidates)} patients match the name and birth date: choose by hand."
+
+
+def _apply_registration(parsed: wire.Parsed, message: InboundMessage) -> Result:
+    if parsed.patient is None:
+        return Result(Outcome.REJECTED, "AE", Hl7ErrorCode.MISSING_FIELD, "The message has no PID segment.")
+    patient, why = match_patient(parsed.patient)
+    if patient is None:
+        return _refused(Hl7ErrorCode.PATIENT_NOT_MATCHED, why)
+    # A registration from another system is linked to the chart it names; it does not overwrite what the
+    # clinic recorded (a person reviews differences on the chart).
+    return Result(
+        Outcome.APPLIED,
+        "AA",
+        notes=[f"Matched to {patient.record_number}"],
+        clinic_id=patient.clinic_id,
+        patient=patient,
+    )
+
+
+# --- staff actions on the review queue ---
+
+
+def _message_clinic(message: InboundMessage) -> int | None:
+    return (
+        InboundProcessing.objects.filter(message=message, clinic__isnull=False)
+        .order_by("-pk")
+        .values_list("clinic_id", flat=True)
+        .first()
+    )
+
+
+def _check_message_access(by: Actor, message: InboundMessage) -> None:
+    require(by, Perm.MANAGE_INTERFACES)
+    clinic_id = _message_clinic(message)
+    if clinic_id is not None:
+        require_clinic(by, clinic_id, what="message")
+
+
+def reprocess(*, by: Actor, message: InboundMessage) -> InboundProcessing:
+    """Apply a stored message again after its mapping was fixed: a new processing row; the raw message is
+    never changed. Refuses a message already applied."""
+    _check_message_access(by, message)
+    return process(message=message, parsed=wire.parse(bytes(message.raw)), by=by)
+
+
+@transaction.atomic
+def dismiss(*, by: Actor, message: InboundMessage, reason: str) -> InboundProcessing:
+    """Take a message off the review queue without applying it, saying why (a test message, a duplicate
+    sent under another id)."""
+    _check_message_access(by, message)
+    text = clean_reason(reason, field="reason", what="Say why the message is dismissed.")
+    if InboundProcessing.objects.filter(message=message, outcome=Outcome.APPLIED).exists():
+        raise Hl7Error(Hl7ErrorCode.ALREADY_APPLIED, "That message was already applied.")
+    return _write(
+        message,
+        Result(Outcome.DISMISSED, "", reason=text, clinic_id=_message_clinic(message)),
+        by=by,
+    )
+
+
+# --- device → chair mapping ---
+
+
+@transaction.atomic
+def map_device(*, by: Actor, clinic: Clinic, device_id: str, chair: Chair) -> DeviceChair:
+    """Say which chair a monitor stands at (a new mapping, or moving the device to another chair)."""
+    require(by, Perm.MANAGE_INTERFACES)
+    require_clinic(by, clinic.pk, what="clinic")
+    device = device_id.strip()
+    if not device or len(device) > 80 or any(char in device for char in "|^~\\&\r\n"):
+        raise Hl7Error(
+            Hl7ErrorCode.INVALID,
+            "Enter the device identifier as the monitor sends it (up to 80 characters).",
+            field="device_id",
+        )
+    if chair.clinic_id != clinic.pk:
+        raise Hl7Error(Hl7ErrorCode.INVALID, "Choose a chair of this clinic.", field="chair")
+    existing = DeviceChair.objects.select_for_update().filter(device_id=device).first()
+    if existing is not None and existing.clinic_id != clinic.pk:
+        raise Hl7Error(
+            Hl7ErrorCode.DEVICE_TAKEN, "That device is mapped at another clinic.", field="device_id"
+        )
+    now = clock.now()
+    if existing is None:
+        mapping = DeviceChair.objects.create(clinic=clinic, device_id=device, chair=chair, changed_at=now)
+        action = Action.CREATE
+    else:
+        existing.chair = chair
+        existing.is_active = True
+        existing.changed_at = now
+        existing.save(update_fields=["chair", "is_active", "changed_at"])
+        mapping, action = existing, Action.UPDATE
+    record_change(
+        by=by,
+        action=action,
+        object_type="hl7_device_chair",
+        object_id=mapping.pk,
+        clinic_id=clinic.pk,
+        summary=f"Device {device} at {chair.name}",
+    )
+    return mapping
+
+
+@transaction.atomic
+def unmap_device(*, by: Actor, mapping: DeviceChair) -> DeviceChair:
+    """Stop routing a device's readings to a chair (its messages then wait for review)."""
+    require(by, Perm.MANAGE_INTERFACES)
+    require_clinic(by, mapping.clinic_id, what="device")
+    mapping.is_active = False
+    mapping.changed_at = clock.now()
+    mapping.save(update_fields=["is_active", "changed_at"])
+    record_change(
+        by=by,
+        action=Action.UPDATE,
+        object_type="hl7_device_chair",
+        object_id=mapping.pk,
+        clinic_id=mapping.clinic_id,
+        summary=f"Device {mapping.device_id} unmapped",
+    )
+    return mapping
+
+
+# --- the listener's own report ---
+
+
+def report_listener_status(
+    *,
+    address: str,
+    started_at: dt.datetime,
+    open_connections: int,
+    total_connections: int,
+    messages_handled: int,
+    last_error: str,
+    last_error_at: dt.datetime | None,
+) -> None:
+    """Overwrite the listener's status row (operational state for the health page, not a record)."""
+    ListenerStatus.objects.update_or_create(
+        address=address,
+        defaults={
+            "started_at": started_at,
+            "heartbeat_at": clock.now(),
+            "open_connections": open_connections,
+            "total_connections": total_connections,
+            "messages_handled": messages_handled,
+            "last_error": last_error[:300],
+            "last_error_at": last_error_at,
+        },
+    )
+
+
+def downstream() -> tuple[str, int] | None:
+    """The configured downstream system (`KETACLINIC_HL7_DOWNSTREAM`, host:port), None when there is none."""
+    target = str(getattr(settings, "KETACLINIC_HL7_DOWNSTREAM", "") or "")
+    host, _, port = target.rpartition(":")
+    if not host or not port.isdigit():
+        return None
+    return host, int(port)

@@ -1,0 +1,112 @@
+"""The interfaces pages: the HL7 listener's health, the device → chair mapping, the review queue, and one
+stored message with its processings (reprocess, dismiss)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from ketaclinic.accounts.access import actor
+from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.selectors import clinics_for
+from ketaclinic.core.errors import DomainError
+from ketaclinic.core.forms import field_error
+from ketaclinic.interop.hl7 import selectors, services
+from ketaclinic.interop.hl7.forms import DeviceChairForm, DismissForm
+from ketaclinic.scheduling.models import Chair
+
+
+@login_required
+def interfaces(request: HttpRequest) -> HttpResponse:
+    viewer = actor(request)
+    health = selectors.health(viewer=viewer)
+    chairs = Chair.objects.filter(clinic__in=clinics_for(viewer), is_active=True).order_by("clinic", "name")
+    form = DeviceChairForm(request.POST or None, chairs=chairs)
+    if request.method == "POST" and form.is_valid():
+        chair = form.cleaned_data["chair"]
+        try:
+            services.map_device(
+                by=viewer, clinic=chair.clinic, device_id=form.cleaned_data["device_id"], chair=chair
+            )
+        except DomainError as error:
+            if error.status_code in (403, 404):
+                raise
+            field_error(form, error)
+        else:
+            messages.success(request, "Device mapped.")
+            return redirect("hl7:interfaces")
+    context = {
+        "health": health,
+        "queue": selectors.review_queue(viewer=viewer),
+        "devices": selectors.devices_for(viewer=viewer),
+        "form": form,
+        "can_manage": can(viewer, Perm.MANAGE_INTERFACES),
+    }
+    return render(request, "hl7/interfaces.html", context, status=422 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def device_unmap(request: HttpRequest, device_mapping_id: int) -> HttpResponse:
+    viewer = actor(request)
+    mapping = selectors.device_for(viewer=viewer, device_mapping_id=device_mapping_id)
+    services.unmap_device(by=viewer, mapping=mapping)
+    messages.success(request, f"{mapping.device_id} unmapped.")
+    return redirect("hl7:interfaces")
+
+
+@login_required
+def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
+    viewer = actor(request)
+    detail = selectors.message_for(viewer=viewer, message_id=message_id)
+    context = {
+        "detail": detail,
+        "dismiss_form": DismissForm(),
+        "can_manage": can(viewer, Perm.MANAGE_INTERFACES),
+    }
+    return render(request, "hl7/message.html", context)
+
+
+@login_required
+@require_POST
+def message_reprocess(request: HttpRequest, message_id: int) -> HttpResponse:
+    viewer = actor(request)
+    message = selectors.message_to_act_on(viewer=viewer, message_id=message_id)
+    try:
+        processing = services.reprocess(by=viewer, message=message)
+    except DomainError as error:
+        if error.status_code in (403, 404):
+            raise
+        messages.error(request, error.message)
+    else:
+        outcome = processing.get_outcome_display().lower()
+        note = f": {processing.reason}" if processing.reason else "."
+        (messages.success if processing.ack_code == "AA" else messages.warning)(
+            request, f"Reprocessed — {outcome}{note}"
+        )
+    return redirect("hl7:message", message_id=message.pk)
+
+
+@login_required
+@require_POST
+def message_dismiss(request: HttpRequest, message_id: int) -> HttpResponse:
+    viewer = actor(request)
+    message = selectors.message_to_act_on(viewer=viewer, message_id=message_id)
+    form = DismissForm(request.POST)
+    if form.is_valid():
+        try:
+            services.dismiss(by=viewer, message=message, reason=form.cleaned_data["reason"])
+        except DomainError as error:
+            if error.status_code in (403, 404):
+                raise
+            field_error(form, error)
+        else:
+            messages.success(request, "Message dismissed.")
+            return redirect("hl7:interfaces")
+    context = {
+        "detail": selectors.message_for(viewer=viewer, message_id=message_id),
+        "dismiss_form": form,
+        "can_manage": True,
+    }
+    return render(request, "hl7/message.html", context, status=422)
