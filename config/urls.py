@@ -36,6 +36,7 @@ def build_urlpatterns(*, django_admin: bool) -> list[Any]:
         path("dosing/", include("ketaclinic.dosing.urls")),
         path("infusions/", include("ketaclinic.infusions.urls")),
         path("analytics/", include("ketaclinic.analytics.urls")),
+        path("fhir/", include("ketaclinic.interop.fhir.urls")),
         path("api/", api.urls),
     ]
     if django_admin:

@@ -68,6 +68,9 @@ class Perm(StrEnum):
     # A bedside-monitor gateway (an integration account) posts device readings to its clinics' open visits;
     # the reading is a device's (no person), and the gateway reads nothing else.
     RECORD_DEVICE_VITALS = "infusions.record_device_vitals"
+    # A FHIR client (an integration account: a referring practice's or an EHR's system) reads its clinics'
+    # records through /fhir/ (SMART backend-services scopes `system/<type>.read`), and nothing else.
+    READ_FHIR = "fhir.system_read"
 
 
 _CLINICAL_CARE = {
@@ -163,6 +166,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.PATIENT: frozenset({Perm.VIEW_OWN_RECORD}),
     Role.GUARDIAN: frozenset({Perm.VIEW_OWN_RECORD}),
     Role.MONITOR_GATEWAY: frozenset({Perm.RECORD_DEVICE_VITALS}),
+    Role.FHIR_CLIENT: frozenset({Perm.READ_FHIR}),
 }
 
 

@@ -21,6 +21,8 @@ STAFF_ROLES = [
     Role.CLINIC_ADMIN,
     # An integration account (a bedside-monitor gateway): it holds only RECORD_DEVICE_VITALS.
     Role.MONITOR_GATEWAY,
+    # An integration account reading over FHIR: it holds only READ_FHIR.
+    Role.FHIR_CLIENT,
 ]
 
 # The demo's people at the main clinic, one per role.
@@ -32,6 +34,7 @@ DEMO_USER_FOR_ROLE = {
     Role.CUSTODIAN: "custodian",
     Role.CLINIC_ADMIN: "admin",
     Role.MONITOR_GATEWAY: "monitor-gateway",
+    Role.FHIR_CLIENT: "fhir-client",
 }
 
 
