@@ -24,7 +24,7 @@ from ketaclinic.interop.fhir import selectors
 from ketaclinic.interop.fhir.capability import capability_statement
 from ketaclinic.interop.fhir.errors import BadSearch, NotAuthenticated, UnknownType
 from ketaclinic.interop.fhir.params import parse_search
-from ketaclinic.interop.fhir.resources.common import Resource, validated
+from ketaclinic.interop.fhir.resources.common import Resource, instant, validated
 
 logger = logging.getLogger(__name__)
 FHIR_JSON = "application/fhir+json; charset=utf-8"
@@ -116,7 +116,7 @@ def _bundle(request: HttpRequest, page: selectors.Page, *, include_practitioners
         {
             "resourceType": "Bundle",
             "type": "searchset",
-            "timestamp": clock.now().isoformat(timespec="seconds"),
+            "timestamp": instant(clock.now()),
             "total": page.total,
             "link": links,
         }
