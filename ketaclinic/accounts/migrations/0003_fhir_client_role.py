@@ -4,15 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_monitor_gateway_role_and_revoke_tokens_issued_for_others'),
+        ("accounts", "0002_monitor_gateway_role_and_revoke_tokens_issued_for_others"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='user',
-            name='role',
-            field=models.CharField(choices=[('clinician', 'Clinician (prescriber)'), ('nurse', 'Nurse'), ('front_desk', 'Front desk'), ('billing_clerk', 'Billing clerk'), ('custodian', 'Controlled-substance custodian'), ('clinic_admin', 'Clinic admin'), ('patient', 'Patient'), ('guardian', 'Guardian'), ('monitor_gateway', 'Monitor gateway (integration)'), ('fhir_client', 'FHIR client (integration, read-only)')], max_length=20),
+            model_name="user",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("clinician", "Clinician (prescriber)"),
+                    ("nurse", "Nurse"),
+                    ("front_desk", "Front desk"),
+                    ("billing_clerk", "Billing clerk"),
+                    ("custodian", "Controlled-substance custodian"),
+                    ("clinic_admin", "Clinic admin"),
+                    ("patient", "Patient"),
+                    ("guardian", "Guardian"),
+                    ("monitor_gateway", "Monitor gateway (integration)"),
+                    ("fhir_client", "FHIR client (integration, read-only)"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
