@@ -39,6 +39,7 @@ def build_urlpatterns(*, django_admin: bool) -> list[Any]:
         path("analytics/", include("ketaclinic.analytics.urls")),
         path("billing/", include("ketaclinic.billing.urls")),
         path("interfaces/hl7/", include("ketaclinic.interop.hl7.urls")),
+        path("fhir/", include("ketaclinic.interop.fhir.urls")),
         path("api/", api.urls),
     ]
     if django_admin:

@@ -91,9 +91,13 @@ class Perm(StrEnum):
     EDIT_PUBLIC_SITE = "portal.edit_public_site"
     INVITE_TO_PORTAL = "portal.invite"
     ANSWER_PORTAL_MESSAGES = "portal.answer_messages"
-    # interop: the HL7 interface's health and review queue (view), its device mapping and reprocessing (manage)
+    # interop: the HL7 interface's health and review queue (view); its device mapping and reprocessing
+    # (manage)
     VIEW_INTERFACES = "hl7.view_interfaces"
     MANAGE_INTERFACES = "hl7.manage_interfaces"
+    # A FHIR client (an integration account: a referring practice's or an EHR's system) reads its clinics'
+    # records through /fhir/ (SMART backend-services scopes `system/<type>.read`), and nothing else.
+    READ_FHIR = "fhir.system_read"
 
 
 _CLINICAL_CARE = {
@@ -240,6 +244,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.PATIENT: frozenset({Perm.VIEW_OWN_RECORD}),
     Role.GUARDIAN: frozenset({Perm.VIEW_OWN_RECORD}),
     Role.MONITOR_GATEWAY: frozenset({Perm.RECORD_DEVICE_VITALS}),
+    Role.FHIR_CLIENT: frozenset({Perm.READ_FHIR}),
 }
 
 

@@ -15,6 +15,8 @@ class Role(StrEnum):
     GUARDIAN = "guardian"
     # An integration account, not a person: a bedside-monitor gateway posting vital signs for its clinics.
     MONITOR_GATEWAY = "monitor_gateway"
+    # An integration account that reads its clinics' records over FHIR, read-only (system/*.read scopes).
+    FHIR_CLIENT = "fhir_client"
 
     @property
     def label(self) -> str:
@@ -32,6 +34,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.PATIENT: "Patient",
     Role.GUARDIAN: "Guardian",
     Role.MONITOR_GATEWAY: "Monitor gateway (integration)",
+    Role.FHIR_CLIENT: "FHIR client (integration, read-only)",
 }
 
 STAFF_ROLES: frozenset[Role] = frozenset(
@@ -57,4 +60,4 @@ CARE_TEAM_SCOPED_ROLES: frozenset[Role] = frozenset({Role.THERAPIST})
 
 # Integration accounts: no password, no sign-in page; they act only through API tokens a clinic admin issues,
 # and their role grants one narrow thing. They are the only accounts an admin may issue a token for.
-INTEGRATION_ROLES: frozenset[Role] = frozenset({Role.MONITOR_GATEWAY})
+INTEGRATION_ROLES: frozenset[Role] = frozenset({Role.MONITOR_GATEWAY, Role.FHIR_CLIENT})

@@ -26,6 +26,9 @@ DEMO_STAFF = [
     # An integration account, not a person: the bedside monitors' gateway (the simulator runs as it). It has
     # no password; a clinic admin issues its API tokens on the staff page.
     ("monitor-gateway", "Chair", "Monitors", "", Role.MONITOR_GATEWAY, ["main", "lake"]),
+    # An integration account reading the main clinic's records over FHIR (a referring practice's EHR): no
+    # password; an admin issues its token.
+    ("fhir-client", "Referral", "EHR", "", Role.FHIR_CLIENT, ["main"]),
 ]
 
 # Staff whose demo sign-in includes a TOTP device (all roles that require one, and the nurse).

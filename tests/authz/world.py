@@ -22,6 +22,8 @@ STAFF_ROLES = [
     Role.THERAPIST,
     # An integration account (a bedside-monitor gateway): it holds only RECORD_DEVICE_VITALS.
     Role.MONITOR_GATEWAY,
+    # An integration account reading over FHIR: it holds only READ_FHIR.
+    Role.FHIR_CLIENT,
 ]
 
 # The demo's people at the main clinic, one per role.
@@ -34,6 +36,7 @@ DEMO_USER_FOR_ROLE = {
     Role.CLINIC_ADMIN: "admin",
     Role.THERAPIST: "therapist",
     Role.MONITOR_GATEWAY: "monitor-gateway",
+    Role.FHIR_CLIENT: "fhir-client",
 }
 
 

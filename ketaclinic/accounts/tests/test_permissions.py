@@ -130,6 +130,7 @@ EXPECTED: dict[Role, set[Perm]] = {
     Role.PATIENT: {Perm.VIEW_OWN_RECORD},
     Role.GUARDIAN: {Perm.VIEW_OWN_RECORD},
     Role.MONITOR_GATEWAY: {Perm.RECORD_DEVICE_VITALS},
+    Role.FHIR_CLIENT: {Perm.READ_FHIR},
 }
 
 
