@@ -13,9 +13,10 @@ from django.views.decorators.http import require_POST
 
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError, PermissionDenied
-from ketaclinic.infusions import record, rules, selectors, services
+from ketaclinic.infusions import record, rules, selectors, selectors_care, services
 from ketaclinic.infusions.charts import progress_chart
 from ketaclinic.infusions.forms import (
+    ACKNOWLEDGE_QUICK_PICKS,
     AcknowledgeForm,
     ArtefactForm,
     CheckInForm,
@@ -26,6 +27,7 @@ from ketaclinic.infusions.forms import (
 )
 from ketaclinic.infusions.forms_care import KetamineWasteForm
 from ketaclinic.infusions.models import CorrectableRow, PregnancyTestChoice
+from ketaclinic.infusions.services import discharge as discharge_services
 from ketaclinic.infusions.services import ketamine
 from ketaclinic.patients.selectors import patient_for
 
@@ -87,11 +89,29 @@ def check_in(request: HttpRequest, visit_id: int) -> HttpResponse:
     return render(request, "infusions/check_in.html", context, status=400 if form.errors else 200)
 
 
+def _htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _readiness(screen: selectors.ChairScreen) -> discharge_services.Readiness | None:
+    """What discharge would find now, once the infusion has stopped and until the patient leaves."""
+    if screen.phase != selectors.Phase.RECOVERING:
+        return None
+    escort_confirmed = screen.check_in.escort_confirmed if screen.check_in is not None else False
+    return discharge_services.discharge_readiness(screen.visit, escort_confirmed=escort_confirmed)
+
+
 def _chair_context(request: HttpRequest, visit_id: int, **forms: Any) -> dict[str, Any]:
     screen = selectors.chair_screen(viewer=request.user, visit_id=visit_id)
     visit = screen.visit
     payload = record.chart_payload(screen)
+    readiness = _readiness(screen)
     return {
+        "readiness": readiness,
+        "criteria": selectors_care.criteria_of(readiness) if readiness else (),
+        "quick_picks": ACKNOWLEDGE_QUICK_PICKS,
+        "flash": forms.get("flash", ""),
+        "vitals_saved": forms.get("vitals_saved", False),
         "screen": screen,
         "visit": visit,
         "patient": visit.patient,
@@ -110,6 +130,7 @@ def _chair_context(request: HttpRequest, visit_id: int, **forms: Any) -> dict[st
         "chart": {
             "readings_json": json.dumps(payload["readings"]),
             "bands_json": json.dumps(payload["bands"]),
+            "phases_json": json.dumps(payload["phases"]),
         },
         "pk_chart": progress_chart(screen.curve) if screen.curve else None,
         "open_alert_ids": ",".join(str(alert.pk) for alert in screen.open_alerts),
@@ -147,7 +168,22 @@ def stop_confirm(request: HttpRequest, visit_id: int) -> HttpResponse:
 
 
 def _rerender(request: HttpRequest, visit_id: int, **forms: Any) -> HttpResponse:
-    return render(request, "infusions/chair.html", _chair_context(request, visit_id, **forms), status=400)
+    """The chair page again with the form's errors: 400, or 200 for htmx (which swaps only 2xx answers)."""
+    status = 200 if _htmx(request) else 400
+    return render(request, "infusions/chair.html", _chair_context(request, visit_id, **forms), status=status)
+
+
+def _done(
+    request: HttpRequest, visit_id: int, message: str, *, warning: bool = False, **extra: Any
+) -> HttpResponse:
+    """After a successful action: for htmx, the chair page (the form swaps the parts it changed, so nothing
+    scrolls or reloads); otherwise a redirect to it with the message."""
+    if _htmx(request):
+        return render(
+            request, "infusions/chair.html", _chair_context(request, visit_id, flash=message, **extra)
+        )
+    (messages.warning if warning else messages.success)(request, message)
+    return redirect("infusions:chair", visit_id=visit_id)
 
 
 @login_required
@@ -170,11 +206,8 @@ def pump_event(request: HttpRequest, visit_id: int) -> HttpResponse:
         except DomainError as error:
             _field_error(form, error)
         else:
-            messages.success(
-                request,
-                f"Pump: {rules.PumpEventKind(form.cleaned_data['kind']).value.replace('_', ' ')} recorded.",
-            )
-            return redirect("infusions:chair", visit_id=visit.pk)
+            kind = rules.PumpEventKind(form.cleaned_data["kind"]).value.replace("_", " ")
+            return _done(request, visit.pk, f"Pump: {kind} recorded.")
     return _rerender(request, visit_id, pump_form=form)
 
 
@@ -190,11 +223,12 @@ def vitals(request: HttpRequest, visit_id: int) -> HttpResponse:
         except DomainError as error:
             _field_error(form, error)
         else:
-            if recorded.alerts:
-                messages.warning(request, f"Recorded; {len(recorded.alerts)} alert(s) raised: see below.")
+            count = len(recorded.alerts)
+            if count:
+                message = f"Recorded; {count} alert{'s' if count > 1 else ''} raised: see the alerts."
             else:
-                messages.success(request, "Vital signs recorded.")
-            return redirect("infusions:chair", visit_id=visit.pk)
+                message = "Vital signs recorded."
+            return _done(request, visit.pk, message, warning=bool(count), vitals_saved=True)
     return _rerender(request, visit_id, vitals_form=form)
 
 
@@ -212,10 +246,10 @@ def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
         except DomainError as error:
             _field_error(form, error)
         else:
-            messages.success(request, "Alert acknowledged.")
             if request.POST.get("next") == "board":
+                messages.success(request, "Alert acknowledged.")
                 return redirect("infusions:board")
-            return redirect("infusions:chair", visit_id=alert.visit_id)
+            return _done(request, alert.visit_id, "Alert acknowledged.")
     return _rerender(request, alert.visit_id, acknowledge_form=form, acknowledge_error_for=alert.pk)
 
 
