@@ -251,7 +251,14 @@
     },
     legend: { live: true },
     axes: [
-      { stroke: colour("--chart-axis"), values: (u, splits) => splits.map((ts) => clock.format(new Date(ts * 1000))) },
+      {
+        stroke: colour("--chart-axis"),
+        // Minutes alone would repeat one label across a short span: seconds too when it is under 10 min.
+        values: (u, splits) => {
+          const short = splits.length > 1 && splits[splits.length - 1] - splits[0] < 600;
+          return splits.map((ts) => (short ? clockSeconds : clock).format(new Date(ts * 1000)));
+        },
+      },
       { scale: "left", label: "mmHg · /min", stroke: colour("--chart-axis") },
       { scale: "right", side: 1, label: "SpO\u2082 %", stroke: colour("--chart-axis"), grid: { show: false } },
     ],
