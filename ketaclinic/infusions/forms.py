@@ -194,7 +194,24 @@ class PumpEventForm(forms.Form):
     )
 
 
+# The actions a nurse most often records against an alert: one tap each at the chair (words otherwise).
+ACKNOWLEDGE_QUICK_PICKS = (
+    "Rechecked: patient well",
+    "Slowed the rate",
+    "Paused the infusion",
+    "Clinician informed",
+)
+
+
 class AcknowledgeForm(forms.Form):
+    """The action taken on an alert: a quick pick (`quick_pick`, one of ACKNOWLEDGE_QUICK_PICKS) or words."""
+
+    def __init__(self, data: Any = None, **kwargs: Any) -> None:
+        if data is not None and data.get("quick_pick") in ACKNOWLEDGE_QUICK_PICKS:
+            data = data.copy()
+            data["action_taken"] = data["quick_pick"]
+        super().__init__(data, **kwargs)
+
     action_taken = forms.CharField(
         label="Action taken",
         max_length=2000,

@@ -33,19 +33,25 @@ from django.conf import settings
 from django.db import connection, models
 from django.db.models import OuterRef, Subquery
 
+from ketaclinic.infusions import protocol as visit_protocol
 from ketaclinic.infusions import selectors
 from ketaclinic.infusions.models import (
     AlertAcknowledgement,
+    AlertLevelChoice,
     CorrectableRow,
     Discharge,
     EnteredInError,
     InfusionVisit,
     PumpEvent,
     PumpEventKind,
+    ReadingSource,
     VitalAlert,
     VitalSignReading,
 )
 from ketaclinic.infusions.record import reading_payload
+from ketaclinic.infusions.rules import AlertThresholds
+from ketaclinic.infusions.rules import progress as rules_progress
+from ketaclinic.infusions.rules import strip as strip_rules
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +59,9 @@ DEFAULT_POLL_INTERVAL_S = 1.0
 # How many of a watched visit's newest readings the broker keeps for its streams to catch up from memory; a
 # stream further behind reads the database, as for any other change.
 KEPT_READINGS = 32
+# How many of a visit's newest readings from each source the strip of latest values reads (a monitor sends
+# every vital in each reading, so its newest few hold every vital's newest value).
+LATEST_WINDOW = 60
 # The ids of rows announced in this process that the poller has not seen yet are forgotten beyond this many
 # (a poller stopped mid-way): the cost is a second, spurious wake-up, never a missed one.
 KEPT_ANNOUNCED_IDS = 10_000
@@ -424,6 +433,31 @@ def latest_reading(*, visit: InfusionVisit, withdrawn: Iterable[int] = ()) -> Vi
     )
 
 
+def latest_values(*, visit: InfusionVisit, withdrawn: Iterable[int] = ()) -> strip_rules.Latest:
+    """The newest value of each vital by source, for the strip (two queries: the newest readings entered by
+    hand, and the newest from the monitor; a value older than both windows is no longer "latest")."""
+    rows = VitalSignReading.objects.filter(visit=visit).exclude(pk__in=list(withdrawn))
+    newest = ("-measured_at", "-pk")
+    hand = list(rows.filter(source=ReadingSource.MANUAL).order_by(*newest)[:LATEST_WINDOW])
+    monitor = list(rows.exclude(source=ReadingSource.MANUAL).order_by(*newest)[:LATEST_WINDOW])
+    return strip_rules.fold({}, (selectors.strip_reading(reading) for reading in [*hand, *monitor]))
+
+
+# The protocol snapshot and the patient's age band never change for a visit: its alert limits are read once.
+_THRESHOLDS: dict[int, AlertThresholds] = {}
+
+
+def visit_thresholds(visit: InfusionVisit) -> AlertThresholds:
+    """The visit's alert limits (read from its protocol snapshot the first time this process needs them)."""
+    if visit.pk not in _THRESHOLDS:
+        # The services import this module (they announce changes): imported here, when first needed.
+        from ketaclinic.infusions.services import vitals as vitals_services
+
+        protocol = visit_protocol.from_snapshot(visit.protocol_snapshot)
+        _THRESHOLDS[visit.pk] = vitals_services.visit_thresholds(visit, protocol)
+    return _THRESHOLDS[visit.pk]
+
+
 def monitoring_span(*, visit: InfusionVisit) -> tuple[dt.datetime | None, dt.datetime | None]:
     """When monitoring began (the first pump start not withdrawn) and ended (discharge), one query."""
     withdrawn = EnteredInError.objects.filter(visit=visit, row_type=CorrectableRow.PUMP_EVENT).values(
@@ -447,6 +481,7 @@ def monitoring_span(*, visit: InfusionVisit) -> tuple[dt.datetime | None, dt.dat
 # A visit's protocol snapshot never changes (the visit row is append-only), so the board reads each visit's
 # reading interval once per process instead of decoding every chair's snapshot on every render.
 _INTERVALS: dict[int, int] = {}
+_RECOVERY_MINIMUMS: dict[int, int] = {}
 
 
 def reading_intervals(visit_ids: Sequence[int]) -> dict[int, int]:
@@ -455,7 +490,21 @@ def reading_intervals(visit_ids: Sequence[int]) -> dict[int, int]:
     if missing:
         for visit in InfusionVisit.objects.filter(pk__in=missing).only("pk", "protocol_snapshot"):
             _INTERVALS[visit.pk] = selectors.reading_interval_min(visit)
+            _RECOVERY_MINIMUMS[visit.pk] = visit_protocol.from_snapshot(visit.protocol_snapshot).integer(
+                "recovery_observation_minimum_min"
+            )
     return {visit_id: _INTERVALS[visit_id] for visit_id in visit_ids if visit_id in _INTERVALS}
+
+
+def recovery_minimums(visit_ids: Sequence[int]) -> dict[int, int]:
+    """The minimum observation after the stop of each visit's protocol (read with the reading intervals)."""
+    missing = [visit_id for visit_id in visit_ids if visit_id not in _RECOVERY_MINIMUMS]
+    for visit_id in missing:
+        _INTERVALS.pop(visit_id, None)
+    reading_intervals(missing)
+    return {
+        visit_id: _RECOVERY_MINIMUMS[visit_id] for visit_id in visit_ids if visit_id in _RECOVERY_MINIMUMS
+    }
 
 
 def open_alerts(*, visit_ids: Sequence[int]) -> list[VitalAlert]:
@@ -494,6 +543,19 @@ class BoardRow:
     latest: VitalSignReading | None
     alerts: list[BoardAlert]
     due: selectors.ReadingDue | None = None
+    chair_id: int | None = None
+    # What is left: the infusion's minutes, or when discharge becomes possible (clinic time, shown as H:i).
+    minutes_left: int | None = None
+    discharge_from: dt.datetime | None = None
+
+    @property
+    def worst(self) -> str:
+        """The worst open alert's level ("action", "warning"), "action" when a reading is overdue, else
+        "none"."""
+        levels = {alert.level for alert in self.alerts}
+        if AlertLevelChoice.ACTION in levels or (self.due is not None and self.due.is_overdue):
+            return AlertLevelChoice.ACTION.value
+        return AlertLevelChoice.WARNING.value if levels else "none"
 
 
 def board_rows(*, visits: Sequence[InfusionVisit], now: dt.datetime) -> list[BoardRow]:
@@ -540,6 +602,7 @@ def board_rows(*, visits: Sequence[InfusionVisit], now: dt.datetime) -> list[Boa
         .values_list("pk", "newest_at")
     )
     intervals = reading_intervals(visit_ids)
+    recovery_min = recovery_minimums(visit_ids)
     alerts: dict[int, list[BoardAlert]] = {}
     for alert in open_alerts(visit_ids=visit_ids):
         alerts.setdefault(alert.visit_id, []).append(
@@ -552,8 +615,12 @@ def board_rows(*, visits: Sequence[InfusionVisit], now: dt.datetime) -> list[Boa
         visit_events = events.get(visit.pk, [])
         start = next((event.occurred_at for event in visit_events if event.kind == PumpEventKind.START), None)
         phase = board_phase(visit_events)
+        minutes_left, discharge_from = _left(visit, visit_events, phase, recovery_min.get(visit.pk), now)
         rows.append(
             BoardRow(
+                chair_id=visit.chair_id,
+                minutes_left=minutes_left,
+                discharge_from=discharge_from,
                 visit_id=visit.pk,
                 chair=visit.chair.name if visit.chair else "No chair",
                 patient_name=visit.patient.display_name,
@@ -575,3 +642,84 @@ def board_rows(*, visits: Sequence[InfusionVisit], now: dt.datetime) -> list[Boa
             )
         )
     return rows
+
+
+def _left(
+    visit: InfusionVisit,
+    events: list[PumpEvent],
+    phase: selectors.Phase,
+    recovery_min: int | None,
+    now: dt.datetime,
+) -> tuple[int | None, dt.datetime | None]:
+    """Minutes of infusion left (infusing or paused), or when the minimum observation ends (recovering)."""
+    from ketaclinic.infusions.services import visit as visit_services
+
+    if phase in (selectors.Phase.INFUSING, selectors.Phase.PAUSED):
+        progress = rules_progress(
+            visit_services.as_rule_events(events), now=now, planned_dose_mg=visit.planned_dose_mg
+        )
+        return (None if progress.remaining_min is None else max(0, int(progress.remaining_min))), None
+    if phase is selectors.Phase.RECOVERING and recovery_min is not None:
+        return None, events[-1].occurred_at + dt.timedelta(minutes=recovery_min)
+    return None, None
+
+
+@dataclass(frozen=True)
+class ChairTile:
+    """One chair of the clinic on the board: in use (with its visit's row), being cleaned after a discharge
+    (until `free_at`), free, or out of service."""
+
+    chair_id: int | None
+    name: str
+    room: str
+    state: str  # "in_use", "cleaning", "free", "out_of_service"
+    row: BoardRow | None = None
+    free_at: dt.datetime | None = None
+
+    @property
+    def state_label(self) -> str:
+        return CHAIR_STATE_LABELS[self.state]
+
+    @property
+    def worst(self) -> str:
+        return self.row.worst if self.row is not None else "none"
+
+
+CHAIR_STATE_LABELS = {
+    "in_use": "In use",
+    "cleaning": "Being cleaned",
+    "free": "Free",
+    "out_of_service": "Out of service",
+}
+
+
+def board_tiles(
+    *, clinic_ids: Sequence[int], rows: Sequence[BoardRow], cleaning_min: int, now: dt.datetime
+) -> list[ChairTile]:
+    """Every chair of these clinics, in name order, then any visit seated in no chair: a chair with an active
+    visit shows it; one whose last visit was discharged less than `cleaning_min` minutes ago is being cleaned;
+    the others are free, or out of service (inactive chairs). Two queries."""
+    from ketaclinic.scheduling.models import Chair
+
+    by_chair = {row.chair_id: row for row in rows if row.chair_id is not None}
+    since = now - dt.timedelta(minutes=cleaning_min)
+    last_discharge: dict[int, dt.datetime] = {}
+    for chair_id, discharged_at in Discharge.objects.filter(
+        visit__chair__clinic_id__in=clinic_ids, discharged_at__gt=since
+    ).values_list("visit__chair_id", "discharged_at"):
+        if chair_id is not None and discharged_at > last_discharge.get(chair_id, since):
+            last_discharge[chair_id] = discharged_at
+    tiles = []
+    for chair in Chair.objects.filter(clinic_id__in=clinic_ids).order_by("clinic_id", "name"):
+        row = by_chair.get(chair.pk)
+        if row is not None:
+            tiles.append(ChairTile(chair.pk, chair.name, chair.room, "in_use", row=row))
+        elif not chair.is_active:
+            tiles.append(ChairTile(chair.pk, chair.name, chair.room, "out_of_service"))
+        elif chair.pk in last_discharge:
+            free_at = last_discharge[chair.pk] + dt.timedelta(minutes=cleaning_min)
+            tiles.append(ChairTile(chair.pk, chair.name, chair.room, "cleaning", free_at=free_at))
+        else:
+            tiles.append(ChairTile(chair.pk, chair.name, chair.room, "free"))
+    tiles.extend(ChairTile(None, "No chair", "", "in_use", row=row) for row in rows if row.chair_id is None)
+    return tiles

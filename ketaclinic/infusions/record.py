@@ -18,6 +18,8 @@ from ketaclinic.infusions.models import (
     DrugGiven,
     EnteredInError,
     InfusionVisit,
+    PumpEvent,
+    PumpEventKind,
     ReadingSource,
     RecoveryScore,
     SideEffect,
@@ -54,10 +56,35 @@ def reading_payload(reading: VitalSignReading) -> dict[str, Any]:
     return payload
 
 
+PHASE_OF_EVENT = {
+    PumpEventKind.START: ("infusing", "Infusing"),
+    PumpEventKind.RESUME: ("infusing", "Infusing"),
+    PumpEventKind.PAUSE: ("paused", "Paused"),
+    PumpEventKind.STOP: ("recovering", "Recovery"),
+}
+
+
+def chart_phases(events: list[PumpEvent]) -> list[dict[str, Any]]:
+    """The infusion's phases for the chart's shading: each from the pump event that began it to the next
+    (`to` None: still going), times in UTC. Rate changes and boluses do not change the phase."""
+    phases: list[dict[str, Any]] = []
+    for event in events:
+        found = PHASE_OF_EVENT.get(PumpEventKind(event.kind))
+        if found is None or (phases and phases[-1]["phase"] == found[0]):
+            continue
+        at = event.occurred_at.astimezone(dt.UTC).isoformat()
+        if phases:
+            phases[-1]["to"] = at
+        phases.append({"phase": found[0], "label": found[1], "from": at, "to": None})
+    return phases
+
+
 def chart_payload(screen: ChairScreen) -> dict[str, Any]:
-    """The live chart's initial data and the protocol's threshold bands (the JavaScript holds no numbers)."""
+    """The live chart's initial data, the protocol's threshold bands (the JavaScript holds no numbers) and
+    the infusion's phases."""
     thresholds = screen.thresholds
     return {
+        "phases": chart_phases(screen.pump_events),
         "readings": [reading_payload(reading) for reading in screen.readings],
         "bands": {
             "systolic_warn": thresholds.warn_systolic_above_mmhg,

@@ -25,9 +25,11 @@ from ketaclinic.infusions.models import (
     EnteredInError,
     InfusionVisit,
     PumpEvent,
+    ReadingSource,
     VitalAlert,
     VitalSignReading,
 )
+from ketaclinic.infusions.rules import strip as strip_rules
 from ketaclinic.patients.models import Patient
 from ketaclinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus
 
@@ -255,6 +257,33 @@ class ChairScreen:
     # to be infused, and the record needs the stop.
     dose_complete_but_running: bool = False
     due: ReadingDue | None = None
+    # The strip of latest values: the newest of each vital, by hand and from the monitor, in its band.
+    strip: list[strip_rules.StripCell] = field(default_factory=list)
+
+
+STRIP_FIELDS = tuple(rules.VitalField)
+
+
+def strip_reading(reading: VitalSignReading) -> strip_rules.StripReading:
+    """A reading as the strip takes it: a value the rules judged implausible counts, flagged as doubtful,
+    until a person marks it as an artefact (the open "check the patient" alert stands beside it)."""
+    return strip_rules.StripReading(
+        reading_id=reading.pk,
+        measured_at=reading.measured_at,
+        source=strip_rules.Source.HAND
+        if reading.source == ReadingSource.MANUAL
+        else strip_rules.Source.MONITOR,
+        values={vital: getattr(reading, vital.value) for vital in STRIP_FIELDS},
+        doubtful=frozenset(rules.VitalField(name) for name in reading.implausible),
+    )
+
+
+def vitals_strip(
+    latest: strip_rules.Latest, thresholds: rules.AlertThresholds, *, interval_max_min: int, now: dt.datetime
+) -> list[strip_rules.StripCell]:
+    """The strip's cells; the other source is shown beside the newest while it is within the protocol's
+    longest reading interval."""
+    return strip_rules.strip(latest, thresholds, now=now, recent=dt.timedelta(minutes=interval_max_min))
 
 
 def chair_screen(*, viewer: Any, visit_id: int) -> ChairScreen:
@@ -315,6 +344,8 @@ def chair_screen(*, viewer: Any, visit_id: int) -> ChairScreen:
     )
     open_alerts = probe_checks_first(alert for alert in alerts if not hasattr(alert, "acknowledgement"))
     phase = phase_of(events, discharged=discharged, checklist_clear=not blockers)
+    thresholds = vitals_services.visit_thresholds(visit, protocol)
+    interval_max_min = protocol.integer("vital_signs_interval_max_min")
     return ChairScreen(
         visit=visit,
         phase=phase,
@@ -332,14 +363,20 @@ def chair_screen(*, viewer: Any, visit_id: int) -> ChairScreen:
         latest=readings[-1] if readings else None,
         open_alerts=open_alerts,
         acknowledged_alerts=[alert for alert in alerts if hasattr(alert, "acknowledgement")],
-        thresholds=vitals_services.visit_thresholds(visit, protocol),
+        thresholds=thresholds,
         withdrawn=withdrawn,
         pregnancy_test_applies=visit_services.pregnancy_test_applies(visit),
         dose_complete_but_running=progress is not None
         and progress.state is rules.PumpState.RUNNING
         and progress.remaining_mg <= 0,
+        strip=vitals_strip(
+            strip_rules.fold({}, (strip_reading(reading) for reading in readings)),
+            thresholds,
+            interval_max_min=interval_max_min,
+            now=now,
+        ),
         due=reading_due(
-            interval_max_min=protocol.integer("vital_signs_interval_max_min"),
+            interval_max_min=interval_max_min,
             since=monitoring_since(events),
             until=visit.discharge.discharged_at if discharged else None,
             last_reading_at=max((reading.measured_at for reading in readings), default=None),

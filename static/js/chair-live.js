@@ -9,6 +9,9 @@
  * data-time-zone (an IANA name, e.g. "America/New_York") puts the time axis in the clinic's zone.
  * With `sse-swap="vitals" hx-swap="none"` inside an htmx `sse-connect` element the chart listens to that
  * connection (htmx:sseMessage); otherwise it opens its own EventSource.
+ * data-phases (record.chart_phases: [{"phase": "infusing", "label": "Infusing", "from": ISO, "to": ISO|null}])
+ * shades the infusion's phases behind the lines. Times on the axis and in the legend are the clinic's
+ * 24-hour clock; the legend under the plot shows the values under the cursor (the newest otherwise).
  */
 (function () {
   "use strict";
@@ -23,7 +26,23 @@
   const MAX_READINGS = 5000;
   // The plot's height is fixed (data-height, in CSS pixels): sizing it from the container would grow the
   // container with the legend below the plot, and the plot with the container, for ever.
-  const HEIGHT = Number(root.dataset.height) || 300;
+  // data-height="fill": as tall as the chart's card leaves room for (the card's height comes from the page's
+  // fixed layout, never from the chart, so this cannot grow either); data-height-min is the floor.
+  const FILL = root.dataset.height === "fill";
+  const FIXED_HEIGHT = Number(root.dataset.height) || 300;
+  const MIN_HEIGHT = Number(root.dataset.heightMin) || 160;
+  const card = FILL ? root.parentElement : null;
+
+  function plotHeight() {
+    if (!FILL || !card) {
+      return FIXED_HEIGHT;
+    }
+    const legend = root.querySelector(".u-legend");
+    const legendHeight = legend ? legend.offsetHeight : 56;
+    const above = root.getBoundingClientRect().top - card.getBoundingClientRect().top;
+    const padding = parseFloat(getComputedStyle(card).paddingBottom) || 0;
+    return Math.max(MIN_HEIGHT, Math.floor(card.clientHeight - above - legendHeight - padding - 4));
+  }
 
   const parse = (text, fallback) => {
     try {
@@ -36,8 +55,18 @@
   const initial = parse(root.dataset.initial || "[]", []);
   const initialReadings = Array.isArray(initial) ? initial : initial.readings || [];
   const bands = parse(root.dataset.bands || "null", null) || (Array.isArray(initial) ? {} : initial.bands || {});
+  const phases = parse(root.dataset.phases || "[]", []);
   const readings = [];
   let newestId = 0;
+  const zone = root.dataset.timeZone || undefined;
+  const clock = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone });
+  const clockSeconds = new Intl.DateTimeFormat("en-GB", {
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+    timeZone: zone,
+  });
 
   // Which chart series each reading field feeds, and the scale its artefact marker is drawn on.
   const FIELDS = [
@@ -92,19 +121,63 @@
 
   // Threshold bands: a shaded area beyond each pause/stop threshold, a dashed line at each warning.
   const SHADES = [
-    { band: "systolic_pause", scale: "left", above: true },
-    { band: "spo2_stop", scale: "right", above: false },
+    { band: "systolic_pause", scale: "left", above: true, label: "SBP pause" },
+    { band: "spo2_stop", scale: "right", above: false, label: "SpO\u2082 stop" },
   ];
   const LINES = [
-    { band: "systolic_warn", scale: "left", colour: "--chart-warn" },
-    { band: "diastolic_pause", scale: "left", colour: "--chart-danger" },
-    { band: "heart_rate_warn", scale: "left", colour: "--chart-warn" },
-    { band: "heart_rate_pause", scale: "left", colour: "--chart-danger" },
-    { band: "heart_rate_low", scale: "left", colour: "--chart-warn" },
-    { band: "spo2_warn", scale: "right", colour: "--chart-warn" },
+    { band: "systolic_warn", scale: "left", colour: "--chart-warn", label: "SBP warn" },
+    { band: "diastolic_pause", scale: "left", colour: "--chart-danger", label: "DBP pause" },
+    { band: "heart_rate_warn", scale: "left", colour: "--chart-warn", label: "HR warn" },
+    { band: "heart_rate_pause", scale: "left", colour: "--chart-danger", label: "HR pause" },
+    { band: "heart_rate_low", scale: "left", colour: "--chart-warn", label: "HR low" },
+    { band: "spo2_warn", scale: "right", colour: "--chart-warn", label: "SpO\u2082 warn" },
   ];
 
+  // The infusion's phases, shaded behind everything, each labelled at the top of its span.
+  function drawPhases(u) {
+    const ctx = u.ctx;
+    const top = u.bbox.top;
+    const height = u.bbox.height;
+    const left = u.bbox.left;
+    const right = u.bbox.left + u.bbox.width;
+    ctx.save();
+    ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
+    ctx.textBaseline = "top";
+    for (const phase of phases) {
+      const from = Date.parse(phase.from) / 1000;
+      const to = phase.to ? Date.parse(phase.to) / 1000 : Date.now() / 1000;
+      const x0 = Math.max(u.valToPos(from, "x", true), left);
+      const x1 = Math.min(u.valToPos(to, "x", true), right);
+      if (!(x1 > x0)) {
+        continue;
+      }
+      ctx.fillStyle = colour(`--chart-phase-${phase.phase}`) || "rgba(0,0,0,.04)";
+      ctx.fillRect(x0, top, x1 - x0, height);
+      if (x1 - x0 > 60 * devicePixelRatio) {
+        ctx.fillStyle = colour("--chart-axis");
+        ctx.fillText(phase.label, x0 + 4 * devicePixelRatio, top + 3 * devicePixelRatio);
+      }
+    }
+    ctx.restore();
+  }
+
+  // Labels already drawn this frame (their baselines), so the next one on the same side moves clear of them.
+  let drawnLabels = [];
+
+  function bandLabel(ctx, text, x, y, tint) {
+    const step = 13 * devicePixelRatio;
+    let at = y - 3 * devicePixelRatio;
+    while (drawnLabels.some((label) => Math.abs(label.x - x) < 1 && Math.abs(label.y - at) < step)) {
+      at += step;
+    }
+    drawnLabels.push({ x, y: at });
+    ctx.fillStyle = tint;
+    ctx.textAlign = "right";
+    ctx.fillText(text, x - 4 * devicePixelRatio, at);
+  }
+
   function drawBands(u) {
+    drawnLabels = [];
     const ctx = u.ctx;
     const left = u.bbox.left;
     const width = u.bbox.width;
@@ -123,6 +196,17 @@
         ctx.fillRect(left, y, width, bottom - y);
       }
     }
+    ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
+    for (const shade of SHADES) {
+      if (typeof bands[shade.band] !== "number") {
+        continue;
+      }
+      const y = u.valToPos(bands[shade.band], shade.scale, true);
+      if (y >= top && y <= bottom) {
+        bandLabel(ctx, `${shade.label} ${bands[shade.band]}`, left + width, shade.above ? y : y + 14 * devicePixelRatio, colour("--chart-danger"));
+        ctx.fillStyle = colour("--chart-danger-band");
+      }
+    }
     ctx.lineWidth = 1.5 * devicePixelRatio;
     ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
     for (const line of LINES) {
@@ -138,6 +222,8 @@
       ctx.moveTo(left, y);
       ctx.lineTo(left + width, y);
       ctx.stroke();
+      const labelX = line.scale === "right" ? left + width : left + 110 * devicePixelRatio;
+      bandLabel(ctx, `${line.label} ${bands[line.band]}`, labelX, y, colour(line.colour));
     }
     ctx.restore();
   }
@@ -154,7 +240,7 @@
 
   const options = {
     width: Math.max(root.clientWidth, 320),
-    height: HEIGHT,
+    height: plotHeight(),
     // Times on the axis in the clinic's zone (data-time-zone), as the rest of the page shows them.
     tzDate: root.dataset.timeZone ? (ts) => uPlot.tzDate(new Date(ts * 1000), root.dataset.timeZone) : undefined,
     scales: {
@@ -163,13 +249,21 @@
       left: { range: leftRange },
       right: { range: rightRange },
     },
+    legend: { live: true },
     axes: [
-      { stroke: colour("--chart-axis") },
+      {
+        stroke: colour("--chart-axis"),
+        // Minutes alone would repeat one label across a short span: seconds too when it is under 10 min.
+        values: (u, splits) => {
+          const short = splits.length > 1 && splits[splits.length - 1] - splits[0] < 600;
+          return splits.map((ts) => (short ? clockSeconds : clock).format(new Date(ts * 1000)));
+        },
+      },
       { scale: "left", label: "mmHg · /min", stroke: colour("--chart-axis") },
       { scale: "right", side: 1, label: "SpO\u2082 %", stroke: colour("--chart-axis"), grid: { show: false } },
     ],
     series: [
-      { label: "Time" },
+      { label: "Time", value: (u, ts) => (ts === null || ts === undefined ? "\u2013" : clockSeconds.format(new Date(ts * 1000))) },
       ...FIELDS.map((field) => ({
         label: field.label,
         scale: field.scale,
@@ -179,7 +273,7 @@
         spanGaps: true,
       })),
     ],
-    hooks: { drawClear: [drawBands], draw: [drawArtefacts] },
+    hooks: { drawClear: [drawPhases, drawBands], draw: [drawArtefacts] },
   };
 
   function add(incoming) {
@@ -211,9 +305,10 @@
   const chart = new uPlot(options, [[], [], [], [], []], root);
   add(initialReadings);
 
-  new ResizeObserver(() => {
-    chart.setSize({ width: Math.max(root.clientWidth, 320), height: HEIGHT });
-  }).observe(root);
+  const resize = () => chart.setSize({ width: Math.max(root.clientWidth, 320), height: plotHeight() });
+  new ResizeObserver(resize).observe(card || root);
+  // The legend exists only once the chart is drawn: size again now that it can be measured.
+  resize();
 
   function withdraw(ids) {
     const gone = new Set(ids);

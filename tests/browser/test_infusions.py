@@ -69,10 +69,11 @@ def test_nurse_runs_an_infusion_from_check_in_to_discharge(page: Page, live_serv
         "simulate_monitor", "--visit", "demo", "--interval", "1", "--count", "4", "--seed", "7"
     )
     try:
-        expect(page.locator("#vitals-panel-slot")).to_contain_text("monitor simulator", timeout=20_000)
+        expect(page.locator("#vitals-panel-slot")).to_contain_text("monitor", timeout=20_000)
     finally:
         simulator.communicate(timeout=60)
 
+    page.get_by_role("button", name="Enter vital signs").click()
     page.get_by_label("Systolic (mmHg)").fill("206")
     page.get_by_label("Diastolic (mmHg)").fill("104")
     page.get_by_role("button", name="Record vital signs").click()
@@ -103,7 +104,7 @@ def test_nurse_runs_an_infusion_from_check_in_to_discharge(page: Page, live_serv
     prompt.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "waste-prompt.png"), timeout=120_000)
 
-    page.get_by_role("link", name="Recovery score").click()
+    page.get_by_role("link", name="Score recovery").click()
     for radio in page.locator("input[type=radio][value='2']").all():
         radio.check()
     page.get_by_role("button", name="Record the score").click()

@@ -324,6 +324,14 @@ class Blocker:
     message: str  # e.g. "Observed 18 min of the protocol's 30 min minimum."
 
 
+def earliest_discharge_at(facts: DischargeFacts) -> dt.datetime | None:
+    """When the protocol's minimum observation after the stop is complete (the earliest the patient may
+    leave, other criteria met); None while the infusion has not stopped."""
+    if facts.infusion_stopped_at is None:
+        return None
+    return facts.infusion_stopped_at + dt.timedelta(minutes=facts.minimum_observation_min)
+
+
 def discharge_blockers(facts: DischargeFacts) -> list[Blocker]:
     """Everything that stops the patient leaving now; an empty list means discharge may go ahead.
 

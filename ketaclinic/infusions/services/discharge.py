@@ -155,6 +155,16 @@ class Readiness:
         """True when every blocker may be overridden by a clinician (a running infusion may not)."""
         return bool(self.blockers) and not self.infusion_running
 
+    @property
+    def possible_from(self) -> dt.datetime | None:
+        """When the minimum observation is complete (None before the stop)."""
+        return rules.earliest_discharge_at(self.facts)
+
+    @property
+    def waiting_for_time(self) -> bool:
+        """True while the observation minimum is not reached yet."""
+        return any(blocker.code is rules.BlockerCode.OBSERVATION_TOO_SHORT for blocker in self.blockers)
+
 
 def discharge_readiness(visit: InfusionVisit, *, escort_confirmed: bool) -> Readiness:
     """The discharge criteria for `visit` at this moment (no permission check: callers check)."""

@@ -48,6 +48,7 @@ from ketaclinic.patients.rules import ConsentStatus, age_in_years
 from ketaclinic.patients.services import allergy_status_of
 from ketaclinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus, Chair
 from ketaclinic.scheduling.services import booking as scheduling_booking
+from ketaclinic.scheduling.services.walk_in import record_walk_in
 
 RATE_PLACES = Decimal("0.0001")
 
@@ -61,7 +62,9 @@ def open_visit(
     chair: Chair | None = None,
 ) -> InfusionVisit:
     """Open today's infusion visit for the patient's ready (signed and co-signed) dose order. A booked
-    infusion appointment is checked in with scheduling at the same time (which tells the plan)."""
+    infusion appointment is checked in with scheduling at the same time (which tells the plan); without one,
+    scheduling records a walk-in (a checked-in appointment from now in `chair`, else a free chair, which
+    tells the plan too), so the schedule, the plan and the funnel agree with the chair."""
     require(by, Perm.RUN_INFUSION)
     require_clinic(by, patient.clinic_id)
     order = dosing_selectors.ready_order_for(viewer=by, patient=patient)
@@ -99,6 +102,13 @@ def open_visit(
         raise InfusionRuleError(
             InfusionErrorCode.INVALID_INPUT, "That chair is in another clinic.", field="chair"
         )
+    if appointment is None:
+        # A walk-in takes its chair on the day's schedule and counts toward the plan, as a booking would.
+        appointment = record_walk_in(
+            by=by, patient=patient, chair=chair, responsible_clinician=order.prescribed_by
+        )
+        if appointment is not None:
+            chair = appointment.chair
     _, snapshot = visit_protocol.read_protocol(order.population)
     visit = InfusionVisit.objects.create(
         patient=patient,

@@ -1,14 +1,16 @@
 """Recovery score, discharge refused then allowed, overrides, instructions and signatures, through the
 services; and the database refusing to change the rows they write."""
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+from ketaclinic.core import clock
 from ketaclinic.core.db import is_append_only_refusal
 from ketaclinic.core.errors import PermissionDenied
-from ketaclinic.infusions import services
+from ketaclinic.infusions import live, services
 from ketaclinic.infusions.errors import InfusionConflict, InfusionErrorCode, InfusionRuleError
 from ketaclinic.infusions.models import (
     Discharge,
@@ -22,6 +24,8 @@ from ketaclinic.infusions.models import (
 from ketaclinic.infusions.services.discharge import discharge_readiness
 from ketaclinic.infusions.tests.factories_care import *  # noqa: F403  (the fixtures)
 from ketaclinic.infusions.tests.factories_care import ALDRETE_FULL, account_for_the_bag, vitals
+from ketaclinic.scheduling.models import AppointmentStatus, Chair
+from ketaclinic.scheduling.services import add_chair, set_chair_active
 
 pytestmark = pytest.mark.django_db
 
@@ -258,3 +262,54 @@ def test_the_database_refuses_to_change_or_delete_care_and_discharge_rows(
     _refused(lambda: Discharge.objects.update(instructions_text="Changed."))
     _refused(lambda: RecoveryScore.objects.update(total=0))
     assert SideEffect.objects.get().grade == 3
+
+
+def test_readiness_says_when_discharge_becomes_possible(nurse, stopped_visit, pinned_clock) -> None:
+    stopped = services.discharge.stopped_at(stopped_visit)
+    assert stopped is not None
+    score(nurse, stopped_visit)
+    waiting = discharge_readiness(stopped_visit, escort_confirmed=True)
+    assert (waiting.possible_from, waiting.waiting_for_time, waiting.ready) == (
+        stopped + dt.timedelta(minutes=30),
+        True,
+        False,
+    )
+    pinned_clock.advance(30)
+    ready = discharge_readiness(stopped_visit, escort_confirmed=True)
+    assert (ready.possible_from, ready.waiting_for_time, ready.ready) == (
+        stopped + dt.timedelta(minutes=30),
+        False,
+        True,
+    )
+
+
+@pytest.fixture
+def chairs(clinic: Any, clinic_admin: Any) -> list[Chair]:
+    return [add_chair(by=clinic_admin, clinic=clinic, name=f"Chair {n}") for n in (1, 2, 3)]
+
+
+def test_the_board_shows_a_chair_being_cleaned_after_discharge(
+    chairs, nurse, clinic_admin, clinic, stopped_visit, pinned_clock
+) -> None:
+    seated = stopped_visit.chair_id
+    assert seated in {chair.pk for chair in chairs}
+    assert stopped_visit.appointment.status == AppointmentStatus.CHECKED_IN
+    score(nurse, stopped_visit)
+    pinned_clock.advance(30)
+    left = discharge(nurse, stopped_visit)
+    stopped_visit.appointment.refresh_from_db()
+    assert stopped_visit.appointment.status == AppointmentStatus.ATTENDED
+    idle = next(chair for chair in chairs if chair.pk != seated)
+    set_chair_active(by=clinic_admin, chair=idle, is_active=False)
+    pinned_clock.advance(5)
+    tiles = live.board_tiles(clinic_ids=[clinic.pk], rows=[], cleaning_min=15, now=clock.now())
+    states = {tile.chair_id: (tile.state, tile.free_at) for tile in tiles}
+    free = next(chair.pk for chair in chairs if chair.pk not in {seated, idle.pk})
+    assert states == {
+        seated: ("cleaning", left.discharged_at + dt.timedelta(minutes=15)),
+        idle.pk: ("out_of_service", None),
+        free: ("free", None),
+    }
+    pinned_clock.advance(15)
+    later = live.board_tiles(clinic_ids=[clinic.pk], rows=[], cleaning_min=15, now=clock.now())
+    assert {tile.chair_id: tile.state for tile in later}[seated] == "free"

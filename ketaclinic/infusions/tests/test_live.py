@@ -626,7 +626,10 @@ def test_board_lists_each_active_chair_with_its_phase_latest_values_and_open_ale
     assert [alert.message for alert in row.alerts] == [alert.message for alert in recorded.alerts]
     assert row.alerts, "192/96 mmHg raises the protocol's blood-pressure alert"
     body = response.content.decode()
-    assert f'<a href="/infusions/visits/{visit.pk}/">{patient.display_name}</a>' in body
+    [tile] = [tile for tile in response.context["tiles"] if tile.chair_id == chair.pk]
+    assert (tile.state, tile.row, tile.worst) == ("in_use", row, "action")
+    assert f'href="/infusions/visits/{visit.pk}/"' in body
+    assert f'<p class="tile-patient">{patient.display_name}</p>' in body
     assert ">192</" not in body  # values are not wrapped as artefacts: the plain number is shown
     assert "192/96" in body
     assert body.count('class="board-alert level-') == len(recorded.alerts)

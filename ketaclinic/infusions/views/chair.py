@@ -6,16 +6,18 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.core.errors import DomainError, PermissionDenied
-from ketaclinic.infusions import record, rules, selectors, services
+from ketaclinic.core.errors import DomainError
+from ketaclinic.core.forms import field_error
+from ketaclinic.infusions import record, rules, selectors, selectors_care, services
 from ketaclinic.infusions.charts import progress_chart
 from ketaclinic.infusions.forms import (
+    ACKNOWLEDGE_QUICK_PICKS,
     AcknowledgeForm,
     ArtefactForm,
     CheckInForm,
@@ -26,27 +28,19 @@ from ketaclinic.infusions.forms import (
 )
 from ketaclinic.infusions.forms_care import KetamineWasteForm
 from ketaclinic.infusions.models import CorrectableRow, PregnancyTestChoice
+from ketaclinic.infusions.services import discharge as discharge_services
 from ketaclinic.infusions.services import ketamine
 from ketaclinic.patients.selectors import patient_for
-
-
-def _require(request: HttpRequest, perm: Perm) -> None:
-    if not can(request.user, perm):
-        raise PermissionDenied()
-
-
-def _field_error(form: BaseForm, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 @login_required
 def patient_visits(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The patient's infusion visits, and today's visit to open."""
-    _require(request, Perm.VIEW_INFUSION)
+    require(actor(request), Perm.VIEW_INFUSION)
     patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as="infusion_visits")
     error = ""
     if request.method == "POST":
-        _require(request, Perm.RUN_INFUSION)
+        require(actor(request), Perm.RUN_INFUSION)
         appointment = selectors.todays_infusion_appointment(patient=patient)
         try:
             visit = services.open_visit(by=request.user, patient=patient, appointment=appointment)
@@ -75,23 +69,41 @@ def check_in(request: HttpRequest, visit_id: int) -> HttpResponse:
     }
     form = CheckInForm(request.POST or None, initial=initial)
     if request.method == "POST":
-        _require(request, Perm.RUN_INFUSION)
+        require(actor(request), Perm.RUN_INFUSION)
         if form.is_valid():
             try:
                 services.record_check_in(by=request.user, visit=visit, answers=form.answers())
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 return redirect("infusions:chair", visit_id=visit.pk)
     context = {"visit": visit, "form": form, "pregnancy_test_applies": applies}
     return render(request, "infusions/check_in.html", context, status=400 if form.errors else 200)
 
 
+def _htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _readiness(screen: selectors.ChairScreen) -> discharge_services.Readiness | None:
+    """What discharge would find now, once the infusion has stopped and until the patient leaves."""
+    if screen.phase != selectors.Phase.RECOVERING:
+        return None
+    escort_confirmed = screen.check_in.escort_confirmed if screen.check_in is not None else False
+    return discharge_services.discharge_readiness(screen.visit, escort_confirmed=escort_confirmed)
+
+
 def _chair_context(request: HttpRequest, visit_id: int, **forms: Any) -> dict[str, Any]:
     screen = selectors.chair_screen(viewer=request.user, visit_id=visit_id)
     visit = screen.visit
     payload = record.chart_payload(screen)
+    readiness = _readiness(screen)
     return {
+        "readiness": readiness,
+        "criteria": selectors_care.criteria_of(readiness) if readiness else (),
+        "quick_picks": ACKNOWLEDGE_QUICK_PICKS,
+        "flash": forms.get("flash", ""),
+        "vitals_saved": forms.get("vitals_saved", False),
         "screen": screen,
         "visit": visit,
         "patient": visit.patient,
@@ -110,6 +122,7 @@ def _chair_context(request: HttpRequest, visit_id: int, **forms: Any) -> dict[st
         "chart": {
             "readings_json": json.dumps(payload["readings"]),
             "bands_json": json.dumps(payload["bands"]),
+            "phases_json": json.dumps(payload["phases"]),
         },
         "pk_chart": progress_chart(screen.curve) if screen.curve else None,
         "open_alert_ids": ",".join(str(alert.pk) for alert in screen.open_alerts),
@@ -139,7 +152,7 @@ def stop_confirm(request: HttpRequest, visit_id: int) -> HttpResponse:
     """The confirmation asked before the pump is stopped: what has gone in, what will be left in the bag,
     and the reason (quick choices and words). htmx swaps it in beside the pump buttons; without htmx it is
     a page of its own. The stop itself is posted to `pump_event`."""
-    _require(request, Perm.RUN_INFUSION)
+    require(actor(request), Perm.RUN_INFUSION)
     context = _chair_context(request, visit_id)
     context["stop_form"] = PumpEventForm(initial={"kind": "stop"})
     template = "infusions/stop.html#confirm" if request.headers.get("HX-Request") else "infusions/stop.html"
@@ -147,13 +160,28 @@ def stop_confirm(request: HttpRequest, visit_id: int) -> HttpResponse:
 
 
 def _rerender(request: HttpRequest, visit_id: int, **forms: Any) -> HttpResponse:
-    return render(request, "infusions/chair.html", _chair_context(request, visit_id, **forms), status=400)
+    """The chair page again with the form's errors: 400, or 200 for htmx (which swaps only 2xx answers)."""
+    status = 200 if _htmx(request) else 400
+    return render(request, "infusions/chair.html", _chair_context(request, visit_id, **forms), status=status)
+
+
+def _done(
+    request: HttpRequest, visit_id: int, message: str, *, warning: bool = False, **extra: Any
+) -> HttpResponse:
+    """After a successful action: for htmx, the chair page (the form swaps the parts it changed, so nothing
+    scrolls or reloads); otherwise a redirect to it with the message."""
+    if _htmx(request):
+        return render(
+            request, "infusions/chair.html", _chair_context(request, visit_id, flash=message, **extra)
+        )
+    (messages.warning if warning else messages.success)(request, message)
+    return redirect("infusions:chair", visit_id=visit_id)
 
 
 @login_required
 @require_POST
 def pump_event(request: HttpRequest, visit_id: int) -> HttpResponse:
-    _require(request, Perm.RUN_INFUSION)
+    require(actor(request), Perm.RUN_INFUSION)
     visit = selectors.visit_for(viewer=request.user, visit_id=visit_id, audit=False)
     form = PumpEventForm(request.POST)
     if form.is_valid():
@@ -168,40 +196,38 @@ def pump_event(request: HttpRequest, visit_id: int) -> HttpResponse:
                 stop_reason=form.cleaned_data.get("stop_reason") or "",
             )
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
-            messages.success(
-                request,
-                f"Pump: {rules.PumpEventKind(form.cleaned_data['kind']).value.replace('_', ' ')} recorded.",
-            )
-            return redirect("infusions:chair", visit_id=visit.pk)
+            kind = rules.PumpEventKind(form.cleaned_data["kind"]).value.replace("_", " ")
+            return _done(request, visit.pk, f"Pump: {kind} recorded.")
     return _rerender(request, visit_id, pump_form=form)
 
 
 @login_required
 @require_POST
 def vitals(request: HttpRequest, visit_id: int) -> HttpResponse:
-    _require(request, Perm.RUN_INFUSION)
+    require(actor(request), Perm.RUN_INFUSION)
     visit = selectors.visit_for(viewer=request.user, visit_id=visit_id, audit=False)
     form = VitalsForm(request.POST)
     if form.is_valid():
         try:
             recorded = services.record_vital_signs(by=request.user, visit=visit, values=form.vitals())
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
-            if recorded.alerts:
-                messages.warning(request, f"Recorded; {len(recorded.alerts)} alert(s) raised: see below.")
+            count = len(recorded.alerts)
+            if count:
+                message = f"Recorded; {count} alert{'s' if count > 1 else ''} raised: see the alerts."
             else:
-                messages.success(request, "Vital signs recorded.")
-            return redirect("infusions:chair", visit_id=visit.pk)
+                message = "Vital signs recorded."
+            return _done(request, visit.pk, message, warning=bool(count), vitals_saved=True)
     return _rerender(request, visit_id, vitals_form=form)
 
 
 @login_required
 @require_POST
 def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
-    _require(request, Perm.ACKNOWLEDGE_INFUSION_ALERT)
+    require(actor(request), Perm.ACKNOWLEDGE_INFUSION_ALERT)
     alert = selectors.alert_for(viewer=request.user, alert_id=alert_id)
     form = AcknowledgeForm(request.POST)
     if form.is_valid():
@@ -210,12 +236,12 @@ def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
                 by=request.user, alert=alert, action_taken=form.cleaned_data["action_taken"]
             )
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
-            messages.success(request, "Alert acknowledged.")
             if request.POST.get("next") == "board":
+                messages.success(request, "Alert acknowledged.")
                 return redirect("infusions:board")
-            return redirect("infusions:chair", visit_id=alert.visit_id)
+            return _done(request, alert.visit_id, "Alert acknowledged.")
     return _rerender(request, alert.visit_id, acknowledge_form=form, acknowledge_error_for=alert.pk)
 
 
@@ -223,7 +249,7 @@ def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
 @require_POST
 def mark_artefact(request: HttpRequest, alert_id: int) -> HttpResponse:
     """Mark the values an "implausible reading" alert is about as artefacts, after reassessing the patient."""
-    _require(request, Perm.ACKNOWLEDGE_INFUSION_ALERT)
+    require(actor(request), Perm.ACKNOWLEDGE_INFUSION_ALERT)
     alert = selectors.alert_for(viewer=request.user, alert_id=alert_id)
     form = ArtefactForm(request.POST)
     if form.is_valid():
@@ -235,7 +261,7 @@ def mark_artefact(request: HttpRequest, alert_id: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             messages.success(request, "Marked as an artefact.")
             return redirect("infusions:chair", visit_id=alert.visit_id)
@@ -245,7 +271,7 @@ def mark_artefact(request: HttpRequest, alert_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def override(request: HttpRequest, check_in_id: int) -> HttpResponse:
-    _require(request, Perm.OVERRIDE_HARD_STOP)
+    require(actor(request), Perm.OVERRIDE_HARD_STOP)
     check_in_row = selectors.check_in_for(viewer=request.user, check_in_id=check_in_id)
     form = OverrideForm(request.POST)
     if form.is_valid():
@@ -257,7 +283,7 @@ def override(request: HttpRequest, check_in_id: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             messages.success(request, "Override recorded.")
             return redirect("infusions:chair", visit_id=check_in_row.visit_id)
@@ -267,7 +293,7 @@ def override(request: HttpRequest, check_in_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def withdraw(request: HttpRequest, visit_id: int) -> HttpResponse:
-    _require(request, Perm.RUN_INFUSION)
+    require(actor(request), Perm.RUN_INFUSION)
     visit = selectors.visit_for(viewer=request.user, visit_id=visit_id, audit=False)
     form = WithdrawForm(request.POST)
     if form.is_valid():
@@ -280,7 +306,7 @@ def withdraw(request: HttpRequest, visit_id: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             messages.success(request, "Marked as entered in error.")
             return redirect("infusions:record", visit_id=visit.pk)

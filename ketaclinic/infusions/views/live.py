@@ -17,7 +17,7 @@ import json
 import os
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,8 +38,11 @@ from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.core.inputs import parse_id, parse_ids
 from ketaclinic.infusions import live, selectors
+from ketaclinic.infusions.forms import ACKNOWLEDGE_QUICK_PICKS
 from ketaclinic.infusions.models import InfusionVisit, VitalSignReading
 from ketaclinic.infusions.record import reading_payload
+from ketaclinic.infusions.rules import strip as strip_rules
+from ketaclinic.protocols.selectors import protocol_int
 
 # A comment line every HEARTBEAT_S keeps proxies from closing an idle stream and shows a dead client.
 HEARTBEAT_S = 15.0
@@ -137,6 +140,8 @@ class VisitState:
     monitoring_since: dt.datetime | None = None
     monitoring_until: dt.datetime | None = None
     interval_max_min: int = 0
+    # The newest value of each vital by source (the strip's data), kept up in memory with each reading.
+    latest_values: strip_rules.Latest = field(default_factory=dict)
 
     def due(self, now: dt.datetime) -> selectors.ReadingDue | None:
         """When the next reading is due, from the newest reading this state shows."""
@@ -156,10 +161,22 @@ class VisitState:
         return self.readings[-1][0] if self.readings else self.after_id
 
 
-def render_panel(visit: InfusionVisit, latest: VitalSignReading | None) -> str:
-    """The latest-values fragment, times in the clinic zone (no query: the visit's clinic is loaded)."""
+def render_panel(
+    visit: InfusionVisit,
+    latest: VitalSignReading | None,
+    latest_values: strip_rules.Latest,
+    interval_max_min: int,
+) -> str:
+    """The strip of latest values, times in the clinic zone (no query once the visit's alert limits are
+    known: the visit's clinic is loaded)."""
+    cells = selectors.vitals_strip(
+        latest_values,
+        live.visit_thresholds(visit),
+        interval_max_min=interval_max_min,
+        now=clock.now(),
+    )
     with timezone.override(ZoneInfo(visit.clinic.time_zone)):
-        return render_to_string(PANEL_TEMPLATE, {"latest": latest}).strip()
+        return render_to_string(PANEL_TEMPLATE, {"latest": latest, "strip": cells}).strip()
 
 
 def read_visit_state(visit: InfusionVisit, after_id: int, generation: int) -> VisitState:
@@ -169,6 +186,8 @@ def read_visit_state(visit: InfusionVisit, after_id: int, generation: int) -> Vi
     alerts = live.open_alerts(visit_ids=[visit.pk])
     latest = live.latest_reading(visit=visit, withdrawn=withdrawn)
     since, until = live.monitoring_span(visit=visit)
+    latest_values = live.latest_values(visit=visit, withdrawn=withdrawn)
+    interval_max_min = live.reading_intervals([visit.pk]).get(visit.pk, 0)
     return VisitState(
         generation=generation,
         after_id=after_id,
@@ -177,11 +196,12 @@ def read_visit_state(visit: InfusionVisit, after_id: int, generation: int) -> Vi
         ),
         withdrawn=tuple(withdrawn),
         alerts=tuple(alerts),
-        panel_html=render_panel(visit, latest),
+        panel_html=render_panel(visit, latest, latest_values, interval_max_min),
         latest_key=(latest.measured_at, latest.pk) if latest else None,
         monitoring_since=since,
         monitoring_until=until,
-        interval_max_min=live.reading_intervals([visit.pk]).get(visit.pk, 0),
+        interval_max_min=interval_max_min,
+        latest_values=latest_values,
     )
 
 
@@ -228,13 +248,18 @@ def with_stored(
     after_id = readings[-len(kept) - 1][0] if len(readings) > len(kept) else state.after_id
     key = (reading.measured_at, reading.pk)
     newest = state.latest_key is None or key > state.latest_key
+    # A reading measured earlier than the newest (entered late) may still be the newest of one vital.
+    latest_values = strip_rules.fold(state.latest_values, [selectors.strip_reading(reading)])
     return replace(
         state,
         generation=generation,
         after_id=after_id,
         readings=kept,
-        panel_html=render_panel(visit, reading) if newest else state.panel_html,
+        panel_html=render_panel(visit, reading, latest_values, state.interval_max_min)
+        if latest_values != state.latest_values or newest
+        else state.panel_html,
         latest_key=key if newest else state.latest_key,
+        latest_values=latest_values,
     )
 
 
@@ -326,6 +351,7 @@ def alerts_event(request: HttpRequest, visit: InfusionVisit, alerts: tuple[Any, 
             "screen": {"open_alerts": list(alerts)},
             "visit": visit,
             "can_acknowledge": can(request.user, Perm.ACKNOWLEDGE_INFUSION_ALERT),
+            "quick_picks": ACKNOWLEDGE_QUICK_PICKS,
         }
         return sse_event("alerts", render_to_string(ALERTS_TEMPLATE, context, request).strip())
 
@@ -421,9 +447,18 @@ async def visit_stream(request: HttpRequest, visit_id: int) -> HttpResponseBase:
 # --- the board ---------------------------------------------------------------------------------------------
 
 
-def board_context(user: Any, clinic_ids: list[int]) -> dict[str, Any]:
-    visits = selectors.active_visits(clinic_ids=clinic_ids)
-    return {"rows": live.board_rows(visits=visits, now=clock.now())}
+def board_context(
+    user: Any, clinic_ids: list[int], visits: list[InfusionVisit] | None = None
+) -> dict[str, Any]:
+    """The board's rows (active visits) and tiles (every chair of the clinics, with its visit if any)."""
+    if visits is None:
+        visits = selectors.active_visits(clinic_ids=clinic_ids)
+    now = clock.now()
+    rows = live.board_rows(visits=visits, now=now)
+    tiles = live.board_tiles(
+        clinic_ids=clinic_ids, rows=rows, cleaning_min=protocol_int("chair_cleaning_min"), now=now
+    )
+    return {"rows": rows, "tiles": tiles}
 
 
 def _board_clinics(user: Any) -> list[int]:
@@ -502,7 +537,7 @@ def board(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied()
     clinic_ids = _board_clinics(request.user)
     visits = selectors.active_visits(clinic_ids=clinic_ids)
-    context: dict[str, Any] = {"rows": live.board_rows(visits=visits, now=clock.now())}
+    context = board_context(request.user, clinic_ids, visits)
     _audit_board(request.user, clinic_ids, visits, "page")
     context["stream_url"] = reverse("infusions:board_stream")
     return render(request, "infusions/board.html", context)
