@@ -9,6 +9,7 @@ from django.urls import reverse
 from ketaclinic.core import clock
 from ketaclinic.dosing.models import DoseOrder
 from ketaclinic.dosing.rules.encounter import EncounterFacts, StepKey, encounter_steps, next_step
+from ketaclinic.measures.services import load_shipped_instruments
 from ketaclinic.patients.tests.factories import register_adult
 from ketaclinic.plans.models import PlanDraft, PlanVersion
 from ketaclinic.screening import services as screening_services
@@ -134,6 +135,7 @@ def test_todays_vitals_carry_into_the_order_but_an_older_weight_does_not(
 
 
 def test_the_journey_decision_plan_order_in_place(client_for, clinician, fresh) -> None:
+    load_shipped_instruments()
     assess_depression(clinician, fresh)
     screening_services.record_vital_signs(
         by=clinician,
