@@ -16,6 +16,11 @@ TOP = 16
 BOTTOM = 56
 X_TICK_EVERY_MIN = 30
 Y_TICKS = 5
+# A label's text box around its baseline y (13 px type): from y - ASCENT to y + DESCENT, and the gap kept
+# between that box and the ceiling line.
+ASCENT = 11
+DESCENT = 3
+LABEL_GAP = 3
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,21 @@ def _label(value: float) -> str:
     return f"{value:g}"
 
 
+def peak_label_y(*, peak_y: float, ceiling_y: float, top: float, bottom: float) -> float:
+    """The baseline y of the peak's label: near the peak, on the same side of the ceiling line as the peak
+    and never touching the line, so a peak below the ceiling never reads as above it (and vice versa).
+    Screen y grows downwards: a peak under the ceiling has peak_y > ceiling_y."""
+    above = peak_y < ceiling_y
+    wanted = peak_y - 10
+    if above:
+        highest = top + ASCENT
+        lowest = ceiling_y - DESCENT - LABEL_GAP
+        return round(min(max(wanted, highest), lowest), 1)
+    highest = ceiling_y + ASCENT + LABEL_GAP
+    lowest = bottom - DESCENT
+    return round(min(max(wanted, highest), lowest), 1)
+
+
 def curve_chart(
     *,
     times_min: Sequence[float],
@@ -126,7 +146,7 @@ def curve_chart(
         peak_y=peak_y,
         peak_label=f"peak {peak_ng_per_ml} ng/mL",
         peak_label_x=round(peak_x + 10, 1),
-        peak_label_y=round(max(peak_y - 10, TOP + 12), 1),
+        peak_label_y=peak_label_y(peak_y=peak_y, ceiling_y=ceiling_y, top=TOP, bottom=bottom),
         y_tick_label_x=LEFT - 8,
         x_tick_label_y=bottom + 20,
         x_label_y=HEIGHT - 8,

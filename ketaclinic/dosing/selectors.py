@@ -19,12 +19,18 @@ from ketaclinic.dosing.models import DoseOrder, HardStopOverride, OrderCosignatu
 from ketaclinic.dosing.prediction import Prediction, predict
 from ketaclinic.dosing.protocol import DosingProtocol, dosing_protocol, population_of
 from ketaclinic.dosing.rules import EligibilityStatus
+from ketaclinic.dosing.rules.encounter import EncounterFacts, Step, encounter_steps, next_step
 from ketaclinic.measures import selectors as measures_selectors
+from ketaclinic.measures.models import Administration
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.rules import age_in_years
 from ketaclinic.patients.selectors import patient_for
+from ketaclinic.plans import selectors as plans_selectors
+from ketaclinic.plans.models import PlanDraft, PlanVersion, TreatmentPlan
 from ketaclinic.protocols.selectors import protocol_value
+from ketaclinic.scheduling.models import Appointment, AppointmentStatus
 from ketaclinic.screening import selectors as screening_selectors
+from ketaclinic.screening.models import EligibilityDecision
 from ketaclinic.screening.models import VitalSigns as ScreeningVitalSigns
 
 
@@ -228,3 +234,88 @@ def orders_awaiting_cosignature(*, viewer: Any) -> list[OrderRow]:
 def dose_order_of_patient_exists(patient_id: int, order_id: int) -> bool:
     """True when dose order `order_id` exists and is this patient's (the ledger's check on a draw's order)."""
     return DoseOrder.objects.filter(pk=order_id, patient_id=patient_id).exists()
+
+
+# The clinician's encounter ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScaleScore:
+    short_name: str
+    total: Decimal
+    band_label: str
+    administered_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class EncounterPage:
+    """Everything the encounter page shows about a patient: the assessment (screening), the latest
+    decision, the plan (signed version and open draft), the newest dose order, the scores and the progress."""
+
+    patient: Patient
+    state: screening_selectors.AssessmentState
+    decision: EligibilityDecision | None
+    plan: TreatmentPlan | None
+    plan_version: PlanVersion | None
+    plan_draft: PlanDraft | None
+    latest_order: DoseOrder | None
+    latest_order_status: OrderStatus | None
+    scores: list[ScaleScore]
+    weighed_today: WeightToday | None
+    steps: list[Step]
+    next_step: Step | None
+
+
+def encounter_for(*, patient: Patient) -> EncounterPage:
+    """The encounter of a patient the caller has already read through an access-checked, audited selector
+    (screening's `patient_for`). Orders superseded by a later one are skipped."""
+    state = screening_selectors.assessment_state(patient=patient)
+    decisions = screening_selectors.decisions_for(patient=patient)
+    decision = decisions[0] if decisions else None
+    plan = plans_selectors.active_plan(patient=patient)
+    version = plans_selectors.current_version(plan=plan) if plan else None
+    draft = plans_selectors.open_draft(plan=plan) if plan else None
+    order = orders_queryset().filter(patient=patient, superseded_by__isnull=True).order_by("-pk").first()
+    administrations = Administration.objects.filter(patient=patient, correction__isnull=True)
+    latest: dict[str, ScaleScore] = {}
+    for row in administrations.select_related("instrument").order_by("administered_at", "pk"):
+        latest[row.instrument.key] = ScaleScore(
+            row.instrument.short_name, row.total, row.band_label, row.administered_at
+        )
+    weighed = weight_recorded_today(patient=patient)
+    booked = (
+        Appointment.objects.filter(patient=patient, starts_at__gte=clock.now())
+        .exclude(status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW])
+        .exists()
+    )
+    allows = decision is not None and decision.outcome in plans_selectors.ELIGIBLE_OUTCOMES
+    facts = EncounterFacts(
+        diagnoses=len(state.diagnoses),
+        medications=sum(1 for item in state.medications if item.current),
+        history_recorded=state.history is not None,
+        unanswered_questions=len(state.unanswered),
+        vitals_today=weighed is not None,
+        open_hard_stops=len(state.open_hard_stops),
+        scales_recorded=len(latest),
+        decision=decision.outcome if decision else None,
+        decision_allows_treatment=allows,
+        plan_signed=version is not None,
+        plan_drafted=draft is not None,
+        order_signed=order is not None,
+        booked=booked,
+    )
+    steps = encounter_steps(facts)
+    return EncounterPage(
+        patient=patient,
+        state=state,
+        decision=decision,
+        plan=plan,
+        plan_version=version,
+        plan_draft=draft,
+        latest_order=order,
+        latest_order_status=order_status(order) if order else None,
+        scores=sorted(latest.values(), key=lambda score: score.short_name.casefold()),
+        weighed_today=weighed,
+        steps=steps,
+        next_step=next_step(steps, decision_allows_treatment=allows),
+    )

@@ -83,7 +83,7 @@ def _preview(request: HttpRequest, patient: Patient, form: OrderForm) -> service
     return calculation
 
 
-def _submit(
+def submit_order(
     request: HttpRequest,
     patient: Patient,
     form: OrderForm,
@@ -139,16 +139,16 @@ def order_new(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = _order_form(request, protocol, OrderForm, initial)
     calculation = None
     if request.method == "POST":
-        order, calculation = _submit(request, patient, form)
+        order, calculation = submit_order(request, patient, form)
         if order is not None:
             messages.success(
                 request, "Order signed. It needs a second person's co-signature before the infusion."
             )
             return redirect("dosing:order_detail", order_id=order.pk)
-    return render(request, "dosing/order_form.html", _form_context(patient, form, calculation, protocol))
+    return render(request, "dosing/order_form.html", order_form_context(patient, form, calculation, protocol))
 
 
-def _form_context(
+def order_form_context(
     patient: Patient, form: OrderForm, calculation: services.Calculation | None, protocol: DosingProtocol
 ) -> dict[str, Any]:
     hard_stops = calculation.hard_stops if calculation else []
@@ -184,7 +184,7 @@ def calculate(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = _order_form(request, protocol, OrderForm, {})
     calculation = _preview(request, patient, form)
     return render(
-        request, "dosing/order_form.html#preview", _form_context(patient, form, calculation, protocol)
+        request, "dosing/order_form.html#preview", order_form_context(patient, form, calculation, protocol)
     )
 
 
@@ -293,11 +293,11 @@ def order_supersede(request: HttpRequest, order_id: int) -> HttpResponse:
     form = _order_form(request, protocol, SupersedeForm, initial)
     calculation = None
     if request.method == "POST":
-        order, calculation = _submit(request, patient, form, supersedes=old)
+        order, calculation = submit_order(request, patient, form, supersedes=old)
         if order is not None:
             messages.success(request, f"New order signed; order {old.pk} is superseded.")
             return redirect("dosing:order_detail", order_id=order.pk)
-    context = _form_context(patient, form, calculation, protocol)
+    context = order_form_context(patient, form, calculation, protocol)
     context["old"] = old
     return render(request, "dosing/order_form.html", context)
 

@@ -282,6 +282,7 @@ def _course_for(
     definition: Definition,
     administrations: list[Administration],
     infusions: list[dt.datetime],
+    zone: ZoneInfo,
 ) -> InstrumentCourse:
     criteria = definition.outcome
     points = [outcomes.Point(item.pk, item.administered_at, item.total) for item in administrations]
@@ -298,11 +299,13 @@ def _course_for(
         baseline=course.baseline.total if course.baseline else None,
         response_threshold=threshold,
         infusion_dates=infusions,
+        zone=zone,
     )
     latest = course.rows[-1].point.total if course.rows else None
     description = (
-        f"{len(points)} score(s) from {points[0].administered_at:%Y-%m-%d} "
-        f"to {points[-1].administered_at:%Y-%m-%d}; "
+        f"{len(points)} score{'' if len(points) == 1 else 's'} from "
+        f"{points[0].administered_at.astimezone(zone):%Y-%m-%d} "
+        f"to {points[-1].administered_at.astimezone(zone):%Y-%m-%d}; "
         f"baseline {_plain(course.baseline.total if course.baseline else None)}, latest {_plain(latest)}."
         if points
         else "No scores."
@@ -353,7 +356,9 @@ def patient_measures(*, viewer: Any, patient_id: int) -> PatientMeasures:
         definition = definition_for(instrument)
         if definition.use not in (Use.OUTCOME, Use.SESSION):
             continue
-        built = _course_for(instrument.short_name, definition, items, infusions)
+        built = _course_for(
+            instrument.short_name, definition, items, infusions, ZoneInfo(patient.clinic.time_zone)
+        )
         courses.append(built)
         row_facts.update({row.point.administration_id: row for row in built.course.rows})
     courses.sort(key=lambda item: item.short_name.casefold())

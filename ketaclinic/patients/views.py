@@ -88,6 +88,7 @@ def patient_register(request: HttpRequest) -> HttpResponse:
 
 # The patient's pages in apps above this one, reached by URL name (no import): label, URL name, permission.
 CARE_LINKS: list[tuple[str, str, Perm]] = [
+    ("Encounter", "dosing:encounter", Perm.VIEW_ASSESSMENT),
     ("Assessment", "screening:assessment", Perm.VIEW_ASSESSMENT),
     ("Scales and outcomes", "measures:patient", Perm.VIEW_MEASURES),
     ("Send a questionnaire", "measures:send", Perm.SEND_MEASURE_LINK),

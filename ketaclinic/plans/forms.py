@@ -4,8 +4,21 @@ from typing import Any
 
 from django import forms
 
+from ketaclinic.plans import rules
 from ketaclinic.plans.models import AfterSeriesChoice, PhaseChoice, PlanDraft
 from ketaclinic.plans.selectors import CONTENT_FIELDS, PlanInput
+
+
+class ScalesField(forms.MultipleChoiceField):
+    """The plan's scales, ticked by name; stored as the keys joined by commas. A value typed as keys
+    ("phq9, gad7", as the API and older forms send it) is split into its keys."""
+
+    def to_python(self, value: Any) -> list[str]:
+        values = super().to_python(value)
+        return [key for item in values for key in rules.parse_scales(item)]
+
+    def clean(self, value: Any) -> str:  # type: ignore[override]
+        return ", ".join(super().clean(value))
 
 
 class PlanForm(forms.ModelForm[PlanDraft]):
@@ -37,8 +50,23 @@ class PlanForm(forms.ModelForm[PlanDraft]):
             "follow_up_note": "Follow-up note",
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, scale_choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        initial = dict(kwargs.get("initial") or {})
+        if isinstance(initial.get("scales"), str):
+            initial["scales"] = rules.parse_scales(initial["scales"])
+            kwargs["initial"] = initial
         super().__init__(*args, **kwargs)
+        self.fields["scales"] = ScalesField(
+            label="Scales",
+            choices=scale_choices,
+            widget=forms.CheckboxSelectMultiple(attrs={"class": "scale-choices"}),
+            help_text="The scales the patient fills during the plan.",
+        )
+        self.fields["stability_instrument"] = forms.ChoiceField(
+            label="Stability scale",
+            choices=[("", "Choose…"), *scale_choices],
+            help_text="One of the plan's scales.",
+        )
         self.fields["reason"].required = False
         after_series = self.fields["after_series"]
         assert isinstance(after_series, forms.TypedChoiceField)

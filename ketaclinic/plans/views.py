@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError, PermissionDenied
-from ketaclinic.plans import selectors, services
+from ketaclinic.plans import rules, selectors, services
 from ketaclinic.plans.forms import ChangeForm, EndForm, PlanForm, SignForm
 from ketaclinic.plans.models import PlanDraft
 from ketaclinic.protocols.models import PopulationChoice
@@ -58,7 +58,11 @@ def plan_create(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = selectors.patient_for(viewer=request.user, patient_id=patient_id, perm=Perm.CHANGE_PLAN)
     population = selectors.patient_population(patient=patient)
     defaults = selectors.plan_defaults(population=population)
-    form = PlanForm(request.POST or None, initial={**vars(defaults), "reason": "New treatment plan."})
+    form = PlanForm(
+        request.POST or None,
+        initial={**vars(defaults), "reason": "New treatment plan."},
+        scale_choices=selectors.scale_choices(clinic_id=patient.clinic_id, keep=_keys(defaults.scales)),
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -92,7 +96,12 @@ def draft_edit(request: HttpRequest, draft_id: int) -> HttpResponse:
     if draft.signed_version_id is not None:
         messages.info(request, "That draft is signed; start a new version to change the plan.")
         return redirect("plans:patient", patient_id=patient.pk)
-    form = PlanForm(request.POST or None, instance=None, initial=_draft_initial(draft))
+    form = PlanForm(
+        request.POST or None,
+        instance=None,
+        initial=_draft_initial(draft),
+        scale_choices=selectors.scale_choices(clinic_id=patient.clinic_id, keep=_keys(draft.scales)),
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -117,6 +126,10 @@ def draft_edit(request: HttpRequest, draft_id: int) -> HttpResponse:
         "title": f"Edit the draft ({draft.get_phase_display().lower()})",
     }
     return render(request, "plans/plan_form.html", context, status=status)
+
+
+def _keys(scales: str) -> list[str]:
+    return rules.parse_scales(scales)
 
 
 def _draft_initial(draft: PlanDraft) -> dict[str, object]:

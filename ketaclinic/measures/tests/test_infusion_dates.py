@@ -162,10 +162,10 @@ def test_outcomes_show_the_infusion_dates_and_the_graph_marks_them(
     body = client_for(nurse).get(f"/api/measures/patients/{patient.pk}/outcomes").json()
     assert body["infusion_dates"] == ["2026-03-05T15:00:00Z"]
     course = selectors.patient_measures(viewer=nurse, patient_id=patient.pk).courses[0]
-    # Halfway between the two scores on a plot from x=56 to x=704.
-    assert (course.short_name, course.chart.infusion_xs) == ("PHQ-9", (380.0,))
+    # Halfway between the two scores on a plot from x=56 to x=592 (the band labels to its right).
+    assert (course.short_name, course.chart.infusion_xs) == ("PHQ-9", (324.0,))
     page = client_for(nurse).get(reverse("measures:patient", args=[patient.pk])).content.decode()
-    assert '<line class="infusion" x1="380.0" y1="16" x2="380.0" y2="216"></line>' in page
+    assert '<line class="infusion" x1="324.0" y1="20" x2="324.0" y2="216"></line>' in page
 
 
 def test_due_scales_anchor_on_a_noted_infusion(nurse, patient, instruments) -> None:

@@ -5,7 +5,10 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Q
+
 from ketaclinic.core import clock
+from ketaclinic.measures.models import InstrumentDefinition
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import rules
 from ketaclinic.plans.models import PlanDraft, PlanVersion, SeriesEvent, TreatmentPlan
@@ -389,3 +392,21 @@ def series_for_patients(*, patient_ids: list[int]) -> dict[int, PatientSeries]:
         )
         result[patient_id] = PatientSeries(rules.attended_dates(items), ahead, infusion_count)
     return result
+
+
+def scale_choices(*, clinic_id: int, keep: list[str] | tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """The scales a plan may name for a clinic, as (key, "PHQ-9 · Patient Health Questionnaire") by short
+    name: the shipped instruments and the clinic's own, newest version each. A key in `keep` (the protocol's
+    default or a signed plan's) that no instrument has any more stays choosable under its key, so editing a
+    plan never drops it silently."""
+    names: dict[str, tuple[int, str]] = {}
+    for key, version, short_name, name in (
+        InstrumentDefinition.objects.filter(Q(clinic__isnull=True) | Q(clinic_id=clinic_id))
+        .order_by("key", "version")
+        .values_list("key", "version", "short_name", "name")
+    ):
+        names[key] = (version, f"{short_name} · {name}")
+    choices = {key: label for key, (_, label) in names.items()}
+    for key in keep:
+        choices.setdefault(key, key)
+    return sorted(choices.items(), key=lambda item: item[1].casefold())
