@@ -314,12 +314,17 @@ class InvoiceRequest:
 
 
 def _open_package(patient: Patient) -> PackageCredit | None:
-    """The patient's oldest package with sessions left and not cancelled, locked."""
-    for package in (
-        PackageCredit.objects.select_for_update()
-        .filter(patient=patient, cancellation__isnull=True, invoice_line__invoice__void__isnull=True)
-        .order_by("created_at", "pk")
-    ):
+    """The patient's oldest package with sessions left, not cancelled and not on a void invoice, locked.
+    The lock takes the patient's package rows alone (PostgreSQL locks no row of an outer join's nullable
+    side), and the conditions are checked after it."""
+    locked = list(
+        PackageCredit.objects.select_for_update().filter(patient=patient).order_by("created_at", "pk")
+    )
+    for package in locked:
+        if PackageCancellation.objects.filter(package=package).exists():
+            continue
+        if InvoiceVoid.objects.filter(invoice__lines=package.invoice_line_id).exists():
+            continue
         if package.draws.filter(invoice_line__invoice__void__isnull=True).count() < package.sessions:
             return package
     return None
@@ -521,7 +526,9 @@ def sell_package(*, by: Actor, patient: Patient, price_item: PriceItem) -> Invoi
 
 def _locked_invoice(by: Actor, invoice: Invoice, perm: Perm) -> Invoice:
     require_in_clinic(by, perm, invoice.clinic_id, what="invoice")
-    return Invoice.objects.select_for_update().select_related("patient", "clinic").get(pk=invoice.pk)
+    return (
+        Invoice.objects.select_for_update(of=("self",)).select_related("patient", "clinic").get(pk=invoice.pk)
+    )
 
 
 @transaction.atomic
@@ -628,7 +635,9 @@ def record_payment(
 def refund_payment(*, by: Actor, payment: Payment, amount: Decimal, reason: str) -> Refund:
     """Return money taken: a new row against the payment, never more than it still holds."""
     require_in_clinic(by, Perm.VOID_INVOICE, payment.clinic_id, what="payment")
-    locked = Payment.objects.select_for_update().select_related("patient", "clinic").get(pk=payment.pk)
+    locked = (
+        Payment.objects.select_for_update(of=("self",)).select_related("patient", "clinic").get(pk=payment.pk)
+    )
     text = clean_reason(reason, what="Say why the money is returned.")
     refunded = sum(locked.refunds.values_list("amount", flat=True), rules.ZERO)
     rules.check_refund(amount=amount, refundable=locked.amount - refunded)
@@ -656,7 +665,11 @@ def cancel_package(*, by: Actor, package: PackageCredit, reason: str) -> Package
     """Close a prepaid series: the unused part is refunded by the clinic's rule (the amount to return is
     recorded here; the money goes back with `refund_payment` on the package's payment)."""
     require_in_clinic(by, Perm.VOID_INVOICE, package.clinic_id, what="package")
-    locked = PackageCredit.objects.select_for_update().select_related("patient", "clinic").get(pk=package.pk)
+    locked = (
+        PackageCredit.objects.select_for_update(of=("self",))
+        .select_related("patient", "clinic")
+        .get(pk=package.pk)
+    )
     text = clean_reason(reason, what="Say why the series is cancelled.")
     if PackageCancellation.objects.filter(package=locked).exists():
         raise BillingError(BillingErrorCode.PACKAGE_CLOSED, "This package was already cancelled.")

@@ -155,7 +155,7 @@ class InvoiceDetail:
 
 def estimate_check(estimate: GoodFaithEstimate) -> EstimateCheck:
     """What was billed against an estimate (its live invoices) and whether it passes the dispute threshold."""
-    billed = (
+    billed = rules.cents(
         Invoice.objects.filter(estimate=estimate, void__isnull=True, issue__isnull=False).aggregate(
             total=Sum("total_amount")
         )["total"]
