@@ -82,7 +82,7 @@ def test_therapist_documents_an_integration_session_signs_and_adds_an_addendum(
     page.get_by_role("button", name="Add addendum").click()
     expect(page.get_by_text("Addendum added.")).to_be_visible()
     expect(page.get_by_text("She phoned: the journal helps; keep Thursday.")).to_be_visible()
-    expect(page.get_by_text(re.compile(r"Jamie Ortiz · \d+ \w+ \d{4} \d\d:\d\d"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Jamie Ortiz, LCSW · \d+ \w+ \d{4} \d\d:\d\d"))).to_be_visible()
     page.screenshot(path="var/notes-signed.png", full_page=True)
 
     page.get_by_role("link", name="All notes").click()
@@ -102,8 +102,8 @@ def test_clinician_sends_a_series_summary_letter_as_pdf(page: Page, live_server_
     page.locator("#results").get_by_role("link", name=re.compile("Marsh")).click()
     page.get_by_role("link", name="Letters", exact=True).click()
     expect(page.get_by_role("heading", name="Letters and releases")).to_be_visible()
-    page.get_by_label("Letter", exact=True).select_option(label="Series summary")
-    page.get_by_label("To", exact=True).fill("Dr. Ruth Klein, Lakeview Family Practice")
+    page.locator("#id_kind").select_option(label="Series summary")
+    page.locator("#id_recipient_name").fill("Dr. Ruth Klein, Lakeview Family Practice")
     page.get_by_role("button", name="Draft the letter").click()
     expect(page.get_by_label("Subject")).to_have_value(
         re.compile("Summary of the infusion series: Elena Marsh")

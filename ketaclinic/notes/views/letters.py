@@ -164,10 +164,11 @@ def _letter_page(request: HttpRequest, letter: Letter, **forms: Any) -> dict[str
 @require_http_methods(["GET", "POST"])
 def letter_detail(request: HttpRequest, letter_id: int) -> HttpResponse:
     by = actor(request)
+    if request.method == "POST":
+        require(by, Perm.SEND_LETTERS)  # the permission before the letter (403, then 404)
     letter = selectors.letter_for(viewer=by, letter_id=letter_id)
     if request.method == "GET":
         return render(request, "notes/letter.html", _letter_page(request, letter))
-    require(by, Perm.SEND_LETTERS)
     form = LetterForm(request.POST)
     if form.is_valid():
         try:
