@@ -68,7 +68,7 @@ class Perm(StrEnum):
     # A bedside-monitor gateway (an integration account) posts device readings to its clinics' open visits;
     # the reading is a device's (no person), and the gateway reads nothing else.
     RECORD_DEVICE_VITALS = "infusions.record_device_vitals"
-    # interop: the HL7 interface's health and review queue (view), its device mapping and reprocessing (manage)
+    # interop: the HL7 interface: health and review queue (view), device mapping and reprocessing (manage)
     VIEW_INTERFACES = "hl7.view_interfaces"
     MANAGE_INTERFACES = "hl7.manage_interfaces"
 
