@@ -91,8 +91,7 @@ class Perm(StrEnum):
     EDIT_PUBLIC_SITE = "portal.edit_public_site"
     INVITE_TO_PORTAL = "portal.invite"
     ANSWER_PORTAL_MESSAGES = "portal.answer_messages"
-    # interop: the HL7 interface's health and review queue (view); its device mapping and reprocessing
-    # (manage)
+    # interop: the HL7 interface: health and review queue (view), device mapping and reprocessing (manage)
     VIEW_INTERFACES = "hl7.view_interfaces"
     MANAGE_INTERFACES = "hl7.manage_interfaces"
     # A FHIR client (an integration account: a referring practice's or an EHR's system) reads its clinics'
