@@ -62,7 +62,10 @@ ROUTES = {
             args=_type("Appointment"),
             scoped=False,
             query=lambda w: {"date": "ge2020"},
-        )
+        ),
+        # The demo's visit is still running (its record not signed): Provenance is searched here, and read in
+        # tests/fhir/test_api.py.
+        get(P.VIEW_INFUSION, P.READ_FHIR, args=_type("Provenance"), scoped=False, query=_patient_query),
     ],
     "fhir:everything": [get(P.VIEW_PATIENT, P.READ_FHIR, args=lambda w: {"patient_id": w.ids["patient_id"]})],
 }

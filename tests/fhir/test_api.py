@@ -298,7 +298,7 @@ def test_the_capability_statement_lists_what_is_served(demo: Demo) -> None:
     statement = _json(Client().get("/fhir/metadata"))
     assert statement["fhirVersion"] == "4.0.1"
     resources = {r["type"]: r for r in statement["rest"][0]["resource"]}
-    assert sorted(resources) == sorted([*ALL_TYPES, "AuditEvent"])
+    assert sorted(resources) == sorted([*ALL_TYPES, "AuditEvent", "Provenance"])
     assert [p["name"] for p in resources["Observation"]["searchParam"]] == [
         "patient",
         "category",
@@ -310,3 +310,20 @@ def test_the_capability_statement_lists_what_is_served(demo: Demo) -> None:
     assert resources["Patient"]["operation"][0]["name"] == "everything"
     assert "system/Patient.read" in statement["rest"][0]["security"]["description"]
     assert "system/AuditEvent.read" not in statement["rest"][0]["security"]["description"]
+
+
+def test_a_signed_visit_record_is_a_provenance_of_its_encounter(demo: Demo) -> None:
+    from ketaclinic.infusions.models import VisitSignature
+
+    lena, nurse = demo.patients["elena"], demo.users["nurse"]
+    visit = InfusionVisit.objects.get(patient=lena)
+    signature = VisitSignature.objects.create(
+        visit=visit, role="nurse", signed_by=nurse, signed_at=visit.opened_at
+    )
+    client = demo.client("drchen")
+    read = _json(client.get(f"/fhir/Provenance/{signature.pk}"))
+    assert read["target"] == [{"reference": f"Encounter/{visit.pk}"}]
+    assert read["agent"][0]["who"] == {"reference": f"Practitioner/{nurse.pk}"}
+    assert read["agent"][0]["type"]["coding"][0]["code"] == "author"
+    assert f"Provenance/{signature.pk}" in _ids(_everything(client, lena.pk, _count=500))
+    assert _ids(_json(client.get("/fhir/Provenance", {"patient": lena.pk}))) == [f"Provenance/{signature.pk}"]

@@ -32,6 +32,7 @@ SUPPORTED: Mapping[str, Mapping[str, str]] = {
     "Appointment": {"patient": "reference", "date": "date"},
     "CarePlan": {"patient": "reference"},
     "Consent": {"patient": "reference"},
+    "Provenance": {"patient": "reference"},
     "AuditEvent": {"patient": "reference"},
 }
 # Types whose search must name a patient: without one it would list every patient's rows of the clinic.

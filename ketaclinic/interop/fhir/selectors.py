@@ -29,6 +29,7 @@ from ketaclinic.infusions.models import (
     InfusionVisit,
     PumpEvent,
     PumpEventKind,
+    VisitSignature,
     VitalSignReading,
 )
 from ketaclinic.interop.fhir.params import Search, matches, parse_reference
@@ -51,6 +52,7 @@ from ketaclinic.interop.fhir.resources.observation import (
 )
 from ketaclinic.interop.fhir.resources.patient import build_patient
 from ketaclinic.interop.fhir.resources.practitioner import build_practitioner
+from ketaclinic.interop.fhir.resources.provenance import build_provenance
 from ketaclinic.interop.fhir.resources.questionnaire_response import build_questionnaire_response
 from ketaclinic.interop.fhir.resources.related_person import build_related_person
 from ketaclinic.measures.models import Administration
@@ -75,6 +77,7 @@ TYPE_PERMS: Mapping[str, tuple[Perm, ...]] = {
     "MedicationAdministration": (Perm.VIEW_INFUSION,),
     "Appointment": (Perm.VIEW_SCHEDULE,),
     "CarePlan": (Perm.VIEW_PLAN,),
+    "Provenance": (Perm.VIEW_INFUSION,),
     "AuditEvent": (Perm.VIEW_AUDIT,),
 }
 # The types a system client (an integration account holding READ_FHIR) reads: all but the access log.
@@ -92,6 +95,7 @@ EVERYTHING_ORDER = (
     "MedicationAdministration",
     "Observation",
     "QuestionnaireResponse",
+    "Provenance",
 )
 
 
@@ -292,6 +296,11 @@ def _care_plans(patient: Patient, only: int | None) -> list[Resource]:
     return out
 
 
+def _provenances(patient: Patient, only: int | None) -> list[Resource]:
+    rows = _narrow(VisitSignature.objects.filter(visit__patient=patient), only).order_by("signed_at", "pk")
+    return [build_provenance(row) for row in rows]
+
+
 def _audit_events(patient: Patient, only: int | None) -> list[Resource]:
     rows = _narrow(AuditEvent.objects.filter(patient_id=patient.pk), only).order_by("occurred_at", "pk")
     return [build_audit_event(row) for row in rows]
@@ -322,6 +331,7 @@ COLLECTORS: Mapping[str, Callable[[Patient, str | None], list[Resource]]] = {
     "MedicationAdministration": _administrations,
     "Observation": _observations,
     "QuestionnaireResponse": _int_only(_questionnaire_responses),
+    "Provenance": _int_only(_provenances),
     "AuditEvent": _int_only(_audit_events),
 }
 
@@ -355,6 +365,7 @@ OWNERS: Mapping[str, Callable[[str], QuerySet[Any]]] = {
         else Administration.objects.filter(pk=_row_id(rid)).values("patient_id")
     ),
     "QuestionnaireResponse": lambda rid: Administration.objects.filter(pk=_row_id(rid)).values("patient_id"),
+    "Provenance": lambda rid: VisitSignature.objects.filter(pk=_row_id(rid)).values("visit__patient_id"),
     "AuditEvent": lambda rid: AuditEvent.objects.filter(pk=_row_id(rid)).values("patient_id"),
 }
 

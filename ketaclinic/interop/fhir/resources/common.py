@@ -20,6 +20,7 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.practitioner import Practitioner
+from fhir.resources.R4B.provenance import Provenance
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from fhir.resources.R4B.relatedperson import RelatedPerson
 
@@ -44,6 +45,7 @@ MODELS: Mapping[str, type[FHIRResourceModel]] = {
         OperationOutcome,
         Patient,
         Practitioner,
+        Provenance,
         QuestionnaireResponse,
         RelatedPerson,
     )

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from ketaclinic.accounts.models import User
 from ketaclinic.core.models import Clinic
-from ketaclinic.infusions.models import DrugGiven, InfusionVisit
+from ketaclinic.infusions.models import DrugGiven, InfusionVisit, VisitSignature
 from ketaclinic.interop.fhir.resources.common import validated
 from ketaclinic.interop.fhir.resources.condition import build_condition
 from ketaclinic.interop.fhir.resources.consent import build_consent
@@ -17,6 +17,7 @@ from ketaclinic.interop.fhir.resources.medication_administration import (
 )
 from ketaclinic.interop.fhir.resources.medication_statement import build_medication_statement
 from ketaclinic.interop.fhir.resources.practitioner import build_practitioner
+from ketaclinic.interop.fhir.resources.provenance import build_provenance
 from ketaclinic.interop.fhir.valuesets import ICD10CM, UCUM
 from ketaclinic.patients.models import ConsentForm, ConsentRecord
 from ketaclinic.screening.models import Diagnosis, Medication
@@ -176,4 +177,30 @@ def test_a_practitioner_shows_name_and_credentials_not_contact_details() -> None
         "active": True,
         "name": [{"use": "official", "text": "Maya Chen", "family": "Chen", "given": ["Maya"]}],
         "qualification": [{"code": {"text": "MD"}}],
+    }
+
+
+def test_a_clinicians_co_signature_is_a_verifying_provenance_of_the_encounter() -> None:
+    signature = VisitSignature(pk=11, visit_id=3, role="clinician", signed_at=AT)
+    signature.signed_by_id = 2
+    assert validated(build_provenance(signature)) == {
+        "resourceType": "Provenance",
+        "id": "11",
+        "target": [{"reference": "Encounter/3"}],
+        "recorded": "2026-03-02T14:05:00Z",
+        "activity": {"text": "Visit record signed (clinician)"},
+        "agent": [
+            {
+                "type": {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+                            "code": "verifier",
+                            "display": "Verifier",
+                        }
+                    ]
+                },
+                "who": {"reference": "Practitioner/2"},
+            }
+        ],
     }
