@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from ketaclinic.accounts.access import require
+from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.forms import field_error
@@ -29,6 +29,7 @@ from ketaclinic.screening import rules as screening_rules
 from ketaclinic.screening import selectors as screening_selectors
 from ketaclinic.screening import services as screening_services
 from ketaclinic.screening.forms import (
+    CLASS_CHOICES,
     DecisionForm,
     DiagnosisForm,
     HealthHistoryForm,
@@ -56,7 +57,7 @@ FOLLOWS: dict[str, tuple[str, ...]] = {
 
 
 def _patient(request: HttpRequest, patient_id: int, perm: Perm = Perm.VIEW_ASSESSMENT) -> Patient:
-    require(request.user, perm)
+    require(actor(request), perm)
     return screening_selectors.patient_for(
         viewer=request.user, patient_id=patient_id, perm=perm, audit_as="encounter"
     )
@@ -195,14 +196,14 @@ def diagnosis(request: HttpRequest, patient_id: int) -> HttpResponse:
 def medication_search(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Catalogue medications matching what was typed, each an "Add" button of the medication section's form
     (an htmx fragment). The catalogue is not patient data: nothing is audited."""
-    require(request.user, Perm.RECORD_ASSESSMENT)
+    require(actor(request), Perm.RECORD_ASSESSMENT)
     query = (request.GET.get("q") or "").strip()[:60]
     results = catalogues.search_medications(query, limit=8) if query else []
     context = {
         "query": query,
         "results": results,
-        "class_choices": MedicationForm.base_fields["classes"].choices,
-    }  # type: ignore[attr-defined]
+        "class_choices": CLASS_CHOICES,
+    }
     return render(request, "dosing/encounter/_medication_results.html", context)
 
 

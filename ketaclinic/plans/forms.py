@@ -17,7 +17,7 @@ class ScalesField(forms.MultipleChoiceField):
         values = super().to_python(value)
         return [key for item in values for key in rules.parse_scales(item)]
 
-    def clean(self, value: Any) -> str:  # type: ignore[override]
+    def clean(self, value: Any) -> str:
         return ", ".join(super().clean(value))
 
 

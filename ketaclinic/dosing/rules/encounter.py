@@ -92,7 +92,7 @@ def encounter_steps(facts: EncounterFacts) -> list[Step]:
             facts.diagnoses > 0,
             f"{facts.diagnoses} diagnos{'is' if facts.diagnoses == 1 else 'es'}"
             if facts.diagnoses
-            else "none",
+            else "none recorded",
         ),
         step(
             StepKey.MEDICATIONS,

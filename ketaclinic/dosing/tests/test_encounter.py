@@ -54,8 +54,8 @@ def test_a_diagnosis_is_saved_in_place(client_for, clinician, fresh) -> None:
     )
     # The progress summary and the findings come along, out of band.
     assert (
-        '<aside id="encounter-progress" class="card encounter-progress" aria-label="Progress" hx-swap-oob="true">'
-        in (response.text)
+        '<aside id="encounter-progress" class="card encounter-progress" aria-label="Progress" '
+        'hx-swap-oob="true">' in response.text
     )
     assert (
         'id="encounter-contraindications" class="card encounter-section" hx-swap-oob="true"' in response.text
@@ -261,7 +261,8 @@ def test_steps_and_the_next_one() -> None:
         ("book", False, "not booked"),
     ]
     following = next_step(steps, decision_allows_treatment=False)
-    assert following is not None and following.key is StepKey.DECISION
+    assert following is not None
+    assert following.key is StepKey.DECISION
 
 
 def test_no_next_step_after_a_not_eligible_decision() -> None:
