@@ -96,3 +96,34 @@ class ClosureForm(forms.Form):
     first_day = forms.DateField(widget=DATE_INPUT)
     last_day = forms.DateField(widget=DATE_INPUT)
     reason = forms.CharField(max_length=200)
+
+
+class MoveAppointmentForm(forms.Form):
+    date = forms.DateField(label="New date", widget=DATE_INPUT)
+    time = forms.TimeField(label="New time", widget=TIME_INPUT, help_text="Clinic time.")
+    chair = forms.ModelChoiceField(
+        queryset=Chair.objects.none(),
+        required=False,
+        empty_label="First free chair",
+        help_text="Infusions only.",
+    )
+    reason = forms.CharField(
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Optional: why it moves (kept in the visit's history).",
+    )
+
+    def __init__(self, *args: Any, chairs: QuerySet[Chair], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["chair"].queryset = chairs  # type: ignore[attr-defined]
+
+
+class SlotPatientForm(forms.Form):
+    q = forms.CharField(
+        label="Who is the visit for?",
+        required=False,
+        max_length=100,
+        help_text="Name, date of birth or record number.",
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "autofocus": True}),
+    )
