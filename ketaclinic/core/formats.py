@@ -3,6 +3,7 @@ day spelled so that 03/04 is never read two ways). Templates reach them through 
 filters; services building a sentence call these functions."""
 
 import datetime as dt
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 DATE_PATTERN = "%a %d %b %Y"
@@ -34,3 +35,10 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """'1 alert', '2 alerts', '0 alerts'; `plural_form` for irregular words ('1 discrepancy')."""
     word = singular if count == 1 else (plural_form or singular + "s")
     return f"{count} {word}"
+
+
+def signed(value: Decimal | int) -> str:
+    """'+500.000', '\u221250.000' (a true minus sign), '0' for no change: how a ledger shows a quantity."""
+    if value == 0:
+        return "0"
+    return f"+{value}" if value > 0 else f"\u2212{-value}"

@@ -4,6 +4,7 @@ Aware datetimes are shown in the current time zone (the clinic's, activated per 
 middleware), so a page never mixes UTC dates with local ones."""
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django import template
@@ -52,6 +53,14 @@ def counted(count: int, words: str) -> str:
     """`{{ n|counted:"alert" }}` → '1 alert' / '3 alerts'; `"discrepancy,discrepancies"` for irregulars."""
     singular, _, plural_form = words.partition(",")
     return formats.plural(int(count), singular, plural_form or None)
+
+
+@register.filter(name="signed")
+def signed_quantity(value: Decimal | int | None) -> str:
+    """`{{ entry.balance_change_mg|signed }}` → '+500.000', a true minus sign, '0'."""
+    if value is None or value == "":
+        return ""
+    return formats.signed(value)
 
 
 @register.filter
