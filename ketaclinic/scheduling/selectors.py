@@ -490,3 +490,24 @@ def calendar_grid(
         unconfirmed=[visit for visit in visits.values() if visit.needs_confirmation],
         closures=closures,
     )
+
+
+def unconfirmed_visits_for(*, viewer: Any, days: int, limit: int = 8) -> tuple[list[Visit], int]:
+    """Booked infusions of the viewer's clinics from now until `days` ahead whose pre-visit instructions
+    nobody has confirmed: the first `limit` (soonest first) and how many there are. Two queries, audited
+    as one list read; empty without VIEW_SCHEDULE."""
+    if not can(viewer, Perm.VIEW_SCHEDULE):
+        return [], 0
+    now = clock.now()
+    found = appointments_for(viewer=viewer).filter(
+        kind=AppointmentKind.INFUSION,
+        status=AppointmentStatus.BOOKED,
+        instructions_confirmed=False,
+        starts_at__gte=now,
+        starts_at__lt=now + dt.timedelta(days=days),
+    )
+    visits = [_visit(a) for a in found.order_by("starts_at", "pk")[:limit]]
+    record_read(
+        by=viewer, action=Action.LIST, object_type="unconfirmed_visits", summary=f"{len(visits)} shown"
+    )
+    return visits, found.count()

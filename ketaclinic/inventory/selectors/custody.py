@@ -8,14 +8,26 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.core import clock
 from ketaclinic.core.formats import plural, signed
 from ketaclinic.core.models import Clinic
 from ketaclinic.inventory import rules
-from ketaclinic.inventory.models import CountLine, DrugProduct, LedgerCheck, LedgerEntry, StockCount
-from ketaclinic.inventory.selectors.stock import count_for, latest_check, require
+from ketaclinic.inventory.models import (
+    CountLine,
+    CountPurpose,
+    Discrepancy,
+    DrugProduct,
+    LedgerCheck,
+    LedgerEntry,
+    StockCount,
+    Vial,
+    VialStatus,
+)
+from ketaclinic.inventory.selectors.stock import StockRow, count_for, latest_check, require
+from ketaclinic.protocols.selectors import protocol_bool, protocol_int
 
 
 @dataclass(frozen=True)
@@ -169,3 +181,66 @@ def problem_text(code: str) -> str:
         return rules.PROBLEM_TEXT[rules.ChainProblem(code)]
     except ValueError:
         return "the ledger does not verify"
+
+
+def counts_due(*, viewer: Any, clinic: Clinic) -> list[rules.CountDue]:
+    """Counts the clinic owes today (two queries): the daily count and the full inventory."""
+    require(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+    zone = clinic.time_zone
+    today = clock.today_in(zone)
+    latest = StockCount.objects.filter(clinic=clinic).order_by("-counted_at")
+    daily = latest.filter(purpose=CountPurpose.END_OF_DAY).values_list("counted_at", flat=True).first()
+    full = (
+        latest.filter(purpose__in=[CountPurpose.BIENNIAL, CountPurpose.INITIAL])
+        .values_list("counted_at", flat=True)
+        .first()
+    )
+    return rules.counts_due(
+        today=today,
+        last_daily=daily.astimezone(ZoneInfo(zone)).date() if daily else None,
+        last_full=full.astimezone(ZoneInfo(zone)).date() if full else None,
+        daily_required=protocol_bool("cs_daily_count_required"),
+        full_interval_months=protocol_int("cs_inventory_interval_months"),
+        full_warning_days=protocol_int("cs_full_inventory_warning_days"),
+    )
+
+
+@dataclass(frozen=True)
+class CustodianSummary:
+    """The custodian's home: stock by drug, what counts are due, open discrepancies, the chain's state."""
+
+    stock: list[StockRow]
+    counts_due: list[rules.CountDue]
+    open_discrepancies: list[Discrepancy]
+    open_discrepancy_count: int
+    chain: ChainStatus
+
+
+def custodian_summary(*, viewer: Any, clinic: Clinic, limit: int = 6) -> CustodianSummary:
+    """A fixed number of queries however large the stock or the ledger."""
+    require(viewer, Perm.VIEW_STOCK)
+    in_stock = Vial.objects.filter(clinic=clinic, status=VialStatus.IN_STOCK)
+    stock = [
+        StockRow(
+            product_id=row["product_id"],
+            product=f"{row['product__name']} {row['product__concentration_mg_per_ml'].normalize():f} mg/mL",
+            schedule=row["product__schedule"],
+            location="",
+            vials=row["vials"],
+            balance_mg=rules.quantity(row["mg"]),
+            balance_ml=rules.quantity(row["ml"]),
+        )
+        for row in in_stock.values(
+            "product_id", "product__name", "product__schedule", "product__concentration_mg_per_ml"
+        )
+        .annotate(vials=Count("pk"), mg=Sum("balance_mg"), ml=Sum("balance_ml"))
+        .order_by("product__substance", "product__concentration_mg_per_ml")
+    ]
+    open_items = Discrepancy.objects.filter(clinic=clinic, resolution__isnull=True)
+    return CustodianSummary(
+        stock=stock,
+        counts_due=counts_due(viewer=viewer, clinic=clinic),
+        open_discrepancies=list(open_items.select_related("product", "vial").order_by("opened_at")[:limit]),
+        open_discrepancy_count=open_items.count(),
+        chain=chain_status(viewer=viewer, clinic=clinic),
+    )

@@ -17,7 +17,8 @@ def test_public_page_is_open_and_sends_no_health_data_form() -> None:
 
 
 @pytest.mark.parametrize("role", STAFF)
-def test_staff_home_for_every_staff_role(role, request, client_for) -> None:
+def test_staff_home_for_every_staff_role(role, request, client_for, clinic) -> None:
+    # `clinic` loads the shipped protocol (the clinician's home reads the scale schedule from it).
     assert client_for(request.getfixturevalue(role)).get("/home/").status_code == 200
 
 
