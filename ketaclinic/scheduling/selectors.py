@@ -502,7 +502,7 @@ def unconfirmed_visits_for(*, viewer: Any, days: int, limit: int = 8) -> tuple[l
     found = appointments_for(viewer=viewer).filter(
         kind=AppointmentKind.INFUSION,
         status=AppointmentStatus.BOOKED,
-        instructions_confirmed=False,
+        confirmations__isnull=True,
         starts_at__gte=now,
         starts_at__lt=now + dt.timedelta(days=days),
     )

@@ -146,9 +146,9 @@ def book_slot(request: HttpRequest) -> HttpResponse:
         "slot_date": _parse_date(slot["date"]),
         "slot_time": slot["time"],
     }
-    if request.htmx:
-        return render(request, "scheduling/book_slot.html#results", context)
-    return render(request, "scheduling/book_slot.html", context)
+    # htmx asks for the results only, as the search box changes.
+    template = "scheduling/book_slot.html#results" if request.htmx else "scheduling/book_slot.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
 
 
 def _parse_date(text: str) -> dt.date | None:

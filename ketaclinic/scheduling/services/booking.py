@@ -173,17 +173,16 @@ def _place(
         rules.check_clinic_open(slot, day)
         on_site = rules.find_clinician(slot, day, resources, clinician_id=clinician.pk if clinician else None)
         # A clinician oversees several chairs, but sees one patient at a time in the room.
-        if (
-            Appointment.objects.filter(
-                clinician_id=on_site,
-                chair__isnull=True,
-                status__in=HOLDING_STATUSES,
-                starts_at__lt=slot.ends_at,
-                ends_at__gt=slot.starts_at,
-            )
-            .exclude(pk=excluding_id)
-            .exists()
-        ):
+        seeing = Appointment.objects.filter(
+            clinician_id=on_site,
+            chair__isnull=True,
+            status__in=HOLDING_STATUSES,
+            starts_at__lt=slot.ends_at,
+            ends_at__gt=slot.starts_at,
+        )
+        if excluding_id is not None:
+            seeing = seeing.exclude(pk=excluding_id)
+        if seeing.exists():
             raise rules.SlotError(
                 ScheduleError.CLINICIAN_TAKEN, "That clinician is already seeing another patient then."
             )

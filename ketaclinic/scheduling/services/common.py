@@ -90,7 +90,9 @@ def resources_for(
     appointment `excluding_id`: a visit being moved does not stand in its own way)."""
     taken = Appointment.objects.filter(
         status__in=HOLDING_STATUSES, starts_at__lt=window.ends_at, ends_at__gt=window.starts_at
-    ).exclude(pk=excluding_id)
+    )
+    if excluding_id is not None:
+        taken = taken.exclude(pk=excluding_id)
     chair_busy: dict[int, list[rules.Interval]] = {}
     nurse_busy: dict[int, list[rules.Interval]] = {}
     for chair_id, nurse_id, starts_at, ends_at in taken.values_list(
