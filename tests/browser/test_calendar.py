@@ -65,7 +65,7 @@ def test_front_desk_books_from_the_grid_and_moves_the_booking(page: Page, live_s
     page.get_by_role("link", name="Move").click()
     new_time = "15:00" if int(booked_time[:2]) < 12 else "08:00"
     page.get_by_label("New time").fill(new_time)
-    page.get_by_label("Optional: why").fill("Walter asked for another time.")
+    page.get_by_label("Reason").fill("Walter asked for another time.")
     page.get_by_role("button", name="Move the visit").click()
     expect(
         page.get_by_text(re.compile(f"Assessment for Walter Hughes moved to .* {new_time}"))

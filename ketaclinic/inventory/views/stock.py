@@ -99,6 +99,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         "board": selectors.dashboard(viewer=request.user, clinic=clinic),
         "chain": custody.chain_status(viewer=request.user, clinic=clinic),
+        "counts_due": custody.counts_due(viewer=request.user, clinic=clinic),
         **_perms(request),
     }
     return _render(request, "inventory/dashboard.html", context, clinic)
