@@ -48,7 +48,7 @@ def test_custodian_blind_count_with_a_discrepancy(page: Page, live_server_url: s
     expect(
         page.get_by_text(re.compile("unchecked since entry|not yet verified|intact")).first
     ).to_be_visible()
-    ledger = page.get_by_role("link", name="Ledger").first
+    ledger = page.get_by_role("link", name="Ledger", exact=True).first
     ledger.click()
     expect(page.get_by_text(re.compile(r"\+\d+\.\d{3}")).first).to_be_visible()
     page.screenshot(path=str(SHOTS / "custody-ledger.png"), full_page=True)
