@@ -8,6 +8,15 @@ from django.db.models import QuerySet
 from ketaclinic.scheduling.models import AppointmentKind, Chair, Weekday
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+
+
+class StaffChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A staff member shown by name and role ('Maya Chen · Clinician (prescriber)'), never a username."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        name = obj.get_full_name() or "Unnamed staff member"
+        return f"{name} · {obj.role_label}"
+
 TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 
@@ -21,12 +30,8 @@ class BookAppointmentForm(forms.Form):
         empty_label="First free chair",
         help_text="Infusions only.",
     )
-    nurse: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        queryset=None, required=False, empty_label="First free nurse on shift"
-    )
-    clinician: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        queryset=None, required=False, empty_label="First clinician on site"
-    )
+    nurse = StaffChoiceField(queryset=None, required=False, empty_label="First free nurse on shift")
+    clinician = StaffChoiceField(queryset=None, required=False, empty_label="First clinician on site")
     duration_min = forms.IntegerField(
         label="Length (minutes)",
         required=False,
@@ -82,7 +87,7 @@ class ChairForm(forms.Form):
 
 
 class StaffHoursForm(forms.Form):
-    user: forms.ModelChoiceField[Any] = forms.ModelChoiceField(queryset=None, label="Staff member")
+    user = StaffChoiceField(queryset=None, label="Staff member")
     weekday = forms.TypedChoiceField(choices=Weekday.choices, coerce=int)
     starts = forms.TimeField(widget=TIME_INPUT)
     ends = forms.TimeField(widget=TIME_INPUT)
