@@ -17,6 +17,7 @@ class StaffChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
         name = obj.get_full_name() or "Unnamed staff member"
         return f"{name} · {obj.role_label}"
 
+
 TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 
