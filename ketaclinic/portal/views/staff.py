@@ -5,18 +5,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.roles import Role
 from ketaclinic.patients import selectors as patient_selectors
 from ketaclinic.patients.forms import SearchForm
 from ketaclinic.portal.selectors import staff_home
 
 # The role-specific part of the page: one template per role, each showing that role's lists.
 ROLE_TEMPLATES = {
-    "nurse": "portal/home/nurse.html",
-    "front_desk": "portal/home/front_desk.html",
-    "clinician": "portal/home/clinician.html",
-    "custodian": "portal/home/custodian.html",
-    "clinic_admin": "portal/home/admin.html",
-    "billing_clerk": "portal/home/billing.html",
+    Role.NURSE.value: "portal/home/nurse.html",
+    Role.FRONT_DESK.value: "portal/home/front_desk.html",
+    Role.CLINICIAN.value: "portal/home/clinician.html",
+    Role.CUSTODIAN.value: "portal/home/custodian.html",
+    Role.CLINIC_ADMIN.value: "portal/home/admin.html",
+    Role.BILLING_CLERK.value: "portal/home/billing.html",
 }
 
 
