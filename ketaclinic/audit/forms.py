@@ -3,6 +3,9 @@ from typing import Any, TypedDict
 
 from django import forms
 
+from ketaclinic.accounts.roles import Role
+from ketaclinic.audit.context import Channel
+from ketaclinic.audit.models import Action
 from ketaclinic.core.validators import validate_record_date
 
 
@@ -11,6 +14,18 @@ class AuditFilters(TypedDict):
     username: str
     date_from: dt.date | None
     date_to: dt.date | None
+    action: str
+    actor_role: str
+    channel: str
+
+
+CHANNEL_CHOICES = [
+    ("", "Any channel"),
+    (Channel.PAGE, "Pages"),
+    (Channel.API, "API (apps and devices)"),
+    (Channel.EXPORT, "Exports"),
+    (Channel.SYSTEM, "System (scheduled jobs)"),
+]
 
 
 def _date_input() -> forms.DateInput:
@@ -24,18 +39,28 @@ class AuditFilterForm(forms.Form):
         label="Patient record number",
         max_length=30,
         required=False,
-        help_text="Exact, for example MAIN-0001.",
+        help_text="Exact, as printed on the patient's record.",
     )
-    username = forms.CharField(label="Username", max_length=150, required=False, help_text="Exact username.")
+    username = forms.CharField(
+        label="Sign-in name", max_length=150, required=False, help_text="Exact, as the person signs in."
+    )
     date_from = forms.DateField(
-        label="From (UTC date)", required=False, widget=_date_input(), validators=[validate_record_date]
+        label="From", required=False, widget=_date_input(), validators=[validate_record_date]
     )
     date_to = forms.DateField(
-        label="To (UTC date, inclusive)",
-        required=False,
-        widget=_date_input(),
-        validators=[validate_record_date],
+        label="To (inclusive)", required=False, widget=_date_input(), validators=[validate_record_date]
     )
+    action = forms.ChoiceField(choices=[("", "Any action"), *Action.choices], required=False)
+    actor_role = forms.ChoiceField(
+        label="Role", choices=[("", "Any role"), *((r.value, r.label) for r in Role)], required=False
+    )
+    channel = forms.ChoiceField(choices=CHANNEL_CHOICES, required=False)
+
+    def __init__(self, *args: Any, record_example: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if record_example:
+            # A real record number of the clinic, so the hint always matches the format in use.
+            self.fields["patient_record_number"].help_text = f"Exact, for example {record_example}."
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -51,6 +76,9 @@ class AuditFilterForm(forms.Form):
             username=self.cleaned_data["username"],
             date_from=self.cleaned_data["date_from"],
             date_to=self.cleaned_data["date_to"],
+            action=self.cleaned_data["action"],
+            actor_role=self.cleaned_data["actor_role"],
+            channel=self.cleaned_data["channel"],
         )
 
     def summary(self) -> str:

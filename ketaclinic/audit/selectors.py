@@ -2,6 +2,7 @@
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -12,8 +13,8 @@ from ketaclinic.audit.models import AuditEvent
 from ketaclinic.core.errors import PermissionDenied
 
 
-def _start_of_utc_day(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+def _start_of_day(day: dt.date, zone: str) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(zone))
 
 
 def audit_events_for(
@@ -23,14 +24,19 @@ def audit_events_for(
     username: str = "",
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
+    action: str = "",
+    actor_role: str = "",
+    channel: str = "",
+    zone: str = "UTC",
 ) -> QuerySet[AuditEvent]:
     """Entries the viewer may see, newest first, with the actor loaded.
 
     Raises PermissionDenied unless the viewer holds VIEW_AUDIT. Visible are entries of the viewer's clinics,
     and entries with no clinic (sign-ins, exports) whose actor works in one of those clinics; entries with
     neither (a failed sign-in under an unknown name) are visible to nobody here. Record number and username
-    match exactly, ignoring case; dates are whole UTC days, both inclusive. Evaluating the result is one
-    query, however many rows it returns.
+    match exactly, ignoring case; action, role and channel exactly; dates are whole days in `zone` (the
+    clinic's on the page, UTC by default), both inclusive. Evaluating the result is one query, however many
+    rows it returns.
     """
     if not can(viewer, Perm.VIEW_AUDIT):
         raise PermissionDenied()
@@ -46,11 +52,17 @@ def audit_events_for(
         events = events.filter(patient_record_number__iexact=patient_record_number.strip())
     if username.strip():
         events = events.filter(actor_username__iexact=username.strip())
-    # Explicit UTC bounds rather than `__date`, which would follow the active time zone and skip the index.
+    if action:
+        events = events.filter(action=action)
+    if actor_role:
+        events = events.filter(actor_role=actor_role)
+    if channel:
+        events = events.filter(channel=channel)
+    # Explicit bounds rather than `__date`, which would follow the active time zone and skip the index.
     if date_from is not None:
-        events = events.filter(occurred_at__gte=_start_of_utc_day(date_from))
+        events = events.filter(occurred_at__gte=_start_of_day(date_from, zone))
     if date_to is not None:
-        events = events.filter(occurred_at__lt=_start_of_utc_day(date_to + dt.timedelta(days=1)))
+        events = events.filter(occurred_at__lt=_start_of_day(date_to + dt.timedelta(days=1), zone))
     return events.select_related("actor").order_by("-occurred_at", "-id")
 
 

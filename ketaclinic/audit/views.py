@@ -3,13 +3,14 @@
 import csv
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -45,7 +46,8 @@ EXPORT_HEADER = [
 
 @dataclass(frozen=True)
 class AuditRow:
-    """One entry as the page shows it."""
+    """One entry as the page shows it; `collapsed` > 1 when it stands for a run of a device's writes (the
+    earliest of them is `first_at`)."""
 
     occurred_at: dt.datetime
     actor_name: str
@@ -57,6 +59,22 @@ class AuditRow:
     patient_record_number: str
     ip_address: str
     channel: str
+    what: str = ""
+    collapsed: int = 1
+    first_at: dt.datetime | None = None
+
+
+CHANNEL_LABELS = {
+    Channel.PAGE: "Page",
+    Channel.API: "API",
+    Channel.EXPORT: "Export",
+    Channel.SYSTEM: "System",
+}
+
+
+def _what(object_type: str) -> str:
+    """'controlled_drug_entry' -> 'Controlled drug entry': the kind of record in words, not a table name."""
+    return object_type.replace("_", " ").capitalize()
 
 
 def _actor_name(event: AuditEvent) -> str:
@@ -78,8 +96,55 @@ def _row(event: AuditEvent) -> AuditRow:
         summary=event.summary,
         patient_record_number=event.patient_record_number,
         ip_address=event.ip_address or "",
-        channel=event.channel,
+        channel=CHANNEL_LABELS.get(event.channel, event.channel.capitalize()),
+        what=_what(event.object_type),
     )
+
+
+# Integration accounts write many small entries (a reading a minute); the page folds their runs.
+DEVICE_ROLES = {Role.MONITOR_GATEWAY.value}
+
+
+def collapse_device_writes(events: Iterable[AuditEvent]) -> list[AuditRow]:
+    """Page rows, newest first, with each run of consecutive writes by one device (a bedside monitor posts
+    a reading every minute or so) folded into one row saying how many and over what time."""
+    rows: list[AuditRow] = []
+    run: list[AuditEvent] = []
+
+    def flush() -> None:
+        if not run:
+            return
+        if len(run) == 1:
+            rows.append(_row(run[0]))
+        else:
+            rows.append(
+                replace(
+                    _row(run[0]),
+                    summary=f"{len(run)} writes by this device",
+                    object_id="",
+                    collapsed=len(run),
+                    first_at=run[-1].occurred_at,
+                )
+            )
+        run.clear()
+
+    for event in events:
+        is_device = event.actor_role in DEVICE_ROLES
+        same = run and (event.actor_id, event.object_type, event.patient_id) == (
+            run[0].actor_id,
+            run[0].object_type,
+            run[0].patient_id,
+        )
+        if is_device and (not run or same):
+            run.append(event)
+            continue
+        flush()
+        if is_device:
+            run.append(event)
+        else:
+            rows.append(_row(event))
+    flush()
+    return rows
 
 
 def _guard(request: HttpRequest) -> None:
@@ -90,6 +155,7 @@ def _guard(request: HttpRequest) -> None:
 
 def _render_list(request: HttpRequest, form: AuditFilterForm) -> HttpResponse:
     context: dict[str, object] = {
+        "show_devices": request.GET.get("devices") == "each",
         "form": form,
         "filters_valid": form.is_valid(),
         "page_obj": None,
@@ -97,10 +163,14 @@ def _render_list(request: HttpRequest, form: AuditFilterForm) -> HttpResponse:
     }
     if form.is_valid():
         filters = form.filters()
-        events = selectors.audit_events_for(viewer=request.user, **filters)
+        events = selectors.audit_events_for(viewer=request.user, **filters, zone=_zone())
         page_obj = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
         context["page_obj"] = page_obj
-        context["rows"] = [_row(event) for event in page_obj]
+        context["rows"] = (
+            [_row(event) for event in page_obj]
+            if context["show_devices"]
+            else collapse_device_writes(page_obj)
+        )
         # Who looked at the log, and for whom, is itself worth knowing (written after the rows are read, so
         # a view never lists itself).
         shown = ", ".join(f"{name}={value}" for name, value in filters.items() if value)
@@ -119,7 +189,23 @@ def _render_list(request: HttpRequest, form: AuditFilterForm) -> HttpResponse:
 @login_required
 def audit_list(request: HttpRequest) -> HttpResponse:
     _guard(request)
-    return _render_list(request, AuditFilterForm(request.GET))
+    return _render_list(request, AuditFilterForm(request.GET, record_example=_record_example(request)))
+
+
+def _zone() -> str:
+    """The clinic's zone the request runs in (activated by the accounts middleware), for whole-day filters."""
+    return timezone.get_current_timezone_name()
+
+
+def _record_example(request: HttpRequest) -> str:
+    """A real record number from the viewer's own log, so the search hint shows the format in use."""
+    return (
+        selectors.audit_events_for(viewer=request.user)
+        .exclude(patient_record_number="")
+        .values_list("patient_record_number", flat=True)
+        .first()
+        or ""
+    )
 
 
 def _export_cells(event: AuditEvent) -> list[object]:
@@ -156,7 +242,7 @@ def audit_export(request: HttpRequest) -> HttpResponseBase:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
         return _render_list(request, form)
-    events = selectors.audit_events_for(viewer=request.user, **form.filters())
+    events = selectors.audit_events_for(viewer=request.user, **form.filters(), zone=_zone())
     export_entry = record_read(
         by=request.user,
         action=Action.EXPORT,

@@ -1,6 +1,7 @@
 """Demo schedule: three chairs at the main clinic, Dr Chen's and the nurse's weekday hours, and Lena's
 induction series booked from today (her signed plan comes from plans_demo), one infusion cancelled with a
-reason. Built through the scheduling services, idempotently."""
+reason; Walter's first visit, an assessment, booked and then moved. Built through the scheduling services,
+idempotently."""
 
 import datetime as dt
 
@@ -60,8 +61,38 @@ def _lena_series(frontdesk: User, lena: Patient) -> int:
     return len(booked) + 1
 
 
+def _walter_assessment(frontdesk: User, drchen: User, walter: Patient) -> int:
+    """Walter has no plan yet, so his first visit is the assessment: booked for the next weekday two or more
+    days ahead at 11:00, then moved to 14:00 when he asked (the visit's history shows the move)."""
+    if Appointment.objects.filter(patient=walter).exists():
+        return 0
+    zone = walter.clinic.time_zone
+    day = clock.today_in(zone) + dt.timedelta(days=2)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    defaults = services.booking_defaults(walter)
+    booked = services.book_appointment(
+        by=frontdesk,
+        patient=walter,
+        kind=defaults.kind,
+        starts_at=rules.local_datetime(day, dt.time(11), zone),
+        clinician=drchen,
+        duration_min=defaults.duration_min,
+    )
+    services.move_appointment(
+        by=frontdesk,
+        appointment=booked,
+        starts_at=rules.local_datetime(day, dt.time(14), zone),
+        reason="Walter asked for the afternoon: his daughter drives him.",
+    )
+    return 2
+
+
 def load(*, staff: dict[str, User], clinics: dict[str, Clinic], patients: dict[str, Patient]) -> int:
     """Create the demo schedule that is missing; return how many rows were made."""
     main = clinics["main"]
     made = _resources(staff["admin"], main, [staff["drchen"], staff["nurse"]])
-    return made + _lena_series(staff["frontdesk"], patients["lena"])
+    made += _lena_series(staff["frontdesk"], patients["lena"])
+    if "walter" in patients:
+        made += _walter_assessment(staff["frontdesk"], staff["drchen"], patients["walter"])
+    return made

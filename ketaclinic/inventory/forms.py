@@ -18,6 +18,7 @@ from ketaclinic.inventory.models import (
     Vial,
     WasteMethod,
 )
+from ketaclinic.inventory.selectors.custody import LedgerFilters
 from ketaclinic.inventory.selectors.stock import OpenDraw
 from ketaclinic.inventory.services.witness import WitnessCredentials
 
@@ -251,3 +252,23 @@ class LogRangeForm(forms.Form):
         if start and end and end < start:
             self.add_error("end", "The end is before the start.")
         return data
+
+
+class LedgerFilterForm(LogRangeForm):
+    """The ledger's filters; every one optional, all applied together."""
+
+    vial = forms.CharField(max_length=40, required=False, help_text="Vial label, or part of it.")
+    person = forms.CharField(max_length=80, required=False, help_text="Who acted or witnessed.")
+    patient = forms.CharField(max_length=80, required=False, help_text="Name or record number.")
+
+    def filters(self) -> LedgerFilters:
+        if not self.is_valid():
+            return LedgerFilters()
+        data = self.cleaned_data
+        return LedgerFilters(
+            vial=data["vial"].strip(),
+            start=data["start"],
+            end=data["end"],
+            person=data["person"].strip(),
+            patient=data["patient"].strip(),
+        )

@@ -1,6 +1,7 @@
 """Pure rules of the controlled-substance ledger: quantities, balances, vial dating, signatures,
 reconciliation and the hash chain that makes tampering detectable. No Django here."""
 
+import calendar
 import datetime as dt
 import hashlib
 import hmac
@@ -8,6 +9,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+
+from ketaclinic.core.formats import format_day
 
 # Every stored quantity (mg, mL) has three decimal places; rounding happens once, here.
 QUANTUM = Decimal("0.001")
@@ -312,3 +315,56 @@ def _int(value: object) -> int:
     if isinstance(value, int):
         return value
     raise TypeError(f"expected an integer, got {value!r}")
+
+
+# Counts due ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountDue:
+    """A count the custodian owes: `kind` is 'daily' or 'full', `due_on` the day it is due (overdue when
+    before today)."""
+
+    kind: str
+    due_on: dt.date
+    overdue: bool
+    text: str
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later, clamped to the month's last day (31 January + 1 month: 28 or 29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def counts_due(
+    *,
+    today: dt.date,
+    last_daily: dt.date | None,
+    last_full: dt.date | None,
+    daily_required: bool,
+    full_interval_months: int,
+    full_warning_days: int,
+) -> list[CountDue]:
+    """What is due: today's end-of-day count when the clinic counts daily and none is recorded today, and the
+    full (biennial) inventory once its date is within `full_warning_days` (or has passed). A clinic with no
+    full inventory yet owes its initial one now."""
+    due: list[CountDue] = []
+    if daily_required and last_daily != today:
+        due.append(CountDue("daily", today, False, "Today's end-of-day count is not recorded yet."))
+    if last_full is None:
+        due.append(CountDue("full", today, False, "No initial inventory is recorded: take one."))
+    else:
+        next_full = add_months(last_full, full_interval_months)
+        if (next_full - today).days <= full_warning_days:
+            overdue = next_full < today
+            due.append(
+                CountDue(
+                    "full",
+                    next_full,
+                    overdue,
+                    f"The full inventory {'was' if overdue else 'is'} due on {format_day(next_full)}.",
+                )
+            )
+    return due

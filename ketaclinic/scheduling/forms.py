@@ -8,6 +8,16 @@ from django.db.models import QuerySet
 from ketaclinic.scheduling.models import AppointmentKind, Chair, Weekday
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+
+
+class StaffChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A staff member shown by name and role ('Maya Chen · Clinician (prescriber)'), never a username."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        name = obj.get_full_name() or "Unnamed staff member"
+        return f"{name} · {obj.role_label}"
+
+
 TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 
@@ -21,12 +31,8 @@ class BookAppointmentForm(forms.Form):
         empty_label="First free chair",
         help_text="Infusions only.",
     )
-    nurse: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        queryset=None, required=False, empty_label="First free nurse on shift"
-    )
-    clinician: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        queryset=None, required=False, empty_label="First clinician on site"
-    )
+    nurse = StaffChoiceField(queryset=None, required=False, empty_label="First free nurse on shift")
+    clinician = StaffChoiceField(queryset=None, required=False, empty_label="First clinician on site")
     duration_min = forms.IntegerField(
         label="Length (minutes)",
         required=False,
@@ -82,7 +88,7 @@ class ChairForm(forms.Form):
 
 
 class StaffHoursForm(forms.Form):
-    user: forms.ModelChoiceField[Any] = forms.ModelChoiceField(queryset=None, label="Staff member")
+    user = StaffChoiceField(queryset=None, label="Staff member")
     weekday = forms.TypedChoiceField(choices=Weekday.choices, coerce=int)
     starts = forms.TimeField(widget=TIME_INPUT)
     ends = forms.TimeField(widget=TIME_INPUT)
@@ -96,3 +102,34 @@ class ClosureForm(forms.Form):
     first_day = forms.DateField(widget=DATE_INPUT)
     last_day = forms.DateField(widget=DATE_INPUT)
     reason = forms.CharField(max_length=200)
+
+
+class MoveAppointmentForm(forms.Form):
+    date = forms.DateField(label="New date", widget=DATE_INPUT)
+    time = forms.TimeField(label="New time", widget=TIME_INPUT, help_text="Clinic time.")
+    chair = forms.ModelChoiceField(
+        queryset=Chair.objects.none(),
+        required=False,
+        empty_label="First free chair",
+        help_text="Infusions only.",
+    )
+    reason = forms.CharField(
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Optional: why it moves (kept in the visit's history).",
+    )
+
+    def __init__(self, *args: Any, chairs: QuerySet[Chair], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["chair"].queryset = chairs  # type: ignore[attr-defined]
+
+
+class SlotPatientForm(forms.Form):
+    q = forms.CharField(
+        label="Who is the visit for?",
+        required=False,
+        max_length=100,
+        help_text="Name, date of birth or record number.",
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "autofocus": True}),
+    )

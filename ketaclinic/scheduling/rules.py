@@ -342,3 +342,113 @@ def pre_visit_instructions(
     if no_driving_until_next_day:
         lines.append("Do not drive until the next day, after a night's sleep.")
     return lines
+
+
+# The calendar grid -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GridItem:
+    """A visit on one column of the calendar, in minutes since the local midnight of that column's day."""
+
+    key: int
+    starts_min: int
+    ends_min: int
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """A block of rows in one column: the visits that fill it (overlapping ones share a block), or free time
+    (`is_open` when it is bookable: inside the column's windows and not in the past)."""
+
+    row: int
+    rowspan: int
+    keys: tuple[int, ...] = ()
+    is_open: bool = False
+
+
+def grid_rows(spans: Iterable[tuple[dt.time, dt.time]], step_min: int) -> list[int]:
+    """Row starts (minutes since midnight) from the earliest opening to the latest closing, every `step_min`;
+    empty when nothing is open."""
+    bounds = [(_minutes(opens), _minutes(closes)) for opens, closes in spans]
+    if not bounds:
+        return []
+    first = min(start for start, _ in bounds) // step_min * step_min
+    last = max(end for _, end in bounds)
+    return list(range(first, last, step_min))
+
+
+def _minutes(moment: dt.time) -> int:
+    return moment.hour * 60 + moment.minute
+
+
+def minutes_to_time(minutes: int) -> dt.time:
+    """A row's start as a wall-clock time."""
+    return dt.time(minutes // 60 % 24, minutes % 60)
+
+
+def lay_out_column(
+    rows: Sequence[int],
+    step_min: int,
+    items: Iterable[GridItem],
+    *,
+    windows: Iterable[tuple[dt.time, dt.time]],
+    not_before_min: int | None = None,
+) -> list[GridCell]:
+    """Every row of the column covered exactly once, in row order.
+
+    Visits that overlap (a clinician overseeing several chairs) are merged into one block listing all of
+    them; a visit outside the rows is clamped to them (one that starts before the first row shows in it). A
+    free row is open when its whole step lies inside one of `windows` and starts at or after
+    `not_before_min` (now, on today's grid)."""
+    if not rows:
+        return []
+    first, end = rows[0], rows[-1] + step_min
+    clusters: list[tuple[int, int, list[int]]] = []
+    for item in sorted(items, key=lambda i: (i.starts_min, i.key)):
+        start = min(max(item.starts_min, first), end - step_min)
+        stop = max(min(item.ends_min, end), start + 1)
+        start_row = (start - first) // step_min
+        stop_row = -(-(stop - first) // step_min)
+        if clusters and start_row < clusters[-1][1]:
+            begin, finish, keys = clusters[-1]
+            clusters[-1] = (begin, max(finish, stop_row), [*keys, item.key])
+        else:
+            clusters.append((start_row, stop_row, [item.key]))
+    spans = [(_minutes(opens), _minutes(closes)) for opens, closes in windows]
+    cells: list[GridCell] = []
+    row = 0
+    for begin, finish, keys in clusters:
+        cells.extend(_free_cells(rows, step_min, row, begin, spans, not_before_min))
+        cells.append(GridCell(row=begin, rowspan=finish - begin, keys=tuple(keys)))
+        row = finish
+    cells.extend(_free_cells(rows, step_min, row, len(rows), spans, not_before_min))
+    return cells
+
+
+def _free_cells(
+    rows: Sequence[int],
+    step_min: int,
+    begin: int,
+    finish: int,
+    spans: Sequence[tuple[int, int]],
+    not_before_min: int | None,
+) -> list[GridCell]:
+    cells = []
+    for index in range(begin, finish):
+        start = rows[index]
+        inside = any(opens <= start and start + step_min <= closes for opens, closes in spans)
+        cells.append(
+            GridCell(
+                row=index,
+                rowspan=1,
+                is_open=inside and (not_before_min is None or start >= not_before_min),
+            )
+        )
+    return cells
+
+
+def first_visit_kind(*, has_signed_plan: bool) -> str:
+    """The kind a new booking defaults to: an infusion only once a plan is signed; before that the patient's
+    first visit is the assessment that leads to one."""
+    return "infusion" if has_signed_plan else "assessment"

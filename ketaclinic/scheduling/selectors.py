@@ -304,3 +304,210 @@ def resource_for(
     if found is None:
         raise NotFound("No such record in your clinics.")
     return found
+
+
+# The calendar grid -----------------------------------------------------------------------------------------
+
+# Rows of the grid: a quarter of an hour is too fine to read on a tablet, an hour too coarse for a 40-minute
+# infusion; half an hour is what the clinics' paper books use.
+GRID_STEP_MIN = 30
+
+
+@dataclass(frozen=True)
+class GridColumn:
+    """One column of the grid: a chair or a person on one day. `book_query` is what an open slot's link
+    carries to the booking page besides the date and time (the chair, or the clinician or nurse)."""
+
+    heading: str
+    subheading: str
+    day: dt.date
+    chair_id: int | None = None
+    person: User | None = None
+
+
+@dataclass
+class GridBlock:
+    """A cell of the table: visits (with their rowspan) or one free row, open for booking or not."""
+
+    column: GridColumn
+    rowspan: int
+    visits: list[Visit]
+    is_open: bool
+    time: dt.time
+
+    @property
+    def book_query(self) -> str:
+        query = f"date={self.column.day:%Y-%m-%d}&time={self.time:%H:%M}"
+        if self.column.chair_id is not None:
+            return query + f"&chair={self.column.chair_id}"
+        person = self.column.person
+        if person is not None:
+            return query + f"&{'nurse' if person.role == Role.NURSE.value else 'clinician'}={person.pk}"
+        return query
+
+
+@dataclass
+class GridRow:
+    time: dt.time
+    blocks: list[GridBlock]
+
+
+@dataclass
+class CalendarGrid:
+    """A table of rows (every GRID_STEP_MIN of the opening hours) by columns; each row holds only the blocks
+    that start on it (the others are covered by a rowspan above)."""
+
+    clinic: Clinic
+    columns: list[GridColumn]
+    rows: list[GridRow]
+    unplaced: list[Visit]
+    unconfirmed: list[Visit]
+    closures: list[Closure]
+
+
+def _windows_for(
+    column: GridColumn, spans: list[tuple[dt.time, dt.time]], shifts: dict[int, list[StaffHours]]
+) -> list[tuple[dt.time, dt.time]]:
+    """Where the column can take a booking: the opening hours, narrowed to a person's working hours."""
+    if column.person is None:
+        return spans
+    hours = [h for h in shifts.get(column.person.pk, []) if h.weekday == column.day.weekday()]
+    return [
+        (max(opens, h.starts), min(closes, h.ends))
+        for h in hours
+        for opens, closes in spans
+        if max(opens, h.starts) < min(closes, h.ends)
+    ]
+
+
+def calendar_grid(
+    *,
+    viewer: Any,
+    clinic: Clinic,
+    days: list[dt.date],
+    chair_ids: list[int] | None = None,
+    people: list[User] | None = None,
+) -> CalendarGrid:
+    """The grid for `days` (one for a day view, seven for a week) by chair (`chair_ids`, every active chair
+    when neither is given) or by person (`people`: clinicians and nurses). Cancelled and no-show visits free
+    their time and are not drawn. The query count does not grow with the number of visits, chairs or people;
+    the read is audited once, as a list."""
+    start, _ = _day_bounds(clinic, days[0])
+    _, end = _day_bounds(clinic, days[-1])
+    found = list(
+        appointments_for(viewer=viewer)
+        .filter(clinic=clinic, starts_at__gte=start, starts_at__lt=end, status__in=HOLDING_STATUSES)
+        .order_by("starts_at", "pk")
+    )
+    closures = list(Closure.objects.filter(clinic=clinic, first_day__lte=days[-1], last_day__gte=days[0]))
+    closed = {day for closure in closures for day in days if closure.first_day <= day <= closure.last_day}
+    columns: list[GridColumn] = []
+    shifts: dict[int, list[StaffHours]] = {}
+    if people is not None:
+        for hours in StaffHours.objects.filter(clinic=clinic, user__in=people):
+            shifts.setdefault(hours.user_id, []).append(hours)
+        for day in days:
+            columns.extend(
+                GridColumn(
+                    heading=person.get_full_name() or person.display_name,
+                    subheading=person.role_label,
+                    day=day,
+                    person=person,
+                )
+                for person in people
+            )
+    else:
+        chairs = Chair.objects.filter(clinic=clinic, is_active=True)
+        if chair_ids is not None:
+            chairs = chairs.filter(pk__in=chair_ids)
+        chair_list = list(chairs)
+        for day in days:
+            columns.extend(
+                GridColumn(heading=chair.name, subheading=chair.room, day=day, chair_id=chair.pk)
+                for chair in chair_list
+            )
+    zone = clinic.time_zone
+    week_spans = [span for day in days for span in rules.opening_spans(clinic.opening_hours or {}, day)]
+    row_starts = rules.grid_rows(week_spans, GRID_STEP_MIN)
+    now_local = rules.to_local(clock.now(), zone)
+    rows = [GridRow(time=rules.minutes_to_time(minutes), blocks=[]) for minutes in row_starts]
+    visits = {appointment.pk: _visit(appointment) for appointment in found}
+    placed: set[int] = set()
+    for column in columns:
+        mine = [
+            a
+            for a in found
+            if rules.to_local(a.starts_at, zone).date() == column.day
+            and (
+                a.chair_id == column.chair_id
+                if column.person is None
+                else column.person.pk in (a.clinician_id, a.nurse_id)
+            )
+        ]
+        items = []
+        for appointment in mine:
+            local_start = rules.to_local(appointment.starts_at, zone)
+            local_end = rules.to_local(appointment.ends_at, zone)
+            ends_min = (local_end.date() - column.day).days * 24 * 60 + local_end.hour * 60 + local_end.minute
+            items.append(
+                rules.GridItem(
+                    key=appointment.pk,
+                    starts_min=local_start.hour * 60 + local_start.minute,
+                    ends_min=ends_min,
+                )
+            )
+            placed.add(appointment.pk)
+        spans = [] if column.day in closed else rules.opening_spans(clinic.opening_hours or {}, column.day)
+        if column.day < now_local.date():
+            not_before: int | None = 24 * 60
+        elif column.day == now_local.date():
+            not_before = now_local.hour * 60 + now_local.minute
+        else:
+            not_before = None
+        cells = rules.lay_out_column(
+            row_starts,
+            GRID_STEP_MIN,
+            items,
+            windows=_windows_for(column, spans, shifts),
+            not_before_min=not_before,
+        )
+        for cell in cells:
+            rows[cell.row].blocks.append(
+                GridBlock(
+                    column=column,
+                    rowspan=cell.rowspan,
+                    visits=[visits[key] for key in cell.keys],
+                    is_open=cell.is_open,
+                    time=rows[cell.row].time,
+                )
+            )
+    _audit_list(viewer, clinic, "calendar", f"{days[0].isoformat()}..{days[-1].isoformat()}")
+    return CalendarGrid(
+        clinic=clinic,
+        columns=columns,
+        rows=rows,
+        unplaced=[visit for key, visit in visits.items() if key not in placed],
+        unconfirmed=[visit for visit in visits.values() if visit.needs_confirmation],
+        closures=closures,
+    )
+
+
+def unconfirmed_visits_for(*, viewer: Any, days: int, limit: int = 8) -> tuple[list[Visit], int]:
+    """Booked infusions of the viewer's clinics from now until `days` ahead whose pre-visit instructions
+    nobody has confirmed: the first `limit` (soonest first) and how many there are. Two queries, audited
+    as one list read; empty without VIEW_SCHEDULE."""
+    if not can(viewer, Perm.VIEW_SCHEDULE):
+        return [], 0
+    now = clock.now()
+    found = appointments_for(viewer=viewer).filter(
+        kind=AppointmentKind.INFUSION,
+        status=AppointmentStatus.BOOKED,
+        confirmations__isnull=True,
+        starts_at__gte=now,
+        starts_at__lt=now + dt.timedelta(days=days),
+    )
+    visits = [_visit(a) for a in found.order_by("starts_at", "pk")[:limit]]
+    record_read(
+        by=viewer, action=Action.LIST, object_type="unconfirmed_visits", summary=f"{len(visits)} shown"
+    )
+    return visits, found.count()

@@ -3,6 +3,7 @@ booking one visit or a series, the day's actions, the patient's confirmation lin
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,31 +13,28 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import Role
 from ketaclinic.core import clock
-from ketaclinic.core.errors import DomainError, NotFound, PermissionDenied
+from ketaclinic.core.errors import DomainError, NotFound
+from ketaclinic.core.formats import format_moment
+from ketaclinic.core.forms import field_error
 from ketaclinic.core.inputs import parse_id
+from ketaclinic.patients import selectors as patient_selectors
 from ketaclinic.scheduling import rules, selectors, services
 from ketaclinic.scheduling.forms import (
     BookAppointmentForm,
     ChairForm,
     ClosureForm,
+    MoveAppointmentForm,
     ReasonForm,
     SeriesSlotFormSet,
     SeriesStartForm,
+    SlotPatientForm,
     StaffHoursForm,
 )
-from ketaclinic.scheduling.models import Chair, Closure, StaffHours
-
-
-def _require(request: HttpRequest, perm: Perm) -> None:
-    if not can(request.user, perm):
-        raise PermissionDenied()
-
-
-def _field_error(form: BaseForm, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
+from ketaclinic.scheduling.models import AppointmentKind, Chair, Closure, StaffHours
 
 
 def _day_from(request: HttpRequest, zone: str) -> dt.date:
@@ -51,46 +49,113 @@ def _clinic(request: HttpRequest) -> Any:
     return selectors.clinic_for(viewer=request.user, clinic_id=parse_id(request.GET.get("clinic")))
 
 
-@login_required
-def day(request: HttpRequest) -> HttpResponse:
-    clinic = _clinic(request)
-    schedule = selectors.day_schedule(
-        viewer=request.user, clinic=clinic, day=_day_from(request, clinic.time_zone)
-    )
-    context = {
-        "schedule": schedule,
+def _grid_context(request: HttpRequest, clinic: Any, grid: selectors.CalendarGrid) -> dict[str, Any]:
+    return {
+        "grid": grid,
+        "clinic": clinic,
         "can_book": can(request.user, Perm.BOOK_APPOINTMENT),
         "can_manage": can(request.user, Perm.MANAGE_RESOURCES),
-        "staff": selectors.staff_on_schedule(viewer=request.user, clinic=clinic),
         "today": clock.today_in(clinic.time_zone),
+    }
+
+
+@login_required
+def day(request: HttpRequest) -> HttpResponse:
+    """The day as a grid: a column per chair (?by=chair, the default) or per clinician and nurse
+    (?by=person), a row per half hour, open slots linking to the booking page."""
+    clinic = _clinic(request)
+    on = _day_from(request, clinic.time_zone)
+    by_person = request.GET.get("by") == "person"
+    staff = selectors.staff_on_schedule(viewer=request.user, clinic=clinic)
+    grid = selectors.calendar_grid(
+        viewer=request.user, clinic=clinic, days=[on], people=list(staff) if by_person else None
+    )
+    context = _grid_context(request, clinic, grid) | {
+        "day": on,
+        "previous_day": on - dt.timedelta(days=1),
+        "next_day": on + dt.timedelta(days=1),
+        "by_person": by_person,
+        "staff": staff,
     }
     return render(request, "scheduling/day.html", context)
 
 
 @login_required
 def staff_day(request: HttpRequest, user_id: int) -> HttpResponse:
+    """One clinician's or nurse's day as a single-column grid."""
     clinic = _clinic(request)
     person = selectors.staff_on_schedule(viewer=request.user, clinic=clinic).filter(pk=user_id).first()
     if person is None:
         raise NotFound("No such clinician or nurse at this clinic.")
-    schedule = selectors.day_schedule(
-        viewer=request.user, clinic=clinic, day=_day_from(request, clinic.time_zone), staff_id=person.pk
-    )
-    return render(request, "scheduling/staff_day.html", {"schedule": schedule, "person": person})
+    on = _day_from(request, clinic.time_zone)
+    grid = selectors.calendar_grid(viewer=request.user, clinic=clinic, days=[on], people=[person])
+    context = _grid_context(request, clinic, grid) | {
+        "day": on,
+        "previous_day": on - dt.timedelta(days=1),
+        "next_day": on + dt.timedelta(days=1),
+        "person": person,
+    }
+    return render(request, "scheduling/staff_day.html", context)
 
 
 @login_required
 def week(request: HttpRequest) -> HttpResponse:
+    """Monday to Sunday as a grid for one chair (?chair=, the first by default) or one person (?person=)."""
     clinic = _clinic(request)
     day_in_week = _day_from(request, clinic.time_zone)
-    days = selectors.week_schedule(viewer=request.user, clinic=clinic, day=day_in_week)
-    context = {
-        "clinic": clinic,
-        "days": days,
-        "previous_week": days[0].day - dt.timedelta(days=7),
-        "next_week": days[0].day + dt.timedelta(days=7),
+    monday = day_in_week - dt.timedelta(days=day_in_week.weekday())
+    days = [monday + dt.timedelta(days=offset) for offset in range(7)]
+    chairs = list(selectors.chairs_for(viewer=request.user, clinic=clinic).filter(is_active=True))
+    staff = selectors.staff_on_schedule(viewer=request.user, clinic=clinic)
+    person = staff.filter(pk=parse_id(request.GET.get("person")) or 0).first()
+    chair = next(
+        (c for c in chairs if c.pk == parse_id(request.GET.get("chair"))), chairs[0] if chairs else None
+    )
+    if person is not None:
+        grid = selectors.calendar_grid(viewer=request.user, clinic=clinic, days=days, people=[person])
+    else:
+        grid = selectors.calendar_grid(
+            viewer=request.user, clinic=clinic, days=days, chair_ids=[chair.pk] if chair else []
+        )
+    context = _grid_context(request, clinic, grid) | {
+        "monday": monday,
+        "previous_week": monday - dt.timedelta(days=7),
+        "next_week": monday + dt.timedelta(days=7),
+        "chairs": chairs,
+        "staff": staff,
+        "chair": None if person else chair,
+        "person": person,
     }
     return render(request, "scheduling/week.html", context)
+
+
+@login_required
+def book_slot(request: HttpRequest) -> HttpResponse:
+    """An open slot was clicked: find the patient (htmx search as you type), then book with the slot's date,
+    time and chair or person carried over."""
+    require(actor(request), Perm.BOOK_APPOINTMENT)
+    form = SlotPatientForm(request.GET or None)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    results = patient_selectors.search_patients(viewer=request.user, query=query) if query else []
+    slot = {key: request.GET.get(key, "") for key in ("date", "time", "chair", "nurse", "clinician")}
+    context = {
+        "form": form,
+        "results": results,
+        "query": query,
+        "slot_query": urlencode({key: value for key, value in slot.items() if value}),
+        "slot_date": _parse_date(slot["date"]),
+        "slot_time": slot["time"],
+    }
+    # htmx asks for the results only, as the search box changes.
+    template = "scheduling/book_slot.html#results" if request.htmx else "scheduling/book_slot.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+def _parse_date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 @login_required
@@ -114,7 +179,7 @@ def _local(form: BaseForm, day_value: dt.date, time_value: dt.time, zone: str) -
 
 @login_required
 def book(request: HttpRequest, patient_id: int) -> HttpResponse:
-    _require(request, Perm.BOOK_APPOINTMENT)
+    require(actor(request), Perm.BOOK_APPOINTMENT)
     patient = selectors.patient_for_schedule(viewer=request.user, patient_id=patient_id)
     clinic = patient.clinic
     staff = selectors.staff_on_schedule(viewer=request.user, clinic=clinic)
@@ -123,7 +188,7 @@ def book(request: HttpRequest, patient_id: int) -> HttpResponse:
         chairs=Chair.objects.filter(clinic=clinic, is_active=True),
         nurses=staff.filter(role=Role.NURSE.value),
         clinicians=staff.filter(role=Role.CLINICIAN.value),
-        initial={"date": request.GET.get("date") or clock.today_in(clinic.time_zone)},
+        initial=_booking_initial(request, patient),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -142,24 +207,40 @@ def book(request: HttpRequest, patient_id: int) -> HttpResponse:
                     note=data["note"],
                 )
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 messages.success(
                     request, f"{appointment.get_kind_display()} booked for {patient.display_name}."
                 )
                 return redirect(reverse("scheduling:day") + f"?date={data['date']:%Y-%m-%d}")
+    defaults = services.booking_defaults(patient)
     return render(
         request,
         "scheduling/book.html",
-        {"form": form, "patient": patient},
+        {"form": form, "patient": patient, "first_visit": defaults.kind != "infusion"},
         status=422 if form.errors else 200,
     )
+
+
+def _booking_initial(request: HttpRequest, patient: Any) -> dict[str, Any]:
+    """The slot clicked on the grid (date, time, chair or person), and the kind and length a visit of this
+    patient defaults to (an assessment until a plan is signed)."""
+    defaults = services.booking_defaults(patient)
+    initial: dict[str, Any] = {
+        "date": _parse_date(request.GET.get("date", "")) or clock.today_in(patient.clinic.time_zone),
+        "kind": defaults.kind,
+        "duration_min": defaults.duration_min,
+    }
+    for key in ("time", "chair", "nurse", "clinician"):
+        if request.GET.get(key):
+            initial[key] = request.GET[key]
+    return initial
 
 
 @login_required
 def series(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Propose (POST action=propose), adjust each date on the form, confirm (action=confirm, all or none)."""
-    _require(request, Perm.BOOK_APPOINTMENT)
+    require(actor(request), Perm.BOOK_APPOINTMENT)
     patient = selectors.patient_for_schedule(viewer=request.user, patient_id=patient_id)
     clinic = patient.clinic
     chairs = Chair.objects.filter(clinic=clinic, is_active=True)
@@ -241,8 +322,53 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
     return render(request, "scheduling/appointment.html", context)
 
 
+@login_required
+def move(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """Reschedule a booked visit: a new date, time and (for an infusion) chair, with an optional reason. The
+    same appointment moves (its history says from when to when); nothing is cancelled and rebooked."""
+    by = actor(request)
+    require(by, Perm.BOOK_APPOINTMENT)
+    appointment = selectors.appointment_for(viewer=by, appointment_id=appointment_id)
+    clinic = appointment.clinic
+    local = rules.to_local(appointment.starts_at, clinic.time_zone)
+    form = MoveAppointmentForm(
+        request.POST or None,
+        chairs=Chair.objects.filter(clinic=clinic, is_active=True),
+        initial={
+            "date": _parse_date(request.GET.get("date", "")) or local.date(),
+            "time": request.GET.get("time") or local.time(),
+            "chair": request.GET.get("chair") or appointment.chair_id,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        starts_at = _local(form, data["date"], data["time"], clinic.time_zone)
+        if starts_at is not None:
+            try:
+                moved = services.move_appointment(
+                    by=by,
+                    appointment=appointment,
+                    starts_at=starts_at,
+                    chair=data["chair"],
+                    # A consultation stays with its clinician; an infusion takes whoever is free then.
+                    clinician=None if appointment.kind == AppointmentKind.INFUSION else appointment.clinician,
+                    reason=data["reason"],
+                )
+            except DomainError as error:
+                field_error(form, error)
+            else:
+                messages.success(
+                    request,
+                    f"{moved.get_kind_display()} for {moved.patient.display_name} moved to "
+                    f"{format_moment(moved.starts_at, clinic.time_zone)}.",
+                )
+                return redirect("scheduling:appointment", appointment_id=moved.pk)
+    context = {"form": form, "appointment": appointment}
+    return render(request, "scheduling/move.html", context, status=422 if form.errors else 200)
+
+
 def _act(request: HttpRequest, appointment_id: int, action: str) -> HttpResponse:
-    _require(request, Perm.BOOK_APPOINTMENT)
+    require(actor(request), Perm.BOOK_APPOINTMENT)
     appointment = selectors.appointment_for(viewer=request.user, appointment_id=appointment_id)
     reason_form = ReasonForm(request.POST)
     try:
@@ -325,7 +451,7 @@ def confirm_instructions(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 def resources(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.MANAGE_RESOURCES)
+    require(actor(request), Perm.MANAGE_RESOURCES)
     clinic = _clinic(request)
     staff = selectors.staff_on_schedule(viewer=request.user, clinic=clinic)
     chair_form = ChairForm(request.POST if request.POST.get("form") == "chair" else None, prefix="chair")
@@ -348,7 +474,7 @@ def resources(request: HttpRequest) -> HttpResponse:
                 return _saved(request, "Closure added.")
         except DomainError as error:
             target = {"chair": chair_form, "hours": hours_form, "closure": closure_form}[request.POST["form"]]
-            _field_error(target, error)
+            field_error(target, error)
     context = {
         "clinic": clinic,
         "chairs": selectors.chairs_for(viewer=request.user, clinic=clinic),

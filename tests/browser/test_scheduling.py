@@ -36,7 +36,8 @@ def test_front_desk_books_a_series_and_the_day_view_shows_it(page: Page, live_se
     page.get_by_label("Room").fill("Room C")
     page.get_by_role("button", name="Add chair").click()
     expect(page.get_by_text("Chair added.")).to_be_visible()
-    for person in ("drchen", "nurse"):
+    # Staff are listed by name and role, never by username.
+    for person in ("Maya Chen · Clinician (prescriber)", "Rosa Alvarez · Nurse"):
         for weekday in WEEKDAYS:
             page.get_by_label("Staff member").select_option(label=person)
             page.get_by_label("Weekday").select_option(label=weekday)
@@ -76,5 +77,5 @@ def test_front_desk_books_a_series_and_the_day_view_shows_it(page: Page, live_se
     page.goto(f"{base}/schedule/?date={first_date}")
     expect(page.get_by_role("heading", name="Pre-visit instructions not confirmed")).to_be_visible()
     expect(
-        page.locator(".schedule-chairs").get_by_text(re.compile("10:30\u201312:10 .*Marsh"))
+        page.locator(".calendar-visit", has_text="Marsh").filter(has_text="10:30\u201312:10")
     ).to_be_visible()

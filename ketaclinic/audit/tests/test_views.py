@@ -110,12 +110,15 @@ def test_the_page_lists_entries_newest_first_with_who_what_and_where(
     assert response.context["rows"][1].actor_role == "Nurse"
     assert response.context["rows"][1].action == "Viewed"
     html = response.content.decode()
-    assert "<td>2026-03-14 09:30:00 UTC</td>" in html
+    # The clinic's time (New York, summer time from 8 March), in the one date and time format.
+    assert '<td class="nowrap">Sat 14 Mar 2026 05:30</td>' in html
     assert 'Nurse Tester <span class="muted small">· Nurse</span>' in html
-    assert "<td>patient #7</td>" in html
+    # The kind of record in words; no internal id.
+    assert "<td>Patient</td>" in html
+    assert "#7" not in html
     assert "<td>MAIN-0007</td>" in html
     assert "<td>192.0.2.1</td>" in html
-    assert "<td>api</td>" in html
+    assert "<td>API</td>" in html
 
 
 def test_a_failed_sign_in_of_an_unknown_name_is_not_listed(admin_client):

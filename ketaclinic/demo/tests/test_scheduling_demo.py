@@ -1,4 +1,5 @@
-"""The scheduling demo: chairs, hours, and Lena's series (after her signed plan), made only once."""
+"""The scheduling demo: chairs, hours, Lena's series (after her signed plan) and Walter's first visit, an
+assessment moved to the afternoon, made only once."""
 
 import datetime as dt
 
@@ -29,7 +30,8 @@ def test_demo_books_lenas_series_once(monkeypatch) -> None:
     assert scheduling_demo.load(**world) == 0
     lena = world["patients"]["lena"]
     series = list(Appointment.objects.filter(patient=lena).order_by("starts_at"))
-    assert made == 3 + 10 + len(series) + 1
+    # Chairs, hours, Lena's series and its cancellation, Walter's assessment and its move.
+    assert made == 3 + 10 + len(series) + 1 + 2
     assert list(Chair.objects.values_list("name", flat=True)) == ["Chair 1", "Chair 2", "Chair 3"]
     assert StaffHours.objects.count() == 10
     local_starts = [rules.to_local(a.starts_at, "America/New_York").strftime("%a %d %H:%M") for a in series]
@@ -43,3 +45,26 @@ def test_demo_books_lenas_series_once(monkeypatch) -> None:
     ]
     assert [a.status for a in series] == ["booked"] * 5 + ["cancelled"]
     assert series[-1].status_reason == "Lena is travelling that week; she will call to rebook."
+
+
+def test_demo_books_walters_assessment_and_moves_it(monkeypatch) -> None:
+    monday_morning = rules.local_datetime(dt.date(2030, 1, 7), dt.time(8, 40), "America/New_York")
+    monkeypatch.setattr(clock, "now", lambda: monday_morning)
+    world = demo_world()
+    scheduling_demo.load(**world)
+    [visit] = Appointment.objects.filter(patient=world["patients"]["walter"])
+    local = rules.to_local(visit.starts_at, "America/New_York")
+    assert (
+        visit.kind,
+        local.strftime("%a %d %H:%M"),
+        int((visit.ends_at - visit.starts_at).seconds / 60),
+    ) == (
+        "assessment",
+        "Wed 09 14:00",
+        60,
+    )
+    assert [change.reason for change in visit.status_changes.all()] == [
+        "",
+        "Moved from Wed 09 Jan 2030 11:00 to Wed 09 Jan 2030 14:00: Walter asked for the afternoon: his "
+        "daughter drives him.",
+    ]

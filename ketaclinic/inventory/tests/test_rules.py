@@ -264,3 +264,42 @@ def test_an_intact_chain_matches_its_anchors() -> None:
 def test_another_key_breaks_the_first_entry() -> None:
     report = rules.verify_chain(_chain(2), key=b"another-key-0123456789abcdefghijklmn")
     assert report.broken == rules.BrokenLink(1, 1, 1, ChainProblem.CONTENT_CHANGED)
+
+
+def test_counts_due_daily_and_full_inventory() -> None:
+    today = dt.date(2026, 12, 7)
+    due = rules.counts_due(
+        today=today,
+        last_daily=dt.date(2026, 12, 4),
+        last_full=dt.date(2024, 12, 20),
+        daily_required=True,
+        full_interval_months=24,
+        full_warning_days=30,
+    )
+    assert [(d.kind, d.due_on, d.overdue, d.text) for d in due] == [
+        ("daily", today, False, "Today's end-of-day count is not recorded yet."),
+        ("full", dt.date(2026, 12, 20), False, "The full inventory is due on Sun 20 Dec 2026."),
+    ]
+    assert (
+        rules.counts_due(
+            today=today,
+            last_daily=today,
+            last_full=dt.date(2026, 1, 5),
+            daily_required=True,
+            full_interval_months=24,
+            full_warning_days=30,
+        )
+        == []
+    )
+    assert [
+        d.text
+        for d in rules.counts_due(
+            today=today,
+            last_daily=None,
+            last_full=None,
+            daily_required=False,
+            full_interval_months=24,
+            full_warning_days=30,
+        )
+    ] == ["No initial inventory is recorded: take one."]
+    assert rules.add_months(dt.date(2024, 1, 31), 1) == dt.date(2024, 2, 29)

@@ -232,7 +232,7 @@ def test_verify_page_records_and_shows_the_result(client_for, custodian, vial) -
     response = client.post(reverse("inventory:verify"))
     assert response.status_code == 302
     page = client.get(reverse("inventory:verify"))
-    assert "1 entries checked" in page.text
+    assert "1 entry checked" in page.text
 
 
 def _history(nurse, vial, patient, draws_count: int) -> None:

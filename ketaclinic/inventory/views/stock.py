@@ -7,20 +7,22 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from ketaclinic.accounts.access import actor, require_any
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.core.errors import DomainError, PermissionDenied
+from ketaclinic.core.errors import DomainError
+from ketaclinic.core.forms import field_error
 from ketaclinic.core.inputs import parse_id
 from ketaclinic.core.models import Clinic
 from ketaclinic.inventory.forms import (
     CountForm,
     DrawForm,
+    LedgerFilterForm,
     LocationForm,
     ProductForm,
     ReceiptForm,
@@ -39,6 +41,7 @@ from ketaclinic.inventory.models import (
     Schedule,
     WasteMethod,
 )
+from ketaclinic.inventory.selectors import custody
 from ketaclinic.inventory.selectors import stock as selectors
 from ketaclinic.inventory.services import chain, counts, draws, stock, witness
 from ketaclinic.inventory.services.witness import SignedWitness
@@ -48,12 +51,7 @@ LEDGER_PAGE_SIZE = 50
 
 
 def _require(request: HttpRequest, *perms: Perm) -> None:
-    if not any(can(request.user, perm) for perm in perms):
-        raise PermissionDenied()
-
-
-def _field_error(form: BaseForm, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
+    require_any(actor(request), *perms)
 
 
 def _clinic(request: HttpRequest) -> Clinic:
@@ -70,7 +68,7 @@ def _witnessed[T](
         )
         return action(signed)
     except DomainError as error:
-        _field_error(form, error)
+        field_error(form, error)
         return None
 
 
@@ -98,7 +96,12 @@ def _perms(request: HttpRequest) -> dict[str, bool]:
 def dashboard(request: HttpRequest) -> HttpResponse:
     _require(request, Perm.VIEW_STOCK)
     clinic = _clinic(request)
-    context = {"board": selectors.dashboard(viewer=request.user, clinic=clinic), **_perms(request)}
+    context = {
+        "board": selectors.dashboard(viewer=request.user, clinic=clinic),
+        "chain": custody.chain_status(viewer=request.user, clinic=clinic),
+        "counts_due": custody.counts_due(viewer=request.user, clinic=clinic),
+        **_perms(request),
+    }
     return _render(request, "inventory/dashboard.html", context, clinic)
 
 
@@ -125,7 +128,7 @@ def products(request: HttpRequest) -> HttpResponse:
                     multi_dose=data["multi_dose"],
                 )
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 messages.success(request, f"{product} added.")
                 return redirect("inventory:products")
@@ -154,7 +157,7 @@ def locations(request: HttpRequest) -> HttpResponse:
                     description=form.cleaned_data["description"],
                 )
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 messages.success(request, f"{location.name} added.")
                 return redirect("inventory:locations")
@@ -272,7 +275,7 @@ def draw(request: HttpRequest) -> HttpResponse:
             if error.status_code == 404:
                 form.add_error("patient_record_number", error.message)
             else:
-                _field_error(form, error)
+                field_error(form, error)
         else:
             messages.success(
                 request,
@@ -386,7 +389,9 @@ def count_new(request: HttpRequest) -> HttpResponse:
             ),
         )
         if count is not None:
-            messages.success(request, "Count recorded.")
+            result = custody.count_result(viewer=request.user, count_id=count.pk)
+            # A shortfall is never announced in green: the message is an error until it is resolved.
+            (messages.success if result.matches else messages.error)(request, result.summary)
             return redirect("inventory:count_detail", count_id=count.pk)
     context = {"form": form, "locations": all_locations, "location": location}
     return _render(request, "inventory/count_form.html", context, clinic)
@@ -404,9 +409,9 @@ def count_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def count_detail(request: HttpRequest, count_id: int) -> HttpResponse:
-    count, lines = selectors.count_for(viewer=request.user, count_id=count_id)
-    context = {"count": count, "lines": lines, **_perms(request)}
-    return _render(request, "inventory/count_detail.html", context, count.clinic)
+    result = custody.count_result(viewer=request.user, count_id=count_id)
+    context = {"result": result, "count": result.count, **_perms(request)}
+    return _render(request, "inventory/count_detail.html", context, result.count.clinic)
 
 
 @login_required
@@ -441,7 +446,7 @@ def discrepancy_detail(request: HttpRequest, discrepancy_id: int) -> HttpRespons
                     police_report_number=data["police_report_number"],
                 )
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 messages.success(request, "Discrepancy resolved.")
                 return redirect("inventory:discrepancy_detail", discrepancy_id=discrepancy.pk)
@@ -467,13 +472,24 @@ def vial_detail(request: HttpRequest, vial_id: int) -> HttpResponse:
 
 @login_required
 def ledger(request: HttpRequest, product_id: int) -> HttpResponse:
+    """One drug's ledger, newest first, with signed quantities, filters and a printable layout; its chain is
+    verified on every load, so the badge is never older than the page."""
     product = selectors.product_for(viewer=request.user, product_id=product_id)
-    page = Paginator(
-        selectors.ledger_entries(viewer=request.user, product=product), LEDGER_PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+    filter_form = LedgerFilterForm(request.GET or None)
+    filters = filter_form.filters()
+    entries = custody.filtered_entries(
+        viewer=request.user, product=product, filters=filters, zone=product.clinic.time_zone
+    )
+    page = Paginator(entries, LEDGER_PAGE_SIZE).get_page(request.GET.get("page"))
     selectors.audit_patients_shown(request.user, (entry.patient for entry in page), "controlled_drug_entry")
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "product": product,
+        "products": selectors.products_for(viewer=request.user, clinic=product.clinic),
+        "filter_form": filter_form,
+        "filtered": filters.active,
+        "page_query": query.urlencode(),
         "page_obj": page,
         "report": selectors.product_chain(viewer=request.user, product=product),
         **_perms(request),
@@ -495,4 +511,5 @@ def verify(request: HttpRequest) -> HttpResponse:
         else:
             messages.error(request, "The ledger has been tampered with: see the first bad link below.")
         return redirect(reverse("inventory:verify"))
-    return _render(request, "inventory/verify.html", {"check": selectors.latest_check(clinic=clinic)}, clinic)
+    context = {"status": custody.chain_status(viewer=request.user, clinic=clinic)}
+    return _render(request, "inventory/verify.html", context, clinic)

@@ -55,6 +55,12 @@ def test_the_admin_edits_a_page_and_a_bad_link_re_renders(clinic_admin, client_f
 
 
 @pytest.mark.parametrize("role", STAFF)
+def test_staff_home_for_every_staff_role(role, request, client_for, clinic) -> None:
+    # `clinic` loads the shipped protocol (the clinician's home reads the scale schedule from it).
+    assert client_for(request.getfixturevalue(role)).get("/home/").status_code == 200
+
+
+@pytest.mark.parametrize("role", STAFF)
 def test_the_portal_is_not_for_staff(role, request, client_for) -> None:
     assert client_for(request.getfixturevalue(role)).get("/my/").status_code == 403
 

@@ -11,11 +11,14 @@ from ketaclinic.scheduling.services.booking import (
     confirm_instructions_by_link,
     confirm_instructions_by_phone,
     mark_attended,
+    move_appointment,
     needs_confirmation,
     record_no_show,
 )
 from ketaclinic.scheduling.services.common import (
+    BookingDefaults,
     VisitLength,
+    booking_defaults,
     clinic_day,
     confirm_url,
     hash_token,
@@ -35,6 +38,7 @@ from ketaclinic.scheduling.services.resources import (
 )
 
 __all__ = [
+    "BookingDefaults",
     "SeriesSlot",
     "VisitLength",
     "add_chair",
@@ -43,6 +47,7 @@ __all__ = [
     "appointment_for_token",
     "book_appointment",
     "book_series",
+    "booking_defaults",
     "cancel_appointment",
     "check_in",
     "clinic_day",
@@ -55,6 +60,7 @@ __all__ = [
     "infusion_length",
     "instruction_lines",
     "mark_attended",
+    "move_appointment",
     "needs_confirmation",
     "record_no_show",
     "remove_closure",

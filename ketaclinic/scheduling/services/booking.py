@@ -17,6 +17,7 @@ from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
+from ketaclinic.core.formats import format_moment
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.services import assert_can_be_booked
 from ketaclinic.plans import selectors as plan_selectors
@@ -107,43 +108,9 @@ def book_appointment(
     # bookings of one patient queue here and the second sees the first.
     _lock_patient(patient)
     _lock_resources(clinic)
-    slot = rules.Interval(starts_at, ends_at)
-    day = clinic_day(clinic)
-    resources = resources_for(clinic, window=slot)
-    try:
-        if kind == AppointmentKind.INFUSION:
-            assignment = rules.find_assignment(
-                slot,
-                day,
-                resources,
-                chair_id=chair.pk if chair else None,
-                nurse_id=nurse.pk if nurse else None,
-                clinician_id=clinician.pk if clinician else None,
-            )
-            chair_id, nurse_id, clinician_id = (
-                assignment.chair_id,
-                assignment.nurse_id,
-                assignment.clinician_id,
-            )
-        else:
-            rules.check_clinic_open(slot, day)
-            on_site = rules.find_clinician(
-                slot, day, resources, clinician_id=clinician.pk if clinician else None
-            )
-            chair_id, nurse_id, clinician_id = None, None, on_site
-            # A clinician oversees several chairs, but sees one patient at a time in the room.
-            if Appointment.objects.filter(
-                clinician_id=on_site,
-                chair__isnull=True,
-                status__in=HOLDING_STATUSES,
-                starts_at__lt=ends_at,
-                ends_at__gt=starts_at,
-            ).exists():
-                raise rules.SlotError(
-                    ScheduleError.CLINICIAN_TAKEN, "That clinician is already seeing another patient then."
-                )
-    except rules.SlotError as error:
-        raise _slot_error(error) from None
+    chair_id, nurse_id, clinician_id = _place(
+        kind, rules.Interval(starts_at, ends_at), clinic, chair=chair, nurse=nurse, clinician=clinician
+    )
     _refuse_if_patient_busy(patient, starts_at=starts_at, ends_at=ends_at)
     appointment = Appointment(
         patient=patient,
@@ -175,6 +142,131 @@ def book_appointment(
             lambda: _enqueue_message(appointment_id, Channel.EMAIL, MessageKind.INSTRUCTIONS)
         )
     return appointment
+
+
+def _place(
+    kind: str,
+    slot: rules.Interval,
+    clinic: Any,
+    *,
+    chair: Chair | None,
+    nurse: Any,
+    clinician: Any,
+    excluding_id: int | None = None,
+) -> tuple[int | None, int | None, int]:
+    """(chair id, nurse id, clinician id) for the slot: an infusion needs a free chair, a free nurse on shift
+    and a clinician on site; another visit a clinician on shift who is not seeing someone else then. The
+    appointment `excluding_id` (one being moved) does not count as taken. Raises ScheduleDomainError."""
+    day = clinic_day(clinic)
+    resources = resources_for(clinic, window=slot, excluding_id=excluding_id)
+    try:
+        if kind == AppointmentKind.INFUSION:
+            assignment = rules.find_assignment(
+                slot,
+                day,
+                resources,
+                chair_id=chair.pk if chair else None,
+                nurse_id=nurse.pk if nurse else None,
+                clinician_id=clinician.pk if clinician else None,
+            )
+            return assignment.chair_id, assignment.nurse_id, assignment.clinician_id
+        rules.check_clinic_open(slot, day)
+        on_site = rules.find_clinician(slot, day, resources, clinician_id=clinician.pk if clinician else None)
+        # A clinician oversees several chairs, but sees one patient at a time in the room.
+        seeing = Appointment.objects.filter(
+            clinician_id=on_site,
+            chair__isnull=True,
+            status__in=HOLDING_STATUSES,
+            starts_at__lt=slot.ends_at,
+            ends_at__gt=slot.starts_at,
+        )
+        if excluding_id is not None:
+            seeing = seeing.exclude(pk=excluding_id)
+        if seeing.exists():
+            raise rules.SlotError(
+                ScheduleError.CLINICIAN_TAKEN, "That clinician is already seeing another patient then."
+            )
+        return None, None, on_site
+    except rules.SlotError as error:
+        raise _slot_error(error) from None
+
+
+@transaction.atomic
+def move_appointment(
+    *,
+    by: Any,
+    appointment: Appointment,
+    starts_at: dt.datetime,
+    chair: Chair | None = None,
+    nurse: Any = None,
+    clinician: Any = None,
+    reason: str = "",
+) -> Appointment:
+    """Move a booked visit to another time (and chair or staff): the same appointment keeps its history,
+    its length and its confirmed instructions; the new time is checked like a new booking (its own old time
+    does not count as taken) and the move is a line of its status log, saying from when to when and why.
+    Raises ScheduleDomainError (wrong status, in the past, a taken chair or nurse), PermissionDenied,
+    NotFound."""
+    _require(by, Perm.BOOK_APPOINTMENT)
+    _require_clinic(by, appointment.clinic_id)
+    if chair is not None and chair.clinic_id != appointment.clinic_id:
+        raise NotFound("No such chair at this clinic.")
+    _lock_patient(appointment.patient)
+    _lock_resources(appointment.clinic)
+    current = _locked(appointment)
+    if current.status != AppointmentStatus.BOOKED:
+        raise ScheduleDomainError(
+            ScheduleError.WRONG_STATUS,
+            f"This visit is {current.get_status_display().lower()}; only a booked visit can be moved.",
+        )
+    if starts_at <= clock.now():
+        raise ScheduleDomainError(
+            ScheduleError.IN_THE_PAST, "That time has already passed.", field="starts_at"
+        )
+    ends_at = starts_at + (current.ends_at - current.starts_at)
+    chair_id, nurse_id, clinician_id = _place(
+        current.kind,
+        rules.Interval(starts_at, ends_at),
+        current.clinic,
+        chair=chair,
+        nurse=nurse,
+        clinician=clinician,
+        excluding_id=current.pk,
+    )
+    if (
+        Appointment.objects.filter(
+            patient=current.patient, status__in=HOLDING_STATUSES, starts_at__lt=ends_at, ends_at__gt=starts_at
+        )
+        .exclude(pk=current.pk)
+        .exists()
+    ):
+        raise ScheduleDomainError(
+            ScheduleError.PATIENT_TAKEN,
+            f"{current.patient.display_name} is already booked at that time.",
+            field="starts_at",
+        )
+    zone = current.clinic.time_zone
+    before = _where(current, zone)
+    current.starts_at, current.ends_at = starts_at, ends_at
+    current.chair_id, current.nurse_id, current.clinician_id = chair_id, nurse_id, clinician_id
+    current.save(update_fields=["starts_at", "ends_at", "chair", "nurse", "clinician"])
+    current.refresh_from_db()
+    line = f"Moved from {before} to {_where(current, zone)}"
+    _log_status(
+        by, current, AppointmentStatus.BOOKED, f"{line}: {reason.strip()}" if reason.strip() else line
+    )
+    _audit(by, current, Action.UPDATE, f"{current.get_kind_display()} moved")
+    if current.kind == AppointmentKind.INFUSION:
+        plan_services.note_infusion_booked(
+            by=by, patient=current.patient, appointment_id=current.pk, starts_at=current.starts_at
+        )
+    return current
+
+
+def _where(appointment: Appointment, zone: str) -> str:
+    """'Mon 07 Dec 2026 09:00, Chair 1': when and where, for the status log."""
+    place = f", {appointment.chair.name}" if appointment.chair else ""
+    return format_moment(appointment.starts_at, zone) + place
 
 
 def _lock_patient(patient: Patient) -> None:

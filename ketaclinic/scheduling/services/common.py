@@ -83,11 +83,16 @@ def _shifts(clinic: Clinic, role: Role) -> dict[int, list[rules.Shift]]:
     return shifts
 
 
-def resources_for(clinic: Clinic, *, window: rules.Interval) -> rules.Resources:
-    """Chairs, nurses and clinicians of the clinic with what is booked for them in `window`."""
+def resources_for(
+    clinic: Clinic, *, window: rules.Interval, excluding_id: int | None = None
+) -> rules.Resources:
+    """Chairs, nurses and clinicians of the clinic with what is booked for them in `window` (leaving out the
+    appointment `excluding_id`: a visit being moved does not stand in its own way)."""
     taken = Appointment.objects.filter(
         status__in=HOLDING_STATUSES, starts_at__lt=window.ends_at, ends_at__gt=window.starts_at
     )
+    if excluding_id is not None:
+        taken = taken.exclude(pk=excluding_id)
     chair_busy: dict[int, list[rules.Interval]] = {}
     nurse_busy: dict[int, list[rules.Interval]] = {}
     for chair_id, nurse_id, starts_at, ends_at in taken.values_list(
@@ -128,6 +133,23 @@ def infusion_length(patient: Patient) -> VisitLength:
     infusion_min = terms.infusion_duration_min if terms else protocol_int("infusion_duration_min")
     return VisitLength(
         infusion_min=infusion_min, recovery_min=protocol_int("recovery_observation_typical_min")
+    )
+
+
+@dataclass(frozen=True)
+class BookingDefaults:
+    kind: str
+    duration_min: int | None
+
+
+def booking_defaults(patient: Patient) -> BookingDefaults:
+    """What a new booking for the patient starts from: an infusion once a plan is signed, else the assessment
+    (with the clinic's usual length, assessment_duration_min) that a new patient's first visit is."""
+    kind = rules.first_visit_kind(
+        has_signed_plan=plan_selectors.booking_terms_for(patient=patient) is not None
+    )
+    return BookingDefaults(
+        kind=kind, duration_min=None if kind == "infusion" else protocol_int("assessment_duration_min")
     )
 
 

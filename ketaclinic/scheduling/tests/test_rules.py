@@ -269,3 +269,61 @@ def test_propose_series_never_proposes_a_time_already_past() -> None:
         not_before=local(2026, 3, 2, 10, 5),
     )
     assert [p.starts_at for p in proposals] == [local(2026, 3, 2, 10, 15)]
+
+
+# The calendar grid ---------------------------------------------------------------------------------------
+
+ROWS = rules.grid_rows([(dt.time(8), dt.time(12))], 30)
+
+
+def test_grid_rows_run_from_opening_to_closing_every_step() -> None:
+    assert ROWS == [480, 510, 540, 570, 600, 630, 660, 690]
+    assert rules.grid_rows([(dt.time(9, 15), dt.time(10)), (dt.time(14), dt.time(15))], 30)[0] == 540
+    assert rules.grid_rows([], 30) == []
+
+
+def test_a_visit_spans_its_rows_and_the_rest_is_open() -> None:
+    cells = rules.lay_out_column(
+        ROWS, 30, [rules.GridItem(key=7, starts_min=540, ends_min=640)], windows=[(dt.time(8), dt.time(12))]
+    )
+    assert [(c.row, c.rowspan, c.keys, c.is_open) for c in cells] == [
+        (0, 1, (), True),
+        (1, 1, (), True),
+        (2, 4, (7,), False),
+        (6, 1, (), True),
+        (7, 1, (), True),
+    ]
+
+
+def test_overlapping_visits_share_one_block() -> None:
+    items = [
+        rules.GridItem(key=1, starts_min=480, ends_min=580),
+        rules.GridItem(key=2, starts_min=540, ends_min=600),
+    ]
+    cells = rules.lay_out_column(ROWS, 30, items, windows=[(dt.time(8), dt.time(12))])
+    assert (cells[0].row, cells[0].rowspan, cells[0].keys) == (0, 4, (1, 2))
+
+
+def test_free_rows_outside_the_windows_or_in_the_past_are_not_open() -> None:
+    cells = rules.lay_out_column(ROWS, 30, [], windows=[(dt.time(9), dt.time(11))], not_before_min=600)
+    assert [c.is_open for c in cells] == [False, False, False, False, True, True, False, False]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(min_value=300, max_value=800), st.integers(min_value=1, max_value=300)),
+        max_size=8,
+    )
+)
+def test_every_row_is_covered_exactly_once(visits: list[tuple[int, int]]) -> None:
+    items = [rules.GridItem(key=n, starts_min=s, ends_min=s + d) for n, (s, d) in enumerate(visits)]
+    cells = rules.lay_out_column(ROWS, 30, items, windows=[(dt.time(8), dt.time(12))])
+    covered = [row for cell in cells for row in range(cell.row, cell.row + cell.rowspan)]
+    assert covered == list(range(len(ROWS)))
+    assert sorted(key for cell in cells for key in cell.keys) == list(range(len(visits)))
+
+
+def test_a_new_patient_starts_with_an_assessment() -> None:
+    assert rules.first_visit_kind(has_signed_plan=False) == "assessment"
+    assert rules.first_visit_kind(has_signed_plan=True) == "infusion"

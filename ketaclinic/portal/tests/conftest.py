@@ -1,0 +1,9 @@
+"""The scheduling tests' clinic (open every day, two chairs, a clinician and a nurse on shift, a patient with
+a signed plan), reused for the home pages' lists."""
+
+from ketaclinic.scheduling.tests.conftest import (  # noqa: F401 (fixtures, found by name)
+    chairs,
+    open_clinic,
+    planned_patient,
+    staffed,
+)
