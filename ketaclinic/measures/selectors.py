@@ -679,7 +679,8 @@ def own_outcome_courses(*, user: Any, patient: Patient) -> list[InstrumentCourse
     for key, items in live_by_key.items():
         definition = definition_for(newest_instrument[key])
         if definition.use == Use.OUTCOME:
-            courses.append(_course_for(newest_instrument[key].short_name, definition, items, infusions))
+            zone = ZoneInfo(patient.clinic.time_zone)
+            courses.append(_course_for(newest_instrument[key].short_name, definition, items, infusions, zone))
     return sorted(courses, key=lambda item: item.short_name.casefold())
 
 
