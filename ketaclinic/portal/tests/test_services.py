@@ -13,7 +13,7 @@ from ketaclinic.core.tokens import hash_token
 from ketaclinic.patients import services as patient_services
 from ketaclinic.patients.errors import PatientDomainError, PatientError
 from ketaclinic.patients.models import Assent, ConsentRecord, SignedBy
-from ketaclinic.patients.tests.factories import register_adult, register_child
+from ketaclinic.patients.tests.factories import MOTHER, child_details, register_adult, register_child
 from ketaclinic.portal import selectors, services
 from ketaclinic.portal.errors import PortalDomainError, PortalError
 from ketaclinic.portal.models import PortalInvitation, PortalMessage, PublicPage, PublicPageVersion
@@ -133,7 +133,9 @@ def test_a_child_below_the_own_view_age_is_not_invited_but_a_teenager_is(front_d
     with pytest.raises(PortalDomainError) as young:
         services.invite_to_portal(by=front_desk, patient=child)
     assert (young.value.code, young.value.field) == (PortalError.NOT_FOR_THIS_VIEW, "who")
-    teen = register_child(front_desk, clinic, age=14, legal_given_name="Sam")
+    teen = patient_services.register_patient(
+        by=front_desk, clinic=clinic, details=child_details(14) | {"legal_given_name": "Sam"}, guardian=MOTHER
+    )
     invitation, _token = services.invite_to_portal(by=front_desk, patient=teen)
     assert (invitation.patient, invitation.guardian) == (teen, None)
     assert PortalInvitation.objects.count() == 1
