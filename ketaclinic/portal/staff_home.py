@@ -3,8 +3,8 @@
 Nurse: the chairs now and today's infusions. Front desk: new inquiries, today's arrivals, instructions not
 confirmed. Clinician: open alerts, orders to co-sign, assessments to decide, overdue scales. Custodian:
 stock, counts due, visits waiting for a waste, discrepancies. Clinic admin: staff, the audit log, protocol
-values nobody has confirmed. Billing clerk: billing's own summary plugs in here once billing exposes
-`billing.selectors.work_summary` (billing is built separately and not imported yet).
+values nobody has confirmed. Billing clerk: billing's own work summary
+(`billing.selectors.accounts.work_summary`, read by the view).
 
 Each list is cut to a few rows with its full count beside it, and every read is a fixed number of queries,
 so a home page costs the same on day one and in year five (a test holds it to that)."""

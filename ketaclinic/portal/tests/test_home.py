@@ -111,9 +111,12 @@ def test_nurse_lands_on_the_board(client_for, nurse, clinic) -> None:
     assert "Nobody is in a chair." in page
 
 
-def test_billing_clerk_has_a_billing_slot(client_for, billing_clerk, clinic) -> None:
+def test_billing_clerk_lands_on_what_billing_has_due(client_for, billing_clerk, clinic) -> None:
     page = client_for(billing_clerk).get("/home/").text
     assert 'aria-labelledby="billing-heading"' in page
+    assert "<dt>Visits not invoiced</dt><dd>0</dd>" in page
+    assert "<dt>Estimates due</dt><dd>0</dd>" in page
+    assert 'href="/billing/"' in page
 
 
 ROLES = ["nurse", "front_desk", "clinician", "custodian", "clinic_admin", "billing_clerk"]

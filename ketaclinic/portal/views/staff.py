@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import Role
+from ketaclinic.billing.selectors import accounts as billing_accounts
 from ketaclinic.patients import selectors as patient_selectors
 from ketaclinic.patients.forms import SearchForm
 from ketaclinic.portal.staff_home import staff_home
@@ -37,5 +38,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "can_book": can(request.user, Perm.BOOK_APPOINTMENT),
         "recent": patient_selectors.recent_patients_for(viewer=request.user),
         "search_form": SearchForm(),
+        # The billing clerk's work today, from billing's own summary (the same figures as /billing/).
+        "billing": billing_accounts.work_summary(viewer=request.user)
+        if home_data.role == Role.BILLING_CLERK.value and can(request.user, Perm.VIEW_BILLING)
+        else None,
     }
     return render(request, "portal/home.html", context)
