@@ -128,6 +128,9 @@ class Section(StrEnum):
     CONSENTS = "consents"
     MESSAGES = "messages"
     ACCESS_LOG = "access_log"
+    # Estimates to acknowledge, invoices, receipts and superbills: billing's own pages for the record's
+    # patient or guardian (`/billing/my/`).
+    BILLING = "billing"
 
 
 FULL_VIEW: tuple[Section, ...] = tuple(Section)

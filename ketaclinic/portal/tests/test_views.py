@@ -76,6 +76,8 @@ def test_patients_are_sent_from_home_to_their_record(client_for, patient_user, f
     assert "<h1>My record</h1>" in page.text
     assert "Who looked" in page.text
     assert 'href="tel:988"' in page.text
+    assert 'href="/billing/my/"' in page.text
+    assert client.get("/billing/my/").status_code == 200
 
 
 def test_a_guardian_sees_the_childs_record_and_answers_about_the_child(

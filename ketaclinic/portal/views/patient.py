@@ -42,7 +42,8 @@ TAB_LABELS: list[tuple[Section, str, str]] = [
     (Section.CONSENTS, "Consents", "portal:consents"),
     (Section.MESSAGES, "Messages", "portal:messages"),
     (Section.ACCESS_LOG, "Who looked", "portal:access_log"),
-    # Billing documents (estimates, invoices, superbills) get their tab here once billing provides them.
+    # Billing's pages list every record the person may pay for, so this tab names no patient.
+    (Section.BILLING, "Billing", "billing:my"),
 ]
 
 
@@ -52,7 +53,9 @@ def _page(
     tabs = [
         {
             "label": label,
-            "url": reverse(url_name, kwargs={"patient_id": record.patient.pk}),
+            "url": reverse(url_name)
+            if section is Section.BILLING
+            else reverse(url_name, kwargs={"patient_id": record.patient.pk}),
             "active": section == active,
         }
         for section, label, url_name in TAB_LABELS
