@@ -95,8 +95,8 @@ def user_for_token(raw: str) -> User | None:
     """The active user an unrevoked API token belongs to, or None."""
     from django.db.models import F, Q
 
-    from ketaclinic.accounts.models import hash_token
     from ketaclinic.accounts.roles import INTEGRATION_ROLES
+    from ketaclinic.core.tokens import hash_token
 
     # Only a person's own token or an integration account's acts: a token someone made for another person
     # (possible before that was refused) never does.

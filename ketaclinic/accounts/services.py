@@ -10,19 +10,16 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.errors import AccountsDomainError, AccountsError
-from ketaclinic.accounts.models import ApiToken, User, hash_token, new_token_value
-from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.models import ApiToken, User, new_token_value
+from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.roles import INTEGRATION_ROLES, STAFF_ROLES, Role
 from ketaclinic.accounts.selectors import clinics_for, has_confirmed_device, is_verified, staff_for
 from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.core.models import Clinic
-
-
-def _require(by: Any, perm: Perm) -> None:
-    if not can(by, perm):
-        raise PermissionDenied()
+from ketaclinic.core.tokens import hash_token
 
 
 def _audit_account(*, by: Any, user: User, action: str, summary: str) -> None:
@@ -68,7 +65,7 @@ def create_staff_account(
 
     An integration role (a monitor gateway) makes an integration account: it never has a password or an
     invitation and acts only through API tokens the admin issues for it."""
-    _require(by, Perm.MANAGE_STAFF)
+    require(by, Perm.MANAGE_STAFF)
     if role not in STAFF_ROLES and role not in INTEGRATION_ROLES:
         raise AccountsDomainError("invalid", "Choose a staff or integration role.", field="role")
     chosen = _check_clinics(by, clinics)
@@ -117,7 +114,7 @@ def update_staff_account(
     credentials: str = "",
     phone: str = "",
 ) -> User:
-    _require(by, Perm.MANAGE_STAFF)
+    require(by, Perm.MANAGE_STAFF)
     chosen = _check_clinics(by, clinics)
     if user.pk == by.pk and (role.value != user.role or not is_active):
         raise AccountsDomainError(
@@ -163,14 +160,14 @@ def _account_snapshot(user: User) -> dict[str, object]:
 @transaction.atomic
 def reset_second_factor(*, by: Any, user: User) -> None:
     """Remove a person's authenticator so they enrol a new one at next sign-in (lost phone)."""
-    _require(by, Perm.MANAGE_STAFF)
+    require(by, Perm.MANAGE_STAFF)
     TOTPDevice.objects.filter(user=user).delete()
     _audit_account(by=by, user=user, action="update", summary="second factor reset")
 
 
 def unlock_account(*, by: Any, user: User) -> int:
     """Lift a lockout from repeated failed sign-ins. Returns how many lockout records were cleared."""
-    _require(by, Perm.MANAGE_STAFF)
+    require(by, Perm.MANAGE_STAFF)
     cleared = int(axes_reset(username=user.username))
     _audit_account(by=by, user=user, action="update", summary=f"sign-in lockout lifted ({cleared} records)")
     return cleared
@@ -215,7 +212,7 @@ def create_api_token(*, by: Any, user: User, name: str) -> tuple[ApiToken, str]:
                 "Set up two-factor sign-in and sign in with it before making an API token.",
             )
     elif user.is_integration:
-        _require(by, Perm.MANAGE_STAFF)
+        require(by, Perm.MANAGE_STAFF)
         if not staff_for(viewer=by).filter(pk=user.pk).exists():
             raise PermissionDenied("You can only issue tokens for integration accounts of your clinics.")
     else:
@@ -236,7 +233,7 @@ def revoke_api_token(*, by: Any, token: ApiToken) -> ApiToken:
     """Revoke a token: its owner may, and a clinic admin may revoke any token of their clinics' accounts."""
     own = getattr(by, "is_authenticated", False) and token.user_id == by.pk
     if not own:
-        _require(by, Perm.MANAGE_STAFF)
+        require(by, Perm.MANAGE_STAFF)
         if not staff_for(viewer=by).filter(pk=token.user_id).exists():
             raise PermissionDenied("You can only revoke tokens of your clinics' accounts.")
     if token.revoked_at is None:
@@ -256,7 +253,7 @@ def touch_api_token(*, raw: str) -> None:
 def set_idle_timeout(*, by: Any, minutes: int) -> None:
     from ketaclinic.core.models import Organisation
 
-    _require(by, Perm.MANAGE_CLINIC)
+    require(by, Perm.MANAGE_CLINIC)
     if not 1 <= minutes <= 480:
         raise AccountsDomainError("invalid", "Choose between 1 and 480 minutes.", field="minutes")
     organisation = Organisation.objects.order_by("pk").first()
@@ -318,7 +315,7 @@ def update_clinic(*, by: Any, clinic: Clinic, details: dict[str, Any]) -> Clinic
     from ketaclinic.audit.models import Action
     from ketaclinic.audit.services import record_change
 
-    _require(by, Perm.MANAGE_CLINIC)
+    require(by, Perm.MANAGE_CLINIC)
     if not clinics_for(by).filter(pk=clinic.pk).exists():
         raise PermissionDenied("You can only change clinics you belong to.")
     changed = [name for name in CLINIC_FIELDS if name in details and getattr(clinic, name) != details[name]]

@@ -8,12 +8,13 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
-from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import PatientShown, record_list_read, record_read
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.dosing import rules
 from ketaclinic.dosing.models import DoseOrder, HardStopOverride, OrderCosignature, OrderStatus
 from ketaclinic.dosing.prediction import Prediction, predict
@@ -66,11 +67,6 @@ def response_so_far_for(*, patient: Patient) -> measures_selectors.ResponseSoFar
     return measures_selectors.response_so_far(patient=patient, instrument_keys=keys)
 
 
-def _require(viewer: Any, perm: Perm) -> None:
-    if not can(viewer, perm):
-        raise PermissionDenied()
-
-
 def order_status(order: DoseOrder) -> OrderStatus:
     """Superseded, ready (signed by the prescriber and co-signed) or awaiting co-signature.
 
@@ -114,7 +110,7 @@ class OrderRow:
 
 def orders_for_patient(*, viewer: Any, patient_id: int) -> tuple[Patient, list[OrderRow]]:
     """The patient and all their dose orders, newest first; a fixed number of queries whatever the count."""
-    _require(viewer, Perm.VIEW_DOSE_ORDER)
+    require(viewer, Perm.VIEW_DOSE_ORDER)
     patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as="dose_orders")
     orders = orders_queryset().filter(patient=patient).order_by("-prescribed_at", "-pk")
     return patient, [OrderRow(order, order_status(order)) for order in orders]
@@ -122,7 +118,7 @@ def orders_for_patient(*, viewer: Any, patient_id: int) -> tuple[Patient, list[O
 
 def order_for(*, viewer: Any, order_id: int, perm: Perm = Perm.VIEW_DOSE_ORDER) -> DoseOrder:
     """One order of the viewer's clinics (NotFound otherwise); the read is audited."""
-    _require(viewer, perm)
+    require(viewer, perm)
     order = orders_queryset().filter(pk=order_id, clinic__in=clinics_for(viewer)).first()
     if order is None:
         raise NotFound("No such dose order in your clinics.")
@@ -184,7 +180,7 @@ def order_detail(*, viewer: Any, order_id: int) -> OrderDetail:
 
 def ready_order_for(*, viewer: Any, patient: Patient) -> DoseOrder | None:
     """The patient's newest order that is signed, co-signed and not superseded (what an infusion may use)."""
-    _require(viewer, Perm.VIEW_DOSE_ORDER)
+    require(viewer, Perm.VIEW_DOSE_ORDER)
     if not clinics_for(viewer).filter(pk=patient.clinic_id).exists():
         raise NotFound("No such patient in your clinics.")
     order = (
@@ -207,7 +203,7 @@ def protocol_for_patient(*, patient: Patient) -> DosingProtocol:
 def orders_awaiting_cosignature(*, viewer: Any) -> list[OrderRow]:
     """Orders of the viewer's clinics that wait for a second person's check, oldest first. The list is
     audited as one entry."""
-    _require(viewer, Perm.VIEW_DOSE_ORDER)
+    require(viewer, Perm.VIEW_DOSE_ORDER)
     orders = list(
         orders_queryset()
         .filter(clinic__in=clinics_for(viewer), cosignature__isnull=True, superseded_by__isnull=True)

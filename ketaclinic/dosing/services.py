@@ -12,12 +12,13 @@ from typing import Any
 
 from django.db import transaction
 
-from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_change, record_read
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.dosing import rules
 from ketaclinic.dosing.errors import DosingError, DosingErrorCode, HardStopsNotOverridden, InvalidDoseInput
 from ketaclinic.dosing.models import DoseOrder, HardStopOverride, OrderCosignature
@@ -65,11 +66,6 @@ class Calculation:
     @property
     def warnings(self) -> list[rules.Finding]:
         return [finding for finding in self.findings if not finding.is_hard_stop]
-
-
-def _require(by: Any, perm: Perm) -> None:
-    if not can(by, perm):
-        raise PermissionDenied()
 
 
 def _require_clinic(by: Any, patient: Patient) -> None:
@@ -217,7 +213,7 @@ def calculate_order(*, by: Any, patient: Patient, draft: OrderDraft) -> Calculat
 
     Only prescribers may calculate: the nurse's co-signature is an independent check, not our arithmetic.
     """
-    _require(by, Perm.PRESCRIBE)
+    require(by, Perm.PRESCRIBE)
     _require_clinic(by, patient)
     calculation = _calculate(patient, draft)
     record_read(
@@ -316,7 +312,7 @@ def _prescribe(
             tuple(finding.code.value for finding in missing), tuple(finding.message for finding in missing)
         )
     if hard:
-        _require(by, Perm.OVERRIDE_HARD_STOP)
+        require(by, Perm.OVERRIDE_HARD_STOP)
     for finding in hard:
         _clean_reason(reasons[finding.code.value], field=f"override_{finding.code.value}")
     computation = calculation.computation
@@ -373,7 +369,7 @@ def prescribe_dose_order(
     Refused (HardStopsNotOverridden, 409, listing them) unless each hard stop is overridden in this call:
     `overrides` maps a finding code to its reason, and the prescriber needs OVERRIDE_HARD_STOP.
     """
-    _require(by, Perm.PRESCRIBE)
+    require(by, Perm.PRESCRIBE)
     _require_clinic(by, patient)
     return _prescribe(
         by=by, patient=patient, draft=draft, overrides=overrides or {}, supersedes=None, supersede_reason=""
@@ -402,7 +398,7 @@ def supersede_dose_order(
     overrides: Mapping[str, str] | None = None,
 ) -> DoseOrder:
     """A new order replacing `order` (which stays, marked superseded), with the reason for the change."""
-    _require(by, Perm.PRESCRIBE)
+    require(by, Perm.PRESCRIBE)
     _require_clinic(by, order.patient)
     order = _lock(order)
     _refuse_if_superseded(order)
@@ -420,7 +416,7 @@ def supersede_dose_order(
 @transaction.atomic
 def override_hard_stop(*, by: Any, order: DoseOrder, code: str, reason: str) -> HardStopOverride:
     """Override one hard stop the order has now (one that appeared after prescribing), with a reason."""
-    _require(by, Perm.OVERRIDE_HARD_STOP)
+    require(by, Perm.OVERRIDE_HARD_STOP)
     _require_clinic(by, order.patient)
     order = _lock(order)
     _refuse_if_superseded(order)
@@ -444,7 +440,7 @@ def cosign_dose_order(*, by: Any, order: DoseOrder, entered_rate_ml_per_h: Decim
     it has a hard stop nobody has overridden, and when the entered rate is more than one rounding step
     from the computed one (the message does not reveal the computed rate).
     """
-    _require(by, Perm.COSIGN_DOSE_ORDER)
+    require(by, Perm.COSIGN_DOSE_ORDER)
     _require_clinic(by, order.patient)
     order = _lock(order)
     if order.prescribed_by_id == by.pk:
@@ -493,7 +489,7 @@ def propose_titration(
 ) -> tuple[DoseOrder, rules.TitrationProposal]:
     """The next dose per kg proposed from the patient's latest current order, the response so far (percent
     reduction, entered by the clinician) and tolerability. Nothing is saved; the read is audited."""
-    _require(by, Perm.PRESCRIBE)
+    require(by, Perm.PRESCRIBE)
     _require_clinic(by, patient)
     previous = (
         DoseOrder.objects.filter(patient=patient, superseded_by__isnull=True)
@@ -534,4 +530,4 @@ def propose_titration(
 
 def require_prescriber(by: Any) -> None:
     """PermissionDenied unless `by` may prescribe (checked before any patient is looked up)."""
-    _require(by, Perm.PRESCRIBE)
+    require(by, Perm.PRESCRIBE)

@@ -6,13 +6,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.core.errors import DomainError, PermissionDenied
+from ketaclinic.core.errors import DomainError
+from ketaclinic.core.forms import field_error
 from ketaclinic.dosing import selectors, services
 from ketaclinic.dosing.charts import curve_chart
 from ketaclinic.dosing.errors import HardStopsNotOverridden
@@ -31,15 +32,6 @@ from ketaclinic.dosing.rules import show
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_for
 from ketaclinic.protocols.models import PopulationChoice
-
-
-def _require(request: HttpRequest, perm: Perm) -> None:
-    if not can(request.user, perm):
-        raise PermissionDenied()
-
-
-def _field_error(form: BaseForm, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 @login_required
@@ -77,7 +69,7 @@ def _preview(request: HttpRequest, patient: Patient, form: OrderForm) -> service
     try:
         calculation = services.calculate_order(by=request.user, patient=patient, draft=form.draft())
     except DomainError as error:
-        _field_error(form, error)
+        field_error(form, error)
         return None
     form.add_override_fields(calculation.hard_stops)
     return calculation
@@ -118,14 +110,14 @@ def _submit(
         # The preview reports the calculation's own error as a field error; any other is reported here.
         calculation = _preview(request, patient, form)
         if calculation is not None:
-            _field_error(form, error)
+            field_error(form, error)
         return None, calculation
     return order, None
 
 
 @login_required
 def order_new(request: HttpRequest, patient_id: int) -> HttpResponse:
-    _require(request, Perm.PRESCRIBE)
+    require(request.user, Perm.PRESCRIBE)
     patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as="dose_order_form")
     protocol = selectors.protocol_for_patient(patient=patient)
     dose = _decimal_param(request, "dose_mg_per_kg") or protocol.standard_dose_mg_per_kg
@@ -177,7 +169,7 @@ def _decimal_param(request: HttpRequest, name: str) -> Decimal | None:
 @require_POST
 def calculate(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The live figures of the order form (an htmx fragment); nothing is saved."""
-    _require(request, Perm.PRESCRIBE)
+    require(request.user, Perm.PRESCRIBE)
     patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as="dose_order_form")
     protocol = selectors.protocol_for_patient(patient=patient)
     # The reason for a change is not part of the arithmetic: the plain order form reads the figures.
@@ -230,7 +222,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def order_override(request: HttpRequest, order_id: int) -> HttpResponse:
-    _require(request, Perm.OVERRIDE_HARD_STOP)
+    require(request.user, Perm.OVERRIDE_HARD_STOP)
     order = selectors.order_for(viewer=request.user, order_id=order_id, perm=Perm.OVERRIDE_HARD_STOP)
     code = request.POST.get("code", "")
     form = OverrideForm(request.POST, prefix=code)
@@ -258,7 +250,7 @@ def order_override(request: HttpRequest, order_id: int) -> HttpResponse:
 
 @login_required
 def order_cosign(request: HttpRequest, order_id: int) -> HttpResponse:
-    _require(request, Perm.COSIGN_DOSE_ORDER)
+    require(request.user, Perm.COSIGN_DOSE_ORDER)
     order = selectors.order_for(viewer=request.user, order_id=order_id, perm=Perm.COSIGN_DOSE_ORDER)
     form = CosignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -267,7 +259,7 @@ def order_cosign(request: HttpRequest, order_id: int) -> HttpResponse:
                 by=request.user, order=order, entered_rate_ml_per_h=form.cleaned_data["entered_rate_ml_per_h"]
             )
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             messages.success(request, "Co-signed. The order is ready for the infusion.")
             return redirect("dosing:order_detail", order_id=order.pk)
@@ -276,7 +268,7 @@ def order_cosign(request: HttpRequest, order_id: int) -> HttpResponse:
 
 @login_required
 def order_supersede(request: HttpRequest, order_id: int) -> HttpResponse:
-    _require(request, Perm.PRESCRIBE)
+    require(request.user, Perm.PRESCRIBE)
     old = selectors.order_for(viewer=request.user, order_id=order_id, perm=Perm.PRESCRIBE)
     patient = old.patient
     protocol = selectors.protocol_for_patient(patient=patient)
@@ -304,7 +296,7 @@ def order_supersede(request: HttpRequest, order_id: int) -> HttpResponse:
 
 @login_required
 def titration(request: HttpRequest, patient_id: int) -> HttpResponse:
-    _require(request, Perm.PRESCRIBE)
+    require(request.user, Perm.PRESCRIBE)
     patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as="dose_titration")
     measured = selectors.response_so_far_for(patient=patient)
     initial = {"response_reduction_percent": measured.reduction_percent} if measured else {}

@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
-from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.infusions import prediction, rules
 from ketaclinic.infusions import protocol as visit_protocol
 from ketaclinic.infusions.models import (
@@ -55,11 +56,6 @@ PHASE_LABELS = {
 }
 
 
-def _require(viewer: Any, perm: Perm) -> None:
-    if not can(viewer, perm):
-        raise PermissionDenied()
-
-
 def _audit_read(viewer: Any, visit: InfusionVisit, object_type: str, object_id: object) -> None:
     record_read(
         by=viewer,
@@ -79,7 +75,7 @@ def visits_queryset() -> QuerySet[InfusionVisit]:
 
 def visit_for(*, viewer: Any, visit_id: int, audit: bool = True) -> InfusionVisit:
     """One visit in the viewer's clinics (NotFound otherwise, revealing nothing); the read is audited."""
-    _require(viewer, Perm.VIEW_INFUSION)
+    require(viewer, Perm.VIEW_INFUSION)
     visit = visits_queryset().filter(pk=visit_id, clinic__in=clinics_for(viewer)).first()
     if visit is None:
         raise NotFound("No such infusion visit in your clinics.")
@@ -91,7 +87,7 @@ def visit_for(*, viewer: Any, visit_id: int, audit: bool = True) -> InfusionVisi
 def visit_for_gateway(*, gateway: Any, visit_id: int) -> InfusionVisit:
     """One visit of the gateway's clinics a bedside-monitor gateway may post readings to (NotFound otherwise).
     Not a read of the record: the gateway gets only what it needs to write, so nothing is audited here."""
-    _require(gateway, Perm.RECORD_DEVICE_VITALS)
+    require(gateway, Perm.RECORD_DEVICE_VITALS)
     visit = visits_queryset().filter(pk=visit_id, clinic__in=clinics_for(gateway)).first()
     if visit is None:
         raise NotFound("No such infusion visit in your clinics.")
@@ -100,7 +96,7 @@ def visit_for_gateway(*, gateway: Any, visit_id: int) -> InfusionVisit:
 
 def visits_for_patient(*, viewer: Any, patient: Patient) -> list[InfusionVisit]:
     """The patient's visits, newest first (audited as one read)."""
-    _require(viewer, Perm.VIEW_INFUSION)
+    require(viewer, Perm.VIEW_INFUSION)
     if not clinics_for(viewer).filter(pk=patient.clinic_id).exists():
         raise NotFound("No such patient in your clinics.")
     visits = list(visits_queryset().filter(patient=patient).order_by("-opened_at"))
@@ -355,7 +351,7 @@ def probe_checks_first(alerts: Iterable[VitalAlert]) -> list[VitalAlert]:
 
 
 def alert_for(*, viewer: Any, alert_id: int) -> VitalAlert:
-    _require(viewer, Perm.VIEW_INFUSION)
+    require(viewer, Perm.VIEW_INFUSION)
     alert = (
         VitalAlert.objects.select_related("visit__patient", "visit__clinic", "reading__visit")
         .filter(pk=alert_id, visit__clinic__in=clinics_for(viewer))
@@ -367,7 +363,7 @@ def alert_for(*, viewer: Any, alert_id: int) -> VitalAlert:
 
 
 def check_in_for(*, viewer: Any, check_in_id: int) -> CheckIn:
-    _require(viewer, Perm.VIEW_INFUSION)
+    require(viewer, Perm.VIEW_INFUSION)
     check_in = (
         CheckIn.objects.select_related("visit__patient", "visit__clinic")
         .filter(pk=check_in_id, visit__clinic__in=clinics_for(viewer))

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
@@ -30,11 +31,6 @@ from ketaclinic.infusions.selectors import visit_for
 from ketaclinic.infusions.services import discharge as discharge_services
 from ketaclinic.infusions.services import ketamine as ketamine_services
 from ketaclinic.inventory.models import Vial, VialStatus
-
-
-def _require(viewer: Any, perm: Perm) -> None:
-    if not can(viewer, perm):
-        raise PermissionDenied()
 
 
 def latest_check_in(visit: InfusionVisit) -> CheckIn | None:
@@ -224,7 +220,7 @@ def discharge_page(*, viewer: Any, visit_id: int) -> DischargePage:
 
 def discharged_visit_for(*, viewer: Any, visit_id: int) -> InfusionVisit:
     """A discharged visit with its discharge (NotFound before discharge); audited as an export."""
-    _require(viewer, Perm.VIEW_INFUSION)
+    require(viewer, Perm.VIEW_INFUSION)
     visit = visit_for(viewer=viewer, visit_id=visit_id, audit=False)
     if not hasattr(visit, "discharge"):
         raise NotFound("This visit has no discharge yet: the instructions are printed at discharge.")
@@ -243,7 +239,7 @@ def discharged_visit_for(*, viewer: Any, visit_id: int) -> InfusionVisit:
 def serious_events_awaiting_review(*, viewer: Any) -> QuerySet[SideEffect]:
     """Serious side effects in the viewer's clinics not yet reviewed (nor withdrawn), oldest first. The
     caller audits the patients it shows (`audit_review_list`)."""
-    _require(viewer, Perm.REVIEW_ADVERSE_EVENTS)
+    require(viewer, Perm.REVIEW_ADVERSE_EVENTS)
     withdrawn = EnteredInError.objects.filter(row_type=CorrectableRow.SIDE_EFFECT).values("row_id")
     return (
         SideEffect.objects.filter(serious=True, review__isnull=True, visit__clinic__in=clinics_for(viewer))
@@ -270,7 +266,7 @@ def review_list(*, viewer: Any) -> list[SideEffect]:
 
 def side_effect_for(*, viewer: Any, side_effect_id: int) -> SideEffect:
     """One side effect in the viewer's clinics (NotFound otherwise); not audited: the caller writes."""
-    _require(viewer, Perm.VIEW_INFUSION)
+    require(viewer, Perm.VIEW_INFUSION)
     effect = (
         SideEffect.objects.filter(pk=side_effect_id, visit__clinic__in=clinics_for(viewer))
         .select_related("visit__patient")

@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from ketaclinic.accounts.access import require_any
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import PatientShown, record_list_read, record_read
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.measures.charts import Chart, build_chart
 from ketaclinic.measures.models import (
     Administration,
@@ -35,11 +36,6 @@ from ketaclinic.patients.selectors import patient_for
 from ketaclinic.protocols.selectors import protocol_bool, protocol_int, protocol_value
 
 _ANY_MEASURES = (Perm.VIEW_MEASURES, Perm.RECORD_MEASURES, Perm.SEND_MEASURE_LINK, Perm.MANAGE_INSTRUMENTS)
-
-
-def _require(viewer: Any, *perms: Perm) -> None:
-    if not any(can(viewer, perm) for perm in perms):
-        raise PermissionDenied()
 
 
 def _list_read(viewer: Any, object_type: str, summary: str, action: str = Action.LIST) -> None:
@@ -65,7 +61,7 @@ def _visible_instruments(viewer: Any) -> QuerySet[InstrumentDefinition]:
 
 def instruments_for(*, viewer: Any) -> list[InstrumentDefinition]:
     """The current (highest) version of every instrument the viewer's clinics can use, by name."""
-    _require(viewer, *_ANY_MEASURES)
+    require_any(viewer, *_ANY_MEASURES)
     latest: dict[tuple[int | None, str], InstrumentDefinition] = {}
     for instrument in _visible_instruments(viewer).select_related("clinic").order_by("key", "-version"):
         latest.setdefault((instrument.clinic_id, instrument.key), instrument)
@@ -73,7 +69,7 @@ def instruments_for(*, viewer: Any) -> list[InstrumentDefinition]:
 
 
 def instrument_for(*, viewer: Any, instrument_id: int) -> InstrumentDefinition:
-    _require(viewer, *_ANY_MEASURES)
+    require_any(viewer, *_ANY_MEASURES)
     instrument = _visible_instruments(viewer).select_related("clinic").filter(pk=instrument_id).first()
     if instrument is None:
         raise NotFound("No such instrument.")
@@ -94,7 +90,7 @@ def definition_for(instrument: InstrumentDefinition) -> Definition:
 
 
 def administration_for(*, viewer: Any, patient: Patient, administration_id: int) -> Administration:
-    _require(viewer, Perm.VIEW_MEASURES, Perm.RECORD_MEASURES)
+    require_any(viewer, Perm.VIEW_MEASURES, Perm.RECORD_MEASURES)
     found = (
         Administration.objects.select_related("instrument")
         .filter(patient=patient, pk=administration_id)
@@ -323,7 +319,7 @@ def patient_measures(*, viewer: Any, patient_id: int) -> PatientMeasures:
     """A patient's scales: every administration (corrected ones marked), a course and graph per instrument
     (corrected results left out), open alerts, open requests and what is due. The number of queries does
     not grow with the length of the history."""
-    _require(viewer, Perm.VIEW_MEASURES)
+    require_any(viewer, Perm.VIEW_MEASURES)
     patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as="measures")
     administrations = list(
         Administration.objects.filter(patient=patient)
@@ -405,7 +401,7 @@ class ClinicDueRow:
 
 def due_scales_for_clinics(*, viewer: Any) -> list[ClinicDueRow]:
     """Due, overdue and upcoming scales of every patient of the viewer's clinics, overdue first."""
-    _require(viewer, Perm.VIEW_MEASURES)
+    require_any(viewer, Perm.VIEW_MEASURES)
     patients = Patient.objects.filter(clinic__in=clinics_for(viewer))
     done: dict[int, list[tuple[str, str, dt.datetime]]] = defaultdict(list)
     corrected = set(
@@ -437,7 +433,7 @@ def due_scales_for_clinics(*, viewer: Any) -> list[ClinicDueRow]:
 
 def open_alerts_for(*, viewer: Any) -> list[Alert]:
     """Unacknowledged alerts of the viewer's clinics, newest first."""
-    _require(viewer, Perm.VIEW_MEASURES)
+    require_any(viewer, Perm.VIEW_MEASURES)
     alerts = list(_open_alerts().filter(patient__clinic__in=clinics_for(viewer)))
     _patients_list_read(viewer, "measure_alerts", f"open alerts: {len(alerts)}", (a.patient for a in alerts))
     return alerts
@@ -461,7 +457,7 @@ def home_alerts_for(*, viewer: Any) -> list[Alert]:
 
 
 def alert_for(*, viewer: Any, alert_id: int) -> Alert:
-    _require(viewer, Perm.VIEW_MEASURES)
+    require_any(viewer, Perm.VIEW_MEASURES)
     alert = (
         Alert.objects.select_related("patient__clinic", "administration__instrument", "clinician")
         .filter(pk=alert_id, patient__clinic__in=clinics_for(viewer))
@@ -486,7 +482,7 @@ def acknowledgement_of(alert: Alert) -> AlertAcknowledgement | None:
 
 def alerts_of(*, viewer: Any, open_only: bool) -> list[tuple[Alert, AlertAcknowledgement | None]]:
     """For the API: the viewer's clinics' alerts (open ones only, or all), each with its acknowledgement."""
-    _require(viewer, Perm.VIEW_MEASURES)
+    require_any(viewer, Perm.VIEW_MEASURES)
     found = (
         Alert.objects.filter(patient__clinic__in=clinics_for(viewer))
         .select_related("patient", "administration__instrument", "clinician", "acknowledgement")
@@ -529,7 +525,7 @@ def outcome_courses(*, viewer: Any) -> list[InstrumentCourses]:
     """Each patient's course (baseline to latest, corrected results left out) on each outcome instrument with
     a response rule, over the viewer's clinics; sorted by instrument name. Needs VIEW_OUTCOMES. Not audited
     here: the callers record the list they show."""
-    _require(viewer, Perm.VIEW_OUTCOMES)
+    require_any(viewer, Perm.VIEW_OUTCOMES)
     patients = {patient.pk: patient for patient in Patient.objects.filter(clinic__in=clinics_for(viewer))}
     items = list(
         Administration.objects.filter(patient_id__in=patients)
@@ -659,13 +655,13 @@ def severe_band_alerts_enabled() -> bool:
 
 def patient_for_recording(*, viewer: Any, patient_id: int) -> Patient:
     """A patient the viewer may record scales for (PermissionDenied first, then NotFound)."""
-    _require(viewer, Perm.RECORD_MEASURES)
+    require_any(viewer, Perm.RECORD_MEASURES)
     return patient_for(viewer=viewer, patient_id=patient_id, audit_as="measures")
 
 
 def patient_for_sending(*, viewer: Any, patient_id: int) -> Patient:
     """A patient the viewer may send a questionnaire to (PermissionDenied first, then NotFound)."""
-    _require(viewer, Perm.SEND_MEASURE_LINK)
+    require_any(viewer, Perm.SEND_MEASURE_LINK)
     return patient_for(viewer=viewer, patient_id=patient_id, audit_as="measures")
 
 

@@ -17,13 +17,15 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_change
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.core.models import Clinic
+from ketaclinic.core.tokens import hash_token
 from ketaclinic.measures.errors import InvalidDefinition, MeasureDomainError, MeasureError
 from ketaclinic.measures.models import (
     Administration,
@@ -56,11 +58,6 @@ INSTRUMENTS_DIR = Path(__file__).resolve().parent / "instruments"
 AUDIT_INSTRUMENT = "instrument_definition"
 _LINK_SALT = "ketaclinic.measures.link"
 NOTES_REQUIRED = {AlertAction.NO_FURTHER_ACTION, AlertAction.OTHER}
-
-
-def _require(by: Any, perm: Perm) -> None:
-    if not can(by, perm):
-        raise PermissionDenied()
 
 
 def _require_patient_clinic(by: Any, patient: Patient) -> None:
@@ -186,7 +183,7 @@ def add_clinic_instrument(*, by: Any, clinic: Clinic, text: str) -> InstrumentDe
     Raises PermissionDenied without MANAGE_INSTRUMENTS; InvalidDefinition listing every problem;
     MeasureDomainError when the key belongs to a shipped instrument or the version is not newer than the
     clinic's latest."""
-    _require(by, Perm.MANAGE_INSTRUMENTS)
+    require(by, Perm.MANAGE_INSTRUMENTS)
     if not clinics_for(by).filter(pk=clinic.pk).exists():
         raise NotFound("No such clinic among yours.")
     raw = parse_definition_text(text)
@@ -327,7 +324,7 @@ def record_administration(
 
     Raises PermissionDenied without RECORD_MEASURES, NotFound for another clinic's patient or instrument,
     MissingAnswers / InvalidAnswer for the answers, MeasureDomainError for a bad correction."""
-    _require(by, Perm.RECORD_MEASURES)
+    require(by, Perm.RECORD_MEASURES)
     _require_patient_clinic(by, patient)
     if instrument.clinic_id is not None and instrument.clinic_id != patient.clinic_id:
         raise NotFound("No such instrument at this patient's clinic.")
@@ -375,10 +372,6 @@ def token_for(request: MeasureRequest) -> str:
     return salted_hmac(_LINK_SALT, request.nonce, algorithm="sha256").hexdigest()
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def fill_path(request: MeasureRequest) -> str:
     return reverse("measures:fill", kwargs={"token": token_for(request)})
 
@@ -417,7 +410,7 @@ def request_measure(
 
     Raises PermissionDenied without SEND_MEASURE_LINK, NotFound for another clinic's patient,
     MeasureDomainError for a clinician-rated scale or when there is no address to send to."""
-    _require(by, Perm.SEND_MEASURE_LINK)
+    require(by, Perm.SEND_MEASURE_LINK)
     _require_patient_clinic(by, patient)
     if instrument.clinic_id is not None and instrument.clinic_id != patient.clinic_id:
         raise NotFound("No such instrument at this patient's clinic.")
@@ -551,7 +544,7 @@ def acknowledge_alert(*, by: Any, alert: Alert, action: AlertAction, note: str) 
 
     Raises PermissionDenied without ACKNOWLEDGE_ALERT, NotFound for another clinic's alert,
     MeasureDomainError when already acknowledged or when the action needs an explanation."""
-    _require(by, Perm.ACKNOWLEDGE_ALERT)
+    require(by, Perm.ACKNOWLEDGE_ALERT)
     _require_patient_clinic(by, alert.patient)
     if AlertAcknowledgement.objects.select_for_update().filter(alert=alert).exists():
         raise MeasureDomainError(MeasureError.ALREADY_ACKNOWLEDGED, "This alert was already acknowledged.")
@@ -660,7 +653,7 @@ def note_infusion_given(*, by: Any, patient: Patient, visit_id: int, started_at:
     Raises PermissionDenied without RUN_INFUSION, NotFound for another clinic's patient, MeasureDomainError
     for a visit id that is not positive, a time without a zone, or a visit already noted for another
     patient (409)."""
-    _require(by, Perm.RUN_INFUSION)
+    require(by, Perm.RUN_INFUSION)
     _require_patient_clinic(by, patient)
     if visit_id <= 0:
         raise MeasureDomainError(
@@ -708,7 +701,7 @@ def withdraw_infusion_given(*, by: Any, visit_id: int, reason: str) -> None:
 
     Raises PermissionDenied without RUN_INFUSION, MeasureDomainError without a reason, NotFound for a visit
     never noted (or another clinic's), MeasureDomainError (409) when it was already withdrawn."""
-    _require(by, Perm.RUN_INFUSION)
+    require(by, Perm.RUN_INFUSION)
     if not reason.strip():
         raise MeasureDomainError(
             MeasureError.REASON_REQUIRED, "Say why the infusion is withdrawn.", field="reason"

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import Role
@@ -13,7 +14,7 @@ from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action, AuditEvent
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.patients import rules
 from ketaclinic.patients.models import (
     AllergyEntry,
@@ -28,14 +29,9 @@ from ketaclinic.patients.services import AgeRules, age_rules
 SEARCH_LIMIT = 50
 
 
-def _require(viewer: Any, perm: Perm) -> None:
-    if not can(viewer, perm):
-        raise PermissionDenied()
-
-
 def patients_for(*, viewer: Any) -> QuerySet[Patient]:
     """Patients of the viewer's clinics; nothing for people without the permission to see patients."""
-    _require(viewer, Perm.VIEW_PATIENT)
+    require(viewer, Perm.VIEW_PATIENT)
     return Patient.objects.filter(clinic__in=clinics_for(viewer)).select_related("clinic")
 
 
@@ -205,7 +201,7 @@ def guardian_for(*, viewer: Any, patient: Patient, guardian_id: int) -> Guardian
 
 
 def consent_record_for(*, viewer: Any, patient: Patient, record_id: int) -> ConsentRecord:
-    _require(viewer, Perm.RECORD_CONSENT)
+    require(viewer, Perm.RECORD_CONSENT)
     record = (
         ConsentRecord.objects.filter(patient=patient, pk=record_id).select_related("form", "patient").first()
     )
@@ -223,7 +219,7 @@ def current_consent_forms() -> list[ConsentForm]:
 
 
 def consent_forms_for(*, viewer: Any) -> list[ConsentForm]:
-    _require(viewer, Perm.MANAGE_CLINIC)
+    require(viewer, Perm.MANAGE_CLINIC)
     return list(ConsentForm.objects.order_by("kind", "-version"))
 
 
@@ -246,7 +242,7 @@ def clinicians_for_clinic(*, viewer: Any, clinic_id: int) -> QuerySet[User]:
 
 def own_patient_records(*, user: Any) -> list[Patient]:
     """The records a signed-in patient or guardian may see: their own, or their children's."""
-    _require(user, Perm.VIEW_OWN_RECORD)
+    require(user, Perm.VIEW_OWN_RECORD)
     return list(
         Patient.objects.filter(
             Q(portal_user=user) | Q(guardians__portal_user=user, guardians__is_active=True)
@@ -314,7 +310,7 @@ def _allergy_record(patient: Patient) -> AllergyRecord:
 
 def allergy_record(*, viewer: Any, patient: Patient) -> AllergyRecord:
     """The patient's allergies (the viewer has been given `patient` by patient_for); the read is audited."""
-    _require(viewer, Perm.VIEW_PATIENT)
+    require(viewer, Perm.VIEW_PATIENT)
     if not clinics_for(viewer).filter(pk=patient.clinic_id).exists():
         raise NotFound("No such patient in your clinics.")
     _audit_read(viewer, patient, "allergies", patient.pk)

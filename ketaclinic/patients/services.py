@@ -6,12 +6,12 @@ from typing import Any
 
 from django.db import transaction
 
-from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_change
 from ketaclinic.core import clock, inputs
-from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.core.models import Clinic
 from ketaclinic.patients import rules
 from ketaclinic.patients.errors import PatientDomainError, PatientError
@@ -98,11 +98,6 @@ def _audit(by: Any, patient: Patient, action: str, object_type: str, object_id: 
     )
 
 
-def _require(by: Any, perm: Perm) -> None:
-    if not can(by, perm):
-        raise PermissionDenied()
-
-
 def _require_clinic(by: Any, clinic: Clinic) -> None:
     if not clinics_for(by).filter(pk=clinic.pk).exists():
         raise PatientDomainError(
@@ -149,7 +144,7 @@ def register_patient(
     *, by: Any, clinic: Clinic, details: dict[str, Any], guardian: GuardianDetails | None = None
 ) -> Patient:
     """Register a patient. A minor must come with a guardian who has the right to consent."""
-    _require(by, Perm.ADD_PATIENT)
+    require(by, Perm.ADD_PATIENT)
     _require_clinic(by, clinic)
     limits = age_rules()
     today = clock.today_in(clinic.time_zone)
@@ -184,7 +179,7 @@ def register_patient(
 @transaction.atomic
 def update_patient(*, by: Any, patient: Patient, details: dict[str, Any]) -> Patient:
     """Change demographic data; the previous values stay in the patient's history."""
-    _require(by, Perm.CHANGE_PATIENT)
+    require(by, Perm.CHANGE_PATIENT)
     _require_clinic(by, patient.clinic)
     limits = age_rules()
     changed = [
@@ -231,7 +226,7 @@ def _create_guardian(*, by: Any, patient: Patient, details: GuardianDetails) -> 
 
 @transaction.atomic
 def add_guardian(*, by: Any, patient: Patient, details: GuardianDetails) -> Guardian:
-    _require(by, Perm.CHANGE_PATIENT)
+    require(by, Perm.CHANGE_PATIENT)
     _require_clinic(by, patient.clinic)
     return _create_guardian(by=by, patient=patient, details=details)
 
@@ -239,7 +234,7 @@ def add_guardian(*, by: Any, patient: Patient, details: GuardianDetails) -> Guar
 @transaction.atomic
 def deactivate_guardian(*, by: Any, guardian: Guardian) -> Guardian:
     """Unlink a guardian (for example after a custody change). A minor must keep one who can consent."""
-    _require(by, Perm.CHANGE_PATIENT)
+    require(by, Perm.CHANGE_PATIENT)
     patient = guardian.patient
     _require_clinic(by, patient.clinic)
     limits = age_rules()
@@ -285,7 +280,7 @@ def record_consent(
 ) -> ConsentRecord:
     """Record a signed consent. A minor's consent is signed by a consenting guardian, with the child's
     assent (or dissent) noted from the protocol's assent age."""
-    _require(by, Perm.RECORD_CONSENT)
+    require(by, Perm.RECORD_CONSENT)
     _require_clinic(by, patient.clinic)
     limits = age_rules()
     age = rules.age_in_years(patient.date_of_birth, clock.today_in(patient.clinic.time_zone))
@@ -349,7 +344,7 @@ def record_consent(
 @transaction.atomic
 def withdraw_consent(*, by: Any, consent: ConsentRecord, reason: str, withdrawn_on: dt.date) -> ConsentRecord:
     """Record that a consent was withdrawn: a new row pointing at the consent it ends."""
-    _require(by, Perm.RECORD_CONSENT)
+    require(by, Perm.RECORD_CONSENT)
     patient = consent.patient
     _require_clinic(by, patient.clinic)
     if consent.action != rules.ConsentAction.GIVEN:
@@ -384,7 +379,7 @@ def publish_consent_form(
     *, by: Any, kind: ConsentKind, title: str, body: str, effective_from: dt.date
 ) -> ConsentForm:
     """A new version of a consent text; earlier signatures stay tied to the version that was signed."""
-    _require(by, Perm.MANAGE_CLINIC)
+    require(by, Perm.MANAGE_CLINIC)
     latest = ConsentForm.objects.filter(kind=kind).order_by("-version").first()
     return ConsentForm.objects.create(
         kind=kind,
@@ -435,7 +430,7 @@ def ensure_default_consent_forms() -> int:
 @transaction.atomic
 def link_portal_account(*, by: Any, patient: Patient, user: Any, guardian: Guardian | None = None) -> None:
     """Let a patient (or one of their guardians) sign in to see the record."""
-    _require(by, Perm.CHANGE_PATIENT)
+    require(by, Perm.CHANGE_PATIENT)
     _require_clinic(by, patient.clinic)
     if guardian is not None:
         if guardian.patient_id != patient.pk:
@@ -519,7 +514,7 @@ def _short_text(value: str, field: str, limit: int) -> str:
 def record_allergy(*, by: Any, patient: Patient, details: AllergyDetails) -> AllergyEntry:
     """Add an allergy to the record. An active "no known allergies" assertion is retired by a new row
     (reason: superseded), so the record never says both."""
-    _require(by, Perm.RECORD_ASSESSMENT)
+    require(by, Perm.RECORD_ASSESSMENT)
     _require_clinic(by, patient.clinic)
     patient = _lock_patient(patient)
     known = rules.ALLERGY_SUBSTANCES.get(details.substance_code)
@@ -571,7 +566,7 @@ def record_allergy(*, by: Any, patient: Patient, details: AllergyDetails) -> All
 def record_no_known_allergies(*, by: Any, patient: Patient, note: str = "") -> AllergyEntry:
     """Record that the patient was asked and has no known allergies (SNOMED 716186003), by `by`. Refused while
     allergies are listed (retire them first) or while an assertion is already current."""
-    _require(by, Perm.RECORD_ASSESSMENT)
+    require(by, Perm.RECORD_ASSESSMENT)
     _require_clinic(by, patient.clinic)
     patient = _lock_patient(patient)
     status = allergy_status_of(patient)
@@ -609,7 +604,7 @@ RETIREMENT_REASONS_BY_HAND = (
 def retire_allergy_entry(*, by: Any, entry: AllergyEntry, retirement: str, reason: str) -> AllergyEntry:
     """End an allergy or "no known allergies" entry with a new row naming it, why (resolved, refuted,
     entered in error) and a reason in words."""
-    _require(by, Perm.RECORD_ASSESSMENT)
+    require(by, Perm.RECORD_ASSESSMENT)
     patient = entry.patient
     _require_clinic(by, patient.clinic)
     patient = _lock_patient(patient)

@@ -7,12 +7,13 @@ from typing import Any
 
 from django.db import transaction
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_change
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import rules
 from ketaclinic.plans.errors import (
@@ -49,14 +50,9 @@ from ketaclinic.protocols.selectors import protocol_int
 from ketaclinic.screening.selectors import eligibility_status, population_for
 
 
-def _require(by: Any, perm: Perm) -> None:
-    if not can(by, perm):
-        raise PermissionDenied()
-
-
 def _require_patient(by: Any, patient: Patient, perm: Perm) -> None:
     """The permission, then the clinic: another clinic's patient is NotFound."""
-    _require(by, perm)
+    require(by, perm)
     if not clinics_for(by).filter(pk=patient.clinic_id).exists():
         raise NotFound("No such patient in your clinics.")
 

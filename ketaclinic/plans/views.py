@@ -3,13 +3,14 @@ call, render."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.core.errors import DomainError, PermissionDenied
+from ketaclinic.core.errors import DomainError
+from ketaclinic.core.forms import field_error
 from ketaclinic.plans import selectors, services
 from ketaclinic.plans.forms import ChangeForm, EndForm, PlanForm, SignForm
 from ketaclinic.plans.models import PlanDraft
@@ -17,15 +18,6 @@ from ketaclinic.protocols.models import PopulationChoice
 
 # A domain error answers the form with field errors and this status (as the patients pages do).
 INVALID_STATUS = 422
-
-
-def _field_error(form: BaseForm, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
-
-
-def _require(request: HttpRequest, perm: Perm) -> None:
-    if not can(request.user, perm):
-        raise PermissionDenied()
 
 
 def _population_label(population: str) -> str:
@@ -54,7 +46,7 @@ def patient_plan(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_create(request: HttpRequest, patient_id: int) -> HttpResponse:
-    _require(request, Perm.CHANGE_PLAN)
+    require(request.user, Perm.CHANGE_PLAN)
     patient = selectors.patient_for(viewer=request.user, patient_id=patient_id, perm=Perm.CHANGE_PLAN)
     population = selectors.patient_population(patient=patient)
     defaults = selectors.plan_defaults(population=population)
@@ -70,7 +62,7 @@ def plan_create(request: HttpRequest, patient_id: int) -> HttpResponse:
                     reason=form.cleaned_data["reason"],
                 )
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 messages.success(request, "Plan drafted. Review it and sign it when it is ready.")
                 return redirect("plans:patient", patient_id=draft.plan.patient_id)
@@ -104,7 +96,7 @@ def draft_edit(request: HttpRequest, draft_id: int) -> HttpResponse:
                     reason=form.cleaned_data["reason"],
                 )
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 messages.success(request, "Draft saved.")
                 return redirect("plans:patient", patient_id=patient.pk)
@@ -174,7 +166,7 @@ def plan_change(request: HttpRequest, plan_id: int) -> HttpResponse:
                     phase=form.cleaned_data["phase"],
                 )
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 messages.success(
                     request, "New version drafted from the signed plan. Change it, then sign it."
@@ -197,7 +189,7 @@ def plan_end(request: HttpRequest, plan_id: int) -> HttpResponse:
             try:
                 services.end_plan(by=request.user, plan=plan, reason=form.cleaned_data["reason"])
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 messages.success(request, "Plan ended.")
                 return redirect("plans:patient", patient_id=patient.pk)

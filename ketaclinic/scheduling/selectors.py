@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import Role
@@ -16,7 +17,7 @@ from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.core.models import Clinic
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import selectors as plan_selectors
@@ -33,14 +34,9 @@ from ketaclinic.scheduling.models import (
 )
 
 
-def _require(viewer: Any, perm: Perm) -> None:
-    if not can(viewer, perm):
-        raise PermissionDenied()
-
-
 def clinic_for(*, viewer: Any, clinic_id: int | None = None) -> Clinic:
     """The clinic a schedule page shows: the one asked for if it is the viewer's, else their first."""
-    _require(viewer, Perm.VIEW_SCHEDULE)
+    require(viewer, Perm.VIEW_SCHEDULE)
     clinics = clinics_for(viewer).order_by("pk")
     clinic = clinics.filter(pk=clinic_id).first() if clinic_id else clinics.first()
     if clinic is None:
@@ -49,7 +45,7 @@ def clinic_for(*, viewer: Any, clinic_id: int | None = None) -> Clinic:
 
 
 def appointments_for(*, viewer: Any) -> QuerySet[Appointment]:
-    _require(viewer, Perm.VIEW_SCHEDULE)
+    require(viewer, Perm.VIEW_SCHEDULE)
     confirmed = InstructionConfirmation.objects.filter(appointment=OuterRef("pk"))
     return (
         Appointment.objects.filter(clinic__in=clinics_for(viewer))
@@ -184,7 +180,7 @@ def week_schedule(*, viewer: Any, clinic: Clinic, day: dt.date) -> list[WeekDay]
 def staff_on_schedule(*, viewer: Any, clinic: Clinic) -> QuerySet[User]:
     """Clinicians and nurses of the clinic, for the per-person view and the booking forms; nobody when the
     clinic is not one of the viewer's (a form never lists another clinic's staff)."""
-    _require(viewer, Perm.VIEW_SCHEDULE)
+    require(viewer, Perm.VIEW_SCHEDULE)
     if not clinics_for(viewer).filter(pk=clinic.pk).exists():
         return User.objects.none()
     return (
@@ -196,7 +192,7 @@ def staff_on_schedule(*, viewer: Any, clinic: Clinic) -> QuerySet[User]:
 
 def patient_for_schedule(*, viewer: Any, patient_id: int) -> Patient:
     """A patient of the viewer's clinics, read for scheduling (audited)."""
-    _require(viewer, Perm.VIEW_SCHEDULE)
+    require(viewer, Perm.VIEW_SCHEDULE)
     patient = (
         Patient.objects.filter(clinic__in=clinics_for(viewer), pk=patient_id).select_related("clinic").first()
     )
@@ -247,7 +243,7 @@ def propose_series_for(
     *, viewer: Any, patient: Patient, start: dt.date, preferred_time: dt.time
 ) -> SeriesProposal | None:
     """Dates for the rest of the patient's induction series from `start`, or None without a signed plan."""
-    _require(viewer, Perm.BOOK_APPOINTMENT)
+    require(viewer, Perm.BOOK_APPOINTMENT)
     terms = plan_selectors.booking_terms_for(patient=patient)
     if terms is None:
         return None
@@ -281,17 +277,17 @@ def propose_series_for(
 
 
 def chairs_for(*, viewer: Any, clinic: Clinic) -> QuerySet[Chair]:
-    _require(viewer, Perm.VIEW_SCHEDULE)
+    require(viewer, Perm.VIEW_SCHEDULE)
     return Chair.objects.filter(clinic=clinic)
 
 
 def staff_hours_for(*, viewer: Any, clinic: Clinic) -> QuerySet[StaffHours]:
-    _require(viewer, Perm.VIEW_SCHEDULE)
+    require(viewer, Perm.VIEW_SCHEDULE)
     return StaffHours.objects.filter(clinic=clinic).select_related("user")
 
 
 def closures_for(*, viewer: Any, clinic: Clinic) -> QuerySet[Closure]:
-    _require(viewer, Perm.VIEW_SCHEDULE)
+    require(viewer, Perm.VIEW_SCHEDULE)
     return Closure.objects.filter(clinic=clinic, last_day__gte=clock.today_in(clinic.time_zone))
 
 
@@ -299,7 +295,7 @@ def resource_for(
     *, viewer: Any, model: type[Chair] | type[StaffHours] | type[Closure], object_id: int
 ) -> Any:
     """A chair, staff-hours row or closure of the viewer's clinics, for a clinic admin."""
-    _require(viewer, Perm.MANAGE_RESOURCES)
+    require(viewer, Perm.MANAGE_RESOURCES)
     found = model.objects.filter(clinic__in=clinics_for(viewer), pk=object_id).first()
     if found is None:
         raise NotFound("No such record in your clinics.")

@@ -12,10 +12,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import Role
 from ketaclinic.core import clock
-from ketaclinic.core.errors import DomainError, NotFound, PermissionDenied
+from ketaclinic.core.errors import DomainError, NotFound
+from ketaclinic.core.forms import field_error
 from ketaclinic.core.inputs import parse_id
 from ketaclinic.scheduling import rules, selectors, services
 from ketaclinic.scheduling.forms import (
@@ -28,15 +30,6 @@ from ketaclinic.scheduling.forms import (
     StaffHoursForm,
 )
 from ketaclinic.scheduling.models import Chair, Closure, StaffHours
-
-
-def _require(request: HttpRequest, perm: Perm) -> None:
-    if not can(request.user, perm):
-        raise PermissionDenied()
-
-
-def _field_error(form: BaseForm, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 def _day_from(request: HttpRequest, zone: str) -> dt.date:
@@ -114,7 +107,7 @@ def _local(form: BaseForm, day_value: dt.date, time_value: dt.time, zone: str) -
 
 @login_required
 def book(request: HttpRequest, patient_id: int) -> HttpResponse:
-    _require(request, Perm.BOOK_APPOINTMENT)
+    require(request.user, Perm.BOOK_APPOINTMENT)
     patient = selectors.patient_for_schedule(viewer=request.user, patient_id=patient_id)
     clinic = patient.clinic
     staff = selectors.staff_on_schedule(viewer=request.user, clinic=clinic)
@@ -142,7 +135,7 @@ def book(request: HttpRequest, patient_id: int) -> HttpResponse:
                     note=data["note"],
                 )
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 messages.success(
                     request, f"{appointment.get_kind_display()} booked for {patient.display_name}."
@@ -159,7 +152,7 @@ def book(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 def series(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Propose (POST action=propose), adjust each date on the form, confirm (action=confirm, all or none)."""
-    _require(request, Perm.BOOK_APPOINTMENT)
+    require(request.user, Perm.BOOK_APPOINTMENT)
     patient = selectors.patient_for_schedule(viewer=request.user, patient_id=patient_id)
     clinic = patient.clinic
     chairs = Chair.objects.filter(clinic=clinic, is_active=True)
@@ -242,7 +235,7 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
 
 
 def _act(request: HttpRequest, appointment_id: int, action: str) -> HttpResponse:
-    _require(request, Perm.BOOK_APPOINTMENT)
+    require(request.user, Perm.BOOK_APPOINTMENT)
     appointment = selectors.appointment_for(viewer=request.user, appointment_id=appointment_id)
     reason_form = ReasonForm(request.POST)
     try:
@@ -325,7 +318,7 @@ def confirm_instructions(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 def resources(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.MANAGE_RESOURCES)
+    require(request.user, Perm.MANAGE_RESOURCES)
     clinic = _clinic(request)
     staff = selectors.staff_on_schedule(viewer=request.user, clinic=clinic)
     chair_form = ChairForm(request.POST if request.POST.get("form") == "chair" else None, prefix="chair")
@@ -348,7 +341,7 @@ def resources(request: HttpRequest) -> HttpResponse:
                 return _saved(request, "Closure added.")
         except DomainError as error:
             target = {"chair": chair_form, "hours": hours_form, "closure": closure_form}[request.POST["form"]]
-            _field_error(target, error)
+            field_error(target, error)
     context = {
         "clinic": clinic,
         "chairs": selectors.chairs_for(viewer=request.user, clinic=clinic),

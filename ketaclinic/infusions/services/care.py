@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.models import Action
 from ketaclinic.core import clock
@@ -30,7 +31,6 @@ from ketaclinic.infusions.services.common import (
     lock_visit,
     moment_in_visit,
     refuse_if_discharged,
-    require,
     require_clinic,
 )
 from ketaclinic.inventory.models import Vial, WasteMethod

@@ -5,11 +5,10 @@ from typing import Any
 
 from django.db import transaction
 
-from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.services import record_change
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.infusions import live
 from ketaclinic.infusions.errors import InfusionConflict, InfusionErrorCode, InfusionRuleError
 from ketaclinic.infusions.models import InfusionVisit, VitalAlert, VitalSignReading
@@ -18,11 +17,6 @@ REASON_MAX_LENGTH = 2000
 # Entries may be made a little after they happened, never in the future beyond clock skew (tablets, pumps
 # and monitors are not synchronised), nor from before the visit opened.
 CLOCK_SKEW = dt.timedelta(minutes=1)
-
-
-def require(by: Any, perm: Perm) -> None:
-    if not can(by, perm):
-        raise PermissionDenied()
 
 
 def require_clinic(by: Any, clinic_id: int) -> None:

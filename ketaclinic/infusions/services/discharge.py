@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.models import Action
 from ketaclinic.core import clock
@@ -32,7 +33,6 @@ from ketaclinic.infusions.services.common import (
     clean_reason,
     lock_visit,
     refuse_if_discharged,
-    require,
     require_clinic,
 )
 from ketaclinic.infusions.services.ketamine import refuse_if_unaccounted

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action
 from ketaclinic.core import clock
@@ -21,7 +22,7 @@ from ketaclinic.infusions import rules
 from ketaclinic.infusions.errors import InfusionConflict, InfusionErrorCode, InfusionRuleError
 from ketaclinic.infusions.models import InfusionVisit
 from ketaclinic.infusions.rules import pump as pump_rules
-from ketaclinic.infusions.services.common import announce, audit, lock_visit, require, require_clinic
+from ketaclinic.infusions.services.common import announce, audit, lock_visit, require_clinic
 from ketaclinic.infusions.services.visit import as_rule_events, live_pump_events
 from ketaclinic.inventory import rules as ledger_rules
 from ketaclinic.inventory.models import LedgerEntry, WasteMethod

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action
 from ketaclinic.core import clock
@@ -35,7 +36,6 @@ from ketaclinic.infusions.services.common import (
     lock_visit,
     moment_in_visit,
     refuse_if_discharged,
-    require,
     require_clinic,
 )
 from ketaclinic.inventory import rules as ledger_rules

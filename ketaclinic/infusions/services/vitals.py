@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.db.models import QuerySet, Subquery
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action
 from ketaclinic.core import clock
@@ -34,7 +35,6 @@ from ketaclinic.infusions.services.common import (
     lock_visit,
     moment_in_visit,
     refuse_if_discharged,
-    require,
     require_clinic,
 )
 from ketaclinic.patients.rules import age_in_years

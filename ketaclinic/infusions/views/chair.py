@@ -6,13 +6,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.core.errors import DomainError, PermissionDenied
+from ketaclinic.core.errors import DomainError
+from ketaclinic.core.forms import field_error
 from ketaclinic.infusions import record, rules, selectors, services
 from ketaclinic.infusions.charts import progress_chart
 from ketaclinic.infusions.forms import (
@@ -30,23 +31,14 @@ from ketaclinic.infusions.services import ketamine
 from ketaclinic.patients.selectors import patient_for
 
 
-def _require(request: HttpRequest, perm: Perm) -> None:
-    if not can(request.user, perm):
-        raise PermissionDenied()
-
-
-def _field_error(form: BaseForm, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
-
-
 @login_required
 def patient_visits(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The patient's infusion visits, and today's visit to open."""
-    _require(request, Perm.VIEW_INFUSION)
+    require(request.user, Perm.VIEW_INFUSION)
     patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as="infusion_visits")
     error = ""
     if request.method == "POST":
-        _require(request, Perm.RUN_INFUSION)
+        require(request.user, Perm.RUN_INFUSION)
         appointment = selectors.todays_infusion_appointment(patient=patient)
         try:
             visit = services.open_visit(by=request.user, patient=patient, appointment=appointment)
@@ -75,12 +67,12 @@ def check_in(request: HttpRequest, visit_id: int) -> HttpResponse:
     }
     form = CheckInForm(request.POST or None, initial=initial)
     if request.method == "POST":
-        _require(request, Perm.RUN_INFUSION)
+        require(request.user, Perm.RUN_INFUSION)
         if form.is_valid():
             try:
                 services.record_check_in(by=request.user, visit=visit, answers=form.answers())
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 return redirect("infusions:chair", visit_id=visit.pk)
     context = {"visit": visit, "form": form, "pregnancy_test_applies": applies}
@@ -139,7 +131,7 @@ def stop_confirm(request: HttpRequest, visit_id: int) -> HttpResponse:
     """The confirmation asked before the pump is stopped: what has gone in, what will be left in the bag,
     and the reason (quick choices and words). htmx swaps it in beside the pump buttons; without htmx it is
     a page of its own. The stop itself is posted to `pump_event`."""
-    _require(request, Perm.RUN_INFUSION)
+    require(request.user, Perm.RUN_INFUSION)
     context = _chair_context(request, visit_id)
     context["stop_form"] = PumpEventForm(initial={"kind": "stop"})
     template = "infusions/stop.html#confirm" if request.headers.get("HX-Request") else "infusions/stop.html"
@@ -153,7 +145,7 @@ def _rerender(request: HttpRequest, visit_id: int, **forms: Any) -> HttpResponse
 @login_required
 @require_POST
 def pump_event(request: HttpRequest, visit_id: int) -> HttpResponse:
-    _require(request, Perm.RUN_INFUSION)
+    require(request.user, Perm.RUN_INFUSION)
     visit = selectors.visit_for(viewer=request.user, visit_id=visit_id, audit=False)
     form = PumpEventForm(request.POST)
     if form.is_valid():
@@ -168,7 +160,7 @@ def pump_event(request: HttpRequest, visit_id: int) -> HttpResponse:
                 stop_reason=form.cleaned_data.get("stop_reason") or "",
             )
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             messages.success(
                 request,
@@ -181,14 +173,14 @@ def pump_event(request: HttpRequest, visit_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def vitals(request: HttpRequest, visit_id: int) -> HttpResponse:
-    _require(request, Perm.RUN_INFUSION)
+    require(request.user, Perm.RUN_INFUSION)
     visit = selectors.visit_for(viewer=request.user, visit_id=visit_id, audit=False)
     form = VitalsForm(request.POST)
     if form.is_valid():
         try:
             recorded = services.record_vital_signs(by=request.user, visit=visit, values=form.vitals())
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             if recorded.alerts:
                 messages.warning(request, f"Recorded; {len(recorded.alerts)} alert(s) raised: see below.")
@@ -201,7 +193,7 @@ def vitals(request: HttpRequest, visit_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
-    _require(request, Perm.ACKNOWLEDGE_INFUSION_ALERT)
+    require(request.user, Perm.ACKNOWLEDGE_INFUSION_ALERT)
     alert = selectors.alert_for(viewer=request.user, alert_id=alert_id)
     form = AcknowledgeForm(request.POST)
     if form.is_valid():
@@ -210,7 +202,7 @@ def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
                 by=request.user, alert=alert, action_taken=form.cleaned_data["action_taken"]
             )
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             messages.success(request, "Alert acknowledged.")
             if request.POST.get("next") == "board":
@@ -223,7 +215,7 @@ def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
 @require_POST
 def mark_artefact(request: HttpRequest, alert_id: int) -> HttpResponse:
     """Mark the values an "implausible reading" alert is about as artefacts, after reassessing the patient."""
-    _require(request, Perm.ACKNOWLEDGE_INFUSION_ALERT)
+    require(request.user, Perm.ACKNOWLEDGE_INFUSION_ALERT)
     alert = selectors.alert_for(viewer=request.user, alert_id=alert_id)
     form = ArtefactForm(request.POST)
     if form.is_valid():
@@ -235,7 +227,7 @@ def mark_artefact(request: HttpRequest, alert_id: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             messages.success(request, "Marked as an artefact.")
             return redirect("infusions:chair", visit_id=alert.visit_id)
@@ -245,7 +237,7 @@ def mark_artefact(request: HttpRequest, alert_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def override(request: HttpRequest, check_in_id: int) -> HttpResponse:
-    _require(request, Perm.OVERRIDE_HARD_STOP)
+    require(request.user, Perm.OVERRIDE_HARD_STOP)
     check_in_row = selectors.check_in_for(viewer=request.user, check_in_id=check_in_id)
     form = OverrideForm(request.POST)
     if form.is_valid():
@@ -257,7 +249,7 @@ def override(request: HttpRequest, check_in_id: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             messages.success(request, "Override recorded.")
             return redirect("infusions:chair", visit_id=check_in_row.visit_id)
@@ -267,7 +259,7 @@ def override(request: HttpRequest, check_in_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def withdraw(request: HttpRequest, visit_id: int) -> HttpResponse:
-    _require(request, Perm.RUN_INFUSION)
+    require(request.user, Perm.RUN_INFUSION)
     visit = selectors.visit_for(viewer=request.user, visit_id=visit_id, audit=False)
     form = WithdrawForm(request.POST)
     if form.is_valid():
@@ -280,7 +272,7 @@ def withdraw(request: HttpRequest, visit_id: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             messages.success(request, "Marked as entered in error.")
             return redirect("infusions:record", visit_id=visit.pk)

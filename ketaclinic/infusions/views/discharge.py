@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError, NotFound, PermissionDenied
 from ketaclinic.infusions import selectors_care
@@ -19,7 +20,7 @@ from ketaclinic.infusions.models import SignatureRole
 from ketaclinic.infusions.selectors import visit_for
 from ketaclinic.infusions.services import discharge as discharge_services
 from ketaclinic.infusions.services import ketamine
-from ketaclinic.infusions.views.care import field_error, require
+from ketaclinic.infusions.views.care import field_error
 
 
 def discharge_url(visit_id: int) -> str:
@@ -28,7 +29,7 @@ def discharge_url(visit_id: int) -> str:
 
 @login_required
 def recovery(request: HttpRequest, visit_id: int) -> HttpResponse:
-    require(request, Perm.RUN_INFUSION)
+    require(request.user, Perm.RUN_INFUSION)
     state = selectors_care.recovery_form(viewer=request.user, visit_id=visit_id)
     form = RecoveryScoreForm(
         request.POST or None,
@@ -86,7 +87,7 @@ def discharge(request: HttpRequest, visit_id: int) -> HttpResponse:
     if request.method != "POST":
         context = _discharge_context(request, visit_id, None)
         return render(request, "infusions/discharge/discharge.html", context)
-    require(request, Perm.RUN_INFUSION)
+    require(request.user, Perm.RUN_INFUSION)
     visit = visit_for(viewer=request.user, visit_id=visit_id, audit=False)
     form = DischargeForm(request.POST)
     if form.is_valid():

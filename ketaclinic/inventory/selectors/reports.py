@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ketaclinic.accounts.access import require_any
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_read
@@ -25,13 +26,7 @@ from ketaclinic.inventory.models import (
     ResolutionKind,
     Schedule,
 )
-from ketaclinic.inventory.selectors.stock import (
-    count_for,
-    discrepancy_for,
-    has_resolution,
-    product_for,
-    require,
-)
+from ketaclinic.inventory.selectors.stock import count_for, discrepancy_for, has_resolution, product_for
 from ketaclinic.inventory.services.chain import CHECKPOINT_KIND as LEDGER_CHECKPOINTS
 from ketaclinic.protocols.selectors import protocol_int
 
@@ -110,7 +105,7 @@ def _local(moment: dt.datetime, zone: str) -> dt.datetime:
 def dispensing_log(*, viewer: Any, product_id: int, start: dt.date, end: dt.date) -> DispensingLog:
     """Containers received and every draw, administration, waste and disposal of one product between two
     dates (the clinic's calendar), oldest first."""
-    require(viewer, Perm.VIEW_STOCK_REPORTS)
+    require_any(viewer, Perm.VIEW_STOCK_REPORTS)
     product = product_for(viewer=viewer, product_id=product_id)
     clinic = product.clinic
     zone = ZoneInfo(clinic.time_zone)
@@ -241,7 +236,7 @@ def inventory_report(*, viewer: Any, count_id: int) -> InventoryReport:
     """A count as an inventory record: per product, full containers, opened containers and their contents,
     the date and whether it was taken at the opening or close of business. Opened containers of Schedule
     III-V drugs may be estimated (PROTOCOL.md section 7)."""
-    require(viewer, Perm.VIEW_STOCK_REPORTS)
+    require_any(viewer, Perm.VIEW_STOCK_REPORTS)
     count, lines = count_for(viewer=viewer, count_id=count_id)
     by_product: dict[int, list[Any]] = {}
     products: dict[int, DrugProduct] = {}
@@ -314,7 +309,7 @@ class Form106:
 
 
 def form_106(*, viewer: Any, discrepancy_id: int) -> Form106:
-    require(viewer, Perm.VIEW_STOCK_REPORTS)
+    require_any(viewer, Perm.VIEW_STOCK_REPORTS)
     discrepancy = discrepancy_for(viewer=viewer, discrepancy_id=discrepancy_id)
     if not has_resolution(discrepancy) or discrepancy.resolution.kind != ResolutionKind.THEFT_OR_LOSS:
         raise NotFound("Form 106 data exists only for a discrepancy resolved as theft or significant loss.")

@@ -10,12 +10,13 @@ from typing import Any
 from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.access import require_any
+from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.core.inputs import parse_id
 from ketaclinic.core.models import Clinic
 from ketaclinic.inventory import rules
@@ -33,12 +34,6 @@ from ketaclinic.inventory.models import (
 from ketaclinic.inventory.services.chain import verify_chains
 from ketaclinic.patients.models import Patient
 from ketaclinic.protocols.selectors import protocol_int
-
-
-def require(viewer: Any, *perms: Perm) -> None:
-    """PermissionDenied unless the viewer holds at least one of `perms`."""
-    if not any(can(viewer, perm) for perm in perms):
-        raise PermissionDenied()
 
 
 def clinic_for(*, viewer: Any, clinic_id: int | str | None = None) -> Clinic:
@@ -72,12 +67,12 @@ def audit_patients_shown(viewer: Any, patients: Iterable[Patient | None], object
 
 
 def products_for(*, viewer: Any, clinic: Clinic) -> QuerySet[DrugProduct]:
-    require(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+    require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     return DrugProduct.objects.filter(clinic=clinic)
 
 
 def product_for(*, viewer: Any, product_id: int) -> DrugProduct:
-    require(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+    require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     product = (
         DrugProduct.objects.filter(pk=product_id, clinic__in=clinics_for(viewer))
         .select_related("clinic")
@@ -89,12 +84,12 @@ def product_for(*, viewer: Any, product_id: int) -> DrugProduct:
 
 
 def locations_for(*, viewer: Any, clinic: Clinic) -> QuerySet[StorageLocation]:
-    require(viewer, Perm.VIEW_STOCK)
+    require_any(viewer, Perm.VIEW_STOCK)
     return StorageLocation.objects.filter(clinic=clinic)
 
 
 def location_for(*, viewer: Any, location_id: int) -> StorageLocation:
-    require(viewer, Perm.VIEW_STOCK)
+    require_any(viewer, Perm.VIEW_STOCK)
     location = StorageLocation.objects.filter(pk=location_id, clinic__in=clinics_for(viewer)).first()
     if location is None:
         raise NotFound("No such location in your clinics.")
@@ -102,7 +97,7 @@ def location_for(*, viewer: Any, location_id: int) -> StorageLocation:
 
 
 def vials_in_stock(*, viewer: Any, clinic: Clinic) -> QuerySet[Vial]:
-    require(viewer, Perm.VIEW_STOCK)
+    require_any(viewer, Perm.VIEW_STOCK)
     return (
         Vial.objects.filter(clinic=clinic, status=VialStatus.IN_STOCK)
         .select_related("product", "location")
@@ -111,7 +106,7 @@ def vials_in_stock(*, viewer: Any, clinic: Clinic) -> QuerySet[Vial]:
 
 
 def vial_for(*, viewer: Any, vial_id: int) -> Vial:
-    require(viewer, Perm.VIEW_STOCK)
+    require_any(viewer, Perm.VIEW_STOCK)
     vial = (
         Vial.objects.filter(pk=vial_id, clinic__in=clinics_for(viewer))
         .select_related("product", "location", "receipt", "clinic")
@@ -157,7 +152,7 @@ class Dashboard:
 
 def dashboard(*, viewer: Any, clinic: Clinic) -> Dashboard:
     """The custodian's overview in a fixed number of queries, however long the ledger."""
-    require(viewer, Perm.VIEW_STOCK)
+    require_any(viewer, Perm.VIEW_STOCK)
     today = clock.today_in(clinic.time_zone)
     in_stock = Vial.objects.filter(clinic=clinic, status=VialStatus.IN_STOCK)
     stock = [
@@ -238,7 +233,7 @@ class LedgerPage:
 
 def ledger_entries(*, viewer: Any, product: DrugProduct) -> QuerySet[LedgerEntry]:
     """A product's entries, newest first, with everything a row shows (for a paginator)."""
-    require(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+    require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     return (
         LedgerEntry.objects.filter(product=product)
         .select_related("vial", "location", "to_location", "patient", "performed_by", "witness")
@@ -248,12 +243,12 @@ def ledger_entries(*, viewer: Any, product: DrugProduct) -> QuerySet[LedgerEntry
 
 def product_chain(*, viewer: Any, product: DrugProduct) -> rules.ChainReport:
     """Verify one product's chain now (one query for its entries, one for its head)."""
-    require(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+    require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     return verify_chains(product_id=product.pk)
 
 
 def vial_entries(*, viewer: Any, vial: Vial) -> list[LedgerEntry]:
-    require(viewer, Perm.VIEW_STOCK)
+    require_any(viewer, Perm.VIEW_STOCK)
     entries = list(
         LedgerEntry.objects.filter(vial=vial)
         .select_related("location", "to_location", "patient", "performed_by", "witness")
@@ -295,7 +290,7 @@ def _follow_up_sum(kind: rules.EntryKind) -> Any:
 
 def open_draws(*, viewer: Any, clinic: Clinic, limit: int = 50) -> list[OpenDraw]:
     """Draws with something not yet given or wasted, newest first (the waste form's choices)."""
-    require(viewer, Perm.DRAW_STOCK, Perm.VIEW_STOCK)
+    require_any(viewer, Perm.DRAW_STOCK, Perm.VIEW_STOCK)
     draws = (
         LedgerEntry.objects.filter(clinic=clinic, kind=rules.EntryKind.DRAWN)
         .annotate(
@@ -321,7 +316,7 @@ def open_draws(*, viewer: Any, clinic: Clinic, limit: int = 50) -> list[OpenDraw
 
 
 def draw_for(*, viewer: Any, draw_id: int) -> OpenDraw:
-    require(viewer, Perm.DRAW_STOCK, Perm.VIEW_STOCK)
+    require_any(viewer, Perm.DRAW_STOCK, Perm.VIEW_STOCK)
     draw = (
         LedgerEntry.objects.filter(pk=draw_id, kind=rules.EntryKind.DRAWN, clinic__in=clinics_for(viewer))
         .annotate(
@@ -343,7 +338,7 @@ def draw_for(*, viewer: Any, draw_id: int) -> OpenDraw:
 
 def patient_by_record_number(*, viewer: Any, clinic: Clinic, record_number: str) -> Patient:
     """The patient a draw is for, found by record number at the clinic (audited as a read)."""
-    require(viewer, Perm.VIEW_PATIENT)
+    require_any(viewer, Perm.VIEW_PATIENT)
     patient = Patient.objects.filter(clinic=clinic, record_number=record_number.strip().upper()).first()
     if patient is None:
         raise NotFound("No patient with that record number at this clinic.")
@@ -352,7 +347,7 @@ def patient_by_record_number(*, viewer: Any, clinic: Clinic, record_number: str)
 
 
 def discrepancies_for(*, viewer: Any, clinic: Clinic, open_only: bool = False) -> QuerySet[Discrepancy]:
-    require(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+    require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     found = Discrepancy.objects.filter(clinic=clinic).select_related(
         "product", "vial", "opened_by", "resolution", "resolution__resolved_by"
     )
@@ -362,7 +357,7 @@ def discrepancies_for(*, viewer: Any, clinic: Clinic, open_only: bool = False) -
 
 
 def discrepancy_for(*, viewer: Any, discrepancy_id: int) -> Discrepancy:
-    require(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+    require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     discrepancy = (
         Discrepancy.objects.filter(pk=discrepancy_id, clinic__in=clinics_for(viewer))
         .select_related(
@@ -388,12 +383,12 @@ def has_resolution(discrepancy: Discrepancy) -> bool:
 
 
 def counts_for(*, viewer: Any, clinic: Clinic) -> QuerySet[StockCount]:
-    require(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+    require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     return StockCount.objects.filter(clinic=clinic).select_related("location", "counted_by", "witness")
 
 
 def count_for(*, viewer: Any, count_id: int) -> tuple[StockCount, list[CountLine]]:
-    require(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+    require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     count = (
         StockCount.objects.filter(pk=count_id, clinic__in=clinics_for(viewer))
         .select_related("location", "counted_by", "witness", "clinic")

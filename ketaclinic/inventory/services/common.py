@@ -6,7 +6,6 @@ from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.services import record_change
 from ketaclinic.core.chains import chain_key
-from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.core.models import Clinic
 from ketaclinic.inventory import rules
 from ketaclinic.inventory.errors import InventoryDomainError, InventoryError
@@ -14,11 +13,6 @@ from ketaclinic.inventory.models import ChainHead, DrugProduct, LedgerEntry
 from ketaclinic.inventory.services.witness import SignedWitness
 from ketaclinic.patients.models import Patient
 from ketaclinic.protocols.selectors import protocol_int
-
-
-def require(by: Any, perm: Perm) -> None:
-    if not can(by, perm):
-        raise PermissionDenied()
 
 
 def require_clinic(by: Any, clinic_id: int) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action
 from ketaclinic.core import clock
@@ -27,14 +28,7 @@ from ketaclinic.inventory.models import (
     Vial,
     VialStatus,
 )
-from ketaclinic.inventory.services.common import (
-    append,
-    audit,
-    check_witness,
-    locked_head,
-    require,
-    require_clinic,
-)
+from ketaclinic.inventory.services.common import append, audit, check_witness, locked_head, require_clinic
 from ketaclinic.inventory.services.witness import SignedWitness
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, Sum
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action
 from ketaclinic.core import clock
@@ -24,14 +25,7 @@ from ketaclinic.inventory.models import (
     WasteMethod,
 )
 from ketaclinic.inventory.services import references
-from ketaclinic.inventory.services.common import (
-    append,
-    audit,
-    check_witness,
-    locked_head,
-    require,
-    require_clinic,
-)
+from ketaclinic.inventory.services.common import append, audit, check_witness, locked_head, require_clinic
 from ketaclinic.inventory.services.witness import SignedWitness
 from ketaclinic.patients.models import Patient
 from ketaclinic.protocols.selectors import protocol_int

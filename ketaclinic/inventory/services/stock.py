@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action
 from ketaclinic.core import clock, inputs
@@ -26,14 +27,7 @@ from ketaclinic.inventory.models import (
     VialStatus,
     WasteMethod,
 )
-from ketaclinic.inventory.services.common import (
-    append,
-    audit,
-    check_witness,
-    locked_head,
-    require,
-    require_clinic,
-)
+from ketaclinic.inventory.services.common import append, audit, check_witness, locked_head, require_clinic
 from ketaclinic.inventory.services.witness import SignedWitness
 from ketaclinic.protocols.selectors import protocol_value
 

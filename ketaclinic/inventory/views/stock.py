@@ -7,15 +7,16 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from ketaclinic.accounts.access import require_any
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.core.errors import DomainError, PermissionDenied
+from ketaclinic.core.errors import DomainError
+from ketaclinic.core.forms import field_error
 from ketaclinic.core.inputs import parse_id
 from ketaclinic.core.models import Clinic
 from ketaclinic.inventory.forms import (
@@ -47,15 +48,6 @@ from ketaclinic.protocols.selectors import protocol_int
 LEDGER_PAGE_SIZE = 50
 
 
-def _require(request: HttpRequest, *perms: Perm) -> None:
-    if not any(can(request.user, perm) for perm in perms):
-        raise PermissionDenied()
-
-
-def _field_error(form: BaseForm, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
-
-
 def _clinic(request: HttpRequest) -> Clinic:
     return selectors.clinic_for(viewer=request.user, clinic_id=request.GET.get("clinic"))
 
@@ -70,7 +62,7 @@ def _witnessed[T](
         )
         return action(signed)
     except DomainError as error:
-        _field_error(form, error)
+        field_error(form, error)
         return None
 
 
@@ -96,7 +88,7 @@ def _perms(request: HttpRequest) -> dict[str, bool]:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.VIEW_STOCK)
+    require_any(request.user, Perm.VIEW_STOCK)
     clinic = _clinic(request)
     context = {"board": selectors.dashboard(viewer=request.user, clinic=clinic), **_perms(request)}
     return _render(request, "inventory/dashboard.html", context, clinic)
@@ -105,11 +97,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def products(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.VIEW_STOCK)
+    require_any(request.user, Perm.VIEW_STOCK)
     clinic = _clinic(request)
     form = ProductForm(request.POST or None, initial={"schedule": Schedule.III, "multi_dose": True})
     if request.method == "POST":
-        _require(request, Perm.MANAGE_STOCK)
+        require_any(request.user, Perm.MANAGE_STOCK)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -125,7 +117,7 @@ def products(request: HttpRequest) -> HttpResponse:
                     multi_dose=data["multi_dose"],
                 )
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 messages.success(request, f"{product} added.")
                 return redirect("inventory:products")
@@ -140,11 +132,11 @@ def products(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def locations(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.VIEW_STOCK)
+    require_any(request.user, Perm.VIEW_STOCK)
     clinic = _clinic(request)
     form = LocationForm(request.POST or None)
     if request.method == "POST":
-        _require(request, Perm.MANAGE_STOCK)
+        require_any(request.user, Perm.MANAGE_STOCK)
         if form.is_valid():
             try:
                 location = stock.add_location(
@@ -154,7 +146,7 @@ def locations(request: HttpRequest) -> HttpResponse:
                     description=form.cleaned_data["description"],
                 )
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 messages.success(request, f"{location.name} added.")
                 return redirect("inventory:locations")
@@ -169,7 +161,7 @@ def locations(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def receive(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.MANAGE_STOCK)
+    require_any(request.user, Perm.MANAGE_STOCK)
     clinic = _clinic(request)
     products_available = selectors.products_for(viewer=request.user, clinic=clinic).filter(is_active=True)
     form = ReceiptForm(
@@ -213,7 +205,7 @@ def receive(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def transfer(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.MANAGE_STOCK)
+    require_any(request.user, Perm.MANAGE_STOCK)
     clinic = _clinic(request)
     form = TransferForm(
         request.POST or None,
@@ -243,7 +235,7 @@ def transfer(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def draw(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.DRAW_STOCK)
+    require_any(request.user, Perm.DRAW_STOCK)
     clinic = _clinic(request)
     form = DrawForm(
         request.POST or None,
@@ -272,7 +264,7 @@ def draw(request: HttpRequest) -> HttpResponse:
             if error.status_code == 404:
                 form.add_error("patient_record_number", error.message)
             else:
-                _field_error(form, error)
+                field_error(form, error)
         else:
             messages.success(
                 request,
@@ -286,7 +278,7 @@ def draw(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def waste(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.DRAW_STOCK)
+    require_any(request.user, Perm.DRAW_STOCK)
     clinic = _clinic(request)
     open_draws = selectors.open_draws(viewer=request.user, clinic=clinic)
     form = WasteForm(
@@ -321,7 +313,7 @@ def waste(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def remove(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.MANAGE_STOCK)
+    require_any(request.user, Perm.MANAGE_STOCK)
     clinic = _clinic(request)
     form = RemovalForm(
         request.POST or None,
@@ -353,7 +345,7 @@ def remove(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def count_new(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.COUNT_STOCK)
+    require_any(request.user, Perm.COUNT_STOCK)
     clinic = _clinic(request)
     all_locations = selectors.locations_for(viewer=request.user, clinic=clinic)
     location_id = parse_id(request.GET.get("location"))
@@ -394,7 +386,7 @@ def count_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def count_list(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+    require_any(request.user, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     clinic = _clinic(request)
     page = Paginator(selectors.counts_for(viewer=request.user, clinic=clinic), 25).get_page(
         request.GET.get("page")
@@ -411,7 +403,7 @@ def count_detail(request: HttpRequest, count_id: int) -> HttpResponse:
 
 @login_required
 def discrepancy_list(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+    require_any(request.user, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     clinic = _clinic(request)
     page = Paginator(selectors.discrepancies_for(viewer=request.user, clinic=clinic), 25).get_page(
         request.GET.get("page")
@@ -426,7 +418,7 @@ def discrepancy_detail(request: HttpRequest, discrepancy_id: int) -> HttpRespons
     resolved = selectors.has_resolution(discrepancy)
     form = ResolutionForm(request.POST or None)
     if request.method == "POST":
-        _require(request, Perm.RESOLVE_DISCREPANCY)
+        require_any(request.user, Perm.RESOLVE_DISCREPANCY)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -441,7 +433,7 @@ def discrepancy_detail(request: HttpRequest, discrepancy_id: int) -> HttpRespons
                     police_report_number=data["police_report_number"],
                 )
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 messages.success(request, "Discrepancy resolved.")
                 return redirect("inventory:discrepancy_detail", discrepancy_id=discrepancy.pk)
@@ -484,7 +476,7 @@ def ledger(request: HttpRequest, product_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+    require_any(request.user, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     clinic = _clinic(request)
     if request.method == "POST":
         report, check = chain.verify_ledger(by=request.user)

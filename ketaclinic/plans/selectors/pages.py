@@ -5,11 +5,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_read
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.measures.selectors import patient_measures
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import rules
@@ -25,11 +26,6 @@ from ketaclinic.plans.selectors._plan import (
 from ketaclinic.screening.selectors import eligibility_status, population_for
 
 # --- pages ------------------------------------------------------------------------------------------------
-
-
-def _require(viewer: Any, perm: Perm) -> None:
-    if not can(viewer, perm):
-        raise PermissionDenied()
 
 
 def _audit_read(
@@ -48,7 +44,7 @@ def _audit_read(
 
 def patient_for(*, viewer: Any, patient_id: int, perm: Perm = Perm.VIEW_PLAN) -> Patient:
     """A patient of the viewer's clinics (NotFound otherwise), the read audited as 'treatment_plan'."""
-    _require(viewer, perm)
+    require(viewer, perm)
     patient = (
         Patient.objects.filter(clinic__in=clinics_for(viewer), pk=patient_id).select_related("clinic").first()
     )
@@ -59,7 +55,7 @@ def patient_for(*, viewer: Any, patient_id: int, perm: Perm = Perm.VIEW_PLAN) ->
 
 
 def plan_for(*, viewer: Any, plan_id: int, perm: Perm = Perm.VIEW_PLAN) -> TreatmentPlan:
-    _require(viewer, perm)
+    require(viewer, perm)
     plan = (
         TreatmentPlan.objects.filter(clinic__in=clinics_for(viewer), pk=plan_id)
         .select_related("patient__clinic")
@@ -73,7 +69,7 @@ def plan_for(*, viewer: Any, plan_id: int, perm: Perm = Perm.VIEW_PLAN) -> Treat
 
 def draft_for(*, viewer: Any, draft_id: int, perm: Perm = Perm.CHANGE_PLAN) -> PlanDraft:
     """An open (unsigned) draft of the viewer's clinics."""
-    _require(viewer, perm)
+    require(viewer, perm)
     draft = (
         PlanDraft.objects.filter(plan__clinic__in=clinics_for(viewer), pk=draft_id)
         .select_related("plan__patient__clinic", "created_by")
@@ -236,7 +232,7 @@ class ListRow:
 def active_plans(*, viewer: Any) -> list[ListRow]:
     """Plans of the viewer's clinics that have not ended, with progress and deviations; a fixed number of
     queries whatever the number of plans or log rows."""
-    _require(viewer, Perm.VIEW_PLAN)
+    require(viewer, Perm.VIEW_PLAN)
     plans = list(
         TreatmentPlan.objects.filter(clinic__in=clinics_for(viewer), end__isnull=True)
         .select_related("patient__clinic")

@@ -13,10 +13,12 @@ from typing import Any
 
 from django.db import transaction
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
+from ketaclinic.core.tokens import hash_token
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.services import assert_can_be_booked
 from ketaclinic.plans import selectors as plan_selectors
@@ -39,11 +41,9 @@ from ketaclinic.scheduling.services.common import (
     VisitLength,
     _audit,
     _lock_resources,
-    _require,
     _require_clinic,
     _slot_error,
     clinic_day,
-    hash_token,
     infusion_length,
     instruction_lines,
     resources_for,
@@ -53,7 +53,7 @@ from ketaclinic.scheduling.services.messages import _enqueue_message
 
 
 def _check_patient(by: Any, patient: Patient) -> None:
-    _require(by, Perm.BOOK_APPOINTMENT)
+    require(by, Perm.BOOK_APPOINTMENT)
     _require_clinic(by, patient.clinic_id)
     assert_can_be_booked(patient=patient)
 
@@ -246,7 +246,7 @@ def _locked(appointment: Appointment) -> Appointment:
 def _change_status(
     by: Any, appointment: Appointment, status: str, reason: str, allowed: tuple[str, ...]
 ) -> Appointment:
-    _require(by, Perm.BOOK_APPOINTMENT)
+    require(by, Perm.BOOK_APPOINTMENT)
     _require_clinic(by, appointment.clinic_id)
     current = _locked(appointment)
     if current.status not in allowed:
@@ -324,7 +324,7 @@ def record_no_show(*, by: Any, appointment: Appointment, reason: str) -> Appoint
 @transaction.atomic
 def confirm_instructions_by_phone(*, by: Any, appointment: Appointment) -> InstructionConfirmation:
     """Staff read the instructions to the patient on the phone and the patient confirmed them."""
-    _require(by, Perm.BOOK_APPOINTMENT)
+    require(by, Perm.BOOK_APPOINTMENT)
     _require_clinic(by, appointment.clinic_id)
     confirmation = InstructionConfirmation.objects.create(
         appointment=appointment,

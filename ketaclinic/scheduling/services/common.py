@@ -1,7 +1,6 @@
 """Shared by the scheduling services: permission checks, audit, the clinic and its resources as plain data
 for the rules, visit length, the instruction text and the one-time link."""
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,12 +9,11 @@ from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
 from ketaclinic.accounts.models import User
-from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import Role
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_change
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.core.models import Clinic
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import selectors as plan_selectors
@@ -31,11 +29,6 @@ from ketaclinic.scheduling.models import (
 )
 
 _LINK_SALT = "ketaclinic.scheduling.instructions"
-
-
-def _require(by: Any, perm: Perm) -> None:
-    if not can(by, perm):
-        raise PermissionDenied()
 
 
 def _require_clinic(by: Any, clinic_id: int) -> None:
@@ -146,10 +139,6 @@ def _slot_error(error: rules.SlotError, field: str = "starts_at") -> ScheduleDom
 
 def token_for(appointment: Appointment) -> str:
     return salted_hmac(_LINK_SALT, appointment.instructions_nonce, algorithm="sha256").hexdigest()
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def confirm_url(appointment: Appointment) -> str:

@@ -17,10 +17,7 @@ from ketaclinic.scheduling.models import (
     MessageKind,
     ReminderSent,
 )
-from ketaclinic.scheduling.services.common import (
-    confirm_url,
-    instruction_lines,
-)
+from ketaclinic.scheduling.services.common import confirm_url, instruction_lines
 
 
 def _enqueue_message(appointment_id: int, channel: str, kind: str) -> None:

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.db import transaction
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.core import clock
 from ketaclinic.core.models import Clinic
@@ -14,15 +15,11 @@ from ketaclinic.scheduling.models import (
     Closure,
     StaffHours,
 )
-from ketaclinic.scheduling.services.common import (
-    _audit_resource,
-    _require,
-    _require_clinic,
-)
+from ketaclinic.scheduling.services.common import _audit_resource, _require_clinic
 
 
 def _require_resources(by: Any, clinic: Clinic) -> None:
-    _require(by, Perm.MANAGE_RESOURCES)
+    require(by, Perm.MANAGE_RESOURCES)
     _require_clinic(by, clinic.pk)
 
 

@@ -2,16 +2,9 @@
 
 from typing import Any
 
-from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_read
-from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.patients.models import Patient
-
-
-def _require(viewer: Any, perm: Perm) -> None:
-    if not can(viewer, perm):
-        raise PermissionDenied()
 
 
 def _audit_read(viewer: Any, patient: Patient, object_type: str, summary: str = "") -> None:

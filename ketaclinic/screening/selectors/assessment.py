@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
@@ -34,7 +35,7 @@ from ketaclinic.screening.models import (
     SubstanceUse,
     VitalSigns,
 )
-from ketaclinic.screening.selectors._common import _audit_read, _require
+from ketaclinic.screening.selectors._common import _audit_read
 
 # --- patients --------------------------------------------------------------------------------------------
 
@@ -44,7 +45,7 @@ def patient_for(
 ) -> Patient:
     """A patient of the viewer's clinics, for a screening purpose: PermissionDenied without `perm`, NotFound
     for another clinic's patient. The read is audited as `audit_as`."""
-    _require(viewer, perm)
+    require(viewer, perm)
     patient = (
         Patient.objects.filter(clinic__in=clinics_for(viewer), pk=patient_id).select_related("clinic").first()
     )
@@ -531,7 +532,7 @@ class WorklistRow:
 def assessment_worklist(*, viewer: Any, undecided_only: bool = True) -> list[WorklistRow]:
     """Patients of the viewer's clinics with their latest eligibility outcome (undecided ones only, unless
     asked). One query; audited as one list read."""
-    _require(viewer, Perm.VIEW_ASSESSMENT)
+    require(viewer, Perm.VIEW_ASSESSMENT)
     latest = EligibilityDecision.objects.filter(patient=OuterRef("pk")).order_by("-signed_at", "-id")
     found = (
         Patient.objects.filter(clinic__in=clinics_for(viewer))

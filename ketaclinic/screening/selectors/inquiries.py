@@ -4,20 +4,20 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_read
 from ketaclinic.core.errors import NotFound
 from ketaclinic.screening.models import Inquiry, InquiryStatus
-from ketaclinic.screening.selectors._common import _require
 
 INQUIRY_PAGE_SIZE = 50
 
 
 def inquiries_for(*, viewer: Any, status: str = "") -> list[Inquiry]:
     """The queue of the viewer's clinics, newest first; open ones (not closed) unless a status is asked."""
-    _require(viewer, Perm.MANAGE_INQUIRIES)
+    require(viewer, Perm.MANAGE_INQUIRIES)
     found = Inquiry.objects.filter(clinic__in=clinics_for(viewer)).select_related("clinic", "patient")
     if status in InquiryStatus.values:
         found = found.filter(status=status)
@@ -29,7 +29,7 @@ def inquiries_for(*, viewer: Any, status: str = "") -> list[Inquiry]:
 
 
 def inquiry_for(*, viewer: Any, inquiry_id: int) -> Inquiry:
-    _require(viewer, Perm.MANAGE_INQUIRIES)
+    require(viewer, Perm.MANAGE_INQUIRIES)
     inquiry = (
         Inquiry.objects.filter(clinic__in=clinics_for(viewer), pk=inquiry_id)
         .select_related("clinic", "patient")
@@ -56,5 +56,5 @@ def active_clinics() -> QuerySet[Any]:
 
 
 def new_inquiry_count(*, viewer: Any) -> int:
-    _require(viewer, Perm.MANAGE_INQUIRIES)
+    require(viewer, Perm.MANAGE_INQUIRIES)
     return Inquiry.objects.filter(clinic__in=clinics_for(viewer), status=InquiryStatus.NEW).count()

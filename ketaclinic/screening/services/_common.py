@@ -2,16 +2,12 @@
 
 from typing import Any
 
-from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.services import record_change
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.patients.models import Patient
-
-
-def require(by: Any, perm: Perm) -> None:
-    if not can(by, perm):
-        raise PermissionDenied()
 
 
 def require_patient(by: Any, patient: Patient, perm: Perm) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import transaction
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
@@ -16,7 +17,7 @@ from ketaclinic.patients import services as patient_services
 from ketaclinic.patients.models import Patient
 from ketaclinic.screening.errors import RateLimited, ScreeningDomainError, ScreeningError
 from ketaclinic.screening.models import ContactMethod, HeardFrom, Inquiry, InquiryNote, InquiryStatus
-from ketaclinic.screening.services._common import audit, require
+from ketaclinic.screening.services._common import audit
 
 # Operations setting, not a clinical value: a person asks one or two questions; a script asks hundreds. Five
 # an hour per client address lets a family share a connection and still stops a flood.

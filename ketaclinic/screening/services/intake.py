@@ -1,7 +1,6 @@
 """The intake questionnaire: a one-time link sent by e-mail, the answers kept exactly as submitted."""
 
 import datetime as dt
-import hashlib
 import secrets
 from typing import Any
 
@@ -11,6 +10,7 @@ from django.utils.crypto import salted_hmac
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action
 from ketaclinic.core import clock
+from ketaclinic.core.tokens import hash_token
 from ketaclinic.patients.models import Patient
 from ketaclinic.screening import rules
 from ketaclinic.screening.errors import ScreeningDomainError, ScreeningError
@@ -28,10 +28,6 @@ def token_for(invitation: IntakeInvitation, nonce: str) -> str:
     """The link's secret: derived from the invitation and a random nonce with the site's secret key, so the
     mail task can rebuild it from the invitation's id while the database only holds its hash."""
     return salted_hmac(_TOKEN_SALT, f"{invitation.pk}:{nonce}", algorithm="sha256").hexdigest()
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @transaction.atomic

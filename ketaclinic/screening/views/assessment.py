@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.inputs import parse_id
@@ -41,7 +42,7 @@ from ketaclinic.screening.models import (
     TreatmentKind,
     TrialResponse,
 )
-from ketaclinic.screening.views._common import field_error, require
+from ketaclinic.screening.views._common import field_error
 
 
 def _intake_email(patient: Patient) -> str:
@@ -91,7 +92,7 @@ def _section(
 
 
 def _patient(request: HttpRequest, patient_id: int) -> Patient:
-    require(request, Perm.RECORD_ASSESSMENT)
+    require(request.user, Perm.RECORD_ASSESSMENT)
     return selectors.patient_for(viewer=request.user, patient_id=patient_id, perm=Perm.RECORD_ASSESSMENT)
 
 
@@ -422,7 +423,7 @@ def vitals_add(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 def decision(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The findings with override forms, and the signing form."""
-    require(request, Perm.SIGN_ELIGIBILITY)
+    require(request.user, Perm.SIGN_ELIGIBILITY)
     patient = selectors.patient_for(viewer=request.user, patient_id=patient_id, perm=Perm.SIGN_ELIGIBILITY)
     state = selectors.assessment_state(patient=patient)
     form = DecisionForm(request.POST or None, warnings=state.warnings)
@@ -472,7 +473,7 @@ def _decision_page(
 @login_required
 @require_POST
 def override(request: HttpRequest, patient_id: int) -> HttpResponse:
-    require(request, Perm.OVERRIDE_HARD_STOP)
+    require(request.user, Perm.OVERRIDE_HARD_STOP)
     patient = selectors.patient_for(viewer=request.user, patient_id=patient_id, perm=Perm.OVERRIDE_HARD_STOP)
     form = OverrideForm(request.POST)
     if form.is_valid():
@@ -497,7 +498,7 @@ def override(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def intake_send(request: HttpRequest, patient_id: int) -> HttpResponse:
-    require(request, Perm.SEND_INTAKE)
+    require(request.user, Perm.SEND_INTAKE)
     patient = selectors.patient_for(
         viewer=request.user, patient_id=patient_id, perm=Perm.SEND_INTAKE, audit_as="intake_invitation"
     )
@@ -523,14 +524,14 @@ def intake_send(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 def code_search(request: HttpRequest) -> HttpResponse:
     """<option>s for the ICD-10-CM datalist (htmx). The code list is not patient data: not audited."""
-    require(request, Perm.RECORD_ASSESSMENT)
+    require(request.user, Perm.RECORD_ASSESSMENT)
     query = request.GET.get("icd10_code") or request.GET.get("q") or ""
     return render(request, "screening/_code_options.html", {"codes": catalogues.search(query[:60])})
 
 
 @login_required
 def medication_search(request: HttpRequest) -> HttpResponse:
-    require(request, Perm.RECORD_ASSESSMENT)
+    require(request.user, Perm.RECORD_ASSESSMENT)
     query = request.GET.get("name") or request.GET.get("drug") or request.GET.get("q") or ""
     results = catalogues.search_medications(query[:60])
     return render(request, "screening/_medication_options.html", {"medications": results})
