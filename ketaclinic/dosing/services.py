@@ -16,7 +16,7 @@ from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
-from ketaclinic.audit.services import record_change, record_read
+from ketaclinic.audit.services import record_patient_change, record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
 from ketaclinic.dosing import rules
@@ -72,19 +72,6 @@ def _require_clinic(by: Any, patient: Patient) -> None:
     # Another clinic's patient or order is answered as missing, not as forbidden: nothing is revealed.
     if not clinics_for(by).filter(pk=patient.clinic_id).exists():
         raise NotFound("No such patient in your clinics.")
-
-
-def _audit(by: Any, patient: Patient, action: str, object_type: str, object_id: object, summary: str) -> None:
-    record_change(
-        by=by,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        patient_id=patient.pk,
-        patient_record_number=patient.record_number,
-        clinic_id=patient.clinic_id,
-        summary=summary,
-    )
 
 
 def _clean_reason(reason: str, *, field: str = "reason") -> str:
@@ -290,7 +277,14 @@ def _create_override(*, by: Any, order: DoseOrder, finding: rules.Finding, reaso
         overridden_by=by,
         overridden_at=clock.now(),
     )
-    _audit(by, order.patient, Action.CREATE, "hard_stop_override", override.pk, f"overrode {finding.code}")
+    record_patient_change(
+        by=by,
+        patient=order.patient,
+        action=Action.CREATE,
+        object_type="hard_stop_override",
+        object_id=override.pk,
+        summary=f"overrode {finding.code}",
+    )
     return override
 
 
@@ -354,7 +348,14 @@ def _prescribe(
         f"prescribed {rules.show(order.dose_mg)} mg ({rules.show(order.dose_mg_per_kg)} mg/kg) "
         f"over {order.duration_min} min" + (f", superseding order {supersedes.pk}" if supersedes else "")
     )
-    _audit(by, patient, Action.CREATE, "dose_order", order.pk, summary)
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type="dose_order",
+        object_id=order.pk,
+        summary=summary,
+    )
     for finding in hard:
         _create_override(by=by, order=order, finding=finding, reason=reasons[finding.code.value])
     return order
@@ -469,13 +470,13 @@ def cosign_dose_order(*, by: Any, order: DoseOrder, entered_rate_ml_per_h: Decim
     cosignature = OrderCosignature.objects.create(
         order=order, entered_rate_ml_per_h=entered_rate_ml_per_h, cosigned_by=by, cosigned_at=clock.now()
     )
-    _audit(
-        by,
-        order.patient,
-        Action.CREATE,
-        "dose_order_cosignature",
-        cosignature.pk,
-        f"co-signed order {order.pk}",
+    record_patient_change(
+        by=by,
+        patient=order.patient,
+        action=Action.CREATE,
+        object_type="dose_order_cosignature",
+        object_id=cosignature.pk,
+        summary=f"co-signed order {order.pk}",
     )
     return cosignature
 

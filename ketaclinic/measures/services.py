@@ -21,7 +21,7 @@ from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
-from ketaclinic.audit.services import record_change
+from ketaclinic.audit.services import record_change, record_patient_change
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.models import Clinic
@@ -64,19 +64,6 @@ def _require_patient_clinic(by: Any, patient: Patient) -> None:
     # Someone of another clinic learns nothing about the patient: the same answer as a missing record.
     if not clinics_for(by).filter(pk=patient.clinic_id).exists():
         raise NotFound("No such patient in your clinics.")
-
-
-def _audit(by: Any, patient: Patient, action: str, object_type: str, object_id: object, summary: str) -> None:
-    record_change(
-        by=by,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        patient_id=patient.pk,
-        patient_record_number=patient.record_number,
-        clinic_id=patient.clinic_id,
-        summary=summary,
-    )
 
 
 # Instrument definitions ---------------------------------------------------------------------------------
@@ -360,7 +347,14 @@ def record_administration(
     summary = _summary(administration)
     if corrects is not None:
         summary = f"correction of #{corrects.pk}: {summary}. Reason: {correction_reason.strip()}"
-    _audit(by, patient, Action.CREATE, "administration", administration.pk, summary)
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type="administration",
+        object_id=administration.pk,
+        summary=summary,
+    )
     return administration
 
 
@@ -442,13 +436,13 @@ def request_measure(
     )
     request.token_hash = hash_token(token_for(request))
     request.save()
-    _audit(
-        by,
-        patient,
-        Action.CREATE,
-        "measure_request",
-        request.pk,
-        f"{instrument.short_name} link {'e-mailed' if recipient else 'handed over'}",
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type="measure_request",
+        object_id=request.pk,
+        summary=f"{instrument.short_name} link {'e-mailed' if recipient else 'handed over'}",
     )
     if recipient:
         request_id = request.pk
@@ -524,13 +518,13 @@ def submit_request(*, token: str, answers: Mapping[str, int | None], user: Any =
         submitted_by=user if portal else None,
         request=request,
     )
-    _audit(
-        user if portal else None,
-        request.patient,
-        Action.CREATE,
-        "administration",
-        administration.pk,
-        f"{_summary(administration)} (submitted {'in the portal' if portal else 'through a link'})",
+    record_patient_change(
+        by=user if portal else None,
+        patient=request.patient,
+        action=Action.CREATE,
+        object_type="administration",
+        object_id=administration.pk,
+        summary=f"{_summary(administration)} (submitted {'in the portal' if portal else 'through a link'})",
     )
     return administration
 
@@ -553,13 +547,13 @@ def acknowledge_alert(*, by: Any, alert: Alert, action: AlertAction, note: str) 
     acknowledgement = AlertAcknowledgement.objects.create(
         alert=alert, action=action, note=note.strip(), acknowledged_by=by, acknowledged_at=clock.now()
     )
-    _audit(
-        by,
-        alert.patient,
-        Action.CREATE,
-        "alert_acknowledgement",
-        alert.pk,
-        f"alert #{alert.pk}: {action.label}",
+    record_patient_change(
+        by=by,
+        patient=alert.patient,
+        action=Action.CREATE,
+        object_type="alert_acknowledgement",
+        object_id=alert.pk,
+        summary=f"alert #{alert.pk}: {action.label}",
     )
     return acknowledgement
 
@@ -683,13 +677,13 @@ def note_infusion_given(*, by: Any, patient: Patient, visit_id: int, started_at:
         recorded_by=by,
         recorded_at=clock.now(),
     )
-    _audit(
-        by,
-        patient,
-        Action.CREATE,
-        "infusion_given",
-        row.pk,
-        f"infusion of visit {visit_id} noted for the scales "
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type="infusion_given",
+        object_id=row.pk,
+        summary=f"infusion of visit {visit_id} noted for the scales "
         f"(started {started_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC)",
     )
 
@@ -723,11 +717,11 @@ def withdraw_infusion_given(*, by: Any, visit_id: int, reason: str) -> None:
     withdrawal = InfusionGivenWithdrawn.objects.create(
         infusion=infusion, reason=reason.strip(), withdrawn_by=by, withdrawn_at=clock.now()
     )
-    _audit(
-        by,
-        infusion.patient,
-        Action.CREATE,
-        "infusion_given_withdrawn",
-        withdrawal.pk,
-        f"infusion of visit {visit_id} withdrawn from the scales. Reason: {reason.strip()[:200]}",
+    record_patient_change(
+        by=by,
+        patient=infusion.patient,
+        action=Action.CREATE,
+        object_type="infusion_given_withdrawn",
+        object_id=withdrawal.pk,
+        summary=f"infusion of visit {visit_id} withdrawn from the scales. Reason: {reason.strip()[:200]}",
     )

@@ -10,7 +10,7 @@ from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
-from ketaclinic.audit.services import record_change
+from ketaclinic.audit.services import record_patient_change
 from ketaclinic.core import clock, inputs
 from ketaclinic.core.models import Clinic
 from ketaclinic.patients import rules
@@ -82,19 +82,6 @@ def age_rules() -> AgeRules:
         age_of_majority_years=protocol_int("age_of_majority_years"),
         assent_from_age_years=protocol_int("assent_from_age_years"),
         minimum_patient_age_years=protocol_int("minimum_patient_age_years"),
-    )
-
-
-def _audit(by: Any, patient: Patient, action: str, object_type: str, object_id: object, summary: str) -> None:
-    record_change(
-        by=by,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        patient_id=patient.pk,
-        patient_record_number=patient.record_number,
-        clinic_id=patient.clinic_id,
-        summary=summary,
     )
 
 
@@ -170,7 +157,14 @@ def register_patient(
     _set_search_names(patient)
     patient._history_user = by  # type: ignore[attr-defined]
     patient.save()
-    _audit(by, patient, Action.CREATE, "patient", patient.pk, "registered")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type="patient",
+        object_id=patient.pk,
+        summary="registered",
+    )
     if guardian is not None:
         _create_guardian(by=by, patient=patient, details=guardian)
     return patient
@@ -204,7 +198,14 @@ def update_patient(*, by: Any, patient: Patient, details: dict[str, Any]) -> Pat
     _set_search_names(patient)
     patient._history_user = by  # type: ignore[attr-defined]
     patient.save()
-    _audit(by, patient, Action.UPDATE, "patient", patient.pk, "changed: " + ", ".join(changed))
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.UPDATE,
+        object_type="patient",
+        object_id=patient.pk,
+        summary="changed: " + ", ".join(changed),
+    )
     return patient
 
 
@@ -220,7 +221,14 @@ def _create_guardian(*, by: Any, patient: Patient, details: GuardianDetails) -> 
     )
     guardian._history_user = by  # type: ignore[attr-defined]
     guardian.save()
-    _audit(by, patient, Action.CREATE, "guardian", guardian.pk, f"guardian added: {details.relationship}")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type="guardian",
+        object_id=guardian.pk,
+        summary=f"guardian added: {details.relationship}",
+    )
     return guardian
 
 
@@ -248,7 +256,14 @@ def deactivate_guardian(*, by: Any, guardian: Guardian) -> Guardian:
     guardian.is_active = False
     guardian._history_user = by  # type: ignore[attr-defined]
     guardian.save()
-    _audit(by, patient, Action.UPDATE, "guardian", guardian.pk, "guardian unlinked")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.UPDATE,
+        object_type="guardian",
+        object_id=guardian.pk,
+        summary="guardian unlinked",
+    )
     return guardian
 
 
@@ -337,7 +352,14 @@ def record_consent(
         recorded_by=by,
         recorded_at=clock.now(),
     )
-    _audit(by, patient, Action.CREATE, "consent", record.pk, f"{form.kind} v{form.version} given")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type="consent",
+        object_id=record.pk,
+        summary=f"{form.kind} v{form.version} given",
+    )
     return record
 
 
@@ -370,7 +392,14 @@ def withdraw_consent(*, by: Any, consent: ConsentRecord, reason: str, withdrawn_
         recorded_by=by,
         recorded_at=clock.now(),
     )
-    _audit(by, patient, Action.CREATE, "consent", record.pk, f"{consent.form.kind} withdrawn")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type="consent",
+        object_id=record.pk,
+        summary=f"{consent.form.kind} withdrawn",
+    )
     return record
 
 
@@ -438,12 +467,26 @@ def link_portal_account(*, by: Any, patient: Patient, user: Any, guardian: Guard
         guardian.portal_user = user
         guardian._history_user = by  # type: ignore[attr-defined]
         guardian.save()
-        _audit(by, patient, Action.UPDATE, "guardian", guardian.pk, "portal account linked")
+        record_patient_change(
+            by=by,
+            patient=patient,
+            action=Action.UPDATE,
+            object_type="guardian",
+            object_id=guardian.pk,
+            summary="portal account linked",
+        )
         return
     patient.portal_user = user
     patient._history_user = by  # type: ignore[attr-defined]
     patient.save()
-    _audit(by, patient, Action.UPDATE, "patient", patient.pk, "portal account linked")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.UPDATE,
+        object_type="patient",
+        object_id=patient.pk,
+        summary="portal account linked",
+    )
 
 
 # Allergies (PROTOCOL.md §C5). Entries are append-only; these services add entries and retirement rows.
@@ -547,7 +590,14 @@ def record_allergy(*, by: Any, patient: Patient, details: AllergyDetails) -> All
         recorded_by=by,
         recorded_at=now,
     )
-    _audit(by, patient, Action.CREATE, "allergy", entry.pk, f"allergy recorded: {substance}")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type="allergy",
+        object_id=entry.pk,
+        summary=f"allergy recorded: {substance}",
+    )
     if status.no_known_allergies is not None:
         retired = AllergyEntry.objects.create(
             patient=patient,
@@ -558,7 +608,14 @@ def record_allergy(*, by: Any, patient: Patient, details: AllergyDetails) -> All
             recorded_by=by,
             recorded_at=now,
         )
-        _audit(by, patient, Action.CREATE, "allergy", retired.pk, "no known allergies retired (allergy)")
+        record_patient_change(
+            by=by,
+            patient=patient,
+            action=Action.CREATE,
+            object_type="allergy",
+            object_id=retired.pk,
+            summary="no known allergies retired (allergy)",
+        )
     return entry
 
 
@@ -589,7 +646,14 @@ def record_no_known_allergies(*, by: Any, patient: Patient, note: str = "") -> A
         recorded_by=by,
         recorded_at=clock.now(),
     )
-    _audit(by, patient, Action.CREATE, "allergy", entry.pk, "no known allergies recorded")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type="allergy",
+        object_id=entry.pk,
+        summary="no known allergies recorded",
+    )
     return entry
 
 
@@ -632,5 +696,12 @@ def retire_allergy_entry(*, by: Any, entry: AllergyEntry, retirement: str, reaso
         recorded_at=clock.now(),
     )
     what = entry.substance if entry.kind == rules.AllergyEntryKind.ALLERGY else "no known allergies"
-    _audit(by, patient, Action.CREATE, "allergy", row.pk, f"{what} retired: {retirement}")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type="allergy",
+        object_id=row.pk,
+        summary=f"{what} retired: {retirement}",
+    )
     return row

@@ -11,7 +11,7 @@ from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
-from ketaclinic.audit.services import record_change
+from ketaclinic.audit.services import record_patient_change
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
 from ketaclinic.patients.models import Patient
@@ -55,19 +55,6 @@ def _require_patient(by: Any, patient: Patient, perm: Perm) -> None:
     require(by, perm)
     if not clinics_for(by).filter(pk=patient.clinic_id).exists():
         raise NotFound("No such patient in your clinics.")
-
-
-def _audit(by: Any, patient: Patient, action: str, object_type: str, object_id: object, summary: str) -> None:
-    record_change(
-        by=by,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        patient_id=patient.pk,
-        patient_record_number=patient.record_number,
-        clinic_id=patient.clinic_id,
-        summary=summary,
-    )
 
 
 def _check_content(content: PlanInput, population: str) -> list[rules.Problem]:
@@ -128,7 +115,14 @@ def create_plan(*, by: Any, patient: Patient, content: PlanInput, reason: str = 
         updated_at=now,
         **_clean(content),
     )
-    _audit(by, patient, Action.CREATE, "treatment_plan", plan.pk, "treatment plan drafted")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type="treatment_plan",
+        object_id=plan.pk,
+        summary="treatment plan drafted",
+    )
     return draft
 
 
@@ -147,7 +141,14 @@ def update_draft(*, by: Any, draft: PlanDraft, content: PlanInput, reason: str) 
         draft.reason = reason.strip()
     draft.updated_at = clock.now()
     draft.save()
-    _audit(by, patient, Action.UPDATE, "plan_draft", draft.pk, "treatment plan draft edited")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.UPDATE,
+        object_type="plan_draft",
+        object_id=draft.pk,
+        summary="treatment plan draft edited",
+    )
     return draft
 
 
@@ -198,7 +199,14 @@ def start_new_version(
         updated_at=now,
         **_clean(base),
     )
-    _audit(by, patient, Action.CREATE, "plan_draft", draft.pk, f"plan change started: {reason.strip()[:200]}")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type="plan_draft",
+        object_id=draft.pk,
+        summary=f"plan change started: {reason.strip()[:200]}",
+    )
     return draft
 
 
@@ -252,11 +260,25 @@ def sign_plan(*, by: Any, draft: PlanDraft, override_reason: str = "") -> PlanVe
         row = PlanOverride.objects.create(
             plan=plan, version=version, kind=kind, detail=detail, reason=reason, by=by, at=now
         )
-        _audit(by, patient, Action.CREATE, "plan_override", row.pk, f"plan hard stop overridden: {kind}")
+        record_patient_change(
+            by=by,
+            patient=patient,
+            action=Action.CREATE,
+            object_type="plan_override",
+            object_id=row.pk,
+            summary=f"plan hard stop overridden: {kind}",
+        )
     draft.signed_version = version
     draft.updated_at = now
     draft.save(update_fields=["signed_version", "updated_at"])
-    _audit(by, patient, Action.CREATE, "plan_version", version.pk, f"treatment plan v{version.number} signed")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type="plan_version",
+        object_id=version.pk,
+        summary=f"treatment plan v{version.number} signed",
+    )
     return version
 
 
@@ -289,7 +311,14 @@ def end_plan(*, by: Any, plan: TreatmentPlan, reason: str) -> PlanEnd:
     if PlanEnd.objects.filter(plan=plan).exists():
         raise PlanStateError("The plan has ended already.")
     row = PlanEnd.objects.create(plan=plan, reason=reason.strip(), ended_by=by, ended_at=clock.now())
-    _audit(by, patient, Action.CREATE, "plan_end", row.pk, f"treatment plan ended: {reason.strip()[:200]}")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type="plan_end",
+        object_id=row.pk,
+        summary=f"treatment plan ended: {reason.strip()[:200]}",
+    )
     return row
 
 
@@ -319,8 +348,13 @@ def _log(
         recorded_by=by,
         recorded_at=clock.now(),
     )
-    _audit(
-        by, patient, Action.CREATE, "plan_series_event", row.pk, f"infusion {kind.value} ({appointment_id})"
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type="plan_series_event",
+        object_id=row.pk,
+        summary=f"infusion {kind.value} ({appointment_id})",
     )
     return row
 
