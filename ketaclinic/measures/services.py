@@ -23,7 +23,7 @@ from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_change, record_patient_change
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound
+from ketaclinic.core.errors import ErrorKind, NotFound
 from ketaclinic.core.models import Clinic
 from ketaclinic.core.tokens import hash_token
 from ketaclinic.measures.errors import InvalidDefinition, MeasureDomainError, MeasureError
@@ -469,19 +469,19 @@ def open_request_for_token(token: str, *, lock: bool = False) -> MeasureRequest:
         error = MeasureDomainError(
             MeasureError.LINK_INVALID, "This link is not valid. Ask the clinic for a new one."
         )
-        error.status_code = 404
+        error.kind = ErrorKind.NOT_FOUND
         raise error
     if Administration.objects.filter(request=request).exists():
         error = MeasureDomainError(
             MeasureError.LINK_USED, "This questionnaire was already filled in. Thank you."
         )
-        error.status_code = 410
+        error.kind = ErrorKind.GONE
         raise error
     if clock.now() > request.expires_at:
         error = MeasureDomainError(
             MeasureError.LINK_EXPIRED, "This link has expired. Ask the clinic for a new one."
         )
-        error.status_code = 410
+        error.kind = ErrorKind.GONE
         raise error
     return request
 
@@ -666,7 +666,7 @@ def note_infusion_given(*, by: Any, patient: Patient, visit_id: int, started_at:
                 f"Visit {visit_id} is already noted for another patient.",
                 field="visit_id",
             )
-            error.status_code = 409
+            error.kind = ErrorKind.CONFLICT
             raise error
         return
     row = InfusionGiven.objects.create(
@@ -712,7 +712,7 @@ def withdraw_infusion_given(*, by: Any, visit_id: int, reason: str) -> None:
         error = MeasureDomainError(
             MeasureError.ALREADY_WITHDRAWN, f"The infusion of visit {visit_id} was already withdrawn."
         )
-        error.status_code = 409
+        error.kind = ErrorKind.CONFLICT
         raise error
     withdrawal = InfusionGivenWithdrawn.objects.create(
         infusion=infusion, reason=reason.strip(), withdrawn_by=by, withdrawn_at=clock.now()

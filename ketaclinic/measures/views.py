@@ -23,6 +23,7 @@ from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.forms import field_error
+from ketaclinic.core.http import http_status
 from ketaclinic.core.inputs import parse_id
 from ketaclinic.core.spreadsheet import Echo, safe_cell
 from ketaclinic.measures import selectors, services
@@ -245,7 +246,7 @@ def fill(request: HttpRequest, token: str) -> HttpResponse:
         made = services.open_request_for_token(token)
     except MeasureDomainError as error:
         return render(
-            request, "measures/fill_closed.html", {"message": error.message}, status=error.status_code
+            request, "measures/fill_closed.html", {"message": error.message}, status=http_status(error)
         )
     definition = selectors.definition_for(made.instrument)
     form = AnswersForm(request.POST or None, definition=definition)
@@ -255,7 +256,10 @@ def fill(request: HttpRequest, token: str) -> HttpResponse:
         except MeasureDomainError as error:
             if error.field is None:
                 return render(
-                    request, "measures/fill_closed.html", {"message": error.message}, status=error.status_code
+                    request,
+                    "measures/fill_closed.html",
+                    {"message": error.message},
+                    status=http_status(error),
                 )
             field_error(form, error)
         else:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError, NotFound, PermissionDenied
+from ketaclinic.core.http import http_status
 from ketaclinic.infusions import selectors_care
 from ketaclinic.infusions.forms_care import DischargeForm, KetamineWasteForm, RecoveryScoreForm, SignForm
 from ketaclinic.infusions.models import SignatureRole
@@ -149,7 +150,7 @@ def sign(request: HttpRequest, visit_id: int) -> HttpResponse:
         except DomainError as error:
             context = _discharge_context(request, visit_id, None)
             context["sign_error"] = error.message
-            return render(request, "infusions/discharge/discharge.html", context, status=error.status_code)
+            return render(request, "infusions/discharge/discharge.html", context, status=http_status(error))
         messages.success(request, "Signed.")
         return redirect(discharge_url(visit.pk))
     context = _discharge_context(request, visit_id, None)

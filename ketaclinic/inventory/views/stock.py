@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from ketaclinic.accounts.access import require_any
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.core.errors import DomainError
+from ketaclinic.core.errors import DomainError, ErrorKind
 from ketaclinic.core.forms import field_error
 from ketaclinic.core.inputs import parse_id
 from ketaclinic.core.models import Clinic
@@ -261,7 +261,7 @@ def draw(request: HttpRequest) -> HttpResponse:
                 dose_order_id=data["dose_order_id"],
             )
         except DomainError as error:
-            if error.status_code == 404:
+            if error.kind == ErrorKind.NOT_FOUND:
                 form.add_error("patient_record_number", error.message)
             else:
                 field_error(form, error)

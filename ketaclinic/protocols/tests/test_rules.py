@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ketaclinic.core.errors import ErrorKind
 from ketaclinic.protocols.errors import InvalidProtocolValue, ProtocolErrorCode
 from ketaclinic.protocols.rules import (
     MAX_DECIMAL_PLACES,
@@ -88,7 +89,7 @@ def test_refuses_malformed_values_with_a_sentence_saying_what_to_type(
     assert message_part in caught.value.message
     assert caught.value.code == ProtocolErrorCode.INVALID_VALUE
     assert caught.value.field == "value"
-    assert caught.value.status_code == 400
+    assert caught.value.kind == ErrorKind.INVALID
 
 
 def test_refuses_an_unknown_kind() -> None:

@@ -7,7 +7,7 @@ from django.db import DatabaseError, connection, transaction
 
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import ErrorKind, NotFound, PermissionDenied
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.tests.factories import adult_details
 from ketaclinic.protocols.selectors import protocol_value
@@ -62,7 +62,7 @@ def test_rate_limit_refuses_the_sixth_inquiry_in_an_hour_from_one_address() -> N
     with pytest.raises(ScreeningDomainError) as caught:
         services.check_rate(client_address="203.0.113.9")
     assert caught.value.code == ScreeningError.RATE_LIMITED
-    assert caught.value.status_code == 429
+    assert caught.value.kind == ErrorKind.RATE_LIMITED
     services.check_rate(client_address="203.0.113.10")
 
 
