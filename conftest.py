@@ -132,7 +132,8 @@ def monitor_gateway(clinic: Clinic, clinic_admin: User) -> User:
 def own_api_token(user: User, name: str = "test") -> str:
     """The raw value of an API token `user` made for themselves (as on their account page, after their second
     factor; that path is tested in accounts/tests/test_api_tokens.py)."""
-    from ketaclinic.accounts.models import ApiToken, hash_token, new_token_value
+    from ketaclinic.accounts.models import ApiToken, new_token_value
+    from ketaclinic.core.tokens import hash_token
 
     raw = new_token_value()
     ApiToken.objects.create(user=user, name=name, key_hash=hash_token(raw), prefix=raw[:10], created_by=user)
