@@ -25,6 +25,8 @@ from ketaclinic.patients.models import (
     Patient,
 )
 from ketaclinic.patients.services import AgeRules, age_rules
+from ketaclinic.protocols.rules import Population
+from ketaclinic.protocols.selectors import population_of_age
 
 SEARCH_LIMIT = 50
 
@@ -331,3 +333,11 @@ def allergy_entry_for(*, viewer: Any, patient: Patient, entry_id: int) -> Allerg
     if entry is None:
         raise NotFound("No such allergy entry for this patient.")
     return entry
+
+
+def population_of(*, patient: Patient) -> Population:
+    """The patient's protocol population by age today (in the clinic's zone). Not audited: a fact the caller
+    uses while it works on a record it has already checked and audited."""
+    return population_of_age(
+        rules.age_in_years(patient.date_of_birth, clock.today_in(patient.clinic.time_zone))
+    )

@@ -15,6 +15,7 @@ from ketaclinic.audit.services import record_patient_change
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
 from ketaclinic.patients.models import Patient
+from ketaclinic.patients.selectors import population_of
 from ketaclinic.plans import rules
 from ketaclinic.plans.errors import (
     HardStop,
@@ -47,7 +48,7 @@ from ketaclinic.plans.selectors import (
     sublingual_defaults,
 )
 from ketaclinic.protocols.selectors import protocol_int
-from ketaclinic.screening.selectors import eligibility_status, population_for
+from ketaclinic.screening.selectors import eligibility_status
 
 
 def _require_patient(by: Any, patient: Patient, perm: Perm) -> None:
@@ -101,7 +102,7 @@ def create_plan(*, by: Any, patient: Patient, content: PlanInput, reason: str = 
     Patient.objects.select_for_update().filter(pk=patient.pk).first()
     if active_plan(patient=patient) is not None:
         raise PlanStateError("The patient already has a plan; change it or end it first.")
-    population = population_for(patient=patient)
+    population = population_of(patient=patient)
     _check_content(content, population)
     now = clock.now()
     plan = TreatmentPlan.objects.create(patient=patient, clinic=patient.clinic, created_by=by, created_at=now)
@@ -178,7 +179,7 @@ def start_new_version(
         base.after_series = rules.AfterSeries.MAINTENANCE.value
     elif new_phase == rules.Phase.SUBLINGUAL:
         base.after_series = rules.AfterSeries.SUBLINGUAL.value
-    population = population_for(patient=patient)
+    population = population_of(patient=patient)
     if base.after_series == rules.AfterSeries.SUBLINGUAL and base.sublingual_dose_mg is None:
         base.sublingual_dose_mg, base.sublingual_every_days, base.sublingual_follow_up_days = (
             sublingual_defaults(population=population)
@@ -295,7 +296,7 @@ def create_and_sign_plan(
     `content`, the protocol's defaults for the patient's population."""
     if content is None:
         _require_patient(by, patient, Perm.CHANGE_PLAN)
-        content = plan_defaults(population=population_for(patient=patient))
+        content = plan_defaults(population=population_of(patient=patient))
     draft = create_plan(by=by, patient=patient, content=content, reason=reason)
     return sign_plan(by=by, draft=draft, override_reason=override_reason)
 

@@ -26,7 +26,14 @@ from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import NotFound, PermissionDenied
 from ketaclinic.protocols.errors import InvalidPopulation, ProtocolMissing
 from ketaclinic.protocols.models import Category, PopulationChoice, ProtocolParameter, ProtocolValue
-from ketaclinic.protocols.rules import Population, ProtocolScalar, as_decimal, is_valid_key, parse_value
+from ketaclinic.protocols.rules import (
+    Population,
+    ProtocolScalar,
+    as_decimal,
+    is_valid_key,
+    parse_value,
+    population_for_age,
+)
 
 
 @dataclass(frozen=True)
@@ -333,3 +340,12 @@ def reading_for(*, viewer: Any, key: str, population: str = Population.ALL) -> P
 def _history(parameter: ProtocolParameter) -> ParameterHistory:
     versions = list(parameter.versions.select_related("changed_by").order_by("-version"))
     return ParameterHistory(parameter=parameter, current=versions[0] if versions else None, versions=versions)
+
+
+def population_of_age(age_years: int) -> Population:
+    """The protocol population for a patient of this age, under the clinic's current age limits."""
+    return population_for_age(
+        age_years,
+        age_of_majority_years=protocol_int("age_of_majority_years"),
+        older_adult_from_age_years=protocol_int("older_adult_from_age_years"),
+    )

@@ -529,23 +529,6 @@ def bp_above_limit(systolic_mmhg: int, diastolic_mmhg: int, *, systolic_max: int
     return systolic_mmhg > systolic_max or diastolic_mmhg > diastolic_max
 
 
-class PopulationName(StrEnum):
-    """The protocols app's population names this app chooses between (same values)."""
-
-    CHILD = "child"
-    ADULT = "adult"
-    OLDER_ADULT = "older_adult"
-
-
-def population_for_age(age_years: int, *, age_of_majority_years: int, older_adult_from_age_years: int) -> str:
-    """child under the age of majority, older_adult from the protocol's older-adult age, adult otherwise."""
-    if age_years < age_of_majority_years:
-        return PopulationName.CHILD.value
-    if age_years >= older_adult_from_age_years:
-        return PopulationName.OLDER_ADULT.value
-    return PopulationName.ADULT.value
-
-
 def token_is_usable(*, expires_at: dt.datetime, used: bool, now: dt.datetime) -> bool:
     """An intake link works once, until it expires."""
     return not used and now < expires_at

@@ -15,7 +15,6 @@ from ketaclinic.dosing.rules.terms import (
     round_to_step,
     show,
 )
-from ketaclinic.protocols.rules import Population
 
 MINUTES_PER_HOUR = Decimal(60)
 # Devine BJ. Gentamicin therapy. Drug Intell Clin Pharm 1974;8:650 (as quoted in PROTOCOL.md section 1.2,
@@ -232,17 +231,6 @@ def compute_order(inputs: OrderInputs, limits: DosingLimits) -> OrderComputation
         rate_mg_per_min=round_to_step(dose_mg / duration, steps.dose_rate_mg_per_min),
         calculated_dose_mg=calculated_dose_mg,
     )
-
-
-def population_for(
-    age_years: int, *, age_of_majority_years: int, older_adult_from_age_years: int
-) -> Population:
-    """Child below the age of majority, older adult from the protocol's age, otherwise adult."""
-    if age_years < age_of_majority_years:
-        return Population.CHILD
-    if age_years >= older_adult_from_age_years:
-        return Population.OLDER_ADULT
-    return Population.ADULT
 
 
 def rate_matches(entered_ml_per_h: Decimal, computed_ml_per_h: Decimal, step_ml_per_h: Decimal) -> bool:

@@ -13,6 +13,7 @@ from ketaclinic.audit.services import record_read
 from ketaclinic.core.errors import NotFound
 from ketaclinic.measures.selectors import patient_measures
 from ketaclinic.patients.models import Patient
+from ketaclinic.patients.selectors import population_of
 from ketaclinic.plans import rules
 from ketaclinic.plans.models import PlanDraft, PlanOverride, PlanVersion, SeriesEvent, TreatmentPlan
 from ketaclinic.plans.selectors._plan import (
@@ -23,7 +24,7 @@ from ketaclinic.plans.selectors._plan import (
     local_date,
     plan_state,
 )
-from ketaclinic.screening.selectors import eligibility_status, population_for
+from ketaclinic.screening.selectors import eligibility_status
 
 # --- pages ------------------------------------------------------------------------------------------------
 
@@ -208,7 +209,7 @@ def plan_page(*, viewer: Any, patient_id: int) -> PlanPage:
             )
     return PlanPage(
         patient=patient,
-        population=population_for(patient=patient),
+        population=population_of(patient=patient),
         plan=plan,
         version=version,
         draft=draft,

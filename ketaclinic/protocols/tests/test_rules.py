@@ -12,12 +12,14 @@ from ketaclinic.protocols.rules import (
     MAX_DECIMAL_PLACES,
     REASON_MAX_LENGTH,
     VALUE_MAX_LENGTH,
+    Population,
     ValueKind,
     as_decimal,
     clean_reason,
     clean_source,
     normalise_value,
     parse_value,
+    population_for_age,
 )
 
 plain_decimals = st.decimals(
@@ -153,3 +155,20 @@ def test_requires_a_source() -> None:
     with pytest.raises(InvalidProtocolValue) as caught:
         clean_source("")
     assert (caught.value.code, caught.value.field) == (ProtocolErrorCode.SOURCE_REQUIRED, "source")
+
+
+@given(st.integers(min_value=0, max_value=120))
+def test_population_is_child_adult_or_older_adult_by_age(age: int) -> None:
+    population = population_for_age(age, age_of_majority_years=18, older_adult_from_age_years=65)
+    expected = Population.CHILD if age < 18 else Population.OLDER_ADULT if age >= 65 else Population.ADULT
+    assert population is expected
+
+
+def test_population_edges_are_the_protocol_ages() -> None:
+    limits = {"age_of_majority_years": 18, "older_adult_from_age_years": 65}
+    assert [population_for_age(age, **limits) for age in (17, 18, 64, 65)] == [
+        Population.CHILD,
+        Population.ADULT,
+        Population.ADULT,
+        Population.OLDER_ADULT,
+    ]

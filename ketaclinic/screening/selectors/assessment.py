@@ -16,7 +16,8 @@ from ketaclinic.core.errors import NotFound
 from ketaclinic.patients import rules as patient_rules
 from ketaclinic.patients.models import ConsentForm, ConsentKind, ConsentRecord, Patient
 from ketaclinic.protocols.models import PopulationChoice
-from ketaclinic.protocols.selectors import ProtocolReading, parameters_for, protocol_int, protocol_value
+from ketaclinic.protocols.rules import population_for_age
+from ketaclinic.protocols.selectors import ProtocolReading, parameters_for, protocol_value
 from ketaclinic.screening import rules
 from ketaclinic.screening.models import (
     AntidepressantTrial,
@@ -53,17 +54,6 @@ def patient_for(
         raise NotFound("No such patient in your clinics.")
     _audit_read(viewer, patient, audit_as)
     return patient
-
-
-def population_for(*, patient: Patient) -> str:
-    """The protocols Population value for the patient's age today: 'child', 'older_adult' or 'adult'.
-    (End of life is a pathway flag on the assessment, shown beside the population.)"""
-    age = patient_rules.age_in_years(patient.date_of_birth, clock.today_in(patient.clinic.time_zone))
-    return rules.population_for_age(
-        age,
-        age_of_majority_years=protocol_int("age_of_majority_years"),
-        older_adult_from_age_years=protocol_int("older_adult_from_age_years"),
-    )
 
 
 def eligibility_status(*, patient: Patient) -> str | None:
@@ -314,7 +304,7 @@ def assessment_state(*, patient: Patient) -> AssessmentState:
     age = patient_rules.age_in_years(patient.date_of_birth, today)
     majority = protocol_value("age_of_majority_years")
     older = protocol_value("older_adult_from_age_years")
-    population = rules.population_for_age(
+    population = population_for_age(
         age,
         age_of_majority_years=int(majority.text),
         older_adult_from_age_years=int(older.text),

@@ -183,13 +183,6 @@ def test_bp_above_limit_on_either_reading() -> None:
     assert rules.bp_above_limit(140, 90, systolic_max=140, diastolic_max=90) is False
 
 
-@given(st.integers(min_value=0, max_value=120))
-def test_population_is_child_adult_or_older_adult_by_age(age: int) -> None:
-    population = rules.population_for_age(age, age_of_majority_years=18, older_adult_from_age_years=65)
-    expected = "child" if age < 18 else "older_adult" if age >= 65 else "adult"
-    assert population == expected
-
-
 def test_intake_link_works_once_until_it_expires() -> None:
     now = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
     later = now + dt.timedelta(days=1)

@@ -9,6 +9,7 @@ from ketaclinic.audit.models import AuditEvent
 from ketaclinic.core import clock
 from ketaclinic.core.errors import ErrorKind, NotFound, PermissionDenied
 from ketaclinic.patients.models import Patient
+from ketaclinic.patients.selectors import population_of
 from ketaclinic.patients.tests.factories import adult_details
 from ketaclinic.protocols.selectors import protocol_value
 from ketaclinic.screening import rules, selectors, services
@@ -399,7 +400,7 @@ def test_population_follows_age(front_desk, clinic, patient, child) -> None:
     elder = register_adult(
         front_desk, clinic, legal_given_name="Walter", date_of_birth=dt.date(clock.now().year - 79, 1, 1)
     )
-    assert [selectors.population_for(patient=p) for p in (patient, child, elder)] == [
+    assert [population_of(patient=p) for p in (patient, child, elder)] == [
         "adult",
         "child",
         "older_adult",
