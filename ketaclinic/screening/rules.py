@@ -9,7 +9,6 @@ on neither list is a flag: shown with its source and suggested action, no decisi
 import datetime as dt
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 SANACORA = (
@@ -514,14 +513,6 @@ def treatment_resistance(
         tms_courses=kinds.count("tms"),
         psychotherapy_courses=kinds.count("psychotherapy"),
     )
-
-
-def body_mass_index(weight_kg: Decimal, height_cm: Decimal) -> Decimal:
-    """BMI = kg / m², to one decimal place (half up). ValueError for a height of zero or less."""
-    if height_cm <= 0:
-        raise ValueError("height must be positive")
-    metres = height_cm / Decimal(100)
-    return (weight_kg / (metres * metres)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def bp_above_limit(systolic_mmhg: int, diastolic_mmhg: int, *, systolic_max: int, diastolic_max: int) -> bool:

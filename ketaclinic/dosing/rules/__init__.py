@@ -9,6 +9,7 @@ Split by subject: `terms` (the vocabulary), `arithmetic`, `checks` (hard stops a
 everything is importable from `ketaclinic.dosing.rules` itself.
 """
 
+from ketaclinic.core.rules import body_mass_index_kg_per_m2
 from ketaclinic.dosing.rules.arithmetic import (
     CM_PER_INCH,
     DEVINE_BASE_FEMALE_KG,
@@ -19,7 +20,6 @@ from ketaclinic.dosing.rules.arithmetic import (
     DosingWeight,
     OrderComputation,
     adjusted_body_weight_kg,
-    body_mass_index_kg_per_m2,
     compute_order,
     dosing_weight,
     ideal_body_weight_kg,

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ketaclinic.core.rules import body_mass_index_kg_per_m2
 from ketaclinic.dosing.errors import InvalidDoseInput
 from ketaclinic.dosing.rules.terms import (
     BodySex,
@@ -95,12 +96,6 @@ def syringe_dose_mg(
     if dose_step_mg is not None and held.quantize(dose_step_mg) == held:
         return held.quantize(dose_step_mg)
     return held
-
-
-def body_mass_index_kg_per_m2(weight_kg: Decimal, height_cm: Decimal) -> Decimal:
-    """Weight over height squared, to one decimal place."""
-    height_m = height_cm / 100
-    return round_to_step(weight_kg / (height_m * height_m), Decimal("0.1"))
 
 
 def ideal_body_weight_kg(height_cm: Decimal, sex: BodySex) -> Decimal | None:

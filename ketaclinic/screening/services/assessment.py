@@ -10,6 +10,7 @@ from django.db import transaction
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action
 from ketaclinic.core import clock
+from ketaclinic.core.rules import body_mass_index_kg_per_m2
 from ketaclinic.patients.models import Patient
 from ketaclinic.screening import catalogues, rules
 from ketaclinic.screening.errors import ScreeningDomainError, ScreeningError
@@ -341,7 +342,7 @@ def record_vital_signs(
         spo2_percent=spo2_percent,
         weight_kg=weight_kg,
         height_cm=height_cm,
-        bmi_kg_per_m2=rules.body_mass_index(weight_kg, height_cm),
+        bmi_kg_per_m2=body_mass_index_kg_per_m2(weight_kg, height_cm),
         measured_at=measured_at or now,
         recorded_by=by,
         recorded_at=now,

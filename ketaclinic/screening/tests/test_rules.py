@@ -6,6 +6,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ketaclinic.core.rules import body_mass_index_kg_per_m2
 from ketaclinic.screening import rules
 from ketaclinic.screening.rules import Finding, FindingKind, Outcome, Severity
 
@@ -173,8 +174,8 @@ def test_adequate_trials_need_both_dose_and_duration(
 
 
 def test_body_mass_index_rounds_half_up_to_one_place() -> None:
-    assert rules.body_mass_index(Decimal("70"), Decimal("175")) == Decimal("22.9")
-    assert rules.body_mass_index(Decimal("100"), Decimal("200")) == Decimal("25.0")
+    assert body_mass_index_kg_per_m2(Decimal("70"), Decimal("175")) == Decimal("22.9")
+    assert body_mass_index_kg_per_m2(Decimal("100"), Decimal("200")) == Decimal("25.0")
 
 
 def test_bp_above_limit_on_either_reading() -> None:
