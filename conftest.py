@@ -6,10 +6,16 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, settings
 
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.roles import Role
 from ketaclinic.core.models import Clinic, Organisation
+
+# Tests never assert a duration: on a shared 2-core machine running the suites in parallel, an example may
+# take longer than hypothesis's default 200 ms deadline without anything being wrong.
+settings.register_profile("ketaclinic", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ketaclinic")
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 
