@@ -45,38 +45,36 @@ class StandardProduct:
     vial_volume_ml: Decimal
 
 
-# The strengths PROTOCOL.md section 1.1 lists (vial_strengths_mg_per_ml) and midazolam 1 mg/mL. The NDCs
-# use labeler code 00000, which FDA never assigns: placeholders the custodian replaces with the NDC printed
-# on their supplier's packages (a receipt must quote the product's NDC).
-STANDARD_PRODUCTS = (
-    StandardProduct(
-        "Ketamine HCl injection",
-        "ketamine",
-        "ketamine_dea_schedule",
-        "00000-0050-10",
-        Decimal(50),
-        Decimal(10),
-    ),
-    StandardProduct(
-        "Ketamine HCl injection",
-        "ketamine",
-        "ketamine_dea_schedule",
-        "00000-0100-05",
-        Decimal(100),
-        Decimal(5),
-    ),
-    StandardProduct(
-        "Ketamine HCl injection",
-        "ketamine",
-        "ketamine_dea_schedule",
-        "00000-0010-20",
-        Decimal(10),
-        Decimal(20),
-    ),
-    StandardProduct(
-        "Midazolam injection", "midazolam", "midazolam_dea_schedule", "00000-0001-02", Decimal(1), Decimal(2)
-    ),
+# Ketamine strengths come from the protocol (`vial_strengths_mg_per_ml`, the one list the dose check also
+# reads); a vial's size is a fact of the presentation, not of the protocol: Ketalar's presentations, and 10 mL
+# for a strength a clinic adds. The NDCs use labeler code 00000, which FDA never assigns: placeholders the
+# custodian replaces with the NDC printed on their supplier's packages (a receipt must quote the product's
+# NDC).
+KETAMINE_VIAL_VOLUME_ML = {Decimal(10): Decimal(20), Decimal(50): Decimal(10), Decimal(100): Decimal(5)}
+OTHER_KETAMINE_VIAL_VOLUME_ML = Decimal(10)
+MIDAZOLAM = StandardProduct(
+    "Midazolam injection", "midazolam", "midazolam_dea_schedule", "00000-0001-02", Decimal(1), Decimal(2)
 )
+
+
+def ketamine_vial_strengths_mg_per_ml() -> tuple[Decimal, ...]:
+    """The strengths the clinic's protocol lets it receive and draw from."""
+    value = protocol_value("vial_strengths_mg_per_ml").value
+    return value if isinstance(value, tuple) else ()
+
+
+def standard_products() -> tuple[StandardProduct, ...]:
+    """A ketamine product per protocol strength, and midazolam 1 mg/mL."""
+    ketamine = []
+    for strength in ketamine_vial_strengths_mg_per_ml():
+        volume = KETAMINE_VIAL_VOLUME_ML.get(strength, OTHER_KETAMINE_VIAL_VOLUME_ML)
+        placeholder = f"00000-{int(strength):04d}-{int(volume):02d}"
+        ketamine.append(
+            StandardProduct(
+                "Ketamine HCl injection", "ketamine", "ketamine_dea_schedule", placeholder, strength, volume
+            )
+        )
+    return (*ketamine, MIDAZOLAM)
 
 
 def _new_product(clinic: Clinic, **fields: Any) -> DrugProduct:
@@ -90,7 +88,7 @@ def ensure_standard_products(*, clinic: Clinic) -> int:
     """The standard ketamine and midazolam products for a clinic, where missing (by NDC). Returns how many
     were created; a second call creates none. Used by the demo loader and tests (a system action)."""
     created = 0
-    for standard in STANDARD_PRODUCTS:
+    for standard in standard_products():
         if DrugProduct.objects.filter(clinic=clinic, ndc=standard.ndc).exists():
             continue
         _new_product(
@@ -127,6 +125,16 @@ def add_product(
             "Strength and vial size must be above zero.",
             field="vial_volume_ml",
         )
+    if substance.strip().lower() == "ketamine":
+        strengths = ketamine_vial_strengths_mg_per_ml()
+        if rules.quantity(concentration_mg_per_ml) not in strengths:
+            listed = ", ".join(f"{strength.normalize():f}" for strength in strengths)
+            raise InventoryDomainError(
+                InventoryError.STRENGTH_NOT_IN_PROTOCOL,
+                f"Ketamine is stocked at the protocol's vial strengths only ({listed} mg/mL). A clinician "
+                "adds a new strength on the protocol page first.",
+                field="concentration_mg_per_ml",
+            )
     if DrugProduct.objects.filter(clinic=clinic, ndc=ndc.strip()).exists():
         raise InventoryDomainError(InventoryError.DUPLICATE, "A product with this NDC exists.", field="ndc")
     product = _new_product(
