@@ -16,6 +16,7 @@ from ketaclinic.accounts.models import ApiToken, User, new_token_value
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.roles import INTEGRATION_ROLES, STAFF_ROLES, Role
 from ketaclinic.accounts.selectors import clinics_for, has_confirmed_device, is_verified, staff_for
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.core.models import Clinic
@@ -30,7 +31,7 @@ def _audit_account(*, by: Any, user: User, action: str, summary: str) -> None:
     record_change(
         by=by,
         action=action,
-        object_type="staff_account",
+        object_type=ObjectType.STAFF_ACCOUNT,
         object_id=user.pk,
         clinic_id=first_clinic,
         summary=f"{user.get_username()}: {summary}",
@@ -327,7 +328,7 @@ def update_clinic(*, by: Any, clinic: Clinic, details: dict[str, Any]) -> Clinic
         record_change(
             by=by,
             action=Action.UPDATE,
-            object_type="clinic",
+            object_type=ObjectType.CLINIC,
             object_id=clinic.pk,
             clinic_id=clinic.pk,
             summary="changed: " + ", ".join(changed),

@@ -6,7 +6,7 @@ from typing import Any
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.analytics import rules
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.measures import selectors as measures_selectors
@@ -90,7 +90,7 @@ def outcomes_by_diagnosis(*, viewer: Any) -> list[InstrumentBreakdown]:
     record_read(
         by=viewer,
         action=Action.LIST,
-        object_type="outcomes_by_diagnosis",
+        object_type=ObjectType.OUTCOMES_BY_DIAGNOSIS,
         summary=f"outcomes by diagnosis and comorbidity for {len(patient_ids)} patient(s)",
     )
     return results
@@ -107,6 +107,9 @@ def induction_funnel(*, viewer: Any) -> rules.Funnel:
         for item in plans_selectors.series_for_patients(patient_ids=patient_ids).values()
     ]
     record_read(
-        by=viewer, action=Action.LIST, object_type="induction_funnel", summary=f"{len(facts)} plan(s)"
+        by=viewer,
+        action=Action.LIST,
+        object_type=ObjectType.INDUCTION_FUNNEL,
+        summary=f"{len(facts)} plan(s)",
     )
     return rules.funnel(facts)

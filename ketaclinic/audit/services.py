@@ -8,7 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from ketaclinic.audit import context, rules
-from ketaclinic.audit.models import Action, AuditEvent, AuditSeal
+from ketaclinic.audit.models import Action, AuditEvent, AuditSeal, ObjectType
 from ketaclinic.core import chains, clock
 
 
@@ -16,7 +16,7 @@ def _event(
     *,
     by: Any,
     action: str,
-    object_type: str,
+    object_type: ObjectType,
     object_id: object = "",
     patient_id: int | None = None,
     patient_record_number: str = "",
@@ -62,7 +62,7 @@ class PatientShown:
 def record_list_read(
     *,
     by: Any,
-    object_type: str,
+    object_type: ObjectType,
     patients: Iterable[PatientShown],
     clinic_id: int | None = None,
     summary: str = "",
@@ -103,7 +103,7 @@ def record_list_read(
 def record_read(
     *,
     by: Any,
-    object_type: str,
+    object_type: ObjectType,
     object_id: object = "",
     patient_id: int | None = None,
     patient_record_number: str = "",
@@ -130,7 +130,7 @@ def record_change(
     *,
     by: Any,
     action: str,
-    object_type: str,
+    object_type: ObjectType,
     object_id: object = "",
     patient_id: int | None = None,
     patient_record_number: str = "",
@@ -256,7 +256,7 @@ class AuditChainBroken(Exception):
 
 
 def record_patient_change(
-    *, by: Any, patient: Any, action: str, object_type: str, object_id: object = "", summary: str = ""
+    *, by: Any, patient: Any, action: str, object_type: ObjectType, object_id: object = "", summary: str = ""
 ) -> AuditEvent:
     """`record_change` for a write to one patient's record: the patient, record number and clinic come from
     the patient row (anything with `pk`, `record_number` and `clinic_id`)."""

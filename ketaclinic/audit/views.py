@@ -18,7 +18,7 @@ from ketaclinic.accounts.roles import ROLE_LABELS, Role
 from ketaclinic.audit import selectors
 from ketaclinic.audit.context import Channel
 from ketaclinic.audit.forms import AuditFilterForm
-from ketaclinic.audit.models import Action, AuditEvent
+from ketaclinic.audit.models import Action, AuditEvent, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
@@ -107,7 +107,7 @@ def _render_list(request: HttpRequest, form: AuditFilterForm) -> HttpResponse:
         record_read(
             by=request.user,
             action=Action.SEARCH if shown else Action.LIST,
-            object_type="audit_log",
+            object_type=ObjectType.AUDIT_LOG,
             summary=f"page {page_obj.number}" + (f"; {shown}" if shown else ""),
             channel=Channel.PAGE,
         )
@@ -160,7 +160,7 @@ def audit_export(request: HttpRequest) -> HttpResponseBase:
     export_entry = record_read(
         by=request.user,
         action=Action.EXPORT,
-        object_type="audit_log",
+        object_type=ObjectType.AUDIT_LOG,
         patient_record_number=form.cleaned_data["patient_record_number"],
         summary=form.summary(),
         channel=Channel.EXPORT,

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.api import api_user
 from ketaclinic.dosing import rules, selectors, services
 from ketaclinic.dosing.errors import HardStopsNotOverridden
@@ -101,7 +102,7 @@ def calculate(request: HttpRequest, patient_id: int, payload: OrderIn) -> dict[s
     """Dose, volumes, pump rate, predicted peak and findings for a draft order; nothing is saved."""
     viewer = api_user(request)
     services.require_prescriber(viewer)
-    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as="dose_order_form")
+    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as=ObjectType.DOSE_ORDER_FORM)
     calculation = services.calculate_order(by=viewer, patient=patient, draft=_draft(payload))
     computation = calculation.computation
     weight = computation.dosing_weight
@@ -132,7 +133,7 @@ def create_order(request: HttpRequest, patient_id: int, payload: OrderIn) -> Sta
     """Refused with 409 `hard_stops_not_overridden` unless `overrides` gives a reason for each hard stop."""
     viewer = api_user(request)
     services.require_prescriber(viewer)
-    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as="dose_order_form")
+    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as=ObjectType.DOSE_ORDER_FORM)
     try:
         order = services.prescribe_dose_order(
             by=viewer, patient=patient, draft=_draft(payload), overrides=payload.overrides

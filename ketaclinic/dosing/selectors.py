@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import PatientShown, record_list_read, record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
@@ -86,7 +86,9 @@ def orders_queryset() -> QuerySet[DoseOrder]:
     )
 
 
-def _audit_read(viewer: Any, patient: Patient, object_type: str, object_id: object, action: str) -> None:
+def _audit_read(
+    viewer: Any, patient: Patient, object_type: ObjectType, object_id: object, action: str
+) -> None:
     record_read(
         by=viewer,
         action=action,
@@ -111,7 +113,7 @@ class OrderRow:
 def orders_for_patient(*, viewer: Any, patient_id: int) -> tuple[Patient, list[OrderRow]]:
     """The patient and all their dose orders, newest first; a fixed number of queries whatever the count."""
     require(viewer, Perm.VIEW_DOSE_ORDER)
-    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as="dose_orders")
+    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as=ObjectType.DOSE_ORDERS)
     orders = orders_queryset().filter(patient=patient).order_by("-prescribed_at", "-pk")
     return patient, [OrderRow(order, order_status(order)) for order in orders]
 
@@ -122,7 +124,7 @@ def order_for(*, viewer: Any, order_id: int, perm: Perm = Perm.VIEW_DOSE_ORDER) 
     order = orders_queryset().filter(pk=order_id, clinic__in=clinics_for(viewer)).first()
     if order is None:
         raise NotFound("No such dose order in your clinics.")
-    _audit_read(viewer, order.patient, "dose_order", order.pk, Action.VIEW)
+    _audit_read(viewer, order.patient, ObjectType.DOSE_ORDER, order.pk, Action.VIEW)
     return order
 
 
@@ -190,7 +192,7 @@ def ready_order_for(*, viewer: Any, patient: Patient) -> DoseOrder | None:
         .first()
     )
     if order is not None:
-        _audit_read(viewer, patient, "dose_order", order.pk, Action.VIEW)
+        _audit_read(viewer, patient, ObjectType.DOSE_ORDER, order.pk, Action.VIEW)
     return order
 
 
@@ -212,7 +214,7 @@ def orders_awaiting_cosignature(*, viewer: Any) -> list[OrderRow]:
     # The queue names patients: each one's access log shows the look (one insert for the page).
     record_list_read(
         by=viewer,
-        object_type="dose_order",
+        object_type=ObjectType.DOSE_ORDER,
         patients=[
             PatientShown(order.patient_id, order.patient.record_number, order.clinic_id) for order in orders
         ],

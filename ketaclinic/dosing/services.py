@@ -15,7 +15,7 @@ from django.db import transaction
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_patient_change, record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
@@ -205,7 +205,7 @@ def calculate_order(*, by: Any, patient: Patient, draft: OrderDraft) -> Calculat
     calculation = _calculate(patient, draft)
     record_read(
         by=by,
-        object_type="dose_calculation",
+        object_type=ObjectType.DOSE_CALCULATION,
         patient_id=patient.pk,
         patient_record_number=patient.record_number,
         clinic_id=patient.clinic_id,
@@ -281,7 +281,7 @@ def _create_override(*, by: Any, order: DoseOrder, finding: rules.Finding, reaso
         by=by,
         patient=order.patient,
         action=Action.CREATE,
-        object_type="hard_stop_override",
+        object_type=ObjectType.HARD_STOP_OVERRIDE,
         object_id=override.pk,
         summary=f"overrode {finding.code}",
     )
@@ -352,7 +352,7 @@ def _prescribe(
         by=by,
         patient=patient,
         action=Action.CREATE,
-        object_type="dose_order",
+        object_type=ObjectType.DOSE_ORDER,
         object_id=order.pk,
         summary=summary,
     )
@@ -474,7 +474,7 @@ def cosign_dose_order(*, by: Any, order: DoseOrder, entered_rate_ml_per_h: Decim
         by=by,
         patient=order.patient,
         action=Action.CREATE,
-        object_type="dose_order_cosignature",
+        object_type=ObjectType.DOSE_ORDER_COSIGNATURE,
         object_id=cosignature.pk,
         summary=f"co-signed order {order.pk}",
     )
@@ -519,7 +519,7 @@ def propose_titration(
     )
     record_read(
         by=by,
-        object_type="dose_titration",
+        object_type=ObjectType.DOSE_TITRATION,
         object_id=previous.pk,
         patient_id=patient.pk,
         patient_record_number=patient.record_number,

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.forms import field_error
 from ketaclinic.dosing import selectors, services
@@ -118,7 +119,7 @@ def _submit(
 @login_required
 def order_new(request: HttpRequest, patient_id: int) -> HttpResponse:
     require(request.user, Perm.PRESCRIBE)
-    patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as="dose_order_form")
+    patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as=ObjectType.DOSE_ORDER_FORM)
     protocol = selectors.protocol_for_patient(patient=patient)
     dose = _decimal_param(request, "dose_mg_per_kg") or protocol.standard_dose_mg_per_kg
     initial = order_initial(
@@ -170,7 +171,7 @@ def _decimal_param(request: HttpRequest, name: str) -> Decimal | None:
 def calculate(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The live figures of the order form (an htmx fragment); nothing is saved."""
     require(request.user, Perm.PRESCRIBE)
-    patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as="dose_order_form")
+    patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as=ObjectType.DOSE_ORDER_FORM)
     protocol = selectors.protocol_for_patient(patient=patient)
     # The reason for a change is not part of the arithmetic: the plain order form reads the figures.
     form = _order_form(request, protocol, OrderForm, {})
@@ -297,7 +298,7 @@ def order_supersede(request: HttpRequest, order_id: int) -> HttpResponse:
 @login_required
 def titration(request: HttpRequest, patient_id: int) -> HttpResponse:
     require(request.user, Perm.PRESCRIBE)
-    patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as="dose_titration")
+    patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as=ObjectType.DOSE_TITRATION)
     measured = selectors.response_so_far_for(patient=patient)
     initial = {"response_reduction_percent": measured.reduction_percent} if measured else {}
     form = TitrationForm(request.GET or None, initial=initial)

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.api import api_user
 from ketaclinic.core.errors import NotFound
 from ketaclinic.infusions import record, rules, selectors, services
@@ -100,7 +101,7 @@ def _visit_out(viewer: Any, visit_id: int) -> dict[str, Any]:
 def open_visit(request: HttpRequest, patient_id: int, payload: OpenVisitIn) -> Status[dict[str, Any]]:
     """Opens a visit for the patient's ready dose order (and checks in the booked appointment, if given)."""
     viewer = api_user(request)
-    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as="infusion_visits")
+    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as=ObjectType.INFUSION_VISITS)
     appointment = (
         appointment_for(viewer=viewer, appointment_id=payload.appointment_id)
         if payload.appointment_id

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
@@ -56,7 +56,7 @@ PHASE_LABELS = {
 }
 
 
-def _audit_read(viewer: Any, visit: InfusionVisit, object_type: str, object_id: object) -> None:
+def _audit_read(viewer: Any, visit: InfusionVisit, object_type: ObjectType, object_id: object) -> None:
     record_read(
         by=viewer,
         object_type=object_type,
@@ -80,7 +80,7 @@ def visit_for(*, viewer: Any, visit_id: int, audit: bool = True) -> InfusionVisi
     if visit is None:
         raise NotFound("No such infusion visit in your clinics.")
     if audit:
-        _audit_read(viewer, visit, "infusion_visit", visit.pk)
+        _audit_read(viewer, visit, ObjectType.INFUSION_VISIT, visit.pk)
     return visit
 
 
@@ -103,7 +103,7 @@ def visits_for_patient(*, viewer: Any, patient: Patient) -> list[InfusionVisit]:
     record_read(
         by=viewer,
         action=Action.LIST,
-        object_type="infusion_visits",
+        object_type=ObjectType.INFUSION_VISITS,
         patient_id=patient.pk,
         patient_record_number=patient.record_number,
         clinic_id=patient.clinic_id,

@@ -11,7 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import PatientShown, record_list_read, record_read
 from ketaclinic.core.errors import NotFound, PermissionDenied
 from ketaclinic.infusions import protocol as visit_protocol
@@ -227,7 +227,7 @@ def discharged_visit_for(*, viewer: Any, visit_id: int) -> InfusionVisit:
     record_read(
         by=viewer,
         action=Action.EXPORT,
-        object_type="infusion_discharge_instructions",
+        object_type=ObjectType.INFUSION_DISCHARGE_INSTRUCTIONS,
         object_id=visit.pk,
         patient_id=visit.patient_id,
         patient_record_number=visit.patient.record_number,
@@ -254,7 +254,7 @@ def review_list(*, viewer: Any) -> list[SideEffect]:
     events = list(serious_events_awaiting_review(viewer=viewer))
     record_list_read(
         by=viewer,
-        object_type="infusion_adverse_events",
+        object_type=ObjectType.INFUSION_ADVERSE_EVENTS,
         patients=[
             PatientShown(event.visit.patient_id, event.visit.patient.record_number, event.visit.clinic_id)
             for event in events
@@ -315,7 +315,7 @@ def visits_awaiting_waste(*, viewer: Any) -> list[AwaitingWaste]:
         record_read(
             by=viewer,
             action=Action.LIST,
-            object_type="ketamine_awaiting_waste",
+            object_type=ObjectType.KETAMINE_AWAITING_WASTE,
             patient_id=patient.pk,
             patient_record_number=patient.record_number,
             clinic_id=patient.clinic_id,

@@ -9,6 +9,7 @@ from ninja import Router, Status
 
 from ketaclinic.accounts.access import require_any
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.api import api_user
 from ketaclinic.core.errors import DomainError, ErrorCode
 from ketaclinic.core.models import Clinic
@@ -350,5 +351,7 @@ def list_entries(request: HttpRequest, product_id: int, limit: int = 50, offset:
     user = api_user(request)
     product = selectors.product_for(viewer=user, product_id=product_id)
     entries = list(selectors.ledger_entries(viewer=user, product=product)[offset : offset + limit])
-    selectors.audit_patients_shown(user, (entry.patient for entry in entries), "controlled_drug_entry")
+    selectors.audit_patients_shown(
+        user, (entry.patient for entry in entries), ObjectType.CONTROLLED_DRUG_ENTRY
+    )
     return entries

@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from ketaclinic.accounts.access import require_any
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import PatientShown, record_list_read, record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
@@ -38,11 +38,13 @@ from ketaclinic.protocols.selectors import protocol_bool, protocol_int, protocol
 _ANY_MEASURES = (Perm.VIEW_MEASURES, Perm.RECORD_MEASURES, Perm.SEND_MEASURE_LINK, Perm.MANAGE_INSTRUMENTS)
 
 
-def _list_read(viewer: Any, object_type: str, summary: str, action: str = Action.LIST) -> None:
+def _list_read(viewer: Any, object_type: ObjectType, summary: str, action: str = Action.LIST) -> None:
     record_read(by=viewer, action=action, object_type=object_type, summary=summary)
 
 
-def _patients_list_read(viewer: Any, object_type: str, summary: str, patients: Iterable[Patient]) -> None:
+def _patients_list_read(
+    viewer: Any, object_type: ObjectType, summary: str, patients: Iterable[Patient]
+) -> None:
     """A list that names patients: one entry for the list and one per patient, in one insert."""
     record_list_read(
         by=viewer,
@@ -320,7 +322,7 @@ def patient_measures(*, viewer: Any, patient_id: int) -> PatientMeasures:
     (corrected results left out), open alerts, open requests and what is due. The number of queries does
     not grow with the length of the history."""
     require_any(viewer, Perm.VIEW_MEASURES)
-    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as="measures")
+    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as=ObjectType.MEASURES)
     administrations = list(
         Administration.objects.filter(patient=patient)
         .select_related("instrument", "entered_by")
@@ -427,7 +429,9 @@ def due_scales_for_clinics(*, viewer: Any) -> list[ClinicDueRow]:
             rows.append(ClinicDueRow(patient, item))
     order = {schedule.DueState.OVERDUE: 0, schedule.DueState.DUE: 1, schedule.DueState.UPCOMING: 2}
     rows.sort(key=lambda row: (order[row.due.state], row.due.due_at, row.patient.legal_family_name))
-    _patients_list_read(viewer, "due_scales", f"due scales: {len(rows)} row(s)", (r.patient for r in rows))
+    _patients_list_read(
+        viewer, ObjectType.DUE_SCALES, f"due scales: {len(rows)} row(s)", (r.patient for r in rows)
+    )
     return rows
 
 
@@ -435,7 +439,9 @@ def open_alerts_for(*, viewer: Any) -> list[Alert]:
     """Unacknowledged alerts of the viewer's clinics, newest first."""
     require_any(viewer, Perm.VIEW_MEASURES)
     alerts = list(_open_alerts().filter(patient__clinic__in=clinics_for(viewer)))
-    _patients_list_read(viewer, "measure_alerts", f"open alerts: {len(alerts)}", (a.patient for a in alerts))
+    _patients_list_read(
+        viewer, ObjectType.MEASURE_ALERTS, f"open alerts: {len(alerts)}", (a.patient for a in alerts)
+    )
     return alerts
 
 
@@ -451,7 +457,10 @@ def home_alerts_for(*, viewer: Any) -> list[Alert]:
     )
     if alerts:
         _patients_list_read(
-            viewer, "measure_alerts", f"home page: {len(alerts)} open alert(s)", (a.patient for a in alerts)
+            viewer,
+            ObjectType.MEASURE_ALERTS,
+            f"home page: {len(alerts)} open alert(s)",
+            (a.patient for a in alerts),
         )
     return alerts
 
@@ -467,7 +476,7 @@ def alert_for(*, viewer: Any, alert_id: int) -> Alert:
         raise NotFound("No such alert.")
     record_read(
         by=viewer,
-        object_type="measure_alert",
+        object_type=ObjectType.MEASURE_ALERT,
         object_id=alert.pk,
         patient_id=alert.patient_id,
         patient_record_number=alert.patient.record_number,
@@ -492,7 +501,7 @@ def alerts_of(*, viewer: Any, open_only: bool) -> list[tuple[Alert, AlertAcknowl
         found = found.exclude(Exists(AlertAcknowledgement.objects.filter(alert=OuterRef("pk"))))
     pairs = [(alert, getattr(alert, "acknowledgement", None)) for alert in found[:500]]
     _patients_list_read(
-        viewer, "measure_alerts", f"alerts (api): {len(pairs)}", (a.patient for a, _ in pairs)
+        viewer, ObjectType.MEASURE_ALERTS, f"alerts (api): {len(pairs)}", (a.patient for a, _ in pairs)
     )
     return pairs
 
@@ -610,7 +619,7 @@ def clinic_outcomes(*, viewer: Any) -> list[InstrumentOutcomes]:
                 total=total,
             )
         )
-    _list_read(viewer, "clinic_outcomes", f"outcomes of {len(results)} instrument(s)")
+    _list_read(viewer, ObjectType.CLINIC_OUTCOMES, f"outcomes of {len(results)} instrument(s)")
     return results
 
 
@@ -656,13 +665,13 @@ def severe_band_alerts_enabled() -> bool:
 def patient_for_recording(*, viewer: Any, patient_id: int) -> Patient:
     """A patient the viewer may record scales for (PermissionDenied first, then NotFound)."""
     require_any(viewer, Perm.RECORD_MEASURES)
-    return patient_for(viewer=viewer, patient_id=patient_id, audit_as="measures")
+    return patient_for(viewer=viewer, patient_id=patient_id, audit_as=ObjectType.MEASURES)
 
 
 def patient_for_sending(*, viewer: Any, patient_id: int) -> Patient:
     """A patient the viewer may send a questionnaire to (PermissionDenied first, then NotFound)."""
     require_any(viewer, Perm.SEND_MEASURE_LINK)
-    return patient_for(viewer=viewer, patient_id=patient_id, audit_as="measures")
+    return patient_for(viewer=viewer, patient_id=patient_id, audit_as=ObjectType.MEASURES)
 
 
 @dataclass(frozen=True)

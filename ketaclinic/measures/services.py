@@ -20,7 +20,7 @@ from django.utils.crypto import salted_hmac
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_change, record_patient_change
 from ketaclinic.core import clock
 from ketaclinic.core.errors import ErrorKind, NotFound
@@ -55,7 +55,7 @@ from ketaclinic.protocols.errors import ProtocolMissing
 from ketaclinic.protocols.selectors import protocol_bool, protocol_int, protocol_value
 
 INSTRUMENTS_DIR = Path(__file__).resolve().parent / "instruments"
-AUDIT_INSTRUMENT = "instrument_definition"
+AUDIT_INSTRUMENT = ObjectType.INSTRUMENT_DEFINITION
 _LINK_SALT = "ketaclinic.measures.link"
 NOTES_REQUIRED = {AlertAction.NO_FURTHER_ACTION, AlertAction.OTHER}
 
@@ -351,7 +351,7 @@ def record_administration(
         by=by,
         patient=patient,
         action=Action.CREATE,
-        object_type="administration",
+        object_type=ObjectType.ADMINISTRATION,
         object_id=administration.pk,
         summary=summary,
     )
@@ -440,7 +440,7 @@ def request_measure(
         by=by,
         patient=patient,
         action=Action.CREATE,
-        object_type="measure_request",
+        object_type=ObjectType.MEASURE_REQUEST,
         object_id=request.pk,
         summary=f"{instrument.short_name} link {'e-mailed' if recipient else 'handed over'}",
     )
@@ -522,7 +522,7 @@ def submit_request(*, token: str, answers: Mapping[str, int | None], user: Any =
         by=user if portal else None,
         patient=request.patient,
         action=Action.CREATE,
-        object_type="administration",
+        object_type=ObjectType.ADMINISTRATION,
         object_id=administration.pk,
         summary=f"{_summary(administration)} (submitted {'in the portal' if portal else 'through a link'})",
     )
@@ -551,7 +551,7 @@ def acknowledge_alert(*, by: Any, alert: Alert, action: AlertAction, note: str) 
         by=by,
         patient=alert.patient,
         action=Action.CREATE,
-        object_type="alert_acknowledgement",
+        object_type=ObjectType.ALERT_ACKNOWLEDGEMENT,
         object_id=alert.pk,
         summary=f"alert #{alert.pk}: {action.label}",
     )
@@ -590,7 +590,7 @@ def deliver_alert_email(*, alert_id: int) -> bool:
     record_change(
         by=None,
         action=Action.CREATE,
-        object_type="alert_email",
+        object_type=ObjectType.ALERT_EMAIL,
         object_id=alert.pk,
         patient_id=alert.patient_id,
         patient_record_number=alert.patient.record_number,
@@ -625,7 +625,7 @@ def deliver_link_email(*, request_id: int) -> bool:
     record_change(
         by=None,
         action=Action.CREATE,
-        object_type="measure_request_email",
+        object_type=ObjectType.MEASURE_REQUEST_EMAIL,
         object_id=request.pk,
         patient_id=request.patient_id,
         patient_record_number=request.patient.record_number,
@@ -681,7 +681,7 @@ def note_infusion_given(*, by: Any, patient: Patient, visit_id: int, started_at:
         by=by,
         patient=patient,
         action=Action.CREATE,
-        object_type="infusion_given",
+        object_type=ObjectType.INFUSION_GIVEN,
         object_id=row.pk,
         summary=f"infusion of visit {visit_id} noted for the scales "
         f"(started {started_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC)",
@@ -721,7 +721,7 @@ def withdraw_infusion_given(*, by: Any, visit_id: int, reason: str) -> None:
         by=by,
         patient=infusion.patient,
         action=Action.CREATE,
-        object_type="infusion_given_withdrawn",
+        object_type=ObjectType.INFUSION_GIVEN_WITHDRAWN,
         object_id=withdrawal.pk,
         summary=f"infusion of visit {visit_id} withdrawn from the scales. Reason: {reason.strip()[:200]}",
     )

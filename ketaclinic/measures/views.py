@@ -18,7 +18,7 @@ from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.context import Channel
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import DomainError
@@ -144,7 +144,7 @@ def patient_measures(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 def record(request: HttpRequest, patient_id: int, instrument_id: int) -> HttpResponse:
     require(request.user, Perm.RECORD_MEASURES)
-    patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as="measures")
+    patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as=ObjectType.MEASURES)
     instrument = selectors.instrument_for(viewer=request.user, instrument_id=instrument_id)
     corrects = None
     corrects_id = parse_id(request.GET.get("corrects"))
@@ -195,7 +195,7 @@ def record(request: HttpRequest, patient_id: int, instrument_id: int) -> HttpRes
 @login_required
 def send_link(request: HttpRequest, patient_id: int) -> HttpResponse:
     require(request.user, Perm.SEND_MEASURE_LINK)
-    patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as="measures")
+    patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as=ObjectType.MEASURES)
     self_report = InstrumentDefinition.objects.filter(
         pk__in=[item.pk for item in selectors.instruments_for(viewer=request.user)],
         respondent=RespondentChoice.SELF,
@@ -272,7 +272,7 @@ def fill(request: HttpRequest, token: str) -> HttpResponse:
     else:
         record_read(
             by=request.user,
-            object_type="measure_request",
+            object_type=ObjectType.MEASURE_REQUEST,
             object_id=made.pk,
             patient_id=made.patient_id,
             patient_record_number=made.patient.record_number,
@@ -320,7 +320,7 @@ def outcomes_export(request: HttpRequest) -> StreamingHttpResponse:
     record_read(
         by=request.user,
         action=Action.EXPORT,
-        object_type="clinic_outcomes",
+        object_type=ObjectType.CLINIC_OUTCOMES,
         summary=f"outcomes CSV: {len(results)} instrument(s)",
         channel=Channel.EXPORT,
     )

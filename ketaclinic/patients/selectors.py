@@ -11,7 +11,7 @@ from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import Role
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action, AuditEvent
+from ketaclinic.audit.models import Action, AuditEvent, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
@@ -38,7 +38,7 @@ def patients_for(*, viewer: Any) -> QuerySet[Patient]:
 
 
 def _audit_read(
-    viewer: Any, patient: Patient, object_type: str, object_id: object, action: str = Action.VIEW
+    viewer: Any, patient: Patient, object_type: ObjectType, object_id: object, action: str = Action.VIEW
 ) -> None:
     record_read(
         by=viewer,
@@ -51,7 +51,7 @@ def _audit_read(
     )
 
 
-def patient_for(*, viewer: Any, patient_id: int, audit_as: str = "patient") -> Patient:
+def patient_for(*, viewer: Any, patient_id: int, audit_as: ObjectType = ObjectType.PATIENT) -> Patient:
     """One patient the viewer may see (NotFound otherwise, so other clinics' records are not revealed)."""
     patient = (
         patients_for(viewer=viewer)
@@ -90,7 +90,7 @@ def search_patients(*, viewer: Any, query: str, limit: int = SEARCH_LIMIT, offse
     record_read(
         by=viewer,
         action=Action.SEARCH,
-        object_type="patient",
+        object_type=ObjectType.PATIENT,
         summary=f"search '{query[:80]}': {len(results)} result(s)",
     )
     return results
@@ -227,7 +227,7 @@ def consent_forms_for(*, viewer: Any) -> list[ConsentForm]:
 
 def patient_history(*, viewer: Any, patient_id: int) -> tuple[Patient, list[Any]]:
     """The patient and every saved version of their demographic data, newest first."""
-    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as="patient_history")
+    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as=ObjectType.PATIENT_HISTORY)
     versions = list(patient.history.select_related("history_user").order_by("-history_date", "-history_id"))
     return patient, versions
 
@@ -315,7 +315,7 @@ def allergy_record(*, viewer: Any, patient: Patient) -> AllergyRecord:
     require(viewer, Perm.VIEW_PATIENT)
     if not clinics_for(viewer).filter(pk=patient.clinic_id).exists():
         raise NotFound("No such patient in your clinics.")
-    _audit_read(viewer, patient, "allergies", patient.pk)
+    _audit_read(viewer, patient, ObjectType.ALLERGIES, patient.pk)
     return _allergy_record(patient)
 
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_patient_change
 from ketaclinic.core import clock, inputs
 from ketaclinic.core.models import Clinic
@@ -161,7 +161,7 @@ def register_patient(
         by=by,
         patient=patient,
         action=Action.CREATE,
-        object_type="patient",
+        object_type=ObjectType.PATIENT,
         object_id=patient.pk,
         summary="registered",
     )
@@ -202,7 +202,7 @@ def update_patient(*, by: Any, patient: Patient, details: dict[str, Any]) -> Pat
         by=by,
         patient=patient,
         action=Action.UPDATE,
-        object_type="patient",
+        object_type=ObjectType.PATIENT,
         object_id=patient.pk,
         summary="changed: " + ", ".join(changed),
     )
@@ -225,7 +225,7 @@ def _create_guardian(*, by: Any, patient: Patient, details: GuardianDetails) -> 
         by=by,
         patient=patient,
         action=Action.CREATE,
-        object_type="guardian",
+        object_type=ObjectType.GUARDIAN,
         object_id=guardian.pk,
         summary=f"guardian added: {details.relationship}",
     )
@@ -260,7 +260,7 @@ def deactivate_guardian(*, by: Any, guardian: Guardian) -> Guardian:
         by=by,
         patient=patient,
         action=Action.UPDATE,
-        object_type="guardian",
+        object_type=ObjectType.GUARDIAN,
         object_id=guardian.pk,
         summary="guardian unlinked",
     )
@@ -356,7 +356,7 @@ def record_consent(
         by=by,
         patient=patient,
         action=Action.CREATE,
-        object_type="consent",
+        object_type=ObjectType.CONSENT,
         object_id=record.pk,
         summary=f"{form.kind} v{form.version} given",
     )
@@ -396,7 +396,7 @@ def withdraw_consent(*, by: Any, consent: ConsentRecord, reason: str, withdrawn_
         by=by,
         patient=patient,
         action=Action.CREATE,
-        object_type="consent",
+        object_type=ObjectType.CONSENT,
         object_id=record.pk,
         summary=f"{consent.form.kind} withdrawn",
     )
@@ -471,7 +471,7 @@ def link_portal_account(*, by: Any, patient: Patient, user: Any, guardian: Guard
             by=by,
             patient=patient,
             action=Action.UPDATE,
-            object_type="guardian",
+            object_type=ObjectType.GUARDIAN,
             object_id=guardian.pk,
             summary="portal account linked",
         )
@@ -483,7 +483,7 @@ def link_portal_account(*, by: Any, patient: Patient, user: Any, guardian: Guard
         by=by,
         patient=patient,
         action=Action.UPDATE,
-        object_type="patient",
+        object_type=ObjectType.PATIENT,
         object_id=patient.pk,
         summary="portal account linked",
     )
@@ -594,7 +594,7 @@ def record_allergy(*, by: Any, patient: Patient, details: AllergyDetails) -> All
         by=by,
         patient=patient,
         action=Action.CREATE,
-        object_type="allergy",
+        object_type=ObjectType.ALLERGY,
         object_id=entry.pk,
         summary=f"allergy recorded: {substance}",
     )
@@ -612,7 +612,7 @@ def record_allergy(*, by: Any, patient: Patient, details: AllergyDetails) -> All
             by=by,
             patient=patient,
             action=Action.CREATE,
-            object_type="allergy",
+            object_type=ObjectType.ALLERGY,
             object_id=retired.pk,
             summary="no known allergies retired (allergy)",
         )
@@ -650,7 +650,7 @@ def record_no_known_allergies(*, by: Any, patient: Patient, note: str = "") -> A
         by=by,
         patient=patient,
         action=Action.CREATE,
-        object_type="allergy",
+        object_type=ObjectType.ALLERGY,
         object_id=entry.pk,
         summary="no known allergies recorded",
     )
@@ -700,7 +700,7 @@ def retire_allergy_entry(*, by: Any, entry: AllergyEntry, retirement: str, reaso
         by=by,
         patient=patient,
         action=Action.CREATE,
-        object_type="allergy",
+        object_type=ObjectType.ALLERGY,
         object_id=row.pk,
         summary=f"{what} retired: {retirement}",
     )

@@ -10,7 +10,7 @@ from django.db import transaction
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_patient_change
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
@@ -120,7 +120,7 @@ def create_plan(*, by: Any, patient: Patient, content: PlanInput, reason: str = 
         by=by,
         patient=patient,
         action=Action.CREATE,
-        object_type="treatment_plan",
+        object_type=ObjectType.TREATMENT_PLAN,
         object_id=plan.pk,
         summary="treatment plan drafted",
     )
@@ -146,7 +146,7 @@ def update_draft(*, by: Any, draft: PlanDraft, content: PlanInput, reason: str) 
         by=by,
         patient=patient,
         action=Action.UPDATE,
-        object_type="plan_draft",
+        object_type=ObjectType.PLAN_DRAFT,
         object_id=draft.pk,
         summary="treatment plan draft edited",
     )
@@ -204,7 +204,7 @@ def start_new_version(
         by=by,
         patient=patient,
         action=Action.CREATE,
-        object_type="plan_draft",
+        object_type=ObjectType.PLAN_DRAFT,
         object_id=draft.pk,
         summary=f"plan change started: {reason.strip()[:200]}",
     )
@@ -265,7 +265,7 @@ def sign_plan(*, by: Any, draft: PlanDraft, override_reason: str = "") -> PlanVe
             by=by,
             patient=patient,
             action=Action.CREATE,
-            object_type="plan_override",
+            object_type=ObjectType.PLAN_OVERRIDE,
             object_id=row.pk,
             summary=f"plan hard stop overridden: {kind}",
         )
@@ -276,7 +276,7 @@ def sign_plan(*, by: Any, draft: PlanDraft, override_reason: str = "") -> PlanVe
         by=by,
         patient=patient,
         action=Action.CREATE,
-        object_type="plan_version",
+        object_type=ObjectType.PLAN_VERSION,
         object_id=version.pk,
         summary=f"treatment plan v{version.number} signed",
     )
@@ -316,7 +316,7 @@ def end_plan(*, by: Any, plan: TreatmentPlan, reason: str) -> PlanEnd:
         by=by,
         patient=patient,
         action=Action.CREATE,
-        object_type="plan_end",
+        object_type=ObjectType.PLAN_END,
         object_id=row.pk,
         summary=f"treatment plan ended: {reason.strip()[:200]}",
     )
@@ -353,7 +353,7 @@ def _log(
         by=by,
         patient=patient,
         action=Action.CREATE,
-        object_type="plan_series_event",
+        object_type=ObjectType.PLAN_SERIES_EVENT,
         object_id=row.pk,
         summary=f"infusion {kind.value} ({appointment_id})",
     )

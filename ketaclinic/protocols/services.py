@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_change
 from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
@@ -29,7 +29,7 @@ from ketaclinic.protocols.models import (
 )
 
 DEFAULTS_PATH = Path(__file__).resolve().parent / "defaults" / "protocol_defaults.json"
-AUDIT_OBJECT_TYPE = "protocol_parameter"
+AUDIT_OBJECT_TYPE = ObjectType.PROTOCOL_PARAMETER
 
 _REQUIRED_FIELDS = ("key", "population", "category", "name", "description", "unit", "value_kind", "value")
 

@@ -14,7 +14,7 @@ from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import Role
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
@@ -61,7 +61,7 @@ def appointment_for(*, viewer: Any, appointment_id: int) -> Appointment:
         raise NotFound("No such appointment in your clinics.")
     record_read(
         by=viewer,
-        object_type="appointment",
+        object_type=ObjectType.APPOINTMENT,
         object_id=appointment.pk,
         patient_id=appointment.patient_id,
         patient_record_number=appointment.patient.record_number,
@@ -120,7 +120,7 @@ def _visit(appointment: Appointment) -> Visit:
     )
 
 
-def _audit_list(viewer: Any, clinic: Clinic, object_type: str, object_id: object) -> None:
+def _audit_list(viewer: Any, clinic: Clinic, object_type: ObjectType, object_id: object) -> None:
     record_read(
         by=viewer, action=Action.LIST, object_type=object_type, object_id=object_id, clinic_id=clinic.pk
     )
@@ -143,7 +143,7 @@ def day_schedule(*, viewer: Any, clinic: Clinic, day: dt.date, staff_id: int | N
             others.append(visit)
         else:
             columns.setdefault(chair_id, ChairColumn(chair=visit.appointment.chair)).visits.append(visit)
-    _audit_list(viewer, clinic, "day_schedule", day.isoformat())
+    _audit_list(viewer, clinic, ObjectType.DAY_SCHEDULE, day.isoformat())
     return DaySchedule(
         clinic=clinic,
         day=day,
@@ -173,7 +173,7 @@ def week_schedule(*, viewer: Any, clinic: Clinic, day: dt.date) -> list[WeekDay]
     for appointment in found.order_by("starts_at", "pk"):
         local_day = rules.to_local(appointment.starts_at, clinic.time_zone).date()
         days[(local_day - monday).days].visits.append(_visit(appointment))
-    _audit_list(viewer, clinic, "week_schedule", monday.isoformat())
+    _audit_list(viewer, clinic, ObjectType.WEEK_SCHEDULE, monday.isoformat())
     return days
 
 
@@ -200,7 +200,7 @@ def patient_for_schedule(*, viewer: Any, patient_id: int) -> Patient:
         raise NotFound("No such patient in your clinics.")
     record_read(
         by=viewer,
-        object_type="patient_schedule",
+        object_type=ObjectType.PATIENT_SCHEDULE,
         object_id=patient.pk,
         patient_id=patient.pk,
         patient_record_number=patient.record_number,
@@ -227,7 +227,7 @@ def today_visits_for(*, viewer: Any) -> list[Visit]:
             clinic=clinic, starts_at__gte=start, starts_at__lt=end, status__in=HOLDING_STATUSES
         )
         visits.extend(_visit(a) for a in found.order_by("starts_at", "pk"))
-        _audit_list(viewer, clinic, "today_visits", "")
+        _audit_list(viewer, clinic, ObjectType.TODAY_VISITS, "")
     return visits
 
 

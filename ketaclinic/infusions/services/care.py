@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.infusions import protocol as visit_protocol
@@ -155,7 +155,7 @@ def record_side_effect(
         by,
         visit,
         Action.CREATE,
-        "infusion_side_effect",
+        ObjectType.INFUSION_SIDE_EFFECT,
         effect.pk,
         f"Side effect {kind.value} grade {int(grade)}{flag}",
     )
@@ -193,7 +193,7 @@ def review_serious_event(*, by: Any, side_effect: SideEffect, outcome: str) -> S
         by,
         visit,
         Action.CREATE,
-        "infusion_serious_event_review",
+        ObjectType.INFUSION_SERIOUS_EVENT_REVIEW,
         review.pk,
         f"Reviewed side effect {effect.pk}",
     )
@@ -401,6 +401,6 @@ def give_drug(
     summary = f"{rules.RESCUE_DRUG_NAMES[drug]} {dose} mg {route.value}"
     if overrider is not None:
         summary += f" (hard stop overridden by {overrider.get_username()})"
-    audit(by, visit, Action.CREATE, "infusion_drug_given", given_row.pk, summary)
+    audit(by, visit, Action.CREATE, ObjectType.INFUSION_DRUG_GIVEN, given_row.pk, summary)
     announce(visit.pk)
     return given_row

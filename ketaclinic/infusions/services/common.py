@@ -6,6 +6,7 @@ from typing import Any
 from django.db import transaction
 
 from ketaclinic.accounts.selectors import clinics_for
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.audit.services import record_change
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
@@ -39,7 +40,7 @@ def refuse_if_discharged(visit: InfusionVisit) -> None:
 
 
 def audit(
-    by: Any, visit: InfusionVisit, action: str, object_type: str, object_id: object, summary: str
+    by: Any, visit: InfusionVisit, action: str, object_type: ObjectType, object_id: object, summary: str
 ) -> None:
     record_change(
         by=by,

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.infusions import protocol as visit_protocol
@@ -129,7 +129,7 @@ def record_recovery_score(
         by,
         visit,
         Action.CREATE,
-        "infusion_recovery_score",
+        ObjectType.INFUSION_RECOVERY_SCORE,
         score.pk,
         f"{expected.value} {result.total}/{result.minimum} ({met})",
     )
@@ -260,7 +260,7 @@ def discharge_patient(
     if appointment is not None and appointment.status == AppointmentStatus.CHECKED_IN:
         scheduling_booking.mark_attended(by=by, appointment=appointment)
     summary = "Discharged" + (f" overriding {len(readiness.blockers)} criterion(s)" if reason else "")
-    audit(by, visit, Action.CREATE, "infusion_discharge", discharge.pk, summary)
+    audit(by, visit, Action.CREATE, ObjectType.INFUSION_DISCHARGE, discharge.pk, summary)
     announce(visit.pk)
     return discharge
 
@@ -302,6 +302,8 @@ def sign_visit(*, by: Any, visit: InfusionVisit, role: SignatureRole | str) -> V
     signature = VisitSignature.objects.create(
         visit=visit, role=role.value, signed_by=by, signed_at=clock.now()
     )
-    audit(by, visit, Action.CREATE, "infusion_visit_signature", signature.pk, f"Signed as {role.value}")
+    audit(
+        by, visit, Action.CREATE, ObjectType.INFUSION_VISIT_SIGNATURE, signature.pk, f"Signed as {role.value}"
+    )
     announce(visit.pk)
     return signature

@@ -16,7 +16,7 @@ from django.db import transaction
 
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.infusions import rules
 from ketaclinic.infusions.errors import InfusionConflict, InfusionErrorCode, InfusionRuleError
@@ -206,7 +206,7 @@ def waste_undelivered(
         by,
         visit,
         Action.CREATE,
-        "infusion_ketamine_waste",
+        ObjectType.INFUSION_KETAMINE_WASTE,
         visit.pk,
         f"Wasted {account.undelivered_mg} mg of ketamine not given, witness {witness.user.get_username()}",
     )

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.dosing import selectors as dosing_selectors
 from ketaclinic.dosing.models import DoseOrder
@@ -115,7 +115,14 @@ def open_visit(
         opened_by=by,
         opened_at=clock.now(),
     )
-    audit(by, visit, Action.CREATE, "infusion_visit", visit.pk, f"Visit opened for dose order {order.pk}")
+    audit(
+        by,
+        visit,
+        Action.CREATE,
+        ObjectType.INFUSION_VISIT,
+        visit.pk,
+        f"Visit opened for dose order {order.pk}",
+    )
     announce(visit.pk)
     return visit
 
@@ -226,7 +233,7 @@ def record_check_in(*, by: Any, visit: InfusionVisit, answers: CheckInAnswers) -
         by,
         visit,
         Action.CREATE,
-        "infusion_check_in",
+        ObjectType.INFUSION_CHECK_IN,
         check_in.pk,
         "Checklist passed" if check_in.passed else f"Checklist: {failed} item(s) failed",
     )
@@ -264,7 +271,7 @@ def override_checklist_item(*, by: Any, check_in: CheckIn, item: str, reason: st
         overridden_by=by,
         overridden_at=clock.now(),
     )
-    audit(by, visit, Action.CREATE, "infusion_checklist_override", override.pk, f"Override: {item}")
+    audit(by, visit, Action.CREATE, ObjectType.INFUSION_CHECKLIST_OVERRIDE, override.pk, f"Override: {item}")
     announce(visit.pk)
     return override
 
@@ -386,7 +393,7 @@ def record_pump_event(
         )
     detail = f" at {rate_ml_per_h} mL/h" if rate_ml_per_h is not None else ""
     detail += f" {bolus_mg} mg" if bolus_mg is not None else ""
-    audit(by, visit, Action.CREATE, "infusion_pump_event", event.pk, f"Pump {kind.value}{detail}")
+    audit(by, visit, Action.CREATE, ObjectType.INFUSION_PUMP_EVENT, event.pk, f"Pump {kind.value}{detail}")
     announce(visit.pk)
     return event
 
@@ -435,7 +442,12 @@ def withdraw_entry(
         visit=visit, row_type=row_type, row_id=row_id, reason=text, withdrawn_by=by, withdrawn_at=clock.now()
     )
     audit(
-        by, visit, Action.CREATE, "infusion_entered_in_error", withdrawal.pk, f"Withdrew {row_type} {row_id}"
+        by,
+        visit,
+        Action.CREATE,
+        ObjectType.INFUSION_ENTERED_IN_ERROR,
+        withdrawal.pk,
+        f"Withdrew {row_type} {row_id}",
     )
     if row_type == CorrectableRow.READING:
         # An alert the wrong reading raised is closed by the same person, saying why: it must not wait at the

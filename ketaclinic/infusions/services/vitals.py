@@ -10,7 +10,7 @@ from django.db.models import QuerySet, Subquery
 
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.infusions import protocol as visit_protocol
 from ketaclinic.infusions import rules
@@ -290,7 +290,7 @@ def record_reading(
         summary += f"; implausible: {', '.join(sorted(field.value for field in implausible))}"
     if raised:
         summary += f"; alerts: {', '.join(alert.code for alert in raised)}"
-    audit(by, visit, Action.CREATE, "infusion_vital_signs", reading.pk, summary)
+    audit(by, visit, Action.CREATE, ObjectType.INFUSION_VITAL_SIGNS, reading.pk, summary)
     announce_reading(reading=reading, previous_id=previous_id, alerts=raised)
     return RecordedReading(reading=reading, alerts=raised)
 
@@ -362,7 +362,7 @@ def acknowledge_alert(*, by: Any, alert: VitalAlert, action_taken: str) -> Alert
         by,
         visit,
         Action.CREATE,
-        "infusion_alert_acknowledgement",
+        ObjectType.INFUSION_ALERT_ACKNOWLEDGEMENT,
         acknowledgement.pk,
         f"Acknowledged {alert.code}",
     )
@@ -422,7 +422,7 @@ def mark_artefact(*, by: Any, reading: VitalSignReading, fields: list[str], reas
         by,
         visit,
         Action.CREATE,
-        "infusion_artefact_mark",
+        ObjectType.INFUSION_ARTEFACT_MARK,
         mark.pk,
         f"Reading {reading.pk}: {', '.join(chosen)} marked as artefact",
     )

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from ketaclinic.accounts.access import require_any
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import chains
 from ketaclinic.core.errors import NotFound
@@ -170,7 +170,7 @@ def dispensing_log(*, viewer: Any, product_id: int, start: dt.date, end: dt.date
             record_read(
                 by=viewer,
                 action=Action.EXPORT,
-                object_type="controlled_substance_log",
+                object_type=ObjectType.CONTROLLED_SUBSTANCE_LOG,
                 object_id=product.pk,
                 patient_id=entry.patient.pk,
                 patient_record_number=entry.patient.record_number,

@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from ketaclinic.accounts.access import require_any
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
@@ -49,7 +49,7 @@ def clinic_for(*, viewer: Any, clinic_id: int | str | None = None) -> Clinic:
     return first
 
 
-def audit_patients_shown(viewer: Any, patients: Iterable[Patient | None], object_type: str) -> None:
+def audit_patients_shown(viewer: Any, patients: Iterable[Patient | None], object_type: ObjectType) -> None:
     """One read entry per distinct patient a page or export shows."""
     seen: set[int] = set()
     for patient in patients:
@@ -254,7 +254,7 @@ def vial_entries(*, viewer: Any, vial: Vial) -> list[LedgerEntry]:
         .select_related("location", "to_location", "patient", "performed_by", "witness")
         .order_by("sequence")
     )
-    audit_patients_shown(viewer, (entry.patient for entry in entries), "controlled_drug_entry")
+    audit_patients_shown(viewer, (entry.patient for entry in entries), ObjectType.CONTROLLED_DRUG_ENTRY)
     return entries
 
 
@@ -311,7 +311,7 @@ def open_draws(*, viewer: Any, clinic: Clinic, limit: int = 50) -> list[OpenDraw
             result.append(open_draw)
         if len(result) == limit:
             break
-    audit_patients_shown(viewer, (item.draw.patient for item in result), "controlled_drug_draw")
+    audit_patients_shown(viewer, (item.draw.patient for item in result), ObjectType.CONTROLLED_DRUG_DRAW)
     return result
 
 
@@ -328,7 +328,7 @@ def draw_for(*, viewer: Any, draw_id: int) -> OpenDraw:
     )
     if draw is None:
         raise NotFound("No such draw in your clinics.")
-    audit_patients_shown(viewer, [draw.patient], "controlled_drug_draw")
+    audit_patients_shown(viewer, [draw.patient], ObjectType.CONTROLLED_DRUG_DRAW)
     return OpenDraw(
         draw=draw,
         given_mg=rules.quantity(draw.given_total),
@@ -342,7 +342,7 @@ def patient_by_record_number(*, viewer: Any, clinic: Clinic, record_number: str)
     patient = Patient.objects.filter(clinic=clinic, record_number=record_number.strip().upper()).first()
     if patient is None:
         raise NotFound("No patient with that record number at this clinic.")
-    audit_patients_shown(viewer, [patient], "patient")
+    audit_patients_shown(viewer, [patient], ObjectType.PATIENT)
     return patient
 
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.audit.services import record_change
 from ketaclinic.core.chains import chain_key
 from ketaclinic.core.models import Clinic
@@ -24,7 +25,7 @@ def audit(
     by: Any,
     *,
     action: str,
-    object_type: str,
+    object_type: ObjectType,
     object_id: object,
     clinic_id: int,
     summary: str,

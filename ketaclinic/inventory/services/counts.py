@@ -8,7 +8,7 @@ from django.db import transaction
 
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.core.models import Clinic
 from ketaclinic.inventory import rules
@@ -142,7 +142,7 @@ def record_count(
     audit(
         by,
         action=Action.CREATE,
-        object_type="stock_count",
+        object_type=ObjectType.STOCK_COUNT,
         object_id=count.pk,
         clinic_id=clinic.pk,
         summary=f"{count.get_purpose_display()} count of {len(vials)} vial(s), {mismatches} mismatch(es), "
@@ -197,7 +197,7 @@ def resolve_discrepancy(
     audit(
         by,
         action=Action.CREATE,
-        object_type="discrepancy_resolution",
+        object_type=ObjectType.DISCREPANCY_RESOLUTION,
         object_id=resolution.pk,
         clinic_id=locked.clinic_id,
         summary=f"discrepancy {locked.pk} resolved as {kind}",

@@ -11,7 +11,7 @@ from django.db.models import Q, Sum
 
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.core.models import Clinic
 from ketaclinic.inventory import rules
@@ -140,7 +140,7 @@ def draw_from_vial(
     audit(
         by,
         action=Action.CREATE,
-        object_type="controlled_drug_draw",
+        object_type=ObjectType.CONTROLLED_DRUG_DRAW,
         object_id=entry.pk,
         clinic_id=vial.clinic_id,
         summary=f"drew {amount} mg ({amount_ml} mL) from {vial.label}"
@@ -234,7 +234,7 @@ def record_administration(
     audit(
         by,
         action=Action.CREATE,
-        object_type="controlled_drug_administration",
+        object_type=ObjectType.CONTROLLED_DRUG_ADMINISTRATION,
         object_id=entry.pk,
         clinic_id=draw.clinic_id,
         summary=f"gave {amount} mg of draw {draw.pk}",
@@ -280,7 +280,7 @@ def record_waste(
     audit(
         by,
         action=Action.CREATE,
-        object_type="controlled_drug_waste",
+        object_type=ObjectType.CONTROLLED_DRUG_WASTE,
         object_id=entry.pk,
         clinic_id=draw.clinic_id,
         summary=f"wasted {amount} mg of draw {draw.pk}, witness {witness.user.username}",
@@ -440,7 +440,7 @@ def reconcile_dose_order(
     audit(
         by,
         action=Action.CREATE,
-        object_type="discrepancy",
+        object_type=ObjectType.DISCREPANCY,
         object_id=discrepancy.pk,
         clinic_id=clinic.pk,
         summary=f"dose order {dose_order_id}: drew {reconciliation.drawn_mg} mg, "

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock, inputs
 from ketaclinic.core.models import Clinic
 from ketaclinic.inventory import rules
@@ -150,7 +150,7 @@ def add_product(
     audit(
         by,
         action=Action.CREATE,
-        object_type="drug_product",
+        object_type=ObjectType.DRUG_PRODUCT,
         object_id=product.pk,
         clinic_id=clinic.pk,
         summary=f"product added: {product} NDC {product.ndc}",
@@ -170,7 +170,7 @@ def add_location(*, by: Any, clinic: Clinic, name: str, description: str = "") -
     audit(
         by,
         action=Action.CREATE,
-        object_type="storage_location",
+        object_type=ObjectType.STORAGE_LOCATION,
         object_id=location.pk,
         clinic_id=clinic.pk,
         summary=f"location added: {location.name}",
@@ -291,7 +291,7 @@ def receive_delivery(
     audit(
         by,
         action=Action.CREATE,
-        object_type="receipt",
+        object_type=ObjectType.RECEIPT,
         object_id=receipt.pk,
         clinic_id=clinic.pk,
         summary=f"received {vial_count} x {product} lot {receipt.lot}, witness {witness.user.username}",
@@ -366,7 +366,7 @@ def transfer_vials(
     audit(
         by,
         action=Action.UPDATE,
-        object_type="vial_transfer",
+        object_type=ObjectType.VIAL_TRANSFER,
         object_id=",".join(str(vial.pk) for vial in vials)[:60],
         clinic_id=clinic.pk,
         summary=f"moved {len(vials)} vial(s) to {to_location.name}, witness {witness.user.username}",
@@ -424,7 +424,7 @@ def remove_vial(
     audit(
         by,
         action=Action.CREATE,
-        object_type="vial_removal",
+        object_type=ObjectType.VIAL_REMOVAL,
         object_id=entry.pk,
         clinic_id=clinic.pk,
         summary=f"removed {vial.label} ({entry.amount_mg} mg, {reason}), witness {witness.user.username}",

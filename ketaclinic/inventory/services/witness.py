@@ -16,7 +16,7 @@ from django_otp import match_token
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for, has_confirmed_device, second_factor_needed
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_change
 from ketaclinic.core import clock
 from ketaclinic.core.models import Clinic
@@ -42,7 +42,7 @@ def _refuse(by: Any, clinic: Clinic, username: str, code: str, message: str, fie
     record_change(
         by=by,
         action=Action.SIGN_IN_FAILED,
-        object_type="witness_signature",
+        object_type=ObjectType.WITNESS_SIGNATURE,
         clinic_id=clinic.pk,
         summary=f"{'witness' if field.startswith('witness') else 'co-signer'} sign-in refused for username "
         f"{username[:80]}: {code}",

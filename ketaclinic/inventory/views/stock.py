@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from ketaclinic.accounts.access import require_any
 from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.errors import DomainError, ErrorKind
 from ketaclinic.core.forms import field_error
 from ketaclinic.core.inputs import parse_id
@@ -463,7 +464,9 @@ def ledger(request: HttpRequest, product_id: int) -> HttpResponse:
     page = Paginator(
         selectors.ledger_entries(viewer=request.user, product=product), LEDGER_PAGE_SIZE
     ).get_page(request.GET.get("page"))
-    selectors.audit_patients_shown(request.user, (entry.patient for entry in page), "controlled_drug_entry")
+    selectors.audit_patients_shown(
+        request.user, (entry.patient for entry in page), ObjectType.CONTROLLED_DRUG_ENTRY
+    )
     context = {
         "product": product,
         "page_obj": page,

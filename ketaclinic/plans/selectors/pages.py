@@ -8,7 +8,7 @@ from typing import Any
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.core.errors import NotFound
 from ketaclinic.measures.selectors import patient_measures
@@ -30,7 +30,7 @@ from ketaclinic.screening.selectors import eligibility_status
 
 
 def _audit_read(
-    viewer: Any, patient: Patient, object_type: str, object_id: object, summary: str = ""
+    viewer: Any, patient: Patient, object_type: ObjectType, object_id: object, summary: str = ""
 ) -> None:
     record_read(
         by=viewer,
@@ -51,7 +51,7 @@ def patient_for(*, viewer: Any, patient_id: int, perm: Perm = Perm.VIEW_PLAN) ->
     )
     if patient is None:
         raise NotFound("No such patient in your clinics.")
-    _audit_read(viewer, patient, "treatment_plan", patient.pk)
+    _audit_read(viewer, patient, ObjectType.TREATMENT_PLAN, patient.pk)
     return patient
 
 
@@ -64,7 +64,7 @@ def plan_for(*, viewer: Any, plan_id: int, perm: Perm = Perm.VIEW_PLAN) -> Treat
     )
     if plan is None:
         raise NotFound("No such plan in your clinics.")
-    _audit_read(viewer, plan.patient, "treatment_plan", plan.pk)
+    _audit_read(viewer, plan.patient, ObjectType.TREATMENT_PLAN, plan.pk)
     return plan
 
 
@@ -78,7 +78,7 @@ def draft_for(*, viewer: Any, draft_id: int, perm: Perm = Perm.CHANGE_PLAN) -> P
     )
     if draft is None:
         raise NotFound("No such draft in your clinics.")
-    _audit_read(viewer, draft.plan.patient, "plan_draft", draft.pk)
+    _audit_read(viewer, draft.plan.patient, ObjectType.PLAN_DRAFT, draft.pk)
     return draft
 
 
@@ -270,7 +270,10 @@ def active_plans(*, viewer: Any) -> list[ListRow]:
         )
         rows.append(ListRow(plan, signed, plan.pk in drafts, state))
     record_read(
-        by=viewer, action=Action.LIST, object_type="treatment_plan", summary=f"{len(rows)} active plans"
+        by=viewer,
+        action=Action.LIST,
+        object_type=ObjectType.TREATMENT_PLAN,
+        summary=f"{len(rows)} active plans",
     )
     return rows
 

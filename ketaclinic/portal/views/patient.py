@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.audit.selectors import access_log_for_patient
 from ketaclinic.audit.services import record_read
 from ketaclinic.core.errors import PermissionDenied
@@ -25,7 +26,7 @@ def my_record(request: HttpRequest) -> HttpResponse:
     for patient in own_records:
         record_read(
             by=request.user,
-            object_type="own_record",
+            object_type=ObjectType.OWN_RECORD,
             object_id=patient.pk,
             patient_id=patient.pk,
             patient_record_number=patient.record_number,

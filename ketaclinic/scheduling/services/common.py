@@ -11,7 +11,7 @@ from django.utils.crypto import salted_hmac
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.roles import Role
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_change
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.models import Clinic
@@ -40,7 +40,7 @@ def _audit(by: Any, appointment: Appointment, action: str, summary: str) -> None
     record_change(
         by=by,
         action=action,
-        object_type="appointment",
+        object_type=ObjectType.APPOINTMENT,
         object_id=appointment.pk,
         patient_id=appointment.patient_id,
         patient_record_number=appointment.patient.record_number,
@@ -49,7 +49,9 @@ def _audit(by: Any, appointment: Appointment, action: str, summary: str) -> None
     )
 
 
-def _audit_resource(by: Any, clinic: Clinic, object_type: str, object_id: object, summary: str) -> None:
+def _audit_resource(
+    by: Any, clinic: Clinic, object_type: ObjectType, object_id: object, summary: str
+) -> None:
     record_change(
         by=by,
         action=Action.UPDATE,

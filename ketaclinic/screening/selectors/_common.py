@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.patients.models import Patient
 
 
-def _audit_read(viewer: Any, patient: Patient, object_type: str, summary: str = "") -> None:
+def _audit_read(viewer: Any, patient: Patient, object_type: ObjectType, summary: str = "") -> None:
     record_read(
         by=viewer,
         action=Action.VIEW,

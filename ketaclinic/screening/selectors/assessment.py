@@ -9,7 +9,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
@@ -42,7 +42,11 @@ from ketaclinic.screening.selectors._common import _audit_read
 
 
 def patient_for(
-    *, viewer: Any, patient_id: int, perm: Perm = Perm.VIEW_ASSESSMENT, audit_as: str = "assessment"
+    *,
+    viewer: Any,
+    patient_id: int,
+    perm: Perm = Perm.VIEW_ASSESSMENT,
+    audit_as: ObjectType = ObjectType.ASSESSMENT,
 ) -> Patient:
     """A patient of the viewer's clinics, for a screening purpose: PermissionDenied without `perm`, NotFound
     for another clinic's patient. The read is audited as `audit_as`."""
@@ -546,6 +550,9 @@ def assessment_worklist(*, viewer: Any, undecided_only: bool = True) -> list[Wor
         for patient in found[:WORKLIST_SIZE]
     ]
     record_read(
-        by=viewer, action=Action.LIST, object_type="assessment", summary=f"worklist: {len(rows)} patients"
+        by=viewer,
+        action=Action.LIST,
+        object_type=ObjectType.ASSESSMENT,
+        summary=f"worklist: {len(rows)} patients",
     )
     return rows

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.core.errors import NotFound
 from ketaclinic.screening.models import Inquiry, InquiryStatus
@@ -24,7 +24,9 @@ def inquiries_for(*, viewer: Any, status: str = "") -> list[Inquiry]:
     else:
         found = found.exclude(status=InquiryStatus.CLOSED)
     inquiries = list(found[:INQUIRY_PAGE_SIZE])
-    record_read(by=viewer, action=Action.LIST, object_type="inquiry", summary=f"{len(inquiries)} inquiries")
+    record_read(
+        by=viewer, action=Action.LIST, object_type=ObjectType.INQUIRY, summary=f"{len(inquiries)} inquiries"
+    )
     return inquiries
 
 
@@ -39,7 +41,7 @@ def inquiry_for(*, viewer: Any, inquiry_id: int) -> Inquiry:
         raise NotFound("No such inquiry in your clinics.")
     record_read(
         by=viewer,
-        object_type="inquiry",
+        object_type=ObjectType.INQUIRY,
         object_id=inquiry.pk,
         patient_id=inquiry.patient_id,
         patient_record_number=inquiry.patient.record_number if inquiry.patient else "",

@@ -5,6 +5,7 @@ from typing import Any
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.audit.services import record_change
 from ketaclinic.core.errors import NotFound
 from ketaclinic.patients.models import Patient
@@ -18,7 +19,7 @@ def require_patient(by: Any, patient: Patient, perm: Perm) -> None:
 
 
 def audit(
-    by: Any, patient: Patient | None, action: str, object_type: str, object_id: object, summary: str
+    by: Any, patient: Patient | None, action: str, object_type: ObjectType, object_id: object, summary: str
 ) -> None:
     record_change(
         by=by,

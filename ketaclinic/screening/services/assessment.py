@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.core.rules import body_mass_index_kg_per_m2
 from ketaclinic.patients.models import Patient
@@ -137,7 +137,7 @@ def record_diagnosis(
         recorded_at=clock.now(),
     )
     summary = f"diagnosis {code.code} ({role}, {status})" + (" corrects an earlier entry" if corrects else "")
-    audit(by, patient, Action.CREATE, "diagnosis", row.pk, summary)
+    audit(by, patient, Action.CREATE, ObjectType.DIAGNOSIS, row.pk, summary)
     return row
 
 
@@ -209,7 +209,14 @@ def record_medication(
         recorded_by=by,
         recorded_at=clock.now(),
     )
-    audit(by, patient, Action.CREATE, "medication", row.pk, f"medication {row.name} ({', '.join(chosen)})")
+    audit(
+        by,
+        patient,
+        Action.CREATE,
+        ObjectType.MEDICATION,
+        row.pk,
+        f"medication {row.name} ({', '.join(chosen)})",
+    )
     return row
 
 
@@ -254,7 +261,9 @@ def record_trial(
         recorded_at=clock.now(),
     )
     adequate = "adequate" if dose_adequate and duration_adequate else "not adequate"
-    audit(by, patient, Action.CREATE, "antidepressant_trial", row.pk, f"trial {row.drug} ({adequate})")
+    audit(
+        by, patient, Action.CREATE, ObjectType.ANTIDEPRESSANT_TRIAL, row.pk, f"trial {row.drug} ({adequate})"
+    )
     return row
 
 
@@ -290,7 +299,7 @@ def record_treatment(
         recorded_by=by,
         recorded_at=clock.now(),
     )
-    audit(by, patient, Action.CREATE, "other_treatment", row.pk, f"{kind} course recorded")
+    audit(by, patient, Action.CREATE, ObjectType.OTHER_TREATMENT, row.pk, f"{kind} course recorded")
     return row
 
 
@@ -304,7 +313,7 @@ def record_health_history(*, by: Any, patient: Patient, details: dict[str, Any])
         patient=patient, supersedes=previous, recorded_by=by, recorded_at=clock.now(), **values
     )
     summary = "health history recorded" if previous is None else "health history updated (new version)"
-    audit(by, patient, Action.CREATE, "health_history", row.pk, summary)
+    audit(by, patient, Action.CREATE, ObjectType.HEALTH_HISTORY, row.pk, summary)
     return row
 
 
@@ -347,5 +356,12 @@ def record_vital_signs(
         recorded_by=by,
         recorded_at=now,
     )
-    audit(by, patient, Action.CREATE, "vital_signs", row.pk, f"baseline BP {systolic_mmhg}/{diastolic_mmhg}")
+    audit(
+        by,
+        patient,
+        Action.CREATE,
+        ObjectType.VITAL_SIGNS,
+        row.pk,
+        f"baseline BP {systolic_mmhg}/{diastolic_mmhg}",
+    )
     return row

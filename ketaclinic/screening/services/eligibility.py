@@ -5,7 +5,7 @@ from typing import Any
 from django.db import transaction
 
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.patients.models import Patient
 from ketaclinic.screening import rules
@@ -41,7 +41,14 @@ def override_hard_stop(*, by: Any, patient: Patient, finding_code: str, reason: 
         overridden_by=by,
         overridden_at=clock.now(),
     )
-    audit(by, patient, Action.CREATE, "hard_stop_override", row.pk, f"hard stop overridden: {finding_code}")
+    audit(
+        by,
+        patient,
+        Action.CREATE,
+        ObjectType.HARD_STOP_OVERRIDE,
+        row.pk,
+        f"hard stop overridden: {finding_code}",
+    )
     return row
 
 
@@ -125,5 +132,12 @@ def sign_eligibility(
         signed_by=by,
         signed_at=clock.now(),
     )
-    audit(by, patient, Action.CREATE, "eligibility_decision", row.pk, f"eligibility signed: {row.outcome}")
+    audit(
+        by,
+        patient,
+        Action.CREATE,
+        ObjectType.ELIGIBILITY_DECISION,
+        row.pk,
+        f"eligibility signed: {row.outcome}",
+    )
     return row

@@ -9,7 +9,7 @@ from django.db import transaction
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.models import Clinic
@@ -65,7 +65,7 @@ def submit_inquiry(
         received_at=clock.now(),
     )
     inquiry.save()
-    audit(None, None, Action.CREATE, "inquiry", inquiry.pk, "inquiry received from the public page")
+    audit(None, None, Action.CREATE, ObjectType.INQUIRY, inquiry.pk, "inquiry received from the public page")
     return inquiry
 
 
@@ -84,7 +84,9 @@ def set_inquiry_status(*, by: Any, inquiry: Inquiry, status: InquiryStatus) -> I
     inquiry.status = status
     inquiry._history_user = by  # type: ignore[attr-defined]
     inquiry.save()
-    audit(by, inquiry.patient, Action.UPDATE, "inquiry", inquiry.pk, f"status {previous} -> {status}")
+    audit(
+        by, inquiry.patient, Action.UPDATE, ObjectType.INQUIRY, inquiry.pk, f"status {previous} -> {status}"
+    )
     return inquiry
 
 
@@ -96,7 +98,7 @@ def add_inquiry_note(*, by: Any, inquiry: Inquiry, text: str) -> InquiryNote:
     note = InquiryNote.objects.create(
         inquiry=inquiry, text=text.strip(), written_by=by, written_at=clock.now()
     )
-    audit(by, inquiry.patient, Action.CREATE, "inquiry_note", note.pk, "note added to inquiry")
+    audit(by, inquiry.patient, Action.CREATE, ObjectType.INQUIRY_NOTE, note.pk, "note added to inquiry")
     return note
 
 
@@ -135,5 +137,7 @@ def register_patient_from_inquiry(
     inquiry.status = InquiryStatus.BOOKED
     inquiry._history_user = by  # type: ignore[attr-defined]
     inquiry.save()
-    audit(by, patient, Action.UPDATE, "inquiry", inquiry.pk, "registered as a patient from the inquiry")
+    audit(
+        by, patient, Action.UPDATE, ObjectType.INQUIRY, inquiry.pk, "registered as a patient from the inquiry"
+    )
     return patient

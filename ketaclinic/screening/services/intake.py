@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.crypto import salted_hmac
 
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.core.tokens import hash_token
 from ketaclinic.patients.models import Patient
@@ -53,7 +53,7 @@ def send_intake_link(*, by: Any, patient: Patient, email: str) -> IntakeInvitati
     invitation.token_sha256 = hash_token(token_for(invitation, nonce))
     invitation._history_user = by  # type: ignore[attr-defined]
     invitation.save()
-    audit(by, patient, Action.CREATE, "intake_invitation", invitation.pk, "intake link sent")
+    audit(by, patient, Action.CREATE, ObjectType.INTAKE_INVITATION, invitation.pk, "intake link sent")
     transaction.on_commit(lambda: send_intake_email.enqueue(invitation_id=invitation.pk))
     return invitation
 
@@ -92,7 +92,7 @@ def submit_intake(*, token: str, answers: dict[str, Any]) -> IntakeSubmission:
         None,
         locked.patient,
         Action.CREATE,
-        "intake_submission",
+        ObjectType.INTAKE_SUBMISSION,
         submission.pk,
         "intake questionnaire submitted",
     )

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.inputs import parse_id
 from ketaclinic.patients.models import Patient
@@ -500,7 +501,10 @@ def override(request: HttpRequest, patient_id: int) -> HttpResponse:
 def intake_send(request: HttpRequest, patient_id: int) -> HttpResponse:
     require(request.user, Perm.SEND_INTAKE)
     patient = selectors.patient_for(
-        viewer=request.user, patient_id=patient_id, perm=Perm.SEND_INTAKE, audit_as="intake_invitation"
+        viewer=request.user,
+        patient_id=patient_id,
+        perm=Perm.SEND_INTAKE,
+        audit_as=ObjectType.INTAKE_INVITATION,
     )
     form = SendIntakeForm(request.POST)
     if form.is_valid():
