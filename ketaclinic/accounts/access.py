@@ -1,22 +1,15 @@
 """One place for the access checks every service, selector and view makes (DESIGN.md rule 3).
 
-`Actor` is the acting person: services take it as `by=`, selectors as `viewer=`. A device's write (a bedside
-monitor's reading) has no person and passes `None` where a service allows it.
-
 Order of checks, everywhere: the permission first (403), then the object's clinic (404, so another clinic's
 rows are indistinguishable from rows that do not exist)."""
 
-from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 
+from ketaclinic.accounts.actor import Actor, Who
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.core.errors import NotFound, PermissionDenied
-
-type Actor = User
-# Whoever a check is asked about: a person, an anonymous visitor (refused), or no one (a device; refused).
-type Who = User | AnonymousUser | None
 
 
 def actor(request: HttpRequest) -> Actor:

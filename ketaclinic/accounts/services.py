@@ -11,6 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.errors import AccountsDomainError, AccountsError
 from ketaclinic.accounts.models import ApiToken, User, new_token_value
 from ketaclinic.accounts.permissions import Perm
@@ -23,7 +24,7 @@ from ketaclinic.core.models import Clinic
 from ketaclinic.core.tokens import hash_token
 
 
-def _audit_account(*, by: Any, user: User, action: str, summary: str) -> None:
+def _audit_account(*, by: Actor, user: User, action: str, summary: str) -> None:
     """Staff-account changes go in the audit log under the person's first clinic, for its admins."""
     from ketaclinic.audit.services import record_change
 
@@ -38,7 +39,7 @@ def _audit_account(*, by: Any, user: User, action: str, summary: str) -> None:
     )
 
 
-def _check_clinics(by: Any, clinics: Iterable[Clinic]) -> list[Clinic]:
+def _check_clinics(by: Actor, clinics: Iterable[Clinic]) -> list[Clinic]:
     allowed = set(clinics_for(by).values_list("pk", flat=True))
     chosen = list(clinics)
     if not chosen:
@@ -51,7 +52,7 @@ def _check_clinics(by: Any, clinics: Iterable[Clinic]) -> list[Clinic]:
 @transaction.atomic
 def create_staff_account(
     *,
-    by: Any,
+    by: Actor,
     username: str,
     first_name: str,
     last_name: str,
@@ -104,7 +105,7 @@ def create_staff_account(
 @transaction.atomic
 def update_staff_account(
     *,
-    by: Any,
+    by: Actor,
     user: User,
     first_name: str,
     last_name: str,
@@ -159,14 +160,14 @@ def _account_snapshot(user: User) -> dict[str, object]:
 
 
 @transaction.atomic
-def reset_second_factor(*, by: Any, user: User) -> None:
+def reset_second_factor(*, by: Actor, user: User) -> None:
     """Remove a person's authenticator so they enrol a new one at next sign-in (lost phone)."""
     require(by, Perm.MANAGE_STAFF)
     TOTPDevice.objects.filter(user=user).delete()
     _audit_account(by=by, user=user, action="update", summary="second factor reset")
 
 
-def unlock_account(*, by: Any, user: User) -> int:
+def unlock_account(*, by: Actor, user: User) -> int:
     """Lift a lockout from repeated failed sign-ins. Returns how many lockout records were cleared."""
     require(by, Perm.MANAGE_STAFF)
     cleared = int(axes_reset(username=user.username))
@@ -195,7 +196,7 @@ def enrol_totp_device(*, user: Any, key_hex: str, token: str) -> TOTPDevice | No
 
 
 @transaction.atomic
-def create_api_token(*, by: Any, user: User, name: str) -> tuple[ApiToken, str]:
+def create_api_token(*, by: Actor, user: User, name: str) -> tuple[ApiToken, str]:
     """A new API token. Returns the row and the raw value, shown once to whoever made it.
 
     A token acts as its account, so it belongs either to the person who makes it for themselves, in a session
@@ -230,7 +231,7 @@ def create_api_token(*, by: Any, user: User, name: str) -> tuple[ApiToken, str]:
 
 
 @transaction.atomic
-def revoke_api_token(*, by: Any, token: ApiToken) -> ApiToken:
+def revoke_api_token(*, by: Actor, token: ApiToken) -> ApiToken:
     """Revoke a token: its owner may, and a clinic admin may revoke any token of their clinics' accounts."""
     own = getattr(by, "is_authenticated", False) and token.user_id == by.pk
     if not own:
@@ -251,7 +252,7 @@ def touch_api_token(*, raw: str) -> None:
 
 
 @transaction.atomic
-def set_idle_timeout(*, by: Any, minutes: int) -> None:
+def set_idle_timeout(*, by: Actor, minutes: int) -> None:
     from ketaclinic.core.models import Organisation
 
     require(by, Perm.MANAGE_CLINIC)
@@ -311,7 +312,7 @@ CLINIC_FIELDS = (
 
 
 @transaction.atomic
-def update_clinic(*, by: Any, clinic: Clinic, details: dict[str, Any]) -> Clinic:
+def update_clinic(*, by: Actor, clinic: Clinic, details: dict[str, Any]) -> Clinic:
     """Change a clinic's address, identifiers, time zone or opening hours (clinic admins of that clinic)."""
     from ketaclinic.audit.models import Action
     from ketaclinic.audit.services import record_change

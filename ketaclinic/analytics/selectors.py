@@ -1,8 +1,8 @@
 """Clinic outcome reports across apps: response and remission by diagnosis and by comorbidity."""
 
 from dataclasses import dataclass
-from typing import Any
 
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.analytics import rules
@@ -45,7 +45,7 @@ def _category_label(category: str) -> str:
     return f"{category} {found.description}" if found else category
 
 
-def outcomes_by_diagnosis(*, viewer: Any) -> list[InstrumentBreakdown]:
+def outcomes_by_diagnosis(*, viewer: Who) -> list[InstrumentBreakdown]:
     """For each outcome instrument: response and remission for everyone with a baseline, by the primary
     diagnosis's ICD-10-CM category and by how many other diagnoses the patient has. Patients without a
     follow-up stay in each denominator. Needs VIEW_OUTCOMES; the read is audited. Three queries."""
@@ -96,7 +96,7 @@ def outcomes_by_diagnosis(*, viewer: Any) -> list[InstrumentBreakdown]:
     return results
 
 
-def induction_funnel(*, viewer: Any) -> rules.Funnel:
+def induction_funnel(*, viewer: Who) -> rules.Funnel:
     """The induction funnel over the viewer's clinics, from every signed plan's series log. Needs
     VIEW_OUTCOMES; audited. Four queries whatever the number of patients."""
     if not can(viewer, Perm.VIEW_OUTCOMES):

@@ -1,10 +1,10 @@
 """Reads of the audit log: the clinic admin's view of everything, and a patient's view of their own record."""
 
 import datetime as dt
-from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
@@ -18,7 +18,7 @@ def _start_of_utc_day(day: dt.date) -> dt.datetime:
 
 def audit_events_for(
     *,
-    viewer: Any,
+    viewer: Who,
     patient_record_number: str = "",
     username: str = "",
     date_from: dt.date | None = None,

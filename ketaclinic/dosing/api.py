@@ -5,6 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.api import api_user
@@ -65,10 +66,12 @@ def _summary(row: selectors.OrderRow) -> dict[str, Any]:
     }
 
 
-def _out(viewer: Any, order_id: int) -> dict[str, Any]:
+def _out(viewer: Who, order_id: int) -> dict[str, Any]:
     detail = selectors.order_detail(viewer=viewer, order_id=order_id)
     order = detail.order
-    hide_rate = detail.status is OrderStatus.AWAITING_COSIGNATURE and order.prescribed_by_id != viewer.pk
+    hide_rate = detail.status is OrderStatus.AWAITING_COSIGNATURE and (
+        viewer is None or order.prescribed_by_id != viewer.pk
+    )
     data = _summary(selectors.OrderRow(order, detail.status))
     data.update(
         {

@@ -3,12 +3,12 @@
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action, ObjectType
@@ -87,7 +87,7 @@ def orders_queryset() -> QuerySet[DoseOrder]:
 
 
 def _audit_read(
-    viewer: Any, patient: Patient, object_type: ObjectType, object_id: object, action: str
+    viewer: Who, patient: Patient, object_type: ObjectType, object_id: object, action: str
 ) -> None:
     record_read(
         by=viewer,
@@ -110,7 +110,7 @@ class OrderRow:
         return str(self.status.label)
 
 
-def orders_for_patient(*, viewer: Any, patient_id: int) -> tuple[Patient, list[OrderRow]]:
+def orders_for_patient(*, viewer: Who, patient_id: int) -> tuple[Patient, list[OrderRow]]:
     """The patient and all their dose orders, newest first; a fixed number of queries whatever the count."""
     require(viewer, Perm.VIEW_DOSE_ORDER)
     patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as=ObjectType.DOSE_ORDERS)
@@ -118,7 +118,7 @@ def orders_for_patient(*, viewer: Any, patient_id: int) -> tuple[Patient, list[O
     return patient, [OrderRow(order, order_status(order)) for order in orders]
 
 
-def order_for(*, viewer: Any, order_id: int, perm: Perm = Perm.VIEW_DOSE_ORDER) -> DoseOrder:
+def order_for(*, viewer: Who, order_id: int, perm: Perm = Perm.VIEW_DOSE_ORDER) -> DoseOrder:
     """One order of the viewer's clinics (NotFound otherwise); the read is audited."""
     require(viewer, perm)
     order = orders_queryset().filter(pk=order_id, clinic__in=clinics_for(viewer)).first()
@@ -149,7 +149,7 @@ class OrderDetail:
         return self.status is OrderStatus.AWAITING_COSIGNATURE and not self.unresolved_hard_stops
 
 
-def order_detail(*, viewer: Any, order_id: int) -> OrderDetail:
+def order_detail(*, viewer: Who, order_id: int) -> OrderDetail:
     """An order with its findings then and now, its overrides, co-signature and predicted curve."""
     from ketaclinic.dosing.services import current_findings
 
@@ -180,7 +180,7 @@ def order_detail(*, viewer: Any, order_id: int) -> OrderDetail:
     )
 
 
-def ready_order_for(*, viewer: Any, patient: Patient) -> DoseOrder | None:
+def ready_order_for(*, viewer: Who, patient: Patient) -> DoseOrder | None:
     """The patient's newest order that is signed, co-signed and not superseded (what an infusion may use)."""
     require(viewer, Perm.VIEW_DOSE_ORDER)
     if not clinics_for(viewer).filter(pk=patient.clinic_id).exists():
@@ -202,7 +202,7 @@ def protocol_for_patient(*, patient: Patient) -> DosingProtocol:
     return dosing_protocol(population_of(age_years))
 
 
-def orders_awaiting_cosignature(*, viewer: Any) -> list[OrderRow]:
+def orders_awaiting_cosignature(*, viewer: Who) -> list[OrderRow]:
     """Orders of the viewer's clinics that wait for a second person's check, oldest first. The list is
     audited as one entry."""
     require(viewer, Perm.VIEW_DOSE_ORDER)

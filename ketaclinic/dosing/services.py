@@ -8,11 +8,11 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from django.db import transaction
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action, ObjectType
@@ -68,7 +68,7 @@ class Calculation:
         return [finding for finding in self.findings if not finding.is_hard_stop]
 
 
-def _require_clinic(by: Any, patient: Patient) -> None:
+def _require_clinic(by: Actor, patient: Patient) -> None:
     # Another clinic's patient or order is answered as missing, not as forbidden: nothing is revealed.
     if not clinics_for(by).filter(pk=patient.clinic_id).exists():
         raise NotFound("No such patient in your clinics.")
@@ -195,7 +195,7 @@ def _calculate(patient: Patient, draft: OrderDraft) -> Calculation:
     )
 
 
-def calculate_order(*, by: Any, patient: Patient, draft: OrderDraft) -> Calculation:
+def calculate_order(*, by: Actor, patient: Patient, draft: OrderDraft) -> Calculation:
     """The order a draft would make, without saving it (the form's live figures, the API's /calculate).
 
     Only prescribers may calculate: the nurse's co-signature is an independent check, not our arithmetic.
@@ -268,7 +268,7 @@ def inputs_of(order: DoseOrder) -> rules.OrderInputs:
     )
 
 
-def _create_override(*, by: Any, order: DoseOrder, finding: rules.Finding, reason: str) -> HardStopOverride:
+def _create_override(*, by: Actor, order: DoseOrder, finding: rules.Finding, reason: str) -> HardStopOverride:
     override = HardStopOverride.objects.create(
         order=order,
         code=finding.code.value,
@@ -290,7 +290,7 @@ def _create_override(*, by: Any, order: DoseOrder, finding: rules.Finding, reaso
 
 def _prescribe(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     draft: OrderDraft,
     overrides: Mapping[str, str],
@@ -363,7 +363,7 @@ def _prescribe(
 
 @transaction.atomic
 def prescribe_dose_order(
-    *, by: Any, patient: Patient, draft: OrderDraft, overrides: Mapping[str, str] | None = None
+    *, by: Actor, patient: Patient, draft: OrderDraft, overrides: Mapping[str, str] | None = None
 ) -> DoseOrder:
     """Compute, check and sign a new order.
 
@@ -392,7 +392,7 @@ def _refuse_if_superseded(order: DoseOrder) -> None:
 @transaction.atomic
 def supersede_dose_order(
     *,
-    by: Any,
+    by: Actor,
     order: DoseOrder,
     draft: OrderDraft,
     reason: str,
@@ -415,7 +415,7 @@ def supersede_dose_order(
 
 
 @transaction.atomic
-def override_hard_stop(*, by: Any, order: DoseOrder, code: str, reason: str) -> HardStopOverride:
+def override_hard_stop(*, by: Actor, order: DoseOrder, code: str, reason: str) -> HardStopOverride:
     """Override one hard stop the order has now (one that appeared after prescribing), with a reason."""
     require(by, Perm.OVERRIDE_HARD_STOP)
     _require_clinic(by, order.patient)
@@ -434,7 +434,7 @@ def override_hard_stop(*, by: Any, order: DoseOrder, code: str, reason: str) -> 
 
 
 @transaction.atomic
-def cosign_dose_order(*, by: Any, order: DoseOrder, entered_rate_ml_per_h: Decimal) -> OrderCosignature:
+def cosign_dose_order(*, by: Actor, order: DoseOrder, entered_rate_ml_per_h: Decimal) -> OrderCosignature:
     """The second person's check: they worked out the pump rate themselves and it matches.
 
     Refused when the co-signer prescribed the order, when it was superseded or is already co-signed, while
@@ -486,7 +486,7 @@ def _age(patient: Patient) -> int:
 
 
 def propose_titration(
-    *, by: Any, patient: Patient, response_reduction_percent: Decimal | None, tolerated: bool
+    *, by: Actor, patient: Patient, response_reduction_percent: Decimal | None, tolerated: bool
 ) -> tuple[DoseOrder, rules.TitrationProposal]:
     """The next dose per kg proposed from the patient's latest current order, the response so far (percent
     reduction, entered by the clinician) and tolerability. Nothing is saved; the read is audited."""
@@ -529,6 +529,6 @@ def propose_titration(
     return previous, proposal
 
 
-def require_prescriber(by: Any) -> None:
+def require_prescriber(by: Actor) -> None:
     """PermissionDenied unless `by` may prescribe (checked before any patient is looked up)."""
     require(by, Perm.PRESCRIBE)

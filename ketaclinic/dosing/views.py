@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from ketaclinic.accounts.access import require
+from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.errors import DomainError
@@ -68,7 +68,7 @@ def _preview(request: HttpRequest, patient: Patient, form: OrderForm) -> service
     if not form.is_bound or not form.is_valid():
         return None
     try:
-        calculation = services.calculate_order(by=request.user, patient=patient, draft=form.draft())
+        calculation = services.calculate_order(by=actor(request), patient=patient, draft=form.draft())
     except DomainError as error:
         field_error(form, error)
         return None
@@ -89,11 +89,11 @@ def _submit(
     try:
         if supersedes is None:
             order = services.prescribe_dose_order(
-                by=request.user, patient=patient, draft=form.draft(), overrides=form.override_reasons()
+                by=actor(request), patient=patient, draft=form.draft(), overrides=form.override_reasons()
             )
         else:
             order = services.supersede_dose_order(
-                by=request.user,
+                by=actor(request),
                 order=supersedes,
                 draft=form.draft(),
                 reason=form.cleaned_data["supersede_reason"],
@@ -230,7 +230,7 @@ def order_override(request: HttpRequest, order_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.override_hard_stop(
-                by=request.user,
+                by=actor(request),
                 order=order,
                 code=form.cleaned_data["code"],
                 reason=form.cleaned_data["reason"],
@@ -257,7 +257,9 @@ def order_cosign(request: HttpRequest, order_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.cosign_dose_order(
-                by=request.user, order=order, entered_rate_ml_per_h=form.cleaned_data["entered_rate_ml_per_h"]
+                by=actor(request),
+                order=order,
+                entered_rate_ml_per_h=form.cleaned_data["entered_rate_ml_per_h"],
             )
         except DomainError as error:
             field_error(form, error)
@@ -306,7 +308,7 @@ def titration(request: HttpRequest, patient_id: int) -> HttpResponse:
     if request.GET and form.is_valid():
         try:
             previous, proposal = services.propose_titration(
-                by=request.user,
+                by=actor(request),
                 patient=patient,
                 response_reduction_percent=form.cleaned_data["response_reduction_percent"],
                 tolerated=form.cleaned_data["tolerated"],

@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.api import api_user
@@ -72,7 +73,7 @@ def _alert(alert: VitalAlert, *, acknowledged: bool = False) -> dict[str, Any]:
     }
 
 
-def _visit_out(viewer: Any, visit_id: int) -> dict[str, Any]:
+def _visit_out(viewer: Who, visit_id: int) -> dict[str, Any]:
     screen = selectors.chair_screen(viewer=viewer, visit_id=visit_id)
     visit = screen.visit
     return {

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action, ObjectType
@@ -56,7 +57,7 @@ PHASE_LABELS = {
 }
 
 
-def _audit_read(viewer: Any, visit: InfusionVisit, object_type: ObjectType, object_id: object) -> None:
+def _audit_read(viewer: Who, visit: InfusionVisit, object_type: ObjectType, object_id: object) -> None:
     record_read(
         by=viewer,
         object_type=object_type,
@@ -73,7 +74,7 @@ def visits_queryset() -> QuerySet[InfusionVisit]:
     )
 
 
-def visit_for(*, viewer: Any, visit_id: int, audit: bool = True) -> InfusionVisit:
+def visit_for(*, viewer: Who, visit_id: int, audit: bool = True) -> InfusionVisit:
     """One visit in the viewer's clinics (NotFound otherwise, revealing nothing); the read is audited."""
     require(viewer, Perm.VIEW_INFUSION)
     visit = visits_queryset().filter(pk=visit_id, clinic__in=clinics_for(viewer)).first()
@@ -94,7 +95,7 @@ def visit_for_gateway(*, gateway: Any, visit_id: int) -> InfusionVisit:
     return visit
 
 
-def visits_for_patient(*, viewer: Any, patient: Patient) -> list[InfusionVisit]:
+def visits_for_patient(*, viewer: Who, patient: Patient) -> list[InfusionVisit]:
     """The patient's visits, newest first (audited as one read)."""
     require(viewer, Perm.VIEW_INFUSION)
     if not clinics_for(viewer).filter(pk=patient.clinic_id).exists():
@@ -253,7 +254,7 @@ class ChairScreen:
     due: ReadingDue | None = None
 
 
-def chair_screen(*, viewer: Any, visit_id: int) -> ChairScreen:
+def chair_screen(*, viewer: Who, visit_id: int) -> ChairScreen:
     """Everything the chair page shows for one visit, in a fixed number of queries (audited once)."""
     from ketaclinic.infusions.services import visit as visit_services
     from ketaclinic.infusions.services import vitals as vitals_services
@@ -350,7 +351,7 @@ def probe_checks_first(alerts: Iterable[VitalAlert]) -> list[VitalAlert]:
     return sorted(alerts, key=lambda alert: alert.code != rules.AlertCode.IMPLAUSIBLE_READING)
 
 
-def alert_for(*, viewer: Any, alert_id: int) -> VitalAlert:
+def alert_for(*, viewer: Who, alert_id: int) -> VitalAlert:
     require(viewer, Perm.VIEW_INFUSION)
     alert = (
         VitalAlert.objects.select_related("visit__patient", "visit__clinic", "reading__visit")
@@ -362,7 +363,7 @@ def alert_for(*, viewer: Any, alert_id: int) -> VitalAlert:
     return alert
 
 
-def check_in_for(*, viewer: Any, check_in_id: int) -> CheckIn:
+def check_in_for(*, viewer: Who, check_in_id: int) -> CheckIn:
     require(viewer, Perm.VIEW_INFUSION)
     check_in = (
         CheckIn.objects.select_related("visit__patient", "visit__clinic")

@@ -4,11 +4,11 @@ history."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action, ObjectType
@@ -45,7 +45,7 @@ def live_side_effects(visit: InfusionVisit) -> list[SideEffect]:
     return list(visit.side_effects.exclude(pk__in=withdrawn).order_by("-onset_at", "-pk"))
 
 
-def midazolam_vials(*, viewer: Any, visit: InfusionVisit) -> list[Vial]:
+def midazolam_vials(*, viewer: Who, visit: InfusionVisit) -> list[Vial]:
     """The visit's clinic's midazolam vials in stock, soonest expiry first (empty when the viewer may not
     see stock)."""
     if not can(viewer, Perm.VIEW_STOCK):
@@ -130,7 +130,7 @@ def suggested_scores(
     return suggestions
 
 
-def recovery_form(*, viewer: Any, visit_id: int) -> RecoveryForm:
+def recovery_form(*, viewer: Who, visit_id: int) -> RecoveryForm:
     """The protocol's discharge scale for the visit, with scores suggested from the vital signs (audited)."""
     visit = visit_for(viewer=viewer, visit_id=visit_id)
     protocol = visit_protocol.from_snapshot(visit.protocol_snapshot)
@@ -197,7 +197,7 @@ def criteria_of(readiness: discharge_services.Readiness) -> tuple[Criterion, ...
     return tuple(rows)
 
 
-def discharge_page(*, viewer: Any, visit_id: int) -> DischargePage:
+def discharge_page(*, viewer: Who, visit_id: int) -> DischargePage:
     """The discharge criteria now, with the escort as recorded at check-in (audited)."""
     visit = visit_for(viewer=viewer, visit_id=visit_id)
     discharged = hasattr(visit, "discharge")
@@ -218,7 +218,7 @@ def discharge_page(*, viewer: Any, visit_id: int) -> DischargePage:
     )
 
 
-def discharged_visit_for(*, viewer: Any, visit_id: int) -> InfusionVisit:
+def discharged_visit_for(*, viewer: Who, visit_id: int) -> InfusionVisit:
     """A discharged visit with its discharge (NotFound before discharge); audited as an export."""
     require(viewer, Perm.VIEW_INFUSION)
     visit = visit_for(viewer=viewer, visit_id=visit_id, audit=False)
@@ -236,7 +236,7 @@ def discharged_visit_for(*, viewer: Any, visit_id: int) -> InfusionVisit:
     return visit
 
 
-def serious_events_awaiting_review(*, viewer: Any) -> QuerySet[SideEffect]:
+def serious_events_awaiting_review(*, viewer: Who) -> QuerySet[SideEffect]:
     """Serious side effects in the viewer's clinics not yet reviewed (nor withdrawn), oldest first. The
     caller audits the patients it shows (`audit_review_list`)."""
     require(viewer, Perm.REVIEW_ADVERSE_EVENTS)
@@ -249,7 +249,7 @@ def serious_events_awaiting_review(*, viewer: Any) -> QuerySet[SideEffect]:
     )
 
 
-def review_list(*, viewer: Any) -> list[SideEffect]:
+def review_list(*, viewer: Who) -> list[SideEffect]:
     """The review list, with one audited read per patient shown."""
     events = list(serious_events_awaiting_review(viewer=viewer))
     record_list_read(
@@ -264,7 +264,7 @@ def review_list(*, viewer: Any) -> list[SideEffect]:
     return events
 
 
-def side_effect_for(*, viewer: Any, side_effect_id: int) -> SideEffect:
+def side_effect_for(*, viewer: Who, side_effect_id: int) -> SideEffect:
     """One side effect in the viewer's clinics (NotFound otherwise); not audited: the caller writes."""
     require(viewer, Perm.VIEW_INFUSION)
     effect = (
@@ -285,7 +285,7 @@ class AwaitingWaste:
     ketamine: ketamine_services.VisitKetamine
 
 
-def visits_awaiting_waste(*, viewer: Any) -> list[AwaitingWaste]:
+def visits_awaiting_waste(*, viewer: Who) -> list[AwaitingWaste]:
     """Visits in the viewer's clinics, stopped or discharged and not yet signed off, whose ketamine still
     has an undelivered rest to waste; oldest first. The custodian's list (and the nurses'), with one
     audited read per patient shown."""

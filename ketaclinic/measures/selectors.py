@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from ketaclinic.accounts.access import require_any
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action, ObjectType
@@ -38,12 +39,12 @@ from ketaclinic.protocols.selectors import protocol_bool, protocol_int, protocol
 _ANY_MEASURES = (Perm.VIEW_MEASURES, Perm.RECORD_MEASURES, Perm.SEND_MEASURE_LINK, Perm.MANAGE_INSTRUMENTS)
 
 
-def _list_read(viewer: Any, object_type: ObjectType, summary: str, action: str = Action.LIST) -> None:
+def _list_read(viewer: Who, object_type: ObjectType, summary: str, action: str = Action.LIST) -> None:
     record_read(by=viewer, action=action, object_type=object_type, summary=summary)
 
 
 def _patients_list_read(
-    viewer: Any, object_type: ObjectType, summary: str, patients: Iterable[Patient]
+    viewer: Who, object_type: ObjectType, summary: str, patients: Iterable[Patient]
 ) -> None:
     """A list that names patients: one entry for the list and one per patient, in one insert."""
     record_list_read(
@@ -57,11 +58,11 @@ def _patients_list_read(
 # Instruments ---------------------------------------------------------------------------------------------
 
 
-def _visible_instruments(viewer: Any) -> QuerySet[InstrumentDefinition]:
+def _visible_instruments(viewer: Who) -> QuerySet[InstrumentDefinition]:
     return InstrumentDefinition.objects.filter(Q(clinic__isnull=True) | Q(clinic__in=clinics_for(viewer)))
 
 
-def instruments_for(*, viewer: Any) -> list[InstrumentDefinition]:
+def instruments_for(*, viewer: Who) -> list[InstrumentDefinition]:
     """The current (highest) version of every instrument the viewer's clinics can use, by name."""
     require_any(viewer, *_ANY_MEASURES)
     latest: dict[tuple[int | None, str], InstrumentDefinition] = {}
@@ -70,7 +71,7 @@ def instruments_for(*, viewer: Any) -> list[InstrumentDefinition]:
     return sorted(latest.values(), key=lambda instrument: instrument.short_name.casefold())
 
 
-def instrument_for(*, viewer: Any, instrument_id: int) -> InstrumentDefinition:
+def instrument_for(*, viewer: Who, instrument_id: int) -> InstrumentDefinition:
     require_any(viewer, *_ANY_MEASURES)
     instrument = _visible_instruments(viewer).select_related("clinic").filter(pk=instrument_id).first()
     if instrument is None:
@@ -91,7 +92,7 @@ def definition_for(instrument: InstrumentDefinition) -> Definition:
     return definition_of(instrument)[0]
 
 
-def administration_for(*, viewer: Any, patient: Patient, administration_id: int) -> Administration:
+def administration_for(*, viewer: Who, patient: Patient, administration_id: int) -> Administration:
     require_any(viewer, Perm.VIEW_MEASURES, Perm.RECORD_MEASURES)
     found = (
         Administration.objects.select_related("instrument")
@@ -204,7 +205,7 @@ class _ScheduleInputs:
     names: dict[str, str]
 
 
-def _schedule_inputs(viewer: Any) -> _ScheduleInputs:
+def _schedule_inputs(viewer: Who) -> _ScheduleInputs:
     names = {instrument.key: instrument.short_name for instrument in _visible_instruments(viewer)}
     return _ScheduleInputs(
         _offsets(), _keys("measures_baseline_instruments"), _keys("measures_followup_instruments"), names
@@ -317,7 +318,7 @@ def _course_for(
     )
 
 
-def patient_measures(*, viewer: Any, patient_id: int) -> PatientMeasures:
+def patient_measures(*, viewer: Who, patient_id: int) -> PatientMeasures:
     """A patient's scales: every administration (corrected ones marked), a course and graph per instrument
     (corrected results left out), open alerts, open requests and what is due. The number of queries does
     not grow with the length of the history."""
@@ -401,7 +402,7 @@ class ClinicDueRow:
     due: DueRow
 
 
-def due_scales_for_clinics(*, viewer: Any) -> list[ClinicDueRow]:
+def due_scales_for_clinics(*, viewer: Who) -> list[ClinicDueRow]:
     """Due, overdue and upcoming scales of every patient of the viewer's clinics, overdue first."""
     require_any(viewer, Perm.VIEW_MEASURES)
     patients = Patient.objects.filter(clinic__in=clinics_for(viewer))
@@ -435,7 +436,7 @@ def due_scales_for_clinics(*, viewer: Any) -> list[ClinicDueRow]:
     return rows
 
 
-def open_alerts_for(*, viewer: Any) -> list[Alert]:
+def open_alerts_for(*, viewer: Who) -> list[Alert]:
     """Unacknowledged alerts of the viewer's clinics, newest first."""
     require_any(viewer, Perm.VIEW_MEASURES)
     alerts = list(_open_alerts().filter(patient__clinic__in=clinics_for(viewer)))
@@ -445,7 +446,7 @@ def open_alerts_for(*, viewer: Any) -> list[Alert]:
     return alerts
 
 
-def home_alerts_for(*, viewer: Any) -> list[Alert]:
+def home_alerts_for(*, viewer: Who) -> list[Alert]:
     """The open alerts a clinician must see on their home page: their own patients', and those of patients
     without a treating clinician at their clinics. Empty for anyone who cannot acknowledge alerts."""
     if not can(viewer, Perm.ACKNOWLEDGE_ALERT):
@@ -465,7 +466,7 @@ def home_alerts_for(*, viewer: Any) -> list[Alert]:
     return alerts
 
 
-def alert_for(*, viewer: Any, alert_id: int) -> Alert:
+def alert_for(*, viewer: Who, alert_id: int) -> Alert:
     require_any(viewer, Perm.VIEW_MEASURES)
     alert = (
         Alert.objects.select_related("patient__clinic", "administration__instrument", "clinician")
@@ -489,7 +490,7 @@ def acknowledgement_of(alert: Alert) -> AlertAcknowledgement | None:
     return AlertAcknowledgement.objects.select_related("acknowledged_by").filter(alert=alert).first()
 
 
-def alerts_of(*, viewer: Any, open_only: bool) -> list[tuple[Alert, AlertAcknowledgement | None]]:
+def alerts_of(*, viewer: Who, open_only: bool) -> list[tuple[Alert, AlertAcknowledgement | None]]:
     """For the API: the viewer's clinics' alerts (open ones only, or all), each with its acknowledgement."""
     require_any(viewer, Perm.VIEW_MEASURES)
     found = (
@@ -530,7 +531,7 @@ class InstrumentCourses:
     courses: list[tuple[Patient, outcomes.Course]]
 
 
-def outcome_courses(*, viewer: Any) -> list[InstrumentCourses]:
+def outcome_courses(*, viewer: Who) -> list[InstrumentCourses]:
     """Each patient's course (baseline to latest, corrected results left out) on each outcome instrument with
     a response rule, over the viewer's clinics; sorted by instrument name. Needs VIEW_OUTCOMES. Not audited
     here: the callers record the list they show."""
@@ -583,7 +584,7 @@ def outcome_courses(*, viewer: Any) -> list[InstrumentCourses]:
     return results
 
 
-def clinic_outcomes(*, viewer: Any) -> list[InstrumentOutcomes]:
+def clinic_outcomes(*, viewer: Who) -> list[InstrumentOutcomes]:
     """Response and remission by age group for each outcome instrument with a response rule, over the
     viewer's clinics. A patient's status is their latest score against their baseline; patients with a
     baseline and no later score stay in the denominator (shown as 'no follow-up')."""
@@ -662,13 +663,13 @@ def severe_band_alerts_enabled() -> bool:
     return protocol_bool("measures_severe_band_alert")
 
 
-def patient_for_recording(*, viewer: Any, patient_id: int) -> Patient:
+def patient_for_recording(*, viewer: Who, patient_id: int) -> Patient:
     """A patient the viewer may record scales for (PermissionDenied first, then NotFound)."""
     require_any(viewer, Perm.RECORD_MEASURES)
     return patient_for(viewer=viewer, patient_id=patient_id, audit_as=ObjectType.MEASURES)
 
 
-def patient_for_sending(*, viewer: Any, patient_id: int) -> Patient:
+def patient_for_sending(*, viewer: Who, patient_id: int) -> Patient:
     """A patient the viewer may send a questionnaire to (PermissionDenied first, then NotFound)."""
     require_any(viewer, Perm.SEND_MEASURE_LINK)
     return patient_for(viewer=viewer, patient_id=patient_id, audit_as=ObjectType.MEASURES)

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action, ObjectType
@@ -60,7 +61,7 @@ _LINK_SALT = "ketaclinic.measures.link"
 NOTES_REQUIRED = {AlertAction.NO_FURTHER_ACTION, AlertAction.OTHER}
 
 
-def _require_patient_clinic(by: Any, patient: Patient) -> None:
+def _require_patient_clinic(by: Actor, patient: Patient) -> None:
     # Someone of another clinic learns nothing about the patient: the same answer as a missing record.
     if not clinics_for(by).filter(pk=patient.clinic_id).exists():
         raise NotFound("No such patient in your clinics.")
@@ -146,7 +147,7 @@ def load_shipped_instruments() -> int:
 
 
 def _create_instrument(
-    raw: Any, definition: Definition, *, clinic: Clinic | None, by: Any
+    raw: Any, definition: Definition, *, clinic: Clinic | None, by: Actor | None
 ) -> InstrumentDefinition:
     return InstrumentDefinition.objects.create(
         key=definition.key,
@@ -164,7 +165,7 @@ def _create_instrument(
 
 
 @transaction.atomic
-def add_clinic_instrument(*, by: Any, clinic: Clinic, text: str) -> InstrumentDefinition:
+def add_clinic_instrument(*, by: Actor, clinic: Clinic, text: str) -> InstrumentDefinition:
     """Add a clinic's own instrument definition (or a new version of one) from JSON text.
 
     Raises PermissionDenied without MANAGE_INSTRUMENTS; InvalidDefinition listing every problem;
@@ -297,7 +298,7 @@ def _summary(administration: Administration) -> str:
 @transaction.atomic
 def record_administration(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     instrument: InstrumentDefinition,
     answers: Mapping[str, int | None],
@@ -392,7 +393,7 @@ def recipient_for(patient: Patient) -> str:
 @transaction.atomic
 def request_measure(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     instrument: InstrumentDefinition,
     context: Context,
@@ -533,7 +534,7 @@ def submit_request(*, token: str, answers: Mapping[str, int | None], user: Any =
 
 
 @transaction.atomic
-def acknowledge_alert(*, by: Any, alert: Alert, action: AlertAction, note: str) -> AlertAcknowledgement:
+def acknowledge_alert(*, by: Actor, alert: Alert, action: AlertAction, note: str) -> AlertAcknowledgement:
     """Record what a clinician did about an alert; the alert closes.
 
     Raises PermissionDenied without ACKNOWLEDGE_ALERT, NotFound for another clinic's alert,
@@ -639,7 +640,7 @@ def deliver_link_email(*, request_id: int) -> bool:
 
 
 @transaction.atomic
-def note_infusion_given(*, by: Any, patient: Patient, visit_id: int, started_at: dt.datetime) -> None:
+def note_infusion_given(*, by: Actor, patient: Patient, visit_id: int, started_at: dt.datetime) -> None:
     """Note that the patient's infusion of visit `visit_id` started at `started_at`, so the graphs mark it
     and the scales before, 24 hours and 1 week after it fall due. Idempotent per visit: a second call for
     the same visit (even a withdrawn one) changes nothing and writes no audit entry.
@@ -689,7 +690,7 @@ def note_infusion_given(*, by: Any, patient: Patient, visit_id: int, started_at:
 
 
 @transaction.atomic
-def withdraw_infusion_given(*, by: Any, visit_id: int, reason: str) -> None:
+def withdraw_infusion_given(*, by: Actor, visit_id: int, reason: str) -> None:
     """Withdraw an infusion noted in error: it stops marking the graphs and anchoring the schedule. The
     noted row stays; a withdrawal row with the reason points at it.
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from ketaclinic.accounts.access import require
+from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.context import Channel
@@ -67,7 +67,7 @@ def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 services.acknowledge_alert(
-                    by=request.user,
+                    by=actor(request),
                     alert=alert,
                     action=AlertAction(form.cleaned_data["action"]),
                     note=form.cleaned_data["note"],
@@ -111,7 +111,7 @@ def instrument_add(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             instrument = services.add_clinic_instrument(
-                by=request.user, clinic=form.cleaned_data["clinic"], text=form.cleaned_data["text"]
+                by=actor(request), clinic=form.cleaned_data["clinic"], text=form.cleaned_data["text"]
             )
         except InvalidDefinition as error:
             problems = error.problems
@@ -166,7 +166,7 @@ def record(request: HttpRequest, patient_id: int, instrument_id: int) -> HttpRes
         if request.method == "POST" and form.is_valid():
             try:
                 administration = services.record_administration(
-                    by=request.user,
+                    by=actor(request),
                     patient=patient,
                     instrument=instrument,
                     answers=form.answers(),
@@ -214,7 +214,7 @@ def send_link(request: HttpRequest, patient_id: int) -> HttpResponse:
             data = form.cleaned_data
             try:
                 made = services.request_measure(
-                    by=request.user,
+                    by=actor(request),
                     patient=patient,
                     instrument=data["instrument"],
                     context=Context(data["context"]),
@@ -271,7 +271,7 @@ def fill(request: HttpRequest, token: str) -> HttpResponse:
             return render(request, "measures/fill_done.html", context)
     else:
         record_read(
-            by=request.user,
+            by=actor(request),
             object_type=ObjectType.MEASURE_REQUEST,
             object_id=made.pk,
             patient_id=made.patient_id,
@@ -318,7 +318,7 @@ OUTCOMES_HEADER = [
 def outcomes_export(request: HttpRequest) -> StreamingHttpResponse:
     results = selectors.clinic_outcomes(viewer=request.user)
     record_read(
-        by=request.user,
+        by=actor(request),
         action=Action.EXPORT,
         object_type=ObjectType.CLINIC_OUTCOMES,
         summary=f"outcomes CSV: {len(results)} instrument(s)",

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import Role
@@ -31,14 +32,14 @@ from ketaclinic.protocols.selectors import population_of_age
 SEARCH_LIMIT = 50
 
 
-def patients_for(*, viewer: Any) -> QuerySet[Patient]:
+def patients_for(*, viewer: Who) -> QuerySet[Patient]:
     """Patients of the viewer's clinics; nothing for people without the permission to see patients."""
     require(viewer, Perm.VIEW_PATIENT)
     return Patient.objects.filter(clinic__in=clinics_for(viewer)).select_related("clinic")
 
 
 def _audit_read(
-    viewer: Any, patient: Patient, object_type: ObjectType, object_id: object, action: str = Action.VIEW
+    viewer: Who, patient: Patient, object_type: ObjectType, object_id: object, action: str = Action.VIEW
 ) -> None:
     record_read(
         by=viewer,
@@ -51,7 +52,7 @@ def _audit_read(
     )
 
 
-def patient_for(*, viewer: Any, patient_id: int, audit_as: ObjectType = ObjectType.PATIENT) -> Patient:
+def patient_for(*, viewer: Who, patient_id: int, audit_as: ObjectType = ObjectType.PATIENT) -> Patient:
     """One patient the viewer may see (NotFound otherwise, so other clinics' records are not revealed)."""
     patient = (
         patients_for(viewer=viewer)
@@ -65,7 +66,7 @@ def patient_for(*, viewer: Any, patient_id: int, audit_as: ObjectType = ObjectTy
     return patient
 
 
-def search_patients(*, viewer: Any, query: str, limit: int = SEARCH_LIMIT, offset: int = 0) -> list[Patient]:
+def search_patients(*, viewer: Who, query: str, limit: int = SEARCH_LIMIT, offset: int = 0) -> list[Patient]:
     """Patients matching every word of `query`: name prefixes, a date of birth, a record number.
 
     Name prefixes use range conditions on the indexed normalised columns, so they use the index on both
@@ -96,9 +97,9 @@ def search_patients(*, viewer: Any, query: str, limit: int = SEARCH_LIMIT, offse
     return results
 
 
-def recent_patients_for(*, viewer: Any, limit: int = 8) -> list[Patient]:
+def recent_patients_for(*, viewer: Who, limit: int = 8) -> list[Patient]:
     """The patients the viewer opened most recently (from their own audit trail), newest first."""
-    if not can(viewer, Perm.VIEW_PATIENT):
+    if not isinstance(viewer, User) or not can(viewer, Perm.VIEW_PATIENT):
         return []
     recent_ids: list[int] = []
     events = (
@@ -166,7 +167,7 @@ def _consent_summaries(records: list[ConsentRecord], forms: list[ConsentForm]) -
     return summaries
 
 
-def patient_chart(*, viewer: Any, patient_id: int) -> PatientChart:
+def patient_chart(*, viewer: Who, patient_id: int) -> PatientChart:
     """Everything the patient page shows, in a fixed number of queries whatever the record's length."""
     patient = patient_for(viewer=viewer, patient_id=patient_id)
     limits = age_rules()
@@ -195,14 +196,14 @@ def patient_chart(*, viewer: Any, patient_id: int) -> PatientChart:
     )
 
 
-def guardian_for(*, viewer: Any, patient: Patient, guardian_id: int) -> Guardian:
+def guardian_for(*, viewer: Who, patient: Patient, guardian_id: int) -> Guardian:
     guardian = patient.guardians.filter(pk=guardian_id).first()
     if guardian is None:
         raise NotFound("No such guardian.")
     return guardian
 
 
-def consent_record_for(*, viewer: Any, patient: Patient, record_id: int) -> ConsentRecord:
+def consent_record_for(*, viewer: Who, patient: Patient, record_id: int) -> ConsentRecord:
     require(viewer, Perm.RECORD_CONSENT)
     record = (
         ConsentRecord.objects.filter(patient=patient, pk=record_id).select_related("form", "patient").first()
@@ -220,19 +221,19 @@ def current_consent_forms() -> list[ConsentForm]:
     return list(newest.values())
 
 
-def consent_forms_for(*, viewer: Any) -> list[ConsentForm]:
+def consent_forms_for(*, viewer: Who) -> list[ConsentForm]:
     require(viewer, Perm.MANAGE_CLINIC)
     return list(ConsentForm.objects.order_by("kind", "-version"))
 
 
-def patient_history(*, viewer: Any, patient_id: int) -> tuple[Patient, list[Any]]:
+def patient_history(*, viewer: Who, patient_id: int) -> tuple[Patient, list[Any]]:
     """The patient and every saved version of their demographic data, newest first."""
     patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as=ObjectType.PATIENT_HISTORY)
     versions = list(patient.history.select_related("history_user").order_by("-history_date", "-history_id"))
     return patient, versions
 
 
-def clinicians_for_clinic(*, viewer: Any, clinic_id: int) -> QuerySet[User]:
+def clinicians_for_clinic(*, viewer: Who, clinic_id: int) -> QuerySet[User]:
     """Clinicians who can be a patient's treating clinician at a clinic: none unless the clinic is one of the
     viewer's, so a posted clinic id never lists another clinic's staff."""
     if not clinics_for(viewer).filter(pk=clinic_id).exists():
@@ -310,7 +311,7 @@ def _allergy_record(patient: Patient) -> AllergyRecord:
     return AllergyRecord(status=status, active=active, entries=entries)
 
 
-def allergy_record(*, viewer: Any, patient: Patient) -> AllergyRecord:
+def allergy_record(*, viewer: Who, patient: Patient) -> AllergyRecord:
     """The patient's allergies (the viewer has been given `patient` by patient_for); the read is audited."""
     require(viewer, Perm.VIEW_PATIENT)
     if not clinics_for(viewer).filter(pk=patient.clinic_id).exists():
@@ -319,7 +320,7 @@ def allergy_record(*, viewer: Any, patient: Patient) -> AllergyRecord:
     return _allergy_record(patient)
 
 
-def allergy_banner(*, viewer: Any, patient: Patient) -> AllergyRecord | None:
+def allergy_banner(*, viewer: Who, patient: Patient) -> AllergyRecord | None:
     """The allergy record for the banner on a clinical page of the patient, or None when the viewer may not
     see patients of that clinic. Not audited on its own: the page that shows the banner records its read of
     the patient's record."""
@@ -328,7 +329,7 @@ def allergy_banner(*, viewer: Any, patient: Patient) -> AllergyRecord | None:
     return _allergy_record(patient)
 
 
-def allergy_entry_for(*, viewer: Any, patient: Patient, entry_id: int) -> AllergyEntry:
+def allergy_entry_for(*, viewer: Who, patient: Patient, entry_id: int) -> AllergyEntry:
     entry = AllergyEntry.objects.filter(patient=patient, pk=entry_id).select_related("patient").first()
     if entry is None:
         raise NotFound("No such allergy entry for this patient.")

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action, ObjectType
@@ -85,7 +86,7 @@ def age_rules() -> AgeRules:
     )
 
 
-def _require_clinic(by: Any, clinic: Clinic) -> None:
+def _require_clinic(by: Actor, clinic: Clinic) -> None:
     if not clinics_for(by).filter(pk=clinic.pk).exists():
         raise PatientDomainError(
             PatientError.CLINIC_NOT_YOURS, "You do not work at that clinic.", field="clinic"
@@ -128,7 +129,7 @@ def _next_record_number(clinic: Clinic) -> str:
 
 @transaction.atomic
 def register_patient(
-    *, by: Any, clinic: Clinic, details: dict[str, Any], guardian: GuardianDetails | None = None
+    *, by: Actor, clinic: Clinic, details: dict[str, Any], guardian: GuardianDetails | None = None
 ) -> Patient:
     """Register a patient. A minor must come with a guardian who has the right to consent."""
     require(by, Perm.ADD_PATIENT)
@@ -171,7 +172,7 @@ def register_patient(
 
 
 @transaction.atomic
-def update_patient(*, by: Any, patient: Patient, details: dict[str, Any]) -> Patient:
+def update_patient(*, by: Actor, patient: Patient, details: dict[str, Any]) -> Patient:
     """Change demographic data; the previous values stay in the patient's history."""
     require(by, Perm.CHANGE_PATIENT)
     _require_clinic(by, patient.clinic)
@@ -209,7 +210,7 @@ def update_patient(*, by: Any, patient: Patient, details: dict[str, Any]) -> Pat
     return patient
 
 
-def _create_guardian(*, by: Any, patient: Patient, details: GuardianDetails) -> Guardian:
+def _create_guardian(*, by: Actor, patient: Patient, details: GuardianDetails) -> Guardian:
     guardian = Guardian(
         patient=patient,
         given_name=details.given_name,
@@ -233,14 +234,14 @@ def _create_guardian(*, by: Any, patient: Patient, details: GuardianDetails) -> 
 
 
 @transaction.atomic
-def add_guardian(*, by: Any, patient: Patient, details: GuardianDetails) -> Guardian:
+def add_guardian(*, by: Actor, patient: Patient, details: GuardianDetails) -> Guardian:
     require(by, Perm.CHANGE_PATIENT)
     _require_clinic(by, patient.clinic)
     return _create_guardian(by=by, patient=patient, details=details)
 
 
 @transaction.atomic
-def deactivate_guardian(*, by: Any, guardian: Guardian) -> Guardian:
+def deactivate_guardian(*, by: Actor, guardian: Guardian) -> Guardian:
     """Unlink a guardian (for example after a custody change). A minor must keep one who can consent."""
     require(by, Perm.CHANGE_PATIENT)
     patient = guardian.patient
@@ -283,7 +284,7 @@ def assert_can_be_booked(*, patient: Patient) -> None:
 @transaction.atomic
 def record_consent(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     form: ConsentForm,
     signed_by: SignedBy,
@@ -364,7 +365,9 @@ def record_consent(
 
 
 @transaction.atomic
-def withdraw_consent(*, by: Any, consent: ConsentRecord, reason: str, withdrawn_on: dt.date) -> ConsentRecord:
+def withdraw_consent(
+    *, by: Actor, consent: ConsentRecord, reason: str, withdrawn_on: dt.date
+) -> ConsentRecord:
     """Record that a consent was withdrawn: a new row pointing at the consent it ends."""
     require(by, Perm.RECORD_CONSENT)
     patient = consent.patient
@@ -405,7 +408,7 @@ def withdraw_consent(*, by: Any, consent: ConsentRecord, reason: str, withdrawn_
 
 @transaction.atomic
 def publish_consent_form(
-    *, by: Any, kind: ConsentKind, title: str, body: str, effective_from: dt.date
+    *, by: Actor, kind: ConsentKind, title: str, body: str, effective_from: dt.date
 ) -> ConsentForm:
     """A new version of a consent text; earlier signatures stay tied to the version that was signed."""
     require(by, Perm.MANAGE_CLINIC)
@@ -457,7 +460,7 @@ def ensure_default_consent_forms() -> int:
 
 
 @transaction.atomic
-def link_portal_account(*, by: Any, patient: Patient, user: Any, guardian: Guardian | None = None) -> None:
+def link_portal_account(*, by: Actor, patient: Patient, user: Any, guardian: Guardian | None = None) -> None:
     """Let a patient (or one of their guardians) sign in to see the record."""
     require(by, Perm.CHANGE_PATIENT)
     _require_clinic(by, patient.clinic)
@@ -554,7 +557,7 @@ def _short_text(value: str, field: str, limit: int) -> str:
 
 
 @transaction.atomic
-def record_allergy(*, by: Any, patient: Patient, details: AllergyDetails) -> AllergyEntry:
+def record_allergy(*, by: Actor, patient: Patient, details: AllergyDetails) -> AllergyEntry:
     """Add an allergy to the record. An active "no known allergies" assertion is retired by a new row
     (reason: superseded), so the record never says both."""
     require(by, Perm.RECORD_ASSESSMENT)
@@ -620,7 +623,7 @@ def record_allergy(*, by: Any, patient: Patient, details: AllergyDetails) -> All
 
 
 @transaction.atomic
-def record_no_known_allergies(*, by: Any, patient: Patient, note: str = "") -> AllergyEntry:
+def record_no_known_allergies(*, by: Actor, patient: Patient, note: str = "") -> AllergyEntry:
     """Record that the patient was asked and has no known allergies (SNOMED 716186003), by `by`. Refused while
     allergies are listed (retire them first) or while an assertion is already current."""
     require(by, Perm.RECORD_ASSESSMENT)
@@ -665,7 +668,7 @@ RETIREMENT_REASONS_BY_HAND = (
 
 
 @transaction.atomic
-def retire_allergy_entry(*, by: Any, entry: AllergyEntry, retirement: str, reason: str) -> AllergyEntry:
+def retire_allergy_entry(*, by: Actor, entry: AllergyEntry, retirement: str, reason: str) -> AllergyEntry:
     """End an allergy or "no known allergies" entry with a new row naming it, why (resolved, refuted,
     entered in error) and a reason in words."""
     require(by, Perm.RECORD_ASSESSMENT)

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from ketaclinic.accounts.access import require
+from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.core.errors import DomainError
@@ -65,7 +65,7 @@ def patient_register(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             patient = services.register_patient(
-                by=request.user,
+                by=actor(request),
                 clinic=form.cleaned_data["clinic"],
                 details={name: form.cleaned_data[name] for name in services.DEMOGRAPHIC_FIELDS},
                 guardian=form.guardian_details(),
@@ -121,7 +121,7 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.update_patient(
-                by=request.user,
+                by=actor(request),
                 patient=patient,
                 details={name: form.cleaned_data[name] for name in services.DEMOGRAPHIC_FIELDS},
             )
@@ -153,7 +153,7 @@ def guardian_add(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = GuardianForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.add_guardian(by=request.user, patient=patient, details=form.details())
+            services.add_guardian(by=actor(request), patient=patient, details=form.details())
         except DomainError as error:
             field_error(form, error)
         else:
@@ -169,7 +169,7 @@ def guardian_unlink(request: HttpRequest, patient_id: int, guardian_id: int) -> 
     patient = selectors.patient_for(viewer=request.user, patient_id=patient_id)
     guardian = selectors.guardian_for(viewer=request.user, patient=patient, guardian_id=guardian_id)
     try:
-        services.deactivate_guardian(by=request.user, guardian=guardian)
+        services.deactivate_guardian(by=actor(request), guardian=guardian)
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -201,7 +201,7 @@ def consent_record(request: HttpRequest, patient_id: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.record_consent(
-                by=request.user,
+                by=actor(request),
                 patient=patient,
                 form=data["form"],
                 signed_by=SignedBy(data["signed_by"]),
@@ -228,7 +228,7 @@ def consent_withdraw(request: HttpRequest, patient_id: int, record_id: int) -> H
     if request.method == "POST" and form.is_valid():
         try:
             services.withdraw_consent(
-                by=request.user,
+                by=actor(request),
                 consent=record,
                 reason=form.cleaned_data["reason"],
                 withdrawn_on=form.cleaned_data["withdrawn_on"],
@@ -250,7 +250,7 @@ def consent_texts(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         published = services.publish_consent_form(
-            by=request.user,
+            by=actor(request),
             kind=ConsentKind(data["kind"]),
             title=data["title"],
             body=data["body"],
@@ -272,7 +272,7 @@ def allergy_add(request: HttpRequest, patient_id: int) -> HttpResponse:
     none_form = NoKnownAllergiesForm(request.POST if posted == "none" else None)
     if posted == "allergy" and form.is_valid():
         try:
-            entry = services.record_allergy(by=request.user, patient=patient, details=form.details())
+            entry = services.record_allergy(by=actor(request), patient=patient, details=form.details())
         except DomainError as error:
             field_error(form, error)
         else:
@@ -281,7 +281,7 @@ def allergy_add(request: HttpRequest, patient_id: int) -> HttpResponse:
     if posted == "none" and none_form.is_valid():
         try:
             services.record_no_known_allergies(
-                by=request.user, patient=patient, note=none_form.cleaned_data["nka_note"]
+                by=actor(request), patient=patient, note=none_form.cleaned_data["nka_note"]
             )
         except DomainError as error:
             none_form.add_error(None, error.message)
@@ -302,7 +302,7 @@ def allergy_retire(request: HttpRequest, patient_id: int, entry_id: int) -> Http
     if request.method == "POST" and form.is_valid():
         try:
             services.retire_allergy_entry(
-                by=request.user,
+                by=actor(request),
                 entry=entry,
                 retirement=form.cleaned_data["retirement"],
                 reason=form.cleaned_data["reason"],

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action, ObjectType
@@ -51,7 +52,7 @@ from ketaclinic.protocols.selectors import protocol_int
 from ketaclinic.screening.selectors import eligibility_status
 
 
-def _require_patient(by: Any, patient: Patient, perm: Perm) -> None:
+def _require_patient(by: Actor, patient: Patient, perm: Perm) -> None:
     """The permission, then the clinic: another clinic's patient is NotFound."""
     require(by, perm)
     if not clinics_for(by).filter(pk=patient.clinic_id).exists():
@@ -96,7 +97,7 @@ def _clean(content: PlanInput) -> dict[str, Any]:
 
 
 @transaction.atomic
-def create_plan(*, by: Any, patient: Patient, content: PlanInput, reason: str = "") -> PlanDraft:
+def create_plan(*, by: Actor, patient: Patient, content: PlanInput, reason: str = "") -> PlanDraft:
     """A new plan as a draft (CHANGE_PLAN). Refused while the patient has a plan that has not ended."""
     _require_patient(by, patient, Perm.CHANGE_PLAN)
     Patient.objects.select_for_update().filter(pk=patient.pk).first()
@@ -128,7 +129,7 @@ def create_plan(*, by: Any, patient: Patient, content: PlanInput, reason: str = 
 
 
 @transaction.atomic
-def update_draft(*, by: Any, draft: PlanDraft, content: PlanInput, reason: str) -> PlanDraft:
+def update_draft(*, by: Actor, draft: PlanDraft, content: PlanInput, reason: str) -> PlanDraft:
     """Edit an unsigned draft (CHANGE_PLAN); simple-history keeps each edit."""
     patient = draft.plan.patient
     _require_patient(by, patient, Perm.CHANGE_PLAN)
@@ -155,7 +156,7 @@ def update_draft(*, by: Any, draft: PlanDraft, content: PlanInput, reason: str) 
 
 @transaction.atomic
 def start_new_version(
-    *, by: Any, plan: TreatmentPlan, reason: str, phase: str = "", content: PlanInput | None = None
+    *, by: Actor, plan: TreatmentPlan, reason: str, phase: str = "", content: PlanInput | None = None
 ) -> PlanDraft:
     """A draft of the next version (CHANGE_PLAN): a copy of the signed version (or `content`), in `phase`
     (moving to maintenance or sublingual is a new version), with the reason for the change."""
@@ -212,7 +213,7 @@ def start_new_version(
 
 
 @transaction.atomic
-def sign_plan(*, by: Any, draft: PlanDraft, override_reason: str = "") -> PlanVersion:
+def sign_plan(*, by: Actor, draft: PlanDraft, override_reason: str = "") -> PlanVersion:
     """Sign a draft into a new version (SIGN_PLAN). Refused without a signed 'eligible' or 'eligible with
     conditions' decision and for a starting dose outside the protocol's range, unless a clinician with
     OVERRIDE_HARD_STOP gives `override_reason` (each override is its own row)."""
@@ -286,7 +287,7 @@ def sign_plan(*, by: Any, draft: PlanDraft, override_reason: str = "") -> PlanVe
 @transaction.atomic
 def create_and_sign_plan(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     content: PlanInput | None = None,
     reason: str = "",
@@ -302,7 +303,7 @@ def create_and_sign_plan(
 
 
 @transaction.atomic
-def end_plan(*, by: Any, plan: TreatmentPlan, reason: str) -> PlanEnd:
+def end_plan(*, by: Actor, plan: TreatmentPlan, reason: str) -> PlanEnd:
     """End a plan (SIGN_PLAN) with a reason; an open draft is left unsigned and closed with it."""
     patient = plan.patient
     _require_patient(by, patient, Perm.SIGN_PLAN)
@@ -328,7 +329,7 @@ def end_plan(*, by: Any, plan: TreatmentPlan, reason: str) -> PlanEnd:
 
 def _log(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     appointment_id: int,
     kind: rules.SeriesEventKind,
@@ -361,7 +362,7 @@ def _log(
 
 
 @transaction.atomic
-def note_infusion_booked(*, by: Any, patient: Patient, appointment_id: int, starts_at: dt.datetime) -> None:
+def note_infusion_booked(*, by: Actor, patient: Patient, appointment_id: int, starts_at: dt.datetime) -> None:
     """Scheduling booked (or moved) an infusion for the patient's signed plan."""
     _log(
         by=by,
@@ -373,14 +374,14 @@ def note_infusion_booked(*, by: Any, patient: Patient, appointment_id: int, star
 
 
 @transaction.atomic
-def note_infusion_attended(*, by: Any, patient: Patient, appointment_id: int) -> None:
+def note_infusion_attended(*, by: Actor, patient: Patient, appointment_id: int) -> None:
     """The patient attended a booked infusion."""
     _log(by=by, patient=patient, appointment_id=appointment_id, kind=rules.SeriesEventKind.ATTENDED)
 
 
 @transaction.atomic
 def note_infusion_cancelled(
-    *, by: Any, patient: Patient, appointment_id: int, reason: str, no_show: bool
+    *, by: Actor, patient: Patient, appointment_id: int, reason: str, no_show: bool
 ) -> None:
     """A booked infusion was cancelled, or the patient did not attend (`no_show`)."""
     _log(

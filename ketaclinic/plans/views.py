@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from ketaclinic.accounts.access import require
+from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.forms import field_error
@@ -56,7 +56,7 @@ def plan_create(request: HttpRequest, patient_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 draft = services.create_plan(
-                    by=request.user,
+                    by=actor(request),
                     patient=patient,
                     content=form.plan_input(),
                     reason=form.cleaned_data["reason"],
@@ -90,7 +90,7 @@ def draft_edit(request: HttpRequest, draft_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 services.update_draft(
-                    by=request.user,
+                    by=actor(request),
                     draft=draft,
                     content=form.plan_input(),
                     reason=form.cleaned_data["reason"],
@@ -129,7 +129,7 @@ def draft_sign(request: HttpRequest, draft_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 version = services.sign_plan(
-                    by=request.user, draft=draft, override_reason=form.cleaned_data["override_reason"]
+                    by=actor(request), draft=draft, override_reason=form.cleaned_data["override_reason"]
                 )
             except DomainError as error:
                 form.add_error(None, error.message)
@@ -160,7 +160,7 @@ def plan_change(request: HttpRequest, plan_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 draft = services.start_new_version(
-                    by=request.user,
+                    by=actor(request),
                     plan=plan,
                     reason=form.cleaned_data["reason"],
                     phase=form.cleaned_data["phase"],
@@ -187,7 +187,7 @@ def plan_end(request: HttpRequest, plan_id: int) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.end_plan(by=request.user, plan=plan, reason=form.cleaned_data["reason"])
+                services.end_plan(by=actor(request), plan=plan, reason=form.cleaned_data["reason"])
             except DomainError as error:
                 field_error(form, error)
             else:

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, QuerySet
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import Role
@@ -34,7 +35,7 @@ from ketaclinic.scheduling.models import (
 )
 
 
-def clinic_for(*, viewer: Any, clinic_id: int | None = None) -> Clinic:
+def clinic_for(*, viewer: Who, clinic_id: int | None = None) -> Clinic:
     """The clinic a schedule page shows: the one asked for if it is the viewer's, else their first."""
     require(viewer, Perm.VIEW_SCHEDULE)
     clinics = clinics_for(viewer).order_by("pk")
@@ -44,7 +45,7 @@ def clinic_for(*, viewer: Any, clinic_id: int | None = None) -> Clinic:
     return clinic
 
 
-def appointments_for(*, viewer: Any) -> QuerySet[Appointment]:
+def appointments_for(*, viewer: Who) -> QuerySet[Appointment]:
     require(viewer, Perm.VIEW_SCHEDULE)
     confirmed = InstructionConfirmation.objects.filter(appointment=OuterRef("pk"))
     return (
@@ -54,7 +55,7 @@ def appointments_for(*, viewer: Any) -> QuerySet[Appointment]:
     )
 
 
-def appointment_for(*, viewer: Any, appointment_id: int) -> Appointment:
+def appointment_for(*, viewer: Who, appointment_id: int) -> Appointment:
     """One appointment the viewer may see (NotFound otherwise), its read audited with the patient."""
     appointment = appointments_for(viewer=viewer).filter(pk=appointment_id).first()
     if appointment is None:
@@ -120,13 +121,13 @@ def _visit(appointment: Appointment) -> Visit:
     )
 
 
-def _audit_list(viewer: Any, clinic: Clinic, object_type: ObjectType, object_id: object) -> None:
+def _audit_list(viewer: Who, clinic: Clinic, object_type: ObjectType, object_id: object) -> None:
     record_read(
         by=viewer, action=Action.LIST, object_type=object_type, object_id=object_id, clinic_id=clinic.pk
     )
 
 
-def day_schedule(*, viewer: Any, clinic: Clinic, day: dt.date, staff_id: int | None = None) -> DaySchedule:
+def day_schedule(*, viewer: Who, clinic: Clinic, day: dt.date, staff_id: int | None = None) -> DaySchedule:
     """The day per chair (and visits without a chair), with unconfirmed pre-visit instructions listed.
     `staff_id` narrows it to the visits where that person is the clinician or the nurse."""
     start, end = _day_bounds(clinic, day)
@@ -163,7 +164,7 @@ class WeekDay:
     visits: list[Visit]
 
 
-def week_schedule(*, viewer: Any, clinic: Clinic, day: dt.date) -> list[WeekDay]:
+def week_schedule(*, viewer: Who, clinic: Clinic, day: dt.date) -> list[WeekDay]:
     """Monday to Sunday of the week holding `day`, every visit of each day."""
     monday = day - dt.timedelta(days=day.weekday())
     start, _ = _day_bounds(clinic, monday)
@@ -177,7 +178,7 @@ def week_schedule(*, viewer: Any, clinic: Clinic, day: dt.date) -> list[WeekDay]
     return days
 
 
-def staff_on_schedule(*, viewer: Any, clinic: Clinic) -> QuerySet[User]:
+def staff_on_schedule(*, viewer: Who, clinic: Clinic) -> QuerySet[User]:
     """Clinicians and nurses of the clinic, for the per-person view and the booking forms; nobody when the
     clinic is not one of the viewer's (a form never lists another clinic's staff)."""
     require(viewer, Perm.VIEW_SCHEDULE)
@@ -190,7 +191,7 @@ def staff_on_schedule(*, viewer: Any, clinic: Clinic) -> QuerySet[User]:
     )
 
 
-def patient_for_schedule(*, viewer: Any, patient_id: int) -> Patient:
+def patient_for_schedule(*, viewer: Who, patient_id: int) -> Patient:
     """A patient of the viewer's clinics, read for scheduling (audited)."""
     require(viewer, Perm.VIEW_SCHEDULE)
     patient = (
@@ -209,14 +210,14 @@ def patient_for_schedule(*, viewer: Any, patient_id: int) -> Patient:
     return patient
 
 
-def upcoming_for_patient(*, viewer: Any, patient: Patient) -> list[Visit]:
+def upcoming_for_patient(*, viewer: Who, patient: Patient) -> list[Visit]:
     """The patient's visits from today on (clinic zone), cancelled ones included so the desk sees them."""
     start, _ = _day_bounds(patient.clinic, clock.today_in(patient.clinic.time_zone))
     found = appointments_for(viewer=viewer).filter(patient=patient, starts_at__gte=start)
     return [_visit(a) for a in found.order_by("starts_at", "pk")]
 
 
-def today_visits_for(*, viewer: Any) -> list[Visit]:
+def today_visits_for(*, viewer: Who) -> list[Visit]:
     """Today's visits in the viewer's clinics (for the staff home page); empty without VIEW_SCHEDULE."""
     if not can(viewer, Perm.VIEW_SCHEDULE):
         return []
@@ -240,7 +241,7 @@ class SeriesProposal:
 
 
 def propose_series_for(
-    *, viewer: Any, patient: Patient, start: dt.date, preferred_time: dt.time
+    *, viewer: Who, patient: Patient, start: dt.date, preferred_time: dt.time
 ) -> SeriesProposal | None:
     """Dates for the rest of the patient's induction series from `start`, or None without a signed plan."""
     require(viewer, Perm.BOOK_APPOINTMENT)
@@ -276,23 +277,23 @@ def propose_series_for(
     return SeriesProposal(terms=terms, remaining=remaining, slots=slots, chairs=chairs)
 
 
-def chairs_for(*, viewer: Any, clinic: Clinic) -> QuerySet[Chair]:
+def chairs_for(*, viewer: Who, clinic: Clinic) -> QuerySet[Chair]:
     require(viewer, Perm.VIEW_SCHEDULE)
     return Chair.objects.filter(clinic=clinic)
 
 
-def staff_hours_for(*, viewer: Any, clinic: Clinic) -> QuerySet[StaffHours]:
+def staff_hours_for(*, viewer: Who, clinic: Clinic) -> QuerySet[StaffHours]:
     require(viewer, Perm.VIEW_SCHEDULE)
     return StaffHours.objects.filter(clinic=clinic).select_related("user")
 
 
-def closures_for(*, viewer: Any, clinic: Clinic) -> QuerySet[Closure]:
+def closures_for(*, viewer: Who, clinic: Clinic) -> QuerySet[Closure]:
     require(viewer, Perm.VIEW_SCHEDULE)
     return Closure.objects.filter(clinic=clinic, last_day__gte=clock.today_in(clinic.time_zone))
 
 
 def resource_for(
-    *, viewer: Any, model: type[Chair] | type[StaffHours] | type[Closure], object_id: int
+    *, viewer: Who, model: type[Chair] | type[StaffHours] | type[Closure], object_id: int
 ) -> Any:
     """A chair, staff-hours row or closure of the viewer's clinics, for a clinic admin."""
     require(viewer, Perm.MANAGE_RESOURCES)

@@ -3,11 +3,11 @@
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import transaction
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
@@ -87,7 +87,7 @@ def open_action_alerts(visit: InfusionVisit) -> int:
 
 @transaction.atomic
 def record_recovery_score(
-    *, by: Any, visit: InfusionVisit, scale: rules.DischargeScale | str, answers: Mapping[str, int]
+    *, by: Actor, visit: InfusionVisit, scale: rules.DischargeScale | str, answers: Mapping[str, int]
 ) -> RecoveryScore:
     """Score recovery item by item on the protocol's discharge scale, after the infusion stopped. Returns the
     stored score with its total, the protocol's minimum, whether it is met and, if not, why."""
@@ -204,7 +204,7 @@ def discharge_instructions(visit: InfusionVisit, *, escort_name: str) -> str:
 
 @transaction.atomic
 def discharge_patient(
-    *, by: Any, visit: InfusionVisit, escort_name: str, escort_confirmed: bool, override_reason: str = ""
+    *, by: Actor, visit: InfusionVisit, escort_name: str, escort_confirmed: bool, override_reason: str = ""
 ) -> Discharge:
     """Discharge the patient when every criterion is met (observation time, recovery score, escort, no open
     action alert). Otherwise refused with each unmet criterion, unless a clinician overrides with a reason,
@@ -272,7 +272,7 @@ SIGNING_PERMISSION = {
 
 
 @transaction.atomic
-def sign_visit(*, by: Any, visit: InfusionVisit, role: SignatureRole | str) -> VisitSignature:
+def sign_visit(*, by: Actor, visit: InfusionVisit, role: SignatureRole | str) -> VisitSignature:
     """Sign the discharged visit's record as its nurse or its clinician: each role once, never both roles
     by one person. Refused while ketamine drawn for the visit is neither given nor wasted. Returns the
     signature."""

@@ -9,12 +9,12 @@ and the visit cannot be signed off until it is.
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
@@ -144,7 +144,7 @@ def refuse_if_unaccounted(visit: InfusionVisit) -> None:
 
 @transaction.atomic
 def waste_undelivered(
-    *, by: Any, visit: InfusionVisit, method: WasteMethod | str, note: str, witness: SignedWitness
+    *, by: Actor, visit: InfusionVisit, method: WasteMethod | str, note: str, witness: SignedWitness
 ) -> list[LedgerEntry]:
     """Waste the ketamine drawn for the visit but not given, before a witness who signed in: the ledger
     records what the pump gave (where it does not show it yet) and wastes the rest, against the visit's

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
@@ -55,7 +56,7 @@ RATE_PLACES = Decimal("0.0001")
 @transaction.atomic
 def open_visit(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     appointment: Appointment | None = None,
     chair: Chair | None = None,
@@ -148,7 +149,7 @@ def _sex(patient: Patient) -> str:
     return patient.sex_assigned_at_birth if patient.sex_assigned_at_birth in ("female", "male") else "unknown"
 
 
-def _consent_current(by: Any, patient: Patient) -> bool:
+def _consent_current(by: Actor, patient: Patient) -> bool:
     chart = patient_selectors.patient_chart(viewer=by, patient_id=patient.pk)
     treatment = next(summary for summary in chart.consents if summary.kind == ConsentKind.TREATMENT)
     return treatment.status == ConsentStatus.CURRENT and not chart.needs_guardian
@@ -167,7 +168,7 @@ def pregnancy_test_applies(visit: InfusionVisit) -> bool:
 
 
 @transaction.atomic
-def record_check_in(*, by: Any, visit: InfusionVisit, answers: CheckInAnswers) -> CheckIn:
+def record_check_in(*, by: Actor, visit: InfusionVisit, answers: CheckInAnswers) -> CheckIn:
     """Record the checklist; the rules decide each item. A failed item blocks the start until the checklist is
     recorded again and passes, or a clinician overrides that item with a reason."""
     require(by, Perm.RUN_INFUSION)
@@ -242,7 +243,7 @@ def record_check_in(*, by: Any, visit: InfusionVisit, answers: CheckInAnswers) -
 
 
 @transaction.atomic
-def override_checklist_item(*, by: Any, check_in: CheckIn, item: str, reason: str) -> ChecklistOverride:
+def override_checklist_item(*, by: Actor, check_in: CheckIn, item: str, reason: str) -> ChecklistOverride:
     """A clinician lets the infusion start despite one failed item, with a reason (recorded, audited)."""
     require(by, Perm.OVERRIDE_HARD_STOP)
     visit = check_in.visit
@@ -322,7 +323,7 @@ def rate_mg_per_min(visit: InfusionVisit, rate_ml_per_h: Decimal) -> Decimal:
 @transaction.atomic
 def record_pump_event(
     *,
-    by: Any,
+    by: Actor,
     visit: InfusionVisit,
     kind: rules.PumpEventKind,
     at: dt.datetime | None = None,
@@ -400,7 +401,7 @@ def record_pump_event(
 
 @transaction.atomic
 def withdraw_entry(
-    *, by: Any, visit: InfusionVisit, row_type: CorrectableRow, row_id: int, reason: str
+    *, by: Actor, visit: InfusionVisit, row_type: CorrectableRow, row_id: int, reason: str
 ) -> EnteredInError:
     """Mark one row of the visit record as entered in error, with a reason. The row stays in the record.
     Only the newest pump event may be withdrawn, so the pump's history stays one that could have happened.

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import QuerySet, Subquery
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
@@ -212,7 +213,7 @@ def _newest_reading_id(visit: InfusionVisit) -> int:
 
 def record_reading(
     *,
-    by: Any,
+    by: Actor | None,
     visit: InfusionVisit,
     values: VitalsInput,
     source: ReadingSource,
@@ -298,7 +299,7 @@ def record_reading(
 @transaction.atomic
 def record_vital_signs(
     *,
-    by: Any,
+    by: Actor | None,
     visit: InfusionVisit,
     values: VitalsInput,
     source: ReadingSource = ReadingSource.MANUAL,
@@ -347,7 +348,7 @@ def record_gateway_vital_signs(
 
 
 @transaction.atomic
-def acknowledge_alert(*, by: Any, alert: VitalAlert, action_taken: str) -> AlertAcknowledgement:
+def acknowledge_alert(*, by: Actor, alert: VitalAlert, action_taken: str) -> AlertAcknowledgement:
     """Acknowledge an alert, saying what was done (slowed, paused, called the clinician, gave a drug)."""
     require(by, Perm.ACKNOWLEDGE_INFUSION_ALERT)
     require_clinic(by, alert.visit.clinic_id)
@@ -371,7 +372,7 @@ def acknowledge_alert(*, by: Any, alert: VitalAlert, action_taken: str) -> Alert
 
 
 @transaction.atomic
-def mark_artefact(*, by: Any, reading: VitalSignReading, fields: list[str], reason: str) -> ArtefactMark:
+def mark_artefact(*, by: Actor, reading: VitalSignReading, fields: list[str], reason: str) -> ArtefactMark:
     """Mark values of a reading that the rules flagged implausible as artefacts, after reassessing the
     patient, with a reason. From then on the alert rules leave those values out; the reading's open
     "implausible reading" alert is acknowledged with the reason once all its flagged values are marked.

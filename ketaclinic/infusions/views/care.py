@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from ketaclinic.accounts.access import require
+from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError
 from ketaclinic.infusions import selectors_care
@@ -42,7 +42,7 @@ def side_effect_new(request: HttpRequest, visit_id: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             effect = care.record_side_effect(
-                by=request.user,
+                by=actor(request),
                 visit=visit,
                 kind=data["kind"],
                 severity=data["severity"],
@@ -80,7 +80,7 @@ def drug_new(request: HttpRequest, visit_id: int) -> HttpResponse:
         try:
             witness_signed, cosigner_signed = (
                 care.sign_second_person(
-                    by=request.user,
+                    by=actor(request),
                     visit=visit,
                     role=role,
                     credentials=form.second_person(role),
@@ -89,7 +89,7 @@ def drug_new(request: HttpRequest, visit_id: int) -> HttpResponse:
                 for role in ("witness", "cosigner")
             )
             given = care.give_drug(
-                by=request.user,
+                by=actor(request),
                 visit=visit,
                 drug=data["drug"],
                 route=data["route"],
@@ -132,7 +132,7 @@ def review_event(request: HttpRequest, side_effect_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             care.review_serious_event(
-                by=request.user, side_effect=effect, outcome=form.cleaned_data["outcome"]
+                by=actor(request), side_effect=effect, outcome=form.cleaned_data["outcome"]
             )
         except DomainError as error:
             field_error(form, error)

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from ketaclinic.accounts.access import require
+from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.errors import DomainError
@@ -42,7 +42,7 @@ def patient_visits(request: HttpRequest, patient_id: int) -> HttpResponse:
         require(request.user, Perm.RUN_INFUSION)
         appointment = selectors.todays_infusion_appointment(patient=patient)
         try:
-            visit = services.open_visit(by=request.user, patient=patient, appointment=appointment)
+            visit = services.open_visit(by=actor(request), patient=patient, appointment=appointment)
         except DomainError as problem:
             error = problem.message
         else:
@@ -71,7 +71,7 @@ def check_in(request: HttpRequest, visit_id: int) -> HttpResponse:
         require(request.user, Perm.RUN_INFUSION)
         if form.is_valid():
             try:
-                services.record_check_in(by=request.user, visit=visit, answers=form.answers())
+                services.record_check_in(by=actor(request), visit=visit, answers=form.answers())
             except DomainError as error:
                 field_error(form, error)
             else:
@@ -152,7 +152,7 @@ def pump_event(request: HttpRequest, visit_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.record_pump_event(
-                by=request.user,
+                by=actor(request),
                 visit=visit,
                 kind=rules.PumpEventKind(form.cleaned_data["kind"]),
                 rate_ml_per_h=form.cleaned_data.get("rate_ml_per_h"),
@@ -179,7 +179,7 @@ def vitals(request: HttpRequest, visit_id: int) -> HttpResponse:
     form = VitalsForm(request.POST)
     if form.is_valid():
         try:
-            recorded = services.record_vital_signs(by=request.user, visit=visit, values=form.vitals())
+            recorded = services.record_vital_signs(by=actor(request), visit=visit, values=form.vitals())
         except DomainError as error:
             field_error(form, error)
         else:
@@ -200,7 +200,7 @@ def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.acknowledge_alert(
-                by=request.user, alert=alert, action_taken=form.cleaned_data["action_taken"]
+                by=actor(request), alert=alert, action_taken=form.cleaned_data["action_taken"]
             )
         except DomainError as error:
             field_error(form, error)
@@ -222,7 +222,7 @@ def mark_artefact(request: HttpRequest, alert_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.mark_artefact(
-                by=request.user,
+                by=actor(request),
                 reading=alert.reading,
                 fields=sorted(alert.reading.implausible),
                 reason=form.cleaned_data["reason"],
@@ -244,7 +244,7 @@ def override(request: HttpRequest, check_in_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.override_checklist_item(
-                by=request.user,
+                by=actor(request),
                 check_in=check_in_row,
                 item=form.cleaned_data["item"],
                 reason=form.cleaned_data["reason"],
@@ -266,7 +266,7 @@ def withdraw(request: HttpRequest, visit_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.withdraw_entry(
-                by=request.user,
+                by=actor(request),
                 visit=visit,
                 row_type=CorrectableRow(form.cleaned_data["row_type"]),
                 row_id=form.cleaned_data["row_id"],

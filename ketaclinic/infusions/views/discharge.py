@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from ketaclinic.accounts.access import require
+from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError, NotFound, PermissionDenied
 from ketaclinic.core.http import http_status
@@ -40,7 +40,7 @@ def recovery(request: HttpRequest, visit_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             score = discharge_services.record_recovery_score(
-                by=request.user, visit=state.visit, scale=state.scale, answers=form.answers()
+                by=actor(request), visit=state.visit, scale=state.scale, answers=form.answers()
             )
         except DomainError as error:
             field_error(form, error)
@@ -95,7 +95,7 @@ def discharge(request: HttpRequest, visit_id: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             discharge_services.discharge_patient(
-                by=request.user,
+                by=actor(request),
                 visit=visit,
                 escort_name=data["escort_name"],
                 escort_confirmed=data["escort_confirmed"],
@@ -144,7 +144,7 @@ def sign(request: HttpRequest, visit_id: int) -> HttpResponse:
     form = SignForm(request.POST)
     if form.is_valid():
         try:
-            discharge_services.sign_visit(by=request.user, visit=visit, role=form.cleaned_data["role"])
+            discharge_services.sign_visit(by=actor(request), visit=visit, role=form.cleaned_data["role"])
         except (NotFound, PermissionDenied):
             raise
         except DomainError as error:

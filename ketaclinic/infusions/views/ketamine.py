@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from ketaclinic.accounts.access import require
+from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError
 from ketaclinic.infusions import selectors_care
@@ -29,11 +29,15 @@ def waste(request: HttpRequest, visit_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 witness = care.sign_second_person(
-                    by=request.user, visit=visit, role="witness", credentials=form.witness(), request=request
+                    by=actor(request),
+                    visit=visit,
+                    role="witness",
+                    credentials=form.witness(),
+                    request=request,
                 )
                 assert witness is not None  # credentials were given: a refusal raised
                 entries = ketamine.waste_undelivered(
-                    by=request.user,
+                    by=actor(request),
                     visit=visit,
                     method=form.cleaned_data["method"],
                     note=form.cleaned_data["reason"],

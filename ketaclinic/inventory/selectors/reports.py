@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ketaclinic.accounts.access import require_any
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_read
@@ -102,7 +103,7 @@ def _local(moment: dt.datetime, zone: str) -> dt.datetime:
     return moment.astimezone(ZoneInfo(zone))
 
 
-def dispensing_log(*, viewer: Any, product_id: int, start: dt.date, end: dt.date) -> DispensingLog:
+def dispensing_log(*, viewer: Who, product_id: int, start: dt.date, end: dt.date) -> DispensingLog:
     """Containers received and every draw, administration, waste and disposal of one product between two
     dates (the clinic's calendar), oldest first."""
     require_any(viewer, Perm.VIEW_STOCK_REPORTS)
@@ -232,7 +233,7 @@ def _chain_heads(clinic: Clinic) -> list[ChainAnchorLine]:
     return [ChainAnchorLine(head.product, head.sequence, head.entry_hash) for head in heads]
 
 
-def inventory_report(*, viewer: Any, count_id: int) -> InventoryReport:
+def inventory_report(*, viewer: Who, count_id: int) -> InventoryReport:
     """A count as an inventory record: per product, full containers, opened containers and their contents,
     the date and whether it was taken at the opening or close of business. Opened containers of Schedule
     III-V drugs may be estimated (PROTOCOL.md section 7)."""
@@ -308,7 +309,7 @@ class Form106:
     form_due_on: dt.date
 
 
-def form_106(*, viewer: Any, discrepancy_id: int) -> Form106:
+def form_106(*, viewer: Who, discrepancy_id: int) -> Form106:
     require_any(viewer, Perm.VIEW_STOCK_REPORTS)
     discrepancy = discrepancy_for(viewer=viewer, discrepancy_id=discrepancy_id)
     if not has_resolution(discrepancy) or discrepancy.resolution.kind != ResolutionKind.THEFT_OR_LOSS:

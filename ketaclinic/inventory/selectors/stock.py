@@ -11,6 +11,7 @@ from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 
 from ketaclinic.accounts.access import require_any
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action, ObjectType
@@ -36,7 +37,7 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.protocols.selectors import protocol_int
 
 
-def clinic_for(*, viewer: Any, clinic_id: int | str | None = None) -> Clinic:
+def clinic_for(*, viewer: Who, clinic_id: int | str | None = None) -> Clinic:
     """The clinic a page works on: the one asked for if it is the viewer's, else their first."""
     clinics = clinics_for(viewer).order_by("name")
     if (wanted := parse_id(clinic_id)) is not None:
@@ -49,7 +50,7 @@ def clinic_for(*, viewer: Any, clinic_id: int | str | None = None) -> Clinic:
     return first
 
 
-def audit_patients_shown(viewer: Any, patients: Iterable[Patient | None], object_type: ObjectType) -> None:
+def audit_patients_shown(viewer: Who, patients: Iterable[Patient | None], object_type: ObjectType) -> None:
     """One read entry per distinct patient a page or export shows."""
     seen: set[int] = set()
     for patient in patients:
@@ -66,12 +67,12 @@ def audit_patients_shown(viewer: Any, patients: Iterable[Patient | None], object
         )
 
 
-def products_for(*, viewer: Any, clinic: Clinic) -> QuerySet[DrugProduct]:
+def products_for(*, viewer: Who, clinic: Clinic) -> QuerySet[DrugProduct]:
     require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     return DrugProduct.objects.filter(clinic=clinic)
 
 
-def product_for(*, viewer: Any, product_id: int) -> DrugProduct:
+def product_for(*, viewer: Who, product_id: int) -> DrugProduct:
     require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     product = (
         DrugProduct.objects.filter(pk=product_id, clinic__in=clinics_for(viewer))
@@ -83,12 +84,12 @@ def product_for(*, viewer: Any, product_id: int) -> DrugProduct:
     return product
 
 
-def locations_for(*, viewer: Any, clinic: Clinic) -> QuerySet[StorageLocation]:
+def locations_for(*, viewer: Who, clinic: Clinic) -> QuerySet[StorageLocation]:
     require_any(viewer, Perm.VIEW_STOCK)
     return StorageLocation.objects.filter(clinic=clinic)
 
 
-def location_for(*, viewer: Any, location_id: int) -> StorageLocation:
+def location_for(*, viewer: Who, location_id: int) -> StorageLocation:
     require_any(viewer, Perm.VIEW_STOCK)
     location = StorageLocation.objects.filter(pk=location_id, clinic__in=clinics_for(viewer)).first()
     if location is None:
@@ -96,7 +97,7 @@ def location_for(*, viewer: Any, location_id: int) -> StorageLocation:
     return location
 
 
-def vials_in_stock(*, viewer: Any, clinic: Clinic) -> QuerySet[Vial]:
+def vials_in_stock(*, viewer: Who, clinic: Clinic) -> QuerySet[Vial]:
     require_any(viewer, Perm.VIEW_STOCK)
     return (
         Vial.objects.filter(clinic=clinic, status=VialStatus.IN_STOCK)
@@ -105,7 +106,7 @@ def vials_in_stock(*, viewer: Any, clinic: Clinic) -> QuerySet[Vial]:
     )
 
 
-def vial_for(*, viewer: Any, vial_id: int) -> Vial:
+def vial_for(*, viewer: Who, vial_id: int) -> Vial:
     require_any(viewer, Perm.VIEW_STOCK)
     vial = (
         Vial.objects.filter(pk=vial_id, clinic__in=clinics_for(viewer))
@@ -150,7 +151,7 @@ class Dashboard:
     recent_counts: list[StockCount]
 
 
-def dashboard(*, viewer: Any, clinic: Clinic) -> Dashboard:
+def dashboard(*, viewer: Who, clinic: Clinic) -> Dashboard:
     """The custodian's overview in a fixed number of queries, however long the ledger."""
     require_any(viewer, Perm.VIEW_STOCK)
     today = clock.today_in(clinic.time_zone)
@@ -231,7 +232,7 @@ class LedgerPage:
     report: rules.ChainReport
 
 
-def ledger_entries(*, viewer: Any, product: DrugProduct) -> QuerySet[LedgerEntry]:
+def ledger_entries(*, viewer: Who, product: DrugProduct) -> QuerySet[LedgerEntry]:
     """A product's entries, newest first, with everything a row shows (for a paginator)."""
     require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     return (
@@ -241,13 +242,13 @@ def ledger_entries(*, viewer: Any, product: DrugProduct) -> QuerySet[LedgerEntry
     )
 
 
-def product_chain(*, viewer: Any, product: DrugProduct) -> rules.ChainReport:
+def product_chain(*, viewer: Who, product: DrugProduct) -> rules.ChainReport:
     """Verify one product's chain now (one query for its entries, one for its head)."""
     require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     return verify_chains(product_id=product.pk)
 
 
-def vial_entries(*, viewer: Any, vial: Vial) -> list[LedgerEntry]:
+def vial_entries(*, viewer: Who, vial: Vial) -> list[LedgerEntry]:
     require_any(viewer, Perm.VIEW_STOCK)
     entries = list(
         LedgerEntry.objects.filter(vial=vial)
@@ -288,7 +289,7 @@ def _follow_up_sum(kind: rules.EntryKind) -> Any:
     )
 
 
-def open_draws(*, viewer: Any, clinic: Clinic, limit: int = 50) -> list[OpenDraw]:
+def open_draws(*, viewer: Who, clinic: Clinic, limit: int = 50) -> list[OpenDraw]:
     """Draws with something not yet given or wasted, newest first (the waste form's choices)."""
     require_any(viewer, Perm.DRAW_STOCK, Perm.VIEW_STOCK)
     draws = (
@@ -315,7 +316,7 @@ def open_draws(*, viewer: Any, clinic: Clinic, limit: int = 50) -> list[OpenDraw
     return result
 
 
-def draw_for(*, viewer: Any, draw_id: int) -> OpenDraw:
+def draw_for(*, viewer: Who, draw_id: int) -> OpenDraw:
     require_any(viewer, Perm.DRAW_STOCK, Perm.VIEW_STOCK)
     draw = (
         LedgerEntry.objects.filter(pk=draw_id, kind=rules.EntryKind.DRAWN, clinic__in=clinics_for(viewer))
@@ -336,7 +337,7 @@ def draw_for(*, viewer: Any, draw_id: int) -> OpenDraw:
     )
 
 
-def patient_by_record_number(*, viewer: Any, clinic: Clinic, record_number: str) -> Patient:
+def patient_by_record_number(*, viewer: Who, clinic: Clinic, record_number: str) -> Patient:
     """The patient a draw is for, found by record number at the clinic (audited as a read)."""
     require_any(viewer, Perm.VIEW_PATIENT)
     patient = Patient.objects.filter(clinic=clinic, record_number=record_number.strip().upper()).first()
@@ -346,7 +347,7 @@ def patient_by_record_number(*, viewer: Any, clinic: Clinic, record_number: str)
     return patient
 
 
-def discrepancies_for(*, viewer: Any, clinic: Clinic, open_only: bool = False) -> QuerySet[Discrepancy]:
+def discrepancies_for(*, viewer: Who, clinic: Clinic, open_only: bool = False) -> QuerySet[Discrepancy]:
     require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     found = Discrepancy.objects.filter(clinic=clinic).select_related(
         "product", "vial", "opened_by", "resolution", "resolution__resolved_by"
@@ -356,7 +357,7 @@ def discrepancies_for(*, viewer: Any, clinic: Clinic, open_only: bool = False) -
     return found
 
 
-def discrepancy_for(*, viewer: Any, discrepancy_id: int) -> Discrepancy:
+def discrepancy_for(*, viewer: Who, discrepancy_id: int) -> Discrepancy:
     require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     discrepancy = (
         Discrepancy.objects.filter(pk=discrepancy_id, clinic__in=clinics_for(viewer))
@@ -382,12 +383,12 @@ def has_resolution(discrepancy: Discrepancy) -> bool:
     return hasattr(discrepancy, "resolution")
 
 
-def counts_for(*, viewer: Any, clinic: Clinic) -> QuerySet[StockCount]:
+def counts_for(*, viewer: Who, clinic: Clinic) -> QuerySet[StockCount]:
     require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     return StockCount.objects.filter(clinic=clinic).select_related("location", "counted_by", "witness")
 
 
-def count_for(*, viewer: Any, count_id: int) -> tuple[StockCount, list[CountLine]]:
+def count_for(*, viewer: Who, count_id: int) -> tuple[StockCount, list[CountLine]]:
     require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     count = (
         StockCount.objects.filter(pk=count_id, clinic__in=clinics_for(viewer))

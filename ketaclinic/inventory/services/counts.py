@@ -2,11 +2,11 @@
 by the custodian."""
 
 from decimal import Decimal
-from typing import Any
 
 from django.db import transaction
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
@@ -43,7 +43,7 @@ def vials_to_count(*, clinic: Clinic, location: StorageLocation | None) -> list[
 @transaction.atomic
 def record_count(
     *,
-    by: Any,
+    by: Actor,
     clinic: Clinic,
     location: StorageLocation | None,
     purpose: CountPurpose,
@@ -154,7 +154,7 @@ def record_count(
 @transaction.atomic
 def resolve_discrepancy(
     *,
-    by: Any,
+    by: Actor,
     discrepancy: Discrepancy,
     kind: ResolutionKind,
     reason: str,
@@ -205,7 +205,7 @@ def resolve_discrepancy(
     return resolution
 
 
-def _adjust_vial(*, by: Any, discrepancy: Discrepancy, vial_id: int) -> LedgerEntry | None:
+def _adjust_vial(*, by: Actor, discrepancy: Discrepancy, vial_id: int) -> LedgerEntry | None:
     vial = Vial.objects.select_for_update(of=("self",)).select_related("product").get(pk=vial_id)
     difference_ml = rules.count_difference(discrepancy.expected_ml, discrepancy.found_ml)
     # The vial may have been drawn from since the count: correct by the difference, never below zero.

@@ -4,12 +4,12 @@ drawn = given + wasted per dose order."""
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, Sum
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
@@ -41,7 +41,7 @@ def _positive(amount_mg: Decimal, field: str = "amount_mg") -> Decimal:
 @transaction.atomic
 def draw_from_vial(
     *,
-    by: Any,
+    by: Actor,
     vial_id: int,
     amount_mg: Decimal,
     patient: Patient,
@@ -169,7 +169,7 @@ def _locked_draw(draw_id: int) -> tuple[LedgerEntry, Decimal, Decimal]:
 
 def _follow_up(
     *,
-    by: Any,
+    by: Actor,
     draw: LedgerEntry,
     kind: rules.EntryKind,
     amount: Decimal,
@@ -217,7 +217,7 @@ def _check_remaining(amount: Decimal, drawn: Decimal, given: Decimal, wasted: De
 
 @transaction.atomic
 def record_administration(
-    *, by: Any, draw_id: int, amount_mg: Decimal, visit_id: int | None = None
+    *, by: Actor, draw_id: int, amount_mg: Decimal, visit_id: int | None = None
 ) -> LedgerEntry:
     """Record that `amount_mg` of a draw was given to its patient (called by the infusion visit). The person
     recording needs DRAW_STOCK: the nurse who drew and gives the dose."""
@@ -246,7 +246,7 @@ def record_administration(
 @transaction.atomic
 def record_waste(
     *,
-    by: Any,
+    by: Actor,
     draw_id: int,
     amount_mg: Decimal,
     method: WasteMethod,
@@ -336,7 +336,7 @@ def draws_for_visit(
 @transaction.atomic
 def settle_visit_draws(
     *,
-    by: Any,
+    by: Actor,
     draws: list[DrawTotals],
     given_mg: Decimal,
     waste_mg: Decimal,
@@ -400,7 +400,7 @@ def reconciliation_of(*, clinic_id: int, dose_order_id: int) -> rules.Reconcilia
 
 @transaction.atomic
 def reconcile_dose_order(
-    *, by: Any, clinic: Clinic, dose_order_id: int
+    *, by: Actor, clinic: Clinic, dose_order_id: int
 ) -> tuple[rules.Reconciliation, Discrepancy | None]:
     """Close the books on a dose order (at discharge): drawn must equal given + wasted. A gap opens a
     discrepancy for the custodian (once per order); returns the reconciliation and that discrepancy."""

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock, inputs
@@ -107,7 +108,7 @@ def ensure_standard_products(*, clinic: Clinic) -> int:
 @transaction.atomic
 def add_product(
     *,
-    by: Any,
+    by: Actor,
     clinic: Clinic,
     name: str,
     substance: str,
@@ -159,7 +160,7 @@ def add_product(
 
 
 @transaction.atomic
-def add_location(*, by: Any, clinic: Clinic, name: str, description: str = "") -> StorageLocation:
+def add_location(*, by: Actor, clinic: Clinic, name: str, description: str = "") -> StorageLocation:
     require(by, Perm.MANAGE_STOCK)
     require_clinic(by, clinic.pk)
     if StorageLocation.objects.filter(clinic=clinic, name__iexact=name.strip()).exists():
@@ -189,7 +190,7 @@ def _check_clinic_objects(clinic: Clinic, *objects: Any) -> None:
 @transaction.atomic
 def receive_delivery(
     *,
-    by: Any,
+    by: Actor,
     clinic: Clinic,
     product: DrugProduct,
     ndc: str,
@@ -315,7 +316,12 @@ def _locked_vials(vial_ids: Sequence[int], clinic: Clinic) -> list[Vial]:
 
 @transaction.atomic
 def transfer_vials(
-    *, by: Any, clinic: Clinic, vial_ids: Sequence[int], to_location: StorageLocation, witness: SignedWitness
+    *,
+    by: Actor,
+    clinic: Clinic,
+    vial_ids: Sequence[int],
+    to_location: StorageLocation,
+    witness: SignedWitness,
 ) -> list[LedgerEntry]:
     """Move vials to another location; two people sign. One TRANSFERRED entry per vial."""
     require(by, Perm.MANAGE_STOCK)
@@ -377,7 +383,7 @@ def transfer_vials(
 @transaction.atomic
 def remove_vial(
     *,
-    by: Any,
+    by: Actor,
     clinic: Clinic,
     vial_id: int,
     reason: RemovalReason,

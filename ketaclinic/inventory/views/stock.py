@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from ketaclinic.accounts.access import require_any
+from ketaclinic.accounts.access import actor, require_any
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.errors import DomainError, ErrorKind
@@ -59,7 +59,7 @@ def _witnessed[T](
     """Check the witness's sign-in, then run the action; domain errors become field errors."""
     try:
         signed = witness.verify_witness(
-            by=request.user, clinic=clinic, credentials=form.witness_credentials(), request=request
+            by=actor(request), clinic=clinic, credentials=form.witness_credentials(), request=request
         )
         return action(signed)
     except DomainError as error:
@@ -107,7 +107,7 @@ def products(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 product = stock.add_product(
-                    by=request.user,
+                    by=actor(request),
                     clinic=clinic,
                     name=data["name"],
                     substance=data["substance"],
@@ -141,7 +141,7 @@ def locations(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 location = stock.add_location(
-                    by=request.user,
+                    by=actor(request),
                     clinic=clinic,
                     name=form.cleaned_data["name"],
                     description=form.cleaned_data["description"],
@@ -178,7 +178,7 @@ def receive(request: HttpRequest) -> HttpResponse:
             form,
             clinic,
             lambda signed: stock.receive_delivery(
-                by=request.user,
+                by=actor(request),
                 clinic=clinic,
                 product=data["product"],
                 ndc=data["ndc"],
@@ -220,7 +220,7 @@ def transfer(request: HttpRequest) -> HttpResponse:
             form,
             clinic,
             lambda signed: stock.transfer_vials(
-                by=request.user,
+                by=actor(request),
                 clinic=clinic,
                 vial_ids=[vial.pk for vial in data["vials"]],
                 to_location=data["to_location"],
@@ -255,7 +255,7 @@ def draw(request: HttpRequest) -> HttpResponse:
                 viewer=request.user, clinic=clinic, record_number=data["patient_record_number"]
             )
             entry = draws.draw_from_vial(
-                by=request.user,
+                by=actor(request),
                 vial_id=data["vial"].pk,
                 amount_mg=data["amount_mg"],
                 patient=patient,
@@ -297,7 +297,7 @@ def waste(request: HttpRequest) -> HttpResponse:
             form,
             clinic,
             lambda signed: draws.record_waste(
-                by=request.user,
+                by=actor(request),
                 draw_id=data["draw"],
                 amount_mg=data["amount_mg"],
                 method=WasteMethod(data["method"]),
@@ -328,7 +328,7 @@ def remove(request: HttpRequest) -> HttpResponse:
             form,
             clinic,
             lambda signed: stock.remove_vial(
-                by=request.user,
+                by=actor(request),
                 clinic=clinic,
                 vial_id=data["vial"].pk,
                 reason=RemovalReason(data["reason"]),
@@ -368,7 +368,7 @@ def count_new(request: HttpRequest) -> HttpResponse:
             form,
             clinic,
             lambda signed: counts.record_count(
-                by=request.user,
+                by=actor(request),
                 clinic=clinic,
                 location=location,
                 purpose=CountPurpose(data["purpose"]),
@@ -424,7 +424,7 @@ def discrepancy_detail(request: HttpRequest, discrepancy_id: int) -> HttpRespons
             data = form.cleaned_data
             try:
                 counts.resolve_discrepancy(
-                    by=request.user,
+                    by=actor(request),
                     discrepancy=discrepancy,
                     kind=ResolutionKind(data["kind"]),
                     reason=data["reason"],
@@ -482,7 +482,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     require_any(request.user, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     clinic = _clinic(request)
     if request.method == "POST":
-        report, check = chain.verify_ledger(by=request.user)
+        report, check = chain.verify_ledger(by=actor(request))
         if report.intact and not check.vials_out_of_balance:
             messages.success(
                 request, f"All {report.entries_checked} entries verified: the chains are intact."

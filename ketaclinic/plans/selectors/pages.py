@@ -3,9 +3,9 @@
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action, ObjectType
@@ -30,7 +30,7 @@ from ketaclinic.screening.selectors import eligibility_status
 
 
 def _audit_read(
-    viewer: Any, patient: Patient, object_type: ObjectType, object_id: object, summary: str = ""
+    viewer: Who, patient: Patient, object_type: ObjectType, object_id: object, summary: str = ""
 ) -> None:
     record_read(
         by=viewer,
@@ -43,7 +43,7 @@ def _audit_read(
     )
 
 
-def patient_for(*, viewer: Any, patient_id: int, perm: Perm = Perm.VIEW_PLAN) -> Patient:
+def patient_for(*, viewer: Who, patient_id: int, perm: Perm = Perm.VIEW_PLAN) -> Patient:
     """A patient of the viewer's clinics (NotFound otherwise), the read audited as 'treatment_plan'."""
     require(viewer, perm)
     patient = (
@@ -55,7 +55,7 @@ def patient_for(*, viewer: Any, patient_id: int, perm: Perm = Perm.VIEW_PLAN) ->
     return patient
 
 
-def plan_for(*, viewer: Any, plan_id: int, perm: Perm = Perm.VIEW_PLAN) -> TreatmentPlan:
+def plan_for(*, viewer: Who, plan_id: int, perm: Perm = Perm.VIEW_PLAN) -> TreatmentPlan:
     require(viewer, perm)
     plan = (
         TreatmentPlan.objects.filter(clinic__in=clinics_for(viewer), pk=plan_id)
@@ -68,7 +68,7 @@ def plan_for(*, viewer: Any, plan_id: int, perm: Perm = Perm.VIEW_PLAN) -> Treat
     return plan
 
 
-def draft_for(*, viewer: Any, draft_id: int, perm: Perm = Perm.CHANGE_PLAN) -> PlanDraft:
+def draft_for(*, viewer: Who, draft_id: int, perm: Perm = Perm.CHANGE_PLAN) -> PlanDraft:
     """An open (unsigned) draft of the viewer's clinics."""
     require(viewer, perm)
     draft = (
@@ -125,7 +125,7 @@ class PlanPage:
 
 
 def _responses(
-    viewer: Any, patient: Patient, keys: list[str], stability_key: str, weeks: int
+    viewer: Who, patient: Patient, keys: list[str], stability_key: str, weeks: int
 ) -> tuple[list[ResponseRow] | None, Stability | None]:
     """Baseline, latest, change and response per planned scale through measures' own reader (None when the
     viewer may not see scales)."""
@@ -165,7 +165,7 @@ def _responses(
     return rows, Stability(stability_key, weeks, met_on)
 
 
-def plan_page(*, viewer: Any, patient_id: int) -> PlanPage:
+def plan_page(*, viewer: Who, patient_id: int) -> PlanPage:
     """The patient's plan page: current plan and its state, open draft, version history with signers and
     overrides, response so far, earlier plans. The number of queries does not grow with the series log or
     the number of versions."""
@@ -230,7 +230,7 @@ class ListRow:
     state: PlanState | None
 
 
-def active_plans(*, viewer: Any) -> list[ListRow]:
+def active_plans(*, viewer: Who) -> list[ListRow]:
     """Plans of the viewer's clinics that have not ended, with progress and deviations; a fixed number of
     queries whatever the number of plans or log rows."""
     require(viewer, Perm.VIEW_PLAN)

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from ketaclinic.accounts.access import actor
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.models import ObjectType
 from ketaclinic.audit.selectors import access_log_for_patient
@@ -25,7 +26,7 @@ def my_record(request: HttpRequest) -> HttpResponse:
     due_scales = measure_selectors.own_due_scales(user=request.user, patients=own_records)
     for patient in own_records:
         record_read(
-            by=request.user,
+            by=actor(request),
             object_type=ObjectType.OWN_RECORD,
             object_id=patient.pk,
             patient_id=patient.pk,

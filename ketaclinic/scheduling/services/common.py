@@ -2,12 +2,12 @@
 for the rules, visit length, the instruction text and the one-time link."""
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.roles import Role
 from ketaclinic.accounts.selectors import clinics_for
@@ -31,12 +31,12 @@ from ketaclinic.scheduling.models import (
 _LINK_SALT = "ketaclinic.scheduling.instructions"
 
 
-def _require_clinic(by: Any, clinic_id: int) -> None:
+def _require_clinic(by: Actor, clinic_id: int) -> None:
     if not clinics_for(by).filter(pk=clinic_id).exists():
         raise NotFound("No such record in your clinics.")
 
 
-def _audit(by: Any, appointment: Appointment, action: str, summary: str) -> None:
+def _audit(by: Actor | None, appointment: Appointment, action: str, summary: str) -> None:
     record_change(
         by=by,
         action=action,
@@ -50,7 +50,7 @@ def _audit(by: Any, appointment: Appointment, action: str, summary: str) -> None
 
 
 def _audit_resource(
-    by: Any, clinic: Clinic, object_type: ObjectType, object_id: object, summary: str
+    by: Actor, clinic: Clinic, object_type: ObjectType, object_id: object, summary: str
 ) -> None:
     record_change(
         by=by,

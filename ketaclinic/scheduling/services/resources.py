@@ -6,6 +6,7 @@ from typing import Any
 from django.db import transaction
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import ObjectType
 from ketaclinic.core import clock
@@ -19,13 +20,13 @@ from ketaclinic.scheduling.models import (
 from ketaclinic.scheduling.services.common import _audit_resource, _require_clinic
 
 
-def _require_resources(by: Any, clinic: Clinic) -> None:
+def _require_resources(by: Actor, clinic: Clinic) -> None:
     require(by, Perm.MANAGE_RESOURCES)
     _require_clinic(by, clinic.pk)
 
 
 @transaction.atomic
-def add_chair(*, by: Any, clinic: Clinic, name: str, room: str = "") -> Chair:
+def add_chair(*, by: Actor, clinic: Clinic, name: str, room: str = "") -> Chair:
     _require_resources(by, clinic)
     if Chair.objects.filter(clinic=clinic, name=name).exists():
         raise ScheduleDomainError(ScheduleError.INVALID, "A chair with that name exists.", field="name")
@@ -35,7 +36,7 @@ def add_chair(*, by: Any, clinic: Clinic, name: str, room: str = "") -> Chair:
 
 
 @transaction.atomic
-def set_chair_active(*, by: Any, chair: Chair, is_active: bool) -> Chair:
+def set_chair_active(*, by: Actor, chair: Chair, is_active: bool) -> Chair:
     _require_resources(by, chair.clinic)
     chair.is_active = is_active
     chair.save(update_fields=["is_active"])
@@ -51,7 +52,7 @@ def set_chair_active(*, by: Any, chair: Chair, is_active: bool) -> Chair:
 
 @transaction.atomic
 def add_staff_hours(
-    *, by: Any, clinic: Clinic, user: Any, weekday: int, starts: dt.time, ends: dt.time
+    *, by: Actor, clinic: Clinic, user: Any, weekday: int, starts: dt.time, ends: dt.time
 ) -> StaffHours:
     _require_resources(by, clinic)
     if not user.clinics.filter(pk=clinic.pk).exists():
@@ -66,7 +67,7 @@ def add_staff_hours(
 
 
 @transaction.atomic
-def remove_staff_hours(*, by: Any, hours: StaffHours) -> None:
+def remove_staff_hours(*, by: Actor, hours: StaffHours) -> None:
     _require_resources(by, hours.clinic)
     _audit_resource(
         by, hours.clinic, ObjectType.STAFF_HOURS, hours.pk, f"hours removed for {hours.user.username}"
@@ -75,7 +76,7 @@ def remove_staff_hours(*, by: Any, hours: StaffHours) -> None:
 
 
 @transaction.atomic
-def add_closure(*, by: Any, clinic: Clinic, first_day: dt.date, last_day: dt.date, reason: str) -> Closure:
+def add_closure(*, by: Actor, clinic: Clinic, first_day: dt.date, last_day: dt.date, reason: str) -> Closure:
     _require_resources(by, clinic)
     if last_day < first_day:
         raise ScheduleDomainError(
@@ -98,7 +99,7 @@ def add_closure(*, by: Any, clinic: Clinic, first_day: dt.date, last_day: dt.dat
 
 
 @transaction.atomic
-def remove_closure(*, by: Any, closure: Closure) -> None:
+def remove_closure(*, by: Actor, closure: Closure) -> None:
     _require_resources(by, closure.clinic)
     _audit_resource(by, closure.clinic, ObjectType.CLOSURE, closure.pk, "closure removed")
     closure.delete()

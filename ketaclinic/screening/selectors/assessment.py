@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action, ObjectType
@@ -43,7 +44,7 @@ from ketaclinic.screening.selectors._common import _audit_read
 
 def patient_for(
     *,
-    viewer: Any,
+    viewer: Who,
     patient_id: int,
     perm: Perm = Perm.VIEW_ASSESSMENT,
     audit_as: ObjectType = ObjectType.ASSESSMENT,
@@ -419,7 +420,7 @@ def assessment_state(*, patient: Patient) -> AssessmentState:
     )
 
 
-def population_values(*, viewer: Any, populations: list[str]) -> list[PopulationValue]:
+def population_values(*, viewer: Who, populations: list[str]) -> list[PopulationValue]:
     """Protocol entries specific to the given populations, each beside the general ('all' or 'adult')
     value it replaces, so the page shows which values apply and which differ. One query."""
     if not can(viewer, Perm.VIEW_PROTOCOL):
@@ -461,7 +462,7 @@ class AssessmentPage:
     pending_invitation: IntakeInvitation | None
 
 
-def assessment_for(*, viewer: Any, patient_id: int) -> AssessmentPage:
+def assessment_for(*, viewer: Who, patient_id: int) -> AssessmentPage:
     """The assessment page: state, findings, population values, decisions, intake. Audited as one read; a
     fixed number of queries whatever the length of the history."""
     patient = patient_for(viewer=viewer, patient_id=patient_id)
@@ -508,7 +509,7 @@ def decisions_for(*, patient: Patient) -> list[EligibilityDecision]:
     return list(EligibilityDecision.objects.filter(patient=patient).order_by("-signed_at", "-id"))
 
 
-def can_record(viewer: Any) -> bool:
+def can_record(viewer: Who) -> bool:
     return can(viewer, Perm.RECORD_ASSESSMENT)
 
 
@@ -523,7 +524,7 @@ class WorklistRow:
     signed_at: Any
 
 
-def assessment_worklist(*, viewer: Any, undecided_only: bool = True) -> list[WorklistRow]:
+def assessment_worklist(*, viewer: Who, undecided_only: bool = True) -> list[WorklistRow]:
     """Patients of the viewer's clinics with their latest eligibility outcome (undecided ones only, unless
     asked). One query; audited as one list read."""
     require(viewer, Perm.VIEW_ASSESSMENT)

@@ -5,6 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action, ObjectType
@@ -15,7 +16,7 @@ from ketaclinic.screening.models import Inquiry, InquiryStatus
 INQUIRY_PAGE_SIZE = 50
 
 
-def inquiries_for(*, viewer: Any, status: str = "") -> list[Inquiry]:
+def inquiries_for(*, viewer: Who, status: str = "") -> list[Inquiry]:
     """The queue of the viewer's clinics, newest first; open ones (not closed) unless a status is asked."""
     require(viewer, Perm.MANAGE_INQUIRIES)
     found = Inquiry.objects.filter(clinic__in=clinics_for(viewer)).select_related("clinic", "patient")
@@ -30,7 +31,7 @@ def inquiries_for(*, viewer: Any, status: str = "") -> list[Inquiry]:
     return inquiries
 
 
-def inquiry_for(*, viewer: Any, inquiry_id: int) -> Inquiry:
+def inquiry_for(*, viewer: Who, inquiry_id: int) -> Inquiry:
     require(viewer, Perm.MANAGE_INQUIRIES)
     inquiry = (
         Inquiry.objects.filter(clinic__in=clinics_for(viewer), pk=inquiry_id)
@@ -57,6 +58,6 @@ def active_clinics() -> QuerySet[Any]:
     return Clinic.objects.filter(is_active=True).order_by("name")
 
 
-def new_inquiry_count(*, viewer: Any) -> int:
+def new_inquiry_count(*, viewer: Who) -> int:
     require(viewer, Perm.MANAGE_INQUIRIES)
     return Inquiry.objects.filter(clinic__in=clinics_for(viewer), status=InquiryStatus.NEW).count()

@@ -1,8 +1,7 @@
 """What every screening service shares: permission and clinic checks, the audit entry."""
 
-from typing import Any
-
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import ObjectType
@@ -11,7 +10,7 @@ from ketaclinic.core.errors import NotFound
 from ketaclinic.patients.models import Patient
 
 
-def require_patient(by: Any, patient: Patient, perm: Perm) -> None:
+def require_patient(by: Actor, patient: Patient, perm: Perm) -> None:
     """The permission, then the clinic: another clinic's patient is NotFound, as on every page."""
     require(by, perm)
     if not clinics_for(by).filter(pk=patient.clinic_id).exists():
@@ -19,7 +18,12 @@ def require_patient(by: Any, patient: Patient, perm: Perm) -> None:
 
 
 def audit(
-    by: Any, patient: Patient | None, action: str, object_type: ObjectType, object_id: object, summary: str
+    by: Actor | None,
+    patient: Patient | None,
+    action: str,
+    object_type: ObjectType,
+    object_id: object,
+    summary: str,
 ) -> None:
     record_change(
         by=by,

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
@@ -107,7 +108,7 @@ def checked_icd10(code: str) -> catalogues.Icd10Code:
 @transaction.atomic
 def record_diagnosis(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     icd10_code: str,
     role: DiagnosisRole,
@@ -162,7 +163,7 @@ def _classes_for(catalogue_key: str, classes: list[str]) -> tuple[str, list[str]
 @transaction.atomic
 def record_medication(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     name: str,
     catalogue_key: str = "",
@@ -223,7 +224,7 @@ def record_medication(
 @transaction.atomic
 def record_trial(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     drug: str,
     dose_adequate: bool,
@@ -270,7 +271,7 @@ def record_trial(
 @transaction.atomic
 def record_treatment(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     kind: TreatmentKind,
     response: TrialResponse,
@@ -304,7 +305,7 @@ def record_treatment(
 
 
 @transaction.atomic
-def record_health_history(*, by: Any, patient: Patient, details: dict[str, Any]) -> HealthHistory:
+def record_health_history(*, by: Actor, patient: Patient, details: dict[str, Any]) -> HealthHistory:
     """A new version of the health history (all fields); the newest version is the current one."""
     require_patient(by, patient, Perm.RECORD_ASSESSMENT)
     previous = HealthHistory.objects.filter(patient=patient).order_by("-recorded_at", "-id").first()
@@ -320,7 +321,7 @@ def record_health_history(*, by: Any, patient: Patient, details: dict[str, Any])
 @transaction.atomic
 def record_vital_signs(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     systolic_mmhg: int,
     diastolic_mmhg: int,

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import transaction
 
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
@@ -16,7 +17,7 @@ from ketaclinic.screening.services._common import audit, require_patient
 
 
 @transaction.atomic
-def override_hard_stop(*, by: Any, patient: Patient, finding_code: str, reason: str) -> HardStopOverride:
+def override_hard_stop(*, by: Actor, patient: Patient, finding_code: str, reason: str) -> HardStopOverride:
     """Override one current hard stop with a reason: its own append-only row (OVERRIDE_HARD_STOP)."""
     require_patient(by, patient, Perm.OVERRIDE_HARD_STOP)
     state = assessment_state(patient=patient)
@@ -66,7 +67,7 @@ def _finding_snapshot(finding: rules.Finding) -> dict[str, Any]:
 @transaction.atomic
 def sign_eligibility(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     proposed: rules.Outcome,
     reasons: str,

@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action, ObjectType
@@ -69,14 +70,14 @@ def submit_inquiry(
     return inquiry
 
 
-def _require_inquiry(by: Any, inquiry: Inquiry) -> None:
+def _require_inquiry(by: Actor, inquiry: Inquiry) -> None:
     require(by, Perm.MANAGE_INQUIRIES)
     if not clinics_for(by).filter(pk=inquiry.clinic_id).exists():
         raise NotFound("No such inquiry in your clinics.")
 
 
 @transaction.atomic
-def set_inquiry_status(*, by: Any, inquiry: Inquiry, status: InquiryStatus) -> Inquiry:
+def set_inquiry_status(*, by: Actor, inquiry: Inquiry, status: InquiryStatus) -> Inquiry:
     _require_inquiry(by, inquiry)
     if inquiry.status == status:
         return inquiry
@@ -91,7 +92,7 @@ def set_inquiry_status(*, by: Any, inquiry: Inquiry, status: InquiryStatus) -> I
 
 
 @transaction.atomic
-def add_inquiry_note(*, by: Any, inquiry: Inquiry, text: str) -> InquiryNote:
+def add_inquiry_note(*, by: Actor, inquiry: Inquiry, text: str) -> InquiryNote:
     _require_inquiry(by, inquiry)
     if not text.strip():
         raise ScreeningDomainError(ScreeningError.INVALID, "Write the note.", field="text")
@@ -119,7 +120,7 @@ def registration_initial(inquiry: Inquiry) -> dict[str, Any]:
 @transaction.atomic
 def register_patient_from_inquiry(
     *,
-    by: Any,
+    by: Actor,
     inquiry: Inquiry,
     clinic: Clinic,
     details: dict[str, Any],

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.crypto import salted_hmac
 
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
@@ -31,7 +32,7 @@ def token_for(invitation: IntakeInvitation, nonce: str) -> str:
 
 
 @transaction.atomic
-def send_intake_link(*, by: Any, patient: Patient, email: str) -> IntakeInvitation:
+def send_intake_link(*, by: Actor, patient: Patient, email: str) -> IntakeInvitation:
     """Create a one-time intake link for the patient (or their guardian) and e-mail it after commit."""
     require_patient(by, patient, Perm.SEND_INTAKE)
     if not email.strip():

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from ketaclinic.accounts.access import require
+from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.errors import DomainError
@@ -103,7 +103,7 @@ def diagnosis_add(request: HttpRequest, patient_id: int) -> HttpResponse:
 
     def save(patient: Patient, data: dict[str, Any]) -> object:
         return services.record_diagnosis(
-            by=request.user,
+            by=actor(request),
             patient=patient,
             icd10_code=data["icd10_code"],
             role=DiagnosisRole(data["role"]),
@@ -138,7 +138,7 @@ def diagnosis_correct(request: HttpRequest, patient_id: int, row_id: int) -> Htt
 
     def save(patient: Patient, data: dict[str, Any]) -> object:
         return services.record_diagnosis(
-            by=request.user,
+            by=actor(request),
             patient=patient,
             icd10_code=data["icd10_code"],
             role=DiagnosisRole(data["role"]),
@@ -180,7 +180,7 @@ def medication_add(request: HttpRequest, patient_id: int) -> HttpResponse:
     intake = selectors.latest_intake(patient=patient)
 
     def save(patient: Patient, data: dict[str, Any]) -> object:
-        return services.record_medication(by=request.user, patient=patient, **_medication_kwargs(data))
+        return services.record_medication(by=actor(request), patient=patient, **_medication_kwargs(data))
 
     return _section(
         request,
@@ -214,7 +214,7 @@ def medication_correct(request: HttpRequest, patient_id: int, row_id: int) -> Ht
 
     def save(patient: Patient, data: dict[str, Any]) -> object:
         return services.record_medication(
-            by=request.user,
+            by=actor(request),
             patient=patient,
             catalogue_key=old.catalogue_key if data["name"] == old.name else "",
             entered_in_error=data["entered_in_error"],
@@ -242,7 +242,7 @@ def trial_add(request: HttpRequest, patient_id: int) -> HttpResponse:
 
     def save(patient: Patient, data: dict[str, Any]) -> object:
         return services.record_trial(
-            by=request.user,
+            by=actor(request),
             patient=patient,
             drug=data["drug"],
             dose_mg_per_day=data["dose_mg_per_day"],
@@ -284,7 +284,7 @@ def trial_correct(request: HttpRequest, patient_id: int, row_id: int) -> HttpRes
 
     def save(patient: Patient, data: dict[str, Any]) -> object:
         return services.record_trial(
-            by=request.user,
+            by=actor(request),
             patient=patient,
             drug=data["drug"],
             dose_mg_per_day=data["dose_mg_per_day"],
@@ -324,7 +324,7 @@ def treatment_correct(request: HttpRequest, patient_id: int, row_id: int) -> Htt
 
     def save(patient: Patient, data: dict[str, Any]) -> object:
         return services.record_treatment(
-            by=request.user,
+            by=actor(request),
             patient=patient,
             kind=TreatmentKind(data["kind"]),
             sessions=data["sessions"],
@@ -353,7 +353,7 @@ def treatment_add(request: HttpRequest, patient_id: int) -> HttpResponse:
 
     def save(patient: Patient, data: dict[str, Any]) -> object:
         return services.record_treatment(
-            by=request.user,
+            by=actor(request),
             patient=patient,
             kind=TreatmentKind(data["kind"]),
             sessions=data["sessions"],
@@ -385,7 +385,7 @@ def history_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         initial = history_initial_from_intake(intake.answers) if intake else {}
 
     def save(patient: Patient, data: dict[str, Any]) -> object:
-        return services.record_health_history(by=request.user, patient=patient, details=data)
+        return services.record_health_history(by=actor(request), patient=patient, details=data)
 
     return _section(
         request,
@@ -408,7 +408,7 @@ def vitals_add(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id)
 
     def save(patient: Patient, data: dict[str, Any]) -> object:
-        return services.record_vital_signs(by=request.user, patient=patient, **data)
+        return services.record_vital_signs(by=actor(request), patient=patient, **data)
 
     return _section(
         request,
@@ -434,7 +434,7 @@ def decision(request: HttpRequest, patient_id: int) -> HttpResponse:
             data = form.cleaned_data
             try:
                 signed = services.sign_eligibility(
-                    by=request.user,
+                    by=actor(request),
                     patient=patient,
                     proposed=rules.Outcome(data["proposed"]),
                     reasons=data["reasons"],
@@ -480,7 +480,7 @@ def override(request: HttpRequest, patient_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.override_hard_stop(
-                by=request.user,
+                by=actor(request),
                 patient=patient,
                 finding_code=form.cleaned_data["finding_code"],
                 reason=form.cleaned_data["reason"],
@@ -509,7 +509,7 @@ def intake_send(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = SendIntakeForm(request.POST)
     if form.is_valid():
         try:
-            services.send_intake_link(by=request.user, patient=patient, email=form.cleaned_data["email"])
+            services.send_intake_link(by=actor(request), patient=patient, email=form.cleaned_data["email"])
         except DomainError as error:
             messages.error(request, error.message)
         else:

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from ketaclinic.accounts.access import require
+from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.core.errors import DomainError
@@ -88,7 +88,7 @@ def inquiry_status(request: HttpRequest, inquiry_id: int) -> HttpResponse:
     if not form.is_valid():
         return _detail(request, inquiry_id, status_form=form)
     services.set_inquiry_status(
-        by=request.user, inquiry=inquiry, status=InquiryStatus(form.cleaned_data["status"])
+        by=actor(request), inquiry=inquiry, status=InquiryStatus(form.cleaned_data["status"])
     )
     messages.success(request, f"Status set to {inquiry.get_status_display().lower()}.")
     return redirect("screening:inquiry_detail", inquiry_id=inquiry.pk)
@@ -101,7 +101,7 @@ def inquiry_note(request: HttpRequest, inquiry_id: int) -> HttpResponse:
     form = InquiryNoteForm(request.POST)
     if form.is_valid():
         try:
-            services.add_inquiry_note(by=request.user, inquiry=inquiry, text=form.cleaned_data["text"])
+            services.add_inquiry_note(by=actor(request), inquiry=inquiry, text=form.cleaned_data["text"])
         except DomainError as error:
             field_error(form, error)
         else:
@@ -129,7 +129,7 @@ def inquiry_register(request: HttpRequest, inquiry_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             patient = services.register_patient_from_inquiry(
-                by=request.user,
+                by=actor(request),
                 inquiry=inquiry,
                 clinic=form.cleaned_data["clinic"],
                 details={name: form.cleaned_data[name] for name in patient_services.DEMOGRAPHIC_FIELDS},
