@@ -1120,7 +1120,6 @@ PENDING: dict[str, str] = {
         "POST /api/schedule/appointments/{appointment_id}/check-in",
         "POST /api/schedule/patients/{patient_id}/series/confirm",
         "POST /api/schedule/patients/{patient_id}/series/propose",
-        "POST /api/screening/patients/{patient_id}/decisions",
         "POST /api/screening/patients/{patient_id}/overrides",
         "dosing:calculate",
         "dosing:order_override",

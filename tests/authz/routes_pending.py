@@ -29,6 +29,22 @@ _CHANGE = {
     "reason": "Annual protocol review: unchanged value re-issued with its source.",
 }
 
+
+def _decision(world: World) -> dict[str, Any]:
+    """Lena's eligibility signed again as eligible, with a documented decision for each warning she has."""
+    from ketaclinic.patients.models import Patient
+    from ketaclinic.screening.selectors.assessment import assessment_state
+
+    state = assessment_state(patient=Patient.objects.get(pk=world.ids["patient_id"]))
+    return {
+        "proposed": "eligible",
+        "reasons": "Treatment-resistant depression after two adequate trials; no contraindication found.",
+        "warning_decisions": {
+            finding.code: "Discussed with the patient; monitored closely." for finding in state.warnings
+        },
+    }
+
+
 # Protocol values are the installation's, shared by its clinics: not scoped to one clinic.
 ROUTES: dict[str, list[Op]] = {
     "protocols:change": [
@@ -42,6 +58,15 @@ ROUTES: dict[str, list[Op]] = {
             scoped=False,
             args=_parameter("vial_strengths_parameter_id"),
             body=lambda w: {"confirm-reason": "Checked against the Ketalar label, 2026 protocol review."},
+        )
+    ],
+    "POST /api/screening/patients/{patient_id}/decisions": [
+        api(
+            "POST",
+            P.SIGN_ELIGIBILITY,
+            ok=201,
+            args=lambda w: {"patient_id": w.ids["patient_id"]},
+            body=_decision,
         )
     ],
     "POST /api/protocol/{key}/versions": [
