@@ -90,9 +90,9 @@ def test_reading_a_missing_key_raises_protocol_missing() -> None:
     with pytest.raises(ProtocolMissing) as caught:
         protocol_value("no_such_key", population="child")
     error = caught.value
-    assert (error.code, error.status_code, error.key, error.population) == (
+    assert (error.code, error.kind, error.key, error.population) == (
         ProtocolErrorCode.MISSING,
-        404,
+        ErrorKind.NOT_FOUND,
         "no_such_key",
         "child",
     )
