@@ -6,10 +6,16 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, settings
 
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.roles import Role
 from ketaclinic.core.models import Clinic, Organisation
+
+# Tests never assert a duration: on a shared 2-core machine running the suites in parallel, an example may
+# take longer than hypothesis's default 200 ms deadline without anything being wrong.
+settings.register_profile("ketaclinic", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ketaclinic")
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 
@@ -132,7 +138,8 @@ def monitor_gateway(clinic: Clinic, clinic_admin: User) -> User:
 def own_api_token(user: User, name: str = "test") -> str:
     """The raw value of an API token `user` made for themselves (as on their account page, after their second
     factor; that path is tested in accounts/tests/test_api_tokens.py)."""
-    from ketaclinic.accounts.models import ApiToken, hash_token, new_token_value
+    from ketaclinic.accounts.models import ApiToken, new_token_value
+    from ketaclinic.core.tokens import hash_token
 
     raw = new_token_value()
     ApiToken.objects.create(user=user, name=name, key_hash=hash_token(raw), prefix=raw[:10], created_by=user)

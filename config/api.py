@@ -10,6 +10,7 @@ from ninja.security import HttpBearer, SessionAuth
 from ketaclinic.accounts import selectors as account_selectors
 from ketaclinic.accounts import services as account_services
 from ketaclinic.core.errors import DomainError
+from ketaclinic.core.http import http_status
 
 
 class ApiTokenAuth(HttpBearer):
@@ -52,7 +53,7 @@ def domain_error(request: HttpRequest, error: DomainError) -> HttpResponse:
     body: dict[str, Any] = {"code": error.code, "message": error.message}
     if error.field:
         body["field"] = error.field
-    return api.create_response(request, body, status=error.status_code)
+    return api.create_response(request, body, status=http_status(error))
 
 
 @api.exception_handler(ValidationError)

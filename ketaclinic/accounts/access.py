@@ -1,19 +1,15 @@
 """One place for the access checks every service, selector and view makes (DESIGN.md rule 3).
 
-`Actor` is the acting person: services take it as `by=`, selectors as `viewer=`. A device's write (a bedside
-monitor's reading) has no person and passes `None` where a service allows it.
-
 Order of checks, everywhere: the permission first (403), then the object's clinic (404, so another clinic's
 rows are indistinguishable from rows that do not exist)."""
 
 from django.http import HttpRequest
 
+from ketaclinic.accounts.actor import Actor, Who
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.core.errors import NotFound, PermissionDenied
-
-type Actor = User
 
 
 def actor(request: HttpRequest) -> Actor:
@@ -25,30 +21,30 @@ def actor(request: HttpRequest) -> Actor:
     return user
 
 
-def require(by: Actor | None, perm: Perm) -> None:
+def require(by: Who, perm: Perm) -> None:
     """Raise PermissionDenied unless `by` holds `perm`."""
     if not can(by, perm):
         raise PermissionDenied()
 
 
-def require_any(by: Actor | None, *perms: Perm) -> None:
+def require_any(by: Who, *perms: Perm) -> None:
     """Raise PermissionDenied unless `by` holds at least one of `perms`."""
     if not any(can(by, perm) for perm in perms):
         raise PermissionDenied()
 
 
-def works_at(by: Actor | None, clinic_id: int) -> bool:
+def works_at(by: Who, clinic_id: int) -> bool:
     """Whether `by` is assigned to the (active) clinic."""
     return clinics_for(by).filter(pk=clinic_id).exists()
 
 
-def require_clinic(by: Actor | None, clinic_id: int, *, what: str = "record") -> None:
+def require_clinic(by: Who, clinic_id: int, *, what: str = "record") -> None:
     """Raise NotFound unless `by` works at the clinic: another clinic's row looks like no row at all."""
     if not works_at(by, clinic_id):
         raise NotFound(f"No such {what} in your clinics.")
 
 
-def require_in_clinic(by: Actor | None, perm: Perm, clinic_id: int, *, what: str = "record") -> None:
+def require_in_clinic(by: Who, perm: Perm, clinic_id: int, *, what: str = "record") -> None:
     """The permission (403), then the clinic (404)."""
     require(by, perm)
     require_clinic(by, clinic_id, what=what)

@@ -1,6 +1,5 @@
 """People who sign in: staff with a role and their clinics; patients and guardians for the portal."""
 
-import hashlib
 import secrets
 
 from django.contrib.auth.models import AbstractUser
@@ -53,10 +52,6 @@ class User(AbstractUser):
     def display_name(self) -> str:
         name = self.get_full_name() or self.username
         return f"{name}, {self.credentials}" if self.credentials else name
-
-
-def hash_token(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def new_token_value() -> str:

@@ -5,6 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django_otp import devices_for_user
 
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.models import ApiToken, User
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import NotFound, PermissionDenied
@@ -51,7 +52,7 @@ def display_time_zone_for(user: Any) -> str:
     return clinic.time_zone if clinic and clinic.time_zone else "UTC"
 
 
-def staff_for(*, viewer: Any) -> QuerySet[User]:
+def staff_for(*, viewer: Who) -> QuerySet[User]:
     """Accounts a clinic admin manages: people sharing at least one of the admin's clinics, or none yet."""
     if not can(viewer, Perm.MANAGE_STAFF):
         raise PermissionDenied()
@@ -64,14 +65,14 @@ def staff_for(*, viewer: Any) -> QuerySet[User]:
     )
 
 
-def staff_member_for(*, viewer: Any, user_id: int) -> User:
+def staff_member_for(*, viewer: Who, user_id: int) -> User:
     try:
         return staff_for(viewer=viewer).get(pk=user_id)
     except User.DoesNotExist:
         raise NotFound("No such account in your clinics.") from None
 
 
-def tokens_for(*, viewer: Any) -> QuerySet[ApiToken]:
+def tokens_for(*, viewer: Who) -> QuerySet[ApiToken]:
     if not can(viewer, Perm.MANAGE_STAFF):
         raise PermissionDenied()
     return ApiToken.objects.filter(user__in=staff_for(viewer=viewer)).select_related("user", "created_by")
@@ -95,8 +96,8 @@ def user_for_token(raw: str) -> User | None:
     """The active user an unrevoked API token belongs to, or None."""
     from django.db.models import F, Q
 
-    from ketaclinic.accounts.models import hash_token
     from ketaclinic.accounts.roles import INTEGRATION_ROLES
+    from ketaclinic.core.tokens import hash_token
 
     # Only a person's own token or an integration account's acts: a token someone made for another person
     # (possible before that was refused) never does.

@@ -10,22 +10,21 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.errors import AccountsDomainError, AccountsError
-from ketaclinic.accounts.models import ApiToken, User, hash_token, new_token_value
-from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.models import ApiToken, User, new_token_value
+from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.roles import INTEGRATION_ROLES, STAFF_ROLES, Role
 from ketaclinic.accounts.selectors import clinics_for, has_confirmed_device, is_verified, staff_for
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.core.models import Clinic
+from ketaclinic.core.tokens import hash_token
 
 
-def _require(by: Any, perm: Perm) -> None:
-    if not can(by, perm):
-        raise PermissionDenied()
-
-
-def _audit_account(*, by: Any, user: User, action: str, summary: str) -> None:
+def _audit_account(*, by: Actor, user: User, action: str, summary: str) -> None:
     """Staff-account changes go in the audit log under the person's first clinic, for its admins."""
     from ketaclinic.audit.services import record_change
 
@@ -33,14 +32,14 @@ def _audit_account(*, by: Any, user: User, action: str, summary: str) -> None:
     record_change(
         by=by,
         action=action,
-        object_type="staff_account",
+        object_type=ObjectType.STAFF_ACCOUNT,
         object_id=user.pk,
         clinic_id=first_clinic,
         summary=f"{user.get_username()}: {summary}",
     )
 
 
-def _check_clinics(by: Any, clinics: Iterable[Clinic]) -> list[Clinic]:
+def _check_clinics(by: Actor, clinics: Iterable[Clinic]) -> list[Clinic]:
     allowed = set(clinics_for(by).values_list("pk", flat=True))
     chosen = list(clinics)
     if not chosen:
@@ -53,7 +52,7 @@ def _check_clinics(by: Any, clinics: Iterable[Clinic]) -> list[Clinic]:
 @transaction.atomic
 def create_staff_account(
     *,
-    by: Any,
+    by: Actor,
     username: str,
     first_name: str,
     last_name: str,
@@ -68,7 +67,7 @@ def create_staff_account(
 
     An integration role (a monitor gateway) makes an integration account: it never has a password or an
     invitation and acts only through API tokens the admin issues for it."""
-    _require(by, Perm.MANAGE_STAFF)
+    require(by, Perm.MANAGE_STAFF)
     if role not in STAFF_ROLES and role not in INTEGRATION_ROLES:
         raise AccountsDomainError("invalid", "Choose a staff or integration role.", field="role")
     chosen = _check_clinics(by, clinics)
@@ -106,7 +105,7 @@ def create_staff_account(
 @transaction.atomic
 def update_staff_account(
     *,
-    by: Any,
+    by: Actor,
     user: User,
     first_name: str,
     last_name: str,
@@ -117,7 +116,7 @@ def update_staff_account(
     credentials: str = "",
     phone: str = "",
 ) -> User:
-    _require(by, Perm.MANAGE_STAFF)
+    require(by, Perm.MANAGE_STAFF)
     chosen = _check_clinics(by, clinics)
     if user.pk == by.pk and (role.value != user.role or not is_active):
         raise AccountsDomainError(
@@ -161,16 +160,16 @@ def _account_snapshot(user: User) -> dict[str, object]:
 
 
 @transaction.atomic
-def reset_second_factor(*, by: Any, user: User) -> None:
+def reset_second_factor(*, by: Actor, user: User) -> None:
     """Remove a person's authenticator so they enrol a new one at next sign-in (lost phone)."""
-    _require(by, Perm.MANAGE_STAFF)
+    require(by, Perm.MANAGE_STAFF)
     TOTPDevice.objects.filter(user=user).delete()
     _audit_account(by=by, user=user, action="update", summary="second factor reset")
 
 
-def unlock_account(*, by: Any, user: User) -> int:
+def unlock_account(*, by: Actor, user: User) -> int:
     """Lift a lockout from repeated failed sign-ins. Returns how many lockout records were cleared."""
-    _require(by, Perm.MANAGE_STAFF)
+    require(by, Perm.MANAGE_STAFF)
     cleared = int(axes_reset(username=user.username))
     _audit_account(by=by, user=user, action="update", summary=f"sign-in lockout lifted ({cleared} records)")
     return cleared
@@ -197,7 +196,7 @@ def enrol_totp_device(*, user: Any, key_hex: str, token: str) -> TOTPDevice | No
 
 
 @transaction.atomic
-def create_api_token(*, by: Any, user: User, name: str) -> tuple[ApiToken, str]:
+def create_api_token(*, by: Actor, user: User, name: str) -> tuple[ApiToken, str]:
     """A new API token. Returns the row and the raw value, shown once to whoever made it.
 
     A token acts as its account, so it belongs either to the person who makes it for themselves, in a session
@@ -215,7 +214,7 @@ def create_api_token(*, by: Any, user: User, name: str) -> tuple[ApiToken, str]:
                 "Set up two-factor sign-in and sign in with it before making an API token.",
             )
     elif user.is_integration:
-        _require(by, Perm.MANAGE_STAFF)
+        require(by, Perm.MANAGE_STAFF)
         if not staff_for(viewer=by).filter(pk=user.pk).exists():
             raise PermissionDenied("You can only issue tokens for integration accounts of your clinics.")
     else:
@@ -232,11 +231,11 @@ def create_api_token(*, by: Any, user: User, name: str) -> tuple[ApiToken, str]:
 
 
 @transaction.atomic
-def revoke_api_token(*, by: Any, token: ApiToken) -> ApiToken:
+def revoke_api_token(*, by: Actor, token: ApiToken) -> ApiToken:
     """Revoke a token: its owner may, and a clinic admin may revoke any token of their clinics' accounts."""
     own = getattr(by, "is_authenticated", False) and token.user_id == by.pk
     if not own:
-        _require(by, Perm.MANAGE_STAFF)
+        require(by, Perm.MANAGE_STAFF)
         if not staff_for(viewer=by).filter(pk=token.user_id).exists():
             raise PermissionDenied("You can only revoke tokens of your clinics' accounts.")
     if token.revoked_at is None:
@@ -253,10 +252,10 @@ def touch_api_token(*, raw: str) -> None:
 
 
 @transaction.atomic
-def set_idle_timeout(*, by: Any, minutes: int) -> None:
+def set_idle_timeout(*, by: Actor, minutes: int) -> None:
     from ketaclinic.core.models import Organisation
 
-    _require(by, Perm.MANAGE_CLINIC)
+    require(by, Perm.MANAGE_CLINIC)
     if not 1 <= minutes <= 480:
         raise AccountsDomainError("invalid", "Choose between 1 and 480 minutes.", field="minutes")
     organisation = Organisation.objects.order_by("pk").first()
@@ -313,12 +312,12 @@ CLINIC_FIELDS = (
 
 
 @transaction.atomic
-def update_clinic(*, by: Any, clinic: Clinic, details: dict[str, Any]) -> Clinic:
+def update_clinic(*, by: Actor, clinic: Clinic, details: dict[str, Any]) -> Clinic:
     """Change a clinic's address, identifiers, time zone or opening hours (clinic admins of that clinic)."""
     from ketaclinic.audit.models import Action
     from ketaclinic.audit.services import record_change
 
-    _require(by, Perm.MANAGE_CLINIC)
+    require(by, Perm.MANAGE_CLINIC)
     if not clinics_for(by).filter(pk=clinic.pk).exists():
         raise PermissionDenied("You can only change clinics you belong to.")
     changed = [name for name in CLINIC_FIELDS if name in details and getattr(clinic, name) != details[name]]
@@ -330,7 +329,7 @@ def update_clinic(*, by: Any, clinic: Clinic, details: dict[str, Any]) -> Clinic
         record_change(
             by=by,
             action=Action.UPDATE,
-            object_type="clinic",
+            object_type=ObjectType.CLINIC,
             object_id=clinic.pk,
             clinic_id=clinic.pk,
             summary="changed: " + ", ".join(changed),

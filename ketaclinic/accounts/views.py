@@ -18,6 +18,7 @@ from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts import selectors, services
+from ketaclinic.accounts.access import actor
 from ketaclinic.accounts.forms import (
     ApiTokenForm,
     ClinicForm,
@@ -154,7 +155,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             user = services.create_staff_account(
-                by=request.user,
+                by=actor(request),
                 username=data["username"],
                 first_name=data["first_name"],
                 last_name=data["last_name"],
@@ -196,7 +197,7 @@ def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.update_staff_account(
-                by=request.user,
+                by=actor(request),
                 user=member,
                 first_name=data["first_name"],
                 last_name=data["last_name"],
@@ -229,7 +230,7 @@ def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
 @require_POST
 def staff_reset_second_factor(request: HttpRequest, user_id: int) -> HttpResponse:
     member = selectors.staff_member_for(viewer=request.user, user_id=user_id)
-    services.reset_second_factor(by=request.user, user=member)
+    services.reset_second_factor(by=actor(request), user=member)
     messages.success(request, f"{member.username} will set up a new authenticator at next sign-in.")
     return redirect("accounts:staff_detail", user_id=member.pk)
 
@@ -238,7 +239,7 @@ def staff_reset_second_factor(request: HttpRequest, user_id: int) -> HttpRespons
 @require_POST
 def staff_unlock(request: HttpRequest, user_id: int) -> HttpResponse:
     member = selectors.staff_member_for(viewer=request.user, user_id=user_id)
-    cleared = services.unlock_account(by=request.user, user=member)
+    cleared = services.unlock_account(by=actor(request), user=member)
     messages.success(request, f"Unlocked {member.username} ({cleared} lockout record(s) cleared).")
     return redirect("accounts:staff_detail", user_id=member.pk)
 
@@ -249,7 +250,7 @@ def token_create(request: HttpRequest, user_id: int) -> HttpResponse:
     member = selectors.staff_member_for(viewer=request.user, user_id=user_id)
     form = ApiTokenForm(request.POST)
     if form.is_valid():
-        _, raw = services.create_api_token(by=request.user, user=member, name=form.cleaned_data["name"])
+        _, raw = services.create_api_token(by=actor(request), user=member, name=form.cleaned_data["name"])
         # Shown once on the next page, then gone: only the hash is stored.
         request.session["new_api_token"] = raw
     else:
@@ -263,7 +264,7 @@ def token_revoke(request: HttpRequest, user_id: int, token_id: int) -> HttpRespo
     member = selectors.staff_member_for(viewer=request.user, user_id=user_id)
     token = selectors.tokens_for(viewer=request.user).filter(user=member, pk=token_id).first()
     if token is not None:
-        services.revoke_api_token(by=request.user, token=token)
+        services.revoke_api_token(by=actor(request), token=token)
         messages.success(request, f"Token {token.name} revoked.")
     return redirect("accounts:staff_detail", user_id=member.pk)
 
@@ -291,7 +292,7 @@ def my_token_create(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:my_account")
     try:
         owner = selectors.staff_account(request.user)
-        _, raw = services.create_api_token(by=request.user, user=owner, name=form.cleaned_data["name"])
+        _, raw = services.create_api_token(by=actor(request), user=owner, name=form.cleaned_data["name"])
     except DomainError as error:
         if isinstance(error, PermissionDenied):
             raise
@@ -308,7 +309,7 @@ def my_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     token = selectors.own_tokens(user=request.user).filter(pk=token_id).first()
     if token is None:
         raise NotFound("No such token of yours.")
-    services.revoke_api_token(by=request.user, token=token)
+    services.revoke_api_token(by=actor(request), token=token)
     messages.success(request, f"Token {token.name} revoked.")
     return redirect("accounts:my_account")
 
@@ -325,7 +326,7 @@ def clinic_edit(request: HttpRequest, clinic_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         details = {name: form.cleaned_data[name] for name in services.CLINIC_FIELDS}
         try:
-            services.update_clinic(by=request.user, clinic=clinic, details=details)
+            services.update_clinic(by=actor(request), clinic=clinic, details=details)
         except DomainError as error:
             _apply_domain_error(form, error)
         else:
@@ -340,7 +341,7 @@ def idle_timeout(request: HttpRequest) -> HttpResponse:
     form = IdleTimeoutForm(request.POST)
     if form.is_valid():
         try:
-            services.set_idle_timeout(by=request.user, minutes=form.cleaned_data["minutes"])
+            services.set_idle_timeout(by=actor(request), minutes=form.cleaned_data["minutes"])
         except DomainError as error:
             messages.error(request, error.message)
         else:

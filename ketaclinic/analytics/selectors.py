@@ -1,12 +1,12 @@
 """Clinic outcome reports across apps: response and remission by diagnosis and by comorbidity."""
 
 from dataclasses import dataclass
-from typing import Any
 
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.analytics import rules
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.measures import selectors as measures_selectors
@@ -45,7 +45,7 @@ def _category_label(category: str) -> str:
     return f"{category} {found.description}" if found else category
 
 
-def outcomes_by_diagnosis(*, viewer: Any) -> list[InstrumentBreakdown]:
+def outcomes_by_diagnosis(*, viewer: Who) -> list[InstrumentBreakdown]:
     """For each outcome instrument: response and remission for everyone with a baseline, by the primary
     diagnosis's ICD-10-CM category and by how many other diagnoses the patient has. Patients without a
     follow-up stay in each denominator. Needs VIEW_OUTCOMES; the read is audited. Three queries."""
@@ -90,13 +90,13 @@ def outcomes_by_diagnosis(*, viewer: Any) -> list[InstrumentBreakdown]:
     record_read(
         by=viewer,
         action=Action.LIST,
-        object_type="outcomes_by_diagnosis",
+        object_type=ObjectType.OUTCOMES_BY_DIAGNOSIS,
         summary=f"outcomes by diagnosis and comorbidity for {len(patient_ids)} patient(s)",
     )
     return results
 
 
-def induction_funnel(*, viewer: Any) -> rules.Funnel:
+def induction_funnel(*, viewer: Who) -> rules.Funnel:
     """The induction funnel over the viewer's clinics, from every signed plan's series log. Needs
     VIEW_OUTCOMES; audited. Four queries whatever the number of patients."""
     if not can(viewer, Perm.VIEW_OUTCOMES):
@@ -107,6 +107,9 @@ def induction_funnel(*, viewer: Any) -> rules.Funnel:
         for item in plans_selectors.series_for_patients(patient_ids=patient_ids).values()
     ]
     record_read(
-        by=viewer, action=Action.LIST, object_type="induction_funnel", summary=f"{len(facts)} plan(s)"
+        by=viewer,
+        action=Action.LIST,
+        object_type=ObjectType.INDUCTION_FUNNEL,
+        summary=f"{len(facts)} plan(s)",
     )
     return rules.funnel(facts)

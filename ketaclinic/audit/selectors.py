@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
@@ -19,7 +20,7 @@ def _start_of_day(day: dt.date, zone: str) -> dt.datetime:
 
 def audit_events_for(
     *,
-    viewer: Any,
+    viewer: Who,
     patient_record_number: str = "",
     username: str = "",
     date_from: dt.date | None = None,

@@ -7,16 +7,18 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from ketaclinic.accounts.actor import Who
+from ketaclinic.accounts.models import User
 from ketaclinic.audit import context, rules
-from ketaclinic.audit.models import Action, AuditEvent, AuditSeal
+from ketaclinic.audit.models import Action, AuditEvent, AuditSeal, ObjectType
 from ketaclinic.core import chains, clock
 
 
 def _event(
     *,
-    by: Any,
+    by: Who,
     action: str,
-    object_type: str,
+    object_type: ObjectType,
     object_id: object = "",
     patient_id: int | None = None,
     patient_record_number: str = "",
@@ -25,7 +27,7 @@ def _event(
     channel: str | None = None,
 ) -> AuditEvent:
     request_context = context.current()
-    actor = by if by is not None and getattr(by, "is_authenticated", False) else None
+    actor = by if isinstance(by, User) and by.is_authenticated else None
     return AuditEvent(
         occurred_at=clock.now(),
         actor=actor,
@@ -61,8 +63,8 @@ class PatientShown:
 
 def record_list_read(
     *,
-    by: Any,
-    object_type: str,
+    by: Who,
+    object_type: ObjectType,
     patients: Iterable[PatientShown],
     clinic_id: int | None = None,
     summary: str = "",
@@ -102,8 +104,8 @@ def record_list_read(
 
 def record_read(
     *,
-    by: Any,
-    object_type: str,
+    by: Who,
+    object_type: ObjectType,
     object_id: object = "",
     patient_id: int | None = None,
     patient_record_number: str = "",
@@ -128,9 +130,9 @@ def record_read(
 
 def record_change(
     *,
-    by: Any,
+    by: Who,
     action: str,
-    object_type: str,
+    object_type: ObjectType,
     object_id: object = "",
     patient_id: int | None = None,
     patient_record_number: str = "",
@@ -256,7 +258,7 @@ class AuditChainBroken(Exception):
 
 
 def record_patient_change(
-    *, by: Any, patient: Any, action: str, object_type: str, object_id: object = "", summary: str = ""
+    *, by: Who, patient: Any, action: str, object_type: ObjectType, object_id: object = "", summary: str = ""
 ) -> AuditEvent:
     """`record_change` for a write to one patient's record: the patient, record number and clinic come from
     the patient row (anything with `pk`, `record_number` and `clinic_id`)."""

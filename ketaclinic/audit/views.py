@@ -14,12 +14,13 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from ketaclinic.accounts.access import actor
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import ROLE_LABELS, Role
 from ketaclinic.audit import selectors
 from ketaclinic.audit.context import Channel
 from ketaclinic.audit.forms import AuditFilterForm
-from ketaclinic.audit.models import Action, AuditEvent
+from ketaclinic.audit.models import Action, AuditEvent, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
@@ -175,9 +176,9 @@ def _render_list(request: HttpRequest, form: AuditFilterForm) -> HttpResponse:
         # a view never lists itself).
         shown = ", ".join(f"{name}={value}" for name, value in filters.items() if value)
         record_read(
-            by=request.user,
+            by=actor(request),
             action=Action.SEARCH if shown else Action.LIST,
-            object_type="audit_log",
+            object_type=ObjectType.AUDIT_LOG,
             summary=f"page {page_obj.number}" + (f"; {shown}" if shown else ""),
             channel=Channel.PAGE,
         )
@@ -244,9 +245,9 @@ def audit_export(request: HttpRequest) -> HttpResponseBase:
         return _render_list(request, form)
     events = selectors.audit_events_for(viewer=request.user, **form.filters(), zone=_zone())
     export_entry = record_read(
-        by=request.user,
+        by=actor(request),
         action=Action.EXPORT,
-        object_type="audit_log",
+        object_type=ObjectType.AUDIT_LOG,
         patient_record_number=form.cleaned_data["patient_record_number"],
         summary=form.summary(),
         channel=Channel.EXPORT,

@@ -10,27 +10,44 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
 
 
+class ErrorKind(StrEnum):
+    """What kind of refusal an error is. The domain says what happened; the interface layer chooses the HTTP
+    status for it (`ketaclinic.core.http.http_status`)."""
+
+    INVALID = "invalid"
+    UNPROCESSABLE = "unprocessable"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    GONE = "gone"
+    RATE_LIMITED = "rate_limited"
+
+
 class DomainError(Exception):
     """Raised by services and rules; views turn it into field errors, the API into a 4xx with `code`."""
 
-    status_code = 400
+    kind = ErrorKind.INVALID
 
-    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, *, field: str | None = None, kind: ErrorKind | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
+        if kind is not None:
+            self.kind = kind
 
 
 class NotFound(DomainError):
-    status_code = 404
+    kind = ErrorKind.NOT_FOUND
 
     def __init__(self, message: str = "Not found.") -> None:
         super().__init__(ErrorCode.NOT_FOUND, message)
 
 
 class PermissionDenied(DomainError):
-    status_code = 403
+    kind = ErrorKind.FORBIDDEN
 
     def __init__(self, message: str = "You do not have permission to do that.") -> None:
         super().__init__(ErrorCode.PERMISSION_DENIED, message)

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from ketaclinic.core.errors import DomainError, ErrorCode
+from ketaclinic.core.http import http_status
 from ketaclinic.core.inputs import number_problem, text_problem
 
 
@@ -23,9 +24,9 @@ class DomainErrorMiddleware:
             return None
         if request.path.startswith("/api/"):
             body = {"code": exception.code, "message": exception.message}
-            return JsonResponse(body, status=exception.status_code)
-        context = {"message": exception.message, "status": exception.status_code}
-        return render(request, "error.html", context, status=exception.status_code)
+            return JsonResponse(body, status=http_status(exception))
+        status = http_status(exception)
+        return render(request, "error.html", {"message": exception.message, "status": status}, status=status)
 
 
 def _values(value: object) -> Iterator[str | int | float]:

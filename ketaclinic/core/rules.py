@@ -1,6 +1,8 @@
-"""Pure rules of the shared kernel: reading and writing a clinic's opening hours."""
+"""Pure rules of the shared kernel: a clinic's opening hours, and the body-mass index every app computes the
+same way."""
 
 import re
+from decimal import ROUND_HALF_UP, Decimal
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]):([0-5]\d)$")
@@ -33,3 +35,16 @@ def parse_day_hours(text: str) -> list[list[str]]:
 
 def format_day_hours(spans: list[list[str]]) -> str:
     return ", ".join(f"{opens}-{closes}" for opens, closes in spans)
+
+
+BMI_STEP = Decimal("0.1")
+CM_PER_M = Decimal(100)
+
+
+def body_mass_index_kg_per_m2(weight_kg: Decimal, height_cm: Decimal) -> Decimal:
+    """The one BMI rule: weight over height squared, to one decimal place (half up). ValueError for a
+    height of zero or less."""
+    if height_cm <= 0:
+        raise ValueError("height must be positive")
+    height_m = height_cm / CM_PER_M
+    return (weight_kg / (height_m * height_m)).quantize(BMI_STEP, rounding=ROUND_HALF_UP)

@@ -5,7 +5,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.api import api_user
 from ketaclinic.dosing import rules, selectors, services
 from ketaclinic.dosing.errors import HardStopsNotOverridden
@@ -64,10 +66,12 @@ def _summary(row: selectors.OrderRow) -> dict[str, Any]:
     }
 
 
-def _out(viewer: Any, order_id: int) -> dict[str, Any]:
+def _out(viewer: Who, order_id: int) -> dict[str, Any]:
     detail = selectors.order_detail(viewer=viewer, order_id=order_id)
     order = detail.order
-    hide_rate = detail.status is OrderStatus.AWAITING_COSIGNATURE and order.prescribed_by_id != viewer.pk
+    hide_rate = detail.status is OrderStatus.AWAITING_COSIGNATURE and (
+        viewer is None or order.prescribed_by_id != viewer.pk
+    )
     data = _summary(selectors.OrderRow(order, detail.status))
     data.update(
         {
@@ -101,7 +105,7 @@ def calculate(request: HttpRequest, patient_id: int, payload: OrderIn) -> dict[s
     """Dose, volumes, pump rate, predicted peak and findings for a draft order; nothing is saved."""
     viewer = api_user(request)
     services.require_prescriber(viewer)
-    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as="dose_order_form")
+    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as=ObjectType.DOSE_ORDER_FORM)
     calculation = services.calculate_order(by=viewer, patient=patient, draft=_draft(payload))
     computation = calculation.computation
     weight = computation.dosing_weight
@@ -132,7 +136,7 @@ def create_order(request: HttpRequest, patient_id: int, payload: OrderIn) -> Sta
     """Refused with 409 `hard_stops_not_overridden` unless `overrides` gives a reason for each hard stop."""
     viewer = api_user(request)
     services.require_prescriber(viewer)
-    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as="dose_order_form")
+    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as=ObjectType.DOSE_ORDER_FORM)
     try:
         order = services.prescribe_dose_order(
             by=viewer, patient=patient, draft=_draft(payload), overrides=payload.overrides

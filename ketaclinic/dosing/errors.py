@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from ketaclinic.core.errors import DomainError
+from ketaclinic.core.errors import DomainError, ErrorKind
 
 
 class DosingErrorCode(StrEnum):
@@ -34,7 +34,7 @@ class InvalidDoseInput(DosingError):
 class HardStopsNotOverridden(DosingError):
     """The order has hard stops that were not each overridden with a reason (409); `codes` lists them."""
 
-    status_code = 409
+    kind = ErrorKind.CONFLICT
 
     def __init__(self, codes: tuple[str, ...], messages: tuple[str, ...]) -> None:
         super().__init__(

@@ -11,7 +11,7 @@ from typing import Any
 from ketaclinic.dosing import rules
 from ketaclinic.dosing.errors import InvalidDoseInput
 from ketaclinic.protocols.rules import Population, as_decimal
-from ketaclinic.protocols.selectors import ProtocolReading, protocol_int, protocol_value
+from ketaclinic.protocols.selectors import ProtocolReading, population_of_age, protocol_value
 
 
 @dataclass
@@ -74,11 +74,7 @@ class DosingProtocol:
 
 def population_of(age_years: int) -> Population:
     """The protocol population for a patient of this age."""
-    return rules.population_for(
-        age_years,
-        age_of_majority_years=protocol_int("age_of_majority_years"),
-        older_adult_from_age_years=protocol_int("older_adult_from_age_years"),
-    )
+    return population_of_age(age_years)
 
 
 def _weight_basis(text: str) -> rules.WeightBasis:

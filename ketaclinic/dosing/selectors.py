@@ -3,17 +3,18 @@
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
-from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Who
+from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import PatientShown, record_list_read, record_read
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.dosing import rules
 from ketaclinic.dosing.models import DoseOrder, HardStopOverride, OrderCosignature, OrderStatus
 from ketaclinic.dosing.prediction import Prediction, predict
@@ -72,11 +73,6 @@ def response_so_far_for(*, patient: Patient) -> measures_selectors.ResponseSoFar
     return measures_selectors.response_so_far(patient=patient, instrument_keys=keys)
 
 
-def _require(viewer: Any, perm: Perm) -> None:
-    if not can(viewer, perm):
-        raise PermissionDenied()
-
-
 def order_status(order: DoseOrder) -> OrderStatus:
     """Superseded, ready (signed by the prescriber and co-signed) or awaiting co-signature.
 
@@ -96,7 +92,9 @@ def orders_queryset() -> QuerySet[DoseOrder]:
     )
 
 
-def _audit_read(viewer: Any, patient: Patient, object_type: str, object_id: object, action: str) -> None:
+def _audit_read(
+    viewer: Who, patient: Patient, object_type: ObjectType, object_id: object, action: str
+) -> None:
     record_read(
         by=viewer,
         action=action,
@@ -118,21 +116,21 @@ class OrderRow:
         return str(self.status.label)
 
 
-def orders_for_patient(*, viewer: Any, patient_id: int) -> tuple[Patient, list[OrderRow]]:
+def orders_for_patient(*, viewer: Who, patient_id: int) -> tuple[Patient, list[OrderRow]]:
     """The patient and all their dose orders, newest first; a fixed number of queries whatever the count."""
-    _require(viewer, Perm.VIEW_DOSE_ORDER)
-    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as="dose_orders")
+    require(viewer, Perm.VIEW_DOSE_ORDER)
+    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as=ObjectType.DOSE_ORDERS)
     orders = orders_queryset().filter(patient=patient).order_by("-prescribed_at", "-pk")
     return patient, [OrderRow(order, order_status(order)) for order in orders]
 
 
-def order_for(*, viewer: Any, order_id: int, perm: Perm = Perm.VIEW_DOSE_ORDER) -> DoseOrder:
+def order_for(*, viewer: Who, order_id: int, perm: Perm = Perm.VIEW_DOSE_ORDER) -> DoseOrder:
     """One order of the viewer's clinics (NotFound otherwise); the read is audited."""
-    _require(viewer, perm)
+    require(viewer, perm)
     order = orders_queryset().filter(pk=order_id, clinic__in=clinics_for(viewer)).first()
     if order is None:
         raise NotFound("No such dose order in your clinics.")
-    _audit_read(viewer, order.patient, "dose_order", order.pk, Action.VIEW)
+    _audit_read(viewer, order.patient, ObjectType.DOSE_ORDER, order.pk, Action.VIEW)
     return order
 
 
@@ -157,7 +155,7 @@ class OrderDetail:
         return self.status is OrderStatus.AWAITING_COSIGNATURE and not self.unresolved_hard_stops
 
 
-def order_detail(*, viewer: Any, order_id: int) -> OrderDetail:
+def order_detail(*, viewer: Who, order_id: int) -> OrderDetail:
     """An order with its findings then and now, its overrides, co-signature and predicted curve."""
     from ketaclinic.dosing.services import current_findings
 
@@ -188,9 +186,9 @@ def order_detail(*, viewer: Any, order_id: int) -> OrderDetail:
     )
 
 
-def ready_order_for(*, viewer: Any, patient: Patient) -> DoseOrder | None:
+def ready_order_for(*, viewer: Who, patient: Patient) -> DoseOrder | None:
     """The patient's newest order that is signed, co-signed and not superseded (what an infusion may use)."""
-    _require(viewer, Perm.VIEW_DOSE_ORDER)
+    require(viewer, Perm.VIEW_DOSE_ORDER)
     if not clinics_for(viewer).filter(pk=patient.clinic_id).exists():
         raise NotFound("No such patient in your clinics.")
     order = (
@@ -200,7 +198,7 @@ def ready_order_for(*, viewer: Any, patient: Patient) -> DoseOrder | None:
         .first()
     )
     if order is not None:
-        _audit_read(viewer, patient, "dose_order", order.pk, Action.VIEW)
+        _audit_read(viewer, patient, ObjectType.DOSE_ORDER, order.pk, Action.VIEW)
     return order
 
 
@@ -210,10 +208,10 @@ def protocol_for_patient(*, patient: Patient) -> DosingProtocol:
     return dosing_protocol(population_of(age_years))
 
 
-def orders_awaiting_cosignature(*, viewer: Any) -> list[OrderRow]:
+def orders_awaiting_cosignature(*, viewer: Who) -> list[OrderRow]:
     """Orders of the viewer's clinics that wait for a second person's check, oldest first. The list is
     audited as one entry."""
-    _require(viewer, Perm.VIEW_DOSE_ORDER)
+    require(viewer, Perm.VIEW_DOSE_ORDER)
     orders = list(
         orders_queryset()
         .filter(clinic__in=clinics_for(viewer), cosignature__isnull=True, superseded_by__isnull=True)
@@ -222,7 +220,7 @@ def orders_awaiting_cosignature(*, viewer: Any) -> list[OrderRow]:
     # The queue names patients: each one's access log shows the look (one insert for the page).
     record_list_read(
         by=viewer,
-        object_type="dose_order",
+        object_type=ObjectType.DOSE_ORDER,
         patients=[
             PatientShown(order.patient_id, order.patient.record_number, order.clinic_id) for order in orders
         ],

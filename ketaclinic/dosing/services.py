@@ -8,16 +8,17 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from django.db import transaction
 
-from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
+from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
-from ketaclinic.audit.services import record_change, record_read
+from ketaclinic.audit.models import Action, ObjectType
+from ketaclinic.audit.services import record_patient_change, record_read
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.dosing import rules
 from ketaclinic.dosing.errors import DosingError, DosingErrorCode, HardStopsNotOverridden, InvalidDoseInput
 from ketaclinic.dosing.models import DoseOrder, HardStopOverride, OrderCosignature
@@ -67,28 +68,10 @@ class Calculation:
         return [finding for finding in self.findings if not finding.is_hard_stop]
 
 
-def _require(by: Any, perm: Perm) -> None:
-    if not can(by, perm):
-        raise PermissionDenied()
-
-
-def _require_clinic(by: Any, patient: Patient) -> None:
+def _require_clinic(by: Actor, patient: Patient) -> None:
     # Another clinic's patient or order is answered as missing, not as forbidden: nothing is revealed.
     if not clinics_for(by).filter(pk=patient.clinic_id).exists():
         raise NotFound("No such patient in your clinics.")
-
-
-def _audit(by: Any, patient: Patient, action: str, object_type: str, object_id: object, summary: str) -> None:
-    record_change(
-        by=by,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        patient_id=patient.pk,
-        patient_record_number=patient.record_number,
-        clinic_id=patient.clinic_id,
-        summary=summary,
-    )
 
 
 def _clean_reason(reason: str, *, field: str = "reason") -> str:
@@ -212,17 +195,17 @@ def _calculate(patient: Patient, draft: OrderDraft) -> Calculation:
     )
 
 
-def calculate_order(*, by: Any, patient: Patient, draft: OrderDraft) -> Calculation:
+def calculate_order(*, by: Actor, patient: Patient, draft: OrderDraft) -> Calculation:
     """The order a draft would make, without saving it (the form's live figures, the API's /calculate).
 
     Only prescribers may calculate: the nurse's co-signature is an independent check, not our arithmetic.
     """
-    _require(by, Perm.PRESCRIBE)
+    require(by, Perm.PRESCRIBE)
     _require_clinic(by, patient)
     calculation = _calculate(patient, draft)
     record_read(
         by=by,
-        object_type="dose_calculation",
+        object_type=ObjectType.DOSE_CALCULATION,
         patient_id=patient.pk,
         patient_record_number=patient.record_number,
         clinic_id=patient.clinic_id,
@@ -285,7 +268,7 @@ def inputs_of(order: DoseOrder) -> rules.OrderInputs:
     )
 
 
-def _create_override(*, by: Any, order: DoseOrder, finding: rules.Finding, reason: str) -> HardStopOverride:
+def _create_override(*, by: Actor, order: DoseOrder, finding: rules.Finding, reason: str) -> HardStopOverride:
     override = HardStopOverride.objects.create(
         order=order,
         code=finding.code.value,
@@ -294,13 +277,20 @@ def _create_override(*, by: Any, order: DoseOrder, finding: rules.Finding, reaso
         overridden_by=by,
         overridden_at=clock.now(),
     )
-    _audit(by, order.patient, Action.CREATE, "hard_stop_override", override.pk, f"overrode {finding.code}")
+    record_patient_change(
+        by=by,
+        patient=order.patient,
+        action=Action.CREATE,
+        object_type=ObjectType.HARD_STOP_OVERRIDE,
+        object_id=override.pk,
+        summary=f"overrode {finding.code}",
+    )
     return override
 
 
 def _prescribe(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     draft: OrderDraft,
     overrides: Mapping[str, str],
@@ -316,7 +306,7 @@ def _prescribe(
             tuple(finding.code.value for finding in missing), tuple(finding.message for finding in missing)
         )
     if hard:
-        _require(by, Perm.OVERRIDE_HARD_STOP)
+        require(by, Perm.OVERRIDE_HARD_STOP)
     for finding in hard:
         _clean_reason(reasons[finding.code.value], field=f"override_{finding.code.value}")
     computation = calculation.computation
@@ -358,7 +348,14 @@ def _prescribe(
         f"prescribed {rules.show(order.dose_mg)} mg ({rules.show(order.dose_mg_per_kg)} mg/kg) "
         f"over {order.duration_min} min" + (f", superseding order {supersedes.pk}" if supersedes else "")
     )
-    _audit(by, patient, Action.CREATE, "dose_order", order.pk, summary)
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type=ObjectType.DOSE_ORDER,
+        object_id=order.pk,
+        summary=summary,
+    )
     for finding in hard:
         _create_override(by=by, order=order, finding=finding, reason=reasons[finding.code.value])
     return order
@@ -366,14 +363,14 @@ def _prescribe(
 
 @transaction.atomic
 def prescribe_dose_order(
-    *, by: Any, patient: Patient, draft: OrderDraft, overrides: Mapping[str, str] | None = None
+    *, by: Actor, patient: Patient, draft: OrderDraft, overrides: Mapping[str, str] | None = None
 ) -> DoseOrder:
     """Compute, check and sign a new order.
 
     Refused (HardStopsNotOverridden, 409, listing them) unless each hard stop is overridden in this call:
     `overrides` maps a finding code to its reason, and the prescriber needs OVERRIDE_HARD_STOP.
     """
-    _require(by, Perm.PRESCRIBE)
+    require(by, Perm.PRESCRIBE)
     _require_clinic(by, patient)
     return _prescribe(
         by=by, patient=patient, draft=draft, overrides=overrides or {}, supersedes=None, supersede_reason=""
@@ -395,14 +392,14 @@ def _refuse_if_superseded(order: DoseOrder) -> None:
 @transaction.atomic
 def supersede_dose_order(
     *,
-    by: Any,
+    by: Actor,
     order: DoseOrder,
     draft: OrderDraft,
     reason: str,
     overrides: Mapping[str, str] | None = None,
 ) -> DoseOrder:
     """A new order replacing `order` (which stays, marked superseded), with the reason for the change."""
-    _require(by, Perm.PRESCRIBE)
+    require(by, Perm.PRESCRIBE)
     _require_clinic(by, order.patient)
     order = _lock(order)
     _refuse_if_superseded(order)
@@ -418,9 +415,9 @@ def supersede_dose_order(
 
 
 @transaction.atomic
-def override_hard_stop(*, by: Any, order: DoseOrder, code: str, reason: str) -> HardStopOverride:
+def override_hard_stop(*, by: Actor, order: DoseOrder, code: str, reason: str) -> HardStopOverride:
     """Override one hard stop the order has now (one that appeared after prescribing), with a reason."""
-    _require(by, Perm.OVERRIDE_HARD_STOP)
+    require(by, Perm.OVERRIDE_HARD_STOP)
     _require_clinic(by, order.patient)
     order = _lock(order)
     _refuse_if_superseded(order)
@@ -437,14 +434,14 @@ def override_hard_stop(*, by: Any, order: DoseOrder, code: str, reason: str) -> 
 
 
 @transaction.atomic
-def cosign_dose_order(*, by: Any, order: DoseOrder, entered_rate_ml_per_h: Decimal) -> OrderCosignature:
+def cosign_dose_order(*, by: Actor, order: DoseOrder, entered_rate_ml_per_h: Decimal) -> OrderCosignature:
     """The second person's check: they worked out the pump rate themselves and it matches.
 
     Refused when the co-signer prescribed the order, when it was superseded or is already co-signed, while
     it has a hard stop nobody has overridden, and when the entered rate is more than one rounding step
     from the computed one (the message does not reveal the computed rate).
     """
-    _require(by, Perm.COSIGN_DOSE_ORDER)
+    require(by, Perm.COSIGN_DOSE_ORDER)
     _require_clinic(by, order.patient)
     order = _lock(order)
     if order.prescribed_by_id == by.pk:
@@ -473,13 +470,13 @@ def cosign_dose_order(*, by: Any, order: DoseOrder, entered_rate_ml_per_h: Decim
     cosignature = OrderCosignature.objects.create(
         order=order, entered_rate_ml_per_h=entered_rate_ml_per_h, cosigned_by=by, cosigned_at=clock.now()
     )
-    _audit(
-        by,
-        order.patient,
-        Action.CREATE,
-        "dose_order_cosignature",
-        cosignature.pk,
-        f"co-signed order {order.pk}",
+    record_patient_change(
+        by=by,
+        patient=order.patient,
+        action=Action.CREATE,
+        object_type=ObjectType.DOSE_ORDER_COSIGNATURE,
+        object_id=cosignature.pk,
+        summary=f"co-signed order {order.pk}",
     )
     return cosignature
 
@@ -489,11 +486,11 @@ def _age(patient: Patient) -> int:
 
 
 def propose_titration(
-    *, by: Any, patient: Patient, response_reduction_percent: Decimal | None, tolerated: bool
+    *, by: Actor, patient: Patient, response_reduction_percent: Decimal | None, tolerated: bool
 ) -> tuple[DoseOrder, rules.TitrationProposal]:
     """The next dose per kg proposed from the patient's latest current order, the response so far (percent
     reduction, entered by the clinician) and tolerability. Nothing is saved; the read is audited."""
-    _require(by, Perm.PRESCRIBE)
+    require(by, Perm.PRESCRIBE)
     _require_clinic(by, patient)
     previous = (
         DoseOrder.objects.filter(patient=patient, superseded_by__isnull=True)
@@ -522,7 +519,7 @@ def propose_titration(
     )
     record_read(
         by=by,
-        object_type="dose_titration",
+        object_type=ObjectType.DOSE_TITRATION,
         object_id=previous.pk,
         patient_id=patient.pk,
         patient_record_number=patient.record_number,
@@ -532,6 +529,6 @@ def propose_titration(
     return previous, proposal
 
 
-def require_prescriber(by: Any) -> None:
+def require_prescriber(by: Actor) -> None:
     """PermissionDenied unless `by` may prescribe (checked before any patient is looked up)."""
-    _require(by, Perm.PRESCRIBE)
+    require(by, Perm.PRESCRIBE)

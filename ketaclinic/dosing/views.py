@@ -6,13 +6,15 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.core.errors import DomainError, PermissionDenied
+from ketaclinic.audit.models import ObjectType
+from ketaclinic.core.errors import DomainError
+from ketaclinic.core.forms import field_error
 from ketaclinic.dosing import selectors, services
 from ketaclinic.dosing.charts import curve_chart
 from ketaclinic.dosing.errors import HardStopsNotOverridden
@@ -31,15 +33,6 @@ from ketaclinic.dosing.rules import show
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_for
 from ketaclinic.protocols.models import PopulationChoice
-
-
-def _require(request: HttpRequest, perm: Perm) -> None:
-    if not can(request.user, perm):
-        raise PermissionDenied()
-
-
-def _field_error(form: BaseForm, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 @login_required
@@ -75,9 +68,9 @@ def _preview(request: HttpRequest, patient: Patient, form: OrderForm) -> service
     if not form.is_bound or not form.is_valid():
         return None
     try:
-        calculation = services.calculate_order(by=request.user, patient=patient, draft=form.draft())
+        calculation = services.calculate_order(by=actor(request), patient=patient, draft=form.draft())
     except DomainError as error:
-        _field_error(form, error)
+        field_error(form, error)
         return None
     form.add_override_fields(calculation.hard_stops)
     return calculation
@@ -96,11 +89,11 @@ def submit_order(
     try:
         if supersedes is None:
             order = services.prescribe_dose_order(
-                by=request.user, patient=patient, draft=form.draft(), overrides=form.override_reasons()
+                by=actor(request), patient=patient, draft=form.draft(), overrides=form.override_reasons()
             )
         else:
             order = services.supersede_dose_order(
-                by=request.user,
+                by=actor(request),
                 order=supersedes,
                 draft=form.draft(),
                 reason=form.cleaned_data["supersede_reason"],
@@ -118,15 +111,15 @@ def submit_order(
         # The preview reports the calculation's own error as a field error; any other is reported here.
         calculation = _preview(request, patient, form)
         if calculation is not None:
-            _field_error(form, error)
+            field_error(form, error)
         return None, calculation
     return order, None
 
 
 @login_required
 def order_new(request: HttpRequest, patient_id: int) -> HttpResponse:
-    _require(request, Perm.PRESCRIBE)
-    patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as="dose_order_form")
+    require(request.user, Perm.PRESCRIBE)
+    patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as=ObjectType.DOSE_ORDER_FORM)
     protocol = selectors.protocol_for_patient(patient=patient)
     dose = _decimal_param(request, "dose_mg_per_kg") or protocol.standard_dose_mg_per_kg
     initial = order_initial(
@@ -177,8 +170,8 @@ def _decimal_param(request: HttpRequest, name: str) -> Decimal | None:
 @require_POST
 def calculate(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The live figures of the order form (an htmx fragment); nothing is saved."""
-    _require(request, Perm.PRESCRIBE)
-    patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as="dose_order_form")
+    require(request.user, Perm.PRESCRIBE)
+    patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as=ObjectType.DOSE_ORDER_FORM)
     protocol = selectors.protocol_for_patient(patient=patient)
     # The reason for a change is not part of the arithmetic: the plain order form reads the figures.
     form = _order_form(request, protocol, OrderForm, {})
@@ -230,14 +223,14 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def order_override(request: HttpRequest, order_id: int) -> HttpResponse:
-    _require(request, Perm.OVERRIDE_HARD_STOP)
+    require(request.user, Perm.OVERRIDE_HARD_STOP)
     order = selectors.order_for(viewer=request.user, order_id=order_id, perm=Perm.OVERRIDE_HARD_STOP)
     code = request.POST.get("code", "")
     form = OverrideForm(request.POST, prefix=code)
     if form.is_valid():
         try:
             services.override_hard_stop(
-                by=request.user,
+                by=actor(request),
                 order=order,
                 code=form.cleaned_data["code"],
                 reason=form.cleaned_data["reason"],
@@ -258,16 +251,18 @@ def order_override(request: HttpRequest, order_id: int) -> HttpResponse:
 
 @login_required
 def order_cosign(request: HttpRequest, order_id: int) -> HttpResponse:
-    _require(request, Perm.COSIGN_DOSE_ORDER)
+    require(request.user, Perm.COSIGN_DOSE_ORDER)
     order = selectors.order_for(viewer=request.user, order_id=order_id, perm=Perm.COSIGN_DOSE_ORDER)
     form = CosignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.cosign_dose_order(
-                by=request.user, order=order, entered_rate_ml_per_h=form.cleaned_data["entered_rate_ml_per_h"]
+                by=actor(request),
+                order=order,
+                entered_rate_ml_per_h=form.cleaned_data["entered_rate_ml_per_h"],
             )
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             messages.success(request, "Co-signed. The order is ready for the infusion.")
             return redirect("dosing:order_detail", order_id=order.pk)
@@ -276,7 +271,7 @@ def order_cosign(request: HttpRequest, order_id: int) -> HttpResponse:
 
 @login_required
 def order_supersede(request: HttpRequest, order_id: int) -> HttpResponse:
-    _require(request, Perm.PRESCRIBE)
+    require(request.user, Perm.PRESCRIBE)
     old = selectors.order_for(viewer=request.user, order_id=order_id, perm=Perm.PRESCRIBE)
     patient = old.patient
     protocol = selectors.protocol_for_patient(patient=patient)
@@ -304,8 +299,8 @@ def order_supersede(request: HttpRequest, order_id: int) -> HttpResponse:
 
 @login_required
 def titration(request: HttpRequest, patient_id: int) -> HttpResponse:
-    _require(request, Perm.PRESCRIBE)
-    patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as="dose_titration")
+    require(request.user, Perm.PRESCRIBE)
+    patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as=ObjectType.DOSE_TITRATION)
     measured = selectors.response_so_far_for(patient=patient)
     initial = {"response_reduction_percent": measured.reduction_percent} if measured else {}
     form = TitrationForm(request.GET or None, initial=initial)
@@ -313,7 +308,7 @@ def titration(request: HttpRequest, patient_id: int) -> HttpResponse:
     if request.GET and form.is_valid():
         try:
             previous, proposal = services.propose_titration(
-                by=request.user,
+                by=actor(request),
                 patient=patient,
                 response_reduction_percent=form.cleaned_data["response_reduction_percent"],
                 tolerated=form.cleaned_data["tolerated"],

@@ -8,7 +8,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.api import api_user
 from ketaclinic.core.errors import NotFound
 from ketaclinic.infusions import record, rules, selectors, services
@@ -71,7 +73,7 @@ def _alert(alert: VitalAlert, *, acknowledged: bool = False) -> dict[str, Any]:
     }
 
 
-def _visit_out(viewer: Any, visit_id: int) -> dict[str, Any]:
+def _visit_out(viewer: Who, visit_id: int) -> dict[str, Any]:
     screen = selectors.chair_screen(viewer=viewer, visit_id=visit_id)
     visit = screen.visit
     return {
@@ -100,7 +102,7 @@ def _visit_out(viewer: Any, visit_id: int) -> dict[str, Any]:
 def open_visit(request: HttpRequest, patient_id: int, payload: OpenVisitIn) -> Status[dict[str, Any]]:
     """Opens a visit for the patient's ready dose order (and checks in the booked appointment, if given)."""
     viewer = api_user(request)
-    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as="infusion_visits")
+    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as=ObjectType.INFUSION_VISITS)
     appointment = (
         appointment_for(viewer=viewer, appointment_id=payload.appointment_id)
         if payload.appointment_id

@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from ketaclinic.core.errors import DomainError
+from ketaclinic.core.errors import DomainError, ErrorKind
 
 
 class InfusionErrorCode(StrEnum):
@@ -40,4 +40,4 @@ class InfusionRuleError(DomainError):
 class InfusionConflict(InfusionRuleError):
     """A step that conflicts with the visit's state (409): already discharged, already signed, ..."""
 
-    status_code = 409
+    kind = ErrorKind.CONFLICT

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ketaclinic.accounts.actor import Who
 from ketaclinic.core import clock
 from ketaclinic.infusions import rules
 from ketaclinic.infusions.models import (
@@ -175,7 +176,7 @@ def _ranges(readings: list[VitalSignReading]) -> str:
     return "; ".join(parts)
 
 
-def visit_record(*, viewer: Any, visit_id: int) -> VisitRecord:
+def visit_record(*, viewer: Who, visit_id: int) -> VisitRecord:
     """The whole visit as one timeline (audited once, a fixed number of queries)."""
     visit = visit_for(viewer=viewer, visit_id=visit_id)
     zone = ZoneInfo(visit.clinic.time_zone)

@@ -11,12 +11,14 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
-from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Who
+from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.infusions import prediction, rules
 from ketaclinic.infusions import protocol as visit_protocol
 from ketaclinic.infusions.models import (
@@ -57,12 +59,7 @@ PHASE_LABELS = {
 }
 
 
-def _require(viewer: Any, perm: Perm) -> None:
-    if not can(viewer, perm):
-        raise PermissionDenied()
-
-
-def _audit_read(viewer: Any, visit: InfusionVisit, object_type: str, object_id: object) -> None:
+def _audit_read(viewer: Who, visit: InfusionVisit, object_type: ObjectType, object_id: object) -> None:
     record_read(
         by=viewer,
         object_type=object_type,
@@ -79,37 +76,37 @@ def visits_queryset() -> QuerySet[InfusionVisit]:
     )
 
 
-def visit_for(*, viewer: Any, visit_id: int, audit: bool = True) -> InfusionVisit:
+def visit_for(*, viewer: Who, visit_id: int, audit: bool = True) -> InfusionVisit:
     """One visit in the viewer's clinics (NotFound otherwise, revealing nothing); the read is audited."""
-    _require(viewer, Perm.VIEW_INFUSION)
+    require(viewer, Perm.VIEW_INFUSION)
     visit = visits_queryset().filter(pk=visit_id, clinic__in=clinics_for(viewer)).first()
     if visit is None:
         raise NotFound("No such infusion visit in your clinics.")
     if audit:
-        _audit_read(viewer, visit, "infusion_visit", visit.pk)
+        _audit_read(viewer, visit, ObjectType.INFUSION_VISIT, visit.pk)
     return visit
 
 
 def visit_for_gateway(*, gateway: Any, visit_id: int) -> InfusionVisit:
     """One visit of the gateway's clinics a bedside-monitor gateway may post readings to (NotFound otherwise).
     Not a read of the record: the gateway gets only what it needs to write, so nothing is audited here."""
-    _require(gateway, Perm.RECORD_DEVICE_VITALS)
+    require(gateway, Perm.RECORD_DEVICE_VITALS)
     visit = visits_queryset().filter(pk=visit_id, clinic__in=clinics_for(gateway)).first()
     if visit is None:
         raise NotFound("No such infusion visit in your clinics.")
     return visit
 
 
-def visits_for_patient(*, viewer: Any, patient: Patient) -> list[InfusionVisit]:
+def visits_for_patient(*, viewer: Who, patient: Patient) -> list[InfusionVisit]:
     """The patient's visits, newest first (audited as one read)."""
-    _require(viewer, Perm.VIEW_INFUSION)
+    require(viewer, Perm.VIEW_INFUSION)
     if not clinics_for(viewer).filter(pk=patient.clinic_id).exists():
         raise NotFound("No such patient in your clinics.")
     visits = list(visits_queryset().filter(patient=patient).order_by("-opened_at"))
     record_read(
         by=viewer,
         action=Action.LIST,
-        object_type="infusion_visits",
+        object_type=ObjectType.INFUSION_VISITS,
         patient_id=patient.pk,
         patient_record_number=patient.record_number,
         clinic_id=patient.clinic_id,
@@ -286,7 +283,7 @@ def vitals_strip(
     return strip_rules.strip(latest, thresholds, now=now, recent=dt.timedelta(minutes=interval_max_min))
 
 
-def chair_screen(*, viewer: Any, visit_id: int) -> ChairScreen:
+def chair_screen(*, viewer: Who, visit_id: int) -> ChairScreen:
     """Everything the chair page shows for one visit, in a fixed number of queries (audited once)."""
     from ketaclinic.infusions.services import visit as visit_services
     from ketaclinic.infusions.services import vitals as vitals_services
@@ -391,8 +388,8 @@ def probe_checks_first(alerts: Iterable[VitalAlert]) -> list[VitalAlert]:
     return sorted(alerts, key=lambda alert: alert.code != rules.AlertCode.IMPLAUSIBLE_READING)
 
 
-def alert_for(*, viewer: Any, alert_id: int) -> VitalAlert:
-    _require(viewer, Perm.VIEW_INFUSION)
+def alert_for(*, viewer: Who, alert_id: int) -> VitalAlert:
+    require(viewer, Perm.VIEW_INFUSION)
     alert = (
         VitalAlert.objects.select_related("visit__patient", "visit__clinic", "reading__visit")
         .filter(pk=alert_id, visit__clinic__in=clinics_for(viewer))
@@ -403,8 +400,8 @@ def alert_for(*, viewer: Any, alert_id: int) -> VitalAlert:
     return alert
 
 
-def check_in_for(*, viewer: Any, check_in_id: int) -> CheckIn:
-    _require(viewer, Perm.VIEW_INFUSION)
+def check_in_for(*, viewer: Who, check_in_id: int) -> CheckIn:
+    require(viewer, Perm.VIEW_INFUSION)
     check_in = (
         CheckIn.objects.select_related("visit__patient", "visit__clinic")
         .filter(pk=check_in_id, visit__clinic__in=clinics_for(viewer))

@@ -4,13 +4,14 @@ history."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import PatientShown, record_list_read, record_read
 from ketaclinic.core.errors import NotFound, PermissionDenied
 from ketaclinic.infusions import protocol as visit_protocol
@@ -32,11 +33,6 @@ from ketaclinic.infusions.services import ketamine as ketamine_services
 from ketaclinic.inventory.models import Vial, VialStatus
 
 
-def _require(viewer: Any, perm: Perm) -> None:
-    if not can(viewer, perm):
-        raise PermissionDenied()
-
-
 def latest_check_in(visit: InfusionVisit) -> CheckIn | None:
     return visit.check_ins.select_related("baseline_reading").order_by("-recorded_at", "-pk").first()
 
@@ -49,7 +45,7 @@ def live_side_effects(visit: InfusionVisit) -> list[SideEffect]:
     return list(visit.side_effects.exclude(pk__in=withdrawn).order_by("-onset_at", "-pk"))
 
 
-def midazolam_vials(*, viewer: Any, visit: InfusionVisit) -> list[Vial]:
+def midazolam_vials(*, viewer: Who, visit: InfusionVisit) -> list[Vial]:
     """The visit's clinic's midazolam vials in stock, soonest expiry first (empty when the viewer may not
     see stock)."""
     if not can(viewer, Perm.VIEW_STOCK):
@@ -134,7 +130,7 @@ def suggested_scores(
     return suggestions
 
 
-def recovery_form(*, viewer: Any, visit_id: int) -> RecoveryForm:
+def recovery_form(*, viewer: Who, visit_id: int) -> RecoveryForm:
     """The protocol's discharge scale for the visit, with scores suggested from the vital signs (audited)."""
     visit = visit_for(viewer=viewer, visit_id=visit_id)
     protocol = visit_protocol.from_snapshot(visit.protocol_snapshot)
@@ -201,7 +197,7 @@ def criteria_of(readiness: discharge_services.Readiness) -> tuple[Criterion, ...
     return tuple(rows)
 
 
-def discharge_page(*, viewer: Any, visit_id: int) -> DischargePage:
+def discharge_page(*, viewer: Who, visit_id: int) -> DischargePage:
     """The discharge criteria now, with the escort as recorded at check-in (audited)."""
     visit = visit_for(viewer=viewer, visit_id=visit_id)
     discharged = hasattr(visit, "discharge")
@@ -222,16 +218,16 @@ def discharge_page(*, viewer: Any, visit_id: int) -> DischargePage:
     )
 
 
-def discharged_visit_for(*, viewer: Any, visit_id: int) -> InfusionVisit:
+def discharged_visit_for(*, viewer: Who, visit_id: int) -> InfusionVisit:
     """A discharged visit with its discharge (NotFound before discharge); audited as an export."""
-    _require(viewer, Perm.VIEW_INFUSION)
+    require(viewer, Perm.VIEW_INFUSION)
     visit = visit_for(viewer=viewer, visit_id=visit_id, audit=False)
     if not hasattr(visit, "discharge"):
         raise NotFound("This visit has no discharge yet: the instructions are printed at discharge.")
     record_read(
         by=viewer,
         action=Action.EXPORT,
-        object_type="infusion_discharge_instructions",
+        object_type=ObjectType.INFUSION_DISCHARGE_INSTRUCTIONS,
         object_id=visit.pk,
         patient_id=visit.patient_id,
         patient_record_number=visit.patient.record_number,
@@ -240,10 +236,10 @@ def discharged_visit_for(*, viewer: Any, visit_id: int) -> InfusionVisit:
     return visit
 
 
-def serious_events_awaiting_review(*, viewer: Any) -> QuerySet[SideEffect]:
+def serious_events_awaiting_review(*, viewer: Who) -> QuerySet[SideEffect]:
     """Serious side effects in the viewer's clinics not yet reviewed (nor withdrawn), oldest first. The
     caller audits the patients it shows (`audit_review_list`)."""
-    _require(viewer, Perm.REVIEW_ADVERSE_EVENTS)
+    require(viewer, Perm.REVIEW_ADVERSE_EVENTS)
     withdrawn = EnteredInError.objects.filter(row_type=CorrectableRow.SIDE_EFFECT).values("row_id")
     return (
         SideEffect.objects.filter(serious=True, review__isnull=True, visit__clinic__in=clinics_for(viewer))
@@ -253,12 +249,12 @@ def serious_events_awaiting_review(*, viewer: Any) -> QuerySet[SideEffect]:
     )
 
 
-def review_list(*, viewer: Any) -> list[SideEffect]:
+def review_list(*, viewer: Who) -> list[SideEffect]:
     """The review list, with one audited read per patient shown."""
     events = list(serious_events_awaiting_review(viewer=viewer))
     record_list_read(
         by=viewer,
-        object_type="infusion_adverse_events",
+        object_type=ObjectType.INFUSION_ADVERSE_EVENTS,
         patients=[
             PatientShown(event.visit.patient_id, event.visit.patient.record_number, event.visit.clinic_id)
             for event in events
@@ -268,9 +264,9 @@ def review_list(*, viewer: Any) -> list[SideEffect]:
     return events
 
 
-def side_effect_for(*, viewer: Any, side_effect_id: int) -> SideEffect:
+def side_effect_for(*, viewer: Who, side_effect_id: int) -> SideEffect:
     """One side effect in the viewer's clinics (NotFound otherwise); not audited: the caller writes."""
-    _require(viewer, Perm.VIEW_INFUSION)
+    require(viewer, Perm.VIEW_INFUSION)
     effect = (
         SideEffect.objects.filter(pk=side_effect_id, visit__clinic__in=clinics_for(viewer))
         .select_related("visit__patient")
@@ -289,7 +285,7 @@ class AwaitingWaste:
     ketamine: ketamine_services.VisitKetamine
 
 
-def visits_awaiting_waste(*, viewer: Any) -> list[AwaitingWaste]:
+def visits_awaiting_waste(*, viewer: Who) -> list[AwaitingWaste]:
     """Visits in the viewer's clinics, stopped or discharged and not yet signed off, whose ketamine still
     has an undelivered rest to waste; oldest first. The custodian's list (and the nurses'), with one
     audited read per patient shown."""
@@ -319,7 +315,7 @@ def visits_awaiting_waste(*, viewer: Any) -> list[AwaitingWaste]:
         record_read(
             by=viewer,
             action=Action.LIST,
-            object_type="ketamine_awaiting_waste",
+            object_type=ObjectType.KETAMINE_AWAITING_WASTE,
             patient_id=patient.pk,
             patient_record_number=patient.record_number,
             clinic_id=patient.clinic_id,

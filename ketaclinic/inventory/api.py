@@ -7,9 +7,11 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.access import require_any
+from ketaclinic.accounts.permissions import Perm
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.api import api_user
-from ketaclinic.core.errors import DomainError, ErrorCode, PermissionDenied
+from ketaclinic.core.errors import DomainError, ErrorCode
 from ketaclinic.core.models import Clinic
 from ketaclinic.inventory import rules
 from ketaclinic.inventory.models import Discrepancy, LedgerEntry, Receipt, Vial
@@ -41,11 +43,6 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_for
 
 router = Router(tags=["inventory"])
-
-
-def _require(request: HttpRequest, *perms: Perm) -> None:
-    if not any(can(api_user(request), perm) for perm in perms):
-        raise PermissionDenied()
 
 
 def _clinic(request: HttpRequest, clinic_id: int | None = None) -> Clinic:
@@ -83,19 +80,19 @@ def _discrepancy_out(discrepancy: Discrepancy) -> dict[str, Any]:
 
 @router.get("/products", response=list[ProductOut], summary="Drug products of a clinic")
 def list_products(request: HttpRequest, clinic_id: int | None = None) -> Any:
-    _require(request, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+    require_any(api_user(request), Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     return list(selectors.products_for(viewer=api_user(request), clinic=_clinic(request, clinic_id)))
 
 
 @router.get("/locations", response=list[LocationOut], summary="Storage locations")
 def list_locations(request: HttpRequest, clinic_id: int | None = None) -> Any:
-    _require(request, Perm.VIEW_STOCK)
+    require_any(api_user(request), Perm.VIEW_STOCK)
     return list(selectors.locations_for(viewer=api_user(request), clinic=_clinic(request, clinic_id)))
 
 
 @router.post("/locations", response={201: LocationOut}, summary="Add a storage location")
 def create_location(request: HttpRequest, payload: LocationIn) -> Status[Any]:
-    _require(request, Perm.MANAGE_STOCK)
+    require_any(api_user(request), Perm.MANAGE_STOCK)
     location = stock.add_location(
         by=api_user(request),
         clinic=_clinic(request, payload.clinic_id),
@@ -107,7 +104,7 @@ def create_location(request: HttpRequest, payload: LocationIn) -> Status[Any]:
 
 @router.get("/vials", response=list[VialOut], summary="Vials in stock")
 def list_vials(request: HttpRequest, clinic_id: int | None = None) -> Any:
-    _require(request, Perm.VIEW_STOCK)
+    require_any(api_user(request), Perm.VIEW_STOCK)
     return list(selectors.vials_in_stock(viewer=api_user(request), clinic=_clinic(request, clinic_id)))
 
 
@@ -118,7 +115,7 @@ def read_vial(request: HttpRequest, vial_id: int) -> Vial:
 
 @router.post("/receipts", response={201: ReceiptOut}, summary="Receive a delivery (with a witness)")
 def create_receipt(request: HttpRequest, payload: ReceiptIn) -> Status[Any]:
-    _require(request, Perm.MANAGE_STOCK)
+    require_any(api_user(request), Perm.MANAGE_STOCK)
     user = api_user(request)
     product = selectors.product_for(viewer=user, product_id=payload.product_id)
     location = selectors.location_for(viewer=user, location_id=payload.location_id)
@@ -153,7 +150,7 @@ def create_receipt(request: HttpRequest, payload: ReceiptIn) -> Status[Any]:
 
 @router.post("/transfers", response={201: list[EntryOut]}, summary="Move vials (with a witness)")
 def create_transfer(request: HttpRequest, payload: TransferIn) -> Status[Any]:
-    _require(request, Perm.MANAGE_STOCK)
+    require_any(api_user(request), Perm.MANAGE_STOCK)
     user = api_user(request)
     location = selectors.location_for(viewer=user, location_id=payload.to_location_id)
     signed = _signed(request, location.clinic, payload.witness)
@@ -165,7 +162,7 @@ def create_transfer(request: HttpRequest, payload: TransferIn) -> Status[Any]:
 
 @router.post("/draws", response={201: EntryOut}, summary="Draw a dose from a vial for a patient")
 def create_draw(request: HttpRequest, payload: DrawIn) -> Status[LedgerEntry]:
-    _require(request, Perm.DRAW_STOCK)
+    require_any(api_user(request), Perm.DRAW_STOCK)
     user = api_user(request)
     vial = selectors.vial_for(viewer=user, vial_id=payload.vial_id)
     patient: Patient = patient_for(viewer=user, patient_id=payload.patient_id)
@@ -182,7 +179,7 @@ def create_draw(request: HttpRequest, payload: DrawIn) -> Status[LedgerEntry]:
 
 @router.post("/administrations", response={201: EntryOut}, summary="Record what of a draw was given")
 def create_administration(request: HttpRequest, payload: AdministrationIn) -> Status[LedgerEntry]:
-    _require(request, Perm.DRAW_STOCK)
+    require_any(api_user(request), Perm.DRAW_STOCK)
     user = api_user(request)
     open_draw = selectors.draw_for(viewer=user, draw_id=payload.draw_id)
     entry = draws.record_administration(
@@ -193,7 +190,7 @@ def create_administration(request: HttpRequest, payload: AdministrationIn) -> St
 
 @router.post("/wastes", response={201: EntryOut}, summary="Waste what was drawn but not given (witnessed)")
 def create_waste(request: HttpRequest, payload: WasteIn) -> Status[LedgerEntry]:
-    _require(request, Perm.DRAW_STOCK)
+    require_any(api_user(request), Perm.DRAW_STOCK)
     user = api_user(request)
     open_draw = selectors.draw_for(viewer=user, draw_id=payload.draw_id)
     signed = _signed(request, open_draw.draw.clinic, payload.witness)
@@ -214,7 +211,7 @@ def create_waste(request: HttpRequest, payload: WasteIn) -> Status[LedgerEntry]:
     summary="Drawn, given and wasted for a dose order",
 )
 def read_reconciliation(request: HttpRequest, dose_order_id: int, clinic_id: int | None = None) -> Any:
-    _require(request, Perm.VIEW_STOCK)
+    require_any(api_user(request), Perm.VIEW_STOCK)
     clinic = _clinic(request, clinic_id)
     result = draws.reconciliation_of(clinic_id=clinic.pk, dose_order_id=dose_order_id)
     return _reconciliation_out(dose_order_id, result, None)
@@ -226,7 +223,7 @@ def read_reconciliation(request: HttpRequest, dose_order_id: int, clinic_id: int
     summary="Close the books on a dose order; a gap opens a discrepancy",
 )
 def reconcile(request: HttpRequest, dose_order_id: int, clinic_id: int | None = None) -> Any:
-    _require(request, Perm.DRAW_STOCK)
+    require_any(api_user(request), Perm.DRAW_STOCK)
     clinic = _clinic(request, clinic_id)
     result, discrepancy = draws.reconcile_dose_order(
         by=api_user(request), clinic=clinic, dose_order_id=dose_order_id
@@ -250,7 +247,7 @@ def _reconciliation_out(
 
 @router.post("/removals", response={201: EntryOut}, summary="Remove expired or damaged stock (witnessed)")
 def create_removal(request: HttpRequest, payload: RemovalIn) -> Status[LedgerEntry]:
-    _require(request, Perm.MANAGE_STOCK)
+    require_any(api_user(request), Perm.MANAGE_STOCK)
     user = api_user(request)
     vial = selectors.vial_for(viewer=user, vial_id=payload.vial_id)
     signed = _signed(request, vial.clinic, payload.witness)
@@ -268,7 +265,7 @@ def create_removal(request: HttpRequest, payload: RemovalIn) -> Status[LedgerEnt
 
 @router.post("/counts", response={201: CountOut}, summary="Record a count by two people")
 def create_count(request: HttpRequest, payload: CountIn) -> Status[Any]:
-    _require(request, Perm.COUNT_STOCK)
+    require_any(api_user(request), Perm.COUNT_STOCK)
     user = api_user(request)
     clinic = _clinic(request, payload.clinic_id)
     location = (
@@ -300,7 +297,7 @@ def create_count(request: HttpRequest, payload: CountIn) -> Status[Any]:
 
 @router.get("/discrepancies", response=list[DiscrepancyOut], summary="Discrepancies (open ones first)")
 def list_discrepancies(request: HttpRequest, clinic_id: int | None = None, open_only: bool = False) -> Any:
-    _require(request, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+    require_any(api_user(request), Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     found = selectors.discrepancies_for(
         viewer=api_user(request), clinic=_clinic(request, clinic_id), open_only=open_only
     )
@@ -313,7 +310,7 @@ def list_discrepancies(request: HttpRequest, clinic_id: int | None = None, open_
     summary="Resolve a discrepancy (custodian)",
 )
 def resolve(request: HttpRequest, discrepancy_id: int, payload: ResolutionIn) -> Status[Any]:
-    _require(request, Perm.RESOLVE_DISCREPANCY)
+    require_any(api_user(request), Perm.RESOLVE_DISCREPANCY)
     user = api_user(request)
     discrepancy = selectors.discrepancy_for(viewer=user, discrepancy_id=discrepancy_id)
     counts.resolve_discrepancy(
@@ -354,5 +351,7 @@ def list_entries(request: HttpRequest, product_id: int, limit: int = 50, offset:
     user = api_user(request)
     product = selectors.product_for(viewer=user, product_id=product_id)
     entries = list(selectors.ledger_entries(viewer=user, product=product)[offset : offset + limit])
-    selectors.audit_patients_shown(user, (entry.patient for entry in entries), "controlled_drug_entry")
+    selectors.audit_patients_shown(
+        user, (entry.patient for entry in entries), ObjectType.CONTROLLED_DRUG_ENTRY
+    )
     return entries

@@ -31,6 +31,7 @@ class InventoryError(StrEnum):
     NDC_MISMATCH = "ndc_mismatch"
     NO_ADJUSTMENT = "no_adjustment"
     UNKNOWN_REFERENCE = "unknown_reference"
+    STRENGTH_NOT_IN_PROTOCOL = "strength_not_in_protocol"
 
 
 class InventoryDomainError(DomainError):

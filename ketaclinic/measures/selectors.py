@@ -10,12 +10,14 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from ketaclinic.accounts.access import require_any
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import PatientShown, record_list_read, record_read
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.measures.charts import Chart, build_chart
 from ketaclinic.measures.models import (
     Administration,
@@ -37,16 +39,13 @@ from ketaclinic.protocols.selectors import protocol_bool, protocol_int, protocol
 _ANY_MEASURES = (Perm.VIEW_MEASURES, Perm.RECORD_MEASURES, Perm.SEND_MEASURE_LINK, Perm.MANAGE_INSTRUMENTS)
 
 
-def _require(viewer: Any, *perms: Perm) -> None:
-    if not any(can(viewer, perm) for perm in perms):
-        raise PermissionDenied()
-
-
-def _list_read(viewer: Any, object_type: str, summary: str, action: str = Action.LIST) -> None:
+def _list_read(viewer: Who, object_type: ObjectType, summary: str, action: str = Action.LIST) -> None:
     record_read(by=viewer, action=action, object_type=object_type, summary=summary)
 
 
-def _patients_list_read(viewer: Any, object_type: str, summary: str, patients: Iterable[Patient]) -> None:
+def _patients_list_read(
+    viewer: Who, object_type: ObjectType, summary: str, patients: Iterable[Patient]
+) -> None:
     """A list that names patients: one entry for the list and one per patient, in one insert."""
     record_list_read(
         by=viewer,
@@ -59,21 +58,21 @@ def _patients_list_read(viewer: Any, object_type: str, summary: str, patients: I
 # Instruments ---------------------------------------------------------------------------------------------
 
 
-def _visible_instruments(viewer: Any) -> QuerySet[InstrumentDefinition]:
+def _visible_instruments(viewer: Who) -> QuerySet[InstrumentDefinition]:
     return InstrumentDefinition.objects.filter(Q(clinic__isnull=True) | Q(clinic__in=clinics_for(viewer)))
 
 
-def instruments_for(*, viewer: Any) -> list[InstrumentDefinition]:
+def instruments_for(*, viewer: Who) -> list[InstrumentDefinition]:
     """The current (highest) version of every instrument the viewer's clinics can use, by name."""
-    _require(viewer, *_ANY_MEASURES)
+    require_any(viewer, *_ANY_MEASURES)
     latest: dict[tuple[int | None, str], InstrumentDefinition] = {}
     for instrument in _visible_instruments(viewer).select_related("clinic").order_by("key", "-version"):
         latest.setdefault((instrument.clinic_id, instrument.key), instrument)
     return sorted(latest.values(), key=lambda instrument: instrument.short_name.casefold())
 
 
-def instrument_for(*, viewer: Any, instrument_id: int) -> InstrumentDefinition:
-    _require(viewer, *_ANY_MEASURES)
+def instrument_for(*, viewer: Who, instrument_id: int) -> InstrumentDefinition:
+    require_any(viewer, *_ANY_MEASURES)
     instrument = _visible_instruments(viewer).select_related("clinic").filter(pk=instrument_id).first()
     if instrument is None:
         raise NotFound("No such instrument.")
@@ -93,8 +92,8 @@ def definition_for(instrument: InstrumentDefinition) -> Definition:
     return definition_of(instrument)[0]
 
 
-def administration_for(*, viewer: Any, patient: Patient, administration_id: int) -> Administration:
-    _require(viewer, Perm.VIEW_MEASURES, Perm.RECORD_MEASURES)
+def administration_for(*, viewer: Who, patient: Patient, administration_id: int) -> Administration:
+    require_any(viewer, Perm.VIEW_MEASURES, Perm.RECORD_MEASURES)
     found = (
         Administration.objects.select_related("instrument")
         .filter(patient=patient, pk=administration_id)
@@ -206,7 +205,7 @@ class _ScheduleInputs:
     names: dict[str, str]
 
 
-def _schedule_inputs(viewer: Any) -> _ScheduleInputs:
+def _schedule_inputs(viewer: Who) -> _ScheduleInputs:
     names = {instrument.key: instrument.short_name for instrument in _visible_instruments(viewer)}
     return _ScheduleInputs(
         _offsets(), _keys("measures_baseline_instruments"), _keys("measures_followup_instruments"), names
@@ -322,12 +321,12 @@ def _course_for(
     )
 
 
-def patient_measures(*, viewer: Any, patient_id: int) -> PatientMeasures:
+def patient_measures(*, viewer: Who, patient_id: int) -> PatientMeasures:
     """A patient's scales: every administration (corrected ones marked), a course and graph per instrument
     (corrected results left out), open alerts, open requests and what is due. The number of queries does
     not grow with the length of the history."""
-    _require(viewer, Perm.VIEW_MEASURES)
-    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as="measures")
+    require_any(viewer, Perm.VIEW_MEASURES)
+    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as=ObjectType.MEASURES)
     administrations = list(
         Administration.objects.filter(patient=patient)
         .select_related("instrument", "entered_by")
@@ -408,9 +407,9 @@ class ClinicDueRow:
     due: DueRow
 
 
-def due_scales_for_clinics(*, viewer: Any) -> list[ClinicDueRow]:
+def due_scales_for_clinics(*, viewer: Who) -> list[ClinicDueRow]:
     """Due, overdue and upcoming scales of every patient of the viewer's clinics, overdue first."""
-    _require(viewer, Perm.VIEW_MEASURES)
+    require_any(viewer, Perm.VIEW_MEASURES)
     patients = Patient.objects.filter(clinic__in=clinics_for(viewer))
     done: dict[int, list[tuple[str, str, dt.datetime]]] = defaultdict(list)
     corrected = set(
@@ -436,19 +435,23 @@ def due_scales_for_clinics(*, viewer: Any) -> list[ClinicDueRow]:
             rows.append(ClinicDueRow(patient, item))
     order = {schedule.DueState.OVERDUE: 0, schedule.DueState.DUE: 1, schedule.DueState.UPCOMING: 2}
     rows.sort(key=lambda row: (order[row.due.state], row.due.due_at, row.patient.legal_family_name))
-    _patients_list_read(viewer, "due_scales", f"due scales: {len(rows)} row(s)", (r.patient for r in rows))
+    _patients_list_read(
+        viewer, ObjectType.DUE_SCALES, f"due scales: {len(rows)} row(s)", (r.patient for r in rows)
+    )
     return rows
 
 
-def open_alerts_for(*, viewer: Any) -> list[Alert]:
+def open_alerts_for(*, viewer: Who) -> list[Alert]:
     """Unacknowledged alerts of the viewer's clinics, newest first."""
-    _require(viewer, Perm.VIEW_MEASURES)
+    require_any(viewer, Perm.VIEW_MEASURES)
     alerts = list(_open_alerts().filter(patient__clinic__in=clinics_for(viewer)))
-    _patients_list_read(viewer, "measure_alerts", f"open alerts: {len(alerts)}", (a.patient for a in alerts))
+    _patients_list_read(
+        viewer, ObjectType.MEASURE_ALERTS, f"open alerts: {len(alerts)}", (a.patient for a in alerts)
+    )
     return alerts
 
 
-def home_alerts_for(*, viewer: Any) -> list[Alert]:
+def home_alerts_for(*, viewer: Who) -> list[Alert]:
     """The open alerts a clinician must see on their home page: their own patients', and those of patients
     without a treating clinician at their clinics. Empty for anyone who cannot acknowledge alerts."""
     if not can(viewer, Perm.ACKNOWLEDGE_ALERT):
@@ -460,13 +463,16 @@ def home_alerts_for(*, viewer: Any) -> list[Alert]:
     )
     if alerts:
         _patients_list_read(
-            viewer, "measure_alerts", f"home page: {len(alerts)} open alert(s)", (a.patient for a in alerts)
+            viewer,
+            ObjectType.MEASURE_ALERTS,
+            f"home page: {len(alerts)} open alert(s)",
+            (a.patient for a in alerts),
         )
     return alerts
 
 
-def alert_for(*, viewer: Any, alert_id: int) -> Alert:
-    _require(viewer, Perm.VIEW_MEASURES)
+def alert_for(*, viewer: Who, alert_id: int) -> Alert:
+    require_any(viewer, Perm.VIEW_MEASURES)
     alert = (
         Alert.objects.select_related("patient__clinic", "administration__instrument", "clinician")
         .filter(pk=alert_id, patient__clinic__in=clinics_for(viewer))
@@ -476,7 +482,7 @@ def alert_for(*, viewer: Any, alert_id: int) -> Alert:
         raise NotFound("No such alert.")
     record_read(
         by=viewer,
-        object_type="measure_alert",
+        object_type=ObjectType.MEASURE_ALERT,
         object_id=alert.pk,
         patient_id=alert.patient_id,
         patient_record_number=alert.patient.record_number,
@@ -489,9 +495,9 @@ def acknowledgement_of(alert: Alert) -> AlertAcknowledgement | None:
     return AlertAcknowledgement.objects.select_related("acknowledged_by").filter(alert=alert).first()
 
 
-def alerts_of(*, viewer: Any, open_only: bool) -> list[tuple[Alert, AlertAcknowledgement | None]]:
+def alerts_of(*, viewer: Who, open_only: bool) -> list[tuple[Alert, AlertAcknowledgement | None]]:
     """For the API: the viewer's clinics' alerts (open ones only, or all), each with its acknowledgement."""
-    _require(viewer, Perm.VIEW_MEASURES)
+    require_any(viewer, Perm.VIEW_MEASURES)
     found = (
         Alert.objects.filter(patient__clinic__in=clinics_for(viewer))
         .select_related("patient", "administration__instrument", "clinician", "acknowledgement")
@@ -501,7 +507,7 @@ def alerts_of(*, viewer: Any, open_only: bool) -> list[tuple[Alert, AlertAcknowl
         found = found.exclude(Exists(AlertAcknowledgement.objects.filter(alert=OuterRef("pk"))))
     pairs = [(alert, getattr(alert, "acknowledgement", None)) for alert in found[:500]]
     _patients_list_read(
-        viewer, "measure_alerts", f"alerts (api): {len(pairs)}", (a.patient for a, _ in pairs)
+        viewer, ObjectType.MEASURE_ALERTS, f"alerts (api): {len(pairs)}", (a.patient for a, _ in pairs)
     )
     return pairs
 
@@ -530,11 +536,11 @@ class InstrumentCourses:
     courses: list[tuple[Patient, outcomes.Course]]
 
 
-def outcome_courses(*, viewer: Any) -> list[InstrumentCourses]:
+def outcome_courses(*, viewer: Who) -> list[InstrumentCourses]:
     """Each patient's course (baseline to latest, corrected results left out) on each outcome instrument with
     a response rule, over the viewer's clinics; sorted by instrument name. Needs VIEW_OUTCOMES. Not audited
     here: the callers record the list they show."""
-    _require(viewer, Perm.VIEW_OUTCOMES)
+    require_any(viewer, Perm.VIEW_OUTCOMES)
     patients = {patient.pk: patient for patient in Patient.objects.filter(clinic__in=clinics_for(viewer))}
     items = list(
         Administration.objects.filter(patient_id__in=patients)
@@ -583,7 +589,7 @@ def outcome_courses(*, viewer: Any) -> list[InstrumentCourses]:
     return results
 
 
-def clinic_outcomes(*, viewer: Any) -> list[InstrumentOutcomes]:
+def clinic_outcomes(*, viewer: Who) -> list[InstrumentOutcomes]:
     """Response and remission by age group for each outcome instrument with a response rule, over the
     viewer's clinics. A patient's status is their latest score against their baseline; patients with a
     baseline and no later score stay in the denominator (shown as 'no follow-up')."""
@@ -619,7 +625,7 @@ def clinic_outcomes(*, viewer: Any) -> list[InstrumentOutcomes]:
                 total=total,
             )
         )
-    _list_read(viewer, "clinic_outcomes", f"outcomes of {len(results)} instrument(s)")
+    _list_read(viewer, ObjectType.CLINIC_OUTCOMES, f"outcomes of {len(results)} instrument(s)")
     return results
 
 
@@ -692,16 +698,16 @@ def severe_band_alerts_enabled() -> bool:
     return protocol_bool("measures_severe_band_alert")
 
 
-def patient_for_recording(*, viewer: Any, patient_id: int) -> Patient:
+def patient_for_recording(*, viewer: Who, patient_id: int) -> Patient:
     """A patient the viewer may record scales for (PermissionDenied first, then NotFound)."""
-    _require(viewer, Perm.RECORD_MEASURES)
-    return patient_for(viewer=viewer, patient_id=patient_id, audit_as="measures")
+    require_any(viewer, Perm.RECORD_MEASURES)
+    return patient_for(viewer=viewer, patient_id=patient_id, audit_as=ObjectType.MEASURES)
 
 
-def patient_for_sending(*, viewer: Any, patient_id: int) -> Patient:
+def patient_for_sending(*, viewer: Who, patient_id: int) -> Patient:
     """A patient the viewer may send a questionnaire to (PermissionDenied first, then NotFound)."""
-    _require(viewer, Perm.SEND_MEASURE_LINK)
-    return patient_for(viewer=viewer, patient_id=patient_id, audit_as="measures")
+    require_any(viewer, Perm.SEND_MEASURE_LINK)
+    return patient_for(viewer=viewer, patient_id=patient_id, audit_as=ObjectType.MEASURES)
 
 
 @dataclass(frozen=True)

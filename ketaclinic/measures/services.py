@@ -17,13 +17,16 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
-from ketaclinic.audit.services import record_change
+from ketaclinic.audit.models import Action, ObjectType
+from ketaclinic.audit.services import record_change, record_patient_change
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import ErrorKind, NotFound
 from ketaclinic.core.models import Clinic
+from ketaclinic.core.tokens import hash_token
 from ketaclinic.measures.errors import InvalidDefinition, MeasureDomainError, MeasureError
 from ketaclinic.measures.models import (
     Administration,
@@ -53,33 +56,15 @@ from ketaclinic.protocols.errors import ProtocolMissing
 from ketaclinic.protocols.selectors import protocol_bool, protocol_int, protocol_value
 
 INSTRUMENTS_DIR = Path(__file__).resolve().parent / "instruments"
-AUDIT_INSTRUMENT = "instrument_definition"
+AUDIT_INSTRUMENT = ObjectType.INSTRUMENT_DEFINITION
 _LINK_SALT = "ketaclinic.measures.link"
 NOTES_REQUIRED = {AlertAction.NO_FURTHER_ACTION, AlertAction.OTHER}
 
 
-def _require(by: Any, perm: Perm) -> None:
-    if not can(by, perm):
-        raise PermissionDenied()
-
-
-def _require_patient_clinic(by: Any, patient: Patient) -> None:
+def _require_patient_clinic(by: Actor, patient: Patient) -> None:
     # Someone of another clinic learns nothing about the patient: the same answer as a missing record.
     if not clinics_for(by).filter(pk=patient.clinic_id).exists():
         raise NotFound("No such patient in your clinics.")
-
-
-def _audit(by: Any, patient: Patient, action: str, object_type: str, object_id: object, summary: str) -> None:
-    record_change(
-        by=by,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        patient_id=patient.pk,
-        patient_record_number=patient.record_number,
-        clinic_id=patient.clinic_id,
-        summary=summary,
-    )
 
 
 # Instrument definitions ---------------------------------------------------------------------------------
@@ -162,7 +147,7 @@ def load_shipped_instruments() -> int:
 
 
 def _create_instrument(
-    raw: Any, definition: Definition, *, clinic: Clinic | None, by: Any
+    raw: Any, definition: Definition, *, clinic: Clinic | None, by: Actor | None
 ) -> InstrumentDefinition:
     return InstrumentDefinition.objects.create(
         key=definition.key,
@@ -180,13 +165,13 @@ def _create_instrument(
 
 
 @transaction.atomic
-def add_clinic_instrument(*, by: Any, clinic: Clinic, text: str) -> InstrumentDefinition:
+def add_clinic_instrument(*, by: Actor, clinic: Clinic, text: str) -> InstrumentDefinition:
     """Add a clinic's own instrument definition (or a new version of one) from JSON text.
 
     Raises PermissionDenied without MANAGE_INSTRUMENTS; InvalidDefinition listing every problem;
     MeasureDomainError when the key belongs to a shipped instrument or the version is not newer than the
     clinic's latest."""
-    _require(by, Perm.MANAGE_INSTRUMENTS)
+    require(by, Perm.MANAGE_INSTRUMENTS)
     if not clinics_for(by).filter(pk=clinic.pk).exists():
         raise NotFound("No such clinic among yours.")
     raw = parse_definition_text(text)
@@ -313,7 +298,7 @@ def _summary(administration: Administration) -> str:
 @transaction.atomic
 def record_administration(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     instrument: InstrumentDefinition,
     answers: Mapping[str, int | None],
@@ -327,7 +312,7 @@ def record_administration(
 
     Raises PermissionDenied without RECORD_MEASURES, NotFound for another clinic's patient or instrument,
     MissingAnswers / InvalidAnswer for the answers, MeasureDomainError for a bad correction."""
-    _require(by, Perm.RECORD_MEASURES)
+    require(by, Perm.RECORD_MEASURES)
     _require_patient_clinic(by, patient)
     if instrument.clinic_id is not None and instrument.clinic_id != patient.clinic_id:
         raise NotFound("No such instrument at this patient's clinic.")
@@ -363,7 +348,14 @@ def record_administration(
     summary = _summary(administration)
     if corrects is not None:
         summary = f"correction of #{corrects.pk}: {summary}. Reason: {correction_reason.strip()}"
-    _audit(by, patient, Action.CREATE, "administration", administration.pk, summary)
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type=ObjectType.ADMINISTRATION,
+        object_id=administration.pk,
+        summary=summary,
+    )
     return administration
 
 
@@ -373,10 +365,6 @@ def record_administration(
 def token_for(request: MeasureRequest) -> str:
     """The link token of a request (derived from its nonce with the server's secret)."""
     return salted_hmac(_LINK_SALT, request.nonce, algorithm="sha256").hexdigest()
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def fill_path(request: MeasureRequest) -> str:
@@ -405,7 +393,7 @@ def recipient_for(patient: Patient) -> str:
 @transaction.atomic
 def request_measure(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     instrument: InstrumentDefinition,
     context: Context,
@@ -417,7 +405,7 @@ def request_measure(
 
     Raises PermissionDenied without SEND_MEASURE_LINK, NotFound for another clinic's patient,
     MeasureDomainError for a clinician-rated scale or when there is no address to send to."""
-    _require(by, Perm.SEND_MEASURE_LINK)
+    require(by, Perm.SEND_MEASURE_LINK)
     _require_patient_clinic(by, patient)
     if instrument.clinic_id is not None and instrument.clinic_id != patient.clinic_id:
         raise NotFound("No such instrument at this patient's clinic.")
@@ -449,13 +437,13 @@ def request_measure(
     )
     request.token_hash = hash_token(token_for(request))
     request.save()
-    _audit(
-        by,
-        patient,
-        Action.CREATE,
-        "measure_request",
-        request.pk,
-        f"{instrument.short_name} link {'e-mailed' if recipient else 'handed over'}",
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type=ObjectType.MEASURE_REQUEST,
+        object_id=request.pk,
+        summary=f"{instrument.short_name} link {'e-mailed' if recipient else 'handed over'}",
     )
     if recipient:
         request_id = request.pk
@@ -482,19 +470,19 @@ def open_request_for_token(token: str, *, lock: bool = False) -> MeasureRequest:
         error = MeasureDomainError(
             MeasureError.LINK_INVALID, "This link is not valid. Ask the clinic for a new one."
         )
-        error.status_code = 404
+        error.kind = ErrorKind.NOT_FOUND
         raise error
     if Administration.objects.filter(request=request).exists():
         error = MeasureDomainError(
             MeasureError.LINK_USED, "This questionnaire was already filled in. Thank you."
         )
-        error.status_code = 410
+        error.kind = ErrorKind.GONE
         raise error
     if clock.now() > request.expires_at:
         error = MeasureDomainError(
             MeasureError.LINK_EXPIRED, "This link has expired. Ask the clinic for a new one."
         )
-        error.status_code = 410
+        error.kind = ErrorKind.GONE
         raise error
     return request
 
@@ -531,13 +519,13 @@ def submit_request(*, token: str, answers: Mapping[str, int | None], user: Any =
         submitted_by=user if portal else None,
         request=request,
     )
-    _audit(
-        user if portal else None,
-        request.patient,
-        Action.CREATE,
-        "administration",
-        administration.pk,
-        f"{_summary(administration)} (submitted {'in the portal' if portal else 'through a link'})",
+    record_patient_change(
+        by=user if portal else None,
+        patient=request.patient,
+        action=Action.CREATE,
+        object_type=ObjectType.ADMINISTRATION,
+        object_id=administration.pk,
+        summary=f"{_summary(administration)} (submitted {'in the portal' if portal else 'through a link'})",
     )
     return administration
 
@@ -546,12 +534,12 @@ def submit_request(*, token: str, answers: Mapping[str, int | None], user: Any =
 
 
 @transaction.atomic
-def acknowledge_alert(*, by: Any, alert: Alert, action: AlertAction, note: str) -> AlertAcknowledgement:
+def acknowledge_alert(*, by: Actor, alert: Alert, action: AlertAction, note: str) -> AlertAcknowledgement:
     """Record what a clinician did about an alert; the alert closes.
 
     Raises PermissionDenied without ACKNOWLEDGE_ALERT, NotFound for another clinic's alert,
     MeasureDomainError when already acknowledged or when the action needs an explanation."""
-    _require(by, Perm.ACKNOWLEDGE_ALERT)
+    require(by, Perm.ACKNOWLEDGE_ALERT)
     _require_patient_clinic(by, alert.patient)
     if AlertAcknowledgement.objects.select_for_update().filter(alert=alert).exists():
         raise MeasureDomainError(MeasureError.ALREADY_ACKNOWLEDGED, "This alert was already acknowledged.")
@@ -560,13 +548,13 @@ def acknowledge_alert(*, by: Any, alert: Alert, action: AlertAction, note: str) 
     acknowledgement = AlertAcknowledgement.objects.create(
         alert=alert, action=action, note=note.strip(), acknowledged_by=by, acknowledged_at=clock.now()
     )
-    _audit(
-        by,
-        alert.patient,
-        Action.CREATE,
-        "alert_acknowledgement",
-        alert.pk,
-        f"alert #{alert.pk}: {action.label}",
+    record_patient_change(
+        by=by,
+        patient=alert.patient,
+        action=Action.CREATE,
+        object_type=ObjectType.ALERT_ACKNOWLEDGEMENT,
+        object_id=alert.pk,
+        summary=f"alert #{alert.pk}: {action.label}",
     )
     return acknowledgement
 
@@ -603,7 +591,7 @@ def deliver_alert_email(*, alert_id: int) -> bool:
     record_change(
         by=None,
         action=Action.CREATE,
-        object_type="alert_email",
+        object_type=ObjectType.ALERT_EMAIL,
         object_id=alert.pk,
         patient_id=alert.patient_id,
         patient_record_number=alert.patient.record_number,
@@ -638,7 +626,7 @@ def deliver_link_email(*, request_id: int) -> bool:
     record_change(
         by=None,
         action=Action.CREATE,
-        object_type="measure_request_email",
+        object_type=ObjectType.MEASURE_REQUEST_EMAIL,
         object_id=request.pk,
         patient_id=request.patient_id,
         patient_record_number=request.patient.record_number,
@@ -652,7 +640,7 @@ def deliver_link_email(*, request_id: int) -> bool:
 
 
 @transaction.atomic
-def note_infusion_given(*, by: Any, patient: Patient, visit_id: int, started_at: dt.datetime) -> None:
+def note_infusion_given(*, by: Actor, patient: Patient, visit_id: int, started_at: dt.datetime) -> None:
     """Note that the patient's infusion of visit `visit_id` started at `started_at`, so the graphs mark it
     and the scales before, 24 hours and 1 week after it fall due. Idempotent per visit: a second call for
     the same visit (even a withdrawn one) changes nothing and writes no audit entry.
@@ -660,7 +648,7 @@ def note_infusion_given(*, by: Any, patient: Patient, visit_id: int, started_at:
     Raises PermissionDenied without RUN_INFUSION, NotFound for another clinic's patient, MeasureDomainError
     for a visit id that is not positive, a time without a zone, or a visit already noted for another
     patient (409)."""
-    _require(by, Perm.RUN_INFUSION)
+    require(by, Perm.RUN_INFUSION)
     _require_patient_clinic(by, patient)
     if visit_id <= 0:
         raise MeasureDomainError(
@@ -679,7 +667,7 @@ def note_infusion_given(*, by: Any, patient: Patient, visit_id: int, started_at:
                 f"Visit {visit_id} is already noted for another patient.",
                 field="visit_id",
             )
-            error.status_code = 409
+            error.kind = ErrorKind.CONFLICT
             raise error
         return
     row = InfusionGiven.objects.create(
@@ -690,25 +678,25 @@ def note_infusion_given(*, by: Any, patient: Patient, visit_id: int, started_at:
         recorded_by=by,
         recorded_at=clock.now(),
     )
-    _audit(
-        by,
-        patient,
-        Action.CREATE,
-        "infusion_given",
-        row.pk,
-        f"infusion of visit {visit_id} noted for the scales "
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type=ObjectType.INFUSION_GIVEN,
+        object_id=row.pk,
+        summary=f"infusion of visit {visit_id} noted for the scales "
         f"(started {started_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC)",
     )
 
 
 @transaction.atomic
-def withdraw_infusion_given(*, by: Any, visit_id: int, reason: str) -> None:
+def withdraw_infusion_given(*, by: Actor, visit_id: int, reason: str) -> None:
     """Withdraw an infusion noted in error: it stops marking the graphs and anchoring the schedule. The
     noted row stays; a withdrawal row with the reason points at it.
 
     Raises PermissionDenied without RUN_INFUSION, MeasureDomainError without a reason, NotFound for a visit
     never noted (or another clinic's), MeasureDomainError (409) when it was already withdrawn."""
-    _require(by, Perm.RUN_INFUSION)
+    require(by, Perm.RUN_INFUSION)
     if not reason.strip():
         raise MeasureDomainError(
             MeasureError.REASON_REQUIRED, "Say why the infusion is withdrawn.", field="reason"
@@ -725,16 +713,16 @@ def withdraw_infusion_given(*, by: Any, visit_id: int, reason: str) -> None:
         error = MeasureDomainError(
             MeasureError.ALREADY_WITHDRAWN, f"The infusion of visit {visit_id} was already withdrawn."
         )
-        error.status_code = 409
+        error.kind = ErrorKind.CONFLICT
         raise error
     withdrawal = InfusionGivenWithdrawn.objects.create(
         infusion=infusion, reason=reason.strip(), withdrawn_by=by, withdrawn_at=clock.now()
     )
-    _audit(
-        by,
-        infusion.patient,
-        Action.CREATE,
-        "infusion_given_withdrawn",
-        withdrawal.pk,
-        f"infusion of visit {visit_id} withdrawn from the scales. Reason: {reason.strip()[:200]}",
+    record_patient_change(
+        by=by,
+        patient=infusion.patient,
+        action=Action.CREATE,
+        object_type=ObjectType.INFUSION_GIVEN_WITHDRAWN,
+        object_id=withdrawal.pk,
+        summary=f"infusion of visit {visit_id} withdrawn from the scales. Reason: {reason.strip()[:200]}",
     )

@@ -8,20 +8,22 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.context import Channel
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
-from ketaclinic.core.errors import DomainError, PermissionDenied
+from ketaclinic.core.errors import DomainError
+from ketaclinic.core.forms import field_error
+from ketaclinic.core.http import http_status
 from ketaclinic.core.inputs import parse_id
 from ketaclinic.core.spreadsheet import Echo, safe_cell
 from ketaclinic.measures import selectors, services
@@ -35,15 +37,6 @@ from ketaclinic.measures.forms import (
 )
 from ketaclinic.measures.models import AlertAction, Context, InstrumentDefinition, RespondentChoice
 from ketaclinic.patients.selectors import patient_for
-
-
-def _require(request: HttpRequest, perm: Perm) -> None:
-    if not can(request.user, perm):
-        raise PermissionDenied()
-
-
-def _field_error(form: BaseForm, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 @login_required
@@ -70,17 +63,17 @@ def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     can_acknowledge = can(request.user, Perm.ACKNOWLEDGE_ALERT)
     form = AcknowledgeForm(request.POST or None)
     if request.method == "POST":
-        _require(request, Perm.ACKNOWLEDGE_ALERT)
+        require(request.user, Perm.ACKNOWLEDGE_ALERT)
         if form.is_valid():
             try:
                 services.acknowledge_alert(
-                    by=request.user,
+                    by=actor(request),
                     alert=alert,
                     action=AlertAction(form.cleaned_data["action"]),
                     note=form.cleaned_data["note"],
                 )
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 messages.success(request, "Alert acknowledged.")
                 return redirect("measures:alerts")
@@ -110,7 +103,7 @@ def instrument_detail(request: HttpRequest, instrument_id: int) -> HttpResponse:
 
 @login_required
 def instrument_add(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.MANAGE_INSTRUMENTS)
+    require(request.user, Perm.MANAGE_INSTRUMENTS)
     form = InstrumentUploadForm(
         request.POST or None, request.FILES or None, clinics=clinics_for(request.user)
     )
@@ -118,12 +111,12 @@ def instrument_add(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             instrument = services.add_clinic_instrument(
-                by=request.user, clinic=form.cleaned_data["clinic"], text=form.cleaned_data["text"]
+                by=actor(request), clinic=form.cleaned_data["clinic"], text=form.cleaned_data["text"]
             )
         except InvalidDefinition as error:
             problems = error.problems
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             messages.success(request, f"{instrument} added.")
             return redirect("measures:instrument_detail", instrument_id=instrument.pk)
@@ -150,8 +143,8 @@ def patient_measures(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @login_required
 def record(request: HttpRequest, patient_id: int, instrument_id: int) -> HttpResponse:
-    _require(request, Perm.RECORD_MEASURES)
-    patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as="measures")
+    require(request.user, Perm.RECORD_MEASURES)
+    patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as=ObjectType.MEASURES)
     instrument = selectors.instrument_for(viewer=request.user, instrument_id=instrument_id)
     corrects = None
     corrects_id = parse_id(request.GET.get("corrects"))
@@ -173,7 +166,7 @@ def record(request: HttpRequest, patient_id: int, instrument_id: int) -> HttpRes
         if request.method == "POST" and form.is_valid():
             try:
                 administration = services.record_administration(
-                    by=request.user,
+                    by=actor(request),
                     patient=patient,
                     instrument=instrument,
                     answers=form.answers(),
@@ -183,7 +176,7 @@ def record(request: HttpRequest, patient_id: int, instrument_id: int) -> HttpRes
                     correction_reason=form.cleaned_data["correction_reason"],
                 )
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 alerts = len(administration.flags)
                 note = f" {alerts} safety alert(s) raised." if alerts else ""
@@ -201,8 +194,8 @@ def record(request: HttpRequest, patient_id: int, instrument_id: int) -> HttpRes
 
 @login_required
 def send_link(request: HttpRequest, patient_id: int) -> HttpResponse:
-    _require(request, Perm.SEND_MEASURE_LINK)
-    patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as="measures")
+    require(request.user, Perm.SEND_MEASURE_LINK)
+    patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as=ObjectType.MEASURES)
     self_report = InstrumentDefinition.objects.filter(
         pk__in=[item.pk for item in selectors.instruments_for(viewer=request.user)],
         respondent=RespondentChoice.SELF,
@@ -221,7 +214,7 @@ def send_link(request: HttpRequest, patient_id: int) -> HttpResponse:
             data = form.cleaned_data
             try:
                 made = services.request_measure(
-                    by=request.user,
+                    by=actor(request),
                     patient=patient,
                     instrument=data["instrument"],
                     context=Context(data["context"]),
@@ -229,7 +222,7 @@ def send_link(request: HttpRequest, patient_id: int) -> HttpResponse:
                     send_email=data["send_email"],
                 )
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 # Shown once, on this response only (not after a redirect), so staff can hand it over.
                 context = {
@@ -253,7 +246,7 @@ def fill(request: HttpRequest, token: str) -> HttpResponse:
         made = services.open_request_for_token(token)
     except MeasureDomainError as error:
         return render(
-            request, "measures/fill_closed.html", {"message": error.message}, status=error.status_code
+            request, "measures/fill_closed.html", {"message": error.message}, status=http_status(error)
         )
     definition = selectors.definition_for(made.instrument)
     form = AnswersForm(request.POST or None, definition=definition)
@@ -263,9 +256,12 @@ def fill(request: HttpRequest, token: str) -> HttpResponse:
         except MeasureDomainError as error:
             if error.field is None:
                 return render(
-                    request, "measures/fill_closed.html", {"message": error.message}, status=error.status_code
+                    request,
+                    "measures/fill_closed.html",
+                    {"message": error.message},
+                    status=http_status(error),
                 )
-            _field_error(form, error)
+            field_error(form, error)
         else:
             context = {
                 "clinic": made.patient.clinic,
@@ -275,8 +271,8 @@ def fill(request: HttpRequest, token: str) -> HttpResponse:
             return render(request, "measures/fill_done.html", context)
     else:
         record_read(
-            by=request.user,
-            object_type="measure_request",
+            by=actor(request),
+            object_type=ObjectType.MEASURE_REQUEST,
             object_id=made.pk,
             patient_id=made.patient_id,
             patient_record_number=made.patient.record_number,
@@ -322,9 +318,9 @@ OUTCOMES_HEADER = [
 def outcomes_export(request: HttpRequest) -> StreamingHttpResponse:
     results = selectors.clinic_outcomes(viewer=request.user)
     record_read(
-        by=request.user,
+        by=actor(request),
         action=Action.EXPORT,
-        object_type="clinic_outcomes",
+        object_type=ObjectType.CLINIC_OUTCOMES,
         summary=f"outcomes CSV: {len(results)} instrument(s)",
         channel=Channel.EXPORT,
     )

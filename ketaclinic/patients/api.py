@@ -5,6 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.core.api import api_user
@@ -42,7 +43,7 @@ def _out(patient: Patient) -> dict[str, Any]:
     return data
 
 
-def _details(payload: Schema, *, viewer: Any, clinic_id: int | None, partial: bool) -> dict[str, Any]:
+def _details(payload: Schema, *, viewer: Who, clinic_id: int | None, partial: bool) -> dict[str, Any]:
     raw = payload.model_dump(exclude_unset=partial, exclude={"clinic_id", "guardian"})
     details: dict[str, Any] = {}
     for key, value in raw.items():

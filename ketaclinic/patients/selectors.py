@@ -6,14 +6,16 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import CARE_TEAM_SCOPED_ROLES, Role
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action, AuditEvent
+from ketaclinic.audit.models import Action, AuditEvent, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.patients import rules
 from ketaclinic.patients.models import (
     AllergyEntry,
@@ -25,16 +27,13 @@ from ketaclinic.patients.models import (
     Patient,
 )
 from ketaclinic.patients.services import AgeRules, age_rules
+from ketaclinic.protocols.rules import Population
+from ketaclinic.protocols.selectors import population_of_age
 
 SEARCH_LIMIT = 50
 
 
-def _require(viewer: Any, perm: Perm) -> None:
-    if not can(viewer, perm):
-        raise PermissionDenied()
-
-
-def patients_for(*, viewer: Any) -> QuerySet[Patient]:
+def patients_for(*, viewer: Who) -> QuerySet[Patient]:
     """Patients of the viewer's clinics; nothing for people without the permission to see patients."""
     _require(viewer, Perm.VIEW_PATIENT)
     rows = Patient.objects.filter(clinic__in=clinics_for(viewer)).select_related("clinic")
@@ -47,7 +46,7 @@ def patients_for(*, viewer: Any) -> QuerySet[Patient]:
 
 
 def _audit_read(
-    viewer: Any, patient: Patient, object_type: str, object_id: object, action: str = Action.VIEW
+    viewer: Who, patient: Patient, object_type: ObjectType, object_id: object, action: str = Action.VIEW
 ) -> None:
     record_read(
         by=viewer,
@@ -60,7 +59,7 @@ def _audit_read(
     )
 
 
-def patient_for(*, viewer: Any, patient_id: int, audit_as: str = "patient") -> Patient:
+def patient_for(*, viewer: Who, patient_id: int, audit_as: ObjectType = ObjectType.PATIENT) -> Patient:
     """One patient the viewer may see (NotFound otherwise, so other clinics' records are not revealed)."""
     patient = (
         patients_for(viewer=viewer)
@@ -74,7 +73,7 @@ def patient_for(*, viewer: Any, patient_id: int, audit_as: str = "patient") -> P
     return patient
 
 
-def search_patients(*, viewer: Any, query: str, limit: int = SEARCH_LIMIT, offset: int = 0) -> list[Patient]:
+def search_patients(*, viewer: Who, query: str, limit: int = SEARCH_LIMIT, offset: int = 0) -> list[Patient]:
     """Patients matching every word of `query`: name prefixes, a date of birth, a record number.
 
     Name prefixes use range conditions on the indexed normalised columns, so they use the index on both
@@ -99,15 +98,15 @@ def search_patients(*, viewer: Any, query: str, limit: int = SEARCH_LIMIT, offse
     record_read(
         by=viewer,
         action=Action.SEARCH,
-        object_type="patient",
+        object_type=ObjectType.PATIENT,
         summary=f"search '{query[:80]}': {len(results)} result(s)",
     )
     return results
 
 
-def recent_patients_for(*, viewer: Any, limit: int = 8) -> list[Patient]:
+def recent_patients_for(*, viewer: Who, limit: int = 8) -> list[Patient]:
     """The patients the viewer opened most recently (from their own audit trail), newest first."""
-    if not can(viewer, Perm.VIEW_PATIENT):
+    if not isinstance(viewer, User) or not can(viewer, Perm.VIEW_PATIENT):
         return []
     recent_ids: list[int] = []
     events = (
@@ -175,7 +174,7 @@ def _consent_summaries(records: list[ConsentRecord], forms: list[ConsentForm]) -
     return summaries
 
 
-def patient_chart(*, viewer: Any, patient_id: int) -> PatientChart:
+def patient_chart(*, viewer: Who, patient_id: int) -> PatientChart:
     """Everything the patient page shows, in a fixed number of queries whatever the record's length."""
     patient = patient_for(viewer=viewer, patient_id=patient_id)
     limits = age_rules()
@@ -204,15 +203,15 @@ def patient_chart(*, viewer: Any, patient_id: int) -> PatientChart:
     )
 
 
-def guardian_for(*, viewer: Any, patient: Patient, guardian_id: int) -> Guardian:
+def guardian_for(*, viewer: Who, patient: Patient, guardian_id: int) -> Guardian:
     guardian = patient.guardians.filter(pk=guardian_id).first()
     if guardian is None:
         raise NotFound("No such guardian.")
     return guardian
 
 
-def consent_record_for(*, viewer: Any, patient: Patient, record_id: int) -> ConsentRecord:
-    _require(viewer, Perm.RECORD_CONSENT)
+def consent_record_for(*, viewer: Who, patient: Patient, record_id: int) -> ConsentRecord:
+    require(viewer, Perm.RECORD_CONSENT)
     record = (
         ConsentRecord.objects.filter(patient=patient, pk=record_id).select_related("form", "patient").first()
     )
@@ -229,19 +228,19 @@ def current_consent_forms() -> list[ConsentForm]:
     return list(newest.values())
 
 
-def consent_forms_for(*, viewer: Any) -> list[ConsentForm]:
-    _require(viewer, Perm.MANAGE_CLINIC)
+def consent_forms_for(*, viewer: Who) -> list[ConsentForm]:
+    require(viewer, Perm.MANAGE_CLINIC)
     return list(ConsentForm.objects.order_by("kind", "-version"))
 
 
-def patient_history(*, viewer: Any, patient_id: int) -> tuple[Patient, list[Any]]:
+def patient_history(*, viewer: Who, patient_id: int) -> tuple[Patient, list[Any]]:
     """The patient and every saved version of their demographic data, newest first."""
-    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as="patient_history")
+    patient = patient_for(viewer=viewer, patient_id=patient_id, audit_as=ObjectType.PATIENT_HISTORY)
     versions = list(patient.history.select_related("history_user").order_by("-history_date", "-history_id"))
     return patient, versions
 
 
-def clinicians_for_clinic(*, viewer: Any, clinic_id: int) -> QuerySet[User]:
+def clinicians_for_clinic(*, viewer: Who, clinic_id: int) -> QuerySet[User]:
     """Clinicians who can be a patient's treating clinician at a clinic: none unless the clinic is one of the
     viewer's, so a posted clinic id never lists another clinic's staff."""
     if not clinics_for(viewer).filter(pk=clinic_id).exists():
@@ -253,7 +252,7 @@ def clinicians_for_clinic(*, viewer: Any, clinic_id: int) -> QuerySet[User]:
 
 def own_patient_records(*, user: Any) -> list[Patient]:
     """The records a signed-in patient or guardian may see: their own, or their children's."""
-    _require(user, Perm.VIEW_OWN_RECORD)
+    require(user, Perm.VIEW_OWN_RECORD)
     return list(
         Patient.objects.filter(
             Q(portal_user=user) | Q(guardians__portal_user=user, guardians__is_active=True)
@@ -319,16 +318,16 @@ def _allergy_record(patient: Patient) -> AllergyRecord:
     return AllergyRecord(status=status, active=active, entries=entries)
 
 
-def allergy_record(*, viewer: Any, patient: Patient) -> AllergyRecord:
+def allergy_record(*, viewer: Who, patient: Patient) -> AllergyRecord:
     """The patient's allergies (the viewer has been given `patient` by patient_for); the read is audited."""
-    _require(viewer, Perm.VIEW_PATIENT)
+    require(viewer, Perm.VIEW_PATIENT)
     if not clinics_for(viewer).filter(pk=patient.clinic_id).exists():
         raise NotFound("No such patient in your clinics.")
-    _audit_read(viewer, patient, "allergies", patient.pk)
+    _audit_read(viewer, patient, ObjectType.ALLERGIES, patient.pk)
     return _allergy_record(patient)
 
 
-def allergy_banner(*, viewer: Any, patient: Patient) -> AllergyRecord | None:
+def allergy_banner(*, viewer: Who, patient: Patient) -> AllergyRecord | None:
     """The allergy record for the banner on a clinical page of the patient, or None when the viewer may not
     see patients of that clinic. Not audited on its own: the page that shows the banner records its read of
     the patient's record."""
@@ -337,7 +336,7 @@ def allergy_banner(*, viewer: Any, patient: Patient) -> AllergyRecord | None:
     return _allergy_record(patient)
 
 
-def allergy_entry_for(*, viewer: Any, patient: Patient, entry_id: int) -> AllergyEntry:
+def allergy_entry_for(*, viewer: Who, patient: Patient, entry_id: int) -> AllergyEntry:
     entry = AllergyEntry.objects.filter(patient=patient, pk=entry_id).select_related("patient").first()
     if entry is None:
         raise NotFound("No such allergy entry for this patient.")

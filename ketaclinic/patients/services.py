@@ -6,10 +6,12 @@ from typing import Any
 
 from django.db import transaction
 
-from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
+from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
-from ketaclinic.audit.services import record_change
+from ketaclinic.audit.models import Action, ObjectType
+from ketaclinic.audit.services import record_patient_change
 from ketaclinic.core import clock, inputs
 from ketaclinic.core.errors import NotFound, PermissionDenied
 from ketaclinic.core.models import Clinic
@@ -86,25 +88,7 @@ def age_rules() -> AgeRules:
     )
 
 
-def _audit(by: Any, patient: Patient, action: str, object_type: str, object_id: object, summary: str) -> None:
-    record_change(
-        by=by,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        patient_id=patient.pk,
-        patient_record_number=patient.record_number,
-        clinic_id=patient.clinic_id,
-        summary=summary,
-    )
-
-
-def _require(by: Any, perm: Perm) -> None:
-    if not can(by, perm):
-        raise PermissionDenied()
-
-
-def _require_clinic(by: Any, clinic: Clinic) -> None:
+def _require_clinic(by: Actor, clinic: Clinic) -> None:
     if not clinics_for(by).filter(pk=clinic.pk).exists():
         raise PatientDomainError(
             PatientError.CLINIC_NOT_YOURS, "You do not work at that clinic.", field="clinic"
@@ -147,10 +131,10 @@ def _next_record_number(clinic: Clinic) -> str:
 
 @transaction.atomic
 def register_patient(
-    *, by: Any, clinic: Clinic, details: dict[str, Any], guardian: GuardianDetails | None = None
+    *, by: Actor, clinic: Clinic, details: dict[str, Any], guardian: GuardianDetails | None = None
 ) -> Patient:
     """Register a patient. A minor must come with a guardian who has the right to consent."""
-    _require(by, Perm.ADD_PATIENT)
+    require(by, Perm.ADD_PATIENT)
     _require_clinic(by, clinic)
     limits = age_rules()
     today = clock.today_in(clinic.time_zone)
@@ -176,16 +160,23 @@ def register_patient(
     _set_search_names(patient)
     patient._history_user = by  # type: ignore[attr-defined]
     patient.save()
-    _audit(by, patient, Action.CREATE, "patient", patient.pk, "registered")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type=ObjectType.PATIENT,
+        object_id=patient.pk,
+        summary="registered",
+    )
     if guardian is not None:
         _create_guardian(by=by, patient=patient, details=guardian)
     return patient
 
 
 @transaction.atomic
-def update_patient(*, by: Any, patient: Patient, details: dict[str, Any]) -> Patient:
+def update_patient(*, by: Actor, patient: Patient, details: dict[str, Any]) -> Patient:
     """Change demographic data; the previous values stay in the patient's history."""
-    _require(by, Perm.CHANGE_PATIENT)
+    require(by, Perm.CHANGE_PATIENT)
     _require_clinic(by, patient.clinic)
     limits = age_rules()
     changed = [
@@ -210,11 +201,18 @@ def update_patient(*, by: Any, patient: Patient, details: dict[str, Any]) -> Pat
     _set_search_names(patient)
     patient._history_user = by  # type: ignore[attr-defined]
     patient.save()
-    _audit(by, patient, Action.UPDATE, "patient", patient.pk, "changed: " + ", ".join(changed))
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.UPDATE,
+        object_type=ObjectType.PATIENT,
+        object_id=patient.pk,
+        summary="changed: " + ", ".join(changed),
+    )
     return patient
 
 
-def _create_guardian(*, by: Any, patient: Patient, details: GuardianDetails) -> Guardian:
+def _create_guardian(*, by: Actor, patient: Patient, details: GuardianDetails) -> Guardian:
     guardian = Guardian(
         patient=patient,
         given_name=details.given_name,
@@ -226,21 +224,28 @@ def _create_guardian(*, by: Any, patient: Patient, details: GuardianDetails) -> 
     )
     guardian._history_user = by  # type: ignore[attr-defined]
     guardian.save()
-    _audit(by, patient, Action.CREATE, "guardian", guardian.pk, f"guardian added: {details.relationship}")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type=ObjectType.GUARDIAN,
+        object_id=guardian.pk,
+        summary=f"guardian added: {details.relationship}",
+    )
     return guardian
 
 
 @transaction.atomic
-def add_guardian(*, by: Any, patient: Patient, details: GuardianDetails) -> Guardian:
-    _require(by, Perm.CHANGE_PATIENT)
+def add_guardian(*, by: Actor, patient: Patient, details: GuardianDetails) -> Guardian:
+    require(by, Perm.CHANGE_PATIENT)
     _require_clinic(by, patient.clinic)
     return _create_guardian(by=by, patient=patient, details=details)
 
 
 @transaction.atomic
-def deactivate_guardian(*, by: Any, guardian: Guardian) -> Guardian:
+def deactivate_guardian(*, by: Actor, guardian: Guardian) -> Guardian:
     """Unlink a guardian (for example after a custody change). A minor must keep one who can consent."""
-    _require(by, Perm.CHANGE_PATIENT)
+    require(by, Perm.CHANGE_PATIENT)
     patient = guardian.patient
     _require_clinic(by, patient.clinic)
     limits = age_rules()
@@ -254,7 +259,14 @@ def deactivate_guardian(*, by: Any, guardian: Guardian) -> Guardian:
     guardian.is_active = False
     guardian._history_user = by  # type: ignore[attr-defined]
     guardian.save()
-    _audit(by, patient, Action.UPDATE, "guardian", guardian.pk, "guardian unlinked")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.UPDATE,
+        object_type=ObjectType.GUARDIAN,
+        object_id=guardian.pk,
+        summary="guardian unlinked",
+    )
     return guardian
 
 
@@ -274,7 +286,7 @@ def assert_can_be_booked(*, patient: Patient) -> None:
 @transaction.atomic
 def record_consent(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     form: ConsentForm,
     signed_by: SignedBy,
@@ -286,7 +298,7 @@ def record_consent(
 ) -> ConsentRecord:
     """Record a signed consent. A minor's consent is signed by a consenting guardian, with the child's
     assent (or dissent) noted from the protocol's assent age."""
-    _require(by, Perm.RECORD_CONSENT)
+    require(by, Perm.RECORD_CONSENT)
     _require_clinic(by, patient.clinic)
     return _give_consent(
         by=by,
@@ -369,14 +381,23 @@ def _give_consent(
         recorded_by=by,
         recorded_at=clock.now(),
     )
-    _audit(by, patient, Action.CREATE, "consent", record.pk, f"{form.kind} v{form.version} given")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type=ObjectType.CONSENT,
+        object_id=record.pk,
+        summary=f"{form.kind} v{form.version} given",
+    )
     return record
 
 
 @transaction.atomic
-def withdraw_consent(*, by: Any, consent: ConsentRecord, reason: str, withdrawn_on: dt.date) -> ConsentRecord:
+def withdraw_consent(
+    *, by: Actor, consent: ConsentRecord, reason: str, withdrawn_on: dt.date
+) -> ConsentRecord:
     """Record that a consent was withdrawn: a new row pointing at the consent it ends."""
-    _require(by, Perm.RECORD_CONSENT)
+    require(by, Perm.RECORD_CONSENT)
     patient = consent.patient
     _require_clinic(by, patient.clinic)
     if consent.action != rules.ConsentAction.GIVEN:
@@ -402,16 +423,23 @@ def withdraw_consent(*, by: Any, consent: ConsentRecord, reason: str, withdrawn_
         recorded_by=by,
         recorded_at=clock.now(),
     )
-    _audit(by, patient, Action.CREATE, "consent", record.pk, f"{consent.form.kind} withdrawn")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type=ObjectType.CONSENT,
+        object_id=record.pk,
+        summary=f"{consent.form.kind} withdrawn",
+    )
     return record
 
 
 @transaction.atomic
 def publish_consent_form(
-    *, by: Any, kind: ConsentKind, title: str, body: str, effective_from: dt.date
+    *, by: Actor, kind: ConsentKind, title: str, body: str, effective_from: dt.date
 ) -> ConsentForm:
     """A new version of a consent text; earlier signatures stay tied to the version that was signed."""
-    _require(by, Perm.MANAGE_CLINIC)
+    require(by, Perm.MANAGE_CLINIC)
     latest = ConsentForm.objects.filter(kind=kind).order_by("-version").first()
     return ConsentForm.objects.create(
         kind=kind,
@@ -460,9 +488,9 @@ def ensure_default_consent_forms() -> int:
 
 
 @transaction.atomic
-def link_portal_account(*, by: Any, patient: Patient, user: Any, guardian: Guardian | None = None) -> None:
+def link_portal_account(*, by: Actor, patient: Patient, user: Any, guardian: Guardian | None = None) -> None:
     """Let a patient (or one of their guardians) sign in to see the record."""
-    _require(by, Perm.CHANGE_PATIENT)
+    require(by, Perm.CHANGE_PATIENT)
     _require_clinic(by, patient.clinic)
     if guardian is not None:
         if guardian.patient_id != patient.pk:
@@ -470,12 +498,26 @@ def link_portal_account(*, by: Any, patient: Patient, user: Any, guardian: Guard
         guardian.portal_user = user
         guardian._history_user = by  # type: ignore[attr-defined]
         guardian.save()
-        _audit(by, patient, Action.UPDATE, "guardian", guardian.pk, "portal account linked")
+        record_patient_change(
+            by=by,
+            patient=patient,
+            action=Action.UPDATE,
+            object_type=ObjectType.GUARDIAN,
+            object_id=guardian.pk,
+            summary="portal account linked",
+        )
         return
     patient.portal_user = user
     patient._history_user = by  # type: ignore[attr-defined]
     patient.save()
-    _audit(by, patient, Action.UPDATE, "patient", patient.pk, "portal account linked")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.UPDATE,
+        object_type=ObjectType.PATIENT,
+        object_id=patient.pk,
+        summary="portal account linked",
+    )
 
 
 # Allergies (PROTOCOL.md §C5). Entries are append-only; these services add entries and retirement rows.
@@ -543,10 +585,10 @@ def _short_text(value: str, field: str, limit: int) -> str:
 
 
 @transaction.atomic
-def record_allergy(*, by: Any, patient: Patient, details: AllergyDetails) -> AllergyEntry:
+def record_allergy(*, by: Actor, patient: Patient, details: AllergyDetails) -> AllergyEntry:
     """Add an allergy to the record. An active "no known allergies" assertion is retired by a new row
     (reason: superseded), so the record never says both."""
-    _require(by, Perm.RECORD_ASSESSMENT)
+    require(by, Perm.RECORD_ASSESSMENT)
     _require_clinic(by, patient.clinic)
     patient = _lock_patient(patient)
     known = rules.ALLERGY_SUBSTANCES.get(details.substance_code)
@@ -579,7 +621,14 @@ def record_allergy(*, by: Any, patient: Patient, details: AllergyDetails) -> All
         recorded_by=by,
         recorded_at=now,
     )
-    _audit(by, patient, Action.CREATE, "allergy", entry.pk, f"allergy recorded: {substance}")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type=ObjectType.ALLERGY,
+        object_id=entry.pk,
+        summary=f"allergy recorded: {substance}",
+    )
     if status.no_known_allergies is not None:
         retired = AllergyEntry.objects.create(
             patient=patient,
@@ -590,15 +639,22 @@ def record_allergy(*, by: Any, patient: Patient, details: AllergyDetails) -> All
             recorded_by=by,
             recorded_at=now,
         )
-        _audit(by, patient, Action.CREATE, "allergy", retired.pk, "no known allergies retired (allergy)")
+        record_patient_change(
+            by=by,
+            patient=patient,
+            action=Action.CREATE,
+            object_type=ObjectType.ALLERGY,
+            object_id=retired.pk,
+            summary="no known allergies retired (allergy)",
+        )
     return entry
 
 
 @transaction.atomic
-def record_no_known_allergies(*, by: Any, patient: Patient, note: str = "") -> AllergyEntry:
+def record_no_known_allergies(*, by: Actor, patient: Patient, note: str = "") -> AllergyEntry:
     """Record that the patient was asked and has no known allergies (SNOMED 716186003), by `by`. Refused while
     allergies are listed (retire them first) or while an assertion is already current."""
-    _require(by, Perm.RECORD_ASSESSMENT)
+    require(by, Perm.RECORD_ASSESSMENT)
     _require_clinic(by, patient.clinic)
     patient = _lock_patient(patient)
     status = allergy_status_of(patient)
@@ -621,7 +677,14 @@ def record_no_known_allergies(*, by: Any, patient: Patient, note: str = "") -> A
         recorded_by=by,
         recorded_at=clock.now(),
     )
-    _audit(by, patient, Action.CREATE, "allergy", entry.pk, "no known allergies recorded")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type=ObjectType.ALLERGY,
+        object_id=entry.pk,
+        summary="no known allergies recorded",
+    )
     return entry
 
 
@@ -633,10 +696,10 @@ RETIREMENT_REASONS_BY_HAND = (
 
 
 @transaction.atomic
-def retire_allergy_entry(*, by: Any, entry: AllergyEntry, retirement: str, reason: str) -> AllergyEntry:
+def retire_allergy_entry(*, by: Actor, entry: AllergyEntry, retirement: str, reason: str) -> AllergyEntry:
     """End an allergy or "no known allergies" entry with a new row naming it, why (resolved, refuted,
     entered in error) and a reason in words."""
-    _require(by, Perm.RECORD_ASSESSMENT)
+    require(by, Perm.RECORD_ASSESSMENT)
     patient = entry.patient
     _require_clinic(by, patient.clinic)
     patient = _lock_patient(patient)
@@ -664,7 +727,14 @@ def retire_allergy_entry(*, by: Any, entry: AllergyEntry, retirement: str, reaso
         recorded_at=clock.now(),
     )
     what = entry.substance if entry.kind == rules.AllergyEntryKind.ALLERGY else "no known allergies"
-    _audit(by, patient, Action.CREATE, "allergy", row.pk, f"{what} retired: {retirement}")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type=ObjectType.ALLERGY,
+        object_id=row.pk,
+        summary=f"{what} retired: {retirement}",
+    )
     return row
 
 

@@ -4,15 +4,16 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.core.errors import DomainError, PermissionDenied
+from ketaclinic.core.errors import DomainError
+from ketaclinic.core.forms import field_error
 from ketaclinic.core.inputs import parse_id
 from ketaclinic.patients import selectors, services
 from ketaclinic.patients.forms import (
@@ -30,19 +31,10 @@ from ketaclinic.patients.forms import (
 from ketaclinic.patients.models import Assent, ConsentForm, ConsentKind, SignedBy
 
 
-def _field_error(form: BaseForm, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
-
-
-def _require(request: HttpRequest, perm: Perm) -> None:
-    if not can(request.user, perm):
-        raise PermissionDenied()
-
-
 @login_required
 def patient_list(request: HttpRequest) -> HttpResponse:
     """Search box with results; htmx requests get only the results fragment."""
-    _require(request, Perm.VIEW_PATIENT)
+    require(request.user, Perm.VIEW_PATIENT)
     form = SearchForm(request.GET or None)
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
     results = selectors.search_patients(viewer=request.user, query=query) if query else []
@@ -60,7 +52,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def patient_register(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.ADD_PATIENT)
+    require(request.user, Perm.ADD_PATIENT)
     clinics = clinics_for(request.user)
     first_clinic = clinics.first()
     clinic_id = request.POST.get("clinic") or (first_clinic.pk if first_clinic else 0)
@@ -73,13 +65,13 @@ def patient_register(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             patient = services.register_patient(
-                by=request.user,
+                by=actor(request),
                 clinic=form.cleaned_data["clinic"],
                 details={name: form.cleaned_data[name] for name in services.DEMOGRAPHIC_FIELDS},
                 guardian=form.guardian_details(),
             )
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             messages.success(request, f"{patient.display_name} registered as {patient.record_number}.")
             return redirect("patients:detail", patient_id=patient.pk)
@@ -124,7 +116,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @login_required
 def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
-    _require(request, Perm.CHANGE_PATIENT)
+    require(request.user, Perm.CHANGE_PATIENT)
     patient = selectors.patient_for(viewer=request.user, patient_id=patient_id)
     form = PatientForm(
         request.POST or None,
@@ -134,12 +126,12 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.update_patient(
-                by=request.user,
+                by=actor(request),
                 patient=patient,
                 details={name: form.cleaned_data[name] for name in services.DEMOGRAPHIC_FIELDS},
             )
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             messages.success(request, "Changes saved. The earlier values are kept in the history.")
             return redirect("patients:detail", patient_id=patient.pk)
@@ -161,14 +153,14 @@ def patient_history(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @login_required
 def guardian_add(request: HttpRequest, patient_id: int) -> HttpResponse:
-    _require(request, Perm.CHANGE_PATIENT)
+    require(request.user, Perm.CHANGE_PATIENT)
     patient = selectors.patient_for(viewer=request.user, patient_id=patient_id)
     form = GuardianForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.add_guardian(by=request.user, patient=patient, details=form.details())
+            services.add_guardian(by=actor(request), patient=patient, details=form.details())
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             messages.success(request, "Guardian added.")
             return redirect("patients:detail", patient_id=patient.pk)
@@ -178,11 +170,11 @@ def guardian_add(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def guardian_unlink(request: HttpRequest, patient_id: int, guardian_id: int) -> HttpResponse:
-    _require(request, Perm.CHANGE_PATIENT)
+    require(request.user, Perm.CHANGE_PATIENT)
     patient = selectors.patient_for(viewer=request.user, patient_id=patient_id)
     guardian = selectors.guardian_for(viewer=request.user, patient=patient, guardian_id=guardian_id)
     try:
-        services.deactivate_guardian(by=request.user, guardian=guardian)
+        services.deactivate_guardian(by=actor(request), guardian=guardian)
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -192,7 +184,7 @@ def guardian_unlink(request: HttpRequest, patient_id: int, guardian_id: int) -> 
 
 @login_required
 def consent_record(request: HttpRequest, patient_id: int) -> HttpResponse:
-    _require(request, Perm.RECORD_CONSENT)
+    require(request.user, Perm.RECORD_CONSENT)
     chart = selectors.patient_chart(viewer=request.user, patient_id=patient_id)
     patient = chart.patient
     current_ids = [form.pk for form in selectors.current_consent_forms()]
@@ -214,7 +206,7 @@ def consent_record(request: HttpRequest, patient_id: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.record_consent(
-                by=request.user,
+                by=actor(request),
                 patient=patient,
                 form=data["form"],
                 signed_by=SignedBy(data["signed_by"]),
@@ -225,7 +217,7 @@ def consent_record(request: HttpRequest, patient_id: int) -> HttpResponse:
                 note=data["note"],
             )
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             messages.success(request, "Consent recorded.")
             return redirect("patients:detail", patient_id=patient.pk)
@@ -234,20 +226,20 @@ def consent_record(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @login_required
 def consent_withdraw(request: HttpRequest, patient_id: int, record_id: int) -> HttpResponse:
-    _require(request, Perm.RECORD_CONSENT)
+    require(request.user, Perm.RECORD_CONSENT)
     patient = selectors.patient_for(viewer=request.user, patient_id=patient_id)
     record = selectors.consent_record_for(viewer=request.user, patient=patient, record_id=record_id)
     form = WithdrawConsentForm(request.POST or None, initial={"withdrawn_on": selectors.today_for(patient)})
     if request.method == "POST" and form.is_valid():
         try:
             services.withdraw_consent(
-                by=request.user,
+                by=actor(request),
                 consent=record,
                 reason=form.cleaned_data["reason"],
                 withdrawn_on=form.cleaned_data["withdrawn_on"],
             )
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             messages.success(request, "Withdrawal recorded.")
             return redirect("patients:detail", patient_id=patient.pk)
@@ -263,7 +255,7 @@ def consent_texts(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         published = services.publish_consent_form(
-            by=request.user,
+            by=actor(request),
             kind=ConsentKind(data["kind"]),
             title=data["title"],
             body=data["body"],
@@ -277,7 +269,7 @@ def consent_texts(request: HttpRequest) -> HttpResponse:
 @login_required
 def allergy_add(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Record an allergy, or that the patient has no known allergies (two forms on one page)."""
-    _require(request, Perm.RECORD_ASSESSMENT)
+    require(request.user, Perm.RECORD_ASSESSMENT)
     chart = selectors.patient_chart(viewer=request.user, patient_id=patient_id)
     patient = chart.patient
     posted = request.POST.get("entry", "") if request.method == "POST" else ""
@@ -285,16 +277,16 @@ def allergy_add(request: HttpRequest, patient_id: int) -> HttpResponse:
     none_form = NoKnownAllergiesForm(request.POST if posted == "none" else None)
     if posted == "allergy" and form.is_valid():
         try:
-            entry = services.record_allergy(by=request.user, patient=patient, details=form.details())
+            entry = services.record_allergy(by=actor(request), patient=patient, details=form.details())
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             messages.success(request, f"Allergy to {entry.substance} recorded.")
             return redirect(reverse("patients:detail", args=[patient.pk]) + "#allergies")
     if posted == "none" and none_form.is_valid():
         try:
             services.record_no_known_allergies(
-                by=request.user, patient=patient, note=none_form.cleaned_data["nka_note"]
+                by=actor(request), patient=patient, note=none_form.cleaned_data["nka_note"]
             )
         except DomainError as error:
             none_form.add_error(None, error.message)
@@ -308,20 +300,20 @@ def allergy_add(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @login_required
 def allergy_retire(request: HttpRequest, patient_id: int, entry_id: int) -> HttpResponse:
-    _require(request, Perm.RECORD_ASSESSMENT)
+    require(request.user, Perm.RECORD_ASSESSMENT)
     patient = selectors.patient_for(viewer=request.user, patient_id=patient_id)
     entry = selectors.allergy_entry_for(viewer=request.user, patient=patient, entry_id=entry_id)
     form = RetireAllergyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.retire_allergy_entry(
-                by=request.user,
+                by=actor(request),
                 entry=entry,
                 retirement=form.cleaned_data["retirement"],
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as error:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             messages.success(request, "Allergy entry retired.")
             return redirect(reverse("patients:detail", args=[patient.pk]) + "#allergies")

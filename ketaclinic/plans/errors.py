@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from ketaclinic.core.errors import DomainError, NotFound
+from ketaclinic.core.errors import DomainError, ErrorKind, NotFound
 
 
 class PlanErrorCode(StrEnum):
@@ -21,14 +21,14 @@ class PlanNotFound(NotFound):
 
 
 class NotEligible(DomainError):
-    status_code = 409
+    kind = ErrorKind.CONFLICT
 
     def __init__(self, message: str) -> None:
         super().__init__(PlanErrorCode.NOT_ELIGIBLE, message)
 
 
 class OutOfBounds(DomainError):
-    status_code = 422
+    kind = ErrorKind.UNPROCESSABLE
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(PlanErrorCode.OUT_OF_BOUNDS, message, field=field)
@@ -37,21 +37,21 @@ class OutOfBounds(DomainError):
 class HardStop(DomainError):
     """A hard stop that a clinician with OVERRIDE_HARD_STOP may sign through with a reason."""
 
-    status_code = 409
+    kind = ErrorKind.CONFLICT
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(PlanErrorCode.HARD_STOP, message, field=field)
 
 
 class PlanStateError(DomainError):
-    status_code = 409
+    kind = ErrorKind.CONFLICT
 
     def __init__(self, message: str) -> None:
         super().__init__(PlanErrorCode.PLAN_STATE, message)
 
 
 class InvalidPlan(DomainError):
-    status_code = 422
+    kind = ErrorKind.UNPROCESSABLE
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(PlanErrorCode.INVALID, message, field=field)

@@ -7,13 +7,16 @@ from typing import Any
 
 from django.db import transaction
 
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
-from ketaclinic.audit.services import record_change
+from ketaclinic.audit.models import Action, ObjectType
+from ketaclinic.audit.services import record_patient_change
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.patients.models import Patient
+from ketaclinic.patients.selectors import population_of
 from ketaclinic.plans import rules
 from ketaclinic.plans.errors import (
     HardStop,
@@ -46,32 +49,14 @@ from ketaclinic.plans.selectors import (
     sublingual_defaults,
 )
 from ketaclinic.protocols.selectors import protocol_int
-from ketaclinic.screening.selectors import eligibility_status, population_for
+from ketaclinic.screening.selectors import eligibility_status
 
 
-def _require(by: Any, perm: Perm) -> None:
-    if not can(by, perm):
-        raise PermissionDenied()
-
-
-def _require_patient(by: Any, patient: Patient, perm: Perm) -> None:
+def _require_patient(by: Actor, patient: Patient, perm: Perm) -> None:
     """The permission, then the clinic: another clinic's patient is NotFound."""
-    _require(by, perm)
+    require(by, perm)
     if not clinics_for(by).filter(pk=patient.clinic_id).exists():
         raise NotFound("No such patient in your clinics.")
-
-
-def _audit(by: Any, patient: Patient, action: str, object_type: str, object_id: object, summary: str) -> None:
-    record_change(
-        by=by,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        patient_id=patient.pk,
-        patient_record_number=patient.record_number,
-        clinic_id=patient.clinic_id,
-        summary=summary,
-    )
 
 
 def _check_content(content: PlanInput, population: str) -> list[rules.Problem]:
@@ -112,13 +97,13 @@ def _clean(content: PlanInput) -> dict[str, Any]:
 
 
 @transaction.atomic
-def create_plan(*, by: Any, patient: Patient, content: PlanInput, reason: str = "") -> PlanDraft:
+def create_plan(*, by: Actor, patient: Patient, content: PlanInput, reason: str = "") -> PlanDraft:
     """A new plan as a draft (CHANGE_PLAN). Refused while the patient has a plan that has not ended."""
     _require_patient(by, patient, Perm.CHANGE_PLAN)
     Patient.objects.select_for_update().filter(pk=patient.pk).first()
     if active_plan(patient=patient) is not None:
         raise PlanStateError("The patient already has a plan; change it or end it first.")
-    population = population_for(patient=patient)
+    population = population_of(patient=patient)
     _check_content(content, population)
     now = clock.now()
     plan = TreatmentPlan.objects.create(patient=patient, clinic=patient.clinic, created_by=by, created_at=now)
@@ -132,12 +117,19 @@ def create_plan(*, by: Any, patient: Patient, content: PlanInput, reason: str = 
         updated_at=now,
         **_clean(content),
     )
-    _audit(by, patient, Action.CREATE, "treatment_plan", plan.pk, "treatment plan drafted")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type=ObjectType.TREATMENT_PLAN,
+        object_id=plan.pk,
+        summary="treatment plan drafted",
+    )
     return draft
 
 
 @transaction.atomic
-def update_draft(*, by: Any, draft: PlanDraft, content: PlanInput, reason: str) -> PlanDraft:
+def update_draft(*, by: Actor, draft: PlanDraft, content: PlanInput, reason: str) -> PlanDraft:
     """Edit an unsigned draft (CHANGE_PLAN); simple-history keeps each edit."""
     patient = draft.plan.patient
     _require_patient(by, patient, Perm.CHANGE_PLAN)
@@ -151,13 +143,20 @@ def update_draft(*, by: Any, draft: PlanDraft, content: PlanInput, reason: str) 
         draft.reason = reason.strip()
     draft.updated_at = clock.now()
     draft.save()
-    _audit(by, patient, Action.UPDATE, "plan_draft", draft.pk, "treatment plan draft edited")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.UPDATE,
+        object_type=ObjectType.PLAN_DRAFT,
+        object_id=draft.pk,
+        summary="treatment plan draft edited",
+    )
     return draft
 
 
 @transaction.atomic
 def start_new_version(
-    *, by: Any, plan: TreatmentPlan, reason: str, phase: str = "", content: PlanInput | None = None
+    *, by: Actor, plan: TreatmentPlan, reason: str, phase: str = "", content: PlanInput | None = None
 ) -> PlanDraft:
     """A draft of the next version (CHANGE_PLAN): a copy of the signed version (or `content`), in `phase`
     (moving to maintenance or sublingual is a new version), with the reason for the change."""
@@ -181,7 +180,7 @@ def start_new_version(
         base.after_series = rules.AfterSeries.MAINTENANCE.value
     elif new_phase == rules.Phase.SUBLINGUAL:
         base.after_series = rules.AfterSeries.SUBLINGUAL.value
-    population = population_for(patient=patient)
+    population = population_of(patient=patient)
     if base.after_series == rules.AfterSeries.SUBLINGUAL and base.sublingual_dose_mg is None:
         base.sublingual_dose_mg, base.sublingual_every_days, base.sublingual_follow_up_days = (
             sublingual_defaults(population=population)
@@ -202,12 +201,19 @@ def start_new_version(
         updated_at=now,
         **_clean(base),
     )
-    _audit(by, patient, Action.CREATE, "plan_draft", draft.pk, f"plan change started: {reason.strip()[:200]}")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type=ObjectType.PLAN_DRAFT,
+        object_id=draft.pk,
+        summary=f"plan change started: {reason.strip()[:200]}",
+    )
     return draft
 
 
 @transaction.atomic
-def sign_plan(*, by: Any, draft: PlanDraft, override_reason: str = "") -> PlanVersion:
+def sign_plan(*, by: Actor, draft: PlanDraft, override_reason: str = "") -> PlanVersion:
     """Sign a draft into a new version (SIGN_PLAN). Refused without a signed 'eligible' or 'eligible with
     conditions' decision and for a starting dose outside the protocol's range, unless a clinician with
     OVERRIDE_HARD_STOP gives `override_reason` (each override is its own row)."""
@@ -256,18 +262,32 @@ def sign_plan(*, by: Any, draft: PlanDraft, override_reason: str = "") -> PlanVe
         row = PlanOverride.objects.create(
             plan=plan, version=version, kind=kind, detail=detail, reason=reason, by=by, at=now
         )
-        _audit(by, patient, Action.CREATE, "plan_override", row.pk, f"plan hard stop overridden: {kind}")
+        record_patient_change(
+            by=by,
+            patient=patient,
+            action=Action.CREATE,
+            object_type=ObjectType.PLAN_OVERRIDE,
+            object_id=row.pk,
+            summary=f"plan hard stop overridden: {kind}",
+        )
     draft.signed_version = version
     draft.updated_at = now
     draft.save(update_fields=["signed_version", "updated_at"])
-    _audit(by, patient, Action.CREATE, "plan_version", version.pk, f"treatment plan v{version.number} signed")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type=ObjectType.PLAN_VERSION,
+        object_id=version.pk,
+        summary=f"treatment plan v{version.number} signed",
+    )
     return version
 
 
 @transaction.atomic
 def create_and_sign_plan(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     content: PlanInput | None = None,
     reason: str = "",
@@ -277,13 +297,13 @@ def create_and_sign_plan(
     `content`, the protocol's defaults for the patient's population."""
     if content is None:
         _require_patient(by, patient, Perm.CHANGE_PLAN)
-        content = plan_defaults(population=population_for(patient=patient))
+        content = plan_defaults(population=population_of(patient=patient))
     draft = create_plan(by=by, patient=patient, content=content, reason=reason)
     return sign_plan(by=by, draft=draft, override_reason=override_reason)
 
 
 @transaction.atomic
-def end_plan(*, by: Any, plan: TreatmentPlan, reason: str) -> PlanEnd:
+def end_plan(*, by: Actor, plan: TreatmentPlan, reason: str) -> PlanEnd:
     """End a plan (SIGN_PLAN) with a reason; an open draft is left unsigned and closed with it."""
     patient = plan.patient
     _require_patient(by, patient, Perm.SIGN_PLAN)
@@ -293,7 +313,14 @@ def end_plan(*, by: Any, plan: TreatmentPlan, reason: str) -> PlanEnd:
     if PlanEnd.objects.filter(plan=plan).exists():
         raise PlanStateError("The plan has ended already.")
     row = PlanEnd.objects.create(plan=plan, reason=reason.strip(), ended_by=by, ended_at=clock.now())
-    _audit(by, patient, Action.CREATE, "plan_end", row.pk, f"treatment plan ended: {reason.strip()[:200]}")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type=ObjectType.PLAN_END,
+        object_id=row.pk,
+        summary=f"treatment plan ended: {reason.strip()[:200]}",
+    )
     return row
 
 
@@ -302,7 +329,7 @@ def end_plan(*, by: Any, plan: TreatmentPlan, reason: str) -> PlanEnd:
 
 def _log(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     appointment_id: int,
     kind: rules.SeriesEventKind,
@@ -323,14 +350,19 @@ def _log(
         recorded_by=by,
         recorded_at=clock.now(),
     )
-    _audit(
-        by, patient, Action.CREATE, "plan_series_event", row.pk, f"infusion {kind.value} ({appointment_id})"
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type=ObjectType.PLAN_SERIES_EVENT,
+        object_id=row.pk,
+        summary=f"infusion {kind.value} ({appointment_id})",
     )
     return row
 
 
 @transaction.atomic
-def note_infusion_booked(*, by: Any, patient: Patient, appointment_id: int, starts_at: dt.datetime) -> None:
+def note_infusion_booked(*, by: Actor, patient: Patient, appointment_id: int, starts_at: dt.datetime) -> None:
     """Scheduling booked (or moved) an infusion for the patient's signed plan."""
     _log(
         by=by,
@@ -342,14 +374,14 @@ def note_infusion_booked(*, by: Any, patient: Patient, appointment_id: int, star
 
 
 @transaction.atomic
-def note_infusion_attended(*, by: Any, patient: Patient, appointment_id: int) -> None:
+def note_infusion_attended(*, by: Actor, patient: Patient, appointment_id: int) -> None:
     """The patient attended a booked infusion."""
     _log(by=by, patient=patient, appointment_id=appointment_id, kind=rules.SeriesEventKind.ATTENDED)
 
 
 @transaction.atomic
 def note_infusion_cancelled(
-    *, by: Any, patient: Patient, appointment_id: int, reason: str, no_show: bool
+    *, by: Actor, patient: Patient, appointment_id: int, reason: str, no_show: bool
 ) -> None:
     """A booked infusion was cancelled, or the patient did not attend (`no_show`)."""
     _log(

@@ -3,11 +3,11 @@ call, render."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError, PermissionDenied
 from ketaclinic.plans import rules, selectors, services
@@ -17,15 +17,6 @@ from ketaclinic.protocols.models import PopulationChoice
 
 # A domain error answers the form with field errors and this status (as the patients pages do).
 INVALID_STATUS = 422
-
-
-def _field_error(form: BaseForm, error: DomainError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
-
-
-def _require(request: HttpRequest, perm: Perm) -> None:
-    if not can(request.user, perm):
-        raise PermissionDenied()
 
 
 def _population_label(population: str) -> str:
@@ -54,7 +45,7 @@ def patient_plan(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_create(request: HttpRequest, patient_id: int) -> HttpResponse:
-    _require(request, Perm.CHANGE_PLAN)
+    require(request.user, Perm.CHANGE_PLAN)
     patient = selectors.patient_for(viewer=request.user, patient_id=patient_id, perm=Perm.CHANGE_PLAN)
     population = selectors.patient_population(patient=patient)
     defaults = selectors.plan_defaults(population=population)
@@ -68,13 +59,13 @@ def plan_create(request: HttpRequest, patient_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 draft = services.create_plan(
-                    by=request.user,
+                    by=actor(request),
                     patient=patient,
                     content=form.plan_input(),
                     reason=form.cleaned_data["reason"],
                 )
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 messages.success(request, "Plan drafted. Review it and sign it when it is ready.")
                 return redirect("plans:patient", patient_id=draft.plan.patient_id)
@@ -107,13 +98,13 @@ def draft_edit(request: HttpRequest, draft_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 services.update_draft(
-                    by=request.user,
+                    by=actor(request),
                     draft=draft,
                     content=form.plan_input(),
                     reason=form.cleaned_data["reason"],
                 )
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 messages.success(request, "Draft saved.")
                 return redirect("plans:patient", patient_id=patient.pk)
@@ -150,7 +141,7 @@ def draft_sign(request: HttpRequest, draft_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 version = services.sign_plan(
-                    by=request.user, draft=draft, override_reason=form.cleaned_data["override_reason"]
+                    by=actor(request), draft=draft, override_reason=form.cleaned_data["override_reason"]
                 )
             except DomainError as error:
                 form.add_error(None, error.message)
@@ -181,13 +172,13 @@ def plan_change(request: HttpRequest, plan_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 draft = services.start_new_version(
-                    by=request.user,
+                    by=actor(request),
                     plan=plan,
                     reason=form.cleaned_data["reason"],
                     phase=form.cleaned_data["phase"],
                 )
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 messages.success(
                     request, "New version drafted from the signed plan. Change it, then sign it."
@@ -208,9 +199,9 @@ def plan_end(request: HttpRequest, plan_id: int) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.end_plan(by=request.user, plan=plan, reason=form.cleaned_data["reason"])
+                services.end_plan(by=actor(request), plan=plan, reason=form.cleaned_data["reason"])
             except DomainError as error:
-                _field_error(form, error)
+                field_error(form, error)
             else:
                 messages.success(request, "Plan ended.")
                 return redirect("plans:patient", patient_id=patient.pk)

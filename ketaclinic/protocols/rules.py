@@ -27,6 +27,18 @@ class Population(StrEnum):
     END_OF_LIFE = "end_of_life"
 
 
+def population_for_age(
+    age_years: int, *, age_of_majority_years: int, older_adult_from_age_years: int
+) -> Population:
+    """The one rule for a patient's population by age: child below the age of majority, older adult from the
+    protocol's older-adult age, adult otherwise. (End of life is a pathway flag, never an age.)"""
+    if age_years < age_of_majority_years:
+        return Population.CHILD
+    if age_years >= older_adult_from_age_years:
+        return Population.OLDER_ADULT
+    return Population.ADULT
+
+
 type ProtocolScalar = Decimal | int | str | bool | tuple[Decimal, ...]
 
 VALUE_MAX_LENGTH = 200

@@ -22,11 +22,19 @@ from typing import Any
 from django.db.models import Case, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.signals import post_save
 
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import NotFound, PermissionDenied
 from ketaclinic.protocols.errors import InvalidPopulation, ProtocolMissing
 from ketaclinic.protocols.models import Category, PopulationChoice, ProtocolParameter, ProtocolValue
-from ketaclinic.protocols.rules import Population, ProtocolScalar, as_decimal, is_valid_key, parse_value
+from ketaclinic.protocols.rules import (
+    Population,
+    ProtocolScalar,
+    as_decimal,
+    is_valid_key,
+    parse_value,
+    population_for_age,
+)
 
 
 @dataclass(frozen=True)
@@ -201,12 +209,12 @@ class ParameterSummary:
         return self.version is None
 
 
-def _require_view(viewer: Any) -> None:
+def _require_view(viewer: Who) -> None:
     if not can(viewer, Perm.VIEW_PROTOCOL):
         raise PermissionDenied("You do not have permission to see the clinic's protocol.")
 
 
-def parameters_for(*, viewer: Any, category: str = "", search: str = "") -> list[ParameterSummary]:
+def parameters_for(*, viewer: Who, category: str = "", search: str = "") -> list[ParameterSummary]:
     """Every protocol parameter with its current version, ordered by category, name and population.
 
     One query however many versions exist. `category` ('' for all) and `search` (matched against key, name,
@@ -286,7 +294,7 @@ class ParameterHistory:
         return self.current is not None and not self.current.verified
 
 
-def parameter_history(*, viewer: Any, parameter_id: int) -> ParameterHistory:
+def parameter_history(*, viewer: Who, parameter_id: int) -> ParameterHistory:
     """One parameter with its full version history (two queries). PermissionDenied, or NotFound (404)."""
     _require_view(viewer)
     parameter = ProtocolParameter.objects.filter(pk=parameter_id).first()
@@ -295,7 +303,7 @@ def parameter_history(*, viewer: Any, parameter_id: int) -> ParameterHistory:
     return _history(parameter)
 
 
-def parameter_for_change(*, viewer: Any, parameter_id: int) -> ParameterHistory:
+def parameter_for_change(*, viewer: Who, parameter_id: int) -> ParameterHistory:
     """`parameter_history` for someone about to change it: PermissionDenied without CHANGE_PROTOCOL.
 
     Checked before any form is read, so a person who may not change the protocol gets 403, not form errors.
@@ -305,7 +313,7 @@ def parameter_for_change(*, viewer: Any, parameter_id: int) -> ParameterHistory:
     return parameter_history(viewer=viewer, parameter_id=parameter_id)
 
 
-def parameter_by_key(*, viewer: Any, key: str, population: str = Population.ALL) -> ProtocolParameter:
+def parameter_by_key(*, viewer: Who, key: str, population: str = Population.ALL) -> ProtocolParameter:
     """The parameter for exactly `key` and `population` (no fallback). PermissionDenied, NotFound."""
     _require_view(viewer)
     _check_population(population)
@@ -319,12 +327,12 @@ def parameter_by_key(*, viewer: Any, key: str, population: str = Population.ALL)
     return parameter
 
 
-def history_by_key(*, viewer: Any, key: str, population: str = Population.ALL) -> ParameterHistory:
+def history_by_key(*, viewer: Who, key: str, population: str = Population.ALL) -> ParameterHistory:
     """Like `parameter_history`, found by key and exact population."""
     return _history(parameter_by_key(viewer=viewer, key=key, population=population))
 
 
-def reading_for(*, viewer: Any, key: str, population: str = Population.ALL) -> ProtocolReading:
+def reading_for(*, viewer: Who, key: str, population: str = Population.ALL) -> ProtocolReading:
     """`protocol_value` for a person: PermissionDenied without VIEW_PROTOCOL."""
     _require_view(viewer)
     return protocol_value(key, population=population)
@@ -333,3 +341,12 @@ def reading_for(*, viewer: Any, key: str, population: str = Population.ALL) -> P
 def _history(parameter: ProtocolParameter) -> ParameterHistory:
     versions = list(parameter.versions.select_related("changed_by").order_by("-version"))
     return ParameterHistory(parameter=parameter, current=versions[0] if versions else None, versions=versions)
+
+
+def population_of_age(age_years: int) -> Population:
+    """The protocol population for a patient of this age, under the clinic's current age limits."""
+    return population_for_age(
+        age_years,
+        age_of_majority_years=protocol_int("age_of_majority_years"),
+        older_adult_from_age_years=protocol_int("older_adult_from_age_years"),
+    )

@@ -8,8 +8,9 @@ from typing import Any
 
 from django.db import transaction
 
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_change
 from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
@@ -29,7 +30,7 @@ from ketaclinic.protocols.models import (
 )
 
 DEFAULTS_PATH = Path(__file__).resolve().parent / "defaults" / "protocol_defaults.json"
-AUDIT_OBJECT_TYPE = "protocol_parameter"
+AUDIT_OBJECT_TYPE = ObjectType.PROTOCOL_PARAMETER
 
 _REQUIRED_FIELDS = ("key", "population", "category", "name", "description", "unit", "value_kind", "value")
 
@@ -50,7 +51,7 @@ class ProtocolDefault:
     verified: bool
 
 
-def _require_change(by: Any) -> None:
+def _require_change(by: Actor) -> None:
     if not can(by, Perm.CHANGE_PROTOCOL):
         raise PermissionDenied("Only clinicians and the clinic admin can change the protocol.")
 
@@ -149,7 +150,7 @@ def _read_checked(*files: Path) -> tuple[ProtocolDefault, ...]:
 
 
 @transaction.atomic
-def load_protocol_defaults(*, by: Any = None, path: Path | None = None) -> int:
+def load_protocol_defaults(*, by: Actor | None = None, path: Path | None = None) -> int:
     """Create each default parameter not yet present, with its value as version 1; return how many.
 
     Idempotent, and never touches a parameter that exists: the clinic's edits (and the shipped values it
@@ -216,7 +217,7 @@ def _describe(parameter: ProtocolParameter, value: str) -> str:
 @transaction.atomic
 def change_protocol_value(
     *,
-    by: Any,
+    by: Actor,
     parameter: ProtocolParameter,
     value: str,
     source: str,
@@ -269,7 +270,7 @@ def change_protocol_value(
 
 
 @transaction.atomic
-def confirm_protocol_value(*, by: Any, parameter: ProtocolParameter, reason: str) -> ProtocolValue:
+def confirm_protocol_value(*, by: Actor, parameter: ProtocolParameter, reason: str) -> ProtocolValue:
     """Record that a clinician checked the current value: a new version, same value and source, verified.
 
     Raises PermissionDenied without CHANGE_PROTOCOL, InvalidProtocolValue (field reason) without a reason,

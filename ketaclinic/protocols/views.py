@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from ketaclinic.accounts.access import actor
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError
 from ketaclinic.protocols import selectors, services
@@ -87,7 +88,7 @@ def protocol_change(request: HttpRequest, parameter_id: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             new = services.change_protocol_value(
-                by=request.user,
+                by=actor(request),
                 parameter=history.parameter,
                 value=data["value"],
                 source=data["source"],
@@ -110,7 +111,7 @@ def protocol_confirm(request: HttpRequest, parameter_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             new = services.confirm_protocol_value(
-                by=request.user, parameter=history.parameter, reason=form.cleaned_data["reason"]
+                by=actor(request), parameter=history.parameter, reason=form.cleaned_data["reason"]
             )
         except DomainError as error:
             _apply_domain_error(form, error)

@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from ketaclinic.core.errors import DomainError
+from ketaclinic.core.errors import DomainError, ErrorKind
 
 
 class ScheduleError(StrEnum):
@@ -38,4 +38,4 @@ class ScheduleDomainError(DomainError):
             ScheduleError.CLINICIAN_TAKEN,
             ScheduleError.SERIES_SLOT_FAILED,
         }:
-            self.status_code = 409
+            self.kind = ErrorKind.CONFLICT

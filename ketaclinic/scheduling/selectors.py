@@ -9,14 +9,16 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import Role
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.core.models import Clinic
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import selectors as plan_selectors
@@ -33,14 +35,9 @@ from ketaclinic.scheduling.models import (
 )
 
 
-def _require(viewer: Any, perm: Perm) -> None:
-    if not can(viewer, perm):
-        raise PermissionDenied()
-
-
-def clinic_for(*, viewer: Any, clinic_id: int | None = None) -> Clinic:
+def clinic_for(*, viewer: Who, clinic_id: int | None = None) -> Clinic:
     """The clinic a schedule page shows: the one asked for if it is the viewer's, else their first."""
-    _require(viewer, Perm.VIEW_SCHEDULE)
+    require(viewer, Perm.VIEW_SCHEDULE)
     clinics = clinics_for(viewer).order_by("pk")
     clinic = clinics.filter(pk=clinic_id).first() if clinic_id else clinics.first()
     if clinic is None:
@@ -48,8 +45,8 @@ def clinic_for(*, viewer: Any, clinic_id: int | None = None) -> Clinic:
     return clinic
 
 
-def appointments_for(*, viewer: Any) -> QuerySet[Appointment]:
-    _require(viewer, Perm.VIEW_SCHEDULE)
+def appointments_for(*, viewer: Who) -> QuerySet[Appointment]:
+    require(viewer, Perm.VIEW_SCHEDULE)
     confirmed = InstructionConfirmation.objects.filter(appointment=OuterRef("pk"))
     return (
         Appointment.objects.filter(clinic__in=clinics_for(viewer))
@@ -58,14 +55,14 @@ def appointments_for(*, viewer: Any) -> QuerySet[Appointment]:
     )
 
 
-def appointment_for(*, viewer: Any, appointment_id: int) -> Appointment:
+def appointment_for(*, viewer: Who, appointment_id: int) -> Appointment:
     """One appointment the viewer may see (NotFound otherwise), its read audited with the patient."""
     appointment = appointments_for(viewer=viewer).filter(pk=appointment_id).first()
     if appointment is None:
         raise NotFound("No such appointment in your clinics.")
     record_read(
         by=viewer,
-        object_type="appointment",
+        object_type=ObjectType.APPOINTMENT,
         object_id=appointment.pk,
         patient_id=appointment.patient_id,
         patient_record_number=appointment.patient.record_number,
@@ -124,13 +121,13 @@ def _visit(appointment: Appointment) -> Visit:
     )
 
 
-def _audit_list(viewer: Any, clinic: Clinic, object_type: str, object_id: object) -> None:
+def _audit_list(viewer: Who, clinic: Clinic, object_type: ObjectType, object_id: object) -> None:
     record_read(
         by=viewer, action=Action.LIST, object_type=object_type, object_id=object_id, clinic_id=clinic.pk
     )
 
 
-def day_schedule(*, viewer: Any, clinic: Clinic, day: dt.date, staff_id: int | None = None) -> DaySchedule:
+def day_schedule(*, viewer: Who, clinic: Clinic, day: dt.date, staff_id: int | None = None) -> DaySchedule:
     """The day per chair (and visits without a chair), with unconfirmed pre-visit instructions listed.
     `staff_id` narrows it to the visits where that person is the clinician or the nurse."""
     start, end = _day_bounds(clinic, day)
@@ -147,7 +144,7 @@ def day_schedule(*, viewer: Any, clinic: Clinic, day: dt.date, staff_id: int | N
             others.append(visit)
         else:
             columns.setdefault(chair_id, ChairColumn(chair=visit.appointment.chair)).visits.append(visit)
-    _audit_list(viewer, clinic, "day_schedule", day.isoformat())
+    _audit_list(viewer, clinic, ObjectType.DAY_SCHEDULE, day.isoformat())
     return DaySchedule(
         clinic=clinic,
         day=day,
@@ -167,7 +164,7 @@ class WeekDay:
     visits: list[Visit]
 
 
-def week_schedule(*, viewer: Any, clinic: Clinic, day: dt.date) -> list[WeekDay]:
+def week_schedule(*, viewer: Who, clinic: Clinic, day: dt.date) -> list[WeekDay]:
     """Monday to Sunday of the week holding `day`, every visit of each day."""
     monday = day - dt.timedelta(days=day.weekday())
     start, _ = _day_bounds(clinic, monday)
@@ -177,14 +174,14 @@ def week_schedule(*, viewer: Any, clinic: Clinic, day: dt.date) -> list[WeekDay]
     for appointment in found.order_by("starts_at", "pk"):
         local_day = rules.to_local(appointment.starts_at, clinic.time_zone).date()
         days[(local_day - monday).days].visits.append(_visit(appointment))
-    _audit_list(viewer, clinic, "week_schedule", monday.isoformat())
+    _audit_list(viewer, clinic, ObjectType.WEEK_SCHEDULE, monday.isoformat())
     return days
 
 
-def staff_on_schedule(*, viewer: Any, clinic: Clinic) -> QuerySet[User]:
+def staff_on_schedule(*, viewer: Who, clinic: Clinic) -> QuerySet[User]:
     """Clinicians and nurses of the clinic, for the per-person view and the booking forms; nobody when the
     clinic is not one of the viewer's (a form never lists another clinic's staff)."""
-    _require(viewer, Perm.VIEW_SCHEDULE)
+    require(viewer, Perm.VIEW_SCHEDULE)
     if not clinics_for(viewer).filter(pk=clinic.pk).exists():
         return User.objects.none()
     return (
@@ -194,9 +191,9 @@ def staff_on_schedule(*, viewer: Any, clinic: Clinic) -> QuerySet[User]:
     )
 
 
-def patient_for_schedule(*, viewer: Any, patient_id: int) -> Patient:
+def patient_for_schedule(*, viewer: Who, patient_id: int) -> Patient:
     """A patient of the viewer's clinics, read for scheduling (audited)."""
-    _require(viewer, Perm.VIEW_SCHEDULE)
+    require(viewer, Perm.VIEW_SCHEDULE)
     patient = (
         Patient.objects.filter(clinic__in=clinics_for(viewer), pk=patient_id).select_related("clinic").first()
     )
@@ -204,7 +201,7 @@ def patient_for_schedule(*, viewer: Any, patient_id: int) -> Patient:
         raise NotFound("No such patient in your clinics.")
     record_read(
         by=viewer,
-        object_type="patient_schedule",
+        object_type=ObjectType.PATIENT_SCHEDULE,
         object_id=patient.pk,
         patient_id=patient.pk,
         patient_record_number=patient.record_number,
@@ -213,14 +210,14 @@ def patient_for_schedule(*, viewer: Any, patient_id: int) -> Patient:
     return patient
 
 
-def upcoming_for_patient(*, viewer: Any, patient: Patient) -> list[Visit]:
+def upcoming_for_patient(*, viewer: Who, patient: Patient) -> list[Visit]:
     """The patient's visits from today on (clinic zone), cancelled ones included so the desk sees them."""
     start, _ = _day_bounds(patient.clinic, clock.today_in(patient.clinic.time_zone))
     found = appointments_for(viewer=viewer).filter(patient=patient, starts_at__gte=start)
     return [_visit(a) for a in found.order_by("starts_at", "pk")]
 
 
-def today_visits_for(*, viewer: Any) -> list[Visit]:
+def today_visits_for(*, viewer: Who) -> list[Visit]:
     """Today's visits in the viewer's clinics (for the staff home page); empty without VIEW_SCHEDULE."""
     if not can(viewer, Perm.VIEW_SCHEDULE):
         return []
@@ -231,7 +228,7 @@ def today_visits_for(*, viewer: Any) -> list[Visit]:
             clinic=clinic, starts_at__gte=start, starts_at__lt=end, status__in=HOLDING_STATUSES
         )
         visits.extend(_visit(a) for a in found.order_by("starts_at", "pk"))
-        _audit_list(viewer, clinic, "today_visits", "")
+        _audit_list(viewer, clinic, ObjectType.TODAY_VISITS, "")
     return visits
 
 
@@ -244,10 +241,10 @@ class SeriesProposal:
 
 
 def propose_series_for(
-    *, viewer: Any, patient: Patient, start: dt.date, preferred_time: dt.time
+    *, viewer: Who, patient: Patient, start: dt.date, preferred_time: dt.time
 ) -> SeriesProposal | None:
     """Dates for the rest of the patient's induction series from `start`, or None without a signed plan."""
-    _require(viewer, Perm.BOOK_APPOINTMENT)
+    require(viewer, Perm.BOOK_APPOINTMENT)
     terms = plan_selectors.booking_terms_for(patient=patient)
     if terms is None:
         return None
@@ -280,26 +277,26 @@ def propose_series_for(
     return SeriesProposal(terms=terms, remaining=remaining, slots=slots, chairs=chairs)
 
 
-def chairs_for(*, viewer: Any, clinic: Clinic) -> QuerySet[Chair]:
-    _require(viewer, Perm.VIEW_SCHEDULE)
+def chairs_for(*, viewer: Who, clinic: Clinic) -> QuerySet[Chair]:
+    require(viewer, Perm.VIEW_SCHEDULE)
     return Chair.objects.filter(clinic=clinic)
 
 
-def staff_hours_for(*, viewer: Any, clinic: Clinic) -> QuerySet[StaffHours]:
-    _require(viewer, Perm.VIEW_SCHEDULE)
+def staff_hours_for(*, viewer: Who, clinic: Clinic) -> QuerySet[StaffHours]:
+    require(viewer, Perm.VIEW_SCHEDULE)
     return StaffHours.objects.filter(clinic=clinic).select_related("user")
 
 
-def closures_for(*, viewer: Any, clinic: Clinic) -> QuerySet[Closure]:
-    _require(viewer, Perm.VIEW_SCHEDULE)
+def closures_for(*, viewer: Who, clinic: Clinic) -> QuerySet[Closure]:
+    require(viewer, Perm.VIEW_SCHEDULE)
     return Closure.objects.filter(clinic=clinic, last_day__gte=clock.today_in(clinic.time_zone))
 
 
 def resource_for(
-    *, viewer: Any, model: type[Chair] | type[StaffHours] | type[Closure], object_id: int
+    *, viewer: Who, model: type[Chair] | type[StaffHours] | type[Closure], object_id: int
 ) -> Any:
     """A chair, staff-hours row or closure of the viewer's clinics, for a clinic admin."""
-    _require(viewer, Perm.MANAGE_RESOURCES)
+    require(viewer, Perm.MANAGE_RESOURCES)
     found = model.objects.filter(clinic__in=clinics_for(viewer), pk=object_id).first()
     if found is None:
         raise NotFound("No such record in your clinics.")

@@ -196,7 +196,7 @@ def book(request: HttpRequest, patient_id: int) -> HttpResponse:
         if starts_at is not None:
             try:
                 appointment = services.book_appointment(
-                    by=request.user,
+                    by=actor(request),
                     patient=patient,
                     kind=data["kind"],
                     starts_at=starts_at,
@@ -289,7 +289,7 @@ def series(request: HttpRequest, patient_id: int) -> HttpResponse:
                 slots.append(services.SeriesSlot(starts_at=starts_at, chair=row["chair"]))
             if not error:
                 try:
-                    booked = services.book_series(by=request.user, patient=patient, slots=slots)
+                    booked = services.book_series(by=actor(request), patient=patient, slots=slots)
                 except DomainError as failure:
                     error = failure.message
                 else:
@@ -373,17 +373,17 @@ def _act(request: HttpRequest, appointment_id: int, action: str) -> HttpResponse
     reason_form = ReasonForm(request.POST)
     try:
         if action == "check_in":
-            services.check_in(by=request.user, appointment=appointment)
+            services.check_in(by=actor(request), appointment=appointment)
         elif action == "attended":
-            services.mark_attended(by=request.user, appointment=appointment)
+            services.mark_attended(by=actor(request), appointment=appointment)
         elif action == "confirm":
-            services.confirm_instructions_by_phone(by=request.user, appointment=appointment)
+            services.confirm_instructions_by_phone(by=actor(request), appointment=appointment)
         else:
             reason = request.POST.get("reason", "")
             if action == "cancel":
-                services.cancel_appointment(by=request.user, appointment=appointment, reason=reason)
+                services.cancel_appointment(by=actor(request), appointment=appointment, reason=reason)
             else:
-                services.record_no_show(by=request.user, appointment=appointment, reason=reason)
+                services.record_no_show(by=actor(request), appointment=appointment, reason=reason)
     except DomainError as error:
         reason_form.is_valid()
         context = {
@@ -464,13 +464,13 @@ def resources(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("form") == "chair" and chair_form.is_valid():
-                services.add_chair(by=request.user, clinic=clinic, **chair_form.cleaned_data)
+                services.add_chair(by=actor(request), clinic=clinic, **chair_form.cleaned_data)
                 return _saved(request, "Chair added.")
             if request.POST.get("form") == "hours" and hours_form.is_valid():
-                services.add_staff_hours(by=request.user, clinic=clinic, **hours_form.cleaned_data)
+                services.add_staff_hours(by=actor(request), clinic=clinic, **hours_form.cleaned_data)
                 return _saved(request, "Working hours added.")
             if request.POST.get("form") == "closure" and closure_form.is_valid():
-                services.add_closure(by=request.user, clinic=clinic, **closure_form.cleaned_data)
+                services.add_closure(by=actor(request), clinic=clinic, **closure_form.cleaned_data)
                 return _saved(request, "Closure added.")
         except DomainError as error:
             target = {"chair": chair_form, "hours": hours_form, "closure": closure_form}[request.POST["form"]]
@@ -497,7 +497,7 @@ def _saved(request: HttpRequest, text: str) -> HttpResponse:
 @require_POST
 def chair_toggle(request: HttpRequest, chair_id: int) -> HttpResponse:
     chair = selectors.resource_for(viewer=request.user, model=Chair, object_id=chair_id)
-    services.set_chair_active(by=request.user, chair=chair, is_active=not chair.is_active)
+    services.set_chair_active(by=actor(request), chair=chair, is_active=not chair.is_active)
     return _saved(request, f"{chair.name} {'back in service' if chair.is_active else 'out of service'}.")
 
 
@@ -505,7 +505,7 @@ def chair_toggle(request: HttpRequest, chair_id: int) -> HttpResponse:
 @require_POST
 def hours_remove(request: HttpRequest, hours_id: int) -> HttpResponse:
     hours = selectors.resource_for(viewer=request.user, model=StaffHours, object_id=hours_id)
-    services.remove_staff_hours(by=request.user, hours=hours)
+    services.remove_staff_hours(by=actor(request), hours=hours)
     return _saved(request, "Working hours removed.")
 
 
@@ -513,5 +513,5 @@ def hours_remove(request: HttpRequest, hours_id: int) -> HttpResponse:
 @require_POST
 def closure_remove(request: HttpRequest, closure_id: int) -> HttpResponse:
     closure = selectors.resource_for(viewer=request.user, model=Closure, object_id=closure_id)
-    services.remove_closure(by=request.user, closure=closure)
+    services.remove_closure(by=actor(request), closure=closure)
     return _saved(request, "Closure removed.")

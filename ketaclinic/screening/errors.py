@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from ketaclinic.core.errors import DomainError
+from ketaclinic.core.errors import DomainError, ErrorKind
 
 
 class ScreeningError(StrEnum):
@@ -26,7 +26,7 @@ class ScreeningDomainError(DomainError):
 
 
 class RateLimited(ScreeningDomainError):
-    status_code = 429
+    kind = ErrorKind.RATE_LIMITED
 
     def __init__(self, message: str) -> None:
         super().__init__(ScreeningError.RATE_LIMITED, message)

@@ -9,7 +9,6 @@ on neither list is a flag: shown with its source and suggested action, no decisi
 import datetime as dt
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 SANACORA = (
@@ -516,34 +515,9 @@ def treatment_resistance(
     )
 
 
-def body_mass_index(weight_kg: Decimal, height_cm: Decimal) -> Decimal:
-    """BMI = kg / m², to one decimal place (half up). ValueError for a height of zero or less."""
-    if height_cm <= 0:
-        raise ValueError("height must be positive")
-    metres = height_cm / Decimal(100)
-    return (weight_kg / (metres * metres)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-
 def bp_above_limit(systolic_mmhg: int, diastolic_mmhg: int, *, systolic_max: int, diastolic_max: int) -> bool:
     """True when either reading is above the protocol's pre-dose limit."""
     return systolic_mmhg > systolic_max or diastolic_mmhg > diastolic_max
-
-
-class PopulationName(StrEnum):
-    """The protocols app's population names this app chooses between (same values)."""
-
-    CHILD = "child"
-    ADULT = "adult"
-    OLDER_ADULT = "older_adult"
-
-
-def population_for_age(age_years: int, *, age_of_majority_years: int, older_adult_from_age_years: int) -> str:
-    """child under the age of majority, older_adult from the protocol's older-adult age, adult otherwise."""
-    if age_years < age_of_majority_years:
-        return PopulationName.CHILD.value
-    if age_years >= older_adult_from_age_years:
-        return PopulationName.OLDER_ADULT.value
-    return PopulationName.ADULT.value
 
 
 def token_is_usable(*, expires_at: dt.datetime, used: bool, now: dt.datetime) -> bool:

@@ -43,7 +43,7 @@ def test_the_staff_page_offers_no_token_form_for_a_person(client_for, clinic_adm
 
 def test_a_token_made_for_someone_else_before_the_fix_does_not_authenticate(clinic_admin, clinician) -> None:
     raw = "kc_made-by-the-admin-for-the-prescriber"
-    from ketaclinic.accounts.models import hash_token
+    from ketaclinic.core.tokens import hash_token
 
     ApiToken.objects.create(
         user=clinician, name="old", key_hash=hash_token(raw), prefix=raw[:10], created_by=clinic_admin

@@ -5,6 +5,7 @@ from ketaclinic.core.models import Clinic
 from ketaclinic.demo import screening_demo
 from ketaclinic.demo.services import load_demo_core
 from ketaclinic.patients.models import Patient
+from ketaclinic.patients.selectors import population_of
 from ketaclinic.patients.services import allergy_status_of
 from ketaclinic.screening import selectors
 from ketaclinic.screening.models import Inquiry
@@ -37,7 +38,7 @@ def test_screening_demo_loads_once() -> None:
     assert [f.code for f in lena.findings] == ["benzodiazepine", "lamotrigine"]
     walter = selectors.assessment_state(patient=patients["walter"])
     assert (walter.population, walter.end_of_life_pathway) == ("older_adult", True)
-    assert selectors.population_for(patient=patients["noah"]) == "child"
+    assert population_of(patient=patients["noah"]) == "child"
     # Allergies asked for every demo patient of the main clinic; the history questions all answered.
     states = {key: allergy_status_of(patient).state.value for key, patient in patients.items()}
     assert states == {

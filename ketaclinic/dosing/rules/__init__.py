@@ -9,6 +9,7 @@ Split by subject: `terms` (the vocabulary), `arithmetic`, `checks` (hard stops a
 everything is importable from `ketaclinic.dosing.rules` itself.
 """
 
+from ketaclinic.core.rules import body_mass_index_kg_per_m2
 from ketaclinic.dosing.rules.arithmetic import (
     CM_PER_INCH,
     DEVINE_BASE_FEMALE_KG,
@@ -19,11 +20,9 @@ from ketaclinic.dosing.rules.arithmetic import (
     DosingWeight,
     OrderComputation,
     adjusted_body_weight_kg,
-    body_mass_index_kg_per_m2,
     compute_order,
     dosing_weight,
     ideal_body_weight_kg,
-    population_for,
     rate_matches,
     syringe_dose_mg,
     volume_rounding_note,
@@ -85,7 +84,6 @@ __all__ = [
     "hard_stops",
     "ideal_body_weight_kg",
     "order_findings",
-    "population_for",
     "propose_titration",
     "rate_matches",
     "round_to_step",

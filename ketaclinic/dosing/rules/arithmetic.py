@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ketaclinic.core.rules import body_mass_index_kg_per_m2
 from ketaclinic.dosing.errors import InvalidDoseInput
 from ketaclinic.dosing.rules.terms import (
     BodySex,
@@ -15,7 +16,6 @@ from ketaclinic.dosing.rules.terms import (
     round_to_step,
     show,
 )
-from ketaclinic.protocols.rules import Population
 
 MINUTES_PER_HOUR = Decimal(60)
 # Devine BJ. Gentamicin therapy. Drug Intell Clin Pharm 1974;8:650 (as quoted in PROTOCOL.md section 1.2,
@@ -96,12 +96,6 @@ def syringe_dose_mg(
     if dose_step_mg is not None and held.quantize(dose_step_mg) == held:
         return held.quantize(dose_step_mg)
     return held
-
-
-def body_mass_index_kg_per_m2(weight_kg: Decimal, height_cm: Decimal) -> Decimal:
-    """Weight over height squared, to one decimal place."""
-    height_m = height_cm / 100
-    return round_to_step(weight_kg / (height_m * height_m), Decimal("0.1"))
 
 
 def ideal_body_weight_kg(height_cm: Decimal, sex: BodySex) -> Decimal | None:
@@ -232,17 +226,6 @@ def compute_order(inputs: OrderInputs, limits: DosingLimits) -> OrderComputation
         rate_mg_per_min=round_to_step(dose_mg / duration, steps.dose_rate_mg_per_min),
         calculated_dose_mg=calculated_dose_mg,
     )
-
-
-def population_for(
-    age_years: int, *, age_of_majority_years: int, older_adult_from_age_years: int
-) -> Population:
-    """Child below the age of majority, older adult from the protocol's age, otherwise adult."""
-    if age_years < age_of_majority_years:
-        return Population.CHILD
-    if age_years >= older_adult_from_age_years:
-        return Population.OLDER_ADULT
-    return Population.ADULT
 
 
 def rate_matches(entered_ml_per_h: Decimal, computed_ml_per_h: Decimal, step_ml_per_h: Decimal) -> bool:

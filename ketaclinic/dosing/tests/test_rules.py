@@ -290,13 +290,6 @@ def test_pump_rate_matches_within_one_rounding_step() -> None:
     assert rules.rate_matches(D(151), D("151.2"), D("0.1")) is False
 
 
-def test_population_by_age() -> None:
-    kwargs = {"age_of_majority_years": 18, "older_adult_from_age_years": 65}
-    assert rules.population_for(17, **kwargs) is Population.CHILD
-    assert rules.population_for(18, **kwargs) is Population.ADULT
-    assert rules.population_for(65, **kwargs) is Population.OLDER_ADULT
-
-
 TITRATION = {
     "step_mg_per_kg": D("0.1"),
     "ceiling_mg_per_kg": D("0.75"),

@@ -9,7 +9,7 @@ from django.db import DatabaseError, connection, transaction
 
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.core.db import is_append_only_refusal
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import ErrorKind, NotFound, PermissionDenied
 from ketaclinic.dosing import selectors, services
 from ketaclinic.dosing.errors import DosingError, HardStopsNotOverridden, InvalidDoseInput
 from ketaclinic.dosing.models import DoseOrder, HardStopOverride, OrderCosignature, OrderStatus
@@ -36,7 +36,7 @@ def test_refuses_an_order_whose_hard_stop_is_not_overridden(clinician, patient) 
     with pytest.raises(HardStopsNotOverridden) as refused:
         services.prescribe_dose_order(by=clinician, patient=patient, draft=draft(patient))
     assert refused.value.codes == ("no_eligibility_decision",)
-    assert refused.value.status_code == 409
+    assert refused.value.kind == ErrorKind.CONFLICT
     assert refused.value.message == (
         "Hard stops must each be overridden, with a reason, by a clinician who may override: "
         "No eligibility decision is recorded for this patient."

@@ -8,8 +8,10 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.infusions import protocol as visit_protocol
@@ -30,7 +32,6 @@ from ketaclinic.infusions.services.common import (
     lock_visit,
     moment_in_visit,
     refuse_if_discharged,
-    require,
     require_clinic,
 )
 from ketaclinic.inventory.models import Vial, WasteMethod
@@ -84,7 +85,7 @@ def is_withdrawn(row_type: CorrectableRow, row_id: int) -> bool:
 @transaction.atomic
 def record_side_effect(
     *,
-    by: Any,
+    by: Actor,
     visit: InfusionVisit,
     kind: rules.SideEffectKind | str,
     severity: rules.Severity | str,
@@ -155,7 +156,7 @@ def record_side_effect(
         by,
         visit,
         Action.CREATE,
-        "infusion_side_effect",
+        ObjectType.INFUSION_SIDE_EFFECT,
         effect.pk,
         f"Side effect {kind.value} grade {int(grade)}{flag}",
     )
@@ -164,7 +165,7 @@ def record_side_effect(
 
 
 @transaction.atomic
-def review_serious_event(*, by: Any, side_effect: SideEffect, outcome: str) -> SeriousEventReview:
+def review_serious_event(*, by: Actor, side_effect: SideEffect, outcome: str) -> SeriousEventReview:
     """A clinician reviews a serious adverse event, once; it then leaves the review list."""
     require(by, Perm.REVIEW_ADVERSE_EVENTS)
     visit = side_effect.visit
@@ -193,7 +194,7 @@ def review_serious_event(*, by: Any, side_effect: SideEffect, outcome: str) -> S
         by,
         visit,
         Action.CREATE,
-        "infusion_serious_event_review",
+        ObjectType.INFUSION_SERIOUS_EVENT_REVIEW,
         review.pk,
         f"Reviewed side effect {effect.pk}",
     )
@@ -243,7 +244,7 @@ SECOND_PEOPLE: dict[str, tuple[Perm, str]] = {
 
 def sign_second_person(
     *,
-    by: Any,
+    by: Actor,
     visit: InfusionVisit,
     role: str,
     credentials: WitnessCredentials | None,
@@ -276,7 +277,7 @@ def _allergies_to(visit: InfusionVisit, drug: rules.RescueDrug) -> list[str]:
     ]
 
 
-def _overrider(by: Any, authorised_by: SignedWitness | None) -> Any:
+def _overrider(by: Actor, authorised_by: SignedWitness | None) -> Any:
     """Who overrides a hard stop: the person recording when they may, else the clinician who co-signed."""
     if can(by, Perm.OVERRIDE_HARD_STOP):
         return by
@@ -290,7 +291,7 @@ def _overrider(by: Any, authorised_by: SignedWitness | None) -> Any:
 @transaction.atomic
 def give_drug(
     *,
-    by: Any,
+    by: Actor,
     visit: InfusionVisit,
     drug: rules.RescueDrug | str,
     route: rules.DrugRoute | str,
@@ -401,6 +402,6 @@ def give_drug(
     summary = f"{rules.RESCUE_DRUG_NAMES[drug]} {dose} mg {route.value}"
     if overrider is not None:
         summary += f" (hard stop overridden by {overrider.get_username()})"
-    audit(by, visit, Action.CREATE, "infusion_drug_given", given_row.pk, summary)
+    audit(by, visit, Action.CREATE, ObjectType.INFUSION_DRUG_GIVEN, given_row.pk, summary)
     announce(visit.pk)
     return given_row

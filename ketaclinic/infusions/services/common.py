@@ -1,15 +1,15 @@
 """What every infusion service shares: permission and clinic checks, the audit entry, the live wake-up."""
 
 import datetime as dt
-from typing import Any
 
 from django.db import transaction
 
-from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.selectors import clinics_for
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.audit.services import record_change
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.infusions import live
 from ketaclinic.infusions.errors import InfusionConflict, InfusionErrorCode, InfusionRuleError
 from ketaclinic.infusions.models import InfusionVisit, VitalAlert, VitalSignReading
@@ -20,12 +20,7 @@ REASON_MAX_LENGTH = 2000
 CLOCK_SKEW = dt.timedelta(minutes=1)
 
 
-def require(by: Any, perm: Perm) -> None:
-    if not can(by, perm):
-        raise PermissionDenied()
-
-
-def require_clinic(by: Any, clinic_id: int) -> None:
+def require_clinic(by: Actor, clinic_id: int) -> None:
     # Another clinic's visit is answered as missing, not as forbidden: nothing is revealed.
     if not clinics_for(by).filter(pk=clinic_id).exists():
         raise NotFound("No such infusion visit in your clinics.")
@@ -45,7 +40,12 @@ def refuse_if_discharged(visit: InfusionVisit) -> None:
 
 
 def audit(
-    by: Any, visit: InfusionVisit, action: str, object_type: str, object_id: object, summary: str
+    by: Actor | None,
+    visit: InfusionVisit,
+    action: str,
+    object_type: ObjectType,
+    object_id: object,
+    summary: str,
 ) -> None:
     record_change(
         by=by,

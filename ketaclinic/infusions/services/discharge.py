@@ -3,12 +3,13 @@
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import transaction
 
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.infusions import protocol as visit_protocol
@@ -32,7 +33,6 @@ from ketaclinic.infusions.services.common import (
     clean_reason,
     lock_visit,
     refuse_if_discharged,
-    require,
     require_clinic,
 )
 from ketaclinic.infusions.services.ketamine import refuse_if_unaccounted
@@ -87,7 +87,7 @@ def open_action_alerts(visit: InfusionVisit) -> int:
 
 @transaction.atomic
 def record_recovery_score(
-    *, by: Any, visit: InfusionVisit, scale: rules.DischargeScale | str, answers: Mapping[str, int]
+    *, by: Actor, visit: InfusionVisit, scale: rules.DischargeScale | str, answers: Mapping[str, int]
 ) -> RecoveryScore:
     """Score recovery item by item on the protocol's discharge scale, after the infusion stopped. Returns the
     stored score with its total, the protocol's minimum, whether it is met and, if not, why."""
@@ -129,7 +129,7 @@ def record_recovery_score(
         by,
         visit,
         Action.CREATE,
-        "infusion_recovery_score",
+        ObjectType.INFUSION_RECOVERY_SCORE,
         score.pk,
         f"{expected.value} {result.total}/{result.minimum} ({met})",
     )
@@ -214,7 +214,7 @@ def discharge_instructions(visit: InfusionVisit, *, escort_name: str) -> str:
 
 @transaction.atomic
 def discharge_patient(
-    *, by: Any, visit: InfusionVisit, escort_name: str, escort_confirmed: bool, override_reason: str = ""
+    *, by: Actor, visit: InfusionVisit, escort_name: str, escort_confirmed: bool, override_reason: str = ""
 ) -> Discharge:
     """Discharge the patient when every criterion is met (observation time, recovery score, escort, no open
     action alert). Otherwise refused with each unmet criterion, unless a clinician overrides with a reason,
@@ -270,7 +270,7 @@ def discharge_patient(
     if appointment is not None and appointment.status == AppointmentStatus.CHECKED_IN:
         scheduling_booking.mark_attended(by=by, appointment=appointment)
     summary = "Discharged" + (f" overriding {len(readiness.blockers)} criterion(s)" if reason else "")
-    audit(by, visit, Action.CREATE, "infusion_discharge", discharge.pk, summary)
+    audit(by, visit, Action.CREATE, ObjectType.INFUSION_DISCHARGE, discharge.pk, summary)
     announce(visit.pk)
     return discharge
 
@@ -282,7 +282,7 @@ SIGNING_PERMISSION = {
 
 
 @transaction.atomic
-def sign_visit(*, by: Any, visit: InfusionVisit, role: SignatureRole | str) -> VisitSignature:
+def sign_visit(*, by: Actor, visit: InfusionVisit, role: SignatureRole | str) -> VisitSignature:
     """Sign the discharged visit's record as its nurse or its clinician: each role once, never both roles
     by one person. Refused while ketamine drawn for the visit is neither given nor wasted. Returns the
     signature."""
@@ -312,6 +312,8 @@ def sign_visit(*, by: Any, visit: InfusionVisit, role: SignatureRole | str) -> V
     signature = VisitSignature.objects.create(
         visit=visit, role=role.value, signed_by=by, signed_at=clock.now()
     )
-    audit(by, visit, Action.CREATE, "infusion_visit_signature", signature.pk, f"Signed as {role.value}")
+    audit(
+        by, visit, Action.CREATE, ObjectType.INFUSION_VISIT_SIGNATURE, signature.pk, f"Signed as {role.value}"
+    )
     announce(visit.pk)
     return signature

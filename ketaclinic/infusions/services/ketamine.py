@@ -9,19 +9,20 @@ and the visit cannot be signed off until it is.
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.infusions import rules
 from ketaclinic.infusions.errors import InfusionConflict, InfusionErrorCode, InfusionRuleError
 from ketaclinic.infusions.models import InfusionVisit
 from ketaclinic.infusions.rules import pump as pump_rules
-from ketaclinic.infusions.services.common import announce, audit, lock_visit, require, require_clinic
+from ketaclinic.infusions.services.common import announce, audit, lock_visit, require_clinic
 from ketaclinic.infusions.services.visit import as_rule_events, live_pump_events
 from ketaclinic.inventory import rules as ledger_rules
 from ketaclinic.inventory.models import LedgerEntry, WasteMethod
@@ -143,7 +144,7 @@ def refuse_if_unaccounted(visit: InfusionVisit) -> None:
 
 @transaction.atomic
 def waste_undelivered(
-    *, by: Any, visit: InfusionVisit, method: WasteMethod | str, note: str, witness: SignedWitness
+    *, by: Actor, visit: InfusionVisit, method: WasteMethod | str, note: str, witness: SignedWitness
 ) -> list[LedgerEntry]:
     """Waste the ketamine drawn for the visit but not given, before a witness who signed in: the ledger
     records what the pump gave (where it does not show it yet) and wastes the rest, against the visit's
@@ -205,7 +206,7 @@ def waste_undelivered(
         by,
         visit,
         Action.CREATE,
-        "infusion_ketamine_waste",
+        ObjectType.INFUSION_KETAMINE_WASTE,
         visit.pk,
         f"Wasted {account.undelivered_mg} mg of ketamine not given, witness {witness.user.get_username()}",
     )

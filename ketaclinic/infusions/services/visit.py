@@ -7,8 +7,10 @@ from typing import Any
 
 from django.db import transaction
 
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.dosing import selectors as dosing_selectors
 from ketaclinic.dosing.models import DoseOrder
@@ -35,7 +37,6 @@ from ketaclinic.infusions.services.common import (
     lock_visit,
     moment_in_visit,
     refuse_if_discharged,
-    require,
     require_clinic,
 )
 from ketaclinic.inventory import rules as ledger_rules
@@ -56,7 +57,7 @@ RATE_PLACES = Decimal("0.0001")
 @transaction.atomic
 def open_visit(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     appointment: Appointment | None = None,
     chair: Chair | None = None,
@@ -125,7 +126,14 @@ def open_visit(
         opened_by=by,
         opened_at=clock.now(),
     )
-    audit(by, visit, Action.CREATE, "infusion_visit", visit.pk, f"Visit opened for dose order {order.pk}")
+    audit(
+        by,
+        visit,
+        Action.CREATE,
+        ObjectType.INFUSION_VISIT,
+        visit.pk,
+        f"Visit opened for dose order {order.pk}",
+    )
     announce(visit.pk)
     return visit
 
@@ -151,7 +159,7 @@ def _sex(patient: Patient) -> str:
     return patient.sex_assigned_at_birth if patient.sex_assigned_at_birth in ("female", "male") else "unknown"
 
 
-def _consent_current(by: Any, patient: Patient) -> bool:
+def _consent_current(by: Actor, patient: Patient) -> bool:
     chart = patient_selectors.patient_chart(viewer=by, patient_id=patient.pk)
     treatment = next(summary for summary in chart.consents if summary.kind == ConsentKind.TREATMENT)
     return treatment.status == ConsentStatus.CURRENT and not chart.needs_guardian
@@ -170,7 +178,7 @@ def pregnancy_test_applies(visit: InfusionVisit) -> bool:
 
 
 @transaction.atomic
-def record_check_in(*, by: Any, visit: InfusionVisit, answers: CheckInAnswers) -> CheckIn:
+def record_check_in(*, by: Actor, visit: InfusionVisit, answers: CheckInAnswers) -> CheckIn:
     """Record the checklist; the rules decide each item. A failed item blocks the start until the checklist is
     recorded again and passes, or a clinician overrides that item with a reason."""
     require(by, Perm.RUN_INFUSION)
@@ -236,7 +244,7 @@ def record_check_in(*, by: Any, visit: InfusionVisit, answers: CheckInAnswers) -
         by,
         visit,
         Action.CREATE,
-        "infusion_check_in",
+        ObjectType.INFUSION_CHECK_IN,
         check_in.pk,
         "Checklist passed" if check_in.passed else f"Checklist: {failed} item(s) failed",
     )
@@ -245,7 +253,7 @@ def record_check_in(*, by: Any, visit: InfusionVisit, answers: CheckInAnswers) -
 
 
 @transaction.atomic
-def override_checklist_item(*, by: Any, check_in: CheckIn, item: str, reason: str) -> ChecklistOverride:
+def override_checklist_item(*, by: Actor, check_in: CheckIn, item: str, reason: str) -> ChecklistOverride:
     """A clinician lets the infusion start despite one failed item, with a reason (recorded, audited)."""
     require(by, Perm.OVERRIDE_HARD_STOP)
     visit = check_in.visit
@@ -274,7 +282,7 @@ def override_checklist_item(*, by: Any, check_in: CheckIn, item: str, reason: st
         overridden_by=by,
         overridden_at=clock.now(),
     )
-    audit(by, visit, Action.CREATE, "infusion_checklist_override", override.pk, f"Override: {item}")
+    audit(by, visit, Action.CREATE, ObjectType.INFUSION_CHECKLIST_OVERRIDE, override.pk, f"Override: {item}")
     announce(visit.pk)
     return override
 
@@ -325,7 +333,7 @@ def rate_mg_per_min(visit: InfusionVisit, rate_ml_per_h: Decimal) -> Decimal:
 @transaction.atomic
 def record_pump_event(
     *,
-    by: Any,
+    by: Actor,
     visit: InfusionVisit,
     kind: rules.PumpEventKind,
     at: dt.datetime | None = None,
@@ -396,14 +404,14 @@ def record_pump_event(
         )
     detail = f" at {rate_ml_per_h} mL/h" if rate_ml_per_h is not None else ""
     detail += f" {bolus_mg} mg" if bolus_mg is not None else ""
-    audit(by, visit, Action.CREATE, "infusion_pump_event", event.pk, f"Pump {kind.value}{detail}")
+    audit(by, visit, Action.CREATE, ObjectType.INFUSION_PUMP_EVENT, event.pk, f"Pump {kind.value}{detail}")
     announce(visit.pk)
     return event
 
 
 @transaction.atomic
 def withdraw_entry(
-    *, by: Any, visit: InfusionVisit, row_type: CorrectableRow, row_id: int, reason: str
+    *, by: Actor, visit: InfusionVisit, row_type: CorrectableRow, row_id: int, reason: str
 ) -> EnteredInError:
     """Mark one row of the visit record as entered in error, with a reason. The row stays in the record.
     Only the newest pump event may be withdrawn, so the pump's history stays one that could have happened.
@@ -445,7 +453,12 @@ def withdraw_entry(
         visit=visit, row_type=row_type, row_id=row_id, reason=text, withdrawn_by=by, withdrawn_at=clock.now()
     )
     audit(
-        by, visit, Action.CREATE, "infusion_entered_in_error", withdrawal.pk, f"Withdrew {row_type} {row_id}"
+        by,
+        visit,
+        Action.CREATE,
+        ObjectType.INFUSION_ENTERED_IN_ERROR,
+        withdrawal.pk,
+        f"Withdrew {row_type} {row_id}",
     )
     if row_type == CorrectableRow.READING:
         # An alert the wrong reading raised is closed by the same person, saying why: it must not wait at the

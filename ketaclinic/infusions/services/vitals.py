@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.db.models import QuerySet, Subquery
 
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.infusions import protocol as visit_protocol
 from ketaclinic.infusions import rules
@@ -34,7 +36,6 @@ from ketaclinic.infusions.services.common import (
     lock_visit,
     moment_in_visit,
     refuse_if_discharged,
-    require,
     require_clinic,
 )
 from ketaclinic.patients.rules import age_in_years
@@ -212,7 +213,7 @@ def _newest_reading_id(visit: InfusionVisit) -> int:
 
 def record_reading(
     *,
-    by: Any,
+    by: Actor | None,
     visit: InfusionVisit,
     values: VitalsInput,
     source: ReadingSource,
@@ -290,7 +291,7 @@ def record_reading(
         summary += f"; implausible: {', '.join(sorted(field.value for field in implausible))}"
     if raised:
         summary += f"; alerts: {', '.join(alert.code for alert in raised)}"
-    audit(by, visit, Action.CREATE, "infusion_vital_signs", reading.pk, summary)
+    audit(by, visit, Action.CREATE, ObjectType.INFUSION_VITAL_SIGNS, reading.pk, summary)
     announce_reading(reading=reading, previous_id=previous_id, alerts=raised)
     return RecordedReading(reading=reading, alerts=raised)
 
@@ -298,7 +299,7 @@ def record_reading(
 @transaction.atomic
 def record_vital_signs(
     *,
-    by: Any,
+    by: Actor | None,
     visit: InfusionVisit,
     values: VitalsInput,
     source: ReadingSource = ReadingSource.MANUAL,
@@ -347,7 +348,7 @@ def record_gateway_vital_signs(
 
 
 @transaction.atomic
-def acknowledge_alert(*, by: Any, alert: VitalAlert, action_taken: str) -> AlertAcknowledgement:
+def acknowledge_alert(*, by: Actor, alert: VitalAlert, action_taken: str) -> AlertAcknowledgement:
     """Acknowledge an alert, saying what was done (slowed, paused, called the clinician, gave a drug)."""
     require(by, Perm.ACKNOWLEDGE_INFUSION_ALERT)
     require_clinic(by, alert.visit.clinic_id)
@@ -362,7 +363,7 @@ def acknowledge_alert(*, by: Any, alert: VitalAlert, action_taken: str) -> Alert
         by,
         visit,
         Action.CREATE,
-        "infusion_alert_acknowledgement",
+        ObjectType.INFUSION_ALERT_ACKNOWLEDGEMENT,
         acknowledgement.pk,
         f"Acknowledged {alert.code}",
     )
@@ -371,7 +372,7 @@ def acknowledge_alert(*, by: Any, alert: VitalAlert, action_taken: str) -> Alert
 
 
 @transaction.atomic
-def mark_artefact(*, by: Any, reading: VitalSignReading, fields: list[str], reason: str) -> ArtefactMark:
+def mark_artefact(*, by: Actor, reading: VitalSignReading, fields: list[str], reason: str) -> ArtefactMark:
     """Mark values of a reading that the rules flagged implausible as artefacts, after reassessing the
     patient, with a reason. From then on the alert rules leave those values out; the reading's open
     "implausible reading" alert is acknowledged with the reason once all its flagged values are marked.
@@ -422,7 +423,7 @@ def mark_artefact(*, by: Any, reading: VitalSignReading, fields: list[str], reas
         by,
         visit,
         Action.CREATE,
-        "infusion_artefact_mark",
+        ObjectType.INFUSION_ARTEFACT_MARK,
         mark.pk,
         f"Reading {reading.pk}: {', '.join(chosen)} marked as artefact",
     )

@@ -11,8 +11,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.core.errors import DomainError, PermissionDenied
+from ketaclinic.core.errors import DomainError
 from ketaclinic.infusions import selectors_care
 from ketaclinic.infusions.forms_care import DrugForm, ReviewForm, SideEffectForm
 from ketaclinic.infusions.selectors import visit_for
@@ -20,11 +21,6 @@ from ketaclinic.infusions.services import care
 
 # Service fields named differently on the forms (the ledger speaks of amounts and vials).
 FIELD_ALIASES = {"amount_mg": "dose_mg", "vial": "vial_id", "patient": None}
-
-
-def require(request: HttpRequest, perm: Perm) -> None:
-    if not can(request.user, perm):
-        raise PermissionDenied()
 
 
 def field_error(form: BaseForm, error: DomainError) -> None:
@@ -39,14 +35,14 @@ def chair_url(visit_id: int) -> str:
 
 @login_required
 def side_effect_new(request: HttpRequest, visit_id: int) -> HttpResponse:
-    require(request, Perm.RUN_INFUSION)
+    require(request.user, Perm.RUN_INFUSION)
     visit = visit_for(viewer=request.user, visit_id=visit_id)
     form = SideEffectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             effect = care.record_side_effect(
-                by=request.user,
+                by=actor(request),
                 visit=visit,
                 kind=data["kind"],
                 severity=data["severity"],
@@ -70,7 +66,7 @@ def side_effect_new(request: HttpRequest, visit_id: int) -> HttpResponse:
 
 @login_required
 def drug_new(request: HttpRequest, visit_id: int) -> HttpResponse:
-    require(request, Perm.RUN_INFUSION)
+    require(request.user, Perm.RUN_INFUSION)
     visit = visit_for(viewer=request.user, visit_id=visit_id)
     effects = selectors_care.live_side_effects(visit)
     form = DrugForm(
@@ -84,7 +80,7 @@ def drug_new(request: HttpRequest, visit_id: int) -> HttpResponse:
         try:
             witness_signed, cosigner_signed = (
                 care.sign_second_person(
-                    by=request.user,
+                    by=actor(request),
                     visit=visit,
                     role=role,
                     credentials=form.second_person(role),
@@ -93,7 +89,7 @@ def drug_new(request: HttpRequest, visit_id: int) -> HttpResponse:
                 for role in ("witness", "cosigner")
             )
             given = care.give_drug(
-                by=request.user,
+                by=actor(request),
                 visit=visit,
                 drug=data["drug"],
                 route=data["route"],
@@ -130,13 +126,13 @@ def adverse_events(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def review_event(request: HttpRequest, side_effect_id: int) -> HttpResponse:
-    require(request, Perm.REVIEW_ADVERSE_EVENTS)
+    require(request.user, Perm.REVIEW_ADVERSE_EVENTS)
     effect = selectors_care.side_effect_for(viewer=request.user, side_effect_id=side_effect_id)
     form = ReviewForm(request.POST)
     if form.is_valid():
         try:
             care.review_serious_event(
-                by=request.user, side_effect=effect, outcome=form.cleaned_data["outcome"]
+                by=actor(request), side_effect=effect, outcome=form.cleaned_data["outcome"]
             )
         except DomainError as error:
             field_error(form, error)

@@ -43,7 +43,7 @@ def patient_visits(request: HttpRequest, patient_id: int) -> HttpResponse:
         require(actor(request), Perm.RUN_INFUSION)
         appointment = selectors.todays_infusion_appointment(patient=patient)
         try:
-            visit = services.open_visit(by=request.user, patient=patient, appointment=appointment)
+            visit = services.open_visit(by=actor(request), patient=patient, appointment=appointment)
         except DomainError as problem:
             error = problem.message
         else:
@@ -72,7 +72,7 @@ def check_in(request: HttpRequest, visit_id: int) -> HttpResponse:
         require(actor(request), Perm.RUN_INFUSION)
         if form.is_valid():
             try:
-                services.record_check_in(by=request.user, visit=visit, answers=form.answers())
+                services.record_check_in(by=actor(request), visit=visit, answers=form.answers())
             except DomainError as error:
                 field_error(form, error)
             else:
@@ -187,7 +187,7 @@ def pump_event(request: HttpRequest, visit_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.record_pump_event(
-                by=request.user,
+                by=actor(request),
                 visit=visit,
                 kind=rules.PumpEventKind(form.cleaned_data["kind"]),
                 rate_ml_per_h=form.cleaned_data.get("rate_ml_per_h"),
@@ -211,7 +211,7 @@ def vitals(request: HttpRequest, visit_id: int) -> HttpResponse:
     form = VitalsForm(request.POST)
     if form.is_valid():
         try:
-            recorded = services.record_vital_signs(by=request.user, visit=visit, values=form.vitals())
+            recorded = services.record_vital_signs(by=actor(request), visit=visit, values=form.vitals())
         except DomainError as error:
             field_error(form, error)
         else:
@@ -233,7 +233,7 @@ def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.acknowledge_alert(
-                by=request.user, alert=alert, action_taken=form.cleaned_data["action_taken"]
+                by=actor(request), alert=alert, action_taken=form.cleaned_data["action_taken"]
             )
         except DomainError as error:
             field_error(form, error)
@@ -255,7 +255,7 @@ def mark_artefact(request: HttpRequest, alert_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.mark_artefact(
-                by=request.user,
+                by=actor(request),
                 reading=alert.reading,
                 fields=sorted(alert.reading.implausible),
                 reason=form.cleaned_data["reason"],
@@ -277,7 +277,7 @@ def override(request: HttpRequest, check_in_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.override_checklist_item(
-                by=request.user,
+                by=actor(request),
                 check_in=check_in_row,
                 item=form.cleaned_data["item"],
                 reason=form.cleaned_data["reason"],
@@ -299,7 +299,7 @@ def withdraw(request: HttpRequest, visit_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.withdraw_entry(
-                by=request.user,
+                by=actor(request),
                 visit=visit,
                 row_type=CorrectableRow(form.cleaned_data["row_type"]),
                 row_id=form.cleaned_data["row_id"],

@@ -11,15 +11,17 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError, NotFound, PermissionDenied
+from ketaclinic.core.http import http_status
 from ketaclinic.infusions import selectors_care
 from ketaclinic.infusions.forms_care import DischargeForm, KetamineWasteForm, RecoveryScoreForm, SignForm
 from ketaclinic.infusions.models import SignatureRole
 from ketaclinic.infusions.selectors import visit_for
 from ketaclinic.infusions.services import discharge as discharge_services
 from ketaclinic.infusions.services import ketamine
-from ketaclinic.infusions.views.care import field_error, require
+from ketaclinic.infusions.views.care import field_error
 
 
 def discharge_url(visit_id: int) -> str:
@@ -28,7 +30,7 @@ def discharge_url(visit_id: int) -> str:
 
 @login_required
 def recovery(request: HttpRequest, visit_id: int) -> HttpResponse:
-    require(request, Perm.RUN_INFUSION)
+    require(request.user, Perm.RUN_INFUSION)
     state = selectors_care.recovery_form(viewer=request.user, visit_id=visit_id)
     form = RecoveryScoreForm(
         request.POST or None,
@@ -38,7 +40,7 @@ def recovery(request: HttpRequest, visit_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             score = discharge_services.record_recovery_score(
-                by=request.user, visit=state.visit, scale=state.scale, answers=form.answers()
+                by=actor(request), visit=state.visit, scale=state.scale, answers=form.answers()
             )
         except DomainError as error:
             field_error(form, error)
@@ -86,14 +88,14 @@ def discharge(request: HttpRequest, visit_id: int) -> HttpResponse:
     if request.method != "POST":
         context = _discharge_context(request, visit_id, None)
         return render(request, "infusions/discharge/discharge.html", context)
-    require(request, Perm.RUN_INFUSION)
+    require(request.user, Perm.RUN_INFUSION)
     visit = visit_for(viewer=request.user, visit_id=visit_id, audit=False)
     form = DischargeForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:
             discharge_services.discharge_patient(
-                by=request.user,
+                by=actor(request),
                 visit=visit,
                 escort_name=data["escort_name"],
                 escort_confirmed=data["escort_confirmed"],
@@ -142,13 +144,13 @@ def sign(request: HttpRequest, visit_id: int) -> HttpResponse:
     form = SignForm(request.POST)
     if form.is_valid():
         try:
-            discharge_services.sign_visit(by=request.user, visit=visit, role=form.cleaned_data["role"])
+            discharge_services.sign_visit(by=actor(request), visit=visit, role=form.cleaned_data["role"])
         except (NotFound, PermissionDenied):
             raise
         except DomainError as error:
             context = _discharge_context(request, visit_id, None)
             context["sign_error"] = error.message
-            return render(request, "infusions/discharge/discharge.html", context, status=error.status_code)
+            return render(request, "infusions/discharge/discharge.html", context, status=http_status(error))
         messages.success(request, "Signed.")
         return redirect(discharge_url(visit.pk))
     context = _discharge_context(request, visit_id, None)

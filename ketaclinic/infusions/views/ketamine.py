@@ -7,13 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError
 from ketaclinic.infusions import selectors_care
 from ketaclinic.infusions.forms_care import KetamineWasteForm
 from ketaclinic.infusions.selectors import visit_for
 from ketaclinic.infusions.services import care, ketamine
-from ketaclinic.infusions.views.care import field_error, require
+from ketaclinic.infusions.views.care import field_error
 
 
 @login_required
@@ -23,16 +24,20 @@ def waste(request: HttpRequest, visit_id: int) -> HttpResponse:
     form = KetamineWasteForm(request.POST or None)
     if request.method == "POST":
         # Both before the witness signs: a refused caller must not use up the witness's code.
-        require(request, Perm.RUN_INFUSION)
-        require(request, Perm.DRAW_STOCK)
+        require(request.user, Perm.RUN_INFUSION)
+        require(request.user, Perm.DRAW_STOCK)
         if form.is_valid():
             try:
                 witness = care.sign_second_person(
-                    by=request.user, visit=visit, role="witness", credentials=form.witness(), request=request
+                    by=actor(request),
+                    visit=visit,
+                    role="witness",
+                    credentials=form.witness(),
+                    request=request,
                 )
                 assert witness is not None  # credentials were given: a refusal raised
                 entries = ketamine.waste_undelivered(
-                    by=request.user,
+                    by=actor(request),
                     visit=visit,
                     method=form.cleaned_data["method"],
                     note=form.cleaned_data["reason"],

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for, display_time_zone_for
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.audit.services import PatientShown, record_list_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
@@ -469,7 +470,7 @@ def _audit_board(user: Any, clinic_ids: list[int], visits: list[Any], channel: s
     # The board names patients: listing it is a read of each one's record, once per page or connection.
     record_list_read(
         by=user,
-        object_type="infusion_board",
+        object_type=ObjectType.INFUSION_BOARD,
         patients=[
             PatientShown(visit.patient_id, visit.patient.record_number, visit.clinic_id) for visit in visits
         ],

@@ -8,8 +8,10 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ketaclinic.accounts.access import require_any
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import chains
 from ketaclinic.core.errors import NotFound
@@ -25,13 +27,7 @@ from ketaclinic.inventory.models import (
     ResolutionKind,
     Schedule,
 )
-from ketaclinic.inventory.selectors.stock import (
-    count_for,
-    discrepancy_for,
-    has_resolution,
-    product_for,
-    require,
-)
+from ketaclinic.inventory.selectors.stock import count_for, discrepancy_for, has_resolution, product_for
 from ketaclinic.inventory.services.chain import CHECKPOINT_KIND as LEDGER_CHECKPOINTS
 from ketaclinic.protocols.selectors import protocol_int
 
@@ -107,10 +103,10 @@ def _local(moment: dt.datetime, zone: str) -> dt.datetime:
     return moment.astimezone(ZoneInfo(zone))
 
 
-def dispensing_log(*, viewer: Any, product_id: int, start: dt.date, end: dt.date) -> DispensingLog:
+def dispensing_log(*, viewer: Who, product_id: int, start: dt.date, end: dt.date) -> DispensingLog:
     """Containers received and every draw, administration, waste and disposal of one product between two
     dates (the clinic's calendar), oldest first."""
-    require(viewer, Perm.VIEW_STOCK_REPORTS)
+    require_any(viewer, Perm.VIEW_STOCK_REPORTS)
     product = product_for(viewer=viewer, product_id=product_id)
     clinic = product.clinic
     zone = ZoneInfo(clinic.time_zone)
@@ -175,7 +171,7 @@ def dispensing_log(*, viewer: Any, product_id: int, start: dt.date, end: dt.date
             record_read(
                 by=viewer,
                 action=Action.EXPORT,
-                object_type="controlled_substance_log",
+                object_type=ObjectType.CONTROLLED_SUBSTANCE_LOG,
                 object_id=product.pk,
                 patient_id=entry.patient.pk,
                 patient_record_number=entry.patient.record_number,
@@ -237,11 +233,11 @@ def _chain_heads(clinic: Clinic) -> list[ChainAnchorLine]:
     return [ChainAnchorLine(head.product, head.sequence, head.entry_hash) for head in heads]
 
 
-def inventory_report(*, viewer: Any, count_id: int) -> InventoryReport:
+def inventory_report(*, viewer: Who, count_id: int) -> InventoryReport:
     """A count as an inventory record: per product, full containers, opened containers and their contents,
     the date and whether it was taken at the opening or close of business. Opened containers of Schedule
     III-V drugs may be estimated (PROTOCOL.md section 7)."""
-    require(viewer, Perm.VIEW_STOCK_REPORTS)
+    require_any(viewer, Perm.VIEW_STOCK_REPORTS)
     count, lines = count_for(viewer=viewer, count_id=count_id)
     by_product: dict[int, list[Any]] = {}
     products: dict[int, DrugProduct] = {}
@@ -313,8 +309,8 @@ class Form106:
     form_due_on: dt.date
 
 
-def form_106(*, viewer: Any, discrepancy_id: int) -> Form106:
-    require(viewer, Perm.VIEW_STOCK_REPORTS)
+def form_106(*, viewer: Who, discrepancy_id: int) -> Form106:
+    require_any(viewer, Perm.VIEW_STOCK_REPORTS)
     discrepancy = discrepancy_for(viewer=viewer, discrepancy_id=discrepancy_id)
     if not has_resolution(discrepancy) or discrepancy.resolution.kind != ResolutionKind.THEFT_OR_LOSS:
         raise NotFound("Form 106 data exists only for a discrepancy resolved as theft or significant loss.")

@@ -10,12 +10,14 @@ from typing import Any
 from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.access import require_any
+from ketaclinic.accounts.actor import Who
+from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.core.inputs import parse_id
 from ketaclinic.core.models import Clinic
 from ketaclinic.inventory import rules
@@ -35,13 +37,7 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.protocols.selectors import protocol_int
 
 
-def require(viewer: Any, *perms: Perm) -> None:
-    """PermissionDenied unless the viewer holds at least one of `perms`."""
-    if not any(can(viewer, perm) for perm in perms):
-        raise PermissionDenied()
-
-
-def clinic_for(*, viewer: Any, clinic_id: int | str | None = None) -> Clinic:
+def clinic_for(*, viewer: Who, clinic_id: int | str | None = None) -> Clinic:
     """The clinic a page works on: the one asked for if it is the viewer's, else their first."""
     clinics = clinics_for(viewer).order_by("name")
     if (wanted := parse_id(clinic_id)) is not None:
@@ -54,7 +50,7 @@ def clinic_for(*, viewer: Any, clinic_id: int | str | None = None) -> Clinic:
     return first
 
 
-def audit_patients_shown(viewer: Any, patients: Iterable[Patient | None], object_type: str) -> None:
+def audit_patients_shown(viewer: Who, patients: Iterable[Patient | None], object_type: ObjectType) -> None:
     """One read entry per distinct patient a page or export shows."""
     seen: set[int] = set()
     for patient in patients:
@@ -71,13 +67,13 @@ def audit_patients_shown(viewer: Any, patients: Iterable[Patient | None], object
         )
 
 
-def products_for(*, viewer: Any, clinic: Clinic) -> QuerySet[DrugProduct]:
-    require(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+def products_for(*, viewer: Who, clinic: Clinic) -> QuerySet[DrugProduct]:
+    require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     return DrugProduct.objects.filter(clinic=clinic)
 
 
-def product_for(*, viewer: Any, product_id: int) -> DrugProduct:
-    require(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+def product_for(*, viewer: Who, product_id: int) -> DrugProduct:
+    require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     product = (
         DrugProduct.objects.filter(pk=product_id, clinic__in=clinics_for(viewer))
         .select_related("clinic")
@@ -88,21 +84,21 @@ def product_for(*, viewer: Any, product_id: int) -> DrugProduct:
     return product
 
 
-def locations_for(*, viewer: Any, clinic: Clinic) -> QuerySet[StorageLocation]:
-    require(viewer, Perm.VIEW_STOCK)
+def locations_for(*, viewer: Who, clinic: Clinic) -> QuerySet[StorageLocation]:
+    require_any(viewer, Perm.VIEW_STOCK)
     return StorageLocation.objects.filter(clinic=clinic)
 
 
-def location_for(*, viewer: Any, location_id: int) -> StorageLocation:
-    require(viewer, Perm.VIEW_STOCK)
+def location_for(*, viewer: Who, location_id: int) -> StorageLocation:
+    require_any(viewer, Perm.VIEW_STOCK)
     location = StorageLocation.objects.filter(pk=location_id, clinic__in=clinics_for(viewer)).first()
     if location is None:
         raise NotFound("No such location in your clinics.")
     return location
 
 
-def vials_in_stock(*, viewer: Any, clinic: Clinic) -> QuerySet[Vial]:
-    require(viewer, Perm.VIEW_STOCK)
+def vials_in_stock(*, viewer: Who, clinic: Clinic) -> QuerySet[Vial]:
+    require_any(viewer, Perm.VIEW_STOCK)
     return (
         Vial.objects.filter(clinic=clinic, status=VialStatus.IN_STOCK)
         .select_related("product", "location")
@@ -110,8 +106,8 @@ def vials_in_stock(*, viewer: Any, clinic: Clinic) -> QuerySet[Vial]:
     )
 
 
-def vial_for(*, viewer: Any, vial_id: int) -> Vial:
-    require(viewer, Perm.VIEW_STOCK)
+def vial_for(*, viewer: Who, vial_id: int) -> Vial:
+    require_any(viewer, Perm.VIEW_STOCK)
     vial = (
         Vial.objects.filter(pk=vial_id, clinic__in=clinics_for(viewer))
         .select_related("product", "location", "receipt", "clinic")
@@ -155,9 +151,9 @@ class Dashboard:
     recent_counts: list[StockCount]
 
 
-def dashboard(*, viewer: Any, clinic: Clinic) -> Dashboard:
+def dashboard(*, viewer: Who, clinic: Clinic) -> Dashboard:
     """The custodian's overview in a fixed number of queries, however long the ledger."""
-    require(viewer, Perm.VIEW_STOCK)
+    require_any(viewer, Perm.VIEW_STOCK)
     today = clock.today_in(clinic.time_zone)
     in_stock = Vial.objects.filter(clinic=clinic, status=VialStatus.IN_STOCK)
     stock = [
@@ -236,9 +232,9 @@ class LedgerPage:
     report: rules.ChainReport
 
 
-def ledger_entries(*, viewer: Any, product: DrugProduct) -> QuerySet[LedgerEntry]:
+def ledger_entries(*, viewer: Who, product: DrugProduct) -> QuerySet[LedgerEntry]:
     """A product's entries, newest first, with everything a row shows (for a paginator)."""
-    require(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+    require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     return (
         LedgerEntry.objects.filter(product=product)
         .select_related("vial", "location", "to_location", "patient", "performed_by", "witness")
@@ -246,20 +242,20 @@ def ledger_entries(*, viewer: Any, product: DrugProduct) -> QuerySet[LedgerEntry
     )
 
 
-def product_chain(*, viewer: Any, product: DrugProduct) -> rules.ChainReport:
+def product_chain(*, viewer: Who, product: DrugProduct) -> rules.ChainReport:
     """Verify one product's chain now (one query for its entries, one for its head)."""
-    require(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+    require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     return verify_chains(product_id=product.pk)
 
 
-def vial_entries(*, viewer: Any, vial: Vial) -> list[LedgerEntry]:
-    require(viewer, Perm.VIEW_STOCK)
+def vial_entries(*, viewer: Who, vial: Vial) -> list[LedgerEntry]:
+    require_any(viewer, Perm.VIEW_STOCK)
     entries = list(
         LedgerEntry.objects.filter(vial=vial)
         .select_related("location", "to_location", "patient", "performed_by", "witness")
         .order_by("sequence")
     )
-    audit_patients_shown(viewer, (entry.patient for entry in entries), "controlled_drug_entry")
+    audit_patients_shown(viewer, (entry.patient for entry in entries), ObjectType.CONTROLLED_DRUG_ENTRY)
     return entries
 
 
@@ -293,9 +289,9 @@ def _follow_up_sum(kind: rules.EntryKind) -> Any:
     )
 
 
-def open_draws(*, viewer: Any, clinic: Clinic, limit: int = 50) -> list[OpenDraw]:
+def open_draws(*, viewer: Who, clinic: Clinic, limit: int = 50) -> list[OpenDraw]:
     """Draws with something not yet given or wasted, newest first (the waste form's choices)."""
-    require(viewer, Perm.DRAW_STOCK, Perm.VIEW_STOCK)
+    require_any(viewer, Perm.DRAW_STOCK, Perm.VIEW_STOCK)
     draws = (
         LedgerEntry.objects.filter(clinic=clinic, kind=rules.EntryKind.DRAWN)
         .annotate(
@@ -316,12 +312,12 @@ def open_draws(*, viewer: Any, clinic: Clinic, limit: int = 50) -> list[OpenDraw
             result.append(open_draw)
         if len(result) == limit:
             break
-    audit_patients_shown(viewer, (item.draw.patient for item in result), "controlled_drug_draw")
+    audit_patients_shown(viewer, (item.draw.patient for item in result), ObjectType.CONTROLLED_DRUG_DRAW)
     return result
 
 
-def draw_for(*, viewer: Any, draw_id: int) -> OpenDraw:
-    require(viewer, Perm.DRAW_STOCK, Perm.VIEW_STOCK)
+def draw_for(*, viewer: Who, draw_id: int) -> OpenDraw:
+    require_any(viewer, Perm.DRAW_STOCK, Perm.VIEW_STOCK)
     draw = (
         LedgerEntry.objects.filter(pk=draw_id, kind=rules.EntryKind.DRAWN, clinic__in=clinics_for(viewer))
         .annotate(
@@ -333,7 +329,7 @@ def draw_for(*, viewer: Any, draw_id: int) -> OpenDraw:
     )
     if draw is None:
         raise NotFound("No such draw in your clinics.")
-    audit_patients_shown(viewer, [draw.patient], "controlled_drug_draw")
+    audit_patients_shown(viewer, [draw.patient], ObjectType.CONTROLLED_DRUG_DRAW)
     return OpenDraw(
         draw=draw,
         given_mg=rules.quantity(draw.given_total),
@@ -341,18 +337,18 @@ def draw_for(*, viewer: Any, draw_id: int) -> OpenDraw:
     )
 
 
-def patient_by_record_number(*, viewer: Any, clinic: Clinic, record_number: str) -> Patient:
+def patient_by_record_number(*, viewer: Who, clinic: Clinic, record_number: str) -> Patient:
     """The patient a draw is for, found by record number at the clinic (audited as a read)."""
-    require(viewer, Perm.VIEW_PATIENT)
+    require_any(viewer, Perm.VIEW_PATIENT)
     patient = Patient.objects.filter(clinic=clinic, record_number=record_number.strip().upper()).first()
     if patient is None:
         raise NotFound("No patient with that record number at this clinic.")
-    audit_patients_shown(viewer, [patient], "patient")
+    audit_patients_shown(viewer, [patient], ObjectType.PATIENT)
     return patient
 
 
-def discrepancies_for(*, viewer: Any, clinic: Clinic, open_only: bool = False) -> QuerySet[Discrepancy]:
-    require(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+def discrepancies_for(*, viewer: Who, clinic: Clinic, open_only: bool = False) -> QuerySet[Discrepancy]:
+    require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     found = Discrepancy.objects.filter(clinic=clinic).select_related(
         "product", "vial", "opened_by", "resolution", "resolution__resolved_by"
     )
@@ -361,8 +357,8 @@ def discrepancies_for(*, viewer: Any, clinic: Clinic, open_only: bool = False) -
     return found
 
 
-def discrepancy_for(*, viewer: Any, discrepancy_id: int) -> Discrepancy:
-    require(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+def discrepancy_for(*, viewer: Who, discrepancy_id: int) -> Discrepancy:
+    require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     discrepancy = (
         Discrepancy.objects.filter(pk=discrepancy_id, clinic__in=clinics_for(viewer))
         .select_related(
@@ -387,13 +383,13 @@ def has_resolution(discrepancy: Discrepancy) -> bool:
     return hasattr(discrepancy, "resolution")
 
 
-def counts_for(*, viewer: Any, clinic: Clinic) -> QuerySet[StockCount]:
-    require(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+def counts_for(*, viewer: Who, clinic: Clinic) -> QuerySet[StockCount]:
+    require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     return StockCount.objects.filter(clinic=clinic).select_related("location", "counted_by", "witness")
 
 
-def count_for(*, viewer: Any, count_id: int) -> tuple[StockCount, list[CountLine]]:
-    require(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+def count_for(*, viewer: Who, count_id: int) -> tuple[StockCount, list[CountLine]]:
+    require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     count = (
         StockCount.objects.filter(pk=count_id, clinic__in=clinics_for(viewer))
         .select_related("location", "counted_by", "witness", "clinic")

@@ -2,11 +2,11 @@
 the database), recording each verification, and writing the day's checkpoint."""
 
 import datetime as dt
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, Sum
 
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.core import chains, clock
@@ -77,7 +77,7 @@ def vials_out_of_balance(*, clinic_ids: list[int] | None = None) -> list[int]:
 
 
 @transaction.atomic
-def verify_ledger(*, by: Any = None) -> tuple[rules.ChainReport, LedgerCheck]:
+def verify_ledger(*, by: Actor | None = None) -> tuple[rules.ChainReport, LedgerCheck]:
     """Verify every chain, and every vial's balance against its entries, and record the result (a
     LedgerCheck). `by` None is the system (the
     `verify_ledger` command: every clinic); a person (VIEW_STOCK or VIEW_STOCK_REPORTS) verifies their own

@@ -1,12 +1,11 @@
 """Helpers shared by the inventory services: permission and clinic checks, audit entries, the chain."""
 
-from typing import Any
-
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.audit.services import record_change
 from ketaclinic.core.chains import chain_key
-from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.core.models import Clinic
 from ketaclinic.inventory import rules
 from ketaclinic.inventory.errors import InventoryDomainError, InventoryError
@@ -16,21 +15,16 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.protocols.selectors import protocol_int
 
 
-def require(by: Any, perm: Perm) -> None:
-    if not can(by, perm):
-        raise PermissionDenied()
-
-
-def require_clinic(by: Any, clinic_id: int) -> None:
+def require_clinic(by: Actor, clinic_id: int) -> None:
     if not clinics_for(by).filter(pk=clinic_id).exists():
         raise InventoryDomainError(InventoryError.CLINIC_NOT_YOURS, "You do not work at that clinic.")
 
 
 def audit(
-    by: Any,
+    by: Actor,
     *,
     action: str,
-    object_type: str,
+    object_type: ObjectType,
     object_id: object,
     clinic_id: int,
     summary: str,
@@ -72,7 +66,7 @@ def append(head: ChainHead, entry: LedgerEntry) -> LedgerEntry:
 
 
 def check_witness(
-    by: Any, clinic: Clinic, witness: SignedWitness, *, required_key: str | None = None
+    by: Actor, clinic: Clinic, witness: SignedWitness, *, required_key: str | None = None
 ) -> None:
     """The same rules verify_witness applied, checked again where the record is written, plus the protocol's
     number of people who must sign (the person acting and the witness)."""

@@ -2,12 +2,13 @@
 by the custodian."""
 
 from decimal import Decimal
-from typing import Any
 
 from django.db import transaction
 
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.core.models import Clinic
 from ketaclinic.inventory import rules
@@ -27,14 +28,7 @@ from ketaclinic.inventory.models import (
     Vial,
     VialStatus,
 )
-from ketaclinic.inventory.services.common import (
-    append,
-    audit,
-    check_witness,
-    locked_head,
-    require,
-    require_clinic,
-)
+from ketaclinic.inventory.services.common import append, audit, check_witness, locked_head, require_clinic
 from ketaclinic.inventory.services.witness import SignedWitness
 
 
@@ -49,7 +43,7 @@ def vials_to_count(*, clinic: Clinic, location: StorageLocation | None) -> list[
 @transaction.atomic
 def record_count(
     *,
-    by: Any,
+    by: Actor,
     clinic: Clinic,
     location: StorageLocation | None,
     purpose: CountPurpose,
@@ -148,7 +142,7 @@ def record_count(
     audit(
         by,
         action=Action.CREATE,
-        object_type="stock_count",
+        object_type=ObjectType.STOCK_COUNT,
         object_id=count.pk,
         clinic_id=clinic.pk,
         summary=f"{count.get_purpose_display()} count of {len(vials)} vial(s), {mismatches} mismatch(es), "
@@ -160,7 +154,7 @@ def record_count(
 @transaction.atomic
 def resolve_discrepancy(
     *,
-    by: Any,
+    by: Actor,
     discrepancy: Discrepancy,
     kind: ResolutionKind,
     reason: str,
@@ -203,7 +197,7 @@ def resolve_discrepancy(
     audit(
         by,
         action=Action.CREATE,
-        object_type="discrepancy_resolution",
+        object_type=ObjectType.DISCREPANCY_RESOLUTION,
         object_id=resolution.pk,
         clinic_id=locked.clinic_id,
         summary=f"discrepancy {locked.pk} resolved as {kind}",
@@ -211,7 +205,7 @@ def resolve_discrepancy(
     return resolution
 
 
-def _adjust_vial(*, by: Any, discrepancy: Discrepancy, vial_id: int) -> LedgerEntry | None:
+def _adjust_vial(*, by: Actor, discrepancy: Discrepancy, vial_id: int) -> LedgerEntry | None:
     vial = Vial.objects.select_for_update(of=("self",)).select_related("product").get(pk=vial_id)
     difference_ml = rules.count_difference(discrepancy.expected_ml, discrepancy.found_ml)
     # The vial may have been drawn from since the count: correct by the difference, never below zero.

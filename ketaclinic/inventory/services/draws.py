@@ -4,13 +4,14 @@ drawn = given + wasted per dose order."""
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, Sum
 
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.core.models import Clinic
 from ketaclinic.inventory import rules
@@ -24,14 +25,7 @@ from ketaclinic.inventory.models import (
     WasteMethod,
 )
 from ketaclinic.inventory.services import references
-from ketaclinic.inventory.services.common import (
-    append,
-    audit,
-    check_witness,
-    locked_head,
-    require,
-    require_clinic,
-)
+from ketaclinic.inventory.services.common import append, audit, check_witness, locked_head, require_clinic
 from ketaclinic.inventory.services.witness import SignedWitness
 from ketaclinic.patients.models import Patient
 from ketaclinic.protocols.selectors import protocol_int
@@ -47,7 +41,7 @@ def _positive(amount_mg: Decimal, field: str = "amount_mg") -> Decimal:
 @transaction.atomic
 def draw_from_vial(
     *,
-    by: Any,
+    by: Actor,
     vial_id: int,
     amount_mg: Decimal,
     patient: Patient,
@@ -146,7 +140,7 @@ def draw_from_vial(
     audit(
         by,
         action=Action.CREATE,
-        object_type="controlled_drug_draw",
+        object_type=ObjectType.CONTROLLED_DRUG_DRAW,
         object_id=entry.pk,
         clinic_id=vial.clinic_id,
         summary=f"drew {amount} mg ({amount_ml} mL) from {vial.label}"
@@ -175,7 +169,7 @@ def _locked_draw(draw_id: int) -> tuple[LedgerEntry, Decimal, Decimal]:
 
 def _follow_up(
     *,
-    by: Any,
+    by: Actor,
     draw: LedgerEntry,
     kind: rules.EntryKind,
     amount: Decimal,
@@ -223,7 +217,7 @@ def _check_remaining(amount: Decimal, drawn: Decimal, given: Decimal, wasted: De
 
 @transaction.atomic
 def record_administration(
-    *, by: Any, draw_id: int, amount_mg: Decimal, visit_id: int | None = None
+    *, by: Actor, draw_id: int, amount_mg: Decimal, visit_id: int | None = None
 ) -> LedgerEntry:
     """Record that `amount_mg` of a draw was given to its patient (called by the infusion visit). The person
     recording needs DRAW_STOCK: the nurse who drew and gives the dose."""
@@ -240,7 +234,7 @@ def record_administration(
     audit(
         by,
         action=Action.CREATE,
-        object_type="controlled_drug_administration",
+        object_type=ObjectType.CONTROLLED_DRUG_ADMINISTRATION,
         object_id=entry.pk,
         clinic_id=draw.clinic_id,
         summary=f"gave {amount} mg of draw {draw.pk}",
@@ -252,7 +246,7 @@ def record_administration(
 @transaction.atomic
 def record_waste(
     *,
-    by: Any,
+    by: Actor,
     draw_id: int,
     amount_mg: Decimal,
     method: WasteMethod,
@@ -286,7 +280,7 @@ def record_waste(
     audit(
         by,
         action=Action.CREATE,
-        object_type="controlled_drug_waste",
+        object_type=ObjectType.CONTROLLED_DRUG_WASTE,
         object_id=entry.pk,
         clinic_id=draw.clinic_id,
         summary=f"wasted {amount} mg of draw {draw.pk}, witness {witness.user.username}",
@@ -342,7 +336,7 @@ def draws_for_visit(
 @transaction.atomic
 def settle_visit_draws(
     *,
-    by: Any,
+    by: Actor,
     draws: list[DrawTotals],
     given_mg: Decimal,
     waste_mg: Decimal,
@@ -406,7 +400,7 @@ def reconciliation_of(*, clinic_id: int, dose_order_id: int) -> rules.Reconcilia
 
 @transaction.atomic
 def reconcile_dose_order(
-    *, by: Any, clinic: Clinic, dose_order_id: int
+    *, by: Actor, clinic: Clinic, dose_order_id: int
 ) -> tuple[rules.Reconciliation, Discrepancy | None]:
     """Close the books on a dose order (at discharge): drawn must equal given + wasted. A gap opens a
     discrepancy for the custodian (once per order); returns the reconciliation and that discrepancy."""
@@ -446,7 +440,7 @@ def reconcile_dose_order(
     audit(
         by,
         action=Action.CREATE,
-        object_type="discrepancy",
+        object_type=ObjectType.DISCREPANCY,
         object_id=discrepancy.pk,
         clinic_id=clinic.pk,
         summary=f"dose order {dose_order_id}: drew {reconciliation.drawn_mg} mg, "

@@ -8,8 +8,10 @@ from typing import Any
 
 from django.db import transaction
 
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock, inputs
 from ketaclinic.core.models import Clinic
 from ketaclinic.inventory import rules
@@ -26,14 +28,7 @@ from ketaclinic.inventory.models import (
     VialStatus,
     WasteMethod,
 )
-from ketaclinic.inventory.services.common import (
-    append,
-    audit,
-    check_witness,
-    locked_head,
-    require,
-    require_clinic,
-)
+from ketaclinic.inventory.services.common import append, audit, check_witness, locked_head, require_clinic
 from ketaclinic.inventory.services.witness import SignedWitness
 from ketaclinic.protocols.selectors import protocol_value
 
@@ -51,38 +46,36 @@ class StandardProduct:
     vial_volume_ml: Decimal
 
 
-# The strengths PROTOCOL.md section 1.1 lists (vial_strengths_mg_per_ml) and midazolam 1 mg/mL. The NDCs
-# use labeler code 00000, which FDA never assigns: placeholders the custodian replaces with the NDC printed
-# on their supplier's packages (a receipt must quote the product's NDC).
-STANDARD_PRODUCTS = (
-    StandardProduct(
-        "Ketamine HCl injection",
-        "ketamine",
-        "ketamine_dea_schedule",
-        "00000-0050-10",
-        Decimal(50),
-        Decimal(10),
-    ),
-    StandardProduct(
-        "Ketamine HCl injection",
-        "ketamine",
-        "ketamine_dea_schedule",
-        "00000-0100-05",
-        Decimal(100),
-        Decimal(5),
-    ),
-    StandardProduct(
-        "Ketamine HCl injection",
-        "ketamine",
-        "ketamine_dea_schedule",
-        "00000-0010-20",
-        Decimal(10),
-        Decimal(20),
-    ),
-    StandardProduct(
-        "Midazolam injection", "midazolam", "midazolam_dea_schedule", "00000-0001-02", Decimal(1), Decimal(2)
-    ),
+# Ketamine strengths come from the protocol (`vial_strengths_mg_per_ml`, the one list the dose check also
+# reads); a vial's size is a fact of the presentation, not of the protocol: Ketalar's presentations, and 10 mL
+# for a strength a clinic adds. The NDCs use labeler code 00000, which FDA never assigns: placeholders the
+# custodian replaces with the NDC printed on their supplier's packages (a receipt must quote the product's
+# NDC).
+KETAMINE_VIAL_VOLUME_ML = {Decimal(10): Decimal(20), Decimal(50): Decimal(10), Decimal(100): Decimal(5)}
+OTHER_KETAMINE_VIAL_VOLUME_ML = Decimal(10)
+MIDAZOLAM = StandardProduct(
+    "Midazolam injection", "midazolam", "midazolam_dea_schedule", "00000-0001-02", Decimal(1), Decimal(2)
 )
+
+
+def ketamine_vial_strengths_mg_per_ml() -> tuple[Decimal, ...]:
+    """The strengths the clinic's protocol lets it receive and draw from."""
+    value = protocol_value("vial_strengths_mg_per_ml").value
+    return value if isinstance(value, tuple) else ()
+
+
+def standard_products() -> tuple[StandardProduct, ...]:
+    """A ketamine product per protocol strength, and midazolam 1 mg/mL."""
+    ketamine = []
+    for strength in ketamine_vial_strengths_mg_per_ml():
+        volume = KETAMINE_VIAL_VOLUME_ML.get(strength, OTHER_KETAMINE_VIAL_VOLUME_ML)
+        placeholder = f"00000-{int(strength):04d}-{int(volume):02d}"
+        ketamine.append(
+            StandardProduct(
+                "Ketamine HCl injection", "ketamine", "ketamine_dea_schedule", placeholder, strength, volume
+            )
+        )
+    return (*ketamine, MIDAZOLAM)
 
 
 def _new_product(clinic: Clinic, **fields: Any) -> DrugProduct:
@@ -96,7 +89,7 @@ def ensure_standard_products(*, clinic: Clinic) -> int:
     """The standard ketamine and midazolam products for a clinic, where missing (by NDC). Returns how many
     were created; a second call creates none. Used by the demo loader and tests (a system action)."""
     created = 0
-    for standard in STANDARD_PRODUCTS:
+    for standard in standard_products():
         if DrugProduct.objects.filter(clinic=clinic, ndc=standard.ndc).exists():
             continue
         _new_product(
@@ -115,7 +108,7 @@ def ensure_standard_products(*, clinic: Clinic) -> int:
 @transaction.atomic
 def add_product(
     *,
-    by: Any,
+    by: Actor,
     clinic: Clinic,
     name: str,
     substance: str,
@@ -133,6 +126,16 @@ def add_product(
             "Strength and vial size must be above zero.",
             field="vial_volume_ml",
         )
+    if substance.strip().lower() == "ketamine":
+        strengths = ketamine_vial_strengths_mg_per_ml()
+        if rules.quantity(concentration_mg_per_ml) not in strengths:
+            listed = ", ".join(f"{strength.normalize():f}" for strength in strengths)
+            raise InventoryDomainError(
+                InventoryError.STRENGTH_NOT_IN_PROTOCOL,
+                f"Ketamine is stocked at the protocol's vial strengths only ({listed} mg/mL). A clinician "
+                "adds a new strength on the protocol page first.",
+                field="concentration_mg_per_ml",
+            )
     if DrugProduct.objects.filter(clinic=clinic, ndc=ndc.strip()).exists():
         raise InventoryDomainError(InventoryError.DUPLICATE, "A product with this NDC exists.", field="ndc")
     product = _new_product(
@@ -148,7 +151,7 @@ def add_product(
     audit(
         by,
         action=Action.CREATE,
-        object_type="drug_product",
+        object_type=ObjectType.DRUG_PRODUCT,
         object_id=product.pk,
         clinic_id=clinic.pk,
         summary=f"product added: {product} NDC {product.ndc}",
@@ -157,7 +160,7 @@ def add_product(
 
 
 @transaction.atomic
-def add_location(*, by: Any, clinic: Clinic, name: str, description: str = "") -> StorageLocation:
+def add_location(*, by: Actor, clinic: Clinic, name: str, description: str = "") -> StorageLocation:
     require(by, Perm.MANAGE_STOCK)
     require_clinic(by, clinic.pk)
     if StorageLocation.objects.filter(clinic=clinic, name__iexact=name.strip()).exists():
@@ -168,7 +171,7 @@ def add_location(*, by: Any, clinic: Clinic, name: str, description: str = "") -
     audit(
         by,
         action=Action.CREATE,
-        object_type="storage_location",
+        object_type=ObjectType.STORAGE_LOCATION,
         object_id=location.pk,
         clinic_id=clinic.pk,
         summary=f"location added: {location.name}",
@@ -187,7 +190,7 @@ def _check_clinic_objects(clinic: Clinic, *objects: Any) -> None:
 @transaction.atomic
 def receive_delivery(
     *,
-    by: Any,
+    by: Actor,
     clinic: Clinic,
     product: DrugProduct,
     ndc: str,
@@ -289,7 +292,7 @@ def receive_delivery(
     audit(
         by,
         action=Action.CREATE,
-        object_type="receipt",
+        object_type=ObjectType.RECEIPT,
         object_id=receipt.pk,
         clinic_id=clinic.pk,
         summary=f"received {vial_count} x {product} lot {receipt.lot}, witness {witness.user.username}",
@@ -313,7 +316,12 @@ def _locked_vials(vial_ids: Sequence[int], clinic: Clinic) -> list[Vial]:
 
 @transaction.atomic
 def transfer_vials(
-    *, by: Any, clinic: Clinic, vial_ids: Sequence[int], to_location: StorageLocation, witness: SignedWitness
+    *,
+    by: Actor,
+    clinic: Clinic,
+    vial_ids: Sequence[int],
+    to_location: StorageLocation,
+    witness: SignedWitness,
 ) -> list[LedgerEntry]:
     """Move vials to another location; two people sign. One TRANSFERRED entry per vial."""
     require(by, Perm.MANAGE_STOCK)
@@ -364,7 +372,7 @@ def transfer_vials(
     audit(
         by,
         action=Action.UPDATE,
-        object_type="vial_transfer",
+        object_type=ObjectType.VIAL_TRANSFER,
         object_id=",".join(str(vial.pk) for vial in vials)[:60],
         clinic_id=clinic.pk,
         summary=f"moved {len(vials)} vial(s) to {to_location.name}, witness {witness.user.username}",
@@ -375,7 +383,7 @@ def transfer_vials(
 @transaction.atomic
 def remove_vial(
     *,
-    by: Any,
+    by: Actor,
     clinic: Clinic,
     vial_id: int,
     reason: RemovalReason,
@@ -422,7 +430,7 @@ def remove_vial(
     audit(
         by,
         action=Action.CREATE,
-        object_type="vial_removal",
+        object_type=ObjectType.VIAL_REMOVAL,
         object_id=entry.pk,
         clinic_id=clinic.pk,
         summary=f"removed {vial.label} ({entry.amount_mg} mg, {reason}), witness {witness.user.username}",

@@ -7,16 +7,16 @@ lockout, and the audit log keeps it) even though the action it was for is refuse
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from django_otp import match_token
 
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for, has_confirmed_device, second_factor_needed
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_change
 from ketaclinic.core import clock
 from ketaclinic.core.models import Clinic
@@ -38,11 +38,11 @@ class SignedWitness:
     signed_at: dt.datetime
 
 
-def _refuse(by: Any, clinic: Clinic, username: str, code: str, message: str, field: str) -> WitnessRefused:
+def _refuse(by: Actor, clinic: Clinic, username: str, code: str, message: str, field: str) -> WitnessRefused:
     record_change(
         by=by,
         action=Action.SIGN_IN_FAILED,
-        object_type="witness_signature",
+        object_type=ObjectType.WITNESS_SIGNATURE,
         clinic_id=clinic.pk,
         summary=f"{'witness' if field.startswith('witness') else 'co-signer'} sign-in refused for username "
         f"{username[:80]}: {code}",
@@ -51,7 +51,7 @@ def _refuse(by: Any, clinic: Clinic, username: str, code: str, message: str, fie
 
 
 def verify_witness(
-    *, by: Any, clinic: Clinic, credentials: WitnessCredentials, request: HttpRequest
+    *, by: Actor, clinic: Clinic, credentials: WitnessCredentials, request: HttpRequest
 ) -> SignedWitness:
     """Check the witness's own sign-in and that they may witness at `clinic`; WitnessRefused otherwise.
 
@@ -72,7 +72,7 @@ def verify_witness(
 
 def verify_second_person(
     *,
-    by: Any,
+    by: Actor,
     clinic: Clinic,
     credentials: WitnessCredentials,
     request: HttpRequest,

@@ -491,3 +491,39 @@ def test_role_requiring_a_second_factor_without_a_device_cannot_witness(clinicia
     with pytest.raises(WitnessRefused) as refused:
         signed(clinician, nurse, clinic, otp_token="123456")
     assert refused.value.code == InventoryError.WITNESS_SECOND_FACTOR
+
+
+def test_standard_ketamine_products_follow_the_protocols_vial_strengths(clinic) -> None:
+    from ketaclinic.inventory.services.stock import standard_products
+
+    ketamine = [p for p in standard_products() if p.substance == "ketamine"]
+    assert [(p.concentration_mg_per_ml, p.vial_volume_ml, p.ndc) for p in ketamine] == [
+        (Decimal(10), Decimal(20), "00000-0010-20"),
+        (Decimal(50), Decimal(10), "00000-0050-10"),
+        (Decimal(100), Decimal(5), "00000-0100-05"),
+    ]
+
+
+def test_a_ketamine_strength_outside_the_protocol_is_refused_and_nothing_is_written(
+    clinic, custodian
+) -> None:
+    from ketaclinic.inventory.models import DrugProduct, Schedule
+    from ketaclinic.inventory.services.stock import add_product
+
+    before = DrugProduct.objects.count()
+    with pytest.raises(InventoryDomainError) as refused:
+        add_product(
+            by=custodian,
+            clinic=clinic,
+            name="Ketamine HCl injection",
+            substance="Ketamine",
+            schedule=Schedule.III,
+            ndc="00000-0025-10",
+            concentration_mg_per_ml=Decimal(25),
+            vial_volume_ml=Decimal(10),
+        )
+    assert (refused.value.code, refused.value.field) == (
+        "strength_not_in_protocol",
+        "concentration_mg_per_ml",
+    )
+    assert DrugProduct.objects.count() == before

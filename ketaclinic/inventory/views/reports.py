@@ -15,9 +15,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from ketaclinic.accounts.access import actor
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.context import Channel
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.core.errors import DomainError, PermissionDenied
 from ketaclinic.core.spreadsheet import safe_cell
@@ -62,9 +63,9 @@ def _require(request: HttpRequest) -> None:
         raise PermissionDenied()
 
 
-def _export_audit(request: HttpRequest, object_type: str, object_id: object, summary: str) -> None:
+def _export_audit(request: HttpRequest, object_type: ObjectType, object_id: object, summary: str) -> None:
     record_read(
-        by=request.user,
+        by=actor(request),
         action=Action.EXPORT,
         object_type=object_type,
         object_id=object_id,
@@ -118,10 +119,10 @@ def _dispensing_log_output(
     product, start, end = log.product, log.start, log.end
     filename = f"cs-log-{product.ndc}-{start:%Y%m%d}-{end:%Y%m%d}"
     if output == "csv":
-        _export_audit(request, "controlled_substance_log", product.pk, f"CSV {start} to {end}")
+        _export_audit(request, ObjectType.CONTROLLED_SUBSTANCE_LOG, product.pk, f"CSV {start} to {end}")
         return _csv(filename, _log_rows(log))
     if output == "pdf":
-        _export_audit(request, "controlled_substance_log", product.pk, f"PDF {start} to {end}")
+        _export_audit(request, ObjectType.CONTROLLED_SUBSTANCE_LOG, product.pk, f"PDF {start} to {end}")
         return _pdf(filename, "inventory/pdf/log.html", {"log": log})
     query = f"?start={start:%Y-%m-%d}&end={end:%Y-%m-%d}"
     return render(
@@ -210,7 +211,7 @@ def inventory_report(request: HttpRequest, count_id: int, output: str = "html") 
     with timezone.override(ZoneInfo(report.clinic.time_zone)):
         filename = f"inventory-{report.taken_at:%Y%m%d}-{report.count_id}"
         if output == "csv":
-            _export_audit(request, "inventory_report", count_id, "CSV")
+            _export_audit(request, ObjectType.INVENTORY_REPORT, count_id, "CSV")
             rows: list[list[object]] = [
                 ["Registrant", report.clinic.name, reports.registrant_address(report.clinic)],
                 ["DEA registration", report.clinic.dea_registration],
@@ -259,7 +260,7 @@ def inventory_report(request: HttpRequest, count_id: int, output: str = "html") 
             rows.extend([head.product.name, head.sequence, head.entry_hash] for head in report.chain_heads)
             return _csv(filename, rows)
         if output == "pdf":
-            _export_audit(request, "inventory_report", count_id, "PDF")
+            _export_audit(request, ObjectType.INVENTORY_REPORT, count_id, "PDF")
             return _pdf(filename, "inventory/pdf/inventory.html", {"report": report})
         return render(request, "inventory/inventory_report.html", {"report": report})
 
@@ -275,10 +276,10 @@ def form_106(request: HttpRequest, discrepancy_id: int, output: str = "html") ->
     filename = f"dea-form-106-data-{discrepancy_id}"
     fields = _form_106_fields(data)
     if output == "csv":
-        _export_audit(request, "dea_form_106", discrepancy_id, "CSV")
+        _export_audit(request, ObjectType.DEA_FORM_106, discrepancy_id, "CSV")
         return _csv(filename, [["field", "value"], *fields])
     if output == "pdf":
-        _export_audit(request, "dea_form_106", discrepancy_id, "PDF")
+        _export_audit(request, ObjectType.DEA_FORM_106, discrepancy_id, "PDF")
         return _pdf(filename, "inventory/pdf/form106.html", {"data": data, "fields": fields})
     context = {"data": data, "fields": fields, "discrepancy_id": discrepancy_id}
     return render(request, "inventory/form106.html", context)

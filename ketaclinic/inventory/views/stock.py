@@ -64,7 +64,7 @@ def _witnessed[T](
     """Check the witness's sign-in, then run the action; domain errors become field errors."""
     try:
         signed = witness.verify_witness(
-            by=request.user, clinic=clinic, credentials=form.witness_credentials(), request=request
+            by=actor(request), clinic=clinic, credentials=form.witness_credentials(), request=request
         )
         return action(signed)
     except DomainError as error:
@@ -94,7 +94,7 @@ def _perms(request: HttpRequest) -> dict[str, bool]:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.VIEW_STOCK)
+    require_any(request.user, Perm.VIEW_STOCK)
     clinic = _clinic(request)
     context = {
         "board": selectors.dashboard(viewer=request.user, clinic=clinic),
@@ -108,16 +108,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def products(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.VIEW_STOCK)
+    require_any(request.user, Perm.VIEW_STOCK)
     clinic = _clinic(request)
     form = ProductForm(request.POST or None, initial={"schedule": Schedule.III, "multi_dose": True})
     if request.method == "POST":
-        _require(request, Perm.MANAGE_STOCK)
+        require_any(request.user, Perm.MANAGE_STOCK)
         if form.is_valid():
             data = form.cleaned_data
             try:
                 product = stock.add_product(
-                    by=request.user,
+                    by=actor(request),
                     clinic=clinic,
                     name=data["name"],
                     substance=data["substance"],
@@ -143,15 +143,15 @@ def products(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def locations(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.VIEW_STOCK)
+    require_any(request.user, Perm.VIEW_STOCK)
     clinic = _clinic(request)
     form = LocationForm(request.POST or None)
     if request.method == "POST":
-        _require(request, Perm.MANAGE_STOCK)
+        require_any(request.user, Perm.MANAGE_STOCK)
         if form.is_valid():
             try:
                 location = stock.add_location(
-                    by=request.user,
+                    by=actor(request),
                     clinic=clinic,
                     name=form.cleaned_data["name"],
                     description=form.cleaned_data["description"],
@@ -172,7 +172,7 @@ def locations(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def receive(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.MANAGE_STOCK)
+    require_any(request.user, Perm.MANAGE_STOCK)
     clinic = _clinic(request)
     products_available = selectors.products_for(viewer=request.user, clinic=clinic).filter(is_active=True)
     form = ReceiptForm(
@@ -188,7 +188,7 @@ def receive(request: HttpRequest) -> HttpResponse:
             form,
             clinic,
             lambda signed: stock.receive_delivery(
-                by=request.user,
+                by=actor(request),
                 clinic=clinic,
                 product=data["product"],
                 ndc=data["ndc"],
@@ -216,7 +216,7 @@ def receive(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def transfer(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.MANAGE_STOCK)
+    require_any(request.user, Perm.MANAGE_STOCK)
     clinic = _clinic(request)
     form = TransferForm(
         request.POST or None,
@@ -230,7 +230,7 @@ def transfer(request: HttpRequest) -> HttpResponse:
             form,
             clinic,
             lambda signed: stock.transfer_vials(
-                by=request.user,
+                by=actor(request),
                 clinic=clinic,
                 vial_ids=[vial.pk for vial in data["vials"]],
                 to_location=data["to_location"],
@@ -246,7 +246,7 @@ def transfer(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def draw(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.DRAW_STOCK)
+    require_any(request.user, Perm.DRAW_STOCK)
     clinic = _clinic(request)
     form = DrawForm(
         request.POST or None,
@@ -265,14 +265,14 @@ def draw(request: HttpRequest) -> HttpResponse:
                 viewer=request.user, clinic=clinic, record_number=data["patient_record_number"]
             )
             entry = draws.draw_from_vial(
-                by=request.user,
+                by=actor(request),
                 vial_id=data["vial"].pk,
                 amount_mg=data["amount_mg"],
                 patient=patient,
                 dose_order_id=data["dose_order_id"],
             )
         except DomainError as error:
-            if error.status_code == 404:
+            if error.kind == ErrorKind.NOT_FOUND:
                 form.add_error("patient_record_number", error.message)
             else:
                 field_error(form, error)
@@ -289,7 +289,7 @@ def draw(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def waste(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.DRAW_STOCK)
+    require_any(request.user, Perm.DRAW_STOCK)
     clinic = _clinic(request)
     open_draws = selectors.open_draws(viewer=request.user, clinic=clinic)
     form = WasteForm(
@@ -307,7 +307,7 @@ def waste(request: HttpRequest) -> HttpResponse:
             form,
             clinic,
             lambda signed: draws.record_waste(
-                by=request.user,
+                by=actor(request),
                 draw_id=data["draw"],
                 amount_mg=data["amount_mg"],
                 method=WasteMethod(data["method"]),
@@ -324,7 +324,7 @@ def waste(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def remove(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.MANAGE_STOCK)
+    require_any(request.user, Perm.MANAGE_STOCK)
     clinic = _clinic(request)
     form = RemovalForm(
         request.POST or None,
@@ -338,7 +338,7 @@ def remove(request: HttpRequest) -> HttpResponse:
             form,
             clinic,
             lambda signed: stock.remove_vial(
-                by=request.user,
+                by=actor(request),
                 clinic=clinic,
                 vial_id=data["vial"].pk,
                 reason=RemovalReason(data["reason"]),
@@ -356,7 +356,7 @@ def remove(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def count_new(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.COUNT_STOCK)
+    require_any(request.user, Perm.COUNT_STOCK)
     clinic = _clinic(request)
     all_locations = selectors.locations_for(viewer=request.user, clinic=clinic)
     location_id = parse_id(request.GET.get("location"))
@@ -378,7 +378,7 @@ def count_new(request: HttpRequest) -> HttpResponse:
             form,
             clinic,
             lambda signed: counts.record_count(
-                by=request.user,
+                by=actor(request),
                 clinic=clinic,
                 location=location,
                 purpose=CountPurpose(data["purpose"]),
@@ -399,7 +399,7 @@ def count_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def count_list(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+    require_any(request.user, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     clinic = _clinic(request)
     page = Paginator(selectors.counts_for(viewer=request.user, clinic=clinic), 25).get_page(
         request.GET.get("page")
@@ -416,7 +416,7 @@ def count_detail(request: HttpRequest, count_id: int) -> HttpResponse:
 
 @login_required
 def discrepancy_list(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+    require_any(request.user, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     clinic = _clinic(request)
     page = Paginator(selectors.discrepancies_for(viewer=request.user, clinic=clinic), 25).get_page(
         request.GET.get("page")
@@ -431,12 +431,12 @@ def discrepancy_detail(request: HttpRequest, discrepancy_id: int) -> HttpRespons
     resolved = selectors.has_resolution(discrepancy)
     form = ResolutionForm(request.POST or None)
     if request.method == "POST":
-        _require(request, Perm.RESOLVE_DISCREPANCY)
+        require_any(request.user, Perm.RESOLVE_DISCREPANCY)
         if form.is_valid():
             data = form.cleaned_data
             try:
                 counts.resolve_discrepancy(
-                    by=request.user,
+                    by=actor(request),
                     discrepancy=discrepancy,
                     kind=ResolutionKind(data["kind"]),
                     reason=data["reason"],
@@ -500,10 +500,10 @@ def ledger(request: HttpRequest, product_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+    require_any(request.user, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     clinic = _clinic(request)
     if request.method == "POST":
-        report, check = chain.verify_ledger(by=request.user)
+        report, check = chain.verify_ledger(by=actor(request))
         if report.intact and not check.vials_out_of_balance:
             messages.success(
                 request, f"All {report.entries_checked} entries verified: the chains are intact."

@@ -11,7 +11,7 @@ from django.urls import reverse
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.core import clock
 from ketaclinic.core.db import is_append_only_refusal
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import ErrorKind, NotFound, PermissionDenied
 from ketaclinic.measures import selectors, services
 from ketaclinic.measures.errors import MeasureDomainError
 from ketaclinic.measures.models import Context, InfusionGiven, InfusionGivenWithdrawn
@@ -69,7 +69,7 @@ def test_refuses_a_visit_already_noted_for_another_patient(nurse, clinic, patien
     services.note_infusion_given(by=nurse, patient=patient, visit_id=41, started_at=at(9, 14))
     with pytest.raises(MeasureDomainError) as conflict:
         services.note_infusion_given(by=nurse, patient=other, visit_id=41, started_at=at(9, 14))
-    assert (conflict.value.code, conflict.value.status_code) == ("infusion_visit_conflict", 409)
+    assert (conflict.value.code, conflict.value.kind) == ("infusion_visit_conflict", ErrorKind.CONFLICT)
     assert list(InfusionGiven.objects.values_list("patient_id", flat=True)) == [patient.pk]
 
 
@@ -126,7 +126,7 @@ def test_a_withdrawn_infusion_leaves_the_dates_and_needs_a_reason(
     )
     with pytest.raises(MeasureDomainError) as again:
         services.withdraw_infusion_given(by=clinician, visit_id=42, reason="again")
-    assert (again.value.code, again.value.status_code) == ("already_withdrawn", 409)
+    assert (again.value.code, again.value.kind) == ("already_withdrawn", ErrorKind.CONFLICT)
     # A withdrawn visit stays withdrawn: noting it again changes nothing.
     services.note_infusion_given(by=nurse, patient=patient, visit_id=42, started_at=at(5, 14))
     assert selectors.infusion_dates_for(patient=patient) == [at(2, 14)]

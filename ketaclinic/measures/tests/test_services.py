@@ -8,7 +8,7 @@ from django.db import DatabaseError, connection, transaction
 
 from ketaclinic.core import clock
 from ketaclinic.core.db import is_append_only_refusal
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import ErrorKind, NotFound, PermissionDenied
 from ketaclinic.measures import selectors, services
 from ketaclinic.measures.errors import InvalidDefinition, MeasureDomainError, MissingAnswers
 from ketaclinic.measures.models import (
@@ -117,7 +117,7 @@ def test_a_link_works_once_and_records_the_patient_submission(nurse, patient, in
     assert (made.submitted_via, made.request_id, made.total) == (SubmittedVia.LINK, request.pk, 9)
     with pytest.raises(MeasureDomainError) as used:
         services.submit_request(token=token, answers=phq9_answers(*[1] * 9))
-    assert (used.value.code, used.value.status_code) == ("link_used", 410)
+    assert (used.value.code, used.value.kind) == ("link_used", ErrorKind.GONE)
 
 
 def test_an_expired_link_is_refused(nurse, patient, instruments, monkeypatch) -> None:
@@ -133,7 +133,7 @@ def test_an_expired_link_is_refused(nurse, patient, instruments, monkeypatch) ->
     monkeypatch.setattr(clock, "now", lambda: later)
     with pytest.raises(MeasureDomainError) as expired:
         services.submit_request(token=services.token_for(request), answers=phq9_answers(*[0] * 9))
-    assert (expired.value.code, expired.value.status_code) == ("link_expired", 410)
+    assert (expired.value.code, expired.value.kind) == ("link_expired", ErrorKind.GONE)
     assert Administration.objects.count() == 0
 
 

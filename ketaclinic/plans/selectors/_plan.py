@@ -10,11 +10,11 @@ from django.db.models import Q
 from ketaclinic.core import clock
 from ketaclinic.measures.models import InstrumentDefinition
 from ketaclinic.patients.models import Patient
+from ketaclinic.patients.selectors import population_of
 from ketaclinic.plans import rules
 from ketaclinic.plans.models import PlanDraft, PlanVersion, SeriesEvent, TreatmentPlan
 from ketaclinic.protocols.selectors import protocol_decimal, protocol_int, protocol_value
 from ketaclinic.screening.models import SignedOutcome
-from ketaclinic.screening.selectors import population_for
 
 ELIGIBLE_OUTCOMES = frozenset({SignedOutcome.ELIGIBLE.value, SignedOutcome.ELIGIBLE_WITH_CONDITIONS.value})
 
@@ -343,7 +343,7 @@ def booking_terms_for(*, patient: Patient) -> BookingTerms | None:
 
 
 def patient_population(*, patient: Patient) -> str:
-    return population_for(patient=patient)
+    return population_of(patient=patient)
 
 
 # --- series facts for clinic reports (analytics) ----------------------------------------------------------

@@ -3,15 +3,17 @@
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_read
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.measures.selectors import patient_measures
 from ketaclinic.patients.models import Patient
+from ketaclinic.patients.selectors import population_of
 from ketaclinic.plans import rules
 from ketaclinic.plans.models import PlanDraft, PlanOverride, PlanVersion, SeriesEvent, TreatmentPlan
 from ketaclinic.plans.selectors._plan import (
@@ -22,18 +24,13 @@ from ketaclinic.plans.selectors._plan import (
     local_date,
     plan_state,
 )
-from ketaclinic.screening.selectors import eligibility_status, population_for
+from ketaclinic.screening.selectors import eligibility_status
 
 # --- pages ------------------------------------------------------------------------------------------------
 
 
-def _require(viewer: Any, perm: Perm) -> None:
-    if not can(viewer, perm):
-        raise PermissionDenied()
-
-
 def _audit_read(
-    viewer: Any, patient: Patient, object_type: str, object_id: object, summary: str = ""
+    viewer: Who, patient: Patient, object_type: ObjectType, object_id: object, summary: str = ""
 ) -> None:
     record_read(
         by=viewer,
@@ -46,20 +43,20 @@ def _audit_read(
     )
 
 
-def patient_for(*, viewer: Any, patient_id: int, perm: Perm = Perm.VIEW_PLAN) -> Patient:
+def patient_for(*, viewer: Who, patient_id: int, perm: Perm = Perm.VIEW_PLAN) -> Patient:
     """A patient of the viewer's clinics (NotFound otherwise), the read audited as 'treatment_plan'."""
-    _require(viewer, perm)
+    require(viewer, perm)
     patient = (
         Patient.objects.filter(clinic__in=clinics_for(viewer), pk=patient_id).select_related("clinic").first()
     )
     if patient is None:
         raise NotFound("No such patient in your clinics.")
-    _audit_read(viewer, patient, "treatment_plan", patient.pk)
+    _audit_read(viewer, patient, ObjectType.TREATMENT_PLAN, patient.pk)
     return patient
 
 
-def plan_for(*, viewer: Any, plan_id: int, perm: Perm = Perm.VIEW_PLAN) -> TreatmentPlan:
-    _require(viewer, perm)
+def plan_for(*, viewer: Who, plan_id: int, perm: Perm = Perm.VIEW_PLAN) -> TreatmentPlan:
+    require(viewer, perm)
     plan = (
         TreatmentPlan.objects.filter(clinic__in=clinics_for(viewer), pk=plan_id)
         .select_related("patient__clinic")
@@ -67,13 +64,13 @@ def plan_for(*, viewer: Any, plan_id: int, perm: Perm = Perm.VIEW_PLAN) -> Treat
     )
     if plan is None:
         raise NotFound("No such plan in your clinics.")
-    _audit_read(viewer, plan.patient, "treatment_plan", plan.pk)
+    _audit_read(viewer, plan.patient, ObjectType.TREATMENT_PLAN, plan.pk)
     return plan
 
 
-def draft_for(*, viewer: Any, draft_id: int, perm: Perm = Perm.CHANGE_PLAN) -> PlanDraft:
+def draft_for(*, viewer: Who, draft_id: int, perm: Perm = Perm.CHANGE_PLAN) -> PlanDraft:
     """An open (unsigned) draft of the viewer's clinics."""
-    _require(viewer, perm)
+    require(viewer, perm)
     draft = (
         PlanDraft.objects.filter(plan__clinic__in=clinics_for(viewer), pk=draft_id)
         .select_related("plan__patient__clinic", "created_by")
@@ -81,7 +78,7 @@ def draft_for(*, viewer: Any, draft_id: int, perm: Perm = Perm.CHANGE_PLAN) -> P
     )
     if draft is None:
         raise NotFound("No such draft in your clinics.")
-    _audit_read(viewer, draft.plan.patient, "plan_draft", draft.pk)
+    _audit_read(viewer, draft.plan.patient, ObjectType.PLAN_DRAFT, draft.pk)
     return draft
 
 
@@ -128,7 +125,7 @@ class PlanPage:
 
 
 def _responses(
-    viewer: Any, patient: Patient, keys: list[str], stability_key: str, weeks: int
+    viewer: Who, patient: Patient, keys: list[str], stability_key: str, weeks: int
 ) -> tuple[list[ResponseRow] | None, Stability | None]:
     """Baseline, latest, change and response per planned scale through measures' own reader (None when the
     viewer may not see scales)."""
@@ -168,7 +165,7 @@ def _responses(
     return rows, Stability(stability_key, weeks, met_on)
 
 
-def plan_page(*, viewer: Any, patient_id: int) -> PlanPage:
+def plan_page(*, viewer: Who, patient_id: int) -> PlanPage:
     """The patient's plan page: current plan and its state, open draft, version history with signers and
     overrides, response so far, earlier plans. The number of queries does not grow with the series log or
     the number of versions."""
@@ -212,7 +209,7 @@ def plan_page(*, viewer: Any, patient_id: int) -> PlanPage:
             )
     return PlanPage(
         patient=patient,
-        population=population_for(patient=patient),
+        population=population_of(patient=patient),
         plan=plan,
         version=version,
         draft=draft,
@@ -233,10 +230,10 @@ class ListRow:
     state: PlanState | None
 
 
-def active_plans(*, viewer: Any) -> list[ListRow]:
+def active_plans(*, viewer: Who) -> list[ListRow]:
     """Plans of the viewer's clinics that have not ended, with progress and deviations; a fixed number of
     queries whatever the number of plans or log rows."""
-    _require(viewer, Perm.VIEW_PLAN)
+    require(viewer, Perm.VIEW_PLAN)
     plans = list(
         TreatmentPlan.objects.filter(clinic__in=clinics_for(viewer), end__isnull=True)
         .select_related("patient__clinic")
@@ -273,7 +270,10 @@ def active_plans(*, viewer: Any) -> list[ListRow]:
         )
         rows.append(ListRow(plan, signed, plan.pk in drafts, state))
     record_read(
-        by=viewer, action=Action.LIST, object_type="treatment_plan", summary=f"{len(rows)} active plans"
+        by=viewer,
+        action=Action.LIST,
+        object_type=ObjectType.TREATMENT_PLAN,
+        summary=f"{len(rows)} active plans",
     )
     return rows
 

@@ -6,17 +6,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ketaclinic.core.errors import ErrorKind
 from ketaclinic.protocols.errors import InvalidProtocolValue, ProtocolErrorCode
 from ketaclinic.protocols.rules import (
     MAX_DECIMAL_PLACES,
     REASON_MAX_LENGTH,
     VALUE_MAX_LENGTH,
+    Population,
     ValueKind,
     as_decimal,
     clean_reason,
     clean_source,
     normalise_value,
     parse_value,
+    population_for_age,
 )
 
 plain_decimals = st.decimals(
@@ -88,7 +91,7 @@ def test_refuses_malformed_values_with_a_sentence_saying_what_to_type(
     assert message_part in caught.value.message
     assert caught.value.code == ProtocolErrorCode.INVALID_VALUE
     assert caught.value.field == "value"
-    assert caught.value.status_code == 400
+    assert caught.value.kind == ErrorKind.INVALID
 
 
 def test_refuses_an_unknown_kind() -> None:
@@ -152,3 +155,20 @@ def test_requires_a_source() -> None:
     with pytest.raises(InvalidProtocolValue) as caught:
         clean_source("")
     assert (caught.value.code, caught.value.field) == (ProtocolErrorCode.SOURCE_REQUIRED, "source")
+
+
+@given(st.integers(min_value=0, max_value=120))
+def test_population_is_child_adult_or_older_adult_by_age(age: int) -> None:
+    population = population_for_age(age, age_of_majority_years=18, older_adult_from_age_years=65)
+    expected = Population.CHILD if age < 18 else Population.OLDER_ADULT if age >= 65 else Population.ADULT
+    assert population is expected
+
+
+def test_population_edges_are_the_protocol_ages() -> None:
+    limits = {"age_of_majority_years": 18, "older_adult_from_age_years": 65}
+    assert [population_for_age(age, **limits) for age in (17, 18, 64, 65)] == [
+        Population.CHILD,
+        Population.ADULT,
+        Population.ADULT,
+        Population.OLDER_ADULT,
+    ]

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from ketaclinic.accounts.models import User
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import ErrorKind, NotFound, PermissionDenied
 from ketaclinic.protocols.errors import InvalidPopulation, ProtocolErrorCode, ProtocolMissing
 from ketaclinic.protocols.models import ProtocolParameter
 from ketaclinic.protocols.selectors import (
@@ -90,9 +90,9 @@ def test_reading_a_missing_key_raises_protocol_missing() -> None:
     with pytest.raises(ProtocolMissing) as caught:
         protocol_value("no_such_key", population="child")
     error = caught.value
-    assert (error.code, error.status_code, error.key, error.population) == (
+    assert (error.code, error.kind, error.key, error.population) == (
         ProtocolErrorCode.MISSING,
-        404,
+        ErrorKind.NOT_FOUND,
         "no_such_key",
         "child",
     )
@@ -104,10 +104,10 @@ def test_reading_an_unknown_population_is_refused() -> None:
     make_parameter("test_dose")
     with pytest.raises(InvalidPopulation) as caught:
         protocol_value("test_dose", population="teenager")
-    assert (caught.value.code, caught.value.field, caught.value.status_code) == (
+    assert (caught.value.code, caught.value.field, caught.value.kind) == (
         ProtocolErrorCode.INVALID_POPULATION,
         "population",
-        400,
+        ErrorKind.INVALID,
     )
 
 

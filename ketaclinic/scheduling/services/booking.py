@@ -13,6 +13,8 @@ from typing import Any
 
 from django.db import transaction
 
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action
 from ketaclinic.core import clock
@@ -40,11 +42,9 @@ from ketaclinic.scheduling.services.common import (
     VisitLength,
     _audit,
     _lock_resources,
-    _require,
     _require_clinic,
     _slot_error,
     clinic_day,
-    hash_token,
     infusion_length,
     instruction_lines,
     resources_for,
@@ -53,8 +53,8 @@ from ketaclinic.scheduling.services.common import (
 from ketaclinic.scheduling.services.messages import _enqueue_message
 
 
-def _check_patient(by: Any, patient: Patient) -> None:
-    _require(by, Perm.BOOK_APPOINTMENT)
+def _check_patient(by: Actor, patient: Patient) -> None:
+    require(by, Perm.BOOK_APPOINTMENT)
     _require_clinic(by, patient.clinic_id)
     assert_can_be_booked(patient=patient)
 
@@ -62,7 +62,7 @@ def _check_patient(by: Any, patient: Patient) -> None:
 @transaction.atomic
 def book_appointment(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     kind: str,
     starts_at: dt.datetime,
@@ -292,7 +292,7 @@ class SeriesSlot:
 
 
 @transaction.atomic
-def book_series(*, by: Any, patient: Patient, slots: list[SeriesSlot]) -> list[Appointment]:
+def book_series(*, by: Actor, patient: Patient, slots: list[SeriesSlot]) -> list[Appointment]:
     """Book every slot of an infusion series, or none: the first slot that fails undoes the others and is
     named in the error (409, code series_slot_failed)."""
     if not slots:
@@ -321,7 +321,7 @@ def book_series(*, by: Any, patient: Patient, slots: list[SeriesSlot]) -> list[A
     return booked
 
 
-def _log_status(by: Any, appointment: Appointment, status: str, reason: str) -> None:
+def _log_status(by: Actor, appointment: Appointment, status: str, reason: str) -> None:
     AppointmentStatusChange.objects.create(
         appointment=appointment, status=status, reason=reason, changed_by=by, changed_at=clock.now()
     )
@@ -336,9 +336,9 @@ def _locked(appointment: Appointment) -> Appointment:
 
 
 def _change_status(
-    by: Any, appointment: Appointment, status: str, reason: str, allowed: tuple[str, ...]
+    by: Actor, appointment: Appointment, status: str, reason: str, allowed: tuple[str, ...]
 ) -> Appointment:
-    _require(by, Perm.BOOK_APPOINTMENT)
+    require(by, Perm.BOOK_APPOINTMENT)
     _require_clinic(by, appointment.clinic_id)
     current = _locked(appointment)
     if current.status not in allowed:
@@ -367,7 +367,7 @@ def needs_confirmation(appointment: Appointment) -> bool:
 
 
 @transaction.atomic
-def check_in(*, by: Any, appointment: Appointment) -> Appointment:
+def check_in(*, by: Actor, appointment: Appointment) -> Appointment:
     """The patient is here. An infusion needs the pre-visit instructions confirmed first; the plan is told
     the infusion is attended (marking it attended later does not tell it twice)."""
     if appointment.kind == AppointmentKind.INFUSION and not appointment.confirmations.exists():
@@ -383,11 +383,11 @@ def check_in(*, by: Any, appointment: Appointment) -> Appointment:
 
 
 @transaction.atomic
-def mark_attended(*, by: Any, appointment: Appointment) -> Appointment:
+def mark_attended(*, by: Actor, appointment: Appointment) -> Appointment:
     return _change_status(by, appointment, AppointmentStatus.ATTENDED, "", (AppointmentStatus.CHECKED_IN,))
 
 
-def _end(by: Any, appointment: Appointment, reason: str, status: str) -> Appointment:
+def _end(by: Actor, appointment: Appointment, reason: str, status: str) -> Appointment:
     if not reason.strip():
         raise ScheduleDomainError(ScheduleError.REASON_REQUIRED, "Say why.", field="reason")
     current = _change_status(by, appointment, status, reason.strip(), (AppointmentStatus.BOOKED,))
@@ -403,20 +403,20 @@ def _end(by: Any, appointment: Appointment, reason: str, status: str) -> Appoint
 
 
 @transaction.atomic
-def cancel_appointment(*, by: Any, appointment: Appointment, reason: str) -> Appointment:
+def cancel_appointment(*, by: Actor, appointment: Appointment, reason: str) -> Appointment:
     """Cancel a booked visit with a reason; the chair and nurse are free again and the plan is told."""
     return _end(by, appointment, reason, AppointmentStatus.CANCELLED)
 
 
 @transaction.atomic
-def record_no_show(*, by: Any, appointment: Appointment, reason: str) -> Appointment:
+def record_no_show(*, by: Actor, appointment: Appointment, reason: str) -> Appointment:
     return _end(by, appointment, reason, AppointmentStatus.NO_SHOW)
 
 
 @transaction.atomic
-def confirm_instructions_by_phone(*, by: Any, appointment: Appointment) -> InstructionConfirmation:
+def confirm_instructions_by_phone(*, by: Actor, appointment: Appointment) -> InstructionConfirmation:
     """Staff read the instructions to the patient on the phone and the patient confirmed them."""
-    _require(by, Perm.BOOK_APPOINTMENT)
+    require(by, Perm.BOOK_APPOINTMENT)
     _require_clinic(by, appointment.clinic_id)
     confirmation = InstructionConfirmation.objects.create(
         appointment=appointment,

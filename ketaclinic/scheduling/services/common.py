@@ -1,21 +1,19 @@
 """Shared by the scheduling services: permission checks, audit, the clinic and its resources as plain data
 for the rules, visit length, the instruction text and the one-time link."""
 
-import hashlib
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.models import User
-from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import Role
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_change
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.core.models import Clinic
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import selectors as plan_selectors
@@ -33,21 +31,16 @@ from ketaclinic.scheduling.models import (
 _LINK_SALT = "ketaclinic.scheduling.instructions"
 
 
-def _require(by: Any, perm: Perm) -> None:
-    if not can(by, perm):
-        raise PermissionDenied()
-
-
-def _require_clinic(by: Any, clinic_id: int) -> None:
+def _require_clinic(by: Actor, clinic_id: int) -> None:
     if not clinics_for(by).filter(pk=clinic_id).exists():
         raise NotFound("No such record in your clinics.")
 
 
-def _audit(by: Any, appointment: Appointment, action: str, summary: str) -> None:
+def _audit(by: Actor | None, appointment: Appointment, action: str, summary: str) -> None:
     record_change(
         by=by,
         action=action,
-        object_type="appointment",
+        object_type=ObjectType.APPOINTMENT,
         object_id=appointment.pk,
         patient_id=appointment.patient_id,
         patient_record_number=appointment.patient.record_number,
@@ -56,7 +49,9 @@ def _audit(by: Any, appointment: Appointment, action: str, summary: str) -> None
     )
 
 
-def _audit_resource(by: Any, clinic: Clinic, object_type: str, object_id: object, summary: str) -> None:
+def _audit_resource(
+    by: Actor, clinic: Clinic, object_type: ObjectType, object_id: object, summary: str
+) -> None:
     record_change(
         by=by,
         action=Action.UPDATE,
@@ -168,10 +163,6 @@ def _slot_error(error: rules.SlotError, field: str = "starts_at") -> ScheduleDom
 
 def token_for(appointment: Appointment) -> str:
     return salted_hmac(_LINK_SALT, appointment.instructions_nonce, algorithm="sha256").hexdigest()
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def confirm_url(appointment: Appointment) -> str:

@@ -5,7 +5,7 @@ import datetime as dt
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_change
 from ketaclinic.core import clock
 from ketaclinic.protocols.selectors import protocol_int
@@ -17,10 +17,7 @@ from ketaclinic.scheduling.models import (
     MessageKind,
     ReminderSent,
 )
-from ketaclinic.scheduling.services.common import (
-    confirm_url,
-    instruction_lines,
-)
+from ketaclinic.scheduling.services.common import confirm_url, instruction_lines
 
 
 def _enqueue_message(appointment_id: int, channel: str, kind: str) -> None:
@@ -74,7 +71,7 @@ def deliver_message(*, appointment_id: int, channel: str, kind: str) -> bool:
     record_change(
         by=None,
         action=Action.CREATE,
-        object_type="appointment_message",
+        object_type=ObjectType.APPOINTMENT_MESSAGE,
         object_id=appointment.pk,
         patient_id=appointment.patient_id,
         patient_record_number=appointment.patient.record_number,

@@ -5,7 +5,10 @@ from typing import Any
 
 from django.db import transaction
 
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.core import clock
 from ketaclinic.core.models import Clinic
 from ketaclinic.scheduling.errors import ScheduleDomainError, ScheduleError
@@ -14,42 +17,42 @@ from ketaclinic.scheduling.models import (
     Closure,
     StaffHours,
 )
-from ketaclinic.scheduling.services.common import (
-    _audit_resource,
-    _require,
-    _require_clinic,
-)
+from ketaclinic.scheduling.services.common import _audit_resource, _require_clinic
 
 
-def _require_resources(by: Any, clinic: Clinic) -> None:
-    _require(by, Perm.MANAGE_RESOURCES)
+def _require_resources(by: Actor, clinic: Clinic) -> None:
+    require(by, Perm.MANAGE_RESOURCES)
     _require_clinic(by, clinic.pk)
 
 
 @transaction.atomic
-def add_chair(*, by: Any, clinic: Clinic, name: str, room: str = "") -> Chair:
+def add_chair(*, by: Actor, clinic: Clinic, name: str, room: str = "") -> Chair:
     _require_resources(by, clinic)
     if Chair.objects.filter(clinic=clinic, name=name).exists():
         raise ScheduleDomainError(ScheduleError.INVALID, "A chair with that name exists.", field="name")
     chair = Chair.objects.create(clinic=clinic, name=name, room=room)
-    _audit_resource(by, clinic, "chair", chair.pk, f"chair {name} added")
+    _audit_resource(by, clinic, ObjectType.CHAIR, chair.pk, f"chair {name} added")
     return chair
 
 
 @transaction.atomic
-def set_chair_active(*, by: Any, chair: Chair, is_active: bool) -> Chair:
+def set_chair_active(*, by: Actor, chair: Chair, is_active: bool) -> Chair:
     _require_resources(by, chair.clinic)
     chair.is_active = is_active
     chair.save(update_fields=["is_active"])
     _audit_resource(
-        by, chair.clinic, "chair", chair.pk, f"chair {chair.name} {'in' if is_active else 'out of'} service"
+        by,
+        chair.clinic,
+        ObjectType.CHAIR,
+        chair.pk,
+        f"chair {chair.name} {'in' if is_active else 'out of'} service",
     )
     return chair
 
 
 @transaction.atomic
 def add_staff_hours(
-    *, by: Any, clinic: Clinic, user: Any, weekday: int, starts: dt.time, ends: dt.time
+    *, by: Actor, clinic: Clinic, user: Any, weekday: int, starts: dt.time, ends: dt.time
 ) -> StaffHours:
     _require_resources(by, clinic)
     if not user.clinics.filter(pk=clinic.pk).exists():
@@ -59,19 +62,21 @@ def add_staff_hours(
     if ends <= starts:
         raise ScheduleDomainError(ScheduleError.INVALID, "The shift must end after it starts.", field="ends")
     hours = StaffHours.objects.create(clinic=clinic, user=user, weekday=weekday, starts=starts, ends=ends)
-    _audit_resource(by, clinic, "staff_hours", hours.pk, f"hours added for {user.username}")
+    _audit_resource(by, clinic, ObjectType.STAFF_HOURS, hours.pk, f"hours added for {user.username}")
     return hours
 
 
 @transaction.atomic
-def remove_staff_hours(*, by: Any, hours: StaffHours) -> None:
+def remove_staff_hours(*, by: Actor, hours: StaffHours) -> None:
     _require_resources(by, hours.clinic)
-    _audit_resource(by, hours.clinic, "staff_hours", hours.pk, f"hours removed for {hours.user.username}")
+    _audit_resource(
+        by, hours.clinic, ObjectType.STAFF_HOURS, hours.pk, f"hours removed for {hours.user.username}"
+    )
     hours.delete()
 
 
 @transaction.atomic
-def add_closure(*, by: Any, clinic: Clinic, first_day: dt.date, last_day: dt.date, reason: str) -> Closure:
+def add_closure(*, by: Actor, clinic: Clinic, first_day: dt.date, last_day: dt.date, reason: str) -> Closure:
     _require_resources(by, clinic)
     if last_day < first_day:
         raise ScheduleDomainError(
@@ -89,12 +94,12 @@ def add_closure(*, by: Any, clinic: Clinic, first_day: dt.date, last_day: dt.dat
         created_by=by,
         created_at=clock.now(),
     )
-    _audit_resource(by, clinic, "closure", closure.pk, f"closed {first_day} to {last_day}")
+    _audit_resource(by, clinic, ObjectType.CLOSURE, closure.pk, f"closed {first_day} to {last_day}")
     return closure
 
 
 @transaction.atomic
-def remove_closure(*, by: Any, closure: Closure) -> None:
+def remove_closure(*, by: Actor, closure: Closure) -> None:
     _require_resources(by, closure.clinic)
-    _audit_resource(by, closure.clinic, "closure", closure.pk, "closure removed")
+    _audit_resource(by, closure.clinic, ObjectType.CLOSURE, closure.pk, "closure removed")
     closure.delete()

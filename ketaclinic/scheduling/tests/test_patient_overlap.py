@@ -12,6 +12,7 @@ from django.db import connections
 from conftest import make_user
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.roles import Role
+from ketaclinic.core.errors import ErrorKind
 from ketaclinic.core.models import Clinic
 from ketaclinic.patients.models import Patient
 from ketaclinic.scheduling import services
@@ -44,7 +45,7 @@ def test_an_overlapping_infusion_of_the_same_patient_in_another_chair_is_refused
     with pytest.raises(ScheduleDomainError) as caught:
         book(front_desk, planned_patient, at(3, 10), chair=chairs[1])
     assert caught.value.code == "patient_taken"
-    assert caught.value.status_code == 409
+    assert caught.value.kind == ErrorKind.CONFLICT
     assert caught.value.field == "starts_at"
     assert list(Appointment.objects.values_list("pk", flat=True)) == [first.pk]
 

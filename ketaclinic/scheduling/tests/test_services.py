@@ -8,7 +8,7 @@ from django.db import DatabaseError, transaction
 from ketaclinic.accounts.models import User
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import ErrorKind, NotFound, PermissionDenied
 from ketaclinic.patients.errors import PatientDomainError
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.tests.factories import child_details, register_adult
@@ -75,7 +75,7 @@ def test_double_booking_a_chair_is_refused_with_a_clear_message(
     with pytest.raises(ScheduleDomainError) as caught:
         other(by=front_desk, patient=second, kind="infusion", starts_at=at(3, 10), chair=chairs[0])
     assert caught.value.code == "chair_taken"
-    assert caught.value.status_code == 409
+    assert caught.value.kind == ErrorKind.CONFLICT
     assert caught.value.message == "That chair is already booked at that time (infusion plus recovery)."
 
 
@@ -354,4 +354,4 @@ def test_psychotherapy_needs_a_length_and_a_free_clinician(
             starts_at=at(3, 11, 30),
             duration_min=30,
         )
-    assert (taken.value.code, taken.value.status_code) == ("clinician_taken", 409)
+    assert (taken.value.code, taken.value.kind) == ("clinician_taken", ErrorKind.CONFLICT)

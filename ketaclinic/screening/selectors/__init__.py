@@ -18,7 +18,6 @@ from ketaclinic.screening.selectors.assessment import (
     history_summary,
     latest_intake,
     patient_for,
-    population_for,
     population_values,
     row_for,
 )
@@ -51,7 +50,6 @@ __all__ = [
     "latest_intake",
     "new_inquiry_count",
     "patient_for",
-    "population_for",
     "population_values",
     "row_for",
 ]

@@ -1,20 +1,12 @@
 """What the screening readers share: the permission check and the audited read of a patient."""
 
-from typing import Any
-
-from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.audit.models import Action
+from ketaclinic.accounts.actor import Who
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_read
-from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.patients.models import Patient
 
 
-def _require(viewer: Any, perm: Perm) -> None:
-    if not can(viewer, perm):
-        raise PermissionDenied()
-
-
-def _audit_read(viewer: Any, patient: Patient, object_type: str, summary: str = "") -> None:
+def _audit_read(viewer: Who, patient: Patient, object_type: ObjectType, summary: str = "") -> None:
     record_read(
         by=viewer,
         action=Action.VIEW,

@@ -6,16 +6,19 @@ from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
 from ketaclinic.patients import rules as patient_rules
 from ketaclinic.patients.models import ConsentForm, ConsentKind, ConsentRecord, Patient
 from ketaclinic.protocols.models import PopulationChoice
-from ketaclinic.protocols.selectors import ProtocolReading, parameters_for, protocol_int, protocol_value
+from ketaclinic.protocols.rules import population_for_age
+from ketaclinic.protocols.selectors import ProtocolReading, parameters_for, protocol_value
 from ketaclinic.screening import rules
 from ketaclinic.screening.models import (
     AntidepressantTrial,
@@ -34,17 +37,21 @@ from ketaclinic.screening.models import (
     SubstanceUse,
     VitalSigns,
 )
-from ketaclinic.screening.selectors._common import _audit_read, _require
+from ketaclinic.screening.selectors._common import _audit_read
 
 # --- patients --------------------------------------------------------------------------------------------
 
 
 def patient_for(
-    *, viewer: Any, patient_id: int, perm: Perm = Perm.VIEW_ASSESSMENT, audit_as: str = "assessment"
+    *,
+    viewer: Who,
+    patient_id: int,
+    perm: Perm = Perm.VIEW_ASSESSMENT,
+    audit_as: ObjectType = ObjectType.ASSESSMENT,
 ) -> Patient:
     """A patient of the viewer's clinics, for a screening purpose: PermissionDenied without `perm`, NotFound
     for another clinic's patient. The read is audited as `audit_as`."""
-    _require(viewer, perm)
+    require(viewer, perm)
     patient = (
         Patient.objects.filter(clinic__in=clinics_for(viewer), pk=patient_id).select_related("clinic").first()
     )
@@ -52,17 +59,6 @@ def patient_for(
         raise NotFound("No such patient in your clinics.")
     _audit_read(viewer, patient, audit_as)
     return patient
-
-
-def population_for(*, patient: Patient) -> str:
-    """The protocols Population value for the patient's age today: 'child', 'older_adult' or 'adult'.
-    (End of life is a pathway flag on the assessment, shown beside the population.)"""
-    age = patient_rules.age_in_years(patient.date_of_birth, clock.today_in(patient.clinic.time_zone))
-    return rules.population_for_age(
-        age,
-        age_of_majority_years=protocol_int("age_of_majority_years"),
-        older_adult_from_age_years=protocol_int("older_adult_from_age_years"),
-    )
 
 
 def eligibility_status(*, patient: Patient) -> str | None:
@@ -313,7 +309,7 @@ def assessment_state(*, patient: Patient) -> AssessmentState:
     age = patient_rules.age_in_years(patient.date_of_birth, today)
     majority = protocol_value("age_of_majority_years")
     older = protocol_value("older_adult_from_age_years")
-    population = rules.population_for_age(
+    population = population_for_age(
         age,
         age_of_majority_years=int(majority.text),
         older_adult_from_age_years=int(older.text),
@@ -424,7 +420,7 @@ def assessment_state(*, patient: Patient) -> AssessmentState:
     )
 
 
-def population_values(*, viewer: Any, populations: list[str]) -> list[PopulationValue]:
+def population_values(*, viewer: Who, populations: list[str]) -> list[PopulationValue]:
     """Protocol entries specific to the given populations, each beside the general ('all' or 'adult')
     value it replaces, so the page shows which values apply and which differ. One query."""
     if not can(viewer, Perm.VIEW_PROTOCOL):
@@ -466,7 +462,7 @@ class AssessmentPage:
     pending_invitation: IntakeInvitation | None
 
 
-def assessment_for(*, viewer: Any, patient_id: int) -> AssessmentPage:
+def assessment_for(*, viewer: Who, patient_id: int) -> AssessmentPage:
     """The assessment page: state, findings, population values, decisions, intake. Audited as one read; a
     fixed number of queries whatever the length of the history."""
     patient = patient_for(viewer=viewer, patient_id=patient_id)
@@ -513,7 +509,7 @@ def decisions_for(*, patient: Patient) -> list[EligibilityDecision]:
     return list(EligibilityDecision.objects.filter(patient=patient).order_by("-signed_at", "-id"))
 
 
-def can_record(viewer: Any) -> bool:
+def can_record(viewer: Who) -> bool:
     return can(viewer, Perm.RECORD_ASSESSMENT)
 
 
@@ -528,10 +524,10 @@ class WorklistRow:
     signed_at: Any
 
 
-def assessment_worklist(*, viewer: Any, undecided_only: bool = True) -> list[WorklistRow]:
+def assessment_worklist(*, viewer: Who, undecided_only: bool = True) -> list[WorklistRow]:
     """Patients of the viewer's clinics with their latest eligibility outcome (undecided ones only, unless
     asked). One query; audited as one list read."""
-    _require(viewer, Perm.VIEW_ASSESSMENT)
+    require(viewer, Perm.VIEW_ASSESSMENT)
     latest = EligibilityDecision.objects.filter(patient=OuterRef("pk")).order_by("-signed_at", "-id")
     found = (
         Patient.objects.filter(clinic__in=clinics_for(viewer))
@@ -555,6 +551,9 @@ def assessment_worklist(*, viewer: Any, undecided_only: bool = True) -> list[Wor
         for patient in found[:WORKLIST_SIZE]
     ]
     record_read(
-        by=viewer, action=Action.LIST, object_type="assessment", summary=f"worklist: {len(rows)} patients"
+        by=viewer,
+        action=Action.LIST,
+        object_type=ObjectType.ASSESSMENT,
+        summary=f"worklist: {len(rows)} patients",
     )
     return rows

@@ -1,20 +1,16 @@
 """What every screening service shares: permission and clinic checks, the audit entry."""
 
-from typing import Any
-
-from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
+from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.audit.services import record_change
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.patients.models import Patient
 
 
-def require(by: Any, perm: Perm) -> None:
-    if not can(by, perm):
-        raise PermissionDenied()
-
-
-def require_patient(by: Any, patient: Patient, perm: Perm) -> None:
+def require_patient(by: Actor, patient: Patient, perm: Perm) -> None:
     """The permission, then the clinic: another clinic's patient is NotFound, as on every page."""
     require(by, perm)
     if not clinics_for(by).filter(pk=patient.clinic_id).exists():
@@ -22,7 +18,12 @@ def require_patient(by: Any, patient: Patient, perm: Perm) -> None:
 
 
 def audit(
-    by: Any, patient: Patient | None, action: str, object_type: str, object_id: object, summary: str
+    by: Actor | None,
+    patient: Patient | None,
+    action: str,
+    object_type: ObjectType,
+    object_id: object,
+    summary: str,
 ) -> None:
     record_change(
         by=by,

@@ -7,9 +7,11 @@ from typing import Any
 
 from django.db import transaction
 
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
+from ketaclinic.core.rules import body_mass_index_kg_per_m2
 from ketaclinic.patients.models import Patient
 from ketaclinic.screening import catalogues, rules
 from ketaclinic.screening.errors import ScreeningDomainError, ScreeningError
@@ -106,7 +108,7 @@ def checked_icd10(code: str) -> catalogues.Icd10Code:
 @transaction.atomic
 def record_diagnosis(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     icd10_code: str,
     role: DiagnosisRole,
@@ -136,7 +138,7 @@ def record_diagnosis(
         recorded_at=clock.now(),
     )
     summary = f"diagnosis {code.code} ({role}, {status})" + (" corrects an earlier entry" if corrects else "")
-    audit(by, patient, Action.CREATE, "diagnosis", row.pk, summary)
+    audit(by, patient, Action.CREATE, ObjectType.DIAGNOSIS, row.pk, summary)
     return row
 
 
@@ -161,7 +163,7 @@ def _classes_for(catalogue_key: str, classes: list[str]) -> tuple[str, list[str]
 @transaction.atomic
 def record_medication(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     name: str,
     catalogue_key: str = "",
@@ -208,14 +210,21 @@ def record_medication(
         recorded_by=by,
         recorded_at=clock.now(),
     )
-    audit(by, patient, Action.CREATE, "medication", row.pk, f"medication {row.name} ({', '.join(chosen)})")
+    audit(
+        by,
+        patient,
+        Action.CREATE,
+        ObjectType.MEDICATION,
+        row.pk,
+        f"medication {row.name} ({', '.join(chosen)})",
+    )
     return row
 
 
 @transaction.atomic
 def record_trial(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     drug: str,
     dose_adequate: bool,
@@ -253,14 +262,16 @@ def record_trial(
         recorded_at=clock.now(),
     )
     adequate = "adequate" if dose_adequate and duration_adequate else "not adequate"
-    audit(by, patient, Action.CREATE, "antidepressant_trial", row.pk, f"trial {row.drug} ({adequate})")
+    audit(
+        by, patient, Action.CREATE, ObjectType.ANTIDEPRESSANT_TRIAL, row.pk, f"trial {row.drug} ({adequate})"
+    )
     return row
 
 
 @transaction.atomic
 def record_treatment(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     kind: TreatmentKind,
     response: TrialResponse,
@@ -289,12 +300,12 @@ def record_treatment(
         recorded_by=by,
         recorded_at=clock.now(),
     )
-    audit(by, patient, Action.CREATE, "other_treatment", row.pk, f"{kind} course recorded")
+    audit(by, patient, Action.CREATE, ObjectType.OTHER_TREATMENT, row.pk, f"{kind} course recorded")
     return row
 
 
 @transaction.atomic
-def record_health_history(*, by: Any, patient: Patient, details: dict[str, Any]) -> HealthHistory:
+def record_health_history(*, by: Actor, patient: Patient, details: dict[str, Any]) -> HealthHistory:
     """A new version of the health history (all fields); the newest version is the current one."""
     require_patient(by, patient, Perm.RECORD_ASSESSMENT)
     previous = HealthHistory.objects.filter(patient=patient).order_by("-recorded_at", "-id").first()
@@ -303,14 +314,14 @@ def record_health_history(*, by: Any, patient: Patient, details: dict[str, Any])
         patient=patient, supersedes=previous, recorded_by=by, recorded_at=clock.now(), **values
     )
     summary = "health history recorded" if previous is None else "health history updated (new version)"
-    audit(by, patient, Action.CREATE, "health_history", row.pk, summary)
+    audit(by, patient, Action.CREATE, ObjectType.HEALTH_HISTORY, row.pk, summary)
     return row
 
 
 @transaction.atomic
 def record_vital_signs(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     systolic_mmhg: int,
     diastolic_mmhg: int,
@@ -341,10 +352,17 @@ def record_vital_signs(
         spo2_percent=spo2_percent,
         weight_kg=weight_kg,
         height_cm=height_cm,
-        bmi_kg_per_m2=rules.body_mass_index(weight_kg, height_cm),
+        bmi_kg_per_m2=body_mass_index_kg_per_m2(weight_kg, height_cm),
         measured_at=measured_at or now,
         recorded_by=by,
         recorded_at=now,
     )
-    audit(by, patient, Action.CREATE, "vital_signs", row.pk, f"baseline BP {systolic_mmhg}/{diastolic_mmhg}")
+    audit(
+        by,
+        patient,
+        Action.CREATE,
+        ObjectType.VITAL_SIGNS,
+        row.pk,
+        f"baseline BP {systolic_mmhg}/{diastolic_mmhg}",
+    )
     return row

@@ -4,8 +4,9 @@ from typing import Any
 
 from django.db import transaction
 
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.patients.models import Patient
 from ketaclinic.screening import rules
@@ -16,7 +17,7 @@ from ketaclinic.screening.services._common import audit, require_patient
 
 
 @transaction.atomic
-def override_hard_stop(*, by: Any, patient: Patient, finding_code: str, reason: str) -> HardStopOverride:
+def override_hard_stop(*, by: Actor, patient: Patient, finding_code: str, reason: str) -> HardStopOverride:
     """Override one current hard stop with a reason: its own append-only row (OVERRIDE_HARD_STOP)."""
     require_patient(by, patient, Perm.OVERRIDE_HARD_STOP)
     state = assessment_state(patient=patient)
@@ -41,7 +42,14 @@ def override_hard_stop(*, by: Any, patient: Patient, finding_code: str, reason: 
         overridden_by=by,
         overridden_at=clock.now(),
     )
-    audit(by, patient, Action.CREATE, "hard_stop_override", row.pk, f"hard stop overridden: {finding_code}")
+    audit(
+        by,
+        patient,
+        Action.CREATE,
+        ObjectType.HARD_STOP_OVERRIDE,
+        row.pk,
+        f"hard stop overridden: {finding_code}",
+    )
     return row
 
 
@@ -59,7 +67,7 @@ def _finding_snapshot(finding: rules.Finding) -> dict[str, Any]:
 @transaction.atomic
 def sign_eligibility(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     proposed: rules.Outcome,
     reasons: str,
@@ -125,5 +133,12 @@ def sign_eligibility(
         signed_by=by,
         signed_at=clock.now(),
     )
-    audit(by, patient, Action.CREATE, "eligibility_decision", row.pk, f"eligibility signed: {row.outcome}")
+    audit(
+        by,
+        patient,
+        Action.CREATE,
+        ObjectType.ELIGIBILITY_DECISION,
+        row.pk,
+        f"eligibility signed: {row.outcome}",
+    )
     return row

@@ -6,9 +6,11 @@ from typing import Any
 from django.core.cache import cache
 from django.db import transaction
 
+from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.models import Clinic
@@ -16,7 +18,7 @@ from ketaclinic.patients import services as patient_services
 from ketaclinic.patients.models import Patient
 from ketaclinic.screening.errors import RateLimited, ScreeningDomainError, ScreeningError
 from ketaclinic.screening.models import ContactMethod, HeardFrom, Inquiry, InquiryNote, InquiryStatus
-from ketaclinic.screening.services._common import audit, require
+from ketaclinic.screening.services._common import audit
 
 # Operations setting, not a clinical value: a person asks one or two questions; a script asks hundreds. Five
 # an hour per client address lets a family share a connection and still stops a flood.
@@ -64,18 +66,18 @@ def submit_inquiry(
         received_at=clock.now(),
     )
     inquiry.save()
-    audit(None, None, Action.CREATE, "inquiry", inquiry.pk, "inquiry received from the public page")
+    audit(None, None, Action.CREATE, ObjectType.INQUIRY, inquiry.pk, "inquiry received from the public page")
     return inquiry
 
 
-def _require_inquiry(by: Any, inquiry: Inquiry) -> None:
+def _require_inquiry(by: Actor, inquiry: Inquiry) -> None:
     require(by, Perm.MANAGE_INQUIRIES)
     if not clinics_for(by).filter(pk=inquiry.clinic_id).exists():
         raise NotFound("No such inquiry in your clinics.")
 
 
 @transaction.atomic
-def set_inquiry_status(*, by: Any, inquiry: Inquiry, status: InquiryStatus) -> Inquiry:
+def set_inquiry_status(*, by: Actor, inquiry: Inquiry, status: InquiryStatus) -> Inquiry:
     _require_inquiry(by, inquiry)
     if inquiry.status == status:
         return inquiry
@@ -83,19 +85,21 @@ def set_inquiry_status(*, by: Any, inquiry: Inquiry, status: InquiryStatus) -> I
     inquiry.status = status
     inquiry._history_user = by  # type: ignore[attr-defined]
     inquiry.save()
-    audit(by, inquiry.patient, Action.UPDATE, "inquiry", inquiry.pk, f"status {previous} -> {status}")
+    audit(
+        by, inquiry.patient, Action.UPDATE, ObjectType.INQUIRY, inquiry.pk, f"status {previous} -> {status}"
+    )
     return inquiry
 
 
 @transaction.atomic
-def add_inquiry_note(*, by: Any, inquiry: Inquiry, text: str) -> InquiryNote:
+def add_inquiry_note(*, by: Actor, inquiry: Inquiry, text: str) -> InquiryNote:
     _require_inquiry(by, inquiry)
     if not text.strip():
         raise ScreeningDomainError(ScreeningError.INVALID, "Write the note.", field="text")
     note = InquiryNote.objects.create(
         inquiry=inquiry, text=text.strip(), written_by=by, written_at=clock.now()
     )
-    audit(by, inquiry.patient, Action.CREATE, "inquiry_note", note.pk, "note added to inquiry")
+    audit(by, inquiry.patient, Action.CREATE, ObjectType.INQUIRY_NOTE, note.pk, "note added to inquiry")
     return note
 
 
@@ -116,7 +120,7 @@ def registration_initial(inquiry: Inquiry) -> dict[str, Any]:
 @transaction.atomic
 def register_patient_from_inquiry(
     *,
-    by: Any,
+    by: Actor,
     inquiry: Inquiry,
     clinic: Clinic,
     details: dict[str, Any],
@@ -134,5 +138,7 @@ def register_patient_from_inquiry(
     inquiry.status = InquiryStatus.BOOKED
     inquiry._history_user = by  # type: ignore[attr-defined]
     inquiry.save()
-    audit(by, patient, Action.UPDATE, "inquiry", inquiry.pk, "registered as a patient from the inquiry")
+    audit(
+        by, patient, Action.UPDATE, ObjectType.INQUIRY, inquiry.pk, "registered as a patient from the inquiry"
+    )
     return patient

@@ -1,16 +1,17 @@
 """The intake questionnaire: a one-time link sent by e-mail, the answers kept exactly as submitted."""
 
 import datetime as dt
-import hashlib
 import secrets
 from typing import Any
 
 from django.db import transaction
 from django.utils.crypto import salted_hmac
 
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
+from ketaclinic.core.tokens import hash_token
 from ketaclinic.patients.models import Patient
 from ketaclinic.screening import rules
 from ketaclinic.screening.errors import ScreeningDomainError, ScreeningError
@@ -30,12 +31,8 @@ def token_for(invitation: IntakeInvitation, nonce: str) -> str:
     return salted_hmac(_TOKEN_SALT, f"{invitation.pk}:{nonce}", algorithm="sha256").hexdigest()
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @transaction.atomic
-def send_intake_link(*, by: Any, patient: Patient, email: str) -> IntakeInvitation:
+def send_intake_link(*, by: Actor, patient: Patient, email: str) -> IntakeInvitation:
     """Create a one-time intake link for the patient (or their guardian) and e-mail it after commit."""
     require_patient(by, patient, Perm.SEND_INTAKE)
     if not email.strip():
@@ -57,7 +54,7 @@ def send_intake_link(*, by: Any, patient: Patient, email: str) -> IntakeInvitati
     invitation.token_sha256 = hash_token(token_for(invitation, nonce))
     invitation._history_user = by  # type: ignore[attr-defined]
     invitation.save()
-    audit(by, patient, Action.CREATE, "intake_invitation", invitation.pk, "intake link sent")
+    audit(by, patient, Action.CREATE, ObjectType.INTAKE_INVITATION, invitation.pk, "intake link sent")
     transaction.on_commit(lambda: send_intake_email.enqueue(invitation_id=invitation.pk))
     return invitation
 
@@ -96,7 +93,7 @@ def submit_intake(*, token: str, answers: dict[str, Any]) -> IntakeSubmission:
         None,
         locked.patient,
         Action.CREATE,
-        "intake_submission",
+        ObjectType.INTAKE_SUBMISSION,
         submission.pk,
         "intake questionnaire submitted",
     )

@@ -6,6 +6,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ketaclinic.core.rules import body_mass_index_kg_per_m2
 from ketaclinic.screening import rules
 from ketaclinic.screening.rules import Finding, FindingKind, Outcome, Severity
 
@@ -173,21 +174,14 @@ def test_adequate_trials_need_both_dose_and_duration(
 
 
 def test_body_mass_index_rounds_half_up_to_one_place() -> None:
-    assert rules.body_mass_index(Decimal("70"), Decimal("175")) == Decimal("22.9")
-    assert rules.body_mass_index(Decimal("100"), Decimal("200")) == Decimal("25.0")
+    assert body_mass_index_kg_per_m2(Decimal("70"), Decimal("175")) == Decimal("22.9")
+    assert body_mass_index_kg_per_m2(Decimal("100"), Decimal("200")) == Decimal("25.0")
 
 
 def test_bp_above_limit_on_either_reading() -> None:
     assert rules.bp_above_limit(141, 80, systolic_max=140, diastolic_max=90) is True
     assert rules.bp_above_limit(120, 91, systolic_max=140, diastolic_max=90) is True
     assert rules.bp_above_limit(140, 90, systolic_max=140, diastolic_max=90) is False
-
-
-@given(st.integers(min_value=0, max_value=120))
-def test_population_is_child_adult_or_older_adult_by_age(age: int) -> None:
-    population = rules.population_for_age(age, age_of_majority_years=18, older_adult_from_age_years=65)
-    expected = "child" if age < 18 else "older_adult" if age >= 65 else "adult"
-    assert population == expected
 
 
 def test_intake_link_works_once_until_it_expires() -> None:

@@ -7,8 +7,9 @@ from django.db import DatabaseError, connection, transaction
 
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import ErrorKind, NotFound, PermissionDenied
 from ketaclinic.patients.models import Patient
+from ketaclinic.patients.selectors import population_of
 from ketaclinic.patients.tests.factories import adult_details
 from ketaclinic.protocols.selectors import protocol_value
 from ketaclinic.screening import rules, selectors, services
@@ -62,7 +63,7 @@ def test_rate_limit_refuses_the_sixth_inquiry_in_an_hour_from_one_address() -> N
     with pytest.raises(ScreeningDomainError) as caught:
         services.check_rate(client_address="203.0.113.9")
     assert caught.value.code == ScreeningError.RATE_LIMITED
-    assert caught.value.status_code == 429
+    assert caught.value.kind == ErrorKind.RATE_LIMITED
     services.check_rate(client_address="203.0.113.10")
 
 
@@ -399,7 +400,7 @@ def test_population_follows_age(front_desk, clinic, patient, child) -> None:
     elder = register_adult(
         front_desk, clinic, legal_given_name="Walter", date_of_birth=dt.date(clock.now().year - 79, 1, 1)
     )
-    assert [selectors.population_for(patient=p) for p in (patient, child, elder)] == [
+    assert [population_of(patient=p) for p in (patient, child, elder)] == [
         "adult",
         "child",
         "older_adult",

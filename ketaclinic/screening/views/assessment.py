@@ -10,7 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.inputs import parse_id
 from ketaclinic.patients.models import Patient
@@ -41,7 +43,7 @@ from ketaclinic.screening.models import (
     TreatmentKind,
     TrialResponse,
 )
-from ketaclinic.screening.views._common import field_error, require
+from ketaclinic.screening.views._common import field_error
 
 
 def _intake_email(patient: Patient) -> str:
@@ -91,7 +93,7 @@ def _section(
 
 
 def _patient(request: HttpRequest, patient_id: int) -> Patient:
-    require(request, Perm.RECORD_ASSESSMENT)
+    require(request.user, Perm.RECORD_ASSESSMENT)
     return selectors.patient_for(viewer=request.user, patient_id=patient_id, perm=Perm.RECORD_ASSESSMENT)
 
 
@@ -101,7 +103,7 @@ def diagnosis_add(request: HttpRequest, patient_id: int) -> HttpResponse:
 
     def save(patient: Patient, data: dict[str, Any]) -> object:
         return services.record_diagnosis(
-            by=request.user,
+            by=actor(request),
             patient=patient,
             icd10_code=data["icd10_code"],
             role=DiagnosisRole(data["role"]),
@@ -136,7 +138,7 @@ def diagnosis_correct(request: HttpRequest, patient_id: int, row_id: int) -> Htt
 
     def save(patient: Patient, data: dict[str, Any]) -> object:
         return services.record_diagnosis(
-            by=request.user,
+            by=actor(request),
             patient=patient,
             icd10_code=data["icd10_code"],
             role=DiagnosisRole(data["role"]),
@@ -178,7 +180,7 @@ def medication_add(request: HttpRequest, patient_id: int) -> HttpResponse:
     intake = selectors.latest_intake(patient=patient)
 
     def save(patient: Patient, data: dict[str, Any]) -> object:
-        return services.record_medication(by=request.user, patient=patient, **_medication_kwargs(data))
+        return services.record_medication(by=actor(request), patient=patient, **_medication_kwargs(data))
 
     return _section(
         request,
@@ -212,7 +214,7 @@ def medication_correct(request: HttpRequest, patient_id: int, row_id: int) -> Ht
 
     def save(patient: Patient, data: dict[str, Any]) -> object:
         return services.record_medication(
-            by=request.user,
+            by=actor(request),
             patient=patient,
             catalogue_key=old.catalogue_key if data["name"] == old.name else "",
             entered_in_error=data["entered_in_error"],
@@ -240,7 +242,7 @@ def trial_add(request: HttpRequest, patient_id: int) -> HttpResponse:
 
     def save(patient: Patient, data: dict[str, Any]) -> object:
         return services.record_trial(
-            by=request.user,
+            by=actor(request),
             patient=patient,
             drug=data["drug"],
             dose_mg_per_day=data["dose_mg_per_day"],
@@ -282,7 +284,7 @@ def trial_correct(request: HttpRequest, patient_id: int, row_id: int) -> HttpRes
 
     def save(patient: Patient, data: dict[str, Any]) -> object:
         return services.record_trial(
-            by=request.user,
+            by=actor(request),
             patient=patient,
             drug=data["drug"],
             dose_mg_per_day=data["dose_mg_per_day"],
@@ -322,7 +324,7 @@ def treatment_correct(request: HttpRequest, patient_id: int, row_id: int) -> Htt
 
     def save(patient: Patient, data: dict[str, Any]) -> object:
         return services.record_treatment(
-            by=request.user,
+            by=actor(request),
             patient=patient,
             kind=TreatmentKind(data["kind"]),
             sessions=data["sessions"],
@@ -351,7 +353,7 @@ def treatment_add(request: HttpRequest, patient_id: int) -> HttpResponse:
 
     def save(patient: Patient, data: dict[str, Any]) -> object:
         return services.record_treatment(
-            by=request.user,
+            by=actor(request),
             patient=patient,
             kind=TreatmentKind(data["kind"]),
             sessions=data["sessions"],
@@ -383,7 +385,7 @@ def history_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         initial = history_initial_from_intake(intake.answers) if intake else {}
 
     def save(patient: Patient, data: dict[str, Any]) -> object:
-        return services.record_health_history(by=request.user, patient=patient, details=data)
+        return services.record_health_history(by=actor(request), patient=patient, details=data)
 
     return _section(
         request,
@@ -406,7 +408,7 @@ def vitals_add(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id)
 
     def save(patient: Patient, data: dict[str, Any]) -> object:
-        return services.record_vital_signs(by=request.user, patient=patient, **data)
+        return services.record_vital_signs(by=actor(request), patient=patient, **data)
 
     return _section(
         request,
@@ -422,7 +424,7 @@ def vitals_add(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 def decision(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The findings with override forms, and the signing form."""
-    require(request, Perm.SIGN_ELIGIBILITY)
+    require(request.user, Perm.SIGN_ELIGIBILITY)
     patient = selectors.patient_for(viewer=request.user, patient_id=patient_id, perm=Perm.SIGN_ELIGIBILITY)
     state = selectors.assessment_state(patient=patient)
     form = DecisionForm(request.POST or None, warnings=state.warnings)
@@ -432,7 +434,7 @@ def decision(request: HttpRequest, patient_id: int) -> HttpResponse:
             data = form.cleaned_data
             try:
                 signed = services.sign_eligibility(
-                    by=request.user,
+                    by=actor(request),
                     patient=patient,
                     proposed=rules.Outcome(data["proposed"]),
                     reasons=data["reasons"],
@@ -472,13 +474,13 @@ def _decision_page(
 @login_required
 @require_POST
 def override(request: HttpRequest, patient_id: int) -> HttpResponse:
-    require(request, Perm.OVERRIDE_HARD_STOP)
+    require(request.user, Perm.OVERRIDE_HARD_STOP)
     patient = selectors.patient_for(viewer=request.user, patient_id=patient_id, perm=Perm.OVERRIDE_HARD_STOP)
     form = OverrideForm(request.POST)
     if form.is_valid():
         try:
             services.override_hard_stop(
-                by=request.user,
+                by=actor(request),
                 patient=patient,
                 finding_code=form.cleaned_data["finding_code"],
                 reason=form.cleaned_data["reason"],
@@ -497,14 +499,17 @@ def override(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def intake_send(request: HttpRequest, patient_id: int) -> HttpResponse:
-    require(request, Perm.SEND_INTAKE)
+    require(request.user, Perm.SEND_INTAKE)
     patient = selectors.patient_for(
-        viewer=request.user, patient_id=patient_id, perm=Perm.SEND_INTAKE, audit_as="intake_invitation"
+        viewer=request.user,
+        patient_id=patient_id,
+        perm=Perm.SEND_INTAKE,
+        audit_as=ObjectType.INTAKE_INVITATION,
     )
     form = SendIntakeForm(request.POST)
     if form.is_valid():
         try:
-            services.send_intake_link(by=request.user, patient=patient, email=form.cleaned_data["email"])
+            services.send_intake_link(by=actor(request), patient=patient, email=form.cleaned_data["email"])
         except DomainError as error:
             messages.error(request, error.message)
         else:
@@ -523,14 +528,14 @@ def intake_send(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 def code_search(request: HttpRequest) -> HttpResponse:
     """<option>s for the ICD-10-CM datalist (htmx). The code list is not patient data: not audited."""
-    require(request, Perm.RECORD_ASSESSMENT)
+    require(request.user, Perm.RECORD_ASSESSMENT)
     query = request.GET.get("icd10_code") or request.GET.get("q") or ""
     return render(request, "screening/_code_options.html", {"codes": catalogues.search(query[:60])})
 
 
 @login_required
 def medication_search(request: HttpRequest) -> HttpResponse:
-    require(request, Perm.RECORD_ASSESSMENT)
+    require(request.user, Perm.RECORD_ASSESSMENT)
     query = request.GET.get("name") or request.GET.get("drug") or request.GET.get("q") or ""
     results = catalogues.search_medications(query[:60])
     return render(request, "screening/_medication_options.html", {"medications": results})

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.core.errors import DomainError
@@ -16,7 +17,7 @@ from ketaclinic.patients.selectors import clinicians_for_clinic
 from ketaclinic.screening import selectors, services
 from ketaclinic.screening.forms import InquiryNoteForm, InquiryStatusForm, SendIntakeForm
 from ketaclinic.screening.models import Inquiry, InquiryStatus
-from ketaclinic.screening.views._common import field_error, require
+from ketaclinic.screening.views._common import field_error
 
 
 def _intake_email(inquiry: Inquiry) -> str:
@@ -31,7 +32,7 @@ def _intake_email(inquiry: Inquiry) -> str:
 def home(request: HttpRequest) -> HttpResponse:
     """Screening's start page: the inquiry queue's count and, for clinicians and nurses, the patients whose
     eligibility is not decided yet (or all, with ?all=1)."""
-    require(request, Perm.MANAGE_INQUIRIES)
+    require(request.user, Perm.MANAGE_INQUIRIES)
     show_all = request.GET.get("all") == "1"
     can_assess = can(request.user, Perm.VIEW_ASSESSMENT)
     context = {
@@ -87,7 +88,7 @@ def inquiry_status(request: HttpRequest, inquiry_id: int) -> HttpResponse:
     if not form.is_valid():
         return _detail(request, inquiry_id, status_form=form)
     services.set_inquiry_status(
-        by=request.user, inquiry=inquiry, status=InquiryStatus(form.cleaned_data["status"])
+        by=actor(request), inquiry=inquiry, status=InquiryStatus(form.cleaned_data["status"])
     )
     messages.success(request, f"Status set to {inquiry.get_status_display().lower()}.")
     return redirect("screening:inquiry_detail", inquiry_id=inquiry.pk)
@@ -100,7 +101,7 @@ def inquiry_note(request: HttpRequest, inquiry_id: int) -> HttpResponse:
     form = InquiryNoteForm(request.POST)
     if form.is_valid():
         try:
-            services.add_inquiry_note(by=request.user, inquiry=inquiry, text=form.cleaned_data["text"])
+            services.add_inquiry_note(by=actor(request), inquiry=inquiry, text=form.cleaned_data["text"])
         except DomainError as error:
             field_error(form, error)
         else:
@@ -112,7 +113,7 @@ def inquiry_note(request: HttpRequest, inquiry_id: int) -> HttpResponse:
 @login_required
 def inquiry_register(request: HttpRequest, inquiry_id: int) -> HttpResponse:
     """The patients registration form, pre-filled from the inquiry; saving links the inquiry."""
-    require(request, Perm.ADD_PATIENT)
+    require(request.user, Perm.ADD_PATIENT)
     inquiry = selectors.inquiry_for(viewer=request.user, inquiry_id=inquiry_id)
     if inquiry.patient_id is not None:
         messages.info(request, "This inquiry is already linked to a patient.")
@@ -128,7 +129,7 @@ def inquiry_register(request: HttpRequest, inquiry_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             patient = services.register_patient_from_inquiry(
-                by=request.user,
+                by=actor(request),
                 inquiry=inquiry,
                 clinic=form.cleaned_data["clinic"],
                 details={name: form.cleaned_data[name] for name in patient_services.DEMOGRAPHIC_FIELDS},
