@@ -5,7 +5,8 @@ rows are indistinguishable from rows that do not exist)."""
 
 from django.http import HttpRequest
 
-from ketaclinic.accounts.actor import Actor, Who
+from ketaclinic.accounts.actor import Actor as Actor
+from ketaclinic.accounts.actor import Who as Who
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for

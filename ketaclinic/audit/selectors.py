@@ -1,7 +1,6 @@
 """Reads of the audit log: the clinic admin's view of everything, and a patient's view of their own record."""
 
 import datetime as dt
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Q, QuerySet

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from ketaclinic.accounts.access import Actor, require_in_clinic
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_change, record_patient_change
 from ketaclinic.billing import rules
 from ketaclinic.billing.errors import BillingError, BillingErrorCode
@@ -120,7 +120,7 @@ def change_billing_settings(
     record_change(
         by=by,
         action=Action.UPDATE,
-        object_type="billing_settings",
+        object_type=ObjectType.BILLING_SETTINGS,
         object_id=row.pk,
         clinic_id=clinic.pk,
         summary=f"tax {tax_rate_percent} %, deposit {deposit_amount}, no-show fee {no_show_fee_amount},"
@@ -170,7 +170,7 @@ def set_price(
     record_change(
         by=by,
         action=Action.CREATE,
-        object_type="price_item",
+        object_type=ObjectType.PRICE_ITEM,
         object_id=row.pk,
         clinic_id=clinic.pk,
         summary=f"{row.code or service_key} {unit_price} {row.currency} from {effective_from}"
@@ -261,7 +261,7 @@ def create_estimate(
         by=by,
         patient=patient,
         action=Action.CREATE,
-        object_type="good_faith_estimate",
+        object_type=ObjectType.GOOD_FAITH_ESTIMATE,
         object_id=estimate.pk,
         summary=f"{estimate.number}: {estimate.total_amount} {estimate.currency}",
     )
@@ -294,7 +294,7 @@ def acknowledge_estimate(
         by=by,
         patient=estimate.patient,
         action=Action.CREATE,
-        object_type="estimate_acknowledgement",
+        object_type=ObjectType.ESTIMATE_ACKNOWLEDGEMENT,
         object_id=row.pk,
         summary=f"{estimate.number} acknowledged by {name}",
     )
@@ -363,7 +363,7 @@ def _saved_invoice(
         by=by,
         patient=patient,
         action=Action.CREATE,
-        object_type="invoice",
+        object_type=ObjectType.INVOICE,
         object_id=invoice.pk,
         summary=f"{invoice.number} (draft): {summary}; total {invoice.total_amount} {invoice.currency}",
     )
@@ -551,7 +551,7 @@ def issue_invoice(*, by: Actor, invoice: Invoice) -> InvoiceIssue:
         by=by,
         patient=locked.patient,
         action=Action.UPDATE,
-        object_type="invoice",
+        object_type=ObjectType.INVOICE,
         object_id=locked.pk,
         summary=f"{locked.number} issued, due {issue.due_on}",
     )
@@ -581,7 +581,7 @@ def void_invoice(*, by: Actor, invoice: Invoice, reason: str) -> InvoiceVoid:
         by=by,
         patient=locked.patient,
         action=Action.UPDATE,
-        object_type="invoice",
+        object_type=ObjectType.INVOICE,
         object_id=locked.pk,
         summary=f"{locked.number} void: {text}",
     )
@@ -623,7 +623,7 @@ def record_payment(
         by=by,
         patient=locked.patient,
         action=Action.CREATE,
-        object_type="payment",
+        object_type=ObjectType.PAYMENT,
         object_id=payment.pk,
         summary=f"{payment.number}: {amount} {payment.currency} by {PaymentMethod(method).label}"
         f" on {locked.number}",
@@ -653,7 +653,7 @@ def refund_payment(*, by: Actor, payment: Payment, amount: Decimal, reason: str)
         by=by,
         patient=locked.patient,
         action=Action.CREATE,
-        object_type="refund",
+        object_type=ObjectType.REFUND,
         object_id=row.pk,
         summary=f"{amount} {locked.currency} of {locked.number}: {text}",
     )
@@ -695,7 +695,7 @@ def cancel_package(*, by: Actor, package: PackageCredit, reason: str) -> Package
         by=by,
         patient=locked.patient,
         action=Action.CREATE,
-        object_type="package_cancellation",
+        object_type=ObjectType.PACKAGE_CANCELLATION,
         object_id=row.pk,
         summary=f"{locked.sessions - used} unused session(s), refund {refund} ({rule}): {text}",
     )

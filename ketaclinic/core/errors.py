@@ -21,6 +21,10 @@ class ErrorKind(StrEnum):
     CONFLICT = "conflict"
     GONE = "gone"
     RATE_LIMITED = "rate_limited"
+    # A caller who has not proven who they are (the API and FHIR answer 401 with a challenge).
+    UNAUTHENTICATED = "unauthenticated"
+    # Our own fault, caught before anything was sent (a FHIR resource failing our value-set checks).
+    FAULT = "fault"
 
 
 class DomainError(Exception):

@@ -10,6 +10,8 @@ STATUS_FOR_KIND: dict[ErrorKind, int] = {
     ErrorKind.CONFLICT: 409,
     ErrorKind.GONE: 410,
     ErrorKind.RATE_LIMITED: 429,
+    ErrorKind.UNAUTHENTICATED: 401,
+    ErrorKind.FAULT: 500,
 }
 
 

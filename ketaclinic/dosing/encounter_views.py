@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.forms import field_error
 from ketaclinic.dosing import selectors
@@ -59,7 +60,7 @@ FOLLOWS: dict[str, tuple[str, ...]] = {
 def _patient(request: HttpRequest, patient_id: int, perm: Perm = Perm.VIEW_ASSESSMENT) -> Patient:
     require(actor(request), perm)
     return screening_selectors.patient_for(
-        viewer=request.user, patient_id=patient_id, perm=perm, audit_as="encounter"
+        viewer=request.user, patient_id=patient_id, perm=perm, audit_as=ObjectType.ENCOUNTER
     )
 
 

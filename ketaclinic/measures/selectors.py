@@ -17,7 +17,7 @@ from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import PatientShown, record_list_read, record_read
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound
+from ketaclinic.core.errors import NotFound, PermissionDenied
 from ketaclinic.measures.charts import Chart, build_chart
 from ketaclinic.measures.models import (
     Administration,

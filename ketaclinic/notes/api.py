@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from ketaclinic.accounts.models import User
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.api import api_user
 from ketaclinic.core.errors import NotFound
 from ketaclinic.notes.models import Note
@@ -49,7 +50,7 @@ def _out(note: Note) -> dict[str, Any]:
 def patient_notes(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
     user = api_user(request)
     selectors.visible_notes(viewer=user)  # the permission before the patient (403, then 404)
-    patient = patient_for(viewer=user, patient_id=patient_id, audit_as="notes")
+    patient = patient_for(viewer=user, patient_id=patient_id, audit_as=ObjectType.NOTES)
     return [_out(note) for note in selectors.patient_notes(viewer=user, patient=patient, channel=Channel.API)]
 
 
@@ -57,7 +58,7 @@ def patient_notes(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]
 def create(request: HttpRequest, patient_id: int, payload: NoteIn) -> Status[dict[str, Any]]:
     user = api_user(request)
     selectors.templates_for(viewer=user, clinic_id=0)  # the permission before the patient
-    patient = patient_for(viewer=user, patient_id=patient_id, audit_as="notes")
+    patient = patient_for(viewer=user, patient_id=patient_id, audit_as=ObjectType.NOTES)
     template = selectors.template_for(
         viewer=user, clinic_id=patient.clinic_id, template_id=payload.template_id
     )

@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from ketaclinic.core.errors import DomainError, PermissionDenied
+from ketaclinic.core.errors import DomainError, ErrorKind, PermissionDenied
 
 
 class NoteErrorCode(StrEnum):
@@ -26,7 +26,7 @@ class NoteError(DomainError):
 
 
 class NoteConflict(NoteError):
-    status_code = 409
+    kind = ErrorKind.CONFLICT
 
 
 class NoteForbidden(PermissionDenied):

@@ -35,7 +35,7 @@ SEARCH_LIMIT = 50
 
 def patients_for(*, viewer: Who) -> QuerySet[Patient]:
     """Patients of the viewer's clinics; nothing for people without the permission to see patients."""
-    _require(viewer, Perm.VIEW_PATIENT)
+    require(viewer, Perm.VIEW_PATIENT)
     rows = Patient.objects.filter(clinic__in=clinics_for(viewer)).select_related("clinic")
     if getattr(viewer, "role", None) in CARE_TEAM_SCOPED_ROLES:
         # A therapist's caseload: only the patients whose care team they are on now.
@@ -346,6 +346,14 @@ def allergy_entry_for(*, viewer: Who, patient: Patient, entry_id: int) -> Allerg
 def own_consent_summaries(*, user: Any, patient: Patient) -> list[ConsentSummary]:
     """Each consent kind's state for a record a patient or guardian may see (the caller has established that,
     from `own_patient_records`): the current text and whether it is signed, withdrawn or outdated."""
-    _require(user, Perm.VIEW_OWN_RECORD)
+    require(user, Perm.VIEW_OWN_RECORD)
     records = list(ConsentRecord.objects.filter(patient=patient).select_related("form"))
     return _consent_summaries(records, list(ConsentForm.objects.all()))
+
+
+def population_of(*, patient: Patient) -> Population:
+    """The patient's protocol population by age today (in the clinic's zone). Not audited: a fact the caller
+    uses while it works on a record it has already checked and audited."""
+    return population_of_age(
+        rules.age_in_years(patient.date_of_birth, clock.today_in(patient.clinic.time_zone))
+    )

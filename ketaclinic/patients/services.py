@@ -8,12 +8,12 @@ from django.db import transaction
 
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.actor import Actor
-from ketaclinic.accounts.permissions import Perm
+from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_patient_change
 from ketaclinic.core import clock, inputs
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import NotFound
 from ketaclinic.core.models import Clinic
 from ketaclinic.patients import rules
 from ketaclinic.patients.errors import PatientDomainError, PatientError
@@ -744,7 +744,7 @@ def assign_care_team_member(
 ) -> CareTeamMember:
     """Put a staff member of the patient's clinic on the patient's care team (or return the current
     assignment). For a caseload-scoped role (a therapist) this is what lets them see the patient."""
-    _require(by, Perm.CHANGE_PATIENT)
+    require(by, Perm.CHANGE_PATIENT)
     _require_clinic(by, patient.clinic)
     if (
         member is None
@@ -767,7 +767,14 @@ def assign_care_team_member(
         added_at=clock.now(),
         added_by=by,
     )
-    _audit(by, patient, Action.CREATE, "care_team_member", row.pk, f"{member} joined the care team")
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type=ObjectType.CARE_TEAM_MEMBER,
+        object_id=row.pk,
+        summary=f"{member} joined the care team",
+    )
     return row
 
 
@@ -785,7 +792,7 @@ def sign_consent_in_portal(
 
     Raises PermissionDenied without VIEW_OWN_RECORD, NotFound when `by` is neither the patient nor one of
     their active guardians, PatientDomainError as `record_consent`."""
-    _require(by, Perm.VIEW_OWN_RECORD)
+    require(by, Perm.VIEW_OWN_RECORD)
     guardian = patient.guardians.filter(portal_user=by, is_active=True).order_by("pk").first()
     if guardian is None and patient.portal_user_id != by.pk:
         raise NotFound("No such record in your portal.")

@@ -9,7 +9,8 @@ from django.views.decorators.http import require_http_methods
 
 from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.core.errors import DomainError, PermissionDenied
+from ketaclinic.core.errors import DomainError
+from ketaclinic.core.forms import field_error
 from ketaclinic.plans import rules, selectors, services
 from ketaclinic.plans.forms import ChangeForm, EndForm, PlanForm, SignForm
 from ketaclinic.plans.models import PlanDraft

@@ -14,6 +14,7 @@ from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.roles import Role
 from ketaclinic.accounts.selectors import clinics_for
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.audit.selectors import access_log_for_patient
 from ketaclinic.audit.services import PatientShown, record_list_read, record_read
 from ketaclinic.core import clock
@@ -163,7 +164,9 @@ def own_record(*, viewer: Any, patient_id: int, section: Section = Section.OVERV
     raise NotFound("No such record in your portal.")
 
 
-def _read(viewer: Any, record: OwnRecord, object_type: str, summary: str, object_id: object = "") -> None:
+def _read(
+    viewer: Any, record: OwnRecord, object_type: ObjectType, summary: str, object_id: object = ""
+) -> None:
     record_read(
         by=viewer,
         object_type=object_type,
@@ -251,7 +254,7 @@ def overview(*, viewer: Any, patient_id: int) -> Overview:
     """The landing page of a record: what to do next (instructions to confirm, questionnaires, consents), the
     next visit, the last discharge instructions."""
     record = own_record(viewer=viewer, patient_id=patient_id)
-    _read(viewer, record, "own_record", "portal overview")
+    _read(viewer, record, ObjectType.OWN_RECORD, "portal overview")
     patient = record.patient
     upcoming = list(_upcoming(patient))
     consents = 0
@@ -313,7 +316,7 @@ class Visits:
 def visits(*, viewer: Any, patient_id: int) -> Visits:
     """Upcoming and past visits, with instructions to confirm, change requests and discharge instructions."""
     record = own_record(viewer=viewer, patient_id=patient_id, section=Section.VISITS)
-    _read(viewer, record, "own_visits", "portal visits")
+    _read(viewer, record, ObjectType.OWN_VISITS, "portal visits")
     appointments = list(
         Appointment.objects.filter(patient=record.patient)
         .select_related("clinic", "clinician")
@@ -359,7 +362,7 @@ def own_appointment(*, viewer: Any, patient_id: int, appointment_id: int) -> tup
 
 def due_scales(*, viewer: Any, patient_id: int) -> tuple[OwnRecord, list[DueScale], list[DueIntake]]:
     record = own_record(viewer=viewer, patient_id=patient_id, section=Section.SCALES)
-    _read(viewer, record, "own_scales", "portal questionnaires")
+    _read(viewer, record, ObjectType.OWN_SCALES, "portal questionnaires")
     intakes = _due_intakes(record) if record.shows(Section.CONSENTS) else []
     return record, _due_scales(record), intakes
 
@@ -386,7 +389,7 @@ def informant_wording(record: OwnRecord, instrument_key: str) -> rules.Informant
 
 def progress(*, viewer: Any, patient_id: int) -> tuple[OwnRecord, list[measure_selectors.InstrumentCourse]]:
     record = own_record(viewer=viewer, patient_id=patient_id, section=Section.PROGRESS)
-    _read(viewer, record, "own_outcomes", "portal outcome graphs")
+    _read(viewer, record, ObjectType.OWN_OUTCOMES, "portal outcome graphs")
     return record, measure_selectors.own_outcome_courses(user=viewer, patient=record.patient)
 
 
@@ -402,7 +405,7 @@ class Consents:
 
 def consents(*, viewer: Any, patient_id: int) -> Consents:
     record = own_record(viewer=viewer, patient_id=patient_id, section=Section.CONSENTS)
-    _read(viewer, record, "own_consents", "portal consents")
+    _read(viewer, record, ObjectType.OWN_CONSENTS, "portal consents")
     limits = age_rules()
     return Consents(
         record=record,
@@ -467,7 +470,7 @@ def _group(messages: list[PortalMessage]) -> list[Thread]:
 
 def message_threads(*, viewer: Any, patient_id: int) -> tuple[OwnRecord, list[Thread]]:
     record = own_record(viewer=viewer, patient_id=patient_id, section=Section.MESSAGES)
-    _read(viewer, record, "own_messages", "portal messages listed")
+    _read(viewer, record, ObjectType.OWN_MESSAGES, "portal messages listed")
     return record, _threads(record.patient)
 
 
@@ -475,7 +478,7 @@ def message_thread(*, viewer: Any, patient_id: int, thread_id: int) -> tuple[Own
     record = own_record(viewer=viewer, patient_id=patient_id, section=Section.MESSAGES)
     for thread in _threads(record.patient):
         if thread.first.pk == thread_id:
-            _read(viewer, record, "portal_message", "message thread read", thread_id)
+            _read(viewer, record, ObjectType.PORTAL_MESSAGE, "message thread read", thread_id)
             return record, thread
     raise NotFound("No such conversation in this record.")
 
@@ -507,7 +510,7 @@ def access_log(*, viewer: Any, patient_id: int) -> AccessLog:
         )
         for event in access_log_for_patient(patient_id=record.patient.pk)[:ACCESS_LOG_ROWS]
     ]
-    _read(viewer, record, "own_access_log", "portal access log")
+    _read(viewer, record, ObjectType.OWN_ACCESS_LOG, "portal access log")
     viewer_name = viewer.first_name or viewer.username
     lines = rules.access_log_lines(
         events, viewer_id=viewer.pk, viewer_name=viewer_name, record_name=record.first_name
@@ -538,7 +541,7 @@ def inbox(*, viewer: Any) -> list[Thread]:
     )
     record_list_read(
         by=viewer,
-        object_type="portal_inbox",
+        object_type=ObjectType.PORTAL_INBOX,
         summary=f"portal inbox: {len(threads)} conversation(s)",
         patients=[
             PatientShown(
@@ -565,7 +568,7 @@ def inbox_thread(*, viewer: Any, thread_id: int) -> Thread:
     replies = list(first.replies.select_related("author").order_by("sent_at", "pk"))
     record_read(
         by=viewer,
-        object_type="portal_message",
+        object_type=ObjectType.PORTAL_MESSAGE,
         object_id=first.pk,
         patient_id=first.patient_id,
         patient_record_number=first.patient.record_number,
@@ -587,7 +590,7 @@ def open_visit_requests(*, viewer: Any) -> list[VisitRequest]:
     )
     record_list_read(
         by=viewer,
-        object_type="portal_visit_requests",
+        object_type=ObjectType.PORTAL_VISIT_REQUESTS,
         summary=f"{len(found)} open visit request(s)",
         patients=[
             PatientShown(
@@ -616,5 +619,7 @@ def visit_request_for(*, viewer: Any, request_id: int) -> VisitRequest:
 def patient_to_invite(*, viewer: Any, patient_id: int) -> tuple[Patient, list[Guardian]]:
     """A patient (and their active guardians) a staff member may invite to the portal."""
     require(viewer, Perm.INVITE_TO_PORTAL)
-    patient = patient_selectors.patient_for(viewer=viewer, patient_id=patient_id, audit_as="portal_invite")
+    patient = patient_selectors.patient_for(
+        viewer=viewer, patient_id=patient_id, audit_as=ObjectType.PORTAL_INVITE
+    )
     return patient, list(patient.guardians.filter(is_active=True).order_by("pk"))

@@ -13,10 +13,10 @@ from ketaclinic.accounts.access import require, require_in_clinic
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.roles import Role
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_change, record_patient_change
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound
+from ketaclinic.core.errors import ErrorKind, NotFound
 from ketaclinic.core.tokens import hash_token, new_token
 from ketaclinic.patients import services as patient_services
 from ketaclinic.patients.models import Assent, ConsentRecord, Guardian, Patient
@@ -80,7 +80,7 @@ def publish_page(*, by: Any, page: PublicPage, title: str, summary: str, body: s
     record_change(
         by=by,
         action=Action.UPDATE,
-        object_type="public_page",
+        object_type=ObjectType.PUBLIC_PAGE,
         object_id=page.pk,
         summary=f"public page '{page.slug}' version {version.version}",
     )
@@ -149,7 +149,7 @@ def invite_to_portal(
         by=by,
         patient=patient,
         action=Action.CREATE,
-        object_type="portal_invitation",
+        object_type=ObjectType.PORTAL_INVITATION,
         object_id=invitation.pk,
         summary=f"portal invitation for {who}",
     )
@@ -170,7 +170,7 @@ def invitation_for_token(token: str) -> PortalInvitation:
             PortalError.INVITATION_INVALID,
             "This invitation link is not valid (any more). Ask the clinic for a new one.",
         )
-        error.status_code = 404
+        error.kind = ErrorKind.NOT_FOUND
         raise error
     return invitation
 
@@ -223,7 +223,7 @@ def accept_invitation(*, token: str, username: str, password: str) -> User:
         by=user,
         patient=patient,
         action=Action.UPDATE,
-        object_type="portal_invitation",
+        object_type=ObjectType.PORTAL_INVITATION,
         object_id=invitation.pk,
         summary="portal invitation accepted, account created",
     )
@@ -249,7 +249,7 @@ def confirm_instructions(*, by: Any, patient_id: int, appointment_id: int) -> In
         by=by,
         patient=record.patient,
         action=Action.CREATE,
-        object_type="instruction_confirmation",
+        object_type=ObjectType.INSTRUCTION_CONFIRMATION,
         object_id=confirmation.pk,
         summary="pre-visit instructions confirmed in the portal by "
         + ("a guardian" if record.is_guardian else "the patient"),
@@ -286,7 +286,7 @@ def request_visit_change(
         by=by,
         patient=record.patient,
         action=Action.CREATE,
-        object_type="visit_request",
+        object_type=ObjectType.VISIT_REQUEST,
         object_id=request.pk,
         summary=f"{VisitRequestKind(kind).label} requested in the portal",
     )
@@ -310,7 +310,7 @@ def handle_visit_request(*, by: Any, request: VisitRequest, note: str) -> VisitR
         by=by,
         patient=request.appointment.patient,
         action=Action.UPDATE,
-        object_type="visit_request",
+        object_type=ObjectType.VISIT_REQUEST,
         object_id=locked.pk,
         summary="visit request handled",
     )
@@ -351,7 +351,7 @@ def _audit_message(by: Any, patient: Patient, message: PortalMessage, summary: s
         by=by,
         patient=patient,
         action=Action.CREATE,
-        object_type="portal_message",
+        object_type=ObjectType.PORTAL_MESSAGE,
         object_id=message.pk,
         summary=summary,
     )

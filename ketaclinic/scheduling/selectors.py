@@ -478,7 +478,7 @@ def calendar_grid(
                     time=rows[cell.row].time,
                 )
             )
-    _audit_list(viewer, clinic, "calendar", f"{days[0].isoformat()}..{days[-1].isoformat()}")
+    _audit_list(viewer, clinic, ObjectType.CALENDAR, f"{days[0].isoformat()}..{days[-1].isoformat()}")
     return CalendarGrid(
         clinic=clinic,
         columns=columns,
@@ -505,6 +505,9 @@ def unconfirmed_visits_for(*, viewer: Any, days: int, limit: int = 8) -> tuple[l
     )
     visits = [_visit(a) for a in found.order_by("starts_at", "pk")[:limit]]
     record_read(
-        by=viewer, action=Action.LIST, object_type="unconfirmed_visits", summary=f"{len(visits)} shown"
+        by=viewer,
+        action=Action.LIST,
+        object_type=ObjectType.UNCONFIRMED_VISITS,
+        summary=f"{len(visits)} shown",
     )
     return visits, found.count()

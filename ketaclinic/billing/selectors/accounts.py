@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 
 from ketaclinic.accounts.access import require, require_in_clinic
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import PatientShown, record_list_read, record_read
 from ketaclinic.billing import rules
 from ketaclinic.billing.models import (
@@ -56,7 +56,7 @@ def _shown(patients: Iterable[Patient]) -> list[PatientShown]:
 
 
 def _audit_patient_read(
-    viewer: Any, patient: Patient, object_type: str, object_id: object, summary: str = ""
+    viewer: Any, patient: Patient, object_type: ObjectType, object_id: object, summary: str = ""
 ) -> None:
     record_read(
         by=viewer,
@@ -197,7 +197,7 @@ def invoice_detail(*, viewer: Any, invoice_id: int) -> InvoiceDetail:
         raise NotFound("No such invoice.")
     require_in_clinic(viewer, Perm.VIEW_BILLING, invoice.clinic_id, what="invoice")
     detail = invoice_detail_of(invoice_id, Invoice.objects.all())
-    _audit_patient_read(viewer, invoice.patient, "invoice", invoice.pk, invoice.number)
+    _audit_patient_read(viewer, invoice.patient, ObjectType.INVOICE, invoice.pk, invoice.number)
     return detail
 
 
@@ -207,7 +207,7 @@ def payment_for(*, viewer: Any, payment_id: int) -> Payment:
     if payment is None:
         raise NotFound("No such payment.")
     require_in_clinic(viewer, Perm.VIEW_BILLING, payment.clinic_id, what="payment")
-    _audit_patient_read(viewer, payment.patient, "payment", payment.pk, payment.number)
+    _audit_patient_read(viewer, payment.patient, ObjectType.PAYMENT, payment.pk, payment.number)
     return payment
 
 
@@ -222,7 +222,9 @@ def estimate_for(*, viewer: Any, estimate_id: int) -> GoodFaithEstimate:
     if estimate is None:
         raise NotFound("No such estimate.")
     require_in_clinic(viewer, Perm.VIEW_BILLING, estimate.clinic_id, what="estimate")
-    _audit_patient_read(viewer, estimate.patient, "good_faith_estimate", estimate.pk, estimate.number)
+    _audit_patient_read(
+        viewer, estimate.patient, ObjectType.GOOD_FAITH_ESTIMATE, estimate.pk, estimate.number
+    )
     return estimate
 
 
@@ -376,7 +378,7 @@ def patient_account(*, viewer: Any, patient_id: int) -> PatientAccount:
     """A patient's invoices, estimates, packages, statement and balance (audited)."""
     patient = billing_patient(viewer=viewer, patient_id=patient_id)
     account = _account(patient)
-    _audit_patient_read(viewer, patient, "billing_account", patient.pk)
+    _audit_patient_read(viewer, patient, ObjectType.BILLING_ACCOUNT, patient.pk)
     return account
 
 
@@ -435,7 +437,7 @@ def receivables(*, viewer: Any, clinic_id: int | str | None = None) -> Receivabl
     found = _receivables(clinic)
     record_list_read(
         by=viewer,
-        object_type="receivables",
+        object_type=ObjectType.RECEIVABLES,
         patients=_shown(row.patient for row in found.rows),
         clinic_id=clinic.pk,
     )
@@ -500,7 +502,7 @@ def estimates_due(*, viewer: Any, clinic_id: int | str | None = None) -> list[Es
     found = _estimates_due(clinic)
     record_list_read(
         by=viewer,
-        object_type="estimates_due",
+        object_type=ObjectType.ESTIMATES_DUE,
         patients=_shown(row.patient for row in found),
         clinic_id=clinic.pk,
     )
@@ -557,7 +559,9 @@ def work_summary(*, viewer: Any, clinic_id: int | str | None = None) -> WorkSumm
         + [row.patient for row in due]
         + [d.invoice.patient for d in drafts]
     )
-    record_list_read(by=viewer, object_type="billing_work", patients=_shown(shown), clinic_id=clinic.pk)
+    record_list_read(
+        by=viewer, object_type=ObjectType.BILLING_WORK, patients=_shown(shown), clinic_id=clinic.pk
+    )
     return WorkSummary(
         clinic=clinic,
         visits_not_invoiced=visits,
@@ -616,7 +620,7 @@ def revenue_report(*, viewer: Any, year: int, clinic_id: int | str | None = None
     record_read(
         by=viewer,
         action=Action.VIEW,
-        object_type="billing_revenue_report",
+        object_type=ObjectType.BILLING_REVENUE_REPORT,
         object_id=year,
         clinic_id=clinic.pk,
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.billing import rules
 from ketaclinic.billing.models import GoodFaithEstimate, Invoice, InvoiceLine, Payment, Refund
@@ -152,11 +153,13 @@ def superbill(
     """A superbill for one visit or for the services in a period (audited as an export)."""
     patient = billing_patient(viewer=viewer, patient_id=patient_id)
     found = _superbill(patient, start=start, end=end, visit_id=visit_id, insured=insured or Insured())
-    _export(viewer, patient, "superbill", f"{found.start} to {found.end}")
+    _export(viewer, patient, ObjectType.SUPERBILL, f"{found.start} to {found.end}")
     return found
 
 
-def _export(viewer: Any, patient: Patient, object_type: str, summary: str, object_id: object = "") -> None:
+def _export(
+    viewer: Any, patient: Patient, object_type: ObjectType, summary: str, object_id: object = ""
+) -> None:
     record_read(
         by=viewer,
         action="export",
@@ -219,7 +222,7 @@ def own_documents(*, user: Any) -> list[OwnPatientDocuments]:
         )
         record_read(
             by=user,
-            object_type="billing_account",
+            object_type=ObjectType.BILLING_ACCOUNT,
             object_id=patient.pk,
             patient_id=patient.pk,
             patient_record_number=patient.record_number,
@@ -245,7 +248,7 @@ def own_estimate(*, user: Any, estimate_id: int) -> GoodFaithEstimate:
     )
     if estimate is None:
         raise NotFound("No such estimate.")
-    _export(user, estimate.patient, "good_faith_estimate", estimate.number, estimate.pk)
+    _export(user, estimate.patient, ObjectType.GOOD_FAITH_ESTIMATE, estimate.number, estimate.pk)
     return estimate
 
 
@@ -258,7 +261,7 @@ def own_invoice(*, user: Any, invoice_id: int) -> InvoiceDetail:
     )
     if invoice is None:
         raise NotFound("No such invoice.")
-    _export(user, invoice.patient, "invoice", invoice.number, invoice.pk)
+    _export(user, invoice.patient, ObjectType.INVOICE, invoice.number, invoice.pk)
     return invoice_detail_of(invoice.pk, Invoice.objects.all())
 
 
@@ -271,7 +274,7 @@ def own_payment(*, user: Any, payment_id: int) -> Payment:
     )
     if payment is None:
         raise NotFound("No such receipt.")
-    _export(user, payment.patient, "payment", payment.number, payment.pk)
+    _export(user, payment.patient, ObjectType.PAYMENT, payment.number, payment.pk)
     return payment
 
 
@@ -286,5 +289,5 @@ def own_superbill(
 ) -> Superbill:
     patient = _own_patient(user, patient_id)
     found = _superbill(patient, start=start, end=end, visit_id=visit_id, insured=insured or Insured())
-    _export(user, patient, "superbill", f"{found.start} to {found.end}")
+    _export(user, patient, ObjectType.SUPERBILL, f"{found.start} to {found.end}")
     return found

@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 
 from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.billing import selectors, services
 from ketaclinic.billing.forms import AcknowledgeForm, PeriodForm
@@ -112,7 +112,11 @@ def receivables_csv(request: HttpRequest) -> HttpResponse:
     viewer = actor(request)
     found = selectors.receivables(viewer=viewer, clinic_id=request.GET.get("clinic"))
     record_read(
-        by=viewer, action=Action.EXPORT, object_type="receivables", clinic_id=found.clinic.pk, summary="CSV"
+        by=viewer,
+        action=Action.EXPORT,
+        object_type=ObjectType.RECEIVABLES,
+        clinic_id=found.clinic.pk,
+        summary="CSV",
     )
     headings = [
         f"{bucket.value} days" if bucket != AgingBucket.CURRENT else "Current" for bucket in AGING_ORDER
@@ -140,7 +144,7 @@ def revenue_csv(request: HttpRequest) -> HttpResponse:
     record_read(
         by=viewer,
         action=Action.EXPORT,
-        object_type="billing_revenue_report",
+        object_type=ObjectType.BILLING_REVENUE_REPORT,
         object_id=year,
         clinic_id=report.clinic.pk,
         summary="CSV",

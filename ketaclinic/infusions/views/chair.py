@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.forms import field_error
 from ketaclinic.infusions import record, rules, selectors, selectors_care, services
@@ -37,7 +38,7 @@ from ketaclinic.patients.selectors import patient_for
 def patient_visits(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The patient's infusion visits, and today's visit to open."""
     require(actor(request), Perm.VIEW_INFUSION)
-    patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as="infusion_visits")
+    patient = patient_for(viewer=request.user, patient_id=patient_id, audit_as=ObjectType.INFUSION_VISITS)
     error = ""
     if request.method == "POST":
         require(actor(request), Perm.RUN_INFUSION)

@@ -5,7 +5,7 @@ built that fails our own value-set checks is a fault of ours (500), never sent."
 
 from enum import StrEnum
 
-from ketaclinic.core.errors import DomainError
+from ketaclinic.core.errors import DomainError, ErrorKind
 
 
 class FhirError(StrEnum):
@@ -22,21 +22,21 @@ class FhirDomainError(DomainError):
 class BadSearch(FhirDomainError):
     """A search parameter we do not support, or a value we cannot read."""
 
-    status_code = 400
+    kind = ErrorKind.INVALID
 
     def __init__(self, message: str, *, parameter: str) -> None:
         super().__init__(FhirError.BAD_SEARCH, message, field=parameter)
 
 
 class UnknownType(FhirDomainError):
-    status_code = 404
+    kind = ErrorKind.NOT_FOUND
 
     def __init__(self, resource_type: str) -> None:
         super().__init__(FhirError.UNKNOWN_TYPE, f"This server does not serve {resource_type!r} resources.")
 
 
 class NotAuthenticated(FhirDomainError):
-    status_code = 401
+    kind = ErrorKind.UNAUTHENTICATED
 
     def __init__(self) -> None:
         super().__init__(FhirError.NOT_AUTHENTICATED, "Sign in, or send a valid bearer token.")
@@ -45,7 +45,7 @@ class NotAuthenticated(FhirDomainError):
 class ValueSetViolation(FhirDomainError):
     """A resource we built carries a code, unit or status outside our closed tables: ours to fix, not sent."""
 
-    status_code = 500
+    kind = ErrorKind.FAULT
 
     def __init__(self, message: str) -> None:
         super().__init__(FhirError.VALUE_SET, message)

@@ -19,7 +19,7 @@ from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import STAFF_ROLES
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.context import Channel
-from ketaclinic.audit.models import Action, AuditEvent
+from ketaclinic.audit.models import Action, AuditEvent, ObjectType
 from ketaclinic.audit.services import PatientShown, record_list_read, record_read
 from ketaclinic.core.errors import NotFound, PermissionDenied
 from ketaclinic.infusions.models import (
@@ -124,13 +124,18 @@ def _shown(patient: Patient) -> PatientShown:
     return PatientShown(patient.pk, patient.record_number, patient.clinic_id)
 
 
+def _audit_type(resource_type: str) -> ObjectType:
+    """The audit log's name for reads of a FHIR resource type (`fhir_Patient`, ...)."""
+    return ObjectType(f"fhir_{resource_type}")
+
+
 def _audit_patient(
-    viewer: Actor | None, patient: Patient, object_type: str, object_id: object, action: str
+    viewer: Actor | None, patient: Patient, resource_type: str, object_id: object, action: str
 ) -> None:
     record_read(
         by=viewer,
         action=action,
-        object_type=f"fhir_{object_type}",
+        object_type=_audit_type(resource_type),
         object_id=object_id,
         patient_id=patient.pk,
         patient_record_number=patient.record_number,
@@ -403,7 +408,7 @@ def _read_practitioner(viewer: Actor | None, resource_id: str) -> Resource:
     user = _staff(viewer).filter(pk=int(resource_id)).first() if resource_id.isdigit() else None
     if user is None:
         raise _not_found("Practitioner", resource_id)
-    record_read(by=viewer, object_type="fhir_Practitioner", object_id=user.pk, channel=Channel.API)
+    record_read(by=viewer, object_type=ObjectType.FHIR_PRACTITIONER, object_id=user.pk, channel=Channel.API)
     return validated(build_practitioner(user))
 
 
@@ -438,7 +443,7 @@ def search_resources(*, viewer: Actor | None, search: Search) -> Page:
     page = Page(_page(search, built), len(built), search)
     record_list_read(
         by=viewer,
-        object_type=f"fhir_{resource_type}",
+        object_type=_audit_type(resource_type),
         patients=[_shown(patient)] if patient and page.resources else [],
         summary=f"FHIR {resource_type} search",
         channel=Channel.API,
@@ -474,7 +479,7 @@ def _search_patients(viewer: Actor | None, search: Search) -> Page:
     patients = list(rows[search.offset : search.offset + search.count])
     record_list_read(
         by=viewer,
-        object_type="fhir_Patient",
+        object_type=ObjectType.FHIR_PATIENT,
         patients=[_shown(patient) for patient in patients],
         summary="FHIR Patient search",
         channel=Channel.API,
@@ -491,7 +496,7 @@ def _search_practitioners(viewer: Actor | None, search: Search) -> Page:
     record_read(
         by=viewer,
         action=Action.LIST,
-        object_type="fhir_Practitioner",
+        object_type=ObjectType.FHIR_PRACTITIONER,
         summary="FHIR Practitioner search",
         channel=Channel.API,
     )
@@ -513,7 +518,7 @@ def _search_clinic_appointments(viewer: Actor | None, search: Search) -> Page:
     appointments = list(rows[search.offset : search.offset + search.count])
     record_list_read(
         by=viewer,
-        object_type="fhir_Appointment",
+        object_type=ObjectType.FHIR_APPOINTMENT,
         patients=[_shown(appointment.patient) for appointment in appointments],
         summary="FHIR Appointment search",
         channel=Channel.API,
@@ -554,5 +559,5 @@ def everything(*, viewer: Actor | None, patient_id: int, search: Search) -> Page
     if can_read(viewer, "Practitioner"):
         ids = sorted(_referenced_practitioners(built))
         built += [build_practitioner(user) for user in User.objects.filter(pk__in=ids).order_by("pk")]
-    _audit_patient(viewer, patient, "everything", patient.pk, Action.EXPORT)
+    _audit_patient(viewer, patient, ObjectType.EVERYTHING, patient.pk, Action.EXPORT)
     return Page(_page(search, built), len(built), search)

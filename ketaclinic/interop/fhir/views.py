@@ -20,6 +20,7 @@ from ketaclinic.accounts.access import Actor
 from ketaclinic.accounts.models import User
 from ketaclinic.core import clock
 from ketaclinic.core.errors import DomainError
+from ketaclinic.core.http import http_status
 from ketaclinic.interop.fhir import selectors
 from ketaclinic.interop.fhir.capability import capability_statement
 from ketaclinic.interop.fhir.errors import BadSearch, NotAuthenticated, UnknownType
@@ -61,7 +62,7 @@ def fhir_view(view: View) -> View:
         try:
             return view(request, *args, **kwargs)
         except DomainError as error:
-            return operation_outcome(error.status_code, error.message, error.code)
+            return operation_outcome(http_status(error), error.message, error.code)
         except ValidationError:
             logger.exception("A FHIR resource failed validation and was not sent")
             return operation_outcome(500, "A resource could not be built valid; it was not sent.", "invalid")

@@ -5,7 +5,7 @@ The listener's codes are also the reasons a message sits in the review queue; ea
 
 from enum import StrEnum
 
-from ketaclinic.core.errors import DomainError
+from ketaclinic.core.errors import DomainError, ErrorKind
 
 
 class Hl7ErrorCode(StrEnum):
@@ -46,4 +46,4 @@ class Hl7Error(DomainError):
     def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
         super().__init__(code, message, field=field)
         if code in {Hl7ErrorCode.ALREADY_APPLIED, Hl7ErrorCode.DEVICE_TAKEN}:
-            self.status_code = 409
+            self.kind = ErrorKind.CONFLICT

@@ -11,6 +11,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from ketaclinic.accounts.access import Actor, require, require_clinic
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.audit.services import record_list_read, record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
@@ -85,7 +86,7 @@ def review_queue(*, viewer: Actor) -> list[InboundMessage]:
     require(viewer, Perm.VIEW_INTERFACES)
     found = list(_queue(viewer).order_by("-received_at", "-pk")[:QUEUE_PAGE])
     record_list_read(
-        by=viewer, object_type="hl7_review_queue", patients=[], summary=f"{len(found)} message(s)"
+        by=viewer, object_type=ObjectType.HL7_REVIEW_QUEUE, patients=[], summary=f"{len(found)} message(s)"
     )
     return found
 
@@ -121,7 +122,7 @@ def message_for(*, viewer: Actor, message_id: int) -> MessageDetail:
     patient = next((row.patient for row in reversed(processings) if row.patient is not None), None)
     record_read(
         by=viewer,
-        object_type="hl7_message",
+        object_type=ObjectType.HL7_MESSAGE,
         object_id=message.pk,
         patient_id=patient.pk if patient else None,
         patient_record_number=patient.record_number if patient else "",

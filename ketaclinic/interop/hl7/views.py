@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from ketaclinic.accounts.access import actor
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.core.errors import DomainError
+from ketaclinic.core.errors import DomainError, ErrorKind
 from ketaclinic.core.forms import field_error
 from ketaclinic.interop.hl7 import selectors, services
 from ketaclinic.interop.hl7.forms import DeviceChairForm, DismissForm
@@ -30,7 +30,7 @@ def interfaces(request: HttpRequest) -> HttpResponse:
                 by=viewer, clinic=chair.clinic, device_id=form.cleaned_data["device_id"], chair=chair
             )
         except DomainError as error:
-            if error.status_code in (403, 404):
+            if error.kind in (ErrorKind.FORBIDDEN, ErrorKind.NOT_FOUND):
                 raise
             field_error(form, error)
         else:
@@ -76,7 +76,7 @@ def message_reprocess(request: HttpRequest, message_id: int) -> HttpResponse:
     try:
         processing = services.reprocess(by=viewer, message=message)
     except DomainError as error:
-        if error.status_code in (403, 404):
+        if error.kind in (ErrorKind.FORBIDDEN, ErrorKind.NOT_FOUND):
             raise
         messages.error(request, error.message)
     else:
@@ -98,7 +98,7 @@ def message_dismiss(request: HttpRequest, message_id: int) -> HttpResponse:
         try:
             services.dismiss(by=viewer, message=message, reason=form.cleaned_data["reason"])
         except DomainError as error:
-            if error.status_code in (403, 404):
+            if error.kind in (ErrorKind.FORBIDDEN, ErrorKind.NOT_FOUND):
                 raise
             field_error(form, error)
         else:

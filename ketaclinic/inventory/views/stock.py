@@ -15,7 +15,8 @@ from django.views.decorators.http import require_http_methods
 
 from ketaclinic.accounts.access import actor, require_any
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.core.errors import DomainError
+from ketaclinic.audit.models import ObjectType
+from ketaclinic.core.errors import DomainError, ErrorKind
 from ketaclinic.core.forms import field_error
 from ketaclinic.core.inputs import parse_id
 from ketaclinic.core.models import Clinic
@@ -481,7 +482,9 @@ def ledger(request: HttpRequest, product_id: int) -> HttpResponse:
         viewer=request.user, product=product, filters=filters, zone=product.clinic.time_zone
     )
     page = Paginator(entries, LEDGER_PAGE_SIZE).get_page(request.GET.get("page"))
-    selectors.audit_patients_shown(request.user, (entry.patient for entry in page), "controlled_drug_entry")
+    selectors.audit_patients_shown(
+        request.user, (entry.patient for entry in page), ObjectType.CONTROLLED_DRUG_ENTRY
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context = {

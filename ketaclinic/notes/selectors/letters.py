@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ketaclinic.accounts.access import Actor, require
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.core.errors import NotFound
 from ketaclinic.infusions.models import InfusionVisit
@@ -20,7 +20,7 @@ from ketaclinic.screening.models import EligibilityDecision
 
 
 def _audit(
-    viewer: Actor, patient: Patient, object_type: str, object_id: object, action: str = Action.VIEW
+    viewer: Actor, patient: Patient, object_type: ObjectType, object_id: object, action: str = Action.VIEW
 ) -> None:
     record_read(
         by=viewer,
@@ -91,7 +91,7 @@ def patient_letters(*, viewer: Actor, patient: Patient) -> list[Letter]:
     rows = list(
         Letter.objects.filter(patient=patient).select_related("author").prefetch_related("dispatches")
     )
-    _audit(viewer, patient, "letters", "", Action.LIST)
+    _audit(viewer, patient, ObjectType.LETTERS, "", Action.LIST)
     return rows
 
 
@@ -105,7 +105,7 @@ def letter_for(*, viewer: Actor, letter_id: int) -> Letter:
     )
     if letter is None:
         raise NotFound("No such letter.")
-    _audit(viewer, letter.patient, "letter", letter.pk)
+    _audit(viewer, letter.patient, ObjectType.LETTER, letter.pk)
     return letter
 
 
@@ -121,7 +121,7 @@ def authorisation_for(*, patient: Patient, authorisation_id: int) -> ReleaseAuth
 def patient_documents(*, viewer: Actor, patient: Patient) -> list[OutsideDocument]:
     require(viewer, Perm.VIEW_NOTES)
     rows = list(OutsideDocument.objects.filter(patient=patient).select_related("uploaded_by"))
-    _audit(viewer, patient, "outside_documents", "", Action.LIST)
+    _audit(viewer, patient, ObjectType.OUTSIDE_DOCUMENTS, "", Action.LIST)
     return rows
 
 
@@ -149,5 +149,5 @@ def document_file(*, viewer: Actor, document_id: int) -> DocumentFile:
         raise NoteError(
             NoteErrorCode.DOCUMENT_REFUSED, "The stored file is missing or changed since it was filed."
         )
-    _audit(viewer, document.patient, "outside_document", document.pk)
+    _audit(viewer, document.patient, ObjectType.OUTSIDE_DOCUMENT, document.pk)
     return DocumentFile(document=document, content=content)

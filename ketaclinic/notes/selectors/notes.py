@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 from ketaclinic.accounts.access import Actor, require
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import PatientShown, record_list_read, record_read
 from ketaclinic.core.errors import NotFound
 from ketaclinic.notes import rules
@@ -17,7 +17,7 @@ from ketaclinic.patients.selectors import patients_for
 SEARCH_LIMIT = 50
 
 
-def _audit(viewer: Actor, patient: Patient, object_type: str, object_id: object, channel: str) -> None:
+def _audit(viewer: Actor, patient: Patient, object_type: ObjectType, object_id: object, channel: str) -> None:
     record_read(
         by=viewer,
         action=Action.VIEW,
@@ -51,7 +51,7 @@ def patient_notes(
         .filter(patient=patient)
         .select_related("author", "template", "cosigner", "cosignature", "release")
     )
-    _audit(viewer, patient, "notes", "", channel)
+    _audit(viewer, patient, ObjectType.NOTES, "", channel)
     return rows
 
 
@@ -65,7 +65,7 @@ def note_for(*, viewer: Actor, note_id: int, channel: rules.Channel = rules.Chan
     )
     if note is None:
         raise NotFound("No such note.")
-    _audit(viewer, note.patient, "note", note.pk, channel)
+    _audit(viewer, note.patient, ObjectType.NOTE, note.pk, channel)
     return note
 
 
@@ -80,7 +80,7 @@ def search_notes(*, viewer: Actor, query: str, limit: int = SEARCH_LIMIT) -> lis
     found = list(rows.select_related("patient", "author")[:limit])
     record_list_read(
         by=viewer,
-        object_type="note_search",
+        object_type=ObjectType.NOTE_SEARCH,
         patients=[PatientShown(n.patient_id, n.patient.record_number, n.patient.clinic_id) for n in found],
         summary=f"searched notes for {query[:100]!r}",
     )
@@ -121,7 +121,7 @@ def awaiting_my_cosignature(*, viewer: Actor) -> list[Note]:
     )
     record_list_read(
         by=viewer,
-        object_type="notes_to_cosign",
+        object_type=ObjectType.NOTES_TO_COSIGN,
         patients=[PatientShown(n.patient_id, n.patient.record_number, n.patient.clinic_id) for n in rows],
     )
     return rows

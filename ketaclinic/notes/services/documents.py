@@ -13,7 +13,7 @@ from django.db import transaction
 
 from ketaclinic.accounts.access import Actor, require
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_patient_change
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
@@ -93,7 +93,7 @@ def file_document(
         by=by,
         patient=patient,
         action=Action.CREATE,
-        object_type="outside_document",
+        object_type=ObjectType.OUTSIDE_DOCUMENT,
         object_id=row.pk,
         summary=f"outside record filed: {row.get_document_type_display()}",
     )

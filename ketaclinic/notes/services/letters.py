@@ -9,7 +9,7 @@ from django.db import transaction
 
 from ketaclinic.accounts.access import Actor, require
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_patient_change
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
@@ -88,14 +88,16 @@ def record_authorisation(
         by=by,
         patient=patient,
         action=Action.CREATE,
-        object_type="release_authorisation",
+        object_type=ObjectType.RELEASE_AUTHORISATION,
         object_id=row.pk,
         summary=f"release authorisation recorded for {row.recipient} until {expires_on:%Y-%m-%d}",
     )
     return row
 
 
-def _audit(by: Actor, letter: Letter, action: str, object_type: str, object_id: object, summary: str) -> None:
+def _audit(
+    by: Actor, letter: Letter, action: str, object_type: ObjectType, object_id: object, summary: str
+) -> None:
     record_patient_change(
         by=by,
         patient=letter.patient,
@@ -136,7 +138,7 @@ def draft_letter(
         created_at=now,
         updated_at=now,
     )
-    _audit(by, letter, Action.CREATE, "letter", letter.pk, f"{letter.get_kind_display()} drafted")
+    _audit(by, letter, Action.CREATE, ObjectType.LETTER, letter.pk, f"{letter.get_kind_display()} drafted")
     return letter
 
 
@@ -165,7 +167,7 @@ def edit_letter(
     letter.include_outcome_graph = include_outcome_graph
     letter.updated_at = clock.now()
     letter.save()
-    _audit(by, letter, Action.UPDATE, "letter", letter.pk, "letter draft edited")
+    _audit(by, letter, Action.UPDATE, ObjectType.LETTER, letter.pk, "letter draft edited")
     return letter
 
 
@@ -180,7 +182,7 @@ def sign_letter(*, by: Actor, letter: Letter) -> Letter:
         raise NoteConflict(NoteErrorCode.NOTE_SIGNED, "The letter is already signed.")
     letter.signed_at = clock.now()
     letter.save(update_fields=["signed_at"])
-    _audit(by, letter, Action.UPDATE, "letter", letter.pk, "letter signed")
+    _audit(by, letter, Action.UPDATE, ObjectType.LETTER, letter.pk, "letter signed")
     return letter
 
 
@@ -229,5 +231,12 @@ def send_letter(
         sent_by=by,
         sent_at=clock.now(),
     )
-    _audit(by, letter, Action.EXPORT, "letter_dispatch", row.pk, f"letter sent to {recipient} ({method})")
+    _audit(
+        by,
+        letter,
+        Action.EXPORT,
+        ObjectType.LETTER_DISPATCH,
+        row.pk,
+        f"letter sent to {recipient} ({method})",
+    )
     return row

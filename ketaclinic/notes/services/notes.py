@@ -10,7 +10,7 @@ from django.db import transaction
 
 from ketaclinic.accounts.access import Actor, require, works_at
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_patient_change
 from ketaclinic.core import clock
 from ketaclinic.core.errors import DomainError, ErrorCode, NotFound
@@ -62,7 +62,9 @@ def template_sections(template: NoteTemplate) -> list[rules.Section]:
     ]
 
 
-def _audit(by: Actor, note: Note, action: str, object_type: str, object_id: object, summary: str) -> None:
+def _audit(
+    by: Actor, note: Note, action: str, object_type: ObjectType, object_id: object, summary: str
+) -> None:
     record_patient_change(
         by=by,
         patient=note.patient,
@@ -132,7 +134,14 @@ def create_note(
         created_at=now,
         updated_at=now,
     )
-    _audit(by, note, Action.CREATE, "note", note.pk, f"{note.get_kind_display()} started ({template.name})")
+    _audit(
+        by,
+        note,
+        Action.CREATE,
+        ObjectType.NOTE,
+        note.pk,
+        f"{note.get_kind_display()} started ({template.name})",
+    )
     return note
 
 
@@ -170,7 +179,7 @@ def save_draft(*, by: Actor, note: Note, content: NoteContent) -> Note:
     note.search_text = rules.compose_text(sections=sections, texts=texts, themes=themes)
     note.updated_at = clock.now()
     note.save()
-    _audit(by, note, Action.UPDATE, "note", note.pk, "note draft saved")
+    _audit(by, note, Action.UPDATE, ObjectType.NOTE, note.pk, "note draft saved")
     return note
 
 
@@ -213,7 +222,7 @@ def sign_note(*, by: Actor, note: Note, cosigner: Any = None) -> Note:
     note.signed_at = clock.now()
     note.save(update_fields=["cosigner", "signed_at"])
     summary = "note signed" + (f", co-signature asked of {cosigner}" if cosigner is not None else "")
-    _audit(by, note, Action.UPDATE, "note", note.pk, summary)
+    _audit(by, note, Action.UPDATE, ObjectType.NOTE, note.pk, summary)
     return note
 
 
@@ -230,7 +239,7 @@ def cosign_note(*, by: Actor, note: Note) -> NoteCosignature:
     if NoteCosignature.objects.filter(note=note).exists():
         raise NoteConflict(NoteErrorCode.ALREADY_COSIGNED, "The note is already co-signed.")
     row = NoteCosignature.objects.create(note=note, cosigned_by=by, cosigned_at=clock.now())
-    _audit(by, note, Action.CREATE, "note_cosignature", row.pk, "note co-signed")
+    _audit(by, note, Action.CREATE, ObjectType.NOTE_COSIGNATURE, row.pk, "note co-signed")
     return row
 
 
@@ -246,7 +255,7 @@ def add_addendum(*, by: Actor, note: Note, text: str) -> NoteAddendum:
     if not body:
         raise DomainError(ErrorCode.INVALID, "Write the addendum.", field="text")
     row = NoteAddendum.objects.create(note=note, author=by, written_at=clock.now(), text=body)
-    _audit(by, note, Action.CREATE, "note_addendum", row.pk, "addendum added to a signed note")
+    _audit(by, note, Action.CREATE, ObjectType.NOTE_ADDENDUM, row.pk, "addendum added to a signed note")
     return row
 
 
@@ -264,5 +273,12 @@ def release_psychotherapy_note(*, by: Actor, note: Note, reason: str) -> NoteRel
     row = NoteRelease.objects.create(
         note=note, released_by=by, released_at=clock.now(), reason=clean_reason(reason)
     )
-    _audit(by, note, Action.CREATE, "note_release", row.pk, "psychotherapy note released into the record")
+    _audit(
+        by,
+        note,
+        Action.CREATE,
+        ObjectType.NOTE_RELEASE,
+        row.pk,
+        "psychotherapy note released into the record",
+    )
     return row

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ketaclinic.accounts.access import actor, require_any
 from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.core import clock
 from ketaclinic.core.errors import DomainError, PermissionDenied
 from ketaclinic.core.forms import field_error
@@ -27,7 +28,7 @@ def patient_documents(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The list (for those who read notes) and the upload form (for those who file documents)."""
     by = actor(request)
     require_any(by, Perm.VIEW_NOTES, Perm.FILE_DOCUMENTS)
-    patient = patient_for(viewer=by, patient_id=patient_id, audit_as="outside_documents")
+    patient = patient_for(viewer=by, patient_id=patient_id, audit_as=ObjectType.OUTSIDE_DOCUMENTS)
     form = DocumentForm(initial={"document_date": clock.today_in(patient.clinic.time_zone)})
     status = 200
     if request.method == "POST":

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.errors import DomainError, PermissionDenied
 from ketaclinic.core.forms import field_error
 from ketaclinic.notes.forms import AuthorisationForm, LetterForm, NewLetterForm, SendForm
@@ -55,7 +56,7 @@ def letter_pdf_bytes(request: HttpRequest, letter: Letter) -> bytes:
 def _patient_page(request: HttpRequest, patient_id: int, **forms: Any) -> tuple[Any, dict[str, Any]]:
     by = actor(request)
     require(by, Perm.VIEW_NOTES)
-    patient = patient_for(viewer=by, patient_id=patient_id, audit_as="letters")
+    patient = patient_for(viewer=by, patient_id=patient_id, audit_as=ObjectType.LETTERS)
     context = {
         "patient": patient,
         "letters": selectors.patient_letters(viewer=by, patient=patient),
@@ -106,7 +107,7 @@ def letter_new(request: HttpRequest, patient_id: int) -> HttpResponse:
 def authorisation_new(request: HttpRequest, patient_id: int) -> HttpResponse:
     by = actor(request)
     require(by, Perm.RECORD_RELEASE_AUTHORISATION)
-    patient = patient_for(viewer=by, patient_id=patient_id, audit_as="letters")
+    patient = patient_for(viewer=by, patient_id=patient_id, audit_as=ObjectType.LETTERS)
     form = AuthorisationForm(request.POST)
     if form.is_valid():
         try:

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.core import clock
 from ketaclinic.core.errors import DomainError, PermissionDenied
 from ketaclinic.core.forms import field_error
@@ -35,7 +36,7 @@ def _new_form(request: HttpRequest, clinic_id: int, data: object = None) -> NewN
 def patient_notes(request: HttpRequest, patient_id: int) -> HttpResponse:
     by = actor(request)
     require(by, Perm.VIEW_NOTES)
-    patient = patient_for(viewer=by, patient_id=patient_id, audit_as="notes")
+    patient = patient_for(viewer=by, patient_id=patient_id, audit_as=ObjectType.NOTES)
     notes = selectors.patient_notes(viewer=by, patient=patient)
     context = {
         "patient": patient,
@@ -55,7 +56,7 @@ def patient_notes(request: HttpRequest, patient_id: int) -> HttpResponse:
 def note_new(request: HttpRequest, patient_id: int) -> HttpResponse:
     by = actor(request)
     require(by, Perm.WRITE_NOTES)
-    patient = patient_for(viewer=by, patient_id=patient_id, audit_as="notes")
+    patient = patient_for(viewer=by, patient_id=patient_id, audit_as=ObjectType.NOTES)
     form = _new_form(request, patient.clinic_id, request.POST)
     if form.is_valid():
         try:

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.audit.models import ObjectType
 from ketaclinic.notes.selectors.timeline import KINDS, patient_timeline
 from ketaclinic.patients.selectors import patient_for
 
@@ -16,7 +17,7 @@ from ketaclinic.patients.selectors import patient_for
 def timeline(request: HttpRequest, patient_id: int) -> HttpResponse:
     by = actor(request)
     require(by, Perm.VIEW_NOTES)
-    patient = patient_for(viewer=by, patient_id=patient_id, audit_as="chart_timeline")
+    patient = patient_for(viewer=by, patient_id=patient_id, audit_as=ObjectType.CHART_TIMELINE)
     only = [kind for kind in request.GET.getlist("show") if kind in KINDS]
     page = patient_timeline(viewer=by, patient=patient, only=only or None)
     return render(request, "notes/timeline.html", {"patient": patient, "page": page, "filtered": bool(only)})

@@ -17,6 +17,7 @@ from ketaclinic.accounts.access import actor
 from ketaclinic.accounts.selectors import has_confirmed_device
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.forms import field_error
+from ketaclinic.core.http import http_status
 from ketaclinic.measures import selectors as measure_selectors
 from ketaclinic.measures import services as measure_services
 from ketaclinic.measures.errors import MeasureDomainError
@@ -161,7 +162,7 @@ def fill(request: HttpRequest, patient_id: int, request_id: int) -> HttpResponse
             "portal/fill_closed.html",
             record,
             Section.SCALES,
-            error.status_code,
+            http_status(error),
             message=error.message,
         )
     definition = measure_selectors.definition_for(made.instrument)
@@ -181,7 +182,7 @@ def fill(request: HttpRequest, patient_id: int, request_id: int) -> HttpResponse
                     "portal/fill_closed.html",
                     record,
                     Section.SCALES,
-                    error.status_code,
+                    http_status(error),
                     message=error.message,
                 )
             field_error(form, error)

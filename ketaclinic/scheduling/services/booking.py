@@ -20,6 +20,7 @@ from ketaclinic.audit.models import Action
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.formats import format_moment
+from ketaclinic.core.tokens import hash_token
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.services import assert_can_be_booked
 from ketaclinic.plans import selectors as plan_selectors
@@ -207,7 +208,7 @@ def move_appointment(
     does not count as taken) and the move is a line of its status log, saying from when to when and why.
     Raises ScheduleDomainError (wrong status, in the past, a taken chair or nurse), PermissionDenied,
     NotFound."""
-    _require(by, Perm.BOOK_APPOINTMENT)
+    require(by, Perm.BOOK_APPOINTMENT)
     _require_clinic(by, appointment.clinic_id)
     if chair is not None and chair.clinic_id != appointment.clinic_id:
         raise NotFound("No such chair at this clinic.")

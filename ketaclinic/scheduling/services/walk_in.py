@@ -5,6 +5,7 @@ from typing import Any
 
 from django.db import transaction
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit.models import Action
@@ -18,7 +19,6 @@ from ketaclinic.scheduling.services.booking import _log_status
 from ketaclinic.scheduling.services.common import (
     _audit,
     _lock_resources,
-    _require,
     _require_clinic,
     clinic_day,
     infusion_length,
@@ -60,7 +60,7 @@ def record_walk_in(
     an on-site clinician (else `responsible_clinician`). The plan is told the infusion was booked and
     attended, as a booked visit's check-in tells it. Returns None, recording nothing, when the clinic has no
     chair in service (there is no schedule to show it on)."""
-    _require(by, Perm.BOOK_APPOINTMENT)
+    require(by, Perm.BOOK_APPOINTMENT)
     _require_clinic(by, patient.clinic_id)
     clinic = patient.clinic
     length = infusion_length(patient)

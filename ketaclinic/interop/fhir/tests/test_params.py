@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ketaclinic.core.errors import ErrorKind
 from ketaclinic.interop.fhir.errors import BadSearch
 from ketaclinic.interop.fhir.params import DateRange, matches, parse_date, parse_reference, parse_search
 
@@ -41,7 +42,7 @@ def test_parse_date(value: str, expected: DateRange) -> None:
 def test_unreadable_dates_are_refused(value: str) -> None:
     with pytest.raises(BadSearch) as refused:
         parse_date(value, parameter="date")
-    assert refused.value.status_code == 400
+    assert refused.value.kind == ErrorKind.INVALID
     assert refused.value.field == "date"
 
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from ketaclinic.core.errors import ErrorKind
 from ketaclinic.interop.fhir.errors import ValueSetViolation
 from ketaclinic.interop.fhir.resources.common import validated
 from ketaclinic.interop.fhir.valuesets import ICD10CM, LOINC, UCUM, VITAL_SIGNS_PROFILE, check_resource
@@ -59,7 +60,7 @@ def test_refuses_codes_units_and_statuses_outside_our_tables(
     with pytest.raises(ValueSetViolation) as refused:
         check_resource(resource)
     assert refused.value.message == message
-    assert refused.value.status_code == 500
+    assert refused.value.kind == ErrorKind.FAULT
 
 
 def test_icd10cm_codes_of_the_catalogue_pass() -> None:

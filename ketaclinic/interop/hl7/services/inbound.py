@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 
 from ketaclinic.accounts.access import Actor, require, require_clinic
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.audit.models import Action
+from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_change, record_patient_change
 from ketaclinic.core import clock
 from ketaclinic.core.errors import DomainError
@@ -196,7 +196,7 @@ def _write(message: InboundMessage, result: Result, *, by: Actor | None) -> Inbo
             by=by,
             patient=result.patient,
             action=Action.CREATE,
-            object_type="hl7_processing",
+            object_type=ObjectType.HL7_PROCESSING,
             object_id=processing.pk,
             summary=summary,
         )
@@ -204,7 +204,7 @@ def _write(message: InboundMessage, result: Result, *, by: Actor | None) -> Inbo
         record_change(
             by=by,
             action=Action.CREATE,
-            object_type="hl7_processing",
+            object_type=ObjectType.HL7_PROCESSING,
             object_id=processing.pk,
             clinic_id=result.clinic_id,
             summary=summary,
@@ -419,7 +419,7 @@ def map_device(*, by: Actor, clinic: Clinic, device_id: str, chair: Chair) -> De
     record_change(
         by=by,
         action=action,
-        object_type="hl7_device_chair",
+        object_type=ObjectType.HL7_DEVICE_CHAIR,
         object_id=mapping.pk,
         clinic_id=clinic.pk,
         summary=f"Device {device} at {chair.name}",
@@ -438,7 +438,7 @@ def unmap_device(*, by: Actor, mapping: DeviceChair) -> DeviceChair:
     record_change(
         by=by,
         action=Action.UPDATE,
-        object_type="hl7_device_chair",
+        object_type=ObjectType.HL7_DEVICE_CHAIR,
         object_id=mapping.pk,
         clinic_id=mapping.clinic_id,
         summary=f"Device {mapping.device_id} unmapped",
