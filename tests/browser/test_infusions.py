@@ -24,7 +24,8 @@ from ketaclinic.infusions import selectors
 from ketaclinic.patients.models import Patient
 staff = {user.username: user for user in User.objects.filter(username__in=["nurse", "drchen"])}
 visit = selectors.open_visit_for_patient(patient=Patient.objects.get(legal_family_name="Marsh"))
-close_visit_left_open(staff, visit)
+if visit is not None:  # another test of this session may have discharged it already
+    close_visit_left_open(staff, visit)
 """
 
 
