@@ -175,7 +175,7 @@ def diagnosis(request: HttpRequest, patient_id: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             row = screening_services.record_diagnosis(
-                by=request.user,
+                by=actor(request),
                 patient=patient,
                 icd10_code=data["icd10_code"],
                 role=DiagnosisRole(data["role"]),
@@ -217,7 +217,7 @@ def medication(request: HttpRequest, patient_id: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             row = screening_services.record_medication(
-                by=request.user,
+                by=actor(request),
                 patient=patient,
                 name=data["name"],
                 classes=data["classes"],
@@ -243,7 +243,7 @@ def history(request: HttpRequest, patient_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             screening_services.record_health_history(
-                by=request.user, patient=patient, details=form.cleaned_data
+                by=actor(request), patient=patient, details=form.cleaned_data
             )
         except DomainError as error:
             field_error(form, error)
@@ -259,7 +259,7 @@ def vitals(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = VitalSignsForm(request.POST, auto_id="vitals-%s")
     if form.is_valid():
         try:
-            screening_services.record_vital_signs(by=request.user, patient=patient, **form.cleaned_data)
+            screening_services.record_vital_signs(by=actor(request), patient=patient, **form.cleaned_data)
         except DomainError as error:
             field_error(form, error)
         else:
@@ -277,7 +277,7 @@ def override(request: HttpRequest, patient_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             screening_services.override_hard_stop(
-                by=request.user,
+                by=actor(request),
                 patient=patient,
                 finding_code=form.cleaned_data["finding_code"],
                 reason=form.cleaned_data["reason"],
@@ -301,7 +301,7 @@ def decision(request: HttpRequest, patient_id: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             signed = screening_services.sign_eligibility(
-                by=request.user,
+                by=actor(request),
                 patient=patient,
                 proposed=screening_rules.Outcome(data["proposed"]),
                 reasons=data["reasons"],
@@ -327,7 +327,7 @@ def plan(request: HttpRequest, patient_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             plans_services.create_plan(
-                by=request.user,
+                by=actor(request),
                 patient=patient,
                 content=form.plan_input(),
                 reason=form.cleaned_data["reason"],
@@ -351,7 +351,7 @@ def plan_sign(request: HttpRequest, patient_id: int) -> HttpResponse:
     elif form.is_valid():
         try:
             version = plans_services.sign_plan(
-                by=request.user, draft=page.plan_draft, override_reason=form.cleaned_data["override_reason"]
+                by=actor(request), draft=page.plan_draft, override_reason=form.cleaned_data["override_reason"]
             )
         except DomainError as error:
             form.add_error(None, error.message)

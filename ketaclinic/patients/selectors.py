@@ -37,7 +37,7 @@ def patients_for(*, viewer: Who) -> QuerySet[Patient]:
     """Patients of the viewer's clinics; nothing for people without the permission to see patients."""
     require(viewer, Perm.VIEW_PATIENT)
     rows = Patient.objects.filter(clinic__in=clinics_for(viewer)).select_related("clinic")
-    if getattr(viewer, "role", None) in CARE_TEAM_SCOPED_ROLES:
+    if isinstance(viewer, User) and viewer.role in CARE_TEAM_SCOPED_ROLES:
         # A therapist's caseload: only the patients whose care team they are on now.
         rows = rows.filter(
             pk__in=CareTeamMember.objects.filter(member=viewer, ended_at__isnull=True).values("patient_id")

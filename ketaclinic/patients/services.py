@@ -315,7 +315,7 @@ def record_consent(
 
 def _give_consent(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     form: ConsentForm,
     signed_by: SignedBy,
@@ -740,7 +740,7 @@ def retire_allergy_entry(*, by: Actor, entry: AllergyEntry, retirement: str, rea
 
 @transaction.atomic
 def assign_care_team_member(
-    *, by: Any, patient: Patient, member: Any, responsibility: str = ""
+    *, by: Actor, patient: Patient, member: Any, responsibility: str = ""
 ) -> CareTeamMember:
     """Put a staff member of the patient's clinic on the patient's care team (or return the current
     assignment). For a caseload-scoped role (a therapist) this is what lets them see the patient."""
@@ -781,7 +781,7 @@ def assign_care_team_member(
 @transaction.atomic
 def sign_consent_in_portal(
     *,
-    by: Any,
+    by: Actor,
     patient: Patient,
     form: ConsentForm,
     assent: Assent = Assent.NOT_APPLICABLE,

@@ -4,13 +4,13 @@ member a 403. Reads of patient data are audited."""
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 from django.urls import reverse
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.roles import Role
 from ketaclinic.accounts.selectors import clinics_for
@@ -83,12 +83,12 @@ def public_clinics() -> list[Clinic]:
     return list(Clinic.objects.filter(is_active=True).order_by("name"))
 
 
-def pages_for_editing(*, viewer: Any) -> list[PublicPageVersion]:
+def pages_for_editing(*, viewer: Actor) -> list[PublicPageVersion]:
     require(viewer, Perm.EDIT_PUBLIC_SITE)
     return _current_versions()
 
 
-def page_history(*, viewer: Any, slug: str) -> tuple[PublicPage, list[PublicPageVersion]]:
+def page_history(*, viewer: Actor, slug: str) -> tuple[PublicPage, list[PublicPageVersion]]:
     """A page and all its versions, newest first, for the editor."""
     require(viewer, Perm.EDIT_PUBLIC_SITE)
     page = PublicPage.objects.filter(slug=slug).first()
@@ -127,7 +127,7 @@ class OwnRecord:
         return section in self.sections
 
 
-def _own(viewer: Any, patient: Patient) -> OwnRecord:
+def _own(viewer: Actor, patient: Patient) -> OwnRecord:
     guardian = (
         patient.guardians.filter(portal_user=viewer, is_active=True).order_by("pk").first()
         if patient.portal_user_id != viewer.pk
@@ -145,13 +145,13 @@ def _own(viewer: Any, patient: Patient) -> OwnRecord:
     return OwnRecord(patient=patient, relation=relation, guardian=guardian, sections=sections, age_years=age)
 
 
-def own_records(*, viewer: Any) -> list[OwnRecord]:
+def own_records(*, viewer: Actor) -> list[OwnRecord]:
     """The records the signed-in patient or guardian may open (their own, their children's). 403 for staff."""
     require(viewer, Perm.VIEW_OWN_RECORD)
     return [_own(viewer, patient) for patient in patient_selectors.own_patient_records(user=viewer)]
 
 
-def own_record(*, viewer: Any, patient_id: int, section: Section = Section.OVERVIEW) -> OwnRecord:
+def own_record(*, viewer: Actor, patient_id: int, section: Section = Section.OVERVIEW) -> OwnRecord:
     """One record the viewer may see, for one part of it. Raises PermissionDenied without VIEW_OWN_RECORD,
     NotFound for a record that is not theirs (or their child's) or a part of it their view leaves out."""
     require(viewer, Perm.VIEW_OWN_RECORD)
@@ -165,7 +165,7 @@ def own_record(*, viewer: Any, patient_id: int, section: Section = Section.OVERV
 
 
 def _read(
-    viewer: Any, record: OwnRecord, object_type: ObjectType, summary: str, object_id: object = ""
+    viewer: Actor, record: OwnRecord, object_type: ObjectType, summary: str, object_id: object = ""
 ) -> None:
     record_read(
         by=viewer,
@@ -250,7 +250,7 @@ def _upcoming(patient: Patient) -> QuerySet[Appointment]:
     )
 
 
-def overview(*, viewer: Any, patient_id: int) -> Overview:
+def overview(*, viewer: Actor, patient_id: int) -> Overview:
     """The landing page of a record: what to do next (instructions to confirm, questionnaires, consents), the
     next visit, the last discharge instructions."""
     record = own_record(viewer=viewer, patient_id=patient_id)
@@ -313,7 +313,7 @@ class Visits:
         return next((line.appointment.pk for line in self.upcoming if line.needs_confirmation), None)
 
 
-def visits(*, viewer: Any, patient_id: int) -> Visits:
+def visits(*, viewer: Actor, patient_id: int) -> Visits:
     """Upcoming and past visits, with instructions to confirm, change requests and discharge instructions."""
     record = own_record(viewer=viewer, patient_id=patient_id, section=Section.VISITS)
     _read(viewer, record, ObjectType.OWN_VISITS, "portal visits")
@@ -346,7 +346,7 @@ def visits(*, viewer: Any, patient_id: int) -> Visits:
     return Visits(record=record, upcoming=upcoming, past=past, instructions=instruction_lines())
 
 
-def own_appointment(*, viewer: Any, patient_id: int, appointment_id: int) -> tuple[OwnRecord, Appointment]:
+def own_appointment(*, viewer: Actor, patient_id: int, appointment_id: int) -> tuple[OwnRecord, Appointment]:
     """One of the record's appointments (404 for another record's)."""
     record = own_record(viewer=viewer, patient_id=patient_id, section=Section.VISITS)
     appointment = (
@@ -360,14 +360,14 @@ def own_appointment(*, viewer: Any, patient_id: int, appointment_id: int) -> tup
 # --- Questionnaires ---------------------------------------------------------------------------------------
 
 
-def due_scales(*, viewer: Any, patient_id: int) -> tuple[OwnRecord, list[DueScale], list[DueIntake]]:
+def due_scales(*, viewer: Actor, patient_id: int) -> tuple[OwnRecord, list[DueScale], list[DueIntake]]:
     record = own_record(viewer=viewer, patient_id=patient_id, section=Section.SCALES)
     _read(viewer, record, ObjectType.OWN_SCALES, "portal questionnaires")
     intakes = _due_intakes(record) if record.shows(Section.CONSENTS) else []
     return record, _due_scales(record), intakes
 
 
-def own_scale_request(*, viewer: Any, patient_id: int, request_id: int) -> tuple[OwnRecord, MeasureRequest]:
+def own_scale_request(*, viewer: Actor, patient_id: int, request_id: int) -> tuple[OwnRecord, MeasureRequest]:
     """An open questionnaire request of the record (404 for another record's or a filled one)."""
     record = own_record(viewer=viewer, patient_id=patient_id, section=Section.SCALES)
     request = (
@@ -387,7 +387,7 @@ def informant_wording(record: OwnRecord, instrument_key: str) -> rules.Informant
     return rules.INFORMANT_WORDING.get(instrument_key)
 
 
-def progress(*, viewer: Any, patient_id: int) -> tuple[OwnRecord, list[measure_selectors.InstrumentCourse]]:
+def progress(*, viewer: Actor, patient_id: int) -> tuple[OwnRecord, list[measure_selectors.InstrumentCourse]]:
     record = own_record(viewer=viewer, patient_id=patient_id, section=Section.PROGRESS)
     _read(viewer, record, ObjectType.OWN_OUTCOMES, "portal outcome graphs")
     return record, measure_selectors.own_outcome_courses(user=viewer, patient=record.patient)
@@ -403,7 +403,7 @@ class Consents:
     assent_expected: bool
 
 
-def consents(*, viewer: Any, patient_id: int) -> Consents:
+def consents(*, viewer: Actor, patient_id: int) -> Consents:
     record = own_record(viewer=viewer, patient_id=patient_id, section=Section.CONSENTS)
     _read(viewer, record, ObjectType.OWN_CONSENTS, "portal consents")
     limits = age_rules()
@@ -420,7 +420,7 @@ def consents(*, viewer: Any, patient_id: int) -> Consents:
 
 
 def consent_to_sign(
-    *, viewer: Any, patient_id: int, kind: str
+    *, viewer: Actor, patient_id: int, kind: str
 ) -> tuple[Consents, patient_selectors.ConsentSummary]:
     """A consent kind's current text and state (404 for an unknown kind)."""
     found = consents(viewer=viewer, patient_id=patient_id)
@@ -468,13 +468,13 @@ def _group(messages: list[PortalMessage]) -> list[Thread]:
     return sorted(threads, key=lambda thread: thread.last.sent_at, reverse=True)
 
 
-def message_threads(*, viewer: Any, patient_id: int) -> tuple[OwnRecord, list[Thread]]:
+def message_threads(*, viewer: Actor, patient_id: int) -> tuple[OwnRecord, list[Thread]]:
     record = own_record(viewer=viewer, patient_id=patient_id, section=Section.MESSAGES)
     _read(viewer, record, ObjectType.OWN_MESSAGES, "portal messages listed")
     return record, _threads(record.patient)
 
 
-def message_thread(*, viewer: Any, patient_id: int, thread_id: int) -> tuple[OwnRecord, Thread]:
+def message_thread(*, viewer: Actor, patient_id: int, thread_id: int) -> tuple[OwnRecord, Thread]:
     record = own_record(viewer=viewer, patient_id=patient_id, section=Section.MESSAGES)
     for thread in _threads(record.patient):
         if thread.first.pk == thread_id:
@@ -494,7 +494,7 @@ class AccessLog:
     zone_label: str
 
 
-def access_log(*, viewer: Any, patient_id: int) -> AccessLog:
+def access_log(*, viewer: Actor, patient_id: int) -> AccessLog:
     """Who looked at or changed the record, people only, in the clinic's time (its zone named); a device's
     readings collapsed into one line per clinic day."""
     record = own_record(viewer=viewer, patient_id=patient_id, section=Section.ACCESS_LOG)
@@ -522,11 +522,11 @@ def access_log(*, viewer: Any, patient_id: int) -> AccessLog:
 # --- Staff: inbox and visit requests ----------------------------------------------------------------------
 
 
-def _staff_clinic_ids(viewer: Any) -> list[int]:
+def _staff_clinic_ids(viewer: Actor) -> list[int]:
     return list(clinics_for(viewer).values_list("pk", flat=True))
 
 
-def inbox(*, viewer: Any) -> list[Thread]:
+def inbox(*, viewer: Actor) -> list[Thread]:
     """The conversations of the viewer's clinics in the topics their role answers, those waiting for the
     clinic first. Each patient shown is written to the access log."""
     require(viewer, Perm.ANSWER_PORTAL_MESSAGES)
@@ -553,7 +553,7 @@ def inbox(*, viewer: Any) -> list[Thread]:
     return threads
 
 
-def inbox_thread(*, viewer: Any, thread_id: int) -> Thread:
+def inbox_thread(*, viewer: Actor, thread_id: int) -> Thread:
     """One conversation for a staff member: 403 without the permission, 404 for another clinic's or a topic
     their role does not answer."""
     require(viewer, Perm.ANSWER_PORTAL_MESSAGES)
@@ -578,7 +578,7 @@ def inbox_thread(*, viewer: Any, thread_id: int) -> Thread:
     return Thread(first=first, messages=[first, *replies])
 
 
-def open_visit_requests(*, viewer: Any) -> list[VisitRequest]:
+def open_visit_requests(*, viewer: Actor) -> list[VisitRequest]:
     """Patients' open requests to cancel or move a visit, in the viewer's clinics, oldest first."""
     require(viewer, Perm.BOOK_APPOINTMENT)
     found = list(
@@ -604,7 +604,7 @@ def open_visit_requests(*, viewer: Any) -> list[VisitRequest]:
     return found
 
 
-def visit_request_for(*, viewer: Any, request_id: int) -> VisitRequest:
+def visit_request_for(*, viewer: Actor, request_id: int) -> VisitRequest:
     require(viewer, Perm.BOOK_APPOINTMENT)
     found = (
         VisitRequest.objects.filter(pk=request_id, appointment__clinic__in=_staff_clinic_ids(viewer))
@@ -616,7 +616,7 @@ def visit_request_for(*, viewer: Any, request_id: int) -> VisitRequest:
     return found
 
 
-def patient_to_invite(*, viewer: Any, patient_id: int) -> tuple[Patient, list[Guardian]]:
+def patient_to_invite(*, viewer: Actor, patient_id: int) -> tuple[Patient, list[Guardian]]:
     """A patient (and their active guardians) a staff member may invite to the portal."""
     require(viewer, Perm.INVITE_TO_PORTAL)
     patient = patient_selectors.patient_for(

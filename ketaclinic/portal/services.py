@@ -3,13 +3,13 @@ confirm a visit's instructions, ask to cancel or move a visit, sign a consent, w
 Each takes the acting person as `by`, checks access first and writes its audit entry."""
 
 import datetime as dt
-from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ketaclinic.accounts.access import require, require_in_clinic
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.roles import Role
@@ -51,7 +51,7 @@ def _text(value: str, field: str, limit: int) -> str:
 
 
 @transaction.atomic
-def publish_page(*, by: Any, page: PublicPage, title: str, summary: str, body: str) -> PublicPageVersion:
+def publish_page(*, by: Actor, page: PublicPage, title: str, summary: str, body: str) -> PublicPageVersion:
     """A new version of a public page (the earlier ones stay, with who wrote them). Refuses links other than
     phone, mail, https and same-site addresses, and a version that changes nothing."""
     require(by, Perm.EDIT_PUBLIC_SITE)
@@ -109,7 +109,7 @@ def _refuse_a_child_too_young_for_their_own_view(patient: Patient) -> None:
 
 @transaction.atomic
 def invite_to_portal(
-    *, by: Any, patient: Patient, guardian: Guardian | None = None, email: str = ""
+    *, by: Actor, patient: Patient, guardian: Guardian | None = None, email: str = ""
 ) -> tuple[PortalInvitation, str]:
     """A one-time sign-up link for the patient, or for one of their guardians. Returns the invitation and
     the token (shown once: only its hash is stored). Earlier open invitations for the same person stop
@@ -234,7 +234,7 @@ def accept_invitation(*, token: str, username: str, password: str) -> User:
 
 
 @transaction.atomic
-def confirm_instructions(*, by: Any, patient_id: int, appointment_id: int) -> InstructionConfirmation:
+def confirm_instructions(*, by: Actor, patient_id: int, appointment_id: int) -> InstructionConfirmation:
     """The patient (or guardian) confirms a booked infusion's pre-visit instructions (fasting, ride home, no
     driving) in the portal: scheduling's own confirmation, the same as through its e-mailed link."""
     record, appointment = selectors.own_appointment(
@@ -259,7 +259,7 @@ def confirm_instructions(*, by: Any, patient_id: int, appointment_id: int) -> In
 
 @transaction.atomic
 def request_visit_change(
-    *, by: Any, patient_id: int, appointment_id: int, kind: VisitRequestKind, note: str
+    *, by: Actor, patient_id: int, appointment_id: int, kind: VisitRequestKind, note: str
 ) -> VisitRequest:
     """Ask the front desk to cancel or move a booked visit. One open request per visit."""
     record, appointment = selectors.own_appointment(
@@ -294,7 +294,7 @@ def request_visit_change(
 
 
 @transaction.atomic
-def handle_visit_request(*, by: Any, request: VisitRequest, note: str) -> VisitRequest:
+def handle_visit_request(*, by: Actor, request: VisitRequest, note: str) -> VisitRequest:
     """The front desk has acted on a request (cancelled or moved the visit in the schedule, or called the
     patient); the note is what the patient reads."""
     require_in_clinic(by, Perm.BOOK_APPOINTMENT, request.appointment.clinic_id, what="request")
@@ -322,7 +322,7 @@ def handle_visit_request(*, by: Any, request: VisitRequest, note: str) -> VisitR
 
 @transaction.atomic
 def sign_consent(
-    *, by: Any, patient_id: int, kind: str, read_and_agreed: bool, assent: Assent, assent_note: str = ""
+    *, by: Actor, patient_id: int, kind: str, read_and_agreed: bool, assent: Assent, assent_note: str = ""
 ) -> ConsentRecord:
     """Sign the current version of a consent in the portal (the patient, or a guardian with the child's
     assent): patients' own consent rules decide who may sign and when assent is needed."""
@@ -346,7 +346,7 @@ def sign_consent(
 # --- Messages ---------------------------------------------------------------------------------------------
 
 
-def _audit_message(by: Any, patient: Patient, message: PortalMessage, summary: str) -> None:
+def _audit_message(by: Actor, patient: Patient, message: PortalMessage, summary: str) -> None:
     record_patient_change(
         by=by,
         patient=patient,
@@ -358,7 +358,7 @@ def _audit_message(by: Any, patient: Patient, message: PortalMessage, summary: s
 
 
 @transaction.atomic
-def send_message(*, by: Any, patient_id: int, topic: Topic, subject: str, body: str) -> PortalMessage:
+def send_message(*, by: Actor, patient_id: int, topic: Topic, subject: str, body: str) -> PortalMessage:
     """A new conversation from the patient or guardian to the care team, routed by topic to the roles that
     answer it."""
     record = selectors.own_record(viewer=by, patient_id=patient_id, section=Section.MESSAGES)
@@ -376,7 +376,7 @@ def send_message(*, by: Any, patient_id: int, topic: Topic, subject: str, body: 
 
 
 @transaction.atomic
-def reply_as_patient(*, by: Any, patient_id: int, thread_id: int, body: str) -> PortalMessage:
+def reply_as_patient(*, by: Actor, patient_id: int, thread_id: int, body: str) -> PortalMessage:
     record, thread = selectors.message_thread(viewer=by, patient_id=patient_id, thread_id=thread_id)
     message = PortalMessage.objects.create(
         patient=record.patient,
@@ -392,7 +392,7 @@ def reply_as_patient(*, by: Any, patient_id: int, thread_id: int, body: str) -> 
 
 
 @transaction.atomic
-def answer_message(*, by: Any, thread_id: int, body: str) -> PortalMessage:
+def answer_message(*, by: Actor, thread_id: int, body: str) -> PortalMessage:
     """A staff member answers a conversation of a topic their role answers, in their clinic."""
     require(by, Perm.ANSWER_PORTAL_MESSAGES)
     thread = selectors.inbox_thread(viewer=by, thread_id=thread_id)

@@ -12,6 +12,7 @@ so a home page costs the same on day one and in year five (a test holds it to th
 from dataclasses import dataclass, field
 from typing import Any
 
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import ROLE_LABELS, Role
@@ -92,11 +93,11 @@ class StaffHome:
     admin: AdminHome | None = None
 
 
-def _clinic_ids(viewer: Any) -> list[int]:
+def _clinic_ids(viewer: Actor) -> list[int]:
     return list(clinics_for(viewer).values_list("pk", flat=True))
 
 
-def _nurse(viewer: Any) -> NurseHome:
+def _nurse(viewer: Actor) -> NurseHome:
     today = schedule_selectors.today_visits_for(viewer=viewer)
     return NurseHome(
         chairs_now=infusion_selectors.active_visits(clinic_ids=_clinic_ids(viewer)),
@@ -104,7 +105,7 @@ def _nurse(viewer: Any) -> NurseHome:
     )
 
 
-def _front_desk(viewer: Any) -> FrontDeskHome:
+def _front_desk(viewer: Actor) -> FrontDeskHome:
     unconfirmed, unconfirmed_count = schedule_selectors.unconfirmed_visits_for(
         viewer=viewer, days=UNCONFIRMED_DAYS_AHEAD, limit=HOME_ROWS
     )
@@ -121,7 +122,7 @@ def _front_desk(viewer: Any) -> FrontDeskHome:
     )
 
 
-def _clinician(viewer: Any) -> ClinicianHome:
+def _clinician(viewer: Actor) -> ClinicianHome:
     orders = dosing_selectors.orders_awaiting_cosignature(viewer=viewer)
     # Someone else's order: a prescriber does not co-sign their own.
     to_cosign = [row for row in orders if row.order.prescribed_by_id != viewer.pk]
@@ -141,7 +142,7 @@ def _clinician(viewer: Any) -> ClinicianHome:
     )
 
 
-def _custodian(viewer: Any, clinics: list[Clinic]) -> CustodianHome | None:
+def _custodian(viewer: Actor, clinics: list[Clinic]) -> CustodianHome | None:
     if not clinics:
         return None
     return CustodianHome(
@@ -149,7 +150,7 @@ def _custodian(viewer: Any, clinics: list[Clinic]) -> CustodianHome | None:
     )
 
 
-def _admin(viewer: Any) -> AdminHome:
+def _admin(viewer: Actor) -> AdminHome:
     staff = list(staff_for(viewer=viewer).filter(role__in=[role.value for role in Role]))
     counts: dict[str, int] = {}
     for person in staff:
@@ -165,7 +166,7 @@ def _admin(viewer: Any) -> AdminHome:
     )
 
 
-def staff_home(*, viewer: Any) -> StaffHome:
+def staff_home(*, viewer: Actor) -> StaffHome:
     """What the signed-in staff member's home page shows, by their role."""
     clinics = list(clinics_for(viewer).order_by("pk"))
     role = viewer.role

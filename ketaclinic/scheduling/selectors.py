@@ -379,7 +379,7 @@ def _windows_for(
 
 def calendar_grid(
     *,
-    viewer: Any,
+    viewer: Who,
     clinic: Clinic,
     days: list[dt.date],
     chair_ids: list[int] | None = None,
@@ -489,7 +489,7 @@ def calendar_grid(
     )
 
 
-def unconfirmed_visits_for(*, viewer: Any, days: int, limit: int = 8) -> tuple[list[Visit], int]:
+def unconfirmed_visits_for(*, viewer: Who, days: int, limit: int = 8) -> tuple[list[Visit], int]:
     """Booked infusions of the viewer's clinics from now until `days` ahead whose pre-visit instructions
     nobody has confirmed: the first `limit` (soonest first) and how many there are. Two queries, audited
     as one list read; empty without VIEW_SCHEDULE."""

@@ -13,6 +13,7 @@ from django.db.models import DecimalField, Exists, OuterRef, QuerySet, Subquery,
 from django.db.models.functions import Coalesce
 
 from ketaclinic.accounts.access import require, require_in_clinic
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import PatientShown, record_list_read, record_read
@@ -56,7 +57,7 @@ def _shown(patients: Iterable[Patient]) -> list[PatientShown]:
 
 
 def _audit_patient_read(
-    viewer: Any, patient: Patient, object_type: ObjectType, object_id: object, summary: str = ""
+    viewer: Who, patient: Patient, object_type: ObjectType, object_id: object, summary: str = ""
 ) -> None:
     record_read(
         by=viewer,
@@ -189,7 +190,7 @@ def invoice_detail_of(invoice_id: int, invoices: QuerySet[Invoice]) -> InvoiceDe
     )
 
 
-def invoice_detail(*, viewer: Any, invoice_id: int) -> InvoiceDetail:
+def invoice_detail(*, viewer: Who, invoice_id: int) -> InvoiceDetail:
     """One invoice with its lines, payments and refunds (permission, then clinic; audited)."""
     require(viewer, Perm.VIEW_BILLING)
     invoice = Invoice.objects.filter(pk=invoice_id).select_related("patient").first()
@@ -201,7 +202,7 @@ def invoice_detail(*, viewer: Any, invoice_id: int) -> InvoiceDetail:
     return detail
 
 
-def payment_for(*, viewer: Any, payment_id: int) -> Payment:
+def payment_for(*, viewer: Who, payment_id: int) -> Payment:
     require(viewer, Perm.VIEW_BILLING)
     payment = Payment.objects.filter(pk=payment_id).select_related("patient", "invoice", "clinic").first()
     if payment is None:
@@ -211,7 +212,7 @@ def payment_for(*, viewer: Any, payment_id: int) -> Payment:
     return payment
 
 
-def estimate_for(*, viewer: Any, estimate_id: int) -> GoodFaithEstimate:
+def estimate_for(*, viewer: Who, estimate_id: int) -> GoodFaithEstimate:
     require(viewer, Perm.VIEW_BILLING)
     estimate = (
         GoodFaithEstimate.objects.filter(pk=estimate_id)
@@ -228,7 +229,7 @@ def estimate_for(*, viewer: Any, estimate_id: int) -> GoodFaithEstimate:
     return estimate
 
 
-def package_for(*, viewer: Any, package_id: int) -> PackageCredit:
+def package_for(*, viewer: Who, package_id: int) -> PackageCredit:
     require(viewer, Perm.VIEW_BILLING)
     package = PackageCredit.objects.filter(pk=package_id).select_related("patient").first()
     if package is None:
@@ -237,7 +238,7 @@ def package_for(*, viewer: Any, package_id: int) -> PackageCredit:
     return package
 
 
-def billing_patient(*, viewer: Any, patient_id: int, perm: Perm = Perm.VIEW_BILLING) -> Patient:
+def billing_patient(*, viewer: Who, patient_id: int, perm: Perm = Perm.VIEW_BILLING) -> Patient:
     """A patient of the viewer's clinics, for a billing page (not audited: the page that shows it is)."""
     require(viewer, perm)
     patient = Patient.objects.filter(pk=patient_id).select_related("clinic", "treating_clinician").first()
@@ -374,7 +375,7 @@ def _account(patient: Patient) -> PatientAccount:
     )
 
 
-def patient_account(*, viewer: Any, patient_id: int) -> PatientAccount:
+def patient_account(*, viewer: Who, patient_id: int) -> PatientAccount:
     """A patient's invoices, estimates, packages, statement and balance (audited)."""
     patient = billing_patient(viewer=viewer, patient_id=patient_id)
     account = _account(patient)
@@ -431,7 +432,7 @@ def _receivables(clinic: Clinic) -> Receivables:
     )
 
 
-def receivables(*, viewer: Any, clinic_id: int | str | None = None) -> Receivables:
+def receivables(*, viewer: Who, clinic_id: int | str | None = None) -> Receivables:
     """Open balances of the clinic by patient and aging bucket (a list read, audited per patient named)."""
     clinic = billing_clinic(viewer=viewer, clinic_id=clinic_id)
     found = _receivables(clinic)
@@ -497,7 +498,7 @@ def _estimates_due(clinic: Clinic) -> list[EstimateDue]:
     return sorted(due, key=lambda row: row.due_by)
 
 
-def estimates_due(*, viewer: Any, clinic_id: int | str | None = None) -> list[EstimateDue]:
+def estimates_due(*, viewer: Who, clinic_id: int | str | None = None) -> list[EstimateDue]:
     clinic = billing_clinic(viewer=viewer, clinic_id=clinic_id, perm=Perm.ISSUE_ESTIMATE)
     found = _estimates_due(clinic)
     record_list_read(
@@ -540,7 +541,7 @@ def _past_due(found: Receivables) -> tuple[dict[str, Decimal], dict[str, int]]:
     return amounts, counts
 
 
-def work_summary(*, viewer: Any, clinic_id: int | str | None = None) -> WorkSummary:
+def work_summary(*, viewer: Who, clinic_id: int | str | None = None) -> WorkSummary:
     """Visits delivered and not invoiced, estimates due by the rule's deadline, drafts, and open balances past
     30/60/90 days, for the viewer's clinic. Audited as one list read naming every patient shown."""
     clinic = billing_clinic(viewer=viewer, clinic_id=clinic_id)
@@ -591,7 +592,7 @@ class RevenueReport:
     collected: Decimal
 
 
-def revenue_report(*, viewer: Any, year: int, clinic_id: int | str | None = None) -> RevenueReport:
+def revenue_report(*, viewer: Who, year: int, clinic_id: int | str | None = None) -> RevenueReport:
     """Billed amounts (issued, not void) by month of issue and service, and what was collected that year.
     No patient is named: the read is audited as a report."""
     clinic = billing_clinic(viewer=viewer, clinic_id=clinic_id, perm=Perm.VIEW_BILLING_REPORTS)
@@ -633,7 +634,7 @@ def revenue_report(*, viewer: Any, year: int, clinic_id: int | str | None = None
     )
 
 
-def price_item_for(*, viewer: Any, price_item_id: int) -> PriceItem:
+def price_item_for(*, viewer: Who, price_item_id: int) -> PriceItem:
     require(viewer, Perm.VIEW_BILLING)
     item = PriceItem.objects.filter(pk=price_item_id).first()
     if item is None:

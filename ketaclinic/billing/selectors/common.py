@@ -7,12 +7,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.billing import rules
@@ -102,7 +102,7 @@ def estimate_valid_months() -> int:
 
 
 def billing_clinic(
-    *, viewer: Any, clinic_id: int | str | None = None, perm: Perm = Perm.VIEW_BILLING
+    *, viewer: Who, clinic_id: int | str | None = None, perm: Perm = Perm.VIEW_BILLING
 ) -> Clinic:
     """The clinic a billing page shows: the one asked for if it is the viewer's, else their first."""
     require(viewer, perm)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import ObjectType
 from ketaclinic.audit.services import record_read
@@ -143,7 +144,7 @@ def _superbill(
 
 def superbill(
     *,
-    viewer: Any,
+    viewer: Who,
     patient_id: int,
     start: dt.date,
     end: dt.date,
@@ -158,7 +159,7 @@ def superbill(
 
 
 def _export(
-    viewer: Any, patient: Patient, object_type: ObjectType, summary: str, object_id: object = ""
+    viewer: Who, patient: Patient, object_type: ObjectType, summary: str, object_id: object = ""
 ) -> None:
     record_read(
         by=viewer,

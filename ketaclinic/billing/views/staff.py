@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from ketaclinic.accounts.access import actor, require
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.billing import selectors, services
 from ketaclinic.billing.forms import (
@@ -273,7 +274,7 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
     return _invoice_page(request, invoice_id)
 
 
-def _invoice(viewer: Any, invoice_id: int) -> Invoice:
+def _invoice(viewer: Who, invoice_id: int) -> Invoice:
     return selectors.invoice_detail(viewer=viewer, invoice_id=invoice_id).invoice
 
 

@@ -5,11 +5,12 @@ quantities, and how fresh the chain's last verification is."""
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from ketaclinic.accounts.access import require_any
+from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.core import clock
 from ketaclinic.core.formats import plural, signed
@@ -26,7 +27,7 @@ from ketaclinic.inventory.models import (
     Vial,
     VialStatus,
 )
-from ketaclinic.inventory.selectors.stock import StockRow, count_for, latest_check, require
+from ketaclinic.inventory.selectors.stock import StockRow, count_for, latest_check
 from ketaclinic.protocols.selectors import protocol_bool, protocol_int
 
 
@@ -74,7 +75,7 @@ class CountResult:
         )
 
 
-def count_result(*, viewer: Any, count_id: int) -> CountResult:
+def count_result(*, viewer: Who, count_id: int) -> CountResult:
     """A recorded count with each vial's difference and how many discrepancies it opened."""
     count, lines = count_for(viewer=viewer, count_id=count_id)
     rows = [
@@ -107,11 +108,11 @@ class LedgerFilters:
 
 
 def filtered_entries(
-    *, viewer: Any, product: DrugProduct, filters: LedgerFilters, zone: str
+    *, viewer: Who, product: DrugProduct, filters: LedgerFilters, zone: str
 ) -> QuerySet[LedgerEntry]:
     """A product's entries, newest first, narrowed by vial label, dates (clinic days, both included), the
     person who acted or witnessed (name or username) and the patient (name or record number)."""
-    require(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+    require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     entries = LedgerEntry.objects.filter(product=product)
     if filters.vial:
         entries = entries.filter(vial__label__icontains=filters.vial)
@@ -162,9 +163,9 @@ class ChainStatus:
         return problem_text(self.check.problem) if self.check is not None and not self.check.intact else ""
 
 
-def chain_status(*, viewer: Any, clinic: Clinic) -> ChainStatus:
+def chain_status(*, viewer: Who, clinic: Clinic) -> ChainStatus:
     """The clinic's latest chain check and the entries recorded since (two or three queries)."""
-    require(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+    require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     check = latest_check(clinic=clinic)
     since = LedgerEntry.objects.filter(clinic=clinic)
     if check is not None:
@@ -183,9 +184,9 @@ def problem_text(code: str) -> str:
         return "the ledger does not verify"
 
 
-def counts_due(*, viewer: Any, clinic: Clinic) -> list[rules.CountDue]:
+def counts_due(*, viewer: Who, clinic: Clinic) -> list[rules.CountDue]:
     """Counts the clinic owes today (two queries): the daily count and the full inventory."""
-    require(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
+    require_any(viewer, Perm.VIEW_STOCK, Perm.VIEW_STOCK_REPORTS)
     zone = clinic.time_zone
     today = clock.today_in(zone)
     latest = StockCount.objects.filter(clinic=clinic).order_by("-counted_at")
@@ -216,9 +217,9 @@ class CustodianSummary:
     chain: ChainStatus
 
 
-def custodian_summary(*, viewer: Any, clinic: Clinic, limit: int = 6) -> CustodianSummary:
+def custodian_summary(*, viewer: Who, clinic: Clinic, limit: int = 6) -> CustodianSummary:
     """A fixed number of queries however large the stock or the ledger."""
-    require(viewer, Perm.VIEW_STOCK)
+    require_any(viewer, Perm.VIEW_STOCK)
     in_stock = Vial.objects.filter(clinic=clinic, status=VialStatus.IN_STOCK)
     stock = [
         StockRow(

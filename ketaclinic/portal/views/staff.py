@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from ketaclinic.accounts.access import actor
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import Role
 from ketaclinic.billing.selectors import accounts as billing_accounts
@@ -28,7 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
     their record."""
     if not getattr(request.user, "is_clinic_staff", False):
         return redirect("portal:my_record")
-    home_data = staff_home(viewer=request.user)
+    home_data = staff_home(viewer=actor(request))
     context = {
         "home": home_data,
         "role_template": ROLE_TEMPLATES.get(home_data.role, ""),

@@ -195,7 +195,7 @@ def _place(
 @transaction.atomic
 def move_appointment(
     *,
-    by: Any,
+    by: Actor,
     appointment: Appointment,
     starts_at: dt.datetime,
     chair: Chair | None = None,

@@ -6,6 +6,7 @@ from typing import Any
 from django.db import transaction
 
 from ketaclinic.accounts.access import require
+from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit.models import Action
@@ -53,7 +54,7 @@ def _clinician_for(
 
 @transaction.atomic
 def record_walk_in(
-    *, by: Any, patient: Patient, chair: Chair | None, responsible_clinician: Any
+    *, by: Actor, patient: Patient, chair: Chair | None, responsible_clinician: Any
 ) -> Appointment | None:
     """Record an infusion that starts now without a booking: an infusion appointment, checked in, from now
     for the infusion plus recovery, in `chair` (else the first free chair), nursed by `by` when a nurse, with
