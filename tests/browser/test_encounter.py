@@ -9,6 +9,7 @@ most half the 39 clicks the issue measured.
 """
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,16 @@ from playwright.sync_api import Locator, Page, expect
 from tests.browser.test_screening import sign_in
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def patient_assertions() -> Iterator[None]:
+    # Each section's answer re-reads the whole encounter; on the shared test machine that can take longer
+    # than the default five seconds.
+    expect.set_options(timeout=30_000)
+    yield
+    expect.set_options(timeout=5_000)
+
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 MOST_CLICKS = 19
