@@ -139,7 +139,8 @@ def test_the_encounter_in_at_most_half_the_clicks(page: Page, live_server_url: s
 
 def test_a_refused_section_keeps_its_input(page: Page, live_server_url: str) -> None:
     base = live_server_url
-    sign_in(page, base, "drchen")
+    # The nurse records vital signs in the encounter too (and signs in without reusing the doctor's code).
+    sign_in(page, base, "nurse")
     page.goto(f"{base}/patients/")
     page.get_by_role("link", name=re.compile("Noah Bennett")).first.click()
     page.get_by_role("link", name="Encounter", exact=True).click()
