@@ -141,9 +141,9 @@ def test_a_refused_section_keeps_its_input(page: Page, live_server_url: str) -> 
     base = live_server_url
     # The nurse records vital signs in the encounter too (and signs in without reusing the doctor's code).
     sign_in(page, base, "nurse")
-    page.goto(f"{base}/patients/")
-    page.get_by_role("link", name=re.compile("Noah Bennett")).first.click()
-    page.get_by_role("link", name="Encounter", exact=True).click()
+    # Noah Bennett, the demo's second patient (a fresh database per run).
+    page.goto(f"{base}/dosing/patients/2/encounter/")
+    expect(page.get_by_role("heading", name="Encounter: Noah Bennett")).to_be_visible()
     vitals = page.locator("#encounter-vitals")
     vitals.get_by_label("Systolic (mmHg)").fill("400")
     vitals.get_by_label("Weight (kg)").fill("70")
