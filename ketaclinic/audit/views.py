@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from ketaclinic.accounts.access import actor
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import ROLE_LABELS, Role
 from ketaclinic.audit import selectors
@@ -176,7 +175,7 @@ def _render_list(request: HttpRequest, form: AuditFilterForm) -> HttpResponse:
         # a view never lists itself).
         shown = ", ".join(f"{name}={value}" for name, value in filters.items() if value)
         record_read(
-            by=actor(request),
+            by=request.user,
             action=Action.SEARCH if shown else Action.LIST,
             object_type=ObjectType.AUDIT_LOG,
             summary=f"page {page_obj.number}" + (f"; {shown}" if shown else ""),
@@ -245,7 +244,7 @@ def audit_export(request: HttpRequest) -> HttpResponseBase:
         return _render_list(request, form)
     events = selectors.audit_events_for(viewer=request.user, **form.filters(), zone=_zone())
     export_entry = record_read(
-        by=actor(request),
+        by=request.user,
         action=Action.EXPORT,
         object_type=ObjectType.AUDIT_LOG,
         patient_record_number=form.cleaned_data["patient_record_number"],

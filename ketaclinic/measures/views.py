@@ -271,7 +271,7 @@ def fill(request: HttpRequest, token: str) -> HttpResponse:
             return render(request, "measures/fill_done.html", context)
     else:
         record_read(
-            by=actor(request),
+            by=request.user,
             object_type=ObjectType.MEASURE_REQUEST,
             object_id=made.pk,
             patient_id=made.patient_id,
@@ -318,7 +318,7 @@ OUTCOMES_HEADER = [
 def outcomes_export(request: HttpRequest) -> StreamingHttpResponse:
     results = selectors.clinic_outcomes(viewer=request.user)
     record_read(
-        by=actor(request),
+        by=request.user,
         action=Action.EXPORT,
         object_type=ObjectType.CLINIC_OUTCOMES,
         summary=f"outcomes CSV: {len(results)} instrument(s)",

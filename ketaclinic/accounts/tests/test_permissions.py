@@ -27,6 +27,8 @@ CHAIRSIDE = {
 
 EXPECTED: dict[Role, set[Perm]] = {
     Role.CLINICIAN: {
+        Perm.INVITE_TO_PORTAL,
+        Perm.ANSWER_PORTAL_MESSAGES,
         Perm.VIEW_PATIENT,
         Perm.ADD_PATIENT,
         Perm.CHANGE_PATIENT,
@@ -53,6 +55,8 @@ EXPECTED: dict[Role, set[Perm]] = {
         *CHAIRSIDE,
     },
     Role.NURSE: {
+        Perm.INVITE_TO_PORTAL,
+        Perm.ANSWER_PORTAL_MESSAGES,
         Perm.VIEW_PATIENT,
         Perm.ADD_PATIENT,
         Perm.CHANGE_PATIENT,
@@ -66,6 +70,8 @@ EXPECTED: dict[Role, set[Perm]] = {
         *CHAIRSIDE,
     },
     Role.FRONT_DESK: {
+        Perm.INVITE_TO_PORTAL,
+        Perm.ANSWER_PORTAL_MESSAGES,
         Perm.VIEW_PATIENT,
         Perm.ADD_PATIENT,
         Perm.CHANGE_PATIENT,
@@ -80,6 +86,7 @@ EXPECTED: dict[Role, set[Perm]] = {
         Perm.FILE_DOCUMENTS,
     },
     Role.BILLING_CLERK: {
+        Perm.ANSWER_PORTAL_MESSAGES,
         Perm.VIEW_PATIENT,
         Perm.VIEW_BILLING,
         Perm.ISSUE_ESTIMATE,
@@ -98,6 +105,7 @@ EXPECTED: dict[Role, set[Perm]] = {
         Perm.VIEW_STOCK_REPORTS,
     },
     Role.CLINIC_ADMIN: {
+        Perm.EDIT_PUBLIC_SITE,
         Perm.VIEW_PROTOCOL,
         Perm.CHANGE_PROTOCOL,
         Perm.VIEW_AUDIT,

@@ -559,5 +559,5 @@ def everything(*, viewer: Actor | None, patient_id: int, search: Search) -> Page
     if can_read(viewer, "Practitioner"):
         ids = sorted(_referenced_practitioners(built))
         built += [build_practitioner(user) for user in User.objects.filter(pk__in=ids).order_by("pk")]
-    _audit_patient(viewer, patient, ObjectType.EVERYTHING, patient.pk, Action.EXPORT)
+    _audit_patient(viewer, patient, "everything", patient.pk, Action.EXPORT)
     return Page(_page(search, built), len(built), search)

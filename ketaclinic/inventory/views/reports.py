@@ -15,7 +15,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from ketaclinic.accounts.access import actor
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.context import Channel
 from ketaclinic.audit.models import Action, ObjectType
@@ -65,7 +64,7 @@ def _require(request: HttpRequest) -> None:
 
 def _export_audit(request: HttpRequest, object_type: ObjectType, object_id: object, summary: str) -> None:
     record_read(
-        by=actor(request),
+        by=request.user,
         action=Action.EXPORT,
         object_type=object_type,
         object_id=object_id,

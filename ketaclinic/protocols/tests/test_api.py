@@ -119,6 +119,8 @@ def test_list_returns_every_entry_with_its_current_value(client_for: Any, nurse:
     ] == [
         ("age_of_majority_years", "all", "18", "years", 1, False),
         ("assent_from_age_years", "all", "7", "years", 1, False),
+        ("portal_own_view_from_age_years", "all", "13", "years", 1, False),
+        ("portal_invitation_valid_days", "all", "14", "days", 1, False),
     ]
     assert len(client_for(nurse).get(f"{BASE}/").json()) == SHIPPED_COUNT
 

@@ -187,7 +187,12 @@ def test_list_is_ordered_by_category_then_name(clinician: User) -> None:
 
 def test_list_filters_by_category_and_search(clinician: User) -> None:
     consent = parameters_for(viewer=clinician, category="consent")
-    assert sorted(row.key for row in consent) == ["age_of_majority_years", "assent_from_age_years"]
+    assert sorted(row.key for row in consent) == [
+        "age_of_majority_years",
+        "assent_from_age_years",
+        "portal_invitation_valid_days",
+        "portal_own_view_from_age_years",
+    ]
     found = parameters_for(viewer=clinician, search="  Aldrete ")
     assert sorted(row.key for row in found) == [
         "aldrete_discharge_minimum",

@@ -139,8 +139,9 @@ def test_list_shows_unverified_values_as_confirm_before_use(client_for: Any, cli
     assert response.status_code == 200
     assert "Age of majority" in content
     assert "Child&#x27;s assent sought from age" in content
-    assert content.count("Confirm before use") == 2
-    assert "2 to confirm before use" in content
+    # The two age limits and the portal's two (its own-view age and how long an invitation lasts).
+    assert content.count("Confirm before use") == 4
+    assert "4 to confirm before use" in content
     assert "Standard IV ketamine dose" not in content
 
 
