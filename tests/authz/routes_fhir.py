@@ -6,6 +6,8 @@ person gets an empty Bundle (200), while a read or $everything of a main-clinic 
 from typing import Any
 
 from ketaclinic.accounts.permissions import Perm as P
+from ketaclinic.accounts.permissions import role_can
+from ketaclinic.accounts.roles import Role
 from tests.authz.routes import get
 from tests.authz.world import World
 
@@ -44,14 +46,33 @@ _TYPES: list[tuple[str, str, tuple[P, ...]]] = [
     ("Practitioner", "user_id", (P.VIEW_PATIENT, P.READ_FHIR)),
 ]
 
+
+def _all_of(kind: str) -> frozenset[Role]:
+    """The roles holding every permission a type needs: an Observation is a vital sign, a scale result or an
+    assessment's baseline, so reading the type needs all three (selectors.can_read), which the registry's
+    any-of permissions cannot say."""
+    from ketaclinic.interop.fhir.selectors import TYPE_PERMS
+
+    return frozenset(role for role in Role if all(role_can(role.value, perm) for perm in TYPE_PERMS[kind]))
+
+
+_MULTI = {"Observation"}
+_TYPES = [(kind, key, (P.READ_FHIR,) if kind in _MULTI else perms) for kind, key, perms in _TYPES]
+
+
+def _roles(kind: str) -> frozenset[Role]:
+    return _all_of(kind) if kind in _MULTI else frozenset()
+
+
 ROUTES = {
-    "fhir:read": [get(*perms, args=_read(kind, key)) for kind, key, perms in _TYPES],
+    "fhir:read": [get(*perms, args=_read(kind, key), roles=_roles(kind)) for kind, key, perms in _TYPES],
     "fhir:search": [
         get(
             *perms,
             args=_type(kind),
             scoped=False,
             query=None if kind in ("Patient", "Practitioner") else _patient_query,
+            roles=_roles(kind),
         )
         for kind, _key, perms in _TYPES
     ]
