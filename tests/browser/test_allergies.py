@@ -38,7 +38,7 @@ def test_allergies_show_on_the_patient_page_and_at_the_chair(page: Page, live_se
 
     page.get_by_role("link", name="Infusion visits").click()
     page.get_by_role("link", name="Go to the chair screen").click()
-    expect(page.locator(".chair-head")).to_be_visible()
+    expect(page.locator(".chair-top")).to_be_visible()
     expect(page.locator(".allergy-banner")).to_contain_text("Ondansetron (rash and itching, mild)")
     _shot(page, "chair-allergies")
 
