@@ -14,6 +14,9 @@ PORT ?= 8000
 HL7_PORT ?= 2575
 # Test processes per suite (pytest-xdist); `auto` is one per core. WORKERS=0 runs in one process.
 WORKERS ?= auto
+# The browser suite: each worker starts its own server on its own database; a file's tests stay on one worker
+# (they follow one another through the demo's records).
+BROWSER_WORKERS ?= 2
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: install run serve test test-pg test-browser lint typecheck bench ci totp clean
@@ -59,7 +62,7 @@ test-pg: install
 	DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q -n $(WORKERS)
 
 test-browser: install
-	$(VENV)/bin/pytest -q -m browser tests/browser
+	$(VENV)/bin/pytest -q -m browser -n $(BROWSER_WORKERS) --dist loadfile tests/browser
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_dosing import fresh_totp_window_afterwards, sign_in_with_second_factor
+from tests.browser.auth import sign_in_to_home
 
 pytestmark = pytest.mark.browser
-__all__ = ["fresh_totp_window_afterwards"]
 
 # Screenshots for a person to look at (KETACLINIC_SHOTS=<dir>); not written otherwise.
 SHOTS = os.environ.get("KETACLINIC_SHOTS", "")
@@ -23,10 +22,9 @@ def _shot(page: Page, name: str) -> None:
         page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
 
 
-@pytest.mark.usefixtures("fresh_totp_window_afterwards")
 def test_allergies_show_on_the_patient_page_and_at_the_chair(page: Page, live_server_url: str) -> None:
     page.set_default_timeout(90_000)  # the shared machine is slow while eight test suites run
-    sign_in_with_second_factor(page, live_server_url, "nurse")
+    sign_in_to_home(page, live_server_url, "nurse")
     page.get_by_role("link", name="Patients", exact=True).click()
     page.get_by_role("searchbox", name="Find a patient").fill("marsh")
     page.locator("#results").get_by_role("link", name=re.compile("Marsh")).click()
@@ -43,11 +41,10 @@ def test_allergies_show_on_the_patient_page_and_at_the_chair(page: Page, live_se
     _shot(page, "chair-allergies")
 
 
-@pytest.mark.usefixtures("fresh_totp_window_afterwards")
 def test_a_patient_never_asked_shows_it_until_an_allergy_is_recorded(
     page: Page, live_server_url: str
 ) -> None:
-    sign_in_with_second_factor(page, live_server_url, "drokafor")
+    sign_in_to_home(page, live_server_url, "drokafor")
     page.get_by_role("link", name="Patients", exact=True).click()
     page.get_by_role("searchbox", name="Find a patient").fill("rahman")
     page.locator("#results").get_by_role("link", name=re.compile("Rahman")).click()

@@ -15,14 +15,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.auth import sign_in_to_home
 from tests.browser.conftest import manage
-from tests.browser.test_dosing import fresh_totp_window_afterwards, sign_in_with_second_factor
 from tests.browser.test_infusions import CLOSE_DEMO_VISIT
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("KETACLINIC_SHOTS", "/tmp/shots-chair"))
 SHOTS.mkdir(parents=True, exist_ok=True)
-__all__ = ["fresh_totp_window_afterwards"]
 TABLET = {"width": 1180, "height": 820}
 
 SET_OBSERVATION_MINIMUM = """
@@ -61,11 +60,11 @@ def assert_not_reloaded(page: Page) -> None:
     assert page.evaluate("window.__chairMarker") == 1
 
 
-@pytest.mark.usefixtures("fresh_totp_window_afterwards", "one_minute_observation")
+@pytest.mark.usefixtures("one_minute_observation")
 def test_the_nurses_whole_visit_on_a_tablet(page: Page, live_server_url: str) -> None:
     _run("shell", "-c", CLOSE_DEMO_VISIT)
     page.set_viewport_size(TABLET)
-    sign_in_with_second_factor(page, live_server_url, "nurse")
+    sign_in_to_home(page, live_server_url, "nurse")
     page.get_by_role("link", name="Patients", exact=True).click()
     page.get_by_role("searchbox", name="Find a patient").fill("marsh")
     page.locator("#results").get_by_role("link", name=re.compile("Marsh")).click()
@@ -181,7 +180,7 @@ def test_the_nurses_whole_visit_on_a_tablet(page: Page, live_server_url: str) ->
 
 def test_the_board_shows_every_chair(page: Page, live_server_url: str) -> None:
     page.set_viewport_size(TABLET)
-    sign_in_with_second_factor(page, live_server_url, "nurse")
+    sign_in_to_home(page, live_server_url, "nurse")
     page.goto(f"{live_server_url}/infusions/board/")
     tiles = page.locator(".chair-tile")
     expect(tiles).to_have_count(3)

@@ -8,11 +8,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_dosing import fresh_totp_window_afterwards
-from tests.browser.test_inventory import sign_in, witness_signs
+from tests.browser.auth import sign_in_to_home, witness_signs
 
 pytestmark = pytest.mark.browser
-__all__ = ["fresh_totp_window_afterwards"]
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -29,10 +27,9 @@ def _record_witnessed(page: Page) -> None:
         time.sleep(30 - time.time() % 30 + 1)
 
 
-@pytest.mark.usefixtures("fresh_totp_window_afterwards")
 def test_custodian_blind_count_with_a_discrepancy(page: Page, live_server_url: str) -> None:
     base = live_server_url
-    sign_in(page, base, "custodian")
+    sign_in_to_home(page, base, "custodian")
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "home-custodian.png"), full_page=True)
     expect(page.get_by_role("heading", name="Counts due")).to_be_visible()

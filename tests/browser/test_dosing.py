@@ -2,55 +2,18 @@
 
 import datetime as dt
 import re
-import time
-from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
-from django_otp.oath import totp
 from playwright.sync_api import Page, expect
 
-from ketaclinic.demo.data import DEMO_PASSWORD, demo_totp_key_hex
+from tests.browser.auth import sign_in_to_home
 
 pytestmark = pytest.mark.browser
 
-TOTP_STEP_S = 30
 
-
-def sign_in_with_second_factor(page: Page, base: str, username: str) -> None:
-    """Sign in; a TOTP code works once per 30-second window, so when another test just used this user's
-    code, wait for the next window and try again."""
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    for _attempt in range(2):
-        expect(page.get_by_role("heading", name="Two-factor sign-in")).to_be_visible()
-        code = f"{totp(bytes.fromhex(demo_totp_key_hex(username))):06d}"
-        page.get_by_label("Six-digit code from your authenticator app").fill(code)
-        with page.expect_navigation():
-            page.get_by_role("button", name="Continue").click()
-        if page.get_by_role("heading", name=re.compile("Good to see you")).is_visible():
-            return
-        _wait_for_the_next_totp_window()
-    expect(page.get_by_role("heading", name=re.compile("Good to see you"))).to_be_visible()
-
-
-def _wait_for_the_next_totp_window() -> None:
-    time.sleep(TOTP_STEP_S - time.time() % TOTP_STEP_S + 1)
-
-
-@pytest.fixture
-def fresh_totp_window_afterwards() -> Iterator[None]:
-    """The browser tests share one server: a later test signing in the same demo user must not meet the
-    code this test used in the same 30-second window."""
-    yield
-    _wait_for_the_next_totp_window()
-
-
-@pytest.mark.usefixtures("fresh_totp_window_afterwards")
 def test_clinician_overrides_a_hard_stop_and_a_nurse_cosigns(page: Page, live_server_url: str) -> None:
-    sign_in_with_second_factor(page, live_server_url, "drchen")
+    sign_in_to_home(page, live_server_url, "drchen")
     page.get_by_role("link", name="Patients", exact=True).click()
     page.get_by_role("searchbox", name="Find a patient").fill("marsh")
     page.locator("#results").get_by_role("link", name=re.compile("Marsh")).click()
@@ -86,7 +49,7 @@ def test_clinician_overrides_a_hard_stop_and_a_nurse_cosigns(page: Page, live_se
     order_url = page.url
 
     page.get_by_role("button", name="Sign out").click()
-    sign_in_with_second_factor(page, live_server_url, "nurse")
+    sign_in_to_home(page, live_server_url, "nurse")
     page.get_by_role("link", name="Dose orders").click()
     page.locator("main").get_by_role("link", name=re.compile(r"Order \d+")).last.click()
     assert page.url == order_url

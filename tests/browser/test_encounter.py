@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.test_screening import sign_in
+from tests.browser.auth import sign_in_to_home
 
 pytestmark = pytest.mark.browser
 
@@ -54,7 +54,7 @@ class Clicks:
 
 def test_the_encounter_in_at_most_half_the_clicks(page: Page, live_server_url: str) -> None:
     base = live_server_url
-    sign_in(page, base, "drchen")
+    sign_in_to_home(page, base, "drchen")
     # A new patient (registration is the front desk's, outside the journey).
     page.goto(f"{base}/patients/new/")
     page.get_by_label("Legal first name").fill("Iris")
@@ -140,7 +140,7 @@ def test_the_encounter_in_at_most_half_the_clicks(page: Page, live_server_url: s
 def test_a_refused_section_keeps_its_input(page: Page, live_server_url: str) -> None:
     base = live_server_url
     # The nurse records vital signs in the encounter too (and signs in without reusing the doctor's code).
-    sign_in(page, base, "nurse")
+    sign_in_to_home(page, base, "nurse")
     # Noah Bennett, the demo's second patient (a fresh database per run).
     page.goto(f"{base}/dosing/patients/2/encounter/")
     expect(page.get_by_role("heading", name="Encounter: Noah Bennett")).to_be_visible()

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_dosing import fresh_totp_window_afterwards, sign_in_with_second_factor
+from tests.browser.auth import sign_in_to_home
 
 pytestmark = pytest.mark.browser
-__all__ = ["fresh_totp_window_afterwards"]
 
 SHOTS = os.environ.get("KETACLINIC_SHOTS", "")
 
@@ -21,11 +20,10 @@ def _shot(page: Page, name: str) -> None:
         page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
-@pytest.mark.usefixtures("fresh_totp_window_afterwards")
 def test_admin_maps_a_monitor_and_reprocesses_a_queued_message(page: Page, live_server_url: str) -> None:
     page.set_default_timeout(90_000)
     page.set_viewport_size({"width": 1180, "height": 820})
-    sign_in_with_second_factor(page, live_server_url, "admin")
+    sign_in_to_home(page, live_server_url, "admin")
     page.get_by_role("link", name="Interfaces", exact=True).click()
     expect(page.get_by_role("heading", name="Listener health")).to_be_visible()
     expect(page.locator("#queue-title + p + .table-wrap")).to_contain_text("MON-MAIN-SPARE")

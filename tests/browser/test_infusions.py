@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.auth import sign_in_to_home
 from tests.browser.conftest import manage
-from tests.browser.test_dosing import fresh_totp_window_afterwards, sign_in_with_second_factor
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("KETACLINIC_SHOTS", "/tmp/shots-stop-waste"))
 SHOTS.mkdir(parents=True, exist_ok=True)
-__all__ = ["fresh_totp_window_afterwards"]
 
 CLOSE_DEMO_VISIT = """
 from ketaclinic.accounts.models import User
@@ -35,11 +34,10 @@ def _run(*args: str) -> None:
     assert process.returncode == 0, errors.decode()
 
 
-@pytest.mark.usefixtures("fresh_totp_window_afterwards")
 def test_nurse_runs_an_infusion_from_check_in_to_discharge(page: Page, live_server_url: str) -> None:
     # The demo's own live infusion is closed first, so Lena (who has a ready dose order) can be checked in.
     _run("shell", "-c", CLOSE_DEMO_VISIT)
-    sign_in_with_second_factor(page, live_server_url, "nurse")
+    sign_in_to_home(page, live_server_url, "nurse")
     page.get_by_role("link", name="Patients", exact=True).click()
     page.get_by_role("searchbox", name="Find a patient").fill("marsh")
     page.locator("#results").get_by_role("link", name=re.compile("Marsh")).click()
@@ -118,7 +116,7 @@ def test_nurse_runs_an_infusion_from_check_in_to_discharge(page: Page, live_serv
     discharge_url = page.url
 
     page.get_by_role("button", name="Sign out").click()
-    sign_in_with_second_factor(page, live_server_url, "drchen")
+    sign_in_to_home(page, live_server_url, "drchen")
     page.goto(discharge_url)
     page.get_by_label("Escort's name").fill("Jonas Weber")
     page.get_by_label("The escort is here and will take the patient home").check()

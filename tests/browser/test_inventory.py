@@ -3,49 +3,19 @@ the nurse draws a dose for Lena, wastes what was not needed with a clinician sig
 same form, and counts the safe at the end of the day with the custodian as second person."""
 
 import re
-import time
 
 import pytest
-from django_otp.oath import totp
 from playwright.sync_api import Page, expect
 
-from ketaclinic.demo.data import DEMO_PASSWORD, DEMO_TOTP_USERS, demo_totp_key_hex
+from tests.browser.auth import sign_in_to_home, witness_signs
 
 pytestmark = pytest.mark.browser
 
 # A TOTP code is accepted once per 30-second step and person: remember the step each person last used.
-_last_step: dict[str, int] = {}
-
-
-def fresh_code(username: str) -> str:
-    step = int(time.time()) // 30
-    if _last_step.get(username, -1) >= step:
-        time.sleep(30 - time.time() % 30 + 0.5)
-        step = int(time.time()) // 30
-    _last_step[username] = step
-    return f"{totp(bytes.fromhex(demo_totp_key_hex(username))):06d}"
-
-
-def sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    if username in DEMO_TOTP_USERS:
-        expect(page.get_by_role("heading", name="Two-factor sign-in")).to_be_visible()
-        page.get_by_label("Six-digit code from your authenticator app").fill(fresh_code(username))
-        page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("heading", name=re.compile("Good to see you"))).to_be_visible()
 
 
 def sign_out(page: Page) -> None:
     page.get_by_role("button", name="Sign out").click()
-
-
-def witness_signs(page: Page, username: str) -> None:
-    page.get_by_label("Witness's username").fill(username)
-    page.get_by_label("Witness's password").fill(DEMO_PASSWORD)
-    page.get_by_label("Witness's authenticator code").fill(fresh_code(username))
 
 
 def choose_option(page: Page, select: str, text: str) -> None:
@@ -56,7 +26,7 @@ def choose_option(page: Page, select: str, text: str) -> None:
 
 def test_receive_draw_waste_and_count(page: Page, live_server_url: str) -> None:
     base = live_server_url
-    sign_in(page, base, "custodian")
+    sign_in_to_home(page, base, "custodian")
     page.get_by_role("link", name="Controlled drugs").click()
     expect(page.get_by_role("heading", name="Controlled substances")).to_be_visible()
 
@@ -91,7 +61,7 @@ def test_receive_draw_waste_and_count(page: Page, live_server_url: str) -> None:
     expect(page.get_by_text(re.compile("Received 10 vials of .*lot BRW-2611"))).to_be_visible()
     sign_out(page)
 
-    sign_in(page, base, "nurse")
+    sign_in_to_home(page, base, "nurse")
     page.goto(f"{base}/inventory/draw/")
     choose_option(page, "#id_vial", "Browser safe")
     page.get_by_label("Amount to draw (mg)").fill("50")

@@ -19,12 +19,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.auth import sign_in, sign_in_to_home
 from tests.browser.conftest import ROOT, _free_port
-from tests.browser.test_dosing import (
-    fresh_totp_window_afterwards,  # noqa: F401 (a fixture: the PHQ-9 test signs in the same staff)
-    sign_in_with_second_factor,
-)
-from tests.browser.test_patients import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -155,14 +151,13 @@ def _answer(page: Page, key: str, label: str) -> None:
     _question(page, key).get_by_text(label, exact=True).click()
 
 
-@pytest.mark.usefixtures("fresh_totp_window_afterwards")
 def test_cssrs_on_a_phone_hides_questions_3_to_5_until_question_2_is_yes(
     page: Page, browser: Browser, measures_server_url: str
 ) -> None:
     base = measures_server_url
     SHOTS.mkdir(exist_ok=True)
     # The PHQ-9 test above signs in the same demo staff: their TOTP code works once per 30-second window.
-    sign_in_with_second_factor(page, base, "nurse")
+    sign_in_to_home(page, base, "nurse")
     link = _cssrs_link(page, base)
     _cssrs_link(page, base)  # a second request, which Lena finds due in her portal
 
@@ -228,7 +223,7 @@ def test_cssrs_on_a_phone_hides_questions_3_to_5_until_question_2_is_yes(
     # The clinician sees the high-risk alert the hidden "yes" to question 4 raised.
     tablet = browser.new_context(viewport={"width": 1180, "height": 820})
     doctor = tablet.new_page()
-    sign_in_with_second_factor(doctor, base, "drchen")
+    sign_in_to_home(doctor, base, "drchen")
     panel = doctor.get_by_role("region", name=re.compile(r"^\d+ open safety alerts?$"))
     expect(
         panel.locator("li", has_text="Marsh").get_by_text(

@@ -4,50 +4,16 @@ addendum; the note then shows on her chart timeline. A clinician sends a series-
 import re
 import subprocess
 import tempfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django_otp.oath import totp
 from playwright.sync_api import Page, expect
 
-from ketaclinic.demo.data import DEMO_PASSWORD, demo_totp_key_hex
+from tests.browser.auth import sign_in
 
 pytestmark = pytest.mark.browser
 
-TOTP_STEP_S = 30
 
-
-def _wait_for_the_next_totp_window() -> None:
-    time.sleep(TOTP_STEP_S - time.time() % TOTP_STEP_S + 1)
-
-
-def sign_in(page: Page, base: str, username: str) -> None:
-    """Sign in with the demo authenticator; a code works once per window, so wait for the next when needed."""
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    for _attempt in range(2):
-        expect(page.get_by_role("heading", name="Two-factor sign-in")).to_be_visible()
-        code = f"{totp(bytes.fromhex(demo_totp_key_hex(username))):06d}"
-        page.get_by_label("Six-digit code from your authenticator app").fill(code)
-        with page.expect_navigation():
-            page.get_by_role("button", name="Continue").click()
-        if "/accounts/" not in page.url:
-            return
-        _wait_for_the_next_totp_window()
-    assert "/accounts/" not in page.url
-
-
-@pytest.fixture
-def fresh_totp_window_afterwards() -> Iterator[None]:
-    yield
-    _wait_for_the_next_totp_window()
-
-
-@pytest.mark.usefixtures("fresh_totp_window_afterwards")
 def test_therapist_documents_an_integration_session_signs_and_adds_an_addendum(
     page: Page, live_server_url: str
 ) -> None:
@@ -93,7 +59,6 @@ def test_therapist_documents_an_integration_session_signs_and_adds_an_addendum(
     page.screenshot(path="var/notes-timeline.png", full_page=True)
 
 
-@pytest.mark.usefixtures("fresh_totp_window_afterwards")
 def test_clinician_sends_a_series_summary_letter_as_pdf(page: Page, live_server_url: str) -> None:
     page.set_viewport_size({"width": 1180, "height": 820})
     sign_in(page, live_server_url, "drchen")

@@ -3,25 +3,11 @@
 import re
 
 import pytest
-from django_otp.oath import totp
 from playwright.sync_api import Page, expect
 
-from ketaclinic.demo.data import DEMO_PASSWORD, DEMO_TOTP_USERS, demo_totp_key_hex
+from tests.browser.auth import sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    if username not in DEMO_TOTP_USERS:
-        return
-    expect(page.get_by_role("heading", name="Two-factor sign-in")).to_be_visible()
-    code = f"{totp(bytes.fromhex(demo_totp_key_hex(username))):06d}"
-    page.get_by_label("Six-digit code from your authenticator app").fill(code)
-    page.get_by_role("button", name="Continue").click()
 
 
 def test_nurse_registers_a_patient_and_finds_them_by_search(page: Page, live_server_url: str) -> None:

@@ -11,8 +11,8 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.auth import sign_in
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_patients import sign_in
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}

@@ -8,10 +8,9 @@ an MAOI, overrides the hard stop with a reason and signs the patient eligible wi
 import re
 
 import pytest
-from django_otp.oath import totp
 from playwright.sync_api import Browser, Page, expect
 
-from ketaclinic.demo.data import DEMO_PASSWORD, DEMO_TOTP_USERS, demo_totp_key_hex
+from tests.browser.auth import sign_in_to_home
 
 pytestmark = pytest.mark.browser
 
@@ -25,18 +24,6 @@ ANSWER_EVERY_QUESTION_NO = """() => {
     }
   }
 }"""
-
-
-def sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    if username in DEMO_TOTP_USERS:
-        code = f"{totp(bytes.fromhex(demo_totp_key_hex(username))):06d}"
-        page.get_by_label("Six-digit code from your authenticator app").fill(code)
-        page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("heading", name=re.compile("Good to see you"))).to_be_visible()
 
 
 def test_inquiry_to_signed_eligibility_with_an_override(
@@ -58,7 +45,7 @@ def test_inquiry_to_signed_eligibility_with_an_override(
     expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
 
     # The front desk registers the person from the inquiry, without retyping.
-    sign_in(page, base, "frontdesk")
+    sign_in_to_home(page, base, "frontdesk")
     page.get_by_role("link", name="Screening", exact=True).click()
     page.get_by_role("link", name=re.compile("^Inquiry queue")).click()
     page.get_by_role("link", name="Wren Halloway").click()
@@ -75,7 +62,7 @@ def test_inquiry_to_signed_eligibility_with_an_override(
     # A clinician signs in with the second factor, in a separate browser session.
     context = browser.new_context(viewport={"width": 1180, "height": 820})
     doctor = context.new_page()
-    sign_in(doctor, base, "drchen")
+    sign_in_to_home(doctor, base, "drchen")
 
     # Clinic policy: MAOIs are a hard stop (the protocol lists which findings are absolute).
     doctor.get_by_role("link", name="Protocol", exact=True).click()
