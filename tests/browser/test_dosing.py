@@ -32,7 +32,9 @@ def test_clinician_overrides_a_hard_stop_and_a_nurse_cosigns(page: Page, live_se
     page.get_by_label("Dose (mg/kg)").fill("1.2")
     preview = page.locator("#order-preview")
     # 86.4 mg from 50 mg/mL is 1.728 mL, drawn as 1.73 mL: the order uses the 86.5 mg the syringe holds.
-    expect(preview.get_by_text(re.compile(r"Calculated 86\.4 mg; .*1\.73 mL holds 86\.5 mg"))).to_be_visible()
+    expect(preview.get_by_text(re.compile(r"Calculated 86\.4 mg; .*1\.73 mL holds 86\.5 mg"))).to_be_visible(
+        timeout=15_000
+    )
     expect(preview.get_by_text(re.compile("eligible with conditions")).first).to_be_visible()
 
     page.get_by_role("button", name="Sign the order").click()

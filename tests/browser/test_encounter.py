@@ -126,7 +126,7 @@ def test_the_encounter_in_at_most_half_the_clicks(page: Page, live_server_url: s
     order = page.locator("#encounter-order")
     expect(order.get_by_label("Weight (kg)")).to_have_value("68.5")
     expect(order.get_by_text("Weight and height from today's vital signs")).to_be_visible()
-    expect(order.get_by_text("Pump rate")).to_be_visible()
+    expect(order.get_by_text("Pump rate", exact=True)).to_be_visible()
     clicks.click(order.get_by_role("button", name="Sign the order"))
     expect(order.get_by_text(re.compile(r"Order \d+ signed\."))).to_be_visible()
     expect(page.locator("#encounter-progress .encounter-next")).to_contain_text("First infusion booked")

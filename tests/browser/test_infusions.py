@@ -68,7 +68,7 @@ def test_nurse_runs_an_infusion_from_check_in_to_discharge(page: Page, live_serv
         "simulate_monitor", "--visit", "demo", "--interval", "1", "--count", "4", "--seed", "7"
     )
     try:
-        expect(page.locator("#vitals-panel-slot")).to_contain_text("monitor", timeout=20_000)
+        expect(page.locator("#vitals-panel-slot")).to_contain_text("monitor", timeout=45_000)
     finally:
         simulator.communicate(timeout=60)
 
