@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from ketaclinic.core.rules import SPO2_MAX_PERCENT, BodyMeasure, PlausibleRange, implausible_reason
+from ketaclinic.core.rules import SPO2_MAX_PERCENT as SPO2_MAX_PERCENT  # re-exported for the chair's rules
+from ketaclinic.core.rules import BodyMeasure, PlausibleRange, implausible_reason
 from ketaclinic.infusions.errors import InfusionErrorCode, InfusionRuleError
 
 MOAAS_MIN = 0  # Modified Observer's Assessment of Alertness/Sedation: 0 (no response) ...
@@ -175,10 +176,10 @@ def implausible_fields(reading: Reading, limits: PlausibilityLimits) -> dict[Vit
                 VitalField.RESPIRATORY_RATE, respiratory_rate, 0, limits.respiratory_rate_max_per_min
             ),
         )
-    if sedation is not None:
-        if not MOAAS_MIN <= sedation <= MOAAS_MAX:
-            add(
-                VitalField.SEDATION,
-                f"MOAA/S {sedation} is outside the possible range {MOAAS_MIN}-{MOAAS_MAX}: re-check the measurement",
-            )
+    if sedation is not None and not MOAAS_MIN <= sedation <= MOAAS_MAX:
+        add(
+            VitalField.SEDATION,
+            f"MOAA/S {sedation} is outside the possible range {MOAAS_MIN}-{MOAAS_MAX}: "
+            "re-check the measurement",
+        )
     return {field: "; ".join(found) for field, found in reasons.items()}

@@ -54,7 +54,9 @@ def test_the_range_is_the_clinics_protocol_value(clinician, patient) -> None:
         reason="Bariatric pathway",
         verified=True,
     )
-    row = services.record_vital_signs(by=clinician, patient=patient, **{**GOOD, "weight_kg": Decimal("280.0")})
+    row = services.record_vital_signs(
+        by=clinician, patient=patient, **{**GOOD, "weight_kg": Decimal("280.0")}
+    )
     assert row.weight_kg == Decimal("280.0")
 
 
