@@ -8,6 +8,8 @@ class ErrorCode(StrEnum):
     PERMISSION_DENIED = "permission_denied"
     INVALID = "invalid"
     CONFLICT = "conflict"
+    # A reason (for an override, a correction, a void) left empty: the one code every app answers with.
+    REASON_REQUIRED = "reason_required"
 
 
 class ErrorKind(StrEnum):

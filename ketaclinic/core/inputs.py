@@ -117,10 +117,12 @@ REASON_MAX_CHARS = 1_000
 
 
 def clean_reason(reason: str, *, what: str = "Give a reason.", field: str = "reason") -> str:
-    """A reason (for an override, a correction, a void) stripped; empty or too long is a DomainError."""
+    """A reason (for an override, a correction, a void, a protocol change) stripped. Empty is a DomainError
+    coded `reason_required` saying `what`; too long or with control characters, one coded `invalid`. Every
+    app's reasons go through here."""
     text = reason.strip()
     if not text:
-        raise DomainError(ErrorCode.INVALID, what, field=field)
+        raise DomainError(ErrorCode.REASON_REQUIRED, what, field=field)
     if len(text) > REASON_MAX_CHARS:
         raise DomainError(ErrorCode.INVALID, f"At most {REASON_MAX_CHARS} characters.", field=field)
     if problem := text_problem(text):

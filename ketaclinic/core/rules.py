@@ -1,8 +1,10 @@
-"""Pure rules of the shared kernel: a clinic's opening hours, and the body-mass index every app computes the
-same way."""
+"""Pure rules of the shared kernel: a clinic's opening hours, and the body-mass index and the plausible range
+of a measurement, which every app judges the same way."""
 
 import re
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]):([0-5]\d)$")
@@ -48,3 +50,67 @@ def body_mass_index_kg_per_m2(weight_kg: Decimal, height_cm: Decimal) -> Decimal
         raise ValueError("height must be positive")
     height_m = height_cm / CM_PER_M
     return (weight_kg / (height_m * height_m)).quantize(BMI_STEP, rounding=ROUND_HALF_UP)
+
+
+SPO2_MAX_PERCENT = 100  # a saturation is a percentage of haemoglobin: nothing above 100 is possible
+
+
+class BodyMeasure(StrEnum):
+    """A measurement typed or received for a patient whose possible range is protocol data. The value is
+    the field name every form, schema and model uses for it."""
+
+    WEIGHT = "weight_kg"
+    HEIGHT = "height_cm"
+    SYSTOLIC = "systolic_mmhg"
+    DIASTOLIC = "diastolic_mmhg"
+    HEART_RATE = "heart_rate_bpm"
+    SPO2 = "spo2_percent"
+    RESPIRATORY_RATE = "respiratory_rate_per_min"
+
+
+MEASURE_LABELS: dict[BodyMeasure, str] = {
+    BodyMeasure.WEIGHT: "Weight",
+    BodyMeasure.HEIGHT: "Height",
+    BodyMeasure.SYSTOLIC: "Systolic",
+    BodyMeasure.DIASTOLIC: "Diastolic",
+    BodyMeasure.HEART_RATE: "Heart rate",
+    BodyMeasure.SPO2: "SpO2",
+    BodyMeasure.RESPIRATORY_RATE: "Respiratory rate",
+}
+# As written after the number: "72 kg", "120 mmHg", "80/min", "97 %".
+MEASURE_UNITS: dict[BodyMeasure, str] = {
+    BodyMeasure.WEIGHT: " kg",
+    BodyMeasure.HEIGHT: " cm",
+    BodyMeasure.SYSTOLIC: " mmHg",
+    BodyMeasure.DIASTOLIC: " mmHg",
+    BodyMeasure.HEART_RATE: "/min",
+    BodyMeasure.SPO2: " %",
+    BodyMeasure.RESPIRATORY_RATE: "/min",
+}
+
+
+@dataclass(frozen=True)
+class PlausibleRange:
+    """The values a measurement can take in a living patient (protocol data; bounds inclusive)."""
+
+    measure: BodyMeasure
+    low: Decimal
+    high: Decimal
+
+
+def _show(value: Decimal | int) -> str:
+    return str(value) if isinstance(value, int) else format(value.normalize(), "f")
+
+
+def implausible_reason(value: Decimal | int, plausible: PlausibleRange, label: str = "") -> str | None:
+    """The one plausibility rule, used by the assessment, the check-in, the chair and the HL7 listener:
+    None when `value` lies within the range, else the sentence staff read ("Systolic 20 mmHg is outside
+    the possible range 40-300 mmHg: re-check the measurement"). `label` replaces the measure's name."""
+    if plausible.low <= value <= plausible.high:
+        return None
+    unit = MEASURE_UNITS[plausible.measure]
+    name = label or MEASURE_LABELS[plausible.measure]
+    return (
+        f"{name} {_show(value)}{unit} is outside the possible range "
+        f"{_show(plausible.low)}-{_show(plausible.high)}{unit}: re-check the measurement"
+    )

@@ -4,6 +4,7 @@ plan → order → book). Each section saves in place (htmx): a section's POST a
 sections whose content follows from it. The existing services do the work; the old pages stay reachable.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.models import ObjectType
-from ketaclinic.core.errors import DomainError
+from ketaclinic.core.errors import DomainError, ErrorCode
 from ketaclinic.core.forms import field_error
 from ketaclinic.dosing import selectors
 from ketaclinic.dosing.forms import OrderForm, order_initial
@@ -157,39 +158,57 @@ def _answer(
     *,
     saved: str = "",
     status: int = 200,
-    **bound: BaseForm,
+    bound: dict[str, BaseForm] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    """The section (with `saved` as its confirmation), the progress summary and the sections that follow
-    from it, out of band."""
-    context = _context(request, patient, **bound)
+    """The section (with `saved` as its confirmation, or `bound`: the refused form by its context name, and
+    `extra` context it needs), the progress summary and the sections that follow from it, out of band."""
+    context = _context(request, patient, **(bound or {}))
+    context.update(extra or {})
     context.update({"saved": saved, "section": section, "follows": FOLLOWS[section] if status == 200 else ()})
     return render(request, "dosing/encounter/_answer.html", context, status=status)
+
+
+def _save_section(
+    request: HttpRequest,
+    patient: Patient,
+    section: str,
+    form_name: str,
+    form: BaseForm,
+    save: Callable[[dict[str, Any]], str],
+) -> HttpResponse:
+    """Every section's POST: a valid form goes to `save` (which calls the service and returns the
+    confirmation shown in the section); a refused form, or a domain error the service raised (on its field,
+    or on the form), answers the section with the typed input and the errors, status 422."""
+    if form.is_valid():
+        try:
+            saved = save(form.cleaned_data)
+        except DomainError as error:
+            field_error(form, error)
+        else:
+            return _answer(request, patient, section, saved=saved)
+    return _answer(request, patient, section, status=INVALID_STATUS, bound={form_name: form})
 
 
 @login_required
 @require_POST
 def diagnosis(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id, Perm.RECORD_ASSESSMENT)
+
+    def save(data: dict[str, Any]) -> str:
+        row = screening_services.record_diagnosis(
+            by=actor(request),
+            patient=patient,
+            icd10_code=data["icd10_code"],
+            role=DiagnosisRole(data["role"]),
+            status=DiagnosisStatus(data["status"]),
+            onset_year=data["onset_year"],
+            note=data["note"],
+        )
+        return f"{row.icd10_code} {row.description} recorded."
+
     form = DiagnosisForm(request.POST, auto_id="dx-%s")
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            row = screening_services.record_diagnosis(
-                by=actor(request),
-                patient=patient,
-                icd10_code=data["icd10_code"],
-                role=DiagnosisRole(data["role"]),
-                status=DiagnosisStatus(data["status"]),
-                onset_year=data["onset_year"],
-                note=data["note"],
-            )
-        except DomainError as error:
-            field_error(form, error)
-        else:
-            return _answer(
-                request, patient, "diagnoses", saved=f"{row.icd10_code} {row.description} recorded."
-            )
-    return _answer(request, patient, "diagnoses", status=INVALID_STATUS, diagnosis_form=form)
+    return _save_section(request, patient, "diagnoses", "diagnosis_form", form, save)
 
 
 @login_required
@@ -212,83 +231,65 @@ def medication_search(request: HttpRequest, patient_id: int) -> HttpResponse:
 @require_POST
 def medication(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id, Perm.RECORD_ASSESSMENT)
+
+    def save(data: dict[str, Any]) -> str:
+        row = screening_services.record_medication(
+            by=actor(request),
+            patient=patient,
+            name=data["name"],
+            classes=data["classes"],
+            dose_amount=data["dose_amount"],
+            dose_unit=data["dose_unit"],
+            frequency=data["frequency"],
+            prescriber=data["prescriber"],
+            started_on=data["started_on"],
+            stopped_on=data["stopped_on"],
+        )
+        return f"{row.name} recorded."
+
     form = MedicationForm(request.POST, auto_id="med-%s")
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            row = screening_services.record_medication(
-                by=actor(request),
-                patient=patient,
-                name=data["name"],
-                classes=data["classes"],
-                dose_amount=data["dose_amount"],
-                dose_unit=data["dose_unit"],
-                frequency=data["frequency"],
-                prescriber=data["prescriber"],
-                started_on=data["started_on"],
-                stopped_on=data["stopped_on"],
-            )
-        except DomainError as error:
-            field_error(form, error)
-        else:
-            return _answer(request, patient, "medications", saved=f"{row.name} recorded.")
-    return _answer(request, patient, "medications", status=INVALID_STATUS, medication_form=form)
+    return _save_section(request, patient, "medications", "medication_form", form, save)
 
 
 @login_required
 @require_POST
 def history(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id, Perm.RECORD_ASSESSMENT)
+
+    def save(data: dict[str, Any]) -> str:
+        screening_services.record_health_history(by=actor(request), patient=patient, details=data)
+        return "History saved as a new version."
+
     form = HealthHistoryForm(request.POST, auto_id="history-%s")
-    if form.is_valid():
-        try:
-            screening_services.record_health_history(
-                by=actor(request), patient=patient, details=form.cleaned_data
-            )
-        except DomainError as error:
-            field_error(form, error)
-        else:
-            return _answer(request, patient, "history", saved="History saved as a new version.")
-    return _answer(request, patient, "history", status=INVALID_STATUS, history_form=form)
+    return _save_section(request, patient, "history", "history_form", form, save)
 
 
 @login_required
 @require_POST
 def vitals(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id, Perm.RECORD_ASSESSMENT)
+
+    def save(data: dict[str, Any]) -> str:
+        screening_services.record_vital_signs(by=actor(request), patient=patient, **data)
+        return "Vital signs recorded; the order starts from this weight."
+
     form = VitalSignsForm(request.POST, auto_id="vitals-%s")
-    if form.is_valid():
-        try:
-            screening_services.record_vital_signs(by=actor(request), patient=patient, **form.cleaned_data)
-        except DomainError as error:
-            field_error(form, error)
-        else:
-            return _answer(
-                request, patient, "vitals", saved="Vital signs recorded; the order starts from this weight."
-            )
-    return _answer(request, patient, "vitals", status=INVALID_STATUS, vitals_form=form)
+    return _save_section(request, patient, "vitals", "vitals_form", form, save)
 
 
 @login_required
 @require_POST
 def override(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id, Perm.OVERRIDE_HARD_STOP)
+
+    def save(data: dict[str, Any]) -> str:
+        screening_services.override_hard_stop(
+            by=actor(request), patient=patient, finding_code=data["finding_code"], reason=data["reason"]
+        )
+        return "Hard stop overridden with your reason."
+
     form = OverrideForm(request.POST, auto_id="override-%s")
-    if form.is_valid():
-        try:
-            screening_services.override_hard_stop(
-                by=actor(request),
-                patient=patient,
-                finding_code=form.cleaned_data["finding_code"],
-                reason=form.cleaned_data["reason"],
-            )
-        except DomainError as error:
-            field_error(form, error)
-        else:
-            return _answer(
-                request, patient, "contraindications", saved="Hard stop overridden with your reason."
-            )
-    return _answer(request, patient, "contraindications", status=INVALID_STATUS, override_form=form)
+    return _save_section(request, patient, "contraindications", "override_form", form, save)
 
 
 @login_required
@@ -297,24 +298,20 @@ def decision(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id, Perm.SIGN_ELIGIBILITY)
     state = screening_selectors.assessment_state(patient=patient)
     form = DecisionForm(request.POST, warnings=state.warnings, auto_id="decision-%s")
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            signed = screening_services.sign_eligibility(
-                by=actor(request),
-                patient=patient,
-                proposed=screening_rules.Outcome(data["proposed"]),
-                reasons=data["reasons"],
-                conditions=data["conditions"],
-                alternatives=data["alternatives"],
-                warning_decisions=form.warning_decisions(),
-            )
-        except DomainError as error:
-            field_error(form, error)
-        else:
-            saved = f"Eligibility signed: {signed.get_outcome_display().lower()}."
-            return _answer(request, patient, "decision", saved=saved)
-    return _answer(request, patient, "decision", status=INVALID_STATUS, decision_form=form)
+
+    def save(data: dict[str, Any]) -> str:
+        signed = screening_services.sign_eligibility(
+            by=actor(request),
+            patient=patient,
+            proposed=screening_rules.Outcome(data["proposed"]),
+            reasons=data["reasons"],
+            conditions=data["conditions"],
+            alternatives=data["alternatives"],
+            warning_decisions=form.warning_decisions(),
+        )
+        return f"Eligibility signed: {signed.get_outcome_display().lower()}."
+
+    return _save_section(request, patient, "decision", "decision_form", form, save)
 
 
 @login_required
@@ -322,21 +319,15 @@ def decision(request: HttpRequest, patient_id: int) -> HttpResponse:
 def plan(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Draft the plan (no plan yet) from the form."""
     patient = _patient(request, patient_id, Perm.CHANGE_PLAN)
-    page = selectors.encounter_for(patient=patient)
-    form = _plan_form(page, request.POST)
-    if form.is_valid():
-        try:
-            plans_services.create_plan(
-                by=actor(request),
-                patient=patient,
-                content=form.plan_input(),
-                reason=form.cleaned_data["reason"],
-            )
-        except DomainError as error:
-            field_error(form, error)
-        else:
-            return _answer(request, patient, "plan", saved="Plan drafted. Review it and sign it.")
-    return _answer(request, patient, "plan", status=INVALID_STATUS, plan_form=form)
+    form = _plan_form(selectors.encounter_for(patient=patient), request.POST)
+
+    def save(data: dict[str, Any]) -> str:
+        plans_services.create_plan(
+            by=actor(request), patient=patient, content=form.plan_input(), reason=data["reason"]
+        )
+        return "Plan drafted. Review it and sign it."
+
+    return _save_section(request, patient, "plan", "plan_form", form, save)
 
 
 @login_required
@@ -344,20 +335,18 @@ def plan(request: HttpRequest, patient_id: int) -> HttpResponse:
 def plan_sign(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Sign the patient's open draft."""
     patient = _patient(request, patient_id, Perm.SIGN_PLAN)
-    page = selectors.encounter_for(patient=patient)
+    draft = selectors.encounter_for(patient=patient).plan_draft
+
+    def save(data: dict[str, Any]) -> str:
+        if draft is None:
+            raise DomainError(ErrorCode.INVALID, "There is no draft to sign.")
+        version = plans_services.sign_plan(
+            by=actor(request), draft=draft, override_reason=data["override_reason"]
+        )
+        return f"Plan version {version.number} signed."
+
     form = SignForm(request.POST, auto_id="sign-%s")
-    if page.plan_draft is None:
-        form.add_error(None, "There is no draft to sign.")
-    elif form.is_valid():
-        try:
-            version = plans_services.sign_plan(
-                by=actor(request), draft=page.plan_draft, override_reason=form.cleaned_data["override_reason"]
-            )
-        except DomainError as error:
-            form.add_error(None, error.message)
-        else:
-            return _answer(request, patient, "plan", saved=f"Plan version {version.number} signed.")
-    return _answer(request, patient, "plan", status=INVALID_STATUS, sign_form=form)
+    return _save_section(request, patient, "plan", "sign_form", form, save)
 
 
 @login_required
@@ -371,8 +360,8 @@ def order(request: HttpRequest, patient_id: int) -> HttpResponse:
     if signed is not None:
         saved = f"Order {signed.pk} signed. It needs a second person's co-signature before the infusion."
         return _answer(request, patient, "order", saved=saved)
-    context = _context(request, patient, order_form=form)
+    # The order's own shape: submit_order turns domain errors into field errors and keeps the calculation
+    # (hard stops to override, the figures) that the refused section shows again.
     protocol = selectors.protocol_for_patient(patient=patient)
-    context.update(order_form_context(patient, form, calculation, protocol))
-    context.update({"saved": "", "section": "order", "follows": ()})
-    return render(request, "dosing/encounter/_answer.html", context, status=INVALID_STATUS)
+    extra = order_form_context(patient, form, calculation, protocol)
+    return _answer(request, patient, "order", status=INVALID_STATUS, bound={"order_form": form}, extra=extra)

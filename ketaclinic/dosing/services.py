@@ -19,6 +19,7 @@ from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_patient_change, record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
+from ketaclinic.core.inputs import clean_reason
 from ketaclinic.dosing import rules
 from ketaclinic.dosing.errors import DosingError, DosingErrorCode, HardStopsNotOverridden, InvalidDoseInput
 from ketaclinic.dosing.models import DoseOrder, HardStopOverride, OrderCosignature
@@ -27,8 +28,6 @@ from ketaclinic.dosing.protocol import DosingProtocol, dosing_protocol, populati
 from ketaclinic.patients.models import AllergyEntry, Patient, SexAssignedAtBirth
 from ketaclinic.patients.rules import age_in_years, allergies_to
 from ketaclinic.patients.services import allergy_status_of
-
-REASON_MAX_LENGTH = 1000
 
 
 @dataclass(frozen=True)
@@ -72,19 +71,6 @@ def _require_clinic(by: Actor, patient: Patient) -> None:
     # Another clinic's patient or order is answered as missing, not as forbidden: nothing is revealed.
     if not clinics_for(by).filter(pk=patient.clinic_id).exists():
         raise NotFound("No such patient in your clinics.")
-
-
-def _clean_reason(reason: str, *, field: str = "reason") -> str:
-    text = reason.strip()
-    if not text:
-        raise DosingError(DosingErrorCode.REASON_REQUIRED, "Give a reason.", field=field)
-    if len(text) > REASON_MAX_LENGTH:
-        raise DosingError(
-            DosingErrorCode.REASON_REQUIRED,
-            f"A reason has at most {REASON_MAX_LENGTH} characters.",
-            field=field,
-        )
-    return text
 
 
 def body_sex(patient: Patient) -> rules.BodySex:
@@ -308,7 +294,7 @@ def _prescribe(
     if hard:
         require(by, Perm.OVERRIDE_HARD_STOP)
     for finding in hard:
-        _clean_reason(reasons[finding.code.value], field=f"override_{finding.code.value}")
+        clean_reason(reasons[finding.code.value], field=f"override_{finding.code.value}")
     computation = calculation.computation
     prediction = calculation.prediction
     order = DoseOrder.objects.create(
@@ -403,7 +389,7 @@ def supersede_dose_order(
     _require_clinic(by, order.patient)
     order = _lock(order)
     _refuse_if_superseded(order)
-    why = _clean_reason(reason, field="supersede_reason")
+    why = clean_reason(reason, field="supersede_reason")
     return _prescribe(
         by=by,
         patient=order.patient,
@@ -430,7 +416,7 @@ def override_hard_stop(*, by: Actor, order: DoseOrder, code: str, reason: str) -
         raise DosingError(
             DosingErrorCode.OVERRIDE_NOT_NEEDED, "The order has no such hard stop now.", field="code"
         )
-    return _create_override(by=by, order=order, finding=finding, reason=_clean_reason(reason))
+    return _create_override(by=by, order=order, finding=finding, reason=clean_reason(reason))
 
 
 @transaction.atomic

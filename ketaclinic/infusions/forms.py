@@ -5,11 +5,13 @@ from typing import Any
 
 from django import forms
 
+from ketaclinic.core.inputs import REASON_MAX_CHARS
 from ketaclinic.infusions import rules
 from ketaclinic.infusions.forms_care import RadioTiles
 from ketaclinic.infusions.models import CorrectableRow, Dissociation, PregnancyTestChoice, Rhythm
 from ketaclinic.infusions.rules import pump as pump_rules
 from ketaclinic.infusions.services import CheckInAnswers, VitalsInput
+from ketaclinic.infusions.services.vitals import STORABLE_MAX
 
 MEDICATION_CLASSES = [
     ("benzodiazepine", "Benzodiazepine"),
@@ -50,11 +52,11 @@ def _number(label: str, *, maximum: int, required: bool = False, unit: str = "")
 class VitalsForm(forms.Form):
     """One set of vital signs; big numeric fields for a tablet. At least one value is needed."""
 
-    systolic_mmhg = _number("Systolic (mmHg)", maximum=400)
-    diastolic_mmhg = _number("Diastolic (mmHg)", maximum=400)
-    heart_rate_bpm = _number("Heart rate (/min)", maximum=400)
-    spo2_percent = _number("SpO2 (%)", maximum=400)
-    respiratory_rate_per_min = _number("Breaths (/min)", maximum=400)
+    systolic_mmhg = _number("Systolic (mmHg)", maximum=STORABLE_MAX)
+    diastolic_mmhg = _number("Diastolic (mmHg)", maximum=STORABLE_MAX)
+    heart_rate_bpm = _number("Heart rate (/min)", maximum=STORABLE_MAX)
+    spo2_percent = _number("SpO2 (%)", maximum=STORABLE_MAX)
+    respiratory_rate_per_min = _number("Breaths (/min)", maximum=STORABLE_MAX)
     # One tap per field at the chair: tiles, not drop-down lists.
     rhythm = forms.ChoiceField(
         label="Rhythm",
@@ -116,11 +118,11 @@ class CheckInForm(VitalsForm):
     )
     escort_name = forms.CharField(label="Escort's name", required=False, max_length=120)
     escort_phone = forms.CharField(label="Escort's phone", required=False, max_length=40)
+    # Its possible range is protocol data, judged by the checklist rule (a field error from the service).
     weight_today_kg = forms.DecimalField(
         label="Weight today (kg)",
         required=False,
-        min_value=Decimal("0.5"),
-        max_value=Decimal(500),
+        max_digits=5,
         decimal_places=1,
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1", "class": "big-number"}),
     )
@@ -184,7 +186,7 @@ class PumpEventForm(forms.Form):
         decimal_places=3,
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1", "class": "big-number"}),
     )
-    reason = forms.CharField(label="Reason", required=False, max_length=2000)
+    reason = forms.CharField(label="Reason", required=False, max_length=REASON_MAX_CHARS)
     # A stop's quick choice; the service requires a reason (a choice, or words for "other").
     stop_reason = forms.ChoiceField(
         label="Why stop now",
@@ -214,7 +216,7 @@ class AcknowledgeForm(forms.Form):
 
     action_taken = forms.CharField(
         label="Action taken",
-        max_length=2000,
+        max_length=REASON_MAX_CHARS,
         widget=forms.TextInput(attrs={"placeholder": "e.g. slowed to half rate, rechecked BP in 5 min"}),
     )
 
@@ -222,7 +224,7 @@ class AcknowledgeForm(forms.Form):
 class ArtefactForm(forms.Form):
     reason = forms.CharField(
         label="Why it is an artefact",
-        max_length=2000,
+        max_length=REASON_MAX_CHARS,
         widget=forms.TextInput(
             attrs={"placeholder": "e.g. patient alert, pink, breathing normally; probe off the finger"}
         ),
@@ -232,11 +234,11 @@ class ArtefactForm(forms.Form):
 class OverrideForm(forms.Form):
     item = forms.CharField(widget=forms.HiddenInput)
     reason = forms.CharField(
-        label="Reason for overriding", max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label="Reason for overriding", max_length=REASON_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
 class WithdrawForm(forms.Form):
     row_type = forms.ChoiceField(choices=CorrectableRow.choices, widget=forms.HiddenInput)
     row_id = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
-    reason = forms.CharField(label="What was wrong", max_length=2000)
+    reason = forms.CharField(label="What was wrong", max_length=REASON_MAX_CHARS)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ketaclinic.core.rules import BodyMeasure, PlausibleRange
 from ketaclinic.infusions import rules
 from ketaclinic.protocols.rules import as_decimal, parse_value
 from ketaclinic.protocols.selectors import ProtocolReading, protocol_value
@@ -57,6 +58,8 @@ VISIT_KEYS = (
     "spo2_artefact_normal_heart_rate_max_bpm",
     "checkin_checklist_items",
     "checkin_weight_change_max_percent",
+    "weight_plausible_min_kg",
+    "weight_plausible_max_kg",
     "pregnancy_test_from_age_years",
     "pregnancy_test_to_age_years",
     "checkin_medication_classes_needing_override",
@@ -225,6 +228,17 @@ class VisitProtocol:
                 _split(self.text("checkin_medication_classes_needing_override"))
             ),
             escort_required=self.boolean("discharge_escort_required"),
+            weight_plausible=self._weight_plausible(),
+        )
+
+    def _weight_plausible(self) -> PlausibleRange | None:
+        """Today's weight's possible range; None when the visit's snapshot predates it."""
+        if "weight_plausible_min_kg" not in self.values or "weight_plausible_max_kg" not in self.values:
+            return None
+        return PlausibleRange(
+            BodyMeasure.WEIGHT,
+            self.decimal("weight_plausible_min_kg"),
+            self.decimal("weight_plausible_max_kg"),
         )
 
     def discharge_scale(self) -> rules.DischargeScale:

@@ -4,6 +4,9 @@ from enum import StrEnum
 
 from ketaclinic.core.errors import DomainError, NotFound
 
+# What a protocol change without a reason is told (page and API alike).
+REASON_REQUIRED_MESSAGE = "Say why: every protocol change records a reason."
+
 
 class ProtocolErrorCode(StrEnum):
     MISSING = "protocol_missing"

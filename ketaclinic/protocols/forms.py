@@ -4,8 +4,10 @@ from typing import Any
 
 from django import forms
 
+from ketaclinic.core.errors import DomainError
+from ketaclinic.core.inputs import REASON_MAX_CHARS, clean_reason
 from ketaclinic.protocols import rules
-from ketaclinic.protocols.errors import InvalidProtocolValue
+from ketaclinic.protocols.errors import REASON_REQUIRED_MESSAGE
 from ketaclinic.protocols.models import Category
 
 
@@ -19,8 +21,13 @@ class ProtocolFilterForm(forms.Form):
 def _checked(check: Any, raw: str) -> str:
     try:
         return str(check(raw))
-    except InvalidProtocolValue as error:
+    except DomainError as error:
         raise forms.ValidationError(error.message, code=error.code) from None
+
+
+def _reason(raw: str) -> str:
+    # The service's own message, so the page and the API say the same thing.
+    return clean_reason(raw, what=REASON_REQUIRED_MESSAGE)
 
 
 class ProtocolChangeForm(forms.Form):
@@ -31,7 +38,7 @@ class ProtocolChangeForm(forms.Form):
         help_text="A citation, a product label, or the clinic's own policy.",
     )
     reason = forms.CharField(
-        max_length=rules.REASON_MAX_LENGTH,
+        max_length=REASON_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Why this change: kept in the history.",
     )
@@ -52,16 +59,16 @@ class ProtocolChangeForm(forms.Form):
         return _checked(rules.clean_source, self.cleaned_data["source"])
 
     def clean_reason(self) -> str:
-        return _checked(rules.clean_reason, self.cleaned_data["reason"])
+        return _checked(_reason, self.cleaned_data["reason"])
 
 
 class ProtocolConfirmForm(forms.Form):
     reason = forms.CharField(
-        max_length=rules.REASON_MAX_LENGTH,
+        max_length=REASON_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 2}),
         label="Reason",
         help_text="For example: checked against the cited label, 2026 protocol review.",
     )
 
     def clean_reason(self) -> str:
-        return _checked(rules.clean_reason, self.cleaned_data["reason"])
+        return _checked(_reason, self.cleaned_data["reason"])

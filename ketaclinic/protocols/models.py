@@ -8,8 +8,8 @@ the history a clinician sees is the history there was.
 from django.conf import settings
 from django.db import models
 
+from ketaclinic.core.inputs import REASON_MAX_CHARS
 from ketaclinic.protocols.rules import (
-    REASON_MAX_LENGTH,
     SOURCE_MAX_LENGTH,
     VALUE_MAX_LENGTH,
     Population,
@@ -90,7 +90,7 @@ class ProtocolValue(models.Model):
     verified = models.BooleanField(
         default=False, help_text="False ships as 'confirm before use' until a clinician confirms it."
     )
-    reason = models.TextField(max_length=REASON_MAX_LENGTH, blank=True)
+    reason = models.TextField(max_length=REASON_MAX_CHARS, blank=True)
     # Null only for rows written by the defaults loader, which no person ran through the interface.
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -43,7 +43,6 @@ type ProtocolScalar = Decimal | int | str | bool | tuple[Decimal, ...]
 
 VALUE_MAX_LENGTH = 200
 SOURCE_MAX_LENGTH = 2000
-REASON_MAX_LENGTH = 1000
 # Bounds that keep a number readable and exact; no clinical default needs more.
 MAX_INTEGER_DIGITS = 9
 MAX_DECIMAL_PLACES = 6
@@ -169,24 +168,6 @@ def as_decimal(value: ProtocolScalar) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, Decimal | int):
         raise TypeError(f"protocol value {value!r} is not a number")
     return Decimal(value)
-
-
-def clean_reason(raw: str) -> str:
-    """The trimmed reason for a change; InvalidProtocolValue (field `reason`) when empty or too long."""
-    text = raw.strip()
-    if not text:
-        raise InvalidProtocolValue(
-            ProtocolErrorCode.REASON_REQUIRED,
-            "Say why: every protocol change records a reason.",
-            field="reason",
-        )
-    if len(text) > REASON_MAX_LENGTH:
-        raise InvalidProtocolValue(
-            ProtocolErrorCode.INVALID_VALUE,
-            f"A reason has at most {REASON_MAX_LENGTH} characters.",
-            field="reason",
-        )
-    return text
 
 
 def clean_source(raw: str) -> str:

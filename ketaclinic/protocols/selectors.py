@@ -25,6 +25,7 @@ from django.db.models.signals import post_save
 from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.rules import SPO2_MAX_PERCENT, BodyMeasure, PlausibleRange
 from ketaclinic.protocols.errors import InvalidPopulation, ProtocolMissing
 from ketaclinic.protocols.models import Category, PopulationChoice, ProtocolParameter, ProtocolValue
 from ketaclinic.protocols.rules import (
@@ -349,4 +350,29 @@ def population_of_age(age_years: int) -> Population:
         age_years,
         age_of_majority_years=protocol_int("age_of_majority_years"),
         older_adult_from_age_years=protocol_int("older_adult_from_age_years"),
+    )
+
+
+# The protocol keys bounding each measure's plausible range. A bound without a key is a definition, not a
+# clinical choice: a saturation is at most 100 %, a breathing rate never below 0.
+PLAUSIBLE_RANGE_KEYS: dict[BodyMeasure, tuple[str | None, str | None]] = {
+    BodyMeasure.WEIGHT: ("weight_plausible_min_kg", "weight_plausible_max_kg"),
+    BodyMeasure.HEIGHT: ("height_plausible_min_cm", "height_plausible_max_cm"),
+    BodyMeasure.SYSTOLIC: ("vital_plausible_systolic_min_mmhg", "vital_plausible_systolic_max_mmhg"),
+    BodyMeasure.DIASTOLIC: ("vital_plausible_diastolic_min_mmhg", "vital_plausible_diastolic_max_mmhg"),
+    BodyMeasure.HEART_RATE: ("vital_plausible_heart_rate_min_bpm", "vital_plausible_heart_rate_max_bpm"),
+    BodyMeasure.SPO2: ("vital_plausible_spo2_min_percent", None),
+    BodyMeasure.RESPIRATORY_RATE: (None, "vital_plausible_respiratory_rate_max_per_min"),
+}
+_DEFINED_LOW = Decimal(0)
+_DEFINED_HIGH = {BodyMeasure.SPO2: Decimal(SPO2_MAX_PERCENT)}
+
+
+def plausible_range(measure: BodyMeasure, *, population: str = Population.ALL) -> PlausibleRange:
+    """The range `measure` can take in a patient, from the clinic's protocol (one query per bound)."""
+    low_key, high_key = PLAUSIBLE_RANGE_KEYS[measure]
+    return PlausibleRange(
+        measure=measure,
+        low=protocol_decimal(low_key, population=population) if low_key else _DEFINED_LOW,
+        high=protocol_decimal(high_key, population=population) if high_key else _DEFINED_HIGH[measure],
     )

@@ -14,8 +14,10 @@ from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_change
 from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
+from ketaclinic.core.inputs import clean_reason as core_clean_reason
 from ketaclinic.protocols import rules
 from ketaclinic.protocols.errors import (
+    REASON_REQUIRED_MESSAGE,
     InvalidProtocolDefaults,
     InvalidProtocolValue,
     ProtocolMissing,
@@ -231,7 +233,7 @@ def change_protocol_value(
     value, source and verified repeat the current version. Nothing is written when it raises.
     """
     _require_change(by)
-    clean_reason = rules.clean_reason(reason)
+    clean_reason = core_clean_reason(reason, what=REASON_REQUIRED_MESSAGE)
     clean_value = rules.normalise_value(parameter.value_kind, value)
     clean_source = rules.clean_source(source)
     locked, current = _locked_current(parameter)
@@ -278,7 +280,7 @@ def confirm_protocol_value(*, by: Actor, parameter: ProtocolParameter, reason: s
     is allowed and recorded the same way.
     """
     _require_change(by)
-    clean_reason = rules.clean_reason(reason)
+    clean_reason = core_clean_reason(reason, what=REASON_REQUIRED_MESSAGE)
     locked, current = _locked_current(parameter)
     if current is None:
         raise ProtocolMissing(locked.key, locked.population)

@@ -272,12 +272,14 @@ class HealthHistoryForm(forms.ModelForm[HealthHistory]):
 
 
 class VitalSignsForm(forms.Form):
-    systolic_mmhg = forms.IntegerField(label="Systolic (mmHg)", min_value=40, max_value=300)
-    diastolic_mmhg = forms.IntegerField(label="Diastolic (mmHg)", min_value=20, max_value=200)
-    heart_rate_bpm = forms.IntegerField(label="Heart rate (bpm)", min_value=20, max_value=250)
-    spo2_percent = forms.IntegerField(label="SpO2 (%)", min_value=50, max_value=100, required=False)
-    weight_kg = forms.DecimalField(label="Weight (kg)", max_digits=5, decimal_places=1, min_value=1)
-    height_cm = forms.DecimalField(label="Height (cm)", max_digits=5, decimal_places=1, min_value=30)
+    """The possible range of each value is protocol data, judged by the service (`record_vital_signs`)."""
+
+    systolic_mmhg = forms.IntegerField(label="Systolic (mmHg)")
+    diastolic_mmhg = forms.IntegerField(label="Diastolic (mmHg)")
+    heart_rate_bpm = forms.IntegerField(label="Heart rate (bpm)")
+    spo2_percent = forms.IntegerField(label="SpO2 (%)", required=False)
+    weight_kg = forms.DecimalField(label="Weight (kg)", max_digits=5, decimal_places=1)
+    height_cm = forms.DecimalField(label="Height (cm)", max_digits=5, decimal_places=1)
 
 
 class OverrideForm(forms.Form):

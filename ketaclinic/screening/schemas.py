@@ -178,12 +178,14 @@ class HealthHistoryOut(HealthHistoryIn):
 
 
 class VitalSignsIn(Schema):
-    systolic_mmhg: int = Field(ge=40, le=300)
-    diastolic_mmhg: int = Field(ge=20, le=200)
-    heart_rate_bpm: int = Field(ge=20, le=250)
-    spo2_percent: int | None = Field(default=None, ge=50, le=100)
-    weight_kg: Decimal = Field(ge=1, max_digits=5, decimal_places=1)
-    height_cm: Decimal = Field(ge=30, max_digits=5, decimal_places=1)
+    """Each value's possible range is protocol data, judged by the service (a 4xx naming the field)."""
+
+    systolic_mmhg: int
+    diastolic_mmhg: int
+    heart_rate_bpm: int
+    spo2_percent: int | None = None
+    weight_kg: Decimal = Field(max_digits=5, decimal_places=1)
+    height_cm: Decimal = Field(max_digits=5, decimal_places=1)
 
 
 class VitalSignsOut(Schema):

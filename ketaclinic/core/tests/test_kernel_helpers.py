@@ -25,11 +25,19 @@ def test_clean_reason_strips() -> None:
     assert clean_reason("  pump alarm  ") == "pump alarm"
 
 
-@pytest.mark.parametrize("raw", ["", "   ", "x" * (REASON_MAX_CHARS + 1), "bad\x00byte"])
-def test_clean_reason_refuses_empty_long_or_control_text(raw: str) -> None:
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("", ErrorCode.REASON_REQUIRED),
+        ("   ", ErrorCode.REASON_REQUIRED),
+        ("x" * (REASON_MAX_CHARS + 1), ErrorCode.INVALID),
+        ("bad\x00byte", ErrorCode.INVALID),
+    ],
+)
+def test_clean_reason_refuses_empty_long_or_control_text(raw: str, code: ErrorCode) -> None:
     with pytest.raises(DomainError) as caught:
         clean_reason(raw, field="why")
-    assert caught.value.code == ErrorCode.INVALID
+    assert caught.value.code == code
     assert caught.value.field == "why"
 
 

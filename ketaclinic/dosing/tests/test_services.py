@@ -9,7 +9,7 @@ from django.db import DatabaseError, connection, transaction
 
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.core.db import is_append_only_refusal
-from ketaclinic.core.errors import ErrorKind, NotFound, PermissionDenied
+from ketaclinic.core.errors import DomainError, ErrorKind, NotFound, PermissionDenied
 from ketaclinic.dosing import selectors, services
 from ketaclinic.dosing.errors import DosingError, HardStopsNotOverridden, InvalidDoseInput
 from ketaclinic.dosing.models import DoseOrder, HardStopOverride, OrderCosignature, OrderStatus
@@ -309,7 +309,7 @@ def test_supersede_makes_a_new_order_and_marks_the_old_one(clinician, nurse, ord
 
 
 def test_supersede_needs_a_reason(clinician, order, patient) -> None:
-    with pytest.raises(DosingError) as refused:
+    with pytest.raises(DomainError) as refused:
         services.supersede_dose_order(by=clinician, order=order, draft=draft(patient), reason=" ")
     assert (refused.value.code, refused.value.field) == ("reason_required", "supersede_reason")
     assert DoseOrder.objects.count() == 1

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from ketaclinic.core.rules import PlausibleRange, implausible_reason
 from ketaclinic.infusions.errors import InfusionErrorCode, InfusionRuleError
 from ketaclinic.infusions.rules.vitals import Reading, VitalField, show_number
 from ketaclinic.patients.rules import AllergyState
@@ -100,6 +101,9 @@ class ChecklistLimits:
     predose_diastolic_max_mmhg: int
     medication_classes_needing_override: frozenset[str]
     escort_required: bool
+    # The possible range of a weight (protocol data); None for a visit opened before the range was part of
+    # the visit's protocol, which judged only that a weight is above 0 kg.
+    weight_plausible: PlausibleRange | None = None
 
     def __post_init__(self) -> None:
         if not self.weight_change_max_percent.is_finite() or self.weight_change_max_percent < 0:
@@ -196,6 +200,10 @@ def _weight_result(facts: CheckInFacts, limits: ChecklistLimits) -> ItemResult:
         raise InfusionRuleError(
             InfusionErrorCode.INVALID_INPUT, "Today's weight must be more than 0 kg.", field="weight_today_kg"
         )
+    if limits.weight_plausible is not None and (
+        reason := implausible_reason(today, limits.weight_plausible, "Weight today")
+    ):
+        raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, f"{reason}.", field="weight_today_kg")
     # Compared unrounded; the percentage shown is rounded to one decimal place.
     within = abs(today - ordered) * 100 <= limits.weight_change_max_percent * ordered
     direction = "above" if today > ordered else "below" if today < ordered else "the same as"
@@ -354,8 +362,8 @@ def _result(item: ChecklistItem, facts: CheckInFacts, limits: ChecklistLimits) -
 def evaluate_checklist(facts: CheckInFacts, limits: ChecklistLimits) -> list[ItemResult]:
     """One result per item the protocol enables, in the protocol's order.
 
-    Raises InfusionRuleError for a weight of 0 kg or less (today's or the order's) when the weight item is
-    enabled.
+    Raises InfusionRuleError for a weight of 0 kg or less (today's or the order's), or today's weight
+    outside the protocol's possible range, when the weight item is enabled.
     """
     return [_result(item, facts, limits) for item in limits.items]
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from ketaclinic.core.rules import SPO2_MAX_PERCENT as SPO2_MAX_PERCENT  # re-exported for the chair's rules
+from ketaclinic.core.rules import BodyMeasure, PlausibleRange, implausible_reason
 from ketaclinic.infusions.errors import InfusionErrorCode, InfusionRuleError
 
-SPO2_MAX_PERCENT = 100  # a saturation is a percentage of haemoglobin: nothing above 100 is possible
 MOAAS_MIN = 0  # Modified Observer's Assessment of Alertness/Sedation: 0 (no response) ...
 MOAAS_MAX = 5  # ... to 5 (responds readily to name spoken in a normal tone)
 
@@ -102,10 +103,8 @@ def require_aware(moment: dt.datetime, what: str) -> None:
         )
 
 
-def _range_reason(label: str, value: int, low: int, high: int, unit: str) -> str | None:
-    if low <= value <= high:
-        return None
-    return f"{label} {value}{unit} is outside the possible range {low}-{high}{unit}: re-check the measurement"
+def _range_reason(field: VitalField, value: int, low: int, high: int) -> str | None:
+    return implausible_reason(value, PlausibleRange(BodyMeasure(field.value), Decimal(low), Decimal(high)))
 
 
 def implausible_fields(reading: Reading, limits: PlausibilityLimits) -> dict[VitalField, str]:
@@ -133,13 +132,13 @@ def implausible_fields(reading: Reading, limits: PlausibilityLimits) -> dict[Vit
     if systolic is not None:
         add(
             VitalField.SYSTOLIC,
-            _range_reason("Systolic", systolic, limits.systolic_min_mmhg, limits.systolic_max_mmhg, " mmHg"),
+            _range_reason(VitalField.SYSTOLIC, systolic, limits.systolic_min_mmhg, limits.systolic_max_mmhg),
         )
     if diastolic is not None:
         add(
             VitalField.DIASTOLIC,
             _range_reason(
-                "Diastolic", diastolic, limits.diastolic_min_mmhg, limits.diastolic_max_mmhg, " mmHg"
+                VitalField.DIASTOLIC, diastolic, limits.diastolic_min_mmhg, limits.diastolic_max_mmhg
             ),
         )
     if systolic is not None and diastolic is not None and diastolic >= systolic:
@@ -153,7 +152,7 @@ def implausible_fields(reading: Reading, limits: PlausibilityLimits) -> dict[Vit
         add(
             VitalField.HEART_RATE,
             _range_reason(
-                "Heart rate", heart_rate, limits.heart_rate_min_bpm, limits.heart_rate_max_bpm, "/min"
+                VitalField.HEART_RATE, heart_rate, limits.heart_rate_min_bpm, limits.heart_rate_max_bpm
             ),
         )
     if spo2 is not None:
@@ -169,14 +168,18 @@ def implausible_fields(reading: Reading, limits: PlausibilityLimits) -> dict[Vit
             )
         else:
             low = max(limits.spo2_min_percent, 0)
-            add(VitalField.SPO2, _range_reason("SpO2", spo2, low, SPO2_MAX_PERCENT, " %"))
+            add(VitalField.SPO2, _range_reason(VitalField.SPO2, spo2, low, SPO2_MAX_PERCENT))
     if respiratory_rate is not None:
         add(
             VitalField.RESPIRATORY_RATE,
             _range_reason(
-                "Respiratory rate", respiratory_rate, 0, limits.respiratory_rate_max_per_min, "/min"
+                VitalField.RESPIRATORY_RATE, respiratory_rate, 0, limits.respiratory_rate_max_per_min
             ),
         )
-    if sedation is not None:
-        add(VitalField.SEDATION, _range_reason("MOAA/S", sedation, MOAAS_MIN, MOAAS_MAX, ""))
+    if sedation is not None and not MOAAS_MIN <= sedation <= MOAAS_MAX:
+        add(
+            VitalField.SEDATION,
+            f"MOAA/S {sedation} is outside the possible range {MOAAS_MIN}-{MOAAS_MAX}: "
+            "re-check the measurement",
+        )
     return {field: "; ".join(found) for field, found in reasons.items()}

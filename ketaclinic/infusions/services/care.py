@@ -14,6 +14,7 @@ from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
+from ketaclinic.core.inputs import clean_reason
 from ketaclinic.infusions import protocol as visit_protocol
 from ketaclinic.infusions import rules
 from ketaclinic.infusions.errors import InfusionConflict, InfusionErrorCode, InfusionRuleError
@@ -28,7 +29,6 @@ from ketaclinic.infusions.models import (
 from ketaclinic.infusions.services.common import (
     announce,
     audit,
-    clean_reason,
     lock_visit,
     moment_in_visit,
     refuse_if_discharged,

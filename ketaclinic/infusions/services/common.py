@@ -14,7 +14,6 @@ from ketaclinic.infusions import live
 from ketaclinic.infusions.errors import InfusionConflict, InfusionErrorCode, InfusionRuleError
 from ketaclinic.infusions.models import InfusionVisit, VitalAlert, VitalSignReading
 
-REASON_MAX_LENGTH = 2000
 # Entries may be made a little after they happened, never in the future beyond clock skew (tablets, pumps
 # and monitors are not synchronised), nor from before the visit opened.
 CLOCK_SKEW = dt.timedelta(minutes=1)
@@ -57,17 +56,6 @@ def audit(
         clinic_id=visit.clinic_id,
         summary=summary,
     )
-
-
-def clean_reason(reason: str, *, field: str = "reason", what: str = "Give a reason.") -> str:
-    text = reason.strip()
-    if not text:
-        raise InfusionRuleError(InfusionErrorCode.REASON_REQUIRED, what, field=field)
-    if len(text) > REASON_MAX_LENGTH:
-        raise InfusionRuleError(
-            InfusionErrorCode.REASON_REQUIRED, f"At most {REASON_MAX_LENGTH} characters.", field=field
-        )
-    return text
 
 
 def announce(visit_id: int) -> None:

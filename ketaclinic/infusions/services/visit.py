@@ -12,6 +12,7 @@ from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
+from ketaclinic.core.inputs import REASON_MAX_CHARS, clean_reason
 from ketaclinic.dosing import selectors as dosing_selectors
 from ketaclinic.dosing.models import DoseOrder
 from ketaclinic.infusions import protocol as visit_protocol
@@ -30,10 +31,8 @@ from ketaclinic.infusions.models import (
 from ketaclinic.infusions.rules import pump as pump_rules
 from ketaclinic.infusions.services import vitals
 from ketaclinic.infusions.services.common import (
-    REASON_MAX_LENGTH,
     announce,
     audit,
-    clean_reason,
     lock_visit,
     moment_in_visit,
     refuse_if_discharged,
@@ -376,9 +375,9 @@ def record_pump_event(
     text = reason.strip()
     if kind is rules.PumpEventKind.STOP:
         text = pump_rules.stop_reason_text(stop_reason, text)
-    if len(text) > REASON_MAX_LENGTH:
+    if len(text) > REASON_MAX_CHARS:
         raise InfusionRuleError(
-            InfusionErrorCode.REASON_REQUIRED, f"At most {REASON_MAX_LENGTH} characters.", field="reason"
+            InfusionErrorCode.INVALID_INPUT, f"At most {REASON_MAX_CHARS} characters.", field="reason"
         )
     if kind is rules.PumpEventKind.PAUSE and not text:
         raise InfusionRuleError(

@@ -13,6 +13,7 @@ from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
+from ketaclinic.core.inputs import clean_reason
 from ketaclinic.infusions import protocol as visit_protocol
 from ketaclinic.infusions import rules
 from ketaclinic.infusions.errors import InfusionConflict, InfusionErrorCode, InfusionRuleError
@@ -32,7 +33,6 @@ from ketaclinic.infusions.services.common import (
     announce,
     announce_reading,
     audit,
-    clean_reason,
     lock_visit,
     moment_in_visit,
     refuse_if_discharged,

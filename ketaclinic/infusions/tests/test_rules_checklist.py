@@ -6,6 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from ketaclinic.core.rules import BodyMeasure, PlausibleRange
 from ketaclinic.infusions.errors import InfusionRuleError
 from ketaclinic.infusions.rules import (
     ITEM_LABELS,
@@ -154,6 +155,30 @@ def test_a_weight_of_zero_is_refused() -> None:
     with pytest.raises(InfusionRuleError) as caught:
         result(ChecklistItem.WEIGHT_TODAY, replace(READY, ordered_weight_kg=D(-80)))
     assert caught.value.field == "ordered_weight_kg"
+
+
+def test_a_weight_today_outside_the_protocols_possible_range_is_refused_on_its_field() -> None:
+    limits = replace(LIMITS, weight_plausible=PlausibleRange(BodyMeasure.WEIGHT, D(10), D(250)))
+    assert (
+        result(ChecklistItem.WEIGHT_TODAY, replace(READY, weight_today_kg=D("250.0")), limits).passed is False
+    )
+    with pytest.raises(InfusionRuleError) as caught:
+        result(
+            ChecklistItem.WEIGHT_TODAY,
+            replace(READY, weight_today_kg=D("176.4")),
+            replace(limits, weight_plausible=PlausibleRange(BodyMeasure.WEIGHT, D(10), D(150))),
+        )
+    assert (caught.value.field, caught.value.message) == (
+        "weight_today_kg",
+        "Weight today 176.4 kg is outside the possible range 10-150 kg: re-check the measurement.",
+    )
+
+
+def test_a_visit_opened_before_the_weight_range_was_in_its_protocol_judges_only_above_zero() -> None:
+    # LIMITS has no range, as a snapshot taken before the keys joined the visit's protocol.
+    found = result(ChecklistItem.WEIGHT_TODAY, replace(READY, weight_today_kg=D("400.0")), LIMITS)
+    assert found.passed is False
+    assert found.message.startswith("Weight today 400 kg is 400 % above the order's 80 kg")
 
 
 def test_pregnancy_test_results() -> None:

@@ -10,12 +10,10 @@ from ketaclinic.core.errors import ErrorKind
 from ketaclinic.protocols.errors import InvalidProtocolValue, ProtocolErrorCode
 from ketaclinic.protocols.rules import (
     MAX_DECIMAL_PLACES,
-    REASON_MAX_LENGTH,
     VALUE_MAX_LENGTH,
     Population,
     ValueKind,
     as_decimal,
-    clean_reason,
     clean_source,
     normalise_value,
     parse_value,
@@ -138,16 +136,6 @@ def test_reads_a_number_as_decimal_but_refuses_a_flag_or_text() -> None:
         as_decimal(True)
     with pytest.raises(TypeError):
         as_decimal("III")
-
-
-def test_requires_a_reason_and_trims_it() -> None:
-    assert clean_reason("  2026 review  ") == "2026 review"
-    with pytest.raises(InvalidProtocolValue) as caught:
-        clean_reason("   ")
-    assert (caught.value.code, caught.value.field) == (ProtocolErrorCode.REASON_REQUIRED, "reason")
-    with pytest.raises(InvalidProtocolValue) as too_long:
-        clean_reason("x" * (REASON_MAX_LENGTH + 1))
-    assert too_long.value.field == "reason"
 
 
 def test_requires_a_source() -> None:

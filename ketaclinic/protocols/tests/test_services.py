@@ -10,8 +10,10 @@ import pytest
 
 from ketaclinic.accounts.models import User
 from ketaclinic.audit.models import Action, AuditEvent
-from ketaclinic.core.errors import PermissionDenied
+from ketaclinic.core.errors import DomainError, PermissionDenied
+from ketaclinic.core.inputs import REASON_MAX_CHARS, clean_reason
 from ketaclinic.protocols.errors import (
+    REASON_REQUIRED_MESSAGE,
     InvalidProtocolDefaults,
     InvalidProtocolValue,
     ProtocolErrorCode,
@@ -60,7 +62,8 @@ def _write(tmp_path: Path, entries: list[Any]) -> Path:
 
 def test_shipped_defaults_file_is_valid_and_holds_every_entry_once() -> None:
     core = read_protocol_defaults(DEFAULTS_PATH)
-    assert len(core) == 54  # 66 shipped; 12 that nothing read were removed (issue 14)
+    # 66 shipped; 12 that nothing read were removed (issue 14); 13 plausible ranges moved in (issue 15)
+    assert len(core) == 67
     everything = read_protocol_defaults()
     assert len({(default.key, default.population) for default in everything}) == len(everything)
     assert everything[: len(core)] == core
@@ -262,7 +265,7 @@ def test_change_requires_a_reason_and_writes_nothing_without_one(
 ) -> None:
     rows = snapshot()
     events = AuditEvent.objects.count()
-    with pytest.raises(InvalidProtocolValue) as caught:
+    with pytest.raises(DomainError) as caught:
         change_protocol_value(
             by=clinician, parameter=parameter, value="0.6", source="Trial", reason=reason, verified=True
         )
@@ -364,7 +367,7 @@ def test_confirm_adds_a_verified_version_with_the_same_value_and_source(
 
 def test_confirm_requires_a_reason(clinician: User, parameter: ProtocolParameter) -> None:
     rows = snapshot()
-    with pytest.raises(InvalidProtocolValue) as caught:
+    with pytest.raises(DomainError) as caught:
         confirm_protocol_value(by=clinician, parameter=parameter, reason="")
     assert caught.value.field == "reason"
     assert snapshot() == rows
@@ -389,3 +392,18 @@ def test_versions_stay_distinct_when_edits_follow_a_stale_read(
         by=clinician, parameter=stale_copy, value="0.7", source="B", reason="b", verified=True
     )
     assert later.version == 3
+
+
+def test_a_protocol_change_reason_is_the_kernels_reason_rule() -> None:
+    # One rule for every reason (core.inputs.clean_reason), with the protocol page's own wording.
+    assert clean_reason("  2026 review  ", what=REASON_REQUIRED_MESSAGE) == "2026 review"
+    with pytest.raises(DomainError) as caught:
+        clean_reason("   ", what=REASON_REQUIRED_MESSAGE)
+    assert (caught.value.code, caught.value.field, caught.value.message) == (
+        "reason_required",
+        "reason",
+        "Say why: every protocol change records a reason.",
+    )
+    with pytest.raises(DomainError) as too_long:
+        clean_reason("x" * (REASON_MAX_CHARS + 1))
+    assert too_long.value.field == "reason"

@@ -11,8 +11,9 @@ from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
-from ketaclinic.core.rules import body_mass_index_kg_per_m2
+from ketaclinic.core.rules import BodyMeasure, body_mass_index_kg_per_m2, implausible_reason
 from ketaclinic.patients.models import Patient
+from ketaclinic.protocols.selectors import plausible_range
 from ketaclinic.screening import catalogues, rules
 from ketaclinic.screening.errors import ScreeningDomainError, ScreeningError
 from ketaclinic.screening.models import (
@@ -339,10 +340,19 @@ def record_vital_signs(
             "The diastolic pressure must be below the systolic.",
             field="diastolic_mmhg",
         )
-    if height_cm <= 0 or weight_kg <= 0:
-        raise ScreeningDomainError(ScreeningError.INVALID, "Give weight and height.", field="height_cm")
-    if spo2_percent is not None and spo2_percent > 100:
-        raise ScreeningDomainError(ScreeningError.INVALID, "SpO2 is at most 100 %.", field="spo2_percent")
+    measured: dict[BodyMeasure, Decimal | int | None] = {
+        BodyMeasure.SYSTOLIC: systolic_mmhg,
+        BodyMeasure.DIASTOLIC: diastolic_mmhg,
+        BodyMeasure.HEART_RATE: heart_rate_bpm,
+        BodyMeasure.SPO2: spo2_percent,
+        BodyMeasure.WEIGHT: weight_kg,
+        BodyMeasure.HEIGHT: height_cm,
+    }
+    for measure, value in measured.items():
+        # A typed value outside the protocol's possible range is a slip (pounds, inches, a missed digit):
+        # refused here so the page, the API and any import are judged by the same protocol values.
+        if value is not None and (reason := implausible_reason(value, plausible_range(measure))):
+            raise ScreeningDomainError(ScreeningError.INVALID, f"{reason}.", field=measure.value)
     now = clock.now()
     row = VitalSigns.objects.create(
         patient=patient,
