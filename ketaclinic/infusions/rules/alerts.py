@@ -189,14 +189,54 @@ class Alert:
 type _State = Callable[[Reading], bool | None]
 
 
+@dataclass(frozen=True)
+class Run:
+    """An unbroken run of readings beyond a pause limit ending at the newest (the newest counted)."""
+
+    first_at: dt.datetime
+    readings: int
+
+
+@dataclass(frozen=True)
+class EarlierReadings:
+    """What the rules need from the readings before the newest, so a caller can compute it with a few
+    aggregate queries instead of handing over the whole window: the unbroken run beyond each pause limit
+    ending at the newest (None when the newest is not beyond it), and the lowest systolic in the trend
+    window before the newest with when it was measured (the earliest of equal values; None without one,
+    and a caller may leave it None when the newest has no systolic, since only a systolic is compared)."""
+
+    blood_pressure_run: Run | None
+    heart_rate_run: Run | None
+    lowest_systolic: tuple[int, dt.datetime] | None
+
+
+def blood_pressure_beyond_pause(reading: Reading, thresholds: AlertThresholds) -> bool | None:
+    """True when a plausible systolic or diastolic is above its pause limit, False when the values present
+    are all within, None when neither is present (such a reading neither counts in a run nor breaks it)."""
+    values = (
+        (reading.value(VitalField.SYSTOLIC), thresholds.pause_systolic_above_mmhg),
+        (reading.value(VitalField.DIASTOLIC), thresholds.pause_diastolic_above_mmhg),
+    )
+    present = [(value, limit) for value, limit in values if value is not None]
+    if not present:
+        return None
+    return any(value > limit for value, limit in present)
+
+
+def heart_rate_beyond_pause(reading: Reading, thresholds: AlertThresholds) -> bool | None:
+    """As `blood_pressure_beyond_pause`, for the heart rate."""
+    value = reading.value(VitalField.HEART_RATE)
+    return None if value is None else value > thresholds.pause_heart_rate_above_bpm
+
+
 def _minutes(later: dt.datetime, earlier: dt.datetime) -> Decimal:
     """Whole tenths of a minute from `earlier` to `later`, rounded down so a duration is never overstated."""
     seconds = Decimal((later - earlier) // dt.timedelta(microseconds=1)) / Decimal(1_000_000)
     return (seconds / 60).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
 
 
-def _sustained_run(readings: Sequence[Reading], state: _State, for_min: int) -> tuple[Reading, ...] | None:
-    """The unbroken run of readings beyond the limit ending at the newest, when it spans at least `for_min`.
+def _sustained_run(readings: Sequence[Reading], state: _State) -> Run | None:
+    """The unbroken run of readings beyond the limit ending at the newest (None when the newest is not).
 
     `state` says whether a reading is beyond (True), within (False) or has no plausible value (None: it
     neither counts nor breaks the run).
@@ -204,18 +244,46 @@ def _sustained_run(readings: Sequence[Reading], state: _State, for_min: int) -> 
     newest = readings[-1]
     if state(newest) is not True:
         return None
-    run = [newest]
+    first_at, count = newest.at, 1
     for reading in reversed(readings[:-1]):
         beyond = state(reading)
         if beyond is None:
             continue
         if not beyond:
             break
-        run.append(reading)
-    run.reverse()
-    if newest.at - run[0].at < dt.timedelta(minutes=for_min):
+        first_at, count = reading.at, count + 1
+    return Run(first_at=first_at, readings=count)
+
+
+def _lasted(run: Run | None, newest: Reading, for_min: int) -> Run | None:
+    """The run when it spans at least `for_min` minutes up to the newest."""
+    if run is None or newest.at - run.first_at < dt.timedelta(minutes=for_min):
         return None
-    return tuple(run)
+    return run
+
+
+def _lowest_systolic(readings: Sequence[Reading], window_min: int) -> tuple[int, dt.datetime] | None:
+    """The lowest systolic measured within the trend window before the newest (the earliest of equals)."""
+    newest = readings[-1]
+    window_start = newest.at - dt.timedelta(minutes=window_min)
+    in_window = [
+        (value, reading.at)
+        for reading in readings[:-1]
+        if window_start <= reading.at < newest.at
+        and (value := reading.value(VitalField.SYSTOLIC)) is not None
+    ]
+    return min(in_window) if in_window else None
+
+
+def earlier_readings(readings: Sequence[Reading], thresholds: AlertThresholds) -> EarlierReadings:
+    """`EarlierReadings` computed from readings sorted by time, the newest last."""
+    return EarlierReadings(
+        blood_pressure_run=_sustained_run(
+            readings, lambda reading: blood_pressure_beyond_pause(reading, thresholds)
+        ),
+        heart_rate_run=_sustained_run(readings, lambda reading: heart_rate_beyond_pause(reading, thresholds)),
+        lowest_systolic=_lowest_systolic(readings, thresholds.trend_window_min),
+    )
 
 
 def _blood_pressure_text(reading: Reading) -> str:
@@ -244,9 +312,8 @@ def _found(code: AlertCode, message: str, at: dt.datetime, recommendations: Mapp
 
 
 def _blood_pressure_alerts(
-    readings: Sequence[Reading], thresholds: AlertThresholds, baseline: Reading | None
+    newest: Reading, earlier: EarlierReadings, thresholds: AlertThresholds, baseline: Reading | None
 ) -> list[tuple[AlertCode, str]]:
-    newest = readings[-1]
     systolic = newest.value(VitalField.SYSTOLIC)
     diastolic = newest.value(VitalField.DIASTOLIC)
     found: list[tuple[AlertCode, str]] = []
@@ -261,27 +328,17 @@ def _blood_pressure_alerts(
             )
         )
 
-    def pause_state(reading: Reading) -> bool | None:
-        values = (
-            (reading.value(VitalField.SYSTOLIC), thresholds.pause_systolic_above_mmhg),
-            (reading.value(VitalField.DIASTOLIC), thresholds.pause_diastolic_above_mmhg),
-        )
-        present = [(value, limit) for value, limit in values if value is not None]
-        if not present:
-            return None
-        return any(value > limit for value, limit in present)
-
-    run = _sustained_run(readings, pause_state, thresholds.sustained_for_min)
+    run = _lasted(earlier.blood_pressure_run, newest, thresholds.sustained_for_min)
     if run is not None:
         found.append(
             (
                 AlertCode.BLOOD_PRESSURE_SUSTAINED,
                 f"Blood pressure above {thresholds.pause_systolic_above_mmhg}/"
-                f"{thresholds.pause_diastolic_above_mmhg} mmHg on all {len(run)} readings over "
-                f"{show_number(_minutes(newest.at, run[0].at))} min (now {_blood_pressure_text(newest)}).",
+                f"{thresholds.pause_diastolic_above_mmhg} mmHg on all {run.readings} readings over "
+                f"{show_number(_minutes(newest.at, run.first_at))} min (now {_blood_pressure_text(newest)}).",
             )
         )
-    elif not found and pause_state(newest) is True:
+    elif not found and blood_pressure_beyond_pause(newest, thresholds) is True:
         # One reading past the pause limit (PROTOCOL.md section 1.4 pairs it with a pause): recheck now.
         # The severe and the sustained alerts say more, so this one is left out when either fires.
         found.append(
@@ -311,7 +368,7 @@ def _blood_pressure_alerts(
             )
         )
     if systolic is not None:
-        rising = _systolic_rise(readings, systolic, thresholds, baseline)
+        rising = _systolic_rise(newest, earlier.lowest_systolic, systolic, thresholds, baseline)
         if rising is not None:
             found.append((AlertCode.SYSTOLIC_RISING, rising))
     if diastolic is not None:
@@ -338,21 +395,19 @@ def _diastolic_warning(diastolic: int, thresholds: AlertThresholds, baseline: Re
 
 
 def _systolic_rise(
-    readings: Sequence[Reading], systolic: int, thresholds: AlertThresholds, baseline: Reading | None
+    newest: Reading,
+    lowest: tuple[int, dt.datetime] | None,
+    systolic: int,
+    thresholds: AlertThresholds,
+    baseline: Reading | None,
 ) -> str | None:
     """The trend message when the newest systolic is at least the protocol's rise above the lowest systolic
     measured within the trend window before it (the baseline counts when it was taken in the window)."""
-    newest = readings[-1]
     window_start = newest.at - dt.timedelta(minutes=thresholds.trend_window_min)
-    candidates = [(reading, False) for reading in readings[:-1]]
-    if baseline is not None:
-        candidates.append((baseline, True))
-    in_window = [
-        (value, reading.at, is_baseline)
-        for reading, is_baseline in candidates
-        if window_start <= reading.at < newest.at
-        and (value := reading.value(VitalField.SYSTOLIC)) is not None
-    ]
+    in_window = [] if lowest is None else [(lowest[0], lowest[1], False)]
+    before = baseline.value(VitalField.SYSTOLIC) if baseline is not None else None
+    if baseline is not None and before is not None and window_start <= baseline.at < newest.at:
+        in_window.append((before, baseline.at, True))
     if not in_window:
         return None
     # The lowest earlier value is the reference; of equal values the earliest, the longer climb.
@@ -369,25 +424,19 @@ def _systolic_rise(
 
 
 def _heart_rate_alerts(
-    readings: Sequence[Reading], thresholds: AlertThresholds
+    newest: Reading, earlier: EarlierReadings, thresholds: AlertThresholds
 ) -> list[tuple[AlertCode, str]]:
-    newest = readings[-1]
     heart_rate = newest.value(VitalField.HEART_RATE)
     if heart_rate is None:
         return []
     found: list[tuple[AlertCode, str]] = []
-
-    def pause_state(reading: Reading) -> bool | None:
-        value = reading.value(VitalField.HEART_RATE)
-        return None if value is None else value > thresholds.pause_heart_rate_above_bpm
-
-    run = _sustained_run(readings, pause_state, thresholds.sustained_for_min)
+    run = _lasted(earlier.heart_rate_run, newest, thresholds.sustained_for_min)
     if run is not None:
         found.append(
             (
                 AlertCode.TACHYCARDIA_SUSTAINED,
-                f"Heart rate above {thresholds.pause_heart_rate_above_bpm}/min on all {len(run)} readings "
-                f"over {show_number(_minutes(newest.at, run[0].at))} min (now {heart_rate}/min).",
+                f"Heart rate above {thresholds.pause_heart_rate_above_bpm}/min on all {run.readings} "
+                f"readings over {show_number(_minutes(newest.at, run.first_at))} min (now {heart_rate}/min).",
             )
         )
     elif heart_rate > thresholds.pause_heart_rate_above_bpm:
@@ -531,11 +580,37 @@ def evaluate_vitals(
     if not history:
         return []
     readings = sorted(history, key=lambda reading: reading.at)
-    newest = readings[-1]
+    return evaluate_reading(
+        readings[-1],
+        earlier_readings(readings, thresholds),
+        thresholds=thresholds,
+        recommendations=recommendations,
+        baseline=baseline,
+        stopped_at=stopped_at,
+    )
+
+
+def evaluate_reading(
+    newest: Reading,
+    earlier: EarlierReadings,
+    *,
+    thresholds: AlertThresholds,
+    recommendations: Mapping[AlertCode, str],
+    baseline: Reading | None,
+    stopped_at: dt.datetime | None = None,
+) -> list[Alert]:
+    """The alerts raised by `newest`, given what the readings before it add (`earlier`): the same as
+    `evaluate_vitals` on the history those summarise. A caller that can compute `earlier` without reading
+    the whole window (the vital-signs service, with aggregate queries) pays the same for each reading
+    however long the visit has run."""
+    _check_recommendations(recommendations)
+    require_aware(newest.at, "a vital-signs reading")
+    if baseline is not None:
+        require_aware(baseline.at, "the baseline reading")
     found = [
         *_implausible_alert(newest),
-        *_blood_pressure_alerts(readings, thresholds, baseline),
-        *_heart_rate_alerts(readings, thresholds),
+        *_blood_pressure_alerts(newest, earlier, thresholds, baseline),
+        *_heart_rate_alerts(newest, earlier, thresholds),
         *_single_value_alerts(newest, thresholds),
         *_slow_return(newest, thresholds, baseline, stopped_at),
     ]
