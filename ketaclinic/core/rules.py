@@ -4,6 +4,8 @@ same way."""
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
+from stdnum import luhn
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -48,3 +50,16 @@ def body_mass_index_kg_per_m2(weight_kg: Decimal, height_cm: Decimal) -> Decimal
         raise ValueError("height must be positive")
     height_m = height_cm / CM_PER_M
     return (weight_kg / (height_m * height_m)).quantize(BMI_STEP, rounding=ROUND_HALF_UP)
+
+
+def npi_problem(value: str) -> str | None:
+    """Why `value` is not a National Provider Identifier, or None when it is one.
+
+    An NPI is ten digits whose last is a Luhn check digit computed over the prefix 80840 (the card issuer
+    prefix for US health) followed by the first nine (CMS, "Requirements for NPI check digit"). The Luhn
+    arithmetic is python-stdnum's."""
+    if len(value) != 10 or not value.isascii() or not value.isdigit():
+        return "An NPI is ten digits."
+    if not luhn.is_valid("80840" + value):
+        return "This NPI's check digit does not match: check it against the NPI registry."
+    return None
