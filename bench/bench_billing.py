@@ -11,9 +11,9 @@ billing services. Then it times, alternating rounds:
 - *invoice*: `services.create_invoice` for that visit (reads the same facts, locks, numbers, writes the
   invoice, its lines and the audit entry).
 
-and prints the time per operation and the ratio invoice/read, over `BENCH_BILLING_ROUNDS` (default 300) visits
-spread evenly over the month (every visit of the month is in the tables; timing a sample keeps the run to a few
-minutes on a shared two-core machine). Each operation gets its own protocol-reading
+and prints the time per operation and the ratio invoice/read, over `BENCH_BILLING_ROUNDS` (default 300)
+visits spread evenly over the month (every visit of the month is in the tables; timing a sample keeps the run
+to a few minutes on a shared two-core machine). Each operation gets its own protocol-reading
 cache, as a request does. Then it counts the queries of one invoice for 1, 5 and 20 visits (2-3 line items a
 visit): the count must not grow with the lines. `BENCH_BILLING_VISITS` sets N.
 """

@@ -7,8 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from ketaclinic.accounts.access import require
-from ketaclinic.accounts.models import User
 from ketaclinic.accounts.actor import Who
+from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import ObjectType
 from ketaclinic.audit.services import record_read

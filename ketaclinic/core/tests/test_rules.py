@@ -40,7 +40,7 @@ def test_an_npi_with_its_check_digit_passes(npi: str) -> None:
         ("123456789", "ten digits"),
         ("12345678931", "ten digits"),
         ("12345678a3", "ten digits"),
-        ("１２３４５６７８９３", "ten digits"),  # full-width digits are digits to str.isdigit
+        ("\uff11" * 9 + "3", "ten digits"),  # full-width digits: digits to str.isdigit, not to us
     ],
 )
 def test_a_wrong_npi_says_why(npi: str, problem: str) -> None:
