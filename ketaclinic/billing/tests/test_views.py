@@ -228,19 +228,14 @@ def test_another_patients_documents_are_not_found(paid, patient_user):
     assert client.get(reverse("billing:my_receipt_pdf", args=[payment.pk])).status_code == 404
 
 
-def paid_visit_clinician(invoice: Invoice):
-    """The clinician the invoiced visit was booked with: the superbill's rendering provider."""
-    line = invoice.lines.get(position=1)
-    return line.visit.appointment.clinician
-
-
 @needs_pdftotext
 def test_superbill_prints_the_rendering_clinicians_npi_or_the_clinics_with_a_note(
-    paid, billing_clerk, clinic
+    paid, billing_clerk, clinician, clinic
 ):
     invoice, _ = paid
     patient = invoice.patient
-    clinician = paid_visit_clinician(invoice)
+    # The fixture's visit has no booking: the treating clinician is the rendering provider.
+    type(patient).objects.filter(pk=patient.pk).update(treating_clinician=clinician)
     url = reverse("billing:superbill_pdf", args=[patient.pk])
     period = {"start": "2026-03-01", "end": "2026-03-31"}
     client = signed_in_client(billing_clerk)
