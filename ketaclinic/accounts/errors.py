@@ -10,6 +10,7 @@ class AccountsError(StrEnum):
     CANNOT_DEMOTE_SELF = "cannot_demote_self"
     SECOND_FACTOR_REQUIRED = "second_factor_required"
     NOT_AN_INTEGRATION_ROLE = "not_an_integration_role"
+    INVALID_NPI = "invalid_npi"
 
 
 class AccountsDomainError(DomainError):

@@ -6,7 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from ketaclinic.accounts.models import ROLE_CHOICES
 from ketaclinic.accounts.roles import INTEGRATION_ROLES, STAFF_ROLES
 from ketaclinic.core.models import Clinic
-from ketaclinic.core.rules import WEEKDAYS, OpeningHoursError, format_day_hours, parse_day_hours
+from ketaclinic.core.rules import WEEKDAYS, OpeningHoursError, format_day_hours, npi_problem, parse_day_hours
 
 STAFF_ROLE_CHOICES = [(value, label) for value, label in ROLE_CHOICES if value in STAFF_ROLES]
 INTEGRATION_ROLE_CHOICES = [(value, label) for value, label in ROLE_CHOICES if value in INTEGRATION_ROLES]
@@ -42,6 +42,12 @@ class StaffForm(forms.Form):
     email = forms.EmailField(required=False, help_text="Without a password, a sign-up link is sent here.")
     credentials = forms.CharField(max_length=40, required=False, help_text="For example MD, NP, RN.")
     phone = forms.CharField(max_length=40, required=False)
+    npi = forms.CharField(
+        label="NPI",
+        max_length=10,
+        required=False,
+        help_text="A clinician's own National Provider Identifier (ten digits); printed on superbills.",
+    )
     role = forms.ChoiceField(choices=STAFF_ROLE_CHOICES)
     clinics = forms.ModelMultipleChoiceField(
         queryset=Clinic.objects.none(), widget=forms.CheckboxSelectMultiple
@@ -104,6 +110,13 @@ class ClinicForm(forms.ModelForm[Clinic]):
                 initial=format_day_hours(hours.get(day, [])),
                 help_text="For example 08:00-18:00; blank when closed." if day == "mon" else "",
             )
+
+    def clean_npi(self) -> str:
+        value = str(self.cleaned_data.get("npi") or "").strip()
+        problem = npi_problem(value) if value else None
+        if problem:
+            raise forms.ValidationError(problem)
+        return value
 
     def hour_fields(self) -> list[Any]:
         return [self[f"hours_{day}"] for day in WEEKDAYS]

@@ -22,6 +22,9 @@ class User(AbstractUser):
     clinics = models.ManyToManyField(Clinic, blank=True, related_name="members")
     credentials = models.CharField(max_length=40, blank=True, help_text="For example MD, NP, RN.")
     phone = models.CharField(max_length=40, blank=True)
+    # A clinician's own National Provider Identifier: the rendering provider on a superbill (the clinic's
+    # NPI stands in, with a note, when a clinician has none). Checked with its check digit.
+    npi = models.CharField("NPI", max_length=10, blank=True)
 
     class Meta:
         ordering = ["last_name", "first_name"]

@@ -21,6 +21,7 @@ from ketaclinic.audit.models import ObjectType
 from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.core.models import Clinic
+from ketaclinic.core.rules import npi_problem
 from ketaclinic.core.tokens import hash_token
 
 
@@ -61,6 +62,7 @@ def create_staff_account(
     clinics: Iterable[Clinic],
     credentials: str = "",
     phone: str = "",
+    npi: str = "",
     password: str | None = None,
 ) -> User:
     """Create an account. Without a password, the person is e-mailed a link to set their own.
@@ -71,6 +73,7 @@ def create_staff_account(
     if role not in STAFF_ROLES and role not in INTEGRATION_ROLES:
         raise AccountsDomainError("invalid", "Choose a staff or integration role.", field="role")
     chosen = _check_clinics(by, clinics)
+    _check_npi(npi)
     if User.objects.filter(username__iexact=username).exists():
         raise AccountsDomainError(AccountsError.USERNAME_TAKEN, "That username is taken.", field="username")
     user = User(
@@ -81,6 +84,7 @@ def create_staff_account(
         role=role.value,
         credentials=credentials,
         phone=phone,
+        npi=npi,
     )
     integration = role in INTEGRATION_ROLES
     if password and not integration:
@@ -115,6 +119,7 @@ def update_staff_account(
     is_active: bool,
     credentials: str = "",
     phone: str = "",
+    npi: str = "",
 ) -> User:
     require(by, Perm.MANAGE_STAFF)
     chosen = _check_clinics(by, clinics)
@@ -132,7 +137,9 @@ def update_staff_account(
             "A person's account and an integration account cannot be turned into each other.",
             field="role",
         )
+    _check_npi(npi)
     before = _account_snapshot(user)
+    user.npi = npi
     user.first_name, user.last_name, user.email = first_name, last_name, email
     user.role, user.is_active, user.credentials, user.phone = role.value, is_active, credentials, phone
     user.save()
@@ -147,6 +154,13 @@ def update_staff_account(
     return user
 
 
+def _check_npi(npi: str) -> None:
+    """A blank NPI is allowed (not every role has one); any other must pass its check digit."""
+    problem = npi_problem(npi) if npi else None
+    if problem:
+        raise AccountsDomainError(AccountsError.INVALID_NPI, problem, field="npi")
+
+
 def _account_snapshot(user: User) -> dict[str, object]:
     return {
         "name": f"{user.first_name} {user.last_name}",
@@ -154,6 +168,7 @@ def _account_snapshot(user: User) -> dict[str, object]:
         "role": user.role,
         "active": user.is_active,
         "credentials": user.credentials,
+        "npi": user.npi,
         "phone": user.phone,
         "clinics": sorted(user.clinics.values_list("code", flat=True)),
     }

@@ -164,6 +164,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
                 clinics=data["clinics"],
                 credentials=data["credentials"],
                 phone=data["phone"],
+                npi=data["npi"],
             )
         except DomainError as error:
             _apply_domain_error(form, error)
@@ -188,6 +189,7 @@ def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
             "email": member.email,
             "credentials": member.credentials,
             "phone": member.phone,
+            "npi": member.npi,
             "role": member.role,
             "clinics": list(member.clinics.all()),
             "is_active": member.is_active,
@@ -207,6 +209,7 @@ def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
                 is_active=data["is_active"],
                 credentials=data["credentials"],
                 phone=data["phone"],
+                npi=data["npi"],
             )
         except DomainError as error:
             _apply_domain_error(form, error)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from stdnum import luhn
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -114,3 +116,14 @@ def implausible_reason(value: Decimal | int, plausible: PlausibleRange, label: s
         f"{name} {_show(value)}{unit} is outside the possible range "
         f"{_show(plausible.low)}-{_show(plausible.high)}{unit}: re-check the measurement"
     )
+def npi_problem(value: str) -> str | None:
+    """Why `value` is not a National Provider Identifier, or None when it is one.
+
+    An NPI is ten digits whose last is a Luhn check digit computed over the prefix 80840 (the card issuer
+    prefix for US health) followed by the first nine (CMS, "Requirements for NPI check digit"). The Luhn
+    arithmetic is python-stdnum's."""
+    if len(value) != 10 or not value.isascii() or not value.isdigit():
+        return "An NPI is ten digits."
+    if not luhn.is_valid("80840" + value):
+        return "This NPI's check digit does not match: check it against the NPI registry."
+    return None

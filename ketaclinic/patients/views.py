@@ -109,6 +109,8 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "can_change": can(request.user, Perm.CHANGE_PATIENT),
         "can_consent": can(request.user, Perm.RECORD_CONSENT),
         "can_record_allergies": can(request.user, Perm.RECORD_ASSESSMENT),
+        # The portal's invitation page (the portal app owns it; the link is a URL name, not an import).
+        "can_invite": can(request.user, Perm.INVITE_TO_PORTAL),
         "care_links": care_links,
     }
     return render(request, "patients/detail.html", context)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from ketaclinic.demo.data import DEMO_PASSWORD
 
@@ -144,3 +144,35 @@ def test_clerk_estimates_invoices_takes_payment_and_downloads_a_superbill(
     ).stdout
     assert "Superbill" in text
     assert "Member ID: XJ-1234" in text
+
+
+def test_the_patient_downloads_her_superbill_from_the_portal_on_a_phone(
+    browser: Browser, billing_server_url: str
+) -> None:
+    """Lena, on a phone (390 by 844), opens the portal's Billing tab and downloads the superbill of the visit
+    the clerk invoiced in the test above (same module server)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        base = billing_server_url
+        page.goto(f"{base}/accounts/login/")
+        page.get_by_label("Username").fill("lena")
+        page.get_by_label("Password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("link", name="Billing", exact=True).click()
+        expect(page.get_by_role("heading", name="My bills")).to_be_visible()
+        expect(page.get_by_role("heading", name="Superbills for your insurer")).to_be_visible()
+        shot(page, "portal_billing_phone")
+        with page.expect_download() as superbill_download:
+            page.get_by_role("link", name=re.compile(r"^Visit of ")).last.click()
+        download = superbill_download.value
+        assert download.suggested_filename.startswith("superbill-")
+        text = subprocess.run(
+            ["pdftotext", "-layout", download.path(), "-"], capture_output=True, check=True, text=True
+        ).stdout
+        assert "Superbill" in text
+        assert "Marsh" in text
+        assert "Rendering provider" in text
+        assert "Total charges" in " ".join(text.split())
+    finally:
+        context.close()

@@ -200,3 +200,63 @@ def test_saving_an_account_unchanged_writes_no_audit_entry(clinic_admin, nurse, 
         phone=nurse.phone,
     )
     assert not AuditEvent.objects.filter(object_type="staff_account").exists()
+
+
+def _staff_post(member, clinic, npi: str) -> dict[str, object]:
+    return {
+        "first_name": member.first_name or "A",
+        "last_name": member.last_name or "B",
+        "email": member.email,
+        "role": member.role,
+        "clinics": [clinic.pk],
+        "is_active": "on",
+        "credentials": member.credentials,
+        "phone": member.phone,
+        "npi": npi,
+    }
+
+
+def test_admin_records_a_clinicians_npi_checked_by_its_check_digit(
+    client_for, clinic_admin, clinician, clinic
+):
+    from ketaclinic.audit.models import AuditEvent
+
+    url = reverse("accounts:staff_detail", args=[clinician.pk])
+    refused = client_for(clinic_admin).post(url, _staff_post(clinician, clinic, "1234567890"))
+    assert refused.status_code == 200
+    assert "check digit does not match" in refused.text
+    clinician.refresh_from_db()
+    assert clinician.npi == ""
+    saved = client_for(clinic_admin).post(url, _staff_post(clinician, clinic, "1234567802"))
+    assert saved.status_code == 302
+    clinician.refresh_from_db()
+    assert clinician.npi == "1234567802"
+    event = AuditEvent.objects.filter(object_type="staff_account", object_id=str(clinician.pk)).last()
+    assert event is not None
+    assert "npi '' -> '1234567802'" in event.summary
+
+
+def test_the_service_refuses_a_bad_npi_whatever_the_door(clinic_admin, clinic) -> None:
+    from ketaclinic.core.errors import DomainError
+
+    with pytest.raises(DomainError) as caught:
+        create_staff_account(
+            by=clinic_admin,
+            username="newdoc",
+            first_name="New",
+            last_name="Doc",
+            email="",
+            role=Role.CLINICIAN,
+            clinics=[clinic],
+            npi="123456789",
+        )
+    assert caught.value.field == "npi"
+    assert not User.objects.filter(username="newdoc").exists()
+
+
+def test_the_clinic_form_checks_the_clinics_npi(client_for, clinic_admin, clinic) -> None:
+    from ketaclinic.accounts.forms import ClinicForm
+
+    form = ClinicForm(data={"npi": "1234567890"}, instance=clinic)
+    assert not form.is_valid()
+    assert "check digit" in str(form.errors["npi"])

@@ -131,6 +131,27 @@ def prices_in_force(clinic: Clinic, on: dt.date) -> dict[str, PriceItem]:
     return {key: row for key, row in found.items() if row.is_active}
 
 
+def prices_by_day(clinic: Clinic, days: Iterable[dt.date]) -> dict[dt.date, dict[str, PriceItem]]:
+    """`prices_in_force` for each of these days, in one query however many days (an invoice's visits fall on
+    many days: one query each would grow with the invoice)."""
+    wanted = sorted(set(days))
+    if not wanted:
+        return {}
+    rows = list(
+        PriceItem.objects.filter(clinic=clinic, effective_from__lte=wanted[-1]).order_by(
+            "service_key", "-effective_from", "-pk"
+        )
+    )
+    found: dict[dt.date, dict[str, PriceItem]] = {}
+    for day in wanted:
+        newest: dict[str, PriceItem] = {}
+        for row in rows:
+            if row.effective_from <= day:
+                newest.setdefault(row.service_key, row)
+        found[day] = {key: row for key, row in newest.items() if row.is_active}
+    return found
+
+
 def price_list(clinic: Clinic, on: dt.date) -> tuple[list[PriceItem], list[PriceItem]]:
     """(in force, history) of a clinic's price list, in service order."""
     current = prices_in_force(clinic, on)
@@ -278,22 +299,22 @@ class ProposedCharge:
         return rules.cents(self.price.unit_price * self.units) if self.price else None
 
 
-def proposed_charges(
-    facts: Iterable[VisitFacts], prices_on: dict[dt.date, dict[str, PriceItem]] | None = None
-) -> list[ProposedCharge]:
+def proposed_charges(facts: Iterable[VisitFacts]) -> list[ProposedCharge]:
     """The lines each delivered visit supports, in visit order (never for an undelivered visit)."""
     thresholds = code_thresholds()
+    delivered = [fact for fact in facts if fact.delivered]
+    # The prices of every (clinic, day) the visits fall on, one query per clinic (an invoice has one).
+    by_clinic: dict[int, list[VisitFacts]] = defaultdict(list)
+    for fact in delivered:
+        by_clinic[fact.visit.clinic_id].append(fact)
     cache: dict[tuple[int, dt.date], dict[str, PriceItem]] = {}
+    for clinic_id, clinic_facts in by_clinic.items():
+        days = {fact.service_on for fact in clinic_facts}
+        for day, prices in prices_by_day(clinic_facts[0].visit.clinic, days).items():
+            cache[(clinic_id, day)] = prices
     charges: list[ProposedCharge] = []
-    for fact in facts:
-        if not fact.delivered:
-            continue
-        key = (fact.visit.clinic_id, fact.service_on)
-        if key not in cache:
-            cache[key] = (prices_on or {}).get(fact.service_on) or prices_in_force(
-                fact.visit.clinic, fact.service_on
-            )
-        prices = cache[key]
+    for fact in delivered:
+        prices = cache[(fact.visit.clinic_id, fact.service_on)]
         for line in rules.proposed_visit_lines(
             running_min=fact.running_min,
             scales_given=fact.scales_given,

@@ -8,6 +8,7 @@ from typing import Any
 
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.actor import Who
+from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import ObjectType
 from ketaclinic.audit.services import record_read
@@ -23,6 +24,7 @@ from ketaclinic.billing.selectors.accounts import (
 from ketaclinic.billing.selectors.common import active_diagnoses, check_period, provider_of
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
+from ketaclinic.infusions.models import InfusionVisit
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import own_patient_records
 
@@ -45,6 +47,9 @@ class Superbill:
     patient: Patient
     provider: dict[str, str]
     rendering_provider: str
+    rendering_npi: str
+    # Set when the rendering clinician has no NPI of their own and the clinic's stands in for it.
+    rendering_npi_note: str
     place_of_service: str
     start: dt.date
     end: dt.date
@@ -66,6 +71,22 @@ class Superbill:
 
 
 LETTERS = "ABCDEFGHIJKL"  # CMS-1500 box 21 holds twelve diagnoses, A to L
+
+
+def _rendering_clinician(patient: Patient, lines: list[InvoiceLine]) -> User | None:
+    """Who rendered the services: the clinician the visits were booked with when it is one person, else the
+    patient's treating clinician (else the first of the visits' clinicians)."""
+    visit_ids = {line.visit_id for line in lines if line.visit_id}
+    ids = set(
+        InfusionVisit.objects.filter(pk__in=visit_ids, appointment__isnull=False).values_list(
+            "appointment__clinician_id", flat=True
+        )
+    )
+    if len(ids) == 1:
+        return User.objects.get(pk=ids.pop())
+    if patient.treating_clinician_id:
+        return patient.treating_clinician
+    return User.objects.filter(pk__in=ids).order_by("pk").first()
 
 
 def _superbill(
@@ -121,11 +142,18 @@ def _superbill(
         if invoice_totals
         else rules.ZERO
     )
-    clinician = patient.treating_clinician
+    clinician = _rendering_clinician(patient, lines)
+    provider = provider_of(patient.clinic)
+    own_npi = clinician.npi if clinician else ""
     return Superbill(
         patient=patient,
-        provider=provider_of(patient.clinic),
+        provider=provider,
         rendering_provider=clinician.display_name if clinician else "",
+        rendering_npi=own_npi or provider["npi"],
+        rendering_npi_note=""
+        if own_npi
+        else "The rendering clinician has no individual NPI on file: the clinic's (billing provider's) NPI"
+        " is shown in its place.",
         place_of_service=PLACE_OF_SERVICE,
         start=min(line.service_on for line in lines),
         end=max(line.service_on for line in lines),

@@ -226,3 +226,24 @@ def test_another_patients_documents_are_not_found(paid, patient_user):
     client = signed_in_client(patient_user)
     assert client.get(reverse("billing:my_invoice_pdf", args=[invoice.pk])).status_code == 404
     assert client.get(reverse("billing:my_receipt_pdf", args=[payment.pk])).status_code == 404
+
+
+@needs_pdftotext
+def test_superbill_prints_the_rendering_clinicians_npi_or_the_clinics_with_a_note(
+    paid, billing_clerk, clinician, clinic
+):
+    invoice, _ = paid
+    patient = invoice.patient
+    # The fixture's visit has no booking: the treating clinician is the rendering provider.
+    type(patient).objects.filter(pk=patient.pk).update(treating_clinician=clinician)
+    url = reverse("billing:superbill_pdf", args=[patient.pk])
+    period = {"start": "2026-03-01", "end": "2026-03-31"}
+    client = signed_in_client(billing_clerk)
+    text = pdf_text(client.get(url, period).content)
+    assert f"{clinician.display_name} · NPI {clinic.npi}" in text
+    assert "has no individual NPI on file" in text
+    clinician.npi = "1234567802"
+    clinician.save(update_fields=["npi"])
+    text = pdf_text(client.get(url, period).content)
+    assert f"{clinician.display_name} · NPI 1234567802" in text
+    assert "has no individual NPI on file" not in text

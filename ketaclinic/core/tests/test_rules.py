@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ketaclinic.core.rules import OpeningHoursError, format_day_hours, parse_day_hours
+from ketaclinic.core.rules import OpeningHoursError, format_day_hours, npi_problem, parse_day_hours
 
 
 def test_parses_split_day_and_blank_as_closed() -> None:
@@ -26,3 +26,22 @@ def test_formatting_round_trips(minutes: list[int]) -> None:
         for a, b in zip(points[::2], points[1::2], strict=True)
     ]
     assert parse_day_hours(format_day_hours(spans)) == spans
+
+
+@pytest.mark.parametrize("npi", ["1234567893", "1245319599"])
+def test_an_npi_with_its_check_digit_passes(npi: str) -> None:
+    assert npi_problem(npi) is None
+
+
+@pytest.mark.parametrize(
+    ("npi", "problem"),
+    [
+        ("1234567890", "check digit"),
+        ("123456789", "ten digits"),
+        ("12345678931", "ten digits"),
+        ("12345678a3", "ten digits"),
+        ("\uff11" * 9 + "3", "ten digits"),  # full-width digits: digits to str.isdigit, not to us
+    ],
+)
+def test_a_wrong_npi_says_why(npi: str, problem: str) -> None:
+    assert problem in (npi_problem(npi) or "")

@@ -145,3 +145,23 @@ def test_a_guardian_who_lost_the_link_loses_the_record(client_for, guardian_user
     services.add_guardian(by=front_desk, patient=child, details=MOTHER)
     services.deactivate_guardian(by=front_desk, guardian=child.guardians.get(portal_user=guardian_user))
     assert client_for(guardian_user).get(f"/my/{child.pk}/").status_code == 404
+
+
+def test_the_patient_page_links_the_invitation_for_the_roles_that_invite(front_desk, billing_clerk, clinic):
+    import re
+
+    from conftest import signed_in_client
+
+    child = register_child(front_desk, clinic)
+    mother = child.guardians.get()
+    url = f"/patients/{child.pk}/"
+    page = signed_in_client(front_desk).get(url).text
+    assert f'href="/portal/invite/{child.pk}/?who=patient">Invite to the portal</a>' in page
+    assert (
+        f'href="/portal/invite/{child.pk}/?who={mother.pk}">Invite {mother.full_name} to the portal</a>'
+        in page
+    )
+    invite = signed_in_client(front_desk).get(f"/portal/invite/{child.pk}/?who={mother.pk}").text
+    checked = re.findall(r'<input type="radio" name="who" value="([^"]+)"[^>]*\bchecked\b', invite)
+    assert checked == [str(mother.pk)]
+    assert "Invite to the portal" not in signed_in_client(billing_clerk).get(url).text

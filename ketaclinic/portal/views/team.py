@@ -67,7 +67,10 @@ def invite(request: HttpRequest, patient_id: int) -> HttpResponse:
     e-mail."""
     user = actor(request)
     patient, guardians = selectors.patient_to_invite(viewer=user, patient_id=patient_id)
-    form = InviteForm(request.POST or None, guardians=guardians)
+    # The patient page's links name whom to invite (?who=patient or a guardian's id): preselected here.
+    asked = request.GET.get("who", "")
+    chosen = asked if asked == "patient" or any(str(item.pk) == asked for item in guardians) else None
+    form = InviteForm(request.POST or None, guardians=guardians, initial={"who": chosen} if chosen else None)
     if request.method == "POST" and form.is_valid():
         who = form.cleaned_data["who"]
         guardian = None
