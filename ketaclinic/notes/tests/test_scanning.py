@@ -24,7 +24,8 @@ from ketaclinic.notes.models import DocumentScan, OutsideDocument, ScanResult
 from ketaclinic.notes.selectors.letters import document_file
 from ketaclinic.notes.services import documents
 
-pytestmark = pytest.mark.django_db
+# clamd listens on a Unix socket, which pytest-socket blocks unless a test enables sockets.
+pytestmark = [pytest.mark.django_db, pytest.mark.enable_socket]
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 # A PNG whose bytes our own signature names, standing in for a file carrying a virus.
@@ -154,7 +155,8 @@ def test_a_silent_scanner_holds_the_file_until_a_later_scan(
         document_file(viewer=nurse, document_id=held_infected.pk)
     latest = DocumentScan.objects.filter(document=held_infected).order_by("-pk").first()
     assert latest is not None
-    assert (latest.result, latest.signature) == (ScanResult.INFECTED, SIGNATURE)
+    assert latest.result == ScanResult.INFECTED
+    assert latest.signature.startswith(SIGNATURE)  # ClamAV adds .UNOFFICIAL to a signature of our own
 
 
 def test_without_a_scanner_the_page_says_so(client_for: Any, nurse: Any, patient: Any) -> None:
