@@ -44,11 +44,15 @@ def scan_bytes(content: bytes) -> Verdict:
     address = scanner_address()
     if not address:
         return Verdict(ScanResult.NOT_SCANNED, detail="No virus scanner is configured.")
+    client = None
     try:
         client = _client(address)
         version = client.version()[:100]
         report = client.instream(io.BytesIO(content))
     except (ClamdError, OSError, ValueError) as error:
+        # clamav_client leaves the socket of a refused connection open: close it here.
+        if (sock := getattr(client, "clamd_socket", None)) is not None:
+            sock.close()
         return Verdict(ScanResult.HELD, detail=f"The virus scanner did not answer: {error}"[:300])
     state, name = report.get("stream", ("ERROR", "no answer"))
     if state == "FOUND":
