@@ -145,7 +145,7 @@ _latest_scan = (
 
 def patient_documents(*, viewer: Actor, patient: Patient) -> list[OutsideDocument]:
     require(viewer, Perm.VIEW_NOTES)
-    rows = list(
+    rows: list[OutsideDocument] = list(
         OutsideDocument.objects.filter(patient=patient)
         .select_related("uploaded_by")
         .annotate(scan_result=Subquery(_latest_scan))
