@@ -135,6 +135,10 @@ KETACLINIC_CHAIN_KEY = _chain_key()
 KETACLINIC_CHECKPOINT_DIR = Path(os.environ.get("KETACLINIC_CHECKPOINT_DIR", VAR_DIR / "checkpoints"))
 # Outside records (PDFs, images) uploaded to patients' charts: files outside the database, named at random.
 KETACLINIC_DOCUMENTS_DIR = Path(os.environ.get("KETACLINIC_DOCUMENTS_DIR", VAR_DIR / "documents"))
+# The ClamAV daemon that checks every uploaded document (INSTREAM): a Unix socket's path
+# (/run/clamav/clamd.ctl) or host:port. Empty: no scanner, which the upload page says plainly.
+KETACLINIC_CLAMD_ADDRESS = os.environ.get("KETACLINIC_CLAMD_ADDRESS", "")
+KETACLINIC_CLAMD_TIMEOUT_S = float(os.environ.get("KETACLINIC_CLAMD_TIMEOUT_S", "60"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -12,6 +12,8 @@ KETACLINIC_CHAIN_KEY = "test-chain-key-0123456789abcdefghijklmnopqrstuvwxyz"
 # whose files are signed with the development key.
 KETACLINIC_CHECKPOINT_DIR = Path(tempfile.gettempdir()) / f"ketaclinic-test-checkpoints-{os.getpid()}"
 KETACLINIC_DOCUMENTS_DIR = Path(tempfile.gettempdir()) / f"ketaclinic-test-documents-{os.getpid()}"
+# No virus scanner unless a test starts one (notes/tests/test_scanning.py runs its own clamd).
+KETACLINIC_CLAMD_ADDRESS = ""
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

@@ -6,14 +6,27 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from ketaclinic.accounts.access import require, require_any
 from ketaclinic.accounts.models import User
+from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.api import api_user
 from ketaclinic.core.errors import NotFound
-from ketaclinic.notes.models import Note
+from ketaclinic.notes.models import Note, ReleaseAuthorisation
 from ketaclinic.notes.rules import Channel
-from ketaclinic.notes.schemas import AddendumIn, AddendumOut, DraftIn, NoteIn, NoteOut, SignIn
+from ketaclinic.notes.schemas import (
+    AddendumIn,
+    AddendumOut,
+    AuthorisationOut,
+    DraftIn,
+    NoteIn,
+    NoteOut,
+    RevokeIn,
+    SignIn,
+)
+from ketaclinic.notes.selectors import letters as letter_selectors
 from ketaclinic.notes.selectors import notes as selectors
+from ketaclinic.notes.services import letters as letter_services
 from ketaclinic.notes.services import notes as services
 from ketaclinic.patients.selectors import patient_for
 
@@ -44,6 +57,60 @@ def _out(note: Note) -> dict[str, Any]:
             for a in note.addenda.all()
         ],
     }
+
+
+def _authorisation_out(row: ReleaseAuthorisation) -> dict[str, Any]:
+    revocation = getattr(row, "revocation", None)
+    return {
+        "id": row.pk,
+        "patient_id": row.patient_id,
+        "recipient": row.recipient,
+        "scope": row.scope,
+        "purpose": row.purpose,
+        "signed_by": row.signed_by,
+        "signer_name": row.signer_name,
+        "signed_on": row.signed_on,
+        "expires_on": row.expires_on,
+        "recorded_at": row.recorded_at,
+        "revoked": revocation is not None,
+        "revocation": None
+        if revocation is None
+        else {
+            "revoked_on": revocation.revoked_on,
+            "reason": revocation.reason,
+            "recorded_by_id": revocation.recorded_by_id,
+            "recorded_at": revocation.recorded_at,
+        },
+    }
+
+
+@router.get(
+    "/patients/{patient_id}/authorisations",
+    response=list[AuthorisationOut],
+    summary="A patient's release authorisations, with their revocations",
+)
+def patient_authorisations(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
+    user = api_user(request)
+    require_any(user, Perm.VIEW_NOTES, Perm.RECORD_RELEASE_AUTHORISATION)  # before the patient
+    patient = patient_for(viewer=user, patient_id=patient_id, audit_as=ObjectType.LETTERS)
+    return [
+        _authorisation_out(row) for row in letter_selectors.authorisations_for(viewer=user, patient=patient)
+    ]
+
+
+@router.post(
+    "/authorisations/{authorisation_id}/revoke",
+    response=AuthorisationOut,
+    summary="Record that the patient withdrew a release authorisation",
+)
+def revoke_authorisation(request: HttpRequest, authorisation_id: int, payload: RevokeIn) -> dict[str, Any]:
+    user = api_user(request)
+    require(user, Perm.RECORD_RELEASE_AUTHORISATION)  # the permission before the row (403, then 404)
+    row = letter_selectors.authorisation_in_reach(viewer=user, authorisation_id=authorisation_id)
+    letter_services.revoke_authorisation(
+        by=user, authorisation=row, revoked_on=payload.revoked_on, reason=payload.reason
+    )
+    return _authorisation_out(ReleaseAuthorisation.objects.select_related("revocation").get(pk=row.pk))
 
 
 @router.get("/patients/{patient_id}", response=list[NoteOut], summary="A patient's notes")

@@ -18,6 +18,8 @@ class NoteErrorCode(StrEnum):
     INVALID = "invalid"
     NO_AUTHORISATION = "no_release_authorisation"
     DOCUMENT_REFUSED = "document_refused"
+    DOCUMENT_HELD = "document_held"
+    ALREADY_REVOKED = "authorisation_already_revoked"
 
 
 class NoteError(DomainError):

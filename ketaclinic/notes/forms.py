@@ -161,7 +161,10 @@ class SendForm(forms.Form):
         super().__init__(*args, **kw)
         field = self.fields["authorisation"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = ReleaseAuthorisation.objects.filter(pk__in=[row.pk for row in authorisations])
+        # A revoked authorisation permits no release: it is not offered (and a posted one is not valid).
+        field.queryset = ReleaseAuthorisation.objects.filter(
+            pk__in=[row.pk for row in authorisations], revocation__isnull=True
+        )
 
 
 class AuthorisationForm(forms.Form):
@@ -175,6 +178,20 @@ class AuthorisationForm(forms.Form):
     )
     expires_on = forms.DateField(
         widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_record_date]
+    )
+
+
+class RevokeForm(forms.Form):
+    revoked_on = forms.DateField(
+        label="Withdrawn on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_record_date],
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=1000,
+        validators=[validate_text],
+        help_text="How the patient withdrew it and why, in their words.",
     )
 
 

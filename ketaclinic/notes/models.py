@@ -171,6 +171,27 @@ class ReleaseAuthorisation(models.Model):
     def __str__(self) -> str:
         return f"{self.recipient} until {self.expires_on:%Y-%m-%d}"
 
+    @property
+    def revoked(self) -> bool:
+        return hasattr(self, "revocation")
+
+
+class AuthorisationRevocation(models.Model):
+    """The patient's (or guardian's) withdrawal of a release authorisation, with the reason and the day they
+    withdrew it. Append-only: the authorisation row itself is never changed; a revoked authorisation permits
+    no further release."""
+
+    authorisation = models.OneToOneField(
+        ReleaseAuthorisation, on_delete=models.PROTECT, related_name="revocation"
+    )
+    revoked_on = models.DateField(help_text="The day the patient withdrew it.")
+    reason = models.TextField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Revocation of authorisation {self.authorisation_id}"
+
 
 class LetterKind(models.TextChoices):
     CONSULTATION_SUMMARY = "consultation_summary", "Consultation summary"
@@ -266,3 +287,28 @@ class OutsideDocument(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ScanResult(models.TextChoices):
+    CLEAN = "clean", "Checked: no virus found"
+    INFECTED = "infected", "Virus found: the file was removed"
+    HELD = "held", "Held until the virus scanner answers"
+    NOT_SCANNED = "not_scanned", "Not checked: no virus scanner is configured"
+
+
+class DocumentScan(models.Model):
+    """One virus scan of an outside document (ClamAV through clamd). The latest row is the document's state:
+    a held document is not served until a later scan finds it clean. Append-only."""
+
+    document = models.ForeignKey(OutsideDocument, on_delete=models.PROTECT, related_name="scans")
+    result = models.CharField(max_length=20, choices=ScanResult.choices)
+    signature = models.CharField(max_length=200, blank=True, help_text="The virus ClamAV named.")
+    scanner = models.CharField(max_length=100, blank=True, help_text="The scanner's version.")
+    detail = models.CharField(max_length=300, blank=True)
+    scanned_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["scanned_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Scan of document {self.document_id}: {self.result}"

@@ -59,3 +59,30 @@ class NoteOut(Schema):
     cosigner_id: int | None
     cosigned_at: dt.datetime | None
     addenda: list[AddendumOut]
+
+
+class RevocationOut(Schema):
+    revoked_on: dt.date
+    reason: str
+    recorded_by_id: int
+    recorded_at: dt.datetime
+
+
+class AuthorisationOut(Schema):
+    id: int
+    patient_id: int
+    recipient: str
+    scope: str
+    purpose: str
+    signed_by: str
+    signer_name: str
+    signed_on: dt.date
+    expires_on: dt.date
+    recorded_at: dt.datetime
+    revoked: bool
+    revocation: RevocationOut | None
+
+
+class RevokeIn(Schema):
+    revoked_on: RecordDate
+    reason: Note

@@ -14,6 +14,11 @@ urlpatterns = [
     path(
         "patients/<int:patient_id>/authorisations/new/", letters.authorisation_new, name="authorisation_new"
     ),
+    path(
+        "authorisations/<int:authorisation_id>/revoke/",
+        letters.authorisation_revoke,
+        name="authorisation_revoke",
+    ),
     path("patients/<int:patient_id>/documents/", documents.patient_documents, name="documents"),
     path("letters/<int:letter_id>/", letters.letter_detail, name="letter"),
     path("letters/<int:letter_id>/pdf/", letters.letter_pdf, name="letter_pdf"),

@@ -1,6 +1,7 @@
 """The notes app's routes: notes pages, the chart timeline and the notes API. The world gets a therapist's
 draft, a signed progress note, a note awaiting Dr Chen's co-signature and a psychotherapy note kept apart."""
 
+import datetime as dt
 from typing import Any
 
 from ketaclinic.accounts.permissions import Perm as P
@@ -81,6 +82,16 @@ ROUTES = {
     "notes:authorisation_new": [
         post(P.RECORD_RELEASE_AUTHORISATION, args=PATIENT, body=lambda w: AUTHORISATION)
     ],
+    "notes:authorisation_revoke": [
+        post(
+            P.RECORD_RELEASE_AUTHORISATION,
+            args=ids(authorisation_id="notes_authorisation_id"),
+            body=lambda w: {
+                "revoked_on": w.ids["notes_today"].isoformat(),
+                "reason": "Phoned to withdraw it.",
+            },
+        )
+    ],
     "notes:documents": [
         get(P.VIEW_NOTES, P.FILE_DOCUMENTS, args=PATIENT),
         post(P.FILE_DOCUMENTS, args=PATIENT, body=_document),
@@ -139,6 +150,17 @@ ROUTES = {
                 "encounter_kind": "follow_up",
                 "encounter_on": w.ids["notes_today"].isoformat(),
             },
+        )
+    ],
+    "GET /api/notes/patients/{patient_id}/authorisations": [
+        api("GET", P.VIEW_NOTES, P.RECORD_RELEASE_AUTHORISATION, args=PATIENT)
+    ],
+    "POST /api/notes/authorisations/{authorisation_id}/revoke": [
+        api(
+            "POST",
+            P.RECORD_RELEASE_AUTHORISATION,
+            args=ids(authorisation_id="notes_authorisation_id"),
+            body=lambda w: {"revoked_on": w.ids["notes_today"].isoformat(), "reason": "Withdrawn by phone."},
         )
     ],
     "GET /api/notes/{note_id}": [api("GET", P.VIEW_NOTES, args=SIGNED)],
@@ -240,5 +262,15 @@ def extend_world(world: World) -> None:
             "notes_draft_letter_id": letter().pk,
             "notes_signed_letter_id": letters.sign_letter(by=drchen, letter=letter()).pk,
             "notes_document_id": document.pk,
+            "notes_authorisation_id": letters.record_authorisation(
+                by=drchen,
+                patient=lena,
+                recipient="Dr Lee Park",
+                scope="letters",
+                signed_by="patient",
+                signer_name="Elena Marsh",
+                signed_on=today,
+                expires_on=today + dt.timedelta(days=365),
+            ).pk,
         }
     )

@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.db.models import OuterRef, Subquery
+
 from ketaclinic.accounts.access import Actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.models import Action, ObjectType
@@ -11,8 +13,8 @@ from ketaclinic.core.errors import NotFound
 from ketaclinic.infusions.models import InfusionVisit
 from ketaclinic.measures.selectors import InstrumentCourse, patient_measures
 from ketaclinic.notes import rules
-from ketaclinic.notes.errors import NoteError, NoteErrorCode
-from ketaclinic.notes.models import Letter, OutsideDocument, ReleaseAuthorisation
+from ketaclinic.notes.errors import NoteConflict, NoteError, NoteErrorCode
+from ketaclinic.notes.models import DocumentScan, Letter, OutsideDocument, ReleaseAuthorisation, ScanResult
 from ketaclinic.notes.services.documents import documents_dir
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patients_for
@@ -111,16 +113,43 @@ def letter_for(*, viewer: Actor, letter_id: int) -> Letter:
 
 def authorisations_for(*, viewer: Actor, patient: Patient) -> list[ReleaseAuthorisation]:
     """The patient's release authorisations, newest first (the patient comes from an audited read)."""
-    return list(ReleaseAuthorisation.objects.filter(patient=patient))
+    return list(
+        ReleaseAuthorisation.objects.filter(patient=patient).select_related(
+            "revocation", "revocation__recorded_by"
+        )
+    )
+
+
+def authorisation_in_reach(*, viewer: Actor, authorisation_id: int) -> ReleaseAuthorisation:
+    """A release authorisation of a patient the viewer may see (404 otherwise), its read audited."""
+    row = (
+        ReleaseAuthorisation.objects.filter(pk=authorisation_id, patient__in=patients_for(viewer=viewer))
+        .select_related("patient__clinic")
+        .first()
+    )
+    if row is None:
+        raise NotFound("No such authorisation.")
+    _audit(viewer, row.patient, ObjectType.RELEASE_AUTHORISATION, row.pk)
+    return row
 
 
 def authorisation_for(*, patient: Patient, authorisation_id: int) -> ReleaseAuthorisation | None:
     return ReleaseAuthorisation.objects.filter(patient=patient, pk=authorisation_id).first()
 
 
+# The latest virus scan's result of the document in the outer query (a held document is not served).
+_latest_scan = (
+    DocumentScan.objects.filter(document=OuterRef("pk")).order_by("-scanned_at", "-pk").values("result")[:1]
+)
+
+
 def patient_documents(*, viewer: Actor, patient: Patient) -> list[OutsideDocument]:
     require(viewer, Perm.VIEW_NOTES)
-    rows = list(OutsideDocument.objects.filter(patient=patient).select_related("uploaded_by"))
+    rows: list[OutsideDocument] = list(
+        OutsideDocument.objects.filter(patient=patient)
+        .select_related("uploaded_by")
+        .annotate(scan_result=Subquery(_latest_scan))
+    )
     _audit(viewer, patient, ObjectType.OUTSIDE_DOCUMENTS, "", Action.LIST)
     return rows
 
@@ -139,10 +168,20 @@ def document_file(*, viewer: Actor, document_id: int) -> DocumentFile:
     document = (
         OutsideDocument.objects.filter(pk=document_id, patient__in=patients_for(viewer=viewer))
         .select_related("patient")
+        .annotate(scan_result=Subquery(_latest_scan))
         .first()
     )
     if document is None:
         raise NotFound("No such document.")
+    if document.scan_result == ScanResult.HELD:
+        raise NoteConflict(
+            NoteErrorCode.DOCUMENT_HELD, "The document is held until the virus scanner has checked it."
+        )
+    if document.scan_result == ScanResult.INFECTED:
+        raise NoteConflict(
+            NoteErrorCode.DOCUMENT_REFUSED,
+            "The virus scanner found a virus in this document: it was removed.",
+        )
     path: Path = documents_dir() / document.storage_name
     content = path.read_bytes() if path.is_file() else b""
     if hashlib.sha256(content).hexdigest() != document.content_sha256:

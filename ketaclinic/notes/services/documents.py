@@ -20,7 +20,8 @@ from ketaclinic.core.errors import NotFound
 from ketaclinic.core.inputs import text_problem
 from ketaclinic.notes import rules
 from ketaclinic.notes.errors import NoteError, NoteErrorCode
-from ketaclinic.notes.models import DocumentType, OutsideDocument
+from ketaclinic.notes.models import DocumentType, OutsideDocument, ScanResult
+from ketaclinic.notes.services import scanning
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patients_for
 
@@ -40,7 +41,6 @@ def _text(value: str, *, field: str, limit: int) -> str:
     return text
 
 
-@transaction.atomic
 def file_document(
     *,
     by: Actor,
@@ -53,7 +53,8 @@ def file_document(
     title: str,
 ) -> OutsideDocument:
     """File an outside document on the patient's chart; refused (nothing stored) when its content is not an
-    allowed type, too large, or a PDF with active content."""
+    allowed type, too large, a PDF with active content, or ClamAV finds a virus in it. The scan runs before
+    the transaction (a slow scanner holds no lock); a scanner that does not answer leaves it held."""
     require(by, Perm.FILE_DOCUMENTS)
     if not patients_for(viewer=by).filter(pk=patient.pk).exists():
         raise NotFound("No such patient in your clinics.")
@@ -68,6 +69,41 @@ def file_document(
     if problem := rules.document_problem(media_type=media_type, size_bytes=len(content), content=content):
         raise NoteError(NoteErrorCode.DOCUMENT_REFUSED, problem, field="file")
     assert media_type is not None
+    verdict = scanning.scan_bytes(content)
+    if verdict.result == ScanResult.INFECTED:
+        raise NoteError(
+            NoteErrorCode.DOCUMENT_REFUSED,
+            f"The virus scanner found {verdict.signature or 'a virus'} in the file: it was not stored.",
+            field="file",
+        )
+    return _store(
+        by=by,
+        patient=patient,
+        content=content,
+        media_type=media_type,
+        original_name=original_name,
+        document_type=document_type,
+        document_date=document_date,
+        source=source,
+        title=title,
+        verdict=verdict,
+    )
+
+
+@transaction.atomic
+def _store(
+    *,
+    by: Actor,
+    patient: Patient,
+    content: bytes,
+    media_type: str,
+    original_name: str,
+    document_type: str,
+    document_date: dt.date,
+    source: str,
+    title: str,
+    verdict: scanning.Verdict,
+) -> OutsideDocument:
     storage_name = f"{secrets.token_hex(16)}.{EXTENSIONS[media_type]}"
     folder = documents_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -89,12 +125,13 @@ def file_document(
     )
     # Written inside the transaction: a rollback leaves an unreferenced file, never a row without its file.
     path.write_bytes(content)
+    scanning.record_scan(row, verdict)
     record_patient_change(
         by=by,
         patient=patient,
         action=Action.CREATE,
         object_type=ObjectType.OUTSIDE_DOCUMENT,
         object_id=row.pk,
-        summary=f"outside record filed: {row.get_document_type_display()}",
+        summary=f"outside record filed: {row.get_document_type_display()} (virus scan: {verdict.result})",
     )
     return row

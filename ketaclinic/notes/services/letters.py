@@ -13,10 +13,11 @@ from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_patient_change
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
-from ketaclinic.core.inputs import text_problem
+from ketaclinic.core.inputs import clean_reason, text_problem
 from ketaclinic.notes import rules
 from ketaclinic.notes.errors import NoteConflict, NoteError, NoteErrorCode, NoteForbidden
 from ketaclinic.notes.models import (
+    AuthorisationRevocation,
     AuthorisationScope,
     AuthorisationSigner,
     DispatchMethod,
@@ -91,6 +92,47 @@ def record_authorisation(
         object_type=ObjectType.RELEASE_AUTHORISATION,
         object_id=row.pk,
         summary=f"release authorisation recorded for {row.recipient} until {expires_on:%Y-%m-%d}",
+    )
+    return row
+
+
+@transaction.atomic
+def revoke_authorisation(
+    *, by: Actor, authorisation: ReleaseAuthorisation, revoked_on: dt.date, reason: str
+) -> AuthorisationRevocation:
+    """Record that the patient (or guardian) withdrew `authorisation` on `revoked_on`: a new row, the
+    authorisation itself unchanged; from then on it permits no release."""
+    require(by, Perm.RECORD_RELEASE_AUTHORISATION)
+    authorisation = (
+        ReleaseAuthorisation.objects.select_for_update()
+        .select_related("patient__clinic")
+        .get(pk=authorisation.pk)
+    )
+    patient = authorisation.patient
+    _check_patient(by, patient)
+    if AuthorisationRevocation.objects.filter(authorisation=authorisation).exists():
+        raise NoteConflict(NoteErrorCode.ALREADY_REVOKED, "This authorisation is already revoked.")
+    text = clean_reason(reason, what="Say why it was withdrawn (as the patient put it).")
+    if revoked_on > clock.today_in(patient.clinic.time_zone):
+        raise NoteError(NoteErrorCode.INVALID, "It cannot be withdrawn in the future.", field="revoked_on")
+    if revoked_on < authorisation.signed_on:
+        raise NoteError(
+            NoteErrorCode.INVALID, "It cannot be withdrawn before it was signed.", field="revoked_on"
+        )
+    row = AuthorisationRevocation.objects.create(
+        authorisation=authorisation,
+        revoked_on=revoked_on,
+        reason=text,
+        recorded_by=by,
+        recorded_at=clock.now(),
+    )
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.UPDATE,
+        object_type=ObjectType.RELEASE_AUTHORISATION,
+        object_id=authorisation.pk,
+        summary=f"release authorisation for {authorisation.recipient} revoked on {revoked_on:%Y-%m-%d}",
     )
     return row
 
@@ -209,6 +251,7 @@ def send_letter(
         if (
             authorisation is None
             or authorisation.patient_id != letter.patient_id
+            or AuthorisationRevocation.objects.filter(authorisation=authorisation).exists()
             or not rules.authorisation_covers(
                 scope=authorisation.scope,
                 signed_on=authorisation.signed_on.isoformat(),

@@ -17,6 +17,7 @@ from ketaclinic.notes import rules
 from ketaclinic.notes.forms import DocumentForm
 from ketaclinic.notes.selectors import letters as selectors
 from ketaclinic.notes.services import documents as services
+from ketaclinic.notes.services import scanning
 from ketaclinic.patients.selectors import patient_for
 
 INVALID_STATUS = 422
@@ -62,6 +63,7 @@ def patient_documents(request: HttpRequest, patient_id: int) -> HttpResponse:
         if can(by, Perm.VIEW_NOTES)
         else None,
         "form": form if can(by, Perm.FILE_DOCUMENTS) else None,
+        "scanner_configured": bool(scanning.scanner_address()),
     }
     return render(request, "notes/documents.html", context, status=status)
 

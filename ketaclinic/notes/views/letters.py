@@ -14,9 +14,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.models import ObjectType
+from ketaclinic.core import clock
 from ketaclinic.core.errors import DomainError, PermissionDenied
 from ketaclinic.core.forms import field_error
-from ketaclinic.notes.forms import AuthorisationForm, LetterForm, NewLetterForm, SendForm
+from ketaclinic.notes.forms import AuthorisationForm, LetterForm, NewLetterForm, RevokeForm, SendForm
 from ketaclinic.notes.models import Letter
 from ketaclinic.notes.selectors import letters as selectors
 from ketaclinic.notes.services import letters as services
@@ -53,14 +54,36 @@ def letter_pdf_bytes(request: HttpRequest, letter: Letter) -> bytes:
     return document
 
 
+def _authorisation_rows(
+    by: Any, patient: Any, authorisations: list[Any], forms: dict[str, Any]
+) -> list[tuple[Any, RevokeForm | None]]:
+    """Each authorisation with its revoke form (for those who record authorisations, when not revoked); the
+    form posted with errors is shown again open under its own row."""
+    rows: list[tuple[Any, RevokeForm | None]] = []
+    for row in authorisations:
+        form = None
+        if can(by, Perm.RECORD_RELEASE_AUTHORISATION) and not row.revoked:
+            if forms.get("revoke_target") == row.pk:
+                form = forms["revoke_form"]
+            else:
+                form = RevokeForm(
+                    auto_id=f"revoke{row.pk}_%s",
+                    initial={"revoked_on": clock.today_in(patient.clinic.time_zone)},
+                )
+        rows.append((row, form))
+    return rows
+
+
 def _patient_page(request: HttpRequest, patient_id: int, **forms: Any) -> tuple[Any, dict[str, Any]]:
     by = actor(request)
     require(by, Perm.VIEW_NOTES)
     patient = patient_for(viewer=by, patient_id=patient_id, audit_as=ObjectType.LETTERS)
+    authorisations = selectors.authorisations_for(viewer=by, patient=patient)
     context = {
         "patient": patient,
         "letters": selectors.patient_letters(viewer=by, patient=patient),
-        "authorisations": selectors.authorisations_for(viewer=by, patient=patient),
+        "authorisations": authorisations,
+        "authorisation_rows": _authorisation_rows(by, patient, authorisations, forms),
         "letter_form": forms.get("letter_form") or (NewLetterForm() if can(by, Perm.SEND_LETTERS) else None),
         "authorisation_form": forms.get("authorisation_form")
         or (AuthorisationForm() if can(by, Perm.RECORD_RELEASE_AUTHORISATION) else None),
@@ -126,6 +149,38 @@ def authorisation_new(request: HttpRequest, patient_id: int) -> HttpResponse:
             request, "notes/authorisation.html", {"patient": patient, "form": form}, status=INVALID_STATUS
         )
     _patient, context = _patient_page(request, patient_id, authorisation_form=form)
+    return render(request, "notes/letters.html", context, status=INVALID_STATUS)
+
+
+@login_required
+@require_POST
+def authorisation_revoke(request: HttpRequest, authorisation_id: int) -> HttpResponse:
+    """Record the patient's withdrawal of a release authorisation (a new row, with the reason)."""
+    by = actor(request)
+    require(by, Perm.RECORD_RELEASE_AUTHORISATION)
+    authorisation = selectors.authorisation_in_reach(viewer=by, authorisation_id=authorisation_id)
+    patient = authorisation.patient
+    form = RevokeForm(request.POST, auto_id=f"revoke{authorisation.pk}_%s")
+    if form.is_valid():
+        try:
+            services.revoke_authorisation(by=by, authorisation=authorisation, **form.cleaned_data)
+        except PermissionDenied:
+            raise
+        except DomainError as error:
+            field_error(form, error)
+        else:
+            messages.success(request, f"The authorisation for {authorisation.recipient} is revoked.")
+            if can(by, Perm.VIEW_NOTES):
+                return redirect("notes:letters", patient.pk)
+            return redirect("patients:detail", patient.pk)
+    if not can(by, Perm.VIEW_NOTES):
+        return render(
+            request,
+            "notes/revoke.html",
+            {"patient": patient, "authorisation": authorisation, "form": form},
+            status=INVALID_STATUS,
+        )
+    _patient, context = _patient_page(request, patient.pk, revoke_form=form, revoke_target=authorisation.pk)
     return render(request, "notes/letters.html", context, status=INVALID_STATUS)
 
 
