@@ -116,6 +116,8 @@ def implausible_reason(value: Decimal | int, plausible: PlausibleRange, label: s
         f"{name} {_show(value)}{unit} is outside the possible range "
         f"{_show(plausible.low)}-{_show(plausible.high)}{unit}: re-check the measurement"
     )
+
+
 def npi_problem(value: str) -> str | None:
     """Why `value` is not a National Provider Identifier, or None when it is one.
 
