@@ -27,7 +27,10 @@ from ketaclinic.scheduling.services import booking
 BASELINE = services.VitalsInput(
     systolic_mmhg=138, diastolic_mmhg=84, heart_rate_bpm=76, spo2_percent=98, respiratory_rate_per_min=14
 )
-# Ten minutes in, the nurse takes a manual reading: systolic above the protocol's warning line.
+# The baseline was taken in the waiting room this long before the visit opened, so the chart's first two
+# readings have distinct times (the readings' past tolerance allows up to an hour).
+BASELINE_BEFORE = dt.timedelta(minutes=15)
+# Once the pump runs, the nurse takes a manual reading: systolic above the protocol's warning line.
 RAISED = services.VitalsInput(
     systolic_mmhg=166,
     diastolic_mmhg=94,
@@ -132,6 +135,7 @@ def load(*, staff: dict[str, User], clinics: dict[str, Clinic], patients: dict[s
             medications_note="Sertraline 100 mg this morning.",
             medications_reviewed=True,
             baseline=BASELINE,
+            baseline_measured_at=visit.opened_at - BASELINE_BEFORE,
         ),
     )
     services.record_pump_event(

@@ -1,6 +1,7 @@
 """Demo treatment plans, made through the plans services: Lena's signed plan (after her signed eligibility
-decision from the screening demo) and a draft for Walter on the end-of-life pathway. The series log stays
-empty: the scheduling demo books Lena's series. Idempotent: a second call makes nothing."""
+decision from the screening demo), Theo's signed plan with no infusion booked (the front desk books his
+series), and a draft for Walter on the end-of-life pathway. The series log stays empty: the scheduling demo
+books Lena's series. Idempotent: a second call makes nothing."""
 
 from decimal import Decimal
 
@@ -48,6 +49,26 @@ def _lena(drchen: User, lena: Patient) -> None:
     )
 
 
+def _theo(drchen: User, theo: Patient) -> None:
+    content = plan_defaults(population=patient_population(patient=theo))
+    content.induction_infusion_count = 6
+    content.induction_span_days = 21
+    content.start_dose_mg_per_kg = Decimal("0.5")
+    content.scales = "phq9"
+    content.stability_instrument = "phq9"
+    content.psychotherapy_preparation_sessions = 1
+    content.psychotherapy_integration_sessions = 1
+    content.after_series = AfterSeries.MAINTENANCE.value
+    content.maintenance_interval_days = 28
+    content.follow_up_note = "PHQ-9 before each visit; review with Dr Chen after the series."
+    services.create_and_sign_plan(
+        by=drchen,
+        patient=theo,
+        content=content,
+        reason="Induction series for recurrent depression; eligible. Series to be booked by the front desk.",
+    )
+
+
 def _walter(drchen: User, walter: Patient) -> None:
     population = patient_population(patient=walter)
     content = plan_defaults(population=population)
@@ -79,10 +100,12 @@ def _walter(drchen: User, walter: Patient) -> None:
 
 def load(*, staff: dict[str, User], clinics: dict[str, Clinic], patients: dict[str, Patient]) -> int:
     """Create the demo plans that are missing; return how many rows were made."""
-    lena, walter = patients["lena"], patients["walter"]
-    before = _count([lena, walter])
+    lena, theo, walter = patients["lena"], patients["theo"], patients["walter"]
+    before = _count([lena, theo, walter])
     if not TreatmentPlan.objects.filter(patient=lena).exists():
         _lena(staff["drchen"], lena)
+    if not TreatmentPlan.objects.filter(patient=theo).exists():
+        _theo(staff["drchen"], theo)
     if not TreatmentPlan.objects.filter(patient=walter).exists():
         _walter(staff["drchen"], walter)
-    return _count([lena, walter]) - before
+    return _count([lena, theo, walter]) - before

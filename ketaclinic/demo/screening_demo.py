@@ -1,5 +1,6 @@
-"""Demo screening data: two inquiries, Lena assessed and signed eligible with conditions, Noah (15) assessed
-and pending, Walter on the end-of-life pathway. Built through the screening services, idempotently."""
+"""Demo screening data: two inquiries, Lena assessed and signed eligible with conditions, Theo signed
+eligible, Noah (15) assessed and pending, Walter on the end-of-life pathway. Built through the screening
+services, idempotently."""
 
 from decimal import Decimal
 from typing import Any
@@ -88,6 +89,7 @@ DEMO_ALLERGIES: dict[str, list[patient_services.AllergyDetails]] = {
         )
     ],
     "noah": [],
+    "theo": [],
 }
 
 
@@ -225,6 +227,51 @@ def _noah(by: User, patient: Patient) -> int:
     return 6
 
 
+def _theo(by: User, patient: Patient) -> int:
+    services.record_diagnosis(
+        by=by, patient=patient, icd10_code="F33.1", role=DiagnosisRole.PRIMARY, onset_year=2015
+    )
+    services.record_medication(
+        by=by,
+        patient=patient,
+        name="duloxetine",
+        dose_amount=Decimal("60"),
+        dose_unit="mg",
+        frequency="once daily",
+        prescriber="Dr. Ruth Klein",
+    )
+    _trial(by, patient, "sertraline", "200", 12, True, "none")
+    _trial(by, patient, "bupropion", "300", 10, True, "partial")
+    services.record_health_history(
+        by=by,
+        patient=patient,
+        details=_answered(
+            medical_history="No surgery; no heart or lung disease.",
+            pregnancy_status="not_applicable",
+            alcohol_use="none",
+            prior_ketamine="none",
+        ),
+    )
+    services.record_vital_signs(
+        by=by,
+        patient=patient,
+        systolic_mmhg=126,
+        diastolic_mmhg=80,
+        heart_rate_bpm=66,
+        spo2_percent=98,
+        weight_kg=Decimal("82.0"),
+        height_cm=Decimal("181.0"),
+    )
+    services.sign_eligibility(
+        by=by,
+        patient=patient,
+        proposed=Outcome.ELIGIBLE,
+        reasons="Recurrent moderate MDD; two adequate antidepressant trials without remission.",
+        conditions="",
+    )
+    return 7
+
+
 def _walter(by: User, patient: Patient) -> int:
     services.record_diagnosis(
         by=by, patient=patient, icd10_code="F32.1", role=DiagnosisRole.PRIMARY, onset_year=2026
@@ -277,7 +324,7 @@ def load(*, staff: dict[str, User], clinics: dict[str, Clinic], patients: dict[s
     made = _inquiries(staff, clinics["main"])
     clinician = staff["drchen"]
     made += _allergies(clinician, patients)
-    builders: dict[str, Any] = {"lena": _lena, "noah": _noah, "walter": _walter}
+    builders: dict[str, Any] = {"lena": _lena, "noah": _noah, "walter": _walter, "theo": _theo}
     for key, build in builders.items():
         patient = patients[key]
         if not Diagnosis.objects.filter(patient=patient).exists():

@@ -247,6 +247,27 @@ def load_demo_core() -> tuple[dict[str, int], DemoWorld]:
     if made:
         _consent_all(by=frontdesk, patient=elder, signed_by=SignedBy.PATIENT)
         patients_made += 1
+    # A second planned patient whose induction series nobody has booked yet, so the front desk can book one
+    # from the demo (Lena's is booked by the scheduling demo and partly attended at the chair).
+    second_adult, made = _ensure_patient(
+        by=frontdesk,
+        clinic=clinics["main"],
+        details={
+            "legal_given_name": "Theodore",
+            "legal_family_name": "Grant",
+            "preferred_name": "Theo",
+            "date_of_birth": data.years_ago(today, 46, 9, 21),
+            "sex_assigned_at_birth": "male",
+            "pronouns": "he/him",
+            "phone": "(555) 010-6001",
+            "email": "theo.grant@example.invalid",
+            "treating_clinician": clinician,
+            "referring_provider": "Dr. Ruth Klein, Lakeview Family Practice",
+        },
+    )
+    if made:
+        _consent_all(by=frontdesk, patient=second_adult, signed_by=SignedBy.PATIENT)
+        patients_made += 1
     lake_patient, made = _ensure_patient(
         by=users["drokafor"],
         clinic=clinics["lake"],
@@ -269,5 +290,11 @@ def load_demo_core() -> tuple[dict[str, int], DemoWorld]:
     if mother.portal_user_id is None:
         patient_services.link_portal_account(by=frontdesk, patient=teen, user=guardian_login, guardian=mother)
     created["patients"] = patients_made
-    patients = {"lena": adult, "noah": teen, "walter": elder, "aisha": lake_patient}
+    patients = {
+        "lena": adult,
+        "noah": teen,
+        "walter": elder,
+        "theo": second_adult,
+        "aisha": lake_patient,
+    }
     return created, DemoWorld(staff=users, clinics=clinics, patients=patients)

@@ -163,8 +163,8 @@ def test_patient_search_by_identifier_name_and_birthdate(demo: Demo) -> None:
         assert _ids(bundle) == [f"Patient/{lena.pk}"], query
     other_system = _json(client.get("/fhir/Patient", {"identifier": f"urn:other|{lena.record_number}"}))
     assert other_system["total"] == 0
-    # Only the main clinic's three patients: the lake clinic's is not found.
-    assert _json(client.get("/fhir/Patient"))["total"] == 4
+    # Only the main clinic's four patients and the FHIR demo's own: the lake clinic's is not found.
+    assert _json(client.get("/fhir/Patient"))["total"] == 5
 
 
 def test_encounter_and_appointment_searches(demo: Demo) -> None:

@@ -15,7 +15,7 @@ from ketaclinic.patients.models import Patient
 
 pytestmark = pytest.mark.django_db
 
-PATIENTS = {"lena": "Marsh", "noah": "Bennett", "walter": "Hughes", "aisha": "Rahman"}
+PATIENTS = {"lena": "Marsh", "noah": "Bennett", "walter": "Hughes", "theo": "Grant", "aisha": "Rahman"}
 
 
 def demo_world() -> dict[str, dict]:

@@ -10,7 +10,7 @@ def test_the_whole_demo_loads_every_app_and_a_second_run_creates_nothing(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         first = load_demo()
-    assert first["patients"] == 4
+    assert first["patients"] == 5
     assert all(first[name] > 0 for name, _loader in APP_LOADERS)
     with django_capture_on_commit_callbacks(execute=True):
         second = load_demo()

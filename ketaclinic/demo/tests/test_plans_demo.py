@@ -1,4 +1,4 @@
-"""The plans demo: Lena's signed plan and Walter's draft, made once, with an empty series log."""
+"""The plans demo: Lena's and Theo's signed plans and Walter's draft, made once, with an empty series log."""
 
 from decimal import Decimal
 
@@ -16,7 +16,7 @@ def test_demo_makes_lenas_signed_plan_and_walters_draft_once() -> None:
     _created, world = load_demo_core()
     kwargs = {"staff": world.staff, "clinics": world.clinics, "patients": world.patients}
     screening_demo.load(**kwargs)
-    assert plans_demo.load(**kwargs) == 5
+    assert plans_demo.load(**kwargs) == 8
     assert plans_demo.load(**kwargs) == 0
     lena, walter = world.patients["lena"], world.patients["walter"]
     version = PlanVersion.objects.get(plan__patient=lena)
@@ -34,6 +34,9 @@ def test_demo_makes_lenas_signed_plan_and_walters_draft_once() -> None:
     terms = booking_terms_for(patient=lena)
     assert terms is not None
     assert (terms.phase, terms.infusion_count, terms.infusions_booked) == ("induction", 6, 0)
+    theo_terms = booking_terms_for(patient=world.patients["theo"])
+    assert theo_terms is not None
+    assert (theo_terms.phase, theo_terms.infusion_count, theo_terms.infusions_booked) == ("induction", 6, 0)
     draft = PlanDraft.objects.get(plan__patient=walter)
     assert (draft.population, draft.signed_version, draft.after_series, draft.sublingual_dose_mg) == (
         "older_adult",

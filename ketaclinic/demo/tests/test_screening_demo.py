@@ -26,9 +26,10 @@ def test_screening_demo_loads_once() -> None:
         "lena": Patient.objects.get(preferred_name="Lena"),
         "noah": Patient.objects.get(legal_given_name="Noah"),
         "walter": Patient.objects.get(legal_given_name="Walter"),
+        "theo": Patient.objects.get(legal_given_name="Theodore"),
         "aisha": Patient.objects.get(legal_given_name="Aisha"),
     }
-    assert screening_demo.load(staff=staff, clinics=clinics, patients=patients) == 33
+    assert screening_demo.load(staff=staff, clinics=clinics, patients=patients) == 41
     assert screening_demo.load(staff=staff, clinics=clinics, patients=patients) == 0
     assert Inquiry.objects.count() == 2
     assert selectors.eligibility_status(patient=patients["lena"]) == "eligible_with_conditions"
@@ -45,7 +46,9 @@ def test_screening_demo_loads_once() -> None:
         "lena": "allergies_listed",
         "noah": "no_known_allergies",
         "walter": "allergies_listed",
+        "theo": "no_known_allergies",
         "aisha": "not_asked",
     }
-    for key in ("lena", "noah", "walter"):
+    assert selectors.eligibility_status(patient=patients["theo"]) == "eligible"
+    for key in ("lena", "noah", "walter", "theo"):
         assert selectors.assessment_state(patient=patients[key]).unanswered == []

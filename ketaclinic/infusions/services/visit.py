@@ -139,7 +139,9 @@ def open_visit(
 
 @dataclass(frozen=True)
 class CheckInAnswers:
-    """What the nurse records at check-in. `baseline` is today's first set of vital signs."""
+    """What the nurse records at check-in. `baseline` is today's first set of vital signs, taken at
+    `baseline_measured_at` (None: now; it may be up to the readings' past tolerance before the visit opened,
+    as when they were taken in the waiting room)."""
 
     identity_confirmed: bool
     fasting_confirmed: bool
@@ -152,6 +154,7 @@ class CheckInAnswers:
     medications_note: str
     medications_reviewed: bool
     baseline: vitals.VitalsInput
+    baseline_measured_at: dt.datetime | None = None
 
 
 def _sex(patient: Patient) -> str:
@@ -195,7 +198,7 @@ def record_check_in(*, by: Actor, visit: InfusionVisit, answers: CheckInAnswers)
         values=answers.baseline,
         source=ReadingSource.MANUAL,
         device_id="",
-        measured_at=None,
+        measured_at=answers.baseline_measured_at,
     )
     applies = pregnancy_test_applies(visit)
     allergies = allergy_status_of(visit.patient)
