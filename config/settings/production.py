@@ -19,6 +19,11 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = os.environ.get("DJANGO_SECURE_SSL_REDIRECT", "1") == "1"
 SECURE_HSTS_SECONDS = 31536000
+# Every subdomain is HTTPS-only too, and the domain may be submitted to the browsers' preload list: a clinic's
+# records are never served over plain HTTP. A clinic whose domain has other, non-HTTPS subdomains turns these
+# off (DJANGO_HSTS_SUBDOMAINS=0, DJANGO_HSTS_PRELOAD=0), knowing `check --deploy` will then warn.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("DJANGO_HSTS_SUBDOMAINS", "1") == "1"
+SECURE_HSTS_PRELOAD = os.environ.get("DJANGO_HSTS_PRELOAD", "1") == "1"
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend"}}
 
 # The ledger and audit chains are keyed (ketaclinic/core/chains.py): production refuses to start without.
