@@ -1,7 +1,8 @@
 """Backup and restore (`backup_database`, `restore_database`): a copy taken while the clinic works restores
 into a new database with every table's count as the manifest says, the ledger's chain intact against its
-signed checkpoints and the audit log's too; a copy older than the last anchor, a damaged copy and a restore over a
-live database are refused with the reason. The restore runs in its own process, as an operator runs it."""
+signed checkpoints and the audit log's too; a copy older than the last anchor, a damaged copy and a restore
+over a live database are refused with the reason.
+The restore runs in its own process, as an operator runs it."""
 
 import datetime as dt
 import os
