@@ -47,4 +47,7 @@ def build_urlpatterns(*, django_admin: bool) -> list[Any]:
     return patterns
 
 
+# A database that cannot be reached answers 503 with a message, not a 500 (ketaclinic/core/views.py).
+handler500 = "ketaclinic.core.views.server_error"
+
 urlpatterns = build_urlpatterns(django_admin=settings.KETACLINIC_DJANGO_ADMIN)
