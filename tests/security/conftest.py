@@ -57,7 +57,11 @@ def demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Demo]:
             for username, user in users.items():
                 raw = f"kc_security-fuzz-{username}"
                 ApiToken.objects.create(
-                    user=user, name="security fuzz", key_hash=hash_token(raw), prefix=raw[:10], created_by=user
+                    user=user,
+                    name="security fuzz",
+                    key_hash=hash_token(raw),
+                    prefix=raw[:10],
+                    created_by=user,
                 )
                 tokens[username] = raw
             yield Demo(users=users, tokens=tokens)

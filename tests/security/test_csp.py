@@ -82,7 +82,12 @@ def _crawl(client: Client) -> tuple[dict[str, str], dict[str, list[str]]]:
         for href in finder.links:
             link, _fragment = urldefrag(href)
             parts = urlsplit(link)
-            if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("/static/"):
+            if (
+                parts.scheme
+                or parts.netloc
+                or not parts.path.startswith("/")
+                or parts.path.startswith("/static/")
+            ):
                 continue
             queue.append(link)
     return seen, problems

@@ -11,7 +11,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path: Path) -> None:
-    env = {name: value for name, value in os.environ.items() if not name.startswith(("DJANGO_", "KETACLINIC_"))}
+    env = {
+        name: value for name, value in os.environ.items() if not name.startswith(("DJANGO_", "KETACLINIC_"))
+    }
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(60),
