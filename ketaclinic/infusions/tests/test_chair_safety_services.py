@@ -9,7 +9,7 @@ from django.db import DatabaseError, transaction
 
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.errors import DomainError, NotFound, PermissionDenied
 from ketaclinic.dosing.tests.conftest import with_signed_plan
 from ketaclinic.infusions import live, record, rules, selectors, services
 from ketaclinic.infusions import protocol as visit_protocol
@@ -84,7 +84,7 @@ def test_a_person_marks_the_artefact_with_a_reason_and_the_probe_alert_closes(vi
 def test_marking_needs_a_reason_a_flagged_value_and_only_once(visit, nurse) -> None:
     started(nurse, visit)
     probe_off = services.record_vital_signs(by=nurse, visit=visit, values=PROBE_OFF).reading
-    with pytest.raises(InfusionRuleError) as error:
+    with pytest.raises(DomainError) as error:
         services.mark_artefact(by=nurse, reading=probe_off, fields=["spo2_percent"], reason="  ")
     assert error.value.field == "reason"
     with pytest.raises(InfusionRuleError) as error:
