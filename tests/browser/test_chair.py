@@ -7,6 +7,7 @@ Screenshots go to KETACLINIC_SHOTS (default /tmp/shots-chair).
 The clinic's observation minimum is set to 1 minute for this visit (the visit keeps the protocol it opened
 under), so "refused, then possible" takes a minute rather than half an hour; it is put back afterwards."""
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser.auth import sign_in_to_home
 from tests.browser.conftest import manage
@@ -51,6 +53,11 @@ def one_minute_observation() -> Iterator[None]:
 
 
 def assert_no_page_scroll(page: Page) -> None:
+    # Measured once the page has loaded: before its stylesheet applies, a busy machine can lay the
+    # page out unstyled (CI saw 3372 px once, right after the checklist's redirect).
+    page.wait_for_load_state("load")
+    with contextlib.suppress(PlaywrightTimeoutError):  # the assertion below then says by how much
+        page.wait_for_function("document.documentElement.scrollHeight <= window.innerHeight", timeout=15_000)
     heights = page.evaluate("[document.documentElement.scrollHeight, window.innerHeight, window.scrollY]")
     assert heights == [TABLET["height"], TABLET["height"], 0]
 
