@@ -77,6 +77,7 @@ def register_routers() -> None:
     from ketaclinic.notes.api import router as notes_router
     from ketaclinic.patients.api import router as patients_router
     from ketaclinic.plans.api import router as plans_router
+    from ketaclinic.portal.api import router as portal_router
     from ketaclinic.protocols.api import router as protocols_router
     from ketaclinic.scheduling.api import router as scheduling_router
     from ketaclinic.screening.api import router as screening_router
@@ -92,6 +93,7 @@ def register_routers() -> None:
     api.add_router("/infusions", infusions_router)
     api.add_router("/billing", billing_router)
     api.add_router("/notes", notes_router)
+    api.add_router("/portal", portal_router)
 
 
 register_routers()

@@ -17,6 +17,7 @@ from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import ObjectType
 from ketaclinic.audit.selectors import access_log_for_patient
 from ketaclinic.audit.services import PatientShown, record_list_read, record_read
+from ketaclinic.billing import selectors as billing_selectors
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.models import Clinic
@@ -481,6 +482,57 @@ def message_thread(*, viewer: Actor, patient_id: int, thread_id: int) -> tuple[O
             _read(viewer, record, ObjectType.PORTAL_MESSAGE, "message thread read", thread_id)
             return record, thread
     raise NotFound("No such conversation in this record.")
+
+
+# --- Documents --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Documents:
+    """The papers of a record the viewer may read: discharge instructions (with the visits), consents, and
+    billing's estimates, invoices, receipts and superbills. A part the viewer's view leaves out is None."""
+
+    record: OwnRecord
+    discharges: list[Discharge] | None
+    consents: list[patient_selectors.ConsentSummary] | None
+    billing: billing_selectors.OwnPatientDocuments | None
+
+
+def documents(*, viewer: Actor, patient_id: int) -> Documents:
+    """A record's documents, each part only where the viewer's view shows it (a minor's reduced view: the
+    discharge instructions of their visits). The billing part is billing's own list for the patient or
+    guardian (`billing.selectors.own_documents`, the `/billing/my/` page), audited there."""
+    record = own_record(viewer=viewer, patient_id=patient_id)
+    _read(viewer, record, ObjectType.OWN_RECORD, "portal documents")
+    discharges = (
+        list(
+            Discharge.objects.filter(visit__patient=record.patient)
+            .select_related("visit")
+            .order_by("-discharged_at")
+        )
+        if record.shows(Section.VISITS)
+        else None
+    )
+    consents = (
+        [
+            summary
+            for summary in patient_selectors.own_consent_summaries(user=viewer, patient=record.patient)
+            if summary.current_form is not None
+        ]
+        if record.shows(Section.CONSENTS)
+        else None
+    )
+    billing = None
+    if record.shows(Section.BILLING):
+        billing = next(
+            (
+                found
+                for found in billing_selectors.own_documents(user=viewer)
+                if found.patient.pk == record.patient.pk
+            ),
+            None,
+        )
+    return Documents(record=record, discharges=discharges, consents=consents, billing=billing)
 
 
 # --- Who looked at the record -----------------------------------------------------------------------------

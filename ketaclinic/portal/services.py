@@ -241,7 +241,13 @@ def confirm_instructions(*, by: Actor, patient_id: int, appointment_id: int) -> 
         viewer=by, patient_id=patient_id, appointment_id=appointment_id
     )
     if not schedule_services.needs_confirmation(appointment):
-        raise PortalDomainError(PortalError.ALREADY_CONFIRMED, "Nothing to confirm for this visit.")
+        raise PortalDomainError(
+            PortalError.ALREADY_CONFIRMED, "Nothing to confirm for this visit.", kind=ErrorKind.CONFLICT
+        )
+    if appointment.ends_at <= clock.now():
+        raise PortalDomainError(
+            PortalError.NOT_OPEN, "This visit is over: there is nothing to confirm.", kind=ErrorKind.CONFLICT
+        )
     confirmation = schedule_services.confirm_instructions_by_link(
         token=schedule_services.token_for(appointment)
     )

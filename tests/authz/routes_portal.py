@@ -10,7 +10,7 @@ from typing import Any
 from ketaclinic.accounts.permissions import Perm as P
 from ketaclinic.accounts.roles import Role
 from tests.authz.harness import Op
-from tests.authz.routes import get, ids, post
+from tests.authz.routes import api, get, ids, post
 from tests.authz.world import World
 
 PUBLIC = {
@@ -49,6 +49,16 @@ def _new_consent_version(world: World) -> None:
         body="The clinic's notice of privacy practices, second version.",
         effective_from=clock.now().date(),
     )
+
+
+def _own_api(method: str, path_args: Any = LENA, *, body: Any = None, ok: int = 200, **kw: Any) -> Op:
+    """A portal API operation on Lena's record: Lena gets `ok`, Claire 404, staff 403, anonymous 401."""
+    return api(method, P.VIEW_OWN_RECORD, body=body, args=path_args, ok=ok, **{**OWN, **kw})
+
+
+_VISIT = ids("patient_id", appointment_id="portal_unconfirmed_appointment_id")
+_THREAD = ids("patient_id", thread_id="portal_thread_id")
+_RECORD = "/api/portal/records/{patient_id}"
 
 
 def _answers(world: World) -> dict[str, Any]:
@@ -94,6 +104,28 @@ ROUTES = {
         _own_post({"body": "Thank you."}, args=ids("patient_id", thread_id="portal_thread_id")),
     ],
     "portal:access_log": [_own()],
+    # The portal API: the same selectors and services as the pages above.
+    "GET /api/portal/me": [api("GET", P.VIEW_OWN_RECORD, scoped=False)],
+    f"GET {_RECORD}/visits": [_own_api("GET")],
+    f"POST {_RECORD}/visits/{{appointment_id}}/confirm-instructions": [_own_api("POST", _VISIT, ok=201)],
+    f"POST {_RECORD}/visits/{{appointment_id}}/requests": [
+        _own_api("POST", _VISIT, ok=201, body=lambda world: {"kind": "reschedule", "note": "Any Friday"})
+    ],
+    f"GET {_RECORD}/questionnaires": [_own_api("GET")],
+    f"GET {_RECORD}/messages": [_own_api("GET")],
+    f"POST {_RECORD}/messages": [
+        _own_api(
+            "POST",
+            ok=201,
+            body=lambda world: {"topic": "care", "subject": "Next visit", "body": "May I bring my partner?"},
+        )
+    ],
+    f"GET {_RECORD}/messages/{{thread_id}}": [_own_api("GET", _THREAD)],
+    f"POST {_RECORD}/messages/{{thread_id}}/replies": [
+        _own_api("POST", _THREAD, ok=201, body=lambda world: {"body": "Thank you."})
+    ],
+    f"GET {_RECORD}/documents": [_own_api("GET")],
+    f"GET {_RECORD}/access-log": [_own_api("GET")],
     # Staff: the inbox answers each role's topics (Lena's thread is a care question: nurses and clinicians).
     "portal:inbox": [get(P.ANSWER_PORTAL_MESSAGES, scoped=False)],
     "portal:inbox_thread": [

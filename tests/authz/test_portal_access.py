@@ -1,17 +1,16 @@
-"""Every portal page and form of one record, tried by another patient and by a guardian of another child:
-each gets 404 and writes nothing (issue 21). The record is Lena's, with the rows routes_portal.py names."""
-
-from typing import Any
+"""Every portal page, form and API operation of one record, tried by another patient and by a guardian of
+another child: each gets 404 and writes nothing (issue 21). The API operations also answer 403 to every staff
+role and 401 to an anonymous caller, writing nothing. The record is Lena's, with the rows routes_portal.py
+names."""
 
 import pytest
 from django.db import transaction
 from django.test import Client
-from django.urls import reverse
 
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.patients import services as patient_services
-from tests.authz.harness import writes_recorded
+from tests.authz.harness import call, principals, writes_recorded
 from tests.authz.routes_portal import ROUTES
 from tests.authz.world import World, client_for
 
@@ -22,7 +21,13 @@ OWN_RECORD_CASES = [
     (key, index)
     for key, ops in ROUTES.items()
     for index, op in enumerate(ops)
-    if op.perms == (Perm.VIEW_OWN_RECORD,) and key != "portal:welcome"
+    if op.perms == (Perm.VIEW_OWN_RECORD,) and key not in ("portal:welcome", "GET /api/portal/me")
+]
+API_CASES = [
+    (key, index)
+    for key, ops in ROUTES.items()
+    for index, _op in enumerate(ops)
+    if key.startswith("GET /api/") or key.startswith("POST /api/")
 ]
 
 
@@ -44,17 +49,37 @@ def test_another_patient_and_another_childs_guardian_get_404(world: World, key: 
             "another patient": _another_patient(world),
             "another child's guardian": client_for(world.user("claire")),
         }
-        url = reverse(key, kwargs=op.args(world))
         for label, client in strangers.items():
             with transaction.atomic():
                 if op.prepare is not None:
                     op.prepare(world)
                 with writes_recorded() as writes:
-                    body: Any = op.body(world)
-                    response = client.get(url) if op.method == "GET" else client.post(url, body)
+                    response = call(client, key, op, world)
                 transaction.set_rollback(True)
             data_writes = [write for write in writes if write[1] != "audit_auditevent"]
             if response.status_code != 404 or data_writes:
                 problems.append(f"{label}: {response.status_code}, wrote {data_writes}")
         transaction.set_rollback(True)
+    assert problems == []
+
+
+@pytest.mark.parametrize(("key", "index"), API_CASES)
+def test_the_portal_api_refuses_staff_403_and_anonymous_401(world: World, key: str, index: int) -> None:
+    op = ROUTES[key][index]
+    problems: list[str] = []
+    for who in principals():
+        if who.role is not None and who.role.value in ("patient", "guardian"):
+            continue
+        expected = 401 if who.username is None else 403
+        with transaction.atomic():
+            if op.prepare is not None:
+                op.prepare(world)
+            with writes_recorded() as writes:
+                response = call(world.clients[who.label], key, op, world)  # type: ignore[attr-defined]
+            transaction.set_rollback(True)
+        data_writes = [write for write in writes if write[1] != "audit_auditevent"]
+        if response.status_code != expected or data_writes:
+            problems.append(f"{who.label}: {response.status_code}, expected {expected}, wrote {data_writes}")
+        elif "message" not in response.json():
+            problems.append(f"{who.label}: no message in {response.content!r}")
     assert problems == []
