@@ -2,7 +2,7 @@
 requests, invitations and site editor.
 
 A patient's pages are registered with Lena's record: the demo patient (lena) opens them, the demo guardian
-(claire, Noah's mother) gets 404 for them (`also_refused`), staff 403. ketaclinic/portal/tests/test_access.py
+(claire, Noah's mother) gets 404 for them (`also_refused`), staff 403. tests/authz/test_portal_access.py
 tries every one as another patient and as a guardian of another child too."""
 
 from typing import Any
