@@ -11,6 +11,7 @@ from django.urls import reverse
 from ninja import Router, Schema, Status
 
 from ketaclinic.core.api import api_user
+from ketaclinic.core.inputs import DbId
 from ketaclinic.portal import selectors, services
 from ketaclinic.portal.models import PortalMessage, VisitRequest
 from ketaclinic.portal.rules import FULL_VIEW, TOPIC_LABELS, Topic
@@ -120,7 +121,7 @@ def _visit_out(patient_id: int, line: selectors.VisitLine) -> dict[str, Any]:
     response={200: VisitsOut, **_ERRORS},
     summary="Upcoming and past visits, with instructions to confirm and change requests",
 )
-def visits(request: HttpRequest, patient_id: int) -> dict[str, Any]:
+def visits(request: HttpRequest, patient_id: DbId) -> dict[str, Any]:
     found = selectors.visits(viewer=api_user(request), patient_id=patient_id)
     return {
         "patient_id": found.record.patient.pk,
@@ -136,7 +137,7 @@ def visits(request: HttpRequest, patient_id: int) -> dict[str, Any]:
     summary="Confirm a visit's pre-visit instructions (fasting, a ride home, no driving)",
 )
 def confirm_instructions(
-    request: HttpRequest, patient_id: int, appointment_id: int
+    request: HttpRequest, patient_id: DbId, appointment_id: DbId
 ) -> Status[dict[str, Any]]:
     confirmation = services.confirm_instructions(
         by=api_user(request), patient_id=patient_id, appointment_id=appointment_id
@@ -157,7 +158,7 @@ def confirm_instructions(
     summary="Ask the front desk to cancel or move a visit",
 )
 def visit_request(
-    request: HttpRequest, patient_id: int, appointment_id: int, payload: VisitRequestIn
+    request: HttpRequest, patient_id: DbId, appointment_id: DbId, payload: VisitRequestIn
 ) -> Status[dict[str, Any] | None]:
     made = services.request_visit_change(
         by=api_user(request),
@@ -177,7 +178,7 @@ def visit_request(
     response={200: QuestionnairesOut, **_ERRORS},
     summary="Questionnaires due (the intake, scales such as the PHQ-9), with the pages that fill them",
 )
-def questionnaires(request: HttpRequest, patient_id: int) -> dict[str, Any]:
+def questionnaires(request: HttpRequest, patient_id: DbId) -> dict[str, Any]:
     record, due, intakes = selectors.due_scales(viewer=api_user(request), patient_id=patient_id)
     return {
         "patient_id": record.patient.pk,
@@ -242,7 +243,7 @@ def _thread_out(thread: selectors.Thread) -> dict[str, Any]:
     response={200: MessagesOut, **_ERRORS},
     summary="Conversations with the care team, newest first",
 )
-def messages(request: HttpRequest, patient_id: int) -> dict[str, Any]:
+def messages(request: HttpRequest, patient_id: DbId) -> dict[str, Any]:
     record, threads = selectors.message_threads(viewer=api_user(request), patient_id=patient_id)
     return {
         "patient_id": record.patient.pk,
@@ -269,7 +270,7 @@ def messages(request: HttpRequest, patient_id: int) -> dict[str, Any]:
     response={201: ThreadOut, **_WRITE_ERRORS},
     summary="Write to the care team: a new conversation, routed by topic (not for emergencies)",
 )
-def send_message(request: HttpRequest, patient_id: int, payload: MessageIn) -> Status[dict[str, Any]]:
+def send_message(request: HttpRequest, patient_id: DbId, payload: MessageIn) -> Status[dict[str, Any]]:
     user = api_user(request)
     sent = services.send_message(
         by=user, patient_id=patient_id, topic=payload.topic, subject=payload.subject, body=payload.body
@@ -283,7 +284,7 @@ def send_message(request: HttpRequest, patient_id: int, payload: MessageIn) -> S
     response={200: ThreadOut, **_ERRORS},
     summary="Read a conversation",
 )
-def message_thread(request: HttpRequest, patient_id: int, thread_id: int) -> dict[str, Any]:
+def message_thread(request: HttpRequest, patient_id: DbId, thread_id: DbId) -> dict[str, Any]:
     _record, thread = selectors.message_thread(
         viewer=api_user(request), patient_id=patient_id, thread_id=thread_id
     )
@@ -295,7 +296,9 @@ def message_thread(request: HttpRequest, patient_id: int, thread_id: int) -> dic
     response={201: ThreadOut, **_WRITE_ERRORS},
     summary="Answer in a conversation",
 )
-def reply(request: HttpRequest, patient_id: int, thread_id: int, payload: ReplyIn) -> Status[dict[str, Any]]:
+def reply(
+    request: HttpRequest, patient_id: DbId, thread_id: DbId, payload: ReplyIn
+) -> Status[dict[str, Any]]:
     user = api_user(request)
     services.reply_as_patient(by=user, patient_id=patient_id, thread_id=thread_id, body=payload.body)
     _record, thread = selectors.message_thread(viewer=user, patient_id=patient_id, thread_id=thread_id)
@@ -362,7 +365,7 @@ def _billing_out(found: Any, patient_id: int) -> dict[str, Any]:
     response={200: DocumentsOut, **_ERRORS},
     summary="Discharge instructions, consents, and estimates, invoices, receipts and superbills to download",
 )
-def documents(request: HttpRequest, patient_id: int) -> dict[str, Any]:
+def documents(request: HttpRequest, patient_id: DbId) -> dict[str, Any]:
     found = selectors.documents(viewer=api_user(request), patient_id=patient_id)
     discharges = None
     if found.discharges is not None:
@@ -405,7 +408,7 @@ def documents(request: HttpRequest, patient_id: int) -> dict[str, Any]:
     response={200: AccessLogOut, **_ERRORS},
     summary="Who looked at or changed the record (people; a device's readings one line a day)",
 )
-def access_log(request: HttpRequest, patient_id: int) -> dict[str, Any]:
+def access_log(request: HttpRequest, patient_id: DbId) -> dict[str, Any]:
     found = selectors.access_log(viewer=api_user(request), patient_id=patient_id)
     return {
         "patient_id": found.record.patient.pk,

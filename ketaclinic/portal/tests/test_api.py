@@ -231,6 +231,16 @@ def test_a_teenager_gets_only_the_reduced_view(client_for, front_desk, patient_u
     assert PortalMessage.objects.count() == 0
 
 
+def test_ids_past_64_bits_are_refused_not_a_fault(client_for, patient_user, lena) -> None:
+    client = client_for(patient_user)
+    huge = 2**64
+    assert client.get(f"{API}/records/{huge}/visits").status_code == 422
+    assert client.get(f"{API}/records/{lena.pk}/messages/{huge}").status_code == 422
+    refused = _post(client, f"{API}/records/{lena.pk}/visits/{huge}/requests", {"kind": "cancel"})
+    assert refused.status_code == 422
+    assert VisitRequest.objects.count() == 0
+
+
 def test_staff_are_refused_and_anonymous_callers_must_sign_in(client, client_for, nurse, lena) -> None:
     assert client.get(f"{API}/records/{lena.pk}/visits").status_code == 401
     refused = client_for(nurse).get(f"{API}/records/{lena.pk}/visits")
