@@ -4,7 +4,7 @@ answers), and a patient confirms the ride home for her next infusion. Screenshot
 
 The front desk makes the invitation on a tablet and reads the one-time link off the page, as at the desk. The
 demo's minors have no booked infusion (Noah's eligibility is pending, Maya is new), so the ride home is
-confirmed by Lena, the demo's adult patient. Downloading a superbill waits for the billing app."""
+confirmed by Lena, the demo's adult patient. Her superbill's download on a phone is in test_billing.py."""
 
 import re
 
