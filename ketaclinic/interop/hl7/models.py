@@ -107,7 +107,7 @@ class DeviceChair(models.Model):
 
 class OutboundKind(models.TextChoices):
     SCALE_RESULT = "oru_scale", "ORU^R01 scale result"
-    PATIENT = "adt", "ADT^A08 patient"
+    PATIENT = "adt", "ADT^A04 registration"
 
 
 class OutboundMessage(models.Model):
