@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('hl7', '0003_downstream'),
+        ("hl7", "0003_downstream"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='outboundmessage',
-            name='kind',
-            field=models.CharField(choices=[('oru_scale', 'ORU^R01 scale result'), ('adt', 'ADT^A04 registration')], max_length=12),
+            model_name="outboundmessage",
+            name="kind",
+            field=models.CharField(
+                choices=[("oru_scale", "ORU^R01 scale result"), ("adt", "ADT^A04 registration")],
+                max_length=12,
+            ),
         ),
     ]
