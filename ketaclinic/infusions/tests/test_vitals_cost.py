@@ -157,7 +157,7 @@ def test_a_reading_costs_the_same_queries_at_minute_60_as_at_minute_1(
 # discharge check, the newest reading id, the insert, the artefact marks of the windows, the lowest systolic
 # of the trend window, the baseline (its artefact marks and the reading), the pump's stop, the open alerts,
 # the audit entry, and the savepoint pair around the service.
-WITHIN_LIMITS_QUERIES = 14
+WITHIN_LIMITS_QUERIES = 13
 
 
 def test_the_first_reading_of_a_visit_costs_what_the_3600th_does(
