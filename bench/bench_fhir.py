@@ -9,9 +9,11 @@ and a GAD-7. The history is a benchmark fixture, so its rows are copies of the d
 services) inserted in bulk with bulk_create, with their times moved; the services would take minutes.
 
 Alternating rounds (`BENCH_FHIR_ROUNDS`, default 5), best and median:
-- *FHIR*: `selectors.everything` on one page holding everything: the queries, building every resource and
-  validating each (what the endpoint does, less writing the response);
-- *built, not validated*: the same rows through the builders only (the share validation takes);
+- *FHIR*: `everything.everything` page after page of 500 (the largest `_count`), as a client follows the next
+  links: the queries, building every resource and validating each (what the endpoint does, less writing the
+  response);
+- *built, not validated*: the same rows through the same sections' builders only (the share validation
+  takes);
 - *plain JSON*: the same tables read with `.values()` and `json.dumps` (no mapping, no validation): the floor.
 """
 
@@ -168,8 +170,7 @@ def main() -> None:
 
         from ketaclinic.accounts.models import User
         from ketaclinic.demo.services import load_demo
-        from ketaclinic.interop.fhir import selectors
-        from ketaclinic.interop.fhir.params import Search
+        from ketaclinic.interop.fhir.everything import SECTIONS, Cursor, everything
         from ketaclinic.patients.models import Patient
 
         load_demo()
@@ -180,24 +181,44 @@ def main() -> None:
         took = time.perf_counter() - began
         print(f"history: {visits} visits over {YEARS} years, built in {took:.1f} s (bulk)")
 
-        everything = Search("Patient", {}, count=10**9, offset=0)
+        def pages() -> list[int]:
+            """Every page of 500, following the cursor; the resources on each."""
+            sizes, cursor = [], Cursor()
+            while True:
+                page = everything(viewer=viewer, patient_id=patient.pk, count=500, cursor=cursor)
+                sizes.append(len(page.resources))
+                if page.next is None:
+                    return sizes
+                cursor = page.next
 
         def fhir() -> int:
-            return len(
-                selectors.everything(viewer=viewer, patient_id=patient.pk, search=everything).resources
-            )
+            return sum(pages())
 
         def built() -> int:
-            return sum(len(selectors.COLLECTORS[kind](patient, None)) for kind in selectors.EVERYTHING_ORDER)
+            return sum(
+                len(resources)
+                for section in SECTIONS
+                for resources in section.build(patient, list(section.rows(patient)))
+            )
 
         resources = fhir()
-        with CaptureQueriesContext(connection) as queries:
-            fhir()
+        per_page: list[int] = []
+        for index in range(3):
+            cursor = Cursor()
+            for _ in range(index * 5):  # the first page, the 6th, the 11th
+                following = everything(viewer=viewer, patient_id=patient.pk, count=500, cursor=cursor).next
+                assert following is not None
+                cursor = following
+            with CaptureQueriesContext(connection) as queries:
+                everything(viewer=viewer, patient_id=patient.pk, count=500, cursor=cursor)
+            per_page.append(len(queries.captured_queries))
         times = _rounds({"fhir": fhir, "built": built, "plain": lambda: _plain(patient)}, rounds)
         best = {name: min(values) for name, values in times.items()}
         median = {name: statistics.median(values) for name, values in times.items()}
-        count = len(queries.captured_queries)
-        print(f"$everything: {resources:,} resources, {count} queries (its audit entry included)")
+        print(
+            f"$everything: {resources:,} resources in {len(pages())} pages of 500; queries of pages 1, 6 "
+            f"and 11: {', '.join(map(str, per_page))} (each with its audit entry)"
+        )
         for name, label in (
             ("fhir", "FHIR built+validated"),
             ("built", "built, not validated"),

@@ -14,6 +14,11 @@ holds a clinic, 20 chairs and 20 opened visits, all made through the real servic
    The baseline is the trivial `/infusions/stream-baseline/` stream of the same server (KETACLINIC_BENCH=1
    turns it on), 5 connections open during the same load: server timestamp in the event to its arrival.
 
+3. *minute 1 vs minute 60*: before the server starts, two of the visits get a 1 Hz monitor stream (bulk
+   inserted): one of a minute, one of an hour; then `record_vital_signs` (a device reading within every
+   limit) is timed on each, alternating, `BENCH_LIVE_READINGS` times (default 40), with the queries of one
+   call of each. The ratio minute 60 / minute 1 should be about 1: a reading costs the same late in a visit.
+
 It prints p50/p95 of each, their ratios, and the connections that dropped or never opened. The client is
 plain asyncio over HTTP/1.1 (no extra dependency); server and client share the machine, so the absolute
 figures include the client's own work: compare the ratios.
@@ -422,6 +427,66 @@ async def _run(port: int, cookie: str, token: str, visit_ids: list[int], seconds
     _print_page_loads(live_board, live_sign_in, len(visit_ids), " under the live load")
 
 
+def _minute_1_vs_60(visit_ids: list[int]) -> None:
+    """The vital-signs service on a visit one minute old against one an hour old (1 Hz streams)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ketaclinic.core import clock
+    from ketaclinic.infusions import services
+    from ketaclinic.infusions.models import InfusionVisit, ReadingSource, VitalSignReading
+
+    rounds = int(os.environ.get("BENCH_LIVE_READINGS", "40"))
+    now = clock.now()
+    visits = {}
+    for minutes, visit_id in ((1, visit_ids[-2]), (60, visit_ids[-1])):
+        visit = InfusionVisit.objects.get(pk=visit_id)
+        VitalSignReading.objects.bulk_create(
+            VitalSignReading(
+                visit=visit,
+                measured_at=now - dt.timedelta(seconds=second),
+                source=ReadingSource.DEVICE,
+                device_id="bench-monitor",
+                systolic_mmhg=122,
+                diastolic_mmhg=78,
+                heart_rate_bpm=72,
+                spo2_percent=98,
+                implausible={},
+                recorded_at=now,
+            )
+            for second in range(1, minutes * 60 + 1)
+        )
+        visits[minutes] = visit
+    values = services.VitalsInput(systolic_mmhg=124, diastolic_mmhg=79, heart_rate_bpm=73, spo2_percent=98)
+
+    def record(minutes: int) -> None:
+        services.record_vital_signs(
+            by=None,
+            visit=visits[minutes],
+            values=values,
+            source=ReadingSource.DEVICE,
+            device_id="bench-monitor",
+        )
+
+    times: dict[int, list[float]] = {1: [], 60: []}
+    queries = {}
+    for minutes in (1, 60):
+        with CaptureQueriesContext(connection) as captured:
+            record(minutes)
+        queries[minutes] = len(captured.captured_queries)
+    for _ in range(rounds):
+        for minutes in (1, 60):
+            began = time.perf_counter()
+            record(minutes)
+            times[minutes].append(time.perf_counter() - began)
+    median = {minutes: statistics.median(values) for minutes, values in times.items()}
+    print(
+        f"record_vital_signs, {rounds} readings each: minute 1 median {median[1] * 1000:.1f} ms "
+        f"({queries[1]} queries), minute 60 median {median[60] * 1000:.1f} ms ({queries[60]} queries); "
+        f"ratio minute 60/minute 1: {median[60] / median[1]:.2f}"
+    )
+
+
 def main(seconds: float | None = None) -> None:
     seconds = seconds or float(os.environ.get("BENCH_LIVE_SECONDS", "30"))
     folder = Path(tempfile.mkdtemp(prefix="ketaclinic-bench-live-"))
@@ -432,6 +497,7 @@ def main(seconds: float | None = None) -> None:
         cookie, token, visit_ids = _setup(database)
         took = time.perf_counter() - began
         print(f"built a clinic with {len(visit_ids)} opened visits through the services in {took:.1f} s")
+        _minute_1_vs_60(visit_ids)
         from django.db import connections
 
         connections.close_all()

@@ -79,6 +79,8 @@ class ObjectType(StrEnum):
     HL7_MESSAGE = "hl7_message"
     HL7_PROCESSING = "hl7_processing"
     HL7_REVIEW_QUEUE = "hl7_review_queue"
+    HL7_DOWNSTREAM = "hl7_downstream"
+    HL7_OUTBOUND = "hl7_outbound"
     INDUCTION_FUNNEL = "induction_funnel"
     INFUSION_ADVERSE_EVENTS = "infusion_adverse_events"
     INFUSION_ALERT_ACKNOWLEDGEMENT = "infusion_alert_acknowledgement"

@@ -178,6 +178,21 @@ def update_patient(*, by: Actor, patient: Patient, details: dict[str, Any]) -> P
     """Change demographic data; the previous values stay in the patient's history."""
     require(by, Perm.CHANGE_PATIENT)
     _require_clinic(by, patient.clinic)
+    _change_demographics(by=by, patient=patient, details=details, summary="changed")
+    return patient
+
+
+@transaction.atomic
+def update_patient_from_interface(*, patient: Patient, details: dict[str, Any], source: str) -> list[str]:
+    """Demographic data another system sent for a patient it was matched to (an HL7 ADT^A04/A08 through the
+    listener, which authenticated the sender): the same checks as a person's edit, no person (`by=None`),
+    `source` named in the audit entry and the history. Returns the fields changed."""
+    return _change_demographics(by=None, patient=patient, details=details, summary=f"changed by {source}")
+
+
+def _change_demographics(
+    *, by: Actor | None, patient: Patient, details: dict[str, Any], summary: str
+) -> list[str]:
     limits = age_rules()
     changed = [
         field
@@ -195,11 +210,13 @@ def update_patient(*, by: Actor, patient: Patient, details: dict[str, Any]) -> P
                 field="date_of_birth",
             )
     if not changed:
-        return patient
+        return []
     for field in changed:
         setattr(patient, field, details[field])
     _set_search_names(patient)
     patient._history_user = by  # type: ignore[attr-defined]
+    if by is None:
+        patient._change_reason = summary[:100]  # type: ignore[attr-defined]
     patient.save()
     record_patient_change(
         by=by,
@@ -207,9 +224,9 @@ def update_patient(*, by: Actor, patient: Patient, details: dict[str, Any]) -> P
         action=Action.UPDATE,
         object_type=ObjectType.PATIENT,
         object_id=patient.pk,
-        summary="changed: " + ", ".join(changed),
+        summary=f"{summary}: " + ", ".join(changed),
     )
-    return patient
+    return changed
 
 
 def _create_guardian(*, by: Actor, patient: Patient, details: GuardianDetails) -> Guardian:

@@ -1,4 +1,5 @@
-"""The HL7 interface's pages: health, device mapping and review queue (VIEW/MANAGE_INTERFACES)."""
+"""The HL7 interface's pages: health, device mapping, review queue, the downstream system and the outbound
+queue (VIEW/MANAGE_INTERFACES)."""
 
 from typing import Any
 
@@ -27,12 +28,41 @@ def extend_world(world: World) -> None:
     now = rules.format_timestamp(clock.now())
     received = services.receive(raw=sample("oru_r01_mdc.hl7", device="MON-AUTHZ", control="AUTHZ-1", now=now))
     world.ids["message_id"] = received.message.pk
+    # A registration sent downstream that failed its tries (nothing listens on port 9): Resend's target.
+    from ketaclinic.interop.hl7.models import OutboundAttempt, OutboundKind, OutboundMessage
+    from ketaclinic.interop.hl7.services import outbound
+    from ketaclinic.patients.models import Patient
+
+    patient = Patient.objects.filter(clinic=world.main).order_by("pk").first()
+    assert patient is not None
+    sent = OutboundMessage.objects.create(
+        clinic=world.main,
+        kind=OutboundKind.PATIENT,
+        source_key=f"patient:{patient.pk}",
+        control_id="AUTHZ-OUT-1",
+        payload=outbound.registration_message(patient, "AUTHZ-OUT-1"),
+        created_at=clock.now(),
+    )
+    OutboundAttempt.objects.create(
+        message=sent, attempted_at=clock.now(), number=1, error="ConnectionRefusedError: refused"
+    )
+    world.ids["outbound_id"] = sent.pk
     world.ids["device_mapping_id"] = mapping.pk
     world.ids["free_chair_id"] = chair.pk
 
 
 def _mapping(world: World) -> dict[str, Any]:
     return {"device_id": "MON-AUTHZ-2", "chair": world.ids["free_chair_id"]}
+
+
+def _downstream(world: World) -> dict[str, Any]:
+    return {
+        "clinic": world.main.pk,
+        "host": "127.0.0.1",
+        "port": "9",
+        "send_scale_results": "on",
+        "send_registrations": "on",
+    }
 
 
 ROUTES = {
@@ -46,4 +76,9 @@ ROUTES = {
     "hl7:message_dismiss": [
         post(P.MANAGE_INTERFACES, args=MESSAGE, body=lambda w: {"reason": "A test message from the vendor"})
     ],
+    "hl7:downstream": [
+        get(P.VIEW_INTERFACES, scoped=False),
+        post(P.MANAGE_INTERFACES, body=_downstream, other_clinic_status=422),
+    ],
+    "hl7:outbound_resend": [post(P.MANAGE_INTERFACES, args=ids("outbound_id"), body=lambda w: {})],
 }

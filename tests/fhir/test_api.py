@@ -59,7 +59,7 @@ def test_everything_holds_every_resource_type_of_the_record_each_valid(demo: Dem
     for bundle in bundles:
         Bundle.model_validate(bundle)  # the whole Bundle, as a client would read it
         assert bundle["type"] == "searchset"
-        assert bundle["total"] == len(bundle["entry"])
+        assert [link["relation"] for link in bundle["link"]] == ["self"]  # one page holds it all
         assert bundle["entry"][0]["resource"]["id"] == str(bundle["entry"][0]["resource"]["id"])
     assert bundles[0]["entry"][0]["fullUrl"] == f"http://testserver/fhir/Patient/{lena.pk}"
 
@@ -264,13 +264,7 @@ def test_audit_events_for_a_clinic_admin(demo: Demo) -> None:
     ] * 5
 
 
-def test_everything_takes_the_same_queries_however_long_the_history(demo: Demo) -> None:
-    client = demo.client("drchen")
-    lena = demo.patients["elena"]
-    visit = InfusionVisit.objects.get(patient=lena)
-    _everything(client, lena.pk, _count=1)  # warm the caches every page needs (protocol, session)
-    with CaptureQueriesContext(connection) as before:
-        _everything(client, lena.pk, _count=1)
+def _more_readings(visit: InfusionVisit, number: int) -> None:
     first = VitalSignReading.objects.filter(visit=visit).order_by("pk").first()
     assert first is not None
     VitalSignReading.objects.bulk_create(
@@ -279,19 +273,104 @@ def test_everything_takes_the_same_queries_however_long_the_history(demo: Demo) 
                 visit=visit,
                 measured_at=first.measured_at,
                 source=ReadingSource.MANUAL,
-                systolic_mmhg=120 + n,
+                systolic_mmhg=120 + n % 40,
                 diastolic_mmhg=80,
                 heart_rate_bpm=70,
                 recorded_by=first.recorded_by,
                 recorded_at=first.recorded_at,
             )
-            for n in range(30)
+            for n in range(number)
         ]
     )
-    with CaptureQueriesContext(connection) as after:
-        bundle = _everything(client, lena.pk, _count=1)
-    assert len(after.captured_queries) == len(before.captured_queries)
-    assert bundle["total"] > 30
+
+
+def _pages(client: Client, patient_id: int, count: int) -> list[Any]:
+    pages = [_everything(client, patient_id, _count=count)]
+    while (following := [link for link in pages[-1]["link"] if link["relation"] == "next"]) != []:
+        pages.append(_json(client.get(following[0]["url"])))
+        assert len(pages) < 200
+    return pages
+
+
+def test_everything_pages_hold_the_whole_record_once_in_order(demo: Demo) -> None:
+    client = demo.client("drchen")
+    lena = demo.patients["elena"]
+    whole = [
+        f"{e['resource']['resourceType']}/{e['resource']['id']}"
+        for e in _everything(client, lena.pk, _count=500)["entry"]
+        if e["search"]["mode"] == "match"
+    ]
+    paged: list[str] = []
+    for page in _pages(client, lena.pk, 7):
+        matches = [e for e in page.get("entry", []) if e["search"]["mode"] == "match"]
+        assert len(matches) <= 7
+        paged += [f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in matches]
+        # The staff a page's resources name come with it, as includes.
+        named = {
+            ref["reference"]
+            for e in matches
+            for ref in _references(e["resource"])
+            if ref.get("reference", "").startswith("Practitioner/")
+        }
+        included = {
+            f"Practitioner/{e['resource']['id']}"
+            for e in page.get("entry", [])
+            if e["search"]["mode"] == "include"
+        }
+        assert named == included
+    assert paged == whole
+    assert len(whole) > 30
+
+
+def _references(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        found = [value] if "reference" in value else []
+        return found + [ref for inner in value.values() for ref in _references(inner)]
+    if isinstance(value, list):
+        return [ref for inner in value for ref in _references(inner)]
+    return []
+
+
+def _page_queries(client: Client, url: str) -> tuple[int, Any]:
+    with CaptureQueriesContext(connection) as captured:
+        bundle = _json(client.get(url))
+    return len(captured.captured_queries), bundle
+
+
+def test_everything_reads_only_its_page_whatever_the_length_of_the_history(demo: Demo) -> None:
+    """A page's queries do not grow with the history: the first page, and a page in the middle of the chair's
+    readings, cost the same before and after 300 more readings (paged in SQL, not built and sliced)."""
+    client = demo.client("drchen")
+    lena = demo.patients["elena"]
+    visit = InfusionVisit.objects.get(patient=lena)
+    first_url = f"/fhir/Patient/{lena.pk}/$everything?_count=10"
+    _everything(client, lena.pk, _count=10)  # warm the caches every page needs (protocol, session)
+
+    def readings_page() -> str:
+        """The URL of the first page that starts among the chair's readings."""
+        for page in _pages(client, lena.pk, 10)[1:]:
+            self_url = next(link["url"] for link in page["link"] if link["relation"] == "self")
+            if page["entry"][0]["resource"]["id"].startswith("reading-"):
+                return self_url.removeprefix("http://testserver")
+        raise AssertionError("no page starts among the readings")
+
+    before = [_page_queries(client, first_url)[0], _page_queries(client, readings_page())[0]]
+    _more_readings(visit, 300)
+    after = [_page_queries(client, first_url)[0], _page_queries(client, readings_page())[0]]
+    assert after[0] == before[0]
+    # The page among the readings: before, its 10 resources ran past the readings into the sections after them
+    # (a few queries each); with 300 more readings it stays among them. Never more.
+    assert after[1] <= before[1]
+    # Pinned: the session and the caller, the patient, the sections the page walks (a few queries each),
+    # the staff it names, and the audit entry. A page never reads more than its rows.
+    assert max(before) <= 40, before
+
+
+def test_everything_refuses_a_cursor_it_did_not_write(demo: Demo) -> None:
+    lena = demo.patients["elena"]
+    response = demo.client("drchen").get(f"/fhir/Patient/{lena.pk}/$everything", {"_page": "1.x"})
+    assert response.status_code == 400
+    assert _json(response)["issue"][0]["diagnostics"] == "_page must be the value a next link carries."
 
 
 def test_the_capability_statement_lists_what_is_served(demo: Demo) -> None:

@@ -151,3 +151,25 @@ def test_a_reading_costs_the_same_queries_at_minute_60_as_at_minute_1(
     # aggregate queries per limit passed, the baseline (2), the pump's stop, the open alerts, the audit
     # entry, and the savepoint pair.
     assert counts[0] <= 17, counts
+
+
+# The queries of a reading within every limit (no run to find, no alert to write): the visit's lock and its
+# discharge check, the newest reading id, the insert, the artefact marks of the windows, the lowest systolic
+# of the trend window, the baseline (its artefact marks and the reading), the pump's stop, the open alerts,
+# the audit entry, and the savepoint pair around the service.
+WITHIN_LIMITS_QUERIES = 13
+
+
+def test_the_first_reading_of_a_visit_costs_what_the_3600th_does(
+    front_desk, clinician, nurse, clinic
+) -> None:
+    """Reading 1 of a visit, and reading 3,601 after an hour of a 1 Hz stream, take the same queries: the
+    service reads no more when the visit is longer (issue 19)."""
+    stream = {"systolic_mmhg": 122, "diastolic_mmhg": 78, "heart_rate_bpm": 72}
+    counts = []
+    for minutes in (0, 60):
+        visit = opened_visit(front_desk=front_desk, clinician=clinician, nurse=nurse, clinic=clinic)
+        at = _fill(visit, minutes, stream) if minutes else visit.opened_at + dt.timedelta(seconds=1)
+        with minutes_later(minutes + 1):
+            counts.append(_queries(visit, NORMAL, at))
+    assert counts == [WITHIN_LIMITS_QUERIES, WITHIN_LIMITS_QUERIES], counts

@@ -44,7 +44,8 @@ def capability_statement(*, base_url: str, software_version: str, date: str) -> 
                     "name": "everything",
                     "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
                     "documentation": "The patient, their record (what your role may read) and the staff it "
-                    "names, as a searchset Bundle paged by _count and _offset. Notes are never included.",
+                    "names, as a searchset Bundle paged by _count (the next link carries the _page "
+                    "cursor); the staff a page names are its include entries. Notes are never included.",
                 }
             ]
         resources.append(entry)

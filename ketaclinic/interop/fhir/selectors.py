@@ -82,21 +82,6 @@ TYPE_PERMS: Mapping[str, tuple[Perm, ...]] = {
 }
 # The types a system client (an integration account holding READ_FHIR) reads: all but the access log.
 SYSTEM_TYPES: frozenset[str] = frozenset(TYPE_PERMS) - {"AuditEvent"}
-# The order of $everything: the patient first, then their record, then the staff it names.
-EVERYTHING_ORDER = (
-    "Patient",
-    "RelatedPerson",
-    "Consent",
-    "Condition",
-    "MedicationStatement",
-    "CarePlan",
-    "Appointment",
-    "Encounter",
-    "MedicationAdministration",
-    "Observation",
-    "QuestionnaireResponse",
-    "Provenance",
-)
 
 
 def can_read(viewer: Actor | None, resource_type: str) -> bool:
@@ -116,7 +101,7 @@ def require_read(viewer: Actor | None, resource_type: str) -> None:
         raise PermissionDenied(f"You may not read {resource_type} resources.")
 
 
-def _patients(viewer: Actor | None) -> QuerySet[Patient]:
+def readable_patients(viewer: Actor | None) -> QuerySet[Patient]:
     return Patient.objects.filter(clinic__in=clinics_for(viewer)).select_related("clinic")
 
 
@@ -129,7 +114,7 @@ def _audit_type(resource_type: str) -> ObjectType:
     return ObjectType(f"fhir_{resource_type}")
 
 
-def _audit_patient(
+def audit_patient_read(
     viewer: Actor | None, patient: Patient, resource_type: str, object_id: object, action: str
 ) -> None:
     record_read(
@@ -187,14 +172,14 @@ def _visits(patient: Patient, only: int | None) -> list[InfusionVisit]:
     return list(_narrow(rows, only))
 
 
-def _discharged_at(visit: InfusionVisit) -> dt.datetime | None:
+def discharged_at(visit: InfusionVisit) -> dt.datetime | None:
     # A missing reverse one-to-one raises an AttributeError subclass: getattr's default covers it.
     discharge = getattr(visit, "discharge", None)
     return discharge.discharged_at if discharge is not None else None
 
 
 def _encounters(patient: Patient, only: int | None) -> list[Resource]:
-    return [build_encounter(visit, discharged_at=_discharged_at(visit)) for visit in _visits(patient, only)]
+    return [build_encounter(visit, discharged_at=discharged_at(visit)) for visit in _visits(patient, only)]
 
 
 def _withdrawn(patient: Patient, row_type: str) -> set[int]:
@@ -224,7 +209,7 @@ def _administrations(patient: Patient, only_id: str | None) -> list[Resource]:
             else:
                 stopped[event.visit_id] = event.occurred_at
         for visit in visits:
-            ended = stopped.get(visit.pk) or _discharged_at(visit)
+            ended = stopped.get(visit.pk) or discharged_at(visit)
             out.append(build_infusion_administration(visit, started_at=started.get(visit.pk), ended_at=ended))
     if only_id is None or drug_only is not None:
         withdrawn = _withdrawn(patient, CorrectableRow.DRUG_GIVEN)
@@ -255,12 +240,12 @@ def _observations(patient: Patient, only_id: str | None) -> list[Resource]:
                 reading, patient_id=patient.pk, withdrawn=reading.pk in withdrawn
             )
     if only_id is None or kind == "scale":
-        for administration in _narrow(_current_administrations(patient), None if only_id is None else row_id):
+        for administration in _narrow(current_administrations(patient), None if only_id is None else row_id):
             out.append(build_scale_observation(administration))
     return out if only_id is None else [r for r in out if r["id"] == only_id]
 
 
-def _current_administrations(patient: Patient) -> QuerySet[Administration]:
+def current_administrations(patient: Patient) -> QuerySet[Administration]:
     return (
         Administration.objects.filter(patient=patient, correction__isnull=True)
         .select_related("instrument")
@@ -269,7 +254,7 @@ def _current_administrations(patient: Patient) -> QuerySet[Administration]:
 
 
 def _questionnaire_responses(patient: Patient, only: int | None) -> list[Resource]:
-    return [build_questionnaire_response(row) for row in _narrow(_current_administrations(patient), only)]
+    return [build_questionnaire_response(row) for row in _narrow(current_administrations(patient), only)]
 
 
 def _appointments(patient: Patient, only: int | None) -> list[Resource]:
@@ -277,10 +262,12 @@ def _appointments(patient: Patient, only: int | None) -> list[Resource]:
     return [build_appointment(row) for row in rows]
 
 
-def _care_plans(patient: Patient, only: int | None) -> list[Resource]:
-    plans = list(
-        _narrow(TreatmentPlan.objects.filter(patient=patient), only).select_related("end").order_by("pk")
-    )
+def care_plan_rows(patient: Patient) -> QuerySet[TreatmentPlan]:
+    return TreatmentPlan.objects.filter(patient=patient).select_related("end").order_by("pk")
+
+
+def build_care_plans(plans: list[TreatmentPlan]) -> list[Resource]:
+    """The CarePlans of these plans (each its newest signed version, else its open draft), two queries."""
     versions: dict[int, PlanVersion] = {}
     for signed in PlanVersion.objects.filter(plan__in=plans).order_by("number"):
         versions[signed.plan_id] = signed
@@ -299,6 +286,10 @@ def _care_plans(patient: Patient, only: int | None) -> list[Resource]:
             build_care_plan(plan, version=version, content=content, ended_at=end.ended_at if end else None)
         )
     return out
+
+
+def _care_plans(patient: Patient, only: int | None) -> list[Resource]:
+    return build_care_plans(list(_narrow(care_plan_rows(patient), only)))
 
 
 def _provenances(patient: Patient, only: int | None) -> list[Resource]:
@@ -375,7 +366,7 @@ OWNERS: Mapping[str, Callable[[str], QuerySet[Any]]] = {
 }
 
 
-def _not_found(resource_type: str, resource_id: str) -> NotFound:
+def not_found(resource_type: str, resource_id: str) -> NotFound:
     return NotFound(f"No {resource_type} with id {resource_id!r} in your clinics.")
 
 
@@ -387,13 +378,13 @@ def read_resource(*, viewer: Actor | None, resource_type: str, resource_id: str)
         return _read_practitioner(viewer, resource_id)
     owner = OWNERS[resource_type](resource_id).first()
     patient_id = next(iter(owner.values())) if owner else None
-    patient = _patients(viewer).filter(pk=patient_id).first() if patient_id is not None else None
+    patient = readable_patients(viewer).filter(pk=patient_id).first() if patient_id is not None else None
     if patient is None:
-        raise _not_found(resource_type, resource_id)
+        raise not_found(resource_type, resource_id)
     found = [r for r in COLLECTORS[resource_type](patient, resource_id) if r["id"] == resource_id]
     if not found:
-        raise _not_found(resource_type, resource_id)
-    _audit_patient(viewer, patient, resource_type, resource_id, Action.VIEW)
+        raise not_found(resource_type, resource_id)
+    audit_patient_read(viewer, patient, resource_type, resource_id, Action.VIEW)
     return validated(found[0])
 
 
@@ -407,7 +398,7 @@ def _staff(viewer: Actor | None) -> QuerySet[User]:
 def _read_practitioner(viewer: Actor | None, resource_id: str) -> Resource:
     user = _staff(viewer).filter(pk=int(resource_id)).first() if resource_id.isdigit() else None
     if user is None:
-        raise _not_found("Practitioner", resource_id)
+        raise not_found("Practitioner", resource_id)
     record_read(by=viewer, object_type=ObjectType.FHIR_PRACTITIONER, object_id=user.pk, channel=Channel.API)
     return validated(build_practitioner(user))
 
@@ -438,7 +429,7 @@ def search_resources(*, viewer: Actor | None, search: Search) -> Page:
         return _search_clinic_appointments(viewer, search)
     patient_ids = {parse_reference(value) for value in search.values["patient"]}
     patient_id = next(iter(patient_ids)) if len(patient_ids) == 1 else None
-    patient = _patients(viewer).filter(pk=patient_id).first() if patient_id is not None else None
+    patient = readable_patients(viewer).filter(pk=patient_id).first() if patient_id is not None else None
     built = [r for r in COLLECTORS[resource_type](patient, None) if matches(search, r)] if patient else []
     page = Page(_page(search, built), len(built), search)
     record_list_read(
@@ -452,7 +443,7 @@ def search_resources(*, viewer: Actor | None, search: Search) -> Page:
 
 
 def _search_patients(viewer: Actor | None, search: Search) -> Page:
-    rows = _patients(viewer).order_by("pk")
+    rows = readable_patients(viewer).order_by("pk")
     for value in search.values.get("_id", ()):
         rows = rows.filter(pk__in=[int(v) for v in value.split(",") if v.isdigit()])
     for value in search.values.get("identifier", ()):
@@ -526,7 +517,7 @@ def _search_clinic_appointments(viewer: Actor | None, search: Search) -> Page:
     return Page([validated(build_appointment(a)) for a in appointments], total, search)
 
 
-def _referenced_practitioners(resources: Iterable[Resource]) -> set[int]:
+def referenced_practitioners(resources: Iterable[Resource]) -> set[int]:
     found: set[int] = set()
 
     def walk(value: Any) -> None:
@@ -542,22 +533,3 @@ def _referenced_practitioners(resources: Iterable[Resource]) -> set[int]:
 
     walk(list(resources))
     return found
-
-
-def everything(*, viewer: Actor | None, patient_id: int, search: Search) -> Page:
-    """`Patient/{id}/$everything`: the patient, every resource of their record the viewer may read, and the
-    staff those name, as one page of `search` (validated). Needs the permission to read patients; another
-    clinic's patient is NotFound. Recorded in the patient's access log as an export."""
-    require_read(viewer, "Patient")
-    patient = _patients(viewer).select_related("clinic").filter(pk=patient_id).first()
-    if patient is None:
-        raise _not_found("Patient", str(patient_id))
-    built: list[Resource] = []
-    for resource_type in EVERYTHING_ORDER:
-        if can_read(viewer, resource_type):
-            built += COLLECTORS[resource_type](patient, None)
-    if can_read(viewer, "Practitioner"):
-        ids = sorted(_referenced_practitioners(built))
-        built += [build_practitioner(user) for user in User.objects.filter(pk__in=ids).order_by("pk")]
-    _audit_patient(viewer, patient, "everything", patient.pk, Action.EXPORT)
-    return Page(_page(search, built), len(built), search)

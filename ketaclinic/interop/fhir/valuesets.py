@@ -1,7 +1,8 @@
 """Our own value-set checks. fhir.resources checks a resource's structure, not its terminology, so every
-resource we send is also walked here: each LOINC code must be in the closed table of codes we emit, each UCUM
-unit in the closed table of units we emit, each status in the statuses its resource type allows, each
-ICD-10-CM code well formed. No Django here: pure data and functions."""
+resource we send is also walked here: each LOINC, RxNorm and SNOMED CT code must be in the closed table of
+codes we emit (with its own display), each UCUM unit in the closed table of units we emit, each status in the
+statuses its resource type allows, each ICD-10-CM code well formed, and every coding's system one of those we
+emit. No Django here: pure data and functions."""
 
 import re
 from collections.abc import Mapping
@@ -21,6 +22,8 @@ INSTRUMENT_ITEM_SYSTEM = "urn:ketaclinic:instrument-item"
 RECORD_NUMBER_SYSTEM = "urn:ketaclinic:record-number"
 STAFF_SYSTEM = "urn:ketaclinic:staff-username"
 NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+SNOMED = "http://snomed.info/sct"
 
 # Every LOINC code this server emits, with its display. A code not here is refused before sending.
 LOINC_CODES: Mapping[str, str] = {
@@ -77,6 +80,59 @@ UCUM_UNITS: Mapping[str, str] = {
     "{score}": "{score}",
 }
 
+# Every RxNorm code this server emits: the ingredient (RxCUI, term type IN) of the infusion and of each rescue
+# drug, with RxNorm's own name for it. Source: the NLM RxNorm browser (RxNav, https://mor.nlm.nih.gov/RxNav/),
+# each RxCUI looked up by ingredient name; checked against the RxNorm release in use when a drug is added.
+RXNORM_CODES: Mapping[str, str] = {
+    "6130": "ketamine",
+    "26225": "ondansetron",
+    "6185": "labetalol",
+    "2599": "clonidine",
+    "5470": "hydralazine",
+    "6918": "metoprolol",
+    "6960": "midazolam",
+}
+
+# Every SNOMED CT code this server emits: the routes of administration (qualifier values, descendants of
+# 284009009 |Route of administration value|), with their preferred terms. Source: the SNOMED CT International
+# Edition browser (https://browser.ihtsdotools.org/); the same codes as FHIR R4's example value set
+# http://hl7.org/fhir/ValueSet/route-codes.
+SNOMED_CODES: Mapping[str, str] = {
+    "47625008": "Intravenous route",
+    "26643006": "Oral route",
+    "37839007": "Sublingual route",
+    "78421000": "Intramuscular route",
+}
+
+# The tables above by their system: a code of one of these systems must be in its table, with its display.
+CLOSED_TABLES: Mapping[str, Mapping[str, str]] = {
+    LOINC: LOINC_CODES,
+    RXNORM: RXNORM_CODES,
+    SNOMED: SNOMED_CODES,
+}
+_TABLE_NAMES: Mapping[str, str] = {LOINC: "LOINC", RXNORM: "RxNorm", SNOMED: "SNOMED CT"}
+
+# Every code system a coding of ours may name. FHIR's own small code systems (terminology.hl7.org) are
+# checked by fhir.resources where the element binds them (required bindings), and by the statuses above.
+CODE_SYSTEMS: frozenset[str] = frozenset(
+    {
+        LOINC,
+        RXNORM,
+        SNOMED,
+        ICD10CM,
+        OBSERVATION_CATEGORY,
+        INSTRUMENT_SYSTEM,
+        INSTRUMENT_ITEM_SYSTEM,
+        "http://terminology.hl7.org/CodeSystem/audit-event-type",
+        "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+        "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+        "http://terminology.hl7.org/CodeSystem/condition-clinical",
+        "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+        "http://terminology.hl7.org/CodeSystem/condition-category",
+        "http://terminology.hl7.org/CodeSystem/consentscope",
+    }
+)
+
 # The statuses each resource type may carry in our output (a subset of FHIR's required value sets).
 STATUSES: Mapping[str, frozenset[str]] = {
     "Observation": frozenset({"final", "amended", "entered-in-error"}),
@@ -102,10 +158,15 @@ def _codings(value: Any) -> list[Mapping[str, Any]]:
 
 def check_coding(coding: Mapping[str, Any], where: str) -> None:
     system, code = coding.get("system"), coding.get("code")
-    if system == LOINC and code not in LOINC_CODES:
-        raise ValueSetViolation(f"{where}: LOINC code {code!r} is not in the table of codes we emit.")
-    if system == LOINC and coding.get("display") not in (None, LOINC_CODES[str(code)]):
-        raise ValueSetViolation(f"{where}: LOINC code {code} carries a display other than its own.")
+    if system not in CODE_SYSTEMS:
+        raise ValueSetViolation(f"{where}: code system {system!r} is not one we emit.")
+    table = CLOSED_TABLES.get(str(system))
+    if table is not None:
+        name = _TABLE_NAMES[str(system)]
+        if code not in table:
+            raise ValueSetViolation(f"{where}: {name} code {code!r} is not in the table of codes we emit.")
+        if coding.get("display") not in (None, table[str(code)]):
+            raise ValueSetViolation(f"{where}: {name} code {code} carries a display other than its own.")
     if system == ICD10CM and not ICD10CM_PATTERN.match(str(code)):
         raise ValueSetViolation(f"{where}: {code!r} is not an ICD-10-CM code.")
 

@@ -24,6 +24,8 @@ from ketaclinic.core.http import http_status
 from ketaclinic.interop.fhir import selectors
 from ketaclinic.interop.fhir.capability import capability_statement
 from ketaclinic.interop.fhir.errors import BadSearch, NotAuthenticated, UnknownType
+from ketaclinic.interop.fhir.everything import Cursor, EverythingPage
+from ketaclinic.interop.fhir.everything import everything as everything_page
 from ketaclinic.interop.fhir.params import parse_search
 from ketaclinic.interop.fhir.resources.common import Resource, instant, validated
 
@@ -95,7 +97,7 @@ def _check_type(resource_type: str) -> None:
         raise UnknownType(resource_type)
 
 
-def _bundle(request: HttpRequest, page: selectors.Page, *, include_practitioners: bool = False) -> Resource:
+def _bundle(request: HttpRequest, page: selectors.Page) -> Resource:
     base = _base(request)
     search = page.search
 
@@ -127,11 +129,7 @@ def _bundle(request: HttpRequest, page: selectors.Page, *, include_practitioners
         {
             "fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}",
             "resource": resource,
-            "search": {
-                "mode": "include"
-                if include_practitioners and resource["resourceType"] == "Practitioner"
-                else "match"
-            },
+            "search": {"mode": "match"},
         }
         for resource in page.resources
     ]
@@ -171,14 +169,46 @@ def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResp
 
 @fhir_view
 def everything(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """`Patient/{id}/$everything`: `_count` resources a page (default 50, at most 500), the next page by the
+    `_page` cursor of the next link; each page reads only its own rows."""
     viewer = fhir_actor(request)
     selectors.require_read(viewer, "Patient")
-    query = {key: values for key, values in request.GET.lists() if key in ("_count", "_offset")}
-    unknown = sorted(set(request.GET) - {"_count", "_offset"})
+    unknown = sorted(set(request.GET) - {"_count", "_page"})
     if unknown:
         raise BadSearch(
-            f"$everything takes only _count and _offset, not {', '.join(unknown)}.", parameter=unknown[0]
+            f"$everything takes only _count and _page, not {', '.join(unknown)}.", parameter=unknown[0]
         )
-    parsed = parse_search("Patient", query)
-    page = selectors.everything(viewer=viewer, patient_id=patient_id, search=parsed)
-    return respond(_bundle(request, page, include_practitioners=True))
+    count = parse_search(
+        "Patient", {"_count": request.GET.getlist("_count")} if "_count" in request.GET else {}
+    )
+    cursor = Cursor.parse(request.GET.get("_page"))
+    page = everything_page(viewer=viewer, patient_id=patient_id, count=count.count, cursor=cursor)
+    return respond(_everything_bundle(request, page))
+
+
+def _everything_bundle(request: HttpRequest, page: EverythingPage) -> Resource:
+    base = _base(request)
+
+    def link(relation: str, cursor: Cursor) -> Resource:
+        query = {"_count": str(page.count)} | ({"_page": str(cursor)} if cursor != Cursor() else {})
+        return {"relation": relation, "url": f"{base}{request.path.removeprefix('/fhir')}?{urlencode(query)}"}
+
+    links = [link("self", page.cursor)]
+    if page.next is not None:
+        links.append(link("next", page.next))
+    shell = validated(
+        {"resourceType": "Bundle", "type": "searchset", "timestamp": instant(clock.now()), "link": links}
+    )
+    entries = [(resource, "match") for resource in page.resources]
+    entries += [(resource, "include") for resource in page.included]
+    shell["entry"] = [
+        {
+            "fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}",
+            "resource": resource,
+            "search": {"mode": mode},
+        }
+        for resource, mode in entries
+    ]
+    if not shell["entry"]:
+        del shell["entry"]
+    return shell

@@ -20,6 +20,7 @@ class Hl7ErrorCode(StrEnum):
     NO_VITAL_SIGNS = "no_vital_signs"  # 103: no observation maps to a vital sign
     READING_REFUSED = "reading_refused"  # 207: the vital-signs service refused the reading
     PATIENT_NOT_MATCHED = "patient_not_matched"  # 204: no patient (or more than one) matches
+    DEMOGRAPHICS_REFUSED = "demographics_refused"  # 207: the patients service refused the update
     # Staff actions.
     INVALID = "invalid"
     ALREADY_APPLIED = "already_applied"
@@ -37,6 +38,7 @@ HL7_ERROR_CODES: dict[str, tuple[str, str]] = {
     Hl7ErrorCode.NO_VITAL_SIGNS: ("103", "Table value not found"),
     Hl7ErrorCode.READING_REFUSED: ("207", "Application internal error"),
     Hl7ErrorCode.PATIENT_NOT_MATCHED: ("204", "Unknown key identifier"),
+    Hl7ErrorCode.DEMOGRAPHICS_REFUSED: ("207", "Application internal error"),
 }
 
 

@@ -1,6 +1,11 @@
 """The MLLP listener: reads each framed message, hands it to `services.receive` (store, apply) and writes the
-acknowledgement back. The database work runs on one worker thread (Django's ORM is synchronous, and one
-writer at a time is what SQLite allows anyway); connections are served concurrently on the event loop.
+acknowledgement back. Connections are served concurrently on the event loop; the database work runs on worker
+threads (Django's ORM is synchronous), each with its own database connection: one on SQLite (one writer at a
+time is all it allows), several on PostgreSQL (`KETACLINIC_HL7_WORKERS`, default 4), where a message spends
+most of its time waiting for the server's answers and another connection's message can use the CPU
+meanwhile. That is safe because `receive` is: the raw message is committed before it is applied, a visit's
+readings are written under the visit's row lock, a resend applied twice at once is refused by the database
+(one applied processing per message), and a connection's next message is read only after its ACK.
 
 A message is acknowledged only after `receive` returned, that is after it was committed: if the process dies
 before, the sender gets no ACK and sends it again, and the resend is recognised by its control id."""
@@ -9,12 +14,14 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import close_old_connections, connections
+from django.conf import settings
+from django.db import close_old_connections, connection, connections
 
 from ketaclinic.core import clock
 from ketaclinic.interop.hl7 import services, wire
@@ -43,19 +50,37 @@ class Stats:
         self.last_error_at = clock.now()
 
 
+def default_workers() -> int:
+    """Worker threads for the database work: `KETACLINIC_HL7_WORKERS`, else 1 on SQLite and 4 otherwise."""
+    configured = getattr(settings, "KETACLINIC_HL7_WORKERS", None)
+    if configured:
+        return max(1, int(configured))
+    return 1 if connection.vendor == "sqlite" else 4
+
+
 class Listener:
     """Serves MLLP on host:port. `inline=True` runs the database work on the event loop's own thread (tests,
-    where the test's connection must see it); otherwise on one worker thread."""
+    where the test's connection must see it); otherwise on `workers` threads (default_workers())."""
 
     def __init__(
-        self, *, host: str, port: int, receive: Receive = receive_and_ack, inline: bool = False
+        self,
+        *,
+        host: str,
+        port: int,
+        receive: Receive = receive_and_ack,
+        inline: bool = False,
+        workers: int | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.receive = receive
         self.inline = inline
+        self.workers = 1 if inline else (workers or default_workers())
         self.stats = Stats()
-        self.executor = None if inline else ThreadPoolExecutor(max_workers=1, thread_name_prefix="hl7-db")
+        self.executor = (
+            None if inline else ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="hl7-db")
+        )
+        self._stats_lock = threading.Lock()
         self.server: asyncio.Server | None = None
 
     @property
@@ -72,8 +97,18 @@ class Listener:
             self.server.close()
             await self.server.wait_closed()
         if self.executor is not None:
-            # The worker thread's database connection is closed by that thread, before the thread ends.
-            await asyncio.get_running_loop().run_in_executor(self.executor, connections.close_all)
+            # Each worker thread closes its own database connection before the threads end: one task per
+            # thread, held at a barrier until every thread has taken one.
+            barrier = threading.Barrier(self.workers)
+
+            def close_mine() -> None:
+                barrier.wait(timeout=30)
+                connections.close_all()
+
+            loop = asyncio.get_running_loop()
+            await asyncio.gather(
+                *(loop.run_in_executor(self.executor, close_mine) for _ in range(self.workers))
+            )
             self.executor.shutdown(wait=True)
 
     async def _work(self, function: Callable[..., Any], *args: Any) -> Any:
@@ -86,7 +121,8 @@ class Listener:
             return self.receive(raw, peer)
         except Exception as error:
             logger.exception("HL7 message from %s could not be stored", peer)
-            self.stats.error(f"Could not store a message from {peer}: {type(error).__name__}: {error}")
+            with self._stats_lock:
+                self.stats.error(f"Could not store a message from {peer}: {type(error).__name__}: {error}")
             close_old_connections()
             return None
 

@@ -107,7 +107,7 @@ class DeviceChair(models.Model):
 
 class OutboundKind(models.TextChoices):
     SCALE_RESULT = "oru_scale", "ORU^R01 scale result"
-    PATIENT = "adt", "ADT^A08 patient"
+    PATIENT = "adt", "ADT^A04 registration"
 
 
 class OutboundMessage(models.Model):
@@ -161,3 +161,19 @@ class ListenerStatus(models.Model):
 
     def __str__(self) -> str:
         return f"Listener on {self.address}"
+
+
+class Downstream(models.Model):
+    """A clinic's downstream system (an EHR, a registry) and which messages it receives. Configuration,
+    changed by a clinic admin and audited; without a row the clinic falls back to `KETACLINIC_HL7_DOWNSTREAM`
+    (every kind), and with neither nothing is queued."""
+
+    clinic = models.OneToOneField(Clinic, on_delete=models.PROTECT, related_name="+")
+    host = models.CharField(max_length=200, blank=True, help_text="Empty: send nothing.")
+    port = models.PositiveIntegerField(null=True, blank=True)
+    send_scale_results = models.BooleanField(default=True)
+    send_registrations = models.BooleanField(default=True)
+    changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}" if self.host else "none"

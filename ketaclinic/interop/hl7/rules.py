@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from ketaclinic.interop.hl7.errors import Hl7ErrorCode
@@ -225,3 +226,92 @@ def name_key(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(char for char in decomposed if not unicodedata.combining(char))
     return re.sub(r"[\s\-'.]", "", plain).casefold()
+
+
+# HL7 table 0001 (administrative sex) -> the patient's sex assigned at birth. O (other), A (ambiguous) and N
+# (not applicable) say nothing we may record as sex at birth: they leave the chart as it is.
+SEX_CODES: dict[str, str] = {"F": "female", "M": "male", "U": "unknown"}
+# HL7's explicit null: the sender says the value is to be deleted (an empty field means "no change").
+HL7_NULL = '""'
+
+
+@dataclass(frozen=True)
+class Demographics:
+    """What a PID segment says about the patient's demographics, as the patients service's fields (only the
+    fields the sender filled), what was left out and why, and a problem that stops the update."""
+
+    details: dict[str, object]
+    notes: list[str] = field(default_factory=list)
+    problem: str = ""
+
+
+# PID component -> (the patient's field, whether it may be deleted, its largest length).
+_TEXT_FIELDS: tuple[tuple[str, str, bool, int], ...] = (
+    ("family_name", "legal_family_name", False, 100),
+    ("given_name", "legal_given_name", False, 100),
+    ("middle_name", "legal_middle_name", True, 100),
+    ("street", "address_line", True, 200),
+    ("city", "city", True, 100),
+    ("region", "region", True, 100),
+    ("postal_code", "postal_code", True, 20),
+    ("phone", "phone", True, 40),
+)
+
+
+class PidFields(Protocol):
+    """What `demographics` reads of a PID (wire.PatientIdentity has these)."""
+
+    @property
+    def family_name(self) -> str: ...
+    @property
+    def given_name(self) -> str: ...
+    @property
+    def middle_name(self) -> str: ...
+    @property
+    def birth_date(self) -> str: ...
+    @property
+    def sex(self) -> str: ...
+    @property
+    def street(self) -> str: ...
+    @property
+    def city(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def postal_code(self) -> str: ...
+    @property
+    def phone(self) -> str: ...
+
+
+def demographics(identity: PidFields) -> Demographics:
+    """The demographic fields of a PID (a `wire.PatientIdentity`): names, birth date, sex, address and home
+    phone. An empty field changes nothing; HL7's `""` deletes an optional one. A birth date that is not a
+    date is a problem (the update is not applied); a sex code we cannot record is left out with a note."""
+    details: dict[str, object] = {}
+    notes: list[str] = []
+    for attribute, name, deletable, limit in _TEXT_FIELDS:
+        value = str(getattr(identity, attribute)).strip()
+        if not value:
+            continue
+        if value == HL7_NULL:
+            if deletable:
+                details[name] = ""
+            else:
+                notes.append(f"{name}: cannot be deleted")
+            continue
+        if len(value) > limit:
+            return Demographics({}, notes, f"{name} is longer than {limit} characters.")
+        details[name] = value
+    birth = identity.birth_date.strip()
+    if birth and birth != HL7_NULL:
+        born = parse_date(birth)
+        if born is None:
+            return Demographics({}, notes, f"PID-7 (birth date) {birth!r} is not a date.")
+        details["date_of_birth"] = born
+    sex = identity.sex.strip().upper()
+    if sex and sex != HL7_NULL:
+        if sex in SEX_CODES:
+            details["sex_assigned_at_birth"] = SEX_CODES[sex]
+        else:
+            notes.append(f"PID-8 {sex}: not a sex at birth we record")
+    return Demographics(details, notes)

@@ -6,7 +6,7 @@ mapping is how it finds its clinic."""
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from ketaclinic.accounts.access import Actor, require, require_clinic
 from ketaclinic.accounts.permissions import Perm
@@ -15,14 +15,19 @@ from ketaclinic.audit.models import ObjectType
 from ketaclinic.audit.services import record_list_read, record_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
+from ketaclinic.core.models import Clinic
 from ketaclinic.interop.hl7 import wire
 from ketaclinic.interop.hl7.models import (
     DeviceChair,
+    Downstream,
     InboundMessage,
     InboundProcessing,
     ListenerStatus,
+    OutboundAttempt,
+    OutboundMessage,
     Outcome,
 )
+from ketaclinic.interop.hl7.services.outbound import MAX_ATTEMPTS
 
 # A listener that has not reported for this long is shown as not running.
 LISTENER_SILENT_AFTER = dt.timedelta(seconds=20)
@@ -162,4 +167,75 @@ def message_to_act_on(*, viewer: Actor, message_id: int) -> InboundMessage:
     message = InboundMessage.objects.filter(pk=message_id).first()
     if message is None:
         raise NotFound("No such message.")
+    return message
+
+
+# --- the downstream system and the outbound queue ---
+
+OUTBOUND_PAGE = 100
+
+
+@dataclass(frozen=True)
+class OutboundRow:
+    """An outbound message as the queue shows it: its state (delivered, retrying, failed: the sweeps gave
+    up, waiting: not tried yet), its tries and the last one's answer or error."""
+
+    message: OutboundMessage
+    state: str
+    tries: int
+    last_at: dt.datetime | None
+    last_ack: str
+    last_error: str
+
+
+def downstream_settings(*, viewer: Actor) -> list[tuple[Clinic, Downstream | None]]:
+    """Each of the viewer's clinics with its downstream configuration (None: the server's setting, if any)."""
+    require(viewer, Perm.VIEW_INTERFACES)
+    clinics = list(clinics_for(viewer).order_by("name"))
+    rows = {row.clinic_id: row for row in Downstream.objects.filter(clinic__in=clinics)}
+    return [(clinic, rows.get(clinic.pk)) for clinic in clinics]
+
+
+def outbound_queue(*, viewer: Actor) -> list[OutboundRow]:
+    """The newest outbound messages of the viewer's clinics with their delivery state (two queries)."""
+    require(viewer, Perm.VIEW_INTERFACES)
+    newest = OutboundAttempt.objects.filter(message=OuterRef("pk")).order_by("-number")
+    messages = list(
+        OutboundMessage.objects.filter(clinic__in=clinics_for(viewer))
+        .defer("payload")
+        .annotate(
+            tries=Count("attempts"),
+            delivered=Count("attempts", filter=Q(attempts__ack_code__in=("AA", "CA"))),
+            last_at=Subquery(newest.values("attempted_at")[:1]),
+            last_ack=Subquery(newest.values("ack_code")[:1]),
+            last_error=Subquery(newest.values("error")[:1]),
+        )
+        .order_by("-created_at", "-pk")[:OUTBOUND_PAGE]
+    )
+    rows = []
+    for message in messages:
+        attrs = message.__dict__
+        tries = int(attrs["tries"])
+        if attrs["delivered"]:
+            state = "delivered"
+        elif tries == 0:
+            state = "waiting"
+        elif tries >= MAX_ATTEMPTS:
+            state = "failed"
+        else:
+            state = "retrying"
+        rows.append(
+            OutboundRow(
+                message, state, tries, attrs["last_at"], attrs["last_ack"] or "", attrs["last_error"] or ""
+            )
+        )
+    return rows
+
+
+def outbound_to_act_on(*, viewer: Actor, outbound_id: int) -> OutboundMessage:
+    require(viewer, Perm.MANAGE_INTERFACES)
+    message = OutboundMessage.objects.filter(pk=outbound_id).first()
+    if message is None:
+        raise NotFound("No such message.")
+    require_clinic(viewer, message.clinic_id, what="message")
     return message

@@ -10,4 +10,6 @@ urlpatterns = [
     path("messages/<int:message_id>/", views.message_detail, name="message"),
     path("messages/<int:message_id>/reprocess/", views.message_reprocess, name="message_reprocess"),
     path("messages/<int:message_id>/dismiss/", views.message_dismiss, name="message_dismiss"),
+    path("downstream/", views.downstream, name="downstream"),
+    path("outbound/<int:outbound_id>/resend/", views.outbound_resend, name="outbound_resend"),
 ]

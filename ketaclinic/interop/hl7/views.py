@@ -7,13 +7,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from ketaclinic.accounts.access import actor
+from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.core.errors import DomainError, ErrorKind
 from ketaclinic.core.forms import field_error
 from ketaclinic.interop.hl7 import selectors, services
-from ketaclinic.interop.hl7.forms import DeviceChairForm, DismissForm
+from ketaclinic.interop.hl7.forms import DeviceChairForm, DismissForm, DownstreamForm
+from ketaclinic.interop.hl7.services import outbound
 from ketaclinic.scheduling.models import Chair
 
 
@@ -110,3 +111,65 @@ def message_dismiss(request: HttpRequest, message_id: int) -> HttpResponse:
         "can_manage": True,
     }
     return render(request, "hl7/message.html", context, status=422)
+
+
+@login_required
+def downstream(request: HttpRequest) -> HttpResponse:
+    """The downstream system each clinic sends to (host, port, which messages) and the outbound queue."""
+    viewer = actor(request)
+    configured = selectors.downstream_settings(viewer=viewer)
+    if request.method == "POST":
+        require(viewer, Perm.MANAGE_INTERFACES)
+    first_clinic, first_row = configured[0] if configured else (None, None)
+    initial = {
+        "clinic": first_clinic,
+        "host": first_row.host if first_row else "",
+        "port": first_row.port if first_row else None,
+        "send_scale_results": first_row.send_scale_results if first_row else True,
+        "send_registrations": first_row.send_registrations if first_row else True,
+    }
+    form = DownstreamForm(request.POST or None, initial=initial, clinics=clinics_for(viewer))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            outbound.configure_downstream(
+                by=viewer,
+                clinic=data["clinic"],
+                host=data["host"],
+                port=data["port"],
+                scale_results=data["send_scale_results"],
+                registrations=data["send_registrations"],
+            )
+        except DomainError as error:
+            if error.kind in (ErrorKind.FORBIDDEN, ErrorKind.NOT_FOUND):
+                raise
+            field_error(form, error)
+        else:
+            messages.success(request, "Downstream system saved.")
+            return redirect("hl7:downstream")
+    context = {
+        "configured": configured,
+        "fallback": services.downstream(),
+        "queue": selectors.outbound_queue(viewer=viewer),
+        "form": form,
+        "can_manage": can(viewer, Perm.MANAGE_INTERFACES),
+    }
+    return render(request, "hl7/downstream.html", context, status=422 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def outbound_resend(request: HttpRequest, outbound_id: int) -> HttpResponse:
+    viewer = actor(request)
+    message = selectors.outbound_to_act_on(viewer=viewer, outbound_id=outbound_id)
+    try:
+        result = outbound.resend(by=viewer, message=message)
+    except DomainError as error:
+        if error.kind in (ErrorKind.FORBIDDEN, ErrorKind.NOT_FOUND):
+            raise
+        messages.error(request, error.message)
+    else:
+        (messages.success if result == "delivered" else messages.warning)(
+            request, f"{message.control_id}: {result}."
+        )
+    return redirect("hl7:downstream")

@@ -49,13 +49,21 @@ class Header:
 
 @dataclass(frozen=True)
 class PatientIdentity:
-    """PID: identifiers (PID-3, every repetition's id), name (PID-5), birth date (PID-7), sex (PID-8)."""
+    """PID: identifiers (PID-3, every repetition's id), name (PID-5), birth date (PID-7), sex (PID-8), the
+    first address (PID-11) and home phone (PID-13), each as the sender wrote it ('' when absent; HL7's
+    `""` when the sender says the value is to be deleted)."""
 
     identifiers: tuple[str, ...]
     family_name: str
     given_name: str
     birth_date: str
     sex: str
+    middle_name: str = ""
+    street: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -138,12 +146,23 @@ def _patient(message: Any) -> PatientIdentity | None:
         value = _get(message, "PID", 3, rep=rep)
         if value:
             identifiers.append(value)
+    # XTN: the number as written (component 1, deprecated but what most senders fill), else area code and
+    # local number (components 6 and 7).
+    phone = _get(message, "PID", 13) or "".join(
+        part for part in (_get(message, "PID", 13, comp=6), _get(message, "PID", 13, comp=7)) if part
+    )
     return PatientIdentity(
         identifiers=tuple(identifiers),
         family_name=_get(message, "PID", 5),
         given_name=_get(message, "PID", 5, comp=2),
         birth_date=_get(message, "PID", 7),
         sex=_get(message, "PID", 8),
+        middle_name=_get(message, "PID", 5, comp=3),
+        street=_get(message, "PID", 11),
+        city=_get(message, "PID", 11, comp=3),
+        region=_get(message, "PID", 11, comp=4),
+        postal_code=_get(message, "PID", 11, comp=5),
+        phone=phone,
     )
 
 

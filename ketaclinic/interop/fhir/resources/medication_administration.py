@@ -5,37 +5,35 @@ import datetime as dt
 from ketaclinic.infusions.models import DrugGiven, DrugRouteChoice, InfusionVisit
 from ketaclinic.infusions.rules import RESCUE_DRUG_NAMES, RescueDrug
 from ketaclinic.interop.fhir.resources.common import Resource, compact, instant, quantity, reference
+from ketaclinic.interop.fhir.valuesets import RXNORM, RXNORM_CODES, SNOMED, SNOMED_CODES
 
-RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-SNOMED = "http://snomed.info/sct"
-# RxNorm ingredient codes of the drugs we give (RxCUI).
+# The drugs and routes we code, by their key; the codes and displays are the closed tables of valuesets.py.
 RXNORM_INGREDIENTS = {
-    "ketamine": ("6130", "ketamine"),
-    RescueDrug.ONDANSETRON: ("26225", "ondansetron"),
-    RescueDrug.LABETALOL: ("6185", "labetalol"),
-    RescueDrug.CLONIDINE: ("2599", "clonidine"),
-    RescueDrug.HYDRALAZINE: ("5470", "hydralazine"),
-    RescueDrug.METOPROLOL: ("6918", "metoprolol"),
-    RescueDrug.MIDAZOLAM: ("6960", "midazolam"),
+    "ketamine": "6130",
+    RescueDrug.ONDANSETRON: "26225",
+    RescueDrug.LABETALOL: "6185",
+    RescueDrug.CLONIDINE: "2599",
+    RescueDrug.HYDRALAZINE: "5470",
+    RescueDrug.METOPROLOL: "6918",
+    RescueDrug.MIDAZOLAM: "6960",
 }
-# SNOMED CT route codes.
 ROUTES = {
-    DrugRouteChoice.IV: ("47625008", "Intravenous route"),
-    DrugRouteChoice.PO: ("26643006", "Oral route"),
-    DrugRouteChoice.ODT: ("26643006", "Oral route"),
-    DrugRouteChoice.SL: ("37839007", "Sublingual route"),
-    DrugRouteChoice.IM: ("78421000", "Intramuscular route"),
+    DrugRouteChoice.IV: "47625008",
+    DrugRouteChoice.PO: "26643006",
+    DrugRouteChoice.ODT: "26643006",
+    DrugRouteChoice.SL: "37839007",
+    DrugRouteChoice.IM: "78421000",
 }
 
 
 def _route(route: DrugRouteChoice) -> Resource:
-    code, display = ROUTES[route]
-    return {"coding": [{"system": SNOMED, "code": code, "display": display}], "text": route.label}
+    code = ROUTES[route]
+    return {"coding": [{"system": SNOMED, "code": code, "display": SNOMED_CODES[code]}], "text": route.label}
 
 
 def _medication(key: str, name: str) -> Resource:
-    code, display = RXNORM_INGREDIENTS[key]
-    return {"coding": [{"system": RXNORM, "code": code, "display": display}], "text": name}
+    code = RXNORM_INGREDIENTS[key]
+    return {"coding": [{"system": RXNORM, "code": code, "display": RXNORM_CODES[code]}], "text": name}
 
 
 def infusion_id(visit_id: int) -> str:

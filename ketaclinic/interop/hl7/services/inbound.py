@@ -36,6 +36,7 @@ from ketaclinic.interop.hl7.models import (
     ListenerStatus,
     Outcome,
 )
+from ketaclinic.patients import services as patient_services
 from ketaclinic.patients.models import Patient
 from ketaclinic.scheduling.models import Chair
 
@@ -327,20 +328,37 @@ def match_patient(identity: wire.PatientIdentity) -> tuple[Patient | None, str]:
 
 
 def _apply_registration(parsed: wire.Parsed, message: InboundMessage) -> Result:
+    """ADT^A04/A08: the patient the PID names (matched by record number, else by name and birth date) gets
+    the demographics the message carries, through the patients service (its checks, history and audit, the
+    sending system as the source). No match, several, or an update the service refuses: the message waits
+    for review."""
     if parsed.patient is None:
         return Result(Outcome.REJECTED, "AE", Hl7ErrorCode.MISSING_FIELD, "The message has no PID segment.")
     patient, why = match_patient(parsed.patient)
     if patient is None:
         return _refused(Hl7ErrorCode.PATIENT_NOT_MATCHED, why)
-    # A registration from another system is linked to the chart it names; it does not overwrite what the
-    # clinic recorded (a person reviews differences on the chart).
-    return Result(
-        Outcome.APPLIED,
-        "AA",
-        notes=[f"Matched to {patient.record_number}"],
-        clinic_id=patient.clinic_id,
-        patient=patient,
-    )
+    found = rules.demographics(parsed.patient)
+    notes = [f"Matched to {patient.record_number}", *found.notes]
+    if found.problem:
+        return _refused(
+            Hl7ErrorCode.BAD_VALUE, found.problem, notes=notes, clinic_id=patient.clinic_id, patient=patient
+        )
+    source = f"HL7 {parsed.header.kind} from {parsed.header.sending_application or 'an unnamed sender'}"
+    try:
+        with transaction.atomic():
+            changed = patient_services.update_patient_from_interface(
+                patient=patient, details=found.details, source=source
+            )
+    except DomainError as error:
+        return _refused(
+            Hl7ErrorCode.DEMOGRAPHICS_REFUSED,
+            error.message,
+            notes=notes,
+            clinic_id=patient.clinic_id,
+            patient=patient,
+        )
+    notes.append(f"Changed: {', '.join(changed)}" if changed else "No demographic changes")
+    return Result(Outcome.APPLIED, "AA", notes=notes, clinic_id=patient.clinic_id, patient=patient)
 
 
 # --- staff actions on the review queue ---

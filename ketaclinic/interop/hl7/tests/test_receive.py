@@ -135,17 +135,129 @@ def test_a_malformed_message_is_stored_rejected_and_answered_ae(name: str, code:
     assert bytes(InboundMessage.objects.get().raw) == raw
 
 
-def test_registration_is_matched_by_record_number(visit: Any) -> None:
+def test_registration_is_matched_by_record_number_and_updates_the_name(visit: Any) -> None:
     patient = visit.patient
+    born = patient.date_of_birth.strftime("%Y%m%d")
     raw = sample(
-        "adt_a04.hl7",
-        record_number=patient.record_number,
-        family="Other",
-        given="Name",
-        birth_date="19000101",
+        "adt_a04.hl7", record_number=patient.record_number, family="Other", given="Name", birth_date=born
     )
     assert ack_of(raw).code == "AA"
     assert InboundProcessing.objects.get().patient == patient
+    patient.refresh_from_db()
+    assert (patient.legal_family_name, patient.legal_given_name) == ("Other", "Name")
+
+
+def _a08(patient: Any, **values: Any) -> bytes:
+    fields = {
+        "record_number": patient.record_number,
+        "family": patient.legal_family_name,
+        "given": patient.legal_given_name,
+        "middle": "",
+        "birth_date": patient.date_of_birth.strftime("%Y%m%d"),
+        "sex": "",
+        "street": "",
+        "city": "",
+        "region": "",
+        "postal": "",
+        "phone": "",
+    }
+    return sample("adt_a08.hl7", **(fields | values))
+
+
+def test_an_a08_updates_the_matched_patients_demographics_through_the_patients_service(visit: Any) -> None:
+    patient = visit.patient
+    raw = _a08(
+        patient,
+        middle="Jo",
+        birth_date="19800214",
+        sex="F",
+        street="12 Harbour Road",
+        city="Portland",
+        region="OR",
+        postal="97201",
+        phone="(503) 555-0147",
+    )
+    assert ack_of(raw) == wire.Ack("AA", "CTRL-1", "")
+    patient.refresh_from_db()
+    assert (
+        patient.legal_middle_name,
+        patient.date_of_birth.isoformat(),
+        patient.sex_assigned_at_birth,
+        patient.address_line,
+        patient.city,
+        patient.region,
+        patient.postal_code,
+        patient.phone,
+    ) == ("Jo", "1980-02-14", "female", "12 Harbour Road", "Portland", "OR", "97201", "(503) 555-0147")
+    processing = InboundProcessing.objects.get()
+    assert (processing.outcome, processing.patient) == (Outcome.APPLIED, patient)
+    assert processing.notes[0] == f"Matched to {patient.record_number}"
+    assert processing.notes[-1].startswith("Changed: legal_middle_name, date_of_birth")
+    # Audited as the sending system's change (no person), and kept in the chart's history.
+    change = AuditEvent.objects.get(object_type="patient", action="update", patient_id=patient.pk)
+    assert change.actor is None
+    assert change.summary.startswith("changed by HL7 ADT^A08 from REFERRING-EHR: legal_middle_name")
+    newest = patient.history.order_by("-history_id").first()
+    assert (newest.history_user, newest.history_change_reason) == (
+        None,
+        "changed by HL7 ADT^A08 from REFERRING-EHR",
+    )
+
+
+def test_an_a08_leaves_empty_fields_alone_and_deletes_on_hl7_null(visit: Any) -> None:
+    patient = visit.patient
+    ack_of(_a08(patient, phone="555-0100", city="Salem", control="A08-1"))
+    ack_of(_a08(patient, phone='""', control="A08-2"))
+    patient.refresh_from_db()
+    assert (patient.phone, patient.city) == ("", "Salem")
+
+
+def test_an_a08_the_patients_service_refuses_waits_for_review_and_changes_nothing(visit: Any) -> None:
+    patient = visit.patient
+    before = (patient.date_of_birth, patient.legal_middle_name)
+    # Born last year: the clinic's protocol does not treat patients that young.
+    answer = ack_of(_a08(patient, middle="Changed", birth_date=f"{visit.opened_at.year - 1}0101"))
+    assert answer.code == "AE"
+    processing = InboundProcessing.objects.get()
+    assert (processing.outcome, processing.error_code, processing.patient) == (
+        Outcome.QUEUED,
+        "demographics_refused",
+        patient,
+    )
+    patient.refresh_from_db()
+    assert (patient.date_of_birth, patient.legal_middle_name) == before
+
+
+def test_an_a08_with_a_birth_date_that_is_no_date_is_refused(visit: Any) -> None:
+    answer = ack_of(_a08(visit.patient, birth_date="19801399"))
+    assert (answer.code, answer.text) == ("AE", "PID-7 (birth date) '19801399' is not a date.")
+    # The record number still matched: the message waits for review at the patient's clinic.
+    assert InboundProcessing.objects.get().error_code == "bad_value"
+
+
+def test_an_unmatched_a08_waits_for_review_and_changes_no_patient(visit: Any) -> None:
+    raw = _a08(visit.patient, record_number="EXT-404", family="Nobody", given="Known", city="Elsewhere")
+    assert ack_of(raw).code == "AE"
+    assert InboundProcessing.objects.get().outcome == Outcome.QUEUED
+    visit.patient.refresh_from_db()
+    assert visit.patient.city != "Elsewhere"
+
+
+def test_the_a08_fixture_has_the_structure_hl7apy_expects(visit: Any) -> None:
+    from hl7apy.parser import parse_message
+
+    raw = _a08(visit.patient, middle="Jo", sex="F", street="12 Harbour Road", city="Portland", phone="555")
+    message = parse_message(wire.decode(raw).replace("2.5.1", "2.5"), find_groups=True)
+    assert message.msh.msh_9.to_er7() == "ADT^A08^ADT_A01"
+    assert message.pid.pid_11.xad_3.value == "Portland"
+    parsed = wire.parse(raw)
+    assert isinstance(parsed, wire.Parsed)
+    assert parsed.patient is not None
+    assert (parsed.patient.city, parsed.patient.phone, parsed.patient.middle_name) == (
+        "Portland",
+        "555",
+        "Jo",
+    )
 
 
 def test_registration_is_matched_by_name_and_birth_date(visit: Any) -> None:
