@@ -164,6 +164,7 @@ class PatientDepositsAndFees:
     deposits: list[DepositState]
     fee_decisions: list[NoShowFeeDecision]
     fees_to_decide: list[Appointment]
+    open_appointments: list[Appointment]  # booked or checked in, each with its deposit if one was taken
 
 
 def patient_deposits_and_fees(patient: Patient) -> PatientDepositsAndFees:
@@ -178,6 +179,15 @@ def patient_deposits_and_fees(patient: Patient) -> PatientDepositsAndFees:
             .order_by("-decided_at", "-pk")
         ),
         fees_to_decide=undecided,
+        open_appointments=list(
+            Appointment.objects.filter(
+                patient=patient,
+                status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN],
+                starts_at__gte=clock.now() - dt.timedelta(days=1),
+            )
+            .select_related("deposit")
+            .order_by("starts_at", "pk")[:20]
+        ),
     )
 
 
