@@ -76,6 +76,11 @@ class Perm(StrEnum):
     ISSUE_INVOICE = "billing.issue_invoice"
     RECORD_PAYMENT = "billing.record_payment"
     VOID_INVOICE = "billing.void_invoice"
+    # Deposits: the front desk takes one at booking; the clerk also decides no-show fees and settles deposits
+    # (refund, or keep by the clinic's no-show rule).
+    TAKE_DEPOSIT = "billing.take_deposit"
+    DECIDE_NO_SHOW_FEE = "billing.decide_no_show_fee"
+    SETTLE_DEPOSIT = "billing.settle_deposit"
     VIEW_BILLING_REPORTS = "billing.view_reports"
     # notes: encounter notes, psychotherapy notes (HIPAA: kept apart, read by their author until released),
     # co-signature, letters, releases of information, outside records and the chart timeline
@@ -177,6 +182,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.FILE_DOCUMENTS,
             Perm.INVITE_TO_PORTAL,
             Perm.ANSWER_PORTAL_MESSAGES,
+            Perm.TAKE_DEPOSIT,
         }
     ),
     Role.BILLING_CLERK: frozenset(
@@ -189,6 +195,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.VOID_INVOICE,
             Perm.VIEW_BILLING_REPORTS,
             Perm.ANSWER_PORTAL_MESSAGES,
+            Perm.TAKE_DEPOSIT,
+            Perm.DECIDE_NO_SHOW_FEE,
+            Perm.SETTLE_DEPOSIT,
         }
     ),
     # Only the custodian manages stock and resolves discrepancies (PROTOCOL.md section 7).

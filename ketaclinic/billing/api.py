@@ -8,18 +8,25 @@ from ninja import Router, Status
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.billing import selectors, services
-from ketaclinic.billing.models import Payment
+from ketaclinic.billing.models import NoShowFeeDecision, Payment
 from ketaclinic.billing.schemas import (
     AccountOut,
+    AppointmentDepositOut,
     ChargeOut,
+    DepositIn,
+    DepositWorkOut,
+    FeeDecisionOut,
     InvoiceIn,
     InvoiceOut,
     PaymentIn,
     PaymentOut,
     PriceOut,
+    ReasonIn,
+    SettleIn,
+    SettlementOut,
     WorkOut,
 )
-from ketaclinic.billing.selectors import InvoiceSummary
+from ketaclinic.billing.selectors import DepositState, InvoiceSummary
 from ketaclinic.billing.services import InvoiceRequest
 from ketaclinic.core import clock
 from ketaclinic.core.api import api_user
@@ -156,3 +163,143 @@ def pay(request: HttpRequest, invoice_id: int, payload: PaymentIn) -> Status[Pay
     found = selectors.invoice_detail(viewer=viewer, invoice_id=invoice_id).invoice
     payment = services.record_payment(by=viewer, invoice=found, **payload.model_dump())
     return Status(201, payment)
+
+
+# Deposits and no-show fees ---------------------------------------------------------------------------------
+
+
+def _settlement(state: DepositState) -> dict[str, Any] | None:
+    row = state.settlement
+    if row is None:
+        return None
+    return {
+        "outcome": row.outcome,
+        "invoice_id": row.invoice_id,
+        "applied_amount": row.applied_amount,
+        "refunded_amount": row.refunded_amount,
+        "reason": row.reason,
+    }
+
+
+def _deposit(state: DepositState) -> dict[str, Any]:
+    deposit = state.deposit
+    return {
+        "id": deposit.pk,
+        "number": deposit.number,
+        "appointment_id": deposit.appointment_id,
+        "patient_id": deposit.patient_id,
+        "method": deposit.method,
+        "amount": deposit.amount,
+        "currency": deposit.currency,
+        "received_on": deposit.received_on,
+        "action": state.action.value if state.action else None,
+        "settlement": _settlement(state),
+    }
+
+
+def _decision(row: NoShowFeeDecision) -> dict[str, Any]:
+    return {
+        "id": row.pk,
+        "appointment_id": row.appointment_id,
+        "decision": row.decision,
+        "amount": row.amount,
+        "currency": row.currency,
+        "invoice_id": row.invoice_line.invoice_id if row.invoice_line else None,
+        "reason": row.reason,
+    }
+
+
+@router.get("/deposits/work", response=DepositWorkOut, summary="No-show fees to decide, deposits to settle")
+def deposit_work(request: HttpRequest) -> dict[str, Any]:
+    found = selectors.deposit_work(viewer=api_user(request))
+    return {
+        "clinic_id": found.clinic.pk,
+        "fee_amount": found.fee_amount,
+        "currency": found.currency,
+        "fees_to_decide": [
+            {
+                "appointment_id": appointment.pk,
+                "patient_id": appointment.patient_id,
+                "starts_at": appointment.starts_at,
+                "reason": appointment.status_reason,
+            }
+            for appointment in found.fees_to_decide
+        ],
+        "deposits_to_settle": [_deposit(state) for state in found.deposits_to_settle],
+    }
+
+
+def _appointment_deposit(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
+    found = selectors.appointment_deposit(viewer=api_user(request), appointment_id=appointment_id)
+    return {
+        "appointment_id": found.appointment.pk,
+        "default_amount": found.default_amount,
+        "currency": found.currency,
+        "takes_deposit": found.takes_deposit,
+        "deposit": _deposit(found.state) if found.state else None,
+    }
+
+
+@router.get(
+    "/appointments/{appointment_id}/deposit",
+    response=AppointmentDepositOut,
+    summary="An appointment's deposit, or the clinic's amount to take",
+)
+def appointment_deposit(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
+    return _appointment_deposit(request, appointment_id)
+
+
+@router.post(
+    "/appointments/{appointment_id}/deposit",
+    response={201: AppointmentDepositOut},
+    summary="Take a deposit at booking",
+)
+def take_deposit(request: HttpRequest, appointment_id: int, payload: DepositIn) -> Status[dict[str, Any]]:
+    viewer = api_user(request)
+    appointment = selectors.appointment_for_billing(
+        viewer=viewer, appointment_id=appointment_id, perm=Perm.TAKE_DEPOSIT
+    )
+    services.take_deposit(by=viewer, appointment=appointment, **payload.model_dump())
+    return Status(201, _appointment_deposit(request, appointment_id))
+
+
+@router.post(
+    "/deposits/{deposit_id}/settle",
+    response={201: SettlementOut},
+    summary="Refund a deposit held, or keep it by the clinic's no-show rule",
+)
+def settle_deposit(request: HttpRequest, deposit_id: int, payload: SettleIn) -> Status[Any]:
+    viewer = api_user(request)
+    require(viewer, Perm.SETTLE_DEPOSIT)
+    deposit = selectors.deposit_for(viewer=viewer, deposit_id=deposit_id)
+    row = services.settle_deposit(by=viewer, deposit=deposit, **payload.model_dump())
+    return Status(201, row)
+
+
+@router.post(
+    "/appointments/{appointment_id}/no-show-fee/charge",
+    response={201: InvoiceOut},
+    summary="Charge a no-show's fee: a draft invoice with the one line",
+)
+def charge_fee(request: HttpRequest, appointment_id: int) -> Status[dict[str, Any]]:
+    viewer = api_user(request)
+    appointment = selectors.appointment_for_billing(
+        viewer=viewer, appointment_id=appointment_id, perm=Perm.DECIDE_NO_SHOW_FEE
+    )
+    invoice = services.charge_no_show_fee(by=viewer, appointment=appointment)
+    detail = selectors.invoice_detail(viewer=viewer, invoice_id=invoice.pk)
+    return Status(201, _invoice(detail.summary, detail.lines))
+
+
+@router.post(
+    "/appointments/{appointment_id}/no-show-fee/waive",
+    response={201: FeeDecisionOut},
+    summary="Waive a no-show's fee with a reason",
+)
+def waive_fee(request: HttpRequest, appointment_id: int, payload: ReasonIn) -> Status[dict[str, Any]]:
+    viewer = api_user(request)
+    appointment = selectors.appointment_for_billing(
+        viewer=viewer, appointment_id=appointment_id, perm=Perm.DECIDE_NO_SHOW_FEE
+    )
+    row = services.waive_no_show_fee(by=viewer, appointment=appointment, reason=payload.reason)
+    return Status(201, _decision(row))

@@ -21,6 +21,13 @@ class BillingErrorCode(StrEnum):
     ALREADY_ACKNOWLEDGED = "billing_already_acknowledged"
     PACKAGE_CLOSED = "billing_package_closed"
     INVALID_PERIOD = "billing_invalid_period"
+    DEPOSIT_ALREADY_TAKEN = "billing_deposit_already_taken"
+    DEPOSIT_SETTLED = "billing_deposit_settled"
+    DEPOSIT_NOT_FORFEITABLE = "billing_deposit_not_forfeitable"
+    APPOINTMENT_NOT_OPEN = "billing_appointment_not_open"
+    NOT_A_NO_SHOW = "billing_not_a_no_show"
+    FEE_ALREADY_DECIDED = "billing_fee_already_decided"
+    NO_FEE = "billing_no_fee"
 
 
 class BillingError(DomainError):

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django import forms
 
-from ketaclinic.billing.models import PackageRefundRule, PaymentMethod, ServiceKey
+from ketaclinic.billing.models import DESK_METHODS, DepositOutcome, PackageRefundRule, ServiceKey
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0.00")}
 
@@ -77,12 +77,31 @@ class InvoiceForm(forms.Form):
 
 
 class PaymentForm(forms.Form):
-    method = forms.ChoiceField(choices=PaymentMethod.choices)
+    method = forms.ChoiceField(choices=DESK_METHODS)
     amount = forms.DecimalField(**MONEY)  # type: ignore[arg-type]
     received_on = forms.DateField(widget=DateInput)
     reference = forms.CharField(
         max_length=80, required=False, help_text="Terminal slip, cheque or plan number."
     )
+
+
+class DepositForm(forms.Form):
+    method = forms.ChoiceField(choices=DESK_METHODS)
+    amount = forms.DecimalField(**MONEY)  # type: ignore[arg-type]
+    received_on = forms.DateField(widget=DateInput)
+    reference = forms.CharField(
+        max_length=80, required=False, help_text="Terminal slip, cheque or plan number."
+    )
+
+
+class SettleDepositForm(forms.Form):
+    outcome = forms.ChoiceField(
+        choices=[
+            (DepositOutcome.REFUNDED.value, "Refund"),
+            (DepositOutcome.FORFEITED.value, "Keep (clinic's no-show rule)"),
+        ]
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
 
 class ReasonForm(forms.Form):

@@ -13,6 +13,7 @@ from ketaclinic.core.models import Clinic
 from ketaclinic.infusions.models import InfusionVisit
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import PlanVersion, TreatmentPlan
+from ketaclinic.scheduling.models import Appointment
 
 
 class MoneyRow(models.Model):
@@ -221,6 +222,12 @@ class PaymentMethod(models.TextChoices):
     CASH = "cash", "Cash"
     CHEQUE = "cheque", "Cheque"
     FINANCING = "financing", "Financing"
+    # Not a way to pay at the desk: the credit a deposit held for the visit gives its invoice.
+    DEPOSIT = "deposit", "Deposit applied"
+
+
+# The methods a patient pays (or leaves a deposit) with at the desk.
+DESK_METHODS = [(value, label) for value, label in PaymentMethod.choices if value != PaymentMethod.DEPOSIT]
 
 
 class Payment(MoneyRow):
@@ -281,7 +288,108 @@ class PackageCancellation(MoneyRow):
     cancelled_at = models.DateTimeField()
 
 
-APPEND_ONLY_MODELS = (  # the tables migration 0002 makes append-only
+class Deposit(MoneyRow):
+    """Money taken at booking to hold an appointment; one per appointment. Settled once, by a row of its own:
+    applied to an invoice, refunded, or kept by the clinic's no-show rule."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    appointment = models.OneToOneField(Appointment, on_delete=models.PROTECT, related_name="deposit")
+    number = models.CharField(max_length=30, unique=True)
+    method = models.CharField(max_length=20, choices=DESK_METHODS)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    reference = models.CharField(max_length=80, blank=True, help_text="Terminal slip, cheque or plan number.")
+    received_on = models.DateField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-received_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="deposit_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Deposit {self.number}"
+
+
+class DepositOutcome(models.TextChoices):
+    APPLIED = "applied", "Applied to an invoice"
+    REFUNDED = "refunded", "Refunded"
+    FORFEITED = "forfeited", "Kept by the clinic (no-show)"
+
+
+class DepositSettlement(MoneyRow):
+    """How a deposit ended: at most one row per deposit (the one-to-one is the constraint). An applied
+    deposit is a payment of kind "deposit applied" on the invoice; what it does not cover is refunded."""
+
+    deposit = models.OneToOneField(Deposit, on_delete=models.PROTECT, related_name="settlement")
+    outcome = models.CharField(max_length=20, choices=DepositOutcome.choices)
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="deposit_settlements"
+    )
+    payment = models.OneToOneField(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="deposit_settlement"
+    )
+    applied_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    refunded_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    reason = models.TextField(blank=True)
+    settled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    settled_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(outcome="applied")
+                | models.Q(invoice__isnull=False, payment__isnull=False),
+                name="deposit_applied_has_invoice",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(outcome="applied") | ~models.Q(reason=""),
+                name="deposit_refund_or_forfeit_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(applied_amount__gte=0, refunded_amount__gte=0),
+                name="deposit_settlement_amounts_not_negative",
+            ),
+        ]
+
+
+class FeeDecision(models.TextChoices):
+    CHARGED = "charged", "Charged"
+    WAIVED = "waived", "Waived"
+
+
+class NoShowFeeDecision(MoneyRow):
+    """The clerk's decision on the fee a no-show proposes: charged (a line on an invoice of its own) or waived
+    with a reason. One per appointment: a fee is never charged twice."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    appointment = models.OneToOneField(Appointment, on_delete=models.PROTECT, related_name="no_show_fee")
+    decision = models.CharField(max_length=10, choices=FeeDecision.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    invoice_line = models.OneToOneField(
+        InvoiceLine, null=True, blank=True, on_delete=models.PROTECT, related_name="no_show_fee"
+    )
+    reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-decided_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(decision="charged") & models.Q(invoice_line__isnull=False))
+                | (models.Q(decision="waived") & models.Q(invoice_line__isnull=True) & ~models.Q(reason="")),
+                name="no_show_fee_charged_has_line_waived_has_reason",
+            ),
+        ]
+
+
+APPEND_ONLY_MODELS = (  # the tables migrations 0002 and 0004 make append-only
     "BillingSettings",
     "PriceItem",
     "GoodFaithEstimate",
@@ -296,4 +404,7 @@ APPEND_ONLY_MODELS = (  # the tables migration 0002 makes append-only
     "PackageCredit",
     "PackageDraw",
     "PackageCancellation",
+    "Deposit",
+    "DepositSettlement",
+    "NoShowFeeDecision",
 )

@@ -306,3 +306,61 @@ def next_number(prefix: str, year: int, last: str | None) -> str:
     if last and last.startswith(stem):
         sequence = int(last[len(stem) :]) + 1
     return f"{stem}{sequence:06d}"
+
+
+# Deposits and no-show fees ---------------------------------------------------------------------------------
+
+
+class NoShowDepositRule(StrEnum):
+    """What the clinic's policy does with a deposit when the patient does not come (protocol key
+    `billing_deposit_on_no_show`)."""
+
+    APPLY_TO_FEE = "apply_to_fee"  # pays towards the no-show fee if charged; refunded if the fee is waived
+    FORFEIT = "forfeit"  # the clinic keeps it
+    REFUND = "refund"  # returned like a cancellation's
+
+
+class AppointmentEnd(StrEnum):
+    OPEN = "open"  # booked or checked in
+    ATTENDED = "attended"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+class FeeOutcome(StrEnum):
+    UNDECIDED = "undecided"
+    CHARGED = "charged"
+    WAIVED = "waived"
+
+
+class DepositAction(StrEnum):
+    HOLD = "hold"  # kept until the visit's (or the fee's) invoice is issued, which applies it
+    REFUND = "refund"
+    FORFEIT = "forfeit"
+
+
+def deposit_action(*, appointment: AppointmentEnd, fee: FeeOutcome, rule: NoShowDepositRule) -> DepositAction:
+    """What happens to a deposit still held, from how its appointment ended and the no-show fee's decision.
+    A cancelled appointment always refunds (the clinic's settings have no late-cancellation window)."""
+    if appointment is AppointmentEnd.CANCELLED:
+        return DepositAction.REFUND
+    if appointment is not AppointmentEnd.NO_SHOW:
+        return DepositAction.HOLD
+    if rule is NoShowDepositRule.REFUND:
+        return DepositAction.REFUND
+    if rule is NoShowDepositRule.FORFEIT:
+        return DepositAction.FORFEIT
+    return DepositAction.REFUND if fee is FeeOutcome.WAIVED else DepositAction.HOLD
+
+
+@dataclass(frozen=True)
+class DepositSplit:
+    applied: Decimal
+    refunded: Decimal
+
+
+def deposit_split(*, deposit: Decimal, balance: Decimal) -> DepositSplit:
+    """A deposit applied to an invoice: it covers the balance up to its amount, and what is left over is
+    refunded. applied + refunded == deposit, to the cent; applied never exceeds the balance."""
+    applied = min(deposit, max(balance, ZERO))
+    return DepositSplit(applied=applied, refunded=deposit - applied)

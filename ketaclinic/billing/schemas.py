@@ -93,3 +93,73 @@ class PaymentOut(Schema):
     method: str
     amount: Decimal
     received_on: dt.date
+
+
+class DepositIn(Schema):
+    method: str = Field(pattern="^(card_terminal|cash|cheque|financing)$")
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+    received_on: dt.date
+    reference: str = Field(default="", max_length=80)
+
+
+class SettlementOut(Schema):
+    outcome: str
+    invoice_id: int | None
+    applied_amount: Decimal
+    refunded_amount: Decimal
+    reason: str
+
+
+class DepositOut(Schema):
+    id: int
+    number: str
+    appointment_id: int
+    patient_id: int
+    method: str
+    amount: Decimal
+    currency: str
+    received_on: dt.date
+    action: str | None  # what the clinic's rule says of a deposit still held; None once settled
+    settlement: SettlementOut | None
+
+
+class AppointmentDepositOut(Schema):
+    appointment_id: int
+    default_amount: Decimal
+    currency: str
+    takes_deposit: bool
+    deposit: DepositOut | None
+
+
+class SettleIn(Schema):
+    outcome: str = Field(pattern="^(refunded|forfeited)$")
+    reason: str = Field(max_length=2000)
+
+
+class ReasonIn(Schema):
+    reason: str = Field(max_length=2000)
+
+
+class FeeToDecideOut(Schema):
+    appointment_id: int
+    patient_id: int
+    starts_at: dt.datetime
+    reason: str
+
+
+class FeeDecisionOut(Schema):
+    id: int
+    appointment_id: int
+    decision: str
+    amount: Decimal
+    currency: str
+    invoice_id: int | None
+    reason: str
+
+
+class DepositWorkOut(Schema):
+    clinic_id: int
+    fee_amount: Decimal
+    currency: str
+    fees_to_decide: list[FeeToDecideOut]
+    deposits_to_settle: list[DepositOut]

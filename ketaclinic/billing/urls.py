@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ketaclinic.billing.views import documents, staff
+from ketaclinic.billing.views import deposits, documents, staff
 
 app_name = "billing"
 
@@ -28,10 +28,28 @@ urlpatterns = [
     path("payments/<int:payment_id>/receipt.pdf", documents.receipt_pdf, name="receipt_pdf"),
     path("payments/<int:payment_id>/refund/", staff.payment_refund, name="payment_refund"),
     path("packages/<int:package_id>/cancel/", staff.package_cancel, name="package_cancel"),
+    path(
+        "appointments/<int:appointment_id>/deposit/", deposits.appointment_deposit, name="appointment_deposit"
+    ),
+    path(
+        "appointments/<int:appointment_id>/no-show-fee/charge/",
+        deposits.no_show_fee_charge,
+        name="fee_charge",
+    ),
+    path(
+        "appointments/<int:appointment_id>/no-show-fee/waive/", deposits.no_show_fee_waive, name="fee_waive"
+    ),
+    path("deposits/<int:deposit_id>/receipt.pdf", deposits.deposit_receipt_pdf, name="deposit_receipt_pdf"),
+    path("deposits/<int:deposit_id>/settle/", deposits.deposit_settle, name="deposit_settle"),
     path("my/", documents.my_documents, name="my"),
     path("my/estimates/<int:estimate_id>/", documents.my_estimate, name="my_estimate"),
     path("my/estimates/<int:estimate_id>/estimate.pdf", documents.my_estimate_pdf, name="my_estimate_pdf"),
     path("my/invoices/<int:invoice_id>/invoice.pdf", documents.my_invoice_pdf, name="my_invoice_pdf"),
     path("my/payments/<int:payment_id>/receipt.pdf", documents.my_receipt_pdf, name="my_receipt_pdf"),
+    path(
+        "my/deposits/<int:deposit_id>/receipt.pdf",
+        deposits.my_deposit_receipt_pdf,
+        name="my_deposit_receipt_pdf",
+    ),
     path("my/patients/<int:patient_id>/superbill.pdf", documents.my_superbill_pdf, name="my_superbill_pdf"),
 ]

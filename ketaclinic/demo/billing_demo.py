@@ -1,6 +1,7 @@
 """The billing demo, through the billing services: the main clinic's settings and price list, Lena's
-good-faith estimate (acknowledged), her prepaid induction series (issued, part-paid through financing), and
-an invoice for every delivered visit not yet billed (an earlier day's visit, closed when the demo reloads)."""
+good-faith estimate (acknowledged), her prepaid induction series (issued, part-paid through financing), an
+invoice for every delivered visit not yet billed (an earlier day's visit, closed when the demo reloads), a
+deposit held for Lena's next infusion, and Noah's missed follow-up whose no-show fee waits for the clerk."""
 
 import datetime as dt
 from decimal import Decimal
@@ -9,6 +10,7 @@ from ketaclinic.accounts.models import User
 from ketaclinic.billing import selectors, services
 from ketaclinic.billing.models import (
     BillingSettings,
+    Deposit,
     GoodFaithEstimate,
     PackageCredit,
     PackageRefundRule,
@@ -17,9 +19,13 @@ from ketaclinic.billing.models import (
     ServiceKey,
 )
 from ketaclinic.core import clock
+from ketaclinic.core.errors import DomainError
 from ketaclinic.core.models import Clinic
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.selectors import signed_active_plan
+from ketaclinic.scheduling import rules as scheduling_rules
+from ketaclinic.scheduling import services as scheduling
+from ketaclinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus
 
 D = Decimal
 # Self-pay prices in the range PROTOCOL.md section 8 cites ($400-$800 per infusion, ~$350 consult).
@@ -121,6 +127,63 @@ def _visits(clerk: User, clinic: Clinic) -> int:
     return made
 
 
+def _deposit(frontdesk: User, lena: Patient) -> int:
+    """A deposit by card for Lena's next booked infusion (today's is under way, so the one after)."""
+    if Deposit.objects.filter(patient=lena).exists():
+        return 0
+    upcoming = Appointment.objects.filter(
+        patient=lena,
+        kind=AppointmentKind.INFUSION,
+        status=AppointmentStatus.BOOKED,
+        starts_at__gt=clock.now() + dt.timedelta(hours=12),
+    ).order_by("starts_at")
+    appointment = upcoming.first()
+    if appointment is None:
+        return 0
+    clinic = lena.clinic
+    settings = selectors.clinic_billing(clinic)
+    services.take_deposit(
+        by=frontdesk,
+        appointment=appointment,
+        method=PaymentMethod.CARD_TERMINAL,
+        amount=settings.deposit_amount,
+        received_on=clock.today_in(clinic.time_zone),
+        reference="Terminal slip 20931",
+    )
+    return 1
+
+
+def _no_show(frontdesk: User, drchen: User, noah: Patient) -> int:
+    """Noah's follow-up at the first free weekday quarter hour, recorded as a no-show: its fee is proposed to
+    the clerk on the work page."""
+    if Appointment.objects.filter(patient=noah, status=AppointmentStatus.NO_SHOW).exists():
+        return 0
+    zone = noah.clinic.time_zone
+    start = scheduling_rules.to_local(clock.now() + dt.timedelta(minutes=30), zone)
+    day, hour = start.date(), max(start.hour + 1, 9)
+    for _ in range(20):
+        if day.weekday() >= 5 or hour > 16:
+            day, hour = day + dt.timedelta(days=1), 9
+            continue
+        try:
+            booked = scheduling.book_appointment(
+                by=frontdesk,
+                patient=noah,
+                kind=AppointmentKind.FOLLOW_UP,
+                starts_at=scheduling_rules.local_datetime(day, dt.time(hour), zone),
+                clinician=drchen,
+                duration_min=30,
+            )
+        except DomainError:
+            hour += 1
+            continue
+        scheduling.record_no_show(
+            by=frontdesk, appointment=booked, reason="Did not come; no answer on the family's phone."
+        )
+        return 1
+    return 0
+
+
 def load(*, staff: dict[str, User], clinics: dict[str, Clinic], patients: dict[str, Patient]) -> int:
     """Make what is missing of the billing demo; return how many rows of note were made."""
     clerk, admin, lena = staff["billing"], staff["admin"], patients["lena"]
@@ -128,4 +191,7 @@ def load(*, staff: dict[str, User], clinics: dict[str, Clinic], patients: dict[s
     made += _estimate(clerk, lena)
     made += _package(clerk, lena)
     made += _visits(clerk, clinics["main"])
+    made += _deposit(staff["frontdesk"], lena)
+    if "noah" in patients:
+        made += _no_show(staff["frontdesk"], staff["drchen"], patients["noah"])
     return made

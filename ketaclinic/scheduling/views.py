@@ -318,6 +318,8 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
         "instructions": services.instruction_lines(),
         "can_book": can(request.user, Perm.BOOK_APPOINTMENT),
         "reason_form": ReasonForm(),
+        # Billing's deposit card loads into the page (htmx) for whoever takes deposits.
+        "shows_deposit": can(request.user, Perm.TAKE_DEPOSIT),
     }
     return render(request, "scheduling/appointment.html", context)
 

@@ -16,6 +16,10 @@ PAYMENT = ids(payment_id="billing_payment_id")
 ESTIMATE = ids(estimate_id="billing_estimate_id")
 OPEN_ESTIMATE = ids(estimate_id="billing_open_estimate_id")
 PACKAGE = ids(package_id="billing_package_id")
+DEPOSIT = ids(deposit_id="billing_deposit_id")
+DEPOSIT_APPOINTMENT = ids(appointment_id="billing_deposit_appointment_id")
+OPEN_APPOINTMENT = ids(appointment_id="billing_open_appointment_id")
+NO_SHOW = ids(appointment_id="billing_no_show_appointment_id")
 # Lena's own documents: Claire (a guardian, of Noah only) holds the permission but they are not hers.
 NOT_CLAIRES = {Role.GUARDIAN: 404}
 
@@ -35,8 +39,23 @@ def extend_world(world: World) -> None:
     open_estimate = services.create_estimate(
         by=clerk, patient=lena, scheduled_on=dt.date.fromisoformat(_today(world)), service_starts_on=None
     )
+    from ketaclinic.billing.models import Deposit
+    from ketaclinic.scheduling.models import Appointment
+
+    deposit = Deposit.objects.get(patient=lena)
+    open_appointment = (
+        Appointment.objects.filter(patient=lena, status="booked", deposit__isnull=True)
+        .exclude(pk=deposit.appointment_id)
+        .latest("starts_at")
+    )
     world.ids.update(
         {
+            "billing_deposit_id": deposit.pk,
+            "billing_deposit_appointment_id": deposit.appointment_id,
+            "billing_open_appointment_id": open_appointment.pk,
+            "billing_no_show_appointment_id": Appointment.objects.get(
+                patient=world.patients["noah"], status="no_show"
+            ).pk,
             "billing_invoice_id": issued.pk,
             "billing_draft_invoice_id": draft.pk,
             "billing_payment_id": Payment.objects.filter(invoice=issued).latest("pk").pk,
@@ -83,8 +102,31 @@ def _period(world: World) -> dict[str, Any]:
     return {"start": _today(world), "end": _today(world)}
 
 
+def _deposit(world: World) -> dict[str, Any]:
+    return {"method": "cash", "amount": "100.00", "received_on": _today(world), "reference": ""}
+
+
+def _settle(world: World) -> dict[str, Any]:
+    return {"outcome": "refunded", "reason": "The patient asked for the deposit back."}
+
+
+def _waive(world: World) -> dict[str, Any]:
+    return {"reason": "First missed visit; family emergency."}
+
+
 READ = P.VIEW_BILLING
 ROUTES = {
+    "billing:appointment_deposit": [
+        get(READ, P.TAKE_DEPOSIT, args=DEPOSIT_APPOINTMENT),
+        post(P.TAKE_DEPOSIT, args=OPEN_APPOINTMENT, body=_deposit),
+    ],
+    "billing:deposit_receipt_pdf": [get(READ, P.TAKE_DEPOSIT, args=DEPOSIT)],
+    "billing:deposit_settle": [post(P.SETTLE_DEPOSIT, args=DEPOSIT, body=_settle)],
+    "billing:fee_charge": [post(P.DECIDE_NO_SHOW_FEE, args=NO_SHOW, body=lambda w: {})],
+    "billing:fee_waive": [post(P.DECIDE_NO_SHOW_FEE, args=NO_SHOW, body=_waive)],
+    "billing:my_deposit_receipt_pdf": [
+        get(P.VIEW_OWN_RECORD, args=DEPOSIT, scoped=False, also_refused=NOT_CLAIRES)
+    ],
     "billing:work": [get(READ, scoped=False)],
     "billing:prices": [
         get(READ, scoped=False),
@@ -175,5 +217,21 @@ ROUTES = {
     ],
     "POST /api/billing/invoices/{invoice_id}/payments": [
         api("POST", P.RECORD_PAYMENT, args=INVOICE, ok=201, body=_payment)
+    ],
+    "GET /api/billing/deposits/work": [api("GET", READ, scoped=False)],
+    "GET /api/billing/appointments/{appointment_id}/deposit": [
+        api("GET", READ, P.TAKE_DEPOSIT, args=DEPOSIT_APPOINTMENT)
+    ],
+    "POST /api/billing/appointments/{appointment_id}/deposit": [
+        api("POST", P.TAKE_DEPOSIT, args=OPEN_APPOINTMENT, ok=201, body=_deposit)
+    ],
+    "POST /api/billing/deposits/{deposit_id}/settle": [
+        api("POST", P.SETTLE_DEPOSIT, args=DEPOSIT, ok=201, body=_settle)
+    ],
+    "POST /api/billing/appointments/{appointment_id}/no-show-fee/charge": [
+        api("POST", P.DECIDE_NO_SHOW_FEE, args=NO_SHOW, ok=201, body=lambda w: {})
+    ],
+    "POST /api/billing/appointments/{appointment_id}/no-show-fee/waive": [
+        api("POST", P.DECIDE_NO_SHOW_FEE, args=NO_SHOW, ok=201, body=_waive)
     ],
 }

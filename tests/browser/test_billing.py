@@ -176,3 +176,27 @@ def test_the_patient_downloads_her_superbill_from_the_portal_on_a_phone(
         assert "Total charges" in " ".join(text.split())
     finally:
         context.close()
+
+
+def test_clerk_charges_the_fee_of_a_no_show(page: Page, billing_server_url: str) -> None:
+    """Noah's missed follow-up (the demo's no-show) proposes the clinic's fee on the work page; the clerk
+    charges it, and the draft invoice with the one line is issued."""
+    base = billing_server_url
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill("billing")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{base}/billing/")
+    fees = page.locator("#no-show-fees")
+    expect(fees.get_by_role("heading", name="No-show fees to decide")).to_be_visible()
+    expect(fees.get_by_text("Did not come; no answer on the family's phone.")).to_be_visible()
+    shot(page, "work_no_show")
+    fees.get_by_role("button", name="Charge 150.00").click()
+    expect(
+        page.get_by_role("heading", name=re.compile(r"Invoice INV-MAIN-\d{4}-\d{6} Draft"))
+    ).to_be_visible()
+    expect(page.get_by_text("No-show fee: appointment of").first).to_be_visible()
+    page.get_by_role("button", name="Issue the invoice").click()
+    expect(page.get_by_role("heading", name=re.compile("Issued"))).to_be_visible()
+    page.goto(f"{base}/billing/")
+    expect(page.locator("#no-show-fees").get_by_text("No no-show fee to decide.")).to_be_visible()

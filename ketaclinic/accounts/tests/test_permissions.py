@@ -84,6 +84,7 @@ EXPECTED: dict[Role, set[Perm]] = {
         Perm.BOOK_APPOINTMENT,
         Perm.RECORD_RELEASE_AUTHORISATION,
         Perm.FILE_DOCUMENTS,
+        Perm.TAKE_DEPOSIT,
     },
     Role.BILLING_CLERK: {
         Perm.ANSWER_PORTAL_MESSAGES,
@@ -94,6 +95,9 @@ EXPECTED: dict[Role, set[Perm]] = {
         Perm.RECORD_PAYMENT,
         Perm.VOID_INVOICE,
         Perm.VIEW_BILLING_REPORTS,
+        Perm.TAKE_DEPOSIT,
+        Perm.DECIDE_NO_SHOW_FEE,
+        Perm.SETTLE_DEPOSIT,
     },
     Role.CUSTODIAN: {
         Perm.VIEW_PROTOCOL,

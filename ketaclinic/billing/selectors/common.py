@@ -89,6 +89,11 @@ def estimate_timing() -> rules.EstimateTiming:
     )
 
 
+def no_show_deposit_rule() -> rules.NoShowDepositRule:
+    """The clinic policy for a deposit when the patient does not come."""
+    return rules.NoShowDepositRule(str(protocol_value("billing_deposit_on_no_show").value))
+
+
 def dispute_threshold() -> Decimal:
     return Decimal(protocol_int("gfe_dispute_threshold_usd"))
 

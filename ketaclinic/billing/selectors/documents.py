@@ -2,7 +2,7 @@
 the clerk and for a patient or guardian reading their own (found through `own_patient_records`)."""
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +13,7 @@ from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import ObjectType
 from ketaclinic.audit.services import record_read
 from ketaclinic.billing import rules
-from ketaclinic.billing.models import GoodFaithEstimate, Invoice, InvoiceLine, Payment, Refund
+from ketaclinic.billing.models import Deposit, GoodFaithEstimate, Invoice, InvoiceLine, Payment, Refund
 from ketaclinic.billing.selectors.accounts import (
     InvoiceDetail,
     InvoiceSummary,
@@ -22,6 +22,7 @@ from ketaclinic.billing.selectors.accounts import (
     summaries,
 )
 from ketaclinic.billing.selectors.common import active_diagnoses, check_period, provider_of
+from ketaclinic.billing.selectors.deposits import DepositState, deposit_states
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
 from ketaclinic.infusions.models import InfusionVisit
@@ -211,6 +212,7 @@ class OwnPatientDocuments:
     invoices: list[InvoiceSummary]
     payments: list[Payment]
     visit_days: list[tuple[int, dt.date]]  # (visit id, day) of invoiced visits, for superbills
+    deposits: list[DepositState] = field(default_factory=list)
 
 
 def _own(user: Any) -> list[Patient]:
@@ -247,6 +249,11 @@ def own_documents(*, user: Any) -> list[OwnPatientDocuments]:
                 ),
                 payments=list(Payment.objects.filter(patient=patient).order_by("-received_on", "-pk")),
                 visit_days=[(visit_id, day) for visit_id, day in days if visit_id is not None],
+                deposits=deposit_states(
+                    Deposit.objects.filter(patient=patient)
+                    .select_related("appointment", "clinic")
+                    .order_by("-received_on", "-pk")
+                ),
             )
         )
         record_read(
@@ -305,6 +312,20 @@ def own_payment(*, user: Any, payment_id: int) -> Payment:
         raise NotFound("No such receipt.")
     _export(user, payment.patient, ObjectType.PAYMENT, payment.number, payment.pk)
     return payment
+
+
+def own_deposit(*, user: Any, deposit_id: int) -> Deposit:
+    """One of the user's own deposits, for its receipt (audited as an export)."""
+    ids = {patient.pk for patient in _own(user)}
+    deposit = (
+        Deposit.objects.filter(pk=deposit_id, patient_id__in=ids)
+        .select_related("patient", "clinic", "appointment")
+        .first()
+    )
+    if deposit is None:
+        raise NotFound("No such receipt.")
+    _export(user, deposit.patient, ObjectType.DEPOSIT, deposit.number, deposit.pk)
+    return deposit
 
 
 def own_superbill(

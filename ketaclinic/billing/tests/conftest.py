@@ -7,8 +7,10 @@ from ketaclinic.billing.tests.factories import delivered_visit, price_list
 from ketaclinic.core.models import Clinic
 from ketaclinic.infusions.models import InfusionVisit
 from ketaclinic.infusions.tests.factories_care import pinned_clock
+from ketaclinic.scheduling.tests.conftest import at, book, chairs, open_clinic, planned_patient, staffed
 
-__all__ = ["pinned_clock"]  # the infusion tests' pinned clock, as a fixture here too
+# The infusion tests' pinned clock and the scheduling tests' staffed clinic, as fixtures here too.
+__all__ = ["book", "chairs", "open_clinic", "pinned_clock", "planned_patient", "staffed"]
 
 
 @pytest.fixture
@@ -21,3 +23,9 @@ def delivered(
     pinned_clock: Any, front_desk: Any, clinician: Any, nurse: Any, clinic: Clinic
 ) -> InfusionVisit:
     return delivered_visit(pinned_clock, front_desk, clinician, nurse, clinic)
+
+
+@pytest.fixture
+def appointment(book: Any, front_desk: Any, planned_patient: Any) -> Any:
+    """An infusion booked three days ahead at 10:00 in the clinic's zone."""
+    return book(front_desk, planned_patient, at(3, 10))

@@ -26,6 +26,7 @@ from ketaclinic.billing.forms import (
     ReasonForm,
     RefundForm,
     SettingsForm,
+    SettleDepositForm,
 )
 from ketaclinic.billing.models import Invoice, PackageCredit, Payment, ServiceKey
 from ketaclinic.billing.rules import AGING_ORDER, InvoiceStatus
@@ -39,21 +40,33 @@ def _today(clinic: Any) -> dt.date:
     return clock.today_in(clinic.time_zone)
 
 
+def work_page(
+    request: HttpRequest, *, forms: dict[str, object] | None = None, status: int = 200
+) -> HttpResponse:
+    """The work page, with a refused deposit or fee form (and its row) when one is given."""
+    viewer = actor(request)
+    summary = selectors.work_summary(viewer=viewer, clinic_id=request.GET.get("clinic"))
+    deposits = selectors.deposit_work(viewer=viewer, clinic_id=request.GET.get("clinic"))
+    context: dict[str, object] = {
+        "summary": summary,
+        "deposits": deposits,
+        "can_estimate": can(viewer, Perm.ISSUE_ESTIMATE),
+        "can_reports": can(viewer, Perm.VIEW_BILLING_REPORTS),
+        "can_decide_fee": can(viewer, Perm.DECIDE_NO_SHOW_FEE),
+        "can_settle": can(viewer, Perm.SETTLE_DEPOSIT),
+        "waive_form": ReasonForm(),
+        "settle_form": SettleDepositForm(),
+    }
+    context.update(forms or {})
+    return render(request, "billing/work.html", context, status=status)
+
+
 @never_cache
 @login_required
 def work(request: HttpRequest) -> HttpResponse:
-    """What is due: visits delivered and not invoiced, estimates due, drafts, balances past due."""
-    viewer = actor(request)
-    summary = selectors.work_summary(viewer=viewer, clinic_id=request.GET.get("clinic"))
-    return render(
-        request,
-        "billing/work.html",
-        {
-            "summary": summary,
-            "can_estimate": can(viewer, Perm.ISSUE_ESTIMATE),
-            "can_reports": can(viewer, Perm.VIEW_BILLING_REPORTS),
-        },
-    )
+    """What is due: visits delivered and not invoiced, estimates due, drafts, balances past due, no-show fees
+    to decide and deposits to settle."""
+    return work_page(request)
 
 
 @never_cache
@@ -119,6 +132,9 @@ def patient_account(request: HttpRequest, patient_id: int) -> HttpResponse:
             "can_estimate": can(viewer, Perm.ISSUE_ESTIMATE),
             "can_invoice": can(viewer, Perm.ISSUE_INVOICE),
             "can_void": can(viewer, Perm.VOID_INVOICE),
+            "can_decide_fee": can(viewer, Perm.DECIDE_NO_SHOW_FEE),
+            "can_settle": can(viewer, Perm.SETTLE_DEPOSIT),
+            "deposits": selectors.patient_deposits_and_fees(account.patient),
             "today": _today(clinic),
         },
     )

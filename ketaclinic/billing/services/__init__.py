@@ -1,5 +1,6 @@
 """Billing's writes, one function per use case: settings, prices, estimates and their acknowledgement,
-invoices (create, issue, void), payments, refunds and packages. Each checks the permission and the clinic,
+invoices (create, issue, void), payments, refunds and packages; deposits and no-show fees in `deposits`.
+Each checks the permission and the clinic,
 runs in one transaction and writes the audit entry; every row it writes is new (the tables are
 append-only)."""
 
@@ -17,6 +18,7 @@ from ketaclinic.audit.services import record_change, record_patient_change
 from ketaclinic.billing import rules
 from ketaclinic.billing.errors import BillingError, BillingErrorCode
 from ketaclinic.billing.models import (
+    DESK_METHODS,
     BillingSettings,
     DiscountKind,
     EstimateAcknowledgement,
@@ -47,6 +49,14 @@ from ketaclinic.billing.selectors.common import (
     provider_of,
     visit_facts,
 )
+from ketaclinic.billing.services.common import lock_clinic, net_paid, next_document_number, saved_invoice
+from ketaclinic.billing.services.deposits import (
+    apply_held_deposits,
+    charge_no_show_fee,
+    settle_deposit,
+    take_deposit,
+    waive_no_show_fee,
+)
 from ketaclinic.core import clock
 from ketaclinic.core.errors import DomainError, ErrorCode, NotFound
 from ketaclinic.core.inputs import clean_reason, clean_text
@@ -56,26 +66,6 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import own_patient_records
 from ketaclinic.plans.models import PlanVersion
 from ketaclinic.plans.selectors import signed_active_plan
-
-
-def _lock_clinic(clinic_id: int) -> Clinic:
-    """Lock the clinic row: document numbers are handed out one at a time per clinic."""
-    return Clinic.objects.select_for_update().get(pk=clinic_id)
-
-
-def _number(
-    model: type[GoodFaithEstimate] | type[Invoice] | type[Payment], prefix: str, clinic: Clinic
-) -> str:
-    year = clock.today_in(clinic.time_zone).year
-    stem = f"{prefix}-{clinic.code.upper()}"
-    last = (
-        model.objects.filter(number__startswith=f"{stem}-{year}-")
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
-    )
-    return rules.next_number(stem, year, last)
-
 
 # Settings and prices ---------------------------------------------------------------------------------------
 
@@ -213,7 +203,7 @@ def create_estimate(
             BillingErrorCode.NO_SIGNED_PLAN, "This patient has no signed treatment plan to estimate from."
         )
     plan, version = found
-    clinic = _lock_clinic(patient.clinic_id)
+    clinic = lock_clinic(patient.clinic_id)
     starts = service_starts_on or scheduled_on
     prices = prices_in_force(clinic, starts)
     lines: list[EstimateLine] = []
@@ -243,7 +233,7 @@ def create_estimate(
         patient=patient,
         plan=plan,
         plan_version=version,
-        number=_number(GoodFaithEstimate, "GFE", clinic),
+        number=next_document_number(GoodFaithEstimate, "GFE", clinic),
         currency=clinic_billing(clinic).currency,
         total_amount=sum((line.amount for line in lines), rules.ZERO),
         provider=provider_of(clinic),
@@ -330,46 +320,6 @@ def _open_package(patient: Patient) -> PackageCredit | None:
     return None
 
 
-def _saved_invoice(
-    *, by: Actor, patient: Patient, clinic: Clinic, lines: list[InvoiceLine], summary: str
-) -> Invoice:
-    totals = rules.invoice_totals(
-        rules.LineTotal(
-            gross=line.gross_amount,
-            discount=line.discount_amount,
-            tax=line.tax_amount,
-            total=line.total_amount,
-        )
-        for line in lines
-    )
-    estimate = GoodFaithEstimate.objects.filter(patient=patient).order_by("-created_at", "-pk").first()
-    invoice = Invoice.objects.create(
-        clinic=clinic,
-        patient=patient,
-        number=_number(Invoice, "INV", clinic),
-        currency=clinic_billing(clinic).currency,
-        estimate=estimate,
-        subtotal_amount=totals.subtotal,
-        discount_amount=totals.discount,
-        tax_amount=totals.tax,
-        total_amount=totals.total,
-        created_by=by,
-        created_at=clock.now(),
-    )
-    for line in lines:
-        line.invoice = invoice
-    InvoiceLine.objects.bulk_create(lines)
-    record_patient_change(
-        by=by,
-        patient=patient,
-        action=Action.CREATE,
-        object_type=ObjectType.INVOICE,
-        object_id=invoice.pk,
-        summary=f"{invoice.number} (draft): {summary}; total {invoice.total_amount} {invoice.currency}",
-    )
-    return invoice
-
-
 @transaction.atomic
 def create_invoice(*, by: Actor, patient: Patient, request: InvoiceRequest) -> Invoice:
     """A draft invoice for delivered visits, from the lines each visit supports (never from a plan). An
@@ -383,7 +333,7 @@ def create_invoice(*, by: Actor, patient: Patient, request: InvoiceRequest) -> I
             "A discount is between 0 and 100 %.",
             field="sliding_scale_percent",
         )
-    clinic = _lock_clinic(patient.clinic_id)
+    clinic = lock_clinic(patient.clinic_id)
     visits = list(
         InfusionVisit.objects.filter(pk__in=list(request.visit_ids), patient=patient)
         .select_related("clinic", "patient")
@@ -458,7 +408,7 @@ def create_invoice(*, by: Actor, patient: Patient, request: InvoiceRequest) -> I
             draws.append((package, line))
     if not lines:
         raise BillingError(BillingErrorCode.NO_VISITS, "No line left to invoice.", field="visits")
-    invoice = _saved_invoice(
+    invoice = saved_invoice(
         by=by,
         patient=patient,
         clinic=clinic,
@@ -478,7 +428,7 @@ def sell_package(*, by: Actor, patient: Patient, price_item: PriceItem) -> Invoi
     require_in_clinic(by, Perm.ISSUE_INVOICE, patient.clinic_id, what="patient")
     if price_item.clinic_id != patient.clinic_id or price_item.kind != PriceKind.PACKAGE:
         raise NotFound("No such package on your price list.")
-    clinic = _lock_clinic(patient.clinic_id)
+    clinic = lock_clinic(patient.clinic_id)
     today = clock.today_in(clinic.time_zone)
     prices = prices_in_force(clinic, today)
     if prices.get(ServiceKey.INDUCTION_SERIES) != price_item:
@@ -507,7 +457,7 @@ def sell_package(*, by: Actor, patient: Patient, price_item: PriceItem) -> Invoi
         total_amount=total.total,
         diagnosis_codes=[],
     )
-    invoice = _saved_invoice(
+    invoice = saved_invoice(
         by=by, patient=patient, clinic=clinic, lines=[line], summary=f"package {price_item.name}"
     )
     PackageCredit.objects.create(
@@ -555,13 +505,8 @@ def issue_invoice(*, by: Actor, invoice: Invoice) -> InvoiceIssue:
         object_id=locked.pk,
         summary=f"{locked.number} issued, due {issue.due_on}",
     )
+    apply_held_deposits(by=by, invoice=locked)
     return issue
-
-
-def _net_paid(invoice: Invoice) -> Decimal:
-    payments = list(Payment.objects.filter(invoice=invoice).values_list("amount", flat=True))
-    refunds = list(Refund.objects.filter(payment__invoice=invoice).values_list("amount", flat=True))
-    return rules.net_paid(payments, refunds)
 
 
 @transaction.atomic
@@ -572,7 +517,7 @@ def void_invoice(*, by: Actor, invoice: Invoice, reason: str) -> InvoiceVoid:
     text = clean_reason(reason, what="Say why the invoice is void.")
     if InvoiceVoid.objects.filter(invoice=locked).exists():
         raise BillingError(BillingErrorCode.INVOICE_VOID, "This invoice is already void.")
-    if _net_paid(locked) != 0:
+    if net_paid(locked) != 0:
         raise BillingError(
             BillingErrorCode.INVOICE_HAS_PAYMENTS, "Refund the payments on this invoice before voiding it."
         )
@@ -594,7 +539,7 @@ def record_payment(
 ) -> Payment:
     """A payment against an issued invoice, up to its balance."""
     locked = _locked_invoice(by, invoice, Perm.RECORD_PAYMENT)
-    if method not in PaymentMethod.values:
+    if method not in dict(DESK_METHODS):
         raise DomainError(ErrorCode.INVALID, "Choose how the patient paid.", field="method")
     if InvoiceVoid.objects.filter(invoice=locked).exists():
         raise BillingError(BillingErrorCode.INVOICE_VOID, "This invoice is void.")
@@ -604,13 +549,13 @@ def record_payment(
         raise DomainError(
             ErrorCode.INVALID, "A payment cannot be received in the future.", field="received_on"
         )
-    rules.check_payment(amount=amount, balance=locked.total_amount - _net_paid(locked))
-    clinic = _lock_clinic(locked.clinic_id)
+    rules.check_payment(amount=amount, balance=locked.total_amount - net_paid(locked))
+    clinic = lock_clinic(locked.clinic_id)
     payment = Payment.objects.create(
         clinic=clinic,
         patient=locked.patient,
         invoice=locked,
-        number=_number(Payment, "RCT", clinic),
+        number=next_document_number(Payment, "RCT", clinic),
         method=method,
         amount=amount,
         currency=locked.currency,
@@ -700,3 +645,24 @@ def cancel_package(*, by: Actor, package: PackageCredit, reason: str) -> Package
         summary=f"{locked.sessions - used} unused session(s), refund {refund} ({rule}): {text}",
     )
     return row
+
+
+__all__ = [
+    "InvoiceRequest",
+    "acknowledge_estimate",
+    "apply_held_deposits",
+    "cancel_package",
+    "change_billing_settings",
+    "charge_no_show_fee",
+    "create_estimate",
+    "create_invoice",
+    "issue_invoice",
+    "record_payment",
+    "refund_payment",
+    "sell_package",
+    "set_price",
+    "settle_deposit",
+    "take_deposit",
+    "void_invoice",
+    "waive_no_show_fee",
+]
