@@ -920,6 +920,17 @@ def _theo_ready(world: World) -> None:
     )
 
 
+def _theo_ready_on_the_team(world: World) -> None:
+    """`_theo_ready`, with the demo's therapist on Theo's care team: she sees him (a therapist sees only
+    her caseload), so opening a visit refuses her for the permission, not because he is hidden."""
+    from ketaclinic.patients import services as patient_services
+
+    _theo_ready(world)
+    patient_services.assign_care_team_member(
+        by=world.users["frontdesk"], patient=_theo(world), member=world.users["therapist"]
+    )
+
+
 def _theo_visit(world: World) -> None:
     from ketaclinic.infusions import services as infusion_services
 
@@ -1007,7 +1018,14 @@ FAILED_CHECK_IN = ids(check_in_id="failed_check_in_id")
 INFUSION_VISITS: dict[str, list[Op]] = {
     # The patient is looked up (for reading) before the visit is opened.
     "POST /api/infusions/patients/{patient_id}/visits": [
-        api("POST", P.RUN_INFUSION, ok=201, args=THEO, prepare=_theo_ready, seen_by=(P.VIEW_PATIENT,))
+        api(
+            "POST",
+            P.RUN_INFUSION,
+            ok=201,
+            args=THEO,
+            prepare=_theo_ready_on_the_team,
+            seen_by=(P.VIEW_PATIENT,),
+        )
     ],
     "POST /api/infusions/visits/{visit_id}/check-in": [
         api("POST", P.RUN_INFUSION, ok=201, args=THEO_VISIT, prepare=_theo_visit, body=_check_in_json)
@@ -1053,6 +1071,7 @@ def _found_not_eligible(world: World) -> None:
         patient=theo,
         proposed=screening_rules.Outcome.NOT_ELIGIBLE,
         reasons="Moved abroad; treatment not possible here.",
+        alternatives="Psychotherapy and a TMS referral near his new home.",
         warning_decisions={finding.code: "Noted." for finding in warnings},
     )
     world.ids["stop_order_id"] = order.pk

@@ -3,7 +3,9 @@ authorisation test must fail. Each mutation compiles the function that holds the
 line replaced by `pass` (line numbers unchanged), swaps it in for the test and puts the original back; the
 files are never edited. Slow and only meaningful by hand, so it runs only when asked:
 
-    KETACLINIC_AUTHZ_MUTATIONS=1 .venv/bin/pytest -q -n 0 tests/authz/test_mutations.py
+    KETACLINIC_AUTHZ_MUTATIONS=1 .venv/bin/pytest -q -n 0 -s tests/authz/test_mutations.py
+
+(`KETACLINIC_AUTHZ_MUTATIONS=dosing,notes` runs those rows only.)
 
 Each row names the check (file, line, its text, which must still be there) and the registry's cases for
 the route(s) it guards. docs/authorisation.md keeps the table of the last run."""
@@ -13,7 +15,7 @@ import inspect
 import os
 import types
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,77 +34,100 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# (file, line, the check's text, the route(s) whose registry cases must then fail)
-MUTATIONS: list[tuple[str, int, str, list[str]]] = [
+# One row per route: every permission check on its path (file, line, the check's text, which must still
+# be there), and the route(s) whose registry cases must then fail. Where a route is checked twice (the view
+# or API and the service), both are deleted: deleting one alone leaves the other refusing the same people.
+Check = tuple[str, int, str]
+MUTATIONS: list[tuple[str, list[Check], list[str]]] = [
     (
-        "ketaclinic/inventory/api.py",
-        153,
-        "require_any(api_user(request), Perm.MANAGE_STOCK)",
+        "inventory",
+        [("ketaclinic/inventory/api.py", 153, "require_any(api_user(request), Perm.MANAGE_STOCK)")],
         ["POST /api/inventory/transfers"],
     ),
     (
-        "ketaclinic/inventory/services/stock.py",
-        327,
-        "require(by, Perm.MANAGE_STOCK)",
-        ["POST /api/inventory/transfers"],
-    ),
-    (
-        "ketaclinic/dosing/services.py",
-        359,
-        "require(by, Perm.PRESCRIBE)",
+        "dosing",
+        [
+            ("ketaclinic/dosing/api.py", 138, "services.require_prescriber(viewer)"),
+            ("ketaclinic/dosing/services.py", 359, "require(by, Perm.PRESCRIBE)"),
+        ],
         ["POST /api/dosing/patients/{patient_id}/orders"],
     ),
     (
-        "ketaclinic/infusions/services/visit.py",
-        351,
-        "require(by, Perm.RUN_INFUSION)",
-        ["POST /api/infusions/visits/{visit_id}/pump-events"],
+        "infusions",
+        [
+            ("ketaclinic/infusions/views/care.py", 129, "require(request.user, Perm.REVIEW_ADVERSE_EVENTS)"),
+            ("ketaclinic/infusions/services/care.py", 170, "require(by, Perm.REVIEW_ADVERSE_EVENTS)"),
+        ],
+        ["infusions:review_event"],
     ),
     (
-        "ketaclinic/scheduling/services/booking.py",
-        420,
-        "require(by, Perm.BOOK_APPOINTMENT)",
-        ["POST /api/schedule/appointments/{appointment_id}/cancel", "scheduling:cancel"],
+        "scheduling",
+        [
+            ("ketaclinic/scheduling/services/booking.py", 420, "require(by, Perm.BOOK_APPOINTMENT)"),
+            ("ketaclinic/scheduling/services/booking.py", 342, "require(by, Perm.BOOK_APPOINTMENT)"),
+        ],
+        ["POST /api/schedule/appointments/{appointment_id}/cancel"],
     ),
     (
-        "ketaclinic/billing/views/staff.py",
-        285,
-        "require(viewer, Perm.ISSUE_INVOICE)",
+        "billing",
+        [("ketaclinic/billing/views/staff.py", 285, "require(viewer, Perm.ISSUE_INVOICE)")],
         ["billing:invoice_issue"],
     ),
     (
-        "ketaclinic/notes/services/notes.py",
-        249,
-        "require(by, Perm.WRITE_NOTES)",
-        ["notes:addendum", "POST /api/notes/{note_id}/addenda"],
-    ),
-    ("ketaclinic/portal/selectors.py", 621, "require(viewer, Perm.INVITE_TO_PORTAL)", ["portal:invite"]),
-    ("ketaclinic/accounts/services.py", 232, "require(by, Perm.MANAGE_STAFF)", ["accounts:token_create"]),
-    (
-        "ketaclinic/screening/services/inquiries.py",
-        74,
-        "require(by, Perm.MANAGE_INQUIRIES)",
-        ["POST /api/screening/inquiries/{inquiry_id}/notes", "screening:inquiry_note"],
+        "notes",
+        [
+            ("ketaclinic/notes/views/letters.py", 160, "require(by, Perm.RECORD_RELEASE_AUTHORISATION)"),
+            ("ketaclinic/notes/services/letters.py", 105, "require(by, Perm.RECORD_RELEASE_AUTHORISATION)"),
+        ],
+        ["notes:authorisation_revoke"],
     ),
     (
-        "ketaclinic/interop/hl7/services/inbound.py",
-        359,
-        "require(by, Perm.MANAGE_INTERFACES)",
+        "portal",
+        [("ketaclinic/portal/selectors.py", 621, "require(viewer, Perm.INVITE_TO_PORTAL)")],
+        ["portal:invite"],
+    ),
+    (
+        "accounts",
+        [
+            ("ketaclinic/accounts/services.py", 232, "require(by, Perm.MANAGE_STAFF)"),
+            ("ketaclinic/accounts/selectors.py", 58, "raise PermissionDenied()"),
+        ],
+        ["accounts:token_create"],
+    ),
+    (
+        "screening",
+        [
+            ("ketaclinic/screening/services/inquiries.py", 74, "require(by, Perm.MANAGE_INQUIRIES)"),
+            ("ketaclinic/screening/selectors/inquiries.py", 35, "require(viewer, Perm.MANAGE_INQUIRIES)"),
+        ],
+        ["POST /api/screening/inquiries/{inquiry_id}/notes"],
+    ),
+    (
+        "interop (HL7)",
+        [
+            ("ketaclinic/interop/hl7/services/inbound.py", 359, "require(by, Perm.MANAGE_INTERFACES)"),
+            ("ketaclinic/interop/hl7/selectors.py", 161, "require(viewer, Perm.MANAGE_INTERFACES)"),
+        ],
         ["hl7:message_dismiss"],
     ),
     (
-        "ketaclinic/interop/fhir/selectors.py",
-        116,
-        'raise PermissionDenied(f"You may not read {resource_type} resources.")',
+        "interop (FHIR)",
+        [
+            (
+                "ketaclinic/interop/fhir/selectors.py",
+                116,
+                'raise PermissionDenied(f"You may not read {resource_type} resources.")',
+            )
+        ],
         ["fhir:read"],
     ),
     (
-        "ketaclinic/measures/services.py",
-        542,
-        "require(by, Perm.ACKNOWLEDGE_ALERT)",
+        "measures",
+        [("ketaclinic/measures/services.py", 542, "require(by, Perm.ACKNOWLEDGE_ALERT)")],
         ["POST /api/measures/alerts/{alert_id}/acknowledge"],
     ),
 ]
+ONLY = {name.strip() for name in os.environ.get("KETACLINIC_AUTHZ_MUTATIONS", "").split(",")} - {"1", ""}
 
 
 def _functions(module: types.ModuleType) -> Iterator[types.FunctionType]:
@@ -166,22 +191,26 @@ def _cases(keys: list[str]) -> list[tuple[str, int]]:
 
 
 @pytest.mark.parametrize(
-    ("path", "line", "text", "keys"),
-    [pytest.param(*row, id=f"{row[0]}:{row[1]}") for row in MUTATIONS],
+    ("app", "checks", "keys"),
+    [pytest.param(*row, id=row[0]) for row in MUTATIONS if not ONLY or row[0] in ONLY],
 )
 def test_deleting_the_check_fails_the_route_test(
-    world: World, path: str, line: int, text: str, keys: list[str]
+    world: World, app: str, checks: list[Check], keys: list[str]
 ) -> None:
     for key, index in _cases(keys):
         route_test(world, key, index)  # green before the mutation
     failures: dict[str, str] = {}
-    with mutated(path, line, text):
+    with ExitStack() as stack:
+        for path, line, text in checks:
+            stack.enter_context(mutated(path, line, text))
         for key, index in _cases(keys):
             try:
                 route_test(world, key, index)
             except pytest.fail.Exception as failure:
-                failures[f"{key}#{index}"] = (
-                    str(failure).splitlines()[1] if "\n" in str(failure) else str(failure)
-                )
-    print(f"\n{path}:{line} removed -> failing: {failures}")
-    assert failures, f"deleting {path}:{line} left every test of {keys} green"
+                lines = str(failure).splitlines()
+                failures[f"{key}#{index}"] = lines[1] if len(lines) > 1 else lines[0]
+    for key, index in _cases(keys):
+        route_test(world, key, index)  # green again once the code is back
+    where = ", ".join(f"{path}:{line}" for path, line, _text in checks)
+    print(f"\nMUTATION {app}: {where} removed -> failing: {failures}")
+    assert failures, f"deleting {where} left every test of {keys} green"
