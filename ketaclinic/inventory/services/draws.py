@@ -307,29 +307,55 @@ def draws_for_visit(
 ) -> list[DrawTotals]:
     """The draws made for a visit's dose, oldest first: drawn for the visit itself, or for its dose order
     (without a visit) at or after `since` (the start of the visit's clinic day). A read without a
-    permission check: the calling service checks."""
+    permission check: the calling service checks. One query, however many draws."""
+    return draws_for_visits([VisitDraws(clinic_id, dose_order_id, visit_id, since)])[visit_id]
+
+
+@dataclass(frozen=True)
+class VisitDraws:
+    """Which draws belong to one visit (see `draws_for_visit`)."""
+
+    clinic_id: int
+    dose_order_id: int
+    visit_id: int
+    since: dt.datetime
+
+
+def draws_for_visits(visits: list[VisitDraws]) -> dict[int, list[DrawTotals]]:
+    """`draws_for_visit` for many visits in one query (a list page): by visit id, each oldest first."""
+    result: dict[int, list[DrawTotals]] = {visit.visit_id: [] for visit in visits}
+    if not visits:
+        return result
+    wanted = Q()
+    for visit in visits:
+        wanted |= Q(clinic_id=visit.clinic_id) & (
+            Q(visit_id=visit.visit_id)
+            | Q(visit_id__isnull=True, dose_order_id=visit.dose_order_id, occurred_at__gte=visit.since)
+        )
     draws = (
-        LedgerEntry.objects.filter(clinic_id=clinic_id, kind=rules.EntryKind.DRAWN)
-        .filter(
-            Q(visit_id=visit_id)
-            | Q(visit_id__isnull=True, dose_order_id=dose_order_id, occurred_at__gte=since)
+        LedgerEntry.objects.filter(wanted, kind=rules.EntryKind.DRAWN)
+        .annotate(
+            given=Sum("follow_ups__amount_mg", filter=Q(follow_ups__kind=rules.EntryKind.ADMINISTERED)),
+            wasted=Sum("follow_ups__amount_mg", filter=Q(follow_ups__kind=rules.EntryKind.WASTED)),
         )
         .select_related("product", "vial", "patient")
         .order_by("occurred_at", "pk")
     )
-    result = []
     for draw in draws:
-        totals = LedgerEntry.objects.filter(draw=draw).aggregate(
-            given=Sum("amount_mg", filter=Q(kind=rules.EntryKind.ADMINISTERED)),
-            wasted=Sum("amount_mg", filter=Q(kind=rules.EntryKind.WASTED)),
+        totals = DrawTotals(
+            draw=draw,
+            given_mg=rules.quantity(draw.given or 0),
+            wasted_mg=rules.quantity(draw.wasted or 0),
         )
-        result.append(
-            DrawTotals(
-                draw=draw,
-                given_mg=rules.quantity(totals["given"] or 0),
-                wasted_mg=rules.quantity(totals["wasted"] or 0),
-            )
-        )
+        for visit in visits:
+            if draw.clinic_id != visit.clinic_id:
+                continue
+            if draw.visit_id == visit.visit_id or (
+                draw.visit_id is None
+                and draw.dose_order_id == visit.dose_order_id
+                and draw.occurred_at >= visit.since
+            ):
+                result[visit.visit_id].append(totals)
     return result
 
 

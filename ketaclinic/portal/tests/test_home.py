@@ -142,3 +142,46 @@ def test_dates_use_the_one_clinic_format(client_for, front_desk, staffed) -> Non
     client = client_for(front_desk)
     client.get(f"/patients/{patient.pk}/")
     assert "born Sun 04 Mar 1990" in client.get("/home/").text
+
+
+def _awaiting_waste(front_desk, clinician, nurse, custodian, clinic, count: int) -> None:
+    """`count` visits stopped early with their ketamine drawn in the ledger and the rest not yet wasted."""
+    from ketaclinic.infusions import services as infusion_services
+    from ketaclinic.infusions.rules import PumpEventKind
+    from ketaclinic.infusions.tests.factories_care import draw_for_order, make_ready_visit, start
+
+    for _ in range(count):
+        visit = make_ready_visit(front_desk, clinician, nurse, clinic)
+        draw_for_order(nurse, clinician, custodian, visit)
+        start(nurse, visit)
+        infusion_services.record_pump_event(
+            by=nurse,
+            visit=visit,
+            kind=PumpEventKind.STOP,
+            stop_reason="patient_request",
+            reason="felt unwell",
+        )
+
+
+# The custodian's home page: the stock, the counts due, open discrepancies, the chain's state and the visits
+# whose ketamine awaits a waste, in this many queries however many rows each holds.
+CUSTODIAN_HOME_QUERIES = 20
+
+
+def test_custodian_home_costs_the_same_however_many_visits_await_a_waste(
+    client_for, front_desk, clinician, nurse, custodian, clinic
+) -> None:
+    client = client_for(custodian)
+    _awaiting_waste(front_desk, clinician, nurse, custodian, clinic, 1)
+    client.get("/home/")
+    with CaptureQueriesContext(connection) as small:
+        assert client.get("/home/").status_code == 200
+    _awaiting_waste(front_desk, clinician, nurse, custodian, clinic, 2)
+    with CaptureQueriesContext(connection) as large:
+        page = client.get("/home/")
+    assert page.status_code == 200
+    assert len(staff_home(viewer=custodian).awaiting_waste) == 3
+    assert (len(small.captured_queries), len(large.captured_queries)) == (
+        CUSTODIAN_HOME_QUERIES,
+        CUSTODIAN_HOME_QUERIES,
+    )
