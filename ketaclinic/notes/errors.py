@@ -20,6 +20,8 @@ class NoteErrorCode(StrEnum):
     DOCUMENT_REFUSED = "document_refused"
     DOCUMENT_HELD = "document_held"
     ALREADY_REVOKED = "authorisation_already_revoked"
+    SESSION_INVALID = "session_invalid"
+    SESSION_DOCUMENTED = "session_already_documented"
 
 
 class NoteError(DomainError):

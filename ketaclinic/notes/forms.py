@@ -1,5 +1,6 @@
 """Forms of the notes pages. A draft's form is built from its template's sections."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -34,10 +35,26 @@ class NewNoteForm(forms.Form):
         help_text="A psychotherapy note is kept apart: only you read it until you release it.",
     )
 
+    session = forms.TypedChoiceField(
+        label="Psychotherapy session documented",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text="The note documents that session: its kind and date are the session's.",
+    )
+
     def __init__(
-        self, *args: Any, templates: list[NoteTemplate], allow_psychotherapy: bool, **kw: Any
+        self,
+        *args: Any,
+        templates: list[NoteTemplate],
+        allow_psychotherapy: bool,
+        sessions: Sequence[tuple[int, str]] = (),
+        **kw: Any,
     ) -> None:
         super().__init__(*args, **kw)
+        session = self.fields["session"]
+        assert isinstance(session, forms.TypedChoiceField)
+        session.choices = [("", "None: another encounter"), *sessions]
         field = self.fields["template"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = NoteTemplate.objects.filter(pk__in=[t.pk for t in templates])

@@ -91,10 +91,21 @@ class Note(models.Model):
     cosigner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The psychotherapy session (a scheduling appointment) this note documents, if any.
+    appointment = models.ForeignKey(
+        "scheduling.Appointment", null=True, blank=True, on_delete=models.PROTECT, related_name="notes"
+    )
 
     class Meta:
         ordering = ["-encounter_on", "-created_at", "-pk"]
         indexes = [models.Index(fields=["patient", "encounter_on"], name="note_patient_date")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "kind"],
+                condition=models.Q(appointment__isnull=False),
+                name="note_one_of_each_kind_per_session",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_encounter_kind_display()} note of {self.encounter_on}"

@@ -201,3 +201,27 @@ def authorisation_covers(*, scope: str, signed_on: str, expires_on: str, today: 
     if not signed_on <= today <= expires_on:
         return False
     return letter or scope == "record"
+
+
+# --- documenting a psychotherapy session ------------------------------------------------------------------
+
+SESSION_KIND = "psychotherapy"
+DOCUMENTABLE_STATUSES = ("booked", "checked_in", "attended")
+
+
+def session_problem(*, appointment_kind: str, status: str, same_patient: bool, started: bool) -> str | None:
+    """Why a note cannot document this appointment, or None when it can: a psychotherapy session of the same
+    patient that has begun and was not cancelled or missed."""
+    if not same_patient or appointment_kind != SESSION_KIND:
+        return "Choose one of this patient's psychotherapy sessions."
+    if status not in DOCUMENTABLE_STATUSES:
+        return "A cancelled or missed session is not documented."
+    if not started:
+        return "This session has not taken place yet."
+    return None
+
+
+def session_documented(*, signed_note_kinds: Sequence[str]) -> bool:
+    """A session is documented once a signed progress note is linked to it (a psychotherapy note, kept apart
+    from the record, does not document it for the record)."""
+    return NoteKind.PROGRESS in signed_note_kinds

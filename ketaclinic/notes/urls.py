@@ -24,6 +24,7 @@ urlpatterns = [
     path("letters/<int:letter_id>/pdf/", letters.letter_pdf, name="letter_pdf"),
     path("letters/<int:letter_id>/send/", letters.letter_send, name="letter_send"),
     path("documents/<int:document_id>/", documents.document_file, name="document"),
+    path("sessions/<int:appointment_id>/attended/", notes.session_attended, name="session_attended"),
     path("<int:note_id>/", notes.note_detail, name="note"),
     path("<int:note_id>/autosave/", notes.note_autosave, name="autosave"),
     path("<int:note_id>/sign/", notes.note_sign, name="sign"),
