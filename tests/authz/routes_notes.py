@@ -114,6 +114,10 @@ ROUTES = {
         )
     ],
     "notes:search": [get(P.VIEW_NOTES, scoped=False, query=lambda w: {"q": "grief"})],
+    # The session's therapist, or whoever books visits (clinician, nurse), marks a begun session attended.
+    "notes:session_attended": [
+        post(P.VIEW_NOTES, args=ids(appointment_id="notes_session_id"), body=lambda w: {})
+    ],
     "notes:patient": [get(P.VIEW_NOTES, args=PATIENT)],
     "notes:timeline": [get(P.VIEW_NOTES, args=PATIENT)],
     "notes:new": [post(P.WRITE_NOTES, args=PATIENT, body=_new_note)],
@@ -250,6 +254,21 @@ def extend_world(world: World) -> None:
     )
     complete = note()
     services.save_draft(by=therapist, note=complete, content=content)
+    # A psychotherapy session with the therapist that began an hour ago (the booking services refuse the
+    # past, so the row is laid down as it stands an hour after it was booked).
+    from ketaclinic.scheduling.models import Appointment
+
+    began = clock.now() - dt.timedelta(hours=1)
+    session = Appointment.objects.create(
+        patient=lena,
+        clinic=lena.clinic,
+        kind="psychotherapy",
+        clinician=therapist,
+        starts_at=began,
+        ends_at=began + dt.timedelta(minutes=50),
+        booked_by=drchen,
+        booked_at=began - dt.timedelta(days=2),
+    )
     world.ids.update(
         {
             "notes_today": today,
@@ -262,6 +281,7 @@ def extend_world(world: World) -> None:
             "notes_draft_letter_id": letter().pk,
             "notes_signed_letter_id": letters.sign_letter(by=drchen, letter=letter()).pk,
             "notes_document_id": document.pk,
+            "notes_session_id": session.pk,
             "notes_authorisation_id": letters.record_authorisation(
                 by=drchen,
                 patient=lena,
