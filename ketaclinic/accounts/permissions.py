@@ -86,6 +86,8 @@ class Perm(StrEnum):
     SEND_LETTERS = "notes.send_letters"
     RECORD_RELEASE_AUTHORISATION = "notes.record_release_authorisation"
     FILE_DOCUMENTS = "notes.file_documents"
+    # The patient's care team: who joins it (a therapist then sees the patient) and whose assignment ends.
+    MANAGE_CARE_TEAM = "notes.manage_care_team"
     # portal: the clinic's public site is edited by its admin; staff invite patients and guardians to the
     # portal, answer their messages (each role its topics) and act on their requests to change a visit.
     EDIT_PUBLIC_SITE = "portal.edit_public_site"
@@ -153,6 +155,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.SEND_LETTERS,
             Perm.RECORD_RELEASE_AUTHORISATION,
             Perm.FILE_DOCUMENTS,
+            Perm.MANAGE_CARE_TEAM,
         }
     ),
     # Nurses draw, waste and count controlled drugs; they neither prescribe nor override hard stops.

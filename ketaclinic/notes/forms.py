@@ -222,3 +222,32 @@ class DocumentForm(forms.Form):
     )
     source = forms.CharField(max_length=200, validators=[validate_text], help_text="Who sent it.")
     title = forms.CharField(max_length=200, validators=[validate_text])
+
+
+class StaffMemberField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A staff member by name and role, never a username."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.get_full_name() or 'Unnamed staff member'} · {obj.role_label}"
+
+
+class CareTeamAddForm(forms.Form):
+    member = StaffMemberField(queryset=User.objects.none(), label="Staff member", empty_label=None)
+    responsibility = forms.CharField(
+        max_length=100, required=False, validators=[validate_text], help_text="For example: KAP therapist."
+    )
+
+    def __init__(self, *args: Any, staff: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        member = self.fields["member"]
+        assert isinstance(member, forms.ModelChoiceField)
+        member.queryset = staff
+
+
+class CareTeamEndForm(forms.Form):
+    reason = forms.CharField(
+        max_length=2000,
+        validators=[validate_text],
+        widget=forms.TextInput(),
+        help_text="Why the assignment ends (for example: therapy completed, patient's request).",
+    )

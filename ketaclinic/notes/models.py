@@ -323,3 +323,18 @@ class DocumentScan(models.Model):
 
     def __str__(self) -> str:
         return f"Scan of document {self.document_id}: {self.result}"
+
+
+class CareTeamEnd(models.Model):
+    """The end of a care-team assignment, with who ended it, when and why. Append-only; the service also sets
+    the assignment's `ended_at` once (from then on the therapist no longer sees the patient)."""
+
+    assignment = models.OneToOneField(
+        "patients.CareTeamMember", on_delete=models.PROTECT, related_name="end_record"
+    )
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ended_at = models.DateTimeField()
+    reason = models.TextField()
+
+    def __str__(self) -> str:
+        return f"End of care-team assignment {self.assignment_id}"

@@ -86,3 +86,26 @@ class AuthorisationOut(Schema):
 class RevokeIn(Schema):
     revoked_on: RecordDate
     reason: Note
+
+
+class CareTeamIn(Schema):
+    member_id: DbId
+    responsibility: Annotated[Text, Field(max_length=100)] = ""
+
+
+class CareTeamEndIn(Schema):
+    reason: Note
+
+
+class CareTeamMemberOut(Schema):
+    id: int
+    patient_id: int
+    member_id: int
+    member_name: str
+    member_role: str
+    responsibility: str
+    added_at: dt.datetime
+    added_by_id: int
+    ended_at: dt.datetime | None
+    ended_by_id: int | None
+    end_reason: str

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ketaclinic.notes.views import documents, letters, notes, timeline
+from ketaclinic.notes.views import care_team, documents, letters, notes, timeline
 
 app_name = "notes"
 
@@ -20,6 +20,8 @@ urlpatterns = [
         name="authorisation_revoke",
     ),
     path("patients/<int:patient_id>/documents/", documents.patient_documents, name="documents"),
+    path("patients/<int:patient_id>/care-team/", care_team.patient_care_team, name="care_team"),
+    path("care-team/<int:assignment_id>/end/", care_team.care_team_end, name="care_team_end"),
     path("letters/<int:letter_id>/", letters.letter_detail, name="letter"),
     path("letters/<int:letter_id>/pdf/", letters.letter_pdf, name="letter_pdf"),
     path("letters/<int:letter_id>/send/", letters.letter_send, name="letter_send"),

@@ -114,6 +114,22 @@ ROUTES = {
         )
     ],
     "notes:search": [get(P.VIEW_NOTES, scoped=False, query=lambda w: {"q": "grief"})],
+    "notes:care_team": [
+        get(P.VIEW_PATIENT, args=PATIENT),
+        post(
+            P.MANAGE_CARE_TEAM,
+            args=PATIENT,
+            body=lambda w: {"member": w.ids["notes_joinable_id"], "responsibility": "Infusion nurse"},
+            seen_by=(P.VIEW_PATIENT,),
+        ),
+    ],
+    "notes:care_team_end": [
+        post(
+            P.MANAGE_CARE_TEAM,
+            args=ids(assignment_id="notes_assignment_id"),
+            body=lambda w: {"reason": "Therapy completed."},
+        )
+    ],
     # The session's therapist, or whoever books visits (clinician, nurse), marks a begun session attended.
     "notes:session_attended": [
         post(P.VIEW_NOTES, args=ids(appointment_id="notes_session_id"), body=lambda w: {})
@@ -165,6 +181,24 @@ ROUTES = {
             P.RECORD_RELEASE_AUTHORISATION,
             args=ids(authorisation_id="notes_authorisation_id"),
             body=lambda w: {"revoked_on": w.ids["notes_today"].isoformat(), "reason": "Withdrawn by phone."},
+        )
+    ],
+    "GET /api/notes/patients/{patient_id}/care-team": [api("GET", P.VIEW_PATIENT, args=PATIENT)],
+    "POST /api/notes/patients/{patient_id}/care-team": [
+        api(
+            "POST",
+            P.MANAGE_CARE_TEAM,
+            ok=201,
+            args=PATIENT,
+            body=lambda w: {"member_id": w.ids["notes_joinable_id"], "responsibility": "Infusion nurse"},
+        )
+    ],
+    "POST /api/notes/care-team/{assignment_id}/end": [
+        api(
+            "POST",
+            P.MANAGE_CARE_TEAM,
+            args=ids(assignment_id="notes_assignment_id"),
+            body=lambda w: {"reason": "Therapy completed."},
         )
     ],
     "GET /api/notes/{note_id}": [api("GET", P.VIEW_NOTES, args=SIGNED)],
@@ -256,6 +290,7 @@ def extend_world(world: World) -> None:
     services.save_draft(by=therapist, note=complete, content=content)
     # A psychotherapy session with the therapist that began an hour ago (the booking services refuse the
     # past, so the row is laid down as it stands an hour after it was booked).
+    from ketaclinic.patients.models import CareTeamMember
     from ketaclinic.scheduling.models import Appointment
 
     began = clock.now() - dt.timedelta(hours=1)
@@ -282,6 +317,10 @@ def extend_world(world: World) -> None:
             "notes_signed_letter_id": letters.sign_letter(by=drchen, letter=letter()).pk,
             "notes_document_id": document.pk,
             "notes_session_id": session.pk,
+            "notes_joinable_id": world.user("nurse").pk,
+            "notes_assignment_id": CareTeamMember.objects.get(
+                patient=lena, member=therapist, ended_at__isnull=True
+            ).pk,
             "notes_authorisation_id": letters.record_authorisation(
                 by=drchen,
                 patient=lena,
