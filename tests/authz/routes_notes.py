@@ -120,7 +120,6 @@ ROUTES = {
             P.MANAGE_CARE_TEAM,
             args=PATIENT,
             body=lambda w: {"member": w.ids["notes_joinable_id"], "responsibility": "Infusion nurse"},
-            seen_by=(P.VIEW_PATIENT,),
         ),
     ],
     "notes:care_team_end": [
