@@ -88,6 +88,8 @@ class Perm(StrEnum):
     FILE_DOCUMENTS = "notes.file_documents"
     # The patient's care team: who joins it (a therapist then sees the patient) and whose assignment ends.
     MANAGE_CARE_TEAM = "notes.manage_care_team"
+    # A clinic's own note templates: created, replaced by a new version, retired (never edited).
+    MANAGE_NOTE_TEMPLATES = "notes.manage_note_templates"
     # portal: the clinic's public site is edited by its admin; staff invite patients and guardians to the
     # portal, answer their messages (each role its topics) and act on their requests to change a visit.
     EDIT_PUBLIC_SITE = "portal.edit_public_site"
@@ -156,6 +158,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.RECORD_RELEASE_AUTHORISATION,
             Perm.FILE_DOCUMENTS,
             Perm.MANAGE_CARE_TEAM,
+            Perm.MANAGE_NOTE_TEMPLATES,
         }
     ),
     # Nurses draw, waste and count controlled drugs; they neither prescribe nor override hard stops.
@@ -224,6 +227,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.EDIT_PUBLIC_SITE,
             Perm.VIEW_INTERFACES,
             Perm.MANAGE_INTERFACES,
+            Perm.MANAGE_NOTE_TEMPLATES,
         }
     ),
     # A therapist treats the patients on whose care team they are (patients.selectors.patients_for): reads

@@ -12,7 +12,7 @@ from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.api import api_user
 from ketaclinic.core.errors import NotFound
-from ketaclinic.notes.models import Note, ReleaseAuthorisation
+from ketaclinic.notes.models import Note, NoteTemplate, ReleaseAuthorisation
 from ketaclinic.notes.rules import Channel
 from ketaclinic.notes.schemas import (
     AddendumIn,
@@ -24,8 +24,11 @@ from ketaclinic.notes.schemas import (
     DraftIn,
     NoteIn,
     NoteOut,
+    RetireTemplateIn,
     RevokeIn,
     SignIn,
+    TemplateIn,
+    TemplateOut,
 )
 from ketaclinic.notes.selectors import care_team as care_team_selectors
 from ketaclinic.notes.selectors import letters as letter_selectors
@@ -33,6 +36,7 @@ from ketaclinic.notes.selectors import notes as selectors
 from ketaclinic.notes.services import care_team as care_team_services
 from ketaclinic.notes.services import letters as letter_services
 from ketaclinic.notes.services import notes as services
+from ketaclinic.notes.services import templates as template_services
 from ketaclinic.patients.models import CareTeamMember
 from ketaclinic.patients.selectors import patient_for
 
@@ -245,3 +249,60 @@ def end_care_team_assignment(
     care_team_services.end_care_team_assignment(by=user, assignment=row, reason=payload.reason)
     ended = CareTeamMember.objects.select_related("member", "end_record").get(pk=row.pk)
     return _member_out(ended)
+
+
+def _template_out(row: NoteTemplate) -> dict[str, Any]:
+    return {
+        "id": row.pk,
+        "clinic_id": row.clinic_id,
+        "code": row.code,
+        "name": row.name,
+        "description": row.description,
+        "sections": row.sections,
+        "session_fields": row.session_fields,
+        "default_encounter_kind": row.default_encounter_kind,
+        "active": row.active,
+        "replaces_id": row.replaces_id,
+        "retired_at": row.retired_at,
+        "retired_by_id": row.retired_by_id,
+        "retire_reason": row.retire_reason,
+    }
+
+
+@router.get("/templates", response=list[TemplateOut], summary="Shipped and the clinics' note templates")
+def templates(request: HttpRequest) -> list[dict[str, Any]]:
+    return [_template_out(row) for row in selectors.clinic_templates(viewer=api_user(request))]
+
+
+@router.post(
+    "/templates",
+    response={201: TemplateOut},
+    summary="Create a clinic's template (with replaces_id: a new version, the old one retired)",
+)
+def create_template(request: HttpRequest, payload: TemplateIn) -> Status[dict[str, Any]]:
+    user = api_user(request)
+    require(user, Perm.MANAGE_NOTE_TEMPLATES)
+    replaces = (
+        selectors.managed_template(viewer=user, template_id=payload.replaces_id)
+        if payload.replaces_id is not None
+        else None
+    )
+    row = template_services.create_template(
+        by=user,
+        clinic_id=payload.clinic_id,
+        name=payload.name,
+        description=payload.description,
+        sections_text=payload.sections,
+        session_fields=payload.session_fields,
+        default_encounter_kind=payload.default_encounter_kind,
+        replaces=replaces,
+    )
+    return Status(201, _template_out(row))
+
+
+@router.post("/templates/{template_id}/retire", response=TemplateOut, summary="Retire a clinic's template")
+def retire_template(request: HttpRequest, template_id: int, payload: RetireTemplateIn) -> dict[str, Any]:
+    user = api_user(request)
+    require(user, Perm.MANAGE_NOTE_TEMPLATES)
+    row = selectors.managed_template(viewer=user, template_id=template_id)
+    return _template_out(template_services.retire_template(by=user, template=row, reason=payload.reason))

@@ -25,6 +25,7 @@ class NoteErrorCode(StrEnum):
     ALREADY_ON_CARE_TEAM = "already_on_care_team"
     CARE_TEAM_ENDED = "care_team_assignment_ended"
     CARE_TEAM_MEMBER_INVALID = "care_team_member_invalid"
+    TEMPLATE_RETIRED = "template_retired"
 
 
 class NoteError(DomainError):

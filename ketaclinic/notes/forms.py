@@ -251,3 +251,35 @@ class CareTeamEndForm(forms.Form):
         widget=forms.TextInput(),
         help_text="Why the assignment ends (for example: therapy completed, patient's request).",
     )
+
+
+class TemplateForm(forms.Form):
+    clinic = forms.TypedChoiceField(coerce=int, label="Clinic")
+    name = forms.CharField(max_length=100, validators=[validate_text])
+    description = forms.CharField(max_length=200, required=False, validators=[validate_text])
+    default_encounter_kind = forms.ChoiceField(choices=EncounterKind.choices, label="Kind of encounter")
+    session_fields = forms.BooleanField(
+        required=False,
+        label="Session fields (session length, modality, themes, risk assessment)",
+    )
+    sections = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=6000,
+        help_text="One section a line, 'Label: hint'; end a label with (optional) when it may stay empty.",
+    )
+    replaces = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, widget=forms.HiddenInput)
+
+    def __init__(
+        self, *args: Any, clinics: Sequence[tuple[int, str]], replaceable: Sequence[int] = (), **kw: Any
+    ) -> None:
+        super().__init__(*args, **kw)
+        clinic = self.fields["clinic"]
+        assert isinstance(clinic, forms.TypedChoiceField)
+        clinic.choices = list(clinics)
+        replaces = self.fields["replaces"]
+        assert isinstance(replaces, forms.TypedChoiceField)
+        replaces.choices = [("", ""), *((pk, str(pk)) for pk in replaceable)]
+
+
+class RetireTemplateForm(forms.Form):
+    reason = forms.CharField(max_length=2000, validators=[validate_text], widget=forms.TextInput())

@@ -55,6 +55,20 @@ class NoteTemplate(models.Model):
     session_fields = models.BooleanField(default=False, help_text="Session length, modality, themes, risk.")
     default_encounter_kind = models.CharField(max_length=30, choices=EncounterKind.choices)
     active = models.BooleanField(default=True)
+    # A clinic's template is never edited: a change is a new row that `replaces` the old one, which is
+    # retired (kept, with who, when and why: signed notes still point at it).
+    replaces = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    retired_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    retire_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["name"]

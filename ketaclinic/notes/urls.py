@@ -1,11 +1,13 @@
 from django.urls import path
 
-from ketaclinic.notes.views import care_team, documents, letters, notes, timeline
+from ketaclinic.notes.views import care_team, documents, letters, notes, templates, timeline
 
 app_name = "notes"
 
 urlpatterns = [
     path("", notes.note_search, name="search"),
+    path("templates/", templates.template_list, name="templates"),
+    path("templates/<int:template_id>/retire/", templates.template_retire, name="template_retire"),
     path("patients/<int:patient_id>/", notes.patient_notes, name="patient"),
     path("patients/<int:patient_id>/new/", notes.note_new, name="new"),
     path("patients/<int:patient_id>/timeline/", timeline.timeline, name="timeline"),

@@ -55,6 +55,16 @@ def _document(world: World) -> dict[str, Any]:
     }
 
 
+def _template_form(world: World) -> dict[str, Any]:
+    return {
+        "clinic": world.main.pk,
+        "name": "Phone check-in",
+        "description": "",
+        "default_encounter_kind": "phone_call",
+        "sections": "Reason for the call: what the patient asked\nAdvice given",
+    }
+
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 AUTHORISATION = {
     "recipient": "Dr Lee Park",
@@ -114,6 +124,18 @@ ROUTES = {
         )
     ],
     "notes:search": [get(P.VIEW_NOTES, scoped=False, query=lambda w: {"q": "grief"})],
+    "notes:templates": [
+        get(P.MANAGE_NOTE_TEMPLATES, scoped=False),
+        # Another clinic's admin may not choose this clinic: the form re-renders (nothing written).
+        post(P.MANAGE_NOTE_TEMPLATES, body=_template_form, other_clinic_status=422),
+    ],
+    "notes:template_retire": [
+        post(
+            P.MANAGE_NOTE_TEMPLATES,
+            args=ids(template_id="notes_clinic_template_id"),
+            body=lambda w: {"reason": "Replaced by the new intake."},
+        )
+    ],
     "notes:care_team": [
         get(P.VIEW_PATIENT, args=PATIENT),
         post(
@@ -198,6 +220,28 @@ ROUTES = {
             P.MANAGE_CARE_TEAM,
             args=ids(assignment_id="notes_assignment_id"),
             body=lambda w: {"reason": "Therapy completed."},
+        )
+    ],
+    "GET /api/notes/templates": [api("GET", P.MANAGE_NOTE_TEMPLATES, scoped=False)],
+    "POST /api/notes/templates": [
+        api(
+            "POST",
+            P.MANAGE_NOTE_TEMPLATES,
+            ok=201,
+            body=lambda w: {
+                "clinic_id": w.main.pk,
+                "name": "Phone check-in",
+                "sections": "Reason for the call: what the patient asked\nAdvice given",
+                "default_encounter_kind": "phone_call",
+            },
+        )
+    ],
+    "POST /api/notes/templates/{template_id}/retire": [
+        api(
+            "POST",
+            P.MANAGE_NOTE_TEMPLATES,
+            args=ids(template_id="notes_clinic_template_id"),
+            body=lambda w: {"reason": "Replaced by the new intake."},
         )
     ],
     "GET /api/notes/{note_id}": [api("GET", P.VIEW_NOTES, args=SIGNED)],
@@ -289,6 +333,7 @@ def extend_world(world: World) -> None:
     services.save_draft(by=therapist, note=complete, content=content)
     # A psychotherapy session with the therapist that began an hour ago (the booking services refuse the
     # past, so the row is laid down as it stands an hour after it was booked).
+    from ketaclinic.notes.services import templates as template_services
     from ketaclinic.patients.models import CareTeamMember
     from ketaclinic.scheduling.models import Appointment
 
@@ -316,6 +361,15 @@ def extend_world(world: World) -> None:
             "notes_signed_letter_id": letters.sign_letter(by=drchen, letter=letter()).pk,
             "notes_document_id": document.pk,
             "notes_session_id": session.pk,
+            "notes_clinic_template_id": template_services.create_template(
+                by=world.user("admin"),
+                clinic_id=lena.clinic_id,
+                name="Intake call",
+                description="",
+                sections_text="Presenting concern\nPlan",
+                session_fields=False,
+                default_encounter_kind="phone_call",
+            ).pk,
             "notes_joinable_id": world.user("nurse").pk,
             "notes_assignment_id": CareTeamMember.objects.get(
                 patient=lena, member=therapist, ended_at__isnull=True
