@@ -150,6 +150,63 @@ def create(request: HttpRequest, patient_id: int, payload: NoteIn) -> Status[dic
     return Status(201, _out(note))
 
 
+def _template_out(row: NoteTemplate) -> dict[str, Any]:
+    return {
+        "id": row.pk,
+        "clinic_id": row.clinic_id,
+        "code": row.code,
+        "name": row.name,
+        "description": row.description,
+        "sections": row.sections,
+        "session_fields": row.session_fields,
+        "default_encounter_kind": row.default_encounter_kind,
+        "active": row.active,
+        "replaces_id": row.replaces_id,
+        "retired_at": row.retired_at,
+        "retired_by_id": row.retired_by_id,
+        "retire_reason": row.retire_reason,
+    }
+
+
+@router.get("/templates", response=list[TemplateOut], summary="Shipped and the clinics' note templates")
+def templates(request: HttpRequest) -> list[dict[str, Any]]:
+    return [_template_out(row) for row in selectors.clinic_templates(viewer=api_user(request))]
+
+
+@router.post(
+    "/templates",
+    response={201: TemplateOut},
+    summary="Create a clinic's template (with replaces_id: a new version, the old one retired)",
+)
+def create_template(request: HttpRequest, payload: TemplateIn) -> Status[dict[str, Any]]:
+    user = api_user(request)
+    require(user, Perm.MANAGE_NOTE_TEMPLATES)
+    replaces = (
+        selectors.managed_template(viewer=user, template_id=payload.replaces_id)
+        if payload.replaces_id is not None
+        else None
+    )
+    row = template_services.create_template(
+        by=user,
+        clinic_id=payload.clinic_id,
+        name=payload.name,
+        description=payload.description,
+        sections_text=payload.sections,
+        session_fields=payload.session_fields,
+        default_encounter_kind=payload.default_encounter_kind,
+        replaces=replaces,
+    )
+    return Status(201, _template_out(row))
+
+
+@router.post("/templates/{template_id}/retire", response=TemplateOut, summary="Retire a clinic's template")
+def retire_template(request: HttpRequest, template_id: int, payload: RetireTemplateIn) -> dict[str, Any]:
+    user = api_user(request)
+    require(user, Perm.MANAGE_NOTE_TEMPLATES)
+    row = selectors.managed_template(viewer=user, template_id=template_id)
+    return _template_out(template_services.retire_template(by=user, template=row, reason=payload.reason))
+
+
 @router.get("/{note_id}", response=NoteOut, summary="One note")
 def read(request: HttpRequest, note_id: int) -> dict[str, Any]:
     return _out(selectors.note_for(viewer=api_user(request), note_id=note_id, channel=Channel.API))
@@ -249,60 +306,3 @@ def end_care_team_assignment(
     care_team_services.end_care_team_assignment(by=user, assignment=row, reason=payload.reason)
     ended = CareTeamMember.objects.select_related("member", "end_record").get(pk=row.pk)
     return _member_out(ended)
-
-
-def _template_out(row: NoteTemplate) -> dict[str, Any]:
-    return {
-        "id": row.pk,
-        "clinic_id": row.clinic_id,
-        "code": row.code,
-        "name": row.name,
-        "description": row.description,
-        "sections": row.sections,
-        "session_fields": row.session_fields,
-        "default_encounter_kind": row.default_encounter_kind,
-        "active": row.active,
-        "replaces_id": row.replaces_id,
-        "retired_at": row.retired_at,
-        "retired_by_id": row.retired_by_id,
-        "retire_reason": row.retire_reason,
-    }
-
-
-@router.get("/templates", response=list[TemplateOut], summary="Shipped and the clinics' note templates")
-def templates(request: HttpRequest) -> list[dict[str, Any]]:
-    return [_template_out(row) for row in selectors.clinic_templates(viewer=api_user(request))]
-
-
-@router.post(
-    "/templates",
-    response={201: TemplateOut},
-    summary="Create a clinic's template (with replaces_id: a new version, the old one retired)",
-)
-def create_template(request: HttpRequest, payload: TemplateIn) -> Status[dict[str, Any]]:
-    user = api_user(request)
-    require(user, Perm.MANAGE_NOTE_TEMPLATES)
-    replaces = (
-        selectors.managed_template(viewer=user, template_id=payload.replaces_id)
-        if payload.replaces_id is not None
-        else None
-    )
-    row = template_services.create_template(
-        by=user,
-        clinic_id=payload.clinic_id,
-        name=payload.name,
-        description=payload.description,
-        sections_text=payload.sections,
-        session_fields=payload.session_fields,
-        default_encounter_kind=payload.default_encounter_kind,
-        replaces=replaces,
-    )
-    return Status(201, _template_out(row))
-
-
-@router.post("/templates/{template_id}/retire", response=TemplateOut, summary="Retire a clinic's template")
-def retire_template(request: HttpRequest, template_id: int, payload: RetireTemplateIn) -> dict[str, Any]:
-    user = api_user(request)
-    require(user, Perm.MANAGE_NOTE_TEMPLATES)
-    row = selectors.managed_template(viewer=user, template_id=template_id)
-    return _template_out(template_services.retire_template(by=user, template=row, reason=payload.reason))
