@@ -43,10 +43,11 @@ run: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_demo
 	$(MANAGE) collectstatic --noinput --verbosity 0
-	@echo "Serving ketaclinic at http://$(HOST):$(PORT)/ (web, task worker, reminders and chain checkpoints every 5 min, the HL7 listener on $(HOST):$(HL7_PORT) and a bedside monitor sending ORU^R01 over MLLP for the demo infusion). Ctrl-C stops all."
+	@echo "Serving ketaclinic at http://$(HOST):$(PORT)/ (web, task worker, reminders, chain checkpoints and the rescan of held outside records every 5 min, the HL7 listener on $(HOST):$(HL7_PORT) and a bedside monitor sending ORU^R01 over MLLP for the demo infusion). Ctrl-C stops all."
 	@export KETACLINIC_BASE_URL="http://$(HOST):$(PORT)"; \
 	  trap 'trap - EXIT INT TERM; kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
 	  $(MANAGE) db_worker --interval 1 & \
+	  $(MANAGE) scan_documents --every 300 >/dev/null & \
 	  $(MANAGE) hl7_listen --host $(HOST) --port $(HL7_PORT) & \
 	  $(MANAGE) hl7_simulate_monitor --visit demo --interval 3 --host $(HOST) --port $(HL7_PORT) >/dev/null & \
 	  (trap 'kill $$pause 2>/dev/null; exit 0' TERM; \

@@ -91,6 +91,10 @@ class Perm(StrEnum):
     SEND_LETTERS = "notes.send_letters"
     RECORD_RELEASE_AUTHORISATION = "notes.record_release_authorisation"
     FILE_DOCUMENTS = "notes.file_documents"
+    # The patient's care team: who joins it (a therapist then sees the patient) and whose assignment ends.
+    MANAGE_CARE_TEAM = "notes.manage_care_team"
+    # A clinic's own note templates: created, replaced by a new version, retired (never edited).
+    MANAGE_NOTE_TEMPLATES = "notes.manage_note_templates"
     # portal: the clinic's public site is edited by its admin; staff invite patients and guardians to the
     # portal, answer their messages (each role its topics) and act on their requests to change a visit.
     EDIT_PUBLIC_SITE = "portal.edit_public_site"
@@ -158,6 +162,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.SEND_LETTERS,
             Perm.RECORD_RELEASE_AUTHORISATION,
             Perm.FILE_DOCUMENTS,
+            Perm.MANAGE_CARE_TEAM,
+            Perm.MANAGE_NOTE_TEMPLATES,
         }
     ),
     # Nurses draw, waste and count controlled drugs; they neither prescribe nor override hard stops.
@@ -230,6 +236,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.EDIT_PUBLIC_SITE,
             Perm.VIEW_INTERFACES,
             Perm.MANAGE_INTERFACES,
+            Perm.MANAGE_NOTE_TEMPLATES,
         }
     ),
     # A therapist treats the patients on whose care team they are (patients.selectors.patients_for): reads

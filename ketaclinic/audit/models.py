@@ -131,6 +131,7 @@ class ObjectType(StrEnum):
     NOTE_COSIGNATURE = "note_cosignature"
     NOTE_RELEASE = "note_release"
     NOTE_SEARCH = "note_search"
+    NOTE_TEMPLATE = "note_template"
     OTHER_TREATMENT = "other_treatment"
     OUTCOMES_BY_DIAGNOSIS = "outcomes_by_diagnosis"
     OUTSIDE_DOCUMENT = "outside_document"

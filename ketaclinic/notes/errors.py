@@ -20,6 +20,12 @@ class NoteErrorCode(StrEnum):
     DOCUMENT_REFUSED = "document_refused"
     DOCUMENT_HELD = "document_held"
     ALREADY_REVOKED = "authorisation_already_revoked"
+    SESSION_INVALID = "session_invalid"
+    SESSION_DOCUMENTED = "session_already_documented"
+    ALREADY_ON_CARE_TEAM = "already_on_care_team"
+    CARE_TEAM_ENDED = "care_team_assignment_ended"
+    CARE_TEAM_MEMBER_INVALID = "care_team_member_invalid"
+    TEMPLATE_RETIRED = "template_retired"
 
 
 class NoteError(DomainError):

@@ -1,5 +1,6 @@
 """Forms of the notes pages. A draft's form is built from its template's sections."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -34,10 +35,26 @@ class NewNoteForm(forms.Form):
         help_text="A psychotherapy note is kept apart: only you read it until you release it.",
     )
 
+    session = forms.TypedChoiceField(
+        label="Psychotherapy session documented",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text="The note documents that session: its kind and date are the session's.",
+    )
+
     def __init__(
-        self, *args: Any, templates: list[NoteTemplate], allow_psychotherapy: bool, **kw: Any
+        self,
+        *args: Any,
+        templates: list[NoteTemplate],
+        allow_psychotherapy: bool,
+        sessions: Sequence[tuple[int, str]] = (),
+        **kw: Any,
     ) -> None:
         super().__init__(*args, **kw)
+        session = self.fields["session"]
+        assert isinstance(session, forms.TypedChoiceField)
+        session.choices = [("", "None: another encounter"), *sessions]
         field = self.fields["template"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = NoteTemplate.objects.filter(pk__in=[t.pk for t in templates])
@@ -205,3 +222,64 @@ class DocumentForm(forms.Form):
     )
     source = forms.CharField(max_length=200, validators=[validate_text], help_text="Who sent it.")
     title = forms.CharField(max_length=200, validators=[validate_text])
+
+
+class StaffMemberField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A staff member by name and role, never a username."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.get_full_name() or 'Unnamed staff member'} · {obj.role_label}"
+
+
+class CareTeamAddForm(forms.Form):
+    member = StaffMemberField(queryset=User.objects.none(), label="Staff member", empty_label=None)
+    responsibility = forms.CharField(
+        max_length=100, required=False, validators=[validate_text], help_text="For example: KAP therapist."
+    )
+
+    def __init__(self, *args: Any, staff: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        member = self.fields["member"]
+        assert isinstance(member, forms.ModelChoiceField)
+        member.queryset = staff
+
+
+class CareTeamEndForm(forms.Form):
+    reason = forms.CharField(
+        max_length=2000,
+        validators=[validate_text],
+        widget=forms.TextInput(),
+        help_text="Why the assignment ends (for example: therapy completed, patient's request).",
+    )
+
+
+class TemplateForm(forms.Form):
+    clinic = forms.TypedChoiceField(coerce=int, label="Clinic")
+    name = forms.CharField(max_length=100, validators=[validate_text])
+    description = forms.CharField(max_length=200, required=False, validators=[validate_text])
+    default_encounter_kind = forms.ChoiceField(choices=EncounterKind.choices, label="Kind of encounter")
+    session_fields = forms.BooleanField(
+        required=False,
+        label="Session fields (session length, modality, themes, risk assessment)",
+    )
+    sections = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=6000,
+        help_text="One section a line, 'Label: hint'; end a label with (optional) when it may stay empty.",
+    )
+    replaces = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, widget=forms.HiddenInput)
+
+    def __init__(
+        self, *args: Any, clinics: Sequence[tuple[int, str]], replaceable: Sequence[int] = (), **kw: Any
+    ) -> None:
+        super().__init__(*args, **kw)
+        clinic = self.fields["clinic"]
+        assert isinstance(clinic, forms.TypedChoiceField)
+        clinic.choices = list(clinics)
+        replaces = self.fields["replaces"]
+        assert isinstance(replaces, forms.TypedChoiceField)
+        replaces.choices = [("", ""), *((pk, str(pk)) for pk in replaceable)]
+
+
+class RetireTemplateForm(forms.Form):
+    reason = forms.CharField(max_length=2000, validators=[validate_text], widget=forms.TextInput())

@@ -55,6 +55,20 @@ class NoteTemplate(models.Model):
     session_fields = models.BooleanField(default=False, help_text="Session length, modality, themes, risk.")
     default_encounter_kind = models.CharField(max_length=30, choices=EncounterKind.choices)
     active = models.BooleanField(default=True)
+    # A clinic's template is never edited: a change is a new row that `replaces` the old one, which is
+    # retired (kept, with who, when and why: signed notes still point at it).
+    replaces = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    retired_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    retire_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -91,10 +105,21 @@ class Note(models.Model):
     cosigner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The psychotherapy session (a scheduling appointment) this note documents, if any.
+    appointment = models.ForeignKey(
+        "scheduling.Appointment", null=True, blank=True, on_delete=models.PROTECT, related_name="notes"
+    )
 
     class Meta:
         ordering = ["-encounter_on", "-created_at", "-pk"]
         indexes = [models.Index(fields=["patient", "encounter_on"], name="note_patient_date")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "kind"],
+                condition=models.Q(appointment__isnull=False),
+                name="note_one_of_each_kind_per_session",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_encounter_kind_display()} note of {self.encounter_on}"
@@ -312,3 +337,18 @@ class DocumentScan(models.Model):
 
     def __str__(self) -> str:
         return f"Scan of document {self.document_id}: {self.result}"
+
+
+class CareTeamEnd(models.Model):
+    """The end of a care-team assignment, with who ended it, when and why. Append-only; the service also sets
+    the assignment's `ended_at` once (from then on the therapist no longer sees the patient)."""
+
+    assignment = models.OneToOneField(
+        "patients.CareTeamMember", on_delete=models.PROTECT, related_name="end_record"
+    )
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ended_at = models.DateTimeField()
+    reason = models.TextField()
+
+    def __str__(self) -> str:
+        return f"End of care-team assignment {self.assignment_id}"

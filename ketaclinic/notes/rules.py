@@ -201,3 +201,66 @@ def authorisation_covers(*, scope: str, signed_on: str, expires_on: str, today: 
     if not signed_on <= today <= expires_on:
         return False
     return letter or scope == "record"
+
+
+# --- documenting a psychotherapy session ------------------------------------------------------------------
+
+SESSION_KIND = "psychotherapy"
+DOCUMENTABLE_STATUSES = ("booked", "checked_in", "attended")
+
+
+def session_problem(*, appointment_kind: str, status: str, same_patient: bool, started: bool) -> str | None:
+    """Why a note cannot document this appointment, or None when it can: a psychotherapy session of the same
+    patient that has begun and was not cancelled or missed."""
+    if not same_patient or appointment_kind != SESSION_KIND:
+        return "Choose one of this patient's psychotherapy sessions."
+    if status not in DOCUMENTABLE_STATUSES:
+        return "A cancelled or missed session is not documented."
+    if not started:
+        return "This session has not taken place yet."
+    return None
+
+
+def session_documented(*, signed_note_kinds: Sequence[str]) -> bool:
+    """A session is documented once a signed progress note is linked to it (a psychotherapy note, kept apart
+    from the record, does not document it for the record)."""
+    return NoteKind.PROGRESS in signed_note_kinds
+
+
+# --- a clinic's templates ---------------------------------------------------------------------------------
+
+TEMPLATE_MAX_SECTIONS = 20
+
+
+def parse_sections(text: str) -> list[Section]:
+    """Sections from lines 'Label: hint' (one a line; a label ending in '(optional)' is not required). The
+    key is the label in lower case with underscores; a repeated key gets a number."""
+    sections: list[Section] = []
+    seen: set[str] = set()
+    for line in text.splitlines():
+        label, _, hint = line.partition(":")
+        label, hint = label.strip(), hint.strip()
+        if not label:
+            continue
+        required = True
+        if label.lower().endswith("(optional)"):
+            label, required = label[: -len("(optional)")].strip(), False
+        base = "".join(c if c.isalnum() else "_" for c in label.lower()).strip("_")[:30] or "section"
+        key, number = base, 2
+        while key in seen:
+            key, number = f"{base}_{number}", number + 1
+        seen.add(key)
+        sections.append(Section(key=key, label=label[:80], hint=hint[:200], required=required))
+    return sections
+
+
+def template_problems(*, name: str, sections: Sequence[Section]) -> list[Problem]:
+    """What stops a template from being saved: no name, no section, too many sections."""
+    problems: list[Problem] = []
+    if not name.strip():
+        problems.append(Problem("name", "Give the template a name."))
+    if not sections:
+        problems.append(Problem("sections", "Give at least one section, one a line: 'Label: hint'."))
+    elif len(sections) > TEMPLATE_MAX_SECTIONS:
+        problems.append(Problem("sections", f"At most {TEMPLATE_MAX_SECTIONS} sections."))
+    return problems

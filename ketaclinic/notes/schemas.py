@@ -86,3 +86,56 @@ class AuthorisationOut(Schema):
 class RevokeIn(Schema):
     revoked_on: RecordDate
     reason: Note
+
+
+class CareTeamIn(Schema):
+    member_id: DbId
+    responsibility: Annotated[Text, Field(max_length=100)] = ""
+
+
+class CareTeamEndIn(Schema):
+    reason: Note
+
+
+class CareTeamMemberOut(Schema):
+    id: int
+    patient_id: int
+    member_id: int
+    member_name: str
+    member_role: str
+    responsibility: str
+    added_at: dt.datetime
+    added_by_id: int
+    ended_at: dt.datetime | None
+    ended_by_id: int | None
+    end_reason: str
+
+
+class TemplateIn(Schema):
+    clinic_id: DbId
+    name: Annotated[Text, Field(max_length=100)]
+    description: Annotated[Text, Field(max_length=200)] = ""
+    sections: Annotated[str, Field(max_length=6000)]
+    session_fields: bool = False
+    default_encounter_kind: Annotated[str, Field(max_length=30)]
+    replaces_id: DbId | None = None
+
+
+class RetireTemplateIn(Schema):
+    reason: Note
+
+
+class TemplateOut(Schema):
+    id: int
+    clinic_id: int | None
+    code: str
+    name: str
+    description: str
+    sections: list[dict[str, object]]
+    session_fields: bool
+    default_encounter_kind: str
+    active: bool
+    replaces_id: int | None
+    retired_at: dt.datetime | None
+    retired_by_id: int | None
+    retire_reason: str

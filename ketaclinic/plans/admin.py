@@ -5,7 +5,15 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from ketaclinic.plans.models import PlanDraft, PlanEnd, PlanOverride, PlanVersion, SeriesEvent, TreatmentPlan
+from ketaclinic.plans.models import (
+    PlanDraft,
+    PlanEnd,
+    PlanOverride,
+    PlanVersion,
+    SeriesEvent,
+    SessionEvent,
+    TreatmentPlan,
+)
 
 if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin[Any]
@@ -55,3 +63,8 @@ class PlanEndAdmin(ReadOnlyAdmin):
 @admin.register(SeriesEvent)
 class SeriesEventAdmin(ReadOnlyAdmin):
     list_display = ("id", "plan", "appointment_id", "kind", "starts_at", "recorded_at")
+
+
+@admin.register(SessionEvent)
+class SessionEventAdmin(ReadOnlyAdmin):
+    list_display = ("plan", "appointment_id", "kind", "recorded_at")

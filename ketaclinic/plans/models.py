@@ -184,3 +184,26 @@ class SeriesEvent(models.Model):
 
     def __str__(self) -> str:
         return f"Appointment {self.appointment_id} {self.kind}"
+
+
+class SessionEvent(models.Model):
+    """The plan's psychotherapy-session log: what scheduling told the plan about a psychotherapy appointment
+    (preparation or integration session). Append-only, like the series log; the latest event per appointment
+    is its state, counted by the same rule (`rules.session_progress`)."""
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="session_events")
+    appointment_id = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=20, choices=SeriesEventKindChoice.choices)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        indexes = [models.Index(fields=["plan", "appointment_id"], name="session_plan_appointment")]
+
+    def __str__(self) -> str:
+        return f"Session appointment {self.appointment_id} {self.kind}"

@@ -251,6 +251,35 @@ def progress(items: Sequence[Appointment], infusion_count: int) -> Progress:
     )
 
 
+def next_booked(items: Sequence[Appointment], today: dt.date) -> dt.date | None:
+    """The first date at or after `today` with an appointment still booked; None when nothing is."""
+    upcoming = [
+        item.on for item in items if item.state == SeriesEventKind.BOOKED and item.on and item.on >= today
+    ]
+    return min(upcoming, default=None)
+
+
+# --- psychotherapy sessions ---------------------------------------------------------------------------------
+
+
+def session_progress(items: Sequence[Appointment], planned: int) -> Progress:
+    """The plan's psychotherapy sessions (preparation plus integration), counted as infusions are: the latest
+    state of each session appointment in the plan's session log. `infusion_count` holds the planned number."""
+    return progress(items, planned)
+
+
+def session_label(done: Progress) -> str:
+    """'Psychotherapy 2 of 4 attended' style summary of `session_progress`."""
+    planned = done.infusion_count
+    if planned == 0 and done.attended == 0:
+        return "No psychotherapy session planned"
+    if done.attended == 0:
+        return f"No psychotherapy session attended yet ({planned} planned)"
+    if done.attended > planned:
+        return f"Psychotherapy {done.attended} attended ({planned} planned)"
+    return f"Psychotherapy {done.attended} of {planned} attended"
+
+
 def attended_dates(items: Sequence[Appointment]) -> list[dt.date]:
     return sorted(item.on for item in items if item.state == SeriesEventKind.ATTENDED and item.on is not None)
 

@@ -32,6 +32,7 @@ from ketaclinic.plans.models import (
     PlanOverride,
     PlanVersion,
     SeriesEvent,
+    SessionEvent,
     TreatmentPlan,
 )
 from ketaclinic.plans.selectors import (
@@ -385,6 +386,78 @@ def note_infusion_cancelled(
 ) -> None:
     """A booked infusion was cancelled, or the patient did not attend (`no_show`)."""
     _log(
+        by=by,
+        patient=patient,
+        appointment_id=appointment_id,
+        kind=rules.SeriesEventKind.NO_SHOW if no_show else rules.SeriesEventKind.CANCELLED,
+        reason=reason,
+    )
+
+
+# --- the psychotherapy-session log (scheduling calls these) -----------------------------------------------
+
+
+def _log_session(
+    *,
+    by: Actor,
+    patient: Patient,
+    appointment_id: int,
+    kind: rules.SeriesEventKind,
+    starts_at: dt.datetime | None = None,
+    reason: str = "",
+) -> SessionEvent | None:
+    """A line of the session log of the patient's signed, active plan; None (nothing written) when the
+    patient has no signed plan: a psychotherapy session may be booked without one, and then counts for no
+    plan. The caller (scheduling) has checked its own permission; this needs the plan's reader's."""
+    _require_patient(by, patient, Perm.VIEW_PLAN)
+    found = signed_active_plan(patient=patient)
+    if found is None:
+        return None
+    plan, _version = found
+    row = SessionEvent.objects.create(
+        plan=plan,
+        appointment_id=appointment_id,
+        kind=kind.value,
+        starts_at=starts_at,
+        reason=reason.strip(),
+        recorded_by=by,
+        recorded_at=clock.now(),
+    )
+    record_patient_change(
+        by=by,
+        patient=patient,
+        action=Action.CREATE,
+        object_type=ObjectType.PLAN_SERIES_EVENT,
+        object_id=row.pk,
+        summary=f"psychotherapy session {kind.value} ({appointment_id})",
+    )
+    return row
+
+
+@transaction.atomic
+def note_session_booked(*, by: Actor, patient: Patient, appointment_id: int, starts_at: dt.datetime) -> None:
+    """Scheduling booked (or moved) a psychotherapy session for the patient."""
+    _log_session(
+        by=by,
+        patient=patient,
+        appointment_id=appointment_id,
+        kind=rules.SeriesEventKind.BOOKED,
+        starts_at=starts_at,
+    )
+
+
+@transaction.atomic
+def note_session_attended(*, by: Actor, patient: Patient, appointment_id: int) -> None:
+    """The patient attended a psychotherapy session (marked attended by the front desk or the therapist)."""
+    _log_session(by=by, patient=patient, appointment_id=appointment_id, kind=rules.SeriesEventKind.ATTENDED)
+
+
+@transaction.atomic
+def note_session_cancelled(
+    *, by: Actor, patient: Patient, appointment_id: int, reason: str, no_show: bool
+) -> None:
+    """A booked psychotherapy session was cancelled, or the patient did not come (`no_show`)."""
+    _log_session(
         by=by,
         patient=patient,
         appointment_id=appointment_id,

@@ -11,7 +11,7 @@ from ketaclinic.core.api import api_user
 from ketaclinic.core.errors import NotFound
 from ketaclinic.scheduling import selectors, services
 from ketaclinic.scheduling.errors import ScheduleDomainError, ScheduleError
-from ketaclinic.scheduling.models import Appointment, Chair
+from ketaclinic.scheduling.models import Appointment, AppointmentKind, Chair
 from ketaclinic.scheduling.schemas import (
     AppointmentIn,
     AppointmentOut,
@@ -99,6 +99,13 @@ def _staff(clinic_id: int, user_id: int | None, role: Role) -> Any:
     return person
 
 
+def _is_therapist(user_id: int | None) -> bool:
+    """A psychotherapy session's person may be a therapist."""
+    from ketaclinic.accounts.models import User
+
+    return user_id is not None and User.objects.filter(pk=user_id, role=Role.THERAPIST.value).exists()
+
+
 def _chair(clinic_id: int, chair_id: int | None) -> Chair | None:
     if chair_id is None:
         return None
@@ -121,7 +128,13 @@ def create(request: HttpRequest, payload: AppointmentIn) -> Status[dict[str, Any
         starts_at=payload.starts_at,
         chair=_chair(patient.clinic_id, payload.chair_id),
         nurse=_staff(patient.clinic_id, payload.nurse_id, Role.NURSE),
-        clinician=_staff(patient.clinic_id, payload.clinician_id, Role.CLINICIAN),
+        clinician=_staff(
+            patient.clinic_id,
+            payload.clinician_id,
+            Role.THERAPIST
+            if payload.kind == AppointmentKind.PSYCHOTHERAPY and _is_therapist(payload.clinician_id)
+            else Role.CLINICIAN,
+        ),
         duration_min=payload.duration_min,
         note=payload.note,
     )

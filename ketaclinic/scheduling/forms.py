@@ -32,7 +32,7 @@ class BookAppointmentForm(forms.Form):
         help_text="Infusions only.",
     )
     nurse = StaffChoiceField(queryset=None, required=False, empty_label="First free nurse on shift")
-    clinician = StaffChoiceField(queryset=None, required=False, empty_label="First clinician on site")
+    clinician = StaffChoiceField(queryset=None, required=False, empty_label="First on site")
     duration_min = forms.IntegerField(
         label="Length (minutes)",
         required=False,

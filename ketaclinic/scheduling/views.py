@@ -187,7 +187,7 @@ def book(request: HttpRequest, patient_id: int) -> HttpResponse:
         request.POST or None,
         chairs=Chair.objects.filter(clinic=clinic, is_active=True),
         nurses=staff.filter(role=Role.NURSE.value),
-        clinicians=staff.filter(role=Role.CLINICIAN.value),
+        clinicians=staff.filter(role__in=[Role.CLINICIAN.value, Role.THERAPIST.value]),
         initial=_booking_initial(request, patient),
     )
     if request.method == "POST" and form.is_valid():

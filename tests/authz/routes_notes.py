@@ -55,6 +55,16 @@ def _document(world: World) -> dict[str, Any]:
     }
 
 
+def _template_form(world: World) -> dict[str, Any]:
+    return {
+        "clinic": world.main.pk,
+        "name": "Phone check-in",
+        "description": "",
+        "default_encounter_kind": "phone_call",
+        "sections": "Reason for the call: what the patient asked\nAdvice given",
+    }
+
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 AUTHORISATION = {
     "recipient": "Dr Lee Park",
@@ -114,6 +124,37 @@ ROUTES = {
         )
     ],
     "notes:search": [get(P.VIEW_NOTES, scoped=False, query=lambda w: {"q": "grief"})],
+    "notes:templates": [
+        get(P.MANAGE_NOTE_TEMPLATES, scoped=False),
+        # Another clinic's admin may not choose this clinic: the form re-renders (nothing written).
+        post(P.MANAGE_NOTE_TEMPLATES, body=_template_form, other_clinic_status=422),
+    ],
+    "notes:template_retire": [
+        post(
+            P.MANAGE_NOTE_TEMPLATES,
+            args=ids(template_id="notes_clinic_template_id"),
+            body=lambda w: {"reason": "Replaced by the new intake."},
+        )
+    ],
+    "notes:care_team": [
+        get(P.VIEW_PATIENT, args=PATIENT),
+        post(
+            P.MANAGE_CARE_TEAM,
+            args=PATIENT,
+            body=lambda w: {"member": w.ids["notes_joinable_id"], "responsibility": "Infusion nurse"},
+        ),
+    ],
+    "notes:care_team_end": [
+        post(
+            P.MANAGE_CARE_TEAM,
+            args=ids(assignment_id="notes_assignment_id"),
+            body=lambda w: {"reason": "Therapy completed."},
+        )
+    ],
+    # The session's therapist, or whoever books visits (clinician, nurse), marks a begun session attended.
+    "notes:session_attended": [
+        post(P.VIEW_NOTES, args=ids(appointment_id="notes_session_id"), body=lambda w: {})
+    ],
     "notes:patient": [get(P.VIEW_NOTES, args=PATIENT)],
     "notes:timeline": [get(P.VIEW_NOTES, args=PATIENT)],
     "notes:new": [post(P.WRITE_NOTES, args=PATIENT, body=_new_note)],
@@ -161,6 +202,46 @@ ROUTES = {
             P.RECORD_RELEASE_AUTHORISATION,
             args=ids(authorisation_id="notes_authorisation_id"),
             body=lambda w: {"revoked_on": w.ids["notes_today"].isoformat(), "reason": "Withdrawn by phone."},
+        )
+    ],
+    "GET /api/notes/patients/{patient_id}/care-team": [api("GET", P.VIEW_PATIENT, args=PATIENT)],
+    "POST /api/notes/patients/{patient_id}/care-team": [
+        api(
+            "POST",
+            P.MANAGE_CARE_TEAM,
+            ok=201,
+            args=PATIENT,
+            body=lambda w: {"member_id": w.ids["notes_joinable_id"], "responsibility": "Infusion nurse"},
+        )
+    ],
+    "POST /api/notes/care-team/{assignment_id}/end": [
+        api(
+            "POST",
+            P.MANAGE_CARE_TEAM,
+            args=ids(assignment_id="notes_assignment_id"),
+            body=lambda w: {"reason": "Therapy completed."},
+        )
+    ],
+    "GET /api/notes/templates": [api("GET", P.MANAGE_NOTE_TEMPLATES, scoped=False)],
+    "POST /api/notes/templates": [
+        api(
+            "POST",
+            P.MANAGE_NOTE_TEMPLATES,
+            ok=201,
+            body=lambda w: {
+                "clinic_id": w.main.pk,
+                "name": "Phone check-in",
+                "sections": "Reason for the call: what the patient asked\nAdvice given",
+                "default_encounter_kind": "phone_call",
+            },
+        )
+    ],
+    "POST /api/notes/templates/{template_id}/retire": [
+        api(
+            "POST",
+            P.MANAGE_NOTE_TEMPLATES,
+            args=ids(template_id="notes_clinic_template_id"),
+            body=lambda w: {"reason": "Replaced by the new intake."},
         )
     ],
     "GET /api/notes/{note_id}": [api("GET", P.VIEW_NOTES, args=SIGNED)],
@@ -250,6 +331,23 @@ def extend_world(world: World) -> None:
     )
     complete = note()
     services.save_draft(by=therapist, note=complete, content=content)
+    # A psychotherapy session with the therapist that began an hour ago (the booking services refuse the
+    # past, so the row is laid down as it stands an hour after it was booked).
+    from ketaclinic.notes.services import templates as template_services
+    from ketaclinic.patients.models import CareTeamMember
+    from ketaclinic.scheduling.models import Appointment
+
+    began = clock.now() - dt.timedelta(hours=1)
+    session = Appointment.objects.create(
+        patient=lena,
+        clinic=lena.clinic,
+        kind="psychotherapy",
+        clinician=therapist,
+        starts_at=began,
+        ends_at=began + dt.timedelta(minutes=50),
+        booked_by=drchen,
+        booked_at=began - dt.timedelta(days=2),
+    )
     world.ids.update(
         {
             "notes_today": today,
@@ -262,6 +360,20 @@ def extend_world(world: World) -> None:
             "notes_draft_letter_id": letter().pk,
             "notes_signed_letter_id": letters.sign_letter(by=drchen, letter=letter()).pk,
             "notes_document_id": document.pk,
+            "notes_session_id": session.pk,
+            "notes_clinic_template_id": template_services.create_template(
+                by=world.user("admin"),
+                clinic_id=lena.clinic_id,
+                name="Intake call",
+                description="",
+                sections_text="Presenting concern\nPlan",
+                session_fields=False,
+                default_encounter_kind="phone_call",
+            ).pk,
+            "notes_joinable_id": world.user("nurse").pk,
+            "notes_assignment_id": CareTeamMember.objects.get(
+                patient=lena, member=therapist, ended_at__isnull=True
+            ).pk,
             "notes_authorisation_id": letters.record_authorisation(
                 by=drchen,
                 patient=lena,

@@ -52,6 +52,8 @@ EXPECTED: dict[Role, set[Perm]] = {
         Perm.SEND_LETTERS,
         Perm.RECORD_RELEASE_AUTHORISATION,
         Perm.FILE_DOCUMENTS,
+        Perm.MANAGE_CARE_TEAM,
+        Perm.MANAGE_NOTE_TEMPLATES,
         *CHAIRSIDE,
     },
     Role.NURSE: {
@@ -125,6 +127,7 @@ EXPECTED: dict[Role, set[Perm]] = {
         Perm.VIEW_BILLING_REPORTS,
         Perm.VIEW_INTERFACES,
         Perm.MANAGE_INTERFACES,
+        Perm.MANAGE_NOTE_TEMPLATES,
     },
     # Never dose orders, overrides or the ledger; patients only through the care team (patients_for).
     Role.THERAPIST: {

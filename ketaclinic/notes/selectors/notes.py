@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 from ketaclinic.accounts.access import Actor, require
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm, can
+from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import PatientShown, record_list_read, record_read
 from ketaclinic.core.errors import NotFound
@@ -125,3 +126,23 @@ def awaiting_my_cosignature(*, viewer: Actor) -> list[Note]:
         patients=[PatientShown(n.patient_id, n.patient.record_number, n.patient.clinic_id) for n in rows],
     )
     return rows
+
+
+def clinic_templates(*, viewer: Actor) -> list[NoteTemplate]:
+    """The shipped templates and those of the viewer's clinics, retired ones too (they stay listed with who
+    retired them and why), shipped first."""
+    require(viewer, Perm.MANAGE_NOTE_TEMPLATES)
+    clinics = clinics_for(viewer)
+    return list(
+        NoteTemplate.objects.filter(Q(clinic=None) | Q(clinic__in=clinics))
+        .select_related("clinic", "replaces", "retired_by", "created_by")
+        .order_by("clinic_id", "-active", "name", "pk")
+    )
+
+
+def managed_template(*, viewer: Actor, template_id: int) -> NoteTemplate:
+    """A template the viewer may see on the templates page (NotFound otherwise)."""
+    found = next((t for t in clinic_templates(viewer=viewer) if t.pk == template_id), None)
+    if found is None:
+        raise NotFound("No such template.")
+    return found

@@ -126,6 +126,8 @@ def _store(
     # Written inside the transaction: a rollback leaves an unreferenced file, never a row without its file.
     path.write_bytes(content)
     scanning.record_scan(row, verdict)
+    if verdict.result == ScanResult.HELD:
+        scanning.schedule_rescan(document_id=row.pk, attempt=0)
     record_patient_change(
         by=by,
         patient=patient,

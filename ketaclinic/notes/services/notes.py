@@ -5,6 +5,7 @@ the author releases it. Every write is audited on the patient's record."""
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
@@ -30,6 +31,7 @@ from ketaclinic.notes.models import (
 )
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patients_for
+from ketaclinic.scheduling.models import Appointment
 
 # A long psychotherapy note is still a few pages; a section longer than this is a paste gone wrong.
 SECTION_MAX_CHARS = 20_000
@@ -104,8 +106,11 @@ def create_note(
     encounter_kind: str,
     encounter_on: dt.date,
     kind: str = NoteKind.PROGRESS,
+    appointment: Appointment | None = None,
 ) -> Note:
-    """A new draft of `by` from a template for an encounter on a day."""
+    """A new draft of `by` from a template for an encounter on a day. With `appointment` (a psychotherapy
+    session of the patient), the note documents that session: its encounter is the session, on its day; one
+    note of each kind per session."""
     require(by, Perm.WRITE_NOTES)
     if kind == NoteKind.PSYCHOTHERAPY:
         require(by, Perm.WRITE_PSYCHOTHERAPY_NOTES)
@@ -118,6 +123,23 @@ def create_note(
         raise NoteError(
             NoteErrorCode.TEMPLATE_INVALID, "Choose one of the clinic's templates.", field="template"
         )
+    if appointment is not None:
+        problem = rules.session_problem(
+            appointment_kind=appointment.kind,
+            status=appointment.status,
+            same_patient=appointment.patient_id == patient.pk,
+            started=appointment.starts_at <= clock.now(),
+        )
+        if problem:
+            raise NoteError(NoteErrorCode.SESSION_INVALID, problem, field="appointment")
+        if Note.objects.filter(appointment=appointment, kind=kind).exists():
+            raise NoteConflict(
+                NoteErrorCode.SESSION_DOCUMENTED,
+                "This session already has a note of that kind: open it from the session's line.",
+                field="appointment",
+            )
+        encounter_kind = EncounterKind.PSYCHOTHERAPY_SESSION
+        encounter_on = appointment.starts_at.astimezone(ZoneInfo(patient.clinic.time_zone)).date()
     if encounter_on > clock.today_in(patient.clinic.time_zone):
         raise NoteError(NoteErrorCode.INVALID, "The encounter cannot be in the future.", field="encounter_on")
     now = clock.now()
@@ -131,6 +153,7 @@ def create_note(
         author=by,
         sections={section.key: "" for section in template_sections(template)},
         modality=Modality.INDIVIDUAL if template.session_fields else Modality.NONE,
+        appointment=appointment,
         created_at=now,
         updated_at=now,
     )
@@ -140,7 +163,8 @@ def create_note(
         Action.CREATE,
         ObjectType.NOTE,
         note.pk,
-        f"{note.get_kind_display()} started ({template.name})",
+        f"{note.get_kind_display()} started ({template.name})"
+        + (f" for the session of {note.encounter_on:%Y-%m-%d}" if appointment is not None else ""),
     )
     return note
 
@@ -163,7 +187,7 @@ def save_draft(*, by: Actor, note: Note, content: NoteContent) -> Note:
         raise NoteError(NoteErrorCode.INVALID, "Choose a modality.", field="modality")
     if content.risk_level not in RiskLevel.values:
         raise NoteError(NoteErrorCode.INVALID, "Choose a risk level.", field="risk_level")
-    if content.encounter_on is not None:
+    if content.encounter_on is not None and note.appointment_id is None:  # a session keeps its day
         if content.encounter_on > clock.today_in(note.patient.clinic.time_zone):
             raise NoteError(
                 NoteErrorCode.INVALID, "The encounter cannot be in the future.", field="encounter_on"

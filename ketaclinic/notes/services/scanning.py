@@ -1,8 +1,11 @@
 """Virus scanning of outside records with ClamAV: the file's bytes are streamed to clamd (INSTREAM, through
 `clamav_client`) before anything is stored. Clean: stored. Infected: refused, nothing stored. The scanner not
-answering: stored but held (never served) until `manage.py scan_documents` finds it clean. No scanner
-configured (settings.KETACLINIC_CLAMD_ADDRESS empty): stored as not scanned, and the page says so."""
+answering: stored but held (never served) until a rescan finds it clean: the task worker tries again after
+each delay of RESCAN_DELAYS_S, and `manage.py scan_documents --every SECONDS` (run by `make run`) sweeps
+every held document on a schedule. No scanner configured (settings.KETACLINIC_CLAMD_ADDRESS empty): stored
+as not scanned, and the page says so."""
 
+import datetime as dt
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,8 +76,9 @@ def record_scan(document: OutsideDocument, verdict: Verdict) -> DocumentScan:
     )
 
 
-def documents_to_scan() -> list[OutsideDocument]:
-    """Documents whose latest scan is held, or not scanned (filed while no scanner was configured)."""
+def documents_to_scan(*, held_only: bool = False) -> list[OutsideDocument]:
+    """Documents whose latest scan is held, or not scanned (filed while no scanner was configured) unless
+    `held_only`."""
     latest = (
         DocumentScan.objects.filter(document=OuterRef("pk"))
         .order_by("-scanned_at", "-pk")
@@ -82,7 +86,7 @@ def documents_to_scan() -> list[OutsideDocument]:
     )
     return list(
         OutsideDocument.objects.annotate(scan_result=Subquery(latest))
-        .filter(scan_result__in=[ScanResult.HELD, ScanResult.NOT_SCANNED])
+        .filter(scan_result__in=[ScanResult.HELD] if held_only else [ScanResult.HELD, ScanResult.NOT_SCANNED])
         .order_by("pk")
     )
 
@@ -107,3 +111,33 @@ def rescan_document(*, document: OutsideDocument, folder: Path) -> DocumentScan:
         summary=f"virus scan: {verdict.result}" + (f" ({verdict.signature})" if verdict.signature else ""),
     )
     return scan
+
+
+# A held upload is scanned again by the task worker after each of these delays (1, 5 and 15 minutes, then
+# hourly for six hours); after the last one only the scheduled sweep (`scan_documents --every`) retries it.
+RESCAN_DELAYS_S = (60, 300, 900, 3600, 3600, 3600, 3600, 3600, 3600)
+
+
+def schedule_rescan(*, document_id: int, attempt: int) -> bool:
+    """Queue the rescan of a held document (once the transaction commits) after the attempt's delay; False
+    when the attempts are used up. A backend that cannot defer (tests' immediate backend) runs it at once."""
+    if attempt >= len(RESCAN_DELAYS_S):
+        return False
+    from ketaclinic.notes.tasks import rescan_held_document
+
+    task = rescan_held_document
+    if task.get_backend().supports_defer:
+        task = task.using(run_after=clock.now() + dt.timedelta(seconds=RESCAN_DELAYS_S[attempt]))
+    transaction.on_commit(lambda: task.enqueue(document_id=document_id, attempt=attempt))
+    return True
+
+
+def rescan_if_held(*, document_id: int, attempt: int, folder: Path) -> str:
+    """The task's work: scan a document again while its latest scan says held. Clean or infected ends it;
+    held again queues the next attempt. Returns the result ("" when the document was no longer held)."""
+    if document_id not in {document.pk for document in documents_to_scan(held_only=True)}:
+        return ""
+    scan = rescan_document(document=OutsideDocument.objects.get(pk=document_id), folder=folder)
+    if scan.result == ScanResult.HELD:
+        schedule_rescan(document_id=document_id, attempt=attempt + 1)
+    return str(scan.result)

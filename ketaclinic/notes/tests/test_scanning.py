@@ -176,3 +176,88 @@ def test_a_scan_is_append_only(nurse: Any, patient: Any) -> None:
     ):
         with pytest.raises(DatabaseError), transaction.atomic():
             attempt()
+
+
+# --- rescans without a person: the task worker's retries and the scheduled sweep ---------------------------
+
+
+def test_a_held_upload_is_rescanned_by_the_task_a_bounded_number_of_times(
+    settings: Any, tmp_path: Path, nurse: Any, patient: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from ketaclinic.notes.services.scanning import RESCAN_DELAYS_S
+
+    settings.KETACLINIC_CLAMD_ADDRESS = str(tmp_path / "nobody-listens.sock")
+    # The tests' task backend runs a task at once (no deferral): every retry runs, then they stop.
+    with django_capture_on_commit_callbacks(execute=True):
+        held = _file(nurse, patient, PNG)
+    results = list(DocumentScan.objects.filter(document=held).values_list("result", flat=True))
+    assert results == [ScanResult.HELD] * (1 + len(RESCAN_DELAYS_S))
+
+
+def test_the_task_releases_a_held_file_once_the_scanner_answers(
+    settings: Any, clamd_socket: str, tmp_path: Path, nurse: Any, patient: Any
+) -> None:
+    from ketaclinic.notes.tasks import rescan_held_document
+
+    settings.KETACLINIC_CLAMD_ADDRESS = str(tmp_path / "nobody-listens.sock")
+    held = _file(nurse, patient, PNG)
+    settings.KETACLINIC_CLAMD_ADDRESS = clamd_socket
+    assert rescan_held_document.enqueue(document_id=held.pk, attempt=2).return_value == ScanResult.CLEAN
+    assert document_file(viewer=nurse, document_id=held.pk).content == PNG
+    # Idempotent: a document no longer held is left alone.
+    assert rescan_held_document.enqueue(document_id=held.pk, attempt=3).return_value == ""
+    assert DocumentScan.objects.filter(document=held).count() == 2
+
+
+def test_a_deferring_backend_gets_the_retry_after_its_delay(monkeypatch: Any) -> None:
+    from ketaclinic.core import clock
+    from ketaclinic.notes.services import scanning
+    from ketaclinic.notes.tasks import rescan_held_document
+
+    queued: list[Any] = []
+    backend = rescan_held_document.get_backend()
+    monkeypatch.setattr(type(backend), "supports_defer", True)
+    monkeypatch.setattr(
+        type(backend), "enqueue", lambda self, task, args, kwargs: queued.append((task, kwargs))
+    )
+    now = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: now)
+    monkeypatch.setattr(scanning.transaction, "on_commit", lambda callback: callback())
+    assert scanning.schedule_rescan(document_id=7, attempt=1)
+    ((task, kwargs),) = queued
+    assert kwargs == {"document_id": 7, "attempt": 1}
+    assert task.run_after == now + dt.timedelta(seconds=scanning.RESCAN_DELAYS_S[1])
+    assert not scanning.schedule_rescan(document_id=7, attempt=len(scanning.RESCAN_DELAYS_S))
+
+
+def test_scan_documents_every_sweeps_on_a_schedule(
+    settings: Any,
+    clamd_socket: str,
+    tmp_path: Path,
+    nurse: Any,
+    patient: Any,
+    monkeypatch: Any,
+) -> None:
+    from ketaclinic.notes.management.commands import scan_documents
+
+    settings.KETACLINIC_CLAMD_ADDRESS = str(tmp_path / "nobody-listens.sock")
+    held = _file(nurse, patient, PNG)
+    settings.KETACLINIC_CLAMD_ADDRESS = clamd_socket
+    slept: list[float] = []
+    monkeypatch.setattr(scan_documents.time, "sleep", slept.append)
+    out = io.StringIO()
+    call_command("scan_documents", "--every", "60", "--rounds", "2", stdout=out)
+    assert out.getvalue().splitlines() == ["Checked: no virus found: 1", "Nothing waiting for a scan."]
+    assert slept == [60]
+    assert document_file(viewer=nurse, document_id=held.pk).content == PNG
+
+
+def test_scan_documents_every_without_a_scanner_stops_quietly(settings: Any) -> None:
+    from django.core.management.base import CommandError
+
+    settings.KETACLINIC_CLAMD_ADDRESS = ""
+    out = io.StringIO()
+    call_command("scan_documents", "--every", "300", stdout=out)
+    assert "no scheduled rescans" in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("scan_documents", stdout=out)

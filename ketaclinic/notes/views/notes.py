@@ -12,43 +12,76 @@ from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.models import ObjectType
 from ketaclinic.core import clock
 from ketaclinic.core.errors import DomainError, PermissionDenied
+from ketaclinic.core.formats import format_moment
 from ketaclinic.core.forms import field_error
 from ketaclinic.notes.forms import AddendumForm, DraftForm, NewNoteForm, ReleaseForm, SearchForm, SignForm
-from ketaclinic.notes.models import Note, NoteKind
+from ketaclinic.notes.models import EncounterKind, Note, NoteKind
 from ketaclinic.notes.selectors import notes as selectors
+from ketaclinic.notes.selectors import sessions as session_selectors
+from ketaclinic.notes.selectors.sessions import PatientSessions
 from ketaclinic.notes.services import notes as services
+from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_for
+from ketaclinic.scheduling import services as scheduling_services
+from ketaclinic.scheduling.models import Appointment
 
 INVALID_STATUS = 422
 
 
-def _new_form(request: HttpRequest, clinic_id: int, data: object = None) -> NewNoteForm:
+def _session_label(appointment: Appointment) -> str:
+    who = appointment.clinician.display_name if appointment.clinician_id else ""
+    when = format_moment(appointment.starts_at, appointment.patient.clinic.time_zone)
+    return f"{when} · {appointment.get_status_display()} · {who}"
+
+
+def _new_form(
+    request: HttpRequest, patient: Patient, data: object = None, sessions: list[Appointment] | None = None
+) -> NewNoteForm:
     by = actor(request)
     return NewNoteForm(
         data,
-        templates=selectors.templates_for(viewer=by, clinic_id=clinic_id),
+        templates=selectors.templates_for(viewer=by, clinic_id=patient.clinic_id),
         allow_psychotherapy=can(by, Perm.WRITE_PSYCHOTHERAPY_NOTES),
+        sessions=[(a.pk, _session_label(a)) for a in sessions or []],
     )
+
+
+def _notes_page(
+    request: HttpRequest, patient: Patient, form: NewNoteForm | None, sessions: PatientSessions
+) -> dict[str, object]:
+    by = actor(request)
+    return {
+        "patient": patient,
+        "notes": selectors.patient_notes(viewer=by, patient=patient),
+        "can_write": can(by, Perm.WRITE_NOTES),
+        "form": form,
+        "sessions": sessions,
+    }
 
 
 @login_required
 @require_GET
 def patient_notes(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The patient's notes, their psychotherapy sessions (with the plan's count) and the new-note form;
+    `?session=<appointment id>` opens the form documenting that session."""
     by = actor(request)
     require(by, Perm.VIEW_NOTES)
     patient = patient_for(viewer=by, patient_id=patient_id, audit_as=ObjectType.NOTES)
-    notes = selectors.patient_notes(viewer=by, patient=patient)
-    context = {
-        "patient": patient,
-        "notes": notes,
-        "can_write": can(by, Perm.WRITE_NOTES),
-        "form": None,
-    }
+    sessions = session_selectors.patient_sessions(viewer=by, patient=patient)
+    form = None
     if can(by, Perm.WRITE_NOTES):
-        form = _new_form(request, patient.clinic_id)
+        documentable = [line.appointment for line in sessions.lines if line.can_document]
+        form = _new_form(request, patient, sessions=documentable)
         form.initial["encounter_on"] = clock.today_in(patient.clinic.time_zone)
-        context["form"] = form
-    return render(request, "notes/patient_notes.html", context)
+        chosen = request.GET.get("session", "")
+        if chosen.isdigit() and int(chosen) in {a.pk for a in documentable}:
+            form.initial["session"] = int(chosen)
+            form.initial["encounter_kind"] = EncounterKind.PSYCHOTHERAPY_SESSION
+            templates = selectors.templates_for(viewer=by, clinic_id=patient.clinic_id)
+            session_template = next((t for t in templates if t.session_fields), None)
+            if session_template is not None:
+                form.initial["template"] = session_template.pk
+    return render(request, "notes/patient_notes.html", _notes_page(request, patient, form, sessions))
 
 
 @login_required
@@ -57,8 +90,12 @@ def note_new(request: HttpRequest, patient_id: int) -> HttpResponse:
     by = actor(request)
     require(by, Perm.WRITE_NOTES)
     patient = patient_for(viewer=by, patient_id=patient_id, audit_as=ObjectType.NOTES)
-    form = _new_form(request, patient.clinic_id, request.POST)
+    sessions = session_selectors.patient_sessions(viewer=by, patient=patient)
+    documentable = session_selectors.documentable_sessions(viewer=by, patient=patient)
+    form = _new_form(request, patient, request.POST, sessions=documentable)
     if form.is_valid():
+        chosen = form.cleaned_data.get("session")
+        appointment = next((a for a in documentable if a.pk == chosen), None)
         try:
             note = services.create_note(
                 by=by,
@@ -67,14 +104,36 @@ def note_new(request: HttpRequest, patient_id: int) -> HttpResponse:
                 encounter_kind=form.cleaned_data["encounter_kind"],
                 encounter_on=form.cleaned_data["encounter_on"],
                 kind=form.cleaned_data["kind"],
+                appointment=appointment,
             )
         except DomainError as error:
             field_error(form, error)
         else:
             return redirect("notes:note", note.pk)
-    notes = selectors.patient_notes(viewer=by, patient=patient)
-    context = {"patient": patient, "notes": notes, "can_write": True, "form": form}
-    return render(request, "notes/patient_notes.html", context, status=INVALID_STATUS)
+    page = _notes_page(request, patient, form, sessions)
+    return render(request, "notes/patient_notes.html", page, status=INVALID_STATUS)
+
+
+@login_required
+@require_POST
+def session_attended(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """The session's therapist (or the front desk) marks a psychotherapy session attended; the plan counts
+    it. Back to the patient's notes, or to `next` when it is one of the notes pages."""
+    by = actor(request)
+    require(by, Perm.VIEW_NOTES)
+    appointment = session_selectors.session_for(viewer=by, appointment_id=appointment_id)
+    try:
+        scheduling_services.mark_session_attended(by=by, appointment=appointment)
+    except PermissionDenied:
+        raise
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Session marked attended.")
+    back = request.POST.get("next", "")
+    if back == "mine":
+        return redirect("notes:search")
+    return redirect("notes:patient", appointment.patient_id)
 
 
 def _draft_form(note: Note, data: object = None) -> DraftForm:
@@ -278,5 +337,6 @@ def note_search(request: HttpRequest) -> HttpResponse:
             "results": results,
             "query": query,
             "to_cosign": selectors.awaiting_my_cosignature(viewer=by),
+            "my_sessions": session_selectors.my_sessions(viewer=by),
         },
     )

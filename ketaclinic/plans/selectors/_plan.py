@@ -12,7 +12,7 @@ from ketaclinic.measures.models import InstrumentDefinition
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import population_of
 from ketaclinic.plans import rules
-from ketaclinic.plans.models import PlanDraft, PlanVersion, SeriesEvent, TreatmentPlan
+from ketaclinic.plans.models import PlanDraft, PlanVersion, SeriesEvent, SessionEvent, TreatmentPlan
 from ketaclinic.protocols.selectors import protocol_decimal, protocol_int, protocol_value
 from ketaclinic.screening.models import SignedOutcome
 
@@ -280,12 +280,55 @@ def plan_state(
         )
     )
     today = clock.today_in(zone)
-    upcoming = [
-        item.on
-        for item in items
-        if item.state == rules.SeriesEventKind.BOOKED and item.on and item.on >= today
+    return PlanState(items, done, phase, due, warnings, next_booked_on=rules.next_booked(items, today))
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """The plan's psychotherapy sessions: planned (preparation plus integration), progress as the session
+    log has it, the label and the next booked session's date."""
+
+    planned: int
+    progress: rules.Progress
+    label: str
+    next_booked_on: dt.date | None
+    appointments: list[rules.Appointment]
+
+
+def session_events(*, plan: TreatmentPlan, zone: str) -> list[rules.Event]:
+    rows = (
+        SessionEvent.objects.filter(plan=plan)
+        .order_by("recorded_at", "pk")
+        .values_list("appointment_id", "kind", "starts_at", "reason")
+    )
+    return [
+        rules.Event(appointment_id, rules.SeriesEventKind(kind), local_date(starts_at, zone), reason)
+        for appointment_id, kind, starts_at, reason in rows
     ]
-    return PlanState(items, done, phase, due, warnings, next_booked_on=min(upcoming, default=None))
+
+
+def session_state(*, plan: TreatmentPlan, version: PlanVersion, zone: str) -> SessionState:
+    """Psychotherapy sessions counted with the infusions' rule (`rules.session_progress`)."""
+    items = rules.appointments(session_events(plan=plan, zone=zone))
+    planned = version.psychotherapy_preparation_sessions + version.psychotherapy_integration_sessions
+    done = rules.session_progress(items, planned)
+    return SessionState(
+        planned=planned,
+        progress=done,
+        label=rules.session_label(done),
+        next_booked_on=rules.next_booked(items, clock.today_in(zone)),
+        appointments=items,
+    )
+
+
+def sessions_for(*, patient: Patient) -> SessionState | None:
+    """The psychotherapy sessions of the patient's signed, active plan; None without one. Not audited: the
+    caller's page has read the patient (and audited that)."""
+    found = signed_active_plan(patient=patient)
+    if found is None:
+        return None
+    plan, version = found
+    return session_state(plan=plan, version=version, zone=patient.clinic.time_zone)
 
 
 # --- booking terms (for scheduling) -----------------------------------------------------------------------

@@ -19,10 +19,12 @@ from ketaclinic.plans.models import PlanDraft, PlanOverride, PlanVersion, Series
 from ketaclinic.plans.selectors._plan import (
     ELIGIBLE_OUTCOMES,
     PlanState,
+    SessionState,
     bounds_for,
     content_of,
     local_date,
     plan_state,
+    session_state,
 )
 from ketaclinic.screening.selectors import eligibility_status
 
@@ -117,6 +119,7 @@ class PlanPage:
     version: PlanVersion | None
     draft: PlanDraft | None
     state: PlanState | None
+    sessions: SessionState | None
     versions: list[VersionRow]
     responses: list[ResponseRow] | None
     stability: Stability | None
@@ -180,6 +183,7 @@ def plan_page(*, viewer: Who, patient_id: int) -> PlanPage:
     version: PlanVersion | None = None
     draft: PlanDraft | None = None
     state: PlanState | None = None
+    sessions: SessionState | None = None
     rows: list[VersionRow] = []
     responses: list[ResponseRow] | None = None
     stability: Stability | None = None
@@ -198,6 +202,7 @@ def plan_page(*, viewer: Who, patient_id: int) -> PlanPage:
         )
         if version is not None:
             state = plan_state(plan=plan, version=version, ended=False, zone=patient.clinic.time_zone)
+            sessions = session_state(plan=plan, version=version, zone=patient.clinic.time_zone)
         shown = version or draft
         if shown is not None:
             responses, stability = _responses(
@@ -214,6 +219,7 @@ def plan_page(*, viewer: Who, patient_id: int) -> PlanPage:
         version=version,
         draft=draft,
         state=state,
+        sessions=sessions,
         versions=rows,
         responses=responses,
         stability=stability,

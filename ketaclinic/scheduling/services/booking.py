@@ -142,6 +142,10 @@ def book_appointment(
         transaction.on_commit(
             lambda: _enqueue_message(appointment_id, Channel.EMAIL, MessageKind.INSTRUCTIONS)
         )
+    elif kind == AppointmentKind.PSYCHOTHERAPY:
+        plan_services.note_session_booked(
+            by=by, patient=patient, appointment_id=appointment.pk, starts_at=appointment.starts_at
+        )
     return appointment
 
 
@@ -159,7 +163,12 @@ def _place(
     and a clinician on site; another visit a clinician on shift who is not seeing someone else then. The
     appointment `excluding_id` (one being moved) does not count as taken. Raises ScheduleDomainError."""
     day = clinic_day(clinic)
-    resources = resources_for(clinic, window=slot, excluding_id=excluding_id)
+    resources = resources_for(
+        clinic,
+        window=slot,
+        excluding_id=excluding_id,
+        with_therapists=kind == AppointmentKind.PSYCHOTHERAPY,
+    )
     try:
         if kind == AppointmentKind.INFUSION:
             assignment = rules.find_assignment(
@@ -259,6 +268,10 @@ def move_appointment(
     _audit(by, current, Action.UPDATE, f"{current.get_kind_display()} moved")
     if current.kind == AppointmentKind.INFUSION:
         plan_services.note_infusion_booked(
+            by=by, patient=current.patient, appointment_id=current.pk, starts_at=current.starts_at
+        )
+    elif current.kind == AppointmentKind.PSYCHOTHERAPY:
+        plan_services.note_session_booked(
             by=by, patient=current.patient, appointment_id=current.pk, starts_at=current.starts_at
         )
     return current
@@ -385,7 +398,43 @@ def check_in(*, by: Actor, appointment: Appointment) -> Appointment:
 
 @transaction.atomic
 def mark_attended(*, by: Actor, appointment: Appointment) -> Appointment:
-    return _change_status(by, appointment, AppointmentStatus.ATTENDED, "", (AppointmentStatus.CHECKED_IN,))
+    current = _change_status(by, appointment, AppointmentStatus.ATTENDED, "", (AppointmentStatus.CHECKED_IN,))
+    if current.kind == AppointmentKind.PSYCHOTHERAPY:
+        plan_services.note_session_attended(by=by, patient=current.patient, appointment_id=current.pk)
+    return current
+
+
+@transaction.atomic
+def mark_session_attended(*, by: Actor, appointment: Appointment) -> Appointment:
+    """A psychotherapy session took place: the front desk (BOOK_APPOINTMENT) or the session's own therapist
+    marks it attended, from booked or checked in (a session needs no check-in at a desk, e.g. by video). The
+    plan's session log is told. Raises ScheduleDomainError (not a session, wrong status), PermissionDenied,
+    NotFound."""
+    if appointment.kind != AppointmentKind.PSYCHOTHERAPY:
+        raise ScheduleDomainError(
+            ScheduleError.INVALID, "Only a psychotherapy session is marked attended here."
+        )
+    if appointment.clinician_id != by.pk:
+        require(by, Perm.BOOK_APPOINTMENT)
+    _require_clinic(by, appointment.clinic_id)
+    current = _locked(appointment)
+    allowed = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN)
+    if current.status not in allowed:
+        raise ScheduleDomainError(
+            ScheduleError.WRONG_STATUS,
+            f"This session is {current.get_status_display().lower()}; it cannot be marked attended.",
+        )
+    if current.starts_at > clock.now():
+        raise ScheduleDomainError(
+            ScheduleError.INVALID, "This session has not started yet: it cannot be marked attended."
+        )
+    current.status = AppointmentStatus.ATTENDED
+    current.status_reason = ""
+    current.save(update_fields=["status", "status_reason"])
+    _log_status(by, current, AppointmentStatus.ATTENDED, "")
+    _audit(by, current, Action.UPDATE, "Psychotherapy attended")
+    plan_services.note_session_attended(by=by, patient=current.patient, appointment_id=current.pk)
+    return current
 
 
 def _end(by: Actor, appointment: Appointment, reason: str, status: str) -> Appointment:
@@ -394,6 +443,14 @@ def _end(by: Actor, appointment: Appointment, reason: str, status: str) -> Appoi
     current = _change_status(by, appointment, status, reason.strip(), (AppointmentStatus.BOOKED,))
     if current.kind == AppointmentKind.INFUSION:
         plan_services.note_infusion_cancelled(
+            by=by,
+            patient=current.patient,
+            appointment_id=current.pk,
+            reason=reason.strip(),
+            no_show=status == AppointmentStatus.NO_SHOW,
+        )
+    elif current.kind == AppointmentKind.PSYCHOTHERAPY:
+        plan_services.note_session_cancelled(
             by=by,
             patient=current.patient,
             appointment_id=current.pk,

@@ -79,10 +79,15 @@ def _shifts(clinic: Clinic, role: Role) -> dict[int, list[rules.Shift]]:
 
 
 def resources_for(
-    clinic: Clinic, *, window: rules.Interval, excluding_id: int | None = None
+    clinic: Clinic,
+    *,
+    window: rules.Interval,
+    excluding_id: int | None = None,
+    with_therapists: bool = False,
 ) -> rules.Resources:
     """Chairs, nurses and clinicians of the clinic with what is booked for them in `window` (leaving out the
-    appointment `excluding_id`: a visit being moved does not stand in its own way)."""
+    appointment `excluding_id`: a visit being moved does not stand in its own way). `with_therapists`: a
+    psychotherapy session's person may be a therapist as well as a clinician."""
     taken = Appointment.objects.filter(
         status__in=HOLDING_STATUSES, starts_at__lt=window.ends_at, ends_at__gt=window.starts_at
     )
@@ -101,7 +106,8 @@ def resources_for(
     return rules.Resources(
         chairs=list(Chair.objects.filter(clinic=clinic, is_active=True).values_list("pk", flat=True)),
         nurse_shifts=_shifts(clinic, Role.NURSE),
-        clinician_shifts=_shifts(clinic, Role.CLINICIAN),
+        clinician_shifts=_shifts(clinic, Role.CLINICIAN)
+        | (_shifts(clinic, Role.THERAPIST) if with_therapists else {}),
         chair_busy=chair_busy,
         nurse_busy=nurse_busy,
     )
