@@ -148,3 +148,30 @@ def test_hostile_ids_never_answer_5xx(demo: Demo, db: None, client: Any, usernam
         _check(_get(client, f"/fhir/Patient/1/$everything?_count={_quoted(paging)}", token))
 
     read()
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/fhir/Patient?_count=%C2%B2", 400),  # "²": isdigit() is true, int() refuses it
+        ("/fhir/Patient?_offset=" + "9" * 5000, 400),
+        ("/fhir/Encounter?patient=Patient/%C2%B2", 200),  # no such patient: an empty Bundle
+        ("/fhir/Encounter?patient=" + "9" * 30, 200),
+        ("/fhir/Patient?_id=" + "9" * 30, 200),
+        ("/fhir/MedicationAdministration/infusion-%C2%B2", 404),
+        ("/fhir/MedicationAdministration/drug-" + "9" * 5000, 404),
+        ("/fhir/Practitioner/" + "9" * 30, 404),
+        ("/fhir/Patient/" + "9" * 30 + "/$everything", 404),
+        ("/fhir/Appointment?date=ge9999-12-31", 400),
+        ("/fhir/Appointment?date=9999", 400),
+        ("/fhir/Patient?name=%00", 400),  # refused by the input filter, as an OperationOutcome
+        ("/fhir/Patient/1%2F2", 404),  # names no route
+    ],
+)
+def test_values_that_once_answered_5xx_or_html(
+    demo: Demo, db: None, client: Any, path: str, status: int
+) -> None:
+    response = _get(client, path, demo.tokens["fhir-client"])
+    body = _check(response)
+    assert response.status_code == status
+    assert body["resourceType"] == ("OperationOutcome" if status >= 400 else "Bundle")
