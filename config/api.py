@@ -2,10 +2,13 @@
 
 from typing import Any
 
+import ninja.openapi.schema
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, ValidationError
+from ninja.schema import NinjaGenerateJsonSchema
 from ninja.security import HttpBearer, SessionAuth
+from pydantic.json_schema import CoreModeRef, DefsRef
 
 from ketaclinic.accounts import selectors as account_selectors
 from ketaclinic.accounts import services as account_services
@@ -37,6 +40,42 @@ class VerifiedSessionAuth(SessionAuth):
 
 
 session_auth = VerifiedSessionAuth(csrf=True)
+
+
+def _schema_classes(root: type) -> list[type]:
+    found: list[type] = []
+    sub: type
+    for sub in root.__subclasses__():
+        found.extend([sub, *_schema_classes(sub)])
+    return found
+
+
+class AppQualifiedComponents(NinjaGenerateJsonSchema):
+    """OpenAPI component names that stay unique when two apps each have a schema class of one name (plans' and
+    protocols' `VersionOut`, a dozen more): django-ninja keys components by class name and the later one
+    silently replaced the earlier, so the document described one app's answers with another's schema (found
+    by fuzzing the API against its own document). Such a class is named `<app>__<Class>`; others keep theirs.
+    """
+
+    def get_defs_ref(self, core_mode_ref: CoreModeRef) -> DefsRef:
+        defs_ref = super().get_defs_ref(core_mode_ref)
+        module, _, name = core_mode_ref[0].rsplit(":", 1)[0].rpartition(".")
+        if module.startswith("ketaclinic.") and name in _shared_class_names():
+            choices = self._prioritized_defsref_choices[defs_ref]
+            choices.insert(0, DefsRef(self.normalize_name(f"{module.split('.')[-2]}__{name}")))
+        return defs_ref
+
+
+def _shared_class_names() -> set[str]:
+    seen: dict[str, set[str]] = {}
+    for cls in _schema_classes(Schema):
+        if cls.__module__.startswith("ketaclinic."):
+            seen.setdefault(cls.__name__, set()).add(cls.__module__)
+    return {name for name, modules in seen.items() if len(modules) > 1}
+
+
+# The generator ninja's document builder uses (looked up in its module at each use).
+ninja.openapi.schema.NinjaGenerateJsonSchema = AppQualifiedComponents  # type: ignore[attr-defined]
 
 api = NinjaAPI(
     title="ketaclinic API",

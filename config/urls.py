@@ -49,5 +49,7 @@ def build_urlpatterns(*, django_admin: bool) -> list[Any]:
 
 # A database that cannot be reached answers 503 with a message, not a 500 (ketaclinic/core/views.py).
 handler500 = "ketaclinic.core.views.server_error"
+# A path that names nothing: an OperationOutcome under /fhir/, JSON under /api/ (found by fuzzing /fhir/).
+handler404 = "ketaclinic.core.views.page_not_found"
 
 urlpatterns = build_urlpatterns(django_admin=settings.KETACLINIC_DJANGO_ADMIN)

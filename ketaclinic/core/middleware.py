@@ -10,6 +10,7 @@ from django.shortcuts import render
 from ketaclinic.core.errors import DomainError, ErrorCode
 from ketaclinic.core.http import http_status
 from ketaclinic.core.inputs import number_problem, text_problem
+from ketaclinic.core.views import fhir_error
 
 
 class DomainErrorMiddleware:
@@ -76,5 +77,7 @@ class RefuseUnstorableInputMiddleware:
             if problem is not None:
                 if request.path.startswith("/api/"):
                     return JsonResponse({"code": ErrorCode.INVALID.value, "message": problem}, status=400)
+                if request.path.startswith("/fhir/"):
+                    return fhir_error(400, problem, ErrorCode.INVALID.value)
                 return render(request, "error.html", {"message": problem, "status": 400}, status=400)
         return self.get_response(request)

@@ -1,6 +1,6 @@
-"""The demo clinic, loaded once per test module inside one transaction that is rolled back at the module's
-end, and each demo account with an API token and a signed-in test client: the security crawls and fuzzers
-walk the whole system as every role with real ids."""
+"""The demo clinic, loaded once for the package inside one transaction that is rolled back at its end, and
+each demo account with an API token and a signed-in test client: the security crawls and fuzzers walk the
+whole system as every role with real ids."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,10 +41,10 @@ class Demo:
         return signed_in_client(self.users[username])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Demo]:
-    """The whole demo (`manage.py load_demo`), rolled back when the module ends. Tests using it take `db` too,
-    so each runs in a savepoint of its own."""
+    """The whole demo (`manage.py load_demo`), rolled back when the package's tests end. Tests using it take
+    `db` too, so each runs in a savepoint of its own."""
     from ketaclinic.demo.services import load_demo
 
     with django_db_blocker.unblock():

@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 from ketaclinic.accounts.access import Actor
 from ketaclinic.accounts.models import User
 from ketaclinic.audit.models import Action
+from ketaclinic.core.inputs import parse_id
 from ketaclinic.infusions.models import (
     CorrectableRow,
     DrugGiven,
@@ -282,7 +283,8 @@ def everything(*, viewer: Actor | None, patient_id: int, count: int, cursor: Cur
     from `cursor` on, validated, with the staff they name. Needs the permission to read patients; another
     clinic's patient is NotFound. Each page is recorded in the patient's access log as an export."""
     selectors.require_read(viewer, "Patient")
-    patient = selectors.readable_patients(viewer).filter(pk=patient_id).first()
+    known_id = parse_id(patient_id)  # the URL's digits may be past any id column
+    patient = selectors.readable_patients(viewer).filter(pk=known_id).first() if known_id else None
     if patient is None:
         raise selectors.not_found("Patient", str(patient_id))
     resources, following = _collect(patient, _sections(viewer), cursor, count)

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ketaclinic.core.inputs import parse_id
 from ketaclinic.interop.fhir.errors import BadSearch
 
 DEFAULT_COUNT = 50
@@ -38,8 +39,10 @@ SUPPORTED: Mapping[str, Mapping[str, str]] = {
 # Types whose search must name a patient: without one it would list every patient's rows of the clinic.
 PATIENT_REQUIRED = frozenset(SUPPORTED) - {"Patient", "Practitioner", "Appointment"}
 
+# ASCII digits only: `\d` alone also matches other scripts' digits.
 _DATE = re.compile(
-    r"^(eq|ge|le|gt|lt)?(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(?:T(\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:\d{2})?)?$"
+    r"^(eq|ge|le|gt|lt)?(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(?:T(\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:\d{2})?)?$",
+    re.ASCII,
 )
 
 
@@ -81,7 +84,11 @@ class Search:
 
 
 def _int(value: str, *, parameter: str, low: int, high: int) -> int:
-    if not value.isdigit() or not low <= int(value) <= high:
+    # ASCII digits of a bounded length: `"²".isdigit()` is true, and int() refuses thousands of digits.
+    if (
+        not (value.isascii() and value.isdigit() and len(value) <= len(str(high)))
+        or not low <= int(value) <= high
+    ):
         raise BadSearch(f"{parameter} must be a whole number from {low} to {high}.", parameter=parameter)
     return int(value)
 
@@ -115,8 +122,7 @@ def parse_search(resource_type: str, query: Mapping[str, Sequence[str]]) -> Sear
 
 def parse_reference(value: str, *, resource_type: str = "Patient") -> int | None:
     """The id of `Patient/12` or `12`; None for anything else (a search for it matches nothing)."""
-    tail = value.removeprefix(f"{resource_type}/")
-    return int(tail) if tail.isdigit() else None
+    return parse_id(value.removeprefix(f"{resource_type}/"))
 
 
 def parse_token(value: str) -> Token:
@@ -148,14 +154,21 @@ def parse_date(value: str, *, parameter: str) -> DateRange:
         )
     except ValueError as error:
         raise BadSearch(f"{value!r} is not a real date.", parameter=parameter) from error
-    if hour is not None:
-        end = start + dt.timedelta(seconds=1 if second is not None else 60)
-    elif day is not None:
-        end = start + dt.timedelta(days=1)
-    elif month is not None:
-        end = (start + dt.timedelta(days=32)).replace(day=1)
-    else:
-        end = start.replace(year=start.year + 1)
+    try:
+        if hour is not None:
+            end = start + dt.timedelta(seconds=1 if second is not None else 60)
+        elif day is not None:
+            end = start + dt.timedelta(days=1)
+        elif month is not None:
+            end = (start + dt.timedelta(days=32)).replace(day=1)
+        else:
+            end = start.replace(year=start.year + 1)
+        # Compared with UTC instants later: an offset must not carry the interval past the calendar's ends.
+        start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+    except (ValueError, OverflowError) as error:  # the last day of year 9999, or an offset beyond it
+        raise BadSearch(
+            f"{value!r} is past the dates this server can search.", parameter=parameter
+        ) from error
     match prefix:
         case "ge":
             return DateRange(start, None)

@@ -22,6 +22,7 @@ from ketaclinic.audit.context import Channel
 from ketaclinic.audit.models import Action, AuditEvent, ObjectType
 from ketaclinic.audit.services import PatientShown, record_list_read, record_read
 from ketaclinic.core.errors import NotFound, PermissionDenied
+from ketaclinic.core.inputs import parse_id, parse_ids
 from ketaclinic.infusions.models import (
     CorrectableRow,
     DrugGiven,
@@ -192,9 +193,9 @@ def _withdrawn(patient: Patient, row_type: str) -> set[int]:
 
 def _administrations(patient: Patient, only_id: str | None) -> list[Resource]:
     visit_only = (
-        int(only_id.removeprefix("infusion-")) if only_id and only_id.startswith("infusion-") else None
+        parse_id(only_id.removeprefix("infusion-")) if only_id and only_id.startswith("infusion-") else None
     )
-    drug_only = int(only_id.removeprefix("drug-")) if only_id and only_id.startswith("drug-") else None
+    drug_only = parse_id(only_id.removeprefix("drug-")) if only_id and only_id.startswith("drug-") else None
     out: list[Resource] = []
     if only_id is None or visit_only is not None:
         visits = _visits(patient, visit_only)
@@ -224,7 +225,7 @@ def _administrations(patient: Patient, only_id: str | None) -> list[Resource]:
 
 def _observations(patient: Patient, only_id: str | None) -> list[Resource]:
     kind, _, rest = (only_id or "").partition("-")
-    row_id = int(rest.split("-")[0]) if rest.split("-")[0].isdigit() else -1
+    row_id = parse_id(rest.split("-")[0]) or -1
     out: list[Resource] = []
     if only_id is None or kind == "vitals":
         rows = VitalSigns.objects.filter(patient=patient, corrected_by__isnull=True).order_by(
@@ -308,9 +309,8 @@ def _int_only(
     def collect(patient: Patient, only_id: str | None) -> list[Resource]:
         if only_id is None:
             return collector(patient, None)
-        if not only_id.isdigit():
-            return []
-        return collector(patient, int(only_id))
+        row_id = parse_id(only_id)
+        return [] if row_id is None else collector(patient, row_id)
 
     return collect
 
@@ -335,7 +335,7 @@ COLLECTORS: Mapping[str, Callable[[Patient, str | None], list[Resource]]] = {
 def _row_id(value: str) -> int:
     """The row id inside a resource id (`12`, `reading-12-bp`); 0, which no row has, when there is none."""
     tail = value.split("-")[1] if "-" in value else value
-    return int(tail) if tail.isdigit() else 0
+    return parse_id(tail) or 0
 
 
 # Which patient owns a resource id of each type (one query), so a read looks in that patient's record only.
@@ -396,7 +396,8 @@ def _staff(viewer: Actor | None) -> QuerySet[User]:
 
 
 def _read_practitioner(viewer: Actor | None, resource_id: str) -> Resource:
-    user = _staff(viewer).filter(pk=int(resource_id)).first() if resource_id.isdigit() else None
+    user_id = parse_id(resource_id)
+    user = _staff(viewer).filter(pk=user_id).first() if user_id is not None else None
     if user is None:
         raise not_found("Practitioner", resource_id)
     record_read(by=viewer, object_type=ObjectType.FHIR_PRACTITIONER, object_id=user.pk, channel=Channel.API)
@@ -445,7 +446,7 @@ def search_resources(*, viewer: Actor | None, search: Search) -> Page:
 def _search_patients(viewer: Actor | None, search: Search) -> Page:
     rows = readable_patients(viewer).order_by("pk")
     for value in search.values.get("_id", ()):
-        rows = rows.filter(pk__in=[int(v) for v in value.split(",") if v.isdigit()])
+        rows = rows.filter(pk__in=parse_ids(value))
     for value in search.values.get("identifier", ()):
         alternatives = Q()
         for token in (part for part in value.split(",")):
@@ -481,7 +482,7 @@ def _search_patients(viewer: Actor | None, search: Search) -> Page:
 def _search_practitioners(viewer: Actor | None, search: Search) -> Page:
     rows = _staff(viewer)
     for value in search.values.get("_id", ()):
-        rows = rows.filter(pk__in=[int(v) for v in value.split(",") if v.isdigit()])
+        rows = rows.filter(pk__in=parse_ids(value))
     total = rows.count()
     users = list(rows[search.offset : search.offset + search.count])
     record_read(

@@ -85,9 +85,11 @@ class Unreadable:
 
 
 def decode(raw: bytes) -> str:
-    """The message as text, segments separated by `\\r`; undecodable bytes become U+FFFD."""
+    """The message as text, segments separated by `\\r`; undecodable bytes, and NUL (which no PostgreSQL
+    text column holds: a message with one in MSH-3 could not be stored), become U+FFFD."""
     text = raw.decode(ENCODING, errors="replace")
-    return text.replace("\r\n", "\r").replace("\n", "\r").strip("\r\x00 ")
+    text = text.replace("\r\n", "\r").replace("\n", "\r").strip("\r\x00 ")
+    return text.replace("\x00", "\ufffd")
 
 
 def _get(
