@@ -5,7 +5,7 @@ from typing import Any
 import ninja.openapi.schema
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.schema import NinjaGenerateJsonSchema
 from ninja.security import HttpBearer, SessionAuth
 from pydantic.json_schema import CoreModeRef, DefsRef
@@ -99,6 +99,20 @@ def domain_error(request: HttpRequest, error: DomainError) -> HttpResponse:
 def validation_error(request: HttpRequest, error: ValidationError) -> HttpResponse:
     body = {"code": "invalid", "message": "The request is not valid.", "errors": error.errors}
     return api.create_response(request, body, status=422)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    # django-ninja's own refusals (a body that is not JSON, ...) in the shape every other refusal has.
+    codes = {
+        400: "bad_request",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        429: "throttled",
+    }
+    body = {"code": codes.get(error.status_code, "error"), "message": error.message}
+    return api.create_response(request, body, status=error.status_code)
 
 
 @api.exception_handler(AuthenticationError)
