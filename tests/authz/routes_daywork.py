@@ -6,7 +6,8 @@ import datetime as dt
 from typing import Any
 
 from ketaclinic.accounts.permissions import Perm as P
-from tests.authz.routes import VISIT, Op, _stopped, api, get, ids, post
+from tests.authz.harness import Op
+from tests.authz.routes import VISIT, _stopped, api, get, ids, post
 
 APPOINTMENT = ids("appointment_id")
 
