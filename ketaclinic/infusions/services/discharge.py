@@ -12,6 +12,7 @@ from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
+from ketaclinic.core.formats import plural
 from ketaclinic.core.inputs import clean_reason
 from ketaclinic.infusions import protocol as visit_protocol
 from ketaclinic.infusions import rules
@@ -282,7 +283,8 @@ def discharge_patient(
     appointment = visit.appointment
     if appointment is not None and appointment.status == AppointmentStatus.CHECKED_IN:
         scheduling_booking.mark_attended(by=by, appointment=appointment)
-    summary = "Discharged" + (f" overriding {len(readiness.blockers)} criterion(s)" if reason else "")
+    overridden = plural(len(readiness.blockers), "criterion", "criteria")
+    summary = "Discharged" + (f" overriding {overridden}" if reason else "")
     audit(by, visit, Action.CREATE, ObjectType.INFUSION_DISCHARGE, discharge.pk, summary)
     announce(visit.pk)
     return discharge

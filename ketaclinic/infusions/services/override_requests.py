@@ -14,6 +14,7 @@ from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
+from ketaclinic.core.formats import plural
 from ketaclinic.core.inputs import clean_reason
 from ketaclinic.infusions import rules
 from ketaclinic.infusions.errors import InfusionConflict, InfusionErrorCode
@@ -120,7 +121,7 @@ def request_discharge_override(*, by: Actor, visit: InfusionVisit, reason: str) 
         Action.CREATE,
         ObjectType.INFUSION_DISCHARGE_OVERRIDE_REQUEST,
         request.pk,
-        f"Discharge override asked for {len(readiness.blockers)} unmet criteria",
+        "Discharge override asked for " + plural(len(readiness.blockers), "unmet criterion", "criteria"),
     )
     announce(visit.pk)
     return request
