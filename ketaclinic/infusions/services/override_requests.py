@@ -115,13 +115,14 @@ def request_discharge_override(*, by: Actor, visit: InfusionVisit, reason: str) 
         requested_by=by,
         requested_at=clock.now(),
     )
+    unmet = plural(len(readiness.blockers), "unmet criterion", "unmet criteria")
     audit(
         by,
         visit,
         Action.CREATE,
         ObjectType.INFUSION_DISCHARGE_OVERRIDE_REQUEST,
         request.pk,
-        "Discharge override asked for " + plural(len(readiness.blockers), "unmet criterion", "criteria"),
+        f"Discharge override asked for {unmet}",
     )
     announce(visit.pk)
     return request
