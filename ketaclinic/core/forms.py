@@ -42,7 +42,7 @@ class _MeasuredField(forms.DecimalField):
     def to_shown(self, value: Decimal) -> Decimal:
         raise NotImplementedError
 
-    def to_python(self, value: Any) -> Decimal | None:
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]  # as DecimalField's stub
         typed = super().to_python(value)
         return None if typed is None else self.to_si(typed)
 
