@@ -201,6 +201,11 @@
         box = boxAt(right, width, candidate);
         baseline = candidate;
       }
+      if (clash(box)) {
+        // A plot too short for every label: leave this one out rather than print it over another (its
+        // line keeps its colour, and the legend and alerts carry the values).
+        continue;
+      }
       placed.push(box);
       ctx.globalAlpha = 0.88;
       ctx.fillStyle = colour("--surface") || "#ffffff";
