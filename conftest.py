@@ -161,8 +161,8 @@ ALL_ROLE_FIXTURES = [
 
 def signed_in_client(user: User) -> Client:
     """A test client signed in as `user`, with the second factor passed where the role needs it."""
-    from ketaclinic.accounts.middleware import LAST_SEEN_KEY, TIME_ZONE_KEY
-    from ketaclinic.accounts.selectors import display_time_zone_for
+    from ketaclinic.accounts.middleware import LAST_SEEN_KEY, TIME_ZONE_KEY, UNITS_KEY
+    from ketaclinic.accounts.selectors import display_time_zone_for, display_units_for
     from ketaclinic.core import clock
 
     client = Client()
@@ -170,6 +170,7 @@ def signed_in_client(user: User) -> Client:
     session = client.session
     # As after a first page: the session already knows the clinic's zone, so query counts compare like pages.
     session[TIME_ZONE_KEY] = display_time_zone_for(user)
+    session[UNITS_KEY] = display_units_for(user)
     # ... and has noted the person's activity, dated a day ahead so that no page of a test writes it again
     # (a test's clock may be pinned or moved): the pages a test compares then take the same queries. The idle
     # timeout itself is tested with clients that sign in for real (accounts/tests/test_sign_in.py).

@@ -95,6 +95,7 @@ class ClinicForm(forms.ModelForm[Clinic]):
             "postal_code",
             "phone",
             "time_zone",
+            "measurement_units",
             "npi",
             "tax_id",
             "dea_registration",
@@ -102,6 +103,11 @@ class ClinicForm(forms.ModelForm[Clinic]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Left out of a post, the clinic keeps its units (older clients post without the field).
+        self.fields["measurement_units"].required = False
+        self.fields[
+            "measurement_units"
+        ].help_text = "Weights and heights are kept in kg and cm whatever is chosen."
         hours = self.instance.opening_hours or {}
         for day, label in zip(WEEKDAYS, WEEKDAY_LABELS, strict=True):
             self.fields[f"hours_{day}"] = forms.CharField(
@@ -110,6 +116,9 @@ class ClinicForm(forms.ModelForm[Clinic]):
                 initial=format_day_hours(hours.get(day, [])),
                 help_text="For example 08:00-18:00; blank when closed." if day == "mon" else "",
             )
+
+    def clean_measurement_units(self) -> str:
+        return str(self.cleaned_data.get("measurement_units") or self.instance.measurement_units)
 
     def clean_npi(self) -> str:
         value = str(self.cleaned_data.get("npi") or "").strip()

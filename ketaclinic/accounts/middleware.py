@@ -13,10 +13,11 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 from ketaclinic.accounts import selectors
-from ketaclinic.core import clock
+from ketaclinic.core import clock, units
 
 LAST_SEEN_KEY = "ketaclinic_last_seen"
 TIME_ZONE_KEY = "ketaclinic_time_zone"
+UNITS_KEY = "ketaclinic_units"
 
 
 class ClinicTimeZoneMiddleware:
@@ -40,10 +41,19 @@ class ClinicTimeZoneMiddleware:
             timezone.activate(zoneinfo.ZoneInfo(zone_name))
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             timezone.deactivate()
+        # The clinic's units for weight and height, looked up like the zone, once per session.
+        system = "metric"
+        if request.user.is_authenticated:
+            cached_units = request.session.get(UNITS_KEY) if hasattr(request, "session") else None
+            system = cached_units or selectors.display_units_for(request.user)
+            if not cached_units and hasattr(request, "session"):
+                request.session[UNITS_KEY] = system
+        token = units.activate(system if system in set(units.UnitSystem) else "metric")
         try:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+            units.reset(token)
 
 
 # Activity is written to the session at most this often: a write per request would be one more database

@@ -52,6 +52,14 @@ def display_time_zone_for(user: Any) -> str:
     return clinic.time_zone if clinic and clinic.time_zone else "UTC"
 
 
+def display_units_for(user: Any) -> str:
+    """The units (kg/cm or lb/in) a person's pages show and take weights and heights in: chosen like the
+    time zone, from their first clinic, else the first clinic; metric without one."""
+    clinic = clinics_for(user).order_by("pk").only("measurement_units").first()
+    clinic = clinic or Clinic.objects.filter(is_active=True).order_by("pk").only("measurement_units").first()
+    return clinic.measurement_units if clinic else "metric"
+
+
 def staff_for(*, viewer: Who) -> QuerySet[User]:
     """Accounts a clinic admin manages: people sharing at least one of the admin's clinics, or none yet."""
     if not can(viewer, Perm.MANAGE_STAFF):

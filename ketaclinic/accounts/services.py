@@ -319,6 +319,7 @@ CLINIC_FIELDS = (
     "postal_code",
     "phone",
     "time_zone",
+    "measurement_units",
     "npi",
     "tax_id",
     "dea_registration",

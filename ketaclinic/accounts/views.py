@@ -27,7 +27,7 @@ from ketaclinic.accounts.forms import (
     SignInForm,
     StaffForm,
 )
-from ketaclinic.accounts.middleware import note_activity
+from ketaclinic.accounts.middleware import UNITS_KEY, note_activity
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import Role
 from ketaclinic.audit.models import Action
@@ -333,6 +333,8 @@ def clinic_edit(request: HttpRequest, clinic_id: int) -> HttpResponse:
         except DomainError as error:
             _apply_domain_error(form, error)
         else:
+            # The units are cached in the session like the zone: this person sees the new choice at once.
+            request.session.pop(UNITS_KEY, None)
             messages.success(request, f"{clinic.name} saved.")
             return redirect("accounts:staff_list")
     return render(request, "accounts/clinic_form.html", {"form": form, "clinic": clinic})

@@ -92,6 +92,8 @@ class ObjectType(StrEnum):
     INFUSION_CHECK_IN = "infusion_check_in"
     INFUSION_DISCHARGE = "infusion_discharge"
     INFUSION_DISCHARGE_INSTRUCTIONS = "infusion_discharge_instructions"
+    INFUSION_DISCHARGE_OVERRIDE_DECISION = "infusion_discharge_override_decision"
+    INFUSION_DISCHARGE_OVERRIDE_REQUEST = "infusion_discharge_override_request"
     INFUSION_DRUG_GIVEN = "infusion_drug_given"
     INFUSION_ENTERED_IN_ERROR = "infusion_entered_in_error"
     INFUSION_GIVEN = "infusion_given"

@@ -1,7 +1,13 @@
 """Helpers every app's views use with forms."""
 
-from django.forms import BaseForm
+from decimal import Decimal
+from typing import Any
 
+from django import forms
+from django.forms import BaseForm
+from django.utils.functional import lazy
+
+from ketaclinic.core import units
 from ketaclinic.core.errors import DomainError
 
 
@@ -9,3 +15,70 @@ def field_error(form: BaseForm, error: DomainError) -> None:
     """Show a domain error on its field when the form has that field, else at the top of the form: the form
     then re-renders with the person's input kept (DESIGN.md rule 4)."""
     form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+class _MeasuredField(forms.DecimalField):
+    """A decimal typed in the clinic's unit and cleaned to the SI unit the field is named after. The label
+    names the clinic's unit; an initial SI value is shown converted, a typed value is kept as typed."""
+
+    stem = ""
+
+    def __init__(self, *, stem: str = "", **kwargs: Any) -> None:
+        self.stem = stem or self.stem
+        # Cleaned to the precision the field stores, so its max_digits/decimal_places judge the SI value.
+        self.stored_places = kwargs.get("decimal_places") or 3
+        kwargs.setdefault("label", lazy(self._label, str)())
+        super().__init__(**kwargs)
+
+    def _label(self) -> str:
+        return f"{self.stem} ({self.unit()})"
+
+    def unit(self) -> str:
+        raise NotImplementedError
+
+    def to_si(self, value: Decimal) -> Decimal:
+        raise NotImplementedError
+
+    def to_shown(self, value: Decimal) -> Decimal:
+        raise NotImplementedError
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]  # as DecimalField's stub
+        typed = super().to_python(value)
+        return None if typed is None else self.to_si(typed)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, (Decimal, int, float)) and not isinstance(value, bool):
+            if units.active() is units.UnitSystem.METRIC:
+                return format(Decimal(str(value)).normalize(), "f")  # as stored, without trailing zeros
+            return self.to_shown(Decimal(str(value)))
+        return value
+
+
+class WeightKgField(_MeasuredField):
+    """A weight in kg or lb, as the clinic chose, cleaned to kilograms."""
+
+    stem = "Weight"
+
+    def unit(self) -> str:
+        return units.weight_unit()
+
+    def to_si(self, value: Decimal) -> Decimal:
+        return units.weight_entered(value, places=self.stored_places)
+
+    def to_shown(self, value: Decimal) -> Decimal:
+        return units.weight_shown(value)
+
+
+class HeightCmField(_MeasuredField):
+    """A height in cm or in, as the clinic chose, cleaned to centimetres."""
+
+    stem = "Height"
+
+    def unit(self) -> str:
+        return units.height_unit()
+
+    def to_si(self, value: Decimal) -> Decimal:
+        return units.height_entered(value, places=self.stored_places)
+
+    def to_shown(self, value: Decimal) -> Decimal:
+        return units.height_shown(value)

@@ -6,6 +6,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from ketaclinic.core.units import UNIT_SYSTEM_LABELS, UnitSystem
+
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -46,6 +48,13 @@ class Clinic(models.Model):
     dea_registration = models.CharField("DEA registration", max_length=20, blank=True)
     # {"mon": [["08:00", "18:00"]], ...}: day -> list of [opens, closes] in the clinic's local time.
     opening_hours = models.JSONField(default=default_opening_hours, blank=True)
+    # How staff read and type weights and heights; the database keeps kg and cm whatever is chosen.
+    measurement_units = models.CharField(
+        "Units for weight and height",
+        max_length=10,
+        choices=[(system.value, label) for system, label in UNIT_SYSTEM_LABELS.items()],
+        default=UnitSystem.METRIC.value,
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from ketaclinic.core.forms import HeightCmField, WeightKgField
 from ketaclinic.dosing.rules import Finding, show
 from ketaclinic.dosing.selectors import WeightToday
 from ketaclinic.dosing.services import OrderDraft
@@ -35,16 +36,15 @@ def _number(**attrs: str) -> forms.NumberInput:
 
 
 class OrderForm(forms.Form):
-    weight_kg = forms.DecimalField(
-        label="Weight (kg)",
+    # Typed in the clinic's units (kg/cm or lb/in), cleaned to kg and cm: the dose stays per kilogram.
+    weight_kg = WeightKgField(
         max_digits=6,
         decimal_places=2,
         min_value=Decimal("0.01"),
         widget=_number(step="0.1"),
     )
     weight_measured_on = forms.DateField(label="Weighed on", widget=DateInput(attrs={"class": "calc-input"}))
-    height_cm = forms.DecimalField(
-        label="Height (cm)",
+    height_cm = HeightCmField(
         required=False,
         max_digits=5,
         decimal_places=1,
@@ -151,9 +151,10 @@ def order_initial(
     weight: dict[str, Any] = {}
     if weighed is not None:
         weight = {
-            "weight_kg": show(weighed.weight_kg),
+            # Decimals, not text: the fields show them in the clinic's units.
+            "weight_kg": weighed.weight_kg,
             "weight_measured_on": weighed.measured_on,
-            "height_cm": show(weighed.height_cm) if weighed.height_cm is not None else None,
+            "height_cm": weighed.height_cm,
         }
     return {
         **weight,

@@ -9,12 +9,13 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
+from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.api import api_user
 from ketaclinic.core.errors import NotFound, PermissionDenied
 from ketaclinic.infusions import selectors_care
 from ketaclinic.infusions.selectors import visit_for
-from ketaclinic.infusions.services import care, ketamine
+from ketaclinic.infusions.services import care, ketamine, override_requests
 from ketaclinic.infusions.services import discharge as discharge_services
 from ketaclinic.inventory.schemas import WitnessIn
 from ketaclinic.inventory.services.witness import WitnessCredentials
@@ -255,6 +256,61 @@ def post_discharge(request: HttpRequest, visit_id: int, payload: DischargeIn) ->
         override_reason=payload.override_reason,
     )
     return Status(201, discharge)
+
+
+class OverrideRequestIn(Schema):
+    reason: str
+
+
+class OverrideDecisionIn(Schema):
+    grant: bool
+    reason: str = ""
+
+
+class OverrideRequestOut(Schema):
+    id: int
+    visit_id: int
+    blockers: list[BlockerOut]
+    reason: str
+    requested_by_id: int
+    requested_at: dt.datetime
+
+
+class OverrideDecisionOut(Schema):
+    id: int
+    request_id: int
+    granted: bool
+    reason: str
+    decided_by_id: int
+    decided_at: dt.datetime
+
+
+@router.post(
+    "/visits/{visit_id}/discharge-override-requests",
+    response={201: OverrideRequestOut},
+    summary="Ask a clinician for a discharge override",
+)
+def post_override_request(request: HttpRequest, visit_id: int, payload: OverrideRequestIn) -> Status[Any]:
+    made = override_requests.request_discharge_override(
+        by=api_user(request), visit=_visit(request, visit_id), reason=payload.reason
+    )
+    return Status(201, made)
+
+
+@router.post(
+    "/discharge-override-requests/{request_id}/decision",
+    response={201: OverrideDecisionOut},
+    summary="Grant or decline a discharge override",
+)
+def post_override_decision(request: HttpRequest, request_id: int, payload: OverrideDecisionIn) -> Status[Any]:
+    viewer = api_user(request)
+    # Asked first, as the page does: someone who may not decide learns nothing about the request.
+    require(viewer, Perm.OVERRIDE_HARD_STOP)
+    row = selectors_care.override_request_for(viewer=viewer, request_id=request_id)
+    decision = override_requests.decide_discharge_override(
+        by=viewer, request=row, grant=payload.grant, reason=payload.reason
+    )
+    return Status(201, decision)
 
 
 @router.post("/visits/{visit_id}/signatures", response={201: SignatureOut}, summary="Sign the visit")

@@ -11,6 +11,8 @@ class InfusionErrorCode(StrEnum):
     CHECKLIST_NOT_PASSED = "checklist_not_passed"
     CHECKLIST_NOT_RECORDED = "checklist_not_recorded"
     OVERRIDE_NOT_NEEDED = "override_not_needed"
+    OVERRIDE_PENDING = "override_request_pending"
+    OVERRIDE_DECIDED = "override_request_decided"
     REASON_REQUIRED = "reason_required"
     NO_READY_ORDER = "no_ready_dose_order"
     VISIT_ALREADY_OPEN = "visit_already_open"

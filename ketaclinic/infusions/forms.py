@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 
+from ketaclinic.core.forms import WeightKgField
 from ketaclinic.core.inputs import REASON_MAX_CHARS
 from ketaclinic.infusions import rules
 from ketaclinic.infusions.forms_care import RadioTiles
@@ -119,8 +120,9 @@ class CheckInForm(VitalsForm):
     escort_name = forms.CharField(label="Escort's name", required=False, max_length=120)
     escort_phone = forms.CharField(label="Escort's phone", required=False, max_length=40)
     # Its possible range is protocol data, judged by the checklist rule (a field error from the service).
-    weight_today_kg = forms.DecimalField(
-        label="Weight today (kg)",
+    # Typed in the clinic's units (kg or lb), cleaned to kilograms.
+    weight_today_kg = WeightKgField(
+        stem="Weight today",
         required=False,
         max_digits=5,
         decimal_places=1,

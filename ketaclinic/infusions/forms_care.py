@@ -240,3 +240,25 @@ class ReviewForm(forms.Form):
     outcome = forms.CharField(
         label="Outcome of the review", max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class OverrideRequestForm(forms.Form):
+    """A nurse asks a clinician to let the patient go before every discharge criterion is met."""
+
+    reason = forms.CharField(
+        label="Why the patient should go now",
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class OverrideDecisionForm(forms.Form):
+    """A clinician's answer: grant (a clinical reason is required; the service says so) or decline."""
+
+    decision = forms.ChoiceField(choices=[("grant", "Grant"), ("decline", "Decline")])
+    reason = forms.CharField(
+        label="Clinical reason (required to grant)",
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

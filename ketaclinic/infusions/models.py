@@ -323,6 +323,29 @@ class Discharge(VisitRow):
     discharged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
 
+class DischargeOverrideRequest(VisitRow):
+    """A nurse asks a clinician to let a patient go home before every discharge criterion is met."""
+
+    visit = models.ForeignKey(InfusionVisit, on_delete=models.PROTECT, related_name="override_requests")
+    # [{"code", "message"}]: the criteria unmet when the request was made; a grant covers these only.
+    blockers = models.JSONField(default=list)
+    reason = models.TextField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+
+
+class DischargeOverrideDecision(VisitRow):
+    """A clinician's answer to an override request: granted (with the clinical reason) or declined."""
+
+    request = models.OneToOneField(
+        DischargeOverrideRequest, on_delete=models.PROTECT, related_name="decision"
+    )
+    granted = models.BooleanField()
+    reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField()
+
+
 class SignatureRole(models.TextChoices):
     NURSE = "nurse", "Nurse"
     CLINICIAN = "clinician", "Clinician"
@@ -376,4 +399,6 @@ APPEND_ONLY_MODELS = (  # the tables migration 0002 makes append-only
     "VisitSignature",
     "EnteredInError",
     "ArtefactMark",
+    "DischargeOverrideRequest",
+    "DischargeOverrideDecision",
 )

@@ -19,6 +19,7 @@ from ketaclinic.infusions import rules
 from ketaclinic.infusions.models import (
     CheckIn,
     CorrectableRow,
+    DischargeOverrideRequest,
     EnteredInError,
     InfusionVisit,
     PumpEvent,
@@ -322,3 +323,40 @@ def visits_awaiting_waste(*, viewer: Who) -> list[AwaitingWaste]:
             ],
         )
     return rows
+
+
+def override_request_for(*, viewer: Who, request_id: int) -> DischargeOverrideRequest:
+    """One discharge override request of a visit in the viewer's clinics (NotFound otherwise)."""
+    require(viewer, Perm.VIEW_INFUSION)
+    request = (
+        DischargeOverrideRequest.objects.select_related("visit", "visit__patient")
+        .filter(pk=request_id, visit__clinic__in=clinics_for(viewer))
+        .first()
+    )
+    if request is None:
+        raise NotFound("No such override request in your clinics.")
+    return request
+
+
+def override_requests_waiting(*, viewer: Who) -> list[DischargeOverrideRequest]:
+    """Override requests of the viewer's clinics nobody has answered, oldest first, for a clinician who may
+    grant them (empty for anyone else). Audited as one list read naming each patient."""
+    if not can(viewer, Perm.OVERRIDE_HARD_STOP):
+        return []
+    waiting = list(
+        DischargeOverrideRequest.objects.filter(
+            visit__clinic__in=clinics_for(viewer), decision__isnull=True, visit__discharge__isnull=True
+        )
+        .select_related("visit__patient", "visit__chair", "requested_by")
+        .order_by("requested_at", "pk")
+    )
+    if waiting:
+        record_list_read(
+            by=viewer,
+            object_type=ObjectType.INFUSION_DISCHARGE_OVERRIDE_REQUEST,
+            patients=[
+                PatientShown(row.visit.patient_id, row.visit.patient.record_number, row.visit.clinic_id)
+                for row in waiting
+            ],
+        )
+    return waiting

@@ -15,6 +15,8 @@ urlpatterns = [
         name="discharge_instructions_pdf",
     ),
     path("visits/<int:visit_id>/sign/", discharge.sign, name="sign"),
+    path("visits/<int:visit_id>/override-requests/", discharge.ask_override, name="ask_override"),
+    path("override-requests/<int:request_id>/decision/", discharge.decide_override, name="decide_override"),
     path("adverse-events/", care.adverse_events, name="adverse_events"),
     path("adverse-events/<int:side_effect_id>/review/", care.review_event, name="review_event"),
 ]

@@ -63,6 +63,7 @@ class ClinicianHome:
     assessments_due_count: int
     overdue_scales: list[Any]
     overdue_scale_count: int
+    override_requests: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -139,6 +140,7 @@ def _clinician(viewer: Actor) -> ClinicianHome:
         assessments_due_count=len(worklist),
         overdue_scales=overdue[:HOME_ROWS],
         overdue_scale_count=len(overdue),
+        override_requests=infusion_care.override_requests_waiting(viewer=viewer),
     )
 
 

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.urls import reverse_lazy
 
+from ketaclinic.core.forms import HeightCmField, WeightKgField
 from ketaclinic.screening import rules
 from ketaclinic.screening.models import (
     ContactMethod,
@@ -278,8 +279,9 @@ class VitalSignsForm(forms.Form):
     diastolic_mmhg = forms.IntegerField(label="Diastolic (mmHg)")
     heart_rate_bpm = forms.IntegerField(label="Heart rate (bpm)")
     spo2_percent = forms.IntegerField(label="SpO2 (%)", required=False)
-    weight_kg = forms.DecimalField(label="Weight (kg)", max_digits=5, decimal_places=1)
-    height_cm = forms.DecimalField(label="Height (cm)", max_digits=5, decimal_places=1)
+    # Typed in the clinic's units (kg/cm or lb/in), cleaned to kg and cm.
+    weight_kg = WeightKgField(max_digits=5, decimal_places=1)
+    height_cm = HeightCmField(max_digits=5, decimal_places=1)
 
 
 class OverrideForm(forms.Form):

@@ -161,23 +161,65 @@
     ctx.restore();
   }
 
-  // Labels already drawn this frame (their baselines), so the next one on the same side moves clear of them.
-  let drawnLabels = [];
+  // Threshold labels are collected while the bands are drawn (under the series) and drawn last, over
+  // everything, each on a backing of the card's colour so no line runs through its text; a label that would
+  // overlap one already placed (on either side of the plot) moves down a line, or up when out of room.
+  let pendingLabels = [];
 
   function bandLabel(ctx, text, x, y, tint) {
-    const step = 13 * devicePixelRatio;
-    let at = y - 3 * devicePixelRatio;
-    while (drawnLabels.some((label) => Math.abs(label.x - x) < 1 && Math.abs(label.y - at) < step)) {
-      at += step;
-    }
-    drawnLabels.push({ x, y: at });
-    ctx.fillStyle = tint;
+    pendingLabels.push({ text, x, y, tint });
+  }
+
+  function drawBandLabels(u) {
+    const ctx = u.ctx;
+    const dpr = devicePixelRatio;
+    const lineHeight = 13 * dpr;
+    const pad = 3 * dpr;
+    const top = u.bbox.top;
+    const bottom = u.bbox.top + u.bbox.height;
+    const placed = [];
+    ctx.save();
+    ctx.font = `${11 * dpr}px system-ui, sans-serif`;
     ctx.textAlign = "right";
-    ctx.fillText(text, x - 4 * devicePixelRatio, at);
+    const clash = (box) =>
+      placed.some((other) => box.left < other.right && box.right > other.left && box.top < other.bottom && box.bottom > other.top);
+    const boxAt = (right, width, baseline) => ({
+      left: right - width - pad,
+      right: right + pad,
+      top: baseline - 10 * dpr - pad / 2,
+      bottom: baseline + 3 * dpr + pad / 2,
+    });
+    for (const label of pendingLabels.sort((a, b) => a.y - b.y)) {
+      const right = label.x - 4 * dpr;
+      const width = ctx.measureText(label.text).width;
+      let baseline = Math.max(label.y - 3 * dpr, top + 11 * dpr);
+      let box = boxAt(right, width, baseline);
+      for (let step = 1; clash(box) && step < 16; step += 1) {
+        // Alternate below and above the line, moving further each time, staying inside the plot.
+        const offset = Math.ceil(step / 2) * lineHeight * (step % 2 ? 1 : -1);
+        const candidate = Math.min(Math.max(label.y - 3 * dpr + offset, top + 11 * dpr), bottom - 2 * dpr);
+        box = boxAt(right, width, candidate);
+        baseline = candidate;
+      }
+      if (clash(box)) {
+        // A plot too short for every label: leave this one out rather than print it over another (its
+        // line keeps its colour, and the legend and alerts carry the values).
+        continue;
+      }
+      placed.push(box);
+      ctx.globalAlpha = 0.88;
+      ctx.fillStyle = colour("--surface") || "#ffffff";
+      ctx.fillRect(box.left, box.top, box.right - box.left, box.bottom - box.top);
+      ctx.globalAlpha = 1;
+      ctx.fillStyle = label.tint;
+      ctx.fillText(label.text, right, baseline);
+    }
+    ctx.restore();
+    pendingLabels = [];
   }
 
   function drawBands(u) {
-    drawnLabels = [];
+    pendingLabels = [];
     const ctx = u.ctx;
     const left = u.bbox.left;
     const width = u.bbox.width;
@@ -273,7 +315,7 @@
         spanGaps: true,
       })),
     ],
-    hooks: { drawClear: [drawPhases, drawBands], draw: [drawArtefacts] },
+    hooks: { drawClear: [drawPhases, drawBands], draw: [drawArtefacts, drawBandLabels] },
   };
 
   function add(incoming) {

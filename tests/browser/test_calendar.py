@@ -1,6 +1,7 @@
 """The front desk books from the calendar grid and moves the booking: Dr Chen's column in the by-person day
 view, an open slot, the patient found by typing, the form filled from the slot (an assessment, as Walter has
-no plan yet), then "Move" to another time: the same visit, its history saying from when to when."""
+no plan yet), then "Move" to another time: the same visit, its history saying from when to when. A booked
+infusion dragged to an open slot opens the same Move form, filled with that slot."""
 
 import datetime as dt
 import re
@@ -74,6 +75,21 @@ def test_front_desk_books_from_the_grid_and_moves_the_booking(page: Page, live_s
         page.get_by_text(re.compile(f"Moved from .*{booked_time} to .*{new_time}: Walter asked"))
     ).to_be_visible()
     page.screenshot(path=str(SHOTS / "calendar-moved.png"), full_page=True)
+
+    # Dragging a booked infusion (Lena's series, in a chair) to an open slot opens the same Move form,
+    # filled with that slot; nothing moves until it is confirmed.
+    visit_in_chair = page.locator("[data-move-url]")
+    for ahead in range(1, 10):
+        page.goto(f"{base}/schedule/?date={_weekday_ahead(ahead).isoformat()}")
+        if visit_in_chair.count():
+            break
+    target = page.locator("[data-drop-query]").last
+    query = target.get_attribute("data-drop-query") or ""
+    drop_time = re.search(r"time=(\d\d)(?::|%3A)(\d\d)", query)
+    assert drop_time is not None
+    visit_in_chair.first.drag_to(target)
+    expect(page.get_by_role("button", name="Move the visit")).to_be_visible()
+    expect(page.get_by_label("New time")).to_have_value(f"{drop_time[1]}:{drop_time[2]}")
 
     page.goto(f"{base}/schedule/week/?date={day.isoformat()}")
     expect(page.get_by_role("heading", name=re.compile("Week of"))).to_be_visible()

@@ -1,7 +1,8 @@
 """The nurse's whole visit at the chair on a tablet in landscape (1180 x 820): the live work never scrolls the
 page, every action updates in place (no reload), hand vitals go in through the slide-over (a systolic alone is
 merged with the latest diastolic), an alert is acknowledged with a quick pick, and discharge is refused until
-the observation minimum has passed, then allowed.
+the observation minimum has passed, then allowed; on the way, an override is asked of a clinician in place.
+The board of chairs is checked on a tablet and on a phone (390 x 844, no horizontal scroll).
 Screenshots go to KETACLINIC_SHOTS (default /tmp/shots-chair).
 
 The clinic's observation minimum is set to 1 minute for this visit (the visit keeps the protocol it opened
@@ -148,6 +149,15 @@ def test_the_nurses_whole_visit_on_a_tablet(page: Page, live_server_url: str) ->
     expect(card.get_by_role("link", name="Discharge", exact=True)).to_have_count(0)
     page.screenshot(path=str(SHOTS / "chair-recovery.png"))
 
+    # Asking a clinician for an override is recorded in place, without a reload or a page scroll.
+    card.get_by_text("Ask a clinician for an override").click()
+    card.get_by_label("Why the patient should go now").fill("Alert and steady; the ride must leave.")
+    card.get_by_role("button", name="Ask a clinician").click()
+    expect(card.locator("#override-request")).to_contain_text("Override asked")
+    assert_not_reloaded(page)
+    assert_no_page_scroll(page)
+    page.screenshot(path=str(SHOTS / "chair-override-asked.png"))
+
     # "Checklist" opens what was recorded.
     page.get_by_text("More", exact=True).click()
     expect(page.get_by_role("link", name="Checklist")).to_be_visible()
@@ -193,3 +203,10 @@ def test_the_board_shows_every_chair(page: Page, live_server_url: str) -> None:
     expect(tiles).to_have_count(3)
     expect(page.locator(".board-grid")).to_contain_text("Chair 2")
     page.screenshot(path=str(SHOTS / "board.png"))
+
+    # On a phone: every tile still there, one column, nothing wider than the screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    expect(tiles).to_have_count(3)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(SHOTS / "board-phone.png"), full_page=True)

@@ -10,7 +10,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from ketaclinic.core import formats
+from ketaclinic.core import formats, units
 
 register = template.Library()
 
@@ -71,3 +71,21 @@ def staff_name(person: Any) -> str:
     name = person.get_full_name() or "Unnamed staff member"
     role = getattr(person, "role_label", "")
     return f"{name} · {role}" if role else name
+
+
+@register.filter
+def weight(kg: Decimal | None) -> str:
+    """`{{ order.weight_kg|weight }}` → '70.0 kg', or '154.3 lb' where the clinic chose lb and in."""
+    return "" if kg is None or kg == "" else units.format_weight(Decimal(kg))
+
+
+@register.filter
+def height(cm: Decimal | None) -> str:
+    """`{{ vitals.height_cm|height }}` → '172.0 cm', or '67.7 in' where the clinic chose lb and in."""
+    return "" if cm is None or cm == "" else units.format_height(Decimal(cm))
+
+
+@register.simple_tag
+def weight_unit() -> str:
+    """'kg' or 'lb', the clinic's."""
+    return units.weight_unit()

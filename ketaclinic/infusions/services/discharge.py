@@ -12,6 +12,7 @@ from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
+from ketaclinic.core.formats import plural
 from ketaclinic.core.inputs import clean_reason
 from ketaclinic.infusions import protocol as visit_protocol
 from ketaclinic.infusions import rules
@@ -36,6 +37,7 @@ from ketaclinic.infusions.services.common import (
     require_clinic,
 )
 from ketaclinic.infusions.services.ketamine import refuse_if_unaccounted
+from ketaclinic.infusions.services.override_requests import override_standing
 from ketaclinic.infusions.services.visit import live_pump_events
 from ketaclinic.measures.selectors import crisis_resources_text
 from ketaclinic.scheduling.models import AppointmentStatus
@@ -188,6 +190,12 @@ def discharge_readiness(visit: InfusionVisit, *, escort_confirmed: bool) -> Read
     )
 
 
+def recorded_escort(visit: InfusionVisit) -> bool:
+    """Whether the escort was confirmed at the newest check-in (as the chair and discharge pages judge)."""
+    check_in = visit.check_ins.order_by("-recorded_at", "-pk").first()
+    return check_in.escort_confirmed if check_in is not None else False
+
+
 def discharge_instructions(visit: InfusionVisit, *, escort_name: str) -> str:
     """The discharge instructions as given to the patient and escort (plain text, one paragraph a topic)."""
     protocol = visit_protocol.from_snapshot(visit.protocol_snapshot)
@@ -241,15 +249,21 @@ def discharge_patient(
             InfusionErrorCode.NOT_STOPPED, "The infusion is still running: stop it before discharge."
         )
     reason = override_reason.strip()
+    overridden_by: Actor | None = by
     if readiness.blockers:
         messages = " ".join(blocker.message for blocker in readiness.blockers)
-        if not reason:
+        standing = override_standing(visit)
+        if not reason and standing.covers(readiness.blockers) and standing.decision is not None:
+            # A clinician granted the nurse's request: the discharge carries their reason and name.
+            reason, overridden_by = standing.decision.reason, standing.decision.decided_by
+        elif not reason:
             raise InfusionRuleError(
                 InfusionErrorCode.DISCHARGE_BLOCKED, f"The patient cannot be discharged yet: {messages}"
             )
-        if not can(by, Perm.OVERRIDE_HARD_STOP):
+        elif not can(by, Perm.OVERRIDE_HARD_STOP):
             raise PermissionDenied("Only a clinician can discharge a patient who does not meet the criteria.")
-        reason = clean_reason(reason, field="override_reason")
+        else:
+            reason = clean_reason(reason, field="override_reason")
     else:
         reason = ""
     discharge = Discharge.objects.create(
@@ -262,14 +276,15 @@ def discharge_patient(
             {"code": blocker.code.value, "message": blocker.message} for blocker in readiness.blockers
         ],
         override_reason=reason,
-        overridden_by=by if reason else None,
+        overridden_by=overridden_by if reason else None,
         instructions_text=discharge_instructions(visit, escort_name=name),
         discharged_by=by,
     )
     appointment = visit.appointment
     if appointment is not None and appointment.status == AppointmentStatus.CHECKED_IN:
         scheduling_booking.mark_attended(by=by, appointment=appointment)
-    summary = "Discharged" + (f" overriding {len(readiness.blockers)} criterion(s)" if reason else "")
+    overridden = plural(len(readiness.blockers), "criterion", "criteria")
+    summary = "Discharged" + (f" overriding {overridden}" if reason else "")
     audit(by, visit, Action.CREATE, ObjectType.INFUSION_DISCHARGE, discharge.pk, summary)
     announce(visit.pk)
     return discharge

@@ -200,7 +200,7 @@ def test_the_instructions_pdf_holds_the_instructions(client_for, nurse, discharg
         )
     words = " ".join(text.stdout.split())
     patient = discharged.patient.display_name
-    assert f"{patient} · 2026-03-10 · Main Street" in words
+    assert f"{patient} · Tue 10 Mar 2026 · Main Street" in words
     assert "Escort: Sam Escort" in words
     assert "Crisis line: 988 Suicide & Crisis Lifeline" in words
     assert "do not drive, cycle or operate machinery until the next day, after a night's sleep." in words

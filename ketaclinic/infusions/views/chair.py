@@ -31,6 +31,7 @@ from ketaclinic.infusions.forms_care import KetamineWasteForm
 from ketaclinic.infusions.models import CorrectableRow, PregnancyTestChoice
 from ketaclinic.infusions.services import discharge as discharge_services
 from ketaclinic.infusions.services import ketamine
+from ketaclinic.infusions.views import discharge as discharge_views
 from ketaclinic.patients.selectors import patient_for
 
 
@@ -100,6 +101,8 @@ def _chair_context(request: HttpRequest, visit_id: int, **forms: Any) -> dict[st
     payload = record.chart_payload(screen)
     readiness = _readiness(screen)
     return {
+        **(discharge_views.override_context(request, visit, readiness) if readiness else {}),
+        "override_next": "chair",
         "readiness": readiness,
         "criteria": selectors_care.criteria_of(readiness) if readiness else (),
         "quick_picks": ACKNOWLEDGE_QUICK_PICKS,

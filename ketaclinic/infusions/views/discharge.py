@@ -16,11 +16,18 @@ from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError, NotFound, PermissionDenied
 from ketaclinic.core.http import http_status
 from ketaclinic.infusions import selectors_care
-from ketaclinic.infusions.forms_care import DischargeForm, KetamineWasteForm, RecoveryScoreForm, SignForm
-from ketaclinic.infusions.models import SignatureRole
+from ketaclinic.infusions.forms_care import (
+    DischargeForm,
+    KetamineWasteForm,
+    OverrideDecisionForm,
+    OverrideRequestForm,
+    RecoveryScoreForm,
+    SignForm,
+)
+from ketaclinic.infusions.models import InfusionVisit, SignatureRole
 from ketaclinic.infusions.selectors import visit_for
 from ketaclinic.infusions.services import discharge as discharge_services
-from ketaclinic.infusions.services import ketamine
+from ketaclinic.infusions.services import ketamine, override_requests
 from ketaclinic.infusions.views.care import field_error
 
 
@@ -53,6 +60,27 @@ def recovery(request: HttpRequest, visit_id: int) -> HttpResponse:
     return render(request, "infusions/discharge/recovery.html", context, status=422 if form.errors else 200)
 
 
+def override_context(
+    request: HttpRequest,
+    visit: InfusionVisit,
+    readiness: discharge_services.Readiness | None,
+    *,
+    ask_form: OverrideRequestForm | None = None,
+    decide_form: OverrideDecisionForm | None = None,
+) -> dict[str, Any]:
+    """What the override panel (chair and discharge pages) shows: the newest request and its answer, whether a
+    grant covers what is unmet now, and the forms to ask or to answer."""
+    standing = override_requests.override_standing(visit)
+    blockers = readiness.blockers if readiness is not None else ()
+    return {
+        "override": standing,
+        "override_covers": standing.covers(blockers) if blockers else False,
+        "override_possible": readiness is not None and readiness.overridable,
+        "override_ask_form": ask_form or OverrideRequestForm(),
+        "override_decide_form": decide_form or OverrideDecisionForm(),
+    }
+
+
 def _discharge_context(request: HttpRequest, visit_id: int, form: DischargeForm | None) -> dict[str, Any]:
     page = selectors_care.discharge_page(viewer=request.user, visit_id=visit_id)
     if form is None:
@@ -66,6 +94,8 @@ def _discharge_context(request: HttpRequest, visit_id: int, form: DischargeForm 
         SignatureRole.CLINICIAN.value: can(request.user, Perm.SIGN_VISIT_AS_CLINICIAN),
     }
     return {
+        **override_context(request, visit, None if page.discharged else page.readiness),
+        "override_next": "discharge",
         "page": page,
         "visit": visit,
         "form": form,
@@ -156,3 +186,72 @@ def sign(request: HttpRequest, visit_id: int) -> HttpResponse:
     context = _discharge_context(request, visit_id, None)
     context["sign_error"] = "Sign as the nurse or as the clinician."
     return render(request, "infusions/discharge/discharge.html", context, status=422)
+
+
+OVERRIDE_PANEL = "infusions/discharge/_override_request.html"
+
+
+def _override_answer(
+    request: HttpRequest, visit_id: int, message: str = "", *, status: int = 200, **forms: Any
+) -> HttpResponse:
+    """After asking or answering: htmx gets the panel alone (swapped in place, errors inside it); a plain
+    post goes back to the page it came from, or re-renders the discharge page with the errors."""
+    nxt = "chair" if request.POST.get("next") == "chair" else "discharge"
+    if request.headers.get("HX-Request") == "true":
+        page = selectors_care.discharge_page(viewer=request.user, visit_id=visit_id)
+        context = {
+            **override_context(request, page.visit, page.readiness, **forms),
+            "override_next": nxt,
+            "override_flash": message,
+            "visit": page.visit,
+            "readiness": page.readiness,
+            "can_run": can(request.user, Perm.RUN_INFUSION),
+            "can_override": can(request.user, Perm.OVERRIDE_HARD_STOP),
+        }
+        return render(request, OVERRIDE_PANEL, context)
+    if status == 200:
+        messages.success(request, message)
+        return redirect("infusions:chair" if nxt == "chair" else "infusions:discharge", visit_id)
+    context = _discharge_context(request, visit_id, None)
+    context.update(override_context(request, context["visit"], context["page"].readiness, **forms))
+    return render(request, "infusions/discharge/discharge.html", context, status=status)
+
+
+@login_required
+@require_POST
+def ask_override(request: HttpRequest, visit_id: int) -> HttpResponse:
+    """A nurse asks a clinician to let the patient go before every criterion is met."""
+    require(request.user, Perm.RUN_INFUSION)
+    visit = visit_for(viewer=request.user, visit_id=visit_id, audit=False)
+    form = OverrideRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            override_requests.request_discharge_override(
+                by=actor(request), visit=visit, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as error:
+            field_error(form, error)
+        else:
+            return _override_answer(request, visit.pk, "A clinician has been asked for an override.")
+    return _override_answer(request, visit.pk, status=422, ask_form=form)
+
+
+@login_required
+@require_POST
+def decide_override(request: HttpRequest, request_id: int) -> HttpResponse:
+    """A clinician grants (with a reason) or declines a nurse's override request."""
+    require(request.user, Perm.OVERRIDE_HARD_STOP)
+    row = selectors_care.override_request_for(viewer=request.user, request_id=request_id)
+    form = OverrideDecisionForm(request.POST)
+    if form.is_valid():
+        grant = form.cleaned_data["decision"] == "grant"
+        try:
+            override_requests.decide_discharge_override(
+                by=actor(request), request=row, grant=grant, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as error:
+            field_error(form, error)
+        else:
+            message = "Override granted: the nurse may discharge." if grant else "Override declined."
+            return _override_answer(request, row.visit_id, message)
+    return _override_answer(request, row.visit_id, status=422, decide_form=form)
