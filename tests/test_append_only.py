@@ -67,7 +67,7 @@ def test_every_append_only_table_has_every_trigger() -> None:
         refusing_updates = _tables_with_trigger("")
         assert _tables_with_trigger("_truncate") == refusing_updates
     assert set(GUARDED) <= refusing_updates
-    assert len(refusing_updates) == 91
+    assert len(refusing_updates) == 93
 
 
 @on_postgresql
