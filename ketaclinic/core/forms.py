@@ -1,7 +1,9 @@
 """Helpers every app's views use with forms."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.forms import BaseForm
@@ -17,11 +19,21 @@ def field_error(form: BaseForm, error: DomainError) -> None:
     form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
+@dataclass(frozen=True)
+class _Measure:
+    """One quantity's unit name and conversions in the clinic's chosen system (`core.units`)."""
+
+    unit: Callable[[], str]
+    entered: Callable[..., Decimal]  # (value, *, places) -> the SI value
+    shown: Callable[[Decimal], Decimal]  # SI value -> the clinic's unit
+
+
 class _MeasuredField(forms.DecimalField):
     """A decimal typed in the clinic's unit and cleaned to the SI unit the field is named after. The label
     names the clinic's unit; an initial SI value is shown converted, a typed value is kept as typed."""
 
     stem = ""
+    measure: ClassVar[_Measure]
 
     def __init__(self, *, stem: str = "", **kwargs: Any) -> None:
         self.stem = stem or self.stem
@@ -31,26 +43,17 @@ class _MeasuredField(forms.DecimalField):
         super().__init__(**kwargs)
 
     def _label(self) -> str:
-        return f"{self.stem} ({self.unit()})"
-
-    def unit(self) -> str:
-        raise NotImplementedError
-
-    def to_si(self, value: Decimal) -> Decimal:
-        raise NotImplementedError
-
-    def to_shown(self, value: Decimal) -> Decimal:
-        raise NotImplementedError
+        return f"{self.stem} ({self.measure.unit()})"
 
     def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]  # as DecimalField's stub
         typed = super().to_python(value)
-        return None if typed is None else self.to_si(typed)
+        return None if typed is None else self.measure.entered(typed, places=self.stored_places)
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, (Decimal, int, float)) and not isinstance(value, bool):
             if units.active() is units.UnitSystem.METRIC:
                 return format(Decimal(str(value)).normalize(), "f")  # as stored, without trailing zeros
-            return self.to_shown(Decimal(str(value)))
+            return self.measure.shown(Decimal(str(value)))
         return value
 
 
@@ -58,27 +61,11 @@ class WeightKgField(_MeasuredField):
     """A weight in kg or lb, as the clinic chose, cleaned to kilograms."""
 
     stem = "Weight"
-
-    def unit(self) -> str:
-        return units.weight_unit()
-
-    def to_si(self, value: Decimal) -> Decimal:
-        return units.weight_entered(value, places=self.stored_places)
-
-    def to_shown(self, value: Decimal) -> Decimal:
-        return units.weight_shown(value)
+    measure = _Measure(units.weight_unit, units.weight_entered, units.weight_shown)
 
 
 class HeightCmField(_MeasuredField):
     """A height in cm or in, as the clinic chose, cleaned to centimetres."""
 
     stem = "Height"
-
-    def unit(self) -> str:
-        return units.height_unit()
-
-    def to_si(self, value: Decimal) -> Decimal:
-        return units.height_entered(value, places=self.stored_places)
-
-    def to_shown(self, value: Decimal) -> Decimal:
-        return units.height_shown(value)
+    measure = _Measure(units.height_unit, units.height_entered, units.height_shown)

@@ -341,8 +341,25 @@ def _log(
     found = signed_active_plan(patient=patient)
     if found is None:
         raise PlanNotFound()
-    plan, _version = found
-    row = SeriesEvent.objects.create(
+    return _write_log_line(
+        SeriesEvent, by, patient, found[0], appointment_id, kind, starts_at, reason, what="infusion"
+    )
+
+
+def _write_log_line[Line: (SeriesEvent, SessionEvent)](
+    model: type[Line],
+    by: Actor,
+    patient: Patient,
+    plan: TreatmentPlan,
+    appointment_id: int,
+    kind: rules.SeriesEventKind,
+    starts_at: dt.datetime | None,
+    reason: str,
+    *,
+    what: str,
+) -> Line:
+    """One append-only line of a plan's series or session log, and its audit entry."""
+    row = model.objects.create(
         plan=plan,
         appointment_id=appointment_id,
         kind=kind.value,
@@ -357,7 +374,7 @@ def _log(
         action=Action.CREATE,
         object_type=ObjectType.PLAN_SERIES_EVENT,
         object_id=row.pk,
-        summary=f"infusion {kind.value} ({appointment_id})",
+        summary=f"{what} {kind.value} ({appointment_id})",
     )
     return row
 
@@ -413,25 +430,17 @@ def _log_session(
     found = signed_active_plan(patient=patient)
     if found is None:
         return None
-    plan, _version = found
-    row = SessionEvent.objects.create(
-        plan=plan,
-        appointment_id=appointment_id,
-        kind=kind.value,
-        starts_at=starts_at,
-        reason=reason.strip(),
-        recorded_by=by,
-        recorded_at=clock.now(),
+    return _write_log_line(
+        SessionEvent,
+        by,
+        patient,
+        found[0],
+        appointment_id,
+        kind,
+        starts_at,
+        reason,
+        what="psychotherapy session",
     )
-    record_patient_change(
-        by=by,
-        patient=patient,
-        action=Action.CREATE,
-        object_type=ObjectType.PLAN_SERIES_EVENT,
-        object_id=row.pk,
-        summary=f"psychotherapy session {kind.value} ({appointment_id})",
-    )
-    return row
 
 
 @transaction.atomic
