@@ -27,6 +27,10 @@ CHROMIUM_ARGS = [
 ]
 
 
+# KETACLINIC_BROWSER_WEB_WORKERS=2 serves the suite from two granian worker processes behind one port (as
+# production runs several): each page and stream may then be served by either process (docs/deployment.md).
+WEB_WORKERS = os.environ.get("KETACLINIC_BROWSER_WEB_WORKERS", "1")
+
 # The test server's environment (its database), so a test can run a management command against it: the
 # bedside-monitor simulator, for instance.
 SERVER_ENV: dict[str, str] = {}
@@ -73,6 +77,8 @@ def live_server_url() -> Iterator[str]:
             "127.0.0.1",
             "--port",
             str(port),
+            "--workers",
+            WEB_WORKERS,
             "config.asgi:application",
         ],
         cwd=ROOT,

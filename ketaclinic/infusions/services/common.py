@@ -26,8 +26,17 @@ def require_clinic(by: Actor, clinic_id: int) -> None:
 
 
 def lock_visit(visit: InfusionVisit) -> InfusionVisit:
-    """The visit row, locked (PostgreSQL) so two writes to one visit's sequence run one after the other."""
-    return InfusionVisit.objects.select_for_update().select_related("patient", "clinic").get(pk=visit.pk)
+    """The visit row, locked (PostgreSQL) so two writes to one visit's sequence run one after the other.
+
+    Only the visit's own row, and FOR NO KEY UPDATE: the patient and clinic rows read with it are not locked
+    (locking the clinic serialised every chair of the clinic on one row and deadlocked with the foreign-key
+    checks of other writes that name the clinic, found by bench/bench_load.py), and inserts that refer to the
+    visit (its readings, alerts) need only a key-share lock, which this one does not block."""
+    return (
+        InfusionVisit.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("patient", "clinic")
+        .get(pk=visit.pk)
+    )
 
 
 def refuse_if_discharged(visit: InfusionVisit) -> None:
