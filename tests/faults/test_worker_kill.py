@@ -111,7 +111,7 @@ def test_a_reminder_killed_mid_send_is_sent_again_as_the_same_message_and_record
 ) -> None:
     appointments = book_soon(clinic, clinic_admin, front_desk, clinician)
     smtp_port = free_port()
-    env = {**environment("tests.faults.worker_settings"), "KETACLINIC_FAULTS_SMTP_PORT": str(smtp_port)}
+    env = {**environment("tests.faults.process_settings"), "KETACLINIC_FAULTS_SMTP_PORT": str(smtp_port)}
     with SmtpSink(smtp_port, hold_after=HOLD_AFTER) as sink:
         assert sweep(env) == f"{APPOINTMENTS * 2} reminder(s) queued.\n"  # e-mail and SMS for each
         worker = start_worker(env, server_log)
