@@ -4,8 +4,8 @@ a clinic's history (ledger entries and audit entries, anchored in signed checkpo
 copy's SHA-256 and every table's count and verifies the ledger's and the audit log's chains against the
 checkpoints. PostgreSQL's pg_dump/pg_restore round trip is `ketaclinic/inventory/tests/test_backups.py`.
 
-The starting file is the migrated test database itself, copied with the same backup API (migrating a new
-file would take minutes), so this runs when the suite runs on SQLite."""
+The starting file is the migrated test database itself, dumped to a file (migrating a new file would take
+minutes), so this runs when the suite runs on SQLite."""
 
 import sqlite3
 import subprocess
@@ -24,15 +24,15 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def migrated_file(db: None, tmp_path: Path) -> Path:
-    """The test database, migrated and holding no clinic yet (nothing written in this test's transaction),
-    copied to a file with SQLite's backup API."""
+    """The test database, migrated and holding no clinic yet, written to a file. SQLite's backup API waits
+    for the test's transaction to end, so the file is made from the database's SQL dump (schema, migration
+    rows, then indexes and the append-only triggers)."""
     path = tmp_path / "live.sqlite3"
-    target = sqlite3.connect(path)
-    try:
-        connection.ensure_connection()
-        connection.connection.backup(target)
-    finally:
-        target.close()
+    connection.ensure_connection()
+    script = "\n".join(connection.connection.iterdump())
+    with sqlite3.connect(path) as target:
+        target.executescript(script)
+    target.close()
     return path
 
 
