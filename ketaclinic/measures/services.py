@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
@@ -25,6 +24,7 @@ from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_change, record_patient_change
 from ketaclinic.core import clock
 from ketaclinic.core.errors import ErrorKind, NotFound
+from ketaclinic.core.mail import send_once
 from ketaclinic.core.models import Clinic
 from ketaclinic.core.tokens import hash_token
 from ketaclinic.measures.errors import InvalidDefinition, MeasureDomainError, MeasureError
@@ -576,16 +576,17 @@ def deliver_alert_email(*, alert_id: int) -> bool:
     link = getattr(settings, "KETACLINIC_BASE_URL", "http://127.0.0.1:8000") + reverse(
         "measures:acknowledge", kwargs={"alert_id": alert.pk}
     )
-    send_mail(
+    # Recorded in the same transaction: a task re-run after a kill resends the same message (core.mail).
+    send_once(
+        key=f"safety-alert-{alert.pk}",
         subject=f"Safety alert for {alert.patient.record_number}",
-        message=(
+        body=(
             f"A safety alert was raised for patient {alert.patient.record_number} at "
             f"{alert.patient.clinic.name} ({alert.get_kind_display()}, "
             f"{alert.administration.instrument.short_name}).\n\n"
             f"Review and acknowledge it here:\n{link}\n"
         ),
-        from_email=None,
-        recipient_list=[recipient],
+        to=recipient,
     )
     AlertEmail.objects.create(alert=alert, recipient=recipient, sent_at=clock.now())
     record_change(
@@ -610,17 +611,17 @@ def deliver_link_email(*, request_id: int) -> bool:
     if request is None or not request.sent_to or RequestEmail.objects.filter(request=request).exists():
         return False
     clinic = request.patient.clinic
-    send_mail(
+    send_once(
+        key=f"questionnaire-request-{request.pk}",
         subject=f"A questionnaire from {clinic.name}",
-        message=(
+        body=(
             f"Hello,\n\n{clinic.name} asks you to fill in a short questionnaire "
             f"({request.instrument.short_name}). "
             f"It takes a few minutes:\n{fill_url(request)}\n\n"
             f"The link works once, until {request.expires_at:%Y-%m-%d}. "
             f"If you are in crisis: {protocol_value('crisis_resources_text').value}."
         ),
-        from_email=None,
-        recipient_list=[request.sent_to],
+        to=request.sent_to,
     )
     RequestEmail.objects.create(request=request, recipient=request.sent_to, sent_at=clock.now())
     record_change(

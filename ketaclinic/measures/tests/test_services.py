@@ -55,6 +55,8 @@ def test_item9_alert_is_raised_and_the_treating_clinician_emailed_once(
     alert = Alert.objects.get(administration=made)
     assert (alert.kind, alert.clinician_id) == ("item_above", clinician.pk)
     assert [message.to for message in mail.outbox] == [["dr@example.invalid"]]
+    # Its Message-ID is the alert's: a task re-run after a kill would send the same message (core.mail).
+    assert mail.outbox[0].message()["Message-ID"] == f"<safety-alert-{alert.pk}@ketaclinic.invalid>"
     assert services.deliver_alert_email(alert_id=alert.pk) is False
     assert AlertEmail.objects.count() == 1
 
@@ -164,6 +166,9 @@ def test_link_email_goes_out_once(
         )
     assert [message.to for message in mail.outbox] == [["elena@example.invalid"]]
     assert services.fill_path(request) in mail.outbox[0].body
+    assert (
+        mail.outbox[0].message()["Message-ID"] == f"<questionnaire-request-{request.pk}@ketaclinic.invalid>"
+    )
     assert services.deliver_link_email(request_id=request.pk) is False
 
 

@@ -2,12 +2,12 @@
 
 import datetime as dt
 
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_change
 from ketaclinic.core import clock
+from ketaclinic.core.mail import send_once
 from ketaclinic.protocols.selectors import protocol_int
 from ketaclinic.scheduling import rules, sms
 from ketaclinic.scheduling.models import (
@@ -65,7 +65,11 @@ def deliver_message(*, appointment_id: int, channel: str, kind: str) -> bool:
     except IntegrityError:
         return False  # another worker got there first
     if channel == Channel.EMAIL:
-        send_mail(subject=subject, message=body, from_email=None, recipient_list=[recipient])
+        # Sent inside the transaction that records it: a kill before the commit leaves no record, and the next
+        # sweep sends it again, as the same message (one Message-ID per appointment, kind and channel).
+        send_once(
+            key=f"appointment-{appointment.pk}.{kind}.{channel}", subject=subject, body=body, to=recipient
+        )
     else:
         sms.sender().send(to=recipient, body=body)
     record_change(
