@@ -14,6 +14,7 @@ from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.errors import DomainError
+from ketaclinic.core.forms import field_error
 from ketaclinic.core.inputs import parse_id
 from ketaclinic.patients.models import Patient
 from ketaclinic.screening import catalogues, rules, selectors, services
@@ -43,7 +44,6 @@ from ketaclinic.screening.models import (
     TreatmentKind,
     TrialResponse,
 )
-from ketaclinic.screening.views._common import field_error
 
 
 def _intake_email(patient: Patient) -> str:
