@@ -13,11 +13,8 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 from ketaclinic.accounts import selectors
+from ketaclinic.accounts.sessions import LAST_SEEN_KEY, LAST_SEEN_REFRESH, TIME_ZONE_KEY, UNITS_KEY
 from ketaclinic.core import clock, units
-
-LAST_SEEN_KEY = "ketaclinic_last_seen"
-TIME_ZONE_KEY = "ketaclinic_time_zone"
-UNITS_KEY = "ketaclinic_units"
 
 
 class ClinicTimeZoneMiddleware:
@@ -54,18 +51,6 @@ class ClinicTimeZoneMiddleware:
         finally:
             timezone.deactivate()
             units.reset(token)
-
-
-# Activity is written to the session at most this often: a write per request would be one more database
-# write transaction for every page, fragment and API call (at the chair, competing with the monitor's
-# readings). The session can only end this much earlier than the limit, never later.
-LAST_SEEN_REFRESH = dt.timedelta(seconds=30)
-
-
-def note_activity(request: HttpRequest) -> None:
-    """Note the signed-in person's activity now, and let the session row live only the idle limit from now."""
-    request.session[LAST_SEEN_KEY] = clock.now().isoformat()
-    request.session.set_expiry(selectors.idle_session_timeout_min() * 60)
 
 
 class IdleTimeoutMiddleware:

@@ -1,7 +1,5 @@
 """People who sign in: staff with a role and their clinics; patients and guardians for the portal."""
 
-import secrets
-
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
@@ -13,6 +11,7 @@ from ketaclinic.accounts.roles import (
     Role,
 )
 from ketaclinic.core.models import Clinic
+from ketaclinic.core.tokens import new_token
 
 ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in Role]
 
@@ -58,7 +57,8 @@ class User(AbstractUser):
 
 
 def new_token_value() -> str:
-    return "kc_" + secrets.token_urlsafe(32)
+    """An API token's value: `kc_` (so a leaked one is recognisable) and a one-time token."""
+    return "kc_" + new_token()
 
 
 class ApiToken(models.Model):

@@ -27,9 +27,9 @@ from ketaclinic.accounts.forms import (
     SignInForm,
     StaffForm,
 )
-from ketaclinic.accounts.middleware import UNITS_KEY, note_activity
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.roles import Role
+from ketaclinic.accounts.sessions import UNITS_KEY, note_activity
 from ketaclinic.audit.models import Action
 from ketaclinic.audit.services import record_sign_in_event
 from ketaclinic.core.errors import DomainError, NotFound, PermissionDenied

@@ -11,14 +11,12 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from ketaclinic.accounts.access import require
+from ketaclinic.accounts.access import require, require_clinic
 from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
-from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_patient_change, record_read
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound
 from ketaclinic.core.inputs import clean_reason
 from ketaclinic.dosing import rules
 from ketaclinic.dosing.errors import DosingError, DosingErrorCode, HardStopsNotOverridden, InvalidDoseInput
@@ -65,12 +63,6 @@ class Calculation:
     @property
     def warnings(self) -> list[rules.Finding]:
         return [finding for finding in self.findings if not finding.is_hard_stop]
-
-
-def _require_clinic(by: Actor, patient: Patient) -> None:
-    # Another clinic's patient or order is answered as missing, not as forbidden: nothing is revealed.
-    if not clinics_for(by).filter(pk=patient.clinic_id).exists():
-        raise NotFound("No such patient in your clinics.")
 
 
 def body_sex(patient: Patient) -> rules.BodySex:
@@ -187,7 +179,7 @@ def calculate_order(*, by: Actor, patient: Patient, draft: OrderDraft) -> Calcul
     Only prescribers may calculate: the nurse's co-signature is an independent check, not our arithmetic.
     """
     require(by, Perm.PRESCRIBE)
-    _require_clinic(by, patient)
+    require_clinic(by, patient.clinic_id, what="patient")
     calculation = _calculate(patient, draft)
     record_read(
         by=by,
@@ -357,7 +349,7 @@ def prescribe_dose_order(
     `overrides` maps a finding code to its reason, and the prescriber needs OVERRIDE_HARD_STOP.
     """
     require(by, Perm.PRESCRIBE)
-    _require_clinic(by, patient)
+    require_clinic(by, patient.clinic_id, what="patient")
     return _prescribe(
         by=by, patient=patient, draft=draft, overrides=overrides or {}, supersedes=None, supersede_reason=""
     )
@@ -386,7 +378,7 @@ def supersede_dose_order(
 ) -> DoseOrder:
     """A new order replacing `order` (which stays, marked superseded), with the reason for the change."""
     require(by, Perm.PRESCRIBE)
-    _require_clinic(by, order.patient)
+    require_clinic(by, order.patient.clinic_id, what="patient")
     order = _lock(order)
     _refuse_if_superseded(order)
     why = clean_reason(reason, field="supersede_reason")
@@ -404,7 +396,7 @@ def supersede_dose_order(
 def override_hard_stop(*, by: Actor, order: DoseOrder, code: str, reason: str) -> HardStopOverride:
     """Override one hard stop the order has now (one that appeared after prescribing), with a reason."""
     require(by, Perm.OVERRIDE_HARD_STOP)
-    _require_clinic(by, order.patient)
+    require_clinic(by, order.patient.clinic_id, what="patient")
     order = _lock(order)
     _refuse_if_superseded(order)
     if OrderCosignature.objects.filter(order=order).exists():
@@ -428,7 +420,7 @@ def cosign_dose_order(*, by: Actor, order: DoseOrder, entered_rate_ml_per_h: Dec
     from the computed one (the message does not reveal the computed rate).
     """
     require(by, Perm.COSIGN_DOSE_ORDER)
-    _require_clinic(by, order.patient)
+    require_clinic(by, order.patient.clinic_id, what="patient")
     order = _lock(order)
     if order.prescribed_by_id == by.pk:
         raise DosingError(
@@ -477,7 +469,7 @@ def propose_titration(
     """The next dose per kg proposed from the patient's latest current order, the response so far (percent
     reduction, entered by the clinician) and tolerability. Nothing is saved; the read is audited."""
     require(by, Perm.PRESCRIBE)
-    _require_clinic(by, patient)
+    require_clinic(by, patient.clinic_id, what="patient")
     previous = (
         DoseOrder.objects.filter(patient=patient, superseded_by__isnull=True)
         .order_by("-prescribed_at", "-pk")

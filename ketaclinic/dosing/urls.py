@@ -1,48 +1,44 @@
 from django.urls import path
 
-from ketaclinic.dosing import encounter_views, views
+from ketaclinic.dosing.views import encounter, orders
 
 app_name = "dosing"
 
 urlpatterns = [
-    path("", views.cosign_queue, name="queue"),
-    path("patients/<int:patient_id>/", views.patient_orders, name="patient_orders"),
-    path("patients/<int:patient_id>/new/", views.order_new, name="order_new"),
-    path("patients/<int:patient_id>/calculate/", views.calculate, name="calculate"),
-    path("patients/<int:patient_id>/titration/", views.titration, name="titration"),
-    path("patients/<int:patient_id>/encounter/", encounter_views.encounter, name="encounter"),
+    path("", orders.cosign_queue, name="queue"),
+    path("patients/<int:patient_id>/", orders.patient_orders, name="patient_orders"),
+    path("patients/<int:patient_id>/new/", orders.order_new, name="order_new"),
+    path("patients/<int:patient_id>/calculate/", orders.calculate, name="calculate"),
+    path("patients/<int:patient_id>/titration/", orders.titration, name="titration"),
+    path("patients/<int:patient_id>/encounter/", encounter.encounter, name="encounter"),
     path(
         "patients/<int:patient_id>/encounter/diagnoses/",
-        encounter_views.diagnosis,
+        encounter.diagnosis,
         name="encounter_diagnosis",
     ),
     path(
         "patients/<int:patient_id>/encounter/medications/",
-        encounter_views.medication,
+        encounter.medication,
         name="encounter_medication",
     ),
     path(
         "patients/<int:patient_id>/encounter/medications/search/",
-        encounter_views.medication_search,
+        encounter.medication_search,
         name="encounter_medication_search",
     ),
-    path("patients/<int:patient_id>/encounter/history/", encounter_views.history, name="encounter_history"),
-    path("patients/<int:patient_id>/encounter/vitals/", encounter_views.vitals, name="encounter_vitals"),
-    path(
-        "patients/<int:patient_id>/encounter/overrides/", encounter_views.override, name="encounter_override"
-    ),
-    path(
-        "patients/<int:patient_id>/encounter/decision/", encounter_views.decision, name="encounter_decision"
-    ),
-    path("patients/<int:patient_id>/encounter/plan/", encounter_views.plan, name="encounter_plan"),
+    path("patients/<int:patient_id>/encounter/history/", encounter.history, name="encounter_history"),
+    path("patients/<int:patient_id>/encounter/vitals/", encounter.vitals, name="encounter_vitals"),
+    path("patients/<int:patient_id>/encounter/overrides/", encounter.override, name="encounter_override"),
+    path("patients/<int:patient_id>/encounter/decision/", encounter.decision, name="encounter_decision"),
+    path("patients/<int:patient_id>/encounter/plan/", encounter.plan, name="encounter_plan"),
     path(
         "patients/<int:patient_id>/encounter/plan/sign/",
-        encounter_views.plan_sign,
+        encounter.plan_sign,
         name="encounter_plan_sign",
     ),
-    path("patients/<int:patient_id>/encounter/order/", encounter_views.order, name="encounter_order"),
-    path("orders/<int:order_id>/", views.order_detail, name="order_detail"),
-    path("orders/<int:order_id>/override/", views.order_override, name="order_override"),
-    path("orders/<int:order_id>/cosign/", views.order_cosign, name="order_cosign"),
-    path("orders/<int:order_id>/supersede/", views.order_supersede, name="order_supersede"),
+    path("patients/<int:patient_id>/encounter/order/", encounter.order, name="encounter_order"),
+    path("orders/<int:order_id>/", orders.order_detail, name="order_detail"),
+    path("orders/<int:order_id>/override/", orders.order_override, name="order_override"),
+    path("orders/<int:order_id>/cosign/", orders.order_cosign, name="order_cosign"),
+    path("orders/<int:order_id>/supersede/", orders.order_supersede, name="order_supersede"),
 ]

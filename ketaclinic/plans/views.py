@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from ketaclinic.accounts.access import actor, require
+from ketaclinic.accounts.access import actor
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.forms import field_error
@@ -46,7 +46,6 @@ def patient_plan(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_create(request: HttpRequest, patient_id: int) -> HttpResponse:
-    require(request.user, Perm.CHANGE_PLAN)
     patient = selectors.patient_for(viewer=request.user, patient_id=patient_id, perm=Perm.CHANGE_PLAN)
     population = selectors.patient_population(patient=patient)
     defaults = selectors.plan_defaults(population=population)

@@ -35,8 +35,11 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parents[2]
 
 # One row per route: every permission check on its path (file, line, the check's text, which must still
-# be there), and the route(s) whose registry cases must then fail. Where a route is checked twice (the view
-# or API and the service), both are deleted: deleting one alone leaves the other refusing the same people.
+# be there), and the route(s) whose registry cases must then fail. Where a route is checked twice (a lookup
+# of the row it acts on, then the service that writes it), both are deleted: deleting one alone leaves the
+# other refusing the same people. A repeat with nothing between (a view's `require` before a selector that
+# checks the same permission first thing; `require` then `require_in_clinic` of the same permission) is gone
+# from the code, and the rows marked "one check" prove that the check left is the one that refuses.
 Check = tuple[str, int, str]
 MUTATIONS: list[tuple[str, list[Check], list[str]]] = [
     (
@@ -48,9 +51,14 @@ MUTATIONS: list[tuple[str, list[Check], list[str]]] = [
         "dosing",
         [
             ("ketaclinic/dosing/api.py", 138, "services.require_prescriber(viewer)"),
-            ("ketaclinic/dosing/services.py", 359, "require(by, Perm.PRESCRIBE)"),
+            ("ketaclinic/dosing/services.py", 351, "require(by, Perm.PRESCRIBE)"),
         ],
         ["POST /api/dosing/patients/{patient_id}/orders"],
+    ),
+    (
+        "dosing (cosign page, one check)",
+        [("ketaclinic/dosing/selectors.py", 129, "require(viewer, perm)")],
+        ["dosing:order_cosign"],
     ),
     (
         "infusions",
@@ -61,17 +69,19 @@ MUTATIONS: list[tuple[str, list[Check], list[str]]] = [
         ["infusions:review_event"],
     ),
     (
-        "scheduling",
-        [
-            ("ketaclinic/scheduling/services/booking.py", 420, "require(by, Perm.BOOK_APPOINTMENT)"),
-            ("ketaclinic/scheduling/services/booking.py", 342, "require(by, Perm.BOOK_APPOINTMENT)"),
-        ],
+        "scheduling (one check)",
+        [("ketaclinic/scheduling/services/booking.py", 354, "require(by, Perm.BOOK_APPOINTMENT)")],
         ["POST /api/schedule/appointments/{appointment_id}/cancel"],
     ),
     (
         "billing",
-        [("ketaclinic/billing/views/staff.py", 285, "require(viewer, Perm.ISSUE_INVOICE)")],
+        [("ketaclinic/billing/views/staff.py", 301, "require(viewer, Perm.ISSUE_INVOICE)")],
         ["billing:invoice_issue"],
+    ),
+    (
+        "billing (invoice reads, one check)",
+        [("ketaclinic/billing/selectors/accounts.py", 195, "require(viewer, Perm.VIEW_BILLING)")],
+        ["GET /api/billing/invoices/{invoice_id}", "billing:invoice"],
     ),
     (
         "notes",
@@ -83,15 +93,12 @@ MUTATIONS: list[tuple[str, list[Check], list[str]]] = [
     ),
     (
         "portal",
-        [("ketaclinic/portal/selectors.py", 621, "require(viewer, Perm.INVITE_TO_PORTAL)")],
+        [("ketaclinic/portal/selectors.py", 673, "require(viewer, Perm.INVITE_TO_PORTAL)")],
         ["portal:invite"],
     ),
     (
-        "accounts",
-        [
-            ("ketaclinic/accounts/services.py", 232, "require(by, Perm.MANAGE_STAFF)"),
-            ("ketaclinic/accounts/selectors.py", 58, "raise PermissionDenied()"),
-        ],
+        "accounts (one check)",
+        [("ketaclinic/accounts/selectors.py", 66, "raise PermissionDenied()")],
         ["accounts:token_create"],
     ),
     (
@@ -103,10 +110,15 @@ MUTATIONS: list[tuple[str, list[Check], list[str]]] = [
         ["POST /api/screening/inquiries/{inquiry_id}/notes"],
     ),
     (
+        "screening (assessment pages, one check)",
+        [("ketaclinic/screening/selectors/assessment.py", 54, "require(viewer, perm)")],
+        ["screening:diagnosis_add", "screening:decision"],
+    ),
+    (
         "interop (HL7)",
         [
-            ("ketaclinic/interop/hl7/services/inbound.py", 359, "require(by, Perm.MANAGE_INTERFACES)"),
-            ("ketaclinic/interop/hl7/selectors.py", 161, "require(viewer, Perm.MANAGE_INTERFACES)"),
+            ("ketaclinic/interop/hl7/services/inbound.py", 377, "require(by, Perm.MANAGE_INTERFACES)"),
+            ("ketaclinic/interop/hl7/selectors.py", 166, "require(viewer, Perm.MANAGE_INTERFACES)"),
         ],
         ["hl7:message_dismiss"],
     ),
@@ -115,7 +127,7 @@ MUTATIONS: list[tuple[str, list[Check], list[str]]] = [
         [
             (
                 "ketaclinic/interop/fhir/selectors.py",
-                116,
+                102,
                 'raise PermissionDenied(f"You may not read {resource_type} resources.")',
             )
         ],

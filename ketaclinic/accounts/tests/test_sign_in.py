@@ -130,7 +130,7 @@ def test_activity_is_written_to_the_session_at_most_every_half_minute(nurse) -> 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from ketaclinic.accounts.middleware import LAST_SEEN_REFRESH
+    from ketaclinic.accounts.sessions import LAST_SEEN_REFRESH
 
     client = Client()
     sign_in(client, "nurse")

@@ -12,8 +12,9 @@ from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 from django.utils import timezone
 
-from ketaclinic.accounts.middleware import TIME_ZONE_KEY, ClinicTimeZoneMiddleware
+from ketaclinic.accounts.middleware import ClinicTimeZoneMiddleware
 from ketaclinic.accounts.selectors import display_time_zone_for
+from ketaclinic.accounts.sessions import TIME_ZONE_KEY
 
 
 @contextlib.contextmanager

@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import DecimalField, Exists, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from ketaclinic.accounts.access import require, require_in_clinic
+from ketaclinic.accounts.access import require, require_clinic
 from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action, ObjectType
@@ -196,7 +196,7 @@ def invoice_detail(*, viewer: Who, invoice_id: int) -> InvoiceDetail:
     invoice = Invoice.objects.filter(pk=invoice_id).select_related("patient").first()
     if invoice is None:
         raise NotFound("No such invoice.")
-    require_in_clinic(viewer, Perm.VIEW_BILLING, invoice.clinic_id, what="invoice")
+    require_clinic(viewer, invoice.clinic_id, what="invoice")
     detail = invoice_detail_of(invoice_id, Invoice.objects.all())
     _audit_patient_read(viewer, invoice.patient, ObjectType.INVOICE, invoice.pk, invoice.number)
     return detail
@@ -207,7 +207,7 @@ def payment_for(*, viewer: Who, payment_id: int) -> Payment:
     payment = Payment.objects.filter(pk=payment_id).select_related("patient", "invoice", "clinic").first()
     if payment is None:
         raise NotFound("No such payment.")
-    require_in_clinic(viewer, Perm.VIEW_BILLING, payment.clinic_id, what="payment")
+    require_clinic(viewer, payment.clinic_id, what="payment")
     _audit_patient_read(viewer, payment.patient, ObjectType.PAYMENT, payment.pk, payment.number)
     return payment
 
@@ -222,7 +222,7 @@ def estimate_for(*, viewer: Who, estimate_id: int) -> GoodFaithEstimate:
     )
     if estimate is None:
         raise NotFound("No such estimate.")
-    require_in_clinic(viewer, Perm.VIEW_BILLING, estimate.clinic_id, what="estimate")
+    require_clinic(viewer, estimate.clinic_id, what="estimate")
     _audit_patient_read(
         viewer, estimate.patient, ObjectType.GOOD_FAITH_ESTIMATE, estimate.pk, estimate.number
     )
@@ -234,7 +234,7 @@ def package_for(*, viewer: Who, package_id: int) -> PackageCredit:
     package = PackageCredit.objects.filter(pk=package_id).select_related("patient").first()
     if package is None:
         raise NotFound("No such package.")
-    require_in_clinic(viewer, Perm.VIEW_BILLING, package.clinic_id, what="package")
+    require_clinic(viewer, package.clinic_id, what="package")
     return package
 
 
@@ -244,7 +244,7 @@ def billing_patient(*, viewer: Who, patient_id: int, perm: Perm = Perm.VIEW_BILL
     patient = Patient.objects.filter(pk=patient_id).select_related("clinic", "treating_clinician").first()
     if patient is None:
         raise NotFound("No such patient.")
-    require_in_clinic(viewer, perm, patient.clinic_id, what="patient")
+    require_clinic(viewer, patient.clinic_id, what="patient")
     return patient
 
 
@@ -639,5 +639,5 @@ def price_item_for(*, viewer: Who, price_item_id: int) -> PriceItem:
     item = PriceItem.objects.filter(pk=price_item_id).first()
     if item is None:
         raise NotFound("No such price.")
-    require_in_clinic(viewer, Perm.VIEW_BILLING, item.clinic_id, what="price")
+    require_clinic(viewer, item.clinic_id, what="price")
     return item

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ketaclinic.accounts.access import require, require_any, require_clinic, require_in_clinic
+from ketaclinic.accounts.access import require, require_any, require_clinic
 from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import ObjectType
@@ -239,7 +239,7 @@ def appointment_for_billing(*, viewer: Who, appointment_id: int, perm: Perm) -> 
     appointment = Appointment.objects.filter(pk=appointment_id).select_related("patient", "clinic").first()
     if appointment is None:
         raise NotFound("No such appointment.")
-    require_in_clinic(viewer, perm, appointment.clinic_id, what="appointment")
+    require_clinic(viewer, appointment.clinic_id, what="appointment")
     return appointment
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
-from ketaclinic.accounts.access import require
+from ketaclinic.accounts.access import require, require_clinic
 from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import Action
@@ -43,7 +43,6 @@ from ketaclinic.scheduling.services.common import (
     VisitLength,
     _audit,
     _lock_resources,
-    _require_clinic,
     _slot_error,
     clinic_day,
     infusion_length,
@@ -56,7 +55,7 @@ from ketaclinic.scheduling.services.messages import _enqueue_message
 
 def _check_patient(by: Actor, patient: Patient) -> None:
     require(by, Perm.BOOK_APPOINTMENT)
-    _require_clinic(by, patient.clinic_id)
+    require_clinic(by, patient.clinic_id)
     assert_can_be_booked(patient=patient)
 
 
@@ -218,7 +217,7 @@ def move_appointment(
     Raises ScheduleDomainError (wrong status, in the past, a taken chair or nurse), PermissionDenied,
     NotFound."""
     require(by, Perm.BOOK_APPOINTMENT)
-    _require_clinic(by, appointment.clinic_id)
+    require_clinic(by, appointment.clinic_id)
     if chair is not None and chair.clinic_id != appointment.clinic_id:
         raise NotFound("No such chair at this clinic.")
     _lock_patient(appointment.patient)
@@ -353,7 +352,7 @@ def _change_status(
     by: Actor, appointment: Appointment, status: str, reason: str, allowed: tuple[str, ...]
 ) -> Appointment:
     require(by, Perm.BOOK_APPOINTMENT)
-    _require_clinic(by, appointment.clinic_id)
+    require_clinic(by, appointment.clinic_id)
     current = _locked(appointment)
     if current.status not in allowed:
         raise ScheduleDomainError(
@@ -416,7 +415,7 @@ def mark_session_attended(*, by: Actor, appointment: Appointment) -> Appointment
         )
     if appointment.clinician_id != by.pk:
         require(by, Perm.BOOK_APPOINTMENT)
-    _require_clinic(by, appointment.clinic_id)
+    require_clinic(by, appointment.clinic_id)
     current = _locked(appointment)
     allowed = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN)
     if current.status not in allowed:
@@ -475,7 +474,7 @@ def record_no_show(*, by: Actor, appointment: Appointment, reason: str) -> Appoi
 def confirm_instructions_by_phone(*, by: Actor, appointment: Appointment) -> InstructionConfirmation:
     """Staff read the instructions to the patient on the phone and the patient confirmed them."""
     require(by, Perm.BOOK_APPOINTMENT)
-    _require_clinic(by, appointment.clinic_id)
+    require_clinic(by, appointment.clinic_id)
     confirmation = InstructionConfirmation.objects.create(
         appointment=appointment,
         via=ConfirmedVia.PHONE,

@@ -10,10 +10,8 @@ from django.utils.crypto import salted_hmac
 from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.roles import Role
-from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_change
-from ketaclinic.core.errors import NotFound
 from ketaclinic.core.models import Clinic
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import selectors as plan_selectors
@@ -29,11 +27,6 @@ from ketaclinic.scheduling.models import (
 )
 
 _LINK_SALT = "ketaclinic.scheduling.instructions"
-
-
-def _require_clinic(by: Actor, clinic_id: int) -> None:
-    if not clinics_for(by).filter(pk=clinic_id).exists():
-        raise NotFound("No such record in your clinics.")
 
 
 def _audit(by: Actor | None, appointment: Appointment, action: str, summary: str) -> None:

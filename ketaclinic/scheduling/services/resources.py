@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db import transaction
 
-from ketaclinic.accounts.access import require
+from ketaclinic.accounts.access import require, require_clinic
 from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.audit.models import ObjectType
@@ -17,12 +17,12 @@ from ketaclinic.scheduling.models import (
     Closure,
     StaffHours,
 )
-from ketaclinic.scheduling.services.common import _audit_resource, _require_clinic
+from ketaclinic.scheduling.services.common import _audit_resource
 
 
 def _require_resources(by: Actor, clinic: Clinic) -> None:
     require(by, Perm.MANAGE_RESOURCES)
-    _require_clinic(by, clinic.pk)
+    require_clinic(by, clinic.pk)
 
 
 @transaction.atomic

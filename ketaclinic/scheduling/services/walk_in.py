@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db import transaction
 
-from ketaclinic.accounts.access import require
+from ketaclinic.accounts.access import require, require_clinic
 from ketaclinic.accounts.actor import Actor
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.roles import Role
@@ -20,7 +20,6 @@ from ketaclinic.scheduling.services.booking import _log_status
 from ketaclinic.scheduling.services.common import (
     _audit,
     _lock_resources,
-    _require_clinic,
     clinic_day,
     infusion_length,
     resources_for,
@@ -62,7 +61,7 @@ def record_walk_in(
     attended, as a booked visit's check-in tells it. Returns None, recording nothing, when the clinic has no
     chair in service (there is no schedule to show it on)."""
     require(by, Perm.BOOK_APPOINTMENT)
-    _require_clinic(by, patient.clinic_id)
+    require_clinic(by, patient.clinic_id)
     clinic = patient.clinic
     length = infusion_length(patient)
     starts_at = clock.now()

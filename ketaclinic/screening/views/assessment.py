@@ -14,6 +14,7 @@ from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.errors import DomainError
+from ketaclinic.core.forms import field_error
 from ketaclinic.core.inputs import parse_id
 from ketaclinic.patients.models import Patient
 from ketaclinic.screening import catalogues, rules, selectors, services
@@ -43,7 +44,6 @@ from ketaclinic.screening.models import (
     TreatmentKind,
     TrialResponse,
 )
-from ketaclinic.screening.views._common import field_error
 
 
 def _intake_email(patient: Patient) -> str:
@@ -93,7 +93,6 @@ def _section(
 
 
 def _patient(request: HttpRequest, patient_id: int) -> Patient:
-    require(request.user, Perm.RECORD_ASSESSMENT)
     return selectors.patient_for(viewer=request.user, patient_id=patient_id, perm=Perm.RECORD_ASSESSMENT)
 
 
@@ -424,7 +423,6 @@ def vitals_add(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 def decision(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The findings with override forms, and the signing form."""
-    require(request.user, Perm.SIGN_ELIGIBILITY)
     patient = selectors.patient_for(viewer=request.user, patient_id=patient_id, perm=Perm.SIGN_ELIGIBILITY)
     state = selectors.assessment_state(patient=patient)
     form = DecisionForm(request.POST or None, warnings=state.warnings)
@@ -474,7 +472,6 @@ def _decision_page(
 @login_required
 @require_POST
 def override(request: HttpRequest, patient_id: int) -> HttpResponse:
-    require(request.user, Perm.OVERRIDE_HARD_STOP)
     patient = selectors.patient_for(viewer=request.user, patient_id=patient_id, perm=Perm.OVERRIDE_HARD_STOP)
     form = OverrideForm(request.POST)
     if form.is_valid():
@@ -499,7 +496,6 @@ def override(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def intake_send(request: HttpRequest, patient_id: int) -> HttpResponse:
-    require(request.user, Perm.SEND_INTAKE)
     patient = selectors.patient_for(
         viewer=request.user,
         patient_id=patient_id,

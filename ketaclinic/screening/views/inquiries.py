@@ -10,6 +10,7 @@ from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.core.errors import DomainError
+from ketaclinic.core.forms import field_error
 from ketaclinic.core.inputs import parse_id
 from ketaclinic.patients import services as patient_services
 from ketaclinic.patients.forms import RegisterPatientForm
@@ -17,7 +18,6 @@ from ketaclinic.patients.selectors import clinicians_for_clinic
 from ketaclinic.screening import selectors, services
 from ketaclinic.screening.forms import InquiryNoteForm, InquiryStatusForm, SendIntakeForm
 from ketaclinic.screening.models import Inquiry, InquiryStatus
-from ketaclinic.screening.views._common import field_error
 
 
 def _intake_email(inquiry: Inquiry) -> str:

@@ -5,10 +5,10 @@ from django.shortcuts import redirect, render
 
 from ketaclinic.audit.middleware import client_address
 from ketaclinic.core.errors import DomainError
+from ketaclinic.core.forms import field_error
 from ketaclinic.screening import selectors, services
 from ketaclinic.screening.forms import InquiryForm, IntakeForm
 from ketaclinic.screening.models import ContactMethod, HeardFrom
-from ketaclinic.screening.views._common import field_error
 
 
 def contact(request: HttpRequest) -> HttpResponse:

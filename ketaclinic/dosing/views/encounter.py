@@ -20,7 +20,7 @@ from ketaclinic.core.errors import DomainError, ErrorCode
 from ketaclinic.core.forms import field_error
 from ketaclinic.dosing import selectors
 from ketaclinic.dosing.forms import OrderForm, order_initial
-from ketaclinic.dosing.views import order_form_context, submit_order
+from ketaclinic.dosing.views.orders import order_form_context, submit_order
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import rules as plans_rules
 from ketaclinic.plans import selectors as plans_selectors
