@@ -14,18 +14,15 @@ processes, are read from the database, once per change for all the streams of a 
 import asyncio
 import datetime as dt
 import json
-import os
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -51,7 +48,6 @@ HEARTBEAT_S = 15.0
 BOARD_MIN_INTERVAL_S = 1.0
 # How long the browser waits before reconnecting a dropped stream (the SSE `retry:` field).
 RETRY_MS = 3000
-BASELINE_INTERVAL_S = 0.1
 
 PANEL_TEMPLATE = "infusions/_vitals_panel.html"
 # When the next reading is due, and the standing warning once it is overdue.
@@ -72,14 +68,15 @@ def sse_event(event: str, data: str, *, event_id: str | None = None) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def _stream(events: AsyncIterator[str]) -> StreamingHttpResponse:
+def stream_response(events: AsyncIterator[str]) -> StreamingHttpResponse:
+    """A `text/event-stream` response over `events`, unbuffered by proxies."""
     response = StreamingHttpResponse(events, content_type="text/event-stream")
     for name, value in STREAM_HEADERS.items():
         response[name] = value
     return response
 
 
-def _refusal(request: HttpRequest) -> HttpResponseBase | None:
+def refusal_for(request: HttpRequest) -> HttpResponseBase | None:
     """A redirect to sign-in for an anonymous request; PermissionDenied (403) without VIEW_INFUSION."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
@@ -421,7 +418,7 @@ async def chair_events(request: HttpRequest, visit: InfusionVisit, cursor: Chair
 
 
 def _open_chair(request: HttpRequest, visit_id: int) -> HttpResponseBase | InfusionVisit:
-    refusal = _refusal(request)
+    refusal = refusal_for(request)
     if refusal is not None:
         return refusal
     return selectors.visit_for(viewer=request.user, visit_id=visit_id)
@@ -442,7 +439,7 @@ async def visit_stream(request: HttpRequest, visit_id: int) -> HttpResponseBase:
     # nurse may already be typing an acknowledgement into.
     shown = parse_ids(request.GET.get("alerts"))
     cursor = ChairCursor(last_reading_id=after, alert_ids=shown if "alerts" in request.GET else None)
-    return _stream(chair_events(request, opened, cursor))
+    return stream_response(chair_events(request, opened, cursor))
 
 
 # --- the board ---------------------------------------------------------------------------------------------
@@ -513,7 +510,7 @@ async def board_events(user: Any, clinic_ids: list[int], zone: str) -> AsyncIter
 
 
 def _open_board(request: HttpRequest) -> HttpResponseBase | tuple[Any, list[int], str]:
-    refusal = _refusal(request)
+    refusal = refusal_for(request)
     if refusal is not None:
         return refusal
     clinic_ids = _board_clinics(request.user)
@@ -528,7 +525,7 @@ async def board_stream(request: HttpRequest) -> HttpResponseBase:
     if isinstance(opened, HttpResponseBase):
         return opened
     user, clinic_ids, zone = opened
-    return _stream(board_events(user, clinic_ids, zone))
+    return stream_response(board_events(user, clinic_ids, zone))
 
 
 @login_required
@@ -542,28 +539,3 @@ def board(request: HttpRequest) -> HttpResponse:
     _audit_board(request.user, clinic_ids, visits, "page")
     context["stream_url"] = reverse("infusions:board_stream")
     return render(request, "infusions/board.html", context)
-
-
-# --- the benchmark's baseline ------------------------------------------------------------------------------
-
-
-def baseline_enabled() -> bool:
-    """The baseline stream exists only in development and under the benchmark (KETACLINIC_BENCH=1)."""
-    return bool(settings.DEBUG or os.environ.get("KETACLINIC_BENCH"))
-
-
-async def baseline_events() -> AsyncIterator[str]:
-    while True:
-        yield sse_event("tick", f"{time.time():.6f}")
-        await asyncio.sleep(BASELINE_INTERVAL_S)
-
-
-async def stream_baseline(request: HttpRequest) -> HttpResponseBase:
-    """A trivial stream through the same middleware and server: event `tick` with the server's Unix time
-    every 100 ms. The benchmark compares the chair stream's latency with this one's."""
-    if not baseline_enabled():
-        raise Http404()
-    refusal = await sync_to_async(_refusal)(request)
-    if refusal is not None:
-        return refusal
-    return _stream(baseline_events())
