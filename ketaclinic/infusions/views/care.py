@@ -15,7 +15,7 @@ from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError
 from ketaclinic.infusions import selectors_care
-from ketaclinic.infusions.forms_care import DrugForm, ReviewForm, SideEffectForm
+from ketaclinic.infusions.forms.care import DrugForm, ReviewForm, SideEffectForm
 from ketaclinic.infusions.selectors import visit_for
 from ketaclinic.infusions.services import care
 

@@ -17,7 +17,8 @@ from ketaclinic.core.errors import DomainError
 from ketaclinic.core.forms import field_error
 from ketaclinic.infusions import record, rules, selectors, selectors_care, services
 from ketaclinic.infusions.charts import progress_chart
-from ketaclinic.infusions.forms import (
+from ketaclinic.infusions.forms.care import KetamineWasteForm
+from ketaclinic.infusions.forms.chair import (
     ACKNOWLEDGE_QUICK_PICKS,
     AcknowledgeForm,
     ArtefactForm,
@@ -27,7 +28,6 @@ from ketaclinic.infusions.forms import (
     VitalsForm,
     WithdrawForm,
 )
-from ketaclinic.infusions.forms_care import KetamineWasteForm
 from ketaclinic.infusions.models import CorrectableRow, PregnancyTestChoice
 from ketaclinic.infusions.services import discharge as discharge_services
 from ketaclinic.infusions.services import ketamine

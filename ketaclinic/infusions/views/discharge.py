@@ -16,7 +16,7 @@ from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError, NotFound, PermissionDenied
 from ketaclinic.core.http import http_status
 from ketaclinic.infusions import selectors_care
-from ketaclinic.infusions.forms_care import (
+from ketaclinic.infusions.forms.care import (
     DischargeForm,
     KetamineWasteForm,
     OverrideDecisionForm,

@@ -11,7 +11,7 @@ from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError
 from ketaclinic.infusions import selectors_care
-from ketaclinic.infusions.forms_care import KetamineWasteForm
+from ketaclinic.infusions.forms.care import KetamineWasteForm
 from ketaclinic.infusions.selectors import visit_for
 from ketaclinic.infusions.services import care, ketamine
 from ketaclinic.infusions.views.care import field_error

@@ -36,7 +36,7 @@ from ketaclinic.core import clock
 from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.core.inputs import parse_id, parse_ids
 from ketaclinic.infusions import live, selectors
-from ketaclinic.infusions.forms import ACKNOWLEDGE_QUICK_PICKS
+from ketaclinic.infusions.forms.chair import ACKNOWLEDGE_QUICK_PICKS
 from ketaclinic.infusions.models import InfusionVisit, VitalSignReading
 from ketaclinic.infusions.record import reading_payload
 from ketaclinic.infusions.rules import strip as strip_rules
