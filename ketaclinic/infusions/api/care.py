@@ -8,8 +8,7 @@ from ninja import Router, Status
 
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.api import api_user
-from ketaclinic.core.errors import NotFound, PermissionDenied
-from ketaclinic.infusions import selectors_care as care_selectors
+from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.infusions.schemas import (
     DrugIn,
     DrugOut,
@@ -21,6 +20,7 @@ from ketaclinic.infusions.schemas import (
     SideEffectIn,
     SideEffectOut,
 )
+from ketaclinic.infusions.selectors import care as care_selectors
 from ketaclinic.infusions.selectors import visit_for
 from ketaclinic.infusions.services import care, ketamine
 from ketaclinic.inventory.schemas import WitnessIn
@@ -74,9 +74,7 @@ def post_drug(request: HttpRequest, visit_id: int, payload: DrugIn) -> Status[An
     visit = _visit(request, visit_id)
     effect = None
     if payload.side_effect_id is not None:
-        effect = visit.side_effects.filter(pk=payload.side_effect_id).first()
-        if effect is None:
-            raise NotFound("No such side effect in this visit.")
+        effect = care_selectors.side_effect_of_visit(visit=visit, side_effect_id=payload.side_effect_id)
     given = care.give_drug(
         by=viewer,
         visit=visit,

@@ -9,7 +9,6 @@ from ninja import Router, Status
 from ketaclinic.accounts.access import require
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.core.api import api_user
-from ketaclinic.infusions import selectors_care as care_selectors
 from ketaclinic.infusions.schemas import (
     DischargeIn,
     DischargeOut,
@@ -23,6 +22,7 @@ from ketaclinic.infusions.schemas import (
     SignatureIn,
     SignatureOut,
 )
+from ketaclinic.infusions.selectors import care as care_selectors
 from ketaclinic.infusions.selectors import visit_for
 from ketaclinic.infusions.services import discharge as discharge_services
 from ketaclinic.infusions.services import override_requests

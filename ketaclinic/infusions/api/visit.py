@@ -14,7 +14,7 @@ from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.api import api_user
 from ketaclinic.core.errors import NotFound
-from ketaclinic.infusions import record, rules, selectors, services
+from ketaclinic.infusions import rules, selectors, services
 from ketaclinic.infusions.models import CorrectableRow, VitalAlert, VitalSignReading
 from ketaclinic.infusions.schemas import (
     AcknowledgeIn,
@@ -33,6 +33,7 @@ from ketaclinic.infusions.schemas import (
     WithdrawalOut,
     WithdrawIn,
 )
+from ketaclinic.infusions.selectors import record
 from ketaclinic.patients.selectors import patient_for
 from ketaclinic.scheduling.selectors import appointment_for
 

@@ -37,9 +37,11 @@ from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.core.inputs import parse_id, parse_ids
 from ketaclinic.infusions import live, selectors
 from ketaclinic.infusions.forms.chair import ACKNOWLEDGE_QUICK_PICKS
+from ketaclinic.infusions.live import reading_payload
 from ketaclinic.infusions.models import InfusionVisit, VitalSignReading
-from ketaclinic.infusions.record import reading_payload
 from ketaclinic.infusions.rules import strip as strip_rules
+from ketaclinic.infusions.selectors import board as board_selectors
+from ketaclinic.infusions.selectors import live as live_reads
 from ketaclinic.protocols.selectors import protocol_int
 
 # A comment line every HEARTBEAT_S keeps proxies from closing an idle stream and shows a dead client.
@@ -169,7 +171,7 @@ def render_panel(
     known: the visit's clinic is loaded)."""
     cells = selectors.vitals_strip(
         latest_values,
-        live.visit_thresholds(visit),
+        live_reads.visit_thresholds(visit),
         interval_max_min=interval_max_min,
         now=clock.now(),
     )
@@ -179,13 +181,13 @@ def render_panel(
 
 def read_visit_state(visit: InfusionVisit, after_id: int, generation: int) -> VisitState:
     """Read what the chair streams show, once (five queries, one template)."""
-    readings = live.readings_after(visit=visit, after_id=after_id)
-    withdrawn = live.withdrawn_reading_ids(visit=visit)
-    alerts = live.open_alerts(visit_ids=[visit.pk])
-    latest = live.latest_reading(visit=visit, withdrawn=withdrawn)
-    since, until = live.monitoring_span(visit=visit)
-    latest_values = live.latest_values(visit=visit, withdrawn=withdrawn)
-    interval_max_min = live.reading_intervals([visit.pk]).get(visit.pk, 0)
+    readings = live_reads.readings_after(visit=visit, after_id=after_id)
+    withdrawn = live_reads.withdrawn_reading_ids(visit=visit)
+    alerts = live_reads.open_alerts(visit_ids=[visit.pk])
+    latest = live_reads.latest_reading(visit=visit, withdrawn=withdrawn)
+    since, until = live_reads.monitoring_span(visit=visit)
+    latest_values = live_reads.latest_values(visit=visit, withdrawn=withdrawn)
+    interval_max_min = live_reads.reading_intervals([visit.pk]).get(visit.pk, 0)
     return VisitState(
         generation=generation,
         after_id=after_id,
@@ -356,7 +358,7 @@ def alerts_event(request: HttpRequest, visit: InfusionVisit, alerts: tuple[Any, 
 
 def chair_update(request: HttpRequest, visit: InfusionVisit, cursor: ChairCursor) -> tuple[str, VisitState]:
     """The events for what changed since `cursor` (advancing it), read for this connection alone: `vitals`
-    with the new readings (JSON, as `record.reading_payload`), `withdrawn` with the ids of readings withdrawn
+    with the new readings (JSON, as `live.reading_payload`), `withdrawn` with the ids of readings withdrawn
     as entered in error, `alerts` when the set of open alerts changed (so a half-typed acknowledgement is not
     swapped away by the next reading), `panel` when the latest values' fragment changed and `due` when the
     reading-due fragment changed; and the state read."""
@@ -452,8 +454,8 @@ def board_context(
     if visits is None:
         visits = selectors.active_visits(clinic_ids=clinic_ids)
     now = clock.now()
-    rows = live.board_rows(visits=visits, now=now)
-    tiles = live.board_tiles(
+    rows = board_selectors.board_rows(visits=visits, now=now)
+    tiles = board_selectors.board_tiles(
         clinic_ids=clinic_ids, rows=rows, cleaning_min=protocol_int("chair_cleaning_min"), now=now
     )
     return {"rows": rows, "tiles": tiles}
