@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponseBase
 
-from ketaclinic.infusions.views.live import refusal_for, sse_event, stream_response
+from ketaclinic.infusions.views.sse import refusal_for, sse_event, stream_response
 
 INTERVAL_S = 0.1
 

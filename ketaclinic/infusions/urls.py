@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ketaclinic.infusions.views import care, chair, discharge, ketamine, live
+from ketaclinic.infusions.views import board, care, chair, discharge, ketamine, live
 
 app_name = "infusions"
 
@@ -21,8 +21,8 @@ urlpatterns = [
     path("alerts/<int:alert_id>/artefact/", chair.mark_artefact, name="mark_artefact"),
     path("check-ins/<int:check_in_id>/override/", chair.override, name="override"),
     # The live screens: the board of chairs, and the server-sent event streams behind it and the chair page.
-    path("board/", live.board, name="board"),
-    path("board/stream/", live.board_stream, name="board_stream"),
+    path("board/", board.board, name="board"),
+    path("board/stream/", board.board_stream, name="board_stream"),
     path("visits/<int:visit_id>/stream/", live.visit_stream, name="visit_stream"),
     # Side effects, rescue drugs, recovery, discharge and signatures.
     path("visits/<int:visit_id>/side-effects/new/", care.side_effect_new, name="side_effect_new"),

@@ -1,4 +1,4 @@
-"""The live screens: the board of chairs, and the server-sent event streams behind it and the chair page.
+"""The chair page's live stream: the server-sent events behind the chair page (the board's are in `board`).
 
 The streams are async views returning a `StreamingHttpResponse` over an ASYNC generator (granian serves
 them without buffering; a sync iterator would be buffered whole under ASGI). Each stream checks access once
@@ -20,95 +20,39 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from asgiref.sync import sync_to_async
-from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponseBase
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.accounts.selectors import clinics_for, display_time_zone_for
-from ketaclinic.audit.models import ObjectType
-from ketaclinic.audit.services import PatientShown, record_list_read
 from ketaclinic.core import clock
-from ketaclinic.core.errors import PermissionDenied
-from ketaclinic.core.inputs import parse_id, parse_ids
+from ketaclinic.core.inputs import parse_ids
 from ketaclinic.infusions import live, selectors
 from ketaclinic.infusions.forms.chair import ACKNOWLEDGE_QUICK_PICKS
 from ketaclinic.infusions.live import reading_payload
 from ketaclinic.infusions.models import InfusionVisit, VitalSignReading
 from ketaclinic.infusions.rules import strip as strip_rules
-from ketaclinic.infusions.selectors import board as board_selectors
 from ketaclinic.infusions.selectors import live as live_reads
-from ketaclinic.protocols.selectors import protocol_int
-
-# A comment line every HEARTBEAT_S keeps proxies from closing an idle stream and shows a dead client.
-HEARTBEAT_S = 15.0
-# The board re-renders at most once per BOARD_MIN_INTERVAL_S, however many chairs change at once.
-BOARD_MIN_INTERVAL_S = 1.0
-# How long the browser waits before reconnecting a dropped stream (the SSE `retry:` field).
-RETRY_MS = 3000
+from ketaclinic.infusions.views.sse import (
+    HEARTBEAT_S,
+    RETRY_MS,
+    BadLastEventId,
+    bad_last_event_id,
+    last_event_id,
+    refusal_for,
+    sse_event,
+    stream_response,
+)
 
 PANEL_TEMPLATE = "infusions/_vitals_panel.html"
+
+
 # When the next reading is due, and the standing warning once it is overdue.
 DUE_TEMPLATE = "infusions/_reading_due.html"
+
+
 # The chair page's own alerts panel (with its acknowledge forms), so a swapped-in fragment matches the page.
 ALERTS_TEMPLATE = "infusions/_alerts.html"
-BOARD_TABLE_TEMPLATE = "infusions/board.html#board_table"
-
-STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-
-
-def sse_event(event: str, data: str, *, event_id: str | None = None) -> str:
-    """One server-sent event; every line of `data` gets its own `data:` field, as the format requires."""
-    lines = [f"event: {event}"]
-    if event_id is not None:
-        lines.append(f"id: {event_id}")
-    lines.extend(f"data: {line}" for line in data.split("\n"))
-    return "\n".join(lines) + "\n\n"
-
-
-def stream_response(events: AsyncIterator[str]) -> StreamingHttpResponse:
-    """A `text/event-stream` response over `events`, unbuffered by proxies."""
-    response = StreamingHttpResponse(events, content_type="text/event-stream")
-    for name, value in STREAM_HEADERS.items():
-        response[name] = value
-    return response
-
-
-def refusal_for(request: HttpRequest) -> HttpResponseBase | None:
-    """A redirect to sign-in for an anonymous request; PermissionDenied (403) without VIEW_INFUSION."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if not can(request.user, Perm.VIEW_INFUSION):
-        raise PermissionDenied()
-    return None
-
-
-class BadLastEventId(ValueError):
-    pass
-
-
-def last_event_id(request: HttpRequest) -> int:
-    """The newest reading id the client already has: the `Last-Event-ID` header a reconnecting EventSource
-    sends, else the `last_event_id` query parameter (a page that drew its initial readings), else 0."""
-    raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or "0"
-    if raw == "0":
-        return 0
-    value = parse_id(raw)
-    if value is None:
-        raise BadLastEventId(raw)
-    return value
-
-
-def _bad_last_event_id() -> HttpResponse:
-    body = {"code": "invalid_last_event_id", "message": "Last-Event-ID must be a reading id (digits)."}
-    return HttpResponse(json.dumps(body), status=400, content_type="application/json")
-
-
-# --- one chair ---------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -433,7 +377,7 @@ async def visit_stream(request: HttpRequest, visit_id: int) -> HttpResponseBase:
     try:
         after = last_event_id(request)
     except BadLastEventId:
-        return _bad_last_event_id()
+        return bad_last_event_id()
     opened = await sync_to_async(_open_chair)(request, visit_id)
     if isinstance(opened, HttpResponseBase):
         return opened
@@ -442,102 +386,3 @@ async def visit_stream(request: HttpRequest, visit_id: int) -> HttpResponseBase:
     shown = parse_ids(request.GET.get("alerts"))
     cursor = ChairCursor(last_reading_id=after, alert_ids=shown if "alerts" in request.GET else None)
     return stream_response(chair_events(request, opened, cursor))
-
-
-# --- the board ---------------------------------------------------------------------------------------------
-
-
-def board_context(
-    user: Any, clinic_ids: list[int], visits: list[InfusionVisit] | None = None
-) -> dict[str, Any]:
-    """The board's rows (active visits) and tiles (every chair of the clinics, with its visit if any)."""
-    if visits is None:
-        visits = selectors.active_visits(clinic_ids=clinic_ids)
-    now = clock.now()
-    rows = board_selectors.board_rows(visits=visits, now=now)
-    tiles = board_selectors.board_tiles(
-        clinic_ids=clinic_ids, rows=rows, cleaning_min=protocol_int("chair_cleaning_min"), now=now
-    )
-    return {"rows": rows, "tiles": tiles}
-
-
-def _board_clinics(user: Any) -> list[int]:
-    return list(clinics_for(user).values_list("pk", flat=True))
-
-
-def _audit_board(user: Any, clinic_ids: list[int], visits: list[Any], channel: str) -> None:
-    # The board names patients: listing it is a read of each one's record, once per page or connection.
-    record_list_read(
-        by=user,
-        object_type=ObjectType.INFUSION_BOARD,
-        patients=[
-            PatientShown(visit.patient_id, visit.patient.record_number, visit.clinic_id) for visit in visits
-        ],
-        clinic_id=clinic_ids[0] if len(clinic_ids) == 1 else None,
-        summary=f"Board of chairs ({len(visits)} active visits) via {channel}",
-    )
-
-
-def board_table(user: Any, clinic_ids: list[int], zone: str) -> str:
-    """The board's table fragment, times in the viewer's clinic zone."""
-    with timezone.override(ZoneInfo(zone)):
-        return render_to_string(BOARD_TABLE_TEMPLATE, board_context(user, clinic_ids)).strip()
-
-
-async def board_events(user: Any, clinic_ids: list[int], zone: str) -> AsyncIterator[str]:
-    """The board's event stream: event `board` with the table whenever it changes (at most once per
-    BOARD_MIN_INTERVAL_S), re-checked on every heartbeat so the elapsed minutes move."""
-    subscription = live.BROKER.subscribe_board(clinic_ids=clinic_ids)
-    loop = asyncio.get_running_loop()
-    try:
-        sent = await sync_to_async(board_table)(user, clinic_ids, zone)
-        rendered_at = loop.time()
-        yield f"retry: {RETRY_MS}\n\n" + sse_event("board", sent)
-        while True:
-            woken = await subscription.wait(HEARTBEAT_S)
-            if woken:
-                # Debounce: a burst of writes to many chairs becomes one board at most every interval;
-                # the wait ends early if another write rings meanwhile, but the render waits its turn.
-                await asyncio.sleep(max(0.0, rendered_at + BOARD_MIN_INTERVAL_S - loop.time()))
-                subscription.event.clear()
-            html = await sync_to_async(board_table)(user, clinic_ids, zone)
-            rendered_at = loop.time()
-            if html != sent:
-                sent = html
-                yield sse_event("board", html)
-            elif not woken:
-                yield ": heartbeat\n\n"
-    finally:
-        live.BROKER.unsubscribe(subscription)
-
-
-def _open_board(request: HttpRequest) -> HttpResponseBase | tuple[Any, list[int], str]:
-    refusal = refusal_for(request)
-    if refusal is not None:
-        return refusal
-    clinic_ids = _board_clinics(request.user)
-    visits = selectors.active_visits(clinic_ids=clinic_ids)
-    _audit_board(request.user, clinic_ids, visits, "live stream")
-    return request.user, clinic_ids, display_time_zone_for(request.user)
-
-
-async def board_stream(request: HttpRequest) -> HttpResponseBase:
-    """`text/event-stream` of the board: event `board` (the table fragment, for htmx `sse-swap`)."""
-    opened = await sync_to_async(_open_board)(request)
-    if isinstance(opened, HttpResponseBase):
-        return opened
-    user, clinic_ids, zone = opened
-    return stream_response(board_events(user, clinic_ids, zone))
-
-
-@login_required
-def board(request: HttpRequest) -> HttpResponse:
-    """Every active chair of the viewer's clinics, updated live through `board_stream`."""
-    if not can(request.user, Perm.VIEW_INFUSION):
-        raise PermissionDenied()
-    clinic_ids = _board_clinics(request.user)
-    visits = selectors.active_visits(clinic_ids=clinic_ids)
-    context = board_context(request.user, clinic_ids, visits)
-    _audit_board(request.user, clinic_ids, visits, "page")
-    context["stream_url"] = reverse("infusions:board_stream")
-    return render(request, "infusions/board.html", context)
