@@ -76,7 +76,7 @@ _THRESHOLDS: dict[int, AlertThresholds] = {}
 def visit_thresholds(visit: InfusionVisit) -> AlertThresholds:
     """The visit's alert limits (read from its protocol snapshot the first time this process needs them)."""
     if visit.pk not in _THRESHOLDS:
-        # The services import this module (they announce changes): imported here, when first needed.
+        # Imported when first needed, as the chair screen does: the limits are the vital-signs service's rule.
         from ketaclinic.infusions.services import vitals as vitals_services
 
         protocol = visit_protocol.from_snapshot(visit.protocol_snapshot)
