@@ -11,8 +11,9 @@ holds a clinic, 20 chairs and 20 opened visits, all made through the real servic
    vitals` (a bearer token, as a monitor gateway would; each chair at its own phase of the second). Latency
    is from the reading's server-side time (`measured_at` in the API's answer: when it was stored) to the
    `vitals` event carrying it, at every connection of the chair; the POST round trip is shown beside it.
-   The baseline is the trivial `/infusions/stream-baseline/` stream of the same server (KETACLINIC_BENCH=1
-   turns it on), 5 connections open during the same load: server timestamp in the event to its arrival.
+   The baseline is the trivial `/infusions/stream-baseline/` stream of the same server (served only by
+   the benchmark's URLconf, `bench/urls.py`), 5 connections open during the same load: server timestamp
+   in the event to its arrival.
 
 3. *minute 1 vs minute 60*: before the server starts, two of the visits get a 1 Hz monitor stream (bulk
    inserted): one of a minute, one of an hour; then `record_vital_signs` (a device reading within every
@@ -118,10 +119,10 @@ def _start_server(database: Path, port: int) -> subprocess.Popen[bytes]:
 
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        # The test settings with the benchmark's URLconf, which adds the baseline stream (bench/urls.py).
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DATABASE_URL": f"sqlite:///{database}",
         "DJANGO_SECRET_KEY": settings.SECRET_KEY,
-        "KETACLINIC_BENCH": "1",
     }
     granian = Path(sys.executable).parent / "granian"
     command = [str(granian), "--interface", "asginl", "--host", HOST, "--port", str(port), "--workers", "1"]

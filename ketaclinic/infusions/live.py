@@ -1,7 +1,7 @@
 """Live wake-ups for the chair screens and the board: an in-process broker and one poller per event loop.
 
-A stream (views/live.py) subscribes to one visit, or to the board of some clinics, and sleeps on an
-`asyncio.Event`. Two things wake it:
+A stream (views/live.py, views/board.py) subscribes to one visit, or to the board of some clinics, and
+sleeps on an `asyncio.Event`. Two things wake it:
 
 - `visit_changed(visit_id=...)`, which the infusion services call in `transaction.on_commit` after every
   write. It runs in whatever thread the service ran in (under ASGI, a worker thread), so it only ever sets
@@ -27,44 +27,55 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connection, models
-from django.db.models import OuterRef, Subquery
 
-from ketaclinic.infusions import protocol as visit_protocol
-from ketaclinic.infusions import selectors
 from ketaclinic.infusions.models import (
     AlertAcknowledgement,
-    AlertLevelChoice,
-    CorrectableRow,
     Discharge,
     EnteredInError,
     InfusionVisit,
     PumpEvent,
-    PumpEventKind,
-    ReadingSource,
     VitalAlert,
     VitalSignReading,
 )
-from ketaclinic.infusions.record import reading_payload
-from ketaclinic.infusions.rules import AlertThresholds
-from ketaclinic.infusions.rules import progress as rules_progress
-from ketaclinic.infusions.rules import strip as strip_rules
 
 logger = logging.getLogger(__name__)
 
+# A reading's vital signs as the live chart names them.
+VITAL_FIELDS = (
+    ("systolic_mmhg", "systolic"),
+    ("diastolic_mmhg", "diastolic"),
+    ("heart_rate_bpm", "heart_rate"),
+    ("spo2_percent", "spo2"),
+    ("respiratory_rate_per_min", "respiratory_rate"),
+)
+
+
+def reading_payload(reading: VitalSignReading) -> dict[str, Any]:
+    """One reading as the live chart takes it (JSON-ready; times in UTC, ISO 8601)."""
+    payload: dict[str, Any] = {"id": reading.pk, "at": reading.measured_at.astimezone(dt.UTC).isoformat()}
+    for model_field, key in VITAL_FIELDS:
+        payload[key] = getattr(reading, model_field)
+    payload["implausible"] = sorted(reading.implausible)
+    return payload
+
+
 DEFAULT_POLL_INTERVAL_S = 1.0
+
+
 # How many of a watched visit's newest readings the broker keeps for its streams to catch up from memory; a
 # stream further behind reads the database, as for any other change.
 KEPT_READINGS = 32
-# How many of a visit's newest readings from each source the strip of latest values reads (a monitor sends
-# every vital in each reading, so its newest few hold every vital's newest value).
-LATEST_WINDOW = 60
+
+
 # The ids of rows announced in this process that the poller has not seen yet are forgotten beyond this many
 # (a poller stopped mid-way): the cost is a second, spurious wake-up, never a missed one.
 KEPT_ANNOUNCED_IDS = 10_000
+
 
 # The tables whose new rows change what a chair screen or the board shows, and how a new row names its
 # visit. A new InfusionVisit is its own visit (a chair starts on the board).
@@ -134,7 +145,7 @@ class StoredReading:
     `previous_id` is the visit's newest reading id before this one (0: none), read under the visit's lock
     in the writing transaction: a stream that has sent exactly up to `previous_id` knows that no reading lies
     between (not even one another process wrote) and can send this one as it is. `payload` is the reading's
-    JSON as the `vitals` event carries it (`record.reading_payload`); `alert_ids` the alerts it raised."""
+    JSON as the `vitals` event carries it (`reading_payload`); `alert_ids` the alerts it raised."""
 
     reading: VitalSignReading
     previous_id: int
@@ -400,326 +411,3 @@ def reading_stored(*, reading: VitalSignReading, previous_id: int, alert_ids: Se
     BROKER.reading_stored(
         StoredReading(reading=reading, previous_id=previous_id, payload=payload, alert_ids=tuple(alert_ids))
     )
-
-
-# What the live screens read. The access check and its audit entry happen once per page or connection, in
-# the views (selectors.visit_for); these take visits already checked.
-
-
-def withdrawn_reading_ids(*, visit: InfusionVisit) -> list[int]:
-    """Ids of the visit's readings withdrawn as entered in error, ascending (one query)."""
-    return sorted(
-        EnteredInError.objects.filter(visit=visit, row_type=CorrectableRow.READING).values_list(
-            "row_id", flat=True
-        )
-    )
-
-
-def readings_after(*, visit: InfusionVisit, after_id: int, limit: int = 2000) -> list[VitalSignReading]:
-    """The visit's readings with an id above `after_id`, in id order (at most `limit`: the newest ones).
-    Withdrawn readings are included: the chart learns of withdrawals from `withdrawn_reading_ids`."""
-    rows = list(VitalSignReading.objects.filter(visit=visit, pk__gt=after_id).order_by("-pk")[:limit])
-    rows.reverse()
-    return rows
-
-
-def latest_reading(*, visit: InfusionVisit, withdrawn: Iterable[int] = ()) -> VitalSignReading | None:
-    """The newest reading by measurement time that is not withdrawn."""
-    return (
-        VitalSignReading.objects.filter(visit=visit)
-        .exclude(pk__in=list(withdrawn))
-        .order_by("-measured_at", "-pk")
-        .first()
-    )
-
-
-def latest_values(*, visit: InfusionVisit, withdrawn: Iterable[int] = ()) -> strip_rules.Latest:
-    """The newest value of each vital by source, for the strip (two queries: the newest readings entered by
-    hand, and the newest from the monitor; a value older than both windows is no longer "latest")."""
-    rows = VitalSignReading.objects.filter(visit=visit).exclude(pk__in=list(withdrawn))
-    newest = ("-measured_at", "-pk")
-    hand = list(rows.filter(source=ReadingSource.MANUAL).order_by(*newest)[:LATEST_WINDOW])
-    monitor = list(rows.exclude(source=ReadingSource.MANUAL).order_by(*newest)[:LATEST_WINDOW])
-    return strip_rules.fold({}, (selectors.strip_reading(reading) for reading in [*hand, *monitor]))
-
-
-# The protocol snapshot and the patient's age band never change for a visit: its alert limits are read once.
-_THRESHOLDS: dict[int, AlertThresholds] = {}
-
-
-def visit_thresholds(visit: InfusionVisit) -> AlertThresholds:
-    """The visit's alert limits (read from its protocol snapshot the first time this process needs them)."""
-    if visit.pk not in _THRESHOLDS:
-        # The services import this module (they announce changes): imported here, when first needed.
-        from ketaclinic.infusions.services import vitals as vitals_services
-
-        protocol = visit_protocol.from_snapshot(visit.protocol_snapshot)
-        _THRESHOLDS[visit.pk] = vitals_services.visit_thresholds(visit, protocol)
-    return _THRESHOLDS[visit.pk]
-
-
-def monitoring_span(*, visit: InfusionVisit) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """When monitoring began (the first pump start not withdrawn) and ended (discharge), one query."""
-    withdrawn = EnteredInError.objects.filter(visit=visit, row_type=CorrectableRow.PUMP_EVENT).values(
-        "row_id"
-    )
-    start = (
-        PumpEvent.objects.filter(visit=visit, kind=PumpEventKind.START)
-        .exclude(pk__in=withdrawn)
-        .order_by("occurred_at", "pk")
-        .values("occurred_at")[:1]
-    )
-    row = (
-        InfusionVisit.objects.filter(pk=visit.pk)
-        .annotate(started_at=Subquery(start), ended_at=models.F("discharge__discharged_at"))
-        .values_list("started_at", "ended_at")
-        .first()
-    )
-    return (row[0], row[1]) if row else (None, None)
-
-
-# A visit's protocol snapshot never changes (the visit row is append-only), so the board reads each visit's
-# reading interval once per process instead of decoding every chair's snapshot on every render.
-_INTERVALS: dict[int, int] = {}
-_RECOVERY_MINIMUMS: dict[int, int] = {}
-
-
-def reading_intervals(visit_ids: Sequence[int]) -> dict[int, int]:
-    """The longest reading interval of each visit's protocol (a query only for visits not seen before)."""
-    missing = [visit_id for visit_id in visit_ids if visit_id not in _INTERVALS]
-    if missing:
-        for visit in InfusionVisit.objects.filter(pk__in=missing).only("pk", "protocol_snapshot"):
-            _INTERVALS[visit.pk] = selectors.reading_interval_min(visit)
-            _RECOVERY_MINIMUMS[visit.pk] = visit_protocol.from_snapshot(visit.protocol_snapshot).integer(
-                "recovery_observation_minimum_min"
-            )
-    return {visit_id: _INTERVALS[visit_id] for visit_id in visit_ids if visit_id in _INTERVALS}
-
-
-def recovery_minimums(visit_ids: Sequence[int]) -> dict[int, int]:
-    """The minimum observation after the stop of each visit's protocol (read with the reading intervals)."""
-    missing = [visit_id for visit_id in visit_ids if visit_id not in _RECOVERY_MINIMUMS]
-    for visit_id in missing:
-        _INTERVALS.pop(visit_id, None)
-    reading_intervals(missing)
-    return {
-        visit_id: _RECOVERY_MINIMUMS[visit_id] for visit_id in visit_ids if visit_id in _RECOVERY_MINIMUMS
-    }
-
-
-def open_alerts(*, visit_ids: Sequence[int]) -> list[VitalAlert]:
-    """Alerts of these visits not yet acknowledged, newest first, probe checks ahead of the rest."""
-    return selectors.probe_checks_first(
-        VitalAlert.objects.filter(visit_id__in=visit_ids, acknowledgement__isnull=True)
-        .select_related("reading")
-        .order_by("-raised_at", "-pk")
-    )
-
-
-def board_phase(events: list[PumpEvent]) -> selectors.Phase:
-    """The board's phase from the newest pump event: none yet = checking in, start/rate change/resume/
-    bolus = infusing, pause = paused, stop = recovering (the selectors' rule, without the checklist)."""
-    return selectors.phase_of(events, discharged=False, checklist_clear=False)
-
-
-@dataclass(frozen=True)
-class BoardAlert:
-    level: str
-    level_label: str
-    message: str
-
-
-@dataclass(frozen=True)
-class BoardRow:
-    """One chair on the board."""
-
-    visit_id: int
-    chair: str
-    patient_name: str
-    phase: str
-    phase_label: str
-    elapsed_min: int
-    elapsed_since: str
-    latest: VitalSignReading | None
-    alerts: list[BoardAlert]
-    due: selectors.ReadingDue | None = None
-    chair_id: int | None = None
-    # What is left: the infusion's minutes, or when discharge becomes possible (clinic time, shown as H:i).
-    minutes_left: int | None = None
-    discharge_from: dt.datetime | None = None
-
-    @property
-    def worst(self) -> str:
-        """The worst open alert's level ("action", "warning"), "action" when a reading is overdue, else
-        "none"."""
-        levels = {alert.level for alert in self.alerts}
-        if AlertLevelChoice.ACTION in levels or (self.due is not None and self.due.is_overdue):
-            return AlertLevelChoice.ACTION.value
-        return AlertLevelChoice.WARNING.value if levels else "none"
-
-
-def board_rows(*, visits: Sequence[InfusionVisit], now: dt.datetime) -> list[BoardRow]:
-    """The board's rows for these visits, by chair then opening time, in five queries whatever their
-    number (six the first time a visit is seen: its reading interval). Withdrawn pump events and readings
-    are left out; elapsed minutes count from the first pump start, else from check-in; from that start a
-    reading is due at the visit's protocol interval, and the row says when one is overdue."""
-    visit_ids = [visit.pk for visit in visits]
-    for visit in visits:
-        BROKER.remember(visit_id=visit.pk, clinic_id=visit.clinic_id)
-    withdrawn: set[tuple[str, int]] = set(
-        EnteredInError.objects.filter(visit_id__in=visit_ids).values_list("row_type", "row_id")
-    )
-    events: dict[int, list[PumpEvent]] = {}
-    for event in PumpEvent.objects.filter(visit_id__in=visit_ids).order_by("occurred_at", "pk"):
-        if (CorrectableRow.PUMP_EVENT, event.pk) not in withdrawn:
-            events.setdefault(event.visit_id, []).append(event)
-    withdrawn_readings = [row_id for row_type, row_id in withdrawn if row_type == CorrectableRow.READING]
-    # The newest reading of each visit, looked up per visit along the (visit, id) index from the newest
-    # back: a MAX per visit over all its readings would read a whole day of monitor readings each time.
-    newest_of_visit = (
-        VitalSignReading.objects.filter(visit_id=OuterRef("pk"))
-        .exclude(pk__in=withdrawn_readings)
-        .order_by("-pk")
-        .values("pk")[:1]
-    )
-    newest = (
-        InfusionVisit.objects.filter(pk__in=visit_ids)
-        .annotate(newest=Subquery(newest_of_visit))
-        .values_list("newest", flat=True)
-    )
-    latest = {reading.visit_id: reading for reading in VitalSignReading.objects.filter(pk__in=newest)}
-    # The newest measurement time (a reading entered late has a higher id but an earlier time), along the
-    # (visit, measured_at) index: when the next reading falls due.
-    newest_time_of_visit = (
-        VitalSignReading.objects.filter(visit_id=OuterRef("pk"))
-        .exclude(pk__in=withdrawn_readings)
-        .order_by("-measured_at")
-        .values("measured_at")[:1]
-    )
-    newest_at: dict[int, dt.datetime | None] = dict(
-        InfusionVisit.objects.filter(pk__in=visit_ids)
-        .annotate(newest_at=Subquery(newest_time_of_visit))
-        .values_list("pk", "newest_at")
-    )
-    intervals = reading_intervals(visit_ids)
-    recovery_min = recovery_minimums(visit_ids)
-    alerts: dict[int, list[BoardAlert]] = {}
-    for alert in open_alerts(visit_ids=visit_ids):
-        alerts.setdefault(alert.visit_id, []).append(
-            BoardAlert(level=alert.level, level_label=alert.get_level_display(), message=alert.message)
-        )
-    rows = []
-    for visit in sorted(
-        visits, key=lambda v: (v.chair is None, v.chair.name if v.chair else "", v.opened_at)
-    ):
-        visit_events = events.get(visit.pk, [])
-        start = next((event.occurred_at for event in visit_events if event.kind == PumpEventKind.START), None)
-        phase = board_phase(visit_events)
-        minutes_left, discharge_from = _left(visit, visit_events, phase, recovery_min.get(visit.pk), now)
-        rows.append(
-            BoardRow(
-                chair_id=visit.chair_id,
-                minutes_left=minutes_left,
-                discharge_from=discharge_from,
-                visit_id=visit.pk,
-                chair=visit.chair.name if visit.chair else "No chair",
-                patient_name=visit.patient.display_name,
-                phase=phase.value,
-                phase_label=selectors.PHASE_LABELS[phase],
-                elapsed_min=max(0, int((now - (start or visit.opened_at)).total_seconds() // 60)),
-                elapsed_since="infusion start" if start else "check-in",
-                latest=latest.get(visit.pk),
-                alerts=alerts.get(visit.pk, []),
-                due=selectors.reading_due(
-                    interval_max_min=intervals[visit.pk],
-                    since=start,
-                    until=None,  # the board shows visits not yet discharged
-                    last_reading_at=newest_at.get(visit.pk),
-                    now=now,
-                )
-                if visit.pk in intervals
-                else None,
-            )
-        )
-    return rows
-
-
-def _left(
-    visit: InfusionVisit,
-    events: list[PumpEvent],
-    phase: selectors.Phase,
-    recovery_min: int | None,
-    now: dt.datetime,
-) -> tuple[int | None, dt.datetime | None]:
-    """Minutes of infusion left (infusing or paused), or when the minimum observation ends (recovering)."""
-    from ketaclinic.infusions.services import visit as visit_services
-
-    if phase in (selectors.Phase.INFUSING, selectors.Phase.PAUSED):
-        progress = rules_progress(
-            visit_services.as_rule_events(events), now=now, planned_dose_mg=visit.planned_dose_mg
-        )
-        return (None if progress.remaining_min is None else max(0, int(progress.remaining_min))), None
-    if phase is selectors.Phase.RECOVERING and recovery_min is not None:
-        return None, events[-1].occurred_at + dt.timedelta(minutes=recovery_min)
-    return None, None
-
-
-@dataclass(frozen=True)
-class ChairTile:
-    """One chair of the clinic on the board: in use (with its visit's row), being cleaned after a discharge
-    (until `free_at`), free, or out of service."""
-
-    chair_id: int | None
-    name: str
-    room: str
-    state: str  # "in_use", "cleaning", "free", "out_of_service"
-    row: BoardRow | None = None
-    free_at: dt.datetime | None = None
-
-    @property
-    def state_label(self) -> str:
-        return CHAIR_STATE_LABELS[self.state]
-
-    @property
-    def worst(self) -> str:
-        return self.row.worst if self.row is not None else "none"
-
-
-CHAIR_STATE_LABELS = {
-    "in_use": "In use",
-    "cleaning": "Being cleaned",
-    "free": "Free",
-    "out_of_service": "Out of service",
-}
-
-
-def board_tiles(
-    *, clinic_ids: Sequence[int], rows: Sequence[BoardRow], cleaning_min: int, now: dt.datetime
-) -> list[ChairTile]:
-    """Every chair of these clinics, in name order, then any visit seated in no chair: a chair with an active
-    visit shows it; one whose last visit was discharged less than `cleaning_min` minutes ago is being cleaned;
-    the others are free, or out of service (inactive chairs). Two queries."""
-    from ketaclinic.scheduling.models import Chair
-
-    by_chair = {row.chair_id: row for row in rows if row.chair_id is not None}
-    since = now - dt.timedelta(minutes=cleaning_min)
-    last_discharge: dict[int, dt.datetime] = {}
-    for chair_id, discharged_at in Discharge.objects.filter(
-        visit__chair__clinic_id__in=clinic_ids, discharged_at__gt=since
-    ).values_list("visit__chair_id", "discharged_at"):
-        if chair_id is not None and discharged_at > last_discharge.get(chair_id, since):
-            last_discharge[chair_id] = discharged_at
-    tiles = []
-    for chair in Chair.objects.filter(clinic_id__in=clinic_ids).order_by("clinic_id", "name"):
-        row = by_chair.get(chair.pk)
-        if row is not None:
-            tiles.append(ChairTile(chair.pk, chair.name, chair.room, "in_use", row=row))
-        elif not chair.is_active:
-            tiles.append(ChairTile(chair.pk, chair.name, chair.room, "out_of_service"))
-        elif chair.pk in last_discharge:
-            free_at = last_discharge[chair.pk] + dt.timedelta(minutes=cleaning_min)
-            tiles.append(ChairTile(chair.pk, chair.name, chair.room, "cleaning", free_at=free_at))
-        else:
-            tiles.append(ChairTile(chair.pk, chair.name, chair.room, "free"))
-    tiles.extend(ChairTile(None, "No chair", "", "in_use", row=row) for row in rows if row.chair_id is None)
-    return tiles

@@ -1,4 +1,4 @@
-"""JSON shapes of the infusion visit's API."""
+"""JSON shapes of the infusion visit's API (`api/`): the chair's, then care and discharge's."""
 
 import datetime as dt
 from decimal import Decimal
@@ -9,6 +9,7 @@ from ninja import Schema
 from ketaclinic.core.inputs import Flag
 from ketaclinic.infusions import rules
 from ketaclinic.infusions.models import Dissociation, Rhythm
+from ketaclinic.inventory.schemas import WitnessIn
 
 
 class VitalsIn(Schema):
@@ -175,3 +176,195 @@ class EntryOut(Schema):
     detail: str
     by: str
     withdrawn_reason: str
+
+
+# --- side effects, rescue drugs, the review, recovery, discharge, signatures and the ketamine left over ----
+
+
+class SideEffectIn(Schema):
+    kind: str
+    severity: str
+    grade: int
+    serious: bool | None = None
+    description: str = ""
+    management: str = ""
+    onset_at: dt.datetime | None = None
+    cadss_administration_id: int | None = None
+
+
+class SideEffectOut(Schema):
+    id: int
+    visit_id: int
+    kind: str
+    severity: str
+    grade: int
+    serious: bool
+    description: str
+    management: str
+    onset_at: dt.datetime
+    cadss_administration_id: int | None
+
+
+class DrugIn(Schema):
+    drug: str
+    route: str
+    dose_mg: Decimal
+    side_effect_id: int | None = None
+    given_at: dt.datetime | None = None
+    override_reason: str = ""
+    vial_id: int | None = None
+    # A second person's own sign-in, when the entry needs one: the witness for the wasted rest of a
+    # single-dose vial; the clinician who authorises a dose past a hard stop that a nurse records.
+    witness: WitnessIn | None = None
+    authorised_by: WitnessIn | None = None
+
+
+class FindingOut(Schema):
+    code: str
+    message: str
+    is_hard_stop: bool
+    override_reason: str = ""
+
+
+class DrugOut(Schema):
+    id: int
+    visit_id: int
+    side_effect_id: int | None
+    drug: str
+    route: str
+    dose_mg: Decimal
+    given_at: dt.datetime
+    findings: list[FindingOut]
+    override_reason: str
+    ledger_draw_entry_id: int | None
+    ledger_administration_entry_id: int | None
+
+
+class RecoveryIn(Schema):
+    scale: str
+    answers: dict[str, int]
+
+
+class RecoveryOut(Schema):
+    id: int
+    visit_id: int
+    scale: str
+    item_scores: dict[str, int]
+    total: int
+    minimum: int
+    meets_minimum: bool
+    shortfalls: list[str]
+    assessed_at: dt.datetime
+
+
+class DischargeIn(Schema):
+    escort_name: str = ""
+    escort_confirmed: bool
+    override_reason: str = ""
+
+
+class BlockerOut(Schema):
+    code: str
+    message: str
+
+
+class DischargeOut(Schema):
+    id: int
+    visit_id: int
+    discharged_at: dt.datetime
+    recovery_score_id: int | None
+    escort_name: str
+    escort_confirmed: bool
+    overridden_blockers: list[BlockerOut]
+    override_reason: str
+    instructions_text: str
+
+
+class ReadinessOut(Schema):
+    visit_id: int
+    ready: bool
+    discharged: bool
+    infusion_stopped_at: dt.datetime | None
+    minimum_observation_min: int
+    escort_confirmed: bool
+    recovery_score_id: int | None
+    blockers: list[BlockerOut]
+
+
+class SignatureIn(Schema):
+    role: str
+
+
+class SignatureOut(Schema):
+    id: int
+    visit_id: int
+    role: str
+    signed_by_id: int
+    signed_at: dt.datetime
+
+
+class ReviewIn(Schema):
+    outcome: str
+
+
+class ReviewOut(Schema):
+    id: int
+    side_effect_id: int
+    outcome: str
+    reviewed_by_id: int
+    reviewed_at: dt.datetime
+
+
+class OverrideRequestIn(Schema):
+    reason: str
+
+
+class OverrideDecisionIn(Schema):
+    grant: bool
+    reason: str = ""
+
+
+class OverrideRequestOut(Schema):
+    id: int
+    visit_id: int
+    blockers: list[BlockerOut]
+    reason: str
+    requested_by_id: int
+    requested_at: dt.datetime
+
+
+class OverrideDecisionOut(Schema):
+    id: int
+    request_id: int
+    granted: bool
+    reason: str
+    decided_by_id: int
+    decided_at: dt.datetime
+
+
+class KetamineOut(Schema):
+    visit_id: int
+    in_ledger: bool
+    stopped: bool
+    needs_waste: bool
+    drawn_mg: Decimal
+    given_mg: Decimal
+    wasted_mg: Decimal
+    undelivered_mg: Decimal
+    balanced: bool
+
+
+class KetamineWasteIn(Schema):
+    method: str
+    note: str = ""
+    witness: WitnessIn
+
+
+class LedgerEntryOut(Schema):
+    id: int
+    kind: str
+    amount_mg: Decimal
+    amount_ml: Decimal
+    witness_id: int | None
+    method: str
+    reason: str

@@ -22,7 +22,7 @@ from ketaclinic.core import clock
 from ketaclinic.core.models import Clinic
 from ketaclinic.dosing import selectors as dosing_selectors
 from ketaclinic.infusions import selectors as infusion_selectors
-from ketaclinic.infusions import selectors_care as infusion_care
+from ketaclinic.infusions.selectors import care as infusion_care
 from ketaclinic.inventory.selectors import custody
 from ketaclinic.measures import selectors as measure_selectors
 from ketaclinic.measures.rules.schedule import DueState

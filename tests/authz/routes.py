@@ -1121,16 +1121,6 @@ for _key in (
     PENDING[_key] = _NEW
 
 
-def _baseline_stream_is_routed() -> bool:
-    from ketaclinic.infusions.views.live import baseline_enabled
-
-    return baseline_enabled()
-
-
-# The benchmark's baseline stream is routed only in development or under KETACLINIC_BENCH; it never ends.
-if _baseline_stream_is_routed():
-    PENDING["infusions:stream_baseline"] = "an endless event stream (development and benchmark only)"
-
 # Page routes whose POST (the form's submit) has no valid-body case yet; their GET is covered above.
 PENDING_POSTS: set[str] = set()
 

@@ -568,9 +568,9 @@ def _side_effect_withdrawable(world: World) -> dict[str, Any]:
 
 
 def _recovery_form(world: World) -> dict[str, Any]:
-    from ketaclinic.infusions import selectors_care
+    from ketaclinic.infusions.selectors import care as care_selectors
 
-    state = selectors_care.recovery_form(viewer=world.users["nurse"], visit_id=world.ids["visit_id"])
+    state = care_selectors.recovery_form(viewer=world.users["nurse"], visit_id=world.ids["visit_id"])
     best = {item.key: max(option.score for option in item.options) for item in state.items}
     return {key: str(score) for key, score in best.items()}
 

@@ -288,6 +288,78 @@ def _overrider(by: Actor, authorised_by: SignedWitness | None) -> Any:
     )
 
 
+def _hard_stop_override(
+    by: Actor, findings: list[rules.DoseFinding], override_reason: str, authorised_by: SignedWitness | None
+) -> tuple[str, Any]:
+    """The override reason and who overrides, when a finding is a hard stop ("" and None when none is);
+    a hard stop without a reason is refused."""
+    hard_stops = [finding for finding in findings if finding.is_hard_stop]
+    reason = override_reason.strip()
+    if hard_stops and not reason:
+        raise InfusionRuleError(
+            InfusionErrorCode.RESCUE_DOSE_HARD_STOP,
+            " ".join(finding.message for finding in hard_stops)
+            + " A clinician may give it with a recorded reason.",
+            field="dose_mg",
+        )
+    if not hard_stops:
+        return "", None
+    overrider = _overrider(by, authorised_by)
+    return clean_reason(reason, field="override_reason"), overrider
+
+
+def _stored_findings(findings: list[rules.DoseFinding], reason: str) -> list[dict[str, object]]:
+    """The findings as the row stores them, each hard stop with the reason it was overridden for."""
+    stored: list[dict[str, object]] = []
+    for finding in findings:
+        entry: dict[str, object] = {
+            "code": finding.code,
+            "message": finding.message,
+            "is_hard_stop": finding.is_hard_stop,
+        }
+        if finding.is_hard_stop:
+            entry["override_reason"] = reason
+        stored.append(entry)
+    return stored
+
+
+def _draw_controlled_dose(
+    *,
+    by: Actor,
+    visit: InfusionVisit,
+    drug: rules.RescueDrug,
+    vial_id: int | None,
+    dose: Decimal,
+    witness: SignedWitness | None,
+) -> tuple[int, int]:
+    """Draw a controlled rescue dose from the clinic's vial and record it as given on the ledger (the rest of
+    a single-dose vial wasted before `witness`); the ids of the draw and the administration entries."""
+    vial = _ledger_vial(visit, drug, vial_id)
+    # A single-dose vial cannot be drawn from twice: draw all of it, give the dose, waste the rest.
+    drawn = dose if vial.product.multi_dose else max(vial.balance_mg, dose)
+    remainder = drawn - dose
+    if remainder > 0 and witness is None:
+        raise InfusionRuleError(
+            InfusionErrorCode.INVALID_INPUT,
+            f"{vial.label} is a single-dose vial: {remainder} mg will be wasted, which needs a witness.",
+            field="witness",
+        )
+    draw = ledger.draw_from_vial(
+        by=by, vial_id=vial.pk, amount_mg=drawn, patient=visit.patient, visit_id=visit.pk
+    )
+    given = ledger.record_administration(by=by, draw_id=draw.pk, amount_mg=dose, visit_id=visit.pk)
+    if remainder > 0 and witness is not None:
+        ledger.record_waste(
+            by=by,
+            draw_id=draw.pk,
+            amount_mg=remainder,
+            method=WasteMethod.DENATURING_CONTAINER,
+            reason="Rest of a single-dose vial after a rescue dose",
+            witness=witness,
+        )
+    return draw.pk, given.pk
+
+
 @transaction.atomic
 def give_drug(
     *,
@@ -329,61 +401,16 @@ def give_drug(
     limits = protocol.rescue_limits(drug)
     findings = rules.check_rescue_dose(limits, dose_mg=dose, route=route)
     findings += rules.check_rescue_allergy(drug, allergies=_allergies_to(visit, drug))
-    hard_stops = [finding for finding in findings if finding.is_hard_stop]
-    reason = override_reason.strip()
-    if hard_stops and not reason:
-        raise InfusionRuleError(
-            InfusionErrorCode.RESCUE_DOSE_HARD_STOP,
-            " ".join(finding.message for finding in hard_stops)
-            + " A clinician may give it with a recorded reason.",
-            field="dose_mg",
-        )
-    overrider = None
-    if hard_stops:
-        overrider = _overrider(by, authorised_by)
-        reason = clean_reason(reason, field="override_reason")
-    else:
-        reason = ""
+    reason, overrider = _hard_stop_override(by, findings, override_reason, authorised_by)
     if limits.controlled and not can(by, Perm.DRAW_STOCK):
         raise PermissionDenied(CONTROLLED_DRAW_REFUSED)
     moment = moment_in_visit(visit, given_at, field="given_at")
     draw_id: int | None = None
     administration_id: int | None = None
     if limits.controlled:
-        vial = _ledger_vial(visit, drug, vial_id)
-        # A single-dose vial cannot be drawn from twice: draw all of it, give the dose, waste the rest.
-        drawn = dose if vial.product.multi_dose else max(vial.balance_mg, dose)
-        remainder = drawn - dose
-        if remainder > 0 and witness is None:
-            raise InfusionRuleError(
-                InfusionErrorCode.INVALID_INPUT,
-                f"{vial.label} is a single-dose vial: {remainder} mg will be wasted, which needs a witness.",
-                field="witness",
-            )
-        draw = ledger.draw_from_vial(
-            by=by, vial_id=vial.pk, amount_mg=drawn, patient=visit.patient, visit_id=visit.pk
+        draw_id, administration_id = _draw_controlled_dose(
+            by=by, visit=visit, drug=drug, vial_id=vial_id, dose=dose, witness=witness
         )
-        given = ledger.record_administration(by=by, draw_id=draw.pk, amount_mg=dose, visit_id=visit.pk)
-        if remainder > 0 and witness is not None:
-            ledger.record_waste(
-                by=by,
-                draw_id=draw.pk,
-                amount_mg=remainder,
-                method=WasteMethod.DENATURING_CONTAINER,
-                reason="Rest of a single-dose vial after a rescue dose",
-                witness=witness,
-            )
-        draw_id, administration_id = draw.pk, given.pk
-    stored_findings: list[dict[str, object]] = []
-    for finding in findings:
-        entry: dict[str, object] = {
-            "code": finding.code,
-            "message": finding.message,
-            "is_hard_stop": finding.is_hard_stop,
-        }
-        if finding.is_hard_stop:
-            entry["override_reason"] = reason
-        stored_findings.append(entry)
     given_row = DrugGiven.objects.create(
         visit=visit,
         side_effect=side_effect,
@@ -391,7 +418,7 @@ def give_drug(
         route=route.value,
         dose_mg=dose,
         given_at=moment,
-        findings=stored_findings,
+        findings=_stored_findings(findings, reason),
         override_reason=reason,
         overridden_by=overrider,
         ledger_draw_entry_id=draw_id,

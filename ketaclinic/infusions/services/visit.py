@@ -53,6 +53,27 @@ from ketaclinic.scheduling.services.walk_in import record_walk_in
 RATE_PLACES = Decimal("0.0001")
 
 
+def _checked_in_appointment(by: Actor, patient: Patient, appointment: Appointment) -> Appointment:
+    """The patient's infusion appointment a visit opens for, checked in with scheduling if it was booked;
+    refused when it is another patient's, not an infusion, already has a visit, or is past checking in."""
+    if appointment.patient_id != patient.pk or appointment.kind != AppointmentKind.INFUSION:
+        raise InfusionRuleError(
+            InfusionErrorCode.WRONG_VISIT, "That appointment is not an infusion for this patient."
+        )
+    if hasattr(appointment, "infusion_visit"):
+        raise InfusionConflict(
+            InfusionErrorCode.VISIT_ALREADY_OPEN, "That appointment already has an infusion visit."
+        )
+    if appointment.status == AppointmentStatus.BOOKED:
+        return scheduling_booking.check_in(by=by, appointment=appointment)
+    if appointment.status != AppointmentStatus.CHECKED_IN:
+        raise InfusionRuleError(
+            InfusionErrorCode.WRONG_VISIT,
+            f"That appointment is {appointment.get_status_display().lower()}: it cannot be started.",
+        )
+    return appointment
+
+
 @transaction.atomic
 def open_visit(
     *,
@@ -82,21 +103,7 @@ def open_visit(
             f"This patient already has an open infusion visit (visit {existing.pk}): discharge it first.",
         )
     if appointment is not None:
-        if appointment.patient_id != patient.pk or appointment.kind != AppointmentKind.INFUSION:
-            raise InfusionRuleError(
-                InfusionErrorCode.WRONG_VISIT, "That appointment is not an infusion for this patient."
-            )
-        if hasattr(appointment, "infusion_visit"):
-            raise InfusionConflict(
-                InfusionErrorCode.VISIT_ALREADY_OPEN, "That appointment already has an infusion visit."
-            )
-        if appointment.status == AppointmentStatus.BOOKED:
-            appointment = scheduling_booking.check_in(by=by, appointment=appointment)
-        elif appointment.status != AppointmentStatus.CHECKED_IN:
-            raise InfusionRuleError(
-                InfusionErrorCode.WRONG_VISIT,
-                f"That appointment is {appointment.get_status_display().lower()}: it cannot be started.",
-            )
+        appointment = _checked_in_appointment(by, patient, appointment)
         chair = chair or appointment.chair
     if chair is not None and chair.clinic_id != patient.clinic_id:
         raise InfusionRuleError(

@@ -10,7 +10,7 @@ from ketaclinic.core.errors import PermissionDenied
 from ketaclinic.infusions import services
 from ketaclinic.infusions.errors import InfusionConflict, InfusionErrorCode, InfusionRuleError
 from ketaclinic.infusions.models import DrugGiven, InfusionVisit, SeriousEventReview, SideEffect
-from ketaclinic.infusions.selectors_care import serious_events_awaiting_review
+from ketaclinic.infusions.selectors.care import serious_events_awaiting_review
 from ketaclinic.infusions.tests.factories_care import *  # noqa: F403  (the fixtures)
 from ketaclinic.infusions.tests.factories_care import midazolam_vial
 from ketaclinic.inventory.models import LedgerEntry, Vial

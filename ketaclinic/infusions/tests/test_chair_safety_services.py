@@ -11,10 +11,12 @@ from ketaclinic.audit.models import AuditEvent
 from ketaclinic.core import clock
 from ketaclinic.core.errors import DomainError, NotFound, PermissionDenied
 from ketaclinic.dosing.tests.conftest import with_signed_plan
-from ketaclinic.infusions import live, record, rules, selectors, services
 from ketaclinic.infusions import protocol as visit_protocol
+from ketaclinic.infusions import rules, selectors, services
 from ketaclinic.infusions.errors import InfusionConflict, InfusionRuleError
 from ketaclinic.infusions.models import ArtefactMark, InfusionVisit, VitalAlert
+from ketaclinic.infusions.selectors import board as board_selectors
+from ketaclinic.infusions.selectors import record
 from ketaclinic.infusions.services import VitalsInput
 from ketaclinic.infusions.tests.factories import minutes_later, opened_visit, ready_order, started
 from ketaclinic.patients import services as patient_services
@@ -215,7 +217,7 @@ def test_the_chair_and_board_show_an_overdue_reading_until_one_arrives(visit, nu
         screen = selectors.chair_screen(viewer=nurse, visit_id=visit.pk)
         assert screen.due is not None
         assert (screen.due.is_overdue, screen.due.interval_max_min) == (False, 15)
-        [row] = live.board_rows(visits=[visit], now=clock.now())
+        [row] = board_selectors.board_rows(visits=[visit], now=clock.now())
         assert row.due is not None
         assert not row.due.is_overdue
     with minutes_later(22):
@@ -243,7 +245,7 @@ def test_nothing_is_due_before_the_infusion_starts(visit, nurse) -> None:
         screen = selectors.chair_screen(viewer=nurse, visit_id=visit.pk)
         assert screen.due is not None
         assert screen.due.due_at is None
-        [row] = live.board_rows(visits=[visit], now=clock.now())
+        [row] = board_selectors.board_rows(visits=[visit], now=clock.now())
         assert row.due is not None
         assert not row.due.is_overdue
 

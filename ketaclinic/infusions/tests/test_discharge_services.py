@@ -10,7 +10,7 @@ from django.db import DatabaseError, connection, transaction
 from ketaclinic.core import clock
 from ketaclinic.core.db import is_append_only_refusal
 from ketaclinic.core.errors import PermissionDenied
-from ketaclinic.infusions import live, services
+from ketaclinic.infusions import services
 from ketaclinic.infusions.errors import InfusionConflict, InfusionErrorCode, InfusionRuleError
 from ketaclinic.infusions.models import (
     Discharge,
@@ -21,6 +21,7 @@ from ketaclinic.infusions.models import (
     SignatureRole,
     VisitSignature,
 )
+from ketaclinic.infusions.selectors import board as board_selectors
 from ketaclinic.infusions.services.discharge import discharge_readiness
 from ketaclinic.infusions.tests.factories_care import *  # noqa: F403  (the fixtures)
 from ketaclinic.infusions.tests.factories_care import ALDRETE_FULL, account_for_the_bag, vitals
@@ -302,7 +303,7 @@ def test_the_board_shows_a_chair_being_cleaned_after_discharge(
     idle = next(chair for chair in chairs if chair.pk != seated)
     set_chair_active(by=clinic_admin, chair=idle, is_active=False)
     pinned_clock.advance(5)
-    tiles = live.board_tiles(clinic_ids=[clinic.pk], rows=[], cleaning_min=15, now=clock.now())
+    tiles = board_selectors.board_tiles(clinic_ids=[clinic.pk], rows=[], cleaning_min=15, now=clock.now())
     states = {tile.chair_id: (tile.state, tile.free_at) for tile in tiles}
     free = next(chair.pk for chair in chairs if chair.pk not in {seated, idle.pk})
     assert states == {
@@ -311,5 +312,5 @@ def test_the_board_shows_a_chair_being_cleaned_after_discharge(
         free: ("free", None),
     }
     pinned_clock.advance(15)
-    later = live.board_tiles(clinic_ids=[clinic.pk], rows=[], cleaning_min=15, now=clock.now())
+    later = board_selectors.board_tiles(clinic_ids=[clinic.pk], rows=[], cleaning_min=15, now=clock.now())
     assert {tile.chair_id: tile.state for tile in later}[seated] == "free"

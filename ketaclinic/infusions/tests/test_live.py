@@ -23,8 +23,9 @@ from ketaclinic.audit.models import AuditEvent
 from ketaclinic.core import clock
 from ketaclinic.dosing.tests.conftest import with_signed_plan
 from ketaclinic.infusions import live, selectors, services
+from ketaclinic.infusions.live import reading_payload
 from ketaclinic.infusions.models import CorrectableRow, InfusionVisit, VitalSignReading
-from ketaclinic.infusions.record import reading_payload
+from ketaclinic.infusions.selectors import board as board_selectors
 from ketaclinic.infusions.services import VitalsInput
 from ketaclinic.infusions.tests.factories import consenting_adult, opened_visit, ready_order, started
 from ketaclinic.infusions.views import live as live_views
@@ -646,7 +647,7 @@ def test_board_shows_each_visits_newest_reading_not_withdrawn(
         by=nurse, visit=visit, row_type=CorrectableRow.READING, row_id=withdrawn.pk, reason="Wrong patient"
     )
     others = [record(nurse, other, heart_rate_bpm=80), record(nurse, other, heart_rate_bpm=82)]
-    rows = live.board_rows(visits=[visit, other], now=clock.now())
+    rows = board_selectors.board_rows(visits=[visit, other], now=clock.now())
     assert {row.visit_id: row.latest for row in rows} == {visit.pk: kept, other.pk: others[-1]}
 
 

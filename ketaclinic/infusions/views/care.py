@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError
-from ketaclinic.infusions import selectors_care
-from ketaclinic.infusions.forms_care import DrugForm, ReviewForm, SideEffectForm
+from ketaclinic.infusions.forms.care import DrugForm, ReviewForm, SideEffectForm
+from ketaclinic.infusions.selectors import care as care_selectors
 from ketaclinic.infusions.selectors import visit_for
 from ketaclinic.infusions.services import care
 
@@ -68,10 +68,10 @@ def side_effect_new(request: HttpRequest, visit_id: int) -> HttpResponse:
 def drug_new(request: HttpRequest, visit_id: int) -> HttpResponse:
     require(request.user, Perm.RUN_INFUSION)
     visit = visit_for(viewer=request.user, visit_id=visit_id)
-    effects = selectors_care.live_side_effects(visit)
+    effects = care_selectors.live_side_effects(visit)
     form = DrugForm(
         request.POST or None,
-        vials=selectors_care.midazolam_vials(viewer=request.user, visit=visit),
+        vials=care_selectors.midazolam_vials(viewer=request.user, visit=visit),
         side_effects=effects,
     )
     if request.method == "POST" and form.is_valid():
@@ -119,7 +119,7 @@ def drug_new(request: HttpRequest, visit_id: int) -> HttpResponse:
 @login_required
 def adverse_events(request: HttpRequest) -> HttpResponse:
     """Serious adverse events awaiting a clinician's review, oldest first."""
-    events = selectors_care.review_list(viewer=request.user)
+    events = care_selectors.review_list(viewer=request.user)
     return render(request, "infusions/care/adverse_events.html", {"events": events, "form": ReviewForm()})
 
 
@@ -127,7 +127,7 @@ def adverse_events(request: HttpRequest) -> HttpResponse:
 @require_POST
 def review_event(request: HttpRequest, side_effect_id: int) -> HttpResponse:
     require(request.user, Perm.REVIEW_ADVERSE_EVENTS)
-    effect = selectors_care.side_effect_for(viewer=request.user, side_effect_id=side_effect_id)
+    effect = care_selectors.side_effect_for(viewer=request.user, side_effect_id=side_effect_id)
     form = ReviewForm(request.POST)
     if form.is_valid():
         try:
@@ -140,7 +140,7 @@ def review_event(request: HttpRequest, side_effect_id: int) -> HttpResponse:
             messages.success(request, "Review recorded.")
             return redirect(reverse("infusions:adverse_events"))
     context: dict[str, Any] = {
-        "events": selectors_care.review_list(viewer=request.user),
+        "events": care_selectors.review_list(viewer=request.user),
         "form": ReviewForm(),
         "failed_form": form,
         "failed_id": effect.pk,

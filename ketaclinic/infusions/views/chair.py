@@ -15,9 +15,10 @@ from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.forms import field_error
-from ketaclinic.infusions import record, rules, selectors, selectors_care, services
+from ketaclinic.infusions import rules, selectors, services
 from ketaclinic.infusions.charts import progress_chart
-from ketaclinic.infusions.forms import (
+from ketaclinic.infusions.forms.care import KetamineWasteForm
+from ketaclinic.infusions.forms.chair import (
     ACKNOWLEDGE_QUICK_PICKS,
     AcknowledgeForm,
     ArtefactForm,
@@ -27,8 +28,9 @@ from ketaclinic.infusions.forms import (
     VitalsForm,
     WithdrawForm,
 )
-from ketaclinic.infusions.forms_care import KetamineWasteForm
 from ketaclinic.infusions.models import CorrectableRow, PregnancyTestChoice
+from ketaclinic.infusions.selectors import care as care_selectors
+from ketaclinic.infusions.selectors import record
 from ketaclinic.infusions.services import discharge as discharge_services
 from ketaclinic.infusions.services import ketamine
 from ketaclinic.infusions.views import discharge as discharge_views
@@ -98,13 +100,13 @@ def _readiness(screen: selectors.ChairScreen) -> discharge_services.Readiness | 
 def _chair_context(request: HttpRequest, visit_id: int, **forms: Any) -> dict[str, Any]:
     screen = selectors.chair_screen(viewer=request.user, visit_id=visit_id)
     visit = screen.visit
-    payload = record.chart_payload(screen)
+    payload = selectors.chart_payload(screen)
     readiness = _readiness(screen)
     return {
         **(discharge_views.override_context(request, visit, readiness) if readiness else {}),
         "override_next": "chair",
         "readiness": readiness,
-        "criteria": selectors_care.criteria_of(readiness) if readiness else (),
+        "criteria": care_selectors.criteria_of(readiness) if readiness else (),
         "quick_picks": ACKNOWLEDGE_QUICK_PICKS,
         "flash": forms.get("flash", ""),
         "vitals_saved": forms.get("vitals_saved", False),

@@ -15,8 +15,7 @@ from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError, NotFound, PermissionDenied
 from ketaclinic.core.http import http_status
-from ketaclinic.infusions import selectors_care
-from ketaclinic.infusions.forms_care import (
+from ketaclinic.infusions.forms.care import (
     DischargeForm,
     KetamineWasteForm,
     OverrideDecisionForm,
@@ -25,6 +24,7 @@ from ketaclinic.infusions.forms_care import (
     SignForm,
 )
 from ketaclinic.infusions.models import InfusionVisit, SignatureRole
+from ketaclinic.infusions.selectors import care as care_selectors
 from ketaclinic.infusions.selectors import visit_for
 from ketaclinic.infusions.services import discharge as discharge_services
 from ketaclinic.infusions.services import ketamine, override_requests
@@ -38,7 +38,7 @@ def discharge_url(visit_id: int) -> str:
 @login_required
 def recovery(request: HttpRequest, visit_id: int) -> HttpResponse:
     require(request.user, Perm.RUN_INFUSION)
-    state = selectors_care.recovery_form(viewer=request.user, visit_id=visit_id)
+    state = care_selectors.recovery_form(viewer=request.user, visit_id=visit_id)
     form = RecoveryScoreForm(
         request.POST or None,
         items=state.items,
@@ -82,13 +82,13 @@ def override_context(
 
 
 def _discharge_context(request: HttpRequest, visit_id: int, form: DischargeForm | None) -> dict[str, Any]:
-    page = selectors_care.discharge_page(viewer=request.user, visit_id=visit_id)
+    page = care_selectors.discharge_page(viewer=request.user, visit_id=visit_id)
     if form is None:
         form = DischargeForm(
             initial={"escort_name": page.escort_name, "escort_confirmed": page.escort_confirmed}
         )
     visit = page.visit
-    signatures = {signature.role: signature for signature in visit.signatures.select_related("signed_by")}
+    signatures = care_selectors.signatures_by_role(visit)
     can_sign = {
         SignatureRole.NURSE.value: can(request.user, Perm.RUN_INFUSION),
         SignatureRole.CLINICIAN.value: can(request.user, Perm.SIGN_VISIT_AS_CLINICIAN),
@@ -149,7 +149,7 @@ def refuse_fetch(url: str, *args: Any, **kwargs: Any) -> Any:
 @never_cache
 @login_required
 def instructions_pdf(request: HttpRequest, visit_id: int) -> HttpResponse:
-    visit = selectors_care.discharged_visit_for(viewer=request.user, visit_id=visit_id)
+    visit = care_selectors.discharged_visit_for(viewer=request.user, visit_id=visit_id)
     # Imported here: WeasyPrint loads its stylesheets on import, which only PDF requests need.
     from weasyprint import HTML  # type: ignore[import-untyped]  # WeasyPrint ships no type information
 
@@ -198,7 +198,7 @@ def _override_answer(
     post goes back to the page it came from, or re-renders the discharge page with the errors."""
     nxt = "chair" if request.POST.get("next") == "chair" else "discharge"
     if request.headers.get("HX-Request") == "true":
-        page = selectors_care.discharge_page(viewer=request.user, visit_id=visit_id)
+        page = care_selectors.discharge_page(viewer=request.user, visit_id=visit_id)
         context = {
             **override_context(request, page.visit, page.readiness, **forms),
             "override_next": nxt,
@@ -241,7 +241,7 @@ def ask_override(request: HttpRequest, visit_id: int) -> HttpResponse:
 def decide_override(request: HttpRequest, request_id: int) -> HttpResponse:
     """A clinician grants (with a reason) or declines a nurse's override request."""
     require(request.user, Perm.OVERRIDE_HARD_STOP)
-    row = selectors_care.override_request_for(viewer=request.user, request_id=request_id)
+    row = care_selectors.override_request_for(viewer=request.user, request_id=request_id)
     form = OverrideDecisionForm(request.POST)
     if form.is_valid():
         grant = form.cleaned_data["decision"] == "grant"

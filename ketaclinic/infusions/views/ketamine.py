@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError
-from ketaclinic.infusions import selectors_care
-from ketaclinic.infusions.forms_care import KetamineWasteForm
+from ketaclinic.infusions.forms.care import KetamineWasteForm
+from ketaclinic.infusions.selectors import care as care_selectors
 from ketaclinic.infusions.selectors import visit_for
 from ketaclinic.infusions.services import care, ketamine
 from ketaclinic.infusions.views.care import field_error
@@ -62,6 +62,6 @@ def waste(request: HttpRequest, visit_id: int) -> HttpResponse:
 @login_required
 def awaiting_waste(request: HttpRequest) -> HttpResponse:
     """Visits whose ketamine was drawn but is neither given nor wasted yet (the custodian's list)."""
-    rows = selectors_care.visits_awaiting_waste(viewer=request.user)
+    rows = care_selectors.visits_awaiting_waste(viewer=request.user)
     context = {"rows": rows, "can_open": can(request.user, Perm.VIEW_INFUSION)}
     return render(request, "infusions/awaiting_waste.html", context)

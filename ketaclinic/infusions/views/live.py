@@ -1,4 +1,4 @@
-"""The live screens: the board of chairs, and the server-sent event streams behind it and the chair page.
+"""The chair page's live stream: the server-sent events behind the chair page (the board's are in `board`).
 
 The streams are async views returning a `StreamingHttpResponse` over an ASYNC generator (granian serves
 them without buffering; a sync iterator would be buffered whole under ASGI). Each stream checks access once
@@ -14,102 +14,45 @@ processes, are read from the database, once per change for all the streams of a 
 import asyncio
 import datetime as dt
 import json
-import os
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponseBase
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from ketaclinic.accounts.permissions import Perm, can
-from ketaclinic.accounts.selectors import clinics_for, display_time_zone_for
-from ketaclinic.audit.models import ObjectType
-from ketaclinic.audit.services import PatientShown, record_list_read
 from ketaclinic.core import clock
-from ketaclinic.core.errors import PermissionDenied
-from ketaclinic.core.inputs import parse_id, parse_ids
+from ketaclinic.core.inputs import parse_ids
 from ketaclinic.infusions import live, selectors
-from ketaclinic.infusions.forms import ACKNOWLEDGE_QUICK_PICKS
+from ketaclinic.infusions.forms.chair import ACKNOWLEDGE_QUICK_PICKS
+from ketaclinic.infusions.live import reading_payload
 from ketaclinic.infusions.models import InfusionVisit, VitalSignReading
-from ketaclinic.infusions.record import reading_payload
 from ketaclinic.infusions.rules import strip as strip_rules
-from ketaclinic.protocols.selectors import protocol_int
-
-# A comment line every HEARTBEAT_S keeps proxies from closing an idle stream and shows a dead client.
-HEARTBEAT_S = 15.0
-# The board re-renders at most once per BOARD_MIN_INTERVAL_S, however many chairs change at once.
-BOARD_MIN_INTERVAL_S = 1.0
-# How long the browser waits before reconnecting a dropped stream (the SSE `retry:` field).
-RETRY_MS = 3000
-BASELINE_INTERVAL_S = 0.1
+from ketaclinic.infusions.selectors import live as live_reads
+from ketaclinic.infusions.views.sse import (
+    HEARTBEAT_S,
+    RETRY_MS,
+    BadLastEventId,
+    bad_last_event_id,
+    last_event_id,
+    refusal_for,
+    sse_event,
+    stream_response,
+)
 
 PANEL_TEMPLATE = "infusions/_vitals_panel.html"
+
+
 # When the next reading is due, and the standing warning once it is overdue.
 DUE_TEMPLATE = "infusions/_reading_due.html"
+
+
 # The chair page's own alerts panel (with its acknowledge forms), so a swapped-in fragment matches the page.
 ALERTS_TEMPLATE = "infusions/_alerts.html"
-BOARD_TABLE_TEMPLATE = "infusions/board.html#board_table"
-
-STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-
-
-def sse_event(event: str, data: str, *, event_id: str | None = None) -> str:
-    """One server-sent event; every line of `data` gets its own `data:` field, as the format requires."""
-    lines = [f"event: {event}"]
-    if event_id is not None:
-        lines.append(f"id: {event_id}")
-    lines.extend(f"data: {line}" for line in data.split("\n"))
-    return "\n".join(lines) + "\n\n"
-
-
-def _stream(events: AsyncIterator[str]) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(events, content_type="text/event-stream")
-    for name, value in STREAM_HEADERS.items():
-        response[name] = value
-    return response
-
-
-def _refusal(request: HttpRequest) -> HttpResponseBase | None:
-    """A redirect to sign-in for an anonymous request; PermissionDenied (403) without VIEW_INFUSION."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if not can(request.user, Perm.VIEW_INFUSION):
-        raise PermissionDenied()
-    return None
-
-
-class BadLastEventId(ValueError):
-    pass
-
-
-def last_event_id(request: HttpRequest) -> int:
-    """The newest reading id the client already has: the `Last-Event-ID` header a reconnecting EventSource
-    sends, else the `last_event_id` query parameter (a page that drew its initial readings), else 0."""
-    raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or "0"
-    if raw == "0":
-        return 0
-    value = parse_id(raw)
-    if value is None:
-        raise BadLastEventId(raw)
-    return value
-
-
-def _bad_last_event_id() -> HttpResponse:
-    body = {"code": "invalid_last_event_id", "message": "Last-Event-ID must be a reading id (digits)."}
-    return HttpResponse(json.dumps(body), status=400, content_type="application/json")
-
-
-# --- one chair ---------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -172,7 +115,7 @@ def render_panel(
     known: the visit's clinic is loaded)."""
     cells = selectors.vitals_strip(
         latest_values,
-        live.visit_thresholds(visit),
+        live_reads.visit_thresholds(visit),
         interval_max_min=interval_max_min,
         now=clock.now(),
     )
@@ -182,13 +125,13 @@ def render_panel(
 
 def read_visit_state(visit: InfusionVisit, after_id: int, generation: int) -> VisitState:
     """Read what the chair streams show, once (five queries, one template)."""
-    readings = live.readings_after(visit=visit, after_id=after_id)
-    withdrawn = live.withdrawn_reading_ids(visit=visit)
-    alerts = live.open_alerts(visit_ids=[visit.pk])
-    latest = live.latest_reading(visit=visit, withdrawn=withdrawn)
-    since, until = live.monitoring_span(visit=visit)
-    latest_values = live.latest_values(visit=visit, withdrawn=withdrawn)
-    interval_max_min = live.reading_intervals([visit.pk]).get(visit.pk, 0)
+    readings = live_reads.readings_after(visit=visit, after_id=after_id)
+    withdrawn = live_reads.withdrawn_reading_ids(visit=visit)
+    alerts = live_reads.open_alerts(visit_ids=[visit.pk])
+    latest = live_reads.latest_reading(visit=visit, withdrawn=withdrawn)
+    since, until = live_reads.monitoring_span(visit=visit)
+    latest_values = live_reads.latest_values(visit=visit, withdrawn=withdrawn)
+    interval_max_min = live_reads.reading_intervals([visit.pk]).get(visit.pk, 0)
     return VisitState(
         generation=generation,
         after_id=after_id,
@@ -359,7 +302,7 @@ def alerts_event(request: HttpRequest, visit: InfusionVisit, alerts: tuple[Any, 
 
 def chair_update(request: HttpRequest, visit: InfusionVisit, cursor: ChairCursor) -> tuple[str, VisitState]:
     """The events for what changed since `cursor` (advancing it), read for this connection alone: `vitals`
-    with the new readings (JSON, as `record.reading_payload`), `withdrawn` with the ids of readings withdrawn
+    with the new readings (JSON, as `live.reading_payload`), `withdrawn` with the ids of readings withdrawn
     as entered in error, `alerts` when the set of open alerts changed (so a half-typed acknowledgement is not
     swapped away by the next reading), `panel` when the latest values' fragment changed and `due` when the
     reading-due fragment changed; and the state read."""
@@ -421,7 +364,7 @@ async def chair_events(request: HttpRequest, visit: InfusionVisit, cursor: Chair
 
 
 def _open_chair(request: HttpRequest, visit_id: int) -> HttpResponseBase | InfusionVisit:
-    refusal = _refusal(request)
+    refusal = refusal_for(request)
     if refusal is not None:
         return refusal
     return selectors.visit_for(viewer=request.user, visit_id=visit_id)
@@ -434,7 +377,7 @@ async def visit_stream(request: HttpRequest, visit_id: int) -> HttpResponseBase:
     try:
         after = last_event_id(request)
     except BadLastEventId:
-        return _bad_last_event_id()
+        return bad_last_event_id()
     opened = await sync_to_async(_open_chair)(request, visit_id)
     if isinstance(opened, HttpResponseBase):
         return opened
@@ -442,128 +385,4 @@ async def visit_stream(request: HttpRequest, visit_id: int) -> HttpResponseBase:
     # nurse may already be typing an acknowledgement into.
     shown = parse_ids(request.GET.get("alerts"))
     cursor = ChairCursor(last_reading_id=after, alert_ids=shown if "alerts" in request.GET else None)
-    return _stream(chair_events(request, opened, cursor))
-
-
-# --- the board ---------------------------------------------------------------------------------------------
-
-
-def board_context(
-    user: Any, clinic_ids: list[int], visits: list[InfusionVisit] | None = None
-) -> dict[str, Any]:
-    """The board's rows (active visits) and tiles (every chair of the clinics, with its visit if any)."""
-    if visits is None:
-        visits = selectors.active_visits(clinic_ids=clinic_ids)
-    now = clock.now()
-    rows = live.board_rows(visits=visits, now=now)
-    tiles = live.board_tiles(
-        clinic_ids=clinic_ids, rows=rows, cleaning_min=protocol_int("chair_cleaning_min"), now=now
-    )
-    return {"rows": rows, "tiles": tiles}
-
-
-def _board_clinics(user: Any) -> list[int]:
-    return list(clinics_for(user).values_list("pk", flat=True))
-
-
-def _audit_board(user: Any, clinic_ids: list[int], visits: list[Any], channel: str) -> None:
-    # The board names patients: listing it is a read of each one's record, once per page or connection.
-    record_list_read(
-        by=user,
-        object_type=ObjectType.INFUSION_BOARD,
-        patients=[
-            PatientShown(visit.patient_id, visit.patient.record_number, visit.clinic_id) for visit in visits
-        ],
-        clinic_id=clinic_ids[0] if len(clinic_ids) == 1 else None,
-        summary=f"Board of chairs ({len(visits)} active visits) via {channel}",
-    )
-
-
-def board_table(user: Any, clinic_ids: list[int], zone: str) -> str:
-    """The board's table fragment, times in the viewer's clinic zone."""
-    with timezone.override(ZoneInfo(zone)):
-        return render_to_string(BOARD_TABLE_TEMPLATE, board_context(user, clinic_ids)).strip()
-
-
-async def board_events(user: Any, clinic_ids: list[int], zone: str) -> AsyncIterator[str]:
-    """The board's event stream: event `board` with the table whenever it changes (at most once per
-    BOARD_MIN_INTERVAL_S), re-checked on every heartbeat so the elapsed minutes move."""
-    subscription = live.BROKER.subscribe_board(clinic_ids=clinic_ids)
-    loop = asyncio.get_running_loop()
-    try:
-        sent = await sync_to_async(board_table)(user, clinic_ids, zone)
-        rendered_at = loop.time()
-        yield f"retry: {RETRY_MS}\n\n" + sse_event("board", sent)
-        while True:
-            woken = await subscription.wait(HEARTBEAT_S)
-            if woken:
-                # Debounce: a burst of writes to many chairs becomes one board at most every interval;
-                # the wait ends early if another write rings meanwhile, but the render waits its turn.
-                await asyncio.sleep(max(0.0, rendered_at + BOARD_MIN_INTERVAL_S - loop.time()))
-                subscription.event.clear()
-            html = await sync_to_async(board_table)(user, clinic_ids, zone)
-            rendered_at = loop.time()
-            if html != sent:
-                sent = html
-                yield sse_event("board", html)
-            elif not woken:
-                yield ": heartbeat\n\n"
-    finally:
-        live.BROKER.unsubscribe(subscription)
-
-
-def _open_board(request: HttpRequest) -> HttpResponseBase | tuple[Any, list[int], str]:
-    refusal = _refusal(request)
-    if refusal is not None:
-        return refusal
-    clinic_ids = _board_clinics(request.user)
-    visits = selectors.active_visits(clinic_ids=clinic_ids)
-    _audit_board(request.user, clinic_ids, visits, "live stream")
-    return request.user, clinic_ids, display_time_zone_for(request.user)
-
-
-async def board_stream(request: HttpRequest) -> HttpResponseBase:
-    """`text/event-stream` of the board: event `board` (the table fragment, for htmx `sse-swap`)."""
-    opened = await sync_to_async(_open_board)(request)
-    if isinstance(opened, HttpResponseBase):
-        return opened
-    user, clinic_ids, zone = opened
-    return _stream(board_events(user, clinic_ids, zone))
-
-
-@login_required
-def board(request: HttpRequest) -> HttpResponse:
-    """Every active chair of the viewer's clinics, updated live through `board_stream`."""
-    if not can(request.user, Perm.VIEW_INFUSION):
-        raise PermissionDenied()
-    clinic_ids = _board_clinics(request.user)
-    visits = selectors.active_visits(clinic_ids=clinic_ids)
-    context = board_context(request.user, clinic_ids, visits)
-    _audit_board(request.user, clinic_ids, visits, "page")
-    context["stream_url"] = reverse("infusions:board_stream")
-    return render(request, "infusions/board.html", context)
-
-
-# --- the benchmark's baseline ------------------------------------------------------------------------------
-
-
-def baseline_enabled() -> bool:
-    """The baseline stream exists only in development and under the benchmark (KETACLINIC_BENCH=1)."""
-    return bool(settings.DEBUG or os.environ.get("KETACLINIC_BENCH"))
-
-
-async def baseline_events() -> AsyncIterator[str]:
-    while True:
-        yield sse_event("tick", f"{time.time():.6f}")
-        await asyncio.sleep(BASELINE_INTERVAL_S)
-
-
-async def stream_baseline(request: HttpRequest) -> HttpResponseBase:
-    """A trivial stream through the same middleware and server: event `tick` with the server's Unix time
-    every 100 ms. The benchmark compares the chair stream's latency with this one's."""
-    if not baseline_enabled():
-        raise Http404()
-    refusal = await sync_to_async(_refusal)(request)
-    if refusal is not None:
-        return refusal
-    return _stream(baseline_events())
+    return stream_response(chair_events(request, opened, cursor))

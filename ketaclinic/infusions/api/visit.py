@@ -1,6 +1,7 @@
-"""The infusion visit over JSON: the same permissions, clinic scoping, rules and audit as the chair pages.
-A bedside-monitor gateway posts vital signs with the API token of its integration account (role monitor
-gateway, `/visits/{id}/vitals`): stored as a device's reading, with no person."""
+"""The visit at the chair over JSON: opening it, the checklist and its overrides, the pump, vital signs and
+alerts, entries withdrawn in error, and the record. A bedside-monitor gateway posts vital signs with the API
+token of its integration account (role monitor gateway, `/visits/{id}/vitals`): stored as a device's
+reading, with no person."""
 
 from dataclasses import asdict
 from typing import Any
@@ -13,8 +14,7 @@ from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.audit.models import ObjectType
 from ketaclinic.core.api import api_user
 from ketaclinic.core.errors import NotFound
-from ketaclinic.infusions import record, rules, selectors, services
-from ketaclinic.infusions.api_care import router as care_router
+from ketaclinic.infusions import rules, selectors, services
 from ketaclinic.infusions.models import CorrectableRow, VitalAlert, VitalSignReading
 from ketaclinic.infusions.schemas import (
     AcknowledgeIn,
@@ -33,12 +33,11 @@ from ketaclinic.infusions.schemas import (
     WithdrawalOut,
     WithdrawIn,
 )
+from ketaclinic.infusions.selectors import record
 from ketaclinic.patients.selectors import patient_for
 from ketaclinic.scheduling.selectors import appointment_for
 
-router = Router(tags=["infusions"])
-# Side effects, drugs, recovery, discharge and signatures live in their own module, under the same prefix.
-router.add_router("", care_router)
+router = Router()
 
 
 def _vitals(payload: VitalsIn) -> services.VitalsInput:
@@ -98,7 +97,12 @@ def _visit_out(viewer: Who, visit_id: int) -> dict[str, Any]:
     }
 
 
-@router.post("/patients/{patient_id}/visits", response={201: VisitOut}, summary="Open today's visit")
+@router.post(
+    "/patients/{patient_id}/visits",
+    response={201: VisitOut},
+    summary="Open today's visit",
+    operation_id="ketaclinic_infusions_api_open_visit",
+)
 def open_visit(request: HttpRequest, patient_id: int, payload: OpenVisitIn) -> Status[dict[str, Any]]:
     """Opens a visit for the patient's ready dose order (and checks in the booked appointment, if given)."""
     viewer = api_user(request)
@@ -112,12 +116,22 @@ def open_visit(request: HttpRequest, patient_id: int, payload: OpenVisitIn) -> S
     return Status(201, _visit_out(viewer, visit.pk))
 
 
-@router.get("/visits/{visit_id}", response=VisitOut, summary="The chair's view of a visit")
+@router.get(
+    "/visits/{visit_id}",
+    response=VisitOut,
+    summary="The chair's view of a visit",
+    operation_id="ketaclinic_infusions_api_get_visit",
+)
 def get_visit(request: HttpRequest, visit_id: int) -> dict[str, Any]:
     return _visit_out(api_user(request), visit_id)
 
 
-@router.post("/visits/{visit_id}/check-in", response={201: CheckInOut}, summary="Record the checklist")
+@router.post(
+    "/visits/{visit_id}/check-in",
+    response={201: CheckInOut},
+    summary="Record the checklist",
+    operation_id="ketaclinic_infusions_api_check_in",
+)
 def check_in(request: HttpRequest, visit_id: int, payload: CheckInIn) -> Status[dict[str, Any]]:
     viewer = api_user(request)
     visit = selectors.visit_for(viewer=viewer, visit_id=visit_id, audit=False)
@@ -139,7 +153,10 @@ def check_in(request: HttpRequest, visit_id: int, payload: CheckInIn) -> Status[
 
 
 @router.post(
-    "/check-ins/{check_in_id}/overrides", response={201: OverrideOut}, summary="Override a failed item"
+    "/check-ins/{check_in_id}/overrides",
+    response={201: OverrideOut},
+    summary="Override a failed item",
+    operation_id="ketaclinic_infusions_api_override",
 )
 def override(request: HttpRequest, check_in_id: int, payload: OverrideIn) -> Status[dict[str, Any]]:
     viewer = api_user(request)
@@ -148,7 +165,12 @@ def override(request: HttpRequest, check_in_id: int, payload: OverrideIn) -> Sta
     return Status(201, {"id": made.pk, "item": made.item, "reason": made.reason})
 
 
-@router.post("/visits/{visit_id}/pump-events", response={201: PumpEventOut}, summary="Record a pump event")
+@router.post(
+    "/visits/{visit_id}/pump-events",
+    response={201: PumpEventOut},
+    summary="Record a pump event",
+    operation_id="ketaclinic_infusions_api_pump_event",
+)
 def pump_event(request: HttpRequest, visit_id: int, payload: PumpEventIn) -> Status[Any]:
     viewer = api_user(request)
     visit = selectors.visit_for(viewer=viewer, visit_id=visit_id, audit=False)
@@ -165,7 +187,12 @@ def pump_event(request: HttpRequest, visit_id: int, payload: PumpEventIn) -> Sta
     return Status(201, event)
 
 
-@router.post("/visits/{visit_id}/vitals", response={201: RecordedOut}, summary="Record vital signs")
+@router.post(
+    "/visits/{visit_id}/vitals",
+    response={201: RecordedOut},
+    summary="Record vital signs",
+    operation_id="ketaclinic_infusions_api_vitals",
+)
 def vitals(request: HttpRequest, visit_id: int, payload: VitalsIn) -> Status[dict[str, Any]]:
     """Raises the protocol's alerts; a value judged an artefact is kept and marked in `implausible`."""
     viewer = api_user(request)
@@ -185,7 +212,10 @@ def vitals(request: HttpRequest, visit_id: int, payload: VitalsIn) -> Status[dic
 
 
 @router.post(
-    "/alerts/{alert_id}/acknowledge", response={201: AcknowledgementOut}, summary="Acknowledge an alert"
+    "/alerts/{alert_id}/acknowledge",
+    response={201: AcknowledgementOut},
+    summary="Acknowledge an alert",
+    operation_id="ketaclinic_infusions_api_acknowledge",
 )
 def acknowledge(request: HttpRequest, alert_id: int, payload: AcknowledgeIn) -> Status[dict[str, Any]]:
     viewer = api_user(request)
@@ -203,7 +233,10 @@ def acknowledge(request: HttpRequest, alert_id: int, payload: AcknowledgeIn) -> 
 
 
 @router.post(
-    "/visits/{visit_id}/withdrawals", response={201: WithdrawalOut}, summary="Mark an entry in error"
+    "/visits/{visit_id}/withdrawals",
+    response={201: WithdrawalOut},
+    summary="Mark an entry in error",
+    operation_id="ketaclinic_infusions_api_withdraw",
 )
 def withdraw(request: HttpRequest, visit_id: int, payload: WithdrawIn) -> Status[Any]:
     viewer = api_user(request)
@@ -220,7 +253,12 @@ def withdraw(request: HttpRequest, visit_id: int, payload: WithdrawIn) -> Status
     return Status(201, made)
 
 
-@router.get("/visits/{visit_id}/record", response=list[EntryOut], summary="The visit record as a timeline")
+@router.get(
+    "/visits/{visit_id}/record",
+    response=list[EntryOut],
+    summary="The visit record as a timeline",
+    operation_id="ketaclinic_infusions_api_visit_record",
+)
 def visit_record(request: HttpRequest, visit_id: int) -> list[dict[str, Any]]:
     result = record.visit_record(viewer=api_user(request), visit_id=visit_id)
     return [

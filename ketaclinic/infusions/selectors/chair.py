@@ -1,43 +1,31 @@
-"""Reads of the infusion visit, access-checked and audited. The chair screen is built in a fixed number of
-queries whatever the patient's history: everything it reads belongs to this one visit."""
+"""The chair screen of one visit: its phase, checklist, pump progress, predicted concentration, readings,
+alerts, the strip of latest values and when the next reading is due. It is built in a fixed number of
+queries whatever the patient's history: everything it reads belongs to this one visit. Also the live chart's
+initial data, from the screen."""
 
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
-
-from ketaclinic.accounts.access import require
 from ketaclinic.accounts.actor import Who
-from ketaclinic.accounts.permissions import Perm
-from ketaclinic.accounts.selectors import clinics_for
-from ketaclinic.audit.models import Action, ObjectType
-from ketaclinic.audit.services import record_read
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound
 from ketaclinic.infusions import prediction, rules
 from ketaclinic.infusions import protocol as visit_protocol
+from ketaclinic.infusions.live import reading_payload
 from ketaclinic.infusions.models import (
     CheckIn,
     CorrectableRow,
-    EnteredInError,
     InfusionVisit,
     PumpEvent,
+    PumpEventKind,
     ReadingSource,
     VitalAlert,
     VitalSignReading,
 )
 from ketaclinic.infusions.rules import strip as strip_rules
-from ketaclinic.patients.models import Patient
-from ketaclinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus
-
-# The board shows visits opened within this window and not yet discharged (a visit left open overnight by
-# mistake stays visible for a day, then drops off the board but not out of the record).
-ACTIVE_WINDOW = dt.timedelta(hours=24)
+from ketaclinic.infusions.selectors.visit import visit_for, withdrawn_ids
 
 
 class Phase(StrEnum):
@@ -57,109 +45,6 @@ PHASE_LABELS = {
     Phase.RECOVERING: "Recovering",
     Phase.DISCHARGED: "Discharged",
 }
-
-
-def _audit_read(viewer: Who, visit: InfusionVisit, object_type: ObjectType, object_id: object) -> None:
-    record_read(
-        by=viewer,
-        object_type=object_type,
-        object_id=object_id,
-        patient_id=visit.patient_id,
-        patient_record_number=visit.patient.record_number,
-        clinic_id=visit.clinic_id,
-    )
-
-
-def visits_queryset() -> QuerySet[InfusionVisit]:
-    return InfusionVisit.objects.select_related(
-        "patient", "clinic", "chair", "dose_order", "appointment", "discharge"
-    )
-
-
-def visit_for(*, viewer: Who, visit_id: int, audit: bool = True) -> InfusionVisit:
-    """One visit in the viewer's clinics (NotFound otherwise, revealing nothing); the read is audited."""
-    require(viewer, Perm.VIEW_INFUSION)
-    visit = visits_queryset().filter(pk=visit_id, clinic__in=clinics_for(viewer)).first()
-    if visit is None:
-        raise NotFound("No such infusion visit in your clinics.")
-    if audit:
-        _audit_read(viewer, visit, ObjectType.INFUSION_VISIT, visit.pk)
-    return visit
-
-
-def visit_for_gateway(*, gateway: Any, visit_id: int) -> InfusionVisit:
-    """One visit of the gateway's clinics a bedside-monitor gateway may post readings to (NotFound otherwise).
-    Not a read of the record: the gateway gets only what it needs to write, so nothing is audited here."""
-    require(gateway, Perm.RECORD_DEVICE_VITALS)
-    visit = visits_queryset().filter(pk=visit_id, clinic__in=clinics_for(gateway)).first()
-    if visit is None:
-        raise NotFound("No such infusion visit in your clinics.")
-    return visit
-
-
-def visits_for_patient(*, viewer: Who, patient: Patient) -> list[InfusionVisit]:
-    """The patient's visits, newest first (audited as one read)."""
-    require(viewer, Perm.VIEW_INFUSION)
-    if not clinics_for(viewer).filter(pk=patient.clinic_id).exists():
-        raise NotFound("No such patient in your clinics.")
-    visits = list(visits_queryset().filter(patient=patient).order_by("-opened_at"))
-    record_read(
-        by=viewer,
-        action=Action.LIST,
-        object_type=ObjectType.INFUSION_VISITS,
-        patient_id=patient.pk,
-        patient_record_number=patient.record_number,
-        clinic_id=patient.clinic_id,
-    )
-    return visits
-
-
-def open_visit_for_patient(*, patient: Patient) -> InfusionVisit | None:
-    """The patient's visit that is not discharged yet, if any (an internal check: not audited)."""
-    return visits_queryset().filter(patient=patient, discharge__isnull=True).first()
-
-
-def todays_infusion_appointment(*, patient: Patient) -> Appointment | None:
-    """The patient's infusion appointment today (clinic time) that has no visit yet, if any."""
-    day = clock.today_in(patient.clinic.time_zone)
-    zone = ZoneInfo(patient.clinic.time_zone)
-    starts = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
-    return (
-        Appointment.objects.filter(
-            patient=patient,
-            kind=AppointmentKind.INFUSION,
-            status__in=(AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN),
-            starts_at__gte=starts,
-            starts_at__lt=starts + dt.timedelta(days=1),
-            infusion_visit__isnull=True,
-        )
-        .select_related("chair")
-        .order_by("starts_at")
-        .first()
-    )
-
-
-def active_visits(*, clinic_ids: list[int] | tuple[int, ...] | set[int]) -> list[InfusionVisit]:
-    """Visits of these clinics opened within the last day and not discharged, oldest first, with what a list
-    of chairs shows (patient, chair). Not audited: the caller (the board) audits its own read.
-
-    The protocol snapshot is left unread until used: it is by far the largest column (the whole protocol, as
-    JSON), and decoding it for every chair was most of the board's cost."""
-    since = clock.now() - ACTIVE_WINDOW
-    return list(
-        InfusionVisit.objects.select_related("patient", "chair")
-        .defer("protocol_snapshot")
-        .filter(clinic_id__in=clinic_ids, discharge__isnull=True, opened_at__gte=since)
-        .order_by("opened_at", "pk")
-    )
-
-
-def withdrawn_ids(visit: InfusionVisit) -> dict[str, set[int]]:
-    """Ids withdrawn as entered in error, by row type (one query)."""
-    found: dict[str, set[int]] = {row_type: set() for row_type in CorrectableRow.values}
-    for row_type, row_id in EnteredInError.objects.filter(visit=visit).values_list("row_type", "row_id"):
-        found[row_type].add(row_id)
-    return found
 
 
 def phase_of(events: list[PumpEvent], *, discharged: bool, checklist_clear: bool) -> Phase:
@@ -283,6 +168,56 @@ def vitals_strip(
     return strip_rules.strip(latest, thresholds, now=now, recent=dt.timedelta(minutes=interval_max_min))
 
 
+def checklist_rows(check_in: CheckIn | None) -> list[ChecklistRow]:
+    """The latest checklist's items, each with its override if a failed item was overridden (no query: the
+    overrides are prefetched)."""
+    if check_in is None:
+        return []
+    overrides = {override.item: override for override in check_in.overrides.all()}
+    rows = []
+    for result in check_in.results:
+        override = overrides.get(result["item"])
+        rows.append(
+            ChecklistRow(
+                item=result["item"],
+                label=rules.ITEM_LABELS[rules.ChecklistItem(result["item"])],
+                passed=result["passed"],
+                message=result["message"],
+                override_reason=override.reason if override else "",
+                overridden_by=override.overridden_by.get_full_name() if override else "",
+            )
+        )
+    return rows
+
+
+def latest_checklist(visit: InfusionVisit) -> CheckIn | None:
+    """The visit's latest checklist, with its overrides (two queries)."""
+    return (
+        visit.check_ins.select_related("recorded_by")
+        .prefetch_related("overrides__overridden_by")
+        .order_by("-recorded_at", "-pk")
+        .first()
+    )
+
+
+def standing_readings(visit: InfusionVisit, withdrawn: dict[str, set[int]]) -> list[VitalSignReading]:
+    """The visit's readings not withdrawn, oldest first (one query)."""
+    return [
+        reading
+        for reading in VitalSignReading.objects.filter(visit=visit).order_by("measured_at", "pk")
+        if reading.pk not in withdrawn[CorrectableRow.READING]
+    ]
+
+
+def visit_alerts(visit: InfusionVisit) -> list[VitalAlert]:
+    """The visit's alerts, newest first, with their acknowledgements (one query)."""
+    return list(
+        VitalAlert.objects.filter(visit=visit)
+        .select_related("acknowledgement__acknowledged_by", "reading")
+        .order_by("-raised_at", "-pk")
+    )
+
+
 def chair_screen(*, viewer: Who, visit_id: int) -> ChairScreen:
     """Everything the chair page shows for one visit, in a fixed number of queries (audited once)."""
     from ketaclinic.infusions.services import visit as visit_services
@@ -291,27 +226,7 @@ def chair_screen(*, viewer: Who, visit_id: int) -> ChairScreen:
     visit = visit_for(viewer=viewer, visit_id=visit_id)
     protocol = visit_protocol.from_snapshot(visit.protocol_snapshot)
     withdrawn = withdrawn_ids(visit)
-    check_in = (
-        visit.check_ins.select_related("recorded_by")
-        .prefetch_related("overrides__overridden_by")
-        .order_by("-recorded_at", "-pk")
-        .first()
-    )
-    checklist: list[ChecklistRow] = []
-    if check_in is not None:
-        overrides = {override.item: override for override in check_in.overrides.all()}
-        for result in check_in.results:
-            override = overrides.get(result["item"])
-            checklist.append(
-                ChecklistRow(
-                    item=result["item"],
-                    label=rules.ITEM_LABELS[rules.ChecklistItem(result["item"])],
-                    passed=result["passed"],
-                    message=result["message"],
-                    override_reason=override.reason if override else "",
-                    overridden_by=override.overridden_by.get_full_name() if override else "",
-                )
-            )
+    check_in = latest_checklist(visit)
     blockers = visit_services.start_blockers(visit)
     events = [
         event
@@ -329,16 +244,8 @@ def chair_screen(*, viewer: Who, visit_id: int) -> ChairScreen:
         model_key=visit.dose_order.pk_model_key,
         weight_kg=visit.dose_order.weight_kg,
     )
-    readings = [
-        reading
-        for reading in VitalSignReading.objects.filter(visit=visit).order_by("measured_at", "pk")
-        if reading.pk not in withdrawn[CorrectableRow.READING]
-    ]
-    alerts = list(
-        VitalAlert.objects.filter(visit=visit)
-        .select_related("acknowledgement__acknowledged_by", "reading")
-        .order_by("-raised_at", "-pk")
-    )
+    readings = standing_readings(visit, withdrawn)
+    alerts = visit_alerts(visit)
     open_alerts = probe_checks_first(alert for alert in alerts if not hasattr(alert, "acknowledgement"))
     phase = phase_of(events, discharged=discharged, checklist_clear=not blockers)
     thresholds = vitals_services.visit_thresholds(visit, protocol)
@@ -348,7 +255,7 @@ def chair_screen(*, viewer: Who, visit_id: int) -> ChairScreen:
         phase=phase,
         phase_label=PHASE_LABELS[phase],
         check_in=check_in,
-        checklist=checklist,
+        checklist=checklist_rows(check_in),
         start_blockers=blockers,
         pump_events=events,
         progress=progress,
@@ -388,34 +295,44 @@ def probe_checks_first(alerts: Iterable[VitalAlert]) -> list[VitalAlert]:
     return sorted(alerts, key=lambda alert: alert.code != rules.AlertCode.IMPLAUSIBLE_READING)
 
 
-def alert_for(*, viewer: Who, alert_id: int) -> VitalAlert:
-    require(viewer, Perm.VIEW_INFUSION)
-    alert = (
-        VitalAlert.objects.select_related("visit__patient", "visit__clinic", "reading__visit")
-        .filter(pk=alert_id, visit__clinic__in=clinics_for(viewer))
-        .first()
-    )
-    if alert is None:
-        raise NotFound("No such alert in your clinics.")
-    return alert
+PHASE_OF_EVENT = {
+    PumpEventKind.START: ("infusing", "Infusing"),
+    PumpEventKind.RESUME: ("infusing", "Infusing"),
+    PumpEventKind.PAUSE: ("paused", "Paused"),
+    PumpEventKind.STOP: ("recovering", "Recovery"),
+}
 
 
-def check_in_for(*, viewer: Who, check_in_id: int) -> CheckIn:
-    require(viewer, Perm.VIEW_INFUSION)
-    check_in = (
-        CheckIn.objects.select_related("visit__patient", "visit__clinic")
-        .filter(pk=check_in_id, visit__clinic__in=clinics_for(viewer))
-        .first()
-    )
-    if check_in is None:
-        raise NotFound("No such checklist in your clinics.")
-    return check_in
+def chart_phases(events: list[PumpEvent]) -> list[dict[str, Any]]:
+    """The infusion's phases for the chart's shading: each from the pump event that began it to the next
+    (`to` None: still going), times in UTC. Rate changes and boluses do not change the phase."""
+    phases: list[dict[str, Any]] = []
+    for event in events:
+        found = PHASE_OF_EVENT.get(PumpEventKind(event.kind))
+        if found is None or (phases and phases[-1]["phase"] == found[0]):
+            continue
+        at = event.occurred_at.astimezone(dt.UTC).isoformat()
+        if phases:
+            phases[-1]["to"] = at
+        phases.append({"phase": found[0], "label": found[1], "from": at, "to": None})
+    return phases
 
 
-def decimal_or_none(value: Decimal | None) -> str:
-    return "" if value is None else f"{value.normalize():f}"
-
-
-def visit_of_patient_exists(patient_id: int, visit_id: int) -> bool:
-    """True when infusion visit `visit_id` exists and is this patient's (the ledger checks a draw's visit)."""
-    return InfusionVisit.objects.filter(pk=visit_id, patient_id=patient_id).exists()
+def chart_payload(screen: ChairScreen) -> dict[str, Any]:
+    """The live chart's initial data, the protocol's threshold bands (the JavaScript holds no numbers) and
+    the infusion's phases."""
+    thresholds = screen.thresholds
+    return {
+        "phases": chart_phases(screen.pump_events),
+        "readings": [reading_payload(reading) for reading in screen.readings],
+        "bands": {
+            "systolic_warn": thresholds.warn_systolic_above_mmhg,
+            "systolic_pause": thresholds.pause_systolic_above_mmhg,
+            "diastolic_pause": thresholds.pause_diastolic_above_mmhg,
+            "heart_rate_warn": thresholds.warn_heart_rate_above_bpm,
+            "heart_rate_pause": thresholds.pause_heart_rate_above_bpm,
+            "heart_rate_low": thresholds.heart_rate_below_bpm,
+            "spo2_warn": thresholds.warn_spo2_below_percent,
+            "spo2_stop": thresholds.spo2_stop_below_percent,
+        },
+    }

@@ -1,4 +1,4 @@
-"""The visit record as one timeline, and the chart's data: reads built on the selectors.
+"""The visit record as one timeline, read for a viewer (audited once, as a read of the visit).
 
 Every row of the visit appears once, in time order, with who recorded it; rows withdrawn as entered in
 error stay, marked, with the withdrawal's reason. The number of queries is fixed: each table of the visit is
@@ -16,88 +16,27 @@ from ketaclinic.infusions import rules
 from ketaclinic.infusions.models import (
     ArtefactMark,
     CorrectableRow,
+    Discharge,
     DrugGiven,
     EnteredInError,
     InfusionVisit,
     PumpEvent,
-    PumpEventKind,
     ReadingSource,
     RecoveryScore,
     SideEffect,
     VitalAlert,
     VitalSignReading,
 )
-from ketaclinic.infusions.selectors import (
+from ketaclinic.infusions.selectors.chair import (
     PHASE_LABELS,
-    ChairScreen,
     monitoring_since,
     phase_of,
     reading_interval_min,
-    visit_for,
 )
+from ketaclinic.infusions.selectors.visit import visit_for
 
 # The timeline summarises routine monitor readings per window of this many seconds.
 MONITOR_WINDOW_S = 300
-
-VITAL_FIELDS = (
-    ("systolic_mmhg", "systolic"),
-    ("diastolic_mmhg", "diastolic"),
-    ("heart_rate_bpm", "heart_rate"),
-    ("spo2_percent", "spo2"),
-    ("respiratory_rate_per_min", "respiratory_rate"),
-)
-
-
-def reading_payload(reading: VitalSignReading) -> dict[str, Any]:
-    """One reading as the live chart takes it (JSON-ready; times in UTC, ISO 8601)."""
-    payload: dict[str, Any] = {"id": reading.pk, "at": reading.measured_at.astimezone(dt.UTC).isoformat()}
-    for model_field, key in VITAL_FIELDS:
-        payload[key] = getattr(reading, model_field)
-    payload["implausible"] = sorted(reading.implausible)
-    return payload
-
-
-PHASE_OF_EVENT = {
-    PumpEventKind.START: ("infusing", "Infusing"),
-    PumpEventKind.RESUME: ("infusing", "Infusing"),
-    PumpEventKind.PAUSE: ("paused", "Paused"),
-    PumpEventKind.STOP: ("recovering", "Recovery"),
-}
-
-
-def chart_phases(events: list[PumpEvent]) -> list[dict[str, Any]]:
-    """The infusion's phases for the chart's shading: each from the pump event that began it to the next
-    (`to` None: still going), times in UTC. Rate changes and boluses do not change the phase."""
-    phases: list[dict[str, Any]] = []
-    for event in events:
-        found = PHASE_OF_EVENT.get(PumpEventKind(event.kind))
-        if found is None or (phases and phases[-1]["phase"] == found[0]):
-            continue
-        at = event.occurred_at.astimezone(dt.UTC).isoformat()
-        if phases:
-            phases[-1]["to"] = at
-        phases.append({"phase": found[0], "label": found[1], "from": at, "to": None})
-    return phases
-
-
-def chart_payload(screen: ChairScreen) -> dict[str, Any]:
-    """The live chart's initial data, the protocol's threshold bands (the JavaScript holds no numbers) and
-    the infusion's phases."""
-    thresholds = screen.thresholds
-    return {
-        "phases": chart_phases(screen.pump_events),
-        "readings": [reading_payload(reading) for reading in screen.readings],
-        "bands": {
-            "systolic_warn": thresholds.warn_systolic_above_mmhg,
-            "systolic_pause": thresholds.pause_systolic_above_mmhg,
-            "diastolic_pause": thresholds.pause_diastolic_above_mmhg,
-            "heart_rate_warn": thresholds.warn_heart_rate_above_bpm,
-            "heart_rate_pause": thresholds.pause_heart_rate_above_bpm,
-            "heart_rate_low": thresholds.heart_rate_below_bpm,
-            "spo2_warn": thresholds.warn_spo2_below_percent,
-            "spo2_stop": thresholds.spo2_stop_below_percent,
-        },
-    }
 
 
 @dataclass(frozen=True)
@@ -176,28 +115,36 @@ def _ranges(readings: list[VitalSignReading]) -> str:
     return "; ".join(parts)
 
 
-def visit_record(*, viewer: Who, visit_id: int) -> VisitRecord:
-    """The whole visit as one timeline (audited once, a fixed number of queries)."""
-    visit = visit_for(viewer=viewer, visit_id=visit_id)
-    zone = ZoneInfo(visit.clinic.time_zone)
-    withdrawals = {
-        (row.row_type, row.row_id): row
-        for row in EnteredInError.objects.filter(visit=visit).select_related("withdrawn_by")
-    }
+class Withdrawals:
+    """The visit's rows withdrawn as entered in error (one query), by row type and id."""
 
-    def withdrawn(row_type: str, row_id: int) -> str:
-        row = withdrawals.get((row_type, row_id))
+    def __init__(self, visit: InfusionVisit) -> None:
+        self.rows = {
+            (row.row_type, row.row_id): row
+            for row in EnteredInError.objects.filter(visit=visit).select_related("withdrawn_by")
+        }
+
+    def reason(self, row_type: str, row_id: int) -> str:
+        """The withdrawal's reason and who withdrew the row ("" when it stands)."""
+        row = self.rows.get((row_type, row_id))
         return f"{row.reason} ({_name(row.withdrawn_by)})" if row else ""
 
-    entries = [
-        Entry(
-            visit.opened_at,
-            "opened",
-            "Visit opened",
-            f"Dose order {visit.dose_order_id}",
-            _name(visit.opened_by),
-        )
-    ]
+    def entries(self) -> list[Entry]:
+        return [
+            Entry(
+                withdrawal.withdrawn_at,
+                "withdrawal",
+                f"Entered in error: {withdrawal.get_row_type_display().lower()} {withdrawal.row_id}",
+                withdrawal.reason,
+                _name(withdrawal.withdrawn_by),
+            )
+            for withdrawal in self.rows.values()
+        ]
+
+
+def _check_in_entries(visit: InfusionVisit) -> list[Entry]:
+    """Each checklist, and each override of a failed item."""
+    entries = []
     for check_in in visit.check_ins.select_related("recorded_by").prefetch_related(
         "overrides__overridden_by"
     ):
@@ -221,29 +168,37 @@ def visit_record(*, viewer: Who, visit_id: int) -> VisitRecord:
                     _name(override.overridden_by),
                 )
             )
-    pump_events = list(visit.pump_events.select_related("recorded_by"))
-    for event in pump_events:
-        detail = []
-        if event.rate_ml_per_h is not None:
-            detail.append(f"{event.rate_ml_per_h.normalize():f} mL/h ({event.rate_mg_per_min:.3f} mg/min)")
-        if event.bolus_mg is not None:
-            detail.append(f"{event.bolus_mg.normalize():f} mg")
-        if event.reason:
-            detail.append(event.reason)
-        entries.append(
-            Entry(
-                event.occurred_at,
-                "pump",
-                f"Pump: {event.get_kind_display().lower()}",
-                "; ".join(detail),
-                _name(event.recorded_by),
-                CorrectableRow.PUMP_EVENT,
-                event.pk,
-                withdrawn(CorrectableRow.PUMP_EVENT, event.pk),
-            )
-        )
-    alerts = list(VitalAlert.objects.filter(visit=visit).select_related("acknowledgement__acknowledged_by"))
+    return entries
+
+
+def _pump_entry(event: PumpEvent, withdrawals: Withdrawals) -> Entry:
+    detail = []
+    if event.rate_ml_per_h is not None:
+        detail.append(f"{event.rate_ml_per_h.normalize():f} mL/h ({event.rate_mg_per_min:.3f} mg/min)")
+    if event.bolus_mg is not None:
+        detail.append(f"{event.bolus_mg.normalize():f} mg")
+    if event.reason:
+        detail.append(event.reason)
+    return Entry(
+        event.occurred_at,
+        "pump",
+        f"Pump: {event.get_kind_display().lower()}",
+        "; ".join(detail),
+        _name(event.recorded_by),
+        CorrectableRow.PUMP_EVENT,
+        event.pk,
+        withdrawals.reason(CorrectableRow.PUMP_EVENT, event.pk),
+    )
+
+
+def _reading_entries(
+    visit: InfusionVisit, alerts: list[VitalAlert], withdrawals: Withdrawals
+) -> tuple[list[Entry], list[dt.datetime]]:
+    """Every reading entered by hand, and every monitor reading that raised an alert, was implausible or
+    was withdrawn, as its own entry; the routine monitor readings summarised per window with their ranges.
+    Also the times of the readings that stand (for the gaps between them)."""
     alerting = {alert.reading_id for alert in alerts}
+    entries = []
     monitor: dict[int, list[VitalSignReading]] = {}
     reading_times: list[dt.datetime] = []
     for reading in (
@@ -251,7 +206,7 @@ def visit_record(*, viewer: Who, visit_id: int) -> VisitRecord:
         .select_related("recorded_by")
         .order_by("measured_at", "pk")
     ):
-        reason = withdrawn(CorrectableRow.READING, reading.pk)
+        reason = withdrawals.reason(CorrectableRow.READING, reading.pk)
         if not reason:
             reading_times.append(reading.measured_at)
         routine = (
@@ -289,6 +244,12 @@ def visit_record(*, viewer: Who, visit_id: int) -> VisitRecord:
                 "Monitor",
             )
         )
+    return entries, reading_times
+
+
+def _alert_entries(alerts: list[VitalAlert]) -> list[Entry]:
+    """Each alert, and its acknowledgement."""
+    entries = []
     for alert in alerts:
         entries.append(
             Entry(
@@ -311,6 +272,12 @@ def visit_record(*, viewer: Who, visit_id: int) -> VisitRecord:
                     _name(ack.acknowledged_by),
                 )
             )
+    return entries
+
+
+def _side_effect_entries(visit: InfusionVisit, withdrawals: Withdrawals) -> list[Entry]:
+    """Each side effect, and the review of a serious one."""
+    entries = []
     for effect in SideEffect.objects.filter(visit=visit).select_related("recorded_by", "review__reviewed_by"):
         entries.append(
             Entry(
@@ -323,7 +290,7 @@ def visit_record(*, viewer: Who, visit_id: int) -> VisitRecord:
                 _name(effect.recorded_by),
                 CorrectableRow.SIDE_EFFECT,
                 effect.pk,
-                withdrawn(CorrectableRow.SIDE_EFFECT, effect.pk),
+                withdrawals.reason(CorrectableRow.SIDE_EFFECT, effect.pk),
             )
         )
         if hasattr(effect, "review"):
@@ -336,33 +303,43 @@ def visit_record(*, viewer: Who, visit_id: int) -> VisitRecord:
                     _name(effect.review.reviewed_by),
                 )
             )
-    for drug in DrugGiven.objects.filter(visit=visit).select_related("recorded_by"):
-        entries.append(
-            Entry(
-                drug.given_at,
-                "drug",
-                f"Given: {drug.drug} {drug.dose_mg.normalize():f} mg {drug.get_route_display().lower()}",
-                drug.override_reason and f"Override: {drug.override_reason}",
-                _name(drug.recorded_by),
-                CorrectableRow.DRUG_GIVEN,
-                drug.pk,
-                withdrawn(CorrectableRow.DRUG_GIVEN, drug.pk),
-            )
+    return entries
+
+
+def _drug_and_recovery_entries(visit: InfusionVisit, withdrawals: Withdrawals) -> list[Entry]:
+    """Each rescue drug given, then each recovery score."""
+    entries = [
+        Entry(
+            drug.given_at,
+            "drug",
+            f"Given: {drug.drug} {drug.dose_mg.normalize():f} mg {drug.get_route_display().lower()}",
+            drug.override_reason and f"Override: {drug.override_reason}",
+            _name(drug.recorded_by),
+            CorrectableRow.DRUG_GIVEN,
+            drug.pk,
+            withdrawals.reason(CorrectableRow.DRUG_GIVEN, drug.pk),
         )
-    for score in RecoveryScore.objects.filter(visit=visit).select_related("assessed_by"):
-        entries.append(
-            Entry(
-                score.assessed_at,
-                "recovery",
-                f"{score.get_scale_display()}: {score.total}/10 "
-                f"({'meets' if score.meets_minimum else 'below'} the minimum of {score.minimum})",
-                "; ".join(score.shortfalls),
-                _name(score.assessed_by),
-                CorrectableRow.RECOVERY_SCORE,
-                score.pk,
-                withdrawn(CorrectableRow.RECOVERY_SCORE, score.pk),
-            )
+        for drug in DrugGiven.objects.filter(visit=visit).select_related("recorded_by")
+    ]
+    entries.extend(
+        Entry(
+            score.assessed_at,
+            "recovery",
+            f"{score.get_scale_display()}: {score.total}/10 "
+            f"({'meets' if score.meets_minimum else 'below'} the minimum of {score.minimum})",
+            "; ".join(score.shortfalls),
+            _name(score.assessed_by),
+            CorrectableRow.RECOVERY_SCORE,
+            score.pk,
+            withdrawals.reason(CorrectableRow.RECOVERY_SCORE, score.pk),
         )
+        for score in RecoveryScore.objects.filter(visit=visit).select_related("assessed_by")
+    )
+    return entries
+
+
+def _artefact_entries(visit: InfusionVisit, zone: ZoneInfo) -> list[Entry]:
+    entries = []
     for mark in ArtefactMark.objects.filter(visit=visit).select_related("marked_by", "reading"):
         labels = ", ".join(rules.VITAL_LABELS[rules.VitalField(name)] for name in mark.fields)
         entries.append(
@@ -375,9 +352,20 @@ def visit_record(*, viewer: Who, visit_id: int) -> VisitRecord:
                 _name(mark.marked_by),
             )
         )
-    discharge = getattr(visit, "discharge", None)
-    live_events = [event for event in pump_events if not withdrawn(CorrectableRow.PUMP_EVENT, event.pk)]
+    return entries
+
+
+def _gap_entries(
+    visit: InfusionVisit,
+    reading_times: list[dt.datetime],
+    live_events: list[PumpEvent],
+    discharge: Discharge | None,
+    zone: ZoneInfo,
+) -> list[Entry]:
+    """Each gap in the vital signs longer than the protocol's interval, from the first pump start to
+    discharge (or now)."""
     interval = reading_interval_min(visit)
+    entries = []
     for gap in rules.reading_gaps(
         reading_times,
         monitoring_since=monitoring_since(live_events),
@@ -398,34 +386,60 @@ def visit_record(*, viewer: Who, visit_id: int) -> VisitRecord:
                 level="warning",
             )
         )
-    if discharge is not None:
-        text = f"Escort: {discharge.escort_name or 'none named'}"
-        if discharge.override_reason:
-            text += f"; criteria overridden: {discharge.override_reason}"
-        entries.append(
-            Entry(discharge.discharged_at, "discharge", "Discharged", text, _name(discharge.discharged_by))
-        )
+    return entries
+
+
+def _discharge_entries(discharge: Discharge | None) -> list[Entry]:
+    if discharge is None:
+        return []
+    text = f"Escort: {discharge.escort_name or 'none named'}"
+    if discharge.override_reason:
+        text += f"; criteria overridden: {discharge.override_reason}"
+    return [Entry(discharge.discharged_at, "discharge", "Discharged", text, _name(discharge.discharged_by))]
+
+
+def visit_record(*, viewer: Who, visit_id: int) -> VisitRecord:
+    """The whole visit as one timeline (audited once, a fixed number of queries: each table once)."""
+    visit = visit_for(viewer=viewer, visit_id=visit_id)
+    zone = ZoneInfo(visit.clinic.time_zone)
+    withdrawals = Withdrawals(visit)
+    entries = [
+        Entry(
+            visit.opened_at,
+            "opened",
+            "Visit opened",
+            f"Dose order {visit.dose_order_id}",
+            _name(visit.opened_by),
+        ),
+        *_check_in_entries(visit),
+    ]
+    pump_events = list(visit.pump_events.select_related("recorded_by"))
+    entries.extend(_pump_entry(event, withdrawals) for event in pump_events)
+    alerts = list(VitalAlert.objects.filter(visit=visit).select_related("acknowledgement__acknowledged_by"))
+    reading_entries, reading_times = _reading_entries(visit, alerts, withdrawals)
+    entries.extend(reading_entries)
+    entries.extend(_alert_entries(alerts))
+    entries.extend(_side_effect_entries(visit, withdrawals))
+    entries.extend(_drug_and_recovery_entries(visit, withdrawals))
+    entries.extend(_artefact_entries(visit, zone))
+    discharge = getattr(visit, "discharge", None)
+    live_events = [
+        event for event in pump_events if not withdrawals.reason(CorrectableRow.PUMP_EVENT, event.pk)
+    ]
+    entries.extend(_gap_entries(visit, reading_times, live_events, discharge, zone))
+    entries.extend(_discharge_entries(discharge))
     signatures = list(visit.signatures.select_related("signed_by").order_by("signed_at"))
-    for signature in signatures:
-        entries.append(
-            Entry(
-                signature.signed_at,
-                "signature",
-                f"Signed ({signature.get_role_display().lower()})",
-                "",
-                _name(signature.signed_by),
-            )
+    entries.extend(
+        Entry(
+            signature.signed_at,
+            "signature",
+            f"Signed ({signature.get_role_display().lower()})",
+            "",
+            _name(signature.signed_by),
         )
-    for withdrawal in withdrawals.values():
-        entries.append(
-            Entry(
-                withdrawal.withdrawn_at,
-                "withdrawal",
-                f"Entered in error: {withdrawal.get_row_type_display().lower()} {withdrawal.row_id}",
-                withdrawal.reason,
-                _name(withdrawal.withdrawn_by),
-            )
-        )
+        for signature in signatures
+    )
+    entries.extend(withdrawals.entries())
     entries.sort(key=lambda entry: entry.at)
     phase = phase_of(live_events, discharged=discharge is not None, checklist_clear=True)
     return VisitRecord(visit=visit, phase_label=PHASE_LABELS[phase], entries=entries, signatures=signatures)

@@ -8,7 +8,7 @@ from django import forms
 from ketaclinic.core.forms import WeightKgField
 from ketaclinic.core.inputs import REASON_MAX_CHARS
 from ketaclinic.infusions import rules
-from ketaclinic.infusions.forms_care import RadioTiles
+from ketaclinic.infusions.forms.widgets import RadioTiles
 from ketaclinic.infusions.models import CorrectableRow, Dissociation, PregnancyTestChoice, Rhythm
 from ketaclinic.infusions.rules import pump as pump_rules
 from ketaclinic.infusions.services import CheckInAnswers, VitalsInput

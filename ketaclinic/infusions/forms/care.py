@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from ketaclinic.infusions import rules
+from ketaclinic.infusions.forms.widgets import RadioTiles
 from ketaclinic.infusions.models import SideEffect, SignatureRole
 from ketaclinic.inventory.models import Vial, WasteMethod
 from ketaclinic.inventory.services.witness import WitnessCredentials
@@ -17,13 +18,6 @@ SERIOUS_CHOICES = [
     ("", "As the protocol says (by grade)"),
     ("yes", "Serious: flag for the clinician's review"),
 ]
-
-
-class RadioTiles(forms.RadioSelect):
-    """Radio buttons drawn as large tap targets (styled in app.css)."""
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs={"class": "tiles", **(attrs or {})})
 
 
 class SideEffectForm(forms.Form):

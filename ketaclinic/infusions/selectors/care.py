@@ -26,9 +26,10 @@ from ketaclinic.infusions.models import (
     PumpEventKind,
     SideEffect,
     SignatureRole,
+    VisitSignature,
     VitalSignReading,
 )
-from ketaclinic.infusions.selectors import visit_for
+from ketaclinic.infusions.selectors.visit import visit_for
 from ketaclinic.infusions.services import discharge as discharge_services
 from ketaclinic.infusions.services import ketamine as ketamine_services
 from ketaclinic.inventory.models import Vial, VialStatus
@@ -36,6 +37,19 @@ from ketaclinic.inventory.models import Vial, VialStatus
 
 def latest_check_in(visit: InfusionVisit) -> CheckIn | None:
     return visit.check_ins.select_related("baseline_reading").order_by("-recorded_at", "-pk").first()
+
+
+def side_effect_of_visit(*, visit: InfusionVisit, side_effect_id: int) -> SideEffect:
+    """One side effect of a visit already checked for the viewer (NotFound when it is not this visit's)."""
+    effect = visit.side_effects.filter(pk=side_effect_id).first()
+    if effect is None:
+        raise NotFound("No such side effect in this visit.")
+    return effect
+
+
+def signatures_by_role(visit: InfusionVisit) -> dict[str, VisitSignature]:
+    """The visit's signatures by role, with who signed (one query)."""
+    return {signature.role: signature for signature in visit.signatures.select_related("signed_by")}
 
 
 def live_side_effects(visit: InfusionVisit) -> list[SideEffect]:
