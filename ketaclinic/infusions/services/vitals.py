@@ -213,11 +213,13 @@ def _earlier_readings(
     thresholds: rules.AlertThresholds,
     reading: VitalSignReading,
     newest: rules.Reading,
+    visit_artefacts: dict[int, tuple[dt.datetime, set[str]]] | None = None,
 ) -> rules.EarlierReadings:
     """What the readings before `reading` (the visit's newest, just stored) tell the alert rules, the same as
     `rules.earlier_readings` on `_history`, from a fixed number of aggregate queries (one or two for a
     reading within every pause limit, two more for each limit it is beyond), so a reading costs the same
-    at minute 60 of a visit as at minute 1."""
+    at minute 60 of a visit as at minute 1. `visit_artefacts`: `marked_readings(visit)` (read here when not
+    given)."""
     at = reading.measured_at
     start = at - _history_window(protocol)
     withdrawn = EnteredInError.objects.filter(visit=visit, row_type=CorrectableRow.READING).values("row_id")
@@ -226,7 +228,12 @@ def _earlier_readings(
         .exclude(pk=reading.pk)
         .exclude(pk__in=withdrawn)
     )
-    artefacts = artefact_fields(visit, reading__measured_at__gte=start, reading__measured_at__lte=at)
+    marks = visit_artefacts if visit_artefacts is not None else marked_readings(visit)
+    artefacts = {
+        reading_id: fields
+        for reading_id, (measured_at, fields) in marks.items()
+        if start <= measured_at <= at
+    }
     marked: list[tuple[int, rules.Reading]] = []
     if artefacts:
         rows = earlier.filter(pk__in=list(artefacts)).order_by("measured_at", "pk")
@@ -280,6 +287,17 @@ def _earlier_readings(
     return rules.EarlierReadings(
         blood_pressure_run=blood_pressure_run, heart_rate_run=heart_rate_run, lowest_systolic=lowest
     )
+
+
+def marked_readings(visit: InfusionVisit) -> dict[int, tuple[dt.datetime, set[str]]]:
+    """Every reading of the visit with values marked as artefacts: its time and the fields marked (one
+    query; a person marks a value after reassessing the patient, so a visit has few)."""
+    found: dict[int, tuple[dt.datetime, set[str]]] = {}
+    for reading_id, measured_at, fields in ArtefactMark.objects.filter(visit=visit).values_list(
+        "reading_id", "reading__measured_at", "fields"
+    ):
+        found.setdefault(reading_id, (measured_at, set()))[1].update(fields)
+    return found
 
 
 def _baseline(visit: InfusionVisit) -> rules.Reading | None:
@@ -342,6 +360,7 @@ class VisitSession:
     stopped_at: dt.datetime | None
     open_codes: list[rules.AlertCode]
     newest_id: int
+    artefacts: dict[int, tuple[dt.datetime, set[str]]]
 
     def recorded(self, recorded: RecordedReading) -> None:
         self.newest_id = recorded.reading.pk
@@ -350,7 +369,7 @@ class VisitSession:
 
 def visit_session(visit: InfusionVisit) -> VisitSession:
     """Lock the visit (inside the caller's transaction), refuse a discharged one, and read what its readings
-    share (six queries, whatever the number of readings then written)."""
+    share (seven queries, whatever the number of readings then written)."""
     visit = lock_visit(visit)
     refuse_if_discharged(visit)
     return _session_of(visit)
@@ -373,6 +392,7 @@ def _session_of(visit: InfusionVisit) -> VisitSession:
             )
         ],
         newest_id=newest_id,
+        artefacts=marked_readings(visit),
     )
 
 
@@ -428,7 +448,7 @@ def record_reading(
     newest = dataclasses.replace(candidate, implausible=frozenset(implausible))
     found = rules.evaluate_reading(
         newest,
-        _earlier_readings(visit, shared.protocol, thresholds, reading, newest),
+        _earlier_readings(visit, shared.protocol, thresholds, reading, newest, shared.artefacts),
         thresholds=thresholds,
         recommendations=shared.recommendations,
         baseline=shared.baseline,

@@ -19,6 +19,7 @@ from django.db.models import Q
 
 from ketaclinic.accounts.access import Actor, require, require_clinic
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.audit import services as audit_services
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_change, record_patient_change
 from ketaclinic.core import clock
@@ -138,7 +139,7 @@ def receive_batch(frames: list[tuple[bytes, str]]) -> list[Received | Exception]
             again.append(index)
     context = _Batch()
     try:
-        with transaction.atomic():
+        with transaction.atomic(), audit_services.gathered():
             for index in fresh:
                 message = stored[index][0]  # type: ignore[index]
                 answers[index] = _apply_one(message, arrivals[index].parsed, context, created=True)
@@ -176,7 +177,7 @@ def _answer_resend(message: InboundMessage, parsed: wire.Parsed | wire.Unreadabl
 def _apply_alone(
     message: InboundMessage, parsed: wire.Parsed | wire.Unreadable, *, created: bool
 ) -> Received:
-    with transaction.atomic():
+    with transaction.atomic(), audit_services.gathered():
         return _apply_one(message, parsed, _Batch(), created=created)
 
 
@@ -186,7 +187,8 @@ def _apply_one(
     """Apply one stored message in a savepoint of its own (`process`, inside the caller's transaction) and
     answer it."""
     try:
-        processing = process(message=message, parsed=parsed, by=None, batch=context, fresh=created)
+        with audit_services.gathered():
+            processing = process(message=message, parsed=parsed, by=None, batch=context, fresh=created)
     except Exception as error:
         context.forget()
         already = isinstance(error, Hl7Error) and error.code == Hl7ErrorCode.ALREADY_APPLIED
