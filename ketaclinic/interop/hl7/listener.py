@@ -121,6 +121,7 @@ class Listener:
         self.server: asyncio.Server | None = None
         self._waiting: asyncio.Queue[tuple[bytes, str, asyncio.Future[bytes | None]]] | None = None
         self._batchers: list[asyncio.Task[None]] = []
+        self._collecting: asyncio.Lock | None = None
 
     @property
     def address(self) -> str:
@@ -128,6 +129,7 @@ class Listener:
 
     async def start(self) -> None:
         self._waiting = asyncio.Queue()
+        self._collecting = asyncio.Lock()
         self._batchers = [asyncio.create_task(self._batcher()) for _ in range(self.workers)]
         self.server = await wire.serve(self._connection, self.host, self.port)
         if self.port == 0:
@@ -186,10 +188,16 @@ class Listener:
         """Takes the frames waiting (at least one, at most MAX_BATCH), has them stored and applied together,
         and hands each connection its ACK."""
         assert self._waiting is not None
+        assert self._collecting is not None
         while True:
-            batch = [await self._waiting.get()]
-            while len(batch) < MAX_BATCH and not self._waiting.empty():
-                batch.append(self._waiting.get_nowait())
+            # One batcher collects at a time (the others wait for it, not for frames), so a frame that
+            # arrives while the workers are idle does not start a batch of its own in each of them; the
+            # one pass of the event loop it yields lets the frames already read join the batch.
+            async with self._collecting:
+                batch = [await self._waiting.get()]
+                await asyncio.sleep(0)
+                while len(batch) < MAX_BATCH and not self._waiting.empty():
+                    batch.append(self._waiting.get_nowait())
             try:
                 acks = await self._work(self._guarded, [(raw, peer) for raw, peer, _ in batch])
             except Exception as error:  # the executor itself failed: no ACK for any of them
