@@ -1,7 +1,9 @@
 """Writing audit entries. Every service and selector that touches a patient's record calls one of these."""
 
+import contextlib
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,10 +48,38 @@ def _event(
     )
 
 
+# The entries being gathered by `gathered()` in this thread (None: each is written at once).
+_gathering: ContextVar[list[AuditEvent] | None] = ContextVar("audit_gathering", default=None)
+
+
 def _record(**fields: Any) -> AuditEvent:
     event = _event(**fields)
-    event.save()
+    gathering = _gathering.get()
+    if gathering is not None:
+        gathering.append(event)
+    else:
+        event.save()
     return event
+
+
+@contextlib.contextmanager
+def gathered() -> Iterator[None]:
+    """Entries recorded inside the block are written together (one INSERT) when it ends without an error,
+    or handed to the enclosing `gathered()` block to be written with its own; a block that raises drops its
+    entries, as the transaction or savepoint around it rolls back the writes they record. For a writer of
+    many small changes in one transaction (the HL7 listener's batch); the entries are still written in the
+    transaction of the changes they record."""
+    enclosing = _gathering.get()
+    events: list[AuditEvent] = []
+    token = _gathering.set(events)
+    try:
+        yield
+    finally:
+        _gathering.reset(token)
+    if enclosing is not None:
+        enclosing.extend(events)
+    elif events:
+        AuditEvent.objects.bulk_create(events)
 
 
 @dataclass(frozen=True)

@@ -213,11 +213,13 @@ def _earlier_readings(
     thresholds: rules.AlertThresholds,
     reading: VitalSignReading,
     newest: rules.Reading,
+    visit_artefacts: dict[int, tuple[dt.datetime, set[str]]] | None = None,
 ) -> rules.EarlierReadings:
     """What the readings before `reading` (the visit's newest, just stored) tell the alert rules, the same as
     `rules.earlier_readings` on `_history`, from a fixed number of aggregate queries (one or two for a
     reading within every pause limit, two more for each limit it is beyond), so a reading costs the same
-    at minute 60 of a visit as at minute 1."""
+    at minute 60 of a visit as at minute 1. `visit_artefacts`: `marked_readings(visit)` (read here when not
+    given)."""
     at = reading.measured_at
     start = at - _history_window(protocol)
     withdrawn = EnteredInError.objects.filter(visit=visit, row_type=CorrectableRow.READING).values("row_id")
@@ -226,7 +228,12 @@ def _earlier_readings(
         .exclude(pk=reading.pk)
         .exclude(pk__in=withdrawn)
     )
-    artefacts = artefact_fields(visit, reading__measured_at__gte=start, reading__measured_at__lte=at)
+    marks = visit_artefacts if visit_artefacts is not None else marked_readings(visit)
+    artefacts = {
+        reading_id: fields
+        for reading_id, (measured_at, fields) in marks.items()
+        if start <= measured_at <= at
+    }
     marked: list[tuple[int, rules.Reading]] = []
     if artefacts:
         rows = earlier.filter(pk__in=list(artefacts)).order_by("measured_at", "pk")
@@ -282,6 +289,17 @@ def _earlier_readings(
     )
 
 
+def marked_readings(visit: InfusionVisit) -> dict[int, tuple[dt.datetime, set[str]]]:
+    """Every reading of the visit with values marked as artefacts: its time and the fields marked (one
+    query; a person marks a value after reassessing the patient, so a visit has few)."""
+    found: dict[int, tuple[dt.datetime, set[str]]] = {}
+    for reading_id, measured_at, fields in ArtefactMark.objects.filter(visit=visit).values_list(
+        "reading_id", "reading__measured_at", "fields"
+    ):
+        found.setdefault(reading_id, (measured_at, set()))[1].update(fields)
+    return found
+
+
 def _baseline(visit: InfusionVisit) -> rules.Reading | None:
     """The baseline reading of the visit's latest check-in (None without one), one query."""
     latest_check_in = visit.check_ins.order_by("-recorded_at", "-pk").values("baseline_reading")[:1]
@@ -326,6 +344,58 @@ def _newest_reading_id(visit: InfusionVisit) -> int:
     return newest or 0
 
 
+@dataclass
+class VisitSession:
+    """What every reading of a visit needs besides itself, read once under the visit's lock: the protocol,
+    the alert limits, the baseline, the pump's stop, the open alerts and the newest reading id. Valid only
+    within the transaction that took the lock (nothing else writes to the visit meanwhile), so a writer of
+    several readings in a row (the HL7 listener's batch) reads them once. The session follows its own
+    writes (`recorded`); a caller whose write was rolled back (a savepoint) must drop the session."""
+
+    visit: InfusionVisit
+    protocol: visit_protocol.VisitProtocol
+    thresholds: rules.AlertThresholds
+    recommendations: dict[rules.AlertCode, str]
+    baseline: rules.Reading | None
+    stopped_at: dt.datetime | None
+    open_codes: list[rules.AlertCode]
+    newest_id: int
+    artefacts: dict[int, tuple[dt.datetime, set[str]]]
+
+    def recorded(self, recorded: RecordedReading) -> None:
+        self.newest_id = recorded.reading.pk
+        self.open_codes.extend(rules.AlertCode(alert.code) for alert in recorded.alerts)
+
+
+def visit_session(visit: InfusionVisit) -> VisitSession:
+    """Lock the visit (inside the caller's transaction), refuse a discharged one, and read what its readings
+    share (seven queries, whatever the number of readings then written)."""
+    visit = lock_visit(visit)
+    refuse_if_discharged(visit)
+    return _session_of(visit)
+
+
+def _session_of(visit: InfusionVisit) -> VisitSession:
+    protocol = visit_protocol.from_snapshot(visit.protocol_snapshot)
+    newest_id = _newest_reading_id(visit)
+    return VisitSession(
+        visit=visit,
+        protocol=protocol,
+        thresholds=visit_thresholds(visit, protocol),
+        recommendations=protocol.recommendations(),
+        baseline=_baseline(visit),
+        stopped_at=_stopped_at(visit),
+        open_codes=[
+            rules.AlertCode(code)
+            for code in VitalAlert.objects.filter(visit=visit, acknowledgement__isnull=True).values_list(
+                "code", flat=True
+            )
+        ],
+        newest_id=newest_id,
+        artefacts=marked_readings(visit),
+    )
+
+
 def record_reading(
     *,
     by: Actor | None,
@@ -334,14 +404,16 @@ def record_reading(
     source: ReadingSource,
     device_id: str,
     measured_at: dt.datetime | None,
+    session: VisitSession | None = None,
 ) -> RecordedReading:
-    """Store one reading and raise the alerts it triggers. The caller locks the visit and checks access."""
+    """Store one reading and raise the alerts it triggers. The caller locks the visit and checks access;
+    `session` is what the visit's earlier readings of this transaction already read (read here otherwise)."""
     if values.is_empty():
         raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, "Enter at least one vital sign.")
     _check_storable(values)
     now = clock.now()
     at = moment_in_visit(visit, measured_at, field="measured_at", earliest_before_opening=PAST_TOLERANCE)
-    protocol = visit_protocol.from_snapshot(visit.protocol_snapshot)
+    shared = session if session is not None else _session_of(visit)
     candidate = rules.Reading(
         at=at,
         systolic_mmhg=values.systolic_mmhg,
@@ -351,8 +423,8 @@ def record_reading(
         respiratory_rate_per_min=values.respiratory_rate_per_min,
         sedation_moaas=values.sedation_moaas,
     )
-    implausible = rules.implausible_fields(candidate, protocol.plausibility())
-    previous_id = _newest_reading_id(visit)
+    implausible = rules.implausible_fields(candidate, shared.protocol.plausibility())
+    previous_id = shared.newest_id
     reading = VitalSignReading.objects.create(
         visit=visit,
         measured_at=at,
@@ -372,28 +444,23 @@ def record_reading(
         recorded_by=by if by is not None and getattr(by, "is_authenticated", False) else None,
         recorded_at=now,
     )
-    thresholds = visit_thresholds(visit, protocol)
+    thresholds = shared.thresholds
     newest = dataclasses.replace(candidate, implausible=frozenset(implausible))
     found = rules.evaluate_reading(
         newest,
-        _earlier_readings(visit, protocol, thresholds, reading, newest),
+        _earlier_readings(visit, shared.protocol, thresholds, reading, newest, shared.artefacts),
         thresholds=thresholds,
-        recommendations=protocol.recommendations(),
-        baseline=_baseline(visit),
-        stopped_at=_stopped_at(visit),
+        recommendations=shared.recommendations,
+        baseline=shared.baseline,
+        stopped_at=shared.stopped_at,
     )
-    open_codes = [
-        rules.AlertCode(code)
-        for code in VitalAlert.objects.filter(visit=visit, acknowledgement__isnull=True).values_list(
-            "code", flat=True
-        )
-    ]
-    raised = []
+    open_codes = list(shared.open_codes)
+    new_alerts = []
     for alert in found:
         if rules.open_alert_suppresses(alert.code, open_codes):
             continue
-        raised.append(
-            VitalAlert.objects.create(
+        new_alerts.append(
+            VitalAlert(
                 visit=visit,
                 reading=reading,
                 code=alert.code.value,
@@ -404,6 +471,7 @@ def record_reading(
             )
         )
         open_codes.append(alert.code)
+    raised = VitalAlert.objects.bulk_create(new_alerts) if new_alerts else []
     summary = f"Vital signs ({ReadingSource(source).label.lower()})"
     if implausible:
         summary += f"; implausible: {', '.join(sorted(field.value for field in implausible))}"
@@ -411,7 +479,33 @@ def record_reading(
         summary += f"; alerts: {', '.join(alert.code for alert in raised)}"
     audit(by, visit, Action.CREATE, ObjectType.INFUSION_VITAL_SIGNS, reading.pk, summary)
     announce_reading(reading=reading, previous_id=previous_id, alerts=raised)
-    return RecordedReading(reading=reading, alerts=raised)
+    recorded = RecordedReading(reading=reading, alerts=raised)
+    shared.recorded(recorded)
+    return recorded
+
+
+def record_device_reading(
+    session: VisitSession,
+    *,
+    values: VitalsInput,
+    device_id: str,
+    measured_at: dt.datetime | None,
+    source: ReadingSource = ReadingSource.DEVICE,
+) -> RecordedReading:
+    """A device's reading (no person: the caller, the HL7 listener, authenticated the device) for the visit
+    of `session`, inside the transaction that opened the session. Raises DomainError as
+    `record_vital_signs` does; after an error, or a rollback of the caller's savepoint, drop the session."""
+    if source == ReadingSource.MANUAL:
+        raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, "A reading entered by hand needs a person.")
+    return record_reading(
+        by=None,
+        visit=session.visit,
+        values=values,
+        source=source,
+        device_id=device_id,
+        measured_at=measured_at,
+        session=session,
+    )
 
 
 @transaction.atomic

@@ -1,14 +1,22 @@
-"""The MLLP listener: reads each framed message, hands it to `services.receive` (store, apply) and writes the
-acknowledgement back. Connections are served concurrently on the event loop; the database work runs on worker
-threads (Django's ORM is synchronous), each with its own database connection: one on SQLite (one writer at a
-time is all it allows), several on PostgreSQL (`KETACLINIC_HL7_WORKERS`, default 4), where a message spends
-most of its time waiting for the server's answers and another connection's message can use the CPU
-meanwhile. That is safe because `receive` is: the raw message is committed before it is applied, a visit's
-readings are written under the visit's row lock, a resend applied twice at once is refused by the database
-(one applied processing per message), and a connection's next message is read only after its ACK.
+"""The MLLP listener: reads each framed message, hands it to `services.receive_batch` (store, apply) and
+writes the acknowledgement back.
 
-A message is acknowledged only after `receive` returned, that is after it was committed: if the process dies
-before, the sender gets no ACK and sends it again, and the resend is recognised by its control id."""
+Group commit: the connections put their frames in one queue; a batcher takes every frame already waiting
+(several senders at once, up to `MAX_BATCH`) and hands them over together, so their raw bytes are committed
+in one transaction and then applied in another (a savepoint per message, so each message's outcome is its
+own). A frame waits for no other: a batch is what arrived while the previous one was being written.
+
+Connections are served concurrently on the event loop; the database work runs on worker threads (Django's
+ORM is synchronous), each with its own database connection and batcher: one on SQLite (one writer at a time
+is all it allows), several on PostgreSQL (`KETACLINIC_HL7_WORKERS`, default 4), where a batch spends most of
+its time waiting for the server's answers and another batch can use the CPU meanwhile. That is safe because
+`receive_batch` is: the raw messages are committed before they are applied, a visit's readings are written
+under the visit's row lock, a resend applied twice at once is refused by the database (one applied
+processing per message), and a connection's next message is read only after its ACK.
+
+A message is acknowledged only after `receive_batch` returned, that is after it was committed: if the
+process dies before, the sender gets no ACK and sends it again, and the resend is recognised by its control
+id."""
 
 import asyncio
 import contextlib
@@ -29,11 +37,39 @@ from ketaclinic.interop.hl7 import services, wire
 logger = logging.getLogger(__name__)
 
 type Receive = Callable[[bytes, str], bytes]
+# The ACK of each frame, in order, or the exception that stopped it from being stored (no ACK then).
+type ReceiveBatch = Callable[[list[tuple[bytes, str]]], list[bytes | Exception]]
+
+# The most frames one batch takes: the ACK of a batch's first frame waits for the whole batch.
+MAX_BATCH = 32
 
 
 def receive_and_ack(raw: bytes, peer: str) -> bytes:
-    """The listener's unit of work: the ACK for one raw message (raises only when it could not be stored)."""
+    """The ACK for one raw message (raises only when it could not be stored)."""
     return services.receive(raw=raw, peer=peer).ack
+
+
+def receive_batch_and_ack(frames: list[tuple[bytes, str]]) -> list[bytes | Exception]:
+    """The listener's unit of work: the ACK for each of a batch of raw messages (group commit), or the
+    exception that kept it from being stored."""
+    return [
+        answer if isinstance(answer, Exception) else answer.ack for answer in services.receive_batch(frames)
+    ]
+
+
+def one_by_one(receive: Receive) -> ReceiveBatch:
+    """A batch handler that hands each frame to `receive` alone (a `receive` given for one message)."""
+
+    def handle(frames: list[tuple[bytes, str]]) -> list[bytes | Exception]:
+        answers: list[bytes | Exception] = []
+        for raw, peer in frames:
+            try:
+                answers.append(receive(raw, peer))
+            except Exception as error:
+                answers.append(error)
+        return answers
+
+    return handle
 
 
 @dataclass
@@ -67,13 +103,14 @@ class Listener:
         *,
         host: str,
         port: int,
-        receive: Receive = receive_and_ack,
+        receive: Receive | None = None,
+        receive_batch: ReceiveBatch = receive_batch_and_ack,
         inline: bool = False,
         workers: int | None = None,
     ) -> None:
         self.host = host
         self.port = port
-        self.receive = receive
+        self.receive_batch = one_by_one(receive) if receive is not None else receive_batch
         self.inline = inline
         self.workers = 1 if inline else (workers or default_workers())
         self.stats = Stats()
@@ -82,12 +119,18 @@ class Listener:
         )
         self._stats_lock = threading.Lock()
         self.server: asyncio.Server | None = None
+        self._waiting: asyncio.Queue[tuple[bytes, str, asyncio.Future[bytes | None]]] | None = None
+        self._batchers: list[asyncio.Task[None]] = []
+        self._collecting: asyncio.Lock | None = None
 
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
 
     async def start(self) -> None:
+        self._waiting = asyncio.Queue()
+        self._collecting = asyncio.Lock()
+        self._batchers = [asyncio.create_task(self._batcher()) for _ in range(self.workers)]
         self.server = await wire.serve(self._connection, self.host, self.port)
         if self.port == 0:
             self.port = self.server.sockets[0].getsockname()[1]
@@ -96,6 +139,10 @@ class Listener:
         if self.server is not None:
             self.server.close()
             await self.server.wait_closed()
+        for batcher in self._batchers:
+            batcher.cancel()
+        await asyncio.gather(*self._batchers, return_exceptions=True)
+        self._batchers = []
         if self.executor is not None:
             # Each worker thread closes its own database connection before the threads end: one task per
             # thread, held at a barrier until every thread has taken one.
@@ -116,15 +163,56 @@ class Listener:
             return function(*args)
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
 
-    def _guarded(self, raw: bytes, peer: str) -> bytes | None:
+    def _guarded(self, frames: list[tuple[bytes, str]]) -> list[bytes | None]:
+        """The batch's ACKs; None for a frame that could not be stored (its connection is then closed)."""
         try:
-            return self.receive(raw, peer)
+            answers = self.receive_batch(frames)
         except Exception as error:
-            logger.exception("HL7 message from %s could not be stored", peer)
-            with self._stats_lock:
-                self.stats.error(f"Could not store a message from {peer}: {type(error).__name__}: {error}")
+            answers = [error] * len(frames)
+        acks: list[bytes | None] = []
+        for (_raw, peer), answer in zip(frames, answers, strict=True):
+            if isinstance(answer, Exception):
+                logger.error("HL7 message from %s could not be stored", peer, exc_info=answer)
+                with self._stats_lock:
+                    self.stats.error(
+                        f"Could not store a message from {peer}: {type(answer).__name__}: {answer}"
+                    )
+                acks.append(None)
+            else:
+                acks.append(answer)
+        if None in acks:
             close_old_connections()
-            return None
+        return acks
+
+    async def _batcher(self) -> None:
+        """Takes the frames waiting (at least one, at most MAX_BATCH), has them stored and applied together,
+        and hands each connection its ACK."""
+        assert self._waiting is not None
+        assert self._collecting is not None
+        while True:
+            # One batcher collects at a time (the others wait for it, not for frames), so a frame that
+            # arrives while the workers are idle does not start a batch of its own in each of them; the
+            # one pass of the event loop it yields lets the frames already read join the batch.
+            async with self._collecting:
+                batch = [await self._waiting.get()]
+                await asyncio.sleep(0)
+                while len(batch) < MAX_BATCH and not self._waiting.empty():
+                    batch.append(self._waiting.get_nowait())
+            try:
+                acks = await self._work(self._guarded, [(raw, peer) for raw, peer, _ in batch])
+            except Exception as error:  # the executor itself failed: no ACK for any of them
+                logger.exception("A batch of HL7 messages failed")
+                acks = [None] * len(batch)
+                self.stats.error(f"A batch failed: {type(error).__name__}: {error}")
+            for (_raw, _peer, answer), ack in zip(batch, acks, strict=True):
+                if not answer.done():
+                    answer.set_result(ack)
+
+    async def _handle(self, raw: bytes, peer: str) -> bytes | None:
+        assert self._waiting is not None
+        answer: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
+        await self._waiting.put((raw, peer, answer))
+        return await answer
 
     async def _connection(self, reader: Any, writer: Any) -> None:
         peer_info = writer.get_extra_info("peername")
@@ -141,7 +229,7 @@ class Listener:
                     # Not MLLP framing (or too large): the stream cannot be resynchronised, so close it.
                     self.stats.error(f"Unframed data from {peer}: {error}")
                     break
-                ack = await self._work(self._guarded, bytes(raw), peer)
+                ack = await self._handle(bytes(raw), peer)
                 if ack is None:
                     break
                 writer.writeblock(ack)

@@ -15,9 +15,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from ketaclinic.accounts.access import Actor, require, require_clinic
 from ketaclinic.accounts.permissions import Perm
+from ketaclinic.audit import services as audit_services
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_change, record_patient_change
 from ketaclinic.core import clock
@@ -26,7 +28,8 @@ from ketaclinic.core.inputs import clean_reason
 from ketaclinic.core.models import Clinic
 from ketaclinic.infusions import selectors as infusion_selectors
 from ketaclinic.infusions import services as infusion_services
-from ketaclinic.infusions.models import InfusionVisit, ReadingSource, VitalSignReading
+from ketaclinic.infusions.models import InfusionVisit, VitalSignReading
+from ketaclinic.infusions.services.vitals import VisitSession, record_device_reading, visit_session
 from ketaclinic.interop.hl7 import rules, wire
 from ketaclinic.interop.hl7.errors import Hl7Error, Hl7ErrorCode
 from ketaclinic.interop.hl7.models import (
@@ -103,37 +106,176 @@ def receive(*, raw: bytes, peer: str = "") -> Received:
     applied (the ERR segment says why; it waits in the review queue), AR a message type we do not accept.
     A resend of a stored message is not applied again: it gets the answer its first processing gave (and is
     applied now if it never was). Raises only if the message could not be stored: then no ACK must go out."""
-    parsed = wire.parse(raw)
-    message, created = store(raw=raw, parsed=parsed, peer=peer)
-    if not created:
-        earlier = latest_processing(message)
-        if earlier is not None:
-            ack = wire.acknowledgement(
-                parsed.header,
-                earlier.ack_code or "AA",
-                reason=earlier.reason,
-                error=Hl7ErrorCode(earlier.error_code) if earlier.error_code else None,
-                sent_at=rules.format_timestamp(clock.now()),
-            )
-            return Received(message, None, ack, duplicate=True)
+    answer = receive_batch([(raw, peer)])[0]
+    if isinstance(answer, Exception):
+        raise answer
+    return answer
+
+
+@dataclass(frozen=True)
+class _Arrival:
+    raw: bytes
+    peer: str
+    parsed: wire.Parsed | wire.Unreadable
+
+
+def receive_batch(frames: list[tuple[bytes, str]]) -> list[Received | Exception]:
+    """`receive` for the frames the listener found waiting (group commit): every raw message is stored
+    first, all in one transaction (one commit for the batch); then each is applied in a savepoint of its
+    own inside one transaction, so one message's failure rolls back only its own reading and writes its
+    own outcome; then the answers, in the order of `frames`. A frame that could not be stored gets the
+    exception instead of an answer (no ACK must go out for it)."""
+    arrivals = [_Arrival(raw, peer, wire.parse(raw)) for raw, peer in frames]
+    stored = _store_all(arrivals)
+    answers: list[Received | Exception | None] = [None] * len(arrivals)
+    fresh: list[int] = []
+    again: list[int] = []
+    for index, result in enumerate(stored):
+        if isinstance(result, Exception):
+            answers[index] = result
+        elif result[1]:
+            fresh.append(index)
+        else:
+            again.append(index)
+    context = _Batch()
     try:
-        processing = process(message=message, parsed=parsed, by=None)
-    except Hl7Error as error:
-        if error.code != Hl7ErrorCode.ALREADY_APPLIED:
-            raise
-        # A copy of the same message was applied meanwhile (two deliveries at once): answer as that one did.
-        applied = latest_processing(message)
-        assert applied is not None
-        return Received(message, None, _ack_for(parsed.header, applied), duplicate=True)
+        with transaction.atomic(), audit_services.gathered():
+            for index in fresh:
+                message = stored[index][0]  # type: ignore[index]
+                answers[index] = _apply_one(message, arrivals[index].parsed, context, created=True)
     except Exception:
+        # The batch's transaction could not commit: its messages are stored; each is applied on its own.
+        logger.exception("A batch of HL7 messages could not be applied together")
+        if not fresh:
+            raise
+        for index in fresh:
+            message = stored[index][0]  # type: ignore[index]
+            try:
+                answers[index] = _apply_alone(message, arrivals[index].parsed, created=True)
+            except Exception as single:
+                logger.exception("HL7 message %s could not be applied", message.pk)
+                answers[index] = single
+    for index in again:
+        message = stored[index][0]  # type: ignore[index]
+        try:
+            answers[index] = _answer_resend(message, arrivals[index].parsed)
+        except Exception as error:
+            logger.exception("HL7 message %s could not be answered", message.pk)
+            answers[index] = error
+    return [answer if answer is not None else RuntimeError("unanswered") for answer in answers]
+
+
+def _answer_resend(message: InboundMessage, parsed: wire.Parsed | wire.Unreadable) -> Received:
+    """A message stored before (a resend, or a copy in the same batch): the answer its processing gave, or
+    applied now if it never was."""
+    earlier = latest_processing(message)
+    if earlier is not None:
+        return Received(message, None, _ack_for(parsed.header, earlier), duplicate=True)
+    return _apply_alone(message, parsed, created=False)
+
+
+def _apply_alone(
+    message: InboundMessage, parsed: wire.Parsed | wire.Unreadable, *, created: bool
+) -> Received:
+    with transaction.atomic(), audit_services.gathered():
+        return _apply_one(message, parsed, _Batch(), created=created)
+
+
+def _apply_one(
+    message: InboundMessage, parsed: wire.Parsed | wire.Unreadable, context: "_Batch", *, created: bool
+) -> Received:
+    """Apply one stored message in a savepoint of its own (`process`, inside the caller's transaction) and
+    answer it."""
+    try:
+        with audit_services.gathered():
+            processing = process(message=message, parsed=parsed, by=None, batch=context, fresh=created)
+    except Exception as error:
+        context.forget()
+        already = isinstance(error, Hl7Error) and error.code == Hl7ErrorCode.ALREADY_APPLIED
+        if already or (isinstance(error, IntegrityError) and _applied(message)):
+            # A copy of the same message was applied meanwhile (two deliveries at once; the database keeps
+            # one applied processing per message): answer as that one did.
+            return _answer_applied(message, parsed)
         # The message is stored: it is answered AE and waits for a reprocess; the error goes to the log.
         logger.exception("HL7 message %s could not be processed", message.pk)
-        processing = _write(
-            message,
-            _refused(Hl7ErrorCode.READING_REFUSED, "An internal error stopped the processing."),
-            by=None,
-        )
+        with transaction.atomic():
+            processing = _write(
+                message,
+                _refused(Hl7ErrorCode.READING_REFUSED, "An internal error stopped the processing."),
+                by=None,
+            )
     return Received(message, processing, _ack_for(parsed.header, processing), duplicate=not created)
+
+
+def _applied(message: InboundMessage) -> bool:
+    return InboundProcessing.objects.filter(message=message, outcome=Outcome.APPLIED).exists()
+
+
+def _answer_applied(message: InboundMessage, parsed: wire.Parsed | wire.Unreadable) -> Received:
+    applied = latest_processing(message)
+    assert applied is not None
+    return Received(message, None, _ack_for(parsed.header, applied), duplicate=True)
+
+
+def _store_all(arrivals: list[_Arrival]) -> list[tuple[InboundMessage, bool] | Exception]:
+    """Store the batch's raw messages in one transaction: the ones already stored (same sending
+    application and MSH-10, found by one query, or earlier in the batch) are returned with False, the new
+    ones inserted together and returned with True. If that fails (a copy stored meanwhile by another
+    worker, a message the database refuses), each is stored on its own, and one that cannot be is returned
+    as its exception."""
+    try:
+        with transaction.atomic():
+            return _store_together(arrivals)
+    except Exception:
+        logger.info("A batch of HL7 messages is stored one by one", exc_info=True)
+    results: list[tuple[InboundMessage, bool] | Exception] = []
+    for arrival in arrivals:
+        try:
+            results.append(store(raw=arrival.raw, parsed=arrival.parsed, peer=arrival.peer))
+        except Exception as error:
+            logger.exception("HL7 message from %s could not be stored", arrival.peer)
+            results.append(error)
+    return results
+
+
+def _store_together(arrivals: list[_Arrival]) -> list[tuple[InboundMessage, bool] | Exception]:
+    keys = {
+        (arrival.parsed.header.sending_application, arrival.parsed.header.control_id)
+        for arrival in arrivals
+        if arrival.parsed.header.control_id
+    }
+    known: dict[tuple[str, str], InboundMessage] = {}
+    if keys:
+        wanted = Q()
+        for application, control_id in keys:
+            wanted |= Q(sending_application=application, control_id=control_id)
+        known = {
+            (row.sending_application, row.control_id): row for row in InboundMessage.objects.filter(wanted)
+        }
+    now = clock.now()
+    new: list[InboundMessage] = []
+    placed: list[tuple[InboundMessage, bool]] = []
+    for arrival in arrivals:
+        header = arrival.parsed.header
+        key = (header.sending_application, header.control_id)
+        if header.control_id and key in known:
+            placed.append((known[key], False))
+            continue
+        message = InboundMessage(
+            received_at=now,
+            peer=arrival.peer[:80],
+            raw=arrival.raw,
+            sending_facility=header.sending_facility,
+            message_type=header.kind[:20],
+            sending_application=header.sending_application,
+            control_id=header.control_id,
+        )
+        new.append(message)
+        if header.control_id:
+            known[key] = message
+        placed.append((message, True))
+    InboundMessage.objects.bulk_create(new)
+    return list(placed)
 
 
 def _ack_for(header: wire.Header, processing: InboundProcessing) -> bytes:
@@ -150,13 +292,49 @@ def latest_processing(message: InboundMessage) -> InboundProcessing | None:
     return InboundProcessing.objects.filter(message=message).order_by("-pk").first()
 
 
+class _Batch:
+    """What the messages of one batch share, read once under the batch's transaction: each device's chair
+    and open visit, and each visit's `VisitSession` (its lock and what its readings read). Forgotten after
+    any message's failure (its savepoint rolled back what the sessions followed)."""
+
+    def __init__(self) -> None:
+        self.places: dict[str, tuple[DeviceChair | None, InfusionVisit | None]] = {}
+        self.sessions: dict[int, VisitSession] = {}
+
+    def place(self, device_id: str) -> tuple[DeviceChair | None, InfusionVisit | None]:
+        if device_id not in self.places:
+            mapping = (
+                DeviceChair.objects.select_related("chair", "clinic")
+                .filter(device_id=device_id, is_active=True)
+                .first()
+            )
+            visit = _open_visit_at(mapping.chair) if mapping is not None else None
+            self.places[device_id] = (mapping, visit)
+        return self.places[device_id]
+
+    def session(self, visit: InfusionVisit) -> VisitSession:
+        if visit.pk not in self.sessions:
+            self.sessions[visit.pk] = visit_session(visit)
+        return self.sessions[visit.pk]
+
+    def forget(self) -> None:
+        self.places.clear()
+        self.sessions.clear()
+
+
 @transaction.atomic
 def process(
-    *, message: InboundMessage, parsed: wire.Parsed | wire.Unreadable, by: Actor | None
+    *,
+    message: InboundMessage,
+    parsed: wire.Parsed | wire.Unreadable,
+    by: Actor | None,
+    batch: _Batch | None = None,
+    fresh: bool = False,
 ) -> InboundProcessing:
     """Apply a stored message once and write its processing row (one transaction). Raises Hl7Error
-    ALREADY_APPLIED for a message applied before."""
-    if InboundProcessing.objects.filter(message=message, outcome=Outcome.APPLIED).exists():
+    ALREADY_APPLIED for a message applied before. `fresh`: the message was stored by this batch, so it has
+    no processing yet (a copy applied meanwhile by another worker is refused by the database, below)."""
+    if not fresh and _applied(message):
         raise Hl7Error(Hl7ErrorCode.ALREADY_APPLIED, "That message was already applied.")
     if isinstance(parsed, wire.Unreadable):
         result = Result(Outcome.REJECTED, "AE", parsed.code, parsed.reason)
@@ -168,7 +346,7 @@ def process(
             f"{parsed.header.kind} is not a message we accept (ORU^R01, ADT^A04, ADT^A08).",
         )
     elif parsed.header.message_type == "ORU":
-        result = _apply_vital_signs(parsed, message)
+        result = _apply_vital_signs(parsed, message, batch or _Batch())
     else:
         result = _apply_registration(parsed, message)
     return _write(message, result, by=by)
@@ -222,12 +400,8 @@ def _open_visit_at(chair: Chair) -> InfusionVisit | None:
     return visits[-1] if visits else None
 
 
-def _apply_vital_signs(parsed: wire.Parsed, message: InboundMessage) -> Result:
-    mapping = (
-        DeviceChair.objects.select_related("chair", "clinic")
-        .filter(device_id=parsed.device_id, is_active=True)
-        .first()
-    )
+def _apply_vital_signs(parsed: wire.Parsed, message: InboundMessage, batch: _Batch) -> Result:
+    mapping, visit = batch.place(parsed.device_id)
     if mapping is None:
         return _refused(
             Hl7ErrorCode.UNKNOWN_DEVICE,
@@ -249,7 +423,6 @@ def _apply_vital_signs(parsed: wire.Parsed, message: InboundMessage) -> Result:
             notes=mapped.left_out,
             clinic_id=clinic_id,
         )
-    visit = _open_visit_at(mapping.chair)
     if visit is None:
         return _refused(
             Hl7ErrorCode.NO_ACTIVE_VISIT,
@@ -275,15 +448,11 @@ def _apply_vital_signs(parsed: wire.Parsed, message: InboundMessage) -> Result:
         respiratory_rate_per_min=found.get(rules.VitalSign.RESPIRATORY_RATE),
     )
     try:
-        recorded = infusion_services.record_vital_signs(
-            by=None,
-            visit=visit,
-            values=values,
-            source=ReadingSource.DEVICE,
-            device_id=parsed.device_id,
-            measured_at=measured_at,
+        recorded = record_device_reading(
+            batch.session(visit), values=values, device_id=parsed.device_id, measured_at=measured_at
         )
     except DomainError as error:
+        batch.forget()
         return _refused(
             Hl7ErrorCode.READING_REFUSED,
             error.message,
@@ -393,7 +562,7 @@ def dismiss(*, by: Actor, message: InboundMessage, reason: str) -> InboundProces
     sent under another id)."""
     _check_message_access(by, message)
     text = clean_reason(reason, field="reason", what="Say why the message is dismissed.")
-    if InboundProcessing.objects.filter(message=message, outcome=Outcome.APPLIED).exists():
+    if _applied(message):
         raise Hl7Error(Hl7ErrorCode.ALREADY_APPLIED, "That message was already applied.")
     return _write(
         message,
