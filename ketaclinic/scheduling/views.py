@@ -313,6 +313,7 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
     context = {
         "appointment": appointment,
         "needs_confirmation": services.needs_confirmation(appointment),
+        "has_begun": services.has_begun(appointment),
         "history": appointment.status_changes.select_related("changed_by"),
         "confirmations": appointment.confirmations.select_related("confirmed_by"),
         "instructions": services.instruction_lines(),
@@ -391,6 +392,7 @@ def _act(request: HttpRequest, appointment_id: int, action: str) -> HttpResponse
         context = {
             "appointment": appointment,
             "needs_confirmation": services.needs_confirmation(appointment),
+            "has_begun": services.has_begun(appointment),
             "history": appointment.status_changes.select_related("changed_by"),
             "confirmations": appointment.confirmations.select_related("confirmed_by"),
             "instructions": services.instruction_lines(),

@@ -13,6 +13,7 @@ from ketaclinic.scheduling.services.booking import (
     mark_attended,
     mark_session_attended,
     move_appointment,
+    has_begun,
     needs_confirmation,
     record_no_show,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "mark_attended",
     "mark_session_attended",
     "move_appointment",
+    "has_begun",
     "needs_confirmation",
     "record_no_show",
     "remove_closure",
