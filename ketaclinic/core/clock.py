@@ -19,9 +19,9 @@ def now() -> dt.datetime:
 
 @contextmanager
 def pinned_at(moment: dt.datetime) -> Iterator[None]:
-    """Hold `now()` at the aware `moment` while the block runs, in this thread or task only. The demo uses it to
-    record its past history through the real services (a session booked, held and documented last week),
-    which refuse to book or close a visit at the wrong time; nothing that serves requests uses it."""
+    """Hold `now()` at the aware `moment` while the block runs, in this thread or task only. The demo uses it
+    to record its past history through the real services (a session booked, held and documented last
+    week), which refuse to book or close a visit at the wrong time; nothing that serves requests uses it."""
     if moment.tzinfo is None:
         raise ValueError("pin the clock to an aware moment")
     token = _pinned.set(moment.astimezone(dt.UTC))
