@@ -36,7 +36,7 @@ ADDENDUM_NEXT_DAY_AT = dt.time(9, 30)
 
 def _care_team(staff: dict[str, User], patients: dict[str, Patient]) -> int:
     therapist, made = staff["therapist"], 0
-    for key in ("lena", "noah", "walter"):
+    for key in ("lena", "noah", "walter", "theo"):
         patient = patients[key]
         if CareTeamMember.objects.filter(patient=patient, member=therapist, ended_at__isnull=True).exists():
             continue

@@ -1,7 +1,8 @@
 """Demo schedule: three chairs at the main clinic, Dr Chen's, the nurse's and the therapist's weekday hours,
 and Lena's induction series booked from today (her signed plan comes from plans_demo), one infusion cancelled
 with a reason; her KAP preparation session with the therapist last week (booked days before it, attended)
-and her first integration session booked after today's infusion; Walter's first visit, an assessment,
+and her first integration session booked after today's infusion; Theo's preparation session on the last
+weekday, held but not yet marked attended; Walter's first visit, an assessment,
 booked and then moved. Built through the scheduling services, idempotently; the past is recorded at the
 moments it happened (`clock.pinned_at`), since the services refuse to book or close a visit out of time."""
 
@@ -88,15 +89,15 @@ def _lena_series(frontdesk: User, lena: Patient) -> int:
     return len(booked) + 1
 
 
-def _book_session(frontdesk: User, therapist: User, lena: Patient, day: dt.date) -> Appointment | None:
-    """A session with the therapist on `day` at the first hour that suits everyone (her infusions come
-    first); None when the whole day is taken."""
-    zone = lena.clinic.time_zone
+def _book_session(frontdesk: User, therapist: User, patient: Patient, day: dt.date) -> Appointment | None:
+    """A session with the therapist on `day` at the first hour that suits everyone (the patient's infusions
+    come first); None when the whole day is taken."""
+    zone = patient.clinic.time_zone
     for hour in SESSION_HOURS:
         try:
             return services.book_appointment(
                 by=frontdesk,
-                patient=lena,
+                patient=patient,
                 kind=AppointmentKind.PSYCHOTHERAPY,
                 starts_at=rules.local_datetime(day, dt.time(hour), zone),
                 clinician=therapist,
@@ -133,6 +134,19 @@ def _lena_sessions(frontdesk: User, therapist: User, lena: Patient) -> int:
     return made
 
 
+def _theo_session(frontdesk: User, therapist: User, theo: Patient) -> int:
+    """Theo's preparation session with the therapist on the last weekday before today, booked three days
+    before it: it has taken place, and nobody has marked it attended or documented it yet (the therapist's
+    list offers both)."""
+    if Appointment.objects.filter(patient=theo, kind=AppointmentKind.PSYCHOTHERAPY).exists():
+        return 0
+    zone = theo.clinic.time_zone
+    day = weekday_on_or_before(clock.today_in(zone) - dt.timedelta(days=1))
+    booked_on = weekday_on_or_before(day - dt.timedelta(days=PREPARATION_BOOKED_DAYS_BEFORE))
+    with clock.pinned_at(rules.local_datetime(booked_on, dt.time(12), zone)):
+        return 0 if _book_session(frontdesk, therapist, theo, day) is None else 1
+
+
 def _walter_assessment(frontdesk: User, drchen: User, walter: Patient) -> int:
     """Walter has no plan yet, so his first visit is the assessment: booked for the next weekday two or more
     days ahead at 11:00, then moved to 14:00 when he asked (the visit's history shows the move)."""
@@ -166,6 +180,8 @@ def load(*, staff: dict[str, User], clinics: dict[str, Clinic], patients: dict[s
     made = _resources(staff["admin"], main, [staff["drchen"], staff["nurse"], staff["therapist"]])
     made += _lena_series(staff["frontdesk"], patients["lena"])
     made += _lena_sessions(staff["frontdesk"], staff["therapist"], patients["lena"])
+    if "theo" in patients:
+        made += _theo_session(staff["frontdesk"], staff["therapist"], patients["theo"])
     if "walter" in patients:
         made += _walter_assessment(staff["frontdesk"], staff["drchen"], patients["walter"])
     return made

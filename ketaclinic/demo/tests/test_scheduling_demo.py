@@ -40,8 +40,8 @@ def test_demo_books_lenas_series_once(monday_morning) -> None:
     lena = world["patients"]["lena"]
     series = list(Appointment.objects.filter(patient=lena, kind="infusion").order_by("starts_at"))
     # Chairs, hours of three people, Lena's series and its cancellation, her preparation session and its
-    # attendance, her integration session, Walter's assessment and its move.
-    assert made == 3 + 15 + len(series) + 1 + 2 + 1 + 2
+    # attendance, her integration session, Theo's preparation session, Walter's assessment and its move.
+    assert made == 3 + 15 + len(series) + 1 + 2 + 1 + 1 + 2
     assert list(Chair.objects.values_list("name", flat=True)) == ["Chair 1", "Chair 2", "Chair 3"]
     assert StaffHours.objects.count() == 15
     local_starts = [rules.to_local(a.starts_at, "America/New_York").strftime("%a %d %H:%M") for a in series]
@@ -103,3 +103,9 @@ def test_demo_books_lenas_sessions_with_the_therapist_the_past_one_attended(mond
     assert state is not None
     assert (state.label, state.next_booked_on) == ("Psychotherapy 1 of 3 attended", dt.date(2030, 1, 9))
     assert scheduling_demo.load(**world) == 0
+    # Theo's preparation session on the last weekday (Friday 4 January), held, not marked attended yet.
+    [theo_session] = Appointment.objects.filter(patient=world["patients"]["theo"], kind="psychotherapy")
+    assert theo_session.status == "booked"
+    assert rules.to_local(theo_session.starts_at, "America/New_York").strftime("%a %d %b %H:%M") == (
+        "Fri 04 Jan 10:00"
+    )
