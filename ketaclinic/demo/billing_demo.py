@@ -1,7 +1,8 @@
 """The billing demo, through the billing services: the main clinic's settings and price list, Lena's
 good-faith estimate (acknowledged), her prepaid induction series (issued, part-paid through financing), an
 invoice for every delivered visit not yet billed (an earlier day's visit, closed when the demo reloads), a
-deposit held for Lena's next infusion, and Noah's missed follow-up whose no-show fee waits for the clerk."""
+deposit held for Lena's next infusion, and Noah's missed follow-up of a past weekday whose no-show fee
+waits for the clerk."""
 
 import datetime as dt
 from decimal import Decimal
@@ -153,34 +154,47 @@ def _deposit(frontdesk: User, lena: Patient) -> int:
     return 1
 
 
+# Noah's missed follow-up: on the latest weekday at least this many days ago, booked the week before it; the
+# front desk records the no-show once he is this late.
+MISSED_DAYS_AGO = 2
+MISSED_BOOKED_DAYS_BEFORE = 7
+MISSED_HOURS = (9, 10, 11, 13, 14, 15, 16)
+NO_SHOW_AFTER = dt.timedelta(minutes=20)
+
+
 def _no_show(frontdesk: User, drchen: User, noah: Patient) -> int:
-    """Noah's follow-up at the first free weekday quarter hour, recorded as a no-show: its fee is proposed to
-    the clerk on the work page."""
+    """Noah's follow-up of a past weekday, booked the week before and recorded as a no-show twenty minutes
+    after its time (at those moments, through the scheduling services): its fee is proposed to the clerk on
+    the work page."""
     if Appointment.objects.filter(patient=noah, status=AppointmentStatus.NO_SHOW).exists():
         return 0
     zone = noah.clinic.time_zone
-    start = scheduling_rules.to_local(clock.now() + dt.timedelta(minutes=30), zone)
-    day, hour = start.date(), max(start.hour + 1, 9)
+    day = clock.today_in(zone) - dt.timedelta(days=MISSED_DAYS_AGO)
     for _ in range(20):
-        if day.weekday() >= 5 or hour > 16:
-            day, hour = day + dt.timedelta(days=1), 9
-            continue
-        try:
-            booked = scheduling.book_appointment(
-                by=frontdesk,
-                patient=noah,
-                kind=AppointmentKind.FOLLOW_UP,
-                starts_at=scheduling_rules.local_datetime(day, dt.time(hour), zone),
-                clinician=drchen,
-                duration_min=30,
-            )
-        except DomainError:
-            hour += 1
-            continue
-        scheduling.record_no_show(
-            by=frontdesk, appointment=booked, reason="Did not come; no answer on the family's phone."
+        while day.weekday() >= 5:
+            day -= dt.timedelta(days=1)
+        booked_at = scheduling_rules.local_datetime(
+            day - dt.timedelta(days=MISSED_BOOKED_DAYS_BEFORE), dt.time(12), zone
         )
-        return 1
+        for hour in MISSED_HOURS:
+            try:
+                with clock.pinned_at(booked_at):
+                    booked = scheduling.book_appointment(
+                        by=frontdesk,
+                        patient=noah,
+                        kind=AppointmentKind.FOLLOW_UP,
+                        starts_at=scheduling_rules.local_datetime(day, dt.time(hour), zone),
+                        clinician=drchen,
+                        duration_min=30,
+                    )
+            except DomainError:
+                continue
+            with clock.pinned_at(booked.starts_at + NO_SHOW_AFTER):
+                scheduling.record_no_show(
+                    by=frontdesk, appointment=booked, reason="Did not come; no answer on the family's phone."
+                )
+            return 1
+        day -= dt.timedelta(days=1)
     return 0
 
 

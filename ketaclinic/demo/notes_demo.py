@@ -1,9 +1,11 @@
 """Demo clinical documentation, made through the services: the therapist Jamie Ortiz on the care team of the
-main clinic's patients; Lena's signed KAP preparation note with an addendum, a psychotherapy note kept apart,
-Dr Chen's draft follow-up note, her release authorisation for her referring physician and a draft
-consultation summary to that physician. Idempotent: a second call makes nothing."""
+main clinic's patients; Lena's preparation session (booked and attended in the scheduling demo) documented
+by a signed KAP preparation note written that afternoon, with an addendum the next day, and a psychotherapy
+note kept apart; Dr Chen's draft follow-up note, her release authorisation for her referring physician and
+a draft consultation summary to that physician. Idempotent: a second call makes nothing."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from ketaclinic.accounts.models import User
 from ketaclinic.core import clock
@@ -25,11 +27,16 @@ from ketaclinic.notes.services import letters as letter_services
 from ketaclinic.notes.services import notes as note_services
 from ketaclinic.patients import services as patient_services
 from ketaclinic.patients.models import CareTeamMember, Patient
+from ketaclinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus
+
+# The therapist writes the session's notes this long after it ends, and the addendum the next morning.
+NOTES_AFTER_SESSION = dt.timedelta(minutes=30)
+ADDENDUM_NEXT_DAY_AT = dt.time(9, 30)
 
 
 def _care_team(staff: dict[str, User], patients: dict[str, Patient]) -> int:
     therapist, made = staff["therapist"], 0
-    for key in ("lena", "noah", "walter"):
+    for key in ("lena", "noah", "walter", "theo"):
         patient = patients[key]
         if CareTeamMember.objects.filter(patient=patient, member=therapist, ended_at__isnull=True).exists():
             continue
@@ -40,15 +47,54 @@ def _care_team(staff: dict[str, User], patients: dict[str, Patient]) -> int:
     return made
 
 
+def _preparation_session(lena: Patient) -> Appointment | None:
+    return (
+        Appointment.objects.filter(
+            patient=lena, kind=AppointmentKind.PSYCHOTHERAPY, status=AppointmentStatus.ATTENDED
+        )
+        .order_by("starts_at")
+        .first()
+    )
+
+
 def _lena_notes(staff: dict[str, User], lena: Patient) -> int:
-    therapist, drchen = staff["therapist"], staff["drchen"]
-    today = clock.today_in(lena.clinic.time_zone)
+    drchen = staff["drchen"]
+    zone = lena.clinic.time_zone
+    today = clock.today_in(zone)
+    session = _preparation_session(lena)
+    if session is None:
+        _lena_session_notes(staff["therapist"], lena, None, today - dt.timedelta(days=9))
+    else:
+        session_day = session.starts_at.astimezone(ZoneInfo(zone)).date()
+        with clock.pinned_at(session.ends_at + NOTES_AFTER_SESSION):
+            preparation = _lena_session_notes(staff["therapist"], lena, session, session_day)
+        next_day = session_day + dt.timedelta(days=1)
+        with clock.pinned_at(dt.datetime.combine(next_day, ADDENDUM_NEXT_DAY_AT, tzinfo=ZoneInfo(zone))):
+            _preparation_addendum(staff["therapist"], preparation)
+    _follow_up(drchen, lena, today)
+    return 3
+
+
+def _preparation_addendum(therapist: User, preparation: Note) -> None:
+    note_services.add_addendum(
+        by=therapist,
+        note=preparation,
+        text="Lena phoned the next day: she would like her husband in the waiting room, not the chair room.",
+    )
+
+
+def _lena_session_notes(
+    therapist: User, lena: Patient, session: Appointment | None, session_day: dt.date
+) -> Note:
+    """The preparation session's signed progress note (KAP preparation) and its psychotherapy note; without
+    the session (an older demo database), the same notes dated by the day alone, the addendum at once."""
     preparation = note_services.create_note(
         by=therapist,
         patient=lena,
         template=NoteTemplate.objects.get(clinic=None, code="kap-preparation"),
         encounter_kind=EncounterKind.PSYCHOTHERAPY_SESSION,
-        encounter_on=today - dt.timedelta(days=9),
+        encounter_on=session_day,
+        appointment=session,
     )
     note_services.save_draft(
         by=therapist,
@@ -69,18 +115,16 @@ def _lena_notes(staff: dict[str, User], lena: Patient) -> int:
         ),
     )
     preparation = note_services.sign_note(by=therapist, note=preparation)
-    note_services.add_addendum(
-        by=therapist,
-        note=preparation,
-        text="Lena phoned the next day: she would like her husband in the waiting room, not the chair room.",
-    )
+    if session is None:
+        _preparation_addendum(therapist, preparation)
     private = note_services.create_note(
         by=therapist,
         patient=lena,
         template=NoteTemplate.objects.get(clinic=None, code="dap"),
         encounter_kind=EncounterKind.PSYCHOTHERAPY_SESSION,
-        encounter_on=today - dt.timedelta(days=9),
+        encounter_on=session_day,
         kind=NoteKind.PSYCHOTHERAPY,
+        appointment=session,
     )
     note_services.save_draft(
         by=therapist,
@@ -97,6 +141,10 @@ def _lena_notes(staff: dict[str, User], lena: Patient) -> int:
         ),
     )
     note_services.sign_note(by=therapist, note=private)
+    return preparation
+
+
+def _follow_up(drchen: User, lena: Patient, today: dt.date) -> None:
     follow_up = note_services.create_note(
         by=drchen,
         patient=lena,
@@ -116,7 +164,6 @@ def _lena_notes(staff: dict[str, User], lena: Patient) -> int:
             }
         ),
     )
-    return 3
 
 
 def _lena_letters(staff: dict[str, User], lena: Patient) -> int:

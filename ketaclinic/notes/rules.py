@@ -3,6 +3,7 @@ note and where, and how a note's text is composed for search. No Django import."
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 
@@ -207,6 +208,18 @@ def authorisation_covers(*, scope: str, signed_on: str, expires_on: str, today: 
 
 SESSION_KIND = "psychotherapy"
 DOCUMENTABLE_STATUSES = ("booked", "checked_in", "attended")
+# The shipped templates a psychotherapy session's note starts from: preparation before the first infusion,
+# integration after it.
+PREPARATION_TEMPLATE_CODE = "kap-preparation"
+INTEGRATION_TEMPLATE_CODE = "kap-integration"
+
+
+def session_template_code(*, session_on: date, first_infusion_on: date | None) -> str:
+    """The template a session's note starts from: integration once an infusion was attended on an earlier
+    day, preparation before that (a session on the first infusion's own day is taken as preparation)."""
+    if first_infusion_on is not None and first_infusion_on < session_on:
+        return INTEGRATION_TEMPLATE_CODE
+    return PREPARATION_TEMPLATE_CODE
 
 
 def session_problem(*, appointment_kind: str, status: str, same_patient: bool, started: bool) -> str | None:

@@ -39,6 +39,8 @@ def patient_plan(request: HttpRequest, patient_id: int) -> HttpResponse:
         "population_label": _population_label(page.population),
         "can_change": can(request.user, Perm.CHANGE_PLAN),
         "can_sign": can(request.user, Perm.SIGN_PLAN),
+        # The sessions card books the plan's next session (scheduling's booking form, kind preset).
+        "can_book": can(request.user, Perm.BOOK_APPOINTMENT),
     }
     return render(request, "plans/patient.html", context)
 

@@ -19,6 +19,7 @@ class ScheduleError(StrEnum):
     NO_SIGNED_PLAN = "no_signed_plan"
     IN_THE_PAST = "in_the_past"
     WRONG_STATUS = "wrong_status"
+    NOT_STARTED = "not_started"
     REASON_REQUIRED = "reason_required"
     INSTRUCTIONS_NOT_CONFIRMED = "instructions_not_confirmed"
     LINK_INVALID = "link_invalid"

@@ -179,13 +179,18 @@ def week_schedule(*, viewer: Who, clinic: Clinic, day: dt.date) -> list[WeekDay]
 
 
 def staff_on_schedule(*, viewer: Who, clinic: Clinic) -> QuerySet[User]:
-    """Clinicians and nurses of the clinic, for the per-person view and the booking forms; nobody when the
-    clinic is not one of the viewer's (a form never lists another clinic's staff)."""
+    """Clinicians, therapists and nurses of the clinic, for the per-person view and the booking forms (a
+    therapist is a psychotherapy session's person); nobody when the clinic is not one of the viewer's (a form
+    never lists another clinic's staff)."""
     require(viewer, Perm.VIEW_SCHEDULE)
     if not clinics_for(viewer).filter(pk=clinic.pk).exists():
         return User.objects.none()
     return (
-        User.objects.filter(clinics=clinic, is_active=True, role__in=[Role.CLINICIAN.value, Role.NURSE.value])
+        User.objects.filter(
+            clinics=clinic,
+            is_active=True,
+            role__in=[Role.CLINICIAN.value, Role.THERAPIST.value, Role.NURSE.value],
+        )
         .order_by("last_name", "first_name", "username")
         .distinct()
     )

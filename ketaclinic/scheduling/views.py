@@ -224,7 +224,7 @@ def book(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 def _booking_initial(request: HttpRequest, patient: Any) -> dict[str, Any]:
     """The slot clicked on the grid (date, time, chair or person), and the kind and length a visit of this
-    patient defaults to (an assessment until a plan is signed)."""
+    patient defaults to (an assessment until a plan is signed), or the kind the link asks for."""
     defaults = services.booking_defaults(patient)
     initial: dict[str, Any] = {
         "date": _parse_date(request.GET.get("date", "")) or clock.today_in(patient.clinic.time_zone),
@@ -234,6 +234,10 @@ def _booking_initial(request: HttpRequest, patient: Any) -> dict[str, Any]:
     for key in ("time", "chair", "nurse", "clinician"):
         if request.GET.get(key):
             initial[key] = request.GET[key]
+    # A link for another kind of visit (the plan's "Book a psychotherapy session"): its length is typed.
+    kind = request.GET.get("kind", "")
+    if kind in AppointmentKind.values and kind != defaults.kind:
+        initial["kind"], initial["duration_min"] = kind, None
     return initial
 
 
@@ -313,6 +317,7 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
     context = {
         "appointment": appointment,
         "needs_confirmation": services.needs_confirmation(appointment),
+        "has_begun": services.has_begun(appointment),
         "history": appointment.status_changes.select_related("changed_by"),
         "confirmations": appointment.confirmations.select_related("confirmed_by"),
         "instructions": services.instruction_lines(),
@@ -391,6 +396,7 @@ def _act(request: HttpRequest, appointment_id: int, action: str) -> HttpResponse
         context = {
             "appointment": appointment,
             "needs_confirmation": services.needs_confirmation(appointment),
+            "has_begun": services.has_begun(appointment),
             "history": appointment.status_changes.select_related("changed_by"),
             "confirmations": appointment.confirmations.select_related("confirmed_by"),
             "instructions": services.instruction_lines(),

@@ -204,7 +204,9 @@ def _ids(world: World) -> dict[str, Any]:
         "draft_id": _first(
             PlanDraft.objects.filter(plan__patient__clinic=main, signed_version__isnull=True), "pk"
         ),
-        "appointment_id": _first(Appointment.objects.filter(patient=lena, status="booked"), "starts_at"),
+        "appointment_id": _first(
+            Appointment.objects.filter(patient=lena, status="booked", kind="infusion"), "starts_at"
+        ),
         "user_id": u["nurse"].pk,
         "token_id": token.pk,
         "gateway_id": gateway.pk,

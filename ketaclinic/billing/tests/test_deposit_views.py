@@ -52,32 +52,32 @@ def test_a_bad_deposit_form_re_renders_with_the_reason(front_desk, appointment):
     assert not Deposit.objects.exists()
 
 
-def test_the_clerk_charges_the_no_show_fee_from_the_work_page(front_desk, billing_clerk, appointment):
-    scheduling.record_no_show(by=front_desk, appointment=appointment, reason="No call, no show")
+def test_the_clerk_charges_the_no_show_fee_from_the_work_page(front_desk, billing_clerk, past_appointment):
+    scheduling.record_no_show(by=front_desk, appointment=past_appointment, reason="No call, no show")
     client = signed_in_client(billing_clerk)
     page = client.get(reverse("billing:work")).content.decode()
     assert "No-show fees to decide" in page
     assert "No call, no show" in page
-    assert AuditEvent.objects.filter(object_type="deposit", patient_id=appointment.patient_id).exists()
-    response = client.post(reverse("billing:fee_charge", args=[appointment.pk]))
+    assert AuditEvent.objects.filter(object_type="deposit", patient_id=past_appointment.patient_id).exists()
+    response = client.post(reverse("billing:fee_charge", args=[past_appointment.pk]))
     decision = NoShowFeeDecision.objects.get()
     invoice = decision.invoice_line.invoice
     assert (response.status_code, response["Location"]) == (
         302,
         reverse("billing:invoice", args=[invoice.pk]),
     )
-    again = client.post(reverse("billing:fee_charge", args=[appointment.pk]))
+    again = client.post(reverse("billing:fee_charge", args=[past_appointment.pk]))
     assert again.status_code == 400
     assert "already charged or waived" in again.content.decode()
-    account = client.get(reverse("billing:patient", args=[appointment.patient_id])).content.decode()
+    account = client.get(reverse("billing:patient", args=[past_appointment.patient_id])).content.decode()
     assert invoice.number in account
     assert "Charged" in account
 
 
-def test_waiving_without_a_reason_re_renders_and_writes_nothing(front_desk, billing_clerk, appointment):
-    scheduling.record_no_show(by=front_desk, appointment=appointment, reason="No show")
+def test_waiving_without_a_reason_re_renders_and_writes_nothing(front_desk, billing_clerk, past_appointment):
+    scheduling.record_no_show(by=front_desk, appointment=past_appointment, reason="No show")
     response = signed_in_client(billing_clerk).post(
-        reverse("billing:fee_waive", args=[appointment.pk]), {"reason": ""}
+        reverse("billing:fee_waive", args=[past_appointment.pk]), {"reason": ""}
     )
     assert response.status_code == 400
     assert "This field is required." in response.content.decode()

@@ -137,17 +137,17 @@ def test_the_front_desk_may_not_refund_a_deposit(front_desk, appointment):
 
 
 def test_a_no_show_proposes_the_fee_and_the_charge_applies_the_deposit(
-    front_desk, billing_clerk, appointment
+    front_desk, billing_clerk, past_appointment
 ):
-    deposit = take(front_desk, appointment)
-    scheduling.record_no_show(by=front_desk, appointment=appointment, reason="Did not come, no call")
+    deposit = take(front_desk, past_appointment)
+    scheduling.record_no_show(by=front_desk, appointment=past_appointment, reason="Did not come, no call")
     work = selectors.deposit_work(viewer=billing_clerk)
-    assert [a.pk for a in work.fees_to_decide] == [appointment.pk]
+    assert [a.pk for a in work.fees_to_decide] == [past_appointment.pk]
     assert (work.fee_amount, work.currency) == (D("150.00"), "USD")
     # Under the shipped rule (apply_to_fee) the deposit waits for the fee's decision.
     assert work.deposits_to_settle == []
 
-    invoice = services.charge_no_show_fee(by=billing_clerk, appointment=appointment)
+    invoice = services.charge_no_show_fee(by=billing_clerk, appointment=past_appointment)
     (line,) = invoice.lines.all()
     assert (line.service_key, line.total_amount, line.visit_id, invoice.estimate_id) == (
         "no_show",
@@ -163,7 +163,7 @@ def test_a_no_show_proposes_the_fee_and_the_charge_applies_the_deposit(
     )
     assert selectors.deposit_work(viewer=billing_clerk).fees_to_decide == []
     with pytest.raises(DomainError) as twice:
-        services.charge_no_show_fee(by=billing_clerk, appointment=appointment)
+        services.charge_no_show_fee(by=billing_clerk, appointment=past_appointment)
     assert twice.value.code == BillingErrorCode.FEE_ALREADY_DECIDED
 
     services.issue_invoice(by=billing_clerk, invoice=invoice)
@@ -188,30 +188,34 @@ def test_a_no_show_proposes_the_fee_and_the_charge_applies_the_deposit(
     assert selectors.invoice_detail(viewer=billing_clerk, invoice_id=invoice.pk).summary.balance == D("50.00")
 
 
-def test_a_waived_fee_needs_a_reason_and_sends_the_deposit_to_refund(front_desk, billing_clerk, appointment):
-    deposit = take(front_desk, appointment)
-    scheduling.record_no_show(by=front_desk, appointment=appointment, reason="Did not come")
+def test_a_waived_fee_needs_a_reason_and_sends_the_deposit_to_refund(
+    front_desk, billing_clerk, past_appointment
+):
+    deposit = take(front_desk, past_appointment)
+    scheduling.record_no_show(by=front_desk, appointment=past_appointment, reason="Did not come")
     with pytest.raises(DomainError) as refused:
-        services.waive_no_show_fee(by=billing_clerk, appointment=appointment, reason="  ")
+        services.waive_no_show_fee(by=billing_clerk, appointment=past_appointment, reason="  ")
     assert refused.value.code == "reason_required"
     assert not NoShowFeeDecision.objects.exists()
-    services.waive_no_show_fee(by=billing_clerk, appointment=appointment, reason="Car accident on the way")
+    services.waive_no_show_fee(
+        by=billing_clerk, appointment=past_appointment, reason="Car accident on the way"
+    )
     with pytest.raises(DomainError) as twice:
-        services.charge_no_show_fee(by=billing_clerk, appointment=appointment)
+        services.charge_no_show_fee(by=billing_clerk, appointment=past_appointment)
     assert twice.value.code == BillingErrorCode.FEE_ALREADY_DECIDED
     states = selectors.deposit_work(viewer=billing_clerk).deposits_to_settle
     assert [(s.deposit.pk, s.action) for s in states] == [(deposit.pk, rules.DepositAction.REFUND)]
 
 
 def test_only_a_no_show_carries_a_fee_and_the_front_desk_may_not_decide_it(
-    front_desk, billing_clerk, appointment
+    front_desk, billing_clerk, past_appointment
 ):
     with pytest.raises(DomainError) as refused:
-        services.charge_no_show_fee(by=billing_clerk, appointment=appointment)
+        services.charge_no_show_fee(by=billing_clerk, appointment=past_appointment)
     assert refused.value.code == BillingErrorCode.NOT_A_NO_SHOW
-    scheduling.record_no_show(by=front_desk, appointment=appointment, reason="Did not come")
+    scheduling.record_no_show(by=front_desk, appointment=past_appointment, reason="Did not come")
     with pytest.raises(PermissionDenied):
-        services.charge_no_show_fee(by=front_desk, appointment=appointment)
+        services.charge_no_show_fee(by=front_desk, appointment=past_appointment)
     assert not NoShowFeeDecision.objects.exists()
 
 

@@ -22,7 +22,7 @@ def demo_world() -> dict[str, dict]:
     load_demo_core()
     staff = {
         name: User.objects.get(username=name)
-        for name in ("admin", "drchen", "drokafor", "nurse", "frontdesk", "billing", "custodian")
+        for name in ("admin", "drchen", "drokafor", "nurse", "frontdesk", "billing", "custodian", "therapist")
     }
     clinics = {clinic.code: clinic for clinic in Clinic.objects.all()}
     patients = {key: Patient.objects.get(legal_family_name=family) for key, family in PATIENTS.items()}

@@ -3,6 +3,7 @@ them and the plan's count, and a therapist's own sessions to document. Scoped to
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from ketaclinic.accounts.access import Actor, require
 from ketaclinic.accounts.permissions import Perm, can
@@ -11,11 +12,11 @@ from ketaclinic.audit.services import PatientShown, record_list_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
 from ketaclinic.notes import rules
-from ketaclinic.notes.models import Note, NoteKind
+from ketaclinic.notes.models import Note, NoteKind, NoteTemplate
 from ketaclinic.notes.selectors.notes import visible_notes
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patients_for
-from ketaclinic.plans.selectors import SessionState, sessions_for
+from ketaclinic.plans.selectors import SessionState, first_infusion_attended_on, sessions_for
 from ketaclinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus
 
 # A patient page lists this many sessions, newest first; the therapist's list looks back this far.
@@ -168,3 +169,19 @@ def session_for(*, viewer: Actor, appointment_id: int) -> Appointment:
     if appointment is None:
         raise NotFound("No such session.")
     return appointment
+
+
+def session_template(
+    *, patient: Patient, appointment: Appointment, templates: list[NoteTemplate]
+) -> NoteTemplate | None:
+    """Of `templates` (the viewer's choices), the one a note documenting the session starts from: KAP
+    preparation before the patient's first infusion, KAP integration after it (the clinic's own version of
+    that template first); else the first with the session fields."""
+    code = rules.session_template_code(
+        session_on=appointment.starts_at.astimezone(ZoneInfo(patient.clinic.time_zone)).date(),
+        first_infusion_on=first_infusion_attended_on(patient=patient),
+    )
+    matching = sorted((t for t in templates if t.code == code), key=lambda t: t.clinic_id is None)
+    if matching:
+        return matching[0]
+    return next((t for t in templates if t.session_fields), None)

@@ -90,6 +90,14 @@ def test_session_problem_rule() -> None:
     assert not rules.session_documented(signed_note_kinds=["psychotherapy"])
 
 
+def test_a_session_s_note_starts_from_preparation_before_the_first_infusion_and_integration_after() -> None:
+    monday = dt.date(2030, 1, 7)
+    assert rules.session_template_code(session_on=monday, first_infusion_on=None) == "kap-preparation"
+    assert rules.session_template_code(session_on=monday, first_infusion_on=monday) == "kap-preparation"
+    after = monday + dt.timedelta(days=2)
+    assert rules.session_template_code(session_on=after, first_infusion_on=monday) == "kap-integration"
+
+
 # --- services ----------------------------------------------------------------------------------------------
 
 
@@ -287,3 +295,72 @@ def test_pages_show_the_count_the_next_session_and_document_this_session(
     plan_page = signed_in_client(clinician).get(f"/plans/patients/{kap.pk}/").content.decode()
     assert "Psychotherapy 1 of 4 attended" in plan_page
     assert "Next session" in plan_page
+
+
+def _documented_sessions(
+    front_desk: Any, therapist: Any, patient: Any, monkeypatch: Any, *, first_day: int, count: int
+) -> list[Any]:
+    """`count` daily sessions from `first_day` ahead, then (the clock moved past the last) each marked
+    attended by the therapist and documented by a signed integration note."""
+    sessions = [_session(front_desk, patient, therapist, days=first_day + n) for n in range(count)]
+    _later(monkeypatch, sessions[-1])
+    for session in sessions:
+        scheduling.mark_session_attended(by=therapist, appointment=session)
+        note = services.create_note(
+            by=therapist,
+            patient=patient,
+            template=template("kap-integration"),
+            encounter_kind="psychotherapy_session",
+            encounter_on=clock.today_in(patient.clinic.time_zone),
+            appointment=session,
+        )
+        services.save_draft(by=therapist, note=note, content=integration_content())
+        services.sign_note(by=therapist, note=note)
+    return sessions
+
+
+def _queries_of(client: Any, url: str) -> tuple[int, str]:
+    """The queries of a second GET of `url` (the first warms what a process caches) and its page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured.captured_queries), response.content.decode()
+
+
+def test_the_session_cards_query_count_does_not_grow_with_the_sessions(
+    kap: Any,
+    front_desk: Any,
+    therapist: Any,
+    clinician: Any,
+    monkeypatch: Any,
+    django_assert_num_queries: Any,
+) -> None:
+    """The patient's notes page (its sessions card), the plan page (its sessions part) and the therapist's
+    own list make the same number of queries for 1 and for 10 documented sessions."""
+    urls = {
+        "notes": (therapist, f"/notes/patients/{kap.pk}/"),
+        "plan": (clinician, f"/plans/patients/{kap.pk}/"),
+        "mine": (therapist, "/notes/"),
+    }
+    _documented_sessions(front_desk, therapist, kap, monkeypatch, first_day=1, count=1)
+    clients = {person.pk: signed_in_client(person) for person in (therapist, clinician)}
+    one = {name: _queries_of(clients[person.pk], url) for name, (person, url) in urls.items()}
+    assert "Psychotherapy 1 of 4 attended" in one["notes"][1]
+    assert "Psychotherapy 1 of 4 attended" in one["plan"][1]
+
+    _documented_sessions(front_desk, therapist, kap, monkeypatch, first_day=2, count=9)
+    # Signed in again: the clock moved on past the idle limit.
+    clients = {person.pk: signed_in_client(person) for person in (therapist, clinician)}
+    for name, (person, url) in urls.items():
+        client = clients[person.pk]
+        assert client.get(url).status_code == 200
+        with django_assert_num_queries(one[name][0]):
+            page = client.get(url).content.decode()
+        if name == "plan":
+            assert "<dt>Attended</dt><dd>10</dd>" in page
+        else:
+            assert page.count('<span class="badge ok">Documented</span>') == 10

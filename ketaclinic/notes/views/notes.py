@@ -1,6 +1,8 @@
 """Notes pages: a patient's notes, a new note from a template, the draft (autosaved), signing, co-signature,
 addenda, releasing a psychotherapy note and the note search. Thin: parse, call, render."""
 
+from zoneinfo import ZoneInfo
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -74,13 +76,20 @@ def patient_notes(request: HttpRequest, patient_id: int) -> HttpResponse:
         form = _new_form(request, patient, sessions=documentable)
         form.initial["encounter_on"] = clock.today_in(patient.clinic.time_zone)
         chosen = request.GET.get("session", "")
-        if chosen.isdigit() and int(chosen) in {a.pk for a in documentable}:
-            form.initial["session"] = int(chosen)
+        session = next((a for a in documentable if chosen.isdigit() and a.pk == int(chosen)), None)
+        if session is not None:
+            form.initial["session"] = session.pk
             form.initial["encounter_kind"] = EncounterKind.PSYCHOTHERAPY_SESSION
-            templates = selectors.templates_for(viewer=by, clinic_id=patient.clinic_id)
-            session_template = next((t for t in templates if t.session_fields), None)
-            if session_template is not None:
-                form.initial["template"] = session_template.pk
+            form.initial["encounter_on"] = session.starts_at.astimezone(
+                ZoneInfo(patient.clinic.time_zone)
+            ).date()
+            template = session_selectors.session_template(
+                patient=patient,
+                appointment=session,
+                templates=selectors.templates_for(viewer=by, clinic_id=patient.clinic_id),
+            )
+            if template is not None:
+                form.initial["template"] = template.pk
     return render(request, "notes/patient_notes.html", _notes_page(request, patient, form, sessions))
 
 

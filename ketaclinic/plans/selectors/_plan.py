@@ -222,6 +222,21 @@ def series_events(*, plan: TreatmentPlan, zone: str) -> list[rules.Event]:
     ]
 
 
+def first_infusion_attended_on(*, patient: Patient) -> dt.date | None:
+    """The day (in the clinic's zone) of the first infusion the patient attended under their signed, active
+    plan; None before the first one (or without a plan). Not audited: an internal read for the caller's
+    page, which has read the patient."""
+    found = signed_active_plan(patient=patient)
+    if found is None:
+        return None
+    attended = [
+        item.on
+        for item in rules.appointments(series_events(plan=found[0], zone=patient.clinic.time_zone))
+        if item.state == rules.SeriesEventKind.ATTENDED and item.on is not None
+    ]
+    return min(attended, default=None)
+
+
 @dataclass(frozen=True)
 class PlanState:
     """What the rules say about a signed plan today."""

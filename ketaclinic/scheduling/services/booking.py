@@ -465,8 +465,24 @@ def cancel_appointment(*, by: Actor, appointment: Appointment, reason: str) -> A
     return _end(by, appointment, reason, AppointmentStatus.CANCELLED)
 
 
+def has_begun(appointment: Appointment) -> bool:
+    """True once the visit's start time has come: only then can the patient have failed to come."""
+    return appointment.starts_at <= clock.now()
+
+
 @transaction.atomic
 def record_no_show(*, by: Actor, appointment: Appointment, reason: str) -> Appointment:
+    """The patient did not come to a booked visit, with a reason; the plan is told. Refused before the
+    visit's start time (code not_started): until then it can only be cancelled or moved. Raises
+    ScheduleDomainError, PermissionDenied, NotFound."""
+    require(by, Perm.BOOK_APPOINTMENT)
+    _require_clinic(by, appointment.clinic_id)
+    if not has_begun(_locked(appointment)):
+        raise ScheduleDomainError(
+            ScheduleError.NOT_STARTED,
+            "This visit has not started yet: a no-show can be recorded once its time has come. Cancel or "
+            "move it instead.",
+        )
     return _end(by, appointment, reason, AppointmentStatus.NO_SHOW)
 
 

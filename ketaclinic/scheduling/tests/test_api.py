@@ -111,6 +111,25 @@ def test_check_in_cancel_and_upcoming(client_for, front_desk, planned_patient) -
     ]
 
 
+def test_a_no_show_before_the_start_answers_400_not_started(
+    client_for, front_desk, planned_patient, monkeypatch
+) -> None:
+    appointment = services.book_appointment(
+        by=front_desk, patient=planned_patient, kind="infusion", starts_at=at(3, 9)
+    )
+    # Signed in five minutes before the visit; the idle limit counts from sign-in.
+    monkeypatch.setattr(clock, "now", lambda: appointment.starts_at - dt.timedelta(minutes=5))
+    client = client_for(front_desk)
+    url = f"/api/schedule/appointments/{appointment.pk}/no-show"
+    early = client.post(url, {"reason": "Will not come"}, content_type="application/json")
+    assert (early.status_code, early.json()["code"]) == (400, "not_started")
+    assert Appointment.objects.get(pk=appointment.pk).status == "booked"
+    monkeypatch.setattr(clock, "now", lambda: appointment.starts_at + dt.timedelta(minutes=5))
+    late = client.post(url, {"reason": "Did not come"}, content_type="application/json")
+    assert late.status_code == 200
+    assert (late.json()["status"], late.json()["status_reason"]) == ("no_show", "Did not come")
+
+
 def test_series_propose_then_confirm(client_for, front_desk, planned_patient) -> None:
     client = client_for(front_desk)
     proposal = client.post(

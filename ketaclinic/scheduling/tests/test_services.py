@@ -194,13 +194,37 @@ def test_cancel_needs_a_reason_frees_the_chair_and_tells_the_plan(
     assert again.chair == chairs[0]
 
 
-def test_no_show_is_recorded_with_its_reason(planned_patient: Patient, front_desk: User, book: Any) -> None:
+def test_no_show_is_recorded_with_its_reason(
+    planned_patient: Patient, front_desk: User, book: Any, monkeypatch: Any
+) -> None:
     appointment = book(front_desk, planned_patient, at(3, 9))
+    monkeypatch.setattr(clock, "now", lambda: appointment.starts_at + dt.timedelta(minutes=20))
     services.record_no_show(by=front_desk, appointment=appointment, reason="Did not come, no answer by phone")
     assert list(SeriesEvent.objects.values_list("kind", flat=True).order_by("pk")) == ["booked", "no_show"]
     with pytest.raises(ScheduleDomainError) as caught:
         services.check_in(by=front_desk, appointment=appointment)
     assert caught.value.code in {"instructions_not_confirmed", "wrong_status"}
+
+
+def test_a_no_show_is_refused_before_the_visit_s_start_time(
+    planned_patient: Patient, front_desk: User, book: Any, monkeypatch: Any
+) -> None:
+    appointment = book(front_desk, planned_patient, at(3, 9))
+    monkeypatch.setattr(clock, "now", lambda: appointment.starts_at - dt.timedelta(seconds=1))
+    assert not services.has_begun(appointment)
+    with pytest.raises(ScheduleDomainError) as caught:
+        services.record_no_show(by=front_desk, appointment=appointment, reason="Will not come")
+    assert caught.value.code == "not_started"
+    appointment.refresh_from_db()
+    assert appointment.status == "booked"
+    assert list(SeriesEvent.objects.values_list("kind", flat=True)) == ["booked"]
+    assert list(appointment.status_changes.values_list("status", flat=True)) == ["booked"]
+    # At its start time it may be recorded.
+    monkeypatch.setattr(clock, "now", lambda: appointment.starts_at)
+    assert services.has_begun(appointment)
+    services.record_no_show(by=front_desk, appointment=appointment, reason="Did not come")
+    appointment.refresh_from_db()
+    assert appointment.status == "no_show"
 
 
 def test_series_books_all_or_nothing_and_names_the_failed_slot(

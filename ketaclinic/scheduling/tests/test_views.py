@@ -319,3 +319,23 @@ def test_patient_visits_query_count_does_not_grow_with_the_series(
     with django_assert_max_num_queries(12):
         response = client.get(f"/schedule/patients/{planned_patient.pk}/")
     assert len(response.context["visits"]) == 6
+
+
+def test_the_page_refuses_a_no_show_before_the_visit_s_time_and_offers_it_after(
+    client_for, front_desk, appointment, monkeypatch
+) -> None:
+    # Signed in five minutes before the visit; the idle limit counts from sign-in.
+    monkeypatch.setattr(clock, "now", lambda: appointment.starts_at - dt.timedelta(minutes=5))
+    client = client_for(front_desk)
+    page = client.get(f"/schedule/appointments/{appointment.pk}/").content.decode()
+    assert "Record a no-show" not in page
+    assert "A no-show can be recorded once the visit's time has come." in page
+    early = client.post(f"/schedule/appointments/{appointment.pk}/no-show/", {"reason": "Will not come"})
+    assert early.status_code == 422
+    assert "This visit has not started yet" in early.content.decode()
+    assert Appointment.objects.get(pk=appointment.pk).status == "booked"
+    monkeypatch.setattr(clock, "now", lambda: appointment.starts_at + dt.timedelta(minutes=5))
+    assert "Record a no-show" in client.get(f"/schedule/appointments/{appointment.pk}/").content.decode()
+    done = client.post(f"/schedule/appointments/{appointment.pk}/no-show/", {"reason": "Did not come"})
+    assert done.status_code == 302
+    assert Appointment.objects.get(pk=appointment.pk).status == "no_show"
