@@ -38,21 +38,27 @@ install: $(VENV)/.installed node_modules/.package-lock.json
 # Ctrl-C reaches every process of the group; the background ones ignore it (a shell's background jobs do), so
 # the trap stops them, after clearing itself (the `kill 0` it used signalled its own shell again, re-entering
 # the trap until bash crashed). Links in e-mails (sent by the task worker) follow HOST and PORT.
+# Start-up: migrate runs the system checks once; the commands after it skip them (`--skip-checks`: each check
+# run imports every URL and view). The server starts first and the helpers once it answers, so that their
+# own start-up (a Django process each) does not compete with the server's for the cores (bench/README.md).
 run: install
 	@mkdir -p var
 	$(MANAGE) migrate --noinput
-	$(MANAGE) load_demo
-	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(MANAGE) load_demo --skip-checks
+	$(MANAGE) collectstatic --noinput --verbosity 0 --skip-checks
 	@echo "Serving ketaclinic at http://$(HOST):$(PORT)/ (web, task worker, reminders, chain checkpoints and the rescan of held outside records every 5 min, the HL7 listener on $(HOST):$(HL7_PORT) and a bedside monitor sending ORU^R01 over MLLP for the demo infusion). Ctrl-C stops all."
 	@export KETACLINIC_BASE_URL="http://$(HOST):$(PORT)"; \
 	  trap 'trap - EXIT INT TERM; kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
-	  $(MANAGE) db_worker --interval 1 & \
-	  $(MANAGE) scan_documents --every 300 >/dev/null & \
-	  $(MANAGE) hl7_listen --host $(HOST) --port $(HL7_PORT) & \
-	  $(MANAGE) hl7_simulate_monitor --visit demo --interval 3 --host $(HOST) --port $(HL7_PORT) >/dev/null & \
+	  $(DEV_SETTINGS) $(VENV)/bin/granian --interface asginl --host $(HOST) --port $(PORT) --workers 1 config.asgi:application & \
+	  server=$$!; \
+	  until (: </dev/tcp/$(HOST)/$(PORT)) 2>/dev/null; do kill -0 $$server 2>/dev/null || exit 1; sleep 0.2; done; \
+	  $(MANAGE) db_worker --interval 1 --skip-checks & \
+	  $(MANAGE) scan_documents --every 300 --skip-checks >/dev/null & \
+	  $(MANAGE) hl7_listen --host $(HOST) --port $(HL7_PORT) --skip-checks & \
+	  $(MANAGE) hl7_simulate_monitor --visit demo --interval 3 --host $(HOST) --port $(HL7_PORT) --skip-checks >/dev/null & \
 	  (trap 'kill $$pause 2>/dev/null; exit 0' TERM; \
-	   while true; do $(MANAGE) send_due_reminders >/dev/null; $(MANAGE) checkpoint_chains >/dev/null; $(MANAGE) hl7_send_outbound >/dev/null; sleep 300 & pause=$$!; wait $$pause; done) & \
-	  $(DEV_SETTINGS) $(VENV)/bin/granian --interface asginl --host $(HOST) --port $(PORT) --workers 1 config.asgi:application
+	   while true; do $(MANAGE) send_due_reminders --skip-checks >/dev/null; $(MANAGE) checkpoint_chains --skip-checks >/dev/null; $(MANAGE) hl7_send_outbound --skip-checks >/dev/null; sleep 300 & pause=$$!; wait $$pause; done) & \
+	  wait $$server
 
 # pytest exits 5 when it collected no test: make fails on it like on any other non-zero status.
 test: install

@@ -3,8 +3,6 @@
 import base64
 from typing import Any
 
-import qrcode
-import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -92,6 +90,11 @@ ENROL_KEY = "ketaclinic_totp_enrol_key"
 
 
 def _qr_svg(config_url: str) -> str:
+    # Imported here, not with the module: qrcode brings Pillow, a tenth of a second of start-up for every
+    # process that loads the URLs (each manage.py command's checks), for the one page that enrols a device.
+    import qrcode
+    import qrcode.image.svg
+
     image = qrcode.make(config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     return str(image.to_string(encoding="unicode"))
 

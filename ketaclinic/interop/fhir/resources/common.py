@@ -1,55 +1,64 @@
 """What every builder shares: references, instants, quantities, and the validation every resource passes."""
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
-
-from fhir.resources.R4B.appointment import Appointment
-from fhir.resources.R4B.auditevent import AuditEvent
-from fhir.resources.R4B.bundle import Bundle
-from fhir.resources.R4B.capabilitystatement import CapabilityStatement
-from fhir.resources.R4B.careplan import CarePlan
-from fhir.resources.R4B.condition import Condition
-from fhir.resources.R4B.consent import Consent
-from fhir.resources.R4B.encounter import Encounter
-from fhir.resources.R4B.fhirresourcemodel import FHIRResourceModel
-from fhir.resources.R4B.medicationadministration import MedicationAdministration
-from fhir.resources.R4B.medicationstatement import MedicationStatement
-from fhir.resources.R4B.observation import Observation
-from fhir.resources.R4B.operationoutcome import OperationOutcome
-from fhir.resources.R4B.patient import Patient
-from fhir.resources.R4B.practitioner import Practitioner
-from fhir.resources.R4B.provenance import Provenance
-from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
-from fhir.resources.R4B.relatedperson import RelatedPerson
+from typing import TYPE_CHECKING, Any
 
 from ketaclinic.interop.fhir.valuesets import UCUM, UCUM_UNITS, check_resource
 
+if TYPE_CHECKING:
+    from fhir.resources.R4B.fhirresourcemodel import FHIRResourceModel
+
 type Resource = dict[str, Any]
 
-MODELS: Mapping[str, type[FHIRResourceModel]] = {
-    model.__name__: model
-    for model in (
-        Appointment,
-        AuditEvent,
-        Bundle,
-        CapabilityStatement,
-        CarePlan,
-        Condition,
-        Consent,
-        Encounter,
-        MedicationAdministration,
-        MedicationStatement,
-        Observation,
-        OperationOutcome,
-        Patient,
-        Practitioner,
-        Provenance,
-        QuestionnaireResponse,
-        RelatedPerson,
-    )
-}
+
+@functools.cache
+def models() -> Mapping[str, type["FHIRResourceModel"]]:
+    """fhir.resources' R4B models by resource type. Imported on the first validation, not with this module:
+    the models are about 0.6 s of pydantic classes to build, and every process that loads the URLs (each
+    `manage.py` command's checks, the server) imported them before a FHIR resource was ever asked for."""
+    from fhir.resources.R4B.appointment import Appointment
+    from fhir.resources.R4B.auditevent import AuditEvent
+    from fhir.resources.R4B.bundle import Bundle
+    from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+    from fhir.resources.R4B.careplan import CarePlan
+    from fhir.resources.R4B.condition import Condition
+    from fhir.resources.R4B.consent import Consent
+    from fhir.resources.R4B.encounter import Encounter
+    from fhir.resources.R4B.medicationadministration import MedicationAdministration
+    from fhir.resources.R4B.medicationstatement import MedicationStatement
+    from fhir.resources.R4B.observation import Observation
+    from fhir.resources.R4B.operationoutcome import OperationOutcome
+    from fhir.resources.R4B.patient import Patient
+    from fhir.resources.R4B.practitioner import Practitioner
+    from fhir.resources.R4B.provenance import Provenance
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+    from fhir.resources.R4B.relatedperson import RelatedPerson
+
+    return {
+        model.__name__: model
+        for model in (
+            Appointment,
+            AuditEvent,
+            Bundle,
+            CapabilityStatement,
+            CarePlan,
+            Condition,
+            Consent,
+            Encounter,
+            MedicationAdministration,
+            MedicationStatement,
+            Observation,
+            OperationOutcome,
+            Patient,
+            Practitioner,
+            Provenance,
+            QuestionnaireResponse,
+            RelatedPerson,
+        )
+    }
 
 
 def validated(resource: Resource) -> Resource:
@@ -58,7 +67,7 @@ def validated(resource: Resource) -> Resource:
     resource that passed, not the model dumped back: the builders emit JSON-ready values (UTC instants with
     `Z`, numbers as int or float), and dumping costs as much again as validating (bench/bench_fhir.py)."""
     check_resource(resource)
-    MODELS[resource["resourceType"]].model_validate(resource)
+    models()[resource["resourceType"]].model_validate(resource)
     return resource
 
 
