@@ -476,7 +476,7 @@ def record_no_show(*, by: Actor, appointment: Appointment, reason: str) -> Appoi
     visit's start time (code not_started): until then it can only be cancelled or moved. Raises
     ScheduleDomainError, PermissionDenied, NotFound."""
     require(by, Perm.BOOK_APPOINTMENT)
-    _require_clinic(by, appointment.clinic_id)
+    require_clinic(by, appointment.clinic_id)
     if not has_begun(_locked(appointment)):
         raise ScheduleDomainError(
             ScheduleError.NOT_STARTED,
