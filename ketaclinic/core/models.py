@@ -62,3 +62,22 @@ class Clinic(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RateWindow(models.Model):
+    """How many times one key (a hashed client address and what it asked for) was counted in one window.
+    In the database, so every web process counts together (a per-process cache counted N times the limit
+    behind N processes). An operational counter, not a record: old windows are deleted."""
+
+    key_hash = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key_hash", "window_start"], name="one_count_per_window")
+        ]
+        indexes = [models.Index(fields=["window_start"], name="rate_window_start")]
+
+    def __str__(self) -> str:
+        return f"{self.count} since {self.window_start:%Y-%m-%d %H:%M}"

@@ -3,7 +3,6 @@
 import datetime as dt
 from typing import Any
 
-from django.core.cache import cache
 from django.db import transaction
 
 from ketaclinic.accounts.access import require
@@ -14,6 +13,7 @@ from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
 from ketaclinic.core.models import Clinic
+from ketaclinic.core.ratelimit import count_hit
 from ketaclinic.patients import services as patient_services
 from ketaclinic.patients.models import Patient
 from ketaclinic.screening.errors import RateLimited, ScreeningDomainError, ScreeningError
@@ -26,16 +26,16 @@ INQUIRIES_PER_ADDRESS_PER_HOUR = 5
 QUESTION_MAX_LENGTH = 1000
 
 
-def _rate_key(client_address: str, now: dt.datetime) -> str:
-    return f"screening:inquiry:{client_address}:{now:%Y%m%d%H}"
+RATE_WINDOW = dt.timedelta(hours=1)
 
 
 def check_rate(*, client_address: str) -> None:
-    """Count one inquiry for the address in this clock hour; RateLimited (429) past the limit."""
-    key = _rate_key(client_address or "unknown", clock.now())
-    # add() is a no-op when the key exists; incr() is atomic on the backends Django ships.
-    cache.add(key, 0, timeout=3600)
-    if cache.incr(key) > INQUIRIES_PER_ADDRESS_PER_HOUR:
+    """Count one inquiry for the address in this clock hour; RateLimited (429) past the limit. Counted in the
+    database (`core.ratelimit`), so every web process counts together; the address is stored only hashed."""
+    hits = count_hit(
+        key=f"screening:inquiry:{client_address or 'unknown'}", now=clock.now(), window=RATE_WINDOW
+    )
+    if hits > INQUIRIES_PER_ADDRESS_PER_HOUR:
         raise RateLimited("Too many messages from your connection in the last hour. Please call us instead.")
 
 

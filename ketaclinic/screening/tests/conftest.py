@@ -1,19 +1,10 @@
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 
 from ketaclinic.core.models import Clinic
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.tests.factories import register_adult, register_child
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache() -> Any:
-    # The inquiry rate limit counts in the default cache; each test starts from zero.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

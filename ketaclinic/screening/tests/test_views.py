@@ -1,7 +1,6 @@
 import re
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -138,7 +137,6 @@ def test_sixth_message_in_an_hour_from_one_address_is_refused(clinic) -> None:
     assert response.status_code == 429
     assert "Too many messages" in response.text
     assert Inquiry.objects.count() == services.INQUIRIES_PER_ADDRESS_PER_HOUR
-    cache.clear()
 
 
 def test_intake_page_accepts_answers_once(front_desk, patient) -> None:
