@@ -18,6 +18,11 @@ WORKERS ?= auto
 # (they follow one another through the demo's records).
 BROWSER_WORKERS ?= 2
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Start-up is mostly compiling imports: the packages are compiled once at install (uv's --compile-bytecode) and
+# our own modules on first import, kept in __pycache__ even where the environment says not to write bytecode
+# (a machine with PYTHONDONTWRITEBYTECODE set compiled every import of every process: ~3.9 s CPU for one
+# `manage.py check` against ~1.9 s with the bytecode kept; bench/README.md, bench_startup).
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: install run serve test test-pg test-browser lint typecheck bench ci totp clean
 
@@ -25,7 +30,7 @@ $(UV):
 	@python=$$(scripts/find-python) && "$$python" -m venv $(TOOLS) && $(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
 
 $(VENV)/.installed: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --python "$$(scripts/find-python)"
+	$(UV) sync --frozen --compile-bytecode --python "$$(scripts/find-python)"
 	@touch $@
 
 # uPlot and any other browser library come from npm; `npm ci` installs exactly what package-lock.json says.
