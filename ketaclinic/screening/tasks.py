@@ -1,11 +1,11 @@
 """Background work for screening, run by the task worker (`manage.py db_worker`)."""
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.tasks import task
 from django.urls import reverse
 
 from ketaclinic.core import clock
+from ketaclinic.core.mail import send_once
 from ketaclinic.screening.models import IntakeInvitation
 
 
@@ -23,17 +23,18 @@ def send_intake_email(*, invitation_id: int) -> bool:
     base_url = getattr(settings, "KETACLINIC_BASE_URL", "http://127.0.0.1:8000")
     link = base_url + reverse("screening:intake", kwargs={"token": token_for(invitation, invitation.nonce)})
     clinic = invitation.patient.clinic
-    send_mail(
+    # Keyed by the invitation: run again after a crash between sending and recording, it is the same message.
+    send_once(
+        key=f"intake-invitation-{invitation.pk}",
         subject=f"Before your visit at {clinic.name}",
-        message=(
+        body=(
             "Hello,\n\n"
             f"{clinic.name} asks you to fill in a short questionnaire before the assessment visit. "
             f"It takes about ten minutes:\n{link}\n\n"
             f"The link works once and expires on {invitation.expires_at:%Y-%m-%d}. "
             f"If you did not expect this message, call {clinic.phone or 'the clinic'}."
         ),
-        from_email=None,
-        recipient_list=[invitation.sent_to],
+        to=invitation.sent_to,
     )
     invitation.emailed_at = clock.now()
     invitation.save()

@@ -441,6 +441,22 @@ def test_intake_link_is_mailed_used_once_and_kept_as_submitted(
     assert IntakeSubmission.objects.count() == 1
 
 
+def test_an_intake_mail_sent_again_after_a_crash_is_the_same_message(front_desk, patient) -> None:
+    from ketaclinic.core.mail import message_id
+    from ketaclinic.screening.tasks import send_intake_email
+
+    invitation = services.send_intake_link(by=front_desk, patient=patient, email="elena@example.invalid")
+    assert send_intake_email.call(invitation_id=invitation.pk) is True
+    # Killed after sending, before its record committed: the record is as it was, so the task sends again.
+    IntakeInvitation.objects.filter(pk=invitation.pk).update(emailed_at=None)
+    assert send_intake_email.call(invitation_id=invitation.pk) is True
+    assert [message.extra_headers["Message-ID"] for message in mail.outbox] == [
+        message_id(f"intake-invitation-{invitation.pk}")
+    ] * 2
+    assert send_intake_email.call(invitation_id=invitation.pk) is False
+    assert len(mail.outbox) == 2
+
+
 def test_expired_intake_link_is_refused(front_desk, patient) -> None:
     invitation = services.send_intake_link(by=front_desk, patient=patient, email="elena@example.invalid")
     token = services.token_for(invitation, invitation.nonce)
