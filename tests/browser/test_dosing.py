@@ -44,7 +44,8 @@ def test_clinician_overrides_a_hard_stop_and_a_nurse_cosigns(page: Page, live_se
     )
     page.get_by_role("button", name="Sign the order").click()
 
-    expect(page.get_by_role("heading", name=re.compile(r"Dose order: [\d.]+ mg over \d+ min"))).to_be_visible()
+    heading = re.compile(r"Dose order: [\d.]+ mg over \d+ min")
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
     expect(page.get_by_text("Awaiting co-signature").first).to_be_visible()
     expect(page.get_by_text("“No response at 1.0 mg/kg after 4 infusions; tolerated well.”")).to_be_visible()
     expect(page.locator("svg.pk-chart")).to_be_visible()
