@@ -2,13 +2,13 @@
 never asked shows "Allergies not asked" until a clinician records what the patient says."""
 
 import os
-import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.auth import sign_in_to_home
+from tests.browser.pages import open_patient
 
 pytestmark = pytest.mark.browser
 
@@ -26,8 +26,7 @@ def test_allergies_show_on_the_patient_page_and_at_the_chair(page: Page, live_se
     page.set_default_timeout(90_000)  # the shared machine is slow while eight test suites run
     sign_in_to_home(page, live_server_url, "nurse")
     page.get_by_role("link", name="Patients", exact=True).click()
-    page.get_by_role("searchbox", name="Find a patient").fill("marsh")
-    page.locator("#results").get_by_role("link", name=re.compile("Marsh")).click()
+    open_patient(page, "marsh", "Marsh")
     banner = page.locator(".allergy-banner")
     expect(banner).to_contain_text("Allergies:")
     expect(banner).to_contain_text("Penicillin (hives, moderate)")
@@ -46,8 +45,7 @@ def test_a_patient_never_asked_shows_it_until_an_allergy_is_recorded(
 ) -> None:
     sign_in_to_home(page, live_server_url, "drokafor")
     page.get_by_role("link", name="Patients", exact=True).click()
-    page.get_by_role("searchbox", name="Find a patient").fill("rahman")
-    page.locator("#results").get_by_role("link", name=re.compile("Rahman")).click()
+    open_patient(page, "rahman", "Rahman")
     expect(page.locator(".allergy-banner")).to_contain_text("Allergies not asked.")
     _shot(page, "patient-page-not-asked")
 

@@ -20,6 +20,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser.auth import sign_in_to_home
 from tests.browser.conftest import manage
+from tests.browser.pages import open_patient
 from tests.browser.test_infusions import CLOSE_DEMO_VISIT
 
 pytestmark = pytest.mark.browser
@@ -74,8 +75,7 @@ def test_the_nurses_whole_visit_on_a_tablet(page: Page, live_server_url: str) ->
     page.set_viewport_size(TABLET)
     sign_in_to_home(page, live_server_url, "nurse")
     page.get_by_role("link", name="Patients", exact=True).click()
-    page.get_by_role("searchbox", name="Find a patient").fill("marsh")
-    page.locator("#results").get_by_role("link", name=re.compile("Marsh")).click()
+    open_patient(page, "marsh", "Marsh")
     page.get_by_role("link", name="Infusion visits").click()
     page.get_by_role("button", name="Open today's infusion visit").click()
 

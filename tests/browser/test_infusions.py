@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.auth import sign_in_to_home
 from tests.browser.conftest import manage
+from tests.browser.pages import open_patient
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("KETACLINIC_SHOTS", "/tmp/shots-stop-waste"))
@@ -39,8 +40,7 @@ def test_nurse_runs_an_infusion_from_check_in_to_discharge(page: Page, live_serv
     _run("shell", "-c", CLOSE_DEMO_VISIT)
     sign_in_to_home(page, live_server_url, "nurse")
     page.get_by_role("link", name="Patients", exact=True).click()
-    page.get_by_role("searchbox", name="Find a patient").fill("marsh")
-    page.locator("#results").get_by_role("link", name=re.compile("Marsh")).click()
+    open_patient(page, "marsh", "Marsh")
     page.get_by_role("link", name="Infusion visits").click()
     page.get_by_role("button", name="Open today's infusion visit").click()
 

@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.auth import sign_in, sign_in_to_home
 from tests.browser.conftest import ROOT, _free_port
+from tests.browser.pages import open_patient
 
 pytestmark = pytest.mark.browser
 
@@ -73,8 +74,7 @@ def test_patient_fills_phq9_on_a_phone_and_the_clinician_acknowledges_the_alert(
     base = measures_server_url
     sign_in(page, base, "nurse")
     page.get_by_role("link", name="Patients", exact=True).click()
-    page.get_by_role("searchbox", name="Find a patient").fill("marsh")
-    page.locator("#results").get_by_role("link", name=re.compile("Marsh")).click()
+    open_patient(page, "marsh", "Marsh")
     patient_id = re.search(r"/patients/(\d+)/", page.url).group(1)  # type: ignore[union-attr]
     page.goto(f"{base}/measures/patients/{patient_id}/send/")
     page.get_by_label("Questionnaire").select_option(label="PHQ-9 — Patient Health Questionnaire-9")
@@ -128,8 +128,7 @@ SHOTS = Path("/tmp/shots-suicide-risk")
 def _cssrs_link(page: Page, base: str) -> str:
     page.goto(f"{base}/home/")
     page.get_by_role("link", name="Patients", exact=True).click()
-    page.get_by_role("searchbox", name="Find a patient").fill("marsh")
-    page.locator("#results").get_by_role("link", name=re.compile("Marsh")).first.click()
+    open_patient(page, "marsh", "Marsh")
     page.wait_for_url(re.compile(r"/patients/\d+/"))
     patient_id = re.search(r"/patients/(\d+)/", page.url).group(1)  # type: ignore[union-attr]
     page.goto(f"{base}/measures/patients/{patient_id}/send/")

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.auth import sign_in
+from tests.browser.pages import open_patient, scripts_ready
 
 pytestmark = pytest.mark.browser
 
@@ -20,8 +21,7 @@ def test_therapist_documents_an_integration_session_signs_and_adds_an_addendum(
     page.set_viewport_size({"width": 1180, "height": 820})
     sign_in(page, live_server_url, "therapist")
     page.goto(f"{live_server_url}/patients/")
-    page.get_by_role("searchbox", name="Find a patient").fill("marsh")
-    page.locator("#results").get_by_role("link", name=re.compile("Marsh")).click()
+    open_patient(page, "marsh", "Marsh")
     page.get_by_role("link", name="Notes", exact=True).click()
     expect(page.get_by_role("heading", name="Notes", exact=True)).to_be_visible()
 
@@ -30,6 +30,7 @@ def test_therapist_documents_an_integration_session_signs_and_adds_an_addendum(
     page.get_by_role("button", name="Start the note").click()
     expect(page.get_by_role("heading", name=re.compile("KAP integration session"))).to_be_visible()
 
+    scripts_ready(page)  # the autosave listens once htmx has loaded
     page.get_by_label("Experience recalled").fill("Felt held; saw her grandmother's kitchen.")
     expect(page.locator("#autosave-status")).to_contain_text("Draft saved at", timeout=10_000)
     page.get_by_label("Meaning and insight").fill("Grief allowed for the first time.")
@@ -63,8 +64,7 @@ def test_clinician_sends_a_series_summary_letter_as_pdf(page: Page, live_server_
     page.set_viewport_size({"width": 1180, "height": 820})
     sign_in(page, live_server_url, "drchen")
     page.goto(f"{live_server_url}/patients/")
-    page.get_by_role("searchbox", name="Find a patient").fill("marsh")
-    page.locator("#results").get_by_role("link", name=re.compile("Marsh")).click()
+    open_patient(page, "marsh", "Marsh")
     page.get_by_role("link", name="Letters", exact=True).click()
     expect(page.get_by_role("heading", name="Letters and releases")).to_be_visible()
     page.locator("#id_kind").select_option(label="Series summary")

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.auth import sign_in
+from tests.browser.pages import search_patients
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +28,7 @@ def test_nurse_registers_a_patient_and_finds_them_by_search(page: Page, live_ser
     expect(page.get_by_text(re.compile(r"registered as MAIN-\d{5}"))).to_be_visible()
 
     page.get_by_role("link", name="Patients", exact=True).click()
-    page.get_by_role("searchbox", name="Find a patient").fill("thistle")
+    search_patients(page, "thistle")
     results = page.locator("#results")
     expect(results.get_by_role("link", name="Imogen Thistlewood")).to_be_visible()
     results.get_by_role("link", name="Imogen Thistlewood").click()

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.auth import sign_in_to_home
+from tests.browser.pages import open_patient
 
 pytestmark = pytest.mark.browser
 
@@ -20,8 +21,7 @@ def _sign_the_open_draft(page: Page) -> None:
 def test_clinician_changes_lenas_plan_and_sees_the_history(page: Page, live_server_url: str) -> None:
     sign_in_to_home(page, live_server_url, "drchen")
     page.get_by_role("link", name="Patients", exact=True).click()
-    page.get_by_role("searchbox", name="Find a patient").fill("marsh")
-    page.locator("#results").get_by_role("link", name=re.compile("Marsh")).click()
+    open_patient(page, "marsh", "Marsh")
     patient_id = re.search(r"/patients/(\d+)/", page.url)[1]  # type: ignore[index]
     page.goto(f"{live_server_url}/plans/patients/{patient_id}/")
 

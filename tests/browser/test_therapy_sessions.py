@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from ketaclinic.demo.data import DEMO_CLINICS
 from tests.browser.auth import sign_in
+from tests.browser.pages import open_patient, scripts_ready
 
 pytestmark = pytest.mark.browser
 
@@ -36,8 +37,7 @@ def test_a_session_booked_from_the_plan_attended_documented_signed_and_counted(
     page.set_viewport_size(TABLET)
     sign_in(page, live_server_url, "frontdesk")
     page.goto(f"{live_server_url}/patients/")
-    page.get_by_role("searchbox", name="Find a patient").fill("grant")
-    page.locator("#results").get_by_role("link", name=re.compile("Grant")).click()  # click 1
+    open_patient(page, "grant", "Grant")  # click 1
     found = re.search(r"/patients/(\d+)/", page.url)
     assert found is not None
     patient_id = int(found.group(1))
@@ -80,6 +80,7 @@ def test_a_session_booked_from_the_plan_attended_documented_signed_and_counted(
     expect(page.get_by_role("heading", name=re.compile("KAP preparation session"))).to_be_visible()
     expect(page.get_by_text("Documents the psychotherapy session of")).to_be_visible()
 
+    scripts_ready(page)  # the autosave listens once htmx has loaded
     page.get_by_label("Intentions").fill("To sleep again and to stop dreading Mondays.")
     expect(page.locator("#autosave-status")).to_contain_text("Draft saved at", timeout=10_000)
     page.get_by_label("Expectations and education").fill("Dissociation and nausea explained; few fears.")
