@@ -54,7 +54,7 @@ def test_clinician_overrides_a_hard_stop_and_a_nurse_cosigns(page: Page, live_se
     page.get_by_role("button", name="Sign out").click()
     sign_in_to_home(page, live_server_url, "nurse")
     page.get_by_role("link", name="Dose orders").click()
-    page.locator("main").get_by_role("link", name=re.compile(r"Order \d+")).last.click()
+    page.locator("main").get_by_role("link", name=re.compile(r"[\d.]+ mg over \d+ min")).last.click()
     assert page.url == order_url
     expect(page.get_by_text("shown after the co-signer's own calculation")).to_be_visible()
     page.get_by_role("link", name="Co-sign").click()

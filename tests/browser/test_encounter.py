@@ -128,7 +128,7 @@ def test_the_encounter_in_at_most_half_the_clicks(page: Page, live_server_url: s
     expect(order.get_by_text("Weight and height from today's vital signs")).to_be_visible()
     expect(order.get_by_text("Pump rate", exact=True)).to_be_visible()
     clicks.click(order.get_by_role("button", name="Sign the order"))
-    expect(order.get_by_text(re.compile(r"Order \d+ signed\."))).to_be_visible()
+    expect(order.get_by_text(re.compile(r"Dose order of [\d.]+ mg signed\."))).to_be_visible()
     expect(page.locator("#encounter-progress .encounter-next")).to_contain_text("First infusion booked")
     page.screenshot(path=str(SHOTS / "encounter-done.png"))
     page.screenshot(path=str(SHOTS / "encounter-done-full.png"), full_page=True)

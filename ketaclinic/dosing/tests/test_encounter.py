@@ -189,7 +189,7 @@ def test_the_journey_decision_plan_order_in_place(client_for, clinician, fresh) 
     ordered = client.post(url("encounter_order", fresh), order_body, **HX)
     assert ordered.status_code == 200, ordered.text
     order = DoseOrder.objects.get(patient=fresh)
-    assert f"Order {order.pk} signed." in ordered.text
+    assert f"Dose order of {order.dose_mg.normalize():f} mg signed." in ordered.text
     assert '<a class="button" href="#encounter-book">Next: first infusion booked</a>' in ordered.text
     assert 'id="encounter-book" class="card encounter-section" hx-swap-oob="true"' in ordered.text
 

@@ -358,7 +358,10 @@ def order(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = _order_form(page, request.POST)
     signed, calculation = submit_order(request, patient, form)
     if signed is not None:
-        saved = f"Order {signed.pk} signed. It needs a second person's co-signature before the infusion."
+        saved = (
+            f"Dose order of {signed.dose_mg.normalize():f} mg signed. "
+            "It needs a second person's co-signature before the infusion."
+        )
         return _answer(request, patient, "order", saved=saved)
     # The order's own shape: submit_order turns domain errors into field errors and keeps the calculation
     # (hard stops to override, the figures) that the refused section shows again.

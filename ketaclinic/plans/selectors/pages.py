@@ -165,7 +165,9 @@ def _responses(
                 if not row.is_baseline
             ]
             met_on = rules.stable_since(results, weeks)
-    return rows, Stability(stability_key, weeks, met_on)
+    # The scale by its short name (PHQ-9), as in the table above; its key where no instrument has it.
+    name = next((row.name for row in rows if row.key == stability_key), stability_key)
+    return rows, Stability(name, weeks, met_on)
 
 
 def plan_page(*, viewer: Who, patient_id: int) -> PlanPage:
