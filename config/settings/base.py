@@ -201,6 +201,10 @@ TASKS = {
         "BACKEND": "django_tasks_db.DatabaseBackend",
     }
 }
+# A task claimed by a worker that then died stays RUNNING; `manage.py requeue_lost_tasks` (the scheduler runs
+# it with the sweeps) makes it READY again once it has run this long. Our tasks take ids and are idempotent,
+# so running one again is safe; none runs for more than a few minutes (a virus rescan is the longest).
+KETACLINIC_TASK_LOST_AFTER_MIN = float(os.environ.get("KETACLINIC_TASK_LOST_AFTER_MIN", "30"))
 
 # Links in e-mails (set-password, intake, phone scales, reminders) start with this; `make run` sets it from
 # HOST and PORT, a deployment to its public address.

@@ -4,7 +4,9 @@ after the server accepted one message but before the task recorded it (its trans
 The record rolls back, the next sweep queues that reminder again, and the restarted worker sends it again:
 the mail system receives it twice. The message carries a Message-ID made from the reminder's own key
 (appointment, kind, channel), so the second copy is the same message, which a mailbox keeps once; every
-appointment is recorded as reminded exactly once."""
+appointment is recorded as reminded exactly once. The task the kill left RUNNING is queued again by
+`requeue_lost_tasks` and runs harmlessly (the reminder's record is there by then, or it sends the same
+message): no task is left RUNNING or READY."""
 
 import datetime as dt
 import signal
@@ -126,6 +128,18 @@ def test_a_reminder_killed_mid_send_is_sent_again_as_the_same_message_and_record
         assert sum(email_reminders().values()) == HOLD_AFTER - 1
         assert DBTaskResult.objects.filter(status="RUNNING").count() == 1
 
+        # The claimed task is queued again (here at once; the scheduler waits KETACLINIC_TASK_LOST_AFTER_MIN).
+        requeued = subprocess.run(
+            [sys.executable, "manage.py", "requeue_lost_tasks", "--older-than-min", "0"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert requeued.stdout == "1 lost task(s) queued again.\n"
+        assert not DBTaskResult.objects.filter(status="RUNNING").exists()
+
         worker = start_worker(env, server_log)
         try:
             sweep(env)
@@ -138,6 +152,7 @@ def test_a_reminder_killed_mid_send_is_sent_again_as_the_same_message_and_record
             kill_group(worker, signal.SIGTERM)
 
     assert email_reminders() == Counter({appointment.pk: 1 for appointment in appointments})
+    assert not DBTaskResult.objects.filter(status__in=["RUNNING", "READY"]).exists()
     # The mail system saw one message twice (sent, then the kill): the same Message-ID both times.
     ids = Counter(sink.message_ids())
     assert len(sink.accepted) == APPOINTMENTS + 1
