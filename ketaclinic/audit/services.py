@@ -182,6 +182,29 @@ def record_change(
     )
 
 
+def record_patient_read(
+    *,
+    by: Who,
+    patient: Any,
+    object_type: ObjectType,
+    object_id: object = "",
+    action: str = Action.VIEW,
+    summary: str = "",
+) -> AuditEvent:
+    """`record_read` of one patient's record: the patient, record number and clinic come from the patient
+    row (anything with `pk`, `record_number` and `clinic_id`), as in `record_patient_change`."""
+    return record_read(
+        by=by,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=patient.pk,
+        patient_record_number=patient.record_number,
+        clinic_id=patient.clinic_id,
+        summary=summary,
+    )
+
+
 def record_sign_in_event(*, user: Any, action: str, username: str = "") -> AuditEvent:
     """Sign-in, sign-out and failed sign-in entries (no patient). A failed attempt has no actor, so the
     name that was tried goes in the summary, to trace lockouts."""

@@ -1,6 +1,6 @@
 """Helpers every app's views use with forms."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -13,10 +13,14 @@ from ketaclinic.core import units
 from ketaclinic.core.errors import DomainError
 
 
-def field_error(form: BaseForm, error: DomainError) -> None:
+def field_error(
+    form: BaseForm, error: DomainError, *, aliases: Mapping[str, str | None] | None = None
+) -> None:
     """Show a domain error on its field when the form has that field, else at the top of the form: the form
-    then re-renders with the person's input kept (DESIGN.md rule 4)."""
-    form.add_error(error.field if error.field in form.fields else None, error.message)
+    then re-renders with the person's input kept (DESIGN.md rule 4). `aliases` maps a service's field name
+    to the form's where they differ (None: the form as a whole)."""
+    field = (aliases or {}).get(error.field or "", error.field)
+    form.add_error(field if field in form.fields else None, error.message)
 
 
 @dataclass(frozen=True)

@@ -29,17 +29,30 @@ pytestmark = [
 ]
 
 
+def _unregistered() -> list[str]:
+    """The routes of the URL configuration in force that the registry does not name."""
+    known = set(ROUTES) | set(PUBLIC) | set(SIGNED_IN) | set(PENDING)
+    return sorted((page_route_names() | api_operation_keys()) - known)
+
+
 def test_every_route_is_registered() -> None:
     """A route no permission covers fails here: add it to routes.py with its permission and a valid body."""
     known = set(ROUTES) | set(PUBLIC) | set(SIGNED_IN) | set(PENDING)
     every = page_route_names() | api_operation_keys()
-    assert sorted(every - known) == [], "routes with no entry in tests/authz/routes.py"
+    assert _unregistered() == [], "routes with no entry in tests/authz/routes.py"
     assert sorted(known - every) == [], "entries in tests/authz/routes.py for routes that no longer exist"
     overlap = set(ROUTES) & (set(PUBLIC) | set(SIGNED_IN) | set(PENDING))
     assert overlap == set()
     # A page whose form gained its POST case leaves the pending list.
     assert sorted(PENDING_POSTS - page_route_names()) == []
     assert sorted(k for k in PENDING_POSTS if any(op.method == "POST" for op in ROUTES.get(k, []))) == []
+
+
+@pytest.mark.urls("tests.authz.unguarded_urls")
+def test_a_route_no_permission_covers_fails_the_registry_check() -> None:
+    """The check above is not vacuous: one page added to the project's URLs without a registry entry (and
+    without any permission check) is reported, and only it."""
+    assert _unregistered() == ["unguarded_page"]
 
 
 def test_every_write_operation_has_a_valid_body_case() -> None:

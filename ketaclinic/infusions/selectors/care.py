@@ -12,7 +12,7 @@ from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action, ObjectType
-from ketaclinic.audit.services import PatientShown, record_list_read, record_read
+from ketaclinic.audit.services import PatientShown, record_list_read, record_patient_read
 from ketaclinic.core.errors import NotFound, PermissionDenied
 from ketaclinic.infusions import protocol as visit_protocol
 from ketaclinic.infusions import rules
@@ -235,18 +235,15 @@ def discharge_page(*, viewer: Who, visit_id: int) -> DischargePage:
 
 def discharged_visit_for(*, viewer: Who, visit_id: int) -> InfusionVisit:
     """A discharged visit with its discharge (NotFound before discharge); audited as an export."""
-    require(viewer, Perm.VIEW_INFUSION)
     visit = visit_for(viewer=viewer, visit_id=visit_id, audit=False)
     if not hasattr(visit, "discharge"):
         raise NotFound("This visit has no discharge yet: the instructions are printed at discharge.")
-    record_read(
+    record_patient_read(
         by=viewer,
+        patient=visit.patient,
         action=Action.EXPORT,
         object_type=ObjectType.INFUSION_DISCHARGE_INSTRUCTIONS,
         object_id=visit.pk,
-        patient_id=visit.patient_id,
-        patient_record_number=visit.patient.record_number,
-        clinic_id=visit.clinic_id,
     )
     return visit
 

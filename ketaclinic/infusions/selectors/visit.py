@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
-from ketaclinic.accounts.access import require
+from ketaclinic.accounts.access import require, require_in_clinic
 from ketaclinic.accounts.actor import Who
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import Action, ObjectType
-from ketaclinic.audit.services import record_read
+from ketaclinic.audit.services import record_patient_read
 from ketaclinic.core import clock
 from ketaclinic.core.errors import NotFound
 from ketaclinic.infusions.models import (
@@ -32,17 +32,6 @@ from ketaclinic.scheduling.models import Appointment, AppointmentKind, Appointme
 ACTIVE_WINDOW = dt.timedelta(hours=24)
 
 
-def _audit_read(viewer: Who, visit: InfusionVisit, object_type: ObjectType, object_id: object) -> None:
-    record_read(
-        by=viewer,
-        object_type=object_type,
-        object_id=object_id,
-        patient_id=visit.patient_id,
-        patient_record_number=visit.patient.record_number,
-        clinic_id=visit.clinic_id,
-    )
-
-
 def visits_queryset() -> QuerySet[InfusionVisit]:
     return InfusionVisit.objects.select_related(
         "patient", "clinic", "chair", "dose_order", "appointment", "discharge"
@@ -56,7 +45,10 @@ def visit_for(*, viewer: Who, visit_id: int, audit: bool = True) -> InfusionVisi
     if visit is None:
         raise NotFound("No such infusion visit in your clinics.")
     if audit:
-        _audit_read(viewer, visit, ObjectType.INFUSION_VISIT, visit.pk)
+        # A visit is opened at its patient's clinic: the patient's row names the visit's clinic.
+        record_patient_read(
+            by=viewer, patient=visit.patient, object_type=ObjectType.INFUSION_VISIT, object_id=visit.pk
+        )
     return visit
 
 
@@ -72,17 +64,10 @@ def visit_for_gateway(*, gateway: Any, visit_id: int) -> InfusionVisit:
 
 def visits_for_patient(*, viewer: Who, patient: Patient) -> list[InfusionVisit]:
     """The patient's visits, newest first (audited as one read)."""
-    require(viewer, Perm.VIEW_INFUSION)
-    if not clinics_for(viewer).filter(pk=patient.clinic_id).exists():
-        raise NotFound("No such patient in your clinics.")
+    require_in_clinic(viewer, Perm.VIEW_INFUSION, patient.clinic_id, what="patient")
     visits = list(visits_queryset().filter(patient=patient).order_by("-opened_at"))
-    record_read(
-        by=viewer,
-        action=Action.LIST,
-        object_type=ObjectType.INFUSION_VISITS,
-        patient_id=patient.pk,
-        patient_record_number=patient.record_number,
-        clinic_id=patient.clinic_id,
+    record_patient_read(
+        by=viewer, patient=patient, action=Action.LIST, object_type=ObjectType.INFUSION_VISITS
     )
     return visits
 

@@ -82,6 +82,38 @@ def is_withdrawn(row_type: CorrectableRow, row_id: int) -> bool:
     return EnteredInError.objects.filter(row_type=row_type, row_id=row_id).exists()
 
 
+def _seriousness(visit: InfusionVisit, grade: rules.AdverseEventGrade, serious: bool | None) -> bool:
+    """Whether the event is serious: as the staff flagged it, or by the visit's protocol when they did not
+    say. Refuses clearing a grade the protocol calls serious."""
+    protocol = visit_protocol.from_snapshot(visit.protocol_snapshot)
+    serious_from_grade = protocol.integer("adverse_event_serious_from_grade")
+    by_protocol = rules.is_serious(grade, serious_from_grade=serious_from_grade)
+    if serious is False and by_protocol:
+        raise InfusionRuleError(
+            InfusionErrorCode.INVALID_INPUT,
+            f"The protocol counts grade {serious_from_grade} and above as serious: a grade {int(grade)} "
+            "event cannot be marked not serious.",
+            field="serious",
+        )
+    return by_protocol if serious is None else serious
+
+
+def _check_cadss_rating(visit: InfusionVisit, kind: rules.SideEffectKind, administration_id: int) -> None:
+    """A CADSS rating attached to a side effect belongs to dissociation, and to this visit's patient."""
+    if kind is not rules.SideEffectKind.DISSOCIATION:
+        raise InfusionRuleError(
+            InfusionErrorCode.INVALID_INPUT,
+            "A CADSS rating belongs to dissociation only.",
+            field="cadss_administration_id",
+        )
+    if not Administration.objects.filter(pk=administration_id, patient_id=visit.patient_id).exists():
+        raise InfusionRuleError(
+            InfusionErrorCode.WRONG_VISIT,
+            "No such scale administration for this patient.",
+            field="cadss_administration_id",
+        )
+
+
 @transaction.atomic
 def record_side_effect(
     *,
@@ -106,16 +138,7 @@ def record_side_effect(
     kind = _choice(rules.SideEffectKind, kind, "kind", "what the patient has")
     severity = _choice(rules.Severity, severity, "severity", "how severe it is")
     grade = _grade(grade)
-    protocol = visit_protocol.from_snapshot(visit.protocol_snapshot)
-    serious_from_grade = protocol.integer("adverse_event_serious_from_grade")
-    by_protocol = rules.is_serious(grade, serious_from_grade=serious_from_grade)
-    if serious is False and by_protocol:
-        raise InfusionRuleError(
-            InfusionErrorCode.INVALID_INPUT,
-            f"The protocol counts grade {serious_from_grade} and above as serious: a grade {int(grade)} "
-            "event cannot be marked not serious.",
-            field="serious",
-        )
+    serious = _seriousness(visit, grade, serious)
     text = _text(description, "description")
     if kind is rules.SideEffectKind.OTHER and not text:
         raise InfusionRuleError(
@@ -124,26 +147,13 @@ def record_side_effect(
             field="description",
         )
     if cadss_administration_id is not None:
-        if kind is not rules.SideEffectKind.DISSOCIATION:
-            raise InfusionRuleError(
-                InfusionErrorCode.INVALID_INPUT,
-                "A CADSS rating belongs to dissociation only.",
-                field="cadss_administration_id",
-            )
-        if not Administration.objects.filter(
-            pk=cadss_administration_id, patient_id=visit.patient_id
-        ).exists():
-            raise InfusionRuleError(
-                InfusionErrorCode.WRONG_VISIT,
-                "No such scale administration for this patient.",
-                field="cadss_administration_id",
-            )
+        _check_cadss_rating(visit, kind, cadss_administration_id)
     effect = SideEffect.objects.create(
         visit=visit,
         kind=kind.value,
         severity=severity.value,
         grade=int(grade),
-        serious=by_protocol if serious is None else serious,
+        serious=serious,
         description=text,
         management=_text(management, "management"),
         onset_at=moment_in_visit(visit, onset_at, field="onset_at"),

@@ -4,12 +4,11 @@ import datetime as dt
 
 from django.db import transaction
 
+from ketaclinic.accounts import access
 from ketaclinic.accounts.actor import Actor
-from ketaclinic.accounts.selectors import clinics_for
 from ketaclinic.audit.models import ObjectType
-from ketaclinic.audit.services import record_change
+from ketaclinic.audit.services import record_patient_change
 from ketaclinic.core import clock
-from ketaclinic.core.errors import NotFound
 from ketaclinic.infusions import live
 from ketaclinic.infusions.errors import InfusionConflict, InfusionErrorCode, InfusionRuleError
 from ketaclinic.infusions.models import InfusionVisit, VitalAlert, VitalSignReading
@@ -20,9 +19,9 @@ CLOCK_SKEW = dt.timedelta(minutes=1)
 
 
 def require_clinic(by: Actor, clinic_id: int) -> None:
-    # Another clinic's visit is answered as missing, not as forbidden: nothing is revealed.
-    if not clinics_for(by).filter(pk=clinic_id).exists():
-        raise NotFound("No such infusion visit in your clinics.")
+    """The kernel's clinic check, naming what every infusion service acts on: another clinic's visit is
+    answered as missing (NotFound), not as forbidden."""
+    access.require_clinic(by, clinic_id, what="infusion visit")
 
 
 def lock_visit(visit: InfusionVisit) -> InfusionVisit:
@@ -55,14 +54,14 @@ def audit(
     object_id: object,
     summary: str,
 ) -> None:
-    record_change(
+    """The audit entry of a write to the visit's record: the kernel's `record_patient_change` for the
+    visit's patient (a visit is opened at its patient's clinic, so the entry names the visit's clinic)."""
+    record_patient_change(
         by=by,
+        patient=visit.patient,
         action=action,
         object_type=object_type,
         object_id=object_id,
-        patient_id=visit.patient_id,
-        patient_record_number=visit.patient.record_number,
-        clinic_id=visit.clinic_id,
         summary=summary,
     )
 

@@ -5,7 +5,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST
 from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError
+from ketaclinic.core.forms import field_error
 from ketaclinic.infusions.forms.care import DrugForm, ReviewForm, SideEffectForm
 from ketaclinic.infusions.selectors import care as care_selectors
 from ketaclinic.infusions.selectors import visit_for
@@ -21,12 +21,6 @@ from ketaclinic.infusions.services import care
 
 # Service fields named differently on the forms (the ledger speaks of amounts and vials).
 FIELD_ALIASES = {"amount_mg": "dose_mg", "vial": "vial_id", "patient": None}
-
-
-def field_error(form: BaseForm, error: DomainError) -> None:
-    """Attach a domain error to its field when the form has it, else to the form as a whole."""
-    field = FIELD_ALIASES.get(error.field or "", error.field)
-    form.add_error(field if field in form.fields else None, error.message)
 
 
 def chair_url(visit_id: int) -> str:
@@ -53,7 +47,7 @@ def side_effect_new(request: HttpRequest, visit_id: int) -> HttpResponse:
                 cadss_administration_id=data["cadss_administration_id"],
             )
         except DomainError as error:
-            field_error(form, error)
+            field_error(form, error, aliases=FIELD_ALIASES)
         else:
             note = " It is flagged for the clinician's review." if effect.serious else ""
             messages.success(request, f"{effect.get_kind_display()} recorded.{note}")
@@ -101,7 +95,7 @@ def drug_new(request: HttpRequest, visit_id: int) -> HttpResponse:
                 authorised_by=cosigner_signed,
             )
         except DomainError as error:
-            field_error(form, error)
+            field_error(form, error, aliases=FIELD_ALIASES)
         else:
             messages.success(request, f"{given.dose_mg.normalize():f} mg {given.drug} recorded.")
             return redirect(chair_url(visit.pk))
@@ -135,7 +129,7 @@ def review_event(request: HttpRequest, side_effect_id: int) -> HttpResponse:
                 by=actor(request), side_effect=effect, outcome=form.cleaned_data["outcome"]
             )
         except DomainError as error:
-            field_error(form, error)
+            field_error(form, error, aliases=FIELD_ALIASES)
         else:
             messages.success(request, "Review recorded.")
             return redirect(reverse("infusions:adverse_events"))

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError, NotFound, PermissionDenied
+from ketaclinic.core.forms import field_error
 from ketaclinic.core.http import http_status
 from ketaclinic.infusions.forms.care import (
     DischargeForm,
@@ -28,7 +29,7 @@ from ketaclinic.infusions.selectors import care as care_selectors
 from ketaclinic.infusions.selectors import visit_for
 from ketaclinic.infusions.services import discharge as discharge_services
 from ketaclinic.infusions.services import ketamine, override_requests
-from ketaclinic.infusions.views.care import field_error
+from ketaclinic.infusions.views.care import FIELD_ALIASES
 
 
 def discharge_url(visit_id: int) -> str:
@@ -50,7 +51,7 @@ def recovery(request: HttpRequest, visit_id: int) -> HttpResponse:
                 by=actor(request), visit=state.visit, scale=state.scale, answers=form.answers()
             )
         except DomainError as error:
-            field_error(form, error)
+            field_error(form, error, aliases=FIELD_ALIASES)
         else:
             met = "meets" if score.meets_minimum else "does not meet"
             messages.success(request, f"Score {score.total}/{score.minimum} recorded: it {met} the protocol.")
@@ -132,7 +133,7 @@ def discharge(request: HttpRequest, visit_id: int) -> HttpResponse:
                 override_reason=data["override_reason"],
             )
         except DomainError as error:
-            field_error(form, error)
+            field_error(form, error, aliases=FIELD_ALIASES)
         else:
             messages.success(request, "The patient is discharged. Print the instructions for them.")
             return redirect(discharge_url(visit.pk))
@@ -230,7 +231,7 @@ def ask_override(request: HttpRequest, visit_id: int) -> HttpResponse:
                 by=actor(request), visit=visit, reason=form.cleaned_data["reason"]
             )
         except DomainError as error:
-            field_error(form, error)
+            field_error(form, error, aliases=FIELD_ALIASES)
         else:
             return _override_answer(request, visit.pk, "A clinician has been asked for an override.")
     return _override_answer(request, visit.pk, status=422, ask_form=form)
@@ -250,7 +251,7 @@ def decide_override(request: HttpRequest, request_id: int) -> HttpResponse:
                 by=actor(request), request=row, grant=grant, reason=form.cleaned_data["reason"]
             )
         except DomainError as error:
-            field_error(form, error)
+            field_error(form, error, aliases=FIELD_ALIASES)
         else:
             message = "Override granted: the nurse may discharge." if grant else "Override declined."
             return _override_answer(request, row.visit_id, message)

@@ -10,11 +10,12 @@ from django.shortcuts import redirect, render
 from ketaclinic.accounts.access import actor, require
 from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import DomainError
+from ketaclinic.core.forms import field_error
 from ketaclinic.infusions.forms.care import KetamineWasteForm
 from ketaclinic.infusions.selectors import care as care_selectors
 from ketaclinic.infusions.selectors import visit_for
 from ketaclinic.infusions.services import care, ketamine
-from ketaclinic.infusions.views.care import field_error
+from ketaclinic.infusions.views.care import FIELD_ALIASES
 
 
 @login_required
@@ -44,7 +45,7 @@ def waste(request: HttpRequest, visit_id: int) -> HttpResponse:
                     witness=witness,
                 )
             except DomainError as error:
-                field_error(form, error)
+                field_error(form, error, aliases=FIELD_ALIASES)
             else:
                 wasted = sum((entry.amount_mg for entry in entries if entry.kind == "wasted"), Decimal(0))
                 messages.success(request, f"Wasted {wasted.normalize():f} mg of ketamine, witnessed.")
