@@ -3,6 +3,7 @@ ends at the newest, and the lowest systolic of the trend window before it (`Earl
 from the readings themselves; the vital-signs service computes the same with aggregate queries."""
 
 import datetime as dt
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -73,16 +74,22 @@ def _sustained_run(readings: Sequence[Reading], state: _State) -> Run | None:
 
 
 def _lowest_systolic(readings: Sequence[Reading], window_min: int) -> tuple[int, dt.datetime] | None:
-    """The lowest systolic measured within the trend window before the newest (the earliest of equals)."""
+    """The lowest systolic measured within the trend window before the newest (the earliest of equals).
+    The readings are sorted by time, so only the window's are looked at (found by bisection)."""
     newest = readings[-1]
     window_start = newest.at - dt.timedelta(minutes=window_min)
+    first = bisect_left(readings, window_start, hi=len(readings) - 1, key=_time)
+    last = bisect_left(readings, newest.at, lo=first, hi=len(readings) - 1, key=_time)
     in_window = [
-        (value, reading.at)
-        for reading in readings[:-1]
-        if window_start <= reading.at < newest.at
-        and (value := reading.value(VitalField.SYSTOLIC)) is not None
+        (value, readings[index].at)
+        for index in range(first, last)
+        if (value := readings[index].value(VitalField.SYSTOLIC)) is not None
     ]
     return min(in_window) if in_window else None
+
+
+def _time(reading: Reading) -> dt.datetime:
+    return reading.at
 
 
 def earlier_readings(readings: Sequence[Reading], thresholds: AlertThresholds) -> EarlierReadings:

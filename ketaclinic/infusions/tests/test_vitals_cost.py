@@ -46,7 +46,7 @@ def _summed(visit: InfusionVisit, reading: VitalSignReading) -> rules.EarlierRea
     newest = vitals_history.history(visit, protocol, reading.measured_at)
     mine = [each for each in newest if each.at == reading.measured_at][-1]
     return vitals_history.summed_earlier_readings(
-        visit, protocol, vitals_service.visit_thresholds(visit, protocol), reading, mine
+        visit, protocol, vitals_service.visit_thresholds(visit, protocol), mine, stored_id=reading.pk
     )
 
 

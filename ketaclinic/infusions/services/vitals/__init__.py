@@ -16,6 +16,7 @@ from ketaclinic.infusions.services.vitals.recording import (
     record_vital_signs,
 )
 from ketaclinic.infusions.services.vitals.session import (
+    SessionCache,
     VisitSession,
     age_at_visit,
     visit_session,
@@ -32,6 +33,7 @@ __all__ = [
     "PAST_TOLERANCE",
     "STORABLE_MAX",
     "RecordedReading",
+    "SessionCache",
     "VisitSession",
     "VitalsInput",
     "acknowledge_alert",

@@ -3,6 +3,7 @@ alerts they trigger."""
 
 import dataclasses
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -38,6 +39,60 @@ from ketaclinic.infusions.services.vitals.values import (
 )
 
 
+@dataclass(frozen=True)
+class _Judged:
+    """A reading checked and judged, not yet written: when it was measured, its implausible values, and the
+    alerts it raises that no open alert suppresses."""
+
+    at: dt.datetime
+    implausible: dict[rules.VitalField, str]
+    alerts: list[rules.Alert]
+
+
+def _judge(shared: VisitSession, values: VitalsInput, measured_at: dt.datetime | None) -> _Judged:
+    """Check a reading and apply the alert rules to it, writing nothing: every refusal (DomainError) comes
+    from here, before anything is stored, so a writer of many readings in one transaction needs no savepoint
+    to keep a refused one from leaving a trace."""
+    if values.is_empty():
+        raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, "Enter at least one vital sign.")
+    check_storable(values)
+    visit = shared.visit
+    at = moment_in_visit(visit, measured_at, field="measured_at", earliest_before_opening=PAST_TOLERANCE)
+    candidate = rules.Reading(
+        at=at,
+        systolic_mmhg=values.systolic_mmhg,
+        diastolic_mmhg=values.diastolic_mmhg,
+        heart_rate_bpm=values.heart_rate_bpm,
+        spo2_percent=values.spo2_percent,
+        respiratory_rate_per_min=values.respiratory_rate_per_min,
+        sedation_moaas=values.sedation_moaas,
+    )
+    implausible = rules.implausible_fields(candidate, shared.protocol.plausibility())
+    newest = dataclasses.replace(candidate, implausible=frozenset(implausible))
+    thresholds = shared.thresholds
+    earlier = shared.window.earlier(newest, thresholds) if shared.window is not None else None
+    if earlier is None:
+        earlier = summed_earlier_readings(
+            visit, shared.protocol, thresholds, newest, visit_artefacts=shared.artefacts
+        )
+    found = rules.evaluate_reading(
+        newest,
+        earlier,
+        thresholds=thresholds,
+        recommendations=shared.recommendations,
+        baseline=shared.baseline,
+        stopped_at=shared.stopped_at,
+    )
+    open_codes = list(shared.open_codes)
+    raised = []
+    for alert in found:
+        if rules.open_alert_suppresses(alert.code, open_codes):
+            continue
+        raised.append(alert)
+        open_codes.append(alert.code)
+    return _Judged(at=at, implausible=implausible, alerts=raised)
+
+
 def record_reading(
     *,
     by: Actor | None,
@@ -49,27 +104,15 @@ def record_reading(
     session: VisitSession | None = None,
 ) -> RecordedReading:
     """Store one reading and raise the alerts it triggers. The caller locks the visit and checks access;
-    `session` is what the visit's earlier readings of this transaction already read (read here otherwise)."""
-    if values.is_empty():
-        raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, "Enter at least one vital sign.")
-    check_storable(values)
-    now = clock.now()
-    at = moment_in_visit(visit, measured_at, field="measured_at", earliest_before_opening=PAST_TOLERANCE)
+    `session` is what the visit's earlier readings of this transaction already read (read here otherwise).
+    Raises DomainError before writing anything."""
     shared = session if session is not None else session_of(visit)
-    candidate = rules.Reading(
-        at=at,
-        systolic_mmhg=values.systolic_mmhg,
-        diastolic_mmhg=values.diastolic_mmhg,
-        heart_rate_bpm=values.heart_rate_bpm,
-        spo2_percent=values.spo2_percent,
-        respiratory_rate_per_min=values.respiratory_rate_per_min,
-        sedation_moaas=values.sedation_moaas,
-    )
-    implausible = rules.implausible_fields(candidate, shared.protocol.plausibility())
+    judged = _judge(shared, values, measured_at)
+    now = clock.now()
     previous_id = shared.newest_id
     reading = VitalSignReading.objects.create(
         visit=visit,
-        measured_at=at,
+        measured_at=judged.at,
         source=source.value,
         device_id=device_id[:80],
         systolic_mmhg=values.systolic_mmhg,
@@ -82,41 +125,26 @@ def record_reading(
         sedation_moaas=values.sedation_moaas,
         dissociation=values.dissociation,
         comment=values.comment.strip(),
-        implausible={field.value: why for field, why in implausible.items()},
+        implausible={field.value: why for field, why in judged.implausible.items()},
         recorded_by=by if by is not None and getattr(by, "is_authenticated", False) else None,
         recorded_at=now,
     )
-    thresholds = shared.thresholds
-    newest = dataclasses.replace(candidate, implausible=frozenset(implausible))
-    found = rules.evaluate_reading(
-        newest,
-        summed_earlier_readings(visit, shared.protocol, thresholds, reading, newest, shared.artefacts),
-        thresholds=thresholds,
-        recommendations=shared.recommendations,
-        baseline=shared.baseline,
-        stopped_at=shared.stopped_at,
-    )
-    open_codes = list(shared.open_codes)
-    new_alerts = []
-    for alert in found:
-        if rules.open_alert_suppresses(alert.code, open_codes):
-            continue
-        new_alerts.append(
-            VitalAlert(
-                visit=visit,
-                reading=reading,
-                code=alert.code.value,
-                level=alert.level.value,
-                message=alert.message,
-                recommendation=alert.recommendation,
-                raised_at=now,
-            )
+    new_alerts = [
+        VitalAlert(
+            visit=visit,
+            reading=reading,
+            code=alert.code.value,
+            level=alert.level.value,
+            message=alert.message,
+            recommendation=alert.recommendation,
+            raised_at=now,
         )
-        open_codes.append(alert.code)
+        for alert in judged.alerts
+    ]
     raised = VitalAlert.objects.bulk_create(new_alerts) if new_alerts else []
     summary = f"Vital signs ({ReadingSource(source).label.lower()})"
-    if implausible:
-        summary += f"; implausible: {', '.join(sorted(field.value for field in implausible))}"
+    if judged.implausible:
+        summary += f"; implausible: {', '.join(sorted(field.value for field in judged.implausible))}"
     if raised:
         summary += f"; alerts: {', '.join(alert.code for alert in raised)}"
     audit(by, visit, Action.CREATE, ObjectType.INFUSION_VITAL_SIGNS, reading.pk, summary)
@@ -136,7 +164,8 @@ def record_device_reading(
 ) -> RecordedReading:
     """A device's reading (no person: the caller, the HL7 listener, authenticated the device) for the visit
     of `session`, inside the transaction that opened the session. Raises DomainError as
-    `record_vital_signs` does; after an error, or a rollback of the caller's savepoint, drop the session."""
+    `record_vital_signs` does, before writing anything; after a rollback of what it wrote, drop the
+    session."""
     if source == ReadingSource.MANUAL:
         raise InfusionRuleError(InfusionErrorCode.INVALID_INPUT, "A reading entered by hand needs a person.")
     return record_reading(

@@ -1,15 +1,25 @@
-"""What every reading of a visit shares, read once under the visit's lock (`VisitSession`)."""
+"""What every reading of a visit shares, read once under the visit's lock (`VisitSession`), and kept from one
+transaction to the next by a writer of many readings (`SessionCache`, the HL7 listener) while the visit's
+stamp says nothing changed."""
 
+import dataclasses
 import datetime as dt
+import threading
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Subquery
+from django.db import connection
+from django.db.models import Model, Subquery
 
 from ketaclinic.infusions import protocol as visit_protocol
 from ketaclinic.infusions import rules
 from ketaclinic.infusions.models import (
+    AlertAcknowledgement,
+    ArtefactMark,
+    CheckIn,
     CorrectableRow,
+    Discharge,
     EnteredInError,
     InfusionVisit,
     PumpEvent,
@@ -21,10 +31,17 @@ from ketaclinic.infusions.services.common import (
     lock_visit,
     refuse_if_discharged,
 )
-from ketaclinic.infusions.services.vitals.history import artefact_fields, marked_readings, rule_readings
+from ketaclinic.infusions.services.vitals.history import (
+    ReadingWindow,
+    artefact_fields,
+    as_rule_reading,
+    marked_readings,
+    rule_readings,
+)
 from ketaclinic.infusions.services.vitals.values import (
     RecordedReading,
 )
+from ketaclinic.patients.models import Patient
 from ketaclinic.patients.rules import age_in_years
 
 
@@ -72,13 +89,67 @@ def newest_reading_id(visit: InfusionVisit) -> int:
     return newest or 0
 
 
+# What a visit's session is read from, as the newest id of each table (None: no row yet), after the patient's
+# birth date (a child's limits follow it). Every writer of these rows locks the visit first and they are
+# append-only, so under the visit's lock an unchanged stamp means nothing the session holds changed.
+type Stamp = tuple[Any, ...]
+
+# (model, how its rows name the visit: a column of its own, or through another table's)
+_STAMPED: tuple[tuple[type[Model], tuple[type[Model], str] | None], ...] = (
+    (VitalSignReading, None),
+    (VitalAlert, None),
+    (AlertAcknowledgement, (VitalAlert, "alert_id")),
+    (PumpEvent, None),
+    (EnteredInError, None),
+    (ArtefactMark, None),
+    (CheckIn, None),
+    (Discharge, None),
+)
+_READING, _ALERT, _DISCHARGE = 1, 2, 8  # their places in a stamp
+
+
+def _stamp_sql() -> str:
+    """One statement: the visit's row locked (PostgreSQL: FOR NO KEY UPDATE, as `lock_visit`) with the
+    patient's birth date and the newest id of each stamped table. Names come from the models."""
+    quote = connection.ops.quote_name
+    visit_table = quote(InfusionVisit._meta.db_table)
+    columns = []
+    for model, through in _STAMPED:
+        rows = quote(model._meta.db_table)
+        if through is not None:
+            parent, link = through
+            rows = f"{rows} r JOIN {quote(parent._meta.db_table)} p ON p.id = r.{quote(link)}"
+            visit_column = "p.visit_id"
+        else:
+            rows, visit_column = f"{rows} r", "r.visit_id"
+        columns.append(f"(SELECT MAX(r.id) FROM {rows} WHERE {visit_column} = v.id)")  # noqa: S608
+    patient_table = quote(Patient._meta.db_table)
+    lock = " FOR NO KEY UPDATE OF v" if connection.features.has_select_for_no_key_update else ""
+    return (
+        f"SELECT pa.date_of_birth, {', '.join(columns)} FROM {visit_table} v "  # noqa: S608
+        f"JOIN {patient_table} pa ON pa.id = v.patient_id WHERE v.id = %s{lock}"
+    )
+
+
+def _locked_stamp(visit_id: int) -> Stamp:
+    """Lock the visit's row and read its stamp (one query). Raises InfusionVisit.DoesNotExist."""
+    with connection.cursor() as cursor:
+        cursor.execute(_stamp_sql(), [visit_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise InfusionVisit.DoesNotExist
+    born = row[0]
+    return (born if isinstance(born, dt.date) else dt.date.fromisoformat(str(born)), *row[1:])
+
+
 @dataclass
 class VisitSession:
-    """What every reading of a visit needs besides itself, read once under the visit's lock: the protocol,
-    the alert limits, the baseline, the pump's stop, the open alerts and the newest reading id. Valid only
-    within the transaction that took the lock (nothing else writes to the visit meanwhile), so a writer of
-    several readings in a row (the HL7 listener's batch) reads them once. The session follows its own
-    writes (`recorded`); a caller whose write was rolled back (a savepoint) must drop the session."""
+    """What every reading of a visit needs besides itself, read under the visit's lock: the protocol, the
+    alert limits, the baseline, the pump's stop, the open alerts and the newest reading id. Valid within the
+    transaction that took the lock (nothing else writes to the visit meanwhile), so a writer of several
+    readings in a row (the HL7 listener's batch) reads them once; `SessionCache` keeps it for the next
+    transaction while the visit's stamp is unchanged. The session follows its own writes (`recorded`); a
+    caller whose write was rolled back must drop the session (and its cache)."""
 
     visit: InfusionVisit
     protocol: visit_protocol.VisitProtocol
@@ -89,10 +160,22 @@ class VisitSession:
     open_codes: list[rules.AlertCode]
     newest_id: int
     artefacts: dict[int, tuple[dt.datetime, set[str]]]
+    # The visit's stamp as the session's own writes leave it (None: not read with one).
+    stamp: Stamp | None = None
+    # The recent readings in memory, for a writer of many (None: each reading reads what it needs).
+    window: ReadingWindow | None = None
 
     def recorded(self, recorded: RecordedReading) -> None:
         self.newest_id = recorded.reading.pk
+        if self.window is not None:
+            self.window.add(as_rule_reading(recorded.reading))
         self.open_codes.extend(rules.AlertCode(alert.code) for alert in recorded.alerts)
+        if self.stamp is not None:
+            stamp = list(self.stamp)
+            stamp[_READING] = recorded.reading.pk
+            if recorded.alerts:
+                stamp[_ALERT] = max(alert.pk for alert in recorded.alerts)
+            self.stamp = tuple(stamp)
 
 
 def visit_session(visit: InfusionVisit) -> VisitSession:
@@ -101,6 +184,45 @@ def visit_session(visit: InfusionVisit) -> VisitSession:
     visit = lock_visit(visit)
     refuse_if_discharged(visit)
     return session_of(visit)
+
+
+class SessionCache:
+    """Visit sessions kept from one transaction to the next, for a process that writes many readings (the
+    HL7 listener): each use locks the visit and reads its stamp (one query); while the stamp is the one the
+    session's own writes left, the session is used as it is, otherwise it is read again. Thread-safe (the
+    listener's workers share it; two of them never hold one visit's lock at once). `forget` after a
+    transaction that wrote through a session was rolled back."""
+
+    LIMIT = 256
+
+    def __init__(self) -> None:
+        self._sessions: dict[int, VisitSession] = {}
+        self._guard = threading.Lock()
+
+    def session(self, visit: InfusionVisit) -> VisitSession:
+        """The visit's session, under its lock (inside the caller's transaction); refuses a discharged
+        visit."""
+        stamp = _locked_stamp(visit.pk)
+        if stamp[_DISCHARGE] is not None:
+            refuse_if_discharged(lock_visit(visit))
+        with self._guard:
+            kept = self._sessions.get(visit.pk)
+        if kept is not None and kept.stamp == stamp:
+            return kept
+        locked = lock_visit(visit)
+        session = session_of(locked)
+        session = dataclasses.replace(
+            session, stamp=stamp, window=ReadingWindow.read(locked, session.protocol)
+        )
+        with self._guard:
+            if len(self._sessions) >= self.LIMIT:
+                self._sessions.clear()
+            self._sessions[locked.pk] = session
+        return session
+
+    def forget(self) -> None:
+        with self._guard:
+            self._sessions.clear()
 
 
 def session_of(visit: InfusionVisit) -> VisitSession:

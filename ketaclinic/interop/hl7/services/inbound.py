@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 from ketaclinic.accounts.access import Actor, require, require_clinic
 from ketaclinic.accounts.permissions import Perm
@@ -26,10 +26,10 @@ from ketaclinic.core import clock
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.inputs import clean_reason
 from ketaclinic.core.models import Clinic
-from ketaclinic.infusions import selectors as infusion_selectors
 from ketaclinic.infusions import services as infusion_services
 from ketaclinic.infusions.models import InfusionVisit, VitalSignReading
-from ketaclinic.infusions.services.vitals import VisitSession, record_device_reading, visit_session
+from ketaclinic.infusions.selectors.visit import ACTIVE_WINDOW
+from ketaclinic.infusions.services.vitals import SessionCache, VisitSession, record_device_reading
 from ketaclinic.interop.hl7 import rules, wire
 from ketaclinic.interop.hl7.errors import Hl7Error, Hl7ErrorCode
 from ketaclinic.interop.hl7.models import (
@@ -137,14 +137,14 @@ def receive_batch(frames: list[tuple[bytes, str]]) -> list[Received | Exception]
             fresh.append(index)
         else:
             again.append(index)
-    context = _Batch()
     try:
         with transaction.atomic(), audit_services.gathered():
-            for index in fresh:
-                message = stored[index][0]  # type: ignore[index]
-                answers[index] = _apply_one(message, arrivals[index].parsed, context, created=True)
+            applied = _apply_together([(stored[index][0], arrivals[index].parsed) for index in fresh])  # type: ignore[index]
+        for index, received in zip(fresh, applied, strict=True):
+            answers[index] = received
     except Exception:
         # The batch's transaction could not commit: its messages are stored; each is applied on its own.
+        SESSIONS.forget()
         logger.exception("A batch of HL7 messages could not be applied together")
         if not fresh:
             raise
@@ -179,6 +179,23 @@ def _apply_alone(
 ) -> Received:
     with transaction.atomic(), audit_services.gathered():
         return _apply_one(message, parsed, _Batch(), created=created)
+
+
+def _apply_together(items: list[tuple[InboundMessage, wire.Parsed | wire.Unreadable]]) -> list[Received]:
+    """Apply messages stored by this batch (none has a processing yet) inside the caller's transaction, with
+    no savepoint: a message is refused (AE) before anything of it is written, so each outcome is its own;
+    any other error leaves the caller to roll the batch back and apply each message alone. Their
+    processing rows are written together (one INSERT), as their audit entries are (the caller's
+    `gathered()`)."""
+    context = _Batch()
+    results = [(message, parsed, _result_of(message, parsed, context)) for message, parsed in items]
+    processings = [_processing_row(message, result, by=None) for message, _parsed, result in results]
+    InboundProcessing.objects.bulk_create(processings)
+    answers = []
+    for (message, parsed, result), processing in zip(results, processings, strict=True):
+        _audit_processing(message, result, processing, by=None)
+        answers.append(Received(message, processing, _ack_for(parsed.header, processing), duplicate=False))
+    return answers
 
 
 def _apply_one(
@@ -219,15 +236,18 @@ def _answer_applied(message: InboundMessage, parsed: wire.Parsed | wire.Unreadab
 
 def _store_all(arrivals: list[_Arrival]) -> list[tuple[InboundMessage, bool] | Exception]:
     """Store the batch's raw messages in one transaction: the ones already stored (same sending
-    application and MSH-10, found by one query, or earlier in the batch) are returned with False, the new
-    ones inserted together and returned with True. If that fails (a copy stored meanwhile by another
-    worker, a message the database refuses), each is stored on its own, and one that cannot be is returned
-    as its exception."""
-    try:
-        with transaction.atomic():
-            return _store_together(arrivals)
-    except Exception:
-        logger.info("A batch of HL7 messages is stored one by one", exc_info=True)
+    application and MSH-10, or earlier in the batch) are returned with False, the new ones inserted together
+    and returned with True. The first try inserts them without looking (the database refuses a message
+    stored before, `hl7_inbound_unique_control_id`): a batch without a resend costs one INSERT. If that is
+    refused, the stored ones are looked up (one query) and the rest inserted; if that fails too (a copy
+    stored meanwhile by another worker, a message the database refuses), each is stored on its own, and one
+    that cannot be is returned as its exception."""
+    for look_up in (False, True):
+        try:
+            with transaction.atomic():
+                return _store_together(arrivals, look_up=look_up)
+        except Exception:
+            logger.info("A batch of HL7 messages is stored %s", "again" if not look_up else "one by one")
     results: list[tuple[InboundMessage, bool] | Exception] = []
     for arrival in arrivals:
         try:
@@ -238,14 +258,16 @@ def _store_all(arrivals: list[_Arrival]) -> list[tuple[InboundMessage, bool] | E
     return results
 
 
-def _store_together(arrivals: list[_Arrival]) -> list[tuple[InboundMessage, bool] | Exception]:
+def _store_together(
+    arrivals: list[_Arrival], *, look_up: bool
+) -> list[tuple[InboundMessage, bool] | Exception]:
     keys = {
         (arrival.parsed.header.sending_application, arrival.parsed.header.control_id)
         for arrival in arrivals
         if arrival.parsed.header.control_id
     }
     known: dict[tuple[str, str], InboundMessage] = {}
-    if keys:
+    if keys and look_up:
         wanted = Q()
         for application, control_id in keys:
             wanted |= Q(sending_application=application, control_id=control_id)
@@ -292,10 +314,15 @@ def latest_processing(message: InboundMessage) -> InboundProcessing | None:
     return InboundProcessing.objects.filter(message=message).order_by("-pk").first()
 
 
+# The visits' sessions, kept from one batch to the next while each visit's stamp is unchanged (one query per
+# visit and batch when nothing else wrote to the visit). One per process: the listener's workers share it.
+SESSIONS = SessionCache()
+
+
 class _Batch:
     """What the messages of one batch share, read once under the batch's transaction: each device's chair
-    and open visit, and each visit's `VisitSession` (its lock and what its readings read). Forgotten after
-    any message's failure (its savepoint rolled back what the sessions followed)."""
+    and open visit, and each visit's `VisitSession` (its lock and what its readings read, from `SESSIONS`).
+    Forgotten, with `SESSIONS`, after a message's writes were rolled back (the sessions followed them)."""
 
     def __init__(self) -> None:
         self.places: dict[str, tuple[DeviceChair | None, InfusionVisit | None]] = {}
@@ -303,23 +330,18 @@ class _Batch:
 
     def place(self, device_id: str) -> tuple[DeviceChair | None, InfusionVisit | None]:
         if device_id not in self.places:
-            mapping = (
-                DeviceChair.objects.select_related("chair", "clinic")
-                .filter(device_id=device_id, is_active=True)
-                .first()
-            )
-            visit = _open_visit_at(mapping.chair) if mapping is not None else None
-            self.places[device_id] = (mapping, visit)
+            self.places[device_id] = _place(device_id)
         return self.places[device_id]
 
     def session(self, visit: InfusionVisit) -> VisitSession:
         if visit.pk not in self.sessions:
-            self.sessions[visit.pk] = visit_session(visit)
+            self.sessions[visit.pk] = SESSIONS.session(visit)
         return self.sessions[visit.pk]
 
     def forget(self) -> None:
         self.places.clear()
         self.sessions.clear()
+        SESSIONS.forget()
 
 
 @transaction.atomic
@@ -336,24 +358,27 @@ def process(
     no processing yet (a copy applied meanwhile by another worker is refused by the database, below)."""
     if not fresh and _applied(message):
         raise Hl7Error(Hl7ErrorCode.ALREADY_APPLIED, "That message was already applied.")
+    return _write(message, _result_of(message, parsed, batch or _Batch()), by=by)
+
+
+def _result_of(message: InboundMessage, parsed: wire.Parsed | wire.Unreadable, batch: _Batch) -> Result:
+    """What applying the message comes to (its reading or demographics written, when applied)."""
     if isinstance(parsed, wire.Unreadable):
-        result = Result(Outcome.REJECTED, "AE", parsed.code, parsed.reason)
-    elif (parsed.header.message_type, parsed.header.trigger_event) not in wire.ACCEPTED:
-        result = Result(
+        return Result(Outcome.REJECTED, "AE", parsed.code, parsed.reason)
+    if (parsed.header.message_type, parsed.header.trigger_event) not in wire.ACCEPTED:
+        return Result(
             Outcome.REJECTED,
             "AR",
             Hl7ErrorCode.UNSUPPORTED_MESSAGE,
             f"{parsed.header.kind} is not a message we accept (ORU^R01, ADT^A04, ADT^A08).",
         )
-    elif parsed.header.message_type == "ORU":
-        result = _apply_vital_signs(parsed, message, batch or _Batch())
-    else:
-        result = _apply_registration(parsed, message)
-    return _write(message, result, by=by)
+    if parsed.header.message_type == "ORU":
+        return _apply_vital_signs(parsed, message, batch)
+    return _apply_registration(parsed, message)
 
 
-def _write(message: InboundMessage, result: Result, *, by: Actor | None) -> InboundProcessing:
-    processing = InboundProcessing.objects.create(
+def _processing_row(message: InboundMessage, result: Result, *, by: Actor | None) -> InboundProcessing:
+    return InboundProcessing(
         message=message,
         processed_at=clock.now(),
         processed_by=by,
@@ -367,6 +392,11 @@ def _write(message: InboundMessage, result: Result, *, by: Actor | None) -> Inbo
         reading=result.reading,
         patient=result.patient,
     )
+
+
+def _audit_processing(
+    message: InboundMessage, result: Result, processing: InboundProcessing, *, by: Actor | None
+) -> None:
     summary = f"HL7 {message.message_type or 'message'} {message.control_id}: {result.outcome.label}"
     if result.reason:
         summary += f" ({result.reason})"
@@ -388,16 +418,35 @@ def _write(message: InboundMessage, result: Result, *, by: Actor | None) -> Inbo
             clinic_id=result.clinic_id,
             summary=summary,
         )
+
+
+def _write(message: InboundMessage, result: Result, *, by: Actor | None) -> InboundProcessing:
+    processing = _processing_row(message, result, by=by)
+    processing.save()
+    _audit_processing(message, result, processing, by=by)
     return processing
 
 
-def _open_visit_at(chair: Chair) -> InfusionVisit | None:
-    visits = [
-        visit
-        for visit in infusion_selectors.active_visits(clinic_ids=[chair.clinic_id])
-        if visit.chair_id == chair.pk
-    ]
-    return visits[-1] if visits else None
+def _place(device_id: str) -> tuple[DeviceChair | None, InfusionVisit | None]:
+    """The device's active mapping (with its chair and clinic) and the chair's open visit, one query. The
+    open visit is the newest of `infusions.selectors.active_visits` at the chair: of the chair's clinic,
+    opened within `ACTIVE_WINDOW`, not discharged."""
+    open_visits = InfusionVisit.objects.filter(
+        chair=OuterRef("chair"),
+        clinic=OuterRef("clinic"),
+        discharge__isnull=True,
+        opened_at__gte=clock.now() - ACTIVE_WINDOW,
+    ).order_by("-opened_at", "-pk")
+    mapping = (
+        DeviceChair.objects.select_related("chair", "clinic")
+        .annotate(open_visit_id=Subquery(open_visits.values("pk")[:1]))
+        .filter(device_id=device_id, is_active=True)
+        .first()
+    )
+    if mapping is None:
+        return None, None
+    visit_id = mapping.open_visit_id
+    return mapping, InfusionVisit(pk=visit_id) if visit_id is not None else None
 
 
 def _apply_vital_signs(parsed: wire.Parsed, message: InboundMessage, batch: _Batch) -> Result:
@@ -452,7 +501,7 @@ def _apply_vital_signs(parsed: wire.Parsed, message: InboundMessage, batch: _Bat
             batch.session(visit), values=values, device_id=parsed.device_id, measured_at=measured_at
         )
     except DomainError as error:
-        batch.forget()
+        # Refused before anything of it was written (the session is still right).
         return _refused(
             Hl7ErrorCode.READING_REFUSED,
             error.message,
