@@ -99,9 +99,9 @@ class _Arrival:
 
 def receive_batch(frames: list[tuple[bytes, str]]) -> list[Received | Exception]:
     """`receive` for the frames the listener found waiting (group commit): every raw message is stored
-    first, all in one transaction (one commit for the batch); then each is applied in a savepoint of its
-    own inside one transaction, so one message's failure rolls back only its own reading and writes its
-    own outcome; then the answers, in the order of `frames`. A frame that could not be stored gets the
+    first, all in one transaction (one commit for the batch); then all are applied in one transaction
+    (`_apply_together`; if it fails, each alone), each with its own outcome; then the answers, in the
+    order of `frames`. A frame that could not be stored gets the
     exception instead of an answer (no ACK must go out for it)."""
     arrivals = [_Arrival(raw, peer, wire.parse(raw)) for raw, peer in frames]
     stored = _store_all(arrivals)
