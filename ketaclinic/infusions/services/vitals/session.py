@@ -90,7 +90,8 @@ def newest_reading_id(visit: InfusionVisit) -> int:
 
 
 # What a visit's session is read from, as the newest id of each table (None: no row yet), after the patient's
-# birth date (a child's limits follow it). Every writer of these rows locks the visit first and they are
+# birth date (a child's limits follow it) and the visit's opening time (a visit id reused after a rollback,
+# as SQLite may, is another visit). Every writer of these rows locks the visit first and they are
 # append-only, so under the visit's lock an unchanged stamp means nothing the session holds changed.
 type Stamp = tuple[Any, ...]
 
@@ -105,7 +106,7 @@ _STAMPED: tuple[tuple[type[Model], tuple[type[Model], str] | None], ...] = (
     (CheckIn, None),
     (Discharge, None),
 )
-_READING, _ALERT, _DISCHARGE = 1, 2, 8  # their places in a stamp
+_READING, _ALERT, _DISCHARGE = 2, 3, 9  # their places in a stamp
 
 
 def _stamp_sql() -> str:
@@ -126,7 +127,7 @@ def _stamp_sql() -> str:
     patient_table = quote(Patient._meta.db_table)
     lock = " FOR NO KEY UPDATE OF v" if connection.features.has_select_for_no_key_update else ""
     return (
-        f"SELECT pa.date_of_birth, {', '.join(columns)} FROM {visit_table} v "  # noqa: S608
+        f"SELECT pa.date_of_birth, v.opened_at, {', '.join(columns)} FROM {visit_table} v "  # noqa: S608
         f"JOIN {patient_table} pa ON pa.id = v.patient_id WHERE v.id = %s{lock}"
     )
 
