@@ -138,7 +138,10 @@ class ReadingWindow:
         return rules.earlier_readings([*self.readings[first:last], newest], thresholds)
 
     def add(self, reading: rules.Reading) -> None:
-        """Follow a reading just stored (after every reading of equal time already stored)."""
+        """Follow a reading just stored (after every reading of equal time already stored); one measured
+        before `since` is not held (a reading that would need it is judged from the database)."""
+        if reading.at < self.since:
+            return
         index = bisect_right(self.times, reading.at)
         self.times.insert(index, reading.at)
         self.readings.insert(index, reading)
