@@ -6,8 +6,8 @@ server, a temporary database on it. The demo is loaded (a monitor is mapped to e
 infusion receives the readings, through the vital-signs service with its rules, alerts and audit). Then
 `BENCH_HL7_SENDERS` senders (default 4) each send `BENCH_HL7_MESSAGES` messages (default 60) one after
 another, each waiting for its ACK as MLLP requires, against the ceiling and the listener alternately, 3 rounds
-each; the best round is reported. Every acknowledged message is checked to be stored. Target: at least half
-the ceiling.
+each; the best round is reported. `BENCH_HL7_WORKERS` sets the listener's worker threads. Every acknowledged
+message is checked to be stored. Target: at least half the ceiling.
 """
 
 import asyncio
@@ -23,6 +23,8 @@ from urllib.parse import urlsplit, urlunsplit
 ROUNDS = 3
 SENDERS = int(os.environ.get("BENCH_HL7_SENDERS", "4"))
 MESSAGES = int(os.environ.get("BENCH_HL7_MESSAGES", "60"))
+# The listener's worker threads (empty: its default, 1 on SQLite and 4 on PostgreSQL).
+WORKERS = int(os.environ.get("BENCH_HL7_WORKERS", "0")) or None
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -111,7 +113,7 @@ async def _measure(device: str) -> tuple[list[float], list[float], int, int]:
 
     ceiling = await wire.serve(_ceiling_handler, "127.0.0.1", 0)
     ceiling_port = ceiling.sockets[0].getsockname()[1]
-    listener = Listener(host="127.0.0.1", port=0)
+    listener = Listener(host="127.0.0.1", port=0, workers=WORKERS)
     await listener.start()
     ceiling_rates, listener_rates = [], []
     acked_total: list[str] = []

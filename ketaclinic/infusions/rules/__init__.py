@@ -6,6 +6,14 @@ values); the only literals are definitions (a percentage tops out at 100, MOAA/S
 the published Aldrete and PADSS items). Everything is importable from `ketaclinic.infusions.rules` itself.
 """
 
+from ketaclinic.infusions.rules.alert_context import (
+    EarlierReadings,
+    Run,
+    blood_pressure_beyond_pause,
+    earlier_readings,
+    heart_rate_beyond_pause,
+)
+from ketaclinic.infusions.rules.alert_evaluation import evaluate_reading, evaluate_vitals
 from ketaclinic.infusions.rules.alerts import (
     ALERT_LABELS,
     ALERT_LEVELS,
@@ -15,13 +23,6 @@ from ketaclinic.infusions.rules.alerts import (
     AlertLevel,
     AlertThresholds,
     AlertVital,
-    EarlierReadings,
-    Run,
-    blood_pressure_beyond_pause,
-    earlier_readings,
-    evaluate_reading,
-    evaluate_vitals,
-    heart_rate_beyond_pause,
     open_alert_suppresses,
 )
 from ketaclinic.infusions.rules.checklist import (

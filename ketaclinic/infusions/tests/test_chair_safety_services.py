@@ -18,6 +18,7 @@ from ketaclinic.infusions.models import ArtefactMark, InfusionVisit, VitalAlert
 from ketaclinic.infusions.selectors import board as board_selectors
 from ketaclinic.infusions.selectors import record
 from ketaclinic.infusions.services import VitalsInput
+from ketaclinic.infusions.services.vitals import history as vitals_history
 from ketaclinic.infusions.tests.factories import minutes_later, opened_visit, ready_order, started
 from ketaclinic.patients import services as patient_services
 from ketaclinic.patients.models import Assent, ConsentForm, ConsentKind, SignedBy
@@ -75,7 +76,7 @@ def test_a_person_marks_the_artefact_with_a_reason_and_the_probe_alert_closes(vi
         AuditEvent.objects.filter(object_type="infusion_artefact_mark", object_id=str(mark.pk)).count() == 1
     )
     # From then on the rules leave the marked value out.
-    history = services.vitals._history(
+    history = vitals_history.history(
         visit, visit_protocol.from_snapshot(visit.protocol_snapshot), clock.now()
     )
     assert (history[-1].raw(rules.VitalField.SPO2), history[-1].value(rules.VitalField.SPO2)) == (40, None)

@@ -15,6 +15,7 @@ from ketaclinic.infusions import rules, services
 from ketaclinic.infusions.models import CorrectableRow, InfusionVisit, ReadingSource, VitalSignReading
 from ketaclinic.infusions.services import VitalsInput
 from ketaclinic.infusions.services import vitals as vitals_service
+from ketaclinic.infusions.services.vitals import history as vitals_history
 from ketaclinic.infusions.tests.factories import NORMAL, minutes_later, opened_visit, started
 
 HIGH_BP = VitalsInput(systolic_mmhg=190, diastolic_mmhg=104, heart_rate_bpm=80, spo2_percent=97)
@@ -36,16 +37,16 @@ def visit(front_desk, clinician, nurse, clinic) -> InfusionVisit:
 def _whole_window(visit: InfusionVisit, reading: VitalSignReading) -> rules.EarlierReadings:
     """What the rules compute from the whole window (the service's former way)."""
     protocol = visit_protocol.from_snapshot(visit.protocol_snapshot)
-    history = sorted(vitals_service._history(visit, protocol, reading.measured_at), key=lambda each: each.at)
+    history = sorted(vitals_history.history(visit, protocol, reading.measured_at), key=lambda each: each.at)
     return rules.earlier_readings(history, vitals_service.visit_thresholds(visit, protocol))
 
 
 def _summed(visit: InfusionVisit, reading: VitalSignReading) -> rules.EarlierReadings:
     protocol = visit_protocol.from_snapshot(visit.protocol_snapshot)
-    newest = vitals_service._history(visit, protocol, reading.measured_at)
+    newest = vitals_history.history(visit, protocol, reading.measured_at)
     mine = [each for each in newest if each.at == reading.measured_at][-1]
-    return vitals_service._earlier_readings(
-        visit, protocol, vitals_service.visit_thresholds(visit, protocol), reading, mine
+    return vitals_history.summed_earlier_readings(
+        visit, protocol, vitals_service.visit_thresholds(visit, protocol), mine, stored_id=reading.pk
     )
 
 

@@ -3,8 +3,9 @@ writes the acknowledgement back.
 
 Group commit: the connections put their frames in one queue; a batcher takes every frame already waiting
 (several senders at once, up to `MAX_BATCH`) and hands them over together, so their raw bytes are committed
-in one transaction and then applied in another (a savepoint per message, so each message's outcome is its
-own). A frame waits for no other: a batch is what arrived while the previous one was being written.
+in one transaction and then applied in another (each message's outcome its own: a message is refused before
+anything of it is written, and an unexpected error rolls the batch back to apply each message alone). A frame
+waits for no other: a batch is what arrived while the previous one was being written.
 
 Connections are served concurrently on the event loop; the database work runs on worker threads (Django's
 ORM is synchronous), each with its own database connection and batcher: one on SQLite (one writer at a time

@@ -1,64 +1,47 @@
-"""Writes of the HL7 interface: receiving a message (store first, then apply, then the ACK to send), staff's
-reprocessing and dismissal, the device → chair mapping, and the outbound queue.
+"""Receiving inbound HL7 messages: store first, then apply, then the ACK to send; one message at a time or
+a batch (the listener's group commit).
 
 A message's raw bytes are committed in their own transaction before anything reads them, so a message that
 was acknowledged is always stored; applying it is a second transaction that writes the reading (through the
 infusion visit's vital-signs service, as a device: `by=None`) and the processing row together, so a crash
 between the two leaves a stored, unprocessed message that its resend or a reprocess applies — once, which the
-database enforces (one applied processing row per message)."""
+database enforces (one applied processing row per message).
 
-import datetime as dt
+A batch's messages are applied in one transaction without a savepoint each: a message is refused (AE)
+before anything of it is written, and any other error rolls the batch back and applies each message alone
+(each in its own transaction). The visits' sessions (`SESSIONS`) outlive the batch while each visit's stamp
+shows nothing else wrote to it, so a batch of readings for one visit costs a fixed number of queries plus one
+INSERT per reading."""
+
 import logging
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
-from ketaclinic.accounts.access import Actor, require, require_clinic
-from ketaclinic.accounts.permissions import Perm
+from ketaclinic.accounts.access import Actor
 from ketaclinic.audit import services as audit_services
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_change, record_patient_change
 from ketaclinic.core import clock
 from ketaclinic.core.errors import DomainError
-from ketaclinic.core.inputs import clean_reason
-from ketaclinic.core.models import Clinic
-from ketaclinic.infusions import selectors as infusion_selectors
 from ketaclinic.infusions import services as infusion_services
-from ketaclinic.infusions.models import InfusionVisit, VitalSignReading
-from ketaclinic.infusions.services.vitals import VisitSession, record_device_reading, visit_session
+from ketaclinic.infusions.models import InfusionVisit
+from ketaclinic.infusions.selectors.visit import ACTIVE_WINDOW
+from ketaclinic.infusions.services.vitals import SessionCache, VisitSession, record_device_reading
 from ketaclinic.interop.hl7 import rules, wire
 from ketaclinic.interop.hl7.errors import Hl7Error, Hl7ErrorCode
 from ketaclinic.interop.hl7.models import (
     DeviceChair,
     InboundMessage,
     InboundProcessing,
-    ListenerStatus,
     Outcome,
 )
-from ketaclinic.patients import services as patient_services
-from ketaclinic.patients.models import Patient
-from ketaclinic.scheduling.models import Chair
+from ketaclinic.interop.hl7.services.registration import apply_registration
+from ketaclinic.interop.hl7.services.results import Result, refused
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Result:
-    """What applying a message came to; becomes one InboundProcessing row."""
-
-    outcome: Outcome
-    ack_code: str
-    error: Hl7ErrorCode | None = None
-    reason: str = ""
-    notes: list[str] = field(default_factory=list)
-    clinic_id: int | None = None
-    visit: InfusionVisit | None = None
-    reading: VitalSignReading | None = None
-    patient: Patient | None = None
 
 
 @dataclass(frozen=True)
@@ -67,11 +50,6 @@ class Received:
     processing: InboundProcessing | None
     ack: bytes
     duplicate: bool
-
-
-def _refused(error: Hl7ErrorCode, reason: str, **extra: Any) -> Result:
-    """Accepted and stored but not applied: waits for review, answered AE."""
-    return Result(Outcome.QUEUED, "AE", error, reason, **extra)
 
 
 def store(
@@ -121,9 +99,9 @@ class _Arrival:
 
 def receive_batch(frames: list[tuple[bytes, str]]) -> list[Received | Exception]:
     """`receive` for the frames the listener found waiting (group commit): every raw message is stored
-    first, all in one transaction (one commit for the batch); then each is applied in a savepoint of its
-    own inside one transaction, so one message's failure rolls back only its own reading and writes its
-    own outcome; then the answers, in the order of `frames`. A frame that could not be stored gets the
+    first, all in one transaction (one commit for the batch); then all are applied in one transaction
+    (`_apply_together`; if it fails, each alone), each with its own outcome; then the answers, in the
+    order of `frames`. A frame that could not be stored gets the
     exception instead of an answer (no ACK must go out for it)."""
     arrivals = [_Arrival(raw, peer, wire.parse(raw)) for raw, peer in frames]
     stored = _store_all(arrivals)
@@ -137,14 +115,14 @@ def receive_batch(frames: list[tuple[bytes, str]]) -> list[Received | Exception]
             fresh.append(index)
         else:
             again.append(index)
-    context = _Batch()
     try:
         with transaction.atomic(), audit_services.gathered():
-            for index in fresh:
-                message = stored[index][0]  # type: ignore[index]
-                answers[index] = _apply_one(message, arrivals[index].parsed, context, created=True)
+            applied = _apply_together([(stored[index][0], arrivals[index].parsed) for index in fresh])  # type: ignore[index]
+        for index, received in zip(fresh, applied, strict=True):
+            answers[index] = received
     except Exception:
         # The batch's transaction could not commit: its messages are stored; each is applied on its own.
+        SESSIONS.forget()
         logger.exception("A batch of HL7 messages could not be applied together")
         if not fresh:
             raise
@@ -181,6 +159,23 @@ def _apply_alone(
         return _apply_one(message, parsed, _Batch(), created=created)
 
 
+def _apply_together(items: list[tuple[InboundMessage, wire.Parsed | wire.Unreadable]]) -> list[Received]:
+    """Apply messages stored by this batch (none has a processing yet) inside the caller's transaction, with
+    no savepoint: a message is refused (AE) before anything of it is written, so each outcome is its own;
+    any other error leaves the caller to roll the batch back and apply each message alone. Their
+    processing rows are written together (one INSERT), as their audit entries are (the caller's
+    `gathered()`)."""
+    context = _Batch()
+    results = [(message, parsed, _result_of(message, parsed, context)) for message, parsed in items]
+    processings = [_processing_row(message, result, by=None) for message, _parsed, result in results]
+    InboundProcessing.objects.bulk_create(processings)
+    answers = []
+    for (message, parsed, result), processing in zip(results, processings, strict=True):
+        _audit_processing(message, result, processing, by=None)
+        answers.append(Received(message, processing, _ack_for(parsed.header, processing), duplicate=False))
+    return answers
+
+
 def _apply_one(
     message: InboundMessage, parsed: wire.Parsed | wire.Unreadable, context: "_Batch", *, created: bool
 ) -> Received:
@@ -192,22 +187,22 @@ def _apply_one(
     except Exception as error:
         context.forget()
         already = isinstance(error, Hl7Error) and error.code == Hl7ErrorCode.ALREADY_APPLIED
-        if already or (isinstance(error, IntegrityError) and _applied(message)):
+        if already or (isinstance(error, IntegrityError) and is_applied(message)):
             # A copy of the same message was applied meanwhile (two deliveries at once; the database keeps
             # one applied processing per message): answer as that one did.
             return _answer_applied(message, parsed)
         # The message is stored: it is answered AE and waits for a reprocess; the error goes to the log.
         logger.exception("HL7 message %s could not be processed", message.pk)
         with transaction.atomic():
-            processing = _write(
+            processing = write_processing(
                 message,
-                _refused(Hl7ErrorCode.READING_REFUSED, "An internal error stopped the processing."),
+                refused(Hl7ErrorCode.READING_REFUSED, "An internal error stopped the processing."),
                 by=None,
             )
     return Received(message, processing, _ack_for(parsed.header, processing), duplicate=not created)
 
 
-def _applied(message: InboundMessage) -> bool:
+def is_applied(message: InboundMessage) -> bool:
     return InboundProcessing.objects.filter(message=message, outcome=Outcome.APPLIED).exists()
 
 
@@ -219,15 +214,18 @@ def _answer_applied(message: InboundMessage, parsed: wire.Parsed | wire.Unreadab
 
 def _store_all(arrivals: list[_Arrival]) -> list[tuple[InboundMessage, bool] | Exception]:
     """Store the batch's raw messages in one transaction: the ones already stored (same sending
-    application and MSH-10, found by one query, or earlier in the batch) are returned with False, the new
-    ones inserted together and returned with True. If that fails (a copy stored meanwhile by another
-    worker, a message the database refuses), each is stored on its own, and one that cannot be is returned
-    as its exception."""
-    try:
-        with transaction.atomic():
-            return _store_together(arrivals)
-    except Exception:
-        logger.info("A batch of HL7 messages is stored one by one", exc_info=True)
+    application and MSH-10, or earlier in the batch) are returned with False, the new ones inserted together
+    and returned with True. The first try inserts them without looking (the database refuses a message
+    stored before, `hl7_inbound_unique_control_id`): a batch without a resend costs one INSERT. If that is
+    refused, the stored ones are looked up (one query) and the rest inserted; if that fails too (a copy
+    stored meanwhile by another worker, a message the database refuses), each is stored on its own, and one
+    that cannot be is returned as its exception."""
+    for look_up in (False, True):
+        try:
+            with transaction.atomic():
+                return _store_together(arrivals, look_up=look_up)
+        except Exception:
+            logger.info("A batch of HL7 messages is stored %s", "again" if not look_up else "one by one")
     results: list[tuple[InboundMessage, bool] | Exception] = []
     for arrival in arrivals:
         try:
@@ -238,14 +236,16 @@ def _store_all(arrivals: list[_Arrival]) -> list[tuple[InboundMessage, bool] | E
     return results
 
 
-def _store_together(arrivals: list[_Arrival]) -> list[tuple[InboundMessage, bool] | Exception]:
+def _store_together(
+    arrivals: list[_Arrival], *, look_up: bool
+) -> list[tuple[InboundMessage, bool] | Exception]:
     keys = {
         (arrival.parsed.header.sending_application, arrival.parsed.header.control_id)
         for arrival in arrivals
         if arrival.parsed.header.control_id
     }
     known: dict[tuple[str, str], InboundMessage] = {}
-    if keys:
+    if keys and look_up:
         wanted = Q()
         for application, control_id in keys:
             wanted |= Q(sending_application=application, control_id=control_id)
@@ -292,10 +292,15 @@ def latest_processing(message: InboundMessage) -> InboundProcessing | None:
     return InboundProcessing.objects.filter(message=message).order_by("-pk").first()
 
 
+# The visits' sessions, kept from one batch to the next while each visit's stamp is unchanged (one query per
+# visit and batch when nothing else wrote to the visit). One per process: the listener's workers share it.
+SESSIONS = SessionCache()
+
+
 class _Batch:
     """What the messages of one batch share, read once under the batch's transaction: each device's chair
-    and open visit, and each visit's `VisitSession` (its lock and what its readings read). Forgotten after
-    any message's failure (its savepoint rolled back what the sessions followed)."""
+    and open visit, and each visit's `VisitSession` (its lock and what its readings read, from `SESSIONS`).
+    Forgotten, with `SESSIONS`, after a message's writes were rolled back (the sessions followed them)."""
 
     def __init__(self) -> None:
         self.places: dict[str, tuple[DeviceChair | None, InfusionVisit | None]] = {}
@@ -303,23 +308,18 @@ class _Batch:
 
     def place(self, device_id: str) -> tuple[DeviceChair | None, InfusionVisit | None]:
         if device_id not in self.places:
-            mapping = (
-                DeviceChair.objects.select_related("chair", "clinic")
-                .filter(device_id=device_id, is_active=True)
-                .first()
-            )
-            visit = _open_visit_at(mapping.chair) if mapping is not None else None
-            self.places[device_id] = (mapping, visit)
+            self.places[device_id] = _place(device_id)
         return self.places[device_id]
 
     def session(self, visit: InfusionVisit) -> VisitSession:
         if visit.pk not in self.sessions:
-            self.sessions[visit.pk] = visit_session(visit)
+            self.sessions[visit.pk] = SESSIONS.session(visit)
         return self.sessions[visit.pk]
 
     def forget(self) -> None:
         self.places.clear()
         self.sessions.clear()
+        SESSIONS.forget()
 
 
 @transaction.atomic
@@ -334,26 +334,29 @@ def process(
     """Apply a stored message once and write its processing row (one transaction). Raises Hl7Error
     ALREADY_APPLIED for a message applied before. `fresh`: the message was stored by this batch, so it has
     no processing yet (a copy applied meanwhile by another worker is refused by the database, below)."""
-    if not fresh and _applied(message):
+    if not fresh and is_applied(message):
         raise Hl7Error(Hl7ErrorCode.ALREADY_APPLIED, "That message was already applied.")
+    return write_processing(message, _result_of(message, parsed, batch or _Batch()), by=by)
+
+
+def _result_of(message: InboundMessage, parsed: wire.Parsed | wire.Unreadable, batch: _Batch) -> Result:
+    """What applying the message comes to (its reading or demographics written, when applied)."""
     if isinstance(parsed, wire.Unreadable):
-        result = Result(Outcome.REJECTED, "AE", parsed.code, parsed.reason)
-    elif (parsed.header.message_type, parsed.header.trigger_event) not in wire.ACCEPTED:
-        result = Result(
+        return Result(Outcome.REJECTED, "AE", parsed.code, parsed.reason)
+    if (parsed.header.message_type, parsed.header.trigger_event) not in wire.ACCEPTED:
+        return Result(
             Outcome.REJECTED,
             "AR",
             Hl7ErrorCode.UNSUPPORTED_MESSAGE,
             f"{parsed.header.kind} is not a message we accept (ORU^R01, ADT^A04, ADT^A08).",
         )
-    elif parsed.header.message_type == "ORU":
-        result = _apply_vital_signs(parsed, message, batch or _Batch())
-    else:
-        result = _apply_registration(parsed, message)
-    return _write(message, result, by=by)
+    if parsed.header.message_type == "ORU":
+        return _apply_vital_signs(parsed, message, batch)
+    return apply_registration(parsed, message)
 
 
-def _write(message: InboundMessage, result: Result, *, by: Actor | None) -> InboundProcessing:
-    processing = InboundProcessing.objects.create(
+def _processing_row(message: InboundMessage, result: Result, *, by: Actor | None) -> InboundProcessing:
+    return InboundProcessing(
         message=message,
         processed_at=clock.now(),
         processed_by=by,
@@ -367,6 +370,11 @@ def _write(message: InboundMessage, result: Result, *, by: Actor | None) -> Inbo
         reading=result.reading,
         patient=result.patient,
     )
+
+
+def _audit_processing(
+    message: InboundMessage, result: Result, processing: InboundProcessing, *, by: Actor | None
+) -> None:
     summary = f"HL7 {message.message_type or 'message'} {message.control_id}: {result.outcome.label}"
     if result.reason:
         summary += f" ({result.reason})"
@@ -388,43 +396,62 @@ def _write(message: InboundMessage, result: Result, *, by: Actor | None) -> Inbo
             clinic_id=result.clinic_id,
             summary=summary,
         )
+
+
+def write_processing(message: InboundMessage, result: Result, *, by: Actor | None) -> InboundProcessing:
+    processing = _processing_row(message, result, by=by)
+    processing.save()
+    _audit_processing(message, result, processing, by=by)
     return processing
 
 
-def _open_visit_at(chair: Chair) -> InfusionVisit | None:
-    visits = [
-        visit
-        for visit in infusion_selectors.active_visits(clinic_ids=[chair.clinic_id])
-        if visit.chair_id == chair.pk
-    ]
-    return visits[-1] if visits else None
+def _place(device_id: str) -> tuple[DeviceChair | None, InfusionVisit | None]:
+    """The device's active mapping (with its chair and clinic) and the chair's open visit, one query. The
+    open visit is the newest of `infusions.selectors.active_visits` at the chair: of the chair's clinic,
+    opened within `ACTIVE_WINDOW`, not discharged."""
+    open_visits = InfusionVisit.objects.filter(
+        chair=OuterRef("chair"),
+        clinic=OuterRef("clinic"),
+        discharge__isnull=True,
+        opened_at__gte=clock.now() - ACTIVE_WINDOW,
+    ).order_by("-opened_at", "-pk")
+    mapping = (
+        DeviceChair.objects.select_related("chair", "clinic")
+        .annotate(open_visit_id=Subquery(open_visits.values("pk")[:1]))
+        .filter(device_id=device_id, is_active=True)
+        .first()
+    )
+    if mapping is None:
+        return None, None
+    visit_id = mapping.open_visit_id
+    return mapping, InfusionVisit(pk=visit_id) if visit_id is not None else None
 
 
 def _apply_vital_signs(parsed: wire.Parsed, message: InboundMessage, batch: _Batch) -> Result:
     mapping, visit = batch.place(parsed.device_id)
     if mapping is None:
-        return _refused(
+        return refused(
             Hl7ErrorCode.UNKNOWN_DEVICE,
             f"No chair is mapped to device {parsed.device_id or '(none)'}: map it on the interfaces page.",
         )
     clinic_id = mapping.clinic_id
     mapped = rules.map_observations(parsed.observations)
     if mapped.problems:
-        return _refused(
+        return refused(
             mapped.problems[0].code,
             "; ".join(problem.message for problem in mapped.problems),
             notes=mapped.left_out,
             clinic_id=clinic_id,
         )
     if not mapped.values:
-        return _refused(
+        return refused(
             Hl7ErrorCode.NO_VITAL_SIGNS,
             "No observation in the message is a vital sign we chart.",
             notes=mapped.left_out,
             clinic_id=clinic_id,
         )
     if visit is None:
-        return _refused(
+        return refused(
             Hl7ErrorCode.NO_ACTIVE_VISIT,
             f"{mapping.chair.name} has no open infusion visit.",
             notes=mapped.left_out,
@@ -433,7 +460,7 @@ def _apply_vital_signs(parsed: wire.Parsed, message: InboundMessage, batch: _Bat
     zone = ZoneInfo(mapping.clinic.time_zone)
     measured_at = rules.parse_timestamp(parsed.observed_at, zone)
     if parsed.observed_at and measured_at is None:
-        return _refused(
+        return refused(
             Hl7ErrorCode.BAD_VALUE,
             f"Observation time {parsed.observed_at!r} is not an HL7 time.",
             clinic_id=clinic_id,
@@ -452,8 +479,8 @@ def _apply_vital_signs(parsed: wire.Parsed, message: InboundMessage, batch: _Bat
             batch.session(visit), values=values, device_id=parsed.device_id, measured_at=measured_at
         )
     except DomainError as error:
-        batch.forget()
-        return _refused(
+        # Refused before anything of it was written (the session is still right).
+        return refused(
             Hl7ErrorCode.READING_REFUSED,
             error.message,
             notes=mapped.left_out,
@@ -468,203 +495,3 @@ def _apply_vital_signs(parsed: wire.Parsed, message: InboundMessage, batch: _Bat
         visit=visit,
         reading=recorded.reading,
     )
-
-
-def match_patient(identity: wire.PatientIdentity) -> tuple[Patient | None, str]:
-    """The one patient an identity names: by record number (PID-3), else by family name, given name and birth
-    date. Returns (None, why) when none or several match."""
-    if identity.identifiers:
-        by_number = list(Patient.objects.filter(record_number__in=identity.identifiers)[:2])
-        if len(by_number) == 1:
-            return by_number[0], ""
-    born = rules.parse_date(identity.birth_date)
-    if born is None:
-        return None, "No patient has that identifier, and PID-7 (birth date) is missing or not a date."
-    family, given = rules.name_key(identity.family_name), rules.name_key(identity.given_name)
-    if not family or not given:
-        return None, "No patient has that identifier, and PID-5 (name) is incomplete."
-    candidates = [
-        patient
-        for patient in Patient.objects.filter(date_of_birth=born)
-        if rules.name_key(patient.legal_family_name) == family
-        and given in {rules.name_key(patient.legal_given_name), rules.name_key(patient.preferred_name)}
-    ]
-    if len(candidates) == 1:
-        return candidates[0], ""
-    if not candidates:
-        return None, "No patient matches the identifier, or the name and birth date."
-    return None, f"{len(candidates)} patients match the name and birth date: choose by hand."
-
-
-def _apply_registration(parsed: wire.Parsed, message: InboundMessage) -> Result:
-    """ADT^A04/A08: the patient the PID names (matched by record number, else by name and birth date) gets
-    the demographics the message carries, through the patients service (its checks, history and audit, the
-    sending system as the source). No match, several, or an update the service refuses: the message waits
-    for review."""
-    if parsed.patient is None:
-        return Result(Outcome.REJECTED, "AE", Hl7ErrorCode.MISSING_FIELD, "The message has no PID segment.")
-    patient, why = match_patient(parsed.patient)
-    if patient is None:
-        return _refused(Hl7ErrorCode.PATIENT_NOT_MATCHED, why)
-    found = rules.demographics(parsed.patient)
-    notes = [f"Matched to {patient.record_number}", *found.notes]
-    if found.problem:
-        return _refused(
-            Hl7ErrorCode.BAD_VALUE, found.problem, notes=notes, clinic_id=patient.clinic_id, patient=patient
-        )
-    source = f"HL7 {parsed.header.kind} from {parsed.header.sending_application or 'an unnamed sender'}"
-    try:
-        with transaction.atomic():
-            changed = patient_services.update_patient_from_interface(
-                patient=patient, details=found.details, source=source
-            )
-    except DomainError as error:
-        return _refused(
-            Hl7ErrorCode.DEMOGRAPHICS_REFUSED,
-            error.message,
-            notes=notes,
-            clinic_id=patient.clinic_id,
-            patient=patient,
-        )
-    notes.append(f"Changed: {', '.join(changed)}" if changed else "No demographic changes")
-    return Result(Outcome.APPLIED, "AA", notes=notes, clinic_id=patient.clinic_id, patient=patient)
-
-
-# --- staff actions on the review queue ---
-
-
-def _message_clinic(message: InboundMessage) -> int | None:
-    return (
-        InboundProcessing.objects.filter(message=message, clinic__isnull=False)
-        .order_by("-pk")
-        .values_list("clinic_id", flat=True)
-        .first()
-    )
-
-
-def _check_message_access(by: Actor, message: InboundMessage) -> None:
-    require(by, Perm.MANAGE_INTERFACES)
-    clinic_id = _message_clinic(message)
-    if clinic_id is not None:
-        require_clinic(by, clinic_id, what="message")
-
-
-def reprocess(*, by: Actor, message: InboundMessage) -> InboundProcessing:
-    """Apply a stored message again after its mapping was fixed: a new processing row; the raw message is
-    never changed. Refuses a message already applied."""
-    _check_message_access(by, message)
-    return process(message=message, parsed=wire.parse(bytes(message.raw)), by=by)
-
-
-@transaction.atomic
-def dismiss(*, by: Actor, message: InboundMessage, reason: str) -> InboundProcessing:
-    """Take a message off the review queue without applying it, saying why (a test message, a duplicate
-    sent under another id)."""
-    _check_message_access(by, message)
-    text = clean_reason(reason, field="reason", what="Say why the message is dismissed.")
-    if _applied(message):
-        raise Hl7Error(Hl7ErrorCode.ALREADY_APPLIED, "That message was already applied.")
-    return _write(
-        message,
-        Result(Outcome.DISMISSED, "", reason=text, clinic_id=_message_clinic(message)),
-        by=by,
-    )
-
-
-# --- device → chair mapping ---
-
-
-@transaction.atomic
-def map_device(*, by: Actor, clinic: Clinic, device_id: str, chair: Chair) -> DeviceChair:
-    """Say which chair a monitor stands at (a new mapping, or moving the device to another chair)."""
-    require(by, Perm.MANAGE_INTERFACES)
-    require_clinic(by, clinic.pk, what="clinic")
-    device = device_id.strip()
-    if not device or len(device) > 80 or any(char in device for char in "|^~\\&\r\n"):
-        raise Hl7Error(
-            Hl7ErrorCode.INVALID,
-            "Enter the device identifier as the monitor sends it (up to 80 characters).",
-            field="device_id",
-        )
-    if chair.clinic_id != clinic.pk:
-        raise Hl7Error(Hl7ErrorCode.INVALID, "Choose a chair of this clinic.", field="chair")
-    existing = DeviceChair.objects.select_for_update().filter(device_id=device).first()
-    if existing is not None and existing.clinic_id != clinic.pk:
-        raise Hl7Error(
-            Hl7ErrorCode.DEVICE_TAKEN, "That device is mapped at another clinic.", field="device_id"
-        )
-    now = clock.now()
-    if existing is None:
-        mapping = DeviceChair.objects.create(clinic=clinic, device_id=device, chair=chair, changed_at=now)
-        action = Action.CREATE
-    else:
-        existing.chair = chair
-        existing.is_active = True
-        existing.changed_at = now
-        existing.save(update_fields=["chair", "is_active", "changed_at"])
-        mapping, action = existing, Action.UPDATE
-    record_change(
-        by=by,
-        action=action,
-        object_type=ObjectType.HL7_DEVICE_CHAIR,
-        object_id=mapping.pk,
-        clinic_id=clinic.pk,
-        summary=f"Device {device} at {chair.name}",
-    )
-    return mapping
-
-
-@transaction.atomic
-def unmap_device(*, by: Actor, mapping: DeviceChair) -> DeviceChair:
-    """Stop routing a device's readings to a chair (its messages then wait for review)."""
-    require(by, Perm.MANAGE_INTERFACES)
-    require_clinic(by, mapping.clinic_id, what="device")
-    mapping.is_active = False
-    mapping.changed_at = clock.now()
-    mapping.save(update_fields=["is_active", "changed_at"])
-    record_change(
-        by=by,
-        action=Action.UPDATE,
-        object_type=ObjectType.HL7_DEVICE_CHAIR,
-        object_id=mapping.pk,
-        clinic_id=mapping.clinic_id,
-        summary=f"Device {mapping.device_id} unmapped",
-    )
-    return mapping
-
-
-# --- the listener's own report ---
-
-
-def report_listener_status(
-    *,
-    address: str,
-    started_at: dt.datetime,
-    open_connections: int,
-    total_connections: int,
-    messages_handled: int,
-    last_error: str,
-    last_error_at: dt.datetime | None,
-) -> None:
-    """Overwrite the listener's status row (operational state for the health page, not a record)."""
-    ListenerStatus.objects.update_or_create(
-        address=address,
-        defaults={
-            "started_at": started_at,
-            "heartbeat_at": clock.now(),
-            "open_connections": open_connections,
-            "total_connections": total_connections,
-            "messages_handled": messages_handled,
-            "last_error": last_error[:300],
-            "last_error_at": last_error_at,
-        },
-    )
-
-
-def downstream() -> tuple[str, int] | None:
-    """The configured downstream system (`KETACLINIC_HL7_DOWNSTREAM`, host:port), None when there is none."""
-    target = str(getattr(settings, "KETACLINIC_HL7_DOWNSTREAM", "") or "")
-    host, _, port = target.rpartition(":")
-    if not host or not port.isdigit():
-        return None
-    return host, int(port)

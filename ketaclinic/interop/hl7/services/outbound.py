@@ -23,7 +23,7 @@ from ketaclinic.core.models import Clinic
 from ketaclinic.interop.hl7 import rules, wire
 from ketaclinic.interop.hl7.errors import Hl7Error, Hl7ErrorCode
 from ketaclinic.interop.hl7.models import Downstream, OutboundAttempt, OutboundKind, OutboundMessage
-from ketaclinic.interop.hl7.services.inbound import downstream
+from ketaclinic.interop.hl7.services.configuration import downstream
 from ketaclinic.measures.models import Administration
 from ketaclinic.patients.models import Patient
 
