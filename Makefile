@@ -43,20 +43,24 @@ install: $(VENV)/.installed node_modules/.package-lock.json
 # Ctrl-C reaches every process of the group; the background ones ignore it (a shell's background jobs do), so
 # the trap stops them, after clearing itself (the `kill 0` it used signalled its own shell again, re-entering
 # the trap until bash crashed). Links in e-mails (sent by the task worker) follow HOST and PORT.
-# Start-up: migrate runs the system checks once; the commands after it skip them (`--skip-checks`: each check
-# run imports every URL and view). The server starts first and the helpers once it answers, so that their
-# own start-up (a Django process each) does not compete with the server's for the cores (bench/README.md).
+# Start-up (bench/README.md, bench_startup): migrate and the demo in one process (`load_demo --migrate`: a
+# Django start-up less); collectstatic beside it (it needs no database), running the system checks, once;
+# the commands on the critical path skip them (`--skip-checks`: each check run imports every URL and view).
+# The server starts next, and the helpers once it has answered an HTTP request (not merely accepted a
+# connection: the application loads on the first request, and five helpers' own start-up, a Django process
+# each, would compete with it for the cores).
 run: install
 	@mkdir -p var
-	$(MANAGE) migrate --noinput
-	$(MANAGE) load_demo --skip-checks
-	$(MANAGE) collectstatic --noinput --verbosity 0 --skip-checks
+	@$(MANAGE) collectstatic --noinput --verbosity 0 & statics=$$!; \
+	  trap 'kill $$statics 2>/dev/null' EXIT; \
+	  $(MANAGE) load_demo --migrate --skip-checks && wait $$statics
 	@echo "Serving ketaclinic at http://$(HOST):$(PORT)/ (web, task worker, reminders, chain checkpoints and the rescan of held outside records every 5 min, the HL7 listener on $(HOST):$(HL7_PORT) and a bedside monitor sending ORU^R01 over MLLP for the demo infusion). Ctrl-C stops all."
 	@export KETACLINIC_BASE_URL="http://$(HOST):$(PORT)"; \
 	  trap 'trap - EXIT INT TERM; kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
 	  $(DEV_SETTINGS) $(VENV)/bin/granian --interface asginl --host $(HOST) --port $(PORT) --workers 1 config.asgi:application & \
 	  server=$$!; \
-	  until (: </dev/tcp/$(HOST)/$(PORT)) 2>/dev/null; do kill -0 $$server 2>/dev/null || exit 1; sleep 0.2; done; \
+	  until (exec 3<>/dev/tcp/$(HOST)/$(PORT) && printf 'GET /accounts/login/ HTTP/1.0\r\n\r\n' >&3 && read -r status <&3 && [[ $$status == HTTP/* ]]) 2>/dev/null; do \
+	    kill -0 $$server 2>/dev/null || exit 1; sleep 0.2; done; \
 	  $(MANAGE) db_worker --interval 1 --skip-checks & \
 	  $(MANAGE) scan_documents --every 300 --skip-checks >/dev/null & \
 	  $(MANAGE) hl7_listen --host $(HOST) --port $(HL7_PORT) --skip-checks & \

@@ -1,8 +1,9 @@
 """Start-up: a `manage.py` command against bare `django.setup()`, and a fresh `make run` to its first page.
 
-1. *commands*: `manage.py check` and `manage.py demo_totp nurse` (a cheap command of ours, on the demo
-   database that step 2 made) with the development settings, each a whole process, against the baseline
-   `python -c "import django; django.setup()"` (the same settings: every app imported, no URL, no check).
+1. *commands*: `manage.py check` and `manage.py demo_totp nurse` (a cheap command of ours, which runs no
+   system checks, on the demo database that step 2 made) with the development settings, each a whole
+   process, against the baseline `python -c "import django; django.setup()"` (the same settings: every app
+   imported, no URL, no check).
    Rounds alternate between the three; wall and CPU seconds (the process's user + system time, from
    `resource.getrusage(RUSAGE_CHILDREN)`) of each, best and median, and the ratios command/baseline. On a
    loaded machine the CPU seconds are the steadier figure: wall time includes waiting for a core.

@@ -9,3 +9,7 @@ SECRET_KEY = SECRET_KEY or "dev-only-secret-key-not-for-production-0123456789abc
 KETACLINIC_CHAIN_KEY = KETACLINIC_CHAIN_KEY or "dev-only-chain-key-not-for-production-0123456789"
 
 KETACLINIC_DJANGO_ADMIN = True
+
+# Cheaper password hashing for the development database (config/hashers.py says why); production's hasher
+# stays in the list, so a password hashed under it still verifies.
+PASSWORD_HASHERS = ["config.hashers.DevelopmentArgon2PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405

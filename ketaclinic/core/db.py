@@ -16,7 +16,7 @@ no table, so it can neither drop nor disable them (docs/deployment.md). The test
 test on PostgreSQL passes them as a superuser would (conftest.py).
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -105,27 +105,32 @@ def _db_table(state: ProjectState, app_label: str, model_name: str, connection: 
     return truncate_name(f"{app_label}_{model_name.lower()}", connection.ops.max_name_length())
 
 
-class AppendOnly(migrations.RunPython):
-    """Installs (or installs again, idempotently) every append-only trigger for one model's table.
+TableStep = Callable[[BaseDatabaseSchemaEditor, str], None]
+
+
+class TableTriggers(migrations.RunPython):
+    """Runs SQL against one model's table (triggers), the table's name read from the migration state.
 
     A RunPython whose database step reads the table's name from the migration state instead of the rendered
     historical models: a plain RunPython asks for `apps`, which makes Django render every model of the project
     again (about 0.3 s on this schema, and a fresh `migrate` met 160 of them: most of its time). The `code`
-    given to RunPython does the same through `apps`, for anyone who calls it directly."""
+    given to RunPython does the same through `apps`, for anyone who calls it directly. `install` and `drop`
+    take the schema editor and the table's name; without `drop`, going back leaves the table as it is."""
 
-    def __init__(self, app_label: str, model_name: str, *, reversible: bool = True) -> None:
+    def __init__(
+        self, app_label: str, model_name: str, *, install: TableStep, drop: TableStep | None
+    ) -> None:
         self.target = (app_label, model_name)
-        self.reversible_triggers = reversible
+        self.install, self.drop = install, drop
 
         def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-            table = apps.get_model(app_label, model_name)._meta.db_table
-            _install(schema_editor, table)
+            install(schema_editor, apps.get_model(app_label, model_name)._meta.db_table)
 
         def backwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-            table = apps.get_model(app_label, model_name)._meta.db_table
-            _drop(schema_editor, table)
+            if drop is not None:
+                drop(schema_editor, apps.get_model(app_label, model_name)._meta.db_table)
 
-        super().__init__(forwards, backwards if reversible else migrations.RunPython.noop, elidable=False)
+        super().__init__(forwards, backwards, elidable=False)
 
     def database_forwards(
         self,
@@ -135,7 +140,7 @@ class AppendOnly(migrations.RunPython):
         to_state: ProjectState,
     ) -> None:
         if router.allow_migrate(schema_editor.connection.alias, app_label, **self.hints):
-            _install(schema_editor, _db_table(from_state, *self.target, schema_editor.connection))
+            self.install(schema_editor, _db_table(from_state, *self.target, schema_editor.connection))
 
     def database_backwards(
         self,
@@ -144,10 +149,17 @@ class AppendOnly(migrations.RunPython):
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
-        if self.reversible_triggers and router.allow_migrate(
-            schema_editor.connection.alias, app_label, **self.hints
-        ):
-            _drop(schema_editor, _db_table(from_state, *self.target, schema_editor.connection))
+        allowed = router.allow_migrate(schema_editor.connection.alias, app_label, **self.hints)
+        if self.drop is not None and allowed:
+            self.drop(schema_editor, _db_table(from_state, *self.target, schema_editor.connection))
+
+
+class AppendOnly(TableTriggers):
+    """Installs (or installs again, idempotently) every append-only trigger for one model's table; going back
+    removes them unless `reversible` is False."""
+
+    def __init__(self, app_label: str, model_name: str, *, reversible: bool = True) -> None:
+        super().__init__(app_label, model_name, install=_install, drop=_drop if reversible else None)
 
 
 def _install(schema_editor: BaseDatabaseSchemaEditor, table: str) -> None:
@@ -185,3 +197,63 @@ def append_only_lifted(schema_editor: BaseDatabaseSchemaEditor, table: str) -> I
 def is_append_only_refusal(error: Any) -> bool:
     """True when a database error is our trigger refusing an UPDATE, DELETE, TRUNCATE or REPLACE."""
     return "append-only" in str(error)
+
+
+class CreateModels(migrations.operations.base.Operation):
+    """Several `CreateModel` operations of one app applied as one: the migration state renders the new models
+    once, and renders only them.
+
+    Django's own `CreateModel` re-renders, for each new model, every model it is related to and every model
+    related to those in turn; in this project that is nearly all of them (everything points at the clinic and
+    at the user), so a migration creating 17 models rendered the whole project 17 times: 139 such operations
+    were about two thirds of a fresh `migrate`. A brand-new model has no older class for another model to
+    point at, so rendering it alone is enough: registering it clears every model's cached relations, and a
+    later operation that changes a related model re-renders it with the rest, as usual. The schema it makes is
+    the one the separate operations make (compared table by table in bench/README.md's start-up section)."""
+
+    reduces_to_sql = True
+    reversible = True
+
+    def __init__(self, operations: list[migrations.CreateModel]) -> None:
+        self.operations = operations
+        super().__init__()
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (self.__class__.__qualname__, [], {"operations": self.operations})
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        rendered: StateApps | None = state.__dict__.pop("apps", None)
+        for operation in self.operations:
+            operation.state_forwards(app_label, state)
+        if rendered is not None:
+            state.__dict__["apps"] = rendered
+            rendered.render_multiple(
+                [state.models[app_label, operation.name_lower] for operation in self.operations]
+            )
+
+    def database_forwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        for operation in self.operations:
+            operation.database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
+    ) -> None:
+        for operation in reversed(self.operations):
+            operation.database_backwards(app_label, schema_editor, from_state, to_state)
+
+    def describe(self) -> str:
+        return "Create models " + ", ".join(operation.name for operation in self.operations)
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return "_".join(operation.name_lower for operation in self.operations)[:40]

@@ -26,6 +26,7 @@ from ketaclinic.demo import (
 )
 from ketaclinic.patients import services as patient_services
 from ketaclinic.patients.models import Assent, ConsentForm, Patient, SignedBy
+from ketaclinic.protocols.selectors import readings_cached
 from ketaclinic.protocols.services import load_protocol_defaults
 
 
@@ -131,10 +132,14 @@ APP_LOADERS: list[tuple[str, Callable[..., int]]] = [
 
 @transaction.atomic
 def load_demo() -> dict[str, int]:
-    """Create what is missing of the demo clinic and of every app's demo; returns counts of what was made."""
-    created, world = load_demo_core()
-    for name, loader in APP_LOADERS:
-        created[name] = loader(staff=world.staff, clinics=world.clinics, patients=world.patients)
+    """Create what is missing of the demo clinic and of every app's demo; returns counts of what was made.
+
+    Protocol entries are read once each, as within a request (`readings_cached`; a saved protocol row
+    empties the cache): the demo's services asked for them 768 times, a query each."""
+    with readings_cached():
+        created, world = load_demo_core()
+        for name, loader in APP_LOADERS:
+            created[name] = loader(staff=world.staff, clinics=world.clinics, patients=world.patients)
     return created
 
 

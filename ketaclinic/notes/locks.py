@@ -2,9 +2,9 @@
 draft stays editable, so the rows are not wholly append-only). Installed by migration 0002 on SQLite and
 PostgreSQL."""
 
-from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
-from django.db.migrations.state import StateApps
+
+from ketaclinic.core.db import TableTriggers
 
 LOCKED = "is signed and locked: add an addendum instead"
 
@@ -37,17 +37,16 @@ def _drop(vendor: str, table: str) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {name} ON {table};"]
 
 
-def lock_when_signed(app_label: str, model_name: str) -> migrations.RunPython:
+def _install(schema_editor: BaseDatabaseSchemaEditor, table: str) -> None:
+    for statement in _sql(schema_editor.connection.vendor, table):
+        schema_editor.execute(statement, params=None)
+
+
+def _remove(schema_editor: BaseDatabaseSchemaEditor, table: str) -> None:
+    for statement in _drop(schema_editor.connection.vendor, table):
+        schema_editor.execute(statement, params=None)
+
+
+def lock_when_signed(app_label: str, model_name: str) -> TableTriggers:
     """A migration operation refusing UPDATE and DELETE of a row whose `signed_at` is set."""
-
-    def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-        table = apps.get_model(app_label, model_name)._meta.db_table
-        for statement in _sql(schema_editor.connection.vendor, table):
-            schema_editor.execute(statement, params=None)
-
-    def backwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-        table = apps.get_model(app_label, model_name)._meta.db_table
-        for statement in _drop(schema_editor.connection.vendor, table):
-            schema_editor.execute(statement, params=None)
-
-    return migrations.RunPython(forwards, backwards, elidable=False)
+    return TableTriggers(app_label, model_name, install=_install, drop=_remove)

@@ -3,7 +3,8 @@
 The searchable ICD-10-CM list: chapter F (F01-F99) and the R45.8x emotional-state codes (R45.851 suicidal
 ideations among them), from the `simple-icd-10-cm` package, which ships the CDC/NCHS **April 2026 release of
 ICD-10-CM** (package 1.5.0; see its README). Built once per process (module-level cache): searching is a scan
-of about 900 rows in memory. No Django here.
+of about 900 rows in memory, read from data/icd10cm.json (written from the package, which takes seconds
+to parse). No Django here.
 """
 
 import functools
@@ -28,11 +29,21 @@ class Icd10Code:
     billable: bool
 
 
+ICD10_PATH = Path(__file__).resolve().parent / "data" / "icd10cm.json"
+
+
 @functools.cache
 def all_codes() -> dict[str, Icd10Code]:
-    """Every code of the list, billable or not, by dotted code."""
-    # Imported on first use, not with this module: the package parses the whole ICD-10-CM at import (about
-    # half of the start-up time of every `manage.py` command and of the server, before this).
+    """Every code of the list, billable or not, by dotted code: read from data/icd10cm.json, which
+    `python -m ketaclinic.screening.catalogues` writes from the package (a test holds the two equal)."""
+    rows = json.loads(ICD10_PATH.read_text(encoding="utf-8"))["codes"]
+    return {row["code"]: Icd10Code(**row) for row in rows}
+
+
+def codes_from_package() -> dict[str, Icd10Code]:
+    """The list as the package gives it. Parsing it costs about 3.7 CPU-seconds (the package reads the whole
+    ICD-10-CM at import; the demo's first diagnosis paid it in every `make run`), so the list is shipped as
+    data and this runs only to write it and in the test that compares the two."""
     with warnings.catch_warnings():
         # simple-icd-10-cm 1.5.0 reads its data files with importlib.resources' legacy read_text at import,
         # which Python 3.12 deprecates; the data it reads is the same either way.
@@ -46,6 +57,13 @@ def all_codes() -> dict[str, Icd10Code]:
             continue
         found[code] = Icd10Code(code=code, description=cm.get_description(code), billable=cm.is_leaf(code))
     return dict(sorted(found.items()))
+
+
+def write_codes_from_package() -> None:
+    """Write data/icd10cm.json from the installed package (after upgrading it), one code a line."""
+    rows = [json.dumps(vars(code), ensure_ascii=False) for code in codes_from_package().values()]
+    text = '{"release": ' + json.dumps(RELEASE) + ',\n"codes": [\n' + ",\n".join(rows) + "\n]}\n"
+    ICD10_PATH.write_text(text, encoding="utf-8")
 
 
 def normalise(code: str) -> str:
@@ -150,3 +168,7 @@ def medication_by_name(name: str) -> CatalogueMedication | None:
         if text == item.generic_name.casefold() or text in (brand.casefold() for brand in item.brand_names):
             return item
     return None
+
+
+if __name__ == "__main__":
+    write_codes_from_package()

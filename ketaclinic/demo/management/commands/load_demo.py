@@ -1,6 +1,7 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
 
 from ketaclinic.accounts.roles import INTEGRATION_ROLES
 from ketaclinic.demo import data
@@ -10,7 +11,13 @@ from ketaclinic.demo.services import load_demo
 class Command(BaseCommand):
     help = "Create the demo clinic, its staff and patients (idempotent) and print the demo sign-ins."
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
+        # `make run`'s two steps in one process: a Django start-up (about 1.5 CPU-s) less before the server.
+        parser.add_argument("--migrate", action="store_true", help="Apply the migrations first (migrate).")
+
+    def handle(self, *args: Any, migrate: bool = False, **options: Any) -> None:
+        if migrate:
+            call_command("migrate", interactive=False, skip_checks=True)
         created = load_demo()
         self.stdout.write(f"Demo data ready (created: {created}).")
         self.stdout.write("")
