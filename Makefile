@@ -54,7 +54,7 @@ run: install
 	@$(MANAGE) collectstatic --noinput --verbosity 0 & statics=$$!; \
 	  trap 'kill $$statics 2>/dev/null' EXIT; \
 	  $(MANAGE) load_demo --migrate --skip-checks && wait $$statics
-	@echo "Serving ketaclinic at http://$(HOST):$(PORT)/ (web, task worker, reminders, chain checkpoints and the rescan of held outside records every 5 min, the HL7 listener on $(HOST):$(HL7_PORT) and a bedside monitor sending ORU^R01 over MLLP for the demo infusion). Ctrl-C stops all."
+	@echo "Serving ketaclinic at http://$(HOST):$(PORT)/ (web, task worker, reminders, chain checkpoints, lost tasks queued again and the rescan of held outside records every 5 min, the HL7 listener on $(HOST):$(HL7_PORT) and a bedside monitor sending ORU^R01 over MLLP for the demo infusion). Ctrl-C stops all."
 	@export KETACLINIC_BASE_URL="http://$(HOST):$(PORT)"; \
 	  trap 'trap - EXIT INT TERM; kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
 	  $(DEV_SETTINGS) $(VENV)/bin/granian --interface asginl --host $(HOST) --port $(PORT) --workers 1 config.asgi:application & \
@@ -66,7 +66,7 @@ run: install
 	  $(MANAGE) hl7_listen --host $(HOST) --port $(HL7_PORT) --skip-checks & \
 	  $(MANAGE) hl7_simulate_monitor --visit demo --interval 3 --host $(HOST) --port $(HL7_PORT) --skip-checks >/dev/null & \
 	  (trap 'kill $$pause 2>/dev/null; exit 0' TERM; \
-	   while true; do $(MANAGE) send_due_reminders --skip-checks >/dev/null; $(MANAGE) checkpoint_chains --skip-checks >/dev/null; $(MANAGE) hl7_send_outbound --skip-checks >/dev/null; sleep 300 & pause=$$!; wait $$pause; done) & \
+	   while true; do $(MANAGE) send_due_reminders --skip-checks >/dev/null; $(MANAGE) checkpoint_chains --skip-checks >/dev/null; $(MANAGE) hl7_send_outbound --skip-checks >/dev/null; $(MANAGE) requeue_lost_tasks --skip-checks >/dev/null; sleep 300 & pause=$$!; wait $$pause; done) & \
 	  wait $$server
 
 # pytest exits 5 when it collected no test: make fails on it like on any other non-zero status.
