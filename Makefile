@@ -31,6 +31,8 @@ $(UV):
 
 $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --compile-bytecode --python "$$(scripts/find-python)"
+	@# The ICD-10-CM list read once from its package (seconds) into the environment, for every process after.
+	$(PY) -m ketaclinic.screening.catalogues
 	@touch $@
 
 # uPlot and any other browser library come from npm; `npm ci` installs exactly what package-lock.json says.

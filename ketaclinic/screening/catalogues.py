@@ -1,15 +1,20 @@
-"""The two lists shipped as data: ICD-10-CM codes and medications.
+"""The two lists: ICD-10-CM codes (from their package) and medications (shipped as data).
 
 The searchable ICD-10-CM list: chapter F (F01-F99) and the R45.8x emotional-state codes (R45.851 suicidal
 ideations among them), from the `simple-icd-10-cm` package, which ships the CDC/NCHS **April 2026 release of
 ICD-10-CM** (package 1.5.0; see its README). Built once per process (module-level cache): searching is a scan
-of about 900 rows in memory, read from data/icd10cm.json (written from the package, which takes seconds
-to parse). No Django here.
+of about 900 rows in memory, read from a cache in the environment (`cache_path`), since the package takes
+seconds to parse. No Django here.
 """
 
+import contextlib
 import functools
+import importlib.metadata
 import json
+import os
 import re
+import sys
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,21 +34,34 @@ class Icd10Code:
     billable: bool
 
 
-ICD10_PATH = Path(__file__).resolve().parent / "data" / "icd10cm.json"
+def cache_path() -> Path:
+    """Where the list is kept once read from the package: in the environment the package is installed in
+    (`<sys.prefix>/share/ketaclinic/`), named by the package's version, so an upgrade reads it afresh. The
+    list is the package's data: it is never copied into the repository."""
+    version = importlib.metadata.version("simple-icd-10-cm")
+    return Path(sys.prefix) / "share" / "ketaclinic" / f"icd10cm-{version}.json"
 
 
 @functools.cache
 def all_codes() -> dict[str, Icd10Code]:
-    """Every code of the list, billable or not, by dotted code: read from data/icd10cm.json, which
-    `python -m ketaclinic.screening.catalogues` writes from the package (a test holds the two equal)."""
-    rows = json.loads(ICD10_PATH.read_text(encoding="utf-8"))["codes"]
-    return {row["code"]: Icd10Code(**row) for row in rows}
+    """Every code of the list, billable or not, by dotted code. Read from the environment's cache (`make
+    install` writes it: `python -m ketaclinic.screening.catalogues`); without one, or with one that does not
+    read, from the package, and the cache is written for the next process where the environment allows."""
+    path = cache_path()
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))["codes"]
+        return {row["code"]: Icd10Code(**row) for row in rows}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    codes = codes_from_package()
+    with contextlib.suppress(OSError):  # a read-only environment parses the package in each process
+        write_cache(codes, path)
+    return codes
 
 
 def codes_from_package() -> dict[str, Icd10Code]:
     """The list as the package gives it. Parsing it costs about 3.7 CPU-seconds (the package reads the whole
-    ICD-10-CM at import; the demo's first diagnosis paid it in every `make run`), so the list is shipped as
-    data and this runs only to write it and in the test that compares the two."""
+    ICD-10-CM at import; the demo's first diagnosis paid it in every `make run`), hence the cache."""
     with warnings.catch_warnings():
         # simple-icd-10-cm 1.5.0 reads its data files with importlib.resources' legacy read_text at import,
         # which Python 3.12 deprecates; the data it reads is the same either way.
@@ -59,11 +77,14 @@ def codes_from_package() -> dict[str, Icd10Code]:
     return dict(sorted(found.items()))
 
 
-def write_codes_from_package() -> None:
-    """Write data/icd10cm.json from the installed package (after upgrading it), one code a line."""
-    rows = [json.dumps(vars(code), ensure_ascii=False) for code in codes_from_package().values()]
-    text = '{"release": ' + json.dumps(RELEASE) + ',\n"codes": [\n' + ",\n".join(rows) + "\n]}\n"
-    ICD10_PATH.write_text(text, encoding="utf-8")
+def write_cache(codes: dict[str, Icd10Code], path: Path) -> None:
+    """Write the list to `path` whole or not at all (another process may read or write it meanwhile)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {"release": RELEASE, "codes": [vars(code) for code in codes.values()]}
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False) as handle:
+        json.dump(document, handle, ensure_ascii=False)
+    os.chmod(handle.name, 0o644)  # readable by whoever runs the server, as the package's own files are
+    os.replace(handle.name, path)
 
 
 def normalise(code: str) -> str:
@@ -171,4 +192,4 @@ def medication_by_name(name: str) -> CatalogueMedication | None:
 
 
 if __name__ == "__main__":
-    write_codes_from_package()
+    write_cache(codes_from_package(), cache_path())
