@@ -61,7 +61,7 @@ run: install
 	  trap 'trap - EXIT INT TERM; kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
 	  $(DEV_SETTINGS) $(VENV)/bin/granian --interface asginl --host $(HOST) --port $(PORT) --workers 1 config.asgi:application & \
 	  server=$$!; \
-	  until (exec 3<>/dev/tcp/$(HOST)/$(PORT) && printf 'GET /accounts/login/ HTTP/1.0\r\n\r\n' >&3 && read -r status <&3 && [[ $$status == HTTP/* ]]) 2>/dev/null; do \
+	  until (exec 3<>/dev/tcp/$(HOST)/$(PORT) && printf 'GET /accounts/login/ HTTP/1.0\r\nHost: $(HOST):$(PORT)\r\n\r\n' >&3 && read -r status <&3 && [[ $$status == HTTP/* ]]) 2>/dev/null; do \
 	    kill -0 $$server 2>/dev/null || exit 1; sleep 0.2; done; \
 	  $(MANAGE) db_worker --interval 1 --skip-checks & \
 	  $(MANAGE) scan_documents --every 300 --skip-checks >/dev/null & \
