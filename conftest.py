@@ -19,6 +19,33 @@ settings.load_profile("ketaclinic")
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 
+# The fixtures through which a test reaches the database (pytest-django's own, and its live server).
+_DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
+)
+
+
+def uses_database(item: pytest.Item) -> bool:
+    """The test reaches the database: it is marked `django_db` or asks, itself or through a fixture it uses,
+    for one of pytest-django's database fixtures. Any other test is refused the database by pytest-django."""
+    if item.get_closest_marker("django_db") is not None:
+        return True
+    return bool(_DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL (`make test-pg`), the tests that never reach the database are left out: they ran, the
+    same, in the SQLite suite (`make test`), and only what touches the database can differ between the two
+    (pure rules, hypothesis properties, the permission table: about 1,500 tests, a minute of a worker)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    kept = [item for item in items if uses_database(item)]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if not uses_database(item)])
+        items[:] = kept
+
 
 @pytest.fixture(autouse=True, scope="session")
 def flush_past_append_only_triggers() -> Iterator[None]:
@@ -37,6 +64,22 @@ def flush_past_append_only_triggers() -> Iterator[None]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(DatabaseOperations, "sql_flush", sql_flush)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def protocol_readings_cached(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test reads each protocol entry from the database once, as a request does
+    (`protocols.selectors.readings_cached`): the factories that build a ready visit read some 260 entries
+    through the services they call, half the time of the infusion tests when each was a query. A change of a
+    protocol row empties the cache, as within a request. Tests of how entries are read are marked
+    `protocol_reads_uncached`."""
+    if request.node.get_closest_marker("protocol_reads_uncached") is not None:
+        yield
+        return
+    from ketaclinic.protocols.selectors import readings_cached
+
+    with readings_cached():
         yield
 
 

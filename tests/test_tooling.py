@@ -11,7 +11,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.django_db
-def test_favicon_ico_leads_to_the_served_icon(client) -> None:
+def test_favicon_ico_leads_to_the_served_icon(client, settings) -> None:
+    # The test settings leave out the static files' middleware (config/settings/test.py); the server has it.
+    settings.MIDDLEWARE = settings.SERVED_MIDDLEWARE
+    assert settings.STATIC_MIDDLEWARE in settings.MIDDLEWARE
     response = client.get("/favicon.ico")
     assert (response.status_code, response["Location"]) == (302, "/static/favicon.svg")
     icon = client.get("/static/favicon.svg")
@@ -58,3 +61,31 @@ def test_links_in_e_mails_start_with_the_served_address() -> None:
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "http://0.0.0.0:8123"
+
+
+def _collected(database_url: str, *paths: str) -> set[str]:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-n", "0", *paths],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return {line.split("::")[0] for line in done.stdout.splitlines() if "::" in line}
+
+
+def test_the_postgresql_suite_leaves_out_only_the_tests_that_never_reach_the_database() -> None:
+    """`make test-pg` runs what touches the database; the pure rules ran the same in `make test`."""
+    pure = "ketaclinic/core/tests/test_units.py"
+    with_database = "ketaclinic/core/tests/test_taskqueue.py"
+    assert _collected("postgres://postgres@127.0.0.1:5432/test", pure, with_database) == {with_database}
+
+
+def test_the_sqlite_suite_keeps_every_test(request: pytest.FixtureRequest) -> None:
+    from conftest import pytest_collection_modifyitems
+
+    items = [request.node]
+    pytest_collection_modifyitems(request.config, items)
+    assert items == [request.node]

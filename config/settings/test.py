@@ -5,6 +5,7 @@ import tempfile
 from pathlib import Path
 
 from config.settings.base import *  # noqa: F403
+from config.settings.base import MIDDLEWARE
 
 SECRET_KEY = "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 KETACLINIC_CHAIN_KEY = "test-chain-key-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -34,3 +35,11 @@ if _test_db_name := os.environ.get("KETACLINIC_TEST_DB"):
     DATABASES["default"]["TEST"] = {"NAME": _test_db_name}  # noqa: F405
 # The admin is mounted in tests (its read-only pages are tested); production leaves it off.
 KETACLINIC_DJANGO_ADMIN = True
+# The test client is synchronous and servestatic's middleware is asynchronous only: to pass through it, each
+# request of the test client ran an event loop in a thread of its own and came back (8 of 22 ms per request in
+# tests/authz, on this project's 2-core machine). The server runs over ASGI, where it costs no switch. The
+# tests that fetch a static file send their requests through the whole chain (`tests/test_tooling.py`, with
+# `STATIC_MIDDLEWARE`), and the browser suite is served by granian with the development settings.
+STATIC_MIDDLEWARE = "servestatic.middleware.ServeStaticMiddleware"
+SERVED_MIDDLEWARE = MIDDLEWARE
+MIDDLEWARE = [name for name in SERVED_MIDDLEWARE if name != STATIC_MIDDLEWARE]

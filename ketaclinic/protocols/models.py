@@ -7,6 +7,7 @@ the history a clinician sees is the history there was.
 
 from django.conf import settings
 from django.db import models
+from django.dispatch import Signal
 
 from ketaclinic.core.inputs import REASON_MAX_CHARS
 from ketaclinic.protocols.rules import (
@@ -116,3 +117,8 @@ class ProtocolValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.parameter.key} v{self.version} = {self.value}"
+
+
+# Sent after protocol rows were written in bulk (`bulk_create` sends no post_save): the readers' caches
+# forget what they read (`protocols.selectors.forget_cached_readings`).
+protocol_rows_loaded = Signal()

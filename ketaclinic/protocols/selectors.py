@@ -7,9 +7,10 @@ The page and API readers (`parameters_for`, `parameter_history`, `reading_for`) 
 
 Within a request (`readings_cached`, entered by `ProtocolReadingsMiddleware`) each entry is read from the
 database once: a dose order's calculation alone asks for ~35 entries, some of them several times over. Every
-saved protocol row empties the cache (a post_save receiver: services and selectors are sibling layers), so a
-request that changes a value reads the new one. Outside a request (commands, the task worker, tests calling
-selectors) nothing is cached.
+saved protocol row empties the cache (a post_save receiver, and `protocol_rows_loaded` for rows written in
+bulk: services and selectors are sibling layers), so a request that changes a value reads the new one.
+Outside a request (commands, the task worker) nothing is cached. The tests run each test inside a cache of its
+own (the root conftest.py), except those marked `protocol_reads_uncached`.
 """
 
 from collections.abc import Iterator
@@ -27,7 +28,13 @@ from ketaclinic.accounts.permissions import Perm, can
 from ketaclinic.core.errors import NotFound, PermissionDenied
 from ketaclinic.core.rules import SPO2_MAX_PERCENT, BodyMeasure, PlausibleRange
 from ketaclinic.protocols.errors import InvalidPopulation, ProtocolMissing
-from ketaclinic.protocols.models import Category, PopulationChoice, ProtocolParameter, ProtocolValue
+from ketaclinic.protocols.models import (
+    Category,
+    PopulationChoice,
+    ProtocolParameter,
+    ProtocolValue,
+    protocol_rows_loaded,
+)
 from ketaclinic.protocols.rules import (
     Population,
     ProtocolScalar,
@@ -82,6 +89,7 @@ def forget_cached_readings(**_: Any) -> None:
 
 post_save.connect(forget_cached_readings, sender=ProtocolValue, dispatch_uid="protocol_value_saved")
 post_save.connect(forget_cached_readings, sender=ProtocolParameter, dispatch_uid="protocol_parameter_saved")
+protocol_rows_loaded.connect(forget_cached_readings, dispatch_uid="protocol_rows_loaded")
 
 
 def _check_population(population: str) -> str:

@@ -29,6 +29,7 @@ from ketaclinic.protocols.models import (
     ProtocolParameter,
     ProtocolValue,
     ValueKindChoice,
+    protocol_rows_loaded,
 )
 
 DEFAULTS_PATH = Path(__file__).resolve().parent / "defaults" / "protocol_defaults.json"
@@ -193,6 +194,7 @@ def load_protocol_defaults(*, by: Actor | None = None, path: Path | None = None)
         for parameter, default in zip(parameters, missing, strict=True)
     )
     created = [default.key for default in missing]
+    protocol_rows_loaded.send(sender=ProtocolValue)
     if created:
         record_change(
             by=by,

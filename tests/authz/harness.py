@@ -135,11 +135,26 @@ def call(client: Client, key: str, op: Op, world: World) -> HttpResponse:
     return method(url, body)  # type: ignore[no-any-return]
 
 
-def run_as(client: Client, key: str, op: Op, world: World) -> tuple[HttpResponse, list[tuple[str, str]]]:
-    """One call in its own savepoint, rolled back: every case starts from the same world."""
+@contextmanager
+def prepared(op: Op, world: World) -> Iterator[None]:
+    """The case's starting point: `op.prepare` run once, in a savepoint rolled back when the block ends. Each
+    principal's call inside the block runs in a savepoint of its own (`run_as`), rolled back too, so every
+    principal meets the same prepared rows (preparing them again for each would build the same rows twenty
+    times). The protocol's readings are cached while preparing, as they are within a request."""
+    from ketaclinic.protocols.selectors import readings_cached
+
     with transaction.atomic():
         if op.prepare is not None:
-            op.prepare(world)
+            with readings_cached():
+                op.prepare(world)
+        yield
+        transaction.set_rollback(True)
+
+
+def run_as(client: Client, key: str, op: Op, world: World) -> tuple[HttpResponse, list[tuple[str, str]]]:
+    """One call in its own savepoint, rolled back: every principal starts from the same world (inside
+    `prepared`, from the same prepared world)."""
+    with transaction.atomic():
         with writes_recorded() as writes:
             response = call(client, key, op, world)
         transaction.set_rollback(True)

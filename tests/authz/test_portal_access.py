@@ -12,7 +12,7 @@ from django.test import Client
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import Perm
 from ketaclinic.patients import services as patient_services
-from tests.authz.harness import call, principals, writes_recorded
+from tests.authz.harness import prepared, principals, run_as
 from tests.authz.routes_portal import ROUTES
 from tests.authz.world import World, client_for
 
@@ -51,16 +51,12 @@ def test_another_patient_and_another_childs_guardian_get_404(world: World, key: 
             "another patient": _another_patient(world),
             "another child's guardian": client_for(world.user("claire")),
         }
-        for label, client in strangers.items():
-            with transaction.atomic():
-                if op.prepare is not None:
-                    op.prepare(world)
-                with writes_recorded() as writes:
-                    response = call(client, key, op, world)
-                transaction.set_rollback(True)
-            data_writes = [write for write in writes if write[1] != "audit_auditevent"]
-            if response.status_code != 404 or data_writes:
-                problems.append(f"{label}: {response.status_code}, wrote {data_writes}")
+        with prepared(op, world):
+            for label, client in strangers.items():
+                response, writes = run_as(client, key, op, world)
+                data_writes = [write for write in writes if write[1] != "audit_auditevent"]
+                if response.status_code != 404 or data_writes:
+                    problems.append(f"{label}: {response.status_code}, wrote {data_writes}")
         transaction.set_rollback(True)
     assert problems == []
 
@@ -69,19 +65,17 @@ def test_another_patient_and_another_childs_guardian_get_404(world: World, key: 
 def test_the_portal_api_refuses_staff_403_and_anonymous_401(world: World, key: str, index: int) -> None:
     op = ROUTES[key][index]
     problems: list[str] = []
-    for who in principals():
-        if who.role is not None and who.role.value in ("patient", "guardian"):
-            continue
-        expected = 401 if who.username is None else 403
-        with transaction.atomic():
-            if op.prepare is not None:
-                op.prepare(world)
-            with writes_recorded() as writes:
-                response = call(world.clients[who.label], key, op, world)  # type: ignore[attr-defined]
-            transaction.set_rollback(True)
-        data_writes = [write for write in writes if write[1] != "audit_auditevent"]
-        if response.status_code != expected or data_writes:
-            problems.append(f"{who.label}: {response.status_code}, expected {expected}, wrote {data_writes}")
-        elif "message" not in json.loads(response.content):
-            problems.append(f"{who.label}: no message in {response.content!r}")
+    with prepared(op, world):
+        for who in principals():
+            if who.role is not None and who.role.value in ("patient", "guardian"):
+                continue
+            expected = 401 if who.username is None else 403
+            response, writes = run_as(world.clients[who.label], key, op, world)  # type: ignore[attr-defined]
+            data_writes = [write for write in writes if write[1] != "audit_auditevent"]
+            if response.status_code != expected or data_writes:
+                problems.append(
+                    f"{who.label}: {response.status_code}, expected {expected}, wrote {data_writes}"
+                )
+            elif "message" not in json.loads(response.content):
+                problems.append(f"{who.label}: no message in {response.content!r}")
     assert problems == []

@@ -13,9 +13,11 @@ import pytest
 
 from tests.authz.harness import (
     Op,
+    Principal,
     api_operation_keys,
     expected_status,
     page_route_names,
+    prepared,
     principals,
     run_as,
 )
@@ -80,33 +82,36 @@ def test_route_refuses_everyone_the_permission_table_refuses(world: World, key: 
     op: Op = ROUTES[key][index]
     api = _is_api(key)
     problems: list[str] = []
-    for who in principals():
-        response, writes = run_as(world.clients[who.label], key, op, world)  # type: ignore[attr-defined]
-        expected = expected_status(op, who, api=api)
-        if response.status_code != expected:
-            problems.append(f"{who.label}: {response.status_code}, expected {expected}{_detail(response)}")
-            continue
-        if (
-            expected == 302
-            and who.username is None
-            and not response["Location"].startswith("/accounts/login/")
-        ):
-            problems.append(f"{who.label}: redirected to {response['Location']}, not to sign-in")
-        refused = (
-            expected in (401, 403, 404)
-            or (expected == 302 and who.username is None)
-            # Another clinic's row, offered to a form that lists only the person's own clinic's rows.
-            or (who.other_clinic and op.scoped)
-            # A role holding the permission, refused by a rule of the route's own (`also_refused`): a form
-            # shown again with the reason (422) writes nothing either.
-            or (who.role is not None and expected == op.also_refused.get(who.role))
-        )
-        if refused and _data_writes(writes):
-            problems.append(f"{who.label}: refused yet wrote {sorted(set(_data_writes(writes)))}")
-        if not refused and op.method != "GET" and op.writes and not _data_writes(writes):
-            problems.append(f"{who.label}: allowed, answered {expected}, but wrote nothing")
+    with prepared(op, world):
+        for who in principals():
+            problems += _problems(who, key, op, world, api=api)
     if problems:
         pytest.fail(f"{op.method} {key}:\n" + "\n".join(problems), pytrace=False)
+
+
+def _problems(who: Principal, key: str, op: Op, world: World, *, api: bool) -> list[str]:
+    """What is wrong with one principal's call of the route: its status, where it was sent, what it wrote."""
+    response, writes = run_as(world.clients[who.label], key, op, world)  # type: ignore[attr-defined]
+    expected = expected_status(op, who, api=api)
+    if response.status_code != expected:
+        return [f"{who.label}: {response.status_code}, expected {expected}{_detail(response)}"]
+    problems: list[str] = []
+    if expected == 302 and who.username is None and not response["Location"].startswith("/accounts/login/"):
+        problems.append(f"{who.label}: redirected to {response['Location']}, not to sign-in")
+    refused = (
+        expected in (401, 403, 404)
+        or (expected == 302 and who.username is None)
+        # Another clinic's row, offered to a form that lists only the person's own clinic's rows.
+        or (who.other_clinic and op.scoped)
+        # A role holding the permission, refused by a rule of the route's own (`also_refused`): a form
+        # shown again with the reason (422) writes nothing either.
+        or (who.role is not None and expected == op.also_refused.get(who.role))
+    )
+    if refused and _data_writes(writes):
+        problems.append(f"{who.label}: refused yet wrote {sorted(set(_data_writes(writes)))}")
+    if not refused and op.method != "GET" and op.writes and not _data_writes(writes):
+        problems.append(f"{who.label}: allowed, answered {expected}, but wrote nothing")
+    return problems
 
 
 def _data_writes(writes: list[tuple[str, str]]) -> list[tuple[str, str]]:

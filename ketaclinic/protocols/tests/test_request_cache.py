@@ -8,7 +8,8 @@ from ketaclinic.protocols.models import ProtocolParameter
 from ketaclinic.protocols.selectors import protocol_int, protocol_value, readings_cached
 from ketaclinic.protocols.services import change_protocol_value
 
-pytestmark = pytest.mark.django_db
+# How entries are read, with and without a request's cache: not under the cache every other test runs in.
+pytestmark = [pytest.mark.django_db, pytest.mark.protocol_reads_uncached]
 
 
 def test_within_a_request_an_entry_is_read_from_the_database_once(clinic) -> None:
