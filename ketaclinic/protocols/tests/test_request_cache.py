@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from ketaclinic.protocols.errors import ProtocolMissing
 from ketaclinic.protocols.models import ProtocolParameter
 from ketaclinic.protocols.selectors import protocol_int, protocol_value, readings_cached
 from ketaclinic.protocols.services import change_protocol_value
@@ -22,12 +23,33 @@ def test_within_a_request_an_entry_is_read_from_the_database_once(clinic) -> Non
     assert as_int == first.value == 18
 
 
-def test_each_population_is_its_own_entry_in_the_cache(clinic) -> None:
+def test_within_a_request_the_protocol_is_read_in_one_query_whatever_is_asked(clinic) -> None:
+    uncached = {
+        (key, population): protocol_value(key, population=population)
+        for key, population in [
+            ("age_of_majority_years", "child"),
+            ("age_of_majority_years", "all"),
+            ("dose_range_max_mg_per_kg", "child"),
+            ("dose_range_max_mg_per_kg", "older_adult"),
+            ("dose_range_max_mg_per_kg", "adult"),
+        ]
+    }
     with readings_cached(), CaptureQueriesContext(connection) as captured:
-        protocol_value("age_of_majority_years", population="child")
-        protocol_value("age_of_majority_years")
-        protocol_value("age_of_majority_years", population="child")
-    assert len(captured.captured_queries) == 2
+        cached = {
+            (key, population): protocol_value(key, population=population) for key, population in uncached
+        }
+        with pytest.raises(ProtocolMissing):
+            protocol_value("no_such_entry")
+    assert len(captured.captured_queries) == 1
+    # Each population gets its own entry, or the 'all' entry when it has none: as read one at a time.
+    assert cached == uncached
+
+
+def test_a_population_without_its_own_entry_reads_the_all_entry_in_the_cache_too(clinic) -> None:
+    with readings_cached():
+        reading = protocol_value("age_of_majority_years", population="child")
+    assert reading == protocol_value("age_of_majority_years")
+    assert reading.population == "all"
 
 
 def test_outside_a_request_every_read_asks_the_database(clinic) -> None:

@@ -24,7 +24,8 @@ from ketaclinic.protocols.services import change_protocol_value, load_protocol_d
 from ketaclinic.protocols.tests.conftest import make_parameter
 from ketaclinic.protocols.tests.shipped import SHIPPED_COUNT
 
-pytestmark = pytest.mark.django_db
+# The reads as they are outside a request (test_request_cache.py reads within one).
+pytestmark = [pytest.mark.django_db, pytest.mark.protocol_reads_uncached]
 
 VIEWERS = ["clinician", "nurse", "custodian", "clinic_admin", "outsider"]
 NOT_VIEWERS = ["front_desk", "billing_clerk", "patient_user", "guardian_user"]
