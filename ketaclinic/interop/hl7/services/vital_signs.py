@@ -7,14 +7,17 @@ query, every visit's session under its lock in one or two (`SessionCache.session
 order). The visits' sessions (`SESSIONS`) outlive the batch while each visit's stamp shows nothing else wrote
 to it."""
 
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db.models import OuterRef, Subquery
+from django.db import connection
+from django.db.models import Field, Model
 
 from ketaclinic.core import clock
 from ketaclinic.core.errors import DomainError
+from ketaclinic.core.models import Clinic
 from ketaclinic.infusions import services as infusion_services
-from ketaclinic.infusions.models import InfusionVisit
+from ketaclinic.infusions.models import Discharge, InfusionVisit
 from ketaclinic.infusions.selectors.visit import ACTIVE_WINDOW
 from ketaclinic.infusions.services.vitals import (
     JudgedReading,
@@ -27,13 +30,23 @@ from ketaclinic.interop.hl7 import rules, wire
 from ketaclinic.interop.hl7.errors import Hl7ErrorCode
 from ketaclinic.interop.hl7.models import DeviceChair, Outcome
 from ketaclinic.interop.hl7.services.results import Result, refused
+from ketaclinic.scheduling.models import Chair
 
 # The visits' sessions, kept from one batch to the next while each visit's stamp is unchanged (one query per
 # batch for all its visits, two on PostgreSQL, when nothing else wrote to them). One per process: the
 # listener's workers share it.
 SESSIONS = SessionCache()
 
-type Place = tuple[DeviceChair | None, InfusionVisit | None]
+
+@dataclass(frozen=True)
+class Place:
+    """Where a monitor stands: its clinic, the chair's name, the clinic's time zone, and the chair's open
+    visit (None: none open)."""
+
+    clinic_id: int
+    chair_name: str
+    time_zone: str
+    visit: InfusionVisit | None
 
 
 class Batch:
@@ -43,7 +56,7 @@ class Batch:
     message's writes were rolled back (the sessions followed them)."""
 
     def __init__(self) -> None:
-        self.places: dict[str, Place] = {}
+        self.places: dict[str, Place | None] = {}
         self.sessions: dict[int, VisitSession | DomainError] = {}
 
     def prepare(self, messages: list[wire.Parsed | wire.Unreadable]) -> None:
@@ -58,13 +71,13 @@ class Batch:
             self.places.update(_places(devices))
         visits = {
             visit.pk: visit
-            for _mapping, visit in self.places.values()
-            if visit is not None and visit.pk not in self.sessions
+            for place in self.places.values()
+            if place is not None and (visit := place.visit) is not None and visit.pk not in self.sessions
         }
         if visits:
             self.sessions.update(SESSIONS.sessions(list(visits.values())))
 
-    def place(self, device_id: str) -> Place:
+    def place(self, device_id: str) -> Place | None:
         if device_id not in self.places:
             self.places.update(_places({device_id}))
         return self.places[device_id]
@@ -80,39 +93,61 @@ class Batch:
         SESSIONS.forget()
 
 
-def _places(devices: set[str]) -> dict[str, Place]:
-    """Each device's active mapping (with its chair and clinic) and the chair's open visit, one query
-    whatever the number of devices ((None, None) for a device not mapped). The open visit is the newest of
-    `infusions.selectors.active_visits` at the chair: of the chair's clinic, opened within `ACTIVE_WINDOW`,
-    not discharged."""
-    open_visits = InfusionVisit.objects.filter(
-        chair=OuterRef("chair"),
-        clinic=OuterRef("clinic"),
-        discharge__isnull=True,
-        opened_at__gte=clock.now() - ACTIVE_WINDOW,
-    ).order_by("-opened_at", "-pk")
-    mappings = (
-        DeviceChair.objects.select_related("chair", "clinic")
-        .annotate(open_visit_id=Subquery(open_visits.values("pk")[:1]))
-        .filter(device_id__in=sorted(devices), is_active=True)
+def _places_sql(count: int) -> str:
+    """One statement: for each of `count` devices mapped (active), its id, clinic, chair's name, clinic's
+    time zone, and the chair's open visit: the newest of `infusions.selectors.active_visits` at the chair,
+    of the chair's clinic, opened within `ACTIVE_WINDOW` (the first parameter: since when), not discharged.
+    Names come from the models."""
+    quote = connection.ops.quote_name
+
+    def table(model: type[Model]) -> str:
+        return quote(model._meta.db_table)
+
+    def column(model: type[Model], name: str) -> str:
+        field = model._meta.get_field(name)
+        assert isinstance(field, Field)
+        assert field.column is not None
+        return quote(field.column)
+
+    open_visit = (
+        f"SELECT v.id FROM {table(InfusionVisit)} v WHERE v.{column(InfusionVisit, 'chair')} = "  # noqa: S608
+        f"m.{column(DeviceChair, 'chair')} AND v.{column(InfusionVisit, 'clinic')} = "
+        f"m.{column(DeviceChair, 'clinic')} AND v.{column(InfusionVisit, 'opened_at')} >= %s "
+        f"AND NOT EXISTS (SELECT 1 FROM {table(Discharge)} d WHERE d.{column(Discharge, 'visit')} = v.id) "
+        f"ORDER BY v.{column(InfusionVisit, 'opened_at')} DESC, v.id DESC LIMIT 1"
     )
-    found: dict[str, Place] = dict.fromkeys(devices, (None, None))
-    for mapping in mappings:
-        visit_id = mapping.open_visit_id
-        found[mapping.device_id] = (mapping, InfusionVisit(pk=visit_id) if visit_id is not None else None)
+    return (
+        f"SELECT m.{column(DeviceChair, 'device_id')}, m.{column(DeviceChair, 'clinic')}, "  # noqa: S608
+        f"c.{column(Chair, 'name')}, k.{column(Clinic, 'time_zone')}, ({open_visit}) "
+        f"FROM {table(DeviceChair)} m JOIN {table(Chair)} c ON c.id = m.{column(DeviceChair, 'chair')} "
+        f"JOIN {table(Clinic)} k ON k.id = m.{column(DeviceChair, 'clinic')} "
+        f"WHERE m.{column(DeviceChair, 'is_active')} AND m.{column(DeviceChair, 'device_id')} "
+        f"IN ({', '.join(['%s'] * count)})"
+    )
+
+
+def _places(devices: set[str]) -> dict[str, Place | None]:
+    """Each device's place (None for a device not mapped), one query whatever the number of devices."""
+    since = connection.ops.adapt_datetimefield_value(clock.now() - ACTIVE_WINDOW)
+    found: dict[str, Place | None] = dict.fromkeys(devices)
+    with connection.cursor() as cursor:
+        cursor.execute(_places_sql(len(devices)), [since, *sorted(devices)])
+        for device_id, clinic_id, chair_name, time_zone, visit_id in cursor.fetchall():
+            visit = InfusionVisit(pk=visit_id) if visit_id is not None else None
+            found[device_id] = Place(clinic_id, chair_name, time_zone, visit)
     return found
 
 
 def judge_vital_signs(parsed: wire.Parsed, batch: Batch) -> Result:
     """What an ORU^R01 comes to: its reading checked and judged for the chair's open visit (`Result.judged`,
     written by `write_judged` with the batch's others), or refused (AE) before anything of it is written."""
-    mapping, visit = batch.place(parsed.device_id)
-    if mapping is None:
+    place = batch.place(parsed.device_id)
+    if place is None:
         return refused(
             Hl7ErrorCode.UNKNOWN_DEVICE,
             f"No chair is mapped to device {parsed.device_id or '(none)'}: map it on the interfaces page.",
         )
-    clinic_id = mapping.clinic_id
+    clinic_id, visit = place.clinic_id, place.visit
     mapped = rules.map_observations(parsed.observations)
     if mapped.problems:
         return refused(
@@ -131,11 +166,11 @@ def judge_vital_signs(parsed: wire.Parsed, batch: Batch) -> Result:
     if visit is None:
         return refused(
             Hl7ErrorCode.NO_ACTIVE_VISIT,
-            f"{mapping.chair.name} has no open infusion visit.",
+            f"{place.chair_name} has no open infusion visit.",
             notes=mapped.left_out,
             clinic_id=clinic_id,
         )
-    zone = ZoneInfo(mapping.clinic.time_zone)
+    zone = ZoneInfo(place.time_zone)
     measured_at = rules.parse_timestamp(parsed.observed_at, zone)
     if parsed.observed_at and measured_at is None:
         return refused(
