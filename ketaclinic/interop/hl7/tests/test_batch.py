@@ -216,3 +216,27 @@ def test_a_batch_raises_the_alerts_the_same_readings_raise_one_by_one(
             transaction.set_rollback(True)
         inbound.SESSIONS.forget()
     assert together == one_by_one
+
+
+def test_an_unexpected_error_rolls_the_batch_back_and_each_message_is_stored_then_applied_alone(
+    visit: InfusionVisit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch's one transaction is rolled back; then its raw messages are stored first and each applied
+    alone: the good one applied, the one that broke stored and answered AE, waiting for review."""
+    judge = inbound.judge_vital_signs
+
+    def breaks_on_bad(parsed: wire.Parsed, batch: Any) -> Any:
+        if parsed.header.control_id == "BAD":
+            raise RuntimeError("a bug")
+        return judge(parsed, batch)
+
+    monkeypatch.setattr(inbound, "judge_vital_signs", breaks_on_bad)
+    acks = _answers([_oru("GOOD"), _oru("BAD")])
+    assert [(ack.code, ack.control_id) for ack in acks] == [("AA", "GOOD"), ("AE", "BAD")]
+    assert sorted(InboundMessage.objects.values_list("control_id", flat=True)) == ["BAD", "GOOD"]
+    outcomes = {
+        processing.message.control_id: (processing.outcome, processing.error_code)
+        for processing in InboundProcessing.objects.select_related("message")
+    }
+    assert outcomes == {"GOOD": (Outcome.APPLIED, ""), "BAD": (Outcome.QUEUED, "reading_refused")}
+    assert VitalSignReading.objects.filter(visit=visit).count() == 1
