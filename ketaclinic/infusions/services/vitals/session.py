@@ -246,22 +246,14 @@ class SessionCache:
                 found[visit_id] = error
         return found
 
-    def session(self, visit: InfusionVisit) -> VisitSession:
-        """The visit's session, under its lock (inside the caller's transaction); refuses a discharged
-        visit. Raises InfusionVisit.DoesNotExist."""
-        found = self.sessions([visit]).get(visit.pk)
-        if found is None:
-            raise InfusionVisit.DoesNotExist
-        if isinstance(found, DomainError):
-            raise found
-        return found
-
     def _session(self, visit: InfusionVisit, stamp: Stamp) -> VisitSession:
         if stamp[_DISCHARGE] is not None:
             refuse_if_discharged(lock_visit(visit))
         with self._guard:
             kept = self._sessions.get(visit.pk)
-        if kept is not None and kept.stamp == stamp:
+        # A kept session still holding a judged reading never written followed a write rolled back before
+        # it changed the stamp: read again.
+        if kept is not None and kept.stamp == stamp and not kept.unwritten:
             return kept
         locked = lock_visit(visit)
         session = session_of(locked)

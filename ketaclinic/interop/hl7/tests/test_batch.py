@@ -15,6 +15,7 @@ from ketaclinic.core import clock
 from ketaclinic.infusions import services as infusion_services
 from ketaclinic.infusions.models import InfusionVisit, ReadingSource, VitalAlert, VitalSignReading
 from ketaclinic.infusions.services import VitalsInput
+from ketaclinic.infusions.services.vitals import VisitSession
 from ketaclinic.infusions.tests.factories import (
     consenting_adult,
     minutes_later,
@@ -24,7 +25,7 @@ from ketaclinic.infusions.tests.factories import (
 from ketaclinic.interop.hl7 import rules, services, wire
 from ketaclinic.interop.hl7.management.commands.hl7_simulate_monitor import oru_r01
 from ketaclinic.interop.hl7.models import InboundMessage, InboundProcessing, Outcome
-from ketaclinic.interop.hl7.services import inbound
+from ketaclinic.interop.hl7.services import inbound, vital_signs
 from ketaclinic.interop.hl7.tests.helpers import DEVICE, sample
 from ketaclinic.patients import services as patient_services
 from ketaclinic.scheduling.models import Chair
@@ -240,3 +241,28 @@ def test_an_unexpected_error_rolls_the_batch_back_and_each_message_is_stored_the
     }
     assert outcomes == {"GOOD": (Outcome.APPLIED, ""), "BAD": (Outcome.QUEUED, "reading_refused")}
     assert VitalSignReading.objects.filter(visit=visit).count() == 1
+
+
+def test_a_reading_judged_then_rolled_back_before_it_was_written_is_not_kept(visit: InfusionVisit) -> None:
+    """A judged reading follows the session at once (window, open alerts) but leaves the visit's stamp as
+    it was until written: a rollback in between must not leave it in the session kept for the next batch."""
+    _answers([_oru("FIRST")])  # the visit's session is kept
+    ghost = wire.parse(_oru("GHOST", values=VitalsInput(systolic_mmhg=190, diastolic_mmhg=100)))
+    assert isinstance(ghost, wire.Parsed)
+
+    def judged_then_rolled_back() -> None:
+        with transaction.atomic():
+            batch = vital_signs.Batch()
+            batch.prepare([ghost])
+            assert vital_signs.judge_vital_signs(ghost, batch).judged is not None
+            raise RuntimeError("rolled back before the readings were written")
+
+    with pytest.raises(RuntimeError):
+        judged_then_rolled_back()
+    with transaction.atomic():
+        session = inbound.SESSIONS.sessions([visit])[visit.pk]
+        assert isinstance(session, VisitSession)
+        assert not session.unwritten
+        assert session.window is not None
+        assert len(session.window.readings) == 1
+        assert not session.open_codes
