@@ -2,12 +2,16 @@
 real listener, against a raw MLLP parse-and-ACK server with no storage (the ceiling), in the same run.
 
 Each database gets its own process: a temporary SQLite file, and, when `DATABASE_URL` names a PostgreSQL
-server, a temporary database on it. The demo is loaded (a monitor is mapped to every chair; the demo's live
-infusion receives the readings, through the vital-signs service with its rules, alerts and audit). Then
-`BENCH_HL7_SENDERS` senders (default 4) each send `BENCH_HL7_MESSAGES` messages (default 60) one after
-another, each waiting for its ACK as MLLP requires, against the ceiling and the listener alternately, 3 rounds
-each; the best round is reported. `BENCH_HL7_WORKERS` sets the listener's worker threads. Every acknowledged
-message is checked to be stored. Target: at least half the ceiling.
+server, a temporary database on it. The demo is loaded, then the clinic is modelled as a clinic is: each
+sender is the monitor of a chair of its own with its own open infusion visit (the demo's live infusion, then
+the demo's other chairs and new ones, each given a visit through the services as the demo's is, and a monitor
+mapped to it: `_chair_devices`). Its readings go through the vital-signs service with its rules, alerts and
+audit. Then `BENCH_HL7_SENDERS` senders (default 4) each send `BENCH_HL7_MESSAGES` messages (default 60) one
+after another, each waiting for its ACK as MLLP requires, against the ceiling and the listener alternately,
+3 rounds each; the best round is reported. Senders, ceiling and listener run in this one process (the
+listener's database work on its worker threads), the same for the ceiling and the listener.
+`BENCH_HL7_WORKERS` sets the listener's worker threads. Every acknowledged message is checked to be stored.
+Target: at least half the ceiling.
 """
 
 import asyncio
@@ -78,7 +82,8 @@ async def _round(port: int, batches: list[list[bytes]]) -> tuple[float, list[str
     return time.perf_counter() - started, [control for acked in results for control in acked]
 
 
-def _batches(device_id: str, tag: str) -> list[list[bytes]]:
+def _batches(devices: list[str], tag: str) -> list[list[bytes]]:
+    """Each sender's messages, from its own monitor."""
     from ketaclinic.core import clock
     from ketaclinic.infusions.services import VitalsInput
     from ketaclinic.interop.hl7 import rules
@@ -90,23 +95,72 @@ def _batches(device_id: str, tag: str) -> list[list[bytes]]:
     now = rules.format_timestamp(clock.now())
     return [
         [
-            oru_r01(device_id=device_id, values=values, control_id=f"{tag}-{sender}-{n}", observed_at=now)
+            oru_r01(device_id=device, values=values, control_id=f"{tag}-{sender}-{n}", observed_at=now)
             for n in range(MESSAGES)
         ]
-        for sender in range(SENDERS)
+        for sender, device in enumerate(devices)
     ]
 
 
-def _demo_device() -> str:
-    """The monitor at the demo's live infusion."""
+def _chair_devices(count: int) -> list[str]:
+    """One monitor per sender, each at its own chair with its own open infusion visit, as in a clinic: the
+    demo's live infusion first, then the main clinic's other chairs (and new ones as needed), each given a
+    visit as the demo gives its live infusion (a consenting patient with a signed plan and a co-signed dose
+    order, the visit opened in that chair, checked in with a baseline, the pump started) through the
+    services, and a monitor mapped to it (the demo's mapping where the chair has one)."""
+    from ketaclinic.accounts.models import User
+    from ketaclinic.core.models import Clinic
+    from ketaclinic.demo.hl7_demo import device_id_for
+    from ketaclinic.dosing.tests.conftest import with_signed_plan
+    from ketaclinic.infusions import rules as infusion_rules
+    from ketaclinic.infusions import selectors
+    from ketaclinic.infusions import services as infusion_services
     from ketaclinic.infusions.management.commands.simulate_monitor import demo_visit
+    from ketaclinic.infusions.tests.factories import checked_in, consenting_adult, ready_order
+    from ketaclinic.interop.hl7 import services as hl7_services
     from ketaclinic.interop.hl7.models import DeviceChair
+    from ketaclinic.patients import services as patient_services
+    from ketaclinic.scheduling import services as scheduling_services
+    from ketaclinic.scheduling.models import Chair
 
-    visit = demo_visit()
-    return DeviceChair.objects.get(chair_id=visit.chair_id, is_active=True).device_id
+    live = demo_visit()
+    clinic = Clinic.objects.get(pk=live.clinic_id)
+    staff = {name: User.objects.get(username=name) for name in ("admin", "frontdesk", "drchen", "nurse")}
+    chairs = [live.chair, *Chair.objects.filter(clinic=clinic).exclude(pk=live.chair_id).order_by("pk")]
+    while len(chairs) < count:
+        chairs.append(
+            scheduling_services.add_chair(
+                by=staff["admin"], clinic=clinic, name=f"Bench chair {len(chairs) + 1:02d}"
+            )
+        )
+    occupied = {visit.chair_id for visit in selectors.active_visits(clinic_ids=[clinic.pk])}
+    devices = []
+    for position, chair in enumerate(chairs[:count], start=1):
+        if chair.pk not in occupied:
+            patient = with_signed_plan(
+                staff["drchen"],
+                consenting_adult(staff["frontdesk"], clinic, legal_family_name=f"Monitor{position:02d}"),
+            )
+            patient_services.record_no_known_allergies(by=staff["drchen"], patient=patient)
+            ready_order(clinician=staff["drchen"], nurse=staff["nurse"], patient=patient)
+            visit = infusion_services.open_visit(by=staff["nurse"], patient=patient, chair=chair)
+            checked_in(staff["nurse"], visit)
+            infusion_services.record_pump_event(
+                by=staff["nurse"],
+                visit=visit,
+                kind=infusion_rules.PumpEventKind.START,
+                rate_ml_per_h=visit.planned_rate_ml_per_h,
+            )
+        mapping = DeviceChair.objects.filter(chair=chair, is_active=True).first()
+        if mapping is None:
+            mapping = hl7_services.map_device(
+                by=staff["admin"], clinic=clinic, device_id=device_id_for(clinic, position), chair=chair
+            )
+        devices.append(mapping.device_id)
+    return devices
 
 
-async def _measure(device: str) -> tuple[list[float], list[float], int, int]:
+async def _measure(devices: list[str]) -> tuple[list[float], list[float], int, int]:
     from ketaclinic.interop.hl7 import wire
     from ketaclinic.interop.hl7.listener import Listener
     from ketaclinic.interop.hl7.models import InboundMessage
@@ -118,9 +172,9 @@ async def _measure(device: str) -> tuple[list[float], list[float], int, int]:
     ceiling_rates, listener_rates = [], []
     acked_total: list[str] = []
     for number in range(ROUNDS):
-        seconds, _ = await _round(ceiling_port, _batches(device, f"C{number}"))
+        seconds, _ = await _round(ceiling_port, _batches(devices, f"C{number}"))
         ceiling_rates.append(SENDERS * MESSAGES / seconds)
-        seconds, acked = await _round(listener.port, _batches(device, f"L{number}"))
+        seconds, acked = await _round(listener.port, _batches(devices, f"L{number}"))
         listener_rates.append(SENDERS * MESSAGES / seconds)
         acked_total += acked
     await listener.stop()
@@ -135,10 +189,11 @@ async def _measure(device: str) -> tuple[list[float], list[float], int, int]:
 def phase(database_url: str, label: str) -> None:
     """One database's figures (run in a process of its own)."""
     _setup(database_url)
-    ceiling, listener, acked, stored = asyncio.run(_measure(_demo_device()))
+    ceiling, listener, acked, stored = asyncio.run(_measure(_chair_devices(SENDERS)))
     best_ceiling, best_listener = max(ceiling), max(listener)
     print(
-        f"{label}: {SENDERS} senders x {MESSAGES} ORU^R01 per round, best of {ROUNDS}: "
+        f"{label}: {SENDERS} senders (each its own monitor, chair and open visit) x {MESSAGES} ORU^R01 "
+        f"per round, best of {ROUNDS}: "
         f"listener (store+parse+apply+ACK) {best_listener:.0f} msg/s, "
         f"ceiling (parse+ACK, no storage) {best_ceiling:.0f} msg/s, "
         f"ratio {best_listener / best_ceiling:.3f} (target >= 0.5); "

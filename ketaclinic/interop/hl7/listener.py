@@ -2,18 +2,18 @@
 writes the acknowledgement back.
 
 Group commit: the connections put their frames in one queue; a batcher takes every frame already waiting
-(several senders at once, up to `MAX_BATCH`) and hands them over together, so their raw bytes are committed
-in one transaction and then applied in another (each message's outcome its own: a message is refused before
-anything of it is written, and an unexpected error rolls the batch back to apply each message alone). A frame
-waits for no other: a batch is what arrived while the previous one was being written.
+(several senders at once, up to `MAX_BATCH`) and hands them over together, so their raw bytes and their
+outcomes are committed in one transaction (each message's outcome its own: a message is refused before
+anything of it is written, and an unexpected error rolls the batch back to store it first and apply each
+message alone). A frame waits for no other: a batch is what arrived while the previous one was being written.
 
 Connections are served concurrently on the event loop; the database work runs on worker threads (Django's
 ORM is synchronous), each with its own database connection and batcher: one on SQLite (one writer at a time
-is all it allows), several on PostgreSQL (`KETACLINIC_HL7_WORKERS`, default 4), where a batch spends most of
+is all it allows), several on PostgreSQL (`KETACLINIC_HL7_WORKERS`, default 4), where a batch spends much of
 its time waiting for the server's answers and another batch can use the CPU meanwhile. That is safe because
-`receive_batch` is: the raw messages are committed before they are applied, a visit's readings are written
-under the visit's row lock, a resend applied twice at once is refused by the database (one applied
-processing per message), and a connection's next message is read only after its ACK.
+`receive_batch` is: a batch's visits are locked together in id order before their readings are written, a
+resend applied twice at once is refused by the database (one applied processing per message), and a
+connection's next message is read only after its ACK.
 
 A message is acknowledged only after `receive_batch` returned, that is after it was committed: if the
 process dies before, the sender gets no ACK and sends it again, and the resend is recognised by its control

@@ -10,10 +10,12 @@ from ketaclinic.infusions.services.vitals.history import (
     marked_readings,
 )
 from ketaclinic.infusions.services.vitals.recording import (
-    record_device_reading,
+    JudgedReading,
+    judge_device_reading,
     record_gateway_vital_signs,
     record_reading,
     record_vital_signs,
+    write_readings,
 )
 from ketaclinic.infusions.services.vitals.session import (
     SessionCache,
@@ -32,6 +34,7 @@ from ketaclinic.infusions.services.vitals.values import (
 __all__ = [
     "PAST_TOLERANCE",
     "STORABLE_MAX",
+    "JudgedReading",
     "RecordedReading",
     "SessionCache",
     "VisitSession",
@@ -40,12 +43,13 @@ __all__ = [
     "age_at_visit",
     "artefact_fields",
     "as_rule_reading",
+    "judge_device_reading",
     "mark_artefact",
     "marked_readings",
-    "record_device_reading",
     "record_gateway_vital_signs",
     "record_reading",
     "record_vital_signs",
     "visit_session",
     "visit_thresholds",
+    "write_readings",
 ]

@@ -6,12 +6,13 @@ import dataclasses
 import datetime as dt
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import Model, Subquery
 
+from ketaclinic.core.errors import DomainError
 from ketaclinic.infusions import protocol as visit_protocol
 from ketaclinic.infusions import rules
 from ketaclinic.infusions.models import (
@@ -34,14 +35,13 @@ from ketaclinic.infusions.services.common import (
 from ketaclinic.infusions.services.vitals.history import (
     ReadingWindow,
     artefact_fields,
-    as_rule_reading,
     marked_readings,
     rule_readings,
 )
-from ketaclinic.infusions.services.vitals.values import (
-    RecordedReading,
-)
 from ketaclinic.patients.models import Patient
+
+if TYPE_CHECKING:
+    from ketaclinic.infusions.services.vitals.recording import JudgedReading
 from ketaclinic.patients.rules import age_in_years
 
 
@@ -109,9 +109,9 @@ _STAMPED: tuple[tuple[type[Model], tuple[type[Model], str] | None], ...] = (
 _READING, _ALERT, _DISCHARGE = 2, 3, 9  # their places in a stamp
 
 
-def _stamp_sql() -> str:
-    """One statement: the visit's row locked (PostgreSQL: FOR NO KEY UPDATE, as `lock_visit`) with the
-    patient's birth date and the newest id of each stamped table. Names come from the models."""
+def _stamps_sql(count: int) -> str:
+    """One statement: for each of `count` visits, its id, the patient's birth date, the visit's opening time
+    and the newest id of each stamped table. Names come from the models."""
     quote = connection.ops.quote_name
     visit_table = quote(InfusionVisit._meta.db_table)
     columns = []
@@ -125,22 +125,42 @@ def _stamp_sql() -> str:
             rows, visit_column = f"{rows} r", "r.visit_id"
         columns.append(f"(SELECT MAX(r.id) FROM {rows} WHERE {visit_column} = v.id)")  # noqa: S608
     patient_table = quote(Patient._meta.db_table)
-    lock = " FOR NO KEY UPDATE OF v" if connection.features.has_select_for_no_key_update else ""
     return (
-        f"SELECT pa.date_of_birth, v.opened_at, {', '.join(columns)} FROM {visit_table} v "  # noqa: S608
-        f"JOIN {patient_table} pa ON pa.id = v.patient_id WHERE v.id = %s{lock}"
+        f"SELECT v.id, pa.date_of_birth, v.opened_at, {', '.join(columns)} FROM {visit_table} v "  # noqa: S608
+        f"JOIN {patient_table} pa ON pa.id = v.patient_id WHERE v.id IN ({', '.join(['%s'] * count)})"
     )
 
 
-def _locked_stamp(visit_id: int) -> Stamp:
-    """Lock the visit's row and read its stamp (one query). Raises InfusionVisit.DoesNotExist."""
+def _lock_visits(visit_ids: list[int]) -> None:
+    """Lock the visits' rows in id order, so two writers of several visits never wait for each other in a
+    circle (PostgreSQL: FOR NO KEY UPDATE, as `lock_visit`; one statement). Nothing on SQLite, where the
+    transaction holds the database's one write lock from its start (`transaction_mode` IMMEDIATE)."""
+    if not connection.features.has_select_for_no_key_update:
+        return
+    table = connection.ops.quote_name(InfusionVisit._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(_stamp_sql(), [visit_id])
-        row = cursor.fetchone()
-    if row is None:
-        raise InfusionVisit.DoesNotExist
-    born = row[0]
-    return (born if isinstance(born, dt.date) else dt.date.fromisoformat(str(born)), *row[1:])
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE id IN ({', '.join(['%s'] * len(visit_ids))}) "  # noqa: S608
+            "ORDER BY id FOR NO KEY UPDATE",
+            visit_ids,
+        )
+        cursor.fetchall()
+
+
+def _locked_stamps(visit_ids: list[int]) -> dict[int, Stamp]:
+    """Lock the visits' rows, then read their stamps (two statements, one on SQLite, whatever the number of
+    visits): read after the locks are held, so a stamp never misses what a writer that held one committed
+    (a statement that waited for a lock would still see what it read before). A visit not found is left
+    out."""
+    ids = sorted(set(visit_ids))
+    _lock_visits(ids)
+    with connection.cursor() as cursor:
+        cursor.execute(_stamps_sql(len(ids)), ids)
+        rows = cursor.fetchall()
+    stamps = {}
+    for visit_id, born, *rest in rows:
+        stamps[visit_id] = (born if isinstance(born, dt.date) else dt.date.fromisoformat(str(born)), *rest)
+    return stamps
 
 
 @dataclass
@@ -149,8 +169,8 @@ class VisitSession:
     alert limits, the baseline, the pump's stop, the open alerts and the newest reading id. Valid within the
     transaction that took the lock (nothing else writes to the visit meanwhile), so a writer of several
     readings in a row (the HL7 listener's batch) reads them once; `SessionCache` keeps it for the next
-    transaction while the visit's stamp is unchanged. The session follows its own writes (`recorded`); a
-    caller whose write was rolled back must drop the session (and its cache)."""
+    transaction while the visit's stamp is unchanged. The session follows its own readings (`judged`, then
+    `stored`); a caller whose write was rolled back must drop the session (and its cache)."""
 
     visit: InfusionVisit
     protocol: visit_protocol.VisitProtocol
@@ -165,12 +185,25 @@ class VisitSession:
     stamp: Stamp | None = None
     # The recent readings in memory, for a writer of many (None: each reading reads what it needs).
     window: ReadingWindow | None = None
+    # The readings judged and not yet written, oldest first.
+    unwritten: list["JudgedReading"] = dataclasses.field(default_factory=list)
 
-    def recorded(self, recorded: RecordedReading) -> None:
-        self.newest_id = recorded.reading.pk
+    def judged(
+        self, judged: "JudgedReading", reading: rules.Reading, alert_codes: list[rules.AlertCode]
+    ) -> None:
+        """Follow a reading judged for the visit, not yet written: the visit's next reading is judged after
+        it, and it is written before a reading judged from the database."""
         if self.window is not None:
-            self.window.add(as_rule_reading(recorded.reading))
-        self.open_codes.extend(rules.AlertCode(alert.code) for alert in recorded.alerts)
+            self.window.add(reading)
+        self.open_codes.extend(alert_codes)
+        self.unwritten.append(judged)
+
+    def stored(self, judged: "JudgedReading") -> None:
+        """Follow a judged reading once written (its id, and the stamp its rows leave)."""
+        recorded = judged.recorded
+        assert recorded is not None
+        self.unwritten.remove(judged)
+        self.newest_id = recorded.reading.pk
         if self.stamp is not None:
             stamp = list(self.stamp)
             stamp[_READING] = recorded.reading.pk
@@ -189,10 +222,10 @@ def visit_session(visit: InfusionVisit) -> VisitSession:
 
 class SessionCache:
     """Visit sessions kept from one transaction to the next, for a process that writes many readings (the
-    HL7 listener): each use locks the visit and reads its stamp (one query); while the stamp is the one the
-    session's own writes left, the session is used as it is, otherwise it is read again. Thread-safe (the
-    listener's workers share it; two of them never hold one visit's lock at once). `forget` after a
-    transaction that wrote through a session was rolled back."""
+    HL7 listener): each use locks the visits and then reads their stamps (two queries for any number of
+    visits, one on SQLite); while a stamp is the one the session's own writes left, the session is used as
+    it is, otherwise it is read again. Thread-safe (the listener's workers share it; two of them never hold
+    one visit's lock at once). `forget` after a transaction that wrote through a session was rolled back."""
 
     LIMIT = 256
 
@@ -200,15 +233,27 @@ class SessionCache:
         self._sessions: dict[int, VisitSession] = {}
         self._guard = threading.Lock()
 
-    def session(self, visit: InfusionVisit) -> VisitSession:
-        """The visit's session, under its lock (inside the caller's transaction); refuses a discharged
-        visit."""
-        stamp = _locked_stamp(visit.pk)
+    def sessions(self, visits: list[InfusionVisit]) -> dict[int, VisitSession | DomainError]:
+        """The visits' sessions by visit id, under their locks (inside the caller's transaction; taken
+        together, in id order): a discharged visit is refused (its DomainError instead of a session), and
+        a visit not found is left out."""
+        stamps = _locked_stamps([visit.pk for visit in visits])
+        found: dict[int, VisitSession | DomainError] = {}
+        for visit_id, stamp in stamps.items():
+            try:
+                found[visit_id] = self._session(InfusionVisit(pk=visit_id), stamp)
+            except DomainError as error:
+                found[visit_id] = error
+        return found
+
+    def _session(self, visit: InfusionVisit, stamp: Stamp) -> VisitSession:
         if stamp[_DISCHARGE] is not None:
             refuse_if_discharged(lock_visit(visit))
         with self._guard:
             kept = self._sessions.get(visit.pk)
-        if kept is not None and kept.stamp == stamp:
+        # A kept session still holding a judged reading never written followed a write rolled back before
+        # it changed the stamp: read again.
+        if kept is not None and kept.stamp == stamp and not kept.unwritten:
             return kept
         locked = lock_visit(visit)
         session = session_of(locked)

@@ -1,45 +1,43 @@
-"""Receiving inbound HL7 messages: store first, then apply, then the ACK to send; one message at a time or
-a batch (the listener's group commit).
+"""Receiving inbound HL7 messages: store, apply, and the ACK to send; one message at a time or a batch (the
+listener's group commit).
 
-A message's raw bytes are committed in their own transaction before anything reads them, so a message that
-was acknowledged is always stored; applying it is a second transaction that writes the reading (through the
-infusion visit's vital-signs service, as a device: `by=None`) and the processing row together, so a crash
-between the two leaves a stored, unprocessed message that its resend or a reprocess applies — once, which the
-database enforces (one applied processing row per message).
+Store first: a message's raw bytes are written before anything reads them, and no ACK leaves before they
+are committed. A batch is one transaction: its raw messages (one INSERT), then each message applied with its
+own outcome (its processing row; for ORU^R01 the reading, through the infusion visit's vital-signs service as
+a device: `by=None`), then one commit, then the ACKs. So an acknowledged message is always stored with its
+outcome, and a crash before the commit leaves nothing of the batch: none of it was acknowledged, so every
+message of it is sent again. A resend (same sending application and MSH-10) gets the answer its first
+processing gave and is not applied twice, which the database enforces (one applied processing per message).
 
-A batch's messages are applied in one transaction without a savepoint each: a message is refused (AE)
-before anything of it is written, and any other error rolls the batch back and applies each message alone
-(each in its own transaction). The visits' sessions (`SESSIONS`) outlive the batch while each visit's stamp
-shows nothing else wrote to it, so a batch of readings for one visit costs a fixed number of queries plus one
-INSERT per reading."""
+No savepoint per message: a message is refused (AE) before anything of it is written (a reading is checked
+and judged by the alert rules before the batch's readings are written together), so each outcome is its
+own. Any other error rolls the whole transaction back, and the batch is received apart, as before group
+commit: the raw messages committed first in a transaction of their own, then each message applied alone in
+its own, so an error applying one never loses it (it is stored, answered AE and waits for review) nor
+touches another."""
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 
 from ketaclinic.accounts.access import Actor
 from ketaclinic.audit import services as audit_services
 from ketaclinic.audit.models import Action, ObjectType
 from ketaclinic.audit.services import record_change, record_patient_change
 from ketaclinic.core import clock
-from ketaclinic.core.errors import DomainError
-from ketaclinic.infusions import services as infusion_services
-from ketaclinic.infusions.models import InfusionVisit
-from ketaclinic.infusions.selectors.visit import ACTIVE_WINDOW
-from ketaclinic.infusions.services.vitals import SessionCache, VisitSession, record_device_reading
 from ketaclinic.interop.hl7 import rules, wire
 from ketaclinic.interop.hl7.errors import Hl7Error, Hl7ErrorCode
 from ketaclinic.interop.hl7.models import (
-    DeviceChair,
     InboundMessage,
     InboundProcessing,
     Outcome,
 )
 from ketaclinic.interop.hl7.services.registration import apply_registration
 from ketaclinic.interop.hl7.services.results import Result, refused
+from ketaclinic.interop.hl7.services.vital_signs import SESSIONS, Batch, judge_vital_signs, write_judged
 
 logger = logging.getLogger(__name__)
 
@@ -98,49 +96,78 @@ class _Arrival:
 
 
 def receive_batch(frames: list[tuple[bytes, str]]) -> list[Received | Exception]:
-    """`receive` for the frames the listener found waiting (group commit): every raw message is stored
-    first, all in one transaction (one commit for the batch); then all are applied in one transaction
-    (`_apply_together`; if it fails, each alone), each with its own outcome; then the answers, in the
-    order of `frames`. A frame that could not be stored gets the
+    """`receive` for the frames the listener found waiting (group commit): stored and applied in one
+    transaction (`_receive_together`), or, if that fails, stored in one and applied each alone
+    (`_receive_apart`); the answers in the order of `frames`. A frame that could not be stored gets the
     exception instead of an answer (no ACK must go out for it)."""
     arrivals = [_Arrival(raw, peer, wire.parse(raw)) for raw, peer in frames]
-    stored = _store_all(arrivals)
-    answers: list[Received | Exception | None] = [None] * len(arrivals)
-    fresh: list[int] = []
-    again: list[int] = []
-    for index, result in enumerate(stored):
-        if isinstance(result, Exception):
-            answers[index] = result
-        elif result[1]:
-            fresh.append(index)
-        else:
-            again.append(index)
     try:
-        with transaction.atomic(), audit_services.gathered():
-            applied = _apply_together([(stored[index][0], arrivals[index].parsed) for index in fresh])  # type: ignore[index]
-        for index, received in zip(fresh, applied, strict=True):
-            answers[index] = received
+        return list(_receive_together(arrivals))
     except Exception:
-        # The batch's transaction could not commit: its messages are stored; each is applied on its own.
+        # Rolled back: nothing of the batch was written. Its sessions followed writes that are gone.
         SESSIONS.forget()
-        logger.exception("A batch of HL7 messages could not be applied together")
-        if not fresh:
-            raise
-        for index in fresh:
-            message = stored[index][0]  # type: ignore[index]
-            try:
-                answers[index] = _apply_alone(message, arrivals[index].parsed, created=True)
-            except Exception as single:
-                logger.exception("HL7 message %s could not be applied", message.pk)
-                answers[index] = single
-    for index in again:
-        message = stored[index][0]  # type: ignore[index]
+        logger.exception("A batch of HL7 messages could not be stored and applied together")
+    return _receive_apart(arrivals)
+
+
+class _StoreRefused(Exception):
+    """The database refused the batch's INSERT of its raw messages (a message stored before among them)."""
+
+
+def _receive_together(arrivals: list[_Arrival]) -> list[Received]:
+    """One transaction: the raw messages inserted, then applied (`_apply_stored`). The first try inserts
+    them without looking (the database refuses a message stored before, `hl7_inbound_unique_control_id`),
+    so a batch without a resend costs one INSERT; if that is refused, the transaction (which wrote nothing
+    else yet) is rolled back and the next one looks the stored ones up first (one query)."""
+    for look_up in (False, True):
         try:
+            with transaction.atomic():
+                try:
+                    stored = _store_together(arrivals, look_up=look_up)
+                except IntegrityError as error:
+                    raise _StoreRefused from error
+                return _apply_stored(arrivals, stored)
+        except _StoreRefused:
+            if look_up:
+                raise
+            logger.info("A batch of HL7 messages holds a message stored before: stored again, looked up")
+    raise AssertionError("unreachable")
+
+
+def _apply_stored(arrivals: list[_Arrival], stored: list[tuple[InboundMessage, bool]]) -> list[Received]:
+    """Inside the batch's transaction: apply the messages it stored, together (`_apply_together`), then
+    answer the ones stored before (a resend, or a copy in the same batch) as their processing did."""
+    fresh = [index for index, (_message, created) in enumerate(stored) if created]
+    with audit_services.gathered():
+        applied = _apply_together([(stored[index][0], arrivals[index].parsed) for index in fresh])
+    answers = dict(zip(fresh, applied, strict=True))
+    for index, (message, created) in enumerate(stored):
+        if not created:
             answers[index] = _answer_resend(message, arrivals[index].parsed)
+    return [answers[index] for index in range(len(stored))]
+
+
+def _receive_apart(arrivals: list[_Arrival]) -> list[Received | Exception]:
+    """The batch when it could not be received together: its raw messages committed first (`_store_all`),
+    then each applied alone, in its own transaction, with its own outcome (AE with the reason when applying
+    it failed); a message that could not be stored, or whose failure could not be recorded, gets its
+    exception (no ACK; a stored one is applied when it is resent)."""
+    stored = _store_all(arrivals)
+    answers: list[Received | Exception] = []
+    for arrival, result in zip(arrivals, stored, strict=True):
+        if isinstance(result, Exception):
+            answers.append(result)
+            continue
+        message, created = result
+        try:
+            if created:
+                answers.append(_apply_alone(message, arrival.parsed, created=True))
+            else:
+                answers.append(_answer_resend(message, arrival.parsed))
         except Exception as error:
-            logger.exception("HL7 message %s could not be answered", message.pk)
-            answers[index] = error
-    return [answer if answer is not None else RuntimeError("unanswered") for answer in answers]
+            logger.exception("HL7 message %s could not be applied", message.pk)
+            answers.append(error)
+    return answers
 
 
 def _answer_resend(message: InboundMessage, parsed: wire.Parsed | wire.Unreadable) -> Received:
@@ -156,28 +183,36 @@ def _apply_alone(
     message: InboundMessage, parsed: wire.Parsed | wire.Unreadable, *, created: bool
 ) -> Received:
     with transaction.atomic(), audit_services.gathered():
-        return _apply_one(message, parsed, _Batch(), created=created)
+        return _apply_one(message, parsed, Batch(), created=created)
 
 
 def _apply_together(items: list[tuple[InboundMessage, wire.Parsed | wire.Unreadable]]) -> list[Received]:
     """Apply messages stored by this batch (none has a processing yet) inside the caller's transaction, with
     no savepoint: a message is refused (AE) before anything of it is written, so each outcome is its own;
-    any other error leaves the caller to roll the batch back and apply each message alone. Their
-    processing rows are written together (one INSERT), as their audit entries are (the caller's
-    `gathered()`)."""
-    context = _Batch()
+    any other error leaves the caller to roll the batch back. What the messages share is read once
+    (`Batch.prepare`); their readings are written together (`write_judged`), as their processing rows
+    are (one INSERT) and their audit entries (the caller's `gathered()`)."""
+    if not items:
+        return []
+    context = Batch()
+    context.prepare([parsed for _message, parsed in items])
     results = [(message, parsed, _result_of(message, parsed, context)) for message, parsed in items]
-    processings = [_processing_row(message, result, by=None) for message, _parsed, result in results]
+    write_judged([result for _message, _parsed, result in results])
+    now = clock.now()
+    processings = [_processing_row(message, result, by=None, at=now) for message, _parsed, result in results]
     InboundProcessing.objects.bulk_create(processings)
+    sent_at = rules.format_timestamp(now)
     answers = []
     for (message, parsed, result), processing in zip(results, processings, strict=True):
         _audit_processing(message, result, processing, by=None)
-        answers.append(Received(message, processing, _ack_for(parsed.header, processing), duplicate=False))
+        answers.append(
+            Received(message, processing, _ack_for(parsed.header, processing, sent_at), duplicate=False)
+        )
     return answers
 
 
 def _apply_one(
-    message: InboundMessage, parsed: wire.Parsed | wire.Unreadable, context: "_Batch", *, created: bool
+    message: InboundMessage, parsed: wire.Parsed | wire.Unreadable, context: Batch, *, created: bool
 ) -> Received:
     """Apply one stored message in a savepoint of its own (`process`, inside the caller's transaction) and
     answer it."""
@@ -213,17 +248,13 @@ def _answer_applied(message: InboundMessage, parsed: wire.Parsed | wire.Unreadab
 
 
 def _store_all(arrivals: list[_Arrival]) -> list[tuple[InboundMessage, bool] | Exception]:
-    """Store the batch's raw messages in one transaction: the ones already stored (same sending
-    application and MSH-10, or earlier in the batch) are returned with False, the new ones inserted together
-    and returned with True. The first try inserts them without looking (the database refuses a message
-    stored before, `hl7_inbound_unique_control_id`): a batch without a resend costs one INSERT. If that is
-    refused, the stored ones are looked up (one query) and the rest inserted; if that fails too (a copy
-    stored meanwhile by another worker, a message the database refuses), each is stored on its own, and one
-    that cannot be is returned as its exception."""
+    """Store the batch's raw messages in a transaction of their own (`_store_together`, without then with
+    looking up the stored ones); if that fails too (a copy stored meanwhile by another worker, a message the
+    database refuses), each is stored on its own, and one that cannot be is returned as its exception."""
     for look_up in (False, True):
         try:
             with transaction.atomic():
-                return _store_together(arrivals, look_up=look_up)
+                return list(_store_together(arrivals, look_up=look_up))
         except Exception:
             logger.info("A batch of HL7 messages is stored %s", "again" if not look_up else "one by one")
     results: list[tuple[InboundMessage, bool] | Exception] = []
@@ -236,9 +267,7 @@ def _store_all(arrivals: list[_Arrival]) -> list[tuple[InboundMessage, bool] | E
     return results
 
 
-def _store_together(
-    arrivals: list[_Arrival], *, look_up: bool
-) -> list[tuple[InboundMessage, bool] | Exception]:
+def _store_together(arrivals: list[_Arrival], *, look_up: bool) -> list[tuple[InboundMessage, bool]]:
     keys = {
         (arrival.parsed.header.sending_application, arrival.parsed.header.control_id)
         for arrival in arrivals
@@ -275,51 +304,21 @@ def _store_together(
             known[key] = message
         placed.append((message, True))
     InboundMessage.objects.bulk_create(new)
-    return list(placed)
+    return placed
 
 
-def _ack_for(header: wire.Header, processing: InboundProcessing) -> bytes:
+def _ack_for(header: wire.Header, processing: InboundProcessing, sent_at: str = "") -> bytes:
     return wire.acknowledgement(
         header,
         processing.ack_code,
         reason=processing.reason,
         error=Hl7ErrorCode(processing.error_code) if processing.error_code else None,
-        sent_at=rules.format_timestamp(clock.now()),
+        sent_at=sent_at or rules.format_timestamp(clock.now()),
     )
 
 
 def latest_processing(message: InboundMessage) -> InboundProcessing | None:
     return InboundProcessing.objects.filter(message=message).order_by("-pk").first()
-
-
-# The visits' sessions, kept from one batch to the next while each visit's stamp is unchanged (one query per
-# visit and batch when nothing else wrote to the visit). One per process: the listener's workers share it.
-SESSIONS = SessionCache()
-
-
-class _Batch:
-    """What the messages of one batch share, read once under the batch's transaction: each device's chair
-    and open visit, and each visit's `VisitSession` (its lock and what its readings read, from `SESSIONS`).
-    Forgotten, with `SESSIONS`, after a message's writes were rolled back (the sessions followed them)."""
-
-    def __init__(self) -> None:
-        self.places: dict[str, tuple[DeviceChair | None, InfusionVisit | None]] = {}
-        self.sessions: dict[int, VisitSession] = {}
-
-    def place(self, device_id: str) -> tuple[DeviceChair | None, InfusionVisit | None]:
-        if device_id not in self.places:
-            self.places[device_id] = _place(device_id)
-        return self.places[device_id]
-
-    def session(self, visit: InfusionVisit) -> VisitSession:
-        if visit.pk not in self.sessions:
-            self.sessions[visit.pk] = SESSIONS.session(visit)
-        return self.sessions[visit.pk]
-
-    def forget(self) -> None:
-        self.places.clear()
-        self.sessions.clear()
-        SESSIONS.forget()
 
 
 @transaction.atomic
@@ -328,7 +327,7 @@ def process(
     message: InboundMessage,
     parsed: wire.Parsed | wire.Unreadable,
     by: Actor | None,
-    batch: _Batch | None = None,
+    batch: Batch | None = None,
     fresh: bool = False,
 ) -> InboundProcessing:
     """Apply a stored message once and write its processing row (one transaction). Raises Hl7Error
@@ -336,10 +335,12 @@ def process(
     no processing yet (a copy applied meanwhile by another worker is refused by the database, below)."""
     if not fresh and is_applied(message):
         raise Hl7Error(Hl7ErrorCode.ALREADY_APPLIED, "That message was already applied.")
-    return write_processing(message, _result_of(message, parsed, batch or _Batch()), by=by)
+    result = _result_of(message, parsed, batch or Batch())
+    write_judged([result])
+    return write_processing(message, result, by=by)
 
 
-def _result_of(message: InboundMessage, parsed: wire.Parsed | wire.Unreadable, batch: _Batch) -> Result:
+def _result_of(message: InboundMessage, parsed: wire.Parsed | wire.Unreadable, batch: Batch) -> Result:
     """What applying the message comes to (its reading or demographics written, when applied)."""
     if isinstance(parsed, wire.Unreadable):
         return Result(Outcome.REJECTED, "AE", parsed.code, parsed.reason)
@@ -351,14 +352,16 @@ def _result_of(message: InboundMessage, parsed: wire.Parsed | wire.Unreadable, b
             f"{parsed.header.kind} is not a message we accept (ORU^R01, ADT^A04, ADT^A08).",
         )
     if parsed.header.message_type == "ORU":
-        return _apply_vital_signs(parsed, message, batch)
+        return judge_vital_signs(parsed, batch)
     return apply_registration(parsed, message)
 
 
-def _processing_row(message: InboundMessage, result: Result, *, by: Actor | None) -> InboundProcessing:
+def _processing_row(
+    message: InboundMessage, result: Result, *, by: Actor | None, at: dt.datetime | None = None
+) -> InboundProcessing:
     return InboundProcessing(
         message=message,
-        processed_at=clock.now(),
+        processed_at=at or clock.now(),
         processed_by=by,
         outcome=result.outcome,
         ack_code=result.ack_code,
@@ -403,95 +406,3 @@ def write_processing(message: InboundMessage, result: Result, *, by: Actor | Non
     processing.save()
     _audit_processing(message, result, processing, by=by)
     return processing
-
-
-def _place(device_id: str) -> tuple[DeviceChair | None, InfusionVisit | None]:
-    """The device's active mapping (with its chair and clinic) and the chair's open visit, one query. The
-    open visit is the newest of `infusions.selectors.active_visits` at the chair: of the chair's clinic,
-    opened within `ACTIVE_WINDOW`, not discharged."""
-    open_visits = InfusionVisit.objects.filter(
-        chair=OuterRef("chair"),
-        clinic=OuterRef("clinic"),
-        discharge__isnull=True,
-        opened_at__gte=clock.now() - ACTIVE_WINDOW,
-    ).order_by("-opened_at", "-pk")
-    mapping = (
-        DeviceChair.objects.select_related("chair", "clinic")
-        .annotate(open_visit_id=Subquery(open_visits.values("pk")[:1]))
-        .filter(device_id=device_id, is_active=True)
-        .first()
-    )
-    if mapping is None:
-        return None, None
-    visit_id = mapping.open_visit_id
-    return mapping, InfusionVisit(pk=visit_id) if visit_id is not None else None
-
-
-def _apply_vital_signs(parsed: wire.Parsed, message: InboundMessage, batch: _Batch) -> Result:
-    mapping, visit = batch.place(parsed.device_id)
-    if mapping is None:
-        return refused(
-            Hl7ErrorCode.UNKNOWN_DEVICE,
-            f"No chair is mapped to device {parsed.device_id or '(none)'}: map it on the interfaces page.",
-        )
-    clinic_id = mapping.clinic_id
-    mapped = rules.map_observations(parsed.observations)
-    if mapped.problems:
-        return refused(
-            mapped.problems[0].code,
-            "; ".join(problem.message for problem in mapped.problems),
-            notes=mapped.left_out,
-            clinic_id=clinic_id,
-        )
-    if not mapped.values:
-        return refused(
-            Hl7ErrorCode.NO_VITAL_SIGNS,
-            "No observation in the message is a vital sign we chart.",
-            notes=mapped.left_out,
-            clinic_id=clinic_id,
-        )
-    if visit is None:
-        return refused(
-            Hl7ErrorCode.NO_ACTIVE_VISIT,
-            f"{mapping.chair.name} has no open infusion visit.",
-            notes=mapped.left_out,
-            clinic_id=clinic_id,
-        )
-    zone = ZoneInfo(mapping.clinic.time_zone)
-    measured_at = rules.parse_timestamp(parsed.observed_at, zone)
-    if parsed.observed_at and measured_at is None:
-        return refused(
-            Hl7ErrorCode.BAD_VALUE,
-            f"Observation time {parsed.observed_at!r} is not an HL7 time.",
-            clinic_id=clinic_id,
-            visit=visit,
-        )
-    found = mapped.values
-    values = infusion_services.VitalsInput(
-        systolic_mmhg=found.get(rules.VitalSign.SYSTOLIC),
-        diastolic_mmhg=found.get(rules.VitalSign.DIASTOLIC),
-        heart_rate_bpm=found.get(rules.VitalSign.HEART_RATE),
-        spo2_percent=found.get(rules.VitalSign.SPO2),
-        respiratory_rate_per_min=found.get(rules.VitalSign.RESPIRATORY_RATE),
-    )
-    try:
-        recorded = record_device_reading(
-            batch.session(visit), values=values, device_id=parsed.device_id, measured_at=measured_at
-        )
-    except DomainError as error:
-        # Refused before anything of it was written (the session is still right).
-        return refused(
-            Hl7ErrorCode.READING_REFUSED,
-            error.message,
-            notes=mapped.left_out,
-            clinic_id=clinic_id,
-            visit=visit,
-        )
-    return Result(
-        Outcome.APPLIED,
-        "AA",
-        notes=mapped.left_out,
-        clinic_id=clinic_id,
-        visit=visit,
-        reading=recorded.reading,
-    )

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ketaclinic.infusions.models import InfusionVisit, VitalSignReading
+from ketaclinic.infusions.services.vitals import JudgedReading
 from ketaclinic.interop.hl7.errors import Hl7ErrorCode
 from ketaclinic.interop.hl7.models import (
     Outcome,
@@ -13,7 +14,8 @@ from ketaclinic.patients.models import Patient
 
 @dataclass
 class Result:
-    """What applying a message came to; becomes one InboundProcessing row."""
+    """What applying a message came to; becomes one InboundProcessing row. `judged`: a reading judged and
+    not yet written (it becomes `reading` once written with its batch's others)."""
 
     outcome: Outcome
     ack_code: str
@@ -24,6 +26,7 @@ class Result:
     visit: InfusionVisit | None = None
     reading: VitalSignReading | None = None
     patient: Patient | None = None
+    judged: JudgedReading | None = None
 
 
 def refused(error: Hl7ErrorCode, reason: str, **extra: Any) -> Result:

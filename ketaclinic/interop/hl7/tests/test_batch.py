@@ -1,6 +1,6 @@
 """The listener's group commit (`receive_batch`): each frame of a batch gets its own answer and rows, the
 alerts a batch's readings raise are those the same readings raise one by one, and a batch costs a fixed
-number of queries plus one INSERT per reading."""
+number of queries whatever its readings and visits."""
 
 import datetime as dt
 from typing import Any
@@ -15,12 +15,19 @@ from ketaclinic.core import clock
 from ketaclinic.infusions import services as infusion_services
 from ketaclinic.infusions.models import InfusionVisit, ReadingSource, VitalAlert, VitalSignReading
 from ketaclinic.infusions.services import VitalsInput
-from ketaclinic.infusions.tests.factories import minutes_later
+from ketaclinic.infusions.services.vitals import VisitSession
+from ketaclinic.infusions.tests.factories import (
+    consenting_adult,
+    minutes_later,
+    ready_order,
+    with_signed_plan,
+)
 from ketaclinic.interop.hl7 import rules, services, wire
 from ketaclinic.interop.hl7.management.commands.hl7_simulate_monitor import oru_r01
 from ketaclinic.interop.hl7.models import InboundMessage, InboundProcessing, Outcome
-from ketaclinic.interop.hl7.services import inbound
+from ketaclinic.interop.hl7.services import inbound, vital_signs
 from ketaclinic.interop.hl7.tests.helpers import DEVICE, sample
+from ketaclinic.patients import services as patient_services
 from ketaclinic.scheduling.models import Chair
 
 pytestmark = pytest.mark.django_db
@@ -107,15 +114,39 @@ def _batch_queries(frames: list[bytes]) -> int:
     return len(queries.captured_queries)
 
 
-def test_a_batch_costs_a_fixed_number_of_queries_plus_one_insert_per_reading(visit: InfusionVisit) -> None:
-    _batch_queries([_oru("WARM-UP")])  # the visit's session is read once, then kept
+def _another_visit(staff: dict[str, Any], clinic: Any, number: int) -> tuple[str, InfusionVisit]:
+    """A monitor at a chair of its own with its own open visit (as the `visit` fixture's)."""
+    chair = Chair.objects.create(clinic=clinic, name=f"Chair {number}", room="Infusion")
+    device = f"MON-CHAIR-{number}"
+    services.map_device(by=staff["clinic_admin"], clinic=clinic, device_id=device, chair=chair)
+    patient = with_signed_plan(
+        staff["clinician"], consenting_adult(staff["front_desk"], clinic, legal_family_name=f"Chair{number}")
+    )
+    patient_services.record_no_known_allergies(by=staff["clinician"], patient=patient)
+    ready_order(clinician=staff["clinician"], nurse=staff["nurse"], patient=patient)
+    return device, infusion_services.open_visit(by=staff["nurse"], patient=patient, chair=chair)
+
+
+def test_a_batch_costs_a_fixed_number_of_queries_whatever_its_readings_and_visits(
+    visit: InfusionVisit, clinic: Any, clinic_admin: Any, clinician: Any, front_desk: Any, nurse: Any
+) -> None:
+    staff = {"clinic_admin": clinic_admin, "clinician": clinician, "front_desk": front_desk, "nurse": nurse}
+    others = [_another_visit(staff, clinic, number) for number in (2, 3)]
+    devices = [DEVICE] + [device for device, _visit in others]
+    _batch_queries([_oru(f"WARM-UP-{device}", device=device) for device in devices])  # sessions read once
     one = _batch_queries([_oru("ONE")])
     twenty = _batch_queries([_oru(f"TWENTY-{number}") for number in range(20)])
-    # Store (BEGIN, INSERT, COMMIT); apply (BEGIN, the device's chair and visit, the visit's lock and
-    # stamp, a reading, the processing rows, the audit entries, COMMIT).
-    assert one == 10
-    assert twenty == one + 19
-    assert VitalSignReading.objects.filter(visit=visit).count() == 22
+    spread = _batch_queries([_oru(f"SPREAD-{n}", device=devices[n % 3]) for n in range(20)])
+    # One transaction: BEGIN, the raw messages' INSERT, the devices' chairs and visits, the visits' lock
+    # (PostgreSQL only: SQLite's transaction holds its one write lock) and stamps, the readings' INSERT,
+    # the processing rows', the audit entries', COMMIT.
+    assert one == (9 if connection.vendor == "postgresql" else 8)
+    assert twenty == one
+    assert spread == one
+    counts = [
+        VitalSignReading.objects.filter(visit=each).count() for each in [visit, *(v for _d, v in others)]
+    ]
+    assert counts == [1 + 1 + 20 + 7, 1 + 7, 1 + 6]
 
 
 def test_a_visit_changed_between_batches_is_read_again(visit: InfusionVisit, nurse: Any) -> None:
@@ -186,3 +217,52 @@ def test_a_batch_raises_the_alerts_the_same_readings_raise_one_by_one(
             transaction.set_rollback(True)
         inbound.SESSIONS.forget()
     assert together == one_by_one
+
+
+def test_an_unexpected_error_rolls_the_batch_back_and_each_message_is_stored_then_applied_alone(
+    visit: InfusionVisit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch's one transaction is rolled back; then its raw messages are stored first and each applied
+    alone: the good one applied, the one that broke stored and answered AE, waiting for review."""
+    judge = inbound.judge_vital_signs
+
+    def breaks_on_bad(parsed: wire.Parsed, batch: Any) -> Any:
+        if parsed.header.control_id == "BAD":
+            raise RuntimeError("a bug")
+        return judge(parsed, batch)
+
+    monkeypatch.setattr(inbound, "judge_vital_signs", breaks_on_bad)
+    acks = _answers([_oru("GOOD"), _oru("BAD")])
+    assert [(ack.code, ack.control_id) for ack in acks] == [("AA", "GOOD"), ("AE", "BAD")]
+    assert sorted(InboundMessage.objects.values_list("control_id", flat=True)) == ["BAD", "GOOD"]
+    outcomes = {
+        processing.message.control_id: (processing.outcome, processing.error_code)
+        for processing in InboundProcessing.objects.select_related("message")
+    }
+    assert outcomes == {"GOOD": (Outcome.APPLIED, ""), "BAD": (Outcome.QUEUED, "reading_refused")}
+    assert VitalSignReading.objects.filter(visit=visit).count() == 1
+
+
+def test_a_reading_judged_then_rolled_back_before_it_was_written_is_not_kept(visit: InfusionVisit) -> None:
+    """A judged reading follows the session at once (window, open alerts) but leaves the visit's stamp as
+    it was until written: a rollback in between must not leave it in the session kept for the next batch."""
+    _answers([_oru("FIRST")])  # the visit's session is kept
+    ghost = wire.parse(_oru("GHOST", values=VitalsInput(systolic_mmhg=190, diastolic_mmhg=100)))
+    assert isinstance(ghost, wire.Parsed)
+
+    def judged_then_rolled_back() -> None:
+        with transaction.atomic():
+            batch = vital_signs.Batch()
+            batch.prepare([ghost])
+            assert vital_signs.judge_vital_signs(ghost, batch).judged is not None
+            raise RuntimeError("rolled back before the readings were written")
+
+    with pytest.raises(RuntimeError):
+        judged_then_rolled_back()
+    with transaction.atomic():
+        session = inbound.SESSIONS.sessions([visit])[visit.pk]
+        assert isinstance(session, VisitSession)
+        assert not session.unwritten
+        assert session.window is not None
+        assert len(session.window.readings) == 1
+        assert not session.open_codes
