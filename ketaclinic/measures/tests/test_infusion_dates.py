@@ -240,6 +240,7 @@ def test_a_corrected_only_administration_leaves_the_scale_missing(nurse, patient
 # Query counts --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.protocol_reads_uncached
 def test_check_in_reads_two_queries_and_dates_one(
     django_assert_num_queries, nurse, patient, instruments
 ) -> None:

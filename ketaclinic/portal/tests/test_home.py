@@ -165,7 +165,7 @@ def _awaiting_waste(front_desk, clinician, nurse, custodian, clinic, count: int)
 
 # The custodian's home page: the stock, the counts due, open discrepancies, the chain's state and the visits
 # whose ketamine awaits a waste, in this many queries however many rows each holds.
-CUSTODIAN_HOME_QUERIES = 20
+CUSTODIAN_HOME_QUERIES = 18
 
 
 def test_custodian_home_costs_the_same_however_many_visits_await_a_waste(
