@@ -83,11 +83,24 @@ def test_front_desk_books_from_the_grid_and_moves_the_booking(page: Page, live_s
         page.goto(f"{base}/schedule/?date={_weekday_ahead(ahead).isoformat()}")
         if visit_in_chair.count():
             break
-    target = page.locator("[data-drop-query]").last
-    query = target.get_attribute("data-drop-query") or ""
-    drop_time = re.search(r"time=(\d\d)(?::|%3A)(\d\d)", query)
+    # An open slot at another time, on the screen beside the visit: a drag is a hand's move across the
+    # tablet, and a drop below the fold (the day's last row) landed nowhere once the page scrolled under it.
+    visit = visit_in_chair.first
+    visit.scroll_into_view_if_needed()
+    starts = re.search(r"\d\d:\d\d", visit.inner_text())
+    assert starts is not None
+    height = (page.viewport_size or {"height": 820})["height"]
+    target, drop_time = None, None
+    for cell in page.locator("[data-drop-query]").all():
+        box = cell.bounding_box()
+        found = re.search(r"time=(\d\d)(?::|%3A)(\d\d)", cell.get_attribute("data-drop-query") or "")
+        on_screen = box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
+        if on_screen and found and f"{found[1]}:{found[2]}" != starts[0]:
+            target, drop_time = cell, found
+            break
+    assert target is not None
     assert drop_time is not None
-    visit_in_chair.first.drag_to(target)
+    visit.drag_to(target)
     expect(page.get_by_role("button", name="Move the visit")).to_be_visible()
     expect(page.get_by_label("New time")).to_have_value(f"{drop_time[1]}:{drop_time[2]}")
 
